@@ -1,0 +1,18 @@
+"""pbr-model: price and stress-test payment-by-results (PbR) and social impact
+bond (SIB) contracts in offender rehabilitation.
+
+>>> from pbr_model import load_spec, simulate
+>>> result = simulate(load_spec("tr-crc-example"), sims=2000, seed=1)
+>>> result.summary()["provider"]["prob_loss"]  # doctest: +SKIP
+"""
+
+from ._version import __version__
+from .errors import InputError, OutputError, PbrError, SpecError
+from .results import SimulationResult
+from .simulate import DEFAULT_SEED, simulate
+from .spec import ContractSpec, bundled_contracts, load_spec
+
+__all__ = [
+    "ContractSpec", "DEFAULT_SEED", "InputError", "OutputError", "PbrError", "SimulationResult",
+    "SpecError", "__version__", "bundled_contracts", "load_spec", "simulate",
+]

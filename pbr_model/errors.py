@@ -1,0 +1,56 @@
+"""Errors raised by the library.
+
+Every error a user can cause derives from :class:`PbrError`. The CLI catches
+``PbrError`` only, prints one ``Error:`` line per problem to stderr and exits
+with code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PbrError(Exception):
+    """Base class for every error caused by bad input.
+
+    ``problems`` holds one human-readable line per problem, so callers can
+    report all of them at once.
+    """
+
+    def __init__(self, problems: str | list[str]):
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems: list[str] = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class SpecError(PbrError, ValueError):
+    """A contract spec could not be found, read or validated."""
+
+
+class OverrideError(SpecError):
+    """A ``--set PATH=VALUE`` override is malformed or names no field."""
+
+
+class InputError(PbrError, ValueError):
+    """An argument to a library call or CLI option is out of range."""
+
+
+class OutputError(PbrError, OSError):
+    """An output file could not be written."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where it is, what was given, what is allowed."""
+
+    source: str
+    path: str
+    message: str
+    value: object = None
+    has_value: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        given = f" (got {self.value!r})" if self.has_value else ""
+        return f"{where}: {self.message}{given}"

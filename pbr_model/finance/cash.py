@@ -1,0 +1,84 @@
+"""The provider's monthly cash timeline and the figures read off it.
+
+Sign convention (as numpy-financial): money into the provider is positive,
+money out negative. ``cash_in`` and ``cash_out`` are kept as positive amounts;
+``net = cash_in - cash_out``. Flows in month ``t`` are discounted by ``t``
+months (month 0 undiscounted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy_financial as npf
+
+from ..spec.schema import ContractSpec, Provider
+from ..timeline import Timeline
+
+
+def monthly_costs(spec: ContractSpec, timeline: Timeline, entrants: np.ndarray,
+                  budget_takers: np.ndarray) -> np.ndarray:
+    """Provider costs as incurred, ``(n_sims, n_months)`` [currency], positive.
+
+    Parameters
+    ----------
+    entrants, budget_takers : per cohort, ``(n_sims, n_cohorts)`` [people]
+    """
+    c = spec.intervention.costs
+    per_cohort = c.per_participant * entrants + spec.intervention.personal_budget.amount * budget_takers
+    out = timeline.spread_over_entry_months(per_cohort)
+    out[:, 0] += c.setup
+    out[:, : timeline.contract_months] += c.fixed_per_month
+    return out
+
+
+def monthly_discount_factors(annual_rate: float, n_months: int) -> np.ndarray:
+    """Present value of 1 paid in each month, ``(n_months,)``: the NPV (numpy-financial)
+    of a unit flow in month ``t`` at the monthly equivalent of ``annual_rate``."""
+    monthly = (1 + annual_rate) ** (1 / 12) - 1
+    return npf.npv(monthly, np.eye(n_months))
+
+
+@dataclass(frozen=True)
+class CashFigures:
+    """Per-simulation figures from the cash timeline, each ``(n_sims,)``.
+
+    Attributes
+    ----------
+    revenue, cost, net : totals over the timeline [currency]
+    npv : net present value at the provider's discount rate [currency]
+    min_cash : lowest cumulative cash position [currency] (negative = funding needed)
+    peak_funding : largest cumulative deficit, ``max(0, -min_cash)`` [currency]
+    peak_month : month of the lowest cumulative cash [month index]; -1 if cash never dips below 0
+    insolvent : cumulative cash fell below ``-(reserves + credit_line)`` [bool]
+    """
+
+    revenue: np.ndarray
+    cost: np.ndarray
+    net: np.ndarray
+    npv: np.ndarray
+    min_cash: np.ndarray
+    peak_funding: np.ndarray
+    peak_month: np.ndarray
+    insolvent: np.ndarray
+
+
+def cash_figures(cash_in: np.ndarray, cash_out: np.ndarray, provider: Provider) -> CashFigures:
+    """Read the per-simulation figures off monthly flows ``(n_sims, n_months)``."""
+    net_flow = cash_in - cash_out
+    cumulative = np.cumsum(net_flow, axis=1)
+    min_cash = cumulative.min(axis=1)
+    peak = np.maximum(-min_cash, 0.0)
+    month = np.where(peak > 0, cumulative.argmin(axis=1), -1)
+    discount = monthly_discount_factors(provider.discount_rate, net_flow.shape[1])
+    return CashFigures(
+        revenue=cash_in.sum(axis=1),
+        cost=cash_out.sum(axis=1),
+        net=net_flow.sum(axis=1),
+        npv=net_flow @ discount,
+        min_cash=min_cash,
+        peak_funding=peak,
+        peak_month=month,
+        insolvent=min_cash < -(provider.reserves + provider.credit_line),
+    )

@@ -1,0 +1,25 @@
+"""Fee for service: a per-participant fee and/or a fixed annual price.
+
+The per-participant fee is paid in the month after entry; the annual price in
+12 equal instalments, each paid in the month after the service month (in
+arrears), for the contract length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..spec.schema import FeePayment
+from .base import PaymentFlows, PaymentInputs
+
+
+def pay(mech: FeePayment, inputs: PaymentInputs) -> PaymentFlows:
+    tl = inputs.timeline
+    per_person = mech.per_participant * inputs.entrants                   # (S, C)
+    monthly = np.zeros((inputs.entrants.shape[0], tl.n_months))
+    monthly[:, 1:] = tl.spread_over_entry_months(per_person)[:, :-1]      # one month in arrears
+    monthly[:, 1 : tl.contract_months + 1] += mech.annual / 12
+    # The annual price pays for months, not cohorts: only per-person fees are
+    # attributed to cohorts.
+    return PaymentFlows(name=mech.name, kind="fee", monthly=monthly, by_cohort=per_person,
+                        parts={"per_participant": per_person})

@@ -1,0 +1,249 @@
+"""The result of a simulation run: one frozen object every report reads from.
+
+Reports (terminal, JSON, Excel) never compute a figure: they read the tables
+here or :meth:`SimulationResult.summary`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .spec.schema import ContractSpec
+from .timeline import Timeline
+
+PERCENTILES = {"p5": 5, "p50": 50, "p95": 95}
+
+#: Units of every column of the result tables (for docs, JSON and workbooks).
+UNITS: dict[str, str] = {
+    "entrants": "people", "reoffenders": "people", "reoffences": "reoffences",
+    "binary_rate": "fraction", "baseline_binary_rate": "fraction",
+    "binary_reduction_points": "percentage points", "frequency": "reoffences per reoffender",
+    "baseline_frequency": "reoffences per reoffender",
+    "frequency_reduction": "reoffences per reoffender",
+    "counterfactual_reoffenders": "people (expected)",
+    "counterfactual_reoffences": "reoffences (expected)",
+    "reoffences_avoided": "reoffences (vs expected counterfactual)",
+    "effect_binary": "fraction", "effect_frequency": "fraction",
+    "fee": "currency", "outcome": "currency", "binary_payment": "currency",
+    "frequency_payment": "currency", "fee_payment": "currency", "outcome_payment": "currency",
+    "revenue": "currency", "cost": "currency", "net": "currency", "npv": "currency",
+    "min_cash": "currency", "peak_funding": "currency", "peak_month": "month index",
+    "insolvent": "bool", "payment_month": "month index",
+    "cash_in": "currency", "cash_out": "currency", "net_flow": "currency",
+    "cumulative": "currency",
+}
+
+
+def stats(values: np.ndarray) -> dict[str, float]:
+    """Mean and percentiles (linear interpolation) of per-simulation values."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"mean": float("nan"), **{k: float("nan") for k in PERCENTILES}}
+    q = np.percentile(v, list(PERCENTILES.values()))
+    return {"mean": float(v.mean()), **{k: float(x) for k, x in zip(PERCENTILES, q)}}
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Everything one run produced.
+
+    Attributes
+    ----------
+    spec : the validated contract spec that was run
+    spec_sha256 : fingerprint of ``spec`` (see :func:`pbr_model.spec.spec_sha256`)
+    source : the file or bundled name the spec came from
+    seed, sims, sampling, version : how it was run; with ``spec_sha256`` they fix every number
+    timeline : the contract calendar
+    simulations : one row per simulation (index ``sim``); columns in :data:`UNITS`:
+        entrants, reoffenders, reoffences, binary_rate, frequency (pooled over cohorts),
+        baseline_binary_rate, binary_reduction_points, effect_binary, effect_frequency,
+        reoffences_avoided, fee, outcome, revenue, cost, net, npv, min_cash, peak_funding,
+        peak_month, insolvent. Money in the contract currency, into the provider positive.
+    cohorts : one row per (sim, cohort): counts, measured and baseline rates, the
+        counterfactual, payments and the payment month
+    months : one row per month (index ``month``, with ``date``): mean, p5, p50 and p95
+        across simulations of cash_in, cash_out, net_flow and cumulative cash
+    cash_in, cash_out : monthly flows per simulation, ``(sims, n_months)`` [currency], positive
+    created : when the run finished (UTC)
+    """
+
+    spec: ContractSpec
+    spec_sha256: str
+    source: str
+    seed: int
+    sims: int
+    sampling: str
+    version: str
+    timeline: Timeline
+    simulations: pd.DataFrame
+    cohorts: pd.DataFrame
+    months: pd.DataFrame
+    cash_in: np.ndarray = field(repr=False)
+    cash_out: np.ndarray = field(repr=False)
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    @property
+    def currency(self) -> str:
+        return self.spec.contract.currency
+
+    def cumulative_cash(self) -> np.ndarray:
+        """Cumulative net cash per simulation and month, ``(sims, n_months)`` [currency]."""
+        return np.cumsum(self.cash_in - self.cash_out, axis=1)
+
+    def summary(self) -> dict:
+        """The headline figures (the ``--json`` object and the workbook's Summary).
+
+        Each figure is ``{"mean", "p5", "p50", "p95"}`` across simulations, except
+        probabilities. Money in the contract currency; rates as fractions.
+        """
+        s = self.simulations
+        return {
+            "contract": self.spec.contract.name,
+            "source": self.source,
+            "spec_sha256": self.spec_sha256,
+            "version": self.version,
+            "seed": self.seed,
+            "sims": self.sims,
+            "sampling": self.sampling,
+            "currency": self.currency,
+            "entrants": stats(s["entrants"]),
+            "outcomes": {
+                "binary_rate": stats(s["binary_rate"]),
+                "baseline_binary_rate": stats(s["baseline_binary_rate"]),
+                "binary_reduction_points": stats(s["binary_reduction_points"]),
+                "frequency": stats(s["frequency"]),
+                "reoffences_avoided": stats(s["reoffences_avoided"]),
+            },
+            "payments": {
+                "total": stats(s["fee"] + s["outcome"]),
+                "fee": stats(s["fee"]),
+                "outcome": stats(s["outcome"]),
+                "outcome_share": stats(_share(s["outcome"], s["fee"] + s["outcome"])),
+                "prob_any_outcome_payment": float((s["outcome"] > 0).mean()),
+            },
+            "provider": {
+                "revenue": stats(s["revenue"]),
+                "cost": stats(s["cost"]),
+                "net": stats(s["net"]),
+                "npv": stats(s["npv"]),
+                "peak_funding": stats(s["peak_funding"]),
+                "peak_month": stats(s["peak_month"].where(s["peak_month"] >= 0)),
+                "prob_loss": float((s["net"] < 0).mean()),
+                "prob_insolvent": float(s["insolvent"].mean()),
+                "reserves": self.spec.provider.reserves,
+                "credit_line": self.spec.provider.credit_line,
+            },
+        }
+
+
+def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(whole > 0, part / whole, np.nan)
+
+
+def _cat(parts: list[dict], get) -> np.ndarray:
+    return np.concatenate([get(p) for p in parts])
+
+
+def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, source: str,
+                 seed: int, sims: int, sampling: str, version: str,
+                 timeline: Timeline) -> SimulationResult:
+    """Assemble the tables from the chunks the engine produced (in simulation order)."""
+    o = lambda name: _cat(parts, lambda p: getattr(p["outcomes"], name))  # noqa: E731
+    m = lambda name: _cat(parts, lambda p: getattr(p["measures"], name))  # noqa: E731
+    fig = lambda name: _cat(parts, lambda p: getattr(p["figures"], name))  # noqa: E731
+
+    def flow_sum(kind: str, part: str | None = None) -> np.ndarray:
+        return _cat(parts, lambda p: sum(
+            (f.parts.get(part, 0.0) if part else f.by_cohort)
+            for f in p["flows"] if f.kind == kind
+        ) + np.zeros(p["measures"].n.shape))
+
+    cash_in = _cat(parts, lambda p: p["cash_in"])
+    cash_out = _cat(parts, lambda p: p["cash_out"])
+    fee_monthly = _cat(parts, lambda p: sum(
+        (f.monthly for f in p["flows"] if f.kind == "fee"), np.zeros(p["cash_in"].shape)))
+
+    n, reoffenders, reoffences = m("n"), m("reoffenders"), m("reoffences")
+    cf_reoffences = o("counterfactual_reoffences").sum(axis=2)
+    base_k = (m("baseline_binary_rate") * n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sim_binary = reoffenders.sum(1) / n.sum(1)
+        sim_base = np.nansum(base_k, 1) / n.sum(1)
+        sim_freq = reoffences.sum(1) / reoffenders.sum(1)
+    revenue = fig("revenue")
+    fee = fee_monthly.sum(axis=1)
+
+    simulations = pd.DataFrame({
+        "entrants": n.sum(1),
+        "reoffenders": reoffenders.sum(1),
+        "reoffences": reoffences.sum(1),
+        "binary_rate": sim_binary,
+        "baseline_binary_rate": sim_base,
+        "binary_reduction_points": 100 * (sim_base - sim_binary),
+        "frequency": sim_freq,
+        "reoffences_avoided": cf_reoffences.sum(1) - reoffences.sum(1),
+        "effect_binary": o("effect_binary"),
+        "effect_frequency": o("effect_frequency"),
+        "fee": fee,
+        "outcome": revenue - fee,
+        "revenue": revenue,
+        "cost": fig("cost"),
+        "net": fig("net"),
+        "npv": fig("npv"),
+        "min_cash": fig("min_cash"),
+        "peak_funding": fig("peak_funding"),
+        "peak_month": fig("peak_month"),
+        "insolvent": fig("insolvent"),
+    })
+    simulations.index.name = "sim"
+
+    C = timeline.n_cohorts
+    index = pd.MultiIndex.from_product([range(sims), range(C)], names=["sim", "cohort"])
+    flat = lambda a: np.asarray(a).reshape(-1)  # noqa: E731
+    cohorts = pd.DataFrame({
+        "entrants": flat(n),
+        "reoffenders": flat(reoffenders),
+        "reoffences": flat(reoffences),
+        "binary_rate": flat(m("binary_rate")),
+        "baseline_binary_rate": flat(m("baseline_binary_rate")),
+        "binary_reduction_points": flat(m("binary_reduction_points")),
+        "frequency": flat(m("frequency")),
+        "baseline_frequency": flat(m("baseline_frequency")),
+        "frequency_reduction": flat(m("frequency_reduction")),
+        "counterfactual_reoffenders": flat(o("counterfactual_reoffenders").sum(axis=2)),
+        "counterfactual_reoffences": flat(cf_reoffences),
+        "fee_payment": flat(flow_sum("fee")),
+        "binary_payment": flat(flow_sum("outcome", "binary")),
+        "frequency_payment": flat(flow_sum("outcome", "frequency")),
+        "outcome_payment": flat(flow_sum("outcome")),
+        "payment_month": np.tile(timeline.payment_month, sims),
+    }, index=index)
+
+    months = _month_table(timeline, cash_in, cash_out)
+    for a in (cash_in, cash_out):
+        a.setflags(write=False)
+    return SimulationResult(
+        spec=spec, spec_sha256=spec_sha256, source=source, seed=seed, sims=sims,
+        sampling=sampling, version=version, timeline=timeline, simulations=simulations,
+        cohorts=cohorts, months=months, cash_in=cash_in, cash_out=cash_out,
+    )
+
+
+def _month_table(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) -> pd.DataFrame:
+    net = cash_in - cash_out
+    series = {"cash_in": cash_in, "cash_out": cash_out, "net_flow": net,
+              "cumulative": np.cumsum(net, axis=1)}
+    cols: dict[str, object] = {"date": timeline.dates()}
+    for name, arr in series.items():
+        cols[f"{name}_mean"] = arr.mean(axis=0)
+        for label, q in zip(PERCENTILES, np.percentile(arr, list(PERCENTILES.values()), axis=0)):
+            cols[f"{name}_{label}"] = q
+    table = pd.DataFrame(cols)
+    table.index.name = "month"
+    return table

@@ -1,0 +1,129 @@
+"""The orchestrator: spec -> outcomes -> measures -> payments -> cash -> result.
+
+Simulations run in chunks so memory stays bounded. Random numbers come from
+fixed-size blocks of simulations, each block with its own generator seeded from
+``SeedSequence(seed, spawn_key=(block,))``; a chunk is a whole number of blocks.
+So the numbers depend on the seed and the number of simulations only, never on
+the chunk size.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Literal
+
+import numpy as np
+
+from ._version import __version__
+from .errors import InputError
+from .finance import cash_figures, monthly_costs
+from .measure import historical_baseline
+from .outcomes import ExpectedSampler, Sampler, simulate_outcomes
+from .payments import PaymentInputs, pay_all
+from .results import SimulationResult, build_result
+from .spec import LoadedSpec, spec_sha256
+from .spec.schema import ContractSpec
+from .timeline import Timeline
+
+BLOCK = 1024            # simulations per random-number block (fixed: part of the numbers)
+DEFAULT_CHUNK = 8192    # simulations per chunk of work (free: changes no number)
+DEFAULT_SEED = 20150201
+MAX_SIMS = 10_000_000
+
+Progress = Callable[[int, int], None]
+
+
+def _block_rng(seed: int, block: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+def _check(sims: int, seed: int, chunk_size: int) -> None:
+    problems = []
+    if not isinstance(sims, (int, np.integer)) or not 1 <= sims <= MAX_SIMS:
+        problems.append(f"sims: must be a whole number from 1 to {MAX_SIMS:,} (got {sims!r})")
+    if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        problems.append(f"seed: must be a whole number from 0 to 2**63 - 1 (got {seed!r})")
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        problems.append(f"chunk_size: must be a whole number of at least 1 (got {chunk_size!r})")
+    if problems:
+        raise InputError(problems)
+
+
+def simulate(
+    spec: ContractSpec | LoadedSpec,
+    sims: int = 10_000,
+    seed: int = DEFAULT_SEED,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    sampling: Literal["random", "expected"] = "random",
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Monte Carlo simulate a contract.
+
+    Parameters
+    ----------
+    spec : a validated spec (``load_spec(...)`` or a ``ContractSpec``)
+    sims : number of simulations
+    seed : seed of the random numbers; with the spec and package version it fixes every number
+    chunk_size : simulations processed at once (rounded up to a multiple of 1,024); bounds
+        memory and changes no result
+    sampling : ``"random"``, or ``"expected"`` to replace every draw by its expected value
+        (a noise-free run: volumes, effects and trend at their means, counts at expectations)
+    progress : called as ``progress(done, total)`` after each chunk
+
+    Returns
+    -------
+    SimulationResult
+    """
+    loaded = spec if isinstance(spec, LoadedSpec) else None
+    model = loaded.spec if loaded else spec
+    _check(sims, seed, chunk_size)
+    timeline = Timeline.from_spec(model)
+    if sampling == "expected":
+        parts = [_finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims))]
+        if progress:
+            progress(sims, sims)
+    elif sampling == "random":
+        blocks_per_chunk = max(1, -(-chunk_size // BLOCK))
+        n_blocks = -(-sims // BLOCK)
+        parts = []
+        for first in range(0, n_blocks, blocks_per_chunk):  # chunks of whole blocks
+            blocks = range(first, min(first + blocks_per_chunk, n_blocks))
+            parts.append(_run_chunk(model, timeline, seed, sims, blocks))
+            if progress:
+                progress(min(blocks[-1] * BLOCK + BLOCK, sims), sims)
+    else:
+        raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
+    return build_result(
+        parts,
+        spec=model,
+        spec_sha256=loaded.sha256 if loaded else spec_sha256(model),
+        source=loaded.source if loaded else "<spec>",
+        seed=int(seed),
+        sims=int(sims),
+        sampling=sampling,
+        version=__version__,
+        timeline=timeline,
+    )
+
+
+def _run_chunk(spec: ContractSpec, timeline: Timeline, seed: int, sims: int,
+               blocks: range) -> dict:
+    """Draw each block with its own generator, then compute the chunk at once."""
+    sizes = [min(BLOCK, sims - b * BLOCK) for b in blocks]
+    draws = [simulate_outcomes(spec, Sampler(_block_rng(seed, b)), n) for b, n in zip(blocks, sizes)]
+    outcomes = type(draws[0])(**{
+        f: np.concatenate([getattr(d, f) for d in draws]) for f in draws[0].__dataclass_fields__
+    })
+    return _finish(spec, timeline, outcomes)
+
+
+def _finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
+    measures = historical_baseline(spec, outcomes)
+    entrants = outcomes.entrants.sum(axis=2)
+    n = entrants.shape[0]
+    flows = pay_all(spec, PaymentInputs(timeline, entrants, measures))
+    cash_in = sum((f.monthly for f in flows), np.zeros((n, timeline.n_months)))
+    cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
+    figures = cash_figures(cash_in, cash_out, spec.provider)
+    return {"outcomes": outcomes, "measures": measures, "flows": flows,
+            "cash_in": cash_in, "cash_out": cash_out, "figures": figures}

@@ -1,0 +1,249 @@
+"""Finding, reading, overriding and validating contract specs.
+
+A SPEC argument is a path to a TOML file or the name of a bundled contract
+(``tr-crc-example`` or ``tr_crc_example``). Every problem in a spec is
+collected and raised together as one :class:`~pbr_model.errors.SpecError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import OverrideError, Problem, SpecError
+from .schema import PAYMENT_TYPES, ContractSpec
+
+DEFAULT_CONTRACT = "tr-crc-example"
+
+
+def bundled_dir() -> Path:
+    """Folder of the bundled contracts: inside the installed package, or the
+    repository's ``contracts/`` when running from a source checkout."""
+    packaged = resources.files("pbr_model") / "contracts"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "contracts"
+
+
+def bundled_contracts() -> dict[str, Path]:
+    """Bundled contract names (file stem with ``_`` as ``-``) -> file path."""
+    folder = bundled_dir()
+    if not folder.is_dir():
+        return {}
+    return {p.stem.replace("_", "-"): p for p in sorted(folder.glob("*.toml"))}
+
+
+def resolve(spec: str | Path) -> Path:
+    """Return the file a SPEC argument names: an existing path, else a bundled contract."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    name = str(spec).removesuffix(".toml").replace("_", "-")
+    bundled = bundled_contracts()
+    if name in bundled:
+        return bundled[name]
+    if path.exists():
+        raise SpecError(f"{spec}: is a directory, not a contract spec file")
+    names = ", ".join(bundled) or "none"
+    raise SpecError(
+        f"{spec}: no such file, and no bundled contract of that name "
+        f"(bundled: {names}; see `pbr list`)"
+    )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file into plain data (TOML cannot execute code)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a text file (TOML must be UTF-8)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+
+
+def parse_value(text: str) -> Any:
+    """Read an override's VALUE as a TOML value (number, bool, date, string,
+    list, inline table); anything else is taken as a plain string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of ``data`` with each ``PATH=VALUE`` applied.
+
+    PATH is dotted; list items are addressed by 0-based index
+    (``payments.1.binary_price=2500``, ``population.bands.0.share=0.3``).
+    Paths that name no field are caught by validation, which lists the allowed
+    fields.
+    """
+    data = _deep_copy(data)
+    problems = []
+    for item in overrides:
+        path, sep, value = item.partition("=")
+        path = path.strip()
+        if not sep or not path:
+            problems.append(f"--set {item!r}: expected PATH=VALUE, e.g. "
+                            "--set intervention.effect.binary.mean=0.08")
+            continue
+        keys = path.split(".")
+        if any(not k for k in keys):
+            problems.append(f"--set {item!r}: empty part in path {path!r}")
+            continue
+        try:
+            _set_path(data, keys, parse_value(value.strip()))
+        except OverrideError as exc:
+            problems.extend(f"--set {item!r}: {p}" for p in exc.problems)
+    if problems:
+        raise OverrideError(problems)
+    return data
+
+
+def _deep_copy(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _deep_copy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_deep_copy(v) for v in obj]
+    return obj
+
+
+def _set_path(node: Any, keys: list[str], value: Any) -> None:
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        where = ".".join(keys[: depth + 1])
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise OverrideError(
+                    f"{where}: {key!r} is not an index of this list (0 to {len(node) - 1})"
+                )
+            if last:
+                node[int(key)] = value
+            else:
+                node = node[int(key)]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                node = node.setdefault(key, {})
+        else:
+            raise OverrideError(f"{where}: {'.'.join(keys[:depth])} is a value, not a section")
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec with where it came from and its fingerprint."""
+
+    spec: ContractSpec
+    source: str
+    sha256: str
+
+
+def spec_sha256(spec: ContractSpec) -> str:
+    """SHA-256 of the validated spec's canonical JSON.
+
+    Computed on the effective spec (after defaults and overrides), so comments
+    and key order do not change it but any change to a figure does.
+    """
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate(data: dict[str, Any], source: str = "<spec>") -> ContractSpec:
+    """Validate plain data into a :class:`ContractSpec`, reporting every problem."""
+    try:
+        return ContractSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([str(p) for p in _problems(exc, data, source)]) from None
+
+
+def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
+    """Find, read, override and validate a spec.
+
+    Parameters
+    ----------
+    spec : path or bundled contract name
+    overrides : ``PATH=VALUE`` strings applied before validation
+
+    Raises
+    ------
+    SpecError
+        With one line per problem, each naming file, field path, value and what is allowed.
+    """
+    path = resolve(spec)
+    data = apply_overrides(read_toml(path), overrides)
+    source = str(spec) if not Path(spec).is_file() else str(path)
+    model = validate(data, source)
+    return LoadedSpec(spec=model, source=source, sha256=spec_sha256(model))
+
+
+# -- turning pydantic's errors into ours -------------------------------------------------------
+
+def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        path, model = _clean_loc(err["loc"], data)
+        kind = err["type"]
+        message = err["msg"]
+        has_value = kind not in ("missing",) and not isinstance(err.get("input"), dict)
+        if kind == "extra_forbidden":
+            allowed = sorted(model.model_fields) if model is not None else []
+            message = "unknown field" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+            has_value = False
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind == "value_error":
+            message = message.removeprefix("Value error, ")
+        out.append(Problem(source, path, message, err.get("input"), has_value))
+    return out
+
+
+def _clean_loc(loc: tuple, data: Any) -> tuple[str, type[BaseModel] | None]:
+    """Dotted path for an error location, dropping pydantic's union tags, and the
+    model class at the parent of the last element (to list allowed keys)."""
+    parts: list[str] = []
+    node: Any = data
+    model: type[BaseModel] | None = ContractSpec
+    parent_model: type[BaseModel] | None = ContractSpec
+    for item in loc:
+        if isinstance(node, dict) and isinstance(item, str) and item not in node \
+                and node.get("type") == item:
+            model = _payment_model(item)  # discriminated-union tag, not a key
+            continue
+        parts.append(str(item))
+        parent_model = model
+        if isinstance(node, (dict, list)):
+            try:
+                node = node[item]
+            except (KeyError, IndexError, TypeError):
+                node = None
+        model = _child_model(model, item)
+    return ".".join(parts), parent_model
+
+
+def _child_model(model: type[BaseModel] | None, key: Any) -> type[BaseModel] | None:
+    if model is None or isinstance(key, int):
+        return model
+    field = model.model_fields.get(key)
+    if field is None:
+        return None
+    ann = field.annotation
+    for candidate in (ann, *getattr(ann, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _payment_model(tag: str) -> type[BaseModel] | None:
+    return PAYMENT_TYPES.get(tag)
