@@ -1,0 +1,71 @@
+"""The Typer app, shared consoles and the error boundary."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from .._version import __version__
+from ..errors import PbrError
+
+# Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
+app = typer.Typer(
+    name="pbr",
+    help="Price and stress-test payment-by-results contracts in offender rehabilitation.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def fail(problems: list[str]) -> None:
+    for p in problems:
+        err.print(f"Error: {p}", markup=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def handles_errors(fn: Callable) -> Callable:
+    """Turn ``PbrError`` into ``Error:`` lines and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PbrError as exc:
+            fail(exc.problems)
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"pbr-model {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+) -> None:
+    """Price and stress-test payment-by-results (PbR) contracts in offender rehabilitation.
+
+    \b
+    Examples:
+      pbr simulate                      # the bundled default contract
+      pbr simulate tr-crc-example --sims 20000 --set cohorts.entrants_per_period=3500
+      pbr show tr-crc-example
+      pbr list
+    """
+
+
+def main() -> None:
+    app()

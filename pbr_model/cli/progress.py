@@ -1,0 +1,39 @@
+"""A progress bar that appears only when a run takes longer than a second."""
+
+from __future__ import annotations
+
+import time
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .app import err
+
+
+class LazyProgress:
+    """``progress(done, total)`` callback; draws on stderr once 1 s has passed."""
+
+    def __init__(self, label: str, delay: float = 1.0, enabled: bool = True):
+        self.label, self.delay, self.enabled = label, delay, enabled
+        self.start = time.monotonic()
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None and time.monotonic() - self.start >= self.delay and done < total:
+            self.bar = Progress(TextColumn(self.label), BarColumn(),
+                                TextColumn("{task.completed:,}/{task.total:,} sims"),
+                                TimeRemainingColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done)
+
+    def __enter__(self) -> "LazyProgress":
+        self.start = time.monotonic()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()

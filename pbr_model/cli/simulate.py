@@ -1,0 +1,73 @@
+"""``pbr simulate``: Monte Carlo a contract and report payments and cash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import InputError
+from ..report.excel import write_workbook
+from ..report.json import summary_json
+from ..report.terminal import simulation_summary
+from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, MAX_SIMS, simulate
+from ..spec import DEFAULT_CONTRACT, load_spec
+from .app import app, err, handles_errors, out
+from .progress import LazyProgress
+
+SpecArg = Annotated[str, typer.Argument(
+    help="Contract spec: a TOML file, or the name of a bundled contract (see `pbr list`).",
+    show_default=True)]
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="PATH=VALUE",
+    help="Override any spec field by dotted path (repeatable); lists by 0-based index, "
+         "e.g. --set payments.1.binary_price=2500.")]
+
+
+@app.command("simulate")
+@handles_errors
+def simulate_cmd(
+    spec: SpecArg = DEFAULT_CONTRACT,
+    sims: Annotated[int, typer.Option("--sims", "-n", help="Number of simulations.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; with the spec and version it "
+                                      "fixes every number.")] = DEFAULT_SEED,
+    overrides: SetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout "
+                                          "instead of the table.")] = False,
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", metavar="FILE",
+                                                 help="Also write an Excel workbook.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --xlsx file.")] = False,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Simulations per chunk of work "
+                                            "(memory only; results never change).")] = DEFAULT_CHUNK,
+) -> None:
+    """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.
+
+    \b
+    Examples:
+      pbr simulate
+      pbr simulate tr-crc-example --sims 50000 --seed 7 --xlsx run.xlsx
+      pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
+    """
+    problems = []
+    if not 1 <= sims <= MAX_SIMS:
+        problems.append(f"--sims: must be from 1 to {MAX_SIMS:,} (got {sims})")
+    if seed < 0:
+        problems.append(f"--seed: must be 0 or more (got {seed})")
+    if chunk_size < 1:
+        problems.append(f"--chunk-size: must be 1 or more (got {chunk_size})")
+    if xlsx is not None and xlsx.exists() and not force:
+        problems.append(f"--xlsx: {xlsx} exists; add --force to replace it")
+    if problems:
+        raise InputError(problems)
+    loaded = load_spec(spec, overrides or [])
+    with LazyProgress("Simulating") as bar:
+        result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size, progress=bar)
+    if xlsx is not None:
+        write_workbook(result, xlsx, force=force)
+    if as_json:
+        typer.echo(summary_json(result))
+    else:
+        out.print(simulation_summary(result))
+    if xlsx is not None:
+        err.print(f"Wrote {xlsx}", markup=False)

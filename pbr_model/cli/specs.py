@@ -1,0 +1,83 @@
+"""Commands about specs: ``list``, ``validate``, ``show``, ``schema``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..errors import SpecError
+from ..overview import derived_figures
+from ..report.terminal import contract_overview
+from ..spec import DEFAULT_CONTRACT, bundled_contracts, load_spec, read_toml
+from ..spec.schema import ContractSpec
+from .app import app, fail, handles_errors, out
+from .simulate import SetOpt, SpecArg
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List the bundled contracts (use a name wherever a SPEC is asked for).
+
+    \b
+    Example:
+      pbr list
+    """
+    table = Table(title="Bundled contracts", title_justify="left")
+    table.add_column("Name")
+    table.add_column("Contract")
+    table.add_column("File")
+    for name, path in bundled_contracts().items():
+        contract = read_toml(path).get("contract", {})
+        table.add_row(name, str(contract.get("name", "")), path.name)
+    out.print(table)
+
+
+@app.command("validate")
+def validate_cmd(
+    specs: Annotated[list[str], typer.Argument(help="Spec files or bundled contract names.")],
+) -> None:
+    """Check contract specs and report every problem in every file at once.
+
+    \b
+    Examples:
+      pbr validate contracts/*.toml
+      pbr validate my_contract.toml
+    """
+    problems: list[str] = []
+    for spec in specs:
+        try:
+            loaded = load_spec(spec)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+        else:
+            out.print(f"OK  {loaded.source}  (sha256 {loaded.sha256[:12]})", markup=False)
+    if problems:
+        fail(problems)
+
+
+@app.command("show")
+@handles_errors
+def show_cmd(spec: SpecArg = DEFAULT_CONTRACT, overrides: SetOpt = None) -> None:
+    """Summarise a contract and its figures at the expected effect (no simulation).
+
+    \b
+    Examples:
+      pbr show
+      pbr show contracts/tr_crc_example.toml --set payments.1.frequency_price=900
+    """
+    loaded = load_spec(spec, overrides or [])
+    out.print(contract_overview(loaded, derived_figures(loaded)))
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of a contract spec (for editors that check TOML).
+
+    \b
+    Example:
+      pbr schema > pbr-contract.schema.json
+    """
+    typer.echo(json.dumps(ContractSpec.model_json_schema(), indent=2))

@@ -1,0 +1,42 @@
+"""Derived figures of a contract before any Monte Carlo: what ``pbr show`` prints.
+
+Computed with the engine's noise-free mode (every draw at its expected value),
+so they are the contract "at the expected effect".
+"""
+
+from __future__ import annotations
+
+from .results import SimulationResult
+from .simulate import simulate
+from .spec import LoadedSpec
+from .spec.schema import ContractSpec
+
+
+def expected_run(spec: ContractSpec | LoadedSpec) -> SimulationResult:
+    """One noise-free run: volumes, effects and trend at their means, counts at expectations."""
+    return simulate(spec, sims=1, sampling="expected")
+
+
+def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | str]:
+    """Headline figures at the expected effect (money in the contract currency)."""
+    run = expected_run(spec)
+    s = run.simulations.iloc[0]
+    tl = run.timeline
+    dates = tl.dates()
+    return {
+        "cohorts": tl.n_cohorts,
+        "expected_entrants": float(s["entrants"]),
+        "baseline_binary_rate": float(s["baseline_binary_rate"]),
+        "baseline_frequency": float(run.cohorts["baseline_frequency"].iloc[0]),
+        "timeline_months": tl.n_months,
+        "first_outcome_payment": dates[int(tl.payment_month[0])].isoformat(),
+        "last_cash_flow": dates[-1].isoformat(),
+        "fee_revenue": float(s["fee"]),
+        "outcome_revenue": float(s["outcome"]),
+        "revenue_at_risk_share": float(s["outcome"] / s["revenue"]) if s["revenue"] > 0 else 0.0,
+        "cost": float(s["cost"]),
+        "net": float(s["net"]),
+        "npv": float(s["npv"]),
+        "peak_funding": float(s["peak_funding"]),
+        "peak_month": int(s["peak_month"]),
+    }

@@ -1,0 +1,1 @@
+"""Reports: terminal tables (rich), JSON and Excel. They read results; they compute nothing."""

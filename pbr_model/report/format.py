@@ -1,0 +1,34 @@
+"""How figures look on screen: money, rates, counts."""
+
+from __future__ import annotations
+
+import math
+
+SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
+
+
+def money(value: float, currency: str) -> str:
+    """Compact money: ``£7.40m``, ``-£12,300``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    sym = SYMBOLS.get(currency, currency + " ")
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e9:
+        return f"{sign}{sym}{v / 1e9:.2f}bn"
+    if v >= 1e6:
+        return f"{sign}{sym}{v / 1e6:.2f}m"
+    return f"{sign}{sym}{v:,.0f}"
+
+
+def pct(value: float, digits: int = 1) -> str:
+    """A fraction as a percentage."""
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{100 * value:.{digits}f}%"
+
+
+def number(value: float, digits: int = 0) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:,.{digits}f}"

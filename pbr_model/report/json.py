@@ -1,0 +1,25 @@
+"""The ``--json`` output: the result's summary as one strict JSON object."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ..results import SimulationResult
+
+
+def _clean(obj: Any) -> Any:
+    # JSON has no NaN: an undefined figure (e.g. no reoffenders) becomes null.
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def summary_json(result: SimulationResult) -> str:
+    """One JSON object: the figures of :meth:`SimulationResult.summary`."""
+    return json.dumps(_clean(result.summary()), indent=2, allow_nan=False)

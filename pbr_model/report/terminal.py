@@ -1,0 +1,113 @@
+"""Terminal tables (rich) for simulation results and contract overviews."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..results import SimulationResult
+from ..spec.load import LoadedSpec
+from .format import money, number, pct
+
+Fmt = Callable[[float], str]
+
+
+def _row(table: Table, label: str, fig: dict, fmt: Fmt) -> None:
+    table.add_row(label, *(fmt(fig[k]) for k in ("mean", "p5", "p50", "p95")))
+
+
+def simulation_summary(result: SimulationResult) -> Group:
+    """The headline table of ``pbr simulate``."""
+    s = result.summary()
+    cur = result.currency
+    m: Fmt = lambda v: money(v, cur)  # noqa: E731
+    title = f"{s['contract']}: {s['sims']:,} simulations, seed {s['seed']}"
+    t = Table(title=title, title_justify="left")
+    t.add_column("Figure (per simulation)")
+    for col in ("Mean", "P5", "P50", "P95"):
+        t.add_column(col, justify="right")
+    o, p, v = s["outcomes"], s["payments"], s["provider"]
+    _row(t, "Entrants", s["entrants"], number)
+    _row(t, "Binary reoffending rate", o["binary_rate"], pct)
+    _row(t, "  baseline (case-mix adjusted)", o["baseline_binary_rate"], pct)
+    _row(t, "  measured reduction, points", o["binary_reduction_points"], lambda x: number(x, 2))
+    _row(t, "Reoffences per reoffender", o["frequency"], lambda x: number(x, 2))
+    _row(t, "Fee income", p["fee"], m)
+    _row(t, "Outcome payments", p["outcome"], m)
+    _row(t, "Total revenue", p["total"], m)
+    _row(t, "Costs", v["cost"], m)
+    _row(t, "Net result", v["net"], m)
+    _row(t, f"NPV at {pct(result.spec.provider.discount_rate)}", v["npv"], m)
+    _row(t, "Peak funding need", v["peak_funding"], m)
+    _row(t, "  month of peak", v["peak_month"], number)
+    facility = v["reserves"] + v["credit_line"]
+    lines = Text.assemble(
+        ("P(loss) ", "bold"), pct(v["prob_loss"]),
+        ("   P(cash need exceeds reserves + credit, ", "bold"), (money(facility, cur), "bold"),
+        (") ", "bold"), pct(v["prob_insolvent"]),
+        ("   P(any outcome payment) ", "bold"), pct(p["prob_any_outcome_payment"]),
+    )
+    footer = Text(
+        f"Money in {cur}, into the provider positive. spec {s['spec_sha256'][:12]} · "
+        f"pbr-model {s['version']}", style="dim",
+    )
+    return Group(t, lines, footer)
+
+
+def contract_overview(loaded: LoadedSpec, derived: dict) -> Group:
+    """``pbr show``: the contract's terms and its figures at the expected effect."""
+    spec = loaded.spec
+    cur = spec.contract.currency
+    m: Fmt = lambda v: money(v, cur)  # noqa: E731
+    c = spec.contract
+    terms = Table(title=c.name, title_justify="left", show_header=False)
+    terms.add_column(style="bold")
+    terms.add_column()
+    terms.add_row("Source", f"{loaded.source}  (sha256 {loaded.sha256[:12]})")
+    terms.add_row("Starts", f"{c.start_date.isoformat()}, {c.length_months} months")
+    terms.add_row("Cohorts", f"{derived['cohorts']} of {c.cohort_months} months")
+    terms.add_row("Measurement", f"{c.followup_months}-month follow-up + {c.waiting_months} months "
+                  f"for convictions + {c.payment_lag_months} months to pay")
+    terms.add_row("First outcome payment", derived["first_outcome_payment"])
+    terms.add_row("Last cash flow", f"{derived['last_cash_flow']} (month {derived['timeline_months'] - 1})")
+    terms.add_row("Expected entrants", number(derived["expected_entrants"]))
+    terms.add_row("Baseline", f"{pct(derived['baseline_binary_rate'])} binary, "
+                  f"{derived['baseline_frequency']:.2f} reoffences per reoffender")
+    eff = spec.intervention.effect
+    terms.add_row("True effect (binary)", f"{pct(eff.binary.mean)} ± {pct(eff.binary.sd)}")
+    terms.add_row("True effect (frequency)", f"{pct(eff.frequency.mean)} ± {pct(eff.frequency.sd)}")
+    for mech in spec.payments:
+        terms.add_row(f"Payment: {mech.name}", _describe(mech, cur))
+    p = spec.provider
+    terms.add_row("Provider", f"reserves {m(p.reserves)}, credit {m(p.credit_line)}, "
+                  f"discount rate {pct(p.discount_rate)}")
+
+    at = Table(title="At the expected effect, without noise", title_justify="left")
+    at.add_column("Figure")
+    at.add_column("Value", justify="right")
+    at.add_row("Fee income", m(derived["fee_revenue"]))
+    at.add_row("Outcome payments", m(derived["outcome_revenue"]))
+    at.add_row("Share of revenue at risk", pct(derived["revenue_at_risk_share"]))
+    at.add_row("Costs", m(derived["cost"]))
+    at.add_row("Net result", m(derived["net"]))
+    at.add_row("NPV", m(derived["npv"]))
+    at.add_row("Peak funding need", f"{m(derived['peak_funding'])} (month {derived['peak_month']})")
+    return Group(terms, at)
+
+
+def _describe(mech, cur: str) -> str:
+    if mech.type == "fee":
+        return f"fee {money(mech.annual, cur)} a year + {money(mech.per_participant, cur)} per entrant"
+    parts = [f"binary {money(mech.binary_price, cur)} per {mech.binary_unit}"
+             f" (from {mech.binary_threshold_points:g} points)",
+             f"frequency {money(mech.frequency_price, cur)} per reoffence avoided"]
+    if mech.frequency_hurdle_points is not None:
+        parts[-1] += f" (if binary ≥ {mech.frequency_hurdle_points:g} points)"
+    if mech.cap_per_cohort is not None:
+        parts.append(f"cap {money(mech.cap_per_cohort, cur)} a cohort")
+    if mech.cap_total is not None:
+        parts.append(f"cap {money(mech.cap_total, cur)} in all")
+    return "; ".join(parts)
