@@ -12,6 +12,7 @@ from ..errors import SpecError
 from ..overview import derived_figures
 from ..report.terminal import contract_overview
 from ..spec import DEFAULT_CONTRACT, bundled_contracts, load_spec, read_toml
+from ..spec.reference import markdown_reference
 from ..spec.schema import ContractSpec
 from .app import app, fail, handles_errors, out
 from .simulate import SetOpt, SpecArg
@@ -73,11 +74,18 @@ def show_cmd(spec: SpecArg = DEFAULT_CONTRACT, overrides: SetOpt = None) -> None
 
 
 @app.command("schema")
-def schema_cmd() -> None:
+def schema_cmd(
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="Print the field reference as Markdown tables instead.")] = False,
+) -> None:
     """Print the JSON Schema of a contract spec (for editors that check TOML).
 
     \b
-    Example:
+    Examples:
       pbr schema > pbr-contract.schema.json
+      pbr schema --markdown
     """
-    typer.echo(json.dumps(ContractSpec.model_json_schema(), indent=2))
+    if markdown:
+        typer.echo(markdown_reference(), nl=False)
+    else:
+        typer.echo(json.dumps(ContractSpec.model_json_schema(), indent=2))

@@ -16,7 +16,7 @@ def money(value: float, currency: str) -> str:
     v = abs(value)
     if v >= 1e9:
         return f"{sign}{sym}{v / 1e9:.2f}bn"
-    if v >= 1e6:
+    if v >= 1e5:  # from 100k in millions, so a column of money reads in one unit
         return f"{sign}{sym}{v / 1e6:.2f}m"
     return f"{sign}{sym}{v:,.0f}"
 

@@ -24,8 +24,9 @@ def simulation_summary(result: SimulationResult) -> Group:
     s = result.summary()
     cur = result.currency
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
-    title = f"{s['contract']}: {s['sims']:,} simulations, seed {s['seed']}"
-    t = Table(title=title, title_justify="left")
+    t = Table(title=s["contract"], title_justify="left",
+              caption=f"{s['sims']:,} simulations · seed {s['seed']} · spec {s['spec_sha256'][:12]}"
+                      f" · pbr-model {s['version']}", caption_justify="left")
     t.add_column("Figure (per simulation)")
     for col in ("Mean", "P5", "P50", "P95"):
         t.add_column(col, justify="right")
@@ -44,16 +45,13 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, "Peak funding need", v["peak_funding"], m)
     _row(t, "  month of peak", v["peak_month"], number)
     facility = v["reserves"] + v["credit_line"]
-    lines = Text.assemble(
-        ("P(loss) ", "bold"), pct(v["prob_loss"]),
-        ("   P(cash need exceeds reserves + credit, ", "bold"), (money(facility, cur), "bold"),
-        (") ", "bold"), pct(v["prob_insolvent"]),
-        ("   P(any outcome payment) ", "bold"), pct(p["prob_any_outcome_payment"]),
-    )
-    footer = Text(
-        f"Money in {cur}, into the provider positive. spec {s['spec_sha256'][:12]} · "
-        f"pbr-model {s['version']}", style="dim",
-    )
+    probs = [("P(loss)", v["prob_loss"]),
+             (f"P(cash need > reserves + credit, {money(facility, cur)})", v["prob_insolvent"]),
+             ("P(any outcome payment)", p["prob_any_outcome_payment"])]
+    width = max(len(label) for label, _ in probs) + 2
+    lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), pct(value))
+                            for label, value in probs)
+    footer = Text(f"Money in {cur}; money into the provider is positive.", style="dim")
     return Group(t, lines, footer)
 
 

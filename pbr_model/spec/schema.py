@@ -28,7 +28,8 @@ class _Model(BaseModel):
 
 
 class Contract(_Model):
-    """The contract's identity and calendar."""
+    """The contract's identity and calendar. Cohorts must start during the contract:
+    ``n_cohorts x cohort_months <= length_months``."""
 
     name: str = _f("Contract name shown in reports.", "text", min_length=1, max_length=200)
     currency: str = _f(
@@ -83,7 +84,9 @@ class Contract(_Model):
 
 
 class Cohorts(_Model):
-    """Who enters the service, and how uncertain the volumes are."""
+    """Who enters the service, and how uncertain the volumes are. Entrants per period
+    are from 0 to 10,000,000; a list must have one value per cohort. Entrants in
+    cohort c of simulation s are Poisson with mean ``E_c x V_s x eps_sc``."""
 
     entrants_per_period: float | list[float] = _f(
         "Expected entrants per cohort period: one number for every period, or one per cohort.",
@@ -137,7 +140,8 @@ class RiskBand(_Model):
 
 
 class Population(_Model):
-    """The cohort's risk mix and its historical (baseline) reoffending."""
+    """The cohort's risk mix and its historical (baseline) reoffending. Band shares
+    must sum to 1 and band names be unique."""
 
     bands: list[RiskBand] = _f("Risk bands; at least one.", "list", min_length=1, max_length=50)
 
@@ -153,7 +157,8 @@ class Population(_Model):
 
 
 class EffectDistribution(_Model):
-    """An uncertain true effect: drawn once per simulation from a clipped normal."""
+    """An uncertain true effect: drawn once per simulation from a normal with this mean
+    and sd, clipped to [min, max]; ``min <= mean <= max``."""
 
     mean: float = _f(
         "Mean relative reduction (0.05 = 5% fewer); negative values are harm.",
@@ -176,6 +181,8 @@ class EffectDistribution(_Model):
 
 
 class Effect(_Model):
+    """The service's true effects, as relative reductions (0.05 = 5% fewer)."""
+
     binary: EffectDistribution = _f(
         "True relative reduction in the probability of any proven reoffence.", "distribution",
         default_factory=EffectDistribution,
@@ -187,6 +194,8 @@ class Effect(_Model):
 
 
 class Costs(_Model):
+    """What delivering the service costs the provider (money out)."""
+
     setup: float = _f("One-off set-up cost, incurred in month 0.", "currency", default=0.0, ge=0)
     fixed_per_month: float = _f(
         "Fixed running cost per contract month; does not fall with volumes.", "currency per month",
@@ -208,6 +217,8 @@ class PersonalBudget(_Model):
 
 
 class Intervention(_Model):
+    """The service: its true effect, its costs and any personal budget."""
+
     effect: Effect = _f("The service's true effect (uncertain).", "section",
                         default_factory=Effect)
     costs: Costs = _f("What the service costs the provider.", "section", default_factory=Costs)
@@ -298,7 +309,8 @@ class Provider(_Model):
 
 
 class ContractSpec(_Model):
-    """A complete contract spec: one TOML file."""
+    """A complete contract spec: one TOML file. With a list of entrants, its length
+    must equal the number of cohorts."""
 
     contract: Contract = _f("The contract's identity and calendar.", "section")
     cohorts: Cohorts = _f("Cohort volumes and their uncertainty.", "section")

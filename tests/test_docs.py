@@ -1,0 +1,54 @@
+"""Docs and examples stay in step with the code (as sqlite-utils' test_docs does)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pbr_model.spec.reference import markdown_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_contract_spec_reference_is_current():
+    text = (ROOT / "docs" / "contract-spec.md").read_text()
+    section = text.split("<!-- fields:start -->\n", 1)[1].split("<!-- fields:end -->", 1)[0]
+    assert section == markdown_reference(), (
+        "docs/contract-spec.md is stale: regenerate the fields section with "
+        "`pbr schema --markdown`"
+    )
+
+
+def test_every_spec_field_is_documented():
+    text = (ROOT / "docs" / "contract-spec.md").read_text()
+    from pbr_model import load_spec
+    from pbr_model.spec.fields import flatten
+
+    for row in flatten(load_spec("tr-crc-example").spec):
+        leaf = row.path.rsplit(".", 1)[-1]
+        assert f"`{leaf}`" in text, row.path
+
+
+def test_readme_opens_with_two_command_quickstart():
+    text = (ROOT / "README.md").read_text()
+    quick = re.search(r"## Quickstart\n(.*?)\n## ", text, re.S)
+    assert quick, "README needs a '## Quickstart' section"
+    blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", quick.group(1), re.S)
+    commands = [line for b in blocks for line in b.strip().splitlines() if line.strip()]
+    assert len(commands) == 2, commands
+    assert "pbr simulate" in commands[0]
+    assert "pytest" in commands[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1].strip() in ci, ".ci/run must run the README's test command"
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+def test_example_runs(script):
+    done = subprocess.run([sys.executable, str(script), "300"], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
