@@ -146,85 +146,94 @@ def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
         return np.where(whole > 0, part / whole, np.nan)
 
 
-def _cat(parts: list[dict], get) -> np.ndarray:
-    return np.concatenate([get(p) for p in parts])
+#: Per-(simulation, cohort) columns of ``SimulationResult.cohorts``, in order.
+COHORT_COLUMNS = [
+    "entrants", "reoffenders", "reoffences", "binary_rate", "baseline_binary_rate",
+    "binary_reduction_points", "frequency", "baseline_frequency", "frequency_reduction",
+    "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "binary_payment",
+    "frequency_payment", "outcome_payment",
+]
+
+
+def chunk_record(outcomes, measures, flows, cash_in, cash_out, figures) -> dict[str, np.ndarray]:
+    """Keep only what the result tables need from one chunk (bounded memory):
+    ``(n, n_cohorts)`` per-cohort arrays, ``(n,)`` per-simulation arrays and the
+    ``(n, n_months)`` cash flows."""
+    zeros = np.zeros(measures.n.shape)
+
+    def by_kind(kind: str, part: str | None = None) -> np.ndarray:
+        return sum(((f.parts[part] if part else f.by_cohort) for f in flows
+                    if f.kind == kind and (part is None or part in f.parts)), zeros)
+
+    rec = {name: getattr(measures, name) for name in (
+        "reoffenders", "reoffences", "binary_rate", "baseline_binary_rate",
+        "binary_reduction_points", "frequency", "baseline_frequency", "frequency_reduction")}
+    rec.update(
+        entrants=measures.n,
+        counterfactual_reoffenders=outcomes.counterfactual_reoffenders.sum(axis=2),
+        counterfactual_reoffences=outcomes.counterfactual_reoffences.sum(axis=2),
+        fee_payment=by_kind("fee"),
+        binary_payment=by_kind("outcome", "binary"),
+        frequency_payment=by_kind("outcome", "frequency"),
+        outcome_payment=by_kind("outcome"),
+        effect_binary=outcomes.effect_binary,
+        effect_frequency=outcomes.effect_frequency,
+        fee=sum((f.monthly.sum(axis=1) for f in flows if f.kind == "fee"), np.zeros(len(cash_in))),
+        cash_in=cash_in,
+        cash_out=cash_out,
+    )
+    rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
+    return rec
 
 
 def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, source: str,
                  seed: int, sims: int, sampling: str, version: str,
                  timeline: Timeline) -> SimulationResult:
-    """Assemble the tables from the chunks the engine produced (in simulation order)."""
-    o = lambda name: _cat(parts, lambda p: getattr(p["outcomes"], name))  # noqa: E731
-    m = lambda name: _cat(parts, lambda p: getattr(p["measures"], name))  # noqa: E731
-    fig = lambda name: _cat(parts, lambda p: getattr(p["figures"], name))  # noqa: E731
+    """Assemble the tables from the chunk records (in simulation order)."""
+    def cat(name: str) -> np.ndarray:
+        arr = np.concatenate([p.pop(name) for p in parts])  # pop: free chunks as we go
+        return arr
 
-    def flow_sum(kind: str, part: str | None = None) -> np.ndarray:
-        return _cat(parts, lambda p: sum(
-            (f.parts.get(part, 0.0) if part else f.by_cohort)
-            for f in p["flows"] if f.kind == kind
-        ) + np.zeros(p["measures"].n.shape))
-
-    cash_in = _cat(parts, lambda p: p["cash_in"])
-    cash_out = _cat(parts, lambda p: p["cash_out"])
-    fee_monthly = _cat(parts, lambda p: sum(
-        (f.monthly for f in p["flows"] if f.kind == "fee"), np.zeros(p["cash_in"].shape)))
-
-    n, reoffenders, reoffences = m("n"), m("reoffenders"), m("reoffences")
-    cf_reoffences = o("counterfactual_reoffences").sum(axis=2)
-    base_k = (m("baseline_binary_rate") * n)
+    per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
+    n, k, r = per_cohort["entrants"], per_cohort["reoffenders"], per_cohort["reoffences"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        sim_binary = reoffenders.sum(1) / n.sum(1)
-        sim_base = np.nansum(base_k, 1) / n.sum(1)
-        sim_freq = reoffences.sum(1) / reoffenders.sum(1)
-    revenue = fig("revenue")
-    fee = fee_monthly.sum(axis=1)
-
+        sim_binary = k.sum(1) / n.sum(1)
+        sim_base = np.nansum(per_cohort["baseline_binary_rate"] * n, 1) / n.sum(1)
+        sim_freq = r.sum(1) / k.sum(1)
+    fig = {name.removeprefix("fig_"): cat(name) for name in list(parts[0]) if name.startswith("fig_")}
+    fee = cat("fee")
     simulations = pd.DataFrame({
         "entrants": n.sum(1),
-        "reoffenders": reoffenders.sum(1),
-        "reoffences": reoffences.sum(1),
+        "reoffenders": k.sum(1),
+        "reoffences": r.sum(1),
         "binary_rate": sim_binary,
         "baseline_binary_rate": sim_base,
         "binary_reduction_points": 100 * (sim_base - sim_binary),
         "frequency": sim_freq,
-        "reoffences_avoided": cf_reoffences.sum(1) - reoffences.sum(1),
-        "effect_binary": o("effect_binary"),
-        "effect_frequency": o("effect_frequency"),
+        "reoffences_avoided": per_cohort["counterfactual_reoffences"].sum(1) - r.sum(1),
+        "effect_binary": cat("effect_binary"),
+        "effect_frequency": cat("effect_frequency"),
         "fee": fee,
-        "outcome": revenue - fee,
-        "revenue": revenue,
-        "cost": fig("cost"),
-        "net": fig("net"),
-        "npv": fig("npv"),
-        "min_cash": fig("min_cash"),
-        "peak_funding": fig("peak_funding"),
-        "peak_month": fig("peak_month"),
-        "insolvent": fig("insolvent"),
+        "outcome": fig["revenue"] - fee,
+        "revenue": fig["revenue"],
+        "cost": fig["cost"],
+        "net": fig["net"],
+        "npv": fig["npv"],
+        "min_cash": fig["min_cash"],
+        "peak_funding": fig["peak_funding"],
+        "peak_month": fig["peak_month"],
+        "insolvent": fig["insolvent"],
     })
     simulations.index.name = "sim"
 
-    C = timeline.n_cohorts
-    index = pd.MultiIndex.from_product([range(sims), range(C)], names=["sim", "cohort"])
-    flat = lambda a: np.asarray(a).reshape(-1)  # noqa: E731
-    cohorts = pd.DataFrame({
-        "entrants": flat(n),
-        "reoffenders": flat(reoffenders),
-        "reoffences": flat(reoffences),
-        "binary_rate": flat(m("binary_rate")),
-        "baseline_binary_rate": flat(m("baseline_binary_rate")),
-        "binary_reduction_points": flat(m("binary_reduction_points")),
-        "frequency": flat(m("frequency")),
-        "baseline_frequency": flat(m("baseline_frequency")),
-        "frequency_reduction": flat(m("frequency_reduction")),
-        "counterfactual_reoffenders": flat(o("counterfactual_reoffenders").sum(axis=2)),
-        "counterfactual_reoffences": flat(cf_reoffences),
-        "fee_payment": flat(flow_sum("fee")),
-        "binary_payment": flat(flow_sum("outcome", "binary")),
-        "frequency_payment": flat(flow_sum("outcome", "frequency")),
-        "outcome_payment": flat(flow_sum("outcome")),
-        "payment_month": np.tile(timeline.payment_month, sims),
-    }, index=index)
+    index = pd.MultiIndex.from_product([range(sims), range(timeline.n_cohorts)],
+                                       names=["sim", "cohort"])
+    columns = {name: per_cohort.pop(name).reshape(-1) for name in COHORT_COLUMNS}
+    columns["payment_month"] = np.tile(timeline.payment_month, sims)
+    cohorts = pd.DataFrame(columns, index=index, copy=False)
+    del columns
 
+    cash_in, cash_out = cat("cash_in"), cat("cash_out")
     months = _month_table(timeline, cash_in, cash_out)
     for a in (cash_in, cash_out):
         a.setflags(write=False)

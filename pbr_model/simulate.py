@@ -19,7 +19,7 @@ from .finance import cash_figures, monthly_costs
 from .measure import historical_baseline
 from .outcomes import ExpectedSampler, Sampler, simulate_outcomes
 from .payments import PaymentInputs, pay_all
-from .results import SimulationResult, build_result
+from .results import SimulationResult, build_result, chunk_record
 from .spec import LoadedSpec, spec_sha256
 from .spec.schema import ContractSpec
 from .timeline import Timeline
@@ -125,5 +125,4 @@ def _finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     cash_in = sum((f.monthly for f in flows), np.zeros((n, timeline.n_months)))
     cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
     figures = cash_figures(cash_in, cash_out, spec.provider)
-    return {"outcomes": outcomes, "measures": measures, "flows": flows,
-            "cash_in": cash_in, "cash_out": cash_out, "figures": figures}
+    return chunk_record(outcomes, measures, flows, cash_in, cash_out, figures)

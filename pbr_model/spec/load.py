@@ -221,6 +221,8 @@ def _clean_loc(loc: tuple, data: Any) -> tuple[str, type[BaseModel] | None]:
                 and node.get("type") == item:
             model = _payment_model(item)  # discriminated-union tag, not a key
             continue
+        if isinstance(item, str) and node is not None and not isinstance(node, dict):
+            continue  # plain-union member tag ('float', 'list[float]'): a value has no keys
         parts.append(str(item))
         parent_model = model
         if isinstance(node, (dict, list)):
