@@ -135,8 +135,6 @@ class SimulationResult:
                 "peak_month": stats(s["peak_month"].where(s["peak_month"] >= 0)),
                 "prob_loss": float((s["net"] < 0).mean()),
                 "prob_insolvent": float(s["insolvent"].mean()),
-                "reserves": self.spec.provider.reserves,
-                "credit_line": self.spec.provider.credit_line,
             },
         }
 

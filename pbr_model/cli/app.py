@@ -14,7 +14,6 @@ from ..errors import PbrError
 # Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
 app = typer.Typer(
     name="pbr",
-    help="Price and stress-test payment-by-results contracts in offender rehabilitation.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

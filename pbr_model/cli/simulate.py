@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import InputError
-from ..report.excel import write_workbook
+from ..errors import InputError, OutputError
+from ..report.excel import check_output, write_workbook
 from ..report.json import summary_json
 from ..report.terminal import simulation_summary
 from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, MAX_SIMS, simulate
@@ -56,8 +56,11 @@ def simulate_cmd(
         problems.append(f"--seed: must be 0 or more (got {seed})")
     if chunk_size < 1:
         problems.append(f"--chunk-size: must be 1 or more (got {chunk_size})")
-    if xlsx is not None and xlsx.exists() and not force:
-        problems.append(f"--xlsx: {xlsx} exists; add --force to replace it")
+    if xlsx is not None:
+        try:
+            check_output(xlsx, force=force)
+        except OutputError as exc:
+            problems.extend(f"--xlsx {p}" for p in exc.problems)
     if problems:
         raise InputError(problems)
     loaded = load_spec(spec, overrides or [])
@@ -70,4 +73,4 @@ def simulate_cmd(
     else:
         out.print(simulation_summary(result))
     if xlsx is not None:
-        err.print(f"Wrote {xlsx}", markup=False)
+        err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)

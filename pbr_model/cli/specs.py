@@ -19,6 +19,7 @@ from .simulate import SetOpt, SpecArg
 
 
 @app.command("list")
+@handles_errors
 def list_cmd() -> None:
     """List the bundled contracts (use a name wherever a SPEC is asked for).
 
@@ -54,7 +55,8 @@ def validate_cmd(
         except SpecError as exc:
             problems.extend(exc.problems)
         else:
-            out.print(f"OK  {loaded.source}  (sha256 {loaded.sha256[:12]})", markup=False)
+            out.print(f"OK  {loaded.source}  (sha256 {loaded.sha256[:12]})", markup=False,
+                      soft_wrap=True)
     if problems:
         fail(problems)
 

@@ -46,8 +46,13 @@ def cap_cumulative(amount: np.ndarray, cap: float | None) -> np.ndarray:
     the cap is reached."""
     if cap is None:
         return amount
-    paid_to_date = np.minimum(np.cumsum(amount, axis=-1), cap)
-    return np.diff(paid_to_date, axis=-1, prepend=0.0)
+    # Each cohort gets the lesser of its amount and what the cap leaves, rather than the
+    # differences of a capped running total: differencing a cumsum changes amounts by
+    # rounding even where the cap does not bind, and can push a payment above its
+    # per-cohort cap.
+    cumulative = np.cumsum(amount, axis=-1)
+    before = np.concatenate([np.zeros_like(cumulative[..., :1]), cumulative[..., :-1]], axis=-1)
+    return np.minimum(amount, np.maximum(cap - before, 0.0))
 
 
 def pay(mech: BaselineOutcomePayment, inputs: PaymentInputs) -> PaymentFlows:

@@ -169,18 +169,26 @@ def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = 
     OutputError
         If ``path`` exists and ``force`` is false, or it cannot be written.
     """
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise OutputError(f"{path}: an Excel workbook must end in .xlsx")
-    if path.exists() and not force:
-        raise OutputError(f"{path}: file exists; use --force to replace it")
-    if not path.parent.is_dir():
-        raise OutputError(f"{path}: folder {path.parent} does not exist")
+    path = check_output(path, force=force)
     wb = Workbook()
     _summary_sheet(wb.active, result)
     _assumptions_sheet(wb.create_sheet("Assumptions"), result)
     _cashflow_sheet(wb.create_sheet("Cashflow"), result)
     save_atomic(wb, path)
+    return path
+
+
+def check_output(path: str | Path, *, force: bool = False) -> Path:
+    """Check a workbook path before any work is done; raise ``OutputError`` if unusable."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError(f"{path}: an Excel workbook must end in .xlsx")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory")
+    if path.exists() and not force:
+        raise OutputError(f"{path}: file exists; use --force to replace it")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist")
     return path
 
 

@@ -44,7 +44,7 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, f"NPV at {pct(result.spec.provider.discount_rate)}", v["npv"], m)
     _row(t, "Peak funding need", v["peak_funding"], m)
     _row(t, "  month of peak", v["peak_month"], number)
-    facility = v["reserves"] + v["credit_line"]
+    facility = result.spec.provider.reserves + result.spec.provider.credit_line
     probs = [("P(loss)", v["prob_loss"]),
              (f"P(cash need > reserves + credit, {money(facility, cur)})", v["prob_insolvent"]),
              ("P(any outcome payment)", p["prob_any_outcome_payment"])]

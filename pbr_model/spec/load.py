@@ -125,9 +125,8 @@ def _set_path(node: Any, keys: list[str], value: Any) -> None:
         where = ".".join(keys[: depth + 1])
         if isinstance(node, list):
             if not key.isdigit() or int(key) >= len(node):
-                raise OverrideError(
-                    f"{where}: {key!r} is not an index of this list (0 to {len(node) - 1})"
-                )
+                allowed = f"0 to {len(node) - 1}" if node else "the list is empty"
+                raise OverrideError(f"{where}: {key!r} is not an index of this list ({allowed})")
             if last:
                 node[int(key)] = value
             else:
@@ -191,9 +190,12 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
 # -- turning pydantic's errors into ours -------------------------------------------------------
 
 def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
-    out = []
+    out, seen = [], set()
     for err in exc.errors(include_url=False):
         path, model = _clean_loc(err["loc"], data)
+        if path in seen:
+            continue  # one value failing each member of a union: report it once
+        seen.add(path)
         kind = err["type"]
         message = err["msg"]
         has_value = kind not in ("missing",) and not isinstance(err.get("input"), dict)
@@ -205,8 +207,18 @@ def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
             message = "required field is missing"
         elif kind == "value_error":
             message = message.removeprefix("Value error, ")
+        elif kind in ("union_tag_not_found", "union_tag_invalid"):
+            allowed = ", ".join(f"'{t}'" for t in PAYMENT_TYPES)
+            message = ("payment needs a `type`" if kind == "union_tag_not_found"
+                       else f"unknown payment type {err['ctx'].get('tag')!r}")
+            message += f"; allowed types: {allowed}"
+            has_value = False
+        elif kind in ("bool_type", "int_type", "float_type") and isinstance(err.get("input"), bool):
+            message = "must be a number, not true/false"
         out.append(Problem(source, path, message, err.get("input"), has_value))
-    return out
+    # A value failing several members of a union (a number, or a list of numbers)
+    # is reported at the deepest place only.
+    return [p for p in out if not any(q.path.startswith(p.path + ".") for q in out)]
 
 
 def _clean_loc(loc: tuple, data: Any) -> tuple[str, type[BaseModel] | None]:

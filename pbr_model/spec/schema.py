@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 def _f(description: str, unit: str, **kw):
@@ -24,7 +24,7 @@ def _f(description: str, unit: str, **kw):
 
 class _Model(BaseModel):
     # Unknown keys are errors: a typo must never pass silently.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 class Contract(_Model):
@@ -36,7 +36,8 @@ class Contract(_Model):
         "ISO 4217 code of the currency all money is in.", "text", default="GBP",
         pattern=r"^[A-Z]{3}$",
     )
-    start_date: dt.date = _f("First day of the contract (month 0).", "date")
+    start_date: dt.date = _f("First day of the contract (month 0): a TOML date, e.g. 2015-02-01.",
+                             "date", strict=False)
     length_months: int = _f(
         "Length of the service contract; fixed costs and annual fees run for this long.",
         "months", default=84, ge=1, le=600,
@@ -145,15 +146,16 @@ class Population(_Model):
 
     bands: list[RiskBand] = _f("Risk bands; at least one.", "list", min_length=1, max_length=50)
 
-    @model_validator(mode="after")
-    def _shares(self) -> "Population":
-        total = sum(b.share for b in self.bands)
+    @field_validator("bands")
+    @classmethod
+    def _shares(cls, bands: list[RiskBand]) -> list[RiskBand]:
+        total = sum(b.share for b in bands)
         if abs(total - 1) > 1e-6:
             raise ValueError(f"band shares must sum to 1 (they sum to {total:.6g})")
-        names = [b.name for b in self.bands]
+        names = [b.name for b in bands]
         if len(set(names)) != len(names):
             raise ValueError(f"band names must be unique (got {names})")
-        return self
+        return bands
 
 
 class EffectDistribution(_Model):

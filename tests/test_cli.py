@@ -1,0 +1,485 @@
+"""The ``pbr`` command line: every command, every bad-input case.
+
+Bad input must give one ``Error:`` line per problem on stderr, naming the field,
+exit code 2 and no traceback; ``--json`` must print one strict JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pbr_model import __version__
+from pbr_model.cli import app
+from pbr_model.spec import DEFAULT_CONTRACT, bundled_contracts, load_spec, read_toml
+from pbr_model.spec.schema import ContractSpec
+
+SIMS = "300"
+STATS = {"mean", "p5", "p50", "p95"}
+
+MINIMAL = """\
+[contract]
+name = "Minimal"
+start_date = 2020-01-01
+length_months = 12
+
+[cohorts]
+entrants_per_period = 100
+
+[[population.bands]]
+name = "all"
+share = 1.0
+binary_rate = 0.4
+reoffences_per_reoffender = 3.0
+"""
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str):
+    return runner.invoke(app, list(args), catch_exceptions=True)
+
+
+def assert_ok(result) -> None:
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    assert "Traceback" not in result.output
+    assert "Error" not in result.stderr
+
+
+def assert_error(result, *fragments: str, lines: int | None = None) -> list[str]:
+    """Exit 2, only ``Error:`` lines on stderr (one per problem), each fragment in
+    some line, nothing on stdout but validate's OK lines, and no traceback."""
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception  # not an uncaught bug
+    assert "Traceback" not in result.output
+    errors = result.stderr.splitlines()
+    assert errors and all(line.startswith("Error: ") for line in errors), result.stderr
+    for fragment in fragments:
+        assert any(fragment in line for line in errors), (fragment, errors)
+    assert "Error" not in result.stdout
+    if lines is not None:
+        assert len(errors) == lines, errors
+    return errors
+
+
+def simulate_json(runner: CliRunner, *args: str) -> dict:
+    result = run(runner, "simulate", "--sims", SIMS, "--json", *args)
+    assert_ok(result)
+
+    def no_nan(name):
+        raise AssertionError(f"non-JSON constant {name} in --json output")
+
+    return json.loads(result.stdout, parse_constant=no_nan)
+
+
+@pytest.fixture
+def spec_file(tmp_path) -> Path:
+    path = tmp_path / "minimal.toml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    return path
+
+
+# -- version, help, python -m -------------------------------------------------------------------
+
+def test_version(runner):
+    result = run(runner, "--version")
+    assert_ok(result)
+    assert result.stdout == f"pbr-model {__version__}\n"
+
+
+def test_no_arguments_shows_help(runner):
+    result = run(runner)
+    assert "Usage: pbr" in result.output
+    for command in ("simulate", "list", "validate", "show", "schema"):
+        assert command in result.output
+
+
+def _command_names() -> list[str]:
+    return sorted(typer.main.get_command(app).commands)
+
+
+def test_the_commands():
+    assert _command_names() == sorted(["simulate", "list", "validate", "show", "schema"])
+
+
+@pytest.mark.parametrize("args", [[], *[[name] for name in _command_names()]])
+def test_help_has_an_example(runner, args):
+    result = run(runner, *args, "--help")
+    assert_ok(result)
+    assert "Example" in result.stdout
+    assert "pbr " in result.stdout.split("Example", 1)[1]
+
+
+def test_short_help_option(runner):
+    result = run(runner, "simulate", "-h")
+    assert_ok(result)
+    assert "Usage: pbr simulate" in result.stdout
+
+
+# -- list, show, schema -------------------------------------------------------------------------
+
+def test_list(runner):
+    result = run(runner, "list")
+    assert_ok(result)
+    assert DEFAULT_CONTRACT in result.stdout
+    assert "tr_crc_example.toml" in result.stdout
+    assert "TR Community Rehabilitation" in result.stdout
+
+
+def test_show_default_contract(runner):
+    result = run(runner, "show")
+    assert_ok(result)
+    loaded = load_spec(DEFAULT_CONTRACT)
+    assert loaded.spec.contract.name in result.stdout
+    assert loaded.sha256[:12] in result.stdout
+    assert "2015-02-01" in result.stdout
+
+
+def test_show_a_file_with_an_override(runner, spec_file):
+    result = run(runner, "show", str(spec_file), "--set", "contract.name=Renamed")
+    assert_ok(result)
+    assert "Renamed" in result.stdout
+
+
+def test_schema_is_valid_json_schema(runner):
+    result = run(runner, "schema")
+    assert_ok(result)
+    schema = json.loads(result.stdout)
+    assert schema == ContractSpec.model_json_schema()
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"contract", "cohorts", "population"}
+    assert "unit" in schema["$defs"]["Contract"]["properties"]["length_months"]
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    # and the bundled contract is valid under it (dates as ISO strings, as JSON has them)
+    data = json.loads(json.dumps(read_toml(bundled_contracts()[DEFAULT_CONTRACT]), default=str))
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_schema_markdown(runner):
+    result = run(runner, "schema", "--markdown")
+    assert_ok(result)
+    assert result.stdout.startswith("### `contract`")
+    assert "| `length_months` | int | months | `84` |" in result.stdout
+
+
+def test_python_dash_m_runs_the_same_cli():
+    # `python -m pbr_model` itself runs in a subprocess in test_install.py
+    import pbr_model.__main__ as dunder_main
+    from pbr_model.cli import main
+    assert dunder_main.main is main
+
+
+# -- validate -----------------------------------------------------------------------------------
+
+def test_validate_good_specs(runner, spec_file):
+    result = run(runner, "validate", str(spec_file), DEFAULT_CONTRACT)
+    assert_ok(result)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"OK  {spec_file}  (sha256 ")
+    sha = load_spec(DEFAULT_CONTRACT).sha256
+    assert lines[1] == f"OK  {DEFAULT_CONTRACT}  (sha256 {sha[:12]})"
+
+
+def test_validate_reports_every_problem_in_every_file(runner, tmp_path, spec_file):
+    not_toml = tmp_path / "notes.toml"
+    not_toml.write_text("just some notes\n")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MINIMAL.replace("length_months = 12", "length_months = 0\ncolour = 'red'")
+                   .replace("share = 1.0", "share = 0.5"))
+    missing = tmp_path / "missing.toml"
+    result = run(runner, "validate", str(not_toml), str(bad), str(spec_file), str(missing))
+    errors = assert_error(
+        result,
+        f"Error: {not_toml}: not valid TOML",
+        f"Error: {bad}: contract.length_months: Input should be greater than or equal to 1 (got 0)",
+        f"Error: {bad}: contract.colour: unknown field; allowed here: cohort_months, currency",
+        f"Error: {bad}: population.bands: band shares must sum to 1 (they sum to 0.5)",
+        f"Error: {missing}: no such file",
+        lines=5,
+    )
+    # files in the order given
+    assert errors[0].startswith(f"Error: {not_toml}: ")
+    assert errors[-1].startswith(f"Error: {missing}: ")
+    # the good file is still reported OK
+    assert result.stdout.startswith(f"OK  {spec_file}")
+
+
+def test_validate_needs_a_spec(runner):
+    result = run(runner, "validate")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.stderr
+
+
+# -- simulate: output ---------------------------------------------------------------------------
+
+def test_simulate_table(runner):
+    result = run(runner, "simulate", "--sims", SIMS)
+    assert_ok(result)
+    assert "TR Community Rehabilitation" in result.stdout
+    assert "300 simulations" in result.stdout
+    assert "P(loss)" in result.stdout
+
+
+def test_simulate_json_has_the_documented_keys(runner):
+    s = simulate_json(runner)
+    spec = load_spec(DEFAULT_CONTRACT)
+    assert s["contract"] == spec.spec.contract.name
+    assert s["spec_sha256"] == spec.sha256
+    assert s["version"] == __version__
+    assert s["seed"] == 20150201
+    assert s["sims"] == 300
+    figures = [("entrants",), ("outcomes", "binary_rate"), ("outcomes", "frequency"),
+               ("payments", "total"), ("payments", "fee"), ("payments", "outcome"),
+               ("provider", "net"), ("provider", "npv"), ("provider", "peak_funding")]
+    for path in figures:
+        node = s
+        for key in path:
+            node = node[key]
+        assert isinstance(node, dict) and set(node) == STATS, path
+        assert node["p5"] <= node["p50"] <= node["p95"], path
+        assert all(isinstance(v, float) and math.isfinite(v) for v in node.values()), path
+    for key in ("prob_loss", "prob_insolvent"):
+        assert isinstance(s["provider"][key], float) and 0 <= s["provider"][key] <= 1
+
+
+def test_simulate_json_every_figure_is_stats_or_probability(runner):
+    # each figure is {mean,p5,p50,p95} except probabilities
+    s = simulate_json(runner)
+    for section in ("outcomes", "payments", "provider"):
+        for key, value in s[section].items():
+            if key.startswith("prob_"):
+                assert isinstance(value, float) and 0 <= value <= 1, key
+            else:
+                assert isinstance(value, dict) and set(value) == STATS, (section, key)
+
+
+def test_simulate_json_is_reproducible(runner):
+    a = run(runner, "simulate", "--sims", SIMS, "--json", "--seed", "7")
+    b = run(runner, "simulate", "--sims", SIMS, "--json", "--seed", "7")
+    c = run(runner, "simulate", "--sims", SIMS, "--json", "--seed", "8")
+    for r in (a, b, c):
+        assert_ok(r)
+    assert json.loads(a.stdout) == json.loads(b.stdout)
+    assert a.stdout == b.stdout
+    assert json.loads(a.stdout)["provider"]["net"] != json.loads(c.stdout)["provider"]["net"]
+
+
+def test_chunk_size_changes_no_number(runner):
+    a = simulate_json(runner, "--seed", "3")
+    b = simulate_json(runner, "--seed", "3", "--chunk-size", "1")
+    assert a == b
+
+
+def test_simulate_json_is_strict_json_when_a_figure_is_undefined(runner):
+    # with no payment mechanism the outcome share of revenue is 0/0: null, not NaN
+    s = simulate_json(runner, "--set", "payments=[]")
+    assert s["payments"]["outcome_share"] == {"mean": None, "p5": None, "p50": None, "p95": None}
+    assert s["payments"]["total"]["mean"] == 0
+
+
+def test_simulate_a_file(runner, spec_file):
+    s = simulate_json(runner, str(spec_file))
+    assert s["contract"] == "Minimal"
+    assert s["spec_sha256"] == load_spec(spec_file).sha256
+    assert s["entrants"]["p5"] > 0
+
+
+def test_simulate_bundled_name_with_underscores(runner):
+    assert simulate_json(runner, "tr_crc_example") == simulate_json(runner, "tr-crc-example") | {
+        "source": "tr_crc_example"}
+
+
+def test_overrides_change_the_sha256_and_the_figures(runner):
+    plain = simulate_json(runner)
+    changed = simulate_json(runner, "--set", "intervention.effect.binary.mean=0.2",
+                            "--set", "intervention.effect.binary.sd=0")
+    assert changed["spec_sha256"] != plain["spec_sha256"]
+    assert changed["spec_sha256"] == load_spec(
+        DEFAULT_CONTRACT, ["intervention.effect.binary.mean=0.2",
+                           "intervention.effect.binary.sd=0"]).sha256
+    assert changed["outcomes"]["binary_rate"]["mean"] < plain["outcomes"]["binary_rate"]["mean"]
+    assert changed["payments"]["outcome"]["mean"] > plain["payments"]["outcome"]["mean"]
+
+
+@pytest.mark.parametrize("overrides", [
+    ["contract.start_date=2016-04-01"],
+    ["contract.name=Some other name"],
+    ["cohorts.entrants_per_period=[4000, 4500, 5000, 5500]", "contract.n_cohorts=4"],
+    ["population.bands.0.share=0.3", "population.bands.1.share=0.3"],
+    ["payments.1={type = 'baseline_outcome', binary_price = 100}"],
+])
+def test_override_kinds_are_applied(runner, overrides):
+    s = simulate_json(runner, *[a for o in overrides for a in ("--set", o)])
+    assert s["spec_sha256"] == load_spec(DEFAULT_CONTRACT, overrides).sha256
+    assert s["spec_sha256"] != load_spec(DEFAULT_CONTRACT).sha256
+
+
+# -- simulate: bad input ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sims", ["0", "-5", "10000001"])
+def test_sims_out_of_range(runner, sims):
+    result = run(runner, "simulate", "--sims", sims)
+    assert_error(result, f"Error: --sims: must be from 1 to 10,000,000 (got {sims})", lines=1)
+
+
+def test_bad_options_are_reported_together(runner):
+    result = run(runner, "simulate", "--sims", "0", "--seed", "-1", "--chunk-size", "0")
+    assert_error(result, "--sims:", "--seed: must be 0 or more (got -1)",
+                 "--chunk-size: must be 1 or more (got 0)", lines=3)
+
+
+def test_sims_not_a_number(runner):
+    result = run(runner, "simulate", "--sims", "many")
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '--sims'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["simulate", "show"])
+def test_missing_file(runner, tmp_path, command):
+    missing = tmp_path / "nope.toml"
+    result = run(runner, command, str(missing))
+    assert_error(result, f"Error: {missing}: no such file, and no bundled contract of that name "
+                         "(bundled: tr-crc-example; see `pbr list`)", lines=1)
+
+
+def test_unknown_bundled_name(runner):
+    result = run(runner, "simulate", "tr-crc-exampel", "--sims", SIMS)
+    assert_error(result, "tr-crc-exampel: no such file", "bundled: tr-crc-example", lines=1)
+
+
+def test_not_toml(runner, tmp_path):
+    path = tmp_path / "contract.toml"
+    path.write_text("[contract\nname = 'x'\n")
+    result = run(runner, "simulate", str(path), "--sims", SIMS)
+    assert_error(result, f"Error: {path}: not valid TOML", lines=1)
+
+
+def test_wrong_type_in_file(runner, tmp_path):
+    path = tmp_path / "contract.toml"
+    path.write_text(MINIMAL.replace("entrants_per_period = 100", 'entrants_per_period = "lots"'))
+    result = run(runner, "simulate", str(path), "--sims", SIMS)
+    errors = assert_error(result, f"Error: {path}: cohorts.entrants_per_period: ")
+    assert all("cohorts.entrants_per_period:" in e and "(got 'lots')" in e for e in errors)
+
+
+def test_out_of_range_value_in_file(runner, tmp_path):
+    path = tmp_path / "contract.toml"
+    path.write_text(MINIMAL.replace("binary_rate = 0.4", "binary_rate = 40"))
+    result = run(runner, "simulate", str(path), "--sims", SIMS)
+    assert_error(result, f"Error: {path}: population.bands.0.binary_rate: Input should be less "
+                         "than 1 (got 40)", lines=1)
+
+
+@pytest.mark.parametrize("key, allowed", [
+    ("contract.length", "allowed here: cohort_months, currency, followup_months, length_months"),
+    ("population.bands.3.risk", "allowed here: binary_rate, dispersion, name, "
+                                "reoffences_per_reoffender, share"),
+    ("payments.1.price", "allowed here: binary_price, binary_threshold_points, binary_unit"),
+    ("payments.0.price", "allowed here: annual, name, per_participant, type"),
+    ("costs.setup", "allowed here: cohorts, contract, intervention, payments"),
+])
+def test_unknown_key_via_set(runner, key, allowed):
+    result = run(runner, "simulate", "--sims", SIMS, "--set", f"{key}=1")
+    head = key if not key.startswith("costs") else "costs"
+    assert_error(result, f"Error: tr-crc-example: {head}: unknown field; {allowed}", lines=1)
+
+
+def test_unknown_key_in_file(runner, tmp_path):
+    path = tmp_path / "contract.toml"
+    path.write_text(MINIMAL + "\n[[payments]]\ntype = 'fee'\nannual = 10\nper_entrant = 5\n")
+    result = run(runner, "show", str(path))
+    assert_error(result, f"Error: {path}: payments.0.per_entrant: unknown field; allowed here: "
+                         "annual, name, per_participant, type", lines=1)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("contract.length_months=abc",
+     "Error: tr-crc-example: contract.length_months: Input should be a valid integer (got 'abc')"),
+    ("provider.discount_rate=8",
+     "Error: tr-crc-example: provider.discount_rate: Input should be less than or equal to 1 "
+     "(got 8)"),
+    ("contract.start_date=1st of May",
+     "Error: tr-crc-example: contract.start_date: Input should be a valid date"),
+    ("population.bands.9.share=0.3",
+     "Error: --set 'population.bands.9.share=0.3': population.bands.9: '9' is not an index of "
+     "this list (0 to 3)"),
+    ("contract.name.short=x",
+     "Error: --set 'contract.name.short=x': contract.name.short: contract.name is a value, not a "
+     "section"),
+    ("contract.length_months",
+     "Error: --set 'contract.length_months': expected PATH=VALUE, e.g. --set "
+     "intervention.effect.binary.mean=0.08"),
+])
+@pytest.mark.parametrize("command", ["simulate", "show"])
+def test_bad_set(runner, command, override, message):
+    result = run(runner, command, "--set", override)
+    assert_error(result, message, lines=1)
+
+
+def test_every_bad_set_is_reported_at_once(runner):
+    result = run(runner, "simulate", "--sims", SIMS, "--set", "no_equals",
+                 "--set", "payments.5.name=x", "--set", "trend.binary_logit_sd.x=1")
+    assert_error(result, "--set 'no_equals'", "--set 'payments.5.name=x'",
+                 "--set 'trend.binary_logit_sd.x=1'", lines=3)
+
+
+def test_every_validation_problem_is_reported_at_once(runner):
+    result = run(runner, "simulate", "--sims", SIMS,
+                 "--set", "contract.currency=pounds",
+                 "--set", "trend.drift=0.1",
+                 "--set", "provider.discount_rate=-1",
+                 "--set", "population.bands.0.share=0.5")
+    assert_error(result, "contract.currency", "trend.drift", "provider.discount_rate",
+                 "population.bands: band shares must sum to 1", lines=4)
+
+
+def test_long_error_lines_are_not_wrapped(runner):
+    # one problem, one line, even when longer than the (80-column) console
+    result = run(runner, "simulate", "--set", "payments.1.x=1")
+    (line,) = assert_error(result, lines=1)
+    assert len(line) > 80
+    assert line.endswith("frequency_price, name, type")
+
+
+def test_xlsx_exists_without_force(runner, tmp_path):
+    target = tmp_path / "run.xlsx"
+    target.write_bytes(b"keep me")
+    result = run(runner, "simulate", "--sims", SIMS, "--xlsx", str(target))
+    assert_error(result, f"Error: --xlsx {target}: file exists; use --force to replace it", lines=1)
+    assert target.read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize("name, message", [
+    ("run.csv", "an Excel workbook must end in .xlsx"),
+    ("no/such/folder/run.xlsx", "does not exist"),
+])
+def test_xlsx_bad_target(runner, tmp_path, name, message):
+    target = tmp_path / name
+    result = run(runner, "simulate", "--sims", SIMS, "--xlsx", str(target), "--json")
+    assert_error(result, f"Error: --xlsx {target}: ", message, lines=1)
+    assert not target.exists()
+    assert result.stdout == ""
+
+
+def test_json_with_xlsx_keeps_stdout_pure_json(runner, tmp_path):
+    folder = tmp_path / ("a-folder-name-long-enough-to-pass-the-edge-of-an-80-column-terminal")
+    folder.mkdir()
+    target = folder / "run.xlsx"
+    result = run(runner, "simulate", "--sims", SIMS, "--json", "--xlsx", str(target))
+    assert_ok(result)
+    assert json.loads(result.stdout)["sims"] == 300
+    assert result.stderr == f"Wrote {target}\n"
+    assert target.is_file()
+

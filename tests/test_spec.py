@@ -1,0 +1,491 @@
+"""Spec loading: finding a SPEC, reading TOML, ``--set`` overrides, and the
+validation errors a user sees (one per problem, each naming the field path)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pbr_model.errors import OverrideError, PbrError, SpecError
+from pbr_model.spec import (
+    DEFAULT_CONTRACT, ContractSpec, LoadedSpec, apply_overrides, bundled_contracts, load_spec,
+    read_toml, resolve, spec_sha256, validate,
+)
+from pbr_model.spec import load as load_module
+from pbr_model.spec.schema import BaselineOutcomePayment, Contract, FeePayment, RiskBand
+
+MINIMAL = """\
+[contract]
+name = "Minimal"
+start_date = 2020-01-01
+length_months = 12
+
+[cohorts]
+entrants_per_period = 100
+
+[[population.bands]]
+name = "all"
+share = 1.0
+binary_rate = 0.4
+reoffences_per_reoffender = 3.0
+"""
+
+
+@pytest.fixture
+def bundled() -> dict:
+    """The bundled contract as plain data (a fresh copy per test)."""
+    return read_toml(resolve(DEFAULT_CONTRACT))
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(excinfo: pytest.ExceptionInfo) -> list[str]:
+    return excinfo.value.problems
+
+
+def allowed(model) -> str:
+    """The 'allowed here' list a message should give for ``model``."""
+    return "allowed here: " + ", ".join(sorted(model.model_fields))
+
+
+# -- the bundled contract -----------------------------------------------------------------------
+
+def test_bundled_contract_loads():
+    loaded = load_spec(DEFAULT_CONTRACT)
+    assert isinstance(loaded, LoadedSpec)
+    assert isinstance(loaded.spec, ContractSpec)
+    assert loaded.source == DEFAULT_CONTRACT
+    assert loaded.spec.contract.currency == "GBP"
+    assert loaded.spec.contract.start_date == dt.date(2015, 2, 1)
+    assert loaded.spec.contract.cohorts == 28
+    assert [b.name for b in loaded.spec.population.bands] == ["low", "medium", "high", "very high"]
+    assert [p.type for p in loaded.spec.payments] == ["fee", "baseline_outcome"]
+    assert len(loaded.sha256) == 64 and loaded.sha256 == spec_sha256(loaded.spec)
+
+
+def test_bundled_contracts_are_listed_by_dashed_name():
+    names = bundled_contracts()
+    assert DEFAULT_CONTRACT in names
+    assert names[DEFAULT_CONTRACT].name == "tr_crc_example.toml"
+    assert all("_" not in name for name in names)
+
+
+@pytest.mark.parametrize("name", ["tr-crc-example", "tr_crc_example", "tr_crc_example.toml",
+                                  "tr-crc-example.toml"])
+def test_bundled_name_resolves_with_dashes_or_underscores(name):
+    assert resolve(name) == bundled_contracts()[DEFAULT_CONTRACT]
+    assert load_spec(name).spec.contract.name.startswith("TR Community Rehabilitation")
+
+
+def test_path_to_a_file_is_loaded_and_named_by_path(tmp_path):
+    path = write(tmp_path, MINIMAL)
+    loaded = load_spec(path)
+    assert loaded.spec.contract.name == "Minimal"
+    assert loaded.source == str(path)
+    # defaults are filled in, and the default cohorts fit the contract
+    assert loaded.spec.contract.cohorts == 4
+    assert loaded.spec.payments == []
+
+
+def test_a_file_path_wins_over_a_bundled_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, MINIMAL, name="tr-crc-example")
+    assert load_spec("tr-crc-example").spec.contract.name == "Minimal"
+
+
+def test_unknown_name_lists_the_bundled_contracts():
+    with pytest.raises(SpecError) as excinfo:
+        load_spec("no-such-contract")
+    (message,) = problems_of(excinfo)
+    assert message.startswith("no-such-contract: no such file")
+    assert "bundled: tr-crc-example" in message
+    assert "pbr list" in message
+
+
+def test_missing_file_names_the_file(tmp_path):
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(missing)
+    assert problems_of(excinfo) == [
+        f"{missing}: no such file, and no bundled contract of that name "
+        "(bundled: tr-crc-example; see `pbr list`)"
+    ]
+
+
+def test_directory_is_not_a_spec(tmp_path):
+    with pytest.raises(SpecError, match="is a directory"):
+        load_spec(tmp_path)
+
+
+def test_not_toml_names_the_file(tmp_path):
+    path = write(tmp_path, "this is not TOML at all\n", name="notes.toml")
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    (message,) = problems_of(excinfo)
+    assert message.startswith(f"{path}: not valid TOML")
+    assert "notes.toml" in message
+
+
+def test_binary_file_names_the_file(tmp_path):
+    path = tmp_path / "contract.toml"
+    path.write_bytes(b"\xff\xfe\x00binary\x81")
+    with pytest.raises(SpecError, match=r"contract\.toml: not a text file \(TOML must be UTF-8\)"):
+        load_spec(path)
+
+
+def test_errors_are_value_errors_and_pbr_errors():
+    # library callers may catch ValueError; the CLI catches PbrError
+    assert issubclass(SpecError, ValueError) and issubclass(SpecError, PbrError)
+    assert issubclass(OverrideError, SpecError)
+
+
+# -- validation: unknown keys, every problem at once --------------------------------------------
+
+def test_unknown_key_in_contract_gives_path_and_allowed_keys(bundled):
+    bundled["contract"]["lenght_months"] = 84
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert problems_of(excinfo) == [
+        f"my.toml: contract.lenght_months: unknown field; {allowed(Contract)}"
+    ]
+
+
+def test_unknown_top_level_section(bundled):
+    bundled["payment"] = []
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert problems_of(excinfo) == [f"my.toml: payment: unknown field; {allowed(ContractSpec)}"]
+
+
+def test_unknown_key_in_a_risk_band_gives_its_index(bundled):
+    bundled["population"]["bands"][2]["shares"] = 0.25
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert problems_of(excinfo) == [
+        f"my.toml: population.bands.2.shares: unknown field; {allowed(RiskBand)}"
+    ]
+
+
+@pytest.mark.parametrize("index, model", [(0, FeePayment), (1, BaselineOutcomePayment)])
+def test_unknown_key_in_a_payment_lists_the_keys_of_its_type(bundled, index, model):
+    # the union is discriminated by `type`: the allowed keys are those of that mechanism, and
+    # pydantic's tag ('fee', 'baseline_outcome') is not part of the path
+    bundled["payments"][index]["cap"] = 1
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert problems_of(excinfo) == [
+        f"my.toml: payments.{index}.cap: unknown field; {allowed(model)}"
+    ]
+
+
+def test_key_of_another_payment_type_is_unknown(bundled):
+    bundled["payments"][0]["binary_price"] = 3000  # an outcome-payment key on a fee
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    (message,) = problems_of(excinfo)
+    assert message == (f"my.toml: payments.0.binary_price: unknown field; "
+                       f"{allowed(FeePayment)}")
+
+
+def test_unknown_payment_type_lists_the_types(bundled):
+    bundled["payments"][1]["type"] = "outcome"
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    (message,) = problems_of(excinfo)
+    assert message.startswith("my.toml: payments.1: ")
+    assert "'outcome'" in message and "'fee'" in message and "'baseline_outcome'" in message
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    text = (MINIMAL
+            .replace('name = "Minimal"', 'name = "Minimal"\ncolour = "blue"')
+            .replace("length_months = 12", 'length_months = "twelve"')
+            .replace("binary_rate = 0.4", "binary_rate = 1.4")
+            + "\n[provider]\ndiscount_rate = 2\n")
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    problems = problems_of(excinfo)
+    assert len(problems) == 4, problems
+    assert all(p.startswith(f"{path}: ") for p in problems)
+    joined = "\n".join(problems)
+    assert f"{path}: contract.colour: unknown field; {allowed(Contract)}" in problems
+    assert "contract.length_months: Input should be a valid integer" in joined
+    assert "(got 'twelve')" in joined
+    assert "population.bands.0.binary_rate: Input should be less than 1 (got 1.4)" in joined
+    assert "provider.discount_rate: Input should be less than or equal to 1 (got 2)" in joined
+    # the exception's text is all of them, one per line
+    assert str(excinfo.value).splitlines() == problems
+
+
+def test_missing_required_field(tmp_path):
+    path = write(tmp_path, MINIMAL.replace('name = "Minimal"\n', ""))
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    assert problems_of(excinfo) == [f"{path}: contract.name: required field is missing"]
+
+
+def test_missing_required_section(tmp_path):
+    text = MINIMAL.replace("[cohorts]\nentrants_per_period = 100\n", "")
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    assert problems_of(excinfo) == [f"{path}: cohorts: required field is missing"]
+
+
+def test_wrong_type_of_section(bundled):
+    bundled["population"]["bands"] = 5
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert problems_of(excinfo) == [
+        "my.toml: population.bands: Input should be a valid list (got 5)"
+    ]
+
+
+def test_union_field_errors_name_the_field_not_pydantic_tags(bundled):
+    # entrants_per_period is `float | list[float]`; pydantic tags its errors with the member
+    # types ('float', 'list[float]'), which are not fields a user could --set
+    bundled["cohorts"]["entrants_per_period"] = [5000, "many"]
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    problems = problems_of(excinfo)
+    assert problems, problems
+    assert all(p.startswith("my.toml: cohorts.entrants_per_period") for p in problems)
+    assert not any("float" in p.split(":")[1] for p in problems), problems
+    assert problems == ["my.toml: cohorts.entrants_per_period.1: Input should be a valid number "
+                        "(got 'many')"]
+
+
+def test_shares_must_sum_to_one(bundled):
+    bundled["population"]["bands"][0]["share"] = 0.3
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    (message,) = problems_of(excinfo)
+    assert message.startswith("my.toml: population")
+    assert "band shares must sum to 1 (they sum to 1.05)" in message
+
+
+def test_band_names_must_be_unique(bundled):
+    bundled["population"]["bands"][1]["name"] = "low"
+    with pytest.raises(SpecError, match="band names must be unique"):
+        validate(bundled, "my.toml")
+
+
+def test_entrants_list_must_have_one_value_per_cohort(bundled):
+    bundled["cohorts"]["entrants_per_period"] = [5000, 5000, 5000]
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    (message,) = problems_of(excinfo)
+    assert "cohorts.entrants_per_period has 3 values but the contract has 28 cohorts" in message
+    assert "give one number per cohort or a single number" in message
+
+
+def test_entrants_list_of_the_right_length_is_accepted(bundled):
+    bundled["cohorts"]["entrants_per_period"] = [5000.0] * 28
+    assert validate(bundled).cohorts.entrants_per_period == [5000.0] * 28
+
+
+def test_effect_mean_outside_its_clip_range(bundled):
+    bundled["intervention"]["effect"]["binary"]["mean"] = 0.6
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert problems_of(excinfo) == [
+        "my.toml: intervention.effect.binary: mean (0.6) must lie between min (-0.2) and max (0.5)"
+    ]
+
+
+def test_cohorts_must_start_during_the_contract(bundled):
+    bundled["contract"]["n_cohorts"] = 40
+    with pytest.raises(SpecError, match=r"contract: n_cohorts x cohort_months = 120 months"):
+        validate(bundled, "my.toml")
+
+
+# -- --set overrides ----------------------------------------------------------------------------
+
+def test_override_number(bundled):
+    data = apply_overrides(bundled, ["intervention.effect.binary.mean=0.08",
+                                     "contract.length_months=60"])
+    assert data["intervention"]["effect"]["binary"]["mean"] == 0.08
+    assert data["contract"]["length_months"] == 60
+    assert isinstance(data["contract"]["length_months"], int)
+
+
+def test_override_does_not_touch_its_input(bundled):
+    apply_overrides(bundled, ["contract.length_months=60", "population.bands.0.share=0.5"])
+    assert bundled["contract"]["length_months"] == 84
+    assert bundled["population"]["bands"][0]["share"] == 0.25
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("'Quoted name'", "Quoted name"),
+    ('"Double quoted"', "Double quoted"),
+    ("Bare words, no quotes", "Bare words, no quotes"),
+    ("=SUM(A1:A2)", "=SUM(A1:A2)"),
+])
+def test_override_string(bundled, text, expected):
+    data = apply_overrides(bundled, [f"contract.name={text}"])
+    assert data["contract"]["name"] == expected
+    assert validate(data).contract.name == expected
+
+
+def test_override_date(bundled):
+    data = apply_overrides(bundled, ["contract.start_date=2016-04-01"])
+    assert data["contract"]["start_date"] == dt.date(2016, 4, 1)
+    assert validate(data).contract.start_date == dt.date(2016, 4, 1)
+
+
+def test_override_list(bundled):
+    data = apply_overrides(bundled, ["cohorts.entrants_per_period=[100, 200, 300]",
+                                     "contract.n_cohorts=3"])
+    assert validate(data).cohorts.entrants_per_period == [100, 200, 300]
+
+
+def test_override_list_index_path(bundled):
+    data = apply_overrides(bundled, ["population.bands.0.share=0.3",
+                                     "population.bands.1.share=0.3",
+                                     "payments.1.binary_price=2500"])
+    spec = validate(data)
+    assert [b.share for b in spec.population.bands] == [0.3, 0.3, 0.25, 0.15]
+    assert spec.payments[1].binary_price == 2500
+
+
+def test_override_whole_list_item_as_inline_table(bundled):
+    data = apply_overrides(bundled, ["payments.0={type = 'fee', annual = 1000}"])
+    assert validate(data).payments[0] == FeePayment(type="fee", annual=1000)
+
+
+def test_override_unknown_path_is_caught_by_validation_with_allowed_keys(bundled):
+    data = apply_overrides(bundled, ["contract.lenght_months=60", "trend.drift.x=1"])
+    with pytest.raises(SpecError) as excinfo:
+        validate(data, "my.toml")
+    problems = problems_of(excinfo)
+    assert f"my.toml: contract.lenght_months: unknown field; {allowed(Contract)}" in problems
+    assert any(p.startswith("my.toml: trend.drift: unknown field; allowed here: binary_logit_drift")
+               for p in problems), problems
+
+
+def test_override_wrong_type_names_the_field():
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(DEFAULT_CONTRACT, ["contract.length_months=abc"])
+    assert problems_of(excinfo) == [
+        "tr-crc-example: contract.length_months: Input should be a valid integer (got 'abc')"
+    ]
+
+
+def test_override_out_of_range_value_names_the_field():
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(DEFAULT_CONTRACT, ["provider.discount_rate=1.5"])
+    assert problems_of(excinfo) == [
+        "tr-crc-example: provider.discount_rate: Input should be less than or equal to 1 (got 1.5)"
+    ]
+
+
+@pytest.mark.parametrize("item, expected", [
+    ("population.bands.4.share=0.3",
+     "--set 'population.bands.4.share=0.3': population.bands.4: '4' is not an index of this "
+     "list (0 to 3)"),
+    ("population.bands.low.share=0.3",
+     "--set 'population.bands.low.share=0.3': population.bands.low: 'low' is not an index of "
+     "this list (0 to 3)"),
+    ("population.bands.-1.share=0.3",
+     "--set 'population.bands.-1.share=0.3': population.bands.-1: '-1' is not an index of this "
+     "list (0 to 3)"),
+    ("contract.name.first=1",
+     "--set 'contract.name.first=1': contract.name.first: contract.name is a value, "
+     "not a section"),
+    ("contract.length_months",
+     "--set 'contract.length_months': expected PATH=VALUE, e.g. "
+     "--set intervention.effect.binary.mean=0.08"),
+    ("=5",
+     "--set '=5': expected PATH=VALUE, e.g. --set intervention.effect.binary.mean=0.08"),
+    ("contract..name=x", "--set 'contract..name=x': empty part in path 'contract..name'"),
+])
+def test_bad_override_path(bundled, item, expected):
+    with pytest.raises(OverrideError) as excinfo:
+        apply_overrides(bundled, [item])
+    assert problems_of(excinfo) == [expected]
+
+
+def test_every_bad_override_is_reported_at_once(bundled):
+    with pytest.raises(OverrideError) as excinfo:
+        apply_overrides(bundled, ["no_equals", "contract.length_months=60",
+                                  "population.bands.9.share=1", "contract.name.x=1"])
+    problems = problems_of(excinfo)
+    assert len(problems) == 3
+    assert [p.split(":")[0] for p in problems] == [
+        "--set 'no_equals'", "--set 'population.bands.9.share=1'", "--set 'contract.name.x=1'"]
+
+
+def test_overrides_change_the_sha256():
+    plain = load_spec(DEFAULT_CONTRACT)
+    changed = load_spec(DEFAULT_CONTRACT, ["intervention.effect.binary.mean=0.08"])
+    same_value = load_spec(DEFAULT_CONTRACT, ["contract.length_months=84"])
+    assert changed.sha256 != plain.sha256
+    assert changed.spec.intervention.effect.binary.mean == 0.08
+    # the fingerprint is of the effective spec: setting a field to its value changes nothing
+    assert same_value.sha256 == plain.sha256
+
+
+def test_sha256_ignores_comments_and_key_order(tmp_path):
+    reordered = """\
+# the same contract, sections and keys in another order
+[[population.bands]]
+reoffences_per_reoffender = 3.0
+binary_rate = 0.4
+share = 1.0
+name = "all"
+
+[cohorts]
+entrants_per_period = 100
+
+[contract]
+length_months = 12   # a year
+start_date = 2020-01-01
+name = "Minimal"
+"""
+    a = load_spec(write(tmp_path, MINIMAL, "a.toml"))
+    b = load_spec(write(tmp_path, reordered, "b.toml"))
+    assert a.spec == b.spec
+    assert a.sha256 == b.sha256
+    changed = load_spec(write(tmp_path, MINIMAL.replace("= 100", "= 101"), "c.toml"))
+    assert changed.sha256 != a.sha256
+
+
+# -- TOML is data, never code -------------------------------------------------------------------
+
+PLAIN = (dict, list, str, int, float, bool, dt.date, dt.datetime, dt.time)
+
+
+def _walk(obj):
+    yield obj
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _walk(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _walk(v)
+
+
+def test_specs_are_read_with_the_standard_toml_parser():
+    assert load_module.tomllib is tomllib
+
+
+def test_toml_is_plain_data(tmp_path):
+    path = write(tmp_path, MINIMAL.replace('"Minimal"', '"__import__(\'os\').system(\'false\')"'))
+    data = read_toml(path)
+    assert all(type(node) in PLAIN for node in _walk(data))
+    assert data["contract"]["name"] == "__import__('os').system('false')"
+    assert load_spec(path).spec.contract.name == "__import__('os').system('false')"
+
+
+def test_override_values_are_plain_data(bundled):
+    data = apply_overrides(bundled, ["contract.name=__import__('os').getcwd()"])
+    assert data["contract"]["name"] == "__import__('os').getcwd()"
+    assert all(type(node) in PLAIN for node in _walk(data))
