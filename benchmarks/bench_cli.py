@@ -43,6 +43,8 @@ import sys
 import tempfile
 import time
 
+from _provenance import describe
+
 WALL_LIMIT_S = 3.0
 RSS_LIMIT_MB = 1024.0
 REQUIREMENT_SIMS = 10_000
@@ -75,7 +77,8 @@ def bench(cmd: list[str], repeats: int, check_json: int | None = None) -> dict:
         rss.append(r)
         cpu.append(c)
     return {"median": statistics.median(walls), "min": min(walls), "rss": max(rss),
-            "cpu": statistics.median(cpu), "walls": walls}
+            "rss_median": statistics.median(rss), "cpu": statistics.median(cpu),
+            "walls": walls, "rsss": rss}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,19 +97,22 @@ def main(argv: list[str] | None = None) -> int:
           f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{args.repeats} runs each", file=sys.stderr)
 
+    print(f"Measured: {describe()}; {os.cpu_count()} CPUs; {args.repeats} runs each.\n")
     rows = []
     if not args.no_startup:
         rows.append(("start-up (`pbr --help`)", bench([exe, "--help"], args.repeats)))
     for n in args.sims:
         res = bench([exe, "simulate", "--sims", str(n), "--json"], args.repeats, check_json=n)
         rows.append((f"{n:,}", res))
-        print(f"  sims={n}: walls " + ", ".join(f"{w:.2f}" for w in res["walls"]),
-              file=sys.stderr)
+        print(f"  sims={n}: wall s " + ", ".join(f"{w:.2f}" for w in res["walls"])
+              + "; peak RSS MB " + ", ".join(f"{r:.0f}" for r in res["rsss"]), file=sys.stderr)
 
-    print("| sims | median wall s | min wall s | peak RSS MB | median CPU s |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| sims | median wall s | min wall s | peak RSS MB (max of runs) | "
+          "peak RSS MB (median) | median CPU s |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for label, r in rows:
-        print(f"| {label} | {r['median']:.2f} | {r['min']:.2f} | {r['rss']:.0f} | {r['cpu']:.2f} |")
+        print(f"| {label} | {r['median']:.2f} | {r['min']:.2f} | {r['rss']:.0f} | "
+              f"{r['rss_median']:.0f} | {r['cpu']:.2f} |")
 
     status = 0
     for label, r in rows:
