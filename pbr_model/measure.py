@@ -71,7 +71,9 @@ def historical_baseline(spec: ContractSpec, outcomes: Outcomes) -> Measures:
         reoffences=r,
         binary_rate=binary,
         baseline_binary_rate=base_binary,
-        binary_reduction_points=100 * (base_binary - binary),
+        # from counts, not the difference of two rounded rates, so a result exactly at a
+        # whole-point threshold meets it
+        binary_reduction_points=100 * _ratio(expected_k - k, n),
         frequency=freq,
         baseline_frequency=base_freq,
         frequency_reduction=base_freq - freq,

@@ -3,8 +3,8 @@
 Simulations run in chunks so memory stays bounded. Random numbers come from
 fixed-size blocks of simulations, each block with its own generator seeded from
 ``SeedSequence(seed, spawn_key=(block,))``; a chunk is a whole number of blocks.
-So the numbers depend on the seed and the number of simulations only, never on
-the chunk size.
+So simulation i's numbers depend on the seed and i only: never on the chunk
+size, and a run of n simulations is the first n of any longer run.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def _block_rng(seed: int, block: int) -> np.random.Generator:
 
 def _check(sims: int, seed: int, chunk_size: int) -> None:
     problems = []
-    if not isinstance(sims, (int, np.integer)) or not 1 <= sims <= MAX_SIMS:
+    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) \
+            or not 1 <= sims <= MAX_SIMS:
         problems.append(f"sims: must be a whole number from 1 to {MAX_SIMS:,} (got {sims!r})")
     if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         problems.append(f"seed: must be a whole number from 0 to 2**63 - 1 (got {seed!r})")
@@ -109,10 +110,13 @@ def simulate(
 def _run_chunk(spec: ContractSpec, timeline: Timeline, seed: int, sims: int,
                blocks: range) -> dict:
     """Draw each block with its own generator, then compute the chunk at once."""
-    sizes = [min(BLOCK, sims - b * BLOCK) for b in blocks]
-    draws = [simulate_outcomes(spec, Sampler(_block_rng(seed, b)), n) for b, n in zip(blocks, sizes)]
+    # Every block is drawn whole and the last one cut, so a run of n simulations is
+    # the first n of any longer run with the same seed.
+    draws = [simulate_outcomes(spec, Sampler(_block_rng(seed, b)), BLOCK) for b in blocks]
+    keep = min(sims - blocks[0] * BLOCK, len(blocks) * BLOCK)
     outcomes = type(draws[0])(**{
-        f: np.concatenate([getattr(d, f) for d in draws]) for f in draws[0].__dataclass_fields__
+        f: np.concatenate([getattr(d, f) for d in draws])[:keep]
+        for f in draws[0].__dataclass_fields__
     })
     return _finish(spec, timeline, outcomes)
 

@@ -1,0 +1,99 @@
+"""The numbers depend on the spec, the seed, the number of simulations and the package
+version only: never on the chunk size, and a run says which spec and seed made it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pbr_model import __version__, load_spec, simulate
+from pbr_model.spec import resolve
+
+SIMS = 2500  # two full blocks of 1,024 and a part block
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec("tr-crc-example")
+
+
+@pytest.fixture(scope="module")
+def reference(spec):
+    return simulate(spec, sims=SIMS, seed=7)
+
+
+def test_same_spec_and_seed_give_identical_results(spec, reference):
+    again = simulate(spec, sims=SIMS, seed=7)
+    assert again.summary() == reference.summary()
+    pd.testing.assert_frame_equal(again.simulations, reference.simulations, check_exact=True)
+    pd.testing.assert_frame_equal(again.cohorts, reference.cohorts, check_exact=True)
+    np.testing.assert_array_equal(again.cash_in, reference.cash_in)
+
+
+@pytest.mark.parametrize("longer", [SIMS + 1, 3 * 1024, 4000])
+def test_a_run_is_the_start_of_any_longer_run(spec, reference, longer):
+    run = simulate(spec, sims=longer, seed=7)
+    pd.testing.assert_frame_equal(run.simulations.iloc[:SIMS], reference.simulations,
+                                  check_exact=True)
+    np.testing.assert_array_equal(run.cash_out[:SIMS], reference.cash_out)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 1000, 1024, 3000, 100_000])
+def test_chunk_size_changes_no_number(spec, reference, chunk_size):
+    run = simulate(spec, sims=SIMS, seed=7, chunk_size=chunk_size)
+    pd.testing.assert_frame_equal(run.simulations, reference.simulations, check_exact=True)
+    pd.testing.assert_frame_equal(run.cohorts, reference.cohorts, check_exact=True)
+    pd.testing.assert_frame_equal(run.months, reference.months, check_exact=True)
+    np.testing.assert_array_equal(run.cash_in, reference.cash_in)
+    np.testing.assert_array_equal(run.cash_out, reference.cash_out)
+    assert run.summary() == reference.summary()
+
+
+def test_a_different_seed_gives_different_numbers(spec, reference):
+    other = simulate(spec, sims=SIMS, seed=8)
+    for column in ("entrants", "reoffenders", "outcome", "net", "effect_binary"):
+        assert not np.array_equal(other.simulations[column], reference.simulations[column])
+    assert other.summary()["provider"]["net"] != reference.summary()["provider"]["net"]
+
+
+def test_more_simulations_keep_the_full_blocks(spec, reference):
+    # a block's numbers depend on its own generator and size only, so the two full
+    # blocks of 1,024 are the same in a longer run (the part block is not: its size
+    # changed from 452 to 952)
+    longer = simulate(spec, sims=3000, seed=7)
+    full = 2 * 1024
+    pd.testing.assert_frame_equal(longer.simulations.iloc[:full],
+                                  reference.simulations.iloc[:full], check_exact=True)
+
+
+def test_summary_records_how_the_run_was_made(spec, reference):
+    s = reference.summary()
+    assert s["spec_sha256"] == spec.sha256 and len(s["spec_sha256"]) == 64
+    assert s["seed"] == 7 and s["sims"] == SIMS and s["sampling"] == "random"
+    assert s["version"] == __version__
+
+
+def test_spec_hash_changes_with_a_figure(spec):
+    changed = load_spec("tr-crc-example", ["payments.1.binary_price=3001"])
+    assert changed.sha256 != spec.sha256
+    nudged = load_spec("tr-crc-example", ["intervention.effect.binary.mean=0.0500001"])
+    assert nudged.sha256 != spec.sha256
+
+
+def test_spec_hash_ignores_how_a_figure_is_written(spec):
+    # the same value as an integer or a float is the same validated spec
+    assert load_spec("tr-crc-example", ["payments.1.binary_price=3000.0"]).sha256 == spec.sha256
+    assert load_spec("tr-crc-example", ["payments.1.binary_price=3000"]).sha256 == spec.sha256
+
+
+def test_spec_hash_ignores_comments_and_layout(spec, tmp_path):
+    text = resolve("tr-crc-example").read_text(encoding="utf-8")
+    stripped = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    annotated = "# a new opening comment\n\n" + text.replace(
+        "[provider]", "# a comment before a table\n\n\n[provider]   # and after it")
+    for name, body in (("stripped.toml", stripped), ("annotated.toml", annotated)):
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        assert path.read_text(encoding="utf-8") != text
+        assert load_spec(path).sha256 == spec.sha256, name
