@@ -223,6 +223,7 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
         "insolvent": fig["insolvent"],
     })
     simulations.index.name = "sim"
+    simulations.attrs["units"] = {c: UNITS[c] for c in simulations.columns}
 
     index = pd.MultiIndex.from_product([range(sims), range(timeline.n_cohorts)],
                                        names=["sim", "cohort"])
@@ -230,6 +231,7 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
     columns["payment_month"] = np.tile(timeline.payment_month, sims)
     cohorts = pd.DataFrame(columns, index=index, copy=False)
     del columns
+    cohorts.attrs["units"] = {c: UNITS[c] for c in cohorts.columns}
 
     cash_in, cash_out = cat("cash_in"), cat("cash_out")
     months = _month_table(timeline, cash_in, cash_out)

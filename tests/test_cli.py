@@ -18,25 +18,10 @@ from pbr_model import __version__
 from pbr_model.cli import app
 from pbr_model.spec import DEFAULT_CONTRACT, bundled_contracts, load_spec, read_toml
 from pbr_model.spec.schema import ContractSpec
+from specs import MINIMAL
 
 SIMS = "300"
 STATS = {"mean", "p5", "p50", "p95"}
-
-MINIMAL = """\
-[contract]
-name = "Minimal"
-start_date = 2020-01-01
-length_months = 12
-
-[cohorts]
-entrants_per_period = 100
-
-[[population.bands]]
-name = "all"
-share = 1.0
-binary_rate = 0.4
-reoffences_per_reoffender = 3.0
-"""
 
 
 @pytest.fixture

@@ -16,22 +16,7 @@ from pbr_model.spec import (
 )
 from pbr_model.spec import load as load_module
 from pbr_model.spec.schema import BaselineOutcomePayment, Contract, FeePayment, RiskBand
-
-MINIMAL = """\
-[contract]
-name = "Minimal"
-start_date = 2020-01-01
-length_months = 12
-
-[cohorts]
-entrants_per_period = 100
-
-[[population.bands]]
-name = "all"
-share = 1.0
-binary_rate = 0.4
-reoffences_per_reoffender = 3.0
-"""
+from specs import MINIMAL
 
 
 @pytest.fixture
