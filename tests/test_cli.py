@@ -320,7 +320,7 @@ def test_sims_out_of_range(runner, sims):
 
 def test_bad_options_are_reported_together(runner):
     result = run(runner, "simulate", "--sims", "0", "--seed", "-1", "--chunk-size", "0")
-    assert_error(result, "--sims:", "--seed: must be 0 or more (got -1)",
+    assert_error(result, "--sims:", "--seed: must be from 0 to 2**63 - 1 (got -1)",
                  "--chunk-size: must be 1 or more (got 0)", lines=3)
 
 

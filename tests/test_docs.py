@@ -52,3 +52,21 @@ def test_example_runs(script):
                           timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+def test_readme_worked_example_is_real_output():
+    """The README's example is what `pbr simulate` prints today (golden output)."""
+    import io
+
+    from rich.console import Console
+
+    from pbr_model import load_spec, simulate
+    from pbr_model.report.terminal import simulation_summary
+
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## A worked example\n.*?```\n(.*?)```", text, re.S).group(1)
+    console = Console(file=io.StringIO(), width=90, color_system=None)
+    console.print(simulation_summary(simulate(load_spec("tr-crc-example"))))
+    printed = "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
+    assert printed.strip() == block.strip(), (
+        "README example is stale: paste the output of `COLUMNS=90 pbr simulate`")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbr_model import load_spec, simulate
 from pbr_model.results import PERCENTILES
@@ -104,3 +106,37 @@ def test_mean_measured_reduction_matches_the_expected_run():
     points = simulate(spec, sims=4000, seed=12).simulations["binary_reduction_points"]
     se = points.std(ddof=1) / np.sqrt(len(points))
     assert abs(points.mean() - expected.iloc[0]) < 4 * se
+
+
+# -- a larger true effect never lowers outcome payments (noise-free runs) -------------------
+# The TR frequency measure is per reoffender, so fewer reoffenders shrink the frequency
+# payment by frequency_price x baseline frequency per reoffender avoided. Outcome payments
+# rise with the binary effect only while the binary price per person covers that; with
+# the frequency effect they always rise. Both are checked on the bundled contract, whose
+# prices satisfy the condition (3,000 >= 700 x 4.19).
+
+
+def _outcome_at(binary: float, frequency: float) -> float:
+    spec = load_spec("tr-crc-example", [
+        f"intervention.effect.binary.mean={binary}", "intervention.effect.binary.sd=0",
+        f"intervention.effect.frequency.mean={frequency}", "intervention.effect.frequency.sd=0",
+        "payments.1.cap_per_cohort=1e12",
+    ])
+    return float(simulate(spec, sims=1, sampling="expected").simulations["outcome"].iloc[0])
+
+
+effects = st.floats(min_value=-0.2, max_value=0.5, allow_nan=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=effects, b=effects, f=effects)
+def test_larger_binary_effect_never_pays_less(a, b, f):
+    lo, hi = sorted((a, b))
+    assert _outcome_at(hi, f) >= _outcome_at(lo, f) - 1e-6
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=effects, b=effects, e=effects)
+def test_larger_frequency_effect_never_pays_less(a, b, e):
+    lo, hi = sorted((a, b))
+    assert _outcome_at(e, hi) >= _outcome_at(e, lo) - 1e-6

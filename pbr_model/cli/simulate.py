@@ -52,8 +52,8 @@ def simulate_cmd(
     problems = []
     if not 1 <= sims <= MAX_SIMS:
         problems.append(f"--sims: must be from 1 to {MAX_SIMS:,} (got {sims})")
-    if seed < 0:
-        problems.append(f"--seed: must be 0 or more (got {seed})")
+    if not 0 <= seed < 2**63:
+        problems.append(f"--seed: must be from 0 to 2**63 - 1 (got {seed})")
     if chunk_size < 1:
         problems.append(f"--chunk-size: must be 1 or more (got {chunk_size})")
     if xlsx is not None:

@@ -17,14 +17,21 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
+MAX_MONEY = 1e12  # a trillion in any currency: far above any contract, far below overflow
+
+
 def _f(description: str, unit: str, **kw):
-    """A field with its description and unit recorded for docs and workbooks."""
+    """A field with its description and unit recorded for docs and workbooks. Money
+    fields (unit "currency...") are bounded by ``MAX_MONEY``."""
+    if unit.startswith("currency") and "le" not in kw:
+        kw["le"] = MAX_MONEY
     return Field(description=description, json_schema_extra={"unit": unit}, **kw)
 
 
 class _Model(BaseModel):
     # Unknown keys are errors: a typo must never pass silently.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True,
+                              allow_inf_nan=False)
 
 
 class Contract(_Model):
@@ -283,7 +290,9 @@ class BaselineOutcomePayment(_Model):
         default=0.0, ge=0, le=100,
     )
     frequency_price: float = _f("Price per reoffence avoided (baseline minus measured reoffences "
-                                "per reoffender, times the cohort's reoffenders).", "currency",
+                                "per reoffender, times the cohort's reoffenders). As in TR, "
+                                "fewer reoffenders also shrink this payment: see "
+                                "docs/methodology.md.", "currency",
                                 default=0.0, ge=0)
     frequency_hurdle_points: float | None = _f(
         "Binary reduction (percentage points) the cohort must reach before any frequency payment; "
