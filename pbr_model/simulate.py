@@ -36,15 +36,22 @@ def _block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
 
 
-def _check(sims: int, seed: int, chunk_size: int) -> None:
+def check_run_args(sims, seed, chunk_size, names: dict[str, str] | None = None) -> None:
+    """Raise ``InputError`` listing every run argument out of range (whole numbers only).
+
+    ``names`` renames the arguments in the messages (the CLI passes its flags).
+    """
+    label = (names or {}).get
     problems = []
     if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) \
             or not 1 <= sims <= MAX_SIMS:
-        problems.append(f"sims: must be a whole number from 1 to {MAX_SIMS:,} (got {sims!r})")
-    if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        problems.append(f"seed: must be a whole number from 0 to 2**63 - 1 (got {seed!r})")
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        problems.append(f"chunk_size: must be a whole number of at least 1 (got {chunk_size!r})")
+        problems.append(f"{label('sims', 'sims')}: must be from 1 to {MAX_SIMS:,} (got {sims!r})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        problems.append(f"{label('seed', 'seed')}: must be from 0 to 2**63 - 1 (got {seed!r})")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        problems.append(f"{label('chunk_size', 'chunk_size')}: must be 1 or more "
+                        f"(got {chunk_size!r})")
     if problems:
         raise InputError(problems)
 
@@ -77,7 +84,7 @@ def simulate(
     """
     loaded = spec if isinstance(spec, LoadedSpec) else None
     model = loaded.spec if loaded else spec
-    _check(sims, seed, chunk_size)
+    check_run_args(sims, seed, chunk_size)
     timeline = Timeline.from_spec(model)
     if sampling == "expected":
         parts = [_finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims))]
@@ -123,10 +130,9 @@ def _run_chunk(spec: ContractSpec, timeline: Timeline, seed: int, sims: int,
 
 def _finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     measures = historical_baseline(spec, outcomes)
-    entrants = outcomes.entrants.sum(axis=2)
-    n = entrants.shape[0]
+    entrants = measures.n
     flows = pay_all(spec, PaymentInputs(timeline, entrants, measures))
-    cash_in = sum((f.monthly for f in flows), np.zeros((n, timeline.n_months)))
+    cash_in = sum((f.monthly for f in flows), np.zeros((len(entrants), timeline.n_months)))
     cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
     figures = cash_figures(cash_in, cash_out, spec.provider)
     return chunk_record(outcomes, measures, flows, cash_in, cash_out, figures)

@@ -11,10 +11,12 @@ from ..errors import InputError, OutputError
 from ..report.excel import check_output, write_workbook
 from ..report.json import summary_json
 from ..report.terminal import simulation_summary
-from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, MAX_SIMS, simulate
+from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, simulate
 from ..spec import DEFAULT_CONTRACT, load_spec
 from .app import app, err, handles_errors, out
 from .progress import LazyProgress
+
+FLAGS = {"sims": "--sims", "seed": "--seed", "chunk_size": "--chunk-size"}
 
 SpecArg = Annotated[str, typer.Argument(
     help="Contract spec: a TOML file, or the name of a bundled contract (see `pbr list`).",
@@ -50,12 +52,10 @@ def simulate_cmd(
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
     """
     problems = []
-    if not 1 <= sims <= MAX_SIMS:
-        problems.append(f"--sims: must be from 1 to {MAX_SIMS:,} (got {sims})")
-    if not 0 <= seed < 2**63:
-        problems.append(f"--seed: must be from 0 to 2**63 - 1 (got {seed})")
-    if chunk_size < 1:
-        problems.append(f"--chunk-size: must be 1 or more (got {chunk_size})")
+    try:
+        check_run_args(sims, seed, chunk_size, FLAGS)
+    except InputError as exc:
+        problems.extend(exc.problems)
     if xlsx is not None:
         try:
             check_output(xlsx, force=force)
