@@ -177,6 +177,8 @@ def chunk_record(outcomes, measures, flows, cash_in, cash_out, figures) -> dict[
         effect_binary=outcomes.effect_binary,
         effect_frequency=outcomes.effect_frequency,
         fee=sum((f.monthly.sum(axis=1) for f in flows if f.kind == "fee"), np.zeros(len(cash_in))),
+        outcome=sum((f.monthly.sum(axis=1) for f in flows if f.kind == "outcome"),
+                    np.zeros(len(cash_in))),
         cash_in=cash_in,
         cash_out=cash_out,
     )
@@ -189,30 +191,30 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
                  timeline: Timeline) -> SimulationResult:
     """Assemble the tables from the chunk records (in simulation order)."""
     def cat(name: str) -> np.ndarray:
-        arr = np.concatenate([p.pop(name) for p in parts])  # pop: free chunks as we go
-        return arr
+        return np.concatenate([p.pop(name) for p in parts])  # pop: free chunks as we go
 
     per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
     n, k, r = per_cohort["entrants"], per_cohort["reoffenders"], per_cohort["reoffences"]
+    expected_k = np.nansum(per_cohort["baseline_binary_rate"] * n, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sim_binary = k.sum(1) / n.sum(1)
-        sim_base = np.nansum(per_cohort["baseline_binary_rate"] * n, 1) / n.sum(1)
+        sim_base = expected_k / n.sum(1)
+        sim_reduction = 100 * (expected_k - k.sum(1)) / n.sum(1)  # from counts, as per cohort
         sim_freq = r.sum(1) / k.sum(1)
     fig = {name.removeprefix("fig_"): cat(name) for name in list(parts[0]) if name.startswith("fig_")}
-    fee = cat("fee")
     simulations = pd.DataFrame({
         "entrants": n.sum(1),
         "reoffenders": k.sum(1),
         "reoffences": r.sum(1),
         "binary_rate": sim_binary,
         "baseline_binary_rate": sim_base,
-        "binary_reduction_points": 100 * (sim_base - sim_binary),
+        "binary_reduction_points": sim_reduction,
         "frequency": sim_freq,
         "reoffences_avoided": per_cohort["counterfactual_reoffences"].sum(1) - r.sum(1),
         "effect_binary": cat("effect_binary"),
         "effect_frequency": cat("effect_frequency"),
-        "fee": fee,
-        "outcome": fig["revenue"] - fee,
+        "fee": cat("fee"),
+        "outcome": cat("outcome"),
         "revenue": fig["revenue"],
         "cost": fig["cost"],
         "net": fig["net"],

@@ -6,6 +6,7 @@ a test checks it is current (regenerate with ``pbr schema --markdown``).
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ def _type_name(ann: Any) -> str:
     origin = typing.get_origin(ann)
     if origin is Literal:
         return " or ".join(repr(a) for a in typing.get_args(ann))
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(ann) if a is not type(None))
     if origin is list:
         return f"list of {_type_name(typing.get_args(ann)[0])}"
@@ -51,9 +52,9 @@ def _default(info) -> str:
         return "required"
     if info.default_factory is not None:
         return "(section defaults)"
-    if info.default is PydanticUndefined or info.default is None:
-        return "none" if info.default is None else ""
-    return f"`{info.default!r}`"
+    if info.default is None:
+        return "none"
+    return "" if info.default is PydanticUndefined else f"`{info.default!r}`"
 
 
 def _submodel(ann: Any) -> type[BaseModel] | None:
