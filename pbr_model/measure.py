@@ -1,80 +1,197 @@
-"""What the evaluator sees: each cohort's measured results against its comparison.
+"""What the evaluator sees: each cohort's measured result against its comparison.
 
-This issue implements the historical-baseline design (TR vs 2011, Doncaster vs
-2009): the comparison is the baseline rates of ``population.bands``, weighted by
-each cohort's own risk mix (case-mix adjustment). The national trend moves the
-measured result because the baseline is fixed in the past.
+Three designs (``spec.evaluation.design``):
 
-Arrays are ``(n_sims, n_cohorts)``; a cohort with no entrants (or, for
-frequency, no reoffenders) has NaN measures and is paid nothing.
+* historical baseline (TR vs 2011, Doncaster vs 2009): the comparison is the
+  baseline rates of ``population.bands``, weighted by each cohort's own risk mix
+  (case-mix adjusted) or by the spec's shares. It is fixed in the past, so the
+  national trend moves the measured result, and it has no sampling noise;
+* matched comparison group (Peterborough): a drawn group of ``ratio`` people per
+  treated person with the same risk mix, living through the same trend (or, if
+  historical, none), with its own sampling noise;
+* RCT: the same with a randomised control group.
+
+Any design with a group may blend in a difference-in-differences estimate
+(Roca: 80% RCT, 20% DiD): the counterfactual becomes
+``C + w (T_pre - C_pre)``, i.e. ``(1 - w) x comparison + w x DiD``.
+
+Every measure is computed the same way for both groups from their counts, and
+pooling over cohorts sums the counts first. Arrays are ``(n_sims, n_cohorts)``
+(``(n_sims, 1)`` pooled). A cohort with no one to measure has NaN measures and
+is paid nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .outcomes import Outcomes
-from .spec.schema import ContractSpec
+from .outcomes import Counts, Outcomes, tree_map
+from .spec.schema import MEASURES, ContractSpec
 
 
-@dataclass(frozen=True)
-class Measures:
-    """Per (simulation, cohort) results as the evaluator measures them.
-
-    Attributes
-    ----------
-    n : cohort size [people]
-    reoffenders, reoffences : measured counts [people], [reoffences]
-    binary_rate : reoffenders / n [fraction]
-    baseline_binary_rate : case-mix-adjusted baseline rate [fraction]
-    binary_reduction_points : 100 x (baseline - measured) [percentage points]; positive is better
-    frequency : reoffences per reoffender [reoffences per reoffender]
-    baseline_frequency : case-mix-adjusted baseline per reoffender [reoffences per reoffender]
-    frequency_reduction : baseline - measured [reoffences per reoffender]; positive is better
-    """
-
-    n: np.ndarray
-    reoffenders: np.ndarray
-    reoffences: np.ndarray
-    binary_rate: np.ndarray
-    baseline_binary_rate: np.ndarray
-    binary_reduction_points: np.ndarray
-    frequency: np.ndarray
-    baseline_frequency: np.ndarray
-    frequency_reduction: np.ndarray
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den``, NaN where ``den`` is 0."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def historical_baseline(spec: ContractSpec, outcomes: Outcomes) -> Measures:
-    """Measure each cohort against the case-mix-adjusted historical baseline."""
-    p0 = np.array([b.binary_rate for b in spec.population.bands])
-    m0 = np.array([b.reoffences_per_reoffender for b in spec.population.bands])
-    N = outcomes.entrants
-    n = N.sum(axis=2)
-    k = outcomes.reoffenders.sum(axis=2)
-    r = outcomes.reoffences.sum(axis=2)
-    expected_k = (N * p0).sum(axis=2)
-    expected_r = (N * p0 * m0).sum(axis=2)
-    binary = _ratio(k, n)
-    base_binary = _ratio(expected_k, n)
-    freq = _ratio(r, k)
-    base_freq = _ratio(expected_r, expected_k)
-    return Measures(
-        n=n,
-        reoffenders=k,
-        reoffences=r,
-        binary_rate=binary,
-        baseline_binary_rate=base_binary,
-        # from counts, not the difference of two rounded rates, so a result exactly at a
-        # whole-point threshold meets it
-        binary_reduction_points=100 * _ratio(expected_k - k, n),
-        frequency=freq,
-        baseline_frequency=base_freq,
-        frequency_reduction=base_freq - freq,
-    )
+def value(counts: Counts, measure: str) -> np.ndarray:
+    """A group's value of one measure (rates as fractions; counts per offender or per
+    reoffender)."""
+    if measure == "binary":
+        return ratio(counts.reoffenders, counts.n)
+    if measure == "frequency_per_offender":
+        return ratio(counts.reoffences, counts.n)
+    if measure == "frequency_per_reoffender":
+        return ratio(counts.reoffences, counts.reoffenders)
+    if measure == "reconviction_events":
+        return ratio(counts.events, counts.n)
+    if measure == "bed_days":
+        return ratio(counts.bed_days, counts.n)
+    return ratio(counts.other[measure], counts.n)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One measure as the evaluator estimates it, per (sim, cohort).
+
+    Attributes
+    ----------
+    treated : the treated group's value
+    comparison : the counterfactual value it is compared with
+    base : what a unit change is multiplied by to count units avoided: cohort size, or
+        for ``frequency_per_reoffender`` the treated reoffenders (TR) [people]
+    sign : +1 where lower is better, -1 where higher is better
+    se : standard error of ``comparison - treated`` under no difference (rate measures
+        only, else NaN) [fraction]
+    """
+
+    treated: np.ndarray
+    comparison: np.ndarray
+    base: np.ndarray
+    sign: float
+    se: np.ndarray
+
+    @property
+    def improvement(self) -> np.ndarray:
+        """``comparison - treated`` in the good direction [measure units]."""
+        return self.sign * (self.comparison - self.treated)
+
+    def change(self, kind: str) -> np.ndarray:
+        """Improvement in 'points' (x100), 'percent' (relative, x100) or 'absolute'."""
+        if kind == "points":
+            return 100 * self.improvement
+        if kind == "percent":
+            return 100 * ratio(self.improvement, self.comparison)
+        return self.improvement
+
+    def units(self) -> np.ndarray:
+        """Units avoided (or gained): improvement x base [people, reoffences, days]."""
+        return self.improvement * self.base
+
+    def z(self) -> np.ndarray:
+        """z statistic of the improvement (positive = better)."""
+        return ratio(self.improvement, self.se)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Group totals per (sim, cohort) and how to compare them.
+
+    Attributes
+    ----------
+    treated, comparison : counts summed over risk bands, ``(n_sims, n_cohorts)``; for a
+        historical baseline ``comparison`` holds the baseline's expected counts
+    treated_pre, comparison_pre : pre-period counts for a DiD blend, or None
+    did_weight : weight of the DiD estimate [fraction]
+    comparison_known : the comparison is a fixed baseline (no sampling variance)
+    higher_is_better : for each other outcome
+    """
+
+    treated: Counts
+    comparison: Counts
+    treated_pre: Counts | None = None
+    comparison_pre: Counts | None = None
+    did_weight: float = 0.0
+    comparison_known: bool = True
+    higher_is_better: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def n(self) -> np.ndarray:
+        return self.treated.n
+
+    def pooled(self) -> "Evaluation":
+        """All cohorts as one: counts summed over cohorts, ``(n_sims, 1)``."""
+        pool = lambda c: tree_map(lambda a: a.sum(axis=1, keepdims=True), c)  # noqa: E731
+        return Evaluation(pool(self.treated), pool(self.comparison), pool(self.treated_pre),
+                          pool(self.comparison_pre), self.did_weight, self.comparison_known,
+                          self.higher_is_better)
+
+    def estimate(self, measure: str) -> Estimate:
+        t = value(self.treated, measure)
+        c = value(self.comparison, measure)
+        w = self.did_weight
+        groups = [(self.treated, 1.0), (self.comparison, 0.0 if self.comparison_known else 1.0)]
+        if w > 0:
+            c = c + w * (value(self.treated_pre, measure) - value(self.comparison_pre, measure))
+            groups += [(self.treated_pre, w), (self.comparison_pre, w)]
+        base = self.treated.reoffenders if measure == "frequency_per_reoffender" else self.n
+        sign = -1.0 if self.higher_is_better.get(measure, False) else 1.0
+        return Estimate(t, c, base, sign, self._se(measure, groups))
+
+    def _se(self, measure: str, groups: list[tuple[Counts, float]]) -> np.ndarray:
+        """Standard error of a difference in rates under no difference: each pair of
+        groups compared shares its pooled rate; a fixed baseline has no variance and its
+        rate is the null for the treated."""
+        if not MEASURES.get(measure, True):
+            return np.full(self.n.shape, np.nan)
+        var = np.zeros(self.n.shape)
+        for (a, wa), (b, wb) in zip(groups[::2], groups[1::2]):
+            if wb == 0:   # treated vs a known baseline: the baseline rate is the null
+                p = value(b, measure)
+            else:
+                p = ratio(_successes(a, measure) + _successes(b, measure), a.n + b.n)
+            var = var + p * (1 - p) * (wa**2 * ratio(1, a.n) + wb**2 * ratio(1, b.n))
+        return np.sqrt(var)
+
+
+def _successes(counts: Counts, measure: str) -> np.ndarray:
+    return counts.reoffenders if measure == "binary" else counts.other[measure]
+
+
+def baseline_counts(spec: ContractSpec, n_by_band: np.ndarray, measures: set[str]) -> Counts:
+    """Expected counts at the historical baseline (no trend, no effect) for people
+    ``n_by_band`` ``(..., n_bands)``, summed over bands."""
+    bands = spec.population.bands
+    p0 = np.array([b.binary_rate for b in bands])
+    m0 = np.array([b.reoffences_per_reoffender for b in bands])
+    n = n_by_band.sum(axis=-1)
+    k = (n_by_band * p0).sum(axis=-1)
+    r = (n_by_band * p0 * m0).sum(axis=-1)
+    q = spec.outcomes.events.extra_reoffence_share
+    events = (n_by_band * p0 * (1 + (m0 - 1) * q)).sum(axis=-1) \
+        if "reconviction_events" in measures else None
+    custody = spec.outcomes.custody
+    bed_days = r * custody.probability * custody.days_mean if "bed_days" in measures else None
+    other = {o.name: o.base_rate * n for o in spec.outcomes.other if o.name in measures}
+    return Counts(n, k, r, events, bed_days, other)
+
+
+def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Evaluation:
+    """What the evaluator measures for every (sim, cohort), under the spec's design."""
+    ev = spec.evaluation
+    total = lambda c: tree_map(lambda a: a.sum(axis=2), c)  # noqa: E731
+    treated = total(outcomes.treated)
+    higher = {o.name: o.higher_is_better for o in spec.outcomes.other}
+    if not ev.has_comparison_group:
+        n_by_band = outcomes.treated.n
+        if not ev.case_mix_adjusted:
+            shares = np.array([b.share for b in spec.population.bands])
+            n_by_band = n_by_band.sum(axis=2, keepdims=True) * shares
+        comparison = baseline_counts(spec, n_by_band, spec.measures_used() | {"binary"})
+        return Evaluation(treated, comparison, higher_is_better=higher)
+    return Evaluation(treated, total(outcomes.comparison), total(outcomes.treated_pre),
+                      total(outcomes.comparison_pre), ev.did_weight, comparison_known=False,
+                      higher_is_better=higher)

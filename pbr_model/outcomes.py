@@ -17,7 +17,8 @@ for closed-form checks and ``pbr show``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Callable
 
 import numpy as np
 
@@ -51,6 +52,12 @@ class Sampler:
         lam = self.rng.gamma(count * k, np.divide(mu, k))
         return self.rng.poisson(lam).astype(np.float64)
 
+    def gamma_sum(self, count: np.ndarray, mean: float, sd: float) -> np.ndarray:
+        """Sum of ``count`` iid gamma(mean, sd) draws, i.e. gamma(shape count*a, scale)."""
+        if sd == 0 or mean == 0:
+            return np.asarray(count, dtype=np.float64) * mean
+        return self.rng.gamma(count * (mean / sd) ** 2, sd**2 / mean)
+
 
 class ExpectedSampler(Sampler):
     """Replaces every draw by its expected value: a run with no noise at all."""
@@ -76,6 +83,31 @@ class ExpectedSampler(Sampler):
     def negative_binomial_sum(self, count, k, mu):
         return np.asarray(count, dtype=np.float64) * mu
 
+    def gamma_sum(self, count, mean, sd):
+        return np.asarray(count, dtype=np.float64) * mean
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One group's counts, each ``(n_sims, n_cohorts, n_bands)``.
+
+    Attributes
+    ----------
+    n : people [people]
+    reoffenders : people with at least one proven reoffence [people]
+    reoffences : proven reoffences [reoffences]
+    events : reconviction events, or None if no rule reads them [events]
+    bed_days : custody bed days, or None if no rule reads them [days]
+    other : successes of each ``[[outcomes.other]]`` outcome a rule reads [people]
+    """
+
+    n: np.ndarray
+    reoffenders: np.ndarray
+    reoffences: np.ndarray
+    events: np.ndarray | None = None
+    bed_days: np.ndarray | None = None
+    other: dict[str, np.ndarray] = field(default_factory=dict)
+
 
 @dataclass(frozen=True)
 class Outcomes:
@@ -84,26 +116,57 @@ class Outcomes:
 
     Attributes
     ----------
-    entrants : people per cell [people]
-    reoffenders : treated people with at least one proven reoffence [people]
-    reoffences : proven reoffences of the treated [reoffences]
-    counterfactual_reoffenders, counterfactual_reoffences : expected counts had the same
-        people not received the service (same trend) [people], [reoffences]
+    treated : the service's cohorts
+    comparison : the matched comparison group or the RCT's control group (None for a
+        historical baseline, whose comparison is computed, not drawn)
+    treated_pre, comparison_pre : both groups in the period before the service, for a
+        difference-in-differences estimate (None unless ``evaluation.did_weight > 0``)
+    counterfactual_reoffenders, counterfactual_reoffences : expected counts had the treated
+        not received the service (same trend) [people], [reoffences]
     effect_binary, effect_frequency : true relative reductions, ``(n_sims,)`` [fraction]
+    effect_other : true relative improvement of each other outcome, ``(n_sims,)`` [fraction]
     trend_logit, trend_log_frequency : national trend, ``(n_sims, n_cohorts)`` [log odds], [log]
     budget_takers : participants taking up the personal budget, ``(n_sims, n_cohorts)`` [people]
     """
 
-    entrants: np.ndarray
-    reoffenders: np.ndarray
-    reoffences: np.ndarray
+    treated: Counts
+    comparison: Counts | None
+    treated_pre: Counts | None
+    comparison_pre: Counts | None
     counterfactual_reoffenders: np.ndarray
     counterfactual_reoffences: np.ndarray
     effect_binary: np.ndarray
     effect_frequency: np.ndarray
+    effect_other: dict[str, np.ndarray]
     trend_logit: np.ndarray
     trend_log_frequency: np.ndarray
     budget_takers: np.ndarray
+
+    @property
+    def entrants(self) -> np.ndarray:
+        return self.treated.n
+
+    @property
+    def reoffenders(self) -> np.ndarray:
+        return self.treated.reoffenders
+
+    @property
+    def reoffences(self) -> np.ndarray:
+        return self.treated.reoffences
+
+
+def tree_map(fn: Callable[..., np.ndarray], *items):
+    """Apply ``fn`` to matching arrays of several Outcomes/Counts (or dicts of arrays),
+    keeping None: used to join, cut and sum blocks without naming every field."""
+    first = items[0]
+    if first is None:
+        return None
+    if isinstance(first, np.ndarray):
+        return fn(*items)
+    if isinstance(first, dict):
+        return {k: tree_map(fn, *(i[k] for i in items)) for k in first}
+    return type(first)(**{f.name: tree_map(fn, *(getattr(i, f.name) for i in items))
+                          for f in fields(first)})
 
 
 def expected_entrants(spec: ContractSpec) -> np.ndarray:
@@ -183,15 +246,73 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int) -> Outc
 
     reoffenders, reoffences = draw_cell_counts(sampler, entrants, p_tr, k, m_tr)
     takers = sampler.binomial(total, spec.intervention.personal_budget.take_up)
+
+    # Everything below is drawn after the draws above, so adding a measure or a comparison
+    # group leaves the treated cohorts' numbers as they were.
+    used = spec.measures_used()
+    others = [o for o in spec.outcomes.other if o.name in used]
+    e_other = {o.name: draw_effect(sampler, o.effect, n_sims) for o in others}
+    base_other = {o.name: o.base_rate for o in others}
+    treated_other = {
+        o.name: np.clip(o.base_rate * (1 + (1 if o.higher_is_better else -1) * e_other[o.name]),
+                        0.0, 1.0)[:, None, None]
+        for o in others
+    }
+    treated = _extend(sampler, spec, used, Counts(entrants, reoffenders, reoffences),
+                      treated_other)
+
+    ev = spec.evaluation
+    comparison = treated_pre = comparison_pre = None
+    if ev.has_comparison_group:
+        bias = ev.matching_bias_sd * sampler.standard_normal((n_sims, 1, 1))
+        concurrent = ev.comparison_period == "concurrent"
+        n_c = np.rint(ev.ratio * entrants)
+        p_c = _expit(_logit(p0)[None, None, :] + (t_logit[:, :, None] if concurrent else 0) + bias)
+        m_c = m_cf if concurrent else np.broadcast_to(m0, p_c.shape)
+        comparison = _group(sampler, spec, used, n_c, p_c, k, m_c, base_other)
+        if ev.did_weight > 0:
+            # the pre-period: the same people before the service, at the baseline level
+            p_pre = np.broadcast_to(p0, entrants.shape)
+            treated_pre = _group(sampler, spec, used, entrants, p_pre, k, m0, base_other)
+            comparison_pre = _group(sampler, spec, used, n_c, _expit(_logit(p0) + bias), k, m0,
+                                    base_other)
     return Outcomes(
-        entrants=entrants,
-        reoffenders=reoffenders,
-        reoffences=reoffences,
+        treated=treated,
+        comparison=comparison,
+        treated_pre=treated_pre,
+        comparison_pre=comparison_pre,
         counterfactual_reoffenders=entrants * p_cf,
         counterfactual_reoffences=entrants * p_cf * m_cf,
         effect_binary=e_bin,
         effect_frequency=e_freq,
+        effect_other=e_other,
         trend_logit=t_logit,
         trend_log_frequency=t_freq,
         budget_takers=takers,
     )
+
+
+def _group(sampler: Sampler, spec: ContractSpec, used: set[str], n, p, k, m,
+           other_p: dict[str, float]) -> Counts:
+    """Draw a whole group (comparison, control or a pre-period) cell by cell."""
+    reoffenders, reoffences = draw_cell_counts(sampler, n, p, k, m)
+    return _extend(sampler, spec, used, Counts(n, reoffenders, reoffences), other_p)
+
+
+def _extend(sampler: Sampler, spec: ContractSpec, used: set[str], counts: Counts,
+            other_p: dict) -> Counts:
+    """Add the measures derived from a group's counts that some rule reads: reconviction
+    events (thinned extra reoffences), custody bed days (binomial episodes, gamma days)
+    and other binary outcomes (binomial at their own rate)."""
+    events = bed_days = None
+    if "reconviction_events" in used:
+        q = spec.outcomes.events.extra_reoffence_share
+        extra = counts.reoffences - counts.reoffenders
+        events = counts.reoffenders + (extra if q == 1 else sampler.binomial(extra, q))
+    if "bed_days" in used:
+        c = spec.outcomes.custody
+        episodes = sampler.binomial(counts.reoffences, c.probability)
+        bed_days = sampler.gamma_sum(episodes, c.days_mean, c.days_sd)
+    other = {name: sampler.binomial(counts.n, np.broadcast_to(p, counts.n.shape))
+             for name, p in other_p.items()}
+    return Counts(counts.n, counts.reoffenders, counts.reoffences, events, bed_days, other)

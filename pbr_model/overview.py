@@ -26,8 +26,8 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
     return {
         "cohorts": tl.n_cohorts,
         "expected_entrants": float(s["entrants"]),
-        "baseline_binary_rate": float(s["baseline_binary_rate"]),
-        "baseline_frequency": float(run.cohorts["baseline_frequency"].iloc[0]),
+        "comparison_binary_rate": float(s["comparison_binary_rate"]),
+        "comparison_frequency": float(run.cohorts["comparison_frequency"].iloc[0]),
         "timeline_months": tl.n_months,
         "first_outcome_payment": dates[int(tl.payment_month[0])].isoformat(),
         "last_cash_flow": dates[-1].isoformat(),

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .measure import Evaluation
+from .outcomes import Outcomes
+from .payments.base import PaymentFlows
 from .spec.schema import ContractSpec
 from .timeline import Timeline
 
@@ -20,16 +23,17 @@ PERCENTILES = {"p5": 5, "p50": 50, "p95": 95}
 #: Units of every column of the result tables (for docs, JSON and workbooks).
 UNITS: dict[str, str] = {
     "entrants": "people", "reoffenders": "people", "reoffences": "reoffences",
-    "binary_rate": "fraction", "baseline_binary_rate": "fraction",
+    "binary_rate": "fraction", "comparison_binary_rate": "fraction",
     "binary_reduction_points": "percentage points", "frequency": "reoffences per reoffender",
-    "baseline_frequency": "reoffences per reoffender",
+    "comparison_frequency": "reoffences per reoffender", "triggered": "bool",
+    "pooled_payment": "currency",
     "frequency_reduction": "reoffences per reoffender",
     "counterfactual_reoffenders": "people (expected)",
     "counterfactual_reoffences": "reoffences (expected)",
     "reoffences_avoided": "reoffences (vs expected counterfactual)",
     "effect_binary": "fraction", "effect_frequency": "fraction",
-    "fee": "currency", "outcome": "currency", "binary_payment": "currency",
-    "frequency_payment": "currency", "fee_payment": "currency", "outcome_payment": "currency",
+    "fee": "currency", "outcome": "currency", "fee_payment": "currency",
+    "outcome_payment": "currency",
     "revenue": "currency", "cost": "currency", "net": "currency", "npv": "currency",
     "min_cash": "currency", "peak_funding": "currency", "peak_month": "month index",
     "insolvent": "bool", "payment_month": "month index",
@@ -61,10 +65,11 @@ class SimulationResult:
     timeline : the contract calendar
     simulations : one row per simulation (index ``sim``); columns in :data:`UNITS`:
         entrants, reoffenders, reoffences, binary_rate, frequency (pooled over cohorts),
-        baseline_binary_rate, binary_reduction_points, effect_binary, effect_frequency,
-        reoffences_avoided, fee, outcome, revenue, cost, net, npv, min_cash, peak_funding,
+        comparison_binary_rate (baseline, matched group or control), binary_reduction_points,
+        effect_binary, effect_frequency, reoffences_avoided, fee, outcome, pooled_payment,
+        triggered (any outcome payment triggered), revenue, cost, net, npv, min_cash, peak_funding,
         peak_month, insolvent. Money in the contract currency, into the provider positive.
-    cohorts : one row per (sim, cohort): counts, measured and baseline rates, the
+    cohorts : one row per (sim, cohort): counts, measured and comparison rates, the
         counterfactual, payments and the payment month
     months : one row per month (index ``month``, with ``date``): mean, p5, p50 and p95
         across simulations of cash_in, cash_out, net_flow and cumulative cash
@@ -114,7 +119,7 @@ class SimulationResult:
             "entrants": stats(s["entrants"]),
             "outcomes": {
                 "binary_rate": stats(s["binary_rate"]),
-                "baseline_binary_rate": stats(s["baseline_binary_rate"]),
+                "comparison_binary_rate": stats(s["comparison_binary_rate"]),
                 "binary_reduction_points": stats(s["binary_reduction_points"]),
                 "frequency": stats(s["frequency"]),
                 "reoffences_avoided": stats(s["reoffences_avoided"]),
@@ -124,6 +129,7 @@ class SimulationResult:
                 "fee": stats(s["fee"]),
                 "outcome": stats(s["outcome"]),
                 "outcome_share": stats(_share(s["outcome"], s["fee"] + s["outcome"])),
+                "prob_triggered": float(s["triggered"].mean()),
                 "prob_any_outcome_payment": float((s["outcome"] > 0).mean()),
             },
             "provider": {
@@ -146,42 +152,61 @@ def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
 
 #: Per-(simulation, cohort) columns of ``SimulationResult.cohorts``, in order.
 COHORT_COLUMNS = [
-    "entrants", "reoffenders", "reoffences", "binary_rate", "baseline_binary_rate",
-    "binary_reduction_points", "frequency", "baseline_frequency", "frequency_reduction",
-    "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "binary_payment",
-    "frequency_payment", "outcome_payment",
+    "entrants", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
+    "binary_reduction_points", "frequency", "comparison_frequency", "frequency_reduction",
+    "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "outcome_payment",
+    "triggered",
 ]
 
+#: Per-simulation columns computed on all cohorts pooled.
+POOLED_COLUMNS = ["binary_rate", "comparison_binary_rate", "binary_reduction_points", "frequency"]
 
-def chunk_record(outcomes, measures, flows, cash_in, cash_out, figures) -> dict[str, np.ndarray]:
+
+def _descriptive(evaluation: Evaluation) -> dict[str, np.ndarray]:
+    """Binary rate and reoffences per reoffender, treated vs comparison, for the tables."""
+    b = evaluation.estimate("binary")
+    f = evaluation.estimate("frequency_per_reoffender")
+    return {"binary_rate": b.treated, "comparison_binary_rate": b.comparison,
+            "binary_reduction_points": b.change("points"), "frequency": f.treated,
+            "comparison_frequency": f.comparison, "frequency_reduction": f.improvement}
+
+
+def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[PaymentFlows],
+                 cash_in, cash_out, figures) -> dict[str, np.ndarray]:
     """Keep only what the result tables need from one chunk (bounded memory):
     ``(n, n_cohorts)`` per-cohort arrays, ``(n,)`` per-simulation arrays and the
     ``(n, n_months)`` cash flows."""
-    zeros = np.zeros(measures.n.shape)
-
-    def by_kind(kind: str, part: str | None = None) -> np.ndarray:
-        return sum(((f.parts[part] if part else f.by_cohort) for f in flows
-                    if f.kind == kind and (part is None or part in f.parts)), zeros)
-
-    rec = {name: getattr(measures, name) for name in (
-        "reoffenders", "reoffences", "binary_rate", "baseline_binary_rate",
-        "binary_reduction_points", "frequency", "baseline_frequency", "frequency_reduction")}
+    n = evaluation.n
+    outcome_flows = [f for f in flows if f.kind == "outcome"]
+    triggered = np.zeros(n.shape, dtype=bool)
+    pooled_triggered = np.zeros(len(n), dtype=bool)
+    for f in outcome_flows:
+        if f.triggered is not None:
+            triggered |= f.triggered
+        if f.pooled_triggered is not None:
+            pooled_triggered |= f.pooled_triggered
+    rec = _descriptive(evaluation)
     rec.update(
-        entrants=measures.n,
+        entrants=n,
+        reoffenders=evaluation.treated.reoffenders,
+        reoffences=evaluation.treated.reoffences,
         counterfactual_reoffenders=outcomes.counterfactual_reoffenders.sum(axis=2),
         counterfactual_reoffences=outcomes.counterfactual_reoffences.sum(axis=2),
-        fee_payment=by_kind("fee"),
-        binary_payment=by_kind("outcome", "binary"),
-        frequency_payment=by_kind("outcome", "frequency"),
-        outcome_payment=by_kind("outcome"),
+        fee_payment=sum((f.by_cohort for f in flows if f.kind == "fee"), np.zeros(n.shape)),
+        outcome_payment=sum((f.by_cohort for f in outcome_flows), np.zeros(n.shape)),
+        triggered=triggered,
         effect_binary=outcomes.effect_binary,
         effect_frequency=outcomes.effect_frequency,
-        fee=sum((f.monthly.sum(axis=1) for f in flows if f.kind == "fee"), np.zeros(len(cash_in))),
-        outcome=sum((f.monthly.sum(axis=1) for f in flows if f.kind == "outcome"),
-                    np.zeros(len(cash_in))),
+        fee=sum((f.total for f in flows if f.kind == "fee"), np.zeros(len(n))),
+        outcome=sum((f.total for f in outcome_flows), np.zeros(len(n))),
+        pooled_payment=sum((f.pooled for f in outcome_flows if f.pooled is not None),
+                           np.zeros(len(n))),
+        any_triggered=triggered.any(axis=1) | pooled_triggered,
         cash_in=cash_in,
         cash_out=cash_out,
     )
+    rec.update({f"pool_{k}": v[:, 0] for k, v in _descriptive(evaluation.pooled()).items()
+                if k in POOLED_COLUMNS})
     rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
     return rec
 
@@ -195,26 +220,19 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
 
     per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
     n, k, r = per_cohort["entrants"], per_cohort["reoffenders"], per_cohort["reoffences"]
-    expected_k = np.nansum(per_cohort["baseline_binary_rate"] * n, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sim_binary = k.sum(1) / n.sum(1)
-        sim_base = expected_k / n.sum(1)
-        sim_reduction = 100 * (expected_k - k.sum(1)) / n.sum(1)  # from counts, as per cohort
-        sim_freq = r.sum(1) / k.sum(1)
     fig = {name.removeprefix("fig_"): cat(name) for name in list(parts[0]) if name.startswith("fig_")}
     simulations = pd.DataFrame({
         "entrants": n.sum(1),
         "reoffenders": k.sum(1),
         "reoffences": r.sum(1),
-        "binary_rate": sim_binary,
-        "baseline_binary_rate": sim_base,
-        "binary_reduction_points": sim_reduction,
-        "frequency": sim_freq,
+        **{name: cat(f"pool_{name}") for name in POOLED_COLUMNS},
         "reoffences_avoided": per_cohort["counterfactual_reoffences"].sum(1) - r.sum(1),
         "effect_binary": cat("effect_binary"),
         "effect_frequency": cat("effect_frequency"),
         "fee": cat("fee"),
         "outcome": cat("outcome"),
+        "pooled_payment": cat("pooled_payment"),
+        "triggered": cat("any_triggered"),
         "revenue": fig["revenue"],
         "cost": fig["cost"],
         "net": fig["net"],

@@ -16,8 +16,8 @@ import numpy as np
 from ._version import __version__
 from .errors import InputError
 from .finance import cash_figures, monthly_costs
-from .measure import historical_baseline
-from .outcomes import ExpectedSampler, Sampler, simulate_outcomes
+from .measure import evaluate
+from .outcomes import ExpectedSampler, Sampler, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all
 from .results import SimulationResult, build_result, chunk_record
 from .spec import LoadedSpec, spec_sha256
@@ -121,18 +121,15 @@ def _run_chunk(spec: ContractSpec, timeline: Timeline, seed: int, sims: int,
     # the first n of any longer run with the same seed.
     draws = [simulate_outcomes(spec, Sampler(_block_rng(seed, b)), BLOCK) for b in blocks]
     keep = min(sims - blocks[0] * BLOCK, len(blocks) * BLOCK)
-    outcomes = type(draws[0])(**{
-        f: np.concatenate([getattr(d, f) for d in draws])[:keep]
-        for f in draws[0].__dataclass_fields__
-    })
+    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
     return _finish(spec, timeline, outcomes)
 
 
 def _finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
-    measures = historical_baseline(spec, outcomes)
-    entrants = measures.n
-    flows = pay_all(spec, PaymentInputs(timeline, entrants, measures))
+    evaluation = evaluate(spec, outcomes)
+    entrants = evaluation.n
+    flows = pay_all(spec, PaymentInputs(timeline, entrants, evaluation))
     cash_in = sum((f.monthly for f in flows), np.zeros((len(entrants), timeline.n_months)))
     cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
     figures = cash_figures(cash_in, cash_out, spec.provider)
-    return chunk_record(outcomes, measures, flows, cash_in, cash_out, figures)
+    return chunk_record(outcomes, evaluation, flows, cash_in, cash_out, figures)

@@ -60,6 +60,12 @@ class Timeline:
             out[:, self.entry_month + j] += share
         return out
 
+    def in_arrears(self, per_cohort: np.ndarray) -> np.ndarray:
+        """Spread per-cohort amounts over the entry months, each paid one month later."""
+        out = np.zeros((per_cohort.shape[0], self.n_months))
+        out[:, 1:] = self.spread_over_entry_months(per_cohort)[:, :-1]
+        return out
+
     def at_payment_months(self, per_cohort: np.ndarray) -> np.ndarray:
         """Place per-cohort payments ``(n_sims, n_cohorts)`` in their payment months."""
         out = np.zeros((per_cohort.shape[0], self.n_months))

@@ -13,8 +13,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as npst
 
-from pbr_model.measure import Measures
-from pbr_model.spec.schema import BaselineOutcomePayment
+from pbr_model.measure import Evaluation
+from pbr_model.outcomes import Counts
+from pbr_model.spec.schema import Hurdle, OutcomePayment, Rate
 from pbr_model.timeline import Timeline
 
 MAX_MONEY = 1e7
@@ -39,38 +40,62 @@ def nan_or(elements):
     return st.one_of(elements, st.just(float("nan")))
 
 
-def make_measures(**arrays) -> Measures:
-    """A :class:`Measures` with the given fields; fields a test does not give are NaN."""
-    shape = np.shape(next(iter(arrays.values())))
-    fields = {f: np.full(shape, np.nan) for f in Measures.__dataclass_fields__}
-    fields.update({k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
-    return Measures(**fields)
+def make_evaluation(n, reoffenders, reoffences=None, comparison_reoffenders=None,
+                    comparison_reoffences=None, comparison_n=None, **kw) -> Evaluation:
+    """An :class:`Evaluation` from treated and comparison counts ``(n_sims, n_cohorts)``.
+    Without ``comparison_n`` the comparison is a fixed baseline of the same size; counts a
+    test does not give are NaN (so measures that read them are NaN)."""
+    arr = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
+    n = arr(n)
+    nan = np.full(n.shape, np.nan)
+    treated = Counts(n, arr(reoffenders), nan if reoffences is None else arr(reoffences))
+    comparison = Counts(
+        n if comparison_n is None else arr(comparison_n),
+        nan if comparison_reoffenders is None else arr(comparison_reoffenders),
+        nan if comparison_reoffences is None else arr(comparison_reoffences))
+    return Evaluation(treated, comparison, comparison_known=comparison_n is None, **kw)
 
 
 @st.composite
-def measures(draw, shape=sims_by_cohorts) -> Measures:
-    """What an evaluator could report: any sizes, reductions of either sign, NaNs."""
+def evaluations(draw, shape=sims_by_cohorts) -> Evaluation:
+    """What an evaluator could report against a fixed baseline: any sizes, results
+    better or worse than the baseline, empty cohorts (NaN measures)."""
     shape = draw(shape)
-    n = draw(npst.arrays(np.float64, shape, elements=st.integers(0, 10_000)))
-    share = draw(npst.arrays(np.float64, shape, elements=st.floats(0, 1)))
-    return make_measures(
-        n=n,
-        reoffenders=np.floor(n * share),
-        binary_reduction_points=draw(npst.arrays(
-            np.float64, shape, elements=nan_or(st.floats(-100, 100)))),
-        frequency_reduction=draw(npst.arrays(
-            np.float64, shape, elements=nan_or(st.floats(-20, 20)))),
-    )
+    ints = lambda hi: npst.arrays(np.float64, shape, elements=st.integers(0, hi))  # noqa: E731
+    fraction = lambda: npst.arrays(np.float64, shape, elements=st.floats(0, 1))  # noqa: E731
+    n = draw(ints(10_000))
+    k = np.floor(n * draw(fraction()))
+    base_k = n * draw(fraction())
+    return make_evaluation(n, k, k * draw(npst.arrays(np.float64, shape, st.floats(1, 10))),
+                           base_k, base_k * draw(npst.arrays(np.float64, shape,
+                                                             st.floats(1, 10))))
 
+
+changes = st.sampled_from(["points", "percent", "absolute"])
+rates = st.builds(
+    Rate,
+    measure=st.just("binary"),
+    change=changes,
+    per=st.sampled_from(["unit", "change", "cohort"]),
+    price=st.floats(0, 1e5),
+    threshold=points,
+    hurdle=st.none() | st.builds(Hurdle, measure=st.just("binary"), change=st.just("points"),
+                                 min=st.floats(-10, 10)),
+) | st.builds(
+    Rate,
+    measure=st.just("frequency_per_reoffender"),
+    change=st.sampled_from(["percent", "absolute"]),
+    per=st.sampled_from(["unit", "change", "cohort"]),
+    price=st.floats(0, 1e4),
+    threshold=points,
+    hurdle=st.none() | st.builds(Hurdle, measure=st.just("binary"), change=st.just("points"),
+                                 min=st.floats(-10, 10)),
+)
 
 outcome_mechanisms = st.builds(
-    BaselineOutcomePayment,
-    type=st.just("baseline_outcome"),
-    binary_price=st.floats(0, 1e5),
-    binary_unit=st.sampled_from(["person", "point"]),
-    binary_threshold_points=points,
-    frequency_price=st.floats(0, 1e4),
-    frequency_hurdle_points=st.none() | points,
+    OutcomePayment,
+    type=st.just("outcome"),
+    rates=st.lists(rates, min_size=1, max_size=3),
     cap_per_cohort=optional_cap,
     cap_total=optional_cap,
 )

@@ -302,7 +302,7 @@ def test_overrides_change_the_sha256_and_the_figures(runner):
     ["contract.name=Some other name"],
     ["cohorts.entrants_per_period=[4000, 4500, 5000, 5500]", "contract.n_cohorts=4"],
     ["population.bands.0.share=0.3", "population.bands.1.share=0.3"],
-    ["payments.1={type = 'baseline_outcome', binary_price = 100}"],
+    ["payments.1={type = 'outcome', rates = [{measure = 'binary', price = 100}]}"],
 ])
 def test_override_kinds_are_applied(runner, overrides):
     s = simulate_json(runner, *[a for o in overrides for a in ("--set", o)])
@@ -371,9 +371,9 @@ def test_out_of_range_value_in_file(runner, tmp_path):
     ("contract.length", "allowed here: cohort_months, currency, followup_months, length_months"),
     ("population.bands.3.risk", "allowed here: binary_rate, dispersion, name, "
                                 "reoffences_per_reoffender, share"),
-    ("payments.1.price", "allowed here: binary_price, binary_threshold_points, binary_unit"),
+    ("payments.1.price", "allowed here: cap_per_cohort, cap_total, foundation, name, rates, type"),
     ("payments.0.price", "allowed here: annual, name, per_participant, type"),
-    ("costs.setup", "allowed here: cohorts, contract, intervention, payments"),
+    ("costs.setup", "allowed here: cohorts, contract, evaluation, intervention, outcomes"),
 ])
 def test_unknown_key_via_set(runner, key, allowed):
     result = run(runner, "simulate", "--sims", SIMS, "--set", f"{key}=1")
@@ -435,7 +435,7 @@ def test_long_error_lines_are_not_wrapped(runner):
     result = run(runner, "simulate", "--set", "payments.1.x=1")
     (line,) = assert_error(result, lines=1)
     assert len(line) > 80
-    assert line.endswith("frequency_price, name, type")
+    assert line.endswith("foundation, name, rates, type")
 
 
 def test_xlsx_exists_without_force(runner, tmp_path):

@@ -32,9 +32,12 @@ SPEC = validate({
     },
     "payments": [
         {"type": "fee", "per_participant": 50, "annual": 12_000},
-        {"type": "baseline_outcome", "binary_price": 1_000, "binary_unit": "person",
-         "binary_threshold_points": 5, "frequency_price": 500, "frequency_hurdle_points": 5,
-         "cap_per_cohort": 25_000, "cap_total": 55_000},
+        {"type": "outcome", "cap_per_cohort": 25_000, "cap_total": 55_000, "rates": [
+            {"measure": "binary", "change": "points", "per": "unit", "price": 1_000,
+             "threshold": 5},
+            {"measure": "frequency_per_reoffender", "change": "absolute", "per": "unit",
+             "price": 500, "hurdle": {"measure": "binary", "change": "points", "min": 5}},
+        ]},
     ],
     "provider": {"reserves": 20_000, "credit_line": 20_000, "discount_rate": 0.05},
 })
@@ -100,18 +103,17 @@ def test_measured_results(run):
     np.testing.assert_allclose(c["entrants"], ENTRANTS)
     np.testing.assert_allclose(c["reoffenders"], 0.28 * np.array(ENTRANTS))
     np.testing.assert_allclose(c["reoffences"], 0.792 * np.array(ENTRANTS))
-    np.testing.assert_allclose(c["baseline_binary_rate"], 0.35)
+    np.testing.assert_allclose(c["comparison_binary_rate"], 0.35)
     np.testing.assert_allclose(c["binary_reduction_points"], 7.0)
     np.testing.assert_allclose(c["frequency"], 99 / 35)
-    np.testing.assert_allclose(c["baseline_frequency"], 22 / 7)
+    np.testing.assert_allclose(c["comparison_frequency"], 22 / 7)
     np.testing.assert_allclose(c["frequency_reduction"], 11 / 35)
 
 
 def test_outcome_payments_per_cohort(run):
     c = run.cohorts.loc[0]
     np.testing.assert_allclose(c["outcome_payment"], OUTCOME_PAID)
-    np.testing.assert_allclose(c["binary_payment"], BINARY_PAID)
-    np.testing.assert_allclose(c["frequency_payment"], FREQUENCY_PAID)
+    np.testing.assert_allclose(np.add(BINARY_PAID, FREQUENCY_PAID), OUTCOME_PAID)
     np.testing.assert_array_equal(c["payment_month"], PAYMENT_MONTHS)
     np.testing.assert_allclose(c["fee_payment"], 50 * np.array(ENTRANTS))
 
@@ -151,3 +153,16 @@ def test_npv(run):
     net = CASH_IN - CASH_OUT
     expected = sum(v / 1.05 ** (t / 12) for t, v in enumerate(net))
     assert run.simulations.loc[0, "npv"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_outcome_payment_parts_per_rate():
+    from pbr_model.measure import evaluate
+    from pbr_model.outcomes import ExpectedSampler, simulate_outcomes
+    from pbr_model.payments import PaymentInputs, pay_all
+    from pbr_model.timeline import Timeline
+
+    evaluation = evaluate(SPEC, simulate_outcomes(SPEC, ExpectedSampler(), 1))
+    _, outcome = pay_all(SPEC, PaymentInputs(Timeline.from_spec(SPEC), evaluation.n, evaluation))
+    np.testing.assert_allclose(outcome.parts["binary"][0], BINARY_PAID)
+    np.testing.assert_allclose(outcome.parts["frequency_per_reoffender"][0], FREQUENCY_PAID)
+    np.testing.assert_array_equal(outcome.triggered[0], True)

@@ -75,7 +75,7 @@ def test_summary_records_how_the_run_was_made(spec, reference):
 
 
 def test_spec_hash_changes_with_a_figure(spec):
-    changed = load_spec("tr-crc-example", ["payments.1.binary_price=3001"])
+    changed = load_spec("tr-crc-example", ["payments.1.rates.0.price=3001"])
     assert changed.sha256 != spec.sha256
     nudged = load_spec("tr-crc-example", ["intervention.effect.binary.mean=0.0500001"])
     assert nudged.sha256 != spec.sha256
@@ -83,8 +83,8 @@ def test_spec_hash_changes_with_a_figure(spec):
 
 def test_spec_hash_ignores_how_a_figure_is_written(spec):
     # the same value as an integer or a float is the same validated spec
-    assert load_spec("tr-crc-example", ["payments.1.binary_price=3000.0"]).sha256 == spec.sha256
-    assert load_spec("tr-crc-example", ["payments.1.binary_price=3000"]).sha256 == spec.sha256
+    assert load_spec("tr-crc-example", ["payments.1.rates.0.price=3000.0"]).sha256 == spec.sha256
+    assert load_spec("tr-crc-example", ["payments.1.rates.0.price=3000"]).sha256 == spec.sha256
 
 
 def test_spec_hash_ignores_comments_and_layout(spec, tmp_path):

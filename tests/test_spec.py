@@ -15,7 +15,7 @@ from pbr_model.spec import (
     read_toml, resolve, spec_sha256, validate,
 )
 from pbr_model.spec import load as load_module
-from pbr_model.spec.schema import BaselineOutcomePayment, Contract, FeePayment, RiskBand
+from pbr_model.spec.schema import OutcomePayment, Contract, FeePayment, RiskBand
 from specs import MINIMAL
 
 
@@ -51,7 +51,7 @@ def test_bundled_contract_loads():
     assert loaded.spec.contract.start_date == dt.date(2015, 2, 1)
     assert loaded.spec.contract.cohorts == 28
     assert [b.name for b in loaded.spec.population.bands] == ["low", "medium", "high", "very high"]
-    assert [p.type for p in loaded.spec.payments] == ["fee", "baseline_outcome"]
+    assert [p.type for p in loaded.spec.payments] == ["fee", "outcome"]
     assert len(loaded.sha256) == 64 and loaded.sha256 == spec_sha256(loaded.spec)
 
 
@@ -158,10 +158,10 @@ def test_unknown_key_in_a_risk_band_gives_its_index(bundled):
     ]
 
 
-@pytest.mark.parametrize("index, model", [(0, FeePayment), (1, BaselineOutcomePayment)])
+@pytest.mark.parametrize("index, model", [(0, FeePayment), (1, OutcomePayment)])
 def test_unknown_key_in_a_payment_lists_the_keys_of_its_type(bundled, index, model):
     # the union is discriminated by `type`: the allowed keys are those of that mechanism, and
-    # pydantic's tag ('fee', 'baseline_outcome') is not part of the path
+    # pydantic's tag ('fee', 'tiered') is not part of the path
     bundled["payments"][index]["cap"] = 1
     with pytest.raises(SpecError) as excinfo:
         validate(bundled, "my.toml")
@@ -171,21 +171,22 @@ def test_unknown_key_in_a_payment_lists_the_keys_of_its_type(bundled, index, mod
 
 
 def test_key_of_another_payment_type_is_unknown(bundled):
-    bundled["payments"][0]["binary_price"] = 3000  # an outcome-payment key on a fee
+    bundled["payments"][0]["rates"] = []  # an outcome-payment key on a fee
     with pytest.raises(SpecError) as excinfo:
         validate(bundled, "my.toml")
     (message,) = problems_of(excinfo)
-    assert message == (f"my.toml: payments.0.binary_price: unknown field; "
+    assert message == (f"my.toml: payments.0.rates: unknown field; "
                        f"{allowed(FeePayment)}")
 
 
 def test_unknown_payment_type_lists_the_types(bundled):
-    bundled["payments"][1]["type"] = "outcome"
+    bundled["payments"][1]["type"] = "baseline_outcome"
     with pytest.raises(SpecError) as excinfo:
         validate(bundled, "my.toml")
     (message,) = problems_of(excinfo)
     assert message.startswith("my.toml: payments.1: ")
-    assert "'outcome'" in message and "'fee'" in message and "'baseline_outcome'" in message
+    assert "'baseline_outcome'" in message
+    assert "'outcome'" in message and "'fee'" in message and "'tiered'" in message
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
@@ -335,10 +336,10 @@ def test_override_list(bundled):
 def test_override_list_index_path(bundled):
     data = apply_overrides(bundled, ["population.bands.0.share=0.3",
                                      "population.bands.1.share=0.3",
-                                     "payments.1.binary_price=2500"])
+                                     "payments.1.rates.0.price=2500"])
     spec = validate(data)
     assert [b.share for b in spec.population.bands] == [0.3, 0.3, 0.25, 0.15]
-    assert spec.payments[1].binary_price == 2500
+    assert spec.payments[1].rates[0].price == 2500
 
 
 def test_override_whole_list_item_as_inline_table(bundled):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Callable
 
 from ..spec.schema import ContractSpec
-from . import fee, outcome
+from . import at_risk, fee, outcome, tiered
 from .base import PaymentFlows, PaymentInputs
 
 MECHANISMS: dict[str, Callable[..., PaymentFlows]] = {
     "fee": fee.pay,
-    "baseline_outcome": outcome.pay,
+    "outcome": outcome.pay,
+    "tiered": tiered.pay,
+    "revenue_at_risk": at_risk.pay,
 }
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..measure import Measures
+from ..measure import Evaluation
 from ..timeline import Timeline
 
 
@@ -25,12 +25,12 @@ class PaymentInputs:
     ----------
     timeline : the contract calendar
     entrants : entrants per cohort, ``(n_sims, n_cohorts)`` [people]
-    measures : the evaluator's per-cohort measures
+    evaluation : what the evaluator measured, per cohort and pooled
     """
 
     timeline: Timeline
     entrants: np.ndarray
-    measures: Measures
+    evaluation: Evaluation
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,16 @@ class PaymentFlows:
     ----------
     name : the mechanism's label
     kind : ``"fee"`` (paid whatever the outcome) or ``"outcome"`` (paid for results)
-    monthly : payments by month, ``(n_sims, n_months)`` [currency]
+    monthly : payments by month, ``(n_sims, n_months)`` [currency]; negative = repaid
     by_cohort : payments attributed to each cohort, ``(n_sims, n_cohorts)`` [currency]
-    parts : components of ``by_cohort`` by measure (e.g. binary, frequency), each
-        ``(n_sims, n_cohorts)`` [currency]; after caps they still sum to ``by_cohort``
+    parts : components of ``by_cohort`` by rate or measure, each ``(n_sims, n_cohorts)``
+        [currency]; after caps they still sum to ``by_cohort``
+    triggered : where a cohort met the conditions for payment, ``(n_sims, n_cohorts)``
+        [bool], or None for fees
+    pooled : paid on all cohorts together, in the last cohort's payment month,
+        ``(n_sims,)`` [currency]; zero if the mechanism has no pooled assessment
+    pooled_triggered : where the pooled assessment was met, ``(n_sims,)`` [bool], or
+        None if there is none
     """
 
     name: str
@@ -52,3 +58,11 @@ class PaymentFlows:
     monthly: np.ndarray
     by_cohort: np.ndarray
     parts: dict[str, np.ndarray] = field(default_factory=dict)
+    triggered: np.ndarray | None = None
+    pooled: np.ndarray | None = None
+    pooled_triggered: np.ndarray | None = None
+
+    @property
+    def total(self) -> np.ndarray:
+        """Everything this mechanism pays per simulation, ``(n_sims,)`` [currency]."""
+        return self.monthly.sum(axis=1)

@@ -7,8 +7,6 @@ arrears), for the contract length.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..spec.schema import FeePayment
 from .base import PaymentFlows, PaymentInputs
 
@@ -16,8 +14,7 @@ from .base import PaymentFlows, PaymentInputs
 def pay(mech: FeePayment, inputs: PaymentInputs) -> PaymentFlows:
     tl = inputs.timeline
     per_person = mech.per_participant * inputs.entrants                   # (S, C)
-    monthly = np.zeros((inputs.entrants.shape[0], tl.n_months))
-    monthly[:, 1:] = tl.spread_over_entry_months(per_person)[:, :-1]      # one month in arrears
+    monthly = tl.in_arrears(per_person)
     monthly[:, 1 : tl.contract_months + 1] += mech.annual / 12
     # The annual price pays for months, not cohorts: only per-person fees are
     # attributed to cohorts.

@@ -1,80 +1,98 @@
-"""TR-style outcome payments against a historical baseline.
+"""Outcome payments by rate card (TR, Peterborough, NYS CEO).
 
-Per cohort: a binary payment for the fall in the share who reoffend, and a
-frequency payment for each reoffence avoided per reoffender, optionally only
-once the binary result clears a hurdle; then caps per cohort and over the
-contract (in cohort order). Worse-than-baseline results pay nothing (no
-deductions). The rules are pure functions on ``(n_sims, n_cohorts)`` arrays so
-they can be tested, and reused, one by one.
+Per cohort, each rate prices the improvement on one measure once its threshold
+(and any hurdle and significance test) is met, and deducts for worsening if it
+has a deduction price. Rates add up; then the caps apply, per cohort and over
+the contract in cohort order. A rate with a pooled trigger is assessed again on
+all cohorts together and pays, with the last cohort's payment, the pooled
+amount less what the cohorts were paid (Peterborough). With a foundation,
+advances are paid as people enter and reconciled when each result is known.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..spec.schema import BaselineOutcomePayment
+from ..measure import Estimate, Evaluation
+from ..spec.schema import OutcomePayment, Rate
 from .base import PaymentFlows, PaymentInputs
+from .rules import cap_cumulative, cap_each, meets, significant
 
 
-def binary_units(reduction_points: np.ndarray, n: np.ndarray, unit: str) -> np.ndarray:
-    """Units of binary improvement: reoffenders avoided (``"person"``,
-    points x n / 100) or percentage points (``"point"``). Never negative."""
-    points = np.clip(np.nan_to_num(reduction_points, nan=0.0), 0.0, None)
-    return points * n / 100 if unit == "person" else points
+def _quantity(est: Estimate, change: np.ndarray, per: str) -> np.ndarray:
+    """What the price multiplies: units avoided, change units, or 1 per cohort."""
+    if per == "unit":
+        return np.nan_to_num(est.units())
+    if per == "change":
+        return np.nan_to_num(change)
+    return np.ones(change.shape)
 
 
-def meets(reduction_points: np.ndarray, threshold: float | None) -> np.ndarray:
-    """Where the binary reduction reaches ``threshold`` points (everywhere if None);
-    an unmeasurable (NaN) cohort never meets a threshold."""
-    if threshold is None:
-        return np.ones(reduction_points.shape, dtype=bool)
-    return np.nan_to_num(reduction_points, nan=-np.inf) >= threshold
+def rate_amount(rate: Rate, evaluation: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+    """One rate's payment and trigger per cohort (or pooled, given a pooled evaluation).
+
+    Returns
+    -------
+    amount : payment, negative for a deduction [currency]
+    triggered : where the rate's conditions for payment were met [bool]
+    """
+    est = evaluation.estimate(rate.measure)
+    change = est.change(rate.change)
+    ok = meets(change, rate.threshold) & significant(est.z(), rate.significance_level)
+    if rate.hurdle is not None:
+        h = rate.hurdle
+        ok &= meets(evaluation.estimate(h.measure).change(h.change), h.min)
+    qty = _quantity(est, change, rate.per)
+    amount = np.where(ok, rate.price * np.maximum(qty, 0.0), 0.0)
+    if rate.deduction_price > 0:
+        worse = (np.nan_to_num(change, nan=0.0) < -rate.deduction_threshold) \
+            & significant(est.z(), rate.significance_level, direction=-1)
+        lost = 1.0 if rate.per == "cohort" else np.maximum(-qty, 0.0)
+        amount = amount - np.where(worse, rate.deduction_price * lost, 0.0)
+    return amount, ok
 
 
-def reoffences_avoided(frequency_reduction: np.ndarray, reoffenders: np.ndarray) -> np.ndarray:
-    """Reoffences avoided: fall in reoffences per reoffender x reoffenders; never negative."""
-    return np.clip(np.nan_to_num(frequency_reduction, nan=0.0), 0.0, None) * reoffenders
-
-
-def cap_each(amount: np.ndarray, cap: float | None) -> np.ndarray:
-    """Cap each cohort's amount."""
-    return amount if cap is None else np.minimum(amount, cap)
-
-
-def cap_cumulative(amount: np.ndarray, cap: float | None) -> np.ndarray:
-    """Cap the running total over cohorts (last axis), paying cohorts in order until
-    the cap is reached."""
-    if cap is None:
-        return amount
-    # Each cohort gets the lesser of its amount and what the cap leaves, rather than the
-    # differences of a capped running total: differencing a cumsum changes amounts by
-    # rounding even where the cap does not bind, and can push a payment above its
-    # per-cohort cap.
-    cumulative = np.cumsum(amount, axis=-1)
-    before = np.concatenate([np.zeros_like(cumulative[..., :1]), cumulative[..., :-1]], axis=-1)
-    return np.minimum(amount, np.maximum(cap - before, 0.0))
-
-
-def pay(mech: BaselineOutcomePayment, inputs: PaymentInputs) -> PaymentFlows:
-    m = inputs.measures
-    binary = np.where(
-        meets(m.binary_reduction_points, mech.binary_threshold_points),
-        mech.binary_price * binary_units(m.binary_reduction_points, m.n, mech.binary_unit),
-        0.0,
-    )
-    frequency = np.where(
-        meets(m.binary_reduction_points, mech.frequency_hurdle_points),
-        mech.frequency_price * reoffences_avoided(m.frequency_reduction, m.reoffenders),
-        0.0,
-    )
-    raw = binary + frequency
-    paid = cap_cumulative(cap_each(raw, mech.cap_per_cohort), mech.cap_total)
+def pay(mech: OutcomePayment, inputs: PaymentInputs) -> PaymentFlows:
+    ev, tl = inputs.evaluation, inputs.timeline
+    results = [rate_amount(rate, ev) for rate in mech.rates]
+    raw = sum(a for a, _ in results)
+    triggered = np.logical_or.reduce([t for _, t in results])
+    earned = cap_cumulative(cap_each(raw, mech.cap_per_cohort), mech.cap_total)
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(raw > 0, paid / np.where(raw > 0, raw, 1.0), 0.0)
-    return PaymentFlows(
-        name=mech.name,
-        kind="outcome",
-        monthly=inputs.timeline.at_payment_months(paid),
-        by_cohort=paid,
-        parts={"binary": binary * scale, "frequency": frequency * scale},
-    )
+        scale = np.where(raw != 0, earned / np.where(raw != 0, raw, 1.0), 0.0)
+    parts = {_label(mech, i): a * scale for i, (a, _) in enumerate(results)}
+
+    # Pooled triggers: assessed once all cohorts are known, paying what cohorts did not.
+    pooled = np.zeros(len(raw))
+    pooled_triggered = np.zeros(len(raw), dtype=bool)
+    pool = ev.pooled() if any(r.pooled_threshold is not None for r in mech.rates) else None
+    for i, rate in enumerate(mech.rates):
+        if rate.pooled_threshold is None:
+            continue
+        amount, ok = rate_amount(rate.model_copy(update={"threshold": rate.pooled_threshold}),
+                                 pool)
+        top_up = np.where(ok[:, 0], np.maximum(amount[:, 0] - parts[_label(mech, i)].sum(1), 0), 0)
+        pooled += top_up
+        pooled_triggered |= ok[:, 0]
+    if mech.cap_total is not None:
+        pooled = np.minimum(pooled, np.maximum(mech.cap_total - earned.sum(1), 0.0))
+
+    monthly = tl.at_payment_months(earned)
+    by_cohort = earned
+    if mech.foundation is not None:
+        f = mech.foundation
+        advance = f.per_participant * inputs.entrants
+        settle = earned - advance if f.clawback else np.maximum(earned - advance, 0.0)
+        monthly = tl.in_arrears(advance) + tl.at_payment_months(settle)
+        by_cohort = advance + settle
+        parts["foundation advance"] = advance
+    monthly[:, tl.payment_month[-1]] += pooled
+    return PaymentFlows(name=mech.name, kind="outcome", monthly=monthly, by_cohort=by_cohort,
+                        parts=parts, triggered=triggered, pooled=pooled,
+                        pooled_triggered=pooled_triggered if pool is not None else None)
+
+
+def _label(mech: OutcomePayment, i: int) -> str:
+    measures = [r.measure for r in mech.rates]
+    m = measures[i]
+    return m if measures.count(m) == 1 else f"{m} ({i + 1})"

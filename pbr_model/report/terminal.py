@@ -33,7 +33,7 @@ def simulation_summary(result: SimulationResult) -> Group:
     o, p, v = s["outcomes"], s["payments"], s["provider"]
     _row(t, "Entrants", s["entrants"], number)
     _row(t, "Binary reoffending rate", o["binary_rate"], pct)
-    _row(t, "  baseline (case-mix adjusted)", o["baseline_binary_rate"], pct)
+    _row(t, f"  {comparison_label(result.spec)}", o["comparison_binary_rate"], pct)
     _row(t, "  measured reduction, points", o["binary_reduction_points"], lambda x: number(x, 2))
     _row(t, "Reoffences per reoffender", o["frequency"], lambda x: number(x, 2))
     _row(t, "Fee income", p["fee"], m)
@@ -47,6 +47,7 @@ def simulation_summary(result: SimulationResult) -> Group:
     facility = result.spec.provider.reserves + result.spec.provider.credit_line
     probs = [("P(loss)", v["prob_loss"]),
              (f"P(cash need > reserves + credit, {money(facility, cur)})", v["prob_insolvent"]),
+             ("P(outcome payment triggered)", p["prob_triggered"]),
              ("P(any outcome payment)", p["prob_any_outcome_payment"])]
     width = max(len(label) for label, _ in probs) + 2
     lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), pct(value))
@@ -72,8 +73,9 @@ def contract_overview(loaded: LoadedSpec, derived: dict) -> Group:
     terms.add_row("First outcome payment", derived["first_outcome_payment"])
     terms.add_row("Last cash flow", f"{derived['last_cash_flow']} (month {derived['timeline_months'] - 1})")
     terms.add_row("Expected entrants", number(derived["expected_entrants"]))
-    terms.add_row("Baseline", f"{pct(derived['baseline_binary_rate'])} binary, "
-                  f"{derived['baseline_frequency']:.2f} reoffences per reoffender")
+    terms.add_row("Evaluation", comparison_label(spec))
+    terms.add_row("Comparison", f"{pct(derived['comparison_binary_rate'])} binary, "
+                  f"{derived['comparison_frequency']:.2f} reoffences per reoffender")
     eff = spec.intervention.effect
     terms.add_row("True effect (binary)", f"{pct(eff.binary.mean)} ± {pct(eff.binary.sd)}")
     terms.add_row("True effect (frequency)", f"{pct(eff.frequency.mean)} ± {pct(eff.frequency.sd)}")
@@ -96,16 +98,57 @@ def contract_overview(loaded: LoadedSpec, derived: dict) -> Group:
     return Group(terms, at)
 
 
+def comparison_label(spec) -> str:
+    """What the treated cohorts are compared with, in words."""
+    ev = spec.evaluation
+    if ev.design == "historical_baseline":
+        label = "baseline (case-mix adjusted)" if ev.case_mix_adjusted else "baseline"
+    else:
+        group = "matched comparison group" if ev.design == "matched_comparison" else "control group"
+        label = f"{group}, {ev.ratio:g} per person"
+        if ev.comparison_period == "historical":
+            label = "historical " + label
+        if ev.did_weight > 0:
+            label += f", {pct(ev.did_weight)} DiD"
+    return label
+
+
+def _change(kind: str, value: float) -> str:
+    return {"points": f"{value:g} points", "percent": f"{value:g}%"}.get(kind, f"{value:g}")
+
+
 def _describe(mech, cur: str) -> str:
+    m: Fmt = lambda v: money(v, cur)  # noqa: E731
     if mech.type == "fee":
-        return f"fee {money(mech.annual, cur)} a year + {money(mech.per_participant, cur)} per entrant"
-    parts = [f"binary {money(mech.binary_price, cur)} per {mech.binary_unit}"
-             f" (from {mech.binary_threshold_points:g} points)",
-             f"frequency {money(mech.frequency_price, cur)} per reoffence avoided"]
-    if mech.frequency_hurdle_points is not None:
-        parts[-1] += f" (if binary ≥ {mech.frequency_hurdle_points:g} points)"
+        return f"fee {m(mech.annual)} a year + {m(mech.per_participant)} per entrant"
+    if mech.type == "revenue_at_risk":
+        verb = "repaid if" if mech.settle == "repay" else "paid if"
+        return (f"{m(mech.amount)} a cohort {verb} {mech.measure} "
+                f"{'misses' if mech.settle == 'repay' else 'reaches'} "
+                f"{_change(mech.change, mech.target)}")
+    if mech.type == "tiered":
+        tiers = ", ".join(f"{_change(mech.change, t.at)}: {m(t.amount)}" for t in mech.tiers)
+        how = "interpolated" if mech.interpolate else "stepped"
+        return f"{mech.measure} tiers ({how}, {mech.basis}): {tiers}"
+    parts = []
+    for r in mech.rates:
+        text = f"{r.measure} {m(r.price)} per {r.per}"
+        if r.threshold:
+            text += f" from {_change(r.change, r.threshold)}"
+        if r.pooled_threshold is not None:
+            text += f", or {_change(r.change, r.pooled_threshold)} pooled"
+        if r.hurdle is not None:
+            text += f" (if {r.hurdle.measure} ≥ {_change(r.hurdle.change, r.hurdle.min)})"
+        if r.significance_level is not None:
+            text += f" (significant at {pct(r.significance_level)})"
+        if r.deduction_price:
+            text += f", less {m(r.deduction_price)} per {r.per} worse"
+        parts.append(text)
     if mech.cap_per_cohort is not None:
-        parts.append(f"cap {money(mech.cap_per_cohort, cur)} a cohort")
+        parts.append(f"cap {m(mech.cap_per_cohort)} a cohort")
     if mech.cap_total is not None:
-        parts.append(f"cap {money(mech.cap_total, cur)} in all")
+        parts.append(f"cap {m(mech.cap_total)} in all")
+    if mech.foundation is not None:
+        parts.append(f"advance {m(mech.foundation.per_participant)} per entrant"
+                     + (" with clawback" if mech.foundation.clawback else ""))
     return "; ".join(parts)

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from ..errors import OverrideError, Problem, SpecError
-from .schema import PAYMENT_TYPES, ContractSpec
+from .schema import PAYMENT_TYPES, ContractSpec, cross_check
 
 DEFAULT_CONTRACT = "tr-crc-example"
 
@@ -162,9 +162,14 @@ def spec_sha256(spec: ContractSpec) -> str:
 def validate(data: dict[str, Any], source: str = "<spec>") -> ContractSpec:
     """Validate plain data into a :class:`ContractSpec`, reporting every problem."""
     try:
-        return ContractSpec.model_validate(data)
+        spec = ContractSpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError([str(p) for p in _problems(exc, data, source)]) from None
+    problems = cross_check(spec)
+    if problems:
+        raise SpecError([str(Problem(source, path, message, value, True))
+                         for path, message, value in problems])
+    return spec
 
 
 def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:

@@ -74,8 +74,9 @@ def _section(title: str, model: type[BaseModel], out: list[str], path: str) -> N
         if sub is not None:
             is_list = typing.get_origin(info.annotation) is list
             nested.append((f"{path}{name}" + ("[]" if is_list else ""), sub))
-            continue
         desc = (info.description or "").replace("|", "\\|")
+        if sub is not None:
+            desc += f" See `{path}{name}" + ("[]" if is_list else "") + "` below."
         rows.append(f"| `{name}` | {_type_name(info.annotation)} | {_unit(info)} | "
                    f"{_default(info)} | {_allowed(info)} | {desc} |")
     if rows:

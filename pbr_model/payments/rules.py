@@ -1,0 +1,67 @@
+"""The pure rules payment mechanisms are built from, on ``(n_sims, n_cohorts)`` arrays.
+
+Each one is small and tested on its own (edges exactly at thresholds and caps):
+thresholds, significance, caps per cohort and in total, tiered schedules.
+An unmeasurable cohort (NaN) never meets a threshold and is never significant.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+
+
+def meets(change: np.ndarray, threshold: float | None) -> np.ndarray:
+    """Where ``change`` reaches ``threshold`` (``>=``; everywhere if None, except NaN)."""
+    change = np.asarray(change, dtype=np.float64)
+    if threshold is None:
+        return ~np.isnan(change)
+    return np.nan_to_num(change, nan=-np.inf) >= threshold
+
+
+def z_critical(level: float) -> float:
+    """Two-sided critical value of a z-test at ``level`` (0.05 -> 1.96)."""
+    return NormalDist().inv_cdf(1 - level / 2)
+
+
+def significant(z: np.ndarray, level: float | None, direction: int = 1) -> np.ndarray:
+    """Where ``z`` is significant at ``level`` in ``direction`` (+1 better, -1 worse);
+    everywhere if ``level`` is None."""
+    z = np.asarray(z, dtype=np.float64)
+    if level is None:
+        return np.ones(z.shape, dtype=bool)
+    return np.nan_to_num(direction * z, nan=-np.inf) >= z_critical(level)
+
+
+def cap_each(amount: np.ndarray, cap: float | None) -> np.ndarray:
+    """Cap each cohort's amount."""
+    return amount if cap is None else np.minimum(amount, cap)
+
+
+def cap_cumulative(amount: np.ndarray, cap: float | None) -> np.ndarray:
+    """Cap the running total over cohorts (last axis), paying cohorts in order until
+    the cap is reached; a deduction frees room under the cap."""
+    if cap is None:
+        return amount
+    # Each cohort gets the lesser of its amount and what the cap leaves, rather than the
+    # differences of a capped running total: differencing a cumsum changes amounts by
+    # rounding even where the cap does not bind, and can push a payment above its
+    # per-cohort cap.
+    cumulative = np.cumsum(amount, axis=-1)
+    before = np.concatenate([np.zeros_like(cumulative[..., :1]), cumulative[..., :-1]], axis=-1)
+    return np.minimum(amount, np.maximum(cap - before, 0.0))
+
+
+def tier_amount(change: np.ndarray, at: list[float], amount: list[float],
+                interpolate: bool) -> np.ndarray:
+    """Payment from a tiered schedule: nothing below the first tier, the last amount
+    above the last; between tiers the tier reached (stepped) or a straight line
+    between neighbouring tiers (interpolated)."""
+    change = np.nan_to_num(np.asarray(change, dtype=np.float64), nan=-np.inf)
+    at_a, amount_a = np.asarray(at, dtype=np.float64), np.asarray(amount, dtype=np.float64)
+    if interpolate:
+        paid = np.interp(change, at_a, amount_a)
+    else:
+        paid = amount_a[np.clip(np.searchsorted(at_a, change, side="right") - 1, 0, None)]
+    return np.where(change >= at_a[0], paid, 0.0)
