@@ -24,7 +24,7 @@ SpecArg = Annotated[str, typer.Argument(
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="PATH=VALUE",
     help="Override any spec field by dotted path (repeatable); lists by 0-based index, "
-         "e.g. --set payments.1.binary_price=2500.")]
+         "e.g. --set payments.1.rates.0.price=2500.")]
 
 
 @app.command("simulate")

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Font
@@ -120,7 +121,7 @@ def _summary_sheet(ws, result: SimulationResult) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _assumptions_sheet(ws, result: SimulationResult) -> None:
+def _assumptions_sheet(ws, result) -> None:
     _header(ws, 1, ["Field", "Value", "Unit", "Description"])
     for i, f in enumerate(flatten(result.spec), 2):
         value = f.value.isoformat() if isinstance(f.value, dt.date) else f.value
@@ -174,6 +175,57 @@ def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = 
     _summary_sheet(wb.active, result)
     _assumptions_sheet(wb.create_sheet("Assumptions"), result)
     _cashflow_sheet(wb.create_sheet("Cashflow"), result)
+    save_atomic(wb, path)
+    return path
+
+
+def write_settlement_workbook(settlement, path: str | Path, *, force: bool = False) -> Path:
+    """Write a settlement's workbook: ``Settlement`` (one row per cohort), ``Totals``
+    (per mechanism, with provenance) and ``Assumptions`` (the spec)."""
+    path = check_output(path, force=force)
+    money_fmt = _money_format(settlement.currency)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Settlement"
+    table = settlement.cohorts
+    _header(ws, 1, ["cohort", *table.columns])
+    for i, (cohort, rec) in enumerate(table.iterrows(), 2):
+        _put(ws, i, 1, int(cohort))
+        for j, col in enumerate(table.columns, 2):
+            v = rec[col]
+            v = bool(v) if isinstance(v, (bool, np.bool_)) else v
+            if isinstance(v, float) and np.isnan(v):
+                v = None
+            fmt = money_fmt if col.endswith("payment") else (
+                "0.000" if col.endswith((":treated", ":comparison", ":change")) else None)
+            _put(ws, i, j, v, fmt)
+    ws.freeze_panes = "B2"
+    _widths(ws, [8] + [22] * len(table.columns))
+
+    tot = wb.create_sheet("Totals")
+    _put(tot, 1, 1, settlement.spec.contract.name).font = Font(bold=True, size=14)
+    meta = [("Source", settlement.source), ("Spec SHA-256", settlement.spec_sha256),
+            ("Observed results", settlement.observed),
+            ("Observed SHA-256", settlement.observed_sha256),
+            ("pbr-model version", settlement.version), ("Currency", settlement.currency),
+            ("Sign convention", "money into the provider is positive; negative = repaid")]
+    for i, (label, value) in enumerate(meta, 3):
+        _put(tot, i, 1, label).font = Font(bold=True)
+        _put(tot, i, 2, value)
+    top = 3 + len(meta) + 1
+    _header(tot, top, ["Mechanism", "Type", "Cohorts", "Pooled", "Pooled trigger", "Total"])
+    row = top + 1
+    for m in settlement.mechanisms:
+        for j, (v, fmt) in enumerate([(m["name"], None), (m["type"], None),
+                                      (m["cohort_total"], money_fmt), (m["pooled"], money_fmt),
+                                      (m["pooled_status"] or "", None), (m["total"], money_fmt)],
+                                     1):
+            _put(tot, row, j, v, fmt)
+        row += 1
+    _put(tot, row, 1, "Total outcome payments").font = Font(bold=True)
+    _put(tot, row, 6, settlement.total_payment, money_fmt)
+    _widths(tot, [30, 20, 16, 16, 16, 16])
+    _assumptions_sheet(wb.create_sheet("Assumptions"), settlement)
     save_atomic(wb, path)
     return path
 

@@ -20,6 +20,11 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+def dumps(obj: Any) -> str:
+    """Strict JSON (NaN and infinities as null), indented."""
+    return json.dumps(_clean(obj), indent=2, allow_nan=False)
+
+
 def summary_json(result: SimulationResult) -> str:
     """One JSON object: the figures of :meth:`SimulationResult.summary`."""
-    return json.dumps(_clean(result.summary()), indent=2, allow_nan=False)
+    return dumps(result.summary())

@@ -152,3 +152,87 @@ def _describe(mech, cur: str) -> str:
         parts.append(f"advance {m(mech.foundation.per_participant)} per entrant"
                      + (" with clawback" if mech.foundation.clawback else ""))
     return "; ".join(parts)
+
+
+def settlement_table(s) -> Group:
+    """``pbr settle``: each cohort's measured change, the triggers and the payments."""
+    cur = s.currency
+    t = Table(title=f"{s.spec.contract.name}: settlement on {s.observed}", title_justify="left",
+              caption=f"spec {s.spec_sha256[:12]} · observed {s.observed_sha256[:12]} · "
+                      f"pbr-model {s.version}", caption_justify="left")
+    t.add_column("Cohort", justify="right")
+    t.add_column("n", justify="right")
+    for m, c in s.measures:
+        t.add_column(f"{m}\ntreated vs comparison", justify="right")
+        t.add_column(f"change\n({c})", justify="right")
+    for mech in s.mechanisms:
+        t.add_column(f"{mech['name']}\ntriggered / paid", justify="right")
+    t.add_column("Paid on\n(date)", justify="right")
+    fmt = {"points": lambda v: number(v, 2), "percent": lambda v: number(v, 1) + "%",
+           "absolute": lambda v: number(v, 3)}
+    for cohort, r in s.cohorts[s.cohorts["observed"]].iterrows():
+        cells = [str(cohort), number(r["n"])]
+        for m, c in s.measures:
+            cells.append(f"{_value(m, r[f'{m}:treated'])} vs {_value(m, r[f'{m}:comparison'])}")
+            cells.append(fmt[c](r[f"{m}:change"]))
+        for mech in s.mechanisms:
+            cells.append(f"{'yes' if r[mech['name'] + ':triggered'] else 'no'} / "
+                         f"{money(r[mech['name'] + ':payment'], cur)}")
+        cells.append(r["payment_date"])
+        t.add_row(*cells)
+    lines = []
+    for mech in s.mechanisms:
+        if mech["pooled_status"] is not None:
+            text = f"{mech['name']}: pooled trigger {mech['pooled_status']}"
+            if mech["pooled_status"] == "not assessed":
+                text += " (needs every cohort's result)"
+            elif mech["pooled"]:
+                text += f", pays {money(mech['pooled'], cur)}"
+            lines.append(text)
+        lines.append(f"{mech['name']}: {money(mech['total'], cur)} in all")
+    if s.missing:
+        lines.append("No result yet for cohort(s) " + ", ".join(map(str, s.missing))
+                     + ": not paid, not counted.")
+    lines.append(f"Total outcome payments: {money(s.total_payment, cur)} "
+                 "(negative = repaid to the commissioner; fees are not settled)")
+    return Group(t, Text("\n".join(lines)),
+                 Text("Change = treated minus comparison; negative is fewer (better for "
+                      "reoffending measures).", style="dim"))
+
+
+def _value(measure: str, v: float) -> str:
+    return pct(v) if measure == "binary" or measure not in (
+        "frequency_per_offender", "frequency_per_reoffender", "reconviction_events",
+        "bed_days") else number(v, 2)
+
+
+def power_table(p) -> Group:
+    """``pbr power``: payment probability and expected payments by true effect."""
+    cur = p.currency
+    m: Fmt = lambda v: money(v, cur)  # noqa: E731
+    t = Table(title=f"{p.spec.contract.name}: payment power", title_justify="left",
+              caption=f"{p.sims:,} simulations per effect · seed {p.seed} · spec "
+                      f"{p.spec_sha256[:12]} · pbr-model {p.version}", caption_justify="left")
+    for col in ("True effect", "P(triggered)", "P(any payment)", "Outcome mean", "Outcome P5",
+                "Outcome P95", "Net mean", "P(loss)"):
+        t.add_column(col, justify="right")
+    for effect, r in p.table.iterrows():
+        t.add_row(pct(effect), pct(r["prob_triggered"]), pct(r["prob_paid"]),
+                  m(r["outcome_mean"]), m(r["outcome_p5"]), m(r["outcome_p95"]),
+                  m(r["net_mean"]), pct(r["prob_loss"]))
+
+    def effect(value, on_grid):
+        if value is None:
+            return "not reached on this grid"
+        return f"{pct(value)} (interpolated; first grid point {pct(on_grid)})"
+
+    lines = Text("\n").join([
+        Text.assemble(("Break-even effect (expected net >= 0): ", "bold"),
+                      effect(p.break_even_effect, p.break_even_on_grid)),
+        Text.assemble(("Effect for a 90% chance of being paid: ", "bold"),
+                      effect(p.effect_for_90pct_paid, p.paid_90_on_grid)),
+        Text.assemble(("Paid for noise (P(triggered) at no true effect): ", "bold"),
+                      pct(p.paid_for_noise)),
+    ])
+    return Group(t, lines, Text("True effect: relative reduction in both the binary rate and "
+                                "reoffences per reoffender, known (sd 0).", style="dim"))

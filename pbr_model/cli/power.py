@@ -1,0 +1,61 @@
+"""``pbr power``: how likely the contract is to pay, by true effect."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+from ..power import parse_effects, power
+from ..report.json import dumps
+from ..report.terminal import power_table
+from ..simulate import DEFAULT_SEED, check_run_args
+from ..spec import DEFAULT_CONTRACT, load_spec
+from .app import app, handles_errors, out
+from .progress import LazyProgress
+from .simulate import FLAGS, SetOpt, SpecArg
+
+
+@app.command("power")
+@handles_errors
+def power_cmd(
+    spec: SpecArg = DEFAULT_CONTRACT,
+    effects: Annotated[str, typer.Option(
+        "--effects", metavar="START:STOP:STEP",
+        help="True effects to try, as relative reductions (STOP included), or a comma list.")]
+        = "0:0.1:0.01",
+    sims: Annotated[int, typer.Option("--sims", "-n", help="Simulations per effect.")] = 2_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (the same for every "
+                                      "effect).")] = DEFAULT_SEED,
+    overrides: SetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")] = False,
+) -> None:
+    """Payment power: for each true effect, the chance outcome payments are triggered, the
+    expected outcome payment and the chance of a loss; the break-even effect, the effect
+    that gives a 90% chance of being paid, and the chance of being paid for noise.
+
+    \b
+    Examples:
+      pbr power
+      pbr power tr-crc-example --effects 0:0.08:0.005 --sims 5000
+      pbr power tr-crc-example --set cohorts.entrants_per_period=600 --json
+    """
+    problems = []
+    try:
+        check_run_args(sims, seed, 8192, FLAGS)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        grid = parse_effects(effects)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    loaded = load_spec(spec, overrides or [])
+    with LazyProgress("Effects") as bar:
+        result = power(loaded, grid, sims=sims, seed=seed, progress=bar)
+    if as_json:
+        typer.echo(dumps(result.to_dict()))
+    else:
+        out.print(power_table(result))

@@ -1,0 +1,248 @@
+"""Observed results of a contract's cohorts, read from CSV, for ``pbr settle``.
+
+One row per cohort. Cohorts are numbered from 1, as contracts and evaluations
+report them. Columns (a header row is required; unknown columns are errors):
+
+=========================== ============================================================
+``cohort``                  cohort number, 1 to the contract's number of cohorts
+``n``                       people in the treated cohort
+``reoffenders``             treated people with at least one proven reoffence
+``reoffences``              their proven reoffences
+``comparison_n``            comparison-group or control people (designs with a group)
+``comparison_reoffenders``  the comparison group's reoffenders
+``comparison_reoffences``   the comparison group's reoffences
+``baseline_binary``         historical baseline only: this cohort's baseline rate [fraction]
+``baseline_frequency``      historical baseline only: its reoffences per reoffender
+``events``                  reconviction events (and ``comparison_events``)
+``bed_days``                custody bed days (and ``comparison_bed_days``)
+``<outcome>``               successes of an ``[[outcomes.other]]`` outcome, e.g.
+                            ``employment`` (and ``comparison_<outcome>``)
+``pre_*``, ``comparison_pre_*``  the same counts before the service, when the design
+                            blends in a difference-in-differences estimate
+=========================== ============================================================
+
+``cohort``, ``n``, ``reoffenders`` and ``reoffences`` (and, with a comparison group,
+their ``comparison_`` versions) must be in the header. A cell may be left empty
+when no payment rule of the contract reads it (Peterborough published only
+reconviction events per 100). Counts are whole numbers; bed days may be
+fractional.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .measure import Evaluation, baseline_counts
+from .outcomes import Counts
+from .spec.schema import ContractSpec
+
+MAX_ROWS = 10_000
+COUNTS = ("n", "reoffenders", "reoffences", "events", "bed_days")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Observed results as the evaluator would measure them.
+
+    Attributes
+    ----------
+    evaluation : counts of one 'simulation', ``(1, n_cohorts)``; cohorts without a row have
+        no people (their measures are NaN and they are not paid)
+    present : which cohorts have a row, ``(n_cohorts,)`` [bool]
+    source : the file read
+    """
+
+    evaluation: Evaluation
+    present: np.ndarray
+    source: str
+
+    @property
+    def complete(self) -> bool:
+        """Every cohort of the contract has a result (pooled triggers can be assessed)."""
+        return bool(self.present.all())
+
+
+def _needed(spec: ContractSpec) -> dict[str, str]:
+    """Count column -> the measure that needs it, for the measures the rules read."""
+    need = {}
+    for m in sorted(spec.measures_used()):
+        cols = {"binary": ["reoffenders"], "frequency_per_offender": ["reoffences"],
+                "frequency_per_reoffender": ["reoffenders", "reoffences"],
+                "reconviction_events": ["events"], "bed_days": ["bed_days"]}.get(m, [m])
+        for c in cols:
+            need.setdefault(c, m)
+    return need
+
+
+def columns(spec: ContractSpec) -> tuple[list[str], list[str]]:
+    """(required, optional) columns of an observed-results CSV for this contract."""
+    ev = spec.evaluation
+    groups = [""] + (["comparison_"] if ev.has_comparison_group else [])
+    if ev.did_weight > 0:
+        groups += ["pre_", "comparison_pre_"]
+    required = ["cohort"] + [g + c for g in groups[:2] for c in ("n", "reoffenders", "reoffences")]
+    counts = ["events", "bed_days", *(o.name for o in spec.outcomes.other)]
+    optional = [g + c for g in groups for c in counts]
+    optional += [g + c for g in groups[2:] for c in ("n", "reoffenders", "reoffences")]
+    if not ev.has_comparison_group:
+        optional += ["baseline_binary", "baseline_frequency"]
+    return required, optional
+
+
+def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
+    """Read and check an observed-results CSV against the contract.
+
+    Raises
+    ------
+    InputError
+        One line per problem, naming the file, the row (the header is row 1) and the
+        column, the value and what is allowed.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read as UTF-8 text ({exc})") from None
+    rows = list(csv.reader(text.splitlines()))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise InputError(f"{path}: empty file; expected a header row and one row per cohort")
+    header = [h.strip() for h in rows[0]]
+    required, optional = columns(spec)
+    problems = []
+    unknown = [h for h in header if h not in required + optional]
+    if unknown:
+        problems.append(f"{path}: unknown column {unknown[0]!r}; allowed: "
+                        + ", ".join(required + optional))
+    missing = [c for c in required if c not in header]
+    if missing:
+        problems.append(f"{path}: missing column {missing[0]!r}; required: " + ", ".join(required))
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        problems.append(f"{path}: column {dupes[0]!r} appears twice")
+    if len(rows) - 1 > MAX_ROWS:
+        problems.append(f"{path}: {len(rows) - 1} rows; at most {MAX_ROWS}")
+    if problems:
+        raise InputError(problems)
+    if len(rows) == 1:
+        raise InputError(f"{path}: no cohort rows after the header")
+
+    n_cohorts = spec.contract.cohorts
+    needed = _needed(spec)
+    ev = spec.evaluation
+    prefixes = [""] + (["comparison_"] if ev.has_comparison_group else [])
+    if ev.did_weight > 0:
+        prefixes += ["pre_", "comparison_pre_"]
+    table = {col: np.full(n_cohorts, np.nan) for col in header if col != "cohort"}
+    present = np.zeros(n_cohorts, dtype=bool)
+    for i, raw in enumerate(rows[1:], start=2):
+        where = f"{path}: row {i}"
+        if len(raw) != len(header):
+            problems.append(f"{where}: {len(raw)} cells, but the header has {len(header)}")
+            continue
+        cells = dict(zip(header, (c.strip() for c in raw)))
+        cohort = _number(cells["cohort"])
+        if cohort is None or cohort != int(cohort) or not 1 <= cohort <= n_cohorts:
+            problems.append(f"{where}, column cohort: must be a whole number from 1 to "
+                            f"{n_cohorts} (the contract's cohorts) (got {cells['cohort']!r})")
+            continue
+        c = int(cohort) - 1
+        if present[c]:
+            problems.append(f"{where}, column cohort: cohort {c + 1} appears twice")
+            continue
+        present[c] = True
+        values = {}
+        for col, text in cells.items():
+            if col == "cohort":
+                continue
+            base = col.removeprefix("comparison_").removeprefix("pre_")
+            if text == "":
+                if base in needed or base == "n":
+                    problems.append(f"{where}, column {col}: empty, but the contract's "
+                                    f"{needed.get(base, 'rules')} measure needs it")
+                continue
+            v = _number(text)
+            whole = base != "bed_days" and not col.startswith("baseline_")
+            if v is None or v < 0 or (whole and v != int(v)):
+                kind = "a whole number, 0 or more" if whole else "a number, 0 or more"
+                problems.append(f"{where}, column {col}: must be {kind} (got {text!r})")
+                continue
+            values[col] = v
+        problems += _row_checks(where, values, prefixes, spec)
+        for col, v in values.items():
+            table[col][c] = v
+    if problems:
+        raise InputError(problems)
+    return Observed(_evaluation(spec, table, present), present, str(path))
+
+
+def _row_checks(where: str, v: dict, prefixes: list[str], spec: ContractSpec) -> list[str]:
+    problems = []
+    for g in prefixes:
+        n = v.get(g + "n")
+        for col in (g + "reoffenders", *(g + o.name for o in spec.outcomes.other)):
+            if n is not None and col in v and v[col] > n:
+                problems.append(f"{where}, column {col}: {v[col]:g} is more than {g}n ({n:g})")
+        k, r = v.get(g + "reoffenders"), v.get(g + "reoffences")
+        if k is not None and r is not None and (r < k or (k == 0 and r > 0)):
+            problems.append(f"{where}, column {g}reoffences: {r:g} does not fit {k:g} reoffenders "
+                            "(each reoffender has at least one reoffence, and no reoffenders "
+                            "means none)")
+    b = v.get("baseline_binary")
+    if b is not None and not 0 < b < 1:
+        problems.append(f"{where}, column baseline_binary: must be a fraction between 0 and 1, "
+                        f"e.g. 0.475 (got {b:g})")
+    f = v.get("baseline_frequency")
+    if f is not None and f < 1:
+        problems.append(f"{where}, column baseline_frequency: reoffences per reoffender must be "
+                        f"1 or more (got {f:g})")
+    return problems
+
+
+def _number(text: str) -> float | None:
+    try:
+        v = float(text.replace(",", "")) if text else None
+    except ValueError:
+        return None
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _counts(spec: ContractSpec, table: dict, prefix: str) -> Counts:
+    get = lambda col: table.get(prefix + col, np.full(spec.contract.cohorts, np.nan))[None, :]  # noqa: E731
+    n = np.nan_to_num(get("n"))   # a cohort without a row has no one to measure
+    other = {o.name: get(o.name) for o in spec.outcomes.other}
+    return Counts(n, get("reoffenders"), get("reoffences"), get("events"), get("bed_days"), other)
+
+
+def _evaluation(spec: ContractSpec, table: dict, present: np.ndarray) -> Evaluation:
+    ev = spec.evaluation
+    treated = _counts(spec, table, "")
+    higher = {o.name: o.higher_is_better for o in spec.outcomes.other}
+    if ev.has_comparison_group:
+        did = ev.did_weight > 0
+        return Evaluation(treated, _counts(spec, table, "comparison_"),
+                          _counts(spec, table, "pre_") if did else None,
+                          _counts(spec, table, "comparison_pre_") if did else None,
+                          ev.did_weight, comparison_known=False, higher_is_better=higher)
+    # A historical baseline: the spec's band rates at the spec's mix (the CSV has no risk
+    # mix), unless the row gives this cohort's baseline.
+    shares = np.array([b.share for b in spec.population.bands])
+    base = baseline_counts(spec, treated.n[..., None] * shares,
+                           spec.measures_used() | {"binary"})
+    reoffenders, reoffences = base.reoffenders, base.reoffences
+    given_b = table.get("baseline_binary", np.full(treated.n.shape[1], np.nan))[None, :]
+    given_f = table.get("baseline_frequency", np.full(treated.n.shape[1], np.nan))[None, :]
+    per_reoffender = np.where(np.isnan(given_f), reoffences / np.where(reoffenders > 0,
+                                                                          reoffenders, 1), given_f)
+    reoffenders = np.where(np.isnan(given_b), reoffenders, given_b * treated.n)
+    reoffences = reoffenders * per_reoffender
+    comparison = Counts(base.n, reoffenders, reoffences, base.events, base.bed_days, base.other)
+    return Evaluation(treated, comparison, higher_is_better=higher)

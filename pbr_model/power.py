@@ -1,0 +1,180 @@
+"""Payment power: how likely a contract is to pay, as a function of the true effect.
+
+For each true effect on a grid the contract is simulated with that effect known
+(``intervention.effect.binary`` and ``.frequency`` both set to it, sd 0): the
+probability that outcome payments are triggered, the expected outcome payment
+and the provider's chance of a loss. Every effect uses the same seed, so the
+curves compare like with like (common random numbers): the volumes, trends and
+sampling noise are the same draws at every effect.
+
+Read off the curves: the break-even effect (smallest effect with expected net
+>= 0), the effect that gives a 90% chance of being paid, and the chance of
+being paid when the service does nothing (paid for noise). Each is found on the
+grid and then placed by linear interpolation between the grid points that
+bracket it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .errors import InputError
+from .simulate import DEFAULT_SEED, check_run_args, simulate
+from .spec import LoadedSpec, spec_sha256
+from .spec.schema import ContractSpec, EffectDistribution
+
+MAX_EFFECTS = 201
+PAID_TARGET = 0.9
+
+
+def parse_effects(text: str, flag: str = "--effects") -> list[float]:
+    """``START:STOP:STEP`` (fractions, STOP included) or a comma list -> effects."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            n = int(np.floor((stop - start) / step + 1e-9)) + 1
+            values = [round(start + i * step, 10) for i in range(n)]
+        else:
+            values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(f"{flag}: expected START:STOP:STEP with STEP > 0 and STOP >= START, "
+                         f"or a comma-separated list, as fractions (e.g. 0:0.1:0.01) "
+                         f"(got {text!r})") from None
+    return check_effects(values, flag)
+
+
+def check_effects(values: list[float], flag: str = "effects") -> list[float]:
+    bad = [v for v in values if not np.isfinite(v) or not -0.9 <= v <= 0.9]
+    if bad:
+        raise InputError(f"{flag}: effects are relative reductions from -0.9 to 0.9 "
+                         f"(0.05 = 5% fewer) (got {bad[0]!r})")
+    if not 1 <= len(values) <= MAX_EFFECTS:
+        raise InputError(f"{flag}: from 1 to {MAX_EFFECTS} effects (got {len(values)})")
+    return sorted(set(values))
+
+
+def with_effect(spec: ContractSpec, effect: float) -> ContractSpec:
+    """The spec with a known true effect on both the binary rate and the frequency."""
+    known = EffectDistribution(mean=effect, sd=0.0, min=min(effect, -0.5), max=max(effect, 0.9))
+    inter = spec.intervention
+    new_effect = inter.effect.model_copy(update={"binary": known, "frequency": known})
+    return spec.model_copy(update={"intervention": inter.model_copy(update={"effect": new_effect})})
+
+
+@dataclass(frozen=True)
+class PowerResult:
+    """Payment power over a grid of true effects.
+
+    Attributes
+    ----------
+    table : one row per effect (index ``effect`` [fraction]): ``prob_triggered``,
+        ``prob_paid`` (any outcome money), ``outcome_mean``, ``outcome_p5``,
+        ``outcome_p95`` [currency], ``net_mean``, ``npv_mean`` [currency], ``prob_loss``
+    break_even_effect : smallest effect with expected net >= 0, interpolated; None if
+        none on the grid [fraction]
+    effect_for_90pct_paid : smallest effect with P(triggered) >= 0.9, interpolated [fraction]
+    paid_for_noise : P(triggered) when the true effect is 0
+    """
+
+    spec: ContractSpec
+    spec_sha256: str
+    source: str
+    seed: int
+    sims: int
+    version: str
+    table: pd.DataFrame
+    break_even_effect: float | None
+    effect_for_90pct_paid: float | None
+    paid_for_noise: float
+    break_even_on_grid: float | None
+    paid_90_on_grid: float | None
+
+    @property
+    def currency(self) -> str:
+        return self.spec.contract.currency
+
+    def to_dict(self) -> dict:
+        """The ``--json`` object."""
+        return {
+            "contract": self.spec.contract.name, "source": self.source,
+            "spec_sha256": self.spec_sha256, "version": self.version, "seed": self.seed,
+            "sims": self.sims, "currency": self.currency,
+            "effects": [{"effect": float(e), **{k: float(v) for k, v in row.items()}}
+                        for e, row in self.table.iterrows()],
+            "break_even_effect": self.break_even_effect,
+            "break_even_effect_on_grid": self.break_even_on_grid,
+            "effect_for_90pct_paid": self.effect_for_90pct_paid,
+            "effect_for_90pct_paid_on_grid": self.paid_90_on_grid,
+            "paid_for_noise": self.paid_for_noise,
+        }
+
+
+def crossing(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float | None, float | None]:
+    """First grid point where ``y >= level``, and the linear interpolation of where the
+    curve crosses ``level`` between it and the point before (None if never reached)."""
+    hits = np.flatnonzero(y >= level)
+    if hits.size == 0:
+        return None, None
+    i = int(hits[0])
+    if i == 0 or y[i] == y[i - 1]:
+        return float(x[i]), float(x[i])
+    t = (level - y[i - 1]) / (y[i] - y[i - 1])
+    return float(x[i]), float(x[i - 1] + t * (x[i] - x[i - 1]))
+
+
+def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_000,
+          seed: int = DEFAULT_SEED, *,
+          progress: Callable[[int, int], None] | None = None) -> PowerResult:
+    """Simulate the contract at each known true effect (plus 0, for paid-for-noise).
+
+    Parameters
+    ----------
+    effects : true relative reductions [fraction], e.g. ``[0, 0.01, ..., 0.1]``
+    sims : simulations per effect
+    seed : one seed for every effect (common random numbers)
+    progress : called as ``progress(done, total)`` after each effect
+
+    Returns
+    -------
+    PowerResult
+    """
+    loaded = spec if isinstance(spec, LoadedSpec) else None
+    model = loaded.spec if loaded else spec
+    check_run_args(sims, seed, 8192)
+    grid = check_effects(sorted(set(effects) | {0.0}))
+    rows = {}
+    for i, effect in enumerate(grid):
+        s = simulate(with_effect(model, effect), sims=sims, seed=seed).simulations
+        rows[effect] = {
+            "prob_triggered": float(s["triggered"].mean()),
+            "prob_paid": float((s["outcome"] > 0).mean()),
+            "outcome_mean": float(s["outcome"].mean()),
+            "outcome_p5": float(np.percentile(s["outcome"], 5)),
+            "outcome_p95": float(np.percentile(s["outcome"], 95)),
+            "net_mean": float(s["net"].mean()),
+            "npv_mean": float(s["npv"].mean()),
+            "prob_loss": float((s["net"] < 0).mean()),
+        }
+        if progress:
+            progress(i + 1, len(grid))
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "effect"
+    noise = float(table.loc[0.0, "prob_triggered"])
+    requested = table.loc[sorted(set(effects))]
+    x = requested.index.to_numpy()
+    be_grid, be = crossing(x, requested["net_mean"].to_numpy(), 0.0)
+    p90_grid, p90 = crossing(x, requested["prob_triggered"].to_numpy(), PAID_TARGET)
+    return PowerResult(
+        spec=model, spec_sha256=loaded.sha256 if loaded else spec_sha256(model),
+        source=loaded.source if loaded else "<spec>", seed=int(seed), sims=int(sims),
+        version=__version__, table=requested, break_even_effect=be,
+        effect_for_90pct_paid=p90, paid_for_noise=noise, break_even_on_grid=be_grid,
+        paid_90_on_grid=p90_grid,
+    )

@@ -1,0 +1,204 @@
+"""Settlement: the contract's payment rules applied to observed results.
+
+``settle(spec, "observed.csv")`` replays what an evaluator measured (see
+:mod:`pbr_model.observed` for the CSV) through the same payment mechanisms the
+simulation uses, and reports each cohort's measured change, which triggers
+fired and what each outcome mechanism pays. Fees are paid whatever the results
+and are not settled here. A pooled trigger is assessed only when every cohort
+has a result; until then it is reported as not assessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .measure import Evaluation
+from .observed import Observed, read_observed
+from .payments import MECHANISMS, PaymentInputs
+from .spec import LoadedSpec, spec_sha256
+from .spec.schema import ContractSpec, OutcomePayment
+from .timeline import Timeline
+
+_LITERAL = {"points": "points", "percent": "%", "absolute": ""}
+
+
+def rule_measures(spec: ContractSpec) -> list[tuple[str, str]]:
+    """The (measure, change) pairs the contract's outcome rules read, in spec order."""
+    pairs: list[tuple[str, str]] = []
+    for mech in spec.payments:
+        if isinstance(mech, OutcomePayment):
+            items = [*mech.rates, *(r.hurdle for r in mech.rates if r.hurdle is not None)]
+        elif mech.type == "fee":
+            items = []
+        else:
+            items = [mech]
+        for item in items:
+            if (item.measure, item.change) not in pairs:
+                pairs.append((item.measure, item.change))
+    return pairs
+
+
+def measured_change(evaluation: Evaluation, measure: str, change: str) -> np.ndarray:
+    """Treated minus comparison as published: points (x100), percent of the comparison
+    (x100) or absolute. Negative = fewer than the comparison."""
+    est = evaluation.estimate(measure)
+    return -est.sign * est.change(change)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What the contract pays on the observed results.
+
+    Attributes
+    ----------
+    cohorts : one row per cohort (index ``cohort``, from 1): ``observed``, ``n``, ``payment_date``;
+        for each rule measure ``<measure>:treated``, ``<measure>:comparison`` and
+        ``<measure>:change`` (treated minus comparison, in the rule's change units);
+        for each outcome mechanism ``<name>:triggered`` and ``<name>:payment``; then
+        ``triggered`` (any) and ``payment`` (all mechanisms) [currency]
+    mechanisms : per outcome mechanism: ``name``, ``type``, ``cohort_total``, ``pooled``
+        (amount) and ``pooled_status`` ('met', 'not met', 'not assessed' or None)
+    total_payment : everything the outcome mechanisms pay (negative = repaid) [currency]
+    measures : the (measure, change) pairs in ``cohorts``
+    """
+
+    spec: ContractSpec
+    spec_sha256: str
+    source: str
+    observed: str
+    observed_sha256: str
+    version: str
+    cohorts: pd.DataFrame
+    mechanisms: list[dict]
+    total_payment: float
+    measures: list[tuple[str, str]]
+    missing: list[int]
+
+    @property
+    def currency(self) -> str:
+        return self.spec.contract.currency
+
+    def to_dict(self) -> dict:
+        """The ``--json`` object (NaN as None)."""
+        primary = self.measures[0] if self.measures else None
+        rows = []
+        for cohort, r in self.cohorts[self.cohorts["observed"]].iterrows():
+            rows.append({
+                "cohort": int(cohort),
+                "n": float(r["n"]),
+                "measure": primary[0] if primary else None,
+                "change_unit": primary[1] if primary else None,
+                "measured_change": _num(r[f"{primary[0]}:change"]) if primary else None,
+                "measures": {f"{m}:{c}": {"treated": _num(r[f"{m}:treated"]),
+                                          "comparison": _num(r[f"{m}:comparison"]),
+                                          "change": _num(r[f"{m}:change"]), "unit": c}
+                             for m, c in self.measures},
+                "triggered": bool(r["triggered"]),
+                "payment": float(r["payment"]),
+                "payment_date": r["payment_date"],
+                "mechanisms": {m["name"]: {"triggered": bool(r[f"{m['name']}:triggered"]),
+                                           "payment": float(r[f"{m['name']}:payment"])}
+                               for m in self.mechanisms},
+            })
+        return {
+            "contract": self.spec.contract.name,
+            "source": self.source,
+            "spec_sha256": self.spec_sha256,
+            "observed": self.observed,
+            "observed_sha256": self.observed_sha256,
+            "version": self.version,
+            "currency": self.currency,
+            "cohorts": rows,
+            "missing_cohorts": self.missing,
+            "mechanisms": [{k: (_num(v) if isinstance(v, float) else v) for k, v in m.items()}
+                           for m in self.mechanisms],
+            "total_payment": self.total_payment,
+        }
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return None if np.isnan(v) else v
+
+
+def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> Settlement:
+    """Apply the contract's outcome rules to observed results.
+
+    Parameters
+    ----------
+    spec : a validated spec (``load_spec(...)`` or a ``ContractSpec``)
+    observed : a CSV path (see :mod:`pbr_model.observed`) or an :class:`Observed`
+
+    Returns
+    -------
+    Settlement
+    """
+    loaded = spec if isinstance(spec, LoadedSpec) else None
+    model = loaded.spec if loaded else spec
+    obs = observed if isinstance(observed, Observed) else read_observed(observed, model)
+    digest = hashlib.sha256(Path(obs.source).read_bytes()).hexdigest() \
+        if Path(obs.source).is_file() else ""
+    ev = obs.evaluation
+    timeline = Timeline.from_spec(model)
+    inputs = PaymentInputs(timeline, ev.n, ev)
+    dates = timeline.dates()
+    table: dict[str, object] = {
+        "observed": obs.present,
+        "n": ev.n[0],
+        "payment_date": [dates[m].isoformat() for m in timeline.payment_month],
+    }
+    pairs = rule_measures(model)
+    for m, c in pairs:
+        est = ev.estimate(m)
+        table[f"{m}:treated"] = est.treated[0]
+        table[f"{m}:comparison"] = est.comparison[0]
+        table[f"{m}:change"] = measured_change(ev, m, c)[0]
+    mechanisms = []
+    triggered = np.zeros(timeline.n_cohorts, dtype=bool)
+    payment = np.zeros(timeline.n_cohorts)
+    total = 0.0
+    for mech in model.payments:
+        if mech.type == "fee":
+            continue
+        flows = MECHANISMS[mech.type](mech, inputs)
+        fired = flows.triggered[0] if flows.triggered is not None \
+            else np.zeros(timeline.n_cohorts, dtype=bool)
+        fired = fired & obs.present
+        paid = np.where(obs.present, flows.by_cohort[0], 0.0)
+        status, pooled = None, 0.0
+        if flows.pooled_triggered is not None:
+            if obs.complete:
+                status = "met" if flows.pooled_triggered[0] else "not met"
+                pooled = float(flows.pooled[0])
+            else:
+                status = "not assessed"
+        table[f"{mech.name}:triggered"] = fired
+        table[f"{mech.name}:payment"] = paid
+        triggered |= fired
+        payment += paid
+        mechanisms.append({"name": mech.name, "type": mech.type,
+                           "cohort_total": float(paid.sum()), "pooled": pooled,
+                           "pooled_status": status, "total": float(paid.sum()) + pooled})
+        total += float(paid.sum()) + pooled
+    table["triggered"] = triggered
+    table["payment"] = payment
+    cohorts = pd.DataFrame(table, index=pd.RangeIndex(1, timeline.n_cohorts + 1, name="cohort"))
+    return Settlement(
+        spec=model,
+        spec_sha256=loaded.sha256 if loaded else spec_sha256(model),
+        source=loaded.source if loaded else "<spec>",
+        observed=obs.source,
+        observed_sha256=digest,
+        version=__version__,
+        cohorts=cohorts,
+        mechanisms=mechanisms,
+        total_payment=total,
+        measures=pairs,
+        missing=[int(i) + 1 for i in np.flatnonzero(~obs.present)],
+    )
