@@ -92,7 +92,8 @@ def _command_names() -> list[str]:
 
 
 def test_the_commands():
-    assert _command_names() == sorted(["simulate", "list", "validate", "show", "schema"])
+    assert _command_names() == sorted(["simulate", "list", "validate", "show", "schema", "settle",
+                                       "power"])
 
 
 @pytest.mark.parametrize("args", [[], *[[name] for name in _command_names()]])
