@@ -94,7 +94,9 @@ def contract_overview(loaded: LoadedSpec, derived: dict) -> Group:
     at.add_row("Costs", m(derived["cost"]))
     at.add_row("Net result", m(derived["net"]))
     at.add_row("NPV", m(derived["npv"]))
-    at.add_row("Peak funding need", f"{m(derived['peak_funding'])} (month {derived['peak_month']})")
+    peak = derived["peak_month"]
+    at.add_row("Peak funding need", f"{m(derived['peak_funding'])} (month {peak})" if peak >= 0
+               else "none: cash never below zero")
     return Group(terms, at)
 
 
