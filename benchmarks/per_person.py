@@ -17,7 +17,7 @@ per person
 
 The people of one cohort are drawn in one vectorised call per quantity, but every draw is
 one person's. The per-person counts are then put in a :class:`pbr_model.outcomes.Outcomes`
-and measured and paid by the package's own :func:`pbr_model.measure.historical_baseline`
+and measured and paid by the package's own :func:`pbr_model.measure.evaluate`
 and :func:`pbr_model.payments.pay_all`, so only the counting differs from the engine.
 
 It then runs the engine (:func:`pbr_model.simulate.simulate`) with a different seed and
@@ -55,8 +55,8 @@ import time
 import numpy as np
 from _provenance import describe
 
-from pbr_model.measure import historical_baseline
-from pbr_model.outcomes import Outcomes
+from pbr_model.measure import evaluate
+from pbr_model.outcomes import Counts, Outcomes
 from pbr_model.payments import PaymentInputs, pay_all
 from pbr_model.simulate import DEFAULT_SEED, simulate
 from pbr_model.spec import DEFAULT_CONTRACT, load_spec
@@ -149,9 +149,9 @@ def per_person_outcomes(spec: ContractSpec, rng: np.random.Generator,
         seconds.append(time.perf_counter() - t0)
 
     outcomes = Outcomes(
-        entrants=entrants, reoffenders=reoffenders, reoffences=reoffences,
-        counterfactual_reoffenders=cf_k, counterfactual_reoffences=cf_r,
-        effect_binary=e_bin, effect_frequency=e_freq,
+        treated=Counts(entrants, reoffenders, reoffences), comparison=None, treated_pre=None,
+        comparison_pre=None, counterfactual_reoffenders=cf_k, counterfactual_reoffences=cf_r,
+        effect_binary=e_bin, effect_frequency=e_freq, effect_other={},
         trend_logit=t_logit, trend_log_frequency=t_freq, budget_takers=takers,
     )
     return outcomes, seconds
@@ -159,9 +159,9 @@ def per_person_outcomes(spec: ContractSpec, rng: np.random.Generator,
 
 def per_person_totals(spec: ContractSpec, outcomes: Outcomes) -> dict[str, np.ndarray]:
     """Measure and pay with the package's own functions; per-simulation totals."""
-    measures = historical_baseline(spec, outcomes)
-    entrants = outcomes.entrants.sum(axis=2)
-    flows = pay_all(spec, PaymentInputs(Timeline.from_spec(spec), entrants, measures))
+    evaluation = evaluate(spec, outcomes)
+    entrants = evaluation.n
+    flows = pay_all(spec, PaymentInputs(Timeline.from_spec(spec), entrants, evaluation))
     outcome = sum((f.by_cohort for f in flows if f.kind == "outcome"), np.zeros(entrants.shape))
     return {
         "outcome payment": outcome.sum(axis=1),
