@@ -475,3 +475,79 @@ def test_override_values_are_plain_data(bundled):
     data = apply_overrides(bundled, ["contract.name=__import__('os').getcwd()"])
     assert data["contract"]["name"] == "__import__('os').getcwd()"
     assert all(type(node) in PLAIN for node in _walk(data))
+
+
+# -- fields that must agree with each other (rules, measures, designs) ---------------------
+
+def test_rules_must_name_known_measures_in_fitting_units(bundled):
+    rates = bundled["payments"][1]["rates"]
+    rates[0]["measure"] = "employment"                   # not declared in [[outcomes.other]]
+    rates[1]["change"] = "points"                        # points of a per-reoffender count
+    rates[1]["significance_level"] = 0.05                # no z-test on counts
+    bundled["payments"].append({"type": "tiered", "measure": "bed_days",
+                                "tiers": [{"at": 5, "amount": 1}]})
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert problems_of(excinfo) == [
+        "my.toml: payments.1.rates.0.measure: unknown measure; allowed: binary, "
+        "frequency_per_offender, frequency_per_reoffender, reconviction_events, bed_days "
+        "(got 'employment')",
+        "my.toml: payments.1.rates.1.change: 'points' is for rate measures (binary and "
+        "[[outcomes.other]]), not 'frequency_per_reoffender'; use 'percent' or 'absolute' "
+        "(got 'points')",
+        "my.toml: payments.1.rates.1.significance_level: the significance test is for rate "
+        "measures (binary and [[outcomes.other]]), not 'frequency_per_reoffender' (got 0.05)",
+        "my.toml: payments.2.measure: bed_days needs outcomes.custody.probability and "
+        "days_mean above 0 (got 'bed_days')",
+    ]
+
+
+def test_declared_other_outcome_is_a_measure(bundled):
+    bundled["outcomes"] = {"other": [{"name": "employment", "base_rate": 0.3}]}
+    bundled["payments"][1]["rates"][0].update(measure="employment", significance_level=0.05)
+    spec = validate(bundled)
+    assert spec.measures_used() == {"employment", "frequency_per_reoffender", "binary"}
+
+
+@pytest.mark.parametrize("evaluation, fragment", [
+    ({"comparison_ratio": 10}, "need a comparison group"),
+    ({"did_weight": 0.2}, "need a comparison group"),
+    ({"design": "rct", "matching_bias_sd": 0.1}, "concurrent and unbiased"),
+    ({"design": "rct", "comparison_period": "historical"}, "concurrent and unbiased"),
+    ({"design": "trial"}, "evaluation.design"),
+])
+def test_evaluation_fields_fit_the_design(bundled, evaluation, fragment):
+    bundled["evaluation"] = evaluation
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    (message,) = problems_of(excinfo)
+    assert fragment in message
+
+
+def test_comparison_ratio_defaults_by_design():
+    from pbr_model.spec.schema import Evaluation
+
+    assert Evaluation(design="matched_comparison").ratio == 10
+    assert Evaluation(design="rct").ratio == 1
+    assert Evaluation(design="rct", comparison_ratio=2.0).ratio == 2
+
+
+@pytest.mark.parametrize("payment, fragment", [
+    ({"type": "tiered", "tiers": [{"at": 10, "amount": 1}, {"at": 5, "amount": 2}]},
+     "tiers must rise strictly"),
+    ({"type": "outcome", "rates": []}, "payments.2.rates"),
+    ({"type": "revenue_at_risk", "amount": 5}, "payments.2.target: required field is missing"),
+    ({"type": "outcome", "rates": [{"price": 1, "significance_level": 0.5}]},
+     "payments.2.rates.0.significance_level"),
+])
+def test_payment_rule_fields(bundled, payment, fragment):
+    bundled["payments"].append(payment)
+    with pytest.raises(SpecError) as excinfo:
+        validate(bundled, "my.toml")
+    assert any(fragment in p for p in problems_of(excinfo)), problems_of(excinfo)
+
+
+def test_outcome_names_must_not_clash(bundled):
+    bundled["outcomes"] = {"other": [{"name": "binary", "base_rate": 0.3}]}
+    with pytest.raises(SpecError, match="not a built-in measure"):
+        validate(bundled, "my.toml")
