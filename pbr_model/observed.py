@@ -21,6 +21,9 @@ report them. Columns (a header row is required; unknown columns are errors):
                             blends in a difference-in-differences estimate
 =========================== ============================================================
 
+Blank lines and lines starting with ``#`` (notes and sources) are skipped; a row is
+named by its line number in the file.
+
 ``cohort``, ``n``, ``reoffenders`` and ``reoffences`` (and, with a comparison group,
 their ``comparison_`` versions) must be in the header. A cell may be left empty
 when no payment rule of the contract reads it (Peterborough published only
@@ -111,8 +114,12 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read as UTF-8 text ({exc})") from None
-    rows = list(csv.reader(text.splitlines()))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    # blank lines and lines starting with '#' (notes, sources) are skipped; row numbers
+    # in messages are the file's line numbers
+    numbered = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1)
+                if any(cell.strip() for cell in r) and not r[0].lstrip().startswith("#")]
+    lines = [i for i, _ in numbered]
+    rows = [r for _, r in numbered]
     if not rows:
         raise InputError(f"{path}: empty file; expected a header row and one row per cohort")
     header = [h.strip() for h in rows[0]]
@@ -143,7 +150,7 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
         prefixes += ["pre_", "comparison_pre_"]
     table = {col: np.full(n_cohorts, np.nan) for col in header if col != "cohort"}
     present = np.zeros(n_cohorts, dtype=bool)
-    for i, raw in enumerate(rows[1:], start=2):
+    for i, raw in zip(lines[1:], rows[1:]):
         where = f"{path}: row {i}"
         if len(raw) != len(header):
             problems.append(f"{where}: {len(raw)} cells, but the header has {len(header)}")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from pbr_model.errors import InputError
 from pbr_model.settle import settle
-from pbr_model.spec import validate
+from pbr_model.spec import load_spec, validate
 from pbr_model.spec.load import read_toml
 from test_cli import assert_error, assert_ok, run
 
@@ -254,4 +254,46 @@ def test_missing_observed_file(runner, specs, tmp_path):
 def test_library_raises_input_error(specs, tmp_path):
     obs = write(tmp_path, "cohort,n,reoffenders,reoffences\n1,10,20,\n")
     with pytest.raises(InputError, match="more than n"):
+        settle(spec_of(specs["base"]), obs)
+
+
+# -- the published results of the bundled contracts ---------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "observed"
+
+
+def settle_json(name: str, csv: str) -> dict:
+    result = run(CliRunner(), "settle", name, "--observed", str(EXAMPLES / csv), "--json")
+    assert_ok(result)
+    return json.loads(result.stdout)
+
+
+def test_peterborough_cohort_1_was_not_paid():
+    # 142 vs 155 events per 100: -8.4%, short of the 10% cohort trigger [SF14]
+    data = settle_json("peterborough-sib", "peterborough.csv")
+    (c1,) = data["cohorts"]
+    assert c1["cohort"] == 1
+    assert c1["measured_change"] == pytest.approx(-8.39, abs=0.01)
+    assert c1["triggered"] is False and c1["payment"] == 0
+    assert data["total_payment"] == 0
+    assert data["mechanisms"][0]["pooled_status"] == "not assessed"
+
+
+def test_doncaster_repays_ten_percent_for_cohort_2():
+    # cohort 1 -5.7 points: full payment; cohort 2 -3.3 points: 10% of the year's core
+    # contract value repaid [MoJpr14][CJA]
+    data = settle_json("doncaster-pbr", "doncaster.csv")
+    spec = load_spec("doncaster-pbr").spec
+    core = next(p for p in spec.payments if p.type == "fee").annual
+    c1, c2 = data["cohorts"]
+    assert (c1["measured_change"], c2["measured_change"]) == (pytest.approx(-5.7),
+                                                              pytest.approx(-3.3))
+    assert c1["triggered"] and c1["payment"] == 0
+    assert not c2["triggered"] and c2["payment"] == pytest.approx(-0.10 * core)
+    assert data["total_payment"] == pytest.approx(-0.10 * core)
+
+
+def test_comment_lines_are_skipped_and_rows_keep_their_line_numbers(specs, tmp_path):
+    obs = write(tmp_path, "# a note\ncohort,n,reoffenders,reoffences\n# source\n1,10,20,\n")
+    with pytest.raises(InputError, match="row 4, column reoffenders: 20 is more than n"):
         settle(spec_of(specs["base"]), obs)

@@ -90,7 +90,8 @@ def test_unknown_name_lists_the_bundled_contracts():
         load_spec("no-such-contract")
     (message,) = problems_of(excinfo)
     assert message.startswith("no-such-contract: no such file")
-    assert "bundled: tr-crc-example" in message
+    assert f"bundled: {', '.join(bundled_contracts())};" in message
+    assert "tr-crc-example" in message and "peterborough-sib" in message
     assert "pbr list" in message
 
 
@@ -100,7 +101,7 @@ def test_missing_file_names_the_file(tmp_path):
         load_spec(missing)
     assert problems_of(excinfo) == [
         f"{missing}: no such file, and no bundled contract of that name "
-        "(bundled: tr-crc-example; see `pbr list`)"
+        f"(bundled: {', '.join(bundled_contracts())}; see `pbr list`)"
     ]
 
 

@@ -32,3 +32,15 @@ def number(value: float, digits: int = 0) -> str:
     if value is None or math.isnan(value):
         return "-"
     return f"{value:,.{digits}f}"
+
+
+#: How a measure is named on screen.
+MEASURE_LABELS = {
+    "binary": "Binary rate", "frequency_per_offender": "Reoffences per offender",
+    "frequency_per_reoffender": "Reoffences per reoffender",
+    "reconviction_events": "Events per offender", "bed_days": "Bed days per offender",
+}
+
+
+def measure_label(measure: str) -> str:
+    return MEASURE_LABELS.get(measure, measure.replace("_", " ").capitalize() + " rate")

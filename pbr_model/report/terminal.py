@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..results import SimulationResult
 from ..spec.load import LoadedSpec
-from .format import money, number, pct
+from .format import measure_label, money, number, pct
 
 Fmt = Callable[[float], str]
 
@@ -165,7 +165,7 @@ def settlement_table(s) -> Group:
     t.add_column("Cohort", justify="right")
     t.add_column("n", justify="right")
     for m, c in s.measures:
-        t.add_column(f"{m}\ntreated vs comparison", justify="right")
+        t.add_column(f"{measure_label(m)}\ntreated vs comparison", justify="right")
         t.add_column(f"change\n({c})", justify="right")
     for mech in s.mechanisms:
         t.add_column(f"{mech['name']}\ntriggered / paid", justify="right")
