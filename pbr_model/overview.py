@@ -33,10 +33,19 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         "last_cash_flow": dates[-1].isoformat(),
         "fee_revenue": float(s["fee"]),
         "outcome_revenue": float(s["outcome"]),
-        "revenue_at_risk_share": float(s["outcome"] / s["revenue"]) if s["revenue"] > 0 else 0.0,
+        "revenue_at_risk_share": _at_risk(run, s),
         "cost": float(s["cost"]),
         "net": float(s["net"]),
         "npv": float(s["npv"]),
         "peak_funding": float(s["peak_funding"]),
         "peak_month": int(s["peak_month"]),
     }
+
+
+def _at_risk(run: SimulationResult, s) -> float:
+    """Share of revenue that depends on results: outcome payments earned, plus any sums
+    paid up front that are repaid if a target is missed."""
+    repayable = sum(m.amount * run.timeline.n_cohorts for m in run.spec.payments
+                    if m.type == "revenue_at_risk" and m.settle == "repay")
+    at_risk = max(float(s["outcome"]), 0.0) + repayable
+    return at_risk / float(s["revenue"]) if s["revenue"] > 0 else 0.0

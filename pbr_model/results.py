@@ -123,6 +123,9 @@ class SimulationResult:
                 "binary_reduction_points": stats(s["binary_reduction_points"]),
                 "frequency": stats(s["frequency"]),
                 "reoffences_avoided": stats(s["reoffences_avoided"]),
+                # each measure a payment rule reads, over all cohorts: treated minus
+                # comparison, in the rule's units (negative = fewer)
+                "measured_change": {c: stats(s[c]) for c in s.columns if "_change_" in c},
             },
             "payments": {
                 "total": stats(s["fee"] + s["outcome"]),
@@ -143,6 +146,12 @@ class SimulationResult:
                 "prob_insolvent": float(s["insolvent"].mean()),
             },
         }
+
+
+def _change_unit(column: str) -> str:
+    kind = column.rsplit("_change_", 1)[1]
+    return {"points": "percentage points", "percent": "percent of the comparison"}.get(
+        kind, "measure units")
 
 
 def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
@@ -171,8 +180,15 @@ def _descriptive(evaluation: Evaluation) -> dict[str, np.ndarray]:
             "comparison_frequency": f.comparison, "frequency_reduction": f.improvement}
 
 
+def change_column(measure: str, change: str) -> str:
+    """Per-simulation column of a rule measure's pooled change, e.g.
+    ``reconviction_events_change_percent``."""
+    return f"{measure}_change_{change}"
+
+
 def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[PaymentFlows],
-                 cash_in, cash_out, figures) -> dict[str, np.ndarray]:
+                 cash_in, cash_out, figures,
+                 rule_measures: list[tuple[str, str]] = ()) -> dict[str, np.ndarray]:
     """Keep only what the result tables need from one chunk (bounded memory):
     ``(n, n_cohorts)`` per-cohort arrays, ``(n,)`` per-simulation arrays and the
     ``(n, n_months)`` cash flows."""
@@ -205,8 +221,12 @@ def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[Payment
         cash_in=cash_in,
         cash_out=cash_out,
     )
-    rec.update({f"pool_{k}": v[:, 0] for k, v in _descriptive(evaluation.pooled()).items()
+    pooled = evaluation.pooled()
+    rec.update({f"pool_{k}": v[:, 0] for k, v in _descriptive(pooled).items()
                 if k in POOLED_COLUMNS})
+    # what the rules read, over all cohorts, treated minus comparison as published
+    rec.update({f"mc_{change_column(m, c)}": pooled.estimate(m).published_change(c)[:, 0]
+                for m, c in rule_measures})
     rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
     return rec
 
@@ -233,6 +253,8 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
         "outcome": cat("outcome"),
         "pooled_payment": cat("pooled_payment"),
         "triggered": cat("any_triggered"),
+        **{name.removeprefix("mc_"): cat(name) for name in list(parts[0])
+           if name.startswith("mc_")},
         "revenue": fig["revenue"],
         "cost": fig["cost"],
         "net": fig["net"],
@@ -243,7 +265,7 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
         "insolvent": fig["insolvent"],
     })
     simulations.index.name = "sim"
-    simulations.attrs["units"] = {c: UNITS[c] for c in simulations.columns}
+    simulations.attrs["units"] = {c: UNITS.get(c) or _change_unit(c) for c in simulations.columns}
 
     index = pd.MultiIndex.from_product([range(sims), range(timeline.n_cohorts)],
                                        names=["sim", "cohort"])

@@ -18,38 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .measure import Evaluation
 from .observed import Observed, read_observed
 from .payments import MECHANISMS, PaymentInputs
 from .spec import LoadedSpec, spec_sha256
-from .spec.schema import ContractSpec, OutcomePayment
+from .spec.schema import ContractSpec
 from .timeline import Timeline
-
-_LITERAL = {"points": "points", "percent": "%", "absolute": ""}
-
-
-def rule_measures(spec: ContractSpec) -> list[tuple[str, str]]:
-    """The (measure, change) pairs the contract's outcome rules read, in spec order."""
-    pairs: list[tuple[str, str]] = []
-    for mech in spec.payments:
-        if isinstance(mech, OutcomePayment):
-            items = [*mech.rates, *(r.hurdle for r in mech.rates if r.hurdle is not None)]
-        elif mech.type == "fee":
-            items = []
-        else:
-            items = [mech]
-        for item in items:
-            if (item.measure, item.change) not in pairs:
-                pairs.append((item.measure, item.change))
-    return pairs
-
-
-def measured_change(evaluation: Evaluation, measure: str, change: str) -> np.ndarray:
-    """Treated minus comparison as published: points (x100), percent of the comparison
-    (x100) or absolute. Negative = fewer than the comparison."""
-    est = evaluation.estimate(measure)
-    return -est.sign * est.change(change)
-
 
 @dataclass(frozen=True)
 class Settlement:
@@ -153,12 +126,12 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         "n": ev.n[0],
         "payment_date": [dates[m].isoformat() for m in timeline.payment_month],
     }
-    pairs = rule_measures(model)
+    pairs = model.rule_measures()
     for m, c in pairs:
         est = ev.estimate(m)
         table[f"{m}:treated"] = est.treated[0]
         table[f"{m}:comparison"] = est.comparison[0]
-        table[f"{m}:change"] = measured_change(ev, m, c)[0]
+        table[f"{m}:change"] = est.published_change(c)[0]
     mechanisms = []
     triggered = np.zeros(timeline.n_cohorts, dtype=bool)
     payment = np.zeros(timeline.n_cohorts)

@@ -132,4 +132,5 @@ def _finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     cash_in = sum((f.monthly for f in flows), np.zeros((len(entrants), timeline.n_months)))
     cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
     figures = cash_figures(cash_in, cash_out, spec.provider)
-    return chunk_record(outcomes, evaluation, flows, cash_in, cash_out, figures)
+    return chunk_record(outcomes, evaluation, flows, cash_in, cash_out, figures,
+                        spec.rule_measures())

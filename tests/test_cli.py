@@ -242,6 +242,12 @@ def test_simulate_json_has_the_documented_keys(runner):
 def test_simulate_json_every_figure_is_stats_or_probability(runner):
     # each figure is {mean,p5,p50,p95} except probabilities
     s = simulate_json(runner)
+    changes = s["outcomes"].pop("measured_change")
+    assert set(changes) == {"binary_change_points", "frequency_per_reoffender_change_absolute"}
+    assert all(set(v) == STATS for v in changes.values())
+    # the published sign: negative = fewer than the comparison, so opposite to the reduction
+    assert changes["binary_change_points"]["mean"] == pytest.approx(
+        -s["outcomes"]["binary_reduction_points"]["mean"])
     for section in ("outcomes", "payments", "provider"):
         for key, value in s[section].items():
             if key.startswith("prob_"):

@@ -16,7 +16,8 @@ ROUNDING = 1e-9
 SIM_COLUMNS = [
     "entrants", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
     "binary_reduction_points", "frequency", "reoffences_avoided", "effect_binary",
-    "effect_frequency", "fee", "outcome", "pooled_payment", "triggered", "revenue", "cost", "net", "npv", "min_cash",
+    "effect_frequency", "fee", "outcome", "pooled_payment", "triggered",
+    "binary_change_points", "frequency_per_reoffender_change_absolute", "revenue", "cost", "net", "npv", "min_cash",
     "peak_funding", "peak_month", "insolvent",
 ]
 COHORT_COLUMNS = [

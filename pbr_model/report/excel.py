@@ -77,7 +77,7 @@ def _format_for(key: str, money_fmt: str) -> str | None:
         return PCT_FORMAT
     if key.startswith(("payments.", "provider.")) and leaf not in ("peak_month",):
         return money_fmt
-    if leaf in ("frequency", "binary_reduction_points"):
+    if leaf in ("frequency", "binary_reduction_points") or ".measured_change." in key:
         return "0.00"
     return "#,##0"
 

@@ -36,6 +36,12 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, f"  {comparison_label(result.spec)}", o["comparison_binary_rate"], pct)
     _row(t, "  measured reduction, points", o["binary_reduction_points"], lambda x: number(x, 2))
     _row(t, "Reoffences per reoffender", o["frequency"], lambda x: number(x, 2))
+    shown = ("binary_change_points", "frequency_per_reoffender_change_absolute")
+    for column, fig in o["measured_change"].items():
+        if column not in shown:  # the other measures the contract pays on
+            measure, kind = column.rsplit("_change_", 1)
+            unit = {"points": " (points)", "percent": " %"}.get(kind, "")
+            _row(t, f"{measure_label(measure)}, change{unit}", fig, lambda x: number(x, 2))
     _row(t, "Fee income", p["fee"], m)
     _row(t, "Outcome payments", p["outcome"], m)
     _row(t, "Total revenue", p["total"], m)

@@ -567,13 +567,18 @@ class ContractSpec(_Model):
             )
         return self
 
-    def measures_used(self) -> set[str]:
-        """Every measure a payment rule reads."""
-        used = set()
+    def rule_measures(self) -> list[tuple[str, str]]:
+        """The (measure, change) pairs the payment rules read, in spec order, once each."""
+        pairs: list[tuple[str, str]] = []
         for mech in self.payments:
             for rule in _rules(mech):
-                used.add(rule.measure)
-        return used
+                if (rule.measure, rule.change) not in pairs:
+                    pairs.append((rule.measure, rule.change))
+        return pairs
+
+    def measures_used(self) -> set[str]:
+        """Every measure a payment rule reads."""
+        return {m for m, _ in self.rule_measures()}
 
 
 def _rules(mech) -> list:
