@@ -37,20 +37,25 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+def fraction(counts: Counts, measure: str) -> tuple[np.ndarray, np.ndarray]:
+    """A group's numerator and denominator of one measure [counts], [people]."""
+    if measure == "binary":
+        return counts.reoffenders, counts.n
+    if measure == "frequency_per_offender":
+        return counts.reoffences, counts.n
+    if measure == "frequency_per_reoffender":
+        return counts.reoffences, counts.reoffenders
+    if measure == "reconviction_events":
+        return counts.events, counts.n
+    if measure == "bed_days":
+        return counts.bed_days, counts.n
+    return counts.other[measure], counts.n
+
+
 def value(counts: Counts, measure: str) -> np.ndarray:
     """A group's value of one measure (rates as fractions; counts per offender or per
     reoffender)."""
-    if measure == "binary":
-        return ratio(counts.reoffenders, counts.n)
-    if measure == "frequency_per_offender":
-        return ratio(counts.reoffences, counts.n)
-    if measure == "frequency_per_reoffender":
-        return ratio(counts.reoffences, counts.reoffenders)
-    if measure == "reconviction_events":
-        return ratio(counts.events, counts.n)
-    if measure == "bed_days":
-        return ratio(counts.bed_days, counts.n)
-    return ratio(counts.other[measure], counts.n)
+    return ratio(*fraction(counts, measure))
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class Estimate:
     sign : +1 where lower is better, -1 where higher is better
     se : standard error of ``comparison - treated`` under no difference (rate measures
         only, else NaN) [fraction]
+    fractions : ``(treated numerator, treated denominator, comparison numerator, comparison
+        denominator)`` when both values are plain ratios of counts (no DiD blend), else None
     """
 
     treated: np.ndarray
@@ -73,19 +80,36 @@ class Estimate:
     base: np.ndarray
     sign: float
     se: np.ndarray
+    fractions: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def improvement(self) -> np.ndarray:
         """``comparison - treated`` in the good direction [measure units]."""
-        return self.sign * (self.comparison - self.treated)
+        return self.change("absolute")
 
     def change(self, kind: str) -> np.ndarray:
         """Improvement in 'points' (x100), 'percent' (relative, x100) or 'absolute'."""
+        if self.fractions is not None:
+            # From counts, not as the difference of two rounded rates: 35/100 against
+            # 30/100 is 5 points exactly, so a result exactly at a threshold meets it.
+            # Each form only ever rounds in step with its counts, so a better count never
+            # measures worse.
+            tn, td, cn, cd = self.fractions
+            if kind == "percent":   # 100 - 100 t / c: exactly 100 when no one reoffends
+                return self.sign * (100 - ratio(100 * (tn * cd), cn * td))
+            scale = 100 if kind == "points" else 1
+            return ratio(scale * self.sign * (cn * td - tn * cd), cd * td)
+        improvement = self.sign * (self.comparison - self.treated)
         if kind == "points":
-            return 100 * self.improvement
+            return 100 * improvement
         if kind == "percent":
-            return 100 * ratio(self.improvement, self.comparison)
-        return self.improvement
+            return 100 * ratio(improvement, self.comparison)
+        return improvement
+
+    def published_change(self, kind: str) -> np.ndarray:
+        """Treated minus comparison, as evaluations publish it (Peterborough's "-8.4%"):
+        negative = fewer, whichever direction is better."""
+        return -self.sign * self.change(kind)
 
     def units(self) -> np.ndarray:
         """Units avoided (or gained): improvement x base [people, reoffences, days]."""
@@ -139,7 +163,9 @@ class Evaluation:
             groups += [(self.treated_pre, w), (self.comparison_pre, w)]
         base = self.treated.reoffenders if measure == "frequency_per_reoffender" else self.n
         sign = -1.0 if self.higher_is_better.get(measure, False) else 1.0
-        return Estimate(t, c, base, sign, self._se(measure, groups))
+        fractions = None if w > 0 else (*fraction(self.treated, measure),
+                                        *fraction(self.comparison, measure))
+        return Estimate(t, c, base, sign, self._se(measure, groups), fractions)
 
     def _se(self, measure: str, groups: list[tuple[Counts, float]]) -> np.ndarray:
         """Standard error of a difference in rates under no difference: each pair of

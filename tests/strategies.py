@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as npst
 
 from pbr_model.measure import Evaluation
 from pbr_model.outcomes import Counts
-from pbr_model.spec.schema import Hurdle, OutcomePayment, Rate
+from pbr_model.spec.schema import Foundation, Hurdle, OutcomePayment, Rate
 from pbr_model.timeline import Timeline
 
 MAX_MONEY = 1e7
@@ -38,6 +38,17 @@ def amounts(shape=sims_by_cohorts):
 def nan_or(elements):
     """``elements`` with NaN mixed in (unmeasurable cohorts)."""
     return st.one_of(elements, st.just(float("nan")))
+
+
+def counts(n, reoffenders=None, reoffences=None, events=None, bed_days=None,
+           **other) -> Counts:
+    """One group's :class:`Counts` from ``(n_sims, n_cohorts)`` arrays; counts not given
+    are NaN (so a measure reading one shows it), and ``other`` outcomes are by name."""
+    arr = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
+    n = arr(n)
+    given = lambda a: np.full(n.shape, np.nan) if a is None else arr(a)  # noqa: E731
+    return Counts(n, given(reoffenders), given(reoffences), given(events), given(bed_days),
+                  {name: arr(a) for name, a in other.items()})
 
 
 def make_evaluation(n, reoffenders, reoffences=None, comparison_reoffenders=None,
@@ -64,11 +75,11 @@ def evaluations(draw, shape=sims_by_cohorts) -> Evaluation:
     ints = lambda hi: npst.arrays(np.float64, shape, elements=st.integers(0, hi))  # noqa: E731
     fraction = lambda: npst.arrays(np.float64, shape, elements=st.floats(0, 1))  # noqa: E731
     n = draw(ints(10_000))
+    per_reoffender = lambda: npst.arrays(np.float64, shape, elements=st.floats(1, 10))  # noqa: E731
     k = np.floor(n * draw(fraction()))
     base_k = n * draw(fraction())
-    return make_evaluation(n, k, k * draw(npst.arrays(np.float64, shape, st.floats(1, 10))),
-                           base_k, base_k * draw(npst.arrays(np.float64, shape,
-                                                             st.floats(1, 10))))
+    return make_evaluation(n, k, k * draw(per_reoffender()),
+                           base_k, base_k * draw(per_reoffender()))
 
 
 changes = st.sampled_from(["points", "percent", "absolute"])
@@ -79,6 +90,7 @@ rates = st.builds(
     per=st.sampled_from(["unit", "change", "cohort"]),
     price=st.floats(0, 1e5),
     threshold=points,
+    pooled_threshold=st.none() | points,
     hurdle=st.none() | st.builds(Hurdle, measure=st.just("binary"), change=st.just("points"),
                                  min=st.floats(-10, 10)),
 ) | st.builds(
@@ -88,6 +100,7 @@ rates = st.builds(
     per=st.sampled_from(["unit", "change", "cohort"]),
     price=st.floats(0, 1e4),
     threshold=points,
+    pooled_threshold=st.none() | points,
     hurdle=st.none() | st.builds(Hurdle, measure=st.just("binary"), change=st.just("points"),
                                  min=st.floats(-10, 10)),
 )
@@ -99,6 +112,8 @@ outcome_mechanisms = st.builds(
     cap_per_cohort=optional_cap,
     cap_total=optional_cap,
 )
+#: advances per entrant [currency per person], with or without clawback
+foundations = st.builds(Foundation, per_participant=st.floats(0, 1e4), clawback=st.booleans())
 
 
 def simple_timeline(n_cohorts: int, cohort_months: int = 3, lag: int = 21) -> Timeline:

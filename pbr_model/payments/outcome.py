@@ -85,7 +85,9 @@ def pay(mech: OutcomePayment, inputs: PaymentInputs) -> PaymentFlows:
         settle = earned - advance if f.clawback else np.maximum(earned - advance, 0.0)
         monthly = tl.in_arrears(advance) + tl.at_payment_months(settle)
         by_cohort = advance + settle
-        parts["foundation advance"] = advance
+        # the rates' parts already sum to what was earned; what else the cohort keeps is
+        # the advance beyond it (zero with clawback), so the parts still sum to by_cohort
+        parts["foundation advance kept"] = by_cohort - earned
     monthly[:, tl.payment_month[-1]] += pooled
     return PaymentFlows(name=mech.name, kind="outcome", monthly=monthly, by_cohort=by_cohort,
                         parts=parts, triggered=triggered, pooled=pooled,
