@@ -109,7 +109,7 @@ class Estimate:
     def published_change(self, kind: str) -> np.ndarray:
         """Treated minus comparison, as evaluations publish it (Peterborough's "-8.4%"):
         negative = fewer, whichever direction is better."""
-        return -self.sign * self.change(kind)
+        return -self.sign * self.change(kind) + 0.0  # + 0.0: no "-0.0" for no change
 
     def units(self) -> np.ndarray:
         """Units avoided (or gained): improvement x base [people, reoffences, days]."""

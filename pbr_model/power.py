@@ -1,7 +1,8 @@
 """Payment power: how likely a contract is to pay, as a function of the true effect.
 
 For each true effect on a grid the contract is simulated with that effect known
-(``intervention.effect.binary`` and ``.frequency`` both set to it, sd 0): the
+(``intervention.effect.binary``, ``.frequency`` and every ``[[outcomes.other]]``
+outcome's effect set to it, sd 0): the
 probability that outcome payments are triggered, the expected outcome payment
 and the provider's chance of a loss. Every effect uses the same seed, so the
 curves compare like with like (common random numbers): the volumes, trends and
@@ -61,11 +62,16 @@ def check_effects(values: list[float], flag: str = "effects") -> list[float]:
 
 
 def with_effect(spec: ContractSpec, effect: float) -> ContractSpec:
-    """The spec with a known true effect on both the binary rate and the frequency."""
+    """The spec with one known true effect on every outcome: the binary rate, reoffences
+    per reoffender and each ``[[outcomes.other]]`` outcome (its relative improvement)."""
     known = EffectDistribution(mean=effect, sd=0.0, min=min(effect, -0.5), max=max(effect, 0.9))
     inter = spec.intervention
     new_effect = inter.effect.model_copy(update={"binary": known, "frequency": known})
-    return spec.model_copy(update={"intervention": inter.model_copy(update={"effect": new_effect})})
+    others = [o.model_copy(update={"effect": known}) for o in spec.outcomes.other]
+    return spec.model_copy(update={
+        "intervention": inter.model_copy(update={"effect": new_effect}),
+        "outcomes": spec.outcomes.model_copy(update={"other": others}),
+    })
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,9 @@ class PowerResult:
 
     Attributes
     ----------
-    table : one row per effect (index ``effect`` [fraction]): ``prob_triggered``,
-        ``prob_paid`` (any outcome money), ``outcome_mean``, ``outcome_p5``,
+    table : one row per effect (index ``effect`` [fraction]): ``prob_triggered`` (any cohort
+        or pooled trigger met), ``cohorts_triggered`` (the mean share of cohorts whose
+        trigger is met), ``prob_paid`` (any outcome money), ``outcome_mean``, ``outcome_p5``,
         ``outcome_p95`` [currency], ``net_mean``, ``npv_mean`` [currency], ``prob_loss``
     break_even_effect : smallest effect with expected net >= 0, interpolated; None if
         none on the grid [fraction]
@@ -151,9 +158,11 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     grid = check_effects(sorted(set(effects) | {0.0}))
     rows = {}
     for i, effect in enumerate(grid):
-        s = simulate(with_effect(model, effect), sims=sims, seed=seed).simulations
+        run = simulate(with_effect(model, effect), sims=sims, seed=seed)
+        s = run.simulations
         rows[effect] = {
             "prob_triggered": float(s["triggered"].mean()),
+            "cohorts_triggered": float(run.cohorts["triggered"].mean()),
             "prob_paid": float((s["outcome"] > 0).mean()),
             "outcome_mean": float(s["outcome"].mean()),
             "outcome_p5": float(np.percentile(s["outcome"], 5)),

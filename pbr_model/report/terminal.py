@@ -221,11 +221,12 @@ def power_table(p) -> Group:
     t = Table(title=f"{p.spec.contract.name}: payment power", title_justify="left",
               caption=f"{p.sims:,} simulations per effect · seed {p.seed} · spec "
                       f"{p.spec_sha256[:12]} · pbr-model {p.version}", caption_justify="left")
-    for col in ("True effect", "P(triggered)", "P(any payment)", "Outcome mean", "Outcome P5",
-                "Outcome P95", "Net mean", "P(loss)"):
+    for col in ("True effect", "P(triggered)", "Cohorts triggered", "P(any payment)",
+                "Outcome mean", "Outcome P5", "Outcome P95", "Net mean", "P(loss)"):
         t.add_column(col, justify="right")
     for effect, r in p.table.iterrows():
-        t.add_row(pct(effect), pct(r["prob_triggered"]), pct(r["prob_paid"]),
+        t.add_row(pct(effect), pct(r["prob_triggered"]), pct(r["cohorts_triggered"]),
+                  pct(r["prob_paid"]),
                   m(r["outcome_mean"]), m(r["outcome_p5"]), m(r["outcome_p95"]),
                   m(r["net_mean"]), pct(r["prob_loss"]))
 
@@ -242,5 +243,7 @@ def power_table(p) -> Group:
         Text.assemble(("Paid for noise (P(triggered) at no true effect): ", "bold"),
                       pct(p.paid_for_noise)),
     ])
-    return Group(t, lines, Text("True effect: relative reduction in both the binary rate and "
-                                "reoffences per reoffender, known (sd 0).", style="dim"))
+    return Group(t, lines, Text("True effect: a known relative reduction in the binary rate and "
+                                "in reoffences per reoffender (and a relative improvement in any "
+                                "other outcome). P(triggered): any cohort's (or the pooled) "
+                                "trigger met.", style="dim"))
