@@ -297,3 +297,41 @@ def test_comment_lines_are_skipped_and_rows_keep_their_line_numbers(specs, tmp_p
     obs = write(tmp_path, "# a note\ncohort,n,reoffenders,reoffences\n# source\n1,10,20,\n")
     with pytest.raises(InputError, match="row 4, column reoffenders: 20 is more than n"):
         settle(spec_of(specs["base"]), obs)
+
+
+OBSERVED_EXAMPLES = {
+    "peterborough.csv": ("peterborough-sib", []),
+    "peterborough_pooled.csv": ("peterborough-sib", []),
+    "doncaster.csv": ("doncaster-pbr", []),
+    "able_no_effect.csv": ("nyc-able-sib", ["--set", "contract.length_months=36"]),
+}
+
+
+def test_every_observed_example_is_listed_here():
+    assert sorted(p.name for p in EXAMPLES.glob("*.csv")) == sorted(OBSERVED_EXAMPLES)
+
+
+@pytest.mark.parametrize("csv", sorted(OBSERVED_EXAMPLES))
+def test_observed_examples_settle(csv):
+    name, extra = OBSERVED_EXAMPLES[csv]
+    result = run(CliRunner(), "settle", name, "--observed", str(EXAMPLES / csv), "--json", *extra)
+    assert_ok(result)
+    assert json.loads(result.stdout)["cohorts"]
+
+
+def test_peterborough_pooled_nine_percent_pays():
+    # hypothetical cohort 2 chosen so the pool is the published -9%: paid [BCT17][RI17]
+    data = settle_json("peterborough-sib", "peterborough_pooled.csv")
+    mech = data["mechanisms"][0]
+    assert mech["pooled_status"] == "met" and mech["pooled"] > 0
+    assert data["cohorts"][0]["payment"] == 0
+
+
+def test_able_without_effect_pays_nothing():
+    result = run(CliRunner(), "settle", "nyc-able-sib", "--observed",
+                 str(EXAMPLES / "able_no_effect.csv"), "--json", *OBSERVED_EXAMPLES[
+                     "able_no_effect.csv"][1])
+    assert_ok(result)
+    data = json.loads(result.stdout)
+    assert data["total_payment"] == 0
+    assert all(c["measured_change"] == 0 for c in data["cohorts"])
