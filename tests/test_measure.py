@@ -267,16 +267,15 @@ def test_simulations_and_cohorts_are_measured_independently():
 
 # -- comparison groups and the DiD blend --------------------------------------------------
 
-def one_band(n, k):
-    """Counts of one cohort, one band, one simulation."""
-    return Counts(np.array([[[float(n)]]]), np.array([[[float(k)]]]), np.array([[[3.0 * k]]]))
+def group(n, k):
+    """Counts of one simulation and cohort, all in the low band, 3 reoffences each."""
+    return Counts(*(np.array([[[float(a), 0.0]]]) for a in (n, k, 3.0 * k)))
 
 
 def test_comparison_group_is_drawn_not_computed():
     model = spec("evaluation.design='matched_comparison'")
     ev = evaluate(model, outcomes([[[100, 0]]], [[[30, 0]]], [[[90, 0]]],
-                                  comparison=Counts(*(np.array([[[a, 0.0]]])
-                                                      for a in (1000.0, 400.0, 1200.0)))))
+                                  comparison=group(1000, 400)))
     assert not ev.comparison_known
     assert ev.estimate("binary").change("points")[0, 0] == pytest.approx(10.0)
 
@@ -285,8 +284,8 @@ def test_did_blend_counterfactual():
     # T = 30/100, C = 400/1000, T_pre = 45/100, C_pre = 400/1000, w = 0.2:
     # counterfactual C + w (T_pre - C_pre) = 0.4 + 0.2 x 0.05 = 0.41; 11 points
     model = spec("evaluation.design='rct'", "evaluation.did_weight=0.2")
-    o = outcomes([[[100]]], [[[30]]], [[[90]]], comparison=one_band(1000, 400),
-                 treated_pre=one_band(100, 45), comparison_pre=one_band(1000, 400))
+    o = outcomes([[[100, 0]]], [[[30, 0]]], [[[90, 0]]], comparison=group(1000, 400),
+                 treated_pre=group(100, 45), comparison_pre=group(1000, 400))
     est = evaluate(model, o).estimate("binary")
     assert est.comparison[0, 0] == pytest.approx(0.41)
     assert est.change("points")[0, 0] == pytest.approx(11.0)

@@ -259,7 +259,7 @@ def test_outcome_payment_by_hand():
         comparison_reoffenders=[[400.0] * 4 + [0.0]],
         comparison_reoffences=[[1200.0] * 4 + [0.0]],
     )
-    flows, tl = pay_outcome(TR, ev)
+    flows, _ = pay_outcome(TR, ev)
     # 0: 50 reoffenders avoided x 3000; 2.8 per reoffender, 0.2 x 350 = 70 avoided x 700
     # 1: exactly the 2-point threshold: 20 x 3000; 3.1 per reoffender is worse: nothing
     # 2: binary worse: nothing, and below the frequency hurdle: nothing
@@ -639,8 +639,7 @@ def schedules(draw):
 
 @given(schedules(), improvements())
 def test_tiered_is_capped_non_negative_and_monotone(mech, pair):
-    worse, better = pair
-    low, high = (tiered.pay(mech, inputs(ev)) for ev in pair)
+    low, high = (tiered.pay(mech, inputs(ev)) for ev in pair)   # worse, better
     top = mech.tiers[-1].amount
     for flows in (low, high):
         paid = flows.by_cohort.sum(axis=1) + flows.pooled if flows.pooled is not None \
