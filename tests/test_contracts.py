@@ -11,7 +11,6 @@ so that editing a price or a tier without redoing the arithmetic fails here.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
