@@ -26,7 +26,7 @@ import pandas as pd
 from ._version import __version__
 from .errors import InputError
 from .simulate import DEFAULT_SEED, check_run_args, simulate
-from .spec import LoadedSpec, spec_sha256
+from .spec import LoadedSpec
 from .spec.schema import ContractSpec, EffectDistribution
 
 MAX_EFFECTS = 201
@@ -152,8 +152,8 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     -------
     PowerResult
     """
-    loaded = spec if isinstance(spec, LoadedSpec) else None
-    model = loaded.spec if loaded else spec
+    loaded = LoadedSpec.of(spec)
+    model = loaded.spec
     check_run_args(sims, seed, 8192)
     grid = check_effects(sorted(set(effects) | {0.0}))
     rows = {}
@@ -181,8 +181,8 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     be_grid, be = crossing(x, requested["net_mean"].to_numpy(), 0.0)
     p90_grid, p90 = crossing(x, requested["prob_triggered"].to_numpy(), PAID_TARGET)
     return PowerResult(
-        spec=model, spec_sha256=loaded.sha256 if loaded else spec_sha256(model),
-        source=loaded.source if loaded else "<spec>", seed=int(seed), sims=int(sims),
+        spec=model, spec_sha256=loaded.sha256,
+        source=loaded.source, seed=int(seed), sims=int(sims),
         version=__version__, table=requested, break_even_effect=be,
         effect_for_90pct_paid=p90, paid_for_noise=noise, break_even_on_grid=be_grid,
         paid_90_on_grid=p90_grid,

@@ -20,7 +20,7 @@ import pandas as pd
 from ._version import __version__
 from .observed import Observed, read_observed
 from .payments import MECHANISMS, PaymentInputs
-from .spec import LoadedSpec, spec_sha256
+from .spec import LoadedSpec
 from .spec.schema import ContractSpec
 from .timeline import Timeline
 
@@ -112,8 +112,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     -------
     Settlement
     """
-    loaded = spec if isinstance(spec, LoadedSpec) else None
-    model = loaded.spec if loaded else spec
+    loaded = LoadedSpec.of(spec)
+    model = loaded.spec
     obs = observed if isinstance(observed, Observed) else read_observed(observed, model)
     digest = hashlib.sha256(Path(obs.source).read_bytes()).hexdigest() \
         if Path(obs.source).is_file() else ""
@@ -164,8 +164,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     cohorts = pd.DataFrame(table, index=pd.RangeIndex(1, timeline.n_cohorts + 1, name="cohort"))
     return Settlement(
         spec=model,
-        spec_sha256=loaded.sha256 if loaded else spec_sha256(model),
-        source=loaded.source if loaded else "<spec>",
+        spec_sha256=loaded.sha256,
+        source=loaded.source,
         observed=obs.source,
         observed_sha256=digest,
         version=__version__,

@@ -20,7 +20,7 @@ from .measure import evaluate
 from .outcomes import ExpectedSampler, Sampler, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all
 from .results import SimulationResult, build_result, chunk_record
-from .spec import LoadedSpec, spec_sha256
+from .spec import LoadedSpec
 from .spec.schema import ContractSpec
 from .timeline import Timeline
 
@@ -82,8 +82,8 @@ def simulate(
     -------
     SimulationResult
     """
-    loaded = spec if isinstance(spec, LoadedSpec) else None
-    model = loaded.spec if loaded else spec
+    loaded = LoadedSpec.of(spec)
+    model = loaded.spec
     check_run_args(sims, seed, chunk_size)
     timeline = Timeline.from_spec(model)
     if sampling == "expected":
@@ -104,8 +104,8 @@ def simulate(
     return build_result(
         parts,
         spec=model,
-        spec_sha256=loaded.sha256 if loaded else spec_sha256(model),
-        source=loaded.source if loaded else "<spec>",
+        spec_sha256=loaded.sha256,
+        source=loaded.source,
         seed=int(seed),
         sims=int(sims),
         sampling=sampling,

@@ -83,27 +83,19 @@ def evaluations(draw, shape=sims_by_cohorts) -> Evaluation:
 
 
 changes = st.sampled_from(["points", "percent", "absolute"])
-rates = st.builds(
-    Rate,
-    measure=st.just("binary"),
-    change=changes,
-    per=st.sampled_from(["unit", "change", "cohort"]),
-    price=st.floats(0, 1e5),
-    threshold=points,
-    pooled_threshold=st.none() | points,
-    hurdle=st.none() | st.builds(Hurdle, measure=st.just("binary"), change=st.just("points"),
-                                 min=st.floats(-10, 10)),
-) | st.builds(
-    Rate,
-    measure=st.just("frequency_per_reoffender"),
-    change=st.sampled_from(["percent", "absolute"]),
-    per=st.sampled_from(["unit", "change", "cohort"]),
-    price=st.floats(0, 1e4),
-    threshold=points,
-    pooled_threshold=st.none() | points,
-    hurdle=st.none() | st.builds(Hurdle, measure=st.just("binary"), change=st.just("points"),
-                                 min=st.floats(-10, 10)),
-)
+hurdles = st.none() | st.builds(Hurdle, measure=st.just("binary"), change=st.just("points"),
+                                min=st.floats(-10, 10))
+
+
+def _rates(measure: str, change, max_price: float):
+    return st.builds(Rate, measure=st.just(measure), change=change,
+                     per=st.sampled_from(["unit", "change", "cohort"]),
+                     price=st.floats(0, max_price), threshold=points,
+                     pooled_threshold=st.none() | points, hurdle=hurdles)
+
+
+rates = _rates("binary", changes, 1e5) | _rates(
+    "frequency_per_reoffender", st.sampled_from(["percent", "absolute"]), 1e4)
 
 outcome_mechanisms = st.builds(
     OutcomePayment,

@@ -82,11 +82,19 @@ def _format_for(key: str, money_fmt: str) -> str | None:
     return "#,##0"
 
 
+def _title_and_meta(ws, title: str, meta: list[tuple[str, Any]]) -> int:
+    """A bold title, then label/value rows from row 3; returns the first free row after a gap."""
+    _put(ws, 1, 1, title).font = Font(bold=True, size=14)
+    for i, (label, value) in enumerate(meta, 3):
+        _put(ws, i, 1, label).font = Font(bold=True)
+        _put(ws, i, 2, value)
+    return 3 + len(meta) + 1
+
+
 def _summary_sheet(ws, result: SimulationResult) -> None:
     summary = result.summary()
     money_fmt = _money_format(result.currency)
     ws.title = "Summary"
-    _put(ws, 1, 1, summary["contract"]).font = Font(bold=True, size=14)
     meta = [
         ("Source", result.source), ("Spec SHA-256", result.spec_sha256),
         ("Seed", result.seed), ("Simulations", result.sims), ("Sampling", result.sampling),
@@ -95,10 +103,7 @@ def _summary_sheet(ws, result: SimulationResult) -> None:
         ("Currency", result.currency),
         ("Sign convention", "money into the provider is positive"),
     ]
-    for i, (label, value) in enumerate(meta, 3):
-        _put(ws, i, 1, label).font = Font(bold=True)
-        _put(ws, i, 2, value)
-    top = 3 + len(meta) + 1
+    top = _title_and_meta(ws, summary["contract"], meta)
     _header(ws, top, ["Figure", "Mean", "P5", "P50", "P95", "Value"])
     row = top + 1
     for key, value in _figure_rows(summary):
@@ -203,16 +208,12 @@ def write_settlement_workbook(settlement, path: str | Path, *, force: bool = Fal
     _widths(ws, [8] + [22] * len(table.columns))
 
     tot = wb.create_sheet("Totals")
-    _put(tot, 1, 1, settlement.spec.contract.name).font = Font(bold=True, size=14)
     meta = [("Source", settlement.source), ("Spec SHA-256", settlement.spec_sha256),
             ("Observed results", settlement.observed),
             ("Observed SHA-256", settlement.observed_sha256),
             ("pbr-model version", settlement.version), ("Currency", settlement.currency),
             ("Sign convention", "money into the provider is positive; negative = repaid")]
-    for i, (label, value) in enumerate(meta, 3):
-        _put(tot, i, 1, label).font = Font(bold=True)
-        _put(tot, i, 2, value)
-    top = 3 + len(meta) + 1
+    top = _title_and_meta(tot, settlement.spec.contract.name, meta)
     _header(tot, top, ["Mechanism", "Type", "Cohorts", "Pooled", "Pooled trigger", "Total"])
     row = top + 1
     for m in settlement.mechanisms:

@@ -148,6 +148,11 @@ class LoadedSpec:
     source: str
     sha256: str
 
+    @classmethod
+    def of(cls, spec: "ContractSpec | LoadedSpec") -> "LoadedSpec":
+        """A ``LoadedSpec`` as is, or a bare ``ContractSpec`` with its hash and no file."""
+        return spec if isinstance(spec, LoadedSpec) else cls(spec, "<spec>", spec_sha256(spec))
+
 
 def spec_sha256(spec: ContractSpec) -> str:
     """SHA-256 of the validated spec's canonical JSON.
