@@ -37,19 +37,28 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+#: Built-in measure -> the (numerator, denominator) counts it is a ratio of. An
+#: ``[[outcomes.other]]`` outcome is its successes over ``n``.
+RATIOS: dict[str, tuple[str, str]] = {
+    "binary": ("reoffenders", "n"), "frequency_per_offender": ("reoffences", "n"),
+    "frequency_per_reoffender": ("reoffences", "reoffenders"),
+    "reconviction_events": ("events", "n"), "bed_days": ("bed_days", "n"),
+}
+
+
+def counts_read(measure: str) -> tuple[str, str]:
+    """The names of the counts a measure is a ratio of (numerator, denominator)."""
+    return RATIOS.get(measure, (measure, "n"))
+
+
+def _count(counts: Counts, name: str) -> np.ndarray:
+    return getattr(counts, name) if name in Counts.__dataclass_fields__ else counts.other[name]
+
+
 def fraction(counts: Counts, measure: str) -> tuple[np.ndarray, np.ndarray]:
     """A group's numerator and denominator of one measure [counts], [people]."""
-    if measure == "binary":
-        return counts.reoffenders, counts.n
-    if measure == "frequency_per_offender":
-        return counts.reoffences, counts.n
-    if measure == "frequency_per_reoffender":
-        return counts.reoffences, counts.reoffenders
-    if measure == "reconviction_events":
-        return counts.events, counts.n
-    if measure == "bed_days":
-        return counts.bed_days, counts.n
-    return counts.other[measure], counts.n
+    num, den = counts_read(measure)
+    return _count(counts, num), _count(counts, den)
 
 
 def value(counts: Counts, measure: str) -> np.ndarray:
@@ -178,13 +187,9 @@ class Evaluation:
             if wb == 0:   # treated vs a known baseline: the baseline rate is the null
                 p = value(b, measure)
             else:
-                p = ratio(_successes(a, measure) + _successes(b, measure), a.n + b.n)
+                p = ratio(fraction(a, measure)[0] + fraction(b, measure)[0], a.n + b.n)
             var = var + p * (1 - p) * (wa**2 * ratio(1, a.n) + wb**2 * ratio(1, b.n))
         return np.sqrt(var)
-
-
-def _successes(counts: Counts, measure: str) -> np.ndarray:
-    return counts.reoffenders if measure == "binary" else counts.other[measure]
 
 
 def baseline_counts(spec: ContractSpec, n_by_band: np.ndarray, measures: set[str]) -> Counts:
@@ -205,19 +210,31 @@ def baseline_counts(spec: ContractSpec, n_by_band: np.ndarray, measures: set[str
     return Counts(n, k, r, events, bed_days, other)
 
 
-def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Evaluation:
-    """What the evaluator measures for every (sim, cohort), under the spec's design."""
+def at_spec_mix(spec: ContractSpec, n: np.ndarray) -> np.ndarray:
+    """People ``n`` split over the bands at the spec's shares, ``(..., n_bands)``."""
+    return n[..., None] * np.array([b.share for b in spec.population.bands])
+
+
+def design_evaluation(spec: ContractSpec, treated: Counts, n_by_band: np.ndarray,
+                      comparison: Counts | None = None, treated_pre: Counts | None = None,
+                      comparison_pre: Counts | None = None) -> Evaluation:
+    """The evaluation the spec's design makes of group totals ``(n_sims, n_cohorts)``:
+    against the historical baseline for people ``n_by_band`` ``(..., n_bands)``, or
+    against the given comparison group (and pre-period groups for a DiD blend)."""
     ev = spec.evaluation
-    total = lambda c: tree_map(lambda a: a.sum(axis=2), c)  # noqa: E731
-    treated = total(outcomes.treated)
     higher = {o.name: o.higher_is_better for o in spec.outcomes.other}
     if not ev.has_comparison_group:
-        n_by_band = outcomes.treated.n
-        if not ev.case_mix_adjusted:
-            shares = np.array([b.share for b in spec.population.bands])
-            n_by_band = n_by_band.sum(axis=2, keepdims=True) * shares
-        comparison = baseline_counts(spec, n_by_band, spec.measures_used() | {"binary"})
-        return Evaluation(treated, comparison, higher_is_better=higher)
-    return Evaluation(treated, total(outcomes.comparison), total(outcomes.treated_pre),
-                      total(outcomes.comparison_pre), ev.did_weight, comparison_known=False,
-                      higher_is_better=higher)
+        return Evaluation(treated, baseline_counts(spec, n_by_band, spec.measures_used()),
+                          higher_is_better=higher)
+    return Evaluation(treated, comparison, treated_pre, comparison_pre, ev.did_weight,
+                      comparison_known=False, higher_is_better=higher)
+
+
+def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Evaluation:
+    """What the evaluator measures for every (sim, cohort), under the spec's design."""
+    total = lambda c: tree_map(lambda a: a.sum(axis=2), c)  # noqa: E731
+    treated = total(outcomes.treated)
+    n_by_band = outcomes.treated.n if spec.evaluation.case_mix_adjusted \
+        else at_spec_mix(spec, treated.n)
+    return design_evaluation(spec, treated, n_by_band, total(outcomes.comparison),
+                             total(outcomes.treated_pre), total(outcomes.comparison_pre))

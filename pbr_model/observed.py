@@ -34,19 +34,19 @@ fractional.
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError
-from .measure import Evaluation, baseline_counts
+from .measure import Evaluation, at_spec_mix, counts_read, design_evaluation, ratio
 from .outcomes import Counts
 from .spec.schema import ContractSpec
 
 MAX_ROWS = 10_000
-COUNTS = ("n", "reoffenders", "reoffences", "events", "bed_days")
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,13 @@ class Observed:
         no people (their measures are NaN and they are not paid)
     present : which cohorts have a row, ``(n_cohorts,)`` [bool]
     source : the file read
+    sha256 : SHA-256 of the file's bytes
     """
 
     evaluation: Evaluation
     present: np.ndarray
     source: str
+    sha256: str
 
     @property
     def complete(self) -> bool:
@@ -75,20 +77,23 @@ def _needed(spec: ContractSpec) -> dict[str, str]:
     """Count column -> the measure that needs it, for the measures the rules read."""
     need = {}
     for m in sorted(spec.measures_used()):
-        cols = {"binary": ["reoffenders"], "frequency_per_offender": ["reoffences"],
-                "frequency_per_reoffender": ["reoffenders", "reoffences"],
-                "reconviction_events": ["events"], "bed_days": ["bed_days"]}.get(m, [m])
-        for c in cols:
-            need.setdefault(c, m)
+        for c in counts_read(m):
+            if c != "n":
+                need.setdefault(c, m)
     return need
+
+
+def _groups(spec: ContractSpec) -> list[str]:
+    """Column prefixes of the groups the design compares: treated, comparison, pre-period."""
+    ev = spec.evaluation
+    groups = [""] + (["comparison_"] if ev.has_comparison_group else [])
+    return groups + (["pre_", "comparison_pre_"] if ev.did_weight > 0 else [])
 
 
 def columns(spec: ContractSpec) -> tuple[list[str], list[str]]:
     """(required, optional) columns of an observed-results CSV for this contract."""
     ev = spec.evaluation
-    groups = [""] + (["comparison_"] if ev.has_comparison_group else [])
-    if ev.did_weight > 0:
-        groups += ["pre_", "comparison_pre_"]
+    groups = _groups(spec)
     required = ["cohort"] + [g + c for g in groups[:2] for c in ("n", "reoffenders", "reoffences")]
     counts = ["events", "bed_days", *(o.name for o in spec.outcomes.other)]
     optional = [g + c for g in groups for c in counts]
@@ -109,7 +114,8 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw_bytes = path.read_bytes()
+        text = raw_bytes.decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -144,10 +150,7 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
 
     n_cohorts = spec.contract.cohorts
     needed = _needed(spec)
-    ev = spec.evaluation
-    prefixes = [""] + (["comparison_"] if ev.has_comparison_group else [])
-    if ev.did_weight > 0:
-        prefixes += ["pre_", "comparison_pre_"]
+    prefixes = _groups(spec)
     table = {col: np.full(n_cohorts, np.nan) for col in header if col != "cohort"}
     present = np.zeros(n_cohorts, dtype=bool)
     for i, raw in zip(lines[1:], rows[1:]):
@@ -188,7 +191,8 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
             table[col][c] = v
     if problems:
         raise InputError(problems)
-    return Observed(_evaluation(spec, table, present), present, str(path))
+    return Observed(_evaluation(spec, table), present, str(path),
+                    hashlib.sha256(raw_bytes).hexdigest())
 
 
 def _row_checks(where: str, v: dict, prefixes: list[str], spec: ContractSpec) -> list[str]:
@@ -229,27 +233,22 @@ def _counts(spec: ContractSpec, table: dict, prefix: str) -> Counts:
     return Counts(n, get("reoffenders"), get("reoffences"), get("events"), get("bed_days"), other)
 
 
-def _evaluation(spec: ContractSpec, table: dict, present: np.ndarray) -> Evaluation:
-    ev = spec.evaluation
-    treated = _counts(spec, table, "")
-    higher = {o.name: o.higher_is_better for o in spec.outcomes.other}
-    if ev.has_comparison_group:
-        did = ev.did_weight > 0
-        return Evaluation(treated, _counts(spec, table, "comparison_"),
-                          _counts(spec, table, "pre_") if did else None,
-                          _counts(spec, table, "comparison_pre_") if did else None,
-                          ev.did_weight, comparison_known=False, higher_is_better=higher)
-    # A historical baseline: the spec's band rates at the spec's mix (the CSV has no risk
-    # mix), unless the row gives this cohort's baseline.
-    shares = np.array([b.share for b in spec.population.bands])
-    base = baseline_counts(spec, treated.n[..., None] * shares,
-                           spec.measures_used() | {"binary"})
-    reoffenders, reoffences = base.reoffenders, base.reoffences
-    given_b = table.get("baseline_binary", np.full(treated.n.shape[1], np.nan))[None, :]
-    given_f = table.get("baseline_frequency", np.full(treated.n.shape[1], np.nan))[None, :]
-    per_reoffender = np.where(np.isnan(given_f), reoffences / np.where(reoffenders > 0,
-                                                                          reoffenders, 1), given_f)
-    reoffenders = np.where(np.isnan(given_b), reoffenders, given_b * treated.n)
-    reoffences = reoffenders * per_reoffender
-    comparison = Counts(base.n, reoffenders, reoffences, base.events, base.bed_days, base.other)
-    return Evaluation(treated, comparison, higher_is_better=higher)
+def _evaluation(spec: ContractSpec, table: dict) -> Evaluation:
+    groups = {g: _counts(spec, table, g) for g in _groups(spec)}
+    treated = groups[""]
+    # the CSV has no risk mix: a historical baseline is taken at the spec's band shares
+    evaluation = design_evaluation(spec, treated, at_spec_mix(spec, treated.n),
+                                   groups.get("comparison_"), groups.get("pre_"),
+                                   groups.get("comparison_pre_"))
+    if spec.evaluation.has_comparison_group:
+        return evaluation
+    # ... unless a row gives its cohort's baseline rate or reoffences per reoffender
+    base = evaluation.comparison
+    nan = np.full(treated.n.shape, np.nan)
+    given_b = table.get("baseline_binary", nan[0])[None, :]
+    given_f = table.get("baseline_frequency", nan[0])[None, :]
+    per_reoffender = np.where(np.isnan(given_f), ratio(base.reoffences, base.reoffenders),
+                              given_f)
+    reoffenders = np.where(np.isnan(given_b), base.reoffenders, given_b * treated.n)
+    return replace(evaluation, comparison=replace(base, reoffenders=reoffenders,
+                                                  reoffences=reoffenders * per_reoffender))

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ._version import __version__
 from .errors import InputError
-from .simulate import DEFAULT_SEED, check_run_args, simulate
+from .results import stats
+from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, simulate
 from .spec import LoadedSpec
 from .spec.schema import ContractSpec, EffectDistribution
 
@@ -154,19 +155,20 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     """
     loaded = LoadedSpec.of(spec)
     model = loaded.spec
-    check_run_args(sims, seed, 8192)
+    check_run_args(sims, seed, DEFAULT_CHUNK)
     grid = check_effects(sorted(set(effects) | {0.0}))
     rows = {}
     for i, effect in enumerate(grid):
         run = simulate(with_effect(model, effect), sims=sims, seed=seed)
         s = run.simulations
+        outcome = stats(s["outcome"])
         rows[effect] = {
             "prob_triggered": float(s["triggered"].mean()),
             "cohorts_triggered": float(run.cohorts["triggered"].mean()),
             "prob_paid": float((s["outcome"] > 0).mean()),
-            "outcome_mean": float(s["outcome"].mean()),
-            "outcome_p5": float(np.percentile(s["outcome"], 5)),
-            "outcome_p95": float(np.percentile(s["outcome"], 95)),
+            "outcome_mean": outcome["mean"],
+            "outcome_p5": outcome["p5"],
+            "outcome_p95": outcome["p95"],
             "net_mean": float(s["net"].mean()),
             "npv_mean": float(s["npv"].mean()),
             "prob_loss": float((s["net"] < 0).mean()),

@@ -10,7 +10,6 @@ has a result; until then it is reported as not assessed.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 from ._version import __version__
 from .observed import Observed, read_observed
 from .payments import MECHANISMS, PaymentInputs
+from .payments.base import unique_labels
 from .spec import LoadedSpec
 from .spec.schema import ContractSpec
 from .timeline import Timeline
@@ -115,8 +115,6 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     loaded = LoadedSpec.of(spec)
     model = loaded.spec
     obs = observed if isinstance(observed, Observed) else read_observed(observed, model)
-    digest = hashlib.sha256(Path(obs.source).read_bytes()).hexdigest() \
-        if Path(obs.source).is_file() else ""
     ev = obs.evaluation
     timeline = Timeline.from_spec(model)
     inputs = PaymentInputs(timeline, ev.n, ev)
@@ -135,10 +133,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     mechanisms = []
     triggered = np.zeros(timeline.n_cohorts, dtype=bool)
     payment = np.zeros(timeline.n_cohorts)
-    total = 0.0
-    for mech in model.payments:
-        if mech.type == "fee":
-            continue
+    settled = [m for m in model.payments if m.type != "fee"]
+    for mech, name in zip(settled, unique_labels([m.name for m in settled])):
         flows = MECHANISMS[mech.type](mech, inputs)
         fired = flows.triggered[0] if flows.triggered is not None \
             else np.zeros(timeline.n_cohorts, dtype=bool)
@@ -151,14 +147,13 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
                 pooled = float(flows.pooled[0])
             else:
                 status = "not assessed"
-        table[f"{mech.name}:triggered"] = fired
-        table[f"{mech.name}:payment"] = paid
+        table[f"{name}:triggered"] = fired
+        table[f"{name}:payment"] = paid
         triggered |= fired
         payment += paid
-        mechanisms.append({"name": mech.name, "type": mech.type,
+        mechanisms.append({"name": name, "type": mech.type,
                            "cohort_total": float(paid.sum()), "pooled": pooled,
                            "pooled_status": status, "total": float(paid.sum()) + pooled})
-        total += float(paid.sum()) + pooled
     table["triggered"] = triggered
     table["payment"] = payment
     cohorts = pd.DataFrame(table, index=pd.RangeIndex(1, timeline.n_cohorts + 1, name="cohort"))
@@ -167,11 +162,11 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         spec_sha256=loaded.sha256,
         source=loaded.source,
         observed=obs.source,
-        observed_sha256=digest,
+        observed_sha256=obs.sha256,
         version=__version__,
         cohorts=cohorts,
         mechanisms=mechanisms,
-        total_payment=total,
+        total_payment=sum(m["total"] for m in mechanisms),
         measures=pairs,
         missing=[int(i) + 1 for i in np.flatnonzero(~obs.present)],
     )

@@ -335,3 +335,19 @@ def test_able_without_effect_pays_nothing():
     data = json.loads(result.stdout)
     assert data["total_payment"] == 0
     assert all(c["measured_change"] == 0 for c in data["cohorts"])
+
+
+def test_mechanisms_with_the_same_name_are_reported_apart(tmp_path):
+    # two outcome mechanisms left at their default name must not overwrite each other
+    text = BASELINE.replace('name = "Per point"\n', "") + (
+        '\n[[payments]]\ntype = "outcome"\n[[payments.rates]]\nmeasure = "binary"\n'
+        'per = "cohort"\nprice = 500\n')
+    spec_path = tmp_path / "two.toml"
+    spec_path.write_text(text)
+    obs = write(tmp_path, "cohort,n,reoffenders,reoffences\n1,1000,523,\n")
+    s = settle(spec_of(spec_path), obs)
+    names = [m["name"] for m in s.mechanisms]
+    assert names == ["At risk", "Outcome payment (2)", "Outcome payment (3)"]
+    assert s.cohorts.loc[1, "Outcome payment (2):payment"] == pytest.approx(57_000)
+    assert s.cohorts.loc[1, "Outcome payment (3):payment"] == 500
+    assert s.total_payment == pytest.approx(57_500)

@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..power import parse_effects, power
 from ..report.json import dumps
 from ..report.terminal import power_table
-from ..simulate import DEFAULT_SEED, check_run_args
+from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
 from ..spec import DEFAULT_CONTRACT, load_spec
 from .app import app, handles_errors, out
 from .progress import LazyProgress
@@ -43,7 +43,7 @@ def power_cmd(
     """
     problems = []
     try:
-        check_run_args(sims, seed, 8192, FLAGS)
+        check_run_args(sims, seed, DEFAULT_CHUNK, FLAGS)
     except InputError as exc:
         problems.extend(exc.problems)
     try:

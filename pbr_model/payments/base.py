@@ -66,3 +66,9 @@ class PaymentFlows:
     def total(self) -> np.ndarray:
         """Everything this mechanism pays per simulation, ``(n_sims,)`` [currency]."""
         return self.monthly.sum(axis=1)
+
+
+def unique_labels(labels: list[str]) -> list[str]:
+    """Labels made unique for reports: a repeated label gets its position, 'Fee (2)'."""
+    return [label if labels.count(label) == 1 else f"{label} ({i + 1})"
+            for i, label in enumerate(labels)]

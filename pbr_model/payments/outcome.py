@@ -15,7 +15,7 @@ import numpy as np
 
 from ..measure import Estimate, Evaluation
 from ..spec.schema import OutcomePayment, Rate
-from .base import PaymentFlows, PaymentInputs
+from .base import PaymentFlows, PaymentInputs, unique_labels
 from .rules import cap_cumulative, cap_each, meets, significant
 
 
@@ -60,7 +60,8 @@ def pay(mech: OutcomePayment, inputs: PaymentInputs) -> PaymentFlows:
     earned = cap_cumulative(cap_each(raw, mech.cap_per_cohort), mech.cap_total)
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(raw != 0, earned / np.where(raw != 0, raw, 1.0), 0.0)
-    parts = {_label(mech, i): a * scale for i, (a, _) in enumerate(results)}
+    labels = unique_labels([r.measure for r in mech.rates])
+    parts = {label: a * scale for label, (a, _) in zip(labels, results)}
 
     # Pooled triggers: assessed once all cohorts are known, paying what cohorts did not.
     pooled = np.zeros(len(raw))
@@ -71,7 +72,7 @@ def pay(mech: OutcomePayment, inputs: PaymentInputs) -> PaymentFlows:
             continue
         amount, ok = rate_amount(rate.model_copy(update={"threshold": rate.pooled_threshold}),
                                  pool)
-        top_up = np.where(ok[:, 0], np.maximum(amount[:, 0] - parts[_label(mech, i)].sum(1), 0), 0)
+        top_up = np.where(ok[:, 0], np.maximum(amount[:, 0] - parts[labels[i]].sum(1), 0), 0)
         pooled += top_up
         pooled_triggered |= ok[:, 0]
     if mech.cap_total is not None:
@@ -92,9 +93,3 @@ def pay(mech: OutcomePayment, inputs: PaymentInputs) -> PaymentFlows:
     return PaymentFlows(name=mech.name, kind="outcome", monthly=monthly, by_cohort=by_cohort,
                         parts=parts, triggered=triggered, pooled=pooled,
                         pooled_triggered=pooled_triggered if pool is not None else None)
-
-
-def _label(mech: OutcomePayment, i: int) -> str:
-    measures = [r.measure for r in mech.rates]
-    m = measures[i]
-    return m if measures.count(m) == 1 else f"{m} ({i + 1})"

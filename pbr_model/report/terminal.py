@@ -8,7 +8,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..results import SimulationResult
+from ..results import SimulationResult, change_column
+from ..spec.schema import MEASURES
 from ..spec.load import LoadedSpec
 from .format import measure_label, money, number, pct
 
@@ -36,7 +37,8 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, f"  {comparison_label(result.spec)}", o["comparison_binary_rate"], pct)
     _row(t, "  measured reduction, points", o["binary_reduction_points"], lambda x: number(x, 2))
     _row(t, "Reoffences per reoffender", o["frequency"], lambda x: number(x, 2))
-    shown = ("binary_change_points", "frequency_per_reoffender_change_absolute")
+    shown = (change_column("binary", "points"),
+             change_column("frequency_per_reoffender", "absolute"))
     for column, fig in o["measured_change"].items():
         if column not in shown:  # the other measures the contract pays on
             measure, kind = column.rsplit("_change_", 1)
@@ -209,9 +211,7 @@ def settlement_table(s) -> Group:
 
 
 def _value(measure: str, v: float) -> str:
-    return pct(v) if measure == "binary" or measure not in (
-        "frequency_per_offender", "frequency_per_reoffender", "reconviction_events",
-        "bed_days") else number(v, 2)
+    return pct(v) if MEASURES.get(measure, True) else number(v, 2)  # rates as percentages
 
 
 def power_table(p) -> Group:
