@@ -74,6 +74,9 @@ class SimulationResult:
     months : one row per month (index ``month``, with ``date``): mean, p5, p50 and p95
         across simulations of cash_in, cash_out, net_flow and cumulative cash
     cash_in, cash_out : monthly flows per simulation, ``(sims, n_months)`` [currency], positive
+    outcome_in : the part of ``cash_in`` paid for results, ``(sims, n_months)`` [currency]
+        (negative when a provider repays); the rest of ``cash_in`` is fees
+    volume_shock : the stress applied: expected entrants cut by this share (0 = none)
     created : when the run finished (UTC)
     """
 
@@ -90,6 +93,8 @@ class SimulationResult:
     months: pd.DataFrame
     cash_in: np.ndarray = field(repr=False)
     cash_out: np.ndarray = field(repr=False)
+    outcome_in: np.ndarray = field(repr=False)
+    volume_shock: float = 0.0
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
@@ -115,6 +120,7 @@ class SimulationResult:
             "seed": self.seed,
             "sims": self.sims,
             "sampling": self.sampling,
+            "volume_shock": self.volume_shock,
             "currency": self.currency,
             "entrants": stats(s["entrants"]),
             "outcomes": {
@@ -187,7 +193,7 @@ def change_column(measure: str, change: str) -> str:
 
 
 def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[PaymentFlows],
-                 cash_in, cash_out, figures,
+                 cash_in, outcome_in, cash_out, figures,
                  rule_measures: list[tuple[str, str]] = ()) -> dict[str, np.ndarray]:
     """Keep only what the result tables need from one chunk (bounded memory):
     ``(n, n_cohorts)`` per-cohort arrays, ``(n,)`` per-simulation arrays and the
@@ -219,6 +225,7 @@ def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[Payment
                            np.zeros(len(n))),
         any_triggered=triggered.any(axis=1) | pooled_triggered,
         cash_in=cash_in,
+        outcome_in=outcome_in,
         cash_out=cash_out,
     )
     pooled = evaluation.pooled()
@@ -233,7 +240,7 @@ def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[Payment
 
 def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, source: str,
                  seed: int, sims: int, sampling: str, version: str,
-                 timeline: Timeline) -> SimulationResult:
+                 timeline: Timeline, volume_shock: float = 0.0) -> SimulationResult:
     """Assemble the tables from the chunk records (in simulation order)."""
     def cat(name: str) -> np.ndarray:
         return np.concatenate([p.pop(name) for p in parts])  # pop: free chunks as we go
@@ -275,14 +282,15 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
     del columns
     cohorts.attrs["units"] = {c: UNITS[c] for c in cohorts.columns}
 
-    cash_in, cash_out = cat("cash_in"), cat("cash_out")
+    cash_in, outcome_in, cash_out = cat("cash_in"), cat("outcome_in"), cat("cash_out")
     months = _month_table(timeline, cash_in, cash_out)
-    for a in (cash_in, cash_out):
+    for a in (cash_in, outcome_in, cash_out):
         a.setflags(write=False)
     return SimulationResult(
         spec=spec, spec_sha256=spec_sha256, source=source, seed=seed, sims=sims,
         sampling=sampling, version=version, timeline=timeline, simulations=simulations,
-        cohorts=cohorts, months=months, cash_in=cash_in, cash_out=cash_out,
+        cohorts=cohorts, months=months, cash_in=cash_in, outcome_in=outcome_in,
+        cash_out=cash_out, volume_shock=volume_shock,
     )
 
 

@@ -56,6 +56,25 @@ def check_run_args(sims, seed, chunk_size, names: dict[str, str] | None = None) 
         raise InputError(problems)
 
 
+def check_volume_shock(shock, name: str = "volume_shock") -> None:
+    """Raise ``InputError`` unless ``shock`` is a share from 0 up to (not including) 1."""
+    if isinstance(shock, bool) or not isinstance(shock, (int, float, np.number)) \
+            or not 0 <= shock < 1:
+        raise InputError(f"{name}: must be a share from 0 to below 1, e.g. 0.3 for 30% fewer "
+                         f"entrants (got {shock!r})")
+
+
+def shock_volumes(spec: ContractSpec, shock: float) -> ContractSpec:
+    """The spec with expected entrants cut by ``shock`` (a share); nothing else changes, so
+    fixed costs and the annual fee stay as planned while per-person flows fall."""
+    if shock == 0:
+        return spec
+    e = spec.cohorts.entrants_per_period
+    cut = [x * (1 - shock) for x in e] if isinstance(e, list) else e * (1 - shock)
+    return spec.model_copy(update={"cohorts": spec.cohorts.model_copy(
+        update={"entrants_per_period": cut})})
+
+
 def simulate(
     spec: ContractSpec | LoadedSpec,
     sims: int = 10_000,
@@ -63,6 +82,7 @@ def simulate(
     *,
     chunk_size: int = DEFAULT_CHUNK,
     sampling: Literal["random", "expected"] = "random",
+    volume_shock: float = 0.0,
     progress: Progress | None = None,
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
@@ -76,6 +96,8 @@ def simulate(
         memory and changes no result
     sampling : ``"random"``, or ``"expected"`` to replace every draw by its expected value
         (a noise-free run: volumes, effects and trend at their means, counts at expectations)
+    volume_shock : stress test: expected entrants fall by this share (0.3 = 30% fewer) on
+        top of the random volume factor; the cost base and the annual fee stay as planned
     progress : called as ``progress(done, total)`` after each chunk
 
     Returns
@@ -83,8 +105,9 @@ def simulate(
     SimulationResult
     """
     loaded = LoadedSpec.of(spec)
-    model = loaded.spec
     check_run_args(sims, seed, chunk_size)
+    check_volume_shock(volume_shock)
+    model = shock_volumes(loaded.spec, volume_shock)
     timeline = Timeline.from_spec(model)
     if sampling == "expected":
         parts = [_finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims))]
@@ -103,7 +126,8 @@ def simulate(
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
     return build_result(
         parts,
-        spec=model,
+        spec=loaded.spec,
+        volume_shock=float(volume_shock),
         spec_sha256=loaded.sha256,
         source=loaded.source,
         seed=int(seed),
@@ -129,8 +153,10 @@ def _finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     evaluation = evaluate(spec, outcomes)
     entrants = evaluation.n
     flows = pay_all(spec, PaymentInputs(timeline, entrants, evaluation))
-    cash_in = sum((f.monthly for f in flows), np.zeros((len(entrants), timeline.n_months)))
+    zeros = np.zeros((len(entrants), timeline.n_months))
+    cash_in = sum((f.monthly for f in flows), zeros)
+    outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
     cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
     figures = cash_figures(cash_in, cash_out, spec.provider)
-    return chunk_record(outcomes, evaluation, flows, cash_in, cash_out, figures,
+    return chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
                         spec.rule_measures())

@@ -13,14 +13,16 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import OverrideError, Problem, SpecError
+from .parties import ProfileFile, ProviderProfile
 from .schema import PAYMENT_TYPES, ContractSpec, cross_check
 
 DEFAULT_CONTRACT = "tr-crc-example"
+M = TypeVar("M", bound=BaseModel)
 
 
 def bundled_dir() -> Path:
@@ -40,22 +42,43 @@ def bundled_contracts() -> dict[str, Path]:
     return {p.stem.replace("_", "-"): p for p in sorted(folder.glob("*.toml"))}
 
 
-def resolve(spec: str | Path) -> Path:
-    """Return the file a SPEC argument names: an existing path, else a bundled contract."""
+def bundled_providers() -> dict[str, Path]:
+    """Bundled provider profile names -> file path (``contracts/providers/``)."""
+    folder = bundled_dir() / "providers"
+    return {p.stem.replace("_", "-"): p for p in sorted(folder.glob("*.toml"))}
+
+
+def _stem(name: str | Path) -> str:
+    return str(name).removesuffix(".toml").replace("_", "-")
+
+
+def resolve(spec: str | Path, bundled: dict[str, Path] | None = None,
+            what: str = "contract", listing: str = "pbr list") -> Path:
+    """Return the file a SPEC argument names: an existing path, else a bundled one."""
     path = Path(spec)
     if path.is_file():
         return path
-    name = str(spec).removesuffix(".toml").replace("_", "-")
-    bundled = bundled_contracts()
-    if name in bundled:
-        return bundled[name]
+    bundled = bundled_contracts() if bundled is None else bundled
+    if _stem(spec) in bundled:
+        return bundled[_stem(spec)]
     if path.exists():
-        raise SpecError(f"{spec}: is a directory, not a contract spec file")
+        raise SpecError(f"{spec}: is a directory, not a {what} file")
     names = ", ".join(bundled) or "none"
     raise SpecError(
-        f"{spec}: no such file, and no bundled contract of that name "
-        f"(bundled: {names}; see `pbr list`)"
+        f"{spec}: no such file, and no bundled {what} of that name "
+        f"(bundled: {names}; see `{listing}`)"
     )
+
+
+def load_profile(profile: str | Path) -> ProviderProfile:
+    """Find, read and validate a provider profile (path or bundled name).
+
+    The file has one ``[provider]`` table with the fields of
+    :class:`~pbr_model.spec.parties.ProviderProfile`.
+    """
+    path = resolve(profile, bundled_providers(), "provider profile", "pbr providers")
+    source = str(profile) if not Path(profile).is_file() else str(path)
+    return validate_as(ProfileFile, read_toml(path), source).provider
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -149,8 +172,11 @@ class LoadedSpec:
     sha256: str
 
     @classmethod
-    def of(cls, spec: "ContractSpec | LoadedSpec") -> "LoadedSpec":
-        """A ``LoadedSpec`` as is, or a bare ``ContractSpec`` with its hash and no file."""
+    def of(cls, spec: "ContractSpec | LoadedSpec | str | Path") -> "LoadedSpec":
+        """A ``LoadedSpec`` as is, a bare ``ContractSpec`` with its hash and no file, or a
+        path or bundled name loaded with :func:`load_spec`."""
+        if isinstance(spec, (str, Path)):
+            return load_spec(spec)
         return spec if isinstance(spec, LoadedSpec) else cls(spec, "<spec>", spec_sha256(spec))
 
 
@@ -164,13 +190,22 @@ def spec_sha256(spec: ContractSpec) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def validate_as(model: type[M], data: Any, source: str) -> M:
+    """Validate plain data into ``model``, reporting every problem with its path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([str(p) for p in _problems(exc, data, source, model)]) from None
+
+
 def validate(data: dict[str, Any], source: str = "<spec>") -> ContractSpec:
     """Validate plain data into a :class:`ContractSpec`, reporting every problem."""
-    try:
-        spec = ContractSpec.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError([str(p) for p in _problems(exc, data, source)]) from None
+    spec = validate_as(ContractSpec, data, source)
     problems = cross_check(spec)
+    known = bundled_providers()
+    problems += [(f"supply_chain.{i}.profile", "no bundled provider profile of that name; "
+                  f"bundled: {', '.join(known)}", s.profile)
+                 for i, s in enumerate(spec.supply_chain) if _stem(s.profile) not in known]
     if problems:
         raise SpecError([str(Problem(source, path, message, value, True))
                          for path, message, value in problems])
@@ -199,10 +234,11 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
 
 # -- turning pydantic's errors into ours -------------------------------------------------------
 
-def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
+def _problems(exc: ValidationError, data: Any, source: str,
+              root: type[BaseModel] = ContractSpec) -> list[Problem]:
     out, seen = [], set()
     for err in exc.errors(include_url=False):
-        path, model = _clean_loc(err["loc"], data)
+        path, model = _clean_loc(err["loc"], data, root)
         if path in seen:
             continue  # one value failing each member of a union: report it once
         seen.add(path)
@@ -231,13 +267,14 @@ def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
     return [p for p in out if not any(q.path.startswith(p.path + ".") for q in out)]
 
 
-def _clean_loc(loc: tuple, data: Any) -> tuple[str, type[BaseModel] | None]:
+def _clean_loc(loc: tuple, data: Any,
+               root: type[BaseModel] = ContractSpec) -> tuple[str, type[BaseModel] | None]:
     """Dotted path for an error location, dropping pydantic's union tags, and the
     model class at the parent of the last element (to list allowed keys)."""
     parts: list[str] = []
     node: Any = data
-    model: type[BaseModel] | None = ContractSpec
-    parent_model: type[BaseModel] | None = ContractSpec
+    model: type[BaseModel] | None = root
+    parent_model: type[BaseModel] | None = root
     for item in loc:
         if isinstance(node, dict) and isinstance(item, str) and item not in node \
                 and node.get("type") == item:

@@ -17,21 +17,8 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-MAX_MONEY = 1e12  # a trillion in any currency: far above any contract, far below overflow
-
-
-def _f(description: str, unit: str, **kw):
-    """A field with its description and unit recorded for docs and workbooks. Money
-    fields (unit "currency...") are bounded by ``MAX_MONEY``."""
-    if unit.startswith("currency") and "le" not in kw:
-        kw["le"] = MAX_MONEY
-    return Field(description=description, json_schema_extra={"unit": unit}, **kw)
-
-
-class _Model(BaseModel):
-    # Unknown keys are errors: a typo must never pass silently.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True,
-                              allow_inf_nan=False)
+from ._base import MAX_MONEY, _f, _Model  # noqa: F401  (re-exported)
+from .parties import Commissioner, Subcontract, SocialImpactBond
 
 
 class Contract(_Model):
@@ -534,8 +521,13 @@ class Provider(_Model):
                          default=0.0, ge=0)
     credit_line: float = _f("Committed overdraft or revolving credit available.", "currency",
                             default=0.0, ge=0)
-    discount_rate: float = _f("Annual discount rate for NPV (cost of capital).", "fraction per year",
-                              default=0.08, ge=0, le=1)
+    discount_rate: float = _f("Annual discount rate for NPV (cost of capital): what its own "
+                              "money costs, and the price of capital beyond reserves and credit.",
+                              "fraction per year", default=0.08, ge=0, le=1)
+    credit_rate: float | None = _f("Interest on credit drawn; omit for the discount rate.",
+                                   "fraction per year", default=None, ge=0, le=1)
+    overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
+                          "of them (in `pbr capital`).", "fraction", default=0.0, ge=0, le=2)
 
 
 class ContractSpec(_Model):
@@ -553,8 +545,15 @@ class ContractSpec(_Model):
     evaluation: Evaluation = _f("How results are measured.", "section",
                                 default_factory=Evaluation)
     payments: list[Payment] = _f("Payment mechanisms; they add up.", "list", default_factory=list)
-    provider: Provider = _f("The provider's reserves, credit and cost of capital.", "section",
-                            default_factory=Provider)
+    provider: Provider = _f("The provider's (prime's) reserves, credit and cost of capital.",
+                            "section", default_factory=Provider)
+    supply_chain: list[Subcontract] = _f(
+        "Subcontractors the prime passes work and risk to; the prime keeps the rest.", "list",
+        default_factory=list, max_length=50)
+    sib: SocialImpactBond | None = _f("Social investment funding the service; omit if none.",
+                                      "section", default=None)
+    commissioner: Commissioner = _f("The commissioner's cost of reoffending and discount rate.",
+                                    "section", default_factory=Commissioner)
 
     @model_validator(mode="after")
     def _volumes_match(self) -> "ContractSpec":
@@ -565,6 +564,13 @@ class ContractSpec(_Model):
                 f"cohorts.entrants_per_period has {len(e)} values but the contract has {n} "
                 "cohorts; give one number per cohort or a single number"
             )
+        shares = sum(s.share for s in self.supply_chain)
+        if shares >= 1:
+            raise ValueError(f"supply_chain: subcontractors' shares sum to {shares:g}; they must "
+                             "leave the prime some of the work (below 1)")
+        names = [s.name for s in self.supply_chain]
+        if len(set(names)) != len(names):
+            raise ValueError("supply_chain: names must differ")
         return self
 
     def rule_measures(self) -> list[tuple[str, str]]:

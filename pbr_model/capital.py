@@ -1,0 +1,195 @@
+"""Who can carry the risk: one contract through the eyes of each party to it.
+
+Runs the contract once (common random numbers for every party), splits its cash
+between the parties (the prime and its supply chain as the spec sets them, or
+each named provider profile in a seat of its own), and reads each party's
+funding need, chance of running out of cash, capital required and financing
+cost; adds the social investors' returns when the spec has a ``[sib]`` and the
+commissioner's view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .finance.capital import CapitalFigures, capital_figures, capital_summary
+from .finance.commissioner import commissioner_summary
+from .finance.parties import PartyFlows, Plan, Seat, chain_flows, prime_profile, seat_flows
+from .results import PERCENTILES, SimulationResult
+from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, Progress, simulate
+from .spec import LoadedSpec
+from .spec.load import load_profile
+from .spec.parties import ProviderProfile
+from .spec.schema import ContractSpec
+
+
+def plan(spec: ContractSpec) -> Plan:
+    """The contract as planned: a noise-free run at the expected volumes and effect."""
+    s = simulate(spec, sims=1, sampling="expected").simulations.iloc[0]
+    return Plan(fee=float(s["fee"]), outcome=float(s["outcome"]),
+                service_months=spec.contract.length_months)
+
+
+def chain_seats(spec: ContractSpec) -> list[Seat]:
+    """The spec's parties: the prime (``[provider]``) and each ``[[supply_chain]]`` entry."""
+    seats = [Seat(prime_profile(spec), role="prime")]
+    for sub in spec.supply_chain:
+        base = load_profile(sub.profile)
+        profile = base.model_copy(update=dict(name=sub.name, share=sub.share,
+                                              fee_share=sub.fee_share, pbr_share=sub.pbr_share))
+        seats.append(Seat(profile, role=f"subcontractor ({base.name})",
+                          management_fee=sub.management_fee))
+    return seats
+
+
+def with_terms(profile: ProviderProfile, share: float | None = None,
+               pbr_share: float | None = None) -> ProviderProfile:
+    """A profile with its seat terms overridden (``None`` keeps the profile's)."""
+    update = {k: v for k, v in (("share", share), ("pbr_share", pbr_share)) if v is not None}
+    return profile.model_copy(update=update) if update else profile
+
+
+@dataclass(frozen=True)
+class PartyResult:
+    """One party's figures: its seat, per-simulation figures and monthly cumulative
+    cash percentiles (``months``: one row per month, columns ``mean``, ``p5``...)."""
+
+    seat: Seat
+    figures: CapitalFigures
+    months: pd.DataFrame
+    summary: dict
+
+
+@dataclass(frozen=True)
+class CapitalResult:
+    """Everything ``pbr capital`` reports.
+
+    Attributes
+    ----------
+    result : the simulation all parties share
+    mode : ``"chain"`` (the spec's prime and supply chain) or ``"providers"`` (each named
+        profile in a seat of its own)
+    parties : one :class:`PartyResult` each, in order
+    plan : the noise-free plan that prices block payments
+    commissioner : the commissioner's figures (see :func:`commissioner_summary`)
+    investors : per tranche figures when the spec has a ``[sib]`` (else empty)
+    """
+
+    result: SimulationResult
+    mode: str
+    parties: list[PartyResult]
+    plan: Plan
+    commissioner: dict
+    investors: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        r = self.result
+        return {
+            "contract": r.spec.contract.name, "source": r.source, "spec_sha256": r.spec_sha256,
+            "version": r.version, "seed": r.seed, "sims": r.sims,
+            "volume_shock": r.volume_shock, "currency": r.currency, "mode": self.mode,
+            "plan": {"fee": self.plan.fee, "outcome": self.plan.outcome},
+            "providers": [{"name": p.seat.name, "role": p.seat.role,
+                           "terms": _terms(p.seat), **p.summary} for p in self.parties],
+            "investors": self.investors,
+            "commissioner": self.commissioner,
+        }
+
+
+def _terms(seat: Seat) -> dict:
+    p = seat.profile
+    return {"share": p.share, "fee_share": p.fee_share, "pbr_share": p.pbr_share,
+            "management_fee": seat.management_fee, "reserves": p.reserves,
+            "credit_limit": p.credit_limit, "credit_rate": p.credit_rate,
+            "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}
+
+
+def _month_table(result: SimulationResult, cumulative: np.ndarray) -> pd.DataFrame:
+    q = np.percentile(cumulative, list(PERCENTILES.values()), axis=0)
+    table = pd.DataFrame({"date": result.timeline.dates(), "mean": cumulative.mean(axis=0),
+                          **dict(zip(PERCENTILES, q))})
+    table.index.name = "month"
+    return table
+
+
+def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:
+    figures = capital_figures(flows.income, flows.cash_out, flows.seat.profile)
+    months = _month_table(result, np.cumsum(flows.income - flows.cash_out, axis=1))
+    return PartyResult(flows.seat, figures, months, capital_summary(figures, flows.seat.profile))
+
+
+def party_flows(result: SimulationResult, seats: list[Seat], mode: str,
+                contract_plan: Plan) -> list[PartyFlows]:
+    """Split a simulation's cash between the seats (see :mod:`pbr_model.finance.parties`)."""
+    outcome_in = np.asarray(result.outcome_in)
+    fee_in = result.cash_in - outcome_in
+    if mode == "chain":
+        return chain_flows(seats[0], seats[1:], fee_in, outcome_in, result.cash_out,
+                           contract_plan)
+    return [seat_flows(s, fee_in, outcome_in, result.cash_out, contract_plan) for s in seats]
+
+
+def commissioner_view(result: SimulationResult) -> dict:
+    s = result.simulations
+    no_effect = ((s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)).to_numpy()
+    return commissioner_summary(s["fee"].to_numpy(), s["outcome"].to_numpy(),
+                                s["reoffences_avoided"].to_numpy(), no_effect,
+                                result.cash_in, result.spec.commissioner)
+
+
+def capital(
+    spec: ContractSpec | LoadedSpec,
+    providers: list[str | ProviderProfile] = (),
+    sims: int = 10_000,
+    seed: int = DEFAULT_SEED,
+    *,
+    share: float | None = None,
+    pbr_share: float | None = None,
+    volume_shock: float = 0.0,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+) -> CapitalResult:
+    """The contract through each party's eyes.
+
+    Parameters
+    ----------
+    spec : a validated spec
+    providers : profiles (bundled names, paths or objects), each put in a seat of its own
+        on its profile's terms; empty for the spec's own prime and supply chain
+    sims, seed, chunk_size, progress : as :func:`pbr_model.simulate`
+    share, pbr_share : override every named profile's share of the work and of the PbR risk
+    volume_shock : expected entrants cut by this share; block prices stay at the plan
+
+    Returns
+    -------
+    CapitalResult
+    """
+    loaded = LoadedSpec.of(spec)
+    profiles = [p if isinstance(p, ProviderProfile) else load_profile(p) for p in providers]
+    if profiles:
+        seats = [Seat(with_terms(p, share, pbr_share)) for p in profiles]
+        mode = "providers"
+    else:
+        seats, mode = chain_seats(loaded.spec), "chain"
+    contract_plan = plan(loaded.spec)
+    result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
+                      progress=progress)
+    flows = party_flows(result, seats, mode, contract_plan)
+    investors = []
+    if loaded.spec.sib is not None and mode == "chain":
+        from .finance.sib import investor_figures, run_sib, summary  # noqa: PLC0415
+        sib = run_sib(loaded.spec.sib, result.cash_in, result.cash_out)
+        flows[0] = _funded_prime(flows[0], sib)
+        investors = [summary(investor_figures(d, r)) for d, r in zip(sib.draws, sib.receipts)]
+    parties = [party_result(f, result) for f in flows]
+    return CapitalResult(result, mode, parties, contract_plan, commissioner_view(result),
+                         investors)
+
+
+def _funded_prime(prime: PartyFlows, sib) -> PartyFlows:
+    """The prime as the bond's vehicle: investors' draws come in, what the waterfall
+    pays them goes out (guarantees are paid by third parties, not the prime)."""
+    raise NotImplementedError

@@ -1,0 +1,140 @@
+"""``pbr capital`` and ``pbr providers``: who can carry a contract's risk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..capital import capital
+from ..errors import InputError, OutputError
+from ..report.capital import capital_table, write_capital_workbook
+from ..report.excel import check_output
+from ..report.format import money, pct
+from ..report.json import dumps
+from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock
+from ..spec import DEFAULT_CONTRACT, load_spec
+from ..spec.load import bundled_providers, load_profile
+from .app import app, err, handles_errors, out
+from .progress import LazyProgress
+from .simulate import FLAGS, SetOpt, SpecArg
+
+ShockOpt = Annotated[float, typer.Option(
+    "--volume-shock", metavar="SHARE",
+    help="Stress: expected entrants fall by this share (0.3 = 30% fewer) on top of the random "
+         "volume factor; fixed costs and the annual fee stay as planned.")]
+
+
+def check_share(value: float | None, flag: str) -> list[str]:
+    if value is None or (not isinstance(value, bool) and 0 <= value <= 1):
+        return []
+    return [f"{flag}: must be a share from 0 to 1 (got {value!r})"]
+
+
+@app.command("capital")
+@handles_errors
+def capital_cmd(
+    spec: SpecArg = DEFAULT_CONTRACT,
+    providers: Annotated[Optional[list[str]], typer.Option(
+        "--provider", "-p", metavar="NAME",
+        help="Provider profile: bundled name (see `pbr providers`) or TOML file; repeatable. "
+             "Each is put in a seat of its own on its profile's terms. Omit for the spec's "
+             "prime and supply chain.")] = None,
+    sims: Annotated[int, typer.Option("--sims", "-n", help="Number of simulations.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = DEFAULT_SEED,
+    share: Annotated[Optional[float], typer.Option(
+        "--share", metavar="SHARE", help="Put every --provider in a seat of this share of the "
+                                         "work (1 = the whole contract).")] = None,
+    pbr_share: Annotated[Optional[float], typer.Option(
+        "--pbr-share", metavar="SHARE", help="Share of the PbR risk on its work every "
+                                             "--provider carries (0 = fixed block price).")]
+        = None,
+    volume_shock: ShockOpt = 0.0,
+    overrides: SetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")]
+        = False,
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", metavar="FILE",
+                                                 help="Also write an Excel workbook.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --xlsx file.")]
+        = False,
+) -> None:
+    """Who can carry the risk: the contract through each party's eyes, side by side. Peak
+    funding need and its month, the chance of running out of cash, the capital that keeps
+    that chance at 5% and 1%, financing cost and profit after financing; social investors'
+    returns when the spec has a [sib]; what the commissioner pays and buys.
+
+    \b
+    Examples:
+      pbr capital                                   # the spec's prime and supply chain
+      pbr capital tr-crc-example -p national-prime -p small-charity -p social-investor-backed
+      pbr capital tr-crc-example -p small-charity --volume-shock 0.3 --json
+      pbr capital nyc-able-sib --xlsx able.xlsx
+    """
+    problems = []
+    try:
+        check_run_args(sims, seed, DEFAULT_CHUNK, FLAGS)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        check_volume_shock(volume_shock, "--volume-shock")
+    except InputError as exc:
+        problems.extend(exc.problems)
+    problems += check_share(share, "--share") + check_share(pbr_share, "--pbr-share")
+    if share == 0:
+        problems.append("--share: must be above 0 (got 0)")
+    if (share is not None or pbr_share is not None) and not providers:
+        problems.append("--share/--pbr-share: apply to --provider seats; give at least one "
+                        "--provider (the spec's supply chain sets its own shares)")
+    if xlsx is not None:
+        try:
+            check_output(xlsx, force=force)
+        except OutputError as exc:
+            problems.extend(f"--xlsx {p}" for p in exc.problems)
+    profiles = []
+    for name in providers or []:
+        try:
+            profiles.append(load_profile(name))
+        except InputError as exc:
+            problems.extend(exc.problems)
+        except Exception as exc:  # SpecError: keep collecting
+            if not hasattr(exc, "problems"):
+                raise
+            problems.extend(f"--provider {p}" for p in exc.problems)
+    if problems:
+        raise InputError(problems)
+    loaded = load_spec(spec, overrides or [])
+    with LazyProgress("Simulating") as bar:
+        result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
+                         pbr_share=pbr_share, volume_shock=volume_shock, progress=bar)
+    if xlsx is not None:
+        write_capital_workbook(result, xlsx, force=force)
+    if as_json:
+        typer.echo(dumps(result.to_dict()))
+    else:
+        out.print(capital_table(result))
+    if xlsx is not None:
+        err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+
+
+@app.command("providers")
+@handles_errors
+def providers_cmd() -> None:
+    """List the bundled provider profiles (for `pbr capital --provider`).
+
+    \b
+    Examples:
+      pbr providers
+    """
+    t = Table(title="Bundled provider profiles", title_justify="left")
+    for col in ("Name", "Reserves", "Credit", "Credit rate", "Cost of capital", "Overheads",
+                "Share", "PbR share", "Description"):
+        t.add_column(col, justify="left" if col in ("Name", "Description") else "right")
+    for name in bundled_providers():
+        p = load_profile(name)
+        t.add_row(name, money(p.reserves, "GBP"), money(p.credit_limit, "GBP"),
+                  pct(p.credit_rate), pct(p.cost_of_capital), pct(p.overheads), pct(p.share, 0),
+                  pct(p.pbr_share, 0), p.description)
+    out.print(t)
+    out.print("Amounts are in the contract's currency (shown as £).", style="dim")

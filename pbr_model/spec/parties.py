@@ -1,0 +1,168 @@
+"""Who carries the contract's money: provider profiles, the supply chain, social
+investors and the commissioner.
+
+Plain data like the rest of the spec. A provider profile is its own small TOML
+file (bundled ones in ``contracts/providers/``); the supply chain, the social
+impact bond and the commissioner are optional sections of a contract spec.
+Money in the contract currency, rates as fractions a year.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from ._base import _f, _Model
+
+
+class ProviderProfile(_Model):
+    """An organisation's finances and the part of a contract it takes on.
+
+    Seat terms (``share``, ``fee_share``, ``pbr_share``) say what the organisation
+    takes: ``share`` of the work and costs, with the named shares of the fee and of
+    the payment-by-results risk on that share; the parts not passed to it are paid
+    as a fixed block price at the plan's value.
+    """
+
+    name: str = _f("Profile name shown in reports.", "text", min_length=1, max_length=60)
+    description: str = _f("What kind of organisation this is, and where its figures come from.",
+                          "text", default="", max_length=2000)
+    reserves: float = _f("Unrestricted cash reserves it can put into the contract.", "currency",
+                         ge=0)
+    credit_limit: float = _f("Committed overdraft or revolving credit facility.", "currency",
+                             default=0.0, ge=0)
+    credit_rate: float = _f("Interest on credit drawn.", "fraction per year", default=0.0,
+                            ge=0, le=1)
+    cost_of_capital: float = _f(
+        "What its own money costs: the return reserves must forgo and the price of any new "
+        "capital beyond reserves and credit. Also the NPV discount rate.", "fraction per year",
+        ge=0, le=1)
+    overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
+                          "of them.", "fraction", default=0.0, ge=0, le=2)
+    share: float = _f("Share of the contract's work (participants and direct costs) it takes.",
+                      "fraction", default=1.0, gt=0, le=1)
+    fee_share: float = _f("Share of the fee on its work that follows volumes as the contract's "
+                          "fee does; the rest is paid as a fixed block at the planned value.",
+                          "fraction", default=1.0, ge=0, le=1)
+    pbr_share: float = _f("Share of the outcome payments on its work it carries (paid when the "
+                          "prime is paid); the rest is paid as a fixed block at the planned value "
+                          "(Tier 3: 0).", "fraction", default=1.0, ge=0, le=1)
+
+
+class ProfileFile(_Model):
+    """A provider profile file: one ``[provider]`` table."""
+
+    provider: ProviderProfile = _f("The profile.", "section")
+
+
+class Subcontract(_Model):
+    """One subcontractor in the prime's supply chain."""
+
+    name: str = _f("Name shown in reports.", "text", min_length=1, max_length=60)
+    profile: str = _f("Bundled provider profile whose finances it has (see `pbr providers`).",
+                      "text", min_length=1, max_length=60)
+    share: float = _f("Share of the contract's work and direct costs passed to it.", "fraction",
+                      gt=0, lt=1)
+    fee_share: float = _f("Share of the fee on its work that follows volumes; the rest is a fixed "
+                          "block at the planned value.", "fraction", default=1.0, ge=0, le=1)
+    pbr_share: float = _f("Share of the outcome payments on its work it carries: Tier 2 some, "
+                          "Tier 3 little or none; the rest is a fixed block at the planned value.",
+                          "fraction", default=1.0, ge=0, le=1)
+    management_fee: float = _f("Share of everything due to it that the prime keeps (top slice).",
+                               "fraction", default=0.0, ge=0, lt=1)
+
+
+class Tranche(_Model):
+    """One slice of social investment (or a grant or deferred fee) in a SIB."""
+
+    name: str = _f("Investor or tranche name shown in reports.", "text", min_length=1,
+                   max_length=60)
+    kind: Literal["senior_loan", "junior_loan", "equity", "grant", "deferred_fee"] = _f(
+        "What it is (for reports): loans and equity are repaid by rank; a grant is repaid only "
+        "if `recoverable`; a deferred fee is the provider's own fee, repaid by rank.", "text",
+        default="senior_loan")
+    amount: float = _f("Commitment: the most that can be drawn.", "currency", gt=0)
+    rank: int = _f("Order of repayment: 1 is repaid first; equal ranks share pro rata.",
+                   "rank", default=1, ge=1, le=20)
+    return_cap: float = _f("Return it may earn on capital drawn, compounding monthly, before "
+                           "lower ranks see anything beyond their capital.", "fraction per year",
+                           default=0.0, ge=0, le=1)
+    surplus_share: float = _f("Share of anything left after every capital and capped return that "
+                              "goes to it.", "fraction", default=0.0, ge=0, le=1)
+    recoverable: bool | None = _f("Whether it is repaid at all (default: yes, except grants).",
+                                  "bool", default=None)
+
+    @property
+    def repaid(self) -> bool:
+        return self.recoverable if self.recoverable is not None else self.kind != "grant"
+
+
+class Guarantee(_Model):
+    """A guarantee or first-loss cover on one tranche's capital."""
+
+    name: str = _f("Guarantor shown in reports.", "text", min_length=1, max_length=60)
+    covers: str = _f("Name of the tranche whose lost capital it covers.", "text", min_length=1)
+    amount: float = _f("Most the guarantee pays.", "currency", gt=0)
+    cover: float = _f("Share of the tranche's lost capital it pays, up to `amount`.", "fraction",
+                      default=1.0, gt=0, le=1)
+
+
+class DrawStep(_Model):
+    """A scheduled drawdown: a share of every commitment drawn in a month."""
+
+    month: int = _f("Month of the draw (0 = contract start).", "month index", ge=0, le=600)
+    share: float = _f("Share of each commitment drawn then.", "fraction", gt=0, le=1)
+
+
+class SocialImpactBond(_Model):
+    """Investors fund the service; outcome payments repay them through a waterfall.
+
+    Every month the bond's vehicle pays the service's costs, funded first from
+    income (fees and outcome payments) and then by drawing on the commitments pro
+    rata. What income is left goes down the waterfall: capital by rank, then the
+    capped return by rank, then the surplus shares; what no one claims stays with
+    the vehicle (the provider or intermediary). Guarantees pay at the end.
+    """
+
+    tranches: list[Tranche] = _f("The investment tranches.", "list",
+                                             min_length=1, max_length=20)
+    guarantees: list[Guarantee] = _f("Guarantees and first-loss cover.", "list",
+                                     default_factory=list, max_length=20)
+    drawdown: Literal["as_needed", "schedule"] = _f(
+        "`as_needed`: draw what the costs need when they are incurred; `schedule`: draw the "
+        "shares in `schedule`, holding the cash until needed.", "text", default="as_needed")
+    schedule: list[DrawStep] = _f("Scheduled draws (with drawdown = 'schedule').", "list",
+                                  default_factory=list, max_length=600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SocialImpactBond":
+        names = [t.name for t in self.tranches]
+        if len(set(names)) != len(names):
+            raise ValueError("sib.tranches: names must differ (guarantees name the tranche)")
+        for g in self.guarantees:
+            if g.covers not in names:
+                raise ValueError(f"sib.guarantees: {g.name!r} covers {g.covers!r}, which is not "
+                                 f"a tranche; tranches: {', '.join(names)}")
+        if self.drawdown == "schedule":
+            total = sum(s.share for s in self.schedule)
+            if not self.schedule or abs(total - 1) > 1e-9:
+                raise ValueError("sib.schedule: with drawdown = 'schedule' the shares must sum "
+                                 f"to 1 (got {total:g})")
+        elif self.schedule:
+            raise ValueError("sib.schedule: given, but drawdown is 'as_needed'; set "
+                             "drawdown = 'schedule' or remove it")
+        shares = sum(t.surplus_share for t in self.tranches)
+        if shares > 1 + 1e-9:
+            raise ValueError(f"sib.tranches: surplus shares sum to {shares:g}, more than 1")
+        return self
+
+
+class Commissioner(_Model):
+    """The commissioner's view: what reoffending costs and how it discounts."""
+
+    cost_per_reoffence: float | None = _f(
+        "Cost to the state and victims of one proven reoffence, for net savings; omit to "
+        "report no savings.", "currency", default=None, ge=0)
+    discount_rate: float = _f("Annual discount rate for present values.", "fraction per year",
+                              default=0.035, ge=0, le=1)
