@@ -93,7 +93,7 @@ def _command_names() -> list[str]:
 
 def test_the_commands():
     assert _command_names() == sorted(["simulate", "list", "validate", "show", "schema", "settle",
-                                       "power"])
+                                       "power", "capital", "providers", "breakeven"])
 
 
 @pytest.mark.parametrize("args", [[], *[[name] for name in _command_names()]])
@@ -381,7 +381,7 @@ def test_out_of_range_value_in_file(runner, tmp_path):
                                 "reoffences_per_reoffender, share"),
     ("payments.1.price", "allowed here: cap_per_cohort, cap_total, foundation, name, rates, type"),
     ("payments.0.price", "allowed here: annual, name, per_participant, type"),
-    ("costs.setup", "allowed here: cohorts, contract, evaluation, intervention, outcomes"),
+    ("costs.setup", "allowed here: cohorts, commissioner, contract, evaluation, intervention, outcomes"),
 ])
 def test_unknown_key_via_set(runner, key, allowed):
     result = run(runner, "simulate", "--sims", SIMS, "--set", f"{key}=1")

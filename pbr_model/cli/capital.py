@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ..capital import capital
@@ -19,13 +20,7 @@ from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import bundled_providers, load_profile
 from .app import app, err, handles_errors, out
 from .progress import LazyProgress
-from .simulate import FLAGS, SetOpt, SpecArg
-
-ShockOpt = Annotated[float, typer.Option(
-    "--volume-shock", metavar="SHARE",
-    help="Stress: expected entrants fall by this share (0.3 = 30% fewer) on top of the random "
-         "volume factor; fixed costs and the annual fee stay as planned.")]
-
+from .simulate import FLAGS, SetOpt, ShockOpt, SpecArg
 
 def check_share(value: float | None, flag: str) -> list[str]:
     if value is None or (not isinstance(value, bool) and 0 <= value <= 1):
@@ -127,14 +122,24 @@ def providers_cmd() -> None:
     Examples:
       pbr providers
     """
-    t = Table(title="Bundled provider profiles", title_justify="left")
-    for col in ("Name", "Reserves", "Credit", "Credit rate", "Cost of capital", "Overheads",
-                "Share", "PbR share", "Description"):
-        t.add_column(col, justify="left" if col in ("Name", "Description") else "right")
+    t = Table(title="Bundled provider profiles", title_justify="left", box=box.SIMPLE_HEAD,
+              pad_edge=False, collapse_padding=True)
+    t.add_column("Name", no_wrap=True)
+    for col in ("Reserves", "Credit", "at", "Capital", "Overheads", "Share", "PbR"):
+        t.add_column(col, justify="right", no_wrap=True)
+    notes = []
     for name in bundled_providers():
         p = load_profile(name)
         t.add_row(name, money(p.reserves, "GBP"), money(p.credit_limit, "GBP"),
-                  pct(p.credit_rate), pct(p.cost_of_capital), pct(p.overheads), pct(p.share, 0),
-                  pct(p.pbr_share, 0), p.description)
+                  pct(p.credit_rate, 0), pct(p.cost_of_capital, 0), pct(p.overheads, 0),
+                  pct(p.share, 0),
+                  pct(p.pbr_share, 0))
+        notes.append(f"{name}: {p.description}")
     out.print(t)
-    out.print("Amounts are in the contract's currency (shown as £).", style="dim")
+    for line in notes:
+        out.print(line, markup=False)
+    out.print("Credit is drawn at the rate under 'at'; 'Capital' is the cost of capital a year; "
+              "'PbR' the share of the PbR risk on its work it carries. "
+              "Amounts are in the contract's currency (shown as £). Use a profile with "
+              "`pbr capital --provider NAME`, or copy one from `pbr providers` into a file.",
+              style="dim")

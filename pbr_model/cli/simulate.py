@@ -11,7 +11,7 @@ from ..errors import InputError, OutputError
 from ..report.excel import check_output, write_workbook
 from ..report.json import summary_json
 from ..report.terminal import simulation_summary
-from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, simulate
+from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock, simulate
 from ..spec import DEFAULT_CONTRACT, load_spec
 from .app import app, err, handles_errors, out
 from .progress import LazyProgress
@@ -25,6 +25,10 @@ SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="PATH=VALUE",
     help="Override any spec field by dotted path (repeatable); lists by 0-based index, "
          "e.g. --set payments.1.rates.0.price=2500.")]
+ShockOpt = Annotated[float, typer.Option(
+    "--volume-shock", metavar="SHARE",
+    help="Stress: expected entrants fall by this share (0.3 = 30% fewer) on top of the random "
+         "volume factor; fixed costs and the annual fee stay as planned.")]
 
 
 @app.command("simulate")
@@ -42,6 +46,7 @@ def simulate_cmd(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --xlsx file.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Simulations per chunk of work "
                                             "(memory only; results never change).")] = DEFAULT_CHUNK,
+    volume_shock: ShockOpt = 0.0,
 ) -> None:
     """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.
 
@@ -50,10 +55,15 @@ def simulate_cmd(
       pbr simulate
       pbr simulate tr-crc-example --sims 50000 --seed 7 --xlsx run.xlsx
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
+      pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
     """
     problems = []
     try:
         check_run_args(sims, seed, chunk_size, FLAGS)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        check_volume_shock(volume_shock, "--volume-shock")
     except InputError as exc:
         problems.extend(exc.problems)
     if xlsx is not None:
@@ -65,7 +75,8 @@ def simulate_cmd(
         raise InputError(problems)
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
-        result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size, progress=bar)
+        result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
+                          volume_shock=volume_shock, progress=bar)
     if xlsx is not None:
         write_workbook(result, xlsx, force=force)
     if as_json:

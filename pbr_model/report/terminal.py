@@ -27,7 +27,9 @@ def simulation_summary(result: SimulationResult) -> Group:
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
     t = Table(title=s["contract"], title_justify="left",
               caption=f"{s['sims']:,} simulations · seed {s['seed']} · spec {s['spec_sha256'][:12]}"
-                      f" · pbr-model {s['version']}", caption_justify="left")
+                      f" · pbr-model {s['version']}"
+                      + (f" · volume shock {pct(s['volume_shock'], 0)}" if s["volume_shock"] else ""),
+              caption_justify="left")
     t.add_column("Figure (per simulation)")
     for col in ("Mean", "P5", "P50", "P95"):
         t.add_column(col, justify="right")

@@ -1,0 +1,332 @@
+"""Provider capital: parties' cash, funding need, capital required, financing cost,
+the volume shock and the commissioner's view; ``pbr capital`` and ``pbr providers``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from pbr_model.capital import capital, chain_seats, plan
+from pbr_model.finance.capital import (capital_figures, capital_required, financing_cost,
+                                       monthly_rate)
+from pbr_model.finance.parties import Plan, Seat, chain_flows, seat_flows
+from pbr_model.simulate import simulate
+from pbr_model.spec import load_spec
+from pbr_model.spec.load import bundled_providers, load_profile
+from pbr_model.spec.parties import ProviderProfile, Subcontract
+from test_cli import assert_error, assert_ok, run
+
+SIMS = 400
+
+
+def profile(**kw) -> ProviderProfile:
+    base = dict(name="p", reserves=0.0, credit_limit=0.0, credit_rate=0.0, cost_of_capital=0.0)
+    return ProviderProfile(**{**base, **kw})
+
+
+def with_chain(spec, *subs: Subcontract):
+    return spec.model_copy(update={"supply_chain": list(subs)})
+
+
+# -- the cash position and its financing: closed forms ---------------------------------------
+
+def test_peak_funding_and_its_month_closed_form():
+    # 100 a month out for 10 months, 1,500 in at month 20: the deficit peaks at 1,000 in
+    # month 9 and is cleared in month 20.
+    cost = np.zeros((1, 24))
+    cost[0, :10] = 100.0
+    income = np.zeros((1, 24))
+    income[0, 20] = 1500.0
+    f = capital_figures(income, cost, profile(reserves=999.0))
+    assert f.peak_funding[0] == pytest.approx(1000.0)
+    assert f.peak_month[0] == 9
+    assert f.net[0] == pytest.approx(500.0)
+    assert f.insolvent[0]  # 1,000 needed, 999 available
+    assert not capital_figures(income, cost, profile(reserves=1000.0)).insolvent[0]
+
+
+def test_financing_cost_closed_form_cheapest_source_first():
+    # deficits: 100, 200, ..., 1,000 (months 0-9), then 1,000 for months 10-19
+    deficit = np.r_[np.arange(1, 11) * 100.0, np.full(10, 1000.0), 0.0]
+    p = profile(reserves=400.0, credit_limit=300.0, credit_rate=0.06, cost_of_capital=0.12)
+    got = financing_cost(-deficit[None, :], p)
+    # credit (6%) is cheaper than reserves (12%): it is used first
+    credit = np.minimum(deficit, 300.0).sum() * ((1.06) ** (1 / 12) - 1)
+    reserves = np.clip(deficit - 300.0, 0, 400.0).sum() * ((1.12) ** (1 / 12) - 1)
+    new = np.maximum(deficit - 700.0, 0).sum() * ((1.12) ** (1 / 12) - 1)
+    assert got["credit"][0] == pytest.approx(credit)
+    assert got["reserves"][0] == pytest.approx(reserves)
+    assert got["new_capital"][0] == pytest.approx(new)
+    assert monthly_rate(0.12) == pytest.approx(1.12 ** (1 / 12) - 1)
+
+
+def test_no_deficit_costs_nothing():
+    income = np.full((3, 12), 10.0)
+    f = capital_figures(income, np.full((3, 12), 5.0), profile(cost_of_capital=0.2))
+    assert (f.peak_funding == 0).all() and (f.peak_month == -1).all()
+    assert (f.financing_cost == 0).all() and not f.insolvent.any()
+
+
+@given(st.lists(st.floats(0, 1e6), min_size=20, max_size=400))
+@settings(max_examples=60, deadline=None)
+def test_capital_required_keeps_running_out_at_or_under_the_level(needs):
+    needs = np.array(needs)
+    req = capital_required(needs)
+    for key, level in (("p95", 0.95), ("p99", 0.99)):
+        assert (needs > req[key]).mean() <= 1 - level + 1e-12
+        assert req[key] in needs  # an observed need, not an interpolation
+        # and no smaller observed value would do
+        smaller = needs[needs < req[key]]
+        if smaller.size:
+            assert (needs > smaller.max()).mean() > 1 - level
+
+
+# -- parties' flows ------------------------------------------------------------------------
+
+def _flows(n=5, m=30, seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 100, (n, m)), rng.uniform(-20, 200, (n, m)), rng.uniform(0, 150, (n, m))
+
+
+def test_parties_income_and_direct_costs_sum_to_the_contracts():
+    fee, outcome, cost = _flows()
+    contract_plan = Plan(fee=2000.0, outcome=500.0, service_months=24)
+    prime = Seat(profile(name="prime", share=0.55, overheads=0.05), role="prime")
+    subs = [Seat(profile(name="t2", share=0.3, pbr_share=0.5, overheads=0.1),
+                 management_fee=0.07),
+            Seat(profile(name="t3", share=0.15, fee_share=0.0, pbr_share=0.0))]
+    parties = chain_flows(prime, subs, fee, outcome, cost, contract_plan)
+    np.testing.assert_allclose(sum(p.income for p in parties), fee + outcome)
+    np.testing.assert_allclose(sum(p.direct_cost for p in parties), cost)
+    assert parties[1].overheads == pytest.approx(0.1 * parties[1].direct_cost)
+
+
+def test_tier3_block_price_is_fixed_at_the_plan():
+    fee, outcome, cost = _flows()
+    contract_plan = Plan(fee=2400.0, outcome=600.0, service_months=24)
+    t3 = seat_flows(Seat(profile(share=0.1, fee_share=0.0, pbr_share=0.0)), fee, outcome, cost,
+                    contract_plan)
+    expected = np.zeros(30)
+    expected[1:25] = 0.1 * 3000.0 / 24  # spread over the service months, one month in arrears
+    np.testing.assert_allclose(t3.income, np.broadcast_to(expected, (5, 30)))
+
+
+def test_a_subcontractor_carrying_all_the_risk_gets_its_share_less_the_top_slice():
+    fee, outcome, cost = _flows()
+    sub = seat_flows(Seat(profile(share=0.2), management_fee=0.1), fee, outcome, cost,
+                     Plan(0.0, 0.0, 24))
+    np.testing.assert_allclose(sub.income, 0.9 * 0.2 * (fee + outcome))
+
+
+def test_chain_from_a_spec_and_its_plan():
+    spec = with_chain(load_spec("tr-crc-example").spec,
+                      Subcontract(name="Tier 2", profile="small-charity", share=0.1,
+                                  pbr_share=0.5, management_fee=0.05),
+                      Subcontract(name="Tier 3", profile="tier3-specialist", share=0.05,
+                                  fee_share=0.0, pbr_share=0.0))
+    seats = chain_seats(spec)
+    assert [s.name for s in seats] == ["prime", "Tier 2", "Tier 3"]
+    assert seats[0].profile.share == pytest.approx(0.85)
+    assert seats[1].profile.reserves == load_profile("small-charity").reserves
+    p = plan(spec)
+    noise_free = simulate(spec, 1, sampling="expected").simulations.iloc[0]
+    assert (p.fee, p.outcome) == (noise_free["fee"], noise_free["outcome"])
+    r = capital(spec, sims=SIMS)
+    assert [x["name"] for x in r.to_dict()["providers"]] == ["prime", "Tier 2", "Tier 3"]
+    total = sum(x.figures.revenue for x in r.parties)
+    np.testing.assert_allclose(total, r.result.simulations["revenue"])
+    # Tier 3 carries no volume or PbR risk: its income is the same in every simulation
+    t3 = r.parties[2].figures.revenue
+    assert np.ptp(t3) == pytest.approx(0.0, abs=1e-6)
+    assert t3[0] == pytest.approx(0.05 * (p.fee + p.outcome))
+
+
+def test_a_spec_supply_chain_is_checked():
+    from pbr_model.errors import SpecError
+    from pbr_model.spec import apply_overrides, read_toml, validate
+    from pbr_model.spec.load import resolve
+    data = read_toml(resolve("tr-crc-example"))
+    data["supply_chain"] = [{"name": "A", "profile": "no-such", "share": 0.6},
+                            {"name": "B", "profile": "small-charity", "share": 0.5}]
+    with pytest.raises(SpecError) as exc:
+        validate(apply_overrides(data, []), "x.toml")
+    assert "shares sum to 1.1" in str(exc.value)
+    data["supply_chain"][1]["share"] = 0.1
+    with pytest.raises(SpecError) as exc:
+        validate(data, "x.toml")
+    assert "x.toml: supply_chain.0.profile: no bundled provider profile" in str(exc.value)
+
+
+# -- volume risk ---------------------------------------------------------------------------
+
+def test_a_volume_shock_cuts_per_person_flows_but_not_fixed_costs():
+    loaded = load_spec("tr-crc-example")
+    spec = loaded.spec
+    base = simulate(loaded, 1, sampling="expected")
+    shocked = simulate(loaded, 1, sampling="expected", volume_shock=0.3)
+    n0 = base.simulations["entrants"][0]
+    assert shocked.simulations["entrants"][0] == pytest.approx(0.7 * n0)
+    fee = next(p for p in spec.payments if p.type == "fee")
+    costs = spec.intervention.costs
+    budget = spec.intervention.personal_budget
+    lost = 0.3 * n0
+    assert base.simulations["fee"][0] - shocked.simulations["fee"][0] == pytest.approx(
+        lost * fee.per_participant)
+    assert base.simulations["cost"][0] - shocked.simulations["cost"][0] == pytest.approx(
+        lost * (costs.per_participant + budget.amount * budget.take_up))
+    # the fixed cost base stays: costs fall by less than volumes
+    assert shocked.simulations["cost"][0] > 0.7 * base.simulations["cost"][0]
+    assert shocked.spec_sha256 == base.spec_sha256 and shocked.volume_shock == 0.3
+    assert shocked.summary()["volume_shock"] == 0.3
+
+
+def test_block_prices_stay_at_the_plan_under_a_volume_shock():
+    r = capital("tr-crc-example", ["tier3-specialist"], sims=50, volume_shock=0.3)
+    p = r.plan
+    assert r.parties[0].figures.revenue == pytest.approx(0.02 * (p.fee + p.outcome))
+
+
+# -- who can carry it ----------------------------------------------------------------------
+
+def test_a_small_charity_runs_out_of_cash_more_often_than_a_prime():
+    r = capital("tr-crc-example", ["small-charity", "national-prime"], sims=SIMS)
+    small, prime = (p.summary["prob_insolvent"] for p in r.parties)
+    # the difference must exceed 3 standard errors of a difference of two proportions
+    se = math.sqrt((small * (1 - small) + prime * (1 - prime)) / SIMS) or 1 / SIMS
+    assert small - prime > 3 * se
+    # common random numbers: both see the same contract
+    np.testing.assert_allclose(r.parties[0].figures.peak_funding * 0 + 1, 1)
+
+
+def test_more_capital_means_less_running_out_on_the_same_simulations():
+    r = capital("tr-crc-example", ["small-charity", "social-investor-backed"], sims=SIMS)
+    small, backed = r.parties
+    # same seat terms, more credit: the same funding need, never more insolvency
+    np.testing.assert_allclose(small.figures.peak_funding, backed.figures.peak_funding)
+    assert (backed.figures.insolvent <= small.figures.insolvent).all()
+    assert backed.summary["additional_capital"]["p95"] <= small.summary["additional_capital"]["p95"]
+
+
+def test_capital_summary_matches_its_figures():
+    r = capital("tr-crc-example", ["small-charity"], sims=SIMS)
+    s, f = r.parties[0].summary, r.parties[0].figures
+    assert s["prob_insolvent"] == f.insolvent.mean()
+    req = s["capital_required"]
+    assert (f.peak_funding > req["p95"]).mean() <= 0.05
+    assert (f.peak_funding > req["p99"]).mean() <= 0.01
+    assert s["additional_capital"]["p95"] == max(0.0, req["p95"] - s["available"])
+    assert s["net_after_financing"] == pytest.approx((f.net - f.financing_cost).mean())
+
+
+# -- the commissioner ----------------------------------------------------------------------
+
+def test_commissioner_pays_what_the_provider_receives():
+    r = capital("tr-crc-example", ["national-prime"], sims=SIMS)
+    c, s = r.commissioner, r.result.simulations
+    assert c["total_paid"]["mean"] == pytest.approx((s["fee"] + s["outcome"]).mean())
+    assert c["cost_per_reoffence_avoided"] == pytest.approx(
+        (s["fee"] + s["outcome"]).mean() / s["reoffences_avoided"].mean())
+    assert "net_savings_vs_outcome" not in c  # no unit cost given
+
+
+def test_commissioner_pays_for_noise_only_when_there_is_no_effect():
+    loaded = load_spec("tr-crc-example", ["intervention.effect.binary.mean=0",
+                                          "intervention.effect.binary.sd=0",
+                                          "intervention.effect.frequency.mean=0",
+                                          "intervention.effect.frequency.sd=0",
+                                          "commissioner.cost_per_reoffence=5000"])
+    r = capital(loaded, ["national-prime"], sims=SIMS)
+    c, s = r.commissioner, r.result.simulations
+    assert c["paid_for_noise"] == (s["outcome"] > 0).mean() > 0
+    value = 5000 * s["reoffences_avoided"]
+    assert c["net_savings_vs_outcome"]["mean"] == pytest.approx((value - s["outcome"]).mean())
+
+
+# -- profiles and the CLI ------------------------------------------------------------------
+
+def test_bundled_profiles_load_and_cite():
+    names = set(bundled_providers())
+    assert {"small-charity", "national-prime", "social-investor-backed"} <= names
+    for name, path in bundled_providers().items():
+        p = load_profile(name)
+        assert p.name == name and p.description
+        text = path.read_text()
+        for field in ("reserves", "credit_limit", "cost_of_capital", "overheads", "share"):
+            line = next((ln for ln in text.splitlines() if ln.startswith(field)), None)
+            if line is not None and "as small-charity" not in line:
+                assert "ASSUMPTION" in line or "[" in line, line
+
+
+def test_bad_profile_file_names_the_field(tmp_path):
+    from pbr_model.errors import SpecError
+    bad = tmp_path / "p.toml"
+    bad.write_text('[provider]\nname = "x"\nreserves = -1\ncost_of_capital = 0.1\nsharee = 1\n')
+    with pytest.raises(SpecError) as exc:
+        load_profile(bad)
+    text = str(exc.value)
+    assert f"{bad}: provider.reserves" in text and "-1" in text
+    assert "provider.sharee: unknown field" in text
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_cli_capital_json(runner):
+    res = run(runner, "capital", "-p", "national-prime", "-p", "small-charity", "--sims", "300",
+              "--json")
+    assert_ok(res)
+    d = json.loads(res.stdout)
+    assert [p["name"] for p in d["providers"]] == ["national-prime", "small-charity"]
+    for p in d["providers"]:
+        assert set(p["peak_funding"]) >= {"p50", "p95", "p99"}
+        assert set(p["capital_required"]) == {"p95", "p99"}
+        for key in ("prob_insolvent", "financing_cost", "net_after_financing"):
+            assert isinstance(p[key], float)
+    assert d["seed"] and d["spec_sha256"] and d["version"]
+    assert "commissioner" in d and d["investors"] == []
+
+
+def test_cli_capital_table_and_workbook(runner, tmp_path):
+    path = tmp_path / "cap.xlsx"
+    res = run(runner, "capital", "-p", "small-charity", "-p", "social-investor-backed",
+              "--sims", "300", "--volume-shock", "0.3", "--xlsx", str(path))
+    assert_ok(res)
+    text = " ".join(res.stdout.split())
+    assert "who can carry the risk" in text and "volume shock 30%" in text
+    wb = load_workbook(path)
+    assert {"Parties", "Cash by party", "Commissioner", "Assumptions"} <= set(wb.sheetnames)
+    ws = wb["Parties"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Figure")
+    assert header[1:3] == ("small-charity", "social-investor-backed")
+    rows = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r[0]}
+    d = capital("tr-crc-example", ["small-charity", "social-investor-backed"], sims=300,
+                volume_shock=0.3).to_dict()
+    assert rows["P(runs out of cash)"][0] == d["providers"][0]["prob_insolvent"]
+    assert wb["Cash by party"]._charts
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["-p", "no-such-charity"], ["no-such-charity", "pbr providers"]),
+    (["-p", "small-charity", "--share", "1.5"], ["--share", "1.5"]),
+    (["--pbr-share", "0.5"], ["--pbr-share", "--provider"]),
+    (["-p", "small-charity", "--volume-shock", "1"], ["--volume-shock", "below 1"]),
+    (["-p", "small-charity", "--sims", "0"], ["--sims"]),
+])
+def test_cli_capital_bad_input(runner, args, fragments):
+    assert_error(run(runner, "capital", *args), *fragments)
+
+
+def test_cli_providers(runner):
+    res = run(runner, "providers")
+    assert_ok(res)
+    for name in bundled_providers():
+        assert name in res.stdout
