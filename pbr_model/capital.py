@@ -17,7 +17,8 @@ import pandas as pd
 
 from .finance.capital import CapitalFigures, capital_figures, capital_summary
 from .finance.commissioner import commissioner_summary
-from .finance.parties import PartyFlows, Plan, Seat, chain_flows, prime_profile, seat_flows
+from .finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
+                              seat_flows)
 from .results import PERCENTILES, SimulationResult
 from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, Progress, simulate
 from .spec import LoadedSpec
@@ -29,8 +30,7 @@ from .spec.schema import ContractSpec
 def plan(spec: ContractSpec) -> Plan:
     """The contract as planned: a noise-free run at the expected volumes and effect."""
     s = simulate(spec, sims=1, sampling="expected").simulations.iloc[0]
-    return Plan(fee=float(s["fee"]), outcome=float(s["outcome"]),
-                service_months=spec.contract.length_months)
+    return Plan(fee=float(s["fee"]), outcome=float(s["outcome"]), entrants=float(s["entrants"]))
 
 
 def chain_seats(spec: ContractSpec) -> list[Seat]:
@@ -40,8 +40,7 @@ def chain_seats(spec: ContractSpec) -> list[Seat]:
         base = load_profile(sub.profile)
         profile = base.model_copy(update=dict(name=sub.name, share=sub.share,
                                               fee_share=sub.fee_share, pbr_share=sub.pbr_share))
-        seats.append(Seat(profile, role=f"subcontractor ({base.name})",
-                          management_fee=sub.management_fee))
+        seats.append(Seat(profile, role=f"subcontractor ({base.name})"))
     return seats
 
 
@@ -73,7 +72,7 @@ class CapitalResult:
     mode : ``"chain"`` (the spec's prime and supply chain) or ``"providers"`` (each named
         profile in a seat of its own)
     parties : one :class:`PartyResult` each, in order
-    plan : the noise-free plan that prices block payments
+    plan : the noise-free plan that prices the outcome risk a seat does not carry
     commissioner : the commissioner's figures (see :func:`commissioner_summary`)
     investors : per tranche figures when the spec has a ``[sib]`` (else empty)
     """
@@ -102,7 +101,7 @@ class CapitalResult:
 def _terms(seat: Seat) -> dict:
     p = seat.profile
     return {"share": p.share, "fee_share": p.fee_share, "pbr_share": p.pbr_share,
-            "management_fee": seat.management_fee, "reserves": p.reserves,
+            "reserves": p.reserves,
             "credit_limit": p.credit_limit, "credit_rate": p.credit_rate,
             "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}
 
@@ -124,12 +123,12 @@ def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:
 def party_flows(result: SimulationResult, seats: list[Seat], mode: str,
                 contract_plan: Plan) -> list[PartyFlows]:
     """Split a simulation's cash between the seats (see :mod:`pbr_model.finance.parties`)."""
-    outcome_in = np.asarray(result.outcome_in)
-    fee_in = result.cash_in - outcome_in
+    entrants = result.cohorts["entrants"].to_numpy().reshape(result.sims, -1)
+    flows = ContractFlows(fee=result.cash_in - result.outcome_in, outcome=result.outcome_in,
+                          cost=result.cash_out, starters=result.timeline.in_arrears(entrants))
     if mode == "chain":
-        return chain_flows(seats[0], seats[1:], fee_in, outcome_in, result.cash_out,
-                           contract_plan)
-    return [seat_flows(s, fee_in, outcome_in, result.cash_out, contract_plan) for s in seats]
+        return chain_flows(seats[0], seats[1:], flows, contract_plan)
+    return [seat_flows(s, flows, contract_plan) for s in seats]
 
 
 def commissioner_view(result: SimulationResult) -> dict:
@@ -161,7 +160,7 @@ def capital(
         on its profile's terms; empty for the spec's own prime and supply chain
     sims, seed, chunk_size, progress : as :func:`pbr_model.simulate`
     share, pbr_share : override every named profile's share of the work and of the PbR risk
-    volume_shock : expected entrants cut by this share; block prices stay at the plan
+    volume_shock : expected entrants cut by this share; per-participant prices stay at the plan
 
     Returns
     -------

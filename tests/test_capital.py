@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from pbr_model.capital import capital, chain_seats, plan
 from pbr_model.finance.capital import (capital_figures, capital_required, financing_cost,
                                        monthly_rate)
-from pbr_model.finance.parties import Plan, Seat, chain_flows, seat_flows
+from pbr_model.finance.parties import ContractFlows, Plan, Seat, chain_flows, seat_flows
 from pbr_model.simulate import simulate
 from pbr_model.spec import load_spec
 from pbr_model.spec.load import bundled_providers, load_profile
@@ -90,62 +90,60 @@ def test_capital_required_keeps_running_out_at_or_under_the_level(needs):
 
 # -- parties' flows ------------------------------------------------------------------------
 
-def _flows(n=5, m=30, seed=1):
+def _flows(n=5, m=30, seed=1) -> ContractFlows:
     rng = np.random.default_rng(seed)
-    return rng.uniform(0, 100, (n, m)), rng.uniform(-20, 200, (n, m)), rng.uniform(0, 150, (n, m))
+    return ContractFlows(fee=rng.uniform(0, 100, (n, m)), outcome=rng.uniform(-20, 200, (n, m)),
+                         cost=rng.uniform(0, 150, (n, m)), starters=rng.poisson(10, (n, m)) * 1.0)
 
 
 def test_parties_income_and_direct_costs_sum_to_the_contracts():
-    fee, outcome, cost = _flows()
-    contract_plan = Plan(fee=2000.0, outcome=500.0, service_months=24)
+    c = _flows()
+    contract_plan = Plan(fee=2000.0, outcome=500.0, entrants=250.0)
     prime = Seat(profile(name="prime", share=0.55, overheads=0.05), role="prime")
-    subs = [Seat(profile(name="t2", share=0.3, pbr_share=0.5, overheads=0.1),
-                 management_fee=0.07),
-            Seat(profile(name="t3", share=0.15, fee_share=0.0, pbr_share=0.0))]
-    parties = chain_flows(prime, subs, fee, outcome, cost, contract_plan)
-    np.testing.assert_allclose(sum(p.income for p in parties), fee + outcome)
-    np.testing.assert_allclose(sum(p.direct_cost for p in parties), cost)
+    subs = [Seat(profile(name="t2", share=0.3, fee_share=0.93, pbr_share=0.5, overheads=0.1)),
+            Seat(profile(name="t3", share=0.15, pbr_share=0.0))]
+    parties = chain_flows(prime, subs, c, contract_plan)
+    np.testing.assert_allclose(sum(p.income for p in parties), c.fee + c.outcome)
+    np.testing.assert_allclose(sum(p.direct_cost for p in parties), c.cost)
     assert parties[1].overheads == pytest.approx(0.1 * parties[1].direct_cost)
 
 
-def test_tier3_block_price_is_fixed_at_the_plan():
-    fee, outcome, cost = _flows()
-    contract_plan = Plan(fee=2400.0, outcome=600.0, service_months=24)
-    t3 = seat_flows(Seat(profile(share=0.1, fee_share=0.0, pbr_share=0.0)), fee, outcome, cost,
-                    contract_plan)
-    expected = np.zeros(30)
-    expected[1:25] = 0.1 * 3000.0 / 24  # spread over the service months, one month in arrears
-    np.testing.assert_allclose(t3.income, np.broadcast_to(expected, (5, 30)))
+def test_tier3_is_paid_per_participant_at_the_plan():
+    c = _flows()
+    contract_plan = Plan(fee=2400.0, outcome=600.0, entrants=300.0)  # 2 per participant
+    t3 = seat_flows(Seat(profile(share=0.1, pbr_share=0.0)), c, contract_plan)
+    np.testing.assert_allclose(t3.income, 0.1 * (c.fee + 2.0 * c.starters))
 
 
-def test_a_subcontractor_carrying_all_the_risk_gets_its_share_less_the_top_slice():
-    fee, outcome, cost = _flows()
-    sub = seat_flows(Seat(profile(share=0.2), management_fee=0.1), fee, outcome, cost,
-                     Plan(0.0, 0.0, 24))
-    np.testing.assert_allclose(sub.income, 0.9 * 0.2 * (fee + outcome))
+def test_a_subcontractor_gets_its_share_less_the_top_slice_of_the_fee():
+    c = _flows()
+    sub = seat_flows(Seat(profile(share=0.2, fee_share=0.9)), c, Plan(0.0, 0.0, 1.0))
+    np.testing.assert_allclose(sub.income, 0.2 * (0.9 * c.fee + c.outcome))
 
 
 def test_chain_from_a_spec_and_its_plan():
     spec = with_chain(load_spec("tr-crc-example").spec,
                       Subcontract(name="Tier 2", profile="small-charity", share=0.1,
-                                  pbr_share=0.5, management_fee=0.05),
+                                  fee_share=0.95, pbr_share=0.5),
                       Subcontract(name="Tier 3", profile="tier3-specialist", share=0.05,
-                                  fee_share=0.0, pbr_share=0.0))
+                                  pbr_share=0.0))
     seats = chain_seats(spec)
     assert [s.name for s in seats] == ["prime", "Tier 2", "Tier 3"]
     assert seats[0].profile.share == pytest.approx(0.85)
     assert seats[1].profile.reserves == load_profile("small-charity").reserves
     p = plan(spec)
     noise_free = simulate(spec, 1, sampling="expected").simulations.iloc[0]
-    assert (p.fee, p.outcome) == (noise_free["fee"], noise_free["outcome"])
+    assert (p.fee, p.outcome, p.entrants) == (noise_free["fee"], noise_free["outcome"],
+                                              noise_free["entrants"])
     r = capital(spec, sims=SIMS)
     assert [x["name"] for x in r.to_dict()["providers"]] == ["prime", "Tier 2", "Tier 3"]
     total = sum(x.figures.revenue for x in r.parties)
     np.testing.assert_allclose(total, r.result.simulations["revenue"])
-    # Tier 3 carries no volume or PbR risk: its income is the same in every simulation
+    # Tier 3 carries no PbR risk: its income per participant is the same in every simulation
+    s = r.result.simulations
     t3 = r.parties[2].figures.revenue
-    assert np.ptp(t3) == pytest.approx(0.0, abs=1e-6)
-    assert t3[0] == pytest.approx(0.05 * (p.fee + p.outcome))
+    per_person = p.outcome / p.entrants
+    np.testing.assert_allclose(t3, 0.05 * (s["fee"] + per_person * s["entrants"]))
 
 
 def test_a_spec_supply_chain_is_checked():
@@ -187,10 +185,12 @@ def test_a_volume_shock_cuts_per_person_flows_but_not_fixed_costs():
     assert shocked.summary()["volume_shock"] == 0.3
 
 
-def test_block_prices_stay_at_the_plan_under_a_volume_shock():
+def test_the_plan_price_stays_under_a_volume_shock():
     r = capital("tr-crc-example", ["tier3-specialist"], sims=50, volume_shock=0.3)
-    p = r.plan
-    assert r.parties[0].figures.revenue == pytest.approx(0.02 * (p.fee + p.outcome))
+    p, s = r.plan, r.result.simulations
+    assert p == plan(load_spec("tr-crc-example").spec)  # the plan is not shocked
+    np.testing.assert_allclose(r.parties[0].figures.revenue,
+                               0.02 * (s["fee"] + p.outcome / p.entrants * s["entrants"]))
 
 
 # -- who can carry it ----------------------------------------------------------------------
@@ -228,7 +228,8 @@ def test_capital_summary_matches_its_figures():
 # -- the commissioner ----------------------------------------------------------------------
 
 def test_commissioner_pays_what_the_provider_receives():
-    r = capital("tr-crc-example", ["national-prime"], sims=SIMS)
+    r = capital(load_spec("tr-crc-example", ["commissioner.cost_per_reoffence=null"]),
+                ["national-prime"], sims=SIMS)
     c, s = r.commissioner, r.result.simulations
     assert c["total_paid"]["mean"] == pytest.approx((s["fee"] + s["outcome"]).mean())
     assert c["cost_per_reoffence_avoided"] == pytest.approx(

@@ -44,7 +44,7 @@ def capital_cmd(
                                          "work (1 = the whole contract).")] = None,
     pbr_share: Annotated[Optional[float], typer.Option(
         "--pbr-share", metavar="SHARE", help="Share of the PbR risk on its work every "
-                                             "--provider carries (0 = fixed block price).")]
+                                             "--provider carries (0 = paid per participant at the plan).")]
         = None,
     volume_shock: ShockOpt = 0.0,
     overrides: SetOpt = None,

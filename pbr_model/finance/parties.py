@@ -4,12 +4,12 @@ supply chain, or one provider in a seat of its own.
 A seat takes ``share`` of the work, so ``share`` of every direct cost (set-up,
 fixed and per-person: fixed costs stay fixed when volumes fall), plus its own
 overheads. On that share it is paid ``fee_share`` of the fee as the contract pays
-it (following volumes) and ``pbr_share`` of the outcome payments when the
-contract pays them; what it does not carry is paid as a fixed block at the
-plan's value (a noise-free run of the contract as planned), spread evenly over
-the service months and paid one month in arrears. A subcontractor's prime keeps
-``management_fee`` of everything due to it. The prime holds the rest, so the
-parties' income and direct costs add up to the contract's exactly.
+it (the prime keeps the rest: its top slice) and ``pbr_share`` of the outcome
+payments when the contract is paid. The outcome money it does not carry is paid
+as a price per participant at the plan's value (a noise-free run of the contract
+as planned), one month after each participant starts: the expected value without
+the risk, as a spot purchase. The prime holds the rest, so the parties' income
+and direct costs add up to the contract's exactly.
 
 Sign convention (as numpy-financial): amounts are positive, money into the party
 is income; arrays are ``(n_sims, n_months)`` [currency].
@@ -27,29 +27,26 @@ from ..spec.schema import ContractSpec
 
 @dataclass(frozen=True)
 class Plan:
-    """The contract's planned (noise-free) fee and outcome income [currency] over
-    ``service_months`` months; the value of a block price."""
+    """The contract as planned (noise-free): fee and outcome income [currency] and
+    entrants [people]; prices the outcome risk a seat does not carry."""
 
     fee: float
     outcome: float
-    service_months: int
+    entrants: float
 
-    def block(self, amount: float, n_months: int) -> np.ndarray:
-        """``amount`` spread evenly over the service months, one month in arrears,
-        ``(n_months,)`` [currency]."""
-        out = np.zeros(n_months)
-        out[1: self.service_months + 1] = amount / self.service_months
-        return out
+    @property
+    def outcome_per_participant(self) -> float:
+        """Planned outcome income per participant [currency per person]."""
+        return self.outcome / self.entrants if self.entrants > 0 else 0.0
 
 
 @dataclass(frozen=True)
 class Seat:
-    """One party's place in the contract: its finances and terms (``profile``), its
-    role and, for a subcontractor, the prime's management fee (a share)."""
+    """One party's place in the contract: its finances and terms (``profile``) and
+    its role."""
 
     profile: ProviderProfile
     role: str = "provider"
-    management_fee: float = 0.0
 
     @property
     def name(self) -> str:
@@ -87,30 +84,36 @@ def prime_profile(spec: ContractSpec, name: str = "prime") -> ProviderProfile:
         share=1 - sum(s.share for s in spec.supply_chain))
 
 
-def due(profile: ProviderProfile, fee_in: np.ndarray, outcome_in: np.ndarray,
-        plan: Plan) -> np.ndarray:
-    """What a seat's terms make due to it each month, before any management fee."""
-    n_months = fee_in.shape[1]
-    blocks = plan.block((1 - profile.fee_share) * plan.fee
-                        + (1 - profile.pbr_share) * plan.outcome, n_months)
-    return profile.share * (profile.fee_share * fee_in + profile.pbr_share * outcome_in
-                            + blocks[None, :])
+@dataclass(frozen=True)
+class ContractFlows:
+    """The contract's monthly cash, each ``(n_sims, n_months)``: fee and outcome income
+    [currency], direct costs [currency] and participants starting, counted one month
+    later (when a per-participant price for them is paid) [people]."""
+
+    fee: np.ndarray
+    outcome: np.ndarray
+    cost: np.ndarray
+    starters: np.ndarray
 
 
-def seat_flows(seat: Seat, fee_in: np.ndarray, outcome_in: np.ndarray, cost_out: np.ndarray,
-               plan: Plan) -> PartyFlows:
+def seat_income(profile: ProviderProfile, c: ContractFlows, plan: Plan) -> np.ndarray:
+    """What a seat's terms pay it each month [currency]."""
+    spot = (1 - profile.pbr_share) * plan.outcome_per_participant * c.starters
+    return profile.share * (profile.fee_share * c.fee + profile.pbr_share * c.outcome + spot)
+
+
+def seat_flows(seat: Seat, c: ContractFlows, plan: Plan) -> PartyFlows:
     """One seat on its own: its terms against the contract's flows."""
-    direct = seat.profile.share * cost_out
-    return PartyFlows(seat, (1 - seat.management_fee) * due(seat.profile, fee_in, outcome_in,
-                                                             plan),
-                      direct, seat.profile.overheads * direct)
+    direct = seat.profile.share * c.cost
+    return PartyFlows(seat, seat_income(seat.profile, c, plan), direct,
+                      seat.profile.overheads * direct)
 
 
-def chain_flows(prime: Seat, subcontractors: list[Seat], fee_in: np.ndarray,
-                outcome_in: np.ndarray, cost_out: np.ndarray, plan: Plan) -> list[PartyFlows]:
+def chain_flows(prime: Seat, subcontractors: list[Seat], c: ContractFlows,
+                plan: Plan) -> list[PartyFlows]:
     """The prime and its supply chain: each subcontractor by its terms, the prime
     the contract's income less what it pays down, and the work no one else took."""
-    subs = [seat_flows(s, fee_in, outcome_in, cost_out, plan) for s in subcontractors]
-    income = fee_in + outcome_in - sum((s.income for s in subs), np.zeros_like(fee_in))
-    direct = prime.profile.share * cost_out
+    subs = [seat_flows(s, c, plan) for s in subcontractors]
+    income = c.fee + c.outcome - sum((s.income for s in subs), np.zeros_like(c.fee))
+    direct = prime.profile.share * c.cost
     return [PartyFlows(prime, income, direct, prime.profile.overheads * direct), *subs]

@@ -24,6 +24,7 @@ def _party_rows(cur: str) -> list[tuple]:
     return [
         ("Role", lambda p: p["role"], str),
         ("Share of the work", lambda p: p["terms"]["share"], pct),
+        ("  of the fee on it passed down", lambda p: p["terms"]["fee_share"], pct),
         ("  of its PbR risk carried", lambda p: p["terms"]["pbr_share"], pct),
         ("Reserves + credit", lambda p: p["available"], m),
         ("Peak funding need P50", lambda p: p["peak_funding"]["p50"], m),
@@ -196,10 +197,6 @@ def write_capital_workbook(result, path: str | Path, *, force: bool = False) -> 
             _put(prof, row, 2, f.path)
             _put(prof, row, 3, f.value)
             row += 1
-        _put(prof, row, 1, p.seat.name)
-        _put(prof, row, 2, "management_fee (kept by the prime)")
-        _put(prof, row, 3, p.seat.management_fee)
-        row += 1
     _widths(prof, [24, 36, 60])
     save_atomic(wb, path)
     return path

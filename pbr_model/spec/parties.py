@@ -21,8 +21,8 @@ class ProviderProfile(_Model):
 
     Seat terms (``share``, ``fee_share``, ``pbr_share``) say what the organisation
     takes: ``share`` of the work and costs, with the named shares of the fee and of
-    the payment-by-results risk on that share; the parts not passed to it are paid
-    as a fixed block price at the plan's value.
+    the payment-by-results risk on that share; the outcome money it does not carry
+    is paid per participant at the plan's value.
     """
 
     name: str = _f("Profile name shown in reports.", "text", min_length=1, max_length=60)
@@ -42,12 +42,13 @@ class ProviderProfile(_Model):
                           "of them.", "fraction", default=0.0, ge=0, le=2)
     share: float = _f("Share of the contract's work (participants and direct costs) it takes.",
                       "fraction", default=1.0, gt=0, le=1)
-    fee_share: float = _f("Share of the fee on its work that follows volumes as the contract's "
-                          "fee does; the rest is paid as a fixed block at the planned value.",
-                          "fraction", default=1.0, ge=0, le=1)
-    pbr_share: float = _f("Share of the outcome payments on its work it carries (paid when the "
-                          "prime is paid); the rest is paid as a fixed block at the planned value "
-                          "(Tier 3: 0).", "fraction", default=1.0, ge=0, le=1)
+    fee_share: float = _f("Share of the fee on its work passed to it, paid as the contract pays "
+                          "it; the prime keeps the rest (its top slice).", "fraction",
+                          default=1.0, ge=0, le=1)
+    pbr_share: float = _f("Share of the outcome payments on its work it carries, paid when the "
+                          "contract is paid; the rest is paid per participant at the plan's "
+                          "value, one month after each starts (Tier 3: 0).", "fraction",
+                          default=1.0, ge=0, le=1)
 
 
 class ProfileFile(_Model):
@@ -64,13 +65,11 @@ class Subcontract(_Model):
                       "text", min_length=1, max_length=60)
     share: float = _f("Share of the contract's work and direct costs passed to it.", "fraction",
                       gt=0, lt=1)
-    fee_share: float = _f("Share of the fee on its work that follows volumes; the rest is a fixed "
-                          "block at the planned value.", "fraction", default=1.0, ge=0, le=1)
+    fee_share: float = _f("Share of the fee on its work passed to it; the prime keeps the rest "
+                          "(its top slice).", "fraction", default=1.0, ge=0, le=1)
     pbr_share: float = _f("Share of the outcome payments on its work it carries: Tier 2 some, "
-                          "Tier 3 little or none; the rest is a fixed block at the planned value.",
-                          "fraction", default=1.0, ge=0, le=1)
-    management_fee: float = _f("Share of everything due to it that the prime keeps (top slice).",
-                               "fraction", default=0.0, ge=0, lt=1)
+                          "Tier 3 little or none; the rest is paid per participant at the plan's "
+                          "value.", "fraction", default=1.0, ge=0, le=1)
 
 
 class Tranche(_Model):
