@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .spec.schema import ContractSpec, EffectDistribution
+from .spec.schema import ContractSpec, EffectDistribution, Trend
 
 
 class Sampler:
@@ -187,6 +187,17 @@ def random_walk(sampler: Sampler, drift: float, sd: float, n_sims: int, n_period
     return np.cumsum(steps, axis=1)
 
 
+def draw_trend(sampler: Sampler, trend: Trend, n_sims: int,
+               n_periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """The national trend: random walks in the log odds of reoffending and in log
+    reoffences per reoffender, each ``(n_sims, n_periods)`` [log odds], [log]."""
+    t_logit = random_walk(sampler, trend.binary_logit_drift, trend.binary_logit_sd, n_sims,
+                          n_periods)
+    t_freq = random_walk(sampler, trend.frequency_log_drift, trend.frequency_log_sd, n_sims,
+                         n_periods)
+    return t_logit, t_freq
+
+
 def draw_cell_counts(sampler: Sampler, n: np.ndarray, p: np.ndarray, k: np.ndarray,
                      mean_per_reoffender: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reoffenders and reoffences for cells of ``n`` people, exactly.
@@ -215,9 +226,17 @@ def _expit(x):
     return 1 / (1 + np.exp(-x))
 
 
-def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int) -> Outcomes:
+def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
+                      trend: tuple[np.ndarray, np.ndarray] | None = None) -> Outcomes:
     """Draw one block of simulations. The order of draws is fixed, so a block's
-    numbers depend only on its generator and size."""
+    numbers depend only on its generator and size.
+
+    ``trend`` : a national trend drawn elsewhere (``t_logit, t_freq``, each
+    ``(n_sims, n_cohorts)`` [log odds], [log]; see :func:`draw_trend`), shared by
+    several contracts in a portfolio. Given, it replaces the trend draw and
+    ``spec.trend`` is not read; omitted, the trend is drawn here, in the same place
+    in the order of draws as always.
+    """
     C = spec.contract.cohorts
     bands = spec.population.bands
     shares = np.array([b.share for b in bands])
@@ -235,9 +254,13 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int) -> Outc
     eff = spec.intervention.effect
     e_bin = draw_effect(sampler, eff.binary, n_sims)
     e_freq = draw_effect(sampler, eff.frequency, n_sims)
-    tr = spec.trend
-    t_logit = random_walk(sampler, tr.binary_logit_drift, tr.binary_logit_sd, n_sims, C)
-    t_freq = random_walk(sampler, tr.frequency_log_drift, tr.frequency_log_sd, n_sims, C)
+    if trend is None:
+        t_logit, t_freq = draw_trend(sampler, spec.trend, n_sims, C)
+    else:
+        t_logit, t_freq = (np.asarray(a, dtype=np.float64) for a in trend)
+        if t_logit.shape != (n_sims, C) or t_freq.shape != (n_sims, C):
+            raise ValueError(f"trend: arrays must be (n_sims, n_cohorts) = ({n_sims}, {C}); "
+                             f"got {t_logit.shape} and {t_freq.shape}")
 
     p_cf = _expit(_logit(p0)[None, None, :] + t_logit[:, :, None])
     m_cf = np.maximum(m0[None, None, :] * np.exp(t_freq[:, :, None]), 1.0)

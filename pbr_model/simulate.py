@@ -149,6 +149,19 @@ def _run_chunk(spec: ContractSpec, timeline: Timeline, seed: int, sims: int,
     return _finish(spec, timeline, outcomes)
 
 
+def run_blocks(spec: ContractSpec, timeline: Timeline,
+               blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None]],
+               keep: int) -> dict:
+    """One chunk drawn from given generators: block ``i`` (``BLOCK`` simulations) from
+    ``blocks[i] = (rng, trend)``, with that national trend (``None``: drawn from ``rng``
+    as :func:`simulate` does); the blocks are joined and cut to the first ``keep``
+    simulations, then measured, paid and costed. A chunk record for
+    :func:`~pbr_model.results.build_result` (used by :mod:`pbr_model.portfolio`)."""
+    draws = [simulate_outcomes(spec, Sampler(rng), BLOCK, trend=trend) for rng, trend in blocks]
+    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
+    return _finish(spec, timeline, outcomes)
+
+
 def _finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     evaluation = evaluate(spec, outcomes)
     entrants = evaluation.n

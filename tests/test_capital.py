@@ -228,8 +228,10 @@ def test_capital_summary_matches_its_figures():
 # -- the commissioner ----------------------------------------------------------------------
 
 def test_commissioner_pays_what_the_provider_receives():
-    r = capital(load_spec("tr-crc-example", ["commissioner.cost_per_reoffence=null"]),
-                ["national-prime"], sims=SIMS)
+    spec = load_spec("tr-crc-example").spec
+    spec = spec.model_copy(update={"commissioner": spec.commissioner.model_copy(
+        update={"cost_per_reoffence": None})})
+    r = capital(spec, ["national-prime"], sims=SIMS)
     c, s = r.commissioner, r.result.simulations
     assert c["total_paid"]["mean"] == pytest.approx((s["fee"] + s["outcome"]).mean())
     assert c["cost_per_reoffence_avoided"] == pytest.approx(
