@@ -10,7 +10,7 @@ commissioner's view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,9 @@ from .finance.capital import CapitalFigures, capital_figures, capital_summary
 from .finance.commissioner import commissioner_summary
 from .finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
                               seat_flows)
-from .results import PERCENTILES, SimulationResult
+from .finance.sib import SibFlows, run_sib
+from .finance.sib import summary as sib_summary
+from .results import PERCENTILES, SimulationResult, stats
 from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, Progress, simulate
 from .spec import LoadedSpec
 from .spec.load import load_profile
@@ -75,6 +77,7 @@ class CapitalResult:
     plan : the noise-free plan that prices the outcome risk a seat does not carry
     commissioner : the commissioner's figures (see :func:`commissioner_summary`)
     investors : per tranche figures when the spec has a ``[sib]`` (else empty)
+    guarantees : per guarantee, what it paid (else empty)
     """
 
     result: SimulationResult
@@ -83,6 +86,7 @@ class CapitalResult:
     plan: Plan
     commissioner: dict
     investors: list[dict] = field(default_factory=list)
+    guarantees: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         r = self.result
@@ -94,6 +98,7 @@ class CapitalResult:
             "providers": [{"name": p.seat.name, "role": p.seat.role,
                            "terms": _terms(p.seat), **p.summary} for p in self.parties],
             "investors": self.investors,
+            "guarantees": self.guarantees,
             "commissioner": self.commissioner,
         }
 
@@ -177,18 +182,36 @@ def capital(
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       progress=progress)
     flows = party_flows(result, seats, mode, contract_plan)
-    investors = []
+    investors: list[dict] = []
+    guarantees: list[dict] = []
     if loaded.spec.sib is not None and mode == "chain":
-        from .finance.sib import investor_figures, run_sib, summary  # noqa: PLC0415
         sib = run_sib(loaded.spec.sib, result.cash_in, result.cash_out)
-        flows[0] = _funded_prime(flows[0], sib)
-        investors = [summary(investor_figures(d, r)) for d, r in zip(sib.draws, sib.receipts)]
+        flows[0] = funded_prime(flows[0], sib)
+        investors = investor_summaries(sib)
+        guarantees = guarantee_summaries(sib)
     parties = [party_result(f, result) for f in flows]
     return CapitalResult(result, mode, parties, contract_plan, commissioner_view(result),
-                         investors)
+                         investors, guarantees)
 
 
-def _funded_prime(prime: PartyFlows, sib) -> PartyFlows:
-    """The prime as the bond's vehicle: investors' draws come in, what the waterfall
-    pays them goes out (guarantees are paid by third parties, not the prime)."""
-    raise NotImplementedError
+def funded_prime(prime: PartyFlows, sib: SibFlows) -> PartyFlows:
+    """The prime as the bond's vehicle: investors' draws come in and what the waterfall
+    pays them goes out (guarantees are paid by third parties, not by the prime)."""
+    draws = sum(t.draws for t in sib.tranches)
+    paid_out = sum(t.receipts for t in sib.tranches)
+    guaranteed = sum((g.paid for g in sib.guarantees), np.zeros(len(draws)))
+    paid_out = paid_out.copy()
+    paid_out[:, -1] -= guaranteed  # guarantee payments are in the last month's receipts
+    return replace(prime, income=prime.income + draws - paid_out)
+
+
+def investor_summaries(sib: SibFlows) -> list[dict]:
+    """Each tranche's headline figures (see :func:`pbr_model.finance.sib.summary`)."""
+    return [sib_summary(f) for f in sib.figures()]
+
+
+def guarantee_summaries(sib: SibFlows) -> list[dict]:
+    """Each guarantee: what it paid (stats [currency]) and the chance it was called."""
+    return [{"name": g.name, "covers": g.covers, "paid": stats(g.paid),
+             "prob_called": float((g.paid > 0).mean()), "expected_paid": float(g.paid.mean())}
+            for g in sib.guarantees]

@@ -18,6 +18,9 @@ import pandas as pd
 
 from ._version import __version__
 from .observed import Observed, read_observed
+from .capital import guarantee_summaries, investor_summaries
+from .finance import monthly_costs
+from .finance.sib import run_sib
 from .payments import MECHANISMS, PaymentInputs
 from .payments.base import unique_labels
 from .spec import LoadedSpec
@@ -39,6 +42,10 @@ class Settlement:
         (amount) and ``pooled_status`` ('met', 'not met', 'not assessed' or None)
     total_payment : everything the outcome mechanisms pay (negative = repaid) [currency]
     measures : the (measure, change) pairs in ``cohorts``
+    missing : cohorts (from 1) with no result yet
+    investors, guarantees : with a ``[sib]`` and every cohort observed, each tranche's
+        figures and each guarantee's payment on these results (as in ``pbr capital``);
+        else None
     """
 
     spec: ContractSpec
@@ -52,6 +59,8 @@ class Settlement:
     total_payment: float
     measures: list[tuple[str, str]]
     missing: list[int]
+    investors: list[dict] | None = None
+    guarantees: list[dict] | None = None
 
     @property
     def currency(self) -> str:
@@ -92,6 +101,8 @@ class Settlement:
             "mechanisms": [{k: (_num(v) if isinstance(v, float) else v) for k, v in m.items()}
                            for m in self.mechanisms],
             "total_payment": self.total_payment,
+            "investors": self.investors,
+            "guarantees": self.guarantees,
         }
 
 
@@ -131,6 +142,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         table[f"{m}:comparison"] = est.comparison[0]
         table[f"{m}:change"] = est.published_change(c)[0]
     mechanisms = []
+    paid_monthly = np.zeros((1, timeline.n_months))
     triggered = np.zeros(timeline.n_cohorts, dtype=bool)
     payment = np.zeros(timeline.n_cohorts)
     settled = [m for m in model.payments if m.type != "fee"]
@@ -147,6 +159,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
                 pooled = float(flows.pooled[0])
             else:
                 status = "not assessed"
+        paid_monthly += flows.monthly
         table[f"{name}:triggered"] = fired
         table[f"{name}:payment"] = paid
         triggered |= fired
@@ -157,6 +170,9 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     table["triggered"] = triggered
     table["payment"] = payment
     cohorts = pd.DataFrame(table, index=pd.RangeIndex(1, timeline.n_cohorts + 1, name="cohort"))
+    investors = guarantees = None
+    if model.sib is not None and obs.complete:
+        investors, guarantees = _investors(model, inputs, paid_monthly)
     return Settlement(
         spec=model,
         spec_sha256=loaded.sha256,
@@ -169,4 +185,19 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         total_payment=sum(m["total"] for m in mechanisms),
         measures=pairs,
         missing=[int(i) + 1 for i in np.flatnonzero(~obs.present)],
+        investors=investors,
+        guarantees=guarantees,
     )
+
+
+def _investors(spec: ContractSpec, inputs: PaymentInputs,
+               outcome_monthly: np.ndarray) -> tuple[list[dict], list[dict]]:
+    """The social investors' returns on the observed results: the outcome payments and
+    the fees in their months, the costs at the observed cohort sizes (personal budgets
+    at the expected take-up), through the bond's drawdown and waterfall."""
+    fees = [MECHANISMS[m.type](m, inputs).monthly for m in spec.payments if m.type == "fee"]
+    income = outcome_monthly + sum(fees, np.zeros_like(outcome_monthly))
+    n = inputs.entrants
+    costs = monthly_costs(spec, inputs.timeline, n, n * spec.intervention.personal_budget.take_up)
+    sib = run_sib(spec.sib, income, costs)
+    return investor_summaries(sib), guarantee_summaries(sib)

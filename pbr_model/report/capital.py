@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.utils import get_column_letter
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -59,24 +60,36 @@ def capital_table(result) -> Group:
         t.add_row(label, *(fmt(get(p)) for p in d["providers"]))
     parts = [t]
     if d["investors"]:
-        parts.append(investor_table(d["investors"], cur))
+        parts.append(investor_table(d["investors"], d["guarantees"], cur))
     parts.append(commissioner_lines(d["commissioner"], cur))
     parts.append(Text(f"Money in {cur}; money into each party is positive. Financing: reserves "
                       "and new capital at the cost of capital, credit at its rate.", style="dim"))
     return Group(*parts)
 
 
-def investor_table(investors: list[dict], cur: str) -> Table:
-    t = Table(title="Social investors", title_justify="left")
-    for col in ("Tranche", "Kind", "Drawn (mean)", "Received (mean)", "IRR P5", "IRR P50",
-                "IRR P95", "Multiple (mean)", "P(loss)", "Expected loss"):
-        t.add_column(col, justify="left" if col in ("Tranche", "Kind") else "right")
+def investor_table(investors: list[dict], guarantees: list[dict], cur: str,
+                   observed: bool = False) -> Group:
+    """Each tranche's figures; ``observed`` for one settled outcome (no spread)."""
+    title = ("Social investors on these results (IRR a year)" if observed else
+             "Social investors (mean drawn and received; IRR a year)")
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+              collapse_padding=True)
+    t.add_column("Tranche", min_width=18)
+    cols = ["Drawn", "Received", "IRR" if observed else "IRR P50",
+            *([] if observed else ["P5 to P95"]), "Multiple", "Loss" if observed else "P(loss)"]
+    for col in cols:
+        t.add_column(col, justify="right", no_wrap=True)
     for i in investors:
-        t.add_row(i["name"], i["kind"], money(i["drawn"]["mean"], cur),
-                  money(i["received"]["mean"], cur), pct(i["irr"]["p5"]), pct(i["irr"]["p50"]),
-                  pct(i["irr"]["p95"]), number(i["multiple"]["mean"], 2), pct(i["prob_loss"]),
-                  money(i["expected_loss"], cur))
-    return t
+        spread = [] if observed else [f"{pct(i['irr']['p5'])} to {pct(i['irr']['p95'])}"]
+        t.add_row(i["name"], money(i["drawn"]["mean"], cur), money(i["received"]["mean"], cur),
+                  pct(i["irr"]["p50"]), *spread, number(i["multiple"]["mean"], 2),
+                  money(i["expected_loss"], cur) if observed else pct(i["prob_loss"]))
+    lines = [Text(f"{g['name']} (on {g['covers']}): pays {money(g['expected_paid'], cur)}")
+             if observed else
+             Text(f"{g['name']} (on {g['covers']}): called in {pct(g['prob_called'])} of "
+                  f"simulations, paying {money(g['expected_paid'], cur)} on average")
+             for g in guarantees]
+    return Group(t, *lines)
 
 
 def commissioner_lines(c: dict, cur: str) -> Text:

@@ -207,7 +207,13 @@ def settlement_table(s) -> Group:
                      + ": not paid, not counted.")
     lines.append(f"Total outcome payments: {money(s.total_payment, cur)} "
                  "(negative = repaid to the commissioner; fees are not settled)")
-    return Group(t, Text("\n".join(lines)),
+    extra = []
+    if s.investors:
+        from .capital import investor_table  # noqa: PLC0415  (the capital report's table)
+        extra.append(investor_table(s.investors, s.guarantees or [], cur, observed=True))
+    elif s.spec.sib is not None:
+        lines.append("Social investors: assessed once every cohort has a result.")
+    return Group(t, Text("\n".join(lines)), *extra,
                  Text("Change = treated minus comparison; negative is fewer (better for "
                       "reoffending measures).", style="dim"))
 
