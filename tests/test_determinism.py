@@ -91,7 +91,7 @@ def test_spec_hash_ignores_comments_and_layout(spec, tmp_path):
     text = resolve("tr-crc-example").read_text(encoding="utf-8")
     stripped = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     annotated = "# a new opening comment\n\n" + text.replace(
-        "[provider]", "# a comment before a table\n\n\n[provider]   # and after it")
+        "\n[provider]\n", "\n# a comment before a table\n\n\n[provider]   # and after it\n")
     for name, body in (("stripped.toml", stripped), ("annotated.toml", annotated)):
         path = tmp_path / name
         path.write_text(body, encoding="utf-8")

@@ -70,3 +70,23 @@ def test_readme_worked_example_is_real_output():
     printed = "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
     assert printed.strip() == block.strip(), (
         "README example is stale: paste the output of `COLUMNS=90 pbr simulate`")
+
+
+def test_readme_library_snippet_runs(monkeypatch):
+    """The README's library example is real code: run it (from the repository root, where
+    its example file paths resolve)."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## The library", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+
+
+def test_every_provider_profile_field_is_documented():
+    from pbr_model.spec.parties import ProviderProfile, Subcontract
+
+    text = (ROOT / "docs" / "finance.md").read_text()
+    for model in (ProviderProfile, Subcontract):
+        for name in model.model_fields:
+            if name not in ("name", "description", "profile"):
+                assert f"`{name}`" in text, (model.__name__, name)

@@ -1,0 +1,501 @@
+"""Break-even: the value of one contract parameter at which the provider's target is just met.
+
+Three questions a bidder asks, each answered by root-finding on simulations:
+
+``effect``
+    the smallest known true effect (set on every outcome with
+    :func:`pbr_model.power.with_effect`, sd 0) at which the target is met;
+``personal_budget``
+    the largest ``intervention.personal_budget.amount`` per participant who takes
+    it up at which the target still holds: how large an enabling fund the
+    contract can pay for (DOMAIN.md section 6);
+``price``
+    the smallest factor k on the contract's outcome prices at which the target is
+    met. k multiplies, in every ``type = "outcome"`` mechanism, each rate's
+    ``price`` and ``deduction_price``, ``cap_per_cohort``, ``cap_total`` and
+    ``foundation.per_participant``; in every ``type = "tiered"`` mechanism, each
+    tier's ``amount`` and ``cap_total``. Fees, revenue at risk, thresholds, tier
+    ``at`` values and costs stay as they are. Because the caps and advances scale
+    too, every outcome payment is exactly k times its value at k = 1, simulation
+    by simulation.
+
+The result per simulation is the contract's net (``simulations["net"]``:
+revenue less costs, before financing) or, with a provider profile, that party's
+``net_after_financing`` in a seat of its own on its profile's terms (see
+:func:`pbr_model.capital.capital`). Money into the party is positive. Targets:
+``expected-net`` (mean result >= 0) or ``prob-loss=P`` (P(result < 0) <= P).
+
+Every trial value is simulated with the same seed (common random numbers), so
+the objective is one fixed function of the parameter and the answer is stable.
+That function is a step function in places (caps, thresholds, and P(loss) over
+finitely many simulations), so the search brackets the crossing on the function's
+monotone envelope: regula falsi (Illinois) steps, with a bisection step whenever a
+step fails to halve the bracket, until the bracket is narrower than the tolerance.
+The answer is the end of that bracket where the target is met: the crossing of
+the simulated objective with this seed, to the tolerance (effect 1e-4, budget 1
+currency unit, price factor 1e-4). The search looks for it in effect [-0.5, 0.9],
+price factor [0, 100] and budget [0, B], where B is ten times the contract's
+expected revenue per expected budget taker, rounded up to two significant figures
+(and at least twice the budget now): budgets that cost ten times the revenue
+cannot break even. A target met across the whole range gives the range's end
+(``at_bound``); one met nowhere in it gives ``not_reached`` and the best value tried. Its Monte Carlo standard
+error (sd / sqrt(n) for the expected net, sqrt(p (1 - p) / n) for P(loss)) says
+how far another seed might move the objective there.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import numpy as np
+
+from ._version import __version__
+from .capital import capital
+from .errors import InputError
+from .power import with_effect
+from .simulate import (
+    DEFAULT_CHUNK,
+    DEFAULT_SEED,
+    check_run_args,
+    check_volume_shock,
+    simulate,
+)
+from .spec import LoadedSpec
+from .spec.load import load_profile
+from .spec.parties import ProviderProfile
+from .spec.schema import ContractSpec, OutcomePayment, TieredPayment
+
+SOLVES = ("effect", "personal_budget", "price")
+#: Bracket width at which the search stops, per parameter, in its units.
+TOLERANCE = {"effect": 1e-4, "personal_budget": 1.0, "price": 1e-4}
+#: Where the answer is looked for (the personal budget's upper end depends on the contract).
+EFFECT_RANGE = (-0.5, 0.9)       # [fraction]
+PRICE_RANGE = (0.0, 100.0)       # [factor]
+MAX_STEPS = 200
+TARGET_FORMS = "'expected-net' or 'prob-loss=P' with P a probability strictly between 0 and 1"
+
+Status = Literal["solved", "at_bound", "not_reached"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the provider needs: ``kind`` ``"expected-net"`` (mean result >= 0) or
+    ``"prob-loss"`` (P(result < 0) <= ``prob``)."""
+
+    kind: Literal["expected-net", "prob-loss"] = "expected-net"
+    prob: float | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.prob is None else f"{self.kind}={self.prob:g}"
+
+    @property
+    def label(self) -> str:
+        return "expected net >= 0" if self.prob is None else f"P(loss) <= {self.prob:.4g}"
+
+
+def parse_target(text: str | Target, flag: str = "--target") -> Target:
+    """``expected-net`` or ``prob-loss=P`` (0 < P < 1) -> :class:`Target`."""
+    if isinstance(text, Target):
+        return text
+    raw = str(text).strip().lower().replace("_", "-")
+    if raw == "expected-net":
+        return Target()
+    name, sep, value = raw.partition("=")
+    if name.strip() == "prob-loss" and sep:
+        try:
+            p = float(value)
+        except ValueError:
+            p = math.nan
+        if 0 < p < 1:
+            return Target("prob-loss", p)
+    raise InputError(f"{flag}: expected {TARGET_FORMS}, e.g. prob-loss=0.2 (got {text!r})")
+
+
+def check_solve(solve: str, flag: str = "--solve") -> str:
+    """The parameter to solve for, by name (``personal-budget`` is read as ``personal_budget``)."""
+    name = str(solve).strip().lower().replace("-", "_")
+    if name not in SOLVES:
+        raise InputError(f"{flag}: one of {', '.join(SOLVES)} (got {solve!r})")
+    return name
+
+
+# -- the parameter being solved for ---------------------------------------------------------------
+
+def with_budget(spec: ContractSpec, amount: float) -> ContractSpec:
+    """The spec with a personal budget of ``amount`` [currency per taker]."""
+    inter = spec.intervention
+    budget = inter.personal_budget.model_copy(update={"amount": float(amount)})
+    return spec.model_copy(update={"intervention": inter.model_copy(
+        update={"personal_budget": budget})})
+
+
+def scale_prices(spec: ContractSpec, factor: float) -> tuple[ContractSpec, list[tuple[str, float]]]:
+    """The spec with every outcome price scaled by ``factor`` (what is scaled: see the module
+    docstring), and each scaled field as ``(--set path, value at factor 1)``."""
+    fields: list[tuple[str, float]] = []
+
+    def scaled(path: str, value: float | None) -> float | None:
+        if value is None:
+            return None
+        fields.append((path, value))
+        return value * factor
+
+    payments = []
+    for i, mech in enumerate(spec.payments):
+        where = f"payments.{i}"
+        if isinstance(mech, OutcomePayment):
+            rates = [r.model_copy(update={
+                "price": scaled(f"{where}.rates.{j}.price", r.price),
+                "deduction_price": scaled(f"{where}.rates.{j}.deduction_price", r.deduction_price),
+            }) for j, r in enumerate(mech.rates)]
+            found = mech.foundation
+            if found is not None:
+                found = found.model_copy(update={"per_participant": scaled(
+                    f"{where}.foundation.per_participant", found.per_participant)})
+            mech = mech.model_copy(update={
+                "rates": rates, "foundation": found,
+                "cap_per_cohort": scaled(f"{where}.cap_per_cohort", mech.cap_per_cohort),
+                "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
+        elif isinstance(mech, TieredPayment):
+            tiers = [t.model_copy(update={"amount": scaled(f"{where}.tiers.{j}.amount", t.amount)})
+                     for j, t in enumerate(mech.tiers)]
+            mech = mech.model_copy(update={
+                "tiers": tiers, "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
+        payments.append(mech)
+    return spec.model_copy(update={"payments": payments}), fields
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """One solve: how to set the parameter, where to look, and the direction that helps."""
+
+    name: str
+    label: str
+    unit: str
+    current: float
+    lo: float
+    hi: float
+    rising: bool            # does the result improve as the parameter rises?
+    at: Callable[[float], ContractSpec]
+
+
+def _problem(solve: str, spec: ContractSpec, budget_hi: Callable[[], float]) -> _Problem:
+    if solve == "effect":
+        return _Problem(solve, "true effect (known, on every outcome)", "fraction",
+                        spec.intervention.effect.binary.mean, *EFFECT_RANGE, True,
+                        lambda x: with_effect(spec, x))
+    if solve == "personal_budget":
+        pb = spec.intervention.personal_budget
+        if pb.take_up <= 0:
+            raise InputError(
+                "--solve personal_budget: intervention.personal_budget.take_up is 0, so no one "
+                "takes the budget up and its size changes nothing; give a take-up share, e.g. "
+                "--set intervention.personal_budget.take_up=0.3")
+        return _Problem(solve, "personal budget per participant who takes it up",
+                        "currency per taker", pb.amount, 0.0, budget_hi(), False,
+                        lambda x: spec if x == pb.amount else with_budget(spec, x))
+    _, fields = scale_prices(spec, 1.0)
+    if not fields:
+        raise InputError("--solve price: the spec has no outcome or tiered payment mechanism "
+                         "whose prices could be scaled (fees and revenue at risk are not prices)")
+    return _Problem(solve, "factor on every outcome price, tier amount, cap and foundation",
+                    "factor", 1.0, *PRICE_RANGE, True,
+                    lambda k: spec if k == 1.0 else scale_prices(spec, k)[0])
+
+
+def _round_up(x: float) -> float:
+    """``x`` rounded up to two significant figures (a readable bracket end)."""
+    if x <= 0:
+        return 1.0
+    unit = 10.0 ** (math.floor(math.log10(x)) - 1)
+    return math.ceil(x / unit - 1e-9) * unit
+
+
+# -- the search -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Trial:
+    """The objective at one parameter value ``x``: mean result [currency], P(result < 0),
+    their Monte Carlo standard errors, and the number of simulations ``n``."""
+
+    x: float
+    expected_net: float
+    prob_loss: float
+    se_net: float
+    se_prob: float
+    n: int
+
+    @classmethod
+    def of(cls, x: float, result: np.ndarray) -> Trial:
+        r = np.asarray(result, dtype=np.float64)
+        n = r.size
+        p = float((r < 0).mean())
+        sd = float(r.std(ddof=1)) if n > 1 else math.nan
+        return cls(float(x), float(r.mean()), p, sd / math.sqrt(n), math.sqrt(p * (1 - p) / n), n)
+
+    def margin(self, target: Target) -> float:
+        """How far inside the target (>= 0: met) [currency, or probability]."""
+        return self.expected_net if target.prob is None else target.prob - self.prob_loss
+
+    def metric(self, target: Target) -> float:
+        return self.expected_net if target.prob is None else self.prob_loss
+
+    def se(self, target: Target) -> float:
+        return self.se_net if target.prob is None else self.se_prob
+
+    def to_dict(self, target: Target) -> dict:
+        return {"value": self.x, "expected_net": self.expected_net, "prob_loss": self.prob_loss,
+                "metric": self.metric(target), "se": self.se(target),
+                "meets_target": self.margin(target) >= 0}
+
+
+@dataclass(frozen=True)
+class _Search:
+    status: Status
+    answer: Trial
+    bracket: tuple[float, float]
+    steps: int
+
+
+def _search(evaluate: Callable[[float], Trial], target: Target, p: _Problem, tol: float) -> _Search:
+    """Bracket the crossing from the current value towards the range's ends, then close in."""
+    start = min(max(p.current, p.lo), p.hi)
+    first = evaluate(start)
+    met_first = first.margin(target) >= 0
+    # the end to try: where the target fails if it is met now, where it helps if not
+    edge = (p.lo if p.rising else p.hi) if met_first else (p.hi if p.rising else p.lo)
+    last = evaluate(edge) if edge != start else first
+    if met_first and last.margin(target) >= 0:
+        return _Search("at_bound", last, (edge, edge), 0)
+    if not met_first and last.margin(target) < 0:
+        best = max((first, last), key=lambda t: (t.margin(target), t.expected_net))
+        return _Search("not_reached", best, (p.lo, p.hi), 0)
+    fail, met = (last, first) if met_first else (first, last)
+    xf, hf, xm, hm = fail.x, fail.margin(target), met.x, met.margin(target)
+    side, bisect, steps = 0, False, 0
+    while abs(xm - xf) > tol and steps < MAX_STEPS:
+        width = abs(xm - xf)
+        x = 0.5 * (xf + xm) if bisect else xm - hm * (xm - xf) / (hm - hf)  # hm >= 0 > hf
+        # keep half a tolerance inside each end, so a step that lands beside an end
+        # still closes the bracket to within the tolerance
+        a, b = min(xf, xm), max(xf, xm)
+        x = min(max(x, a + tol / 2), b - tol / 2)
+        trial = evaluate(x)
+        steps += 1
+        h = trial.margin(target)
+        if h >= 0:
+            if side == 1:
+                hf /= 2             # Illinois: the stale end weighs less, so both ends move
+            xm, hm, met, side = x, h, trial, 1
+        else:
+            if side == -1:
+                hm /= 2
+            xf, hf, side = x, h, -1
+        bisect = abs(xm - xf) > width / 2
+    return _Search("solved", met, (min(xf, xm), max(xf, xm)), steps)
+
+
+# -- the result -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BreakevenResult:
+    """The break-even value of one parameter.
+
+    Attributes
+    ----------
+    solve : ``"effect"`` [fraction], ``"personal_budget"`` [currency per taker] or
+        ``"price"`` [factor on the spec's outcome prices]
+    target : the provider's target
+    provider : the profile in the seat, or None for the contract's own net
+    status : ``"solved"`` (crossing found), ``"at_bound"`` (the target holds across the whole
+        search range: the answer is the range's end) or ``"not_reached"`` (the target fails
+        across the range; ``answer`` is the best value tried)
+    value : the answer, in the parameter's units; None if not reached
+    answer : the objective at the answer (or the best value tried)
+    bracket : final bracket [parameter units]: the target fails at one end and holds at the other
+    search_range : where the answer was looked for
+    tolerance : the bracket width at which the search stops
+    steps : search steps after bracketing; ``trials`` : simulation runs in all
+    current : the parameter's value in the spec, and the objective at the spec as given
+    context : expected payments at the spec as given (per participant, per budget taker)
+        [currency]
+    prices : for ``price``: each scaled field's ``--set`` path, value now and at the answer
+    trace : every trial, in order
+    """
+
+    spec: ContractSpec
+    spec_sha256: str
+    source: str
+    seed: int
+    sims: int
+    version: str
+    volume_shock: float
+    solve: str
+    parameter: str
+    unit: str
+    target: Target
+    provider: ProviderProfile | None
+    status: Status
+    value: float | None
+    answer: Trial
+    bracket: tuple[float, float]
+    search_range: tuple[float, float]
+    tolerance: float
+    steps: int
+    trials: int
+    current_value: float
+    current: Trial
+    context: dict
+    prices: list[dict]
+    trace: list[Trial]
+
+    @property
+    def currency(self) -> str:
+        return self.spec.contract.currency
+
+    @property
+    def objective(self) -> str:
+        return "net" if self.provider is None else "net_after_financing"
+
+    def to_dict(self) -> dict:
+        """The ``--json`` object."""
+        t = self.target
+        return {
+            "contract": self.spec.contract.name, "source": self.source,
+            "spec_sha256": self.spec_sha256, "version": self.version, "seed": self.seed,
+            "sims": self.sims, "volume_shock": self.volume_shock, "currency": self.currency,
+            "solve": self.solve, "parameter": self.parameter, "unit": self.unit,
+            "target": {"name": str(t), "kind": t.kind, "prob_loss": t.prob, "label": t.label},
+            "provider": None if self.provider is None else self.provider.name,
+            "objective": self.objective,
+            "status": self.status, "value": self.value,
+            "at_answer": self.answer.to_dict(t),
+            "bracket": list(self.bracket), "search_range": list(self.search_range),
+            "tolerance": self.tolerance, "steps": self.steps, "trials": self.trials,
+            "current": self.current.to_dict(t) | {"value": self.current_value},
+            "context": self.context,
+            "prices": self.prices,
+            "trace": [{"value": r.x, "expected_net": r.expected_net, "prob_loss": r.prob_loss}
+                      for r in self.trace],
+        }
+
+
+def breakeven(
+    spec: ContractSpec | LoadedSpec,
+    solve: str,
+    target: str | Target = "expected-net",
+    provider: str | ProviderProfile | None = None,
+    sims: int = 2_000,
+    seed: int = DEFAULT_SEED,
+    *,
+    volume_shock: float = 0.0,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> BreakevenResult:
+    """Solve for the value of ``solve`` at which ``target`` is just met.
+
+    Parameters
+    ----------
+    spec : a validated spec
+    solve : ``"effect"``, ``"personal_budget"`` or ``"price"`` (see the module docstring)
+    target : ``"expected-net"`` or ``"prob-loss=P"`` (0 < P < 1), or a :class:`Target`
+    provider : a provider profile (bundled name, path or object) whose
+        ``net_after_financing`` in a seat of its own is the result; None for the contract's
+        net before financing
+    sims, seed : simulations per trial value and their seed, the same at every value
+    volume_shock : expected entrants cut by this share (as :func:`pbr_model.simulate`)
+    chunk_size : simulations per chunk of work (memory only; changes no number)
+    progress : called as ``progress(done, total)`` in simulations after each trial; the
+        total is the search's worst case, so a search usually ends early
+
+    Returns
+    -------
+    BreakevenResult
+        Not reaching the target in the search range is a result (``status``), not an error.
+
+    Raises
+    ------
+    InputError
+        A bad ``solve``, ``target``, run argument, or a personal budget nobody takes up.
+    """
+    loaded = LoadedSpec.of(spec)
+    model = loaded.spec
+    name = check_solve(solve)
+    goal = parse_target(target)
+    check_run_args(sims, seed, chunk_size)
+    check_volume_shock(volume_shock)
+    profile = provider if provider is None or isinstance(provider, ProviderProfile) \
+        else load_profile(provider)
+
+    def result_of(s: ContractSpec) -> np.ndarray:
+        if profile is None:
+            run = simulate(s, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock)
+            return run.simulations["net"].to_numpy()
+        seat = capital(s, [profile], sims, seed, volume_shock=volume_shock,
+                       chunk_size=chunk_size).parties[0]
+        return seat.figures.net_after_financing
+
+    base = simulate(model, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock)
+    s = base.simulations
+    entrants = float(s["entrants"].mean())
+    take_up = model.intervention.personal_budget.take_up
+    takers = entrants * take_up
+    per = (lambda v: v / entrants) if entrants > 0 else (lambda v: math.nan)
+    context = {
+        "entrants": entrants,
+        "outcome_per_participant": per(float(s["outcome"].mean())),
+        "fee_per_participant": per(float(s["fee"].mean())),
+        "cost_per_participant": per(float(s["cost"].mean())),
+        # what the outcome payments alone could fund per budget taker (the seed's question)
+        "outcome_per_taker": float(s["outcome"].mean()) / takers if takers > 0 else None,
+        "expected_budget_takers": takers,
+    }
+    revenue = float(s["revenue"].mean())
+
+    def budget_hi() -> float:
+        # ten times the contract's expected revenue spent on budgets: the target cannot hold
+        per_taker = 10 * revenue / takers if takers > 0 else 0.0
+        return _round_up(max(per_taker, 2 * model.intervention.personal_budget.amount, 1.0))
+
+    problem = _problem(name, model, budget_hi)
+    tol = TOLERANCE[name]
+    worst = 2 + 2 * math.ceil(math.log2(max((problem.hi - problem.lo) / tol, 2)))
+    trace: list[Trial] = []
+    cache: dict[float, Trial] = {}
+
+    def evaluate(x: float) -> Trial:
+        if x not in cache:
+            cache[x] = Trial.of(x, result_of(problem.at(x)))
+            trace.append(cache[x])
+            if progress:
+                progress(min(len(trace), worst) * sims, worst * sims)
+        return cache[x]
+
+    if name == "effect":
+        # the spec as given, its effect uncertain: context, not a point of the search
+        current = Trial.of(problem.current, s["net"].to_numpy() if profile is None
+                           else result_of(model))
+    else:
+        if profile is None:
+            # the spec as given is the trial at its own value: do not run it twice
+            cache[problem.current] = Trial.of(problem.current, s["net"].to_numpy())
+            trace.append(cache[problem.current])
+        current = evaluate(problem.current)
+    found = _search(evaluate, goal, problem, tol)
+    if progress:
+        progress(worst * sims, worst * sims)
+    value = None if found.status == "not_reached" else found.answer.x
+    prices = []
+    if name == "price":
+        prices = [{"path": path, "current": v, "at_answer": None if value is None else v * value}
+                  for path, v in scale_prices(model, 1.0)[1] if v != 0]
+    return BreakevenResult(
+        spec=model, spec_sha256=loaded.sha256, source=loaded.source, seed=int(seed),
+        sims=int(sims), version=__version__, volume_shock=float(volume_shock), solve=name,
+        parameter=problem.label, unit=problem.unit, target=goal, provider=profile,
+        status=found.status, value=value,
+        answer=found.answer, bracket=found.bracket, search_range=(problem.lo, problem.hi),
+        tolerance=tol, steps=found.steps, trials=len(trace), current_value=problem.current,
+        current=current, context=context, prices=prices, trace=trace)
