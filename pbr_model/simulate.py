@@ -143,10 +143,8 @@ def _run_chunk(spec: ContractSpec, timeline: Timeline, seed: int, sims: int,
     """Draw each block with its own generator, then compute the chunk at once."""
     # Every block is drawn whole and the last one cut, so a run of n simulations is
     # the first n of any longer run with the same seed.
-    draws = [simulate_outcomes(spec, Sampler(_block_rng(seed, b)), BLOCK) for b in blocks]
     keep = min(sims - blocks[0] * BLOCK, len(blocks) * BLOCK)
-    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
-    return _finish(spec, timeline, outcomes)
+    return run_blocks(spec, timeline, [(_block_rng(seed, b), None) for b in blocks], keep)
 
 
 def run_blocks(spec: ContractSpec, timeline: Timeline,

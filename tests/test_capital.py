@@ -438,3 +438,19 @@ def test_cli_capital_with_a_sib(runner, tmp_path):
     assert isinstance(loan["multiple"]["mean"], float) and 0 <= loan["prob_loss"] <= 1
     assert d["guarantees"][0]["covers"] == "Goldman Sachs loan"
     assert "Investors" in load_workbook(path).sheetnames
+
+
+def test_cli_capital_runs_a_portfolio(runner, tmp_path):
+    path = tmp_path / "wl.xlsx"
+    res = run(runner, "capital", "working-links-like", "--sims", "300", "--json",
+              "--xlsx", str(path))
+    assert_ok(res)
+    d = json.loads(res.stdout)
+    assert len(d["areas"]) == 3 and d["owner"]["name"] == "national-prime"
+    div = d["diversification"]["peak_funding_p95"]
+    assert div["combined"] == d["owner"]["peak_funding"]["p95"]
+    wb = load_workbook(path)
+    assert {"Portfolio", "Owner cash", "Areas"} <= set(wb.sheetnames)
+    assert wb["Owner cash"]._charts
+    assert_error(run(runner, "capital", "working-links-like", "-p", "small-charity"),
+                 "portfolio", "[owner]")

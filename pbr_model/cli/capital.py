@@ -10,7 +10,11 @@ from rich import box
 from rich.table import Table
 
 from ..capital import capital
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, PbrError
+from ..portfolio import run_portfolio
+from ..report.portfolio import portfolio_table, write_portfolio_workbook
+from ..spec.load import _stem, bundled_contracts, read_toml
+from ..spec.portfolio import bundled_portfolios, load_portfolio
 from ..report.capital import capital_table, write_capital_workbook
 from ..report.excel import check_output
 from ..report.format import money, pct
@@ -58,7 +62,9 @@ def capital_cmd(
     """Who can carry the risk: the contract through each party's eyes, side by side. Peak
     funding need and its month, the chance of running out of cash, the capital that keeps
     that chance at 5% and 1%, financing cost and profit after financing; social investors'
-    returns when the spec has a [sib]; what the commissioner pays and buys.
+    returns when the spec has a [sib]; what the commissioner pays and buys. SPEC may also be
+    a portfolio (a TOML with a [portfolio] table, or a bundled one such as
+    working-links-like): capital for its owner and per area under one national trend.
 
     \b
     Examples:
@@ -66,6 +72,7 @@ def capital_cmd(
       pbr capital tr-crc-example -p national-prime -p small-charity -p social-investor-backed
       pbr capital tr-crc-example -p small-charity --volume-shock 0.3 --json
       pbr capital nyc-able-sib --xlsx able.xlsx
+      pbr capital working-links-like                # a portfolio of three areas
     """
     problems = []
     try:
@@ -91,14 +98,27 @@ def capital_cmd(
     for name in providers or []:
         try:
             profiles.append(load_profile(name))
-        except InputError as exc:
-            problems.extend(exc.problems)
-        except Exception as exc:  # SpecError: keep collecting
-            if not hasattr(exc, "problems"):
-                raise
+        except PbrError as exc:  # keep collecting: every problem at once
             problems.extend(f"--provider {p}" for p in exc.problems)
     if problems:
         raise InputError(problems)
+    if is_portfolio(spec):
+        if profiles or share is not None or pbr_share is not None:
+            raise InputError(f"--provider/--share/--pbr-share: {spec} is a portfolio; its "
+                             "owner is named in its [owner] table")
+        portfolio = load_portfolio(spec, overrides or [])
+        with LazyProgress("Simulating areas") as bar:
+            result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
+                                   progress=bar)
+        if xlsx is not None:
+            write_portfolio_workbook(result, xlsx, force=force)
+        if as_json:
+            typer.echo(dumps(result.to_dict()))
+        else:
+            out.print(portfolio_table(result))
+        if xlsx is not None:
+            err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+        return
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
@@ -111,6 +131,17 @@ def capital_cmd(
         out.print(capital_table(result))
     if xlsx is not None:
         err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+
+
+def is_portfolio(spec: str) -> bool:
+    """A bundled portfolio's name, or a TOML file with a ``[portfolio]`` table."""
+    path = Path(spec)
+    if path.is_file():
+        try:
+            return "portfolio" in read_toml(path)
+        except PbrError:
+            return False  # not readable as TOML: let the spec loader report it
+    return _stem(spec) in bundled_portfolios() and _stem(spec) not in bundled_contracts()
 
 
 @app.command("providers")

@@ -1,0 +1,346 @@
+"""The social impact bond: investors' draws, the repayment waterfall and guarantees,
+month by month, and the figures each investor reads off its flows.
+
+Every array here holds positive amounts named for the way they move: ``draws`` go
+from an investor to the bond's vehicle, ``receipts`` from the vehicle (or a
+guarantor) to the investor. With the package's sign convention (money into the
+party is positive) an investor's cash flow is ``receipts - draws``, the vehicle's
+retained flow is ``residual`` and a guarantor's is ``-paid``.
+
+The rules, each month ``t`` (loops over months and tranches, vectorised over
+simulations):
+
+1. The claim of each repaid tranche (capital drawn and not repaid, plus return
+   accrued and not paid) grows at its ``return_cap``, compounded monthly; capital
+   drawn in month ``t`` and repaid in month ``t`` earns nothing.
+2. Income pays the month's costs first; income below zero (a repayment to the
+   commissioner) adds to what must be paid.
+3. A shortfall is met, with ``drawdown = "as_needed"``, by drawing on the tranches
+   pro rata to their undrawn commitments; a commitment is the most a tranche ever
+   provides (capital repaid is not drawn again). With ``"schedule"``, each step
+   draws its ``share`` of every commitment in its month (steps after the last month
+   draw in the last month); the cash is held and meets shortfalls until spent, and
+   nothing is drawn beyond the schedule. What neither meets is ``unfunded``.
+4. Income left after costs goes down the waterfall in the same month: (a) capital
+   outstanding, by rank (1 first; equal ranks pro rata to what each is owed); (b)
+   the accrued return, by rank, likewise; (c) each tranche's ``surplus_share`` of
+   the rest; (d) the rest is the vehicle's ``residual``. Cash drawn on the schedule
+   and still held in the last month goes down the waterfall then, so that nothing
+   is left held and investors get their unspent capital back first.
+5. Tranches that are not repaid (grants, unless ``recoverable``) receive nothing
+   from the waterfall, surplus included; their surplus share stays with the vehicle.
+6. After the last month's waterfall, each guarantee pays its tranche, in the last
+   month, ``min(amount, cover * lost)`` where ``lost`` is capital drawn less
+   capital repaid in step (a); several guarantees on one tranche pay in spec order,
+   never more in all than ``lost``.
+
+A capped tranche's receipts (before any surplus share) are thus worth at most its
+draws at its capped rate: their net present value at ``return_cap`` is at most 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..results import stats
+from ..spec.parties import SocialImpactBond
+from .capital import monthly_rate
+from .irr import annualise, irr
+
+#: Shortfall below which an investor is not counted as losing money [currency]: half a
+#: penny, so float rounding in the waterfall is never a loss.
+LOSS_TOLERANCE = 0.005
+
+
+@dataclass(frozen=True)
+class TrancheFlows:
+    """One tranche's flows.
+
+    Attributes
+    ----------
+    name, kind : as in the spec
+    draws : paid in by the tranche, ``(n_sims, n_months)`` [currency], >= 0
+    receipts : paid to the tranche, ``(n_sims, n_months)`` [currency], >= 0: capital,
+        return, surplus and (in the last month) guarantees
+    capital, capped_return, surplus, guaranteed : the parts of ``receipts`` summed over
+        the months, each ``(n_sims,)`` [currency]
+    """
+
+    name: str
+    kind: str
+    draws: np.ndarray
+    receipts: np.ndarray
+    capital: np.ndarray
+    capped_return: np.ndarray
+    surplus: np.ndarray
+    guaranteed: np.ndarray
+
+
+@dataclass(frozen=True)
+class GuaranteeFlows:
+    """What one guarantee paid: ``paid`` ``(n_sims,)`` [currency], >= 0, to the tranche
+    named ``covers`` in ``month`` [month index] (the last); the guarantor's flow is ``-paid``."""
+
+    name: str
+    covers: str
+    paid: np.ndarray
+    month: int
+
+
+@dataclass(frozen=True)
+class SibFlows:
+    """Everything :func:`run_sib` produced; arrays ``(n_sims, n_months)`` [currency].
+
+    Attributes
+    ----------
+    tranches : per tranche, in spec order
+    guarantees : per guarantee, in spec order
+    residual : what the vehicle keeps after the waterfall (the provider's or
+        intermediary's flow), >= 0
+    unfunded : costs (and repayments due, where income is negative) that neither
+        income, cash held nor commitments met, >= 0
+    held : scheduled draws held unspent at the end of each month, >= 0 (0 with
+        ``as_needed``, and 0 in the last month)
+
+    Notes
+    -----
+    Conservation, each simulation and month (``sum`` over tranches; guarantees
+    are not the vehicle's cash)::
+
+        income + sum(draws) == costs - unfunded + sum(receipts - guaranteed) + residual
+                               + (held - held in the month before)
+    """
+
+    tranches: tuple[TrancheFlows, ...]
+    guarantees: tuple[GuaranteeFlows, ...]
+    residual: np.ndarray
+    unfunded: np.ndarray
+    held: np.ndarray
+
+    def tranche(self, name: str) -> TrancheFlows:
+        """The flows of the tranche called ``name``."""
+        for t in self.tranches:
+            if t.name == name:
+                return t
+        raise InputError(f"no tranche {name!r}; tranches: "
+                         f"{', '.join(t.name for t in self.tranches)}")
+
+    def figures(self) -> list[InvestorFigures]:
+        """:func:`investor_figures` of every tranche, in spec order."""
+        return [investor_figures(t.draws, t.receipts, name=t.name, kind=t.kind)
+                for t in self.tranches]
+
+
+def _check(income: np.ndarray, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    income = np.asarray(income, dtype=np.float64)
+    costs = np.asarray(costs, dtype=np.float64)
+    if income.ndim != 2 or income.shape != costs.shape or income.shape[1] == 0:
+        raise InputError(f"run_sib: income and costs must both be (n_sims, n_months) with at "
+                         f"least one month (got {income.shape} and {costs.shape})")
+    if not (np.isfinite(income).all() and np.isfinite(costs).all()):
+        raise InputError("run_sib: income and costs must be finite (no NaN or infinity)")
+    if (costs < 0).any():
+        raise InputError(f"run_sib: costs must be >= 0 (smallest {costs.min():g}); "
+                         "put money coming in into income")
+    return income, costs
+
+
+def _pay(cash: np.ndarray, owed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pay ``owed`` ``(n_sims, k)`` pro rata from ``cash`` ``(n_sims,)``; returns
+    (paid, cash left). Paid never exceeds owed, nor cash left falls below 0, by rounding."""
+    total = owed.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(total > 0, np.minimum(cash, total) / total, 0.0)
+    paid = np.minimum(owed, owed * fraction[:, None])
+    return paid, np.maximum(cash - paid.sum(axis=1), 0.0)
+
+
+def _scheduled(sib: SocialImpactBond, n_months: int, amount: np.ndarray) -> np.ndarray:
+    """Scheduled draws ``(n_months, n_tranches)`` [currency]."""
+    out = np.zeros((n_months, amount.size))
+    for step in sib.schedule:
+        out[min(step.month, n_months - 1)] += step.share * amount
+    return out
+
+
+def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> SibFlows:
+    """Run a social impact bond's draws, waterfall and guarantees (rules in the module
+    docstring).
+
+    Parameters
+    ----------
+    sib : the bond's terms
+    income : paid to the bond's vehicle by the contract (fees and outcome payments),
+        ``(n_sims, n_months)`` [currency]; negative for repayments
+    costs : the service's costs as incurred, ``(n_sims, n_months)`` [currency], >= 0
+
+    Returns
+    -------
+    SibFlows
+
+    Raises
+    ------
+    InputError
+        Shapes differ or are not 2-D, amounts are not finite, or a cost is negative.
+    """
+    income, costs = _check(income, costs)
+    n, m = income.shape
+    tr = sib.tranches
+    amount = np.array([t.amount for t in tr])
+    repaid = np.array([t.repaid for t in tr])
+    rate = np.array([monthly_rate(t.return_cap) for t in tr])
+    share = np.where(repaid, [t.surplus_share for t in tr], 0.0)
+    rank = np.array([t.rank for t in tr])
+    groups = [np.flatnonzero(repaid & (rank == r)) for r in np.unique(rank[repaid])]
+    schedule = _scheduled(sib, m, amount) if sib.drawdown == "schedule" else None
+
+    undrawn = np.tile(amount, (n, 1))
+    capital = np.zeros((n, len(tr)))  # drawn and not repaid, repaid tranches only
+    accrued = np.zeros((n, len(tr)))  # capped return earned and not paid
+    held = np.zeros(n)
+    paid_capital, paid_return, paid_surplus = (np.zeros((n, len(tr))) for _ in range(3))
+    # month-major while filling, so each month writes one contiguous block
+    draws_out, receipts_out = np.empty((m, n, len(tr))), np.empty((m, n, len(tr)))
+    residual, unfunded, held_out = np.empty((m, n)), np.empty((m, n)), np.empty((m, n))
+
+    for t in range(m):
+        accrued += (capital + accrued) * rate
+        need = costs[:, t] - income[:, t]
+        cash = np.maximum(-need, 0.0)
+        short = np.maximum(need, 0.0)
+        if schedule is not None:
+            draw = np.broadcast_to(schedule[t], (n, len(tr)))
+            held = held + schedule[t].sum()
+            used = np.minimum(short, held)
+            held = held - used
+            short = short - used
+            if t == m - 1:
+                cash, held = cash + held, np.zeros(n)
+        else:
+            room = undrawn.sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fraction = np.where(room > 0, np.minimum(short, room) / room, 0.0)
+            draw = np.minimum(undrawn, undrawn * fraction[:, None])
+            # from the totals, not the rounded draws, so a funded month shows exactly 0
+            short = np.maximum(short - room, 0.0)
+        undrawn = undrawn - draw
+        capital += draw * repaid
+
+        got = np.zeros((n, len(tr)))
+        if cash.any():  # most months bring no income: skip the waterfall's work
+            for g in groups:
+                paid, cash = _pay(cash, capital[:, g])
+                capital[:, g] -= paid
+                paid_capital[:, g] += paid
+                got[:, g] += paid
+            for g in groups:
+                paid, cash = _pay(cash, accrued[:, g])
+                accrued[:, g] -= paid
+                paid_return[:, g] += paid
+                got[:, g] += paid
+            paid = cash[:, None] * share
+            paid_surplus += paid
+            got += paid
+            cash = np.maximum(cash - paid.sum(axis=1), 0.0)
+
+        draws_out[t], receipts_out[t] = draw, got
+        residual[t], unfunded[t], held_out[t] = cash, short, held
+
+    drawn = draws_out.sum(axis=0)
+    guaranteed = np.zeros((n, len(tr)))
+    names = [t.name for t in tr]
+    guarantees = []
+    for g in sib.guarantees:
+        k = names.index(g.covers)
+        lost = drawn[:, k] - paid_capital[:, k]
+        room = np.maximum(lost - guaranteed[:, k], 0.0)
+        paid = np.maximum(np.minimum(np.minimum(g.amount, g.cover * lost), room), 0.0)
+        guaranteed[:, k] += paid
+        guarantees.append(GuaranteeFlows(g.name, g.covers, paid, m - 1))
+    receipts_out[m - 1] += guaranteed
+
+    tranches = tuple(
+        TrancheFlows(t.name, t.kind, np.ascontiguousarray(draws_out[:, :, k].T),
+                     np.ascontiguousarray(receipts_out[:, :, k].T), paid_capital[:, k],
+                     paid_return[:, k], paid_surplus[:, k], guaranteed[:, k])
+        for k, t in enumerate(tr))
+    return SibFlows(tranches, tuple(guarantees), np.ascontiguousarray(residual.T),
+                    np.ascontiguousarray(unfunded.T), np.ascontiguousarray(held_out.T))
+
+
+@dataclass(frozen=True)
+class InvestorFigures:
+    """One tranche's figures per simulation, each ``(n_sims,)``.
+
+    Attributes
+    ----------
+    name, kind : the tranche's (empty when not given)
+    drawn, received : totals over the timeline [currency]
+    multiple : ``received / drawn`` [ratio]; NaN where nothing was drawn
+    irr : internal rate of return of ``receipts - draws`` [fraction per year]; -1 where
+        nothing came back, NaN where nothing was drawn or no rate exists (see :func:`irr`)
+    payback_month : first month, from the first draw on, when cumulative
+        ``receipts - draws`` is back to 0 (within :data:`LOSS_TOLERANCE`) [month index];
+        -1 if never or nothing was drawn
+    loss : ``max(0, drawn - received)`` [currency]
+    """
+
+    name: str
+    kind: str
+    drawn: np.ndarray
+    received: np.ndarray
+    multiple: np.ndarray
+    irr: np.ndarray
+    payback_month: np.ndarray
+    loss: np.ndarray
+
+
+def investor_figures(draws: np.ndarray, receipts: np.ndarray, *, name: str = "",
+                     kind: str = "") -> InvestorFigures:
+    """Read an investor's figures off its flows.
+
+    Parameters
+    ----------
+    draws, receipts : ``(n_sims, n_months)`` [currency], >= 0 (as in :class:`TrancheFlows`)
+    name, kind : carried into the result for :func:`summary`
+    """
+    draws = np.asarray(draws, dtype=np.float64)
+    receipts = np.asarray(receipts, dtype=np.float64)
+    if draws.ndim != 2 or draws.shape != receipts.shape:
+        raise InputError(f"investor_figures: draws and receipts must both be (n_sims, n_months)"
+                         f" (got {draws.shape} and {receipts.shape})")
+    net = receipts - draws
+    drawn, received = draws.sum(axis=1), receipts.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        multiple = np.where(drawn > 0, received / drawn, np.nan)
+    started = np.cumsum(draws > 0, axis=1) > 0
+    back = started & (np.cumsum(net, axis=1) >= -LOSS_TOLERANCE)
+    payback = np.where(back.any(axis=1), back.argmax(axis=1), -1)
+    return InvestorFigures(name, kind, drawn, received, multiple, annualise(irr(net)),
+                           payback, np.maximum(drawn - received, 0.0))
+
+
+def summary(figures: InvestorFigures) -> dict:
+    """Headline figures of one tranche across simulations.
+
+    Returns
+    -------
+    dict with ``name``, ``kind``; ``drawn``, ``received`` [currency], ``irr`` [fraction
+    per year] and ``multiple`` [ratio], each ``{mean, p5, p50, p95}`` ignoring NaN;
+    ``prob_loss``, P(received < drawn - :data:`LOSS_TOLERANCE`) [probability]; and
+    ``expected_loss``, the mean loss [currency]
+    """
+    f = figures
+    return {
+        "name": f.name,
+        "kind": f.kind,
+        "drawn": stats(f.drawn),
+        "received": stats(f.received),
+        "irr": stats(f.irr),
+        "multiple": stats(f.multiple),
+        "prob_loss": float(np.mean(f.received < f.drawn - LOSS_TOLERANCE)),
+        "expected_loss": float(np.mean(f.loss)),
+    }

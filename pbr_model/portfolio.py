@@ -1,0 +1,243 @@
+"""One owner, several contract areas, one national trend: the owner's capital need.
+
+An owner of several areas sees them move together, because every area's
+reoffending follows the same national trend. :func:`run_portfolio` draws that
+trend once per simulation and gives it to every area; each area's other numbers
+(volumes, effects, counts) are its own. The owner takes the prime's seat in every
+area (the whole area, less any ``[[supply_chain]]`` work, split as ``pbr capital``
+splits it) on the owner's finances; its combined cash is the sum of its cash in
+each area. Capital is computed for the owner and, for comparison, for each area
+alone on the owner's finances: the combined need is below the sum of the areas'
+needs unless the areas move in lockstep.
+
+Random numbers: simulations come in blocks of 1,024 (as in :func:`pbr_model.simulate`).
+Block ``b``'s national trend is drawn from ``SeedSequence(seed, spawn_key=(b, 0))``
+over the longest area's cohort periods (an area with fewer cohorts reads the first
+ones); area ``k``'s other draws from ``SeedSequence(seed, spawn_key=(b, k + 1))``. So
+every number depends on the portfolio, the seed and the simulation's index only, never
+on the chunk size. The streams differ from :func:`~pbr_model.simulate`'s, so an area
+in a portfolio matches its standalone run in distribution, not number for number.
+
+Sign convention: money into the owner is positive; flows are ``(n_sims, n_months)``
+[currency] from the common start date (areas that end earlier are padded with zeros).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._version import __version__
+from .capital import PartyResult, chain_seats, party_flows, party_result, plan
+from .finance.parties import PartyFlows, Seat
+from .outcomes import Sampler, draw_trend
+from .results import SimulationResult, build_result
+from .simulate import (BLOCK, DEFAULT_CHUNK, DEFAULT_SEED, Progress, check_run_args,
+                       check_volume_shock, run_blocks, shock_volumes)
+from .spec.parties import ProviderProfile
+from .spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
+from .timeline import Timeline
+
+__all__ = ["AreaResult", "PortfolioResult", "bundled_portfolios", "load_portfolio",
+           "run_portfolio"]
+
+
+def _stream(seed: int, block: int, stream: int) -> np.random.Generator:
+    """Stream 0: block ``block``'s national trend; stream ``k + 1``: area ``k``'s draws."""
+    return np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(seed, spawn_key=(block, stream))))
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    """One area: its simulation (with the shared trend) and the owner's seat in it on the
+    owner's finances, as if the owner held this area alone.
+
+    Attributes
+    ----------
+    name : the area's name in the portfolio
+    result : the area's simulation; its ``provider`` figures use the area spec's own
+        ``[provider]``, the capital figures in ``party`` the owner's
+    party : the owner's seat in this area alone: flows' figures, monthly cumulative cash
+        percentiles and :func:`~pbr_model.finance.capital.capital_summary`
+    """
+
+    name: str
+    result: SimulationResult
+    party: PartyResult
+
+    @property
+    def summary(self) -> dict:
+        return self.party.summary
+
+
+@dataclass(frozen=True)
+class PortfolioResult:
+    """Everything a portfolio run produced.
+
+    Attributes
+    ----------
+    portfolio : the validated portfolio that was run
+    seed, sims, volume_shock, version : how it was run; with ``portfolio.sha256`` they fix
+        every number
+    areas : one :class:`AreaResult` per area, in file order
+    flows : the owner's combined monthly cash: income, direct cost and overheads, each the
+        sum of the owner's flows in the areas, ``(sims, n_months)`` [currency], positive
+    owner : the owner's combined figures (see :class:`~pbr_model.capital.PartyResult`)
+    diversification : the areas' standalone peak funding P95 and P99 summed against the
+        owner's combined ones (see :func:`diversification`) [currency]
+    """
+
+    portfolio: LoadedPortfolio
+    seed: int
+    sims: int
+    volume_shock: float
+    version: str
+    areas: list[AreaResult]
+    flows: PartyFlows
+    owner: PartyResult
+    diversification: dict
+
+    @property
+    def currency(self) -> str:
+        return self.portfolio.currency
+
+    def to_dict(self) -> dict:
+        """The JSON object: how it was run, the owner's summary, each area's summary (the
+        owner's seat in that area alone) and the diversification figures. Money in the
+        portfolio's currency, probabilities as fractions."""
+        p = self.portfolio
+        owner = p.owner
+        return {
+            "portfolio": p.name, "source": p.source, "sha256": p.sha256,
+            "version": self.version, "seed": self.seed, "sims": self.sims,
+            "volume_shock": self.volume_shock, "currency": self.currency,
+            "trend": p.trend.model_dump(mode="json"),
+            "owner": {"name": owner.name,
+                      "terms": {k: getattr(owner, k) for k in (
+                          "reserves", "credit_limit", "credit_rate", "cost_of_capital",
+                          "overheads")},
+                      **self.owner.summary},
+            "areas": [{"name": a.name, "source": a.result.source,
+                       "spec_sha256": a.result.spec_sha256,
+                       "contract": a.result.spec.contract.name,
+                       "cohorts": a.result.timeline.n_cohorts,
+                       "owner_share": a.party.seat.profile.share,
+                       **a.summary} for a in self.areas],
+            "diversification": self.diversification,
+        }
+
+
+def run_portfolio(
+    portfolio: LoadedPortfolio | str,
+    sims: int = 10_000,
+    seed: int = DEFAULT_SEED,
+    *,
+    volume_shock: float = 0.0,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+) -> PortfolioResult:
+    """Simulate every area of a portfolio with one shared national trend, and read the
+    owner's capital figures, combined and area by area.
+
+    Parameters
+    ----------
+    portfolio : a loaded portfolio (:func:`load_portfolio`), or a path or bundled name
+    sims : number of simulations
+    seed : seed of the random numbers; with the portfolio and package version it fixes
+        every number
+    volume_shock : expected entrants in every area cut by this share (0.3 = 30% fewer);
+        cost bases, annual fees and subcontractors' block prices stay as planned
+    chunk_size : simulations processed at once (rounded up to a multiple of 1,024); bounds
+        memory and changes no result
+    progress : called as ``progress(done, total)`` after each chunk
+
+    Returns
+    -------
+    PortfolioResult
+    """
+    if not isinstance(portfolio, LoadedPortfolio):
+        portfolio = load_portfolio(portfolio)
+    check_run_args(sims, seed, chunk_size)
+    check_volume_shock(volume_shock)
+    models = [shock_volumes(a.spec.spec, volume_shock) for a in portfolio.areas]
+    timelines = [Timeline.from_spec(m) for m in models]
+    n_periods = portfolio.n_periods
+
+    parts: list[list[dict]] = [[] for _ in models]
+    blocks_per_chunk = max(1, -(-chunk_size // BLOCK))
+    n_blocks = -(-sims // BLOCK)
+    for first in range(0, n_blocks, blocks_per_chunk):  # chunks of whole blocks
+        blocks = range(first, min(first + blocks_per_chunk, n_blocks))
+        keep = min(sims - blocks[0] * BLOCK, len(blocks) * BLOCK)
+        trends = [draw_trend(Sampler(_stream(seed, b, 0)), portfolio.trend, BLOCK, n_periods)
+                  for b in blocks]
+        for k, (model, timeline) in enumerate(zip(models, timelines)):
+            n = model.contract.cohorts
+            given = [(_stream(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]))
+                     for b, (t_logit, t_freq) in zip(blocks, trends)]
+            parts[k].append(run_blocks(model, timeline, given, keep))
+        if progress:
+            progress(min(blocks[-1] * BLOCK + BLOCK, sims), sims)
+
+    results = [build_result(p, spec=a.spec.spec, spec_sha256=a.spec.sha256, source=a.spec.source,
+                            seed=int(seed), sims=int(sims), sampling="random",
+                            version=__version__, timeline=t, volume_shock=float(volume_shock))
+               for a, p, t in zip(portfolio.areas, parts, timelines)]
+    area_flows = [owner_flows(a, r, portfolio.owner) for a, r in zip(portfolio.areas, results)]
+    areas = [AreaResult(a.name, r, party_result(f, r))
+             for a, r, f in zip(portfolio.areas, results, area_flows)]
+    longest = max(results, key=lambda r: r.timeline.n_months)
+    combined = combine(area_flows, Seat(portfolio.owner, role="owner (combined)"),
+                       longest.timeline.n_months)
+    owner = party_result(combined, longest)
+    return PortfolioResult(portfolio, int(seed), int(sims), float(volume_shock), __version__,
+                           areas, combined, owner, diversification(areas, owner))
+
+
+def owner_flows(area: LoadedArea, result: SimulationResult,
+                owner: ProviderProfile) -> PartyFlows:
+    """The owner's cash in one area: the prime's seat of the area's chain (the whole
+    area less any ``[[supply_chain]]`` work, split as ``pbr capital`` splits it) on the
+    owner's finances, ``(n_sims, n_months)`` [currency]."""
+    seats = chain_seats(area.spec.spec)
+    prime = Seat(owner.model_copy(update={"share": seats[0].profile.share}),
+                 role=f"owner in {area.name}")
+    return party_flows(result, [prime, *seats[1:]], "chain", plan(area.spec.spec))[0]
+
+
+def combine(flows: list[PartyFlows], seat: Seat, n_months: int) -> PartyFlows:
+    """The sum of several areas' flows, month by month from the common start date (an area
+    that ends earlier adds nothing after its last month), ``(n_sims, n_months)`` [currency]."""
+    def total(name: str) -> np.ndarray:
+        out = np.zeros((flows[0].income.shape[0], n_months))
+        for f in flows:
+            a = getattr(f, name)
+            out[:, : a.shape[1]] += a
+        return out
+
+    return PartyFlows(seat, total("income"), total("direct_cost"), total("overheads"))
+
+
+def diversification(areas: list[AreaResult], owner: PartyResult) -> dict:
+    """What holding the areas together saves in funding.
+
+    For P95 and P99 of the peak funding need: ``standalone_sum`` (the areas' needs, each
+    alone, added up), ``combined`` (the owner's need with the areas together), ``saving``
+    (their difference) and ``saving_share`` (of ``standalone_sum``) [currency], [fraction].
+    In every simulation the combined need is at most the sum of the areas' needs; the
+    percentiles nearly always follow (percentiles are not additive in general), and are
+    equal only if the areas' needs move in lockstep. ``mean_saving`` is the mean over
+    simulations of the sum of the areas' needs less the combined need [currency].
+    """
+    out: dict = {}
+    for q in ("p95", "p99"):
+        alone = float(sum(a.summary["peak_funding"][q] for a in areas))
+        together = float(owner.summary["peak_funding"][q])
+        out[f"peak_funding_{q}"] = {
+            "standalone_sum": alone, "combined": together, "saving": alone - together,
+            "saving_share": (alone - together) / alone if alone > 0 else float("nan")}
+    pathwise = sum(a.party.figures.peak_funding for a in areas) - owner.figures.peak_funding
+    out["mean_saving"] = float(np.mean(pathwise))
+    return out

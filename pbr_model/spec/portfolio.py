@@ -1,0 +1,301 @@
+"""Portfolio specs: one owner holding several contract areas that share one national trend.
+
+A portfolio file is TOML::
+
+    [portfolio]
+    name = "..."
+    [owner]                  # a provider profile by name or path, and/or its fields inline
+    profile = "national-prime"
+    [trend]                  # optional: the national trend every area shares
+    binary_logit_sd = 0.03   # (default: the first area's [trend])
+    [[areas]]
+    name = "Area A"
+    spec = "tr-crc-example"  # bundled contract name, or a path relative to this file
+    set = ["cohorts.entrants_per_period=4000"]
+
+Every area must share the calendar the trend is drawn on (``contract.start_date``
+and ``contract.cohort_months``) and the currency; areas may have different
+numbers of cohorts (each reads the first periods of the trend). An area's own
+``[trend]`` is replaced by the portfolio's. The owner takes the prime's seat in
+every area (the area less its ``[[supply_chain]]`` work) on the owner's finances,
+so an area's ``[provider]`` does not enter the owner's figures, and an area may
+not have a ``[sib]``. Every problem in the
+file and in its areas' specs is raised together as one
+:class:`~pbr_model.errors.SpecError`, each line naming the portfolio file and the
+path in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from pydantic import model_validator
+
+from ..errors import OverrideError, Problem, SpecError
+from ._base import _f, _Model
+from .load import (LoadedSpec, apply_overrides, bundled_dir, load_profile, load_spec, read_toml,
+                   resolve, spec_sha256, validate_as)
+from .parties import ProviderProfile
+from .schema import ContractSpec, Trend
+
+MAX_AREAS = 50
+#: Stands in for an owner profile that could not be loaded, so the owner's other fields
+#: are still checked without a "required field is missing" for each of the profile's.
+_PLACEHOLDER = ProviderProfile(name="?", reserves=0.0, cost_of_capital=0.0)
+
+
+class PortfolioInfo(_Model):
+    """The portfolio's identity."""
+
+    name: str = _f("Portfolio name shown in reports.", "text", min_length=1, max_length=200)
+    description: str = _f("Who holds these areas and where the figures come from.", "text",
+                          default="", max_length=2000)
+
+
+class Owner(ProviderProfile):
+    """The owner's finances: a provider profile named by ``profile``, with any of its fields
+    given here taking precedence, or every field given inline. The owner is the prime of
+    every area, holding what the area's supply chain leaves, so the seat terms (``share``,
+    ``fee_share``, ``pbr_share``) are not read and must be left at 1."""
+
+    profile: str | None = _f(
+        "Bundled provider profile (see `pbr providers`) or a path to one relative to the "
+        "portfolio file; fields given beside it override the profile's.", "text", default=None,
+        min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _holds_whole(self) -> "Owner":
+        parts = {k: getattr(self, k) for k in ("share", "fee_share", "pbr_share")}
+        if any(v != 1 for v in parts.values()):
+            got = ", ".join(f"{k} = {v:g}" for k, v in parts.items())
+            raise ValueError(f"a portfolio's owner is the prime of every area, so share, "
+                             f"fee_share and pbr_share are not read and must be 1 (got {got}); "
+                             "set them to 1 under [owner]")
+        return self
+
+    def provider_profile(self) -> ProviderProfile:
+        """The owner as a plain :class:`ProviderProfile`."""
+        return ProviderProfile(**self.model_dump(exclude={"profile"}))
+
+
+class Area(_Model):
+    """One contract area the owner holds."""
+
+    name: str = _f("Area name shown in reports (unique in the portfolio).", "text",
+                   min_length=1, max_length=60)
+    spec: str = _f("The area's contract: a bundled contract name (see `pbr list`) or a path "
+                   "to its TOML relative to the portfolio file.", "text", min_length=1,
+                   max_length=500)
+    set: list[str] = _f("Overrides applied to the contract before validation, each "
+                        "`PATH=VALUE` as with `--set`.", "list", default_factory=list,
+                        max_length=200)
+
+
+class PortfolioFile(_Model):
+    """A complete portfolio file."""
+
+    portfolio: PortfolioInfo = _f("The portfolio's identity.", "section")
+    owner: Owner = _f("The owner's finances (a provider profile).", "section")
+    trend: Trend | None = _f("The national trend every area shares; fields not given are 0. "
+                             "Omit for the first area's [trend].", "section", default=None)
+    areas: list[Area] = _f("The contract areas, in report order.", "list", min_length=1,
+                           max_length=MAX_AREAS)
+
+
+@dataclass(frozen=True)
+class LoadedArea:
+    """One area as it is run: its spec with the portfolio's trend in place of its own
+    (``spec.sha256`` is of that spec) and the overrides applied to it."""
+
+    name: str
+    spec: LoadedSpec
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadedPortfolio:
+    """A validated portfolio, where it came from and its fingerprint.
+
+    Attributes
+    ----------
+    file : the validated portfolio file (after overrides)
+    owner : the owner's finances, profile resolved
+    trend : the national trend every area shares
+    areas : the areas as run, in file order
+    source : the file or bundled name it came from
+    sha256 : SHA-256 of the canonical JSON of everything above except ``source``
+        (see :func:`portfolio_sha256`)
+    """
+
+    file: PortfolioFile
+    owner: ProviderProfile
+    trend: Trend
+    areas: tuple[LoadedArea, ...]
+    source: str
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.file.portfolio.name
+
+    @property
+    def currency(self) -> str:
+        return self.areas[0].spec.spec.contract.currency
+
+    @property
+    def n_periods(self) -> int:
+        """Cohort periods the trend is drawn over: the longest area's [cohorts]."""
+        return max(a.spec.spec.contract.cohorts for a in self.areas)
+
+
+def bundled_portfolios() -> dict[str, Path]:
+    """Bundled portfolio names (file stem with ``_`` as ``-``) -> file path
+    (``contracts/portfolios/``)."""
+    folder = bundled_dir() / "portfolios"
+    return {p.stem.replace("_", "-"): p for p in sorted(folder.glob("*.toml"))}
+
+
+def portfolio_sha256(file: PortfolioFile, owner: ProviderProfile, trend: Trend,
+                     areas: Iterable[LoadedArea]) -> str:
+    """SHA-256 of the canonical JSON of the validated portfolio: its identity, the owner's
+    resolved profile, the shared trend and each area's name and validated spec as run.
+    Comments, key order and file locations do not change it; any figure does."""
+    data = {
+        "portfolio": file.portfolio.model_dump(mode="json"),
+        "owner": owner.model_dump(mode="json"),
+        "trend": trend.model_dump(mode="json"),
+        "areas": [{"name": a.name, "spec": a.spec.spec.model_dump(mode="json")} for a in areas],
+    }
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def load_portfolio(portfolio: str | Path, overrides: Iterable[str] = ()) -> LoadedPortfolio:
+    """Find, read, override and validate a portfolio and every area's contract.
+
+    Parameters
+    ----------
+    portfolio : path to a portfolio TOML, or a bundled portfolio name
+        (``working-links-like``)
+    overrides : ``PATH=VALUE`` strings applied to the portfolio file before validation,
+        e.g. ``trend.binary_logit_sd=0.1``, ``owner.reserves=60000000``,
+        ``areas.0.set=["cohorts.entrants_per_period=3000"]``
+
+    Raises
+    ------
+    SpecError
+        One line per problem in the file, its owner profile and its areas' specs, each
+        naming the portfolio file and the path in it (``areas.1.spec``, ``owner.profile``).
+    """
+    path = resolve(portfolio, bundled_portfolios(), "portfolio", "pbr capital --help")
+    source = str(portfolio) if not Path(portfolio).is_file() else str(path)
+    base = path.parent
+    data = apply_overrides(read_toml(path), overrides)
+    problems: list[str] = []
+
+    def at(where: str, exc: SpecError) -> None:
+        problems.extend(f"{source}: {where}: {line}" for line in exc.problems)
+
+    owner_data = data.get("owner")
+    if isinstance(owner_data, dict) and isinstance(owner_data.get("profile"), str):
+        try:
+            named = load_profile(_locate(owner_data["profile"], base))
+        except SpecError as exc:
+            at("owner.profile", exc)
+            named = None
+        data["owner"] = {**(named or _PLACEHOLDER).model_dump(), **owner_data}
+
+    try:
+        file = validate_as(PortfolioFile, data, source)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+        file = None
+
+    # Load the areas even when the file has other problems, to report everything at once.
+    raw_areas = data.get("areas") if isinstance(data.get("areas"), list) else []
+    loaded: dict[int, LoadedSpec] = {}
+    for i, area in enumerate(raw_areas):
+        if not isinstance(area, dict) or not isinstance(area.get("spec"), str):
+            continue  # reported by the file's validation
+        sets = area.get("set", [])
+        if not (isinstance(sets, list) and all(isinstance(s, str) for s in sets)):
+            continue
+        located = _locate(area["spec"], base)
+        try:
+            resolve(located)
+        except SpecError as exc:
+            at(f"areas.{i}.spec", exc)
+            continue
+        try:
+            loaded[i] = load_spec(located, sets)
+        except OverrideError as exc:
+            at(f"areas.{i}.set", exc)
+        except SpecError as exc:
+            at(f"areas.{i}", exc)
+
+    names = {i: a.get("name") for i, a in enumerate(raw_areas) if isinstance(a, dict)}
+    problems += [str(Problem(source, p, m, v, v is not None)) for p, m, v in
+                 area_problems({i: ls.spec for i, ls in loaded.items()}, names)]
+    if problems:
+        raise SpecError(problems)
+
+    owner = file.owner.provider_profile()
+    trend = file.trend if file.trend is not None else loaded[0].spec.trend
+    areas = tuple(
+        LoadedArea(a.name, _with_trend(loaded[i], trend), tuple(a.set))
+        for i, a in enumerate(file.areas))
+    return LoadedPortfolio(file, owner, trend, areas, source,
+                           portfolio_sha256(file, owner, trend, areas))
+
+
+def area_problems(specs: dict[int, ContractSpec],
+                  names: dict[int, object]) -> list[tuple[str, str, object]]:
+    """Problems between areas, ``(path, message, value)`` each, for the areas that loaded
+    (``specs``, by index) and the names given (``names``, by index): names must differ;
+    every area must share area 0's calendar (``start_date``, ``cohort_months``) and
+    currency; and none may have a social impact bond (the owner funds each area itself)."""
+    problems: list[tuple[str, str, object]] = []
+    first_seen: dict[object, int] = {}
+    for i, name in names.items():
+        if isinstance(name, str) and name in first_seen:
+            problems.append((f"areas.{i}.name", f"already the name of areas.{first_seen[name]}; "
+                             "area names must differ", name))
+        first_seen.setdefault(name, i)
+    first = specs[0].contract if 0 in specs else None
+    for i, spec in specs.items():
+        c = spec.contract
+        for field, why in (("start_date", "the national trend is drawn on one calendar"),
+                           ("cohort_months", "the national trend is drawn on one calendar"),
+                           ("currency", "the owner's cash adds up in one currency")):
+            if first is None or i == 0:
+                break
+            want = getattr(first, field)
+            if getattr(c, field) != want:
+                problems.append((
+                    f"areas.{i}.spec", f"contract.{field} differs from areas.0 "
+                    f"({names.get(0)!r}: {want}); every area must share it, as {why}: add "
+                    f'"contract.{field}={want}" to areas.{i}.set', getattr(c, field)))
+        if spec.sib is not None:
+            problems.append((f"areas.{i}.spec", "has a [sib]; a portfolio's owner funds each "
+                             "area itself, so social investment is not modelled here; use "
+                             "`pbr capital` for the bond", None))
+    return problems
+
+
+def _locate(name: str, base: Path) -> str | Path:
+    """A path relative to the portfolio file if one exists there, else the name as given
+    (a bundled name, or a path :func:`resolve` reports as missing)."""
+    candidate = base / name
+    return candidate if candidate.is_file() else name
+
+
+def _with_trend(loaded: LoadedSpec, trend: Trend) -> LoadedSpec:
+    if loaded.spec.trend == trend:
+        return loaded
+    spec = loaded.spec.model_copy(update={"trend": trend})
+    return LoadedSpec(spec=spec, source=loaded.source, sha256=spec_sha256(spec))
+
