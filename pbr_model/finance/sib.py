@@ -314,7 +314,7 @@ def investor_figures(draws: np.ndarray, receipts: np.ndarray, *, name: str = "",
                          f" (got {draws.shape} and {receipts.shape})")
     net = receipts - draws
     drawn, received = draws.sum(axis=1), receipts.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         multiple = np.where(drawn > 0, received / drawn, np.nan)
     started = np.cumsum(draws > 0, axis=1) > 0
     back = started & (np.cumsum(net, axis=1) >= -LOSS_TOLERANCE)
