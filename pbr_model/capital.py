@@ -120,20 +120,40 @@ def _month_table(result: SimulationResult, cumulative: np.ndarray) -> pd.DataFra
 
 
 def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:
+    """One party's figures from its whole flows (all simulations at once)."""
     figures = capital_figures(flows.income, flows.cash_out, flows.seat.profile)
     months = _month_table(result, np.cumsum(flows.income - flows.cash_out, axis=1))
     return PartyResult(flows.seat, figures, months, capital_summary(figures, flows.seat.profile))
 
 
-def party_flows(result: SimulationResult, seats: list[Seat], mode: str,
-                contract_plan: Plan) -> list[PartyFlows]:
-    """Split a simulation's cash between the seats (see :mod:`pbr_model.finance.parties`)."""
-    entrants = result.cohorts["entrants"].to_numpy().reshape(result.sims, -1)
-    flows = ContractFlows(fee=result.cash_in - result.outcome_in, outcome=result.outcome_in,
-                          cost=result.cash_out, starters=result.timeline.in_arrears(entrants))
+def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract_plan: Plan,
+                rows: slice = slice(None)) -> list[PartyFlows]:
+    """Split a simulation's cash (the simulations in ``rows``) between the seats (see
+    :mod:`pbr_model.finance.parties`)."""
+    entrants = result.cohorts["entrants"].to_numpy().reshape(result.sims, -1)[rows]
+    outcome = result.outcome_in[rows]
+    flows = ContractFlows(fee=result.cash_in[rows] - outcome, outcome=outcome,
+                          cost=result.cash_out[rows],
+                          starters=result.timeline.in_arrears(entrants))
     if mode == "chain":
         return chain_flows(seats[0], seats[1:], flows, contract_plan)
     return [seat_flows(s, flows, contract_plan) for s in seats]
+
+
+def _join(parts: list):
+    """One dataclass of per-simulation arrays from its row chunks, in order."""
+    first = parts[0]
+    joined = {}
+    for name in first.__dataclass_fields__:
+        value = getattr(first, name)
+        if isinstance(value, np.ndarray):
+            joined[name] = np.concatenate([getattr(p, name) for p in parts])
+        elif isinstance(value, dict):
+            joined[name] = {k: np.concatenate([getattr(p, name)[k] for p in parts])
+                            for k in value}
+        else:
+            joined[name] = value
+    return type(first)(**joined)
 
 
 def commissioner_view(result: SimulationResult) -> dict:
@@ -181,15 +201,35 @@ def capital(
     contract_plan = plan(loaded.spec)
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       progress=progress)
-    flows = party_flows(result, seats, mode, contract_plan)
-    investors: list[dict] = []
-    guarantees: list[dict] = []
-    if loaded.spec.sib is not None and mode == "chain":
-        sib = run_sib(loaded.spec.sib, result.cash_in, result.cash_out)
-        flows[0] = funded_prime(flows[0], sib)
-        investors = investor_summaries(sib)
-        guarantees = guarantee_summaries(sib)
-    parties = [party_result(f, result) for f in flows]
+    sib_spec = loaded.spec.sib if mode == "chain" else None
+    # Row chunks bound the memory of the parties' monthly arrays; every figure is per
+    # simulation, so the chunking changes no number.
+    figures: list[list[CapitalFigures]] = [[] for _ in seats]
+    cumulative = [np.empty((result.sims, result.timeline.n_months)) for _ in seats]
+    tranches: list[list] = [[] for _ in (sib_spec.tranches if sib_spec else [])]
+    paid: list[list[np.ndarray]] = [[] for _ in (sib_spec.guarantees if sib_spec else [])]
+    for start in range(0, result.sims, chunk_size):
+        rows = slice(start, min(start + chunk_size, result.sims))
+        flows = party_flows(result, seats, mode, contract_plan, rows)
+        if sib_spec is not None:
+            sib = run_sib(sib_spec, result.cash_in[rows], result.cash_out[rows])
+            flows[0] = funded_prime(flows[0], sib)
+            for k, f in enumerate(sib.figures()):
+                tranches[k].append(f)
+            for k, g in enumerate(sib.guarantees):
+                paid[k].append(g.paid)
+        for k, f in enumerate(flows):
+            figures[k].append(capital_figures(f.income, f.cash_out, f.seat.profile))
+            cumulative[k][rows] = np.cumsum(f.income - f.cash_out, axis=1)
+        del flows
+    parties = []
+    for seat, parts, cum in zip(seats, figures, cumulative):
+        joined = _join(parts)
+        parties.append(PartyResult(seat, joined, _month_table(result, cum),
+                                   capital_summary(joined, seat.profile)))
+    investors = [sib_summary(_join(parts)) for parts in tranches]
+    guarantees = [guarantee_summary(g, np.concatenate(p))
+                  for g, p in zip(sib_spec.guarantees if sib_spec else [], paid)]
     return CapitalResult(result, mode, parties, contract_plan, commissioner_view(result),
                          investors, guarantees)
 
@@ -210,8 +250,13 @@ def investor_summaries(sib: SibFlows) -> list[dict]:
     return [sib_summary(f) for f in sib.figures()]
 
 
+def guarantee_summary(g, paid: np.ndarray) -> dict:
+    """One guarantee (spec or flows, with ``name`` and ``covers``): what it paid ``(n_sims,)``
+    (stats [currency]) and the chance it was called."""
+    return {"name": g.name, "covers": g.covers, "paid": stats(paid),
+            "prob_called": float((paid > 0).mean()), "expected_paid": float(paid.mean())}
+
+
 def guarantee_summaries(sib: SibFlows) -> list[dict]:
-    """Each guarantee: what it paid (stats [currency]) and the chance it was called."""
-    return [{"name": g.name, "covers": g.covers, "paid": stats(g.paid),
-             "prob_called": float((g.paid > 0).mean()), "expected_paid": float(g.paid.mean())}
-            for g in sib.guarantees]
+    """Each guarantee of a bond's flows (see :func:`guarantee_summary`)."""
+    return [guarantee_summary(g, g.paid) for g in sib.guarantees]

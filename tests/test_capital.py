@@ -454,3 +454,9 @@ def test_cli_capital_runs_a_portfolio(runner, tmp_path):
     assert wb["Owner cash"]._charts
     assert_error(run(runner, "capital", "working-links-like", "-p", "small-charity"),
                  "portfolio", "[owner]")
+
+
+def test_capital_does_not_depend_on_the_chunk_size():
+    a = capital("ma-roca-pfs", sims=700, chunk_size=256).to_dict()
+    b = capital("ma-roca-pfs", sims=700).to_dict()
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
