@@ -90,3 +90,13 @@ def test_every_provider_profile_field_is_documented():
         for name in model.model_fields:
             if name not in ("name", "description", "profile"):
                 assert f"`{name}`" in text, (model.__name__, name)
+
+
+def test_contract_spec_skeleton_validates():
+    import tomllib
+
+    from pbr_model.spec import validate
+
+    text = (ROOT / "docs" / "contract-spec.md").read_text()
+    skeleton = re.search(r"## Skeleton\n\n```toml\n(.*?)```", text, re.S).group(1)
+    validate(tomllib.loads(skeleton), "docs/contract-spec.md skeleton")

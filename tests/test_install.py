@@ -50,6 +50,16 @@ def test_pbr_simulates_a_bundled_contract_from_any_directory(tmp_path):
 
 
 @needs_script
+def test_pbr_capital_compares_providers(tmp_path):
+    proc = run(PBR, "capital", "tr-crc-example", "-p", "small-charity", "-p", "national-prime",
+               "--sims", "200", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert [p["name"] for p in d["providers"]] == ["small-charity", "national-prime"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_script
 def test_pbr_bad_input_is_one_error_line(tmp_path):
     proc = run(PBR, "simulate", "nope.toml", "--sims", "0", cwd=tmp_path)
     assert proc.returncode == 2
@@ -80,6 +90,8 @@ def test_the_wheel_ships_the_bundled_contracts(tmp_path):
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         assert "pbr_model/contracts/tr_crc_example.toml" in zf.namelist()
+        assert "pbr_model/contracts/providers/small_charity.toml" in zf.namelist()
+        assert "pbr_model/contracts/portfolios/working_links_like.toml" in zf.namelist()
         zf.extractall(site)
     work = tmp_path / "elsewhere"
     work.mkdir()
@@ -95,3 +107,8 @@ def test_the_wheel_ships_the_bundled_contracts(tmp_path):
                "--sims", "200", "--json", cwd=work, env=env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["source"] == "tr-crc-example"
+    # the provider profiles and portfolios ship too
+    proc = run(sys.executable, "-m", "pbr_model", "capital", "working-links-like",
+               "--sims", "200", "--json", cwd=work, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["owner"]["name"] == "national-prime"
