@@ -10,21 +10,20 @@ from rich import box
 from rich.table import Table
 
 from ..capital import capital
-from ..errors import InputError, OutputError, PbrError
+from ..errors import InputError, PbrError
 from ..portfolio import run_portfolio
 from ..report.portfolio import portfolio_table, write_portfolio_workbook
 from ..spec.load import _stem, bundled_contracts, read_toml
 from ..spec.portfolio import bundled_portfolios, load_portfolio
 from ..report.capital import capital_table, write_capital_workbook
-from ..report.excel import check_output
 from ..report.format import money, pct
 from ..report.json import dumps
-from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock
+from ..simulate import DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import bundled_providers, load_profile
-from .app import app, err, handles_errors, out
+from .app import app, handles_errors, out
 from .progress import LazyProgress
-from .simulate import FLAGS, SetOpt, ShockOpt, SpecArg
+from .simulate import SetOpt, ShockOpt, SpecArg, emit, run_problems
 
 def check_share(value: float | None, flag: str) -> list[str]:
     if value is None or (not isinstance(value, bool) and 0 <= value <= 1):
@@ -74,26 +73,13 @@ def capital_cmd(
       pbr capital nyc-able-sib --xlsx able.xlsx
       pbr capital working-links-like                # a portfolio of three areas
     """
-    problems = []
-    try:
-        check_run_args(sims, seed, DEFAULT_CHUNK, FLAGS)
-    except InputError as exc:
-        problems.extend(exc.problems)
-    try:
-        check_volume_shock(volume_shock, "--volume-shock")
-    except InputError as exc:
-        problems.extend(exc.problems)
+    problems = run_problems(sims, seed, volume_shock=volume_shock, xlsx=xlsx, force=force)
     problems += check_share(share, "--share") + check_share(pbr_share, "--pbr-share")
     if share == 0:
         problems.append("--share: must be above 0 (got 0)")
     if (share is not None or pbr_share is not None) and not providers:
         problems.append("--share/--pbr-share: apply to --provider seats; give at least one "
                         "--provider (the spec's supply chain sets its own shares)")
-    if xlsx is not None:
-        try:
-            check_output(xlsx, force=force)
-        except OutputError as exc:
-            problems.extend(f"--xlsx {p}" for p in exc.problems)
     profiles = []
     for name in providers or []:
         try:
@@ -110,27 +96,15 @@ def capital_cmd(
         with LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    progress=bar)
-        if xlsx is not None:
-            write_portfolio_workbook(result, xlsx, force=force)
-        if as_json:
-            typer.echo(dumps(result.to_dict()))
-        else:
-            out.print(portfolio_table(result))
-        if xlsx is not None:
-            err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+        emit(as_json, lambda: dumps(result.to_dict()), lambda: portfolio_table(result), xlsx,
+             lambda path, force: write_portfolio_workbook(result, path, force=force), force)
         return
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, volume_shock=volume_shock, progress=bar)
-    if xlsx is not None:
-        write_capital_workbook(result, xlsx, force=force)
-    if as_json:
-        typer.echo(dumps(result.to_dict()))
-    else:
-        out.print(capital_table(result))
-    if xlsx is not None:
-        err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+    emit(as_json, lambda: dumps(result.to_dict()), lambda: capital_table(result), xlsx,
+         lambda path, force: write_capital_workbook(result, path, force=force), force)
 
 
 def is_portfolio(spec: str) -> bool:

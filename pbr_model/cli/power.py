@@ -10,11 +10,11 @@ from ..errors import InputError
 from ..power import parse_effects, power
 from ..report.json import dumps
 from ..report.terminal import power_table
-from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
+from ..simulate import DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
-from .app import app, handles_errors, out
+from .app import app, handles_errors
 from .progress import LazyProgress
-from .simulate import FLAGS, SetOpt, SpecArg
+from .simulate import SetOpt, SpecArg, emit, run_problems
 
 
 @app.command("power")
@@ -41,11 +41,7 @@ def power_cmd(
       pbr power tr-crc-example --effects 0:0.08:0.005 --sims 5000
       pbr power tr-crc-example --set cohorts.entrants_per_period=600 --json
     """
-    problems = []
-    try:
-        check_run_args(sims, seed, DEFAULT_CHUNK, FLAGS)
-    except InputError as exc:
-        problems.extend(exc.problems)
+    problems = run_problems(sims, seed)
     try:
         grid = parse_effects(effects)
     except InputError as exc:
@@ -55,7 +51,4 @@ def power_cmd(
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar)
-    if as_json:
-        typer.echo(dumps(result.to_dict()))
-    else:
-        out.print(power_table(result))
+    emit(as_json, lambda: dumps(result.to_dict()), lambda: power_table(result))

@@ -13,8 +13,8 @@ from ..report.json import dumps
 from ..report.terminal import settlement_table
 from ..settle import settle
 from ..spec import load_spec
-from .app import app, err, handles_errors, out
-from .simulate import SetOpt, SpecArg
+from .app import app, handles_errors
+from .simulate import SetOpt, SpecArg, emit
 
 
 @app.command("settle")
@@ -47,11 +47,5 @@ def settle_cmd(
             raise InputError([f"--xlsx {p}" for p in exc.problems]) from None
     loaded = load_spec(spec, overrides or [])
     result = settle(loaded, observed)
-    if xlsx is not None:
-        write_settlement_workbook(result, xlsx, force=force)
-    if as_json:
-        typer.echo(dumps(result.to_dict()))
-    else:
-        out.print(settlement_table(result))
-    if xlsx is not None:
-        err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+    emit(as_json, lambda: dumps(result.to_dict()), lambda: settlement_table(result), xlsx,
+         lambda path, force: write_settlement_workbook(result, path, force=force), force)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -29,6 +29,41 @@ ShockOpt = Annotated[float, typer.Option(
     "--volume-shock", metavar="SHARE",
     help="Stress: expected entrants fall by this share (0.3 = 30% fewer) on top of the random "
          "volume factor; fixed costs and the annual fee stay as planned.")]
+
+
+def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
+                 volume_shock: float | None = None, xlsx: Path | None = None,
+                 force: bool = False) -> list[str]:
+    """Every problem with the run options shared by the commands, as ``Error:`` lines."""
+    problems = []
+    checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS)]
+    if volume_shock is not None:
+        checks.append(lambda: check_volume_shock(volume_shock, "--volume-shock"))
+    for check in checks:
+        try:
+            check()
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if xlsx is not None:
+        try:
+            check_output(xlsx, force=force)
+        except OutputError as exc:
+            problems.extend(f"--xlsx {p}" for p in exc.problems)
+    return problems
+
+
+def emit(as_json: bool, to_json: Callable[[], str], view: Callable[[], object],
+         xlsx: Path | None = None, write: Callable | None = None, force: bool = False) -> None:
+    """Write the workbook if asked, then print the JSON or the view, then say what was
+    written (on stderr, so stdout stays one JSON object)."""
+    if xlsx is not None:
+        write(xlsx, force=force)
+    if as_json:
+        typer.echo(to_json())
+    else:
+        out.print(view())
+    if xlsx is not None:
+        err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
 
 
 @app.command("simulate")
@@ -57,31 +92,12 @@ def simulate_cmd(
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
       pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
     """
-    problems = []
-    try:
-        check_run_args(sims, seed, chunk_size, FLAGS)
-    except InputError as exc:
-        problems.extend(exc.problems)
-    try:
-        check_volume_shock(volume_shock, "--volume-shock")
-    except InputError as exc:
-        problems.extend(exc.problems)
-    if xlsx is not None:
-        try:
-            check_output(xlsx, force=force)
-        except OutputError as exc:
-            problems.extend(f"--xlsx {p}" for p in exc.problems)
+    problems = run_problems(sims, seed, chunk_size, volume_shock, xlsx, force)
     if problems:
         raise InputError(problems)
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock, progress=bar)
-    if xlsx is not None:
-        write_workbook(result, xlsx, force=force)
-    if as_json:
-        typer.echo(summary_json(result))
-    else:
-        out.print(simulation_summary(result))
-    if xlsx is not None:
-        err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+    emit(as_json, lambda: summary_json(result), lambda: simulation_summary(result), xlsx,
+         lambda path, force: write_workbook(result, path, force=force), force)

@@ -19,14 +19,11 @@ from .excel import (_assumptions_sheet, _header, _money_format, _put, _title_and
 from .format import money, number, pct
 
 
-def _party_rows(cur: str) -> list[tuple]:
-    """(label, value-of-party-dict) rows shared by the screen table and the workbook."""
+def funding_rows(cur: str) -> list[tuple]:
+    """(label, value-of-summary-dict, format) rows of a party's capital figures, shared by
+    ``pbr capital``'s table and workbook and the portfolio's."""
     m = lambda v: money(v, cur)  # noqa: E731
     return [
-        ("Role", lambda p: p["role"], str),
-        ("Share of the work", lambda p: p["terms"]["share"], pct),
-        ("  of the fee on it passed down", lambda p: p["terms"]["fee_share"], pct),
-        ("  of its PbR risk carried", lambda p: p["terms"]["pbr_share"], pct),
         ("Reserves + credit", lambda p: p["available"], m),
         ("Peak funding need P50", lambda p: p["peak_funding"]["p50"], m),
         ("  P95", lambda p: p["peak_funding"]["p95"], m),
@@ -41,6 +38,16 @@ def _party_rows(cur: str) -> list[tuple]:
         ("Expected financing cost", lambda p: p["financing_cost"], m),
         ("Expected net after financing", lambda p: p["net_after_financing"], m),
         ("P(loss after financing)", lambda p: p["prob_loss_after_financing"], pct),
+    ]
+
+
+def _party_rows(cur: str) -> list[tuple]:
+    return [
+        ("Role", lambda p: p["role"], str),
+        ("Share of the work", lambda p: p["terms"]["share"], pct),
+        ("  of the fee on it passed down", lambda p: p["terms"]["fee_share"], pct),
+        ("  of its PbR risk carried", lambda p: p["terms"]["pbr_share"], pct),
+        *funding_rows(cur),
     ]
 
 

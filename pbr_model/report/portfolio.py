@@ -8,28 +8,14 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .capital import funding_rows
 from .format import money, number, pct
 
 
 def _rows(cur: str) -> list[tuple]:
-    """(label, value-of-summary-dict, format) rows: the labels of ``pbr capital``'s table."""
-    m = lambda v: money(v, cur)  # noqa: E731
-    return [
-        ("Share of the work held", lambda p: p.get("owner_share"), lambda v: "-" if v is None
-         else pct(v)),
-        ("Reserves + credit", lambda p: p["available"], m),
-        ("Peak funding need P50", lambda p: p["peak_funding"]["p50"], m),
-        ("  P95", lambda p: p["peak_funding"]["p95"], m),
-        ("  P99", lambda p: p["peak_funding"]["p99"], m),
-        ("  month of peak (median)", lambda p: p["peak_month"]["p50"], number),
-        ("P(runs out of cash)", lambda p: p["prob_insolvent"], pct),
-        ("Capital for P(out of cash) <= 5%", lambda p: p["capital_required"]["p95"], m),
-        ("  <= 1%", lambda p: p["capital_required"]["p99"], m),
-        ("Expected net before financing", lambda p: p["net"]["mean"], m),
-        ("Expected financing cost", lambda p: p["financing_cost"], m),
-        ("Expected net after financing", lambda p: p["net_after_financing"], m),
-        ("P(loss after financing)", lambda p: p["prob_loss_after_financing"], pct),
-    ]
+    """(label, value-of-summary-dict, format) rows: those of ``pbr capital``'s table."""
+    return [("Share of the work held", lambda p: p.get("owner_share", float("nan")), pct),
+            *funding_rows(cur)]
 
 
 def portfolio_table(result) -> Group:
@@ -101,7 +87,8 @@ def write_portfolio_workbook(result, path, *, force: bool = False):
         _put(ws, row, 1, label.strip())
         cell_fmt = PCT_FORMAT if fmt is pct else (None if fmt is number else money_fmt)
         for j, c in enumerate(columns, 2):
-            _put(ws, row, j, get(c), cell_fmt)
+            value = get(c)
+            _put(ws, row, j, None if value != value else value, cell_fmt)  # NaN: empty
         row += 1
     row += 1
     for q in ("p95", "p99"):
