@@ -19,9 +19,9 @@ from .finance.capital import CapitalFigures, capital_figures, capital_summary
 from .finance.commissioner import commissioner_summary
 from .finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
                               seat_flows)
-from .finance.sib import SibFlows, run_sib
+from .finance.sib import SibFlows, guarantee_summary, run_sib
 from .finance.sib import summary as sib_summary
-from .results import PERCENTILES, SimulationResult, stats
+from .results import PERCENTILES, SimulationResult
 from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, Progress, simulate
 from .spec import LoadedSpec
 from .spec.load import load_profile
@@ -29,10 +29,17 @@ from .spec.parties import ProviderProfile
 from .spec.schema import ContractSpec
 
 
-def plan(spec: ContractSpec) -> Plan:
-    """The contract as planned: a noise-free run at the expected volumes and effect."""
-    s = simulate(spec, sims=1, sampling="expected").simulations.iloc[0]
-    return Plan(fee=float(s["fee"]), outcome=float(s["outcome"]), entrants=float(s["entrants"]))
+def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
+         result: SimulationResult | None = None) -> Plan:
+    """The contract as planned: mean fee and outcome income and entrants over the
+    simulations of the unshocked contract (``result`` if given, else a run with ``sims``
+    and ``seed``). Its outcome income per participant is the expected value of the PbR
+    risk a seat does not carry; a volume shock does not move it."""
+    if result is None or result.volume_shock:
+        result = simulate(spec, sims, seed)
+    s = result.simulations
+    return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
+                entrants=float(s["entrants"].mean()))
 
 
 def chain_seats(spec: ContractSpec) -> list[Seat]:
@@ -74,7 +81,8 @@ class CapitalResult:
     mode : ``"chain"`` (the spec's prime and supply chain) or ``"providers"`` (each named
         profile in a seat of its own)
     parties : one :class:`PartyResult` each, in order
-    plan : the noise-free plan that prices the outcome risk a seat does not carry
+    plan : the contract as planned (means of the unshocked run), which prices the outcome
+        risk a seat does not carry
     commissioner : the commissioner's figures (see :func:`commissioner_summary`)
     investors : per tranche figures when the spec has a ``[sib]`` (else empty)
     guarantees : per guarantee, what it paid (else empty)
@@ -107,7 +115,7 @@ def _terms(seat: Seat) -> dict:
     p = seat.profile
     return {"share": p.share, "fee_share": p.fee_share, "pbr_share": p.pbr_share,
             "reserves": p.reserves,
-            "credit_limit": p.credit_limit, "credit_rate": p.credit_rate,
+            "credit_limit": p.credit_limit, "credit_rate": p.credit_cost,
             "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}
 
 
@@ -198,9 +206,9 @@ def capital(
         mode = "providers"
     else:
         seats, mode = chain_seats(loaded.spec), "chain"
-    contract_plan = plan(loaded.spec)
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       progress=progress)
+    contract_plan = plan(loaded, sims, seed, result)
     sib_spec = loaded.spec.sib if mode == "chain" else None
     # Row chunks bound the memory of the parties' monthly arrays; every figure is per
     # simulation, so the chunking changes no number.
@@ -243,20 +251,3 @@ def funded_prime(prime: PartyFlows, sib: SibFlows) -> PartyFlows:
     paid_out = paid_out.copy()
     paid_out[:, -1] -= guaranteed  # guarantee payments are in the last month's receipts
     return replace(prime, income=prime.income + draws - paid_out)
-
-
-def investor_summaries(sib: SibFlows) -> list[dict]:
-    """Each tranche's headline figures (see :func:`pbr_model.finance.sib.summary`)."""
-    return [sib_summary(f) for f in sib.figures()]
-
-
-def guarantee_summary(g, paid: np.ndarray) -> dict:
-    """One guarantee (spec or flows, with ``name`` and ``covers``): what it paid ``(n_sims,)``
-    (stats [currency]) and the chance it was called."""
-    return {"name": g.name, "covers": g.covers, "paid": stats(paid),
-            "prob_called": float((paid > 0).mean()), "expected_paid": float(paid.mean())}
-
-
-def guarantee_summaries(sib: SibFlows) -> list[dict]:
-    """Each guarantee of a bond's flows (see :func:`guarantee_summary`)."""
-    return [guarantee_summary(g, g.paid) for g in sib.guarantees]

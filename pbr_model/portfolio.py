@@ -204,7 +204,8 @@ def owner_flows(area: LoadedArea, result: SimulationResult,
     seats = chain_seats(area.spec.spec)
     prime = Seat(owner.model_copy(update={"share": seats[0].profile.share}),
                  role=f"owner in {area.name}")
-    return party_flows(result, [prime, *seats[1:]], "chain", plan(area.spec.spec))[0]
+    return party_flows(result, [prime, *seats[1:]], "chain",
+                       plan(area.spec, result.sims, result.seed, result))[0]
 
 
 def combine(flows: list[PartyFlows], seat: Seat, n_months: int) -> PartyFlows:

@@ -18,9 +18,8 @@ import pandas as pd
 
 from ._version import __version__
 from .observed import Observed, read_observed
-from .capital import guarantee_summaries, investor_summaries
 from .finance import monthly_costs
-from .finance.sib import run_sib
+from .finance.sib import guarantee_summaries, investor_summaries, run_sib
 from .payments import MECHANISMS, PaymentInputs
 from .payments.base import unique_labels
 from .spec import LoadedSpec

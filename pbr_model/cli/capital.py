@@ -6,17 +6,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..capital import capital
 from ..errors import InputError, PbrError
 from ..portfolio import run_portfolio
 from ..report.portfolio import portfolio_table, write_portfolio_workbook
-from ..spec.load import _stem, bundled_contracts, read_toml
+from ..spec.load import bundled_contracts, bundled_name, read_toml
 from ..spec.portfolio import bundled_portfolios, load_portfolio
-from ..report.capital import capital_table, write_capital_workbook
-from ..report.format import money, pct
+from ..report.capital import capital_table, providers_table, write_capital_workbook
 from ..report.json import dumps
 from ..simulate import DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
@@ -115,7 +112,7 @@ def is_portfolio(spec: str) -> bool:
             return "portfolio" in read_toml(path)
         except PbrError:
             return False  # not readable as TOML: let the spec loader report it
-    return _stem(spec) in bundled_portfolios() and _stem(spec) not in bundled_contracts()
+    return bundled_name(spec) in bundled_portfolios() and bundled_name(spec) not in bundled_contracts()
 
 
 @app.command("providers")
@@ -127,24 +124,4 @@ def providers_cmd() -> None:
     Examples:
       pbr providers
     """
-    t = Table(title="Bundled provider profiles", title_justify="left", box=box.SIMPLE_HEAD,
-              pad_edge=False, collapse_padding=True)
-    t.add_column("Name", no_wrap=True)
-    for col in ("Reserves", "Credit", "at", "Capital", "Overheads", "Share", "PbR"):
-        t.add_column(col, justify="right", no_wrap=True)
-    notes = []
-    for name in bundled_providers():
-        p = load_profile(name)
-        t.add_row(name, money(p.reserves, "GBP"), money(p.credit_limit, "GBP"),
-                  pct(p.credit_rate, 0), pct(p.cost_of_capital, 0), pct(p.overheads, 0),
-                  pct(p.share, 0),
-                  pct(p.pbr_share, 0))
-        notes.append(f"{name}: {p.description}")
-    out.print(t)
-    for line in notes:
-        out.print(line, markup=False)
-    out.print("Credit is drawn at the rate under 'at'; 'Capital' is the cost of capital a year; "
-              "'PbR' the share of the PbR risk on its work it carries. "
-              "Amounts are in the contract's currency (shown as £). Use a profile with "
-              "`pbr capital --provider NAME`, or copy one from `pbr providers` into a file.",
-              style="dim")
+    out.print(providers_table({name: load_profile(name) for name in bundled_providers()}))

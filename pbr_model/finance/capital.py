@@ -23,6 +23,9 @@ from .cash import monthly_discount_factors
 #: Probability levels for the capital required: P(need > capital) at most 5% and 1%.
 CAPITAL_LEVELS = {"p95": 0.95, "p99": 0.99}
 
+#: A deficit below half a penny is rounding (e.g. of pro rata draws), not a funding need.
+ROUNDING = 0.005
+
 
 def monthly_rate(annual: float) -> float:
     """The monthly rate equivalent to ``annual`` [fraction per month]."""
@@ -42,7 +45,7 @@ def financing_cost(cumulative: np.ndarray, profile: ProviderProfile) -> dict[str
     """
     deficit = np.maximum(-cumulative, 0.0)
     sources = sorted([("reserves", profile.reserves, profile.cost_of_capital),
-                      ("credit", profile.credit_limit, profile.credit_rate)],
+                      ("credit", profile.credit_limit, profile.credit_cost)],
                      key=lambda s: s[2])
     out, below = {}, 0.0
     for name, size, rate in sources:
@@ -64,6 +67,7 @@ class CapitalFigures:
     npv : net present value at the cost of capital, before financing [currency]
     peak_funding : largest cash deficit, ``max(0, -min cumulative cash)`` [currency]
     peak_month : month of that deficit [month index]; -1 if cash never goes below 0
+        (by more than :data:`ROUNDING`)
     insolvent : the deficit exceeded reserves plus the credit limit [bool]
     financing : financing cost by source (``reserves``, ``credit``, ``new_capital``) [currency]
     financing_cost : their sum [currency]
@@ -88,7 +92,7 @@ def capital_figures(income: np.ndarray, cash_out: np.ndarray,
     net_flow = income - cash_out
     cumulative = np.cumsum(net_flow, axis=1)
     low = cumulative.min(axis=1)
-    peak = np.maximum(-low, 0.0)
+    peak = np.where(-low > ROUNDING, -low, 0.0)
     financing = financing_cost(cumulative, profile)
     total = sum(financing.values())
     net = net_flow.sum(axis=1)
@@ -115,8 +119,8 @@ def capital_summary(figures: CapitalFigures, profile: ProviderProfile) -> dict:
     f = figures
     available = profile.reserves + profile.credit_limit
     required = capital_required(f.peak_funding)
-    peak_stats = stats(f.peak_funding)
-    peak_stats["p99"] = float(np.percentile(f.peak_funding, 99))
+    # the same quantiles as the capital required, so the two rows agree
+    peak_stats = {**stats(f.peak_funding), "p95": required["p95"], "p99": required["p99"]}
     month = f.peak_month[f.peak_month >= 0]
     return {
         "peak_funding": peak_stats,

@@ -35,9 +35,13 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
     Returns
     -------
     dict. Costs per reoffence avoided are ratios of means (NaN when on average none
-    are avoided). ``paid_for_noise`` is the chance of paying for results in a
-    simulation where the service had no true effect; ``paid_without_avoided`` the
-    chance of paying where no reoffences were in fact avoided (noise or trend).
+    are avoided). ``paid_for_noise`` is the chance of paying for results when the
+    service had no true effect, P(paid | no effect), as ``pbr power`` reports it at a
+    zero effect (NaN when no simulation has a nil effect), and ``prob_no_effect`` how
+    often that happens; ``expected_paid_for_noise`` the mean payment over all
+    simulations that went to a service with no effect; ``paid_without_avoided`` the
+    chance of paying in a simulation where no reoffences were in fact avoided (noise or
+    trend), P(paid and none avoided).
     """
     total = fee + outcome
     discount = monthly_discount_factors(terms.discount_rate, paid_monthly.shape[1])
@@ -51,7 +55,8 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
         "reoffences_avoided": stats(avoided),
         "cost_per_reoffence_avoided": _ratio(total, avoided),
         "outcome_cost_per_reoffence_avoided": _ratio(outcome, avoided),
-        "paid_for_noise": float((paid & no_effect).mean()),
+        "prob_no_effect": float(no_effect.mean()),
+        "paid_for_noise": float(paid[no_effect].mean()) if no_effect.any() else float("nan"),
         "expected_paid_for_noise": float(np.where(no_effect, outcome, 0.0).mean()),
         "paid_without_avoided": float((paid & (avoided <= 0)).mean()),
         "cost_per_reoffence": terms.cost_per_reoffence,

@@ -6,9 +6,9 @@ fixed and per-person: fixed costs stay fixed when volumes fall), plus its own
 overheads. On that share it is paid ``fee_share`` of the fee as the contract pays
 it (the prime keeps the rest: its top slice) and ``pbr_share`` of the outcome
 payments when the contract is paid. The outcome money it does not carry is paid
-as a price per participant at the plan's value (a noise-free run of the contract
-as planned), one month after each participant starts: the expected value without
-the risk, as a spot purchase. The prime holds the rest, so the parties' income
+as a price per participant at the plan's value (the mean outcome payment per
+participant over the simulations of the contract as planned), one month after
+each participant starts: the expected value without the risk, as a spot purchase. The prime holds the rest, so the parties' income
 and direct costs add up to the contract's exactly.
 
 Sign convention (as numpy-financial): amounts are positive, money into the party
@@ -27,8 +27,8 @@ from ..spec.schema import ContractSpec
 
 @dataclass(frozen=True)
 class Plan:
-    """The contract as planned (noise-free): fee and outcome income [currency] and
-    entrants [people]; prices the outcome risk a seat does not carry."""
+    """The contract as planned (means over its simulations): fee and outcome income
+    [currency] and entrants [people]; prices the outcome risk a seat does not carry."""
 
     fee: float
     outcome: float

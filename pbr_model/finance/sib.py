@@ -330,8 +330,10 @@ def summary(figures: InvestorFigures) -> dict:
     -------
     dict with ``name``, ``kind``; ``drawn``, ``received`` [currency], ``irr`` [fraction
     per year] and ``multiple`` [ratio], each ``{mean, p5, p50, p95}`` ignoring NaN;
-    ``prob_loss``, P(received < drawn - :data:`LOSS_TOLERANCE`) [probability]; and
-    ``expected_loss``, the mean loss [currency]
+    ``prob_loss``, P(received < drawn - :data:`LOSS_TOLERANCE`) [probability];
+    ``expected_loss``, the mean loss [currency]; ``prob_payback``, the chance its money
+    comes back [probability], and ``payback_month`` ``{mean, p5, p50, p95}`` over the
+    simulations where it does [month index]
     """
     f = figures
     return {
@@ -343,4 +345,24 @@ def summary(figures: InvestorFigures) -> dict:
         "multiple": stats(f.multiple),
         "prob_loss": float(np.mean(f.received < f.drawn - LOSS_TOLERANCE)),
         "expected_loss": float(np.mean(f.loss)),
+        "prob_payback": float(np.mean(f.payback_month >= 0)),
+        "payback_month": stats(np.where(f.payback_month >= 0, f.payback_month, np.nan)),
     }
+
+
+def investor_summaries(sib: SibFlows) -> list[dict]:
+    """Each tranche's headline figures (see :func:`summary`), in spec order."""
+    return [summary(f) for f in sib.figures()]
+
+
+def guarantee_summary(g, paid: np.ndarray) -> dict:
+    """One guarantee (from the spec or the flows: its ``name`` and ``covers``): what it
+    paid, ``paid`` ``(n_sims,)`` as ``{mean, p5, p50, p95}`` [currency], ``expected_paid``
+    and the chance it was called."""
+    return {"name": g.name, "covers": g.covers, "paid": stats(paid),
+            "prob_called": float((paid > 0).mean()), "expected_paid": float(paid.mean())}
+
+
+def guarantee_summaries(sib: SibFlows) -> list[dict]:
+    """Each guarantee of a bond's flows (see :func:`guarantee_summary`)."""
+    return [guarantee_summary(g, g.paid) for g in sib.guarantees]

@@ -109,7 +109,8 @@ def commissioner_lines(c: dict, cur: str) -> Text:
          f"({number(c['reoffences_avoided']['p5'])} to {number(c['reoffences_avoided']['p95'])})"),
         ("Paid per reoffence avoided", f"{m(c['cost_per_reoffence_avoided'])} in all, "
          f"{m(c['outcome_cost_per_reoffence_avoided'])} in outcome payments"),
-        ("P(pays for results with no true effect)", pct(c["paid_for_noise"])),
+        ("P(pays | the service has no true effect)",
+         f"{pct(c['paid_for_noise'])} (no effect in {pct(c['prob_no_effect'])} of simulations)"),
         ("P(pays though no reoffences avoided)", pct(c["paid_without_avoided"])),
     ]
     if c.get("cost_per_reoffence") is not None:
@@ -220,3 +221,25 @@ def write_capital_workbook(result, path: str | Path, *, force: bool = False) -> 
     _widths(prof, [24, 36, 60])
     save_atomic(wb, path)
     return path
+
+
+def providers_table(profiles: dict) -> Group:
+    """``pbr providers``: each profile's finances and seat terms, then its description."""
+    t = Table(title="Bundled provider profiles", title_justify="left", box=box.SIMPLE_HEAD,
+              pad_edge=False, collapse_padding=True)
+    t.add_column("Name", no_wrap=True)
+    for col in ("Reserves", "Credit", "at", "Capital", "Overheads", "Share", "PbR"):
+        t.add_column(col, justify="right", no_wrap=True)
+    notes = []
+    for name, p in profiles.items():
+        # profiles are currency-free: amounts are in whichever contract they are used with
+        t.add_row(name, money(p.reserves, "").strip(), money(p.credit_limit, "").strip(),
+                  pct(p.credit_cost, 0),
+                  pct(p.cost_of_capital, 0), pct(p.overheads, 0), pct(p.share, 0),
+                  pct(p.pbr_share, 0))
+        notes.append(Text(f"{name}: {p.description}"))
+    return Group(t, *notes, Text(
+        "Amounts are in the currency of the contract a profile is used with. Credit is drawn "
+        "at the rate under 'at'; 'Capital' is the cost of capital a year; 'PbR' the share of "
+        "the PbR risk on its work it carries. Use a profile with `pbr capital --provider "
+        "NAME`, or copy its file from contracts/providers/ and change it.", style="dim"))

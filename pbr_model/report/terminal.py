@@ -11,6 +11,7 @@ from rich.text import Text
 from ..results import SimulationResult, change_column
 from ..spec.schema import MEASURES
 from ..spec.load import LoadedSpec
+from .capital import investor_table
 from .format import measure_label, money, number, pct
 
 Fmt = Callable[[float], str]
@@ -209,7 +210,6 @@ def settlement_table(s) -> Group:
                  "(negative = repaid to the commissioner; fees are not settled)")
     extra = []
     if s.investors:
-        from .capital import investor_table  # noqa: PLC0415  (the capital report's table)
         extra.append(investor_table(s.investors, s.guarantees or [], cur, observed=True))
     elif s.spec.sib is not None:
         lines.append("Social investors: assessed once every cohort has a result.")

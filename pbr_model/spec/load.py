@@ -48,7 +48,8 @@ def bundled_providers() -> dict[str, Path]:
     return {p.stem.replace("_", "-"): p for p in sorted(folder.glob("*.toml"))}
 
 
-def _stem(name: str | Path) -> str:
+def bundled_name(name: str | Path) -> str:
+    """The bundled name a SPEC argument would have (``tr_crc_example.toml`` -> ``tr-crc-example``)."""
     return str(name).removesuffix(".toml").replace("_", "-")
 
 
@@ -59,8 +60,8 @@ def resolve(spec: str | Path, bundled: dict[str, Path] | None = None,
     if path.is_file():
         return path
     bundled = bundled_contracts() if bundled is None else bundled
-    if _stem(spec) in bundled:
-        return bundled[_stem(spec)]
+    if bundled_name(spec) in bundled:
+        return bundled[bundled_name(spec)]
     if path.exists():
         raise SpecError(f"{spec}: is a directory, not a {what} file")
     names = ", ".join(bundled) or "none"
@@ -205,7 +206,7 @@ def validate(data: dict[str, Any], source: str = "<spec>") -> ContractSpec:
     known = bundled_providers()
     problems += [(f"supply_chain.{i}.profile", "no bundled provider profile of that name; "
                   f"bundled: {', '.join(known)}", s.profile)
-                 for i, s in enumerate(spec.supply_chain) if _stem(s.profile) not in known]
+                 for i, s in enumerate(spec.supply_chain) if bundled_name(s.profile) not in known]
     if problems:
         raise SpecError([str(Problem(source, path, message, value, True))
                          for path, message, value in problems])

@@ -32,14 +32,19 @@ class ProviderProfile(_Model):
                          ge=0)
     credit_limit: float = _f("Committed overdraft or revolving credit facility.", "currency",
                              default=0.0, ge=0)
-    credit_rate: float = _f("Interest on credit drawn.", "fraction per year", default=0.0,
-                            ge=0, le=1)
+    credit_rate: float | None = _f("Interest on credit drawn; omit for the cost of capital.",
+                                   "fraction per year", default=None, ge=0, le=1)
     cost_of_capital: float = _f(
         "What its own money costs: the return reserves must forgo and the price of any new "
         "capital beyond reserves and credit. Also the NPV discount rate.", "fraction per year",
         ge=0, le=1)
     overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
                           "of them.", "fraction", default=0.0, ge=0, le=2)
+    @property
+    def credit_cost(self) -> float:
+        """The rate charged on credit drawn [fraction per year]."""
+        return self.cost_of_capital if self.credit_rate is None else self.credit_rate
+
     share: float = _f("Share of the contract's work (participants and direct costs) it takes.",
                       "fraction", default=1.0, gt=0, le=1)
     fee_share: float = _f("Share of the fee on its work passed to it, paid as the contract pays "

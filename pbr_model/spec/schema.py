@@ -571,6 +571,9 @@ class ContractSpec(_Model):
         names = [s.name for s in self.supply_chain]
         if len(set(names)) != len(names):
             raise ValueError("supply_chain: names must differ")
+        if self.sib is not None and self.supply_chain:
+            raise ValueError("sib and supply_chain: a social impact bond with a supply chain is "
+                             "not modelled (the bond funds one delivery vehicle); remove one")
         return self
 
     def rule_measures(self) -> list[tuple[str, str]]:
