@@ -18,18 +18,13 @@ import numpy as np
 
 from ..results import PERCENTILES, stats
 from ..spec.parties import ProviderProfile
-from .cash import monthly_discount_factors
+from .cash import monthly_discount_factors, monthly_rate
 
 #: Probability levels for the capital required: P(need > capital) at most 5% and 1%.
 CAPITAL_LEVELS = {"p95": 0.95, "p99": 0.99}
 
 #: A deficit below half a penny is rounding (e.g. of pro rata draws), not a funding need.
 ROUNDING = 0.005
-
-
-def monthly_rate(annual: float) -> float:
-    """The monthly rate equivalent to ``annual`` [fraction per month]."""
-    return (1 + annual) ** (1 / 12) - 1
 
 
 def financing_cost(cumulative: np.ndarray, profile: ProviderProfile) -> dict[str, np.ndarray]:

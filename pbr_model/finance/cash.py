@@ -33,11 +33,15 @@ def monthly_costs(spec: ContractSpec, timeline: Timeline, entrants: np.ndarray,
     return out
 
 
+def monthly_rate(annual: float) -> float:
+    """The monthly rate equivalent to ``annual`` [fraction per month]."""
+    return (1 + annual) ** (1 / 12) - 1
+
+
 def monthly_discount_factors(annual_rate: float, n_months: int) -> np.ndarray:
     """Present value of 1 paid in each month, ``(n_months,)``: the NPV (numpy-financial)
     of a unit flow in month ``t`` at the monthly equivalent of ``annual_rate``."""
-    monthly = (1 + annual_rate) ** (1 / 12) - 1
-    return npf.npv(monthly, np.eye(n_months))
+    return npf.npv(monthly_rate(annual_rate), np.eye(n_months))
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ import numpy as np
 from ..errors import InputError
 from ..results import stats
 from ..spec.parties import SocialImpactBond
-from .capital import monthly_rate
+from .cash import monthly_rate
 from .irr import annualise, irr
 
 #: Shortfall below which an investor is not counted as losing money [currency]: half a
