@@ -127,11 +127,16 @@ def _month_table(result: SimulationResult, cumulative: np.ndarray) -> pd.DataFra
     return table
 
 
+def _party(seat: Seat, figures: CapitalFigures, cumulative: np.ndarray,
+           result: SimulationResult) -> PartyResult:
+    return PartyResult(seat, figures, _month_table(result, cumulative),
+                       capital_summary(figures, seat.profile))
+
+
 def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:
     """One party's figures from its whole flows (all simulations at once)."""
-    figures = capital_figures(flows.income, flows.cash_out, flows.seat.profile)
-    months = _month_table(result, np.cumsum(flows.income - flows.cash_out, axis=1))
-    return PartyResult(flows.seat, figures, months, capital_summary(figures, flows.seat.profile))
+    return _party(flows.seat, capital_figures(flows.income, flows.cash_out, flows.seat.profile),
+                  np.cumsum(flows.income - flows.cash_out, axis=1), result)
 
 
 def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract_plan: Plan,
@@ -230,11 +235,8 @@ def capital(
             figures[k].append(capital_figures(f.income, f.cash_out, f.seat.profile))
             cumulative[k][rows] = np.cumsum(f.income - f.cash_out, axis=1)
         del flows
-    parties = []
-    for seat, parts, cum in zip(seats, figures, cumulative):
-        joined = _join(parts)
-        parties.append(PartyResult(seat, joined, _month_table(result, cum),
-                                   capital_summary(joined, seat.profile)))
+    parties = [_party(seat, _join(parts), cum, result)
+               for seat, parts, cum in zip(seats, figures, cumulative)]
     investors = [sib_summary(_join(parts)) for parts in tranches]
     guarantees = [guarantee_summary(g, np.concatenate(p))
                   for g, p in zip(sib_spec.guarantees if sib_spec else [], paid)]

@@ -34,7 +34,7 @@ from .finance.parties import PartyFlows, Seat
 from .outcomes import Sampler, draw_trend
 from .results import SimulationResult, build_result
 from .simulate import (BLOCK, DEFAULT_CHUNK, DEFAULT_SEED, Progress, check_run_args,
-                       check_volume_shock, run_blocks, shock_volumes)
+                       check_volume_shock, chunks, run_blocks, shock_volumes)
 from .spec.parties import ProviderProfile
 from .spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
 from .timeline import Timeline
@@ -166,11 +166,7 @@ def run_portfolio(
     n_periods = portfolio.n_periods
 
     parts: list[list[dict]] = [[] for _ in models]
-    blocks_per_chunk = max(1, -(-chunk_size // BLOCK))
-    n_blocks = -(-sims // BLOCK)
-    for first in range(0, n_blocks, blocks_per_chunk):  # chunks of whole blocks
-        blocks = range(first, min(first + blocks_per_chunk, n_blocks))
-        keep = min(sims - blocks[0] * BLOCK, len(blocks) * BLOCK)
+    for blocks, keep in chunks(sims, chunk_size):
         trends = [draw_trend(Sampler(_stream(seed, b, 0)), portfolio.trend, BLOCK, n_periods)
                   for b in blocks]
         for k, (model, timeline) in enumerate(zip(models, timelines)):
@@ -179,7 +175,7 @@ def run_portfolio(
                      for b, (t_logit, t_freq) in zip(blocks, trends)]
             parts[k].append(run_blocks(model, timeline, given, keep))
         if progress:
-            progress(min(blocks[-1] * BLOCK + BLOCK, sims), sims)
+            progress(blocks[0] * BLOCK + keep, sims)
 
     results = [build_result(p, spec=a.spec.spec, spec_sha256=a.spec.sha256, source=a.spec.source,
                             seed=int(seed), sims=int(sims), sampling="random",

@@ -114,14 +114,12 @@ def simulate(
         if progress:
             progress(sims, sims)
     elif sampling == "random":
-        blocks_per_chunk = max(1, -(-chunk_size // BLOCK))
-        n_blocks = -(-sims // BLOCK)
         parts = []
-        for first in range(0, n_blocks, blocks_per_chunk):  # chunks of whole blocks
-            blocks = range(first, min(first + blocks_per_chunk, n_blocks))
-            parts.append(_run_chunk(model, timeline, seed, sims, blocks))
+        for blocks, keep in chunks(sims, chunk_size):
+            parts.append(run_blocks(model, timeline, [(_block_rng(seed, b), None) for b in blocks],
+                                    keep))
             if progress:
-                progress(min(blocks[-1] * BLOCK + BLOCK, sims), sims)
+                progress(blocks[0] * BLOCK + keep, sims)
     else:
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
     return build_result(
@@ -138,13 +136,16 @@ def simulate(
     )
 
 
-def _run_chunk(spec: ContractSpec, timeline: Timeline, seed: int, sims: int,
-               blocks: range) -> dict:
-    """Draw each block with its own generator, then compute the chunk at once."""
-    # Every block is drawn whole and the last one cut, so a run of n simulations is
-    # the first n of any longer run with the same seed.
-    keep = min(sims - blocks[0] * BLOCK, len(blocks) * BLOCK)
-    return run_blocks(spec, timeline, [(_block_rng(seed, b), None) for b in blocks], keep)
+def chunks(sims: int, chunk_size: int):
+    """The chunks of a run: ``(blocks, keep)`` each, a range of whole random-number blocks
+    and how many of their simulations to keep (all but in the last). Every block is drawn
+    whole and the last one cut, so a run of n simulations is the first n of any longer run
+    with the same seed, whatever the chunk size."""
+    blocks_per_chunk = max(1, -(-chunk_size // BLOCK))
+    n_blocks = -(-sims // BLOCK)
+    for first in range(0, n_blocks, blocks_per_chunk):
+        blocks = range(first, min(first + blocks_per_chunk, n_blocks))
+        yield blocks, min(sims - first * BLOCK, len(blocks) * BLOCK)
 
 
 def run_blocks(spec: ContractSpec, timeline: Timeline,

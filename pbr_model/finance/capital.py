@@ -18,13 +18,10 @@ import numpy as np
 
 from ..results import PERCENTILES, stats
 from ..spec.parties import ProviderProfile
-from .cash import monthly_discount_factors, monthly_rate
+from .cash import ROUNDING, monthly_rate, read_cash
 
 #: Probability levels for the capital required: P(need > capital) at most 5% and 1%.
 CAPITAL_LEVELS = {"p95": 0.95, "p99": 0.99}
-
-#: A deficit below half a penny is rounding (e.g. of pro rata draws), not a funding need.
-ROUNDING = 0.005
 
 
 def financing_cost(cumulative: np.ndarray, profile: ProviderProfile) -> dict[str, np.ndarray]:
@@ -62,7 +59,7 @@ class CapitalFigures:
     npv : net present value at the cost of capital, before financing [currency]
     peak_funding : largest cash deficit, ``max(0, -min cumulative cash)`` [currency]
     peak_month : month of that deficit [month index]; -1 if cash never goes below 0
-        (by more than :data:`ROUNDING`)
+        (by more than :data:`~pbr_model.finance.cash.ROUNDING`)
     insolvent : the deficit exceeded reserves plus the credit limit [bool]
     financing : financing cost by source (``reserves``, ``credit``, ``new_capital``) [currency]
     financing_cost : their sum [currency]
@@ -84,20 +81,14 @@ class CapitalFigures:
 def capital_figures(income: np.ndarray, cash_out: np.ndarray,
                     profile: ProviderProfile) -> CapitalFigures:
     """Read a party's figures off its monthly income and costs ``(n_sims, n_months)``."""
-    net_flow = income - cash_out
-    cumulative = np.cumsum(net_flow, axis=1)
-    low = cumulative.min(axis=1)
-    peak = np.where(-low > ROUNDING, -low, 0.0)
+    cash, cumulative = read_cash(income, cash_out, profile.cost_of_capital,
+                                 profile.reserves + profile.credit_limit, ROUNDING)
     financing = financing_cost(cumulative, profile)
     total = sum(financing.values())
-    net = net_flow.sum(axis=1)
-    discount = monthly_discount_factors(profile.cost_of_capital, net_flow.shape[1])
     return CapitalFigures(
-        revenue=income.sum(axis=1), cost=cash_out.sum(axis=1), net=net,
-        npv=net_flow @ discount, peak_funding=peak,
-        peak_month=np.where(peak > 0, cumulative.argmin(axis=1), -1),
-        insolvent=peak > profile.reserves + profile.credit_limit,
-        financing=financing, financing_cost=total, net_after_financing=net - total)
+        revenue=cash.revenue, cost=cash.cost, net=cash.net, npv=cash.npv,
+        peak_funding=cash.peak_funding, peak_month=cash.peak_month, insolvent=cash.insolvent,
+        financing=financing, financing_cost=total, net_after_financing=cash.net - total)
 
 
 def capital_required(peak_funding: np.ndarray) -> dict[str, float]:

@@ -68,21 +68,35 @@ class CashFigures:
     insolvent: np.ndarray
 
 
-def cash_figures(cash_in: np.ndarray, cash_out: np.ndarray, provider: Provider) -> CashFigures:
-    """Read the per-simulation figures off monthly flows ``(n_sims, n_months)``."""
+#: A deficit below half a penny is rounding (e.g. of pro rata draws), not a funding need.
+ROUNDING = 0.005
+
+
+def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
+              available: float, rounding: float = 0.0) -> tuple[CashFigures, np.ndarray]:
+    """The per-simulation figures of monthly flows ``(n_sims, n_months)`` for a party with
+    ``available`` reserves and credit [currency], discounting at ``discount_rate`` [fraction
+    per year], counting a deficit of ``rounding`` or less [currency] as none; and the
+    cumulative cash ``(n_sims, n_months)`` they were read from."""
     net_flow = cash_in - cash_out
     cumulative = np.cumsum(net_flow, axis=1)
     min_cash = cumulative.min(axis=1)
-    peak = np.maximum(-min_cash, 0.0)
-    month = np.where(peak > 0, cumulative.argmin(axis=1), -1)
-    discount = monthly_discount_factors(provider.discount_rate, net_flow.shape[1])
-    return CashFigures(
+    peak = np.where(-min_cash > rounding, -min_cash, 0.0)
+    discount = monthly_discount_factors(discount_rate, net_flow.shape[1])
+    figures = CashFigures(
         revenue=cash_in.sum(axis=1),
         cost=cash_out.sum(axis=1),
         net=net_flow.sum(axis=1),
         npv=net_flow @ discount,
         min_cash=min_cash,
         peak_funding=peak,
-        peak_month=month,
-        insolvent=min_cash < -(provider.reserves + provider.credit_line),
+        peak_month=np.where(peak > 0, cumulative.argmin(axis=1), -1),
+        insolvent=peak > available,
     )
+    return figures, cumulative
+
+
+def cash_figures(cash_in: np.ndarray, cash_out: np.ndarray, provider: Provider) -> CashFigures:
+    """Read the per-simulation figures off monthly flows ``(n_sims, n_months)``."""
+    return read_cash(cash_in, cash_out, provider.discount_rate,
+                     provider.reserves + provider.credit_line)[0]
