@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference
 from openpyxl.utils import get_column_letter
 from rich import box
 from rich.console import Group
@@ -14,8 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..spec.fields import flatten
-from .excel import (_assumptions_sheet, _header, _money_format, _put, _title_and_meta, _widths,
-                    check_output, save_atomic, PCT_FORMAT, STATS)
+from .excel import (PCT_FORMAT, STATS, _assumptions_sheet, _header, _money_format, _put,
+                    _title_and_meta, _widths, cash_chart, check_output, figure_columns,
+                    save_atomic)
 from .format import money, number, pct
 
 
@@ -139,16 +139,8 @@ def write_capital_workbook(result, path: str | Path, *, force: bool = False) -> 
             ("pbr-model version", d["version"]), ("Currency", d["currency"]),
             ("Sign convention", "money into each party is positive")]
     top = _title_and_meta(ws, d["contract"], meta)
-    _header(ws, top, ["Figure", *(p["name"] for p in d["providers"])])
-    row = top + 1
-    for label, get, fmt in _party_rows(d["currency"]):
-        _put(ws, row, 1, label.strip())
-        cell_fmt = PCT_FORMAT if fmt is pct else (None if fmt in (str, number) else money_fmt)
-        for j, p in enumerate(d["providers"], 2):
-            _put(ws, row, j, get(p), cell_fmt)
-        row += 1
-    ws.freeze_panes = ws.cell(row=top + 1, column=2)
-    _widths(ws, [38] + [20] * len(d["providers"]))
+    figure_columns(ws, top, [p["name"] for p in d["providers"]], _party_rows(d["currency"]),
+                   d["providers"], money_fmt)
 
     cash = wb.create_sheet("Cash by party")
     names = ["Month", "Date"]
@@ -165,17 +157,9 @@ def write_capital_workbook(result, path: str | Path, *, force: bool = False) -> 
                 _put(cash, i, 3 + 3 * k + j, float(rec[q]), money_fmt)
     cash.freeze_panes = "C2"
     _widths(cash, [8, 10] + [18] * (3 * len(result.parties)))
-    n = len(dates)
-    chart = LineChart()
-    chart.title = "Cumulative cash by party (median across simulations)"
-    chart.y_axis.title = f"Cumulative cash ({d['currency']})"
-    chart.x_axis.title = "Month from contract start"
-    chart.height, chart.width = 10, 24
-    for k in range(len(result.parties)):
-        chart.add_data(Reference(cash, min_col=4 + 3 * k, min_row=1, max_row=n + 1),
-                       titles_from_data=True)
-    chart.set_categories(Reference(cash, min_col=1, min_row=2, max_row=n + 1))
-    cash.add_chart(chart, f"{get_column_letter(4 + 3 * len(result.parties))}2")
+    n = len(result.parties)
+    cash_chart(cash, "Cumulative cash by party (median across simulations)", d["currency"],
+               [4 + 3 * k for k in range(n)], len(dates), f"{get_column_letter(4 + 3 * n)}2")
 
     if d["investors"]:
         inv = wb.create_sheet("Investors")

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from ..errors import OutputError
 from ..results import PERCENTILES, SimulationResult
 from ..spec.fields import flatten
-from .format import SYMBOLS
+from .format import SYMBOLS, number, pct
 
 STATS = ["mean", *PERCENTILES]
 PCT_FORMAT = "0.0%"
@@ -155,16 +155,44 @@ def _cashflow_sheet(ws, result: SimulationResult) -> None:
     ws.freeze_panes = "C2"
     _widths(ws, [8, 10] + [20] * len(cols))
 
-    n = len(months)
+    cash_chart(ws, "Cumulative cash: P5, P50 and P95 across simulations", result.currency,
+               [6, 7, 8], len(months), "K2")
+
+
+def cash_chart(ws, title: str, currency: str, columns: list[int], n_rows: int,
+               anchor: str) -> None:
+    """A native line chart of cumulative cash by month: one series per column of ``ws``
+    (a header in row 1, ``n_rows`` months below; months in column 1), at ``anchor``."""
     chart = LineChart()
-    chart.title = "Cumulative cash: P5, P50 and P95 across simulations"
-    chart.y_axis.title = f"Cumulative cash ({result.currency})"
+    chart.title = title
+    chart.y_axis.title = f"Cumulative cash ({currency})"
     chart.x_axis.title = "Month from contract start"
     chart.height, chart.width = 10, 24
-    data = Reference(ws, min_col=6, max_col=8, min_row=1, max_row=n + 1)
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    ws.add_chart(chart, "K2")
+    for col in columns:
+        chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=n_rows + 1),
+                       titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n_rows + 1))
+    ws.add_chart(chart, anchor)
+
+
+def figure_columns(ws, top: int, names: list[str], rows: list[tuple], columns: list[dict],
+                   money_fmt: str) -> int:
+    """Figures side by side from row ``top``: a header (``Figure`` and ``names``), then one
+    row per ``(label, get, fmt)`` with ``get(column)`` for each column dict; ``fmt`` (the
+    screen's formatter) picks the cell format. NaN is left empty. Returns the next free row."""
+    _header(ws, top, ["Figure", *names])
+    row = top + 1
+    for label, get, fmt in rows:
+        _put(ws, row, 1, label.strip())
+        cell_fmt = PCT_FORMAT if fmt is pct else (None if fmt in (str, number) else money_fmt)
+        for j, column in enumerate(columns, 2):
+            value = get(column)
+            _put(ws, row, j, None if isinstance(value, float) and value != value else value,
+                 cell_fmt)
+        row += 1
+    ws.freeze_panes = ws.cell(row=top + 1, column=2)
+    _widths(ws, [40] + [20] * len(columns))
+    return row
 
 
 def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = False) -> Path:

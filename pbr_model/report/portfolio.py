@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .capital import funding_rows
-from .format import money, number, pct
+from .format import money, pct
 
 
 def _rows(cur: str) -> list[tuple]:
@@ -63,10 +63,9 @@ def write_portfolio_workbook(result, path, *, force: bool = False):
     provenance and diversification), ``Owner cash`` (the owner's monthly cumulative cash
     P5/P50/P95 with a chart) and ``Areas`` (each area's source and spec hash)."""
     from openpyxl import Workbook
-    from openpyxl.chart import LineChart, Reference
 
     from .excel import (PCT_FORMAT, _header, _money_format, _put, _title_and_meta, _widths,
-                        check_output, save_atomic)
+                        cash_chart, check_output, figure_columns, save_atomic)
 
     path = check_output(path, force=force)
     d = result.to_dict()
@@ -80,24 +79,14 @@ def write_portfolio_workbook(result, path, *, force: bool = False):
             ("Owner", d["owner"]["name"]),
             ("Sign convention", "money into the owner is positive")]
     top = _title_and_meta(ws, d["portfolio"], meta)
-    columns = [*d["areas"], d["owner"]]
-    _header(ws, top, ["Figure", *(a["name"] for a in d["areas"]), "Owner (combined)"])
-    row = top + 1
-    for label, get, fmt in _rows(d["currency"]):
-        _put(ws, row, 1, label.strip())
-        cell_fmt = PCT_FORMAT if fmt is pct else (None if fmt is number else money_fmt)
-        for j, c in enumerate(columns, 2):
-            value = get(c)
-            _put(ws, row, j, None if value != value else value, cell_fmt)  # NaN: empty
-        row += 1
-    row += 1
+    row = figure_columns(ws, top, [*(a["name"] for a in d["areas"]), "Owner (combined)"],
+                         _rows(d["currency"]), [*d["areas"], d["owner"]], money_fmt) + 1
     for q in ("p95", "p99"):
         f = d["diversification"][f"peak_funding_{q}"]
         for key in ("standalone_sum", "combined", "saving", "saving_share"):
             _put(ws, row, 1, f"Peak funding {q.upper()}: {key.replace('_', ' ')}")
             _put(ws, row, 2, f[key], PCT_FORMAT if key == "saving_share" else money_fmt)
             row += 1
-    _widths(ws, [40] + [20] * len(columns))
 
     cash = wb.create_sheet("Owner cash")
     _header(cash, 1, ["Month", "Date", "Mean", "P5", "P50", "P95"])
@@ -107,16 +96,8 @@ def write_portfolio_workbook(result, path, *, force: bool = False):
         _put(cash, i, 2, rec["date"], "yyyy-mm")
         for j, q in enumerate(("mean", "p5", "p50", "p95"), 3):
             _put(cash, i, j, float(rec[q]), money_fmt)
-    chart = LineChart()
-    chart.title = "Owner's cumulative cash: P5, P50 and P95"
-    chart.y_axis.title = f"Cumulative cash ({d['currency']})"
-    chart.x_axis.title = "Month from contract start"
-    chart.height, chart.width = 10, 24
-    n = len(months)
-    chart.add_data(Reference(cash, min_col=4, max_col=6, min_row=1, max_row=n + 1),
-                   titles_from_data=True)
-    chart.set_categories(Reference(cash, min_col=1, min_row=2, max_row=n + 1))
-    cash.add_chart(chart, "H2")
+    cash_chart(cash, "Owner's cumulative cash: P5, P50 and P95", d["currency"], [4, 5, 6],
+               len(months), "H2")
     _widths(cash, [8, 10, 18, 18, 18, 18])
 
     areas = wb.create_sheet("Areas")
