@@ -28,7 +28,7 @@ def funding_rows(cur: str) -> list[tuple]:
         ("Peak funding need P50", lambda p: p["peak_funding"]["p50"], m),
         ("  P95", lambda p: p["peak_funding"]["p95"], m),
         ("  P99", lambda p: p["peak_funding"]["p99"], m),
-        ("  month of peak (median)", lambda p: p["peak_month"]["p50"], number),
+        ("  month of peak (median where any)", lambda p: p["peak_month"]["p50"], number),
         ("P(runs out of cash)", lambda p: p["prob_insolvent"], pct),
         ("Capital for P(out of cash) <= 5%", lambda p: p["capital_required"]["p95"], m),
         ("  <= 1%", lambda p: p["capital_required"]["p99"], m),
