@@ -4,11 +4,14 @@ and what holding the areas together saves. Reads
 
 from __future__ import annotations
 
+from openpyxl import Workbook
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from .capital import funding_rows
+from .excel import (PCT_FORMAT, _header, _money_format, _put, _title_and_meta, _widths,
+                    cash_chart, check_output, figure_columns, save_atomic)
 from .format import money, pct
 
 
@@ -62,11 +65,6 @@ def write_portfolio_workbook(result, path, *, force: bool = False):
     """Write a portfolio's workbook: ``Portfolio`` (owner and each area side by side, with
     provenance and diversification), ``Owner cash`` (the owner's monthly cumulative cash
     P5/P50/P95 with a chart) and ``Areas`` (each area's source and spec hash)."""
-    from openpyxl import Workbook
-
-    from .excel import (PCT_FORMAT, _header, _money_format, _put, _title_and_meta, _widths,
-                        cash_chart, check_output, figure_columns, save_atomic)
-
     path = check_output(path, force=force)
     d = result.to_dict()
     money_fmt = _money_format(d["currency"])
