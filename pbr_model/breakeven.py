@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal
 
 import numpy as np
+import pandas as pd
 
 from ._version import __version__
 from .capital import capital
@@ -380,6 +381,22 @@ class BreakevenResult:
             "trace": [{"value": r.x, "expected_net": r.expected_net, "prob_loss": r.prob_loss}
                       for r in self.trace],
         }
+
+    def tables(self) -> dict[str, object]:
+        """``trials``: every value tried, in order; ``prices`` (for ``price``): each scaled
+        field now and at the answer (``--csv``/``--parquet``)."""
+        trials = pd.DataFrame(self.to_dict()["trace"])
+        trials.index.name = "trial"
+        trials.attrs["units"] = {"value": self.unit, "expected_net": "currency",
+                                 "prob_loss": "probability"}
+        tables = {"trials": trials}
+        if self.prices:
+            tables["prices"] = pd.DataFrame(self.prices)
+        return tables
+
+
+#: The tables :meth:`BreakevenResult.tables` gives.
+BREAKEVEN_TABLES = ("trials", "prices")
 
 
 def breakeven(

@@ -19,9 +19,9 @@ from .finance.capital import CapitalFigures, capital_figures, capital_summary
 from .finance.commissioner import commissioner_summary
 from .finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
                               seat_flows)
-from .finance.sib import SibFlows, guarantee_summary, run_sib
+from .finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
 from .finance.sib import summary as sib_summary
-from .results import PERCENTILES, SimulationResult
+from .results import PERCENTILES, SIMULATION_TABLES, SimulationResult
 from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, Progress, simulate
 from .spec import LoadedSpec
 from .spec.load import load_profile
@@ -86,6 +86,7 @@ class CapitalResult:
     commissioner : the commissioner's figures (see :func:`commissioner_summary`)
     investors : per tranche figures when the spec has a ``[sib]`` (else empty)
     guarantees : per guarantee, what it paid (else empty)
+    tranche_figures : per tranche, its figures per simulation (for distributions)
     """
 
     result: SimulationResult
@@ -95,6 +96,7 @@ class CapitalResult:
     commissioner: dict
     investors: list[dict] = field(default_factory=list)
     guarantees: list[dict] = field(default_factory=list)
+    tranche_figures: list[InvestorFigures] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
         r = self.result
@@ -109,6 +111,49 @@ class CapitalResult:
             "guarantees": self.guarantees,
             "commissioner": self.commissioner,
         }
+
+
+    def tables(self) -> dict[str, object]:
+        """The contract's tables (see :meth:`SimulationResult.tables`), plus ``parties``
+        (one row per simulation and party) and, with a ``[sib]``, ``investors`` (one row
+        per simulation and tranche)."""
+        tables = self.result.tables()
+        tables["parties"] = pd.concat([_party_frame(p) for p in self.parties],
+                                      ignore_index=True)
+        tables["parties"].attrs["units"] = PARTY_UNITS
+        if self.tranche_figures:
+            tables["investors"] = pd.concat([_tranche_frame(f) for f in self.tranche_figures],
+                                            ignore_index=True)
+            tables["investors"].attrs["units"] = INVESTOR_UNITS
+        return tables
+
+
+#: Units of the ``parties`` table's columns.
+PARTY_UNITS = {"sim": None, "party": None, "role": None, "revenue": "currency",
+               "cost": "currency", "net": "currency", "npv": "currency",
+               "peak_funding": "currency", "peak_month": "month index", "insolvent": "bool",
+               "financing_cost": "currency", "net_after_financing": "currency"}
+#: Units of the ``investors`` table's columns.
+INVESTOR_UNITS = {"sim": None, "tranche": None, "kind": None, "drawn": "currency",
+                  "received": "currency", "multiple": "ratio", "irr": "fraction per year",
+                  "payback_month": "month index", "loss": "currency"}
+#: The tables :meth:`CapitalResult.tables` can give (``--csv``/``--parquet`` file names).
+CAPITAL_TABLES = (*SIMULATION_TABLES, "parties", "investors")
+
+
+def _party_frame(p: PartyResult) -> pd.DataFrame:
+    f = p.figures
+    n = len(f.net)
+    return pd.DataFrame({"sim": np.arange(n), "party": p.seat.name, "role": p.seat.role,
+                         **{k: getattr(f, k) for k in PARTY_UNITS if k not in
+                            ("sim", "party", "role")}})
+
+
+def _tranche_frame(f: InvestorFigures) -> pd.DataFrame:
+    n = len(f.drawn)
+    return pd.DataFrame({"sim": np.arange(n), "tranche": f.name, "kind": f.kind,
+                         **{k: getattr(f, k) for k in INVESTOR_UNITS if k not in
+                            ("sim", "tranche", "kind")}})
 
 
 def _terms(seat: Seat) -> dict:
@@ -237,11 +282,12 @@ def capital(
         del flows
     parties = [_party(seat, _join(parts), cum, result)
                for seat, parts, cum in zip(seats, figures, cumulative)]
-    investors = [sib_summary(_join(parts)) for parts in tranches]
+    tranche_figures = [_join(parts) for parts in tranches]
+    investors = [sib_summary(f) for f in tranche_figures]
     guarantees = [guarantee_summary(g, np.concatenate(p))
                   for g, p in zip(sib_spec.guarantees if sib_spec else [], paid)]
     return CapitalResult(result, mode, parties, contract_plan, commissioner_view(result),
-                         investors, guarantees)
+                         investors, guarantees, tranche_figures)
 
 
 def funded_prime(prime: PartyFlows, sib: SibFlows) -> PartyFlows:

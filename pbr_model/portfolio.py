@@ -27,9 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ._version import __version__
-from .capital import PartyResult, chain_seats, party_flows, party_result, plan
+from .capital import (PARTY_UNITS, PartyResult, _party_frame, chain_seats, party_flows,
+                      party_result, plan)
 from .finance.parties import PartyFlows, Seat
 from .outcomes import Sampler, draw_trend
 from .results import SimulationResult, build_result
@@ -47,6 +49,10 @@ def _stream(seed: int, block: int, stream: int) -> np.random.Generator:
     """Stream 0: block ``block``'s national trend; stream ``k + 1``: area ``k``'s draws."""
     return np.random.Generator(np.random.PCG64(
         np.random.SeedSequence(seed, spawn_key=(block, stream))))
+
+
+#: The tables :meth:`PortfolioResult.tables` gives.
+PORTFOLIO_TABLES = ("owner", "areas", "owner_months")
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,19 @@ class PortfolioResult:
     @property
     def currency(self) -> str:
         return self.portfolio.currency
+
+    def tables(self) -> dict[str, object]:
+        """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
+        and in each area alone) and ``owner_months`` (the owner's monthly cumulative cash
+        percentiles), for ``--csv``/``--parquet``."""
+        owner = _party_frame(self.owner)
+        owner.attrs["units"] = PARTY_UNITS
+        areas = pd.concat([_party_frame(a.party).assign(party=a.name) for a in self.areas],
+                          ignore_index=True)
+        areas.attrs["units"] = PARTY_UNITS
+        months = self.owner.months.assign(date=pd.to_datetime(self.owner.months["date"]))
+        months.attrs["units"] = {c: "date" if c == "date" else "currency" for c in months}
+        return {"owner": owner, "areas": areas, "owner_months": months}
 
     def to_dict(self) -> dict:
         """The JSON object: how it was run, the owner's summary, each area's summary (the

@@ -124,6 +124,19 @@ class PowerResult:
         }
 
 
+    def tables(self) -> dict[str, object]:
+        """``power``: the curve, one row per true effect (``--csv``/``--parquet``)."""
+        table = self.table.copy()
+        table.attrs["units"] = {"effect": "fraction", **{
+            c: "currency" if c.startswith(("outcome_", "net_", "npv_")) else "probability"
+            for c in table.columns}}
+        return {"power": table}
+
+
+#: The tables :meth:`PowerResult.tables` gives.
+POWER_TABLES = ("power",)
+
+
 def crossing(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float | None, float | None]:
     """First grid point where ``y >= level``, and the linear interpolation of where the
     curve crosses ``level`` between it and the point before (None if never reached)."""

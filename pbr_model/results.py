@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -152,6 +153,36 @@ class SimulationResult:
                 "prob_insolvent": float(s["insolvent"].mean()),
             },
         }
+
+
+    def tables(self) -> dict[str, object]:
+        """The run's tables for researchers (``--csv``/``--parquet``): ``simulations``
+        (one row per simulation), ``cohorts`` (per simulation and cohort), ``months``
+        (monthly percentiles) and ``cashflows`` (per simulation and month: cash_in,
+        outcome_in, cash_out; long, so produced in chunks). Units in ``attrs["units"]``."""
+        return {"simulations": self.simulations, "cohorts": self.cohorts,
+                "months": self.months.assign(date=pd.to_datetime(self.months["date"])),
+                "cashflows": self.cashflow_chunks}
+
+    def cashflow_chunks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
+        """Monthly flows per simulation in long form, ``rows`` simulations at a time."""
+        n_months = self.cash_in.shape[1]
+        for start in range(0, self.sims, rows):
+            stop = min(start + rows, self.sims)
+            frame = pd.DataFrame({
+                "sim": np.repeat(np.arange(start, stop), n_months),
+                "month": np.tile(np.arange(n_months), stop - start),
+                "cash_in": self.cash_in[start:stop].reshape(-1),
+                "outcome_in": self.outcome_in[start:stop].reshape(-1),
+                "cash_out": self.cash_out[start:stop].reshape(-1),
+            })
+            frame.attrs["units"] = {"sim": None, "month": "month index", "cash_in": "currency",
+                                    "outcome_in": "currency", "cash_out": "currency"}
+            yield frame
+
+
+#: The tables :meth:`SimulationResult.tables` gives (``--csv``/``--parquet`` file names).
+SIMULATION_TABLES = ("simulations", "cohorts", "months", "cashflows")
 
 
 def _change_unit(column: str) -> str:
@@ -305,4 +336,5 @@ def _month_table(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) 
             cols[f"{name}_{label}"] = q
     table = pd.DataFrame(cols)
     table.index.name = "month"
+    table.attrs["units"] = {c: "date" if c == "date" else "currency" for c in table.columns}
     return table

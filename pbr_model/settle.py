@@ -105,6 +105,17 @@ class Settlement:
         }
 
 
+    def tables(self) -> dict[str, object]:
+        """``cohorts`` (the settlement, one row per cohort) and ``mechanisms`` (totals per
+        outcome mechanism), for ``--csv``/``--parquet``."""
+        mechanisms = pd.DataFrame(self.to_dict()["mechanisms"])
+        return {"cohorts": self.cohorts, "mechanisms": mechanisms}
+
+
+#: The tables :meth:`Settlement.tables` gives.
+SETTLEMENT_TABLES = ("cohorts", "mechanisms")
+
+
 def _num(v) -> float | None:
     v = float(v)
     return None if np.isnan(v) else v

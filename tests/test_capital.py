@@ -325,8 +325,9 @@ def test_cli_capital_table_and_workbook(runner, tmp_path):
     text = " ".join(res.stdout.split())
     assert "who can carry the risk" in text and "volume shock 30%" in text
     wb = load_workbook(path)
-    assert {"Parties", "Cash by party", "Commissioner", "Assumptions"} <= set(wb.sheetnames)
-    ws = wb["Parties"]
+    assert {"Summary", "Capital", "Cash by party", "Commissioner", "Assumptions"} <= set(
+        wb.sheetnames)
+    ws = wb["Capital"]
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Figure")
     assert header[1:3] == ("small-charity", "social-investor-backed")
     rows = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r[0]}

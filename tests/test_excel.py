@@ -24,9 +24,10 @@ SEED = 11
 STATS = ["mean", "p5", "p50", "p95"]
 SUMMARY_HEADER = ["Figure", "Mean", "P5", "P50", "P95", "Value"]
 ASSUMPTIONS_HEADER = ["Field", "Value", "Unit", "Description"]
-CASHFLOW_HEADER = ["Month", "Date", "Cash in P50", "Cash out P50", "Net flow P50",
-                   "Cumulative cash P5", "Cumulative cash P50", "Cumulative cash P95",
-                   "Cumulative cash mean"]
+SHEETS = ["Summary", "Assumptions", "Cohorts", "Cashflow", "Distributions"]
+CASHFLOW_HEADER = ["Month", "Date", *(f"{what} {s}" for what in (
+    "Cash in", "Cash out", "Net flow", "Cumulative cash") for s in ("mean", "P5", "P50", "P95")),
+    "Peak funding need P50"]
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def meta(ws) -> dict[str, object]:
 # -- sheets and headers -------------------------------------------------------------------------
 
 def test_sheet_names(book):
-    assert book.sheetnames == ["Summary", "Assumptions", "Cashflow"]
+    assert book.sheetnames == SHEETS
 
 
 def test_header_rows(book):
@@ -175,7 +176,7 @@ def test_money_format_follows_the_currency(tmp_path, currency, symbol):
     path = write_workbook(simulate(loaded, sims=50, seed=1), tmp_path / "run.xlsx")
     wb = openpyxl.load_workbook(path)
     assert f'"{symbol}"' in summary_cells(wb["Summary"])["provider.net"]["mean"].number_format
-    assert f'"{symbol}"' in wb["Cashflow"]["F2"].number_format
+    assert f'"{symbol}"' in wb["Cashflow"]["R2"].number_format
 
 
 def test_assumptions_lists_every_field(book, result):
@@ -200,11 +201,11 @@ def test_cashflow_rows_are_the_monthly_percentiles(book, result):
     assert [r[0] for r in rows] == list(range(len(months)))
     assert rows[0][1].date() == result.spec.contract.start_date
     for r, (_, rec) in zip(rows, months.iterrows()):
-        p5, p50, p95 = r[5:8]
+        p5, p50, p95 = r[15:18]
         assert p5 <= p50 <= p95
         assert (p5, p50, p95) == pytest.approx(
             (rec["cumulative_p5"], rec["cumulative_p50"], rec["cumulative_p95"]), rel=1e-15)
-    assert ws["F2"].number_format.startswith('"£"')
+    assert all(ws.cell(2, j).number_format.startswith('"£"') for j in range(3, 20))
     assert ws["B2"].number_format == "yyyy-mm"
 
 
@@ -213,10 +214,12 @@ def test_cashflow_has_a_native_line_chart(book, result):
     assert len(charts) == 1
     (chart,) = charts
     assert isinstance(chart, LineChart)
-    assert len(chart.series) == 3  # P5, P50, P95 of cumulative cash
+    assert len(chart.series) == 4  # P5, P50, P95 of cumulative cash, and the peak marker
     refs = [s.val.numRef.f for s in chart.series]
     n = result.timeline.n_months
-    assert refs == [f"'Cashflow'!${col}$2:${col}${n + 1}" for col in "FGH"]
+    assert refs == [f"'Cashflow'!${col}$2:${col}${n + 1}" for col in "PQRS"]
+    assert chart.series[3].marker.symbol == "diamond"
+    assert chart.series[3].spPr.ln.noFill  # a marker, no line
 
 
 # -- formulas and text --------------------------------------------------------------------------
@@ -259,7 +262,7 @@ def test_cli_workbook_equals_the_cli_json(tmp_path):
     assert out.exit_code == 0, out.output
     expected = flatten(json.loads(out.stdout))
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Assumptions", "Cashflow"]
+    assert wb.sheetnames == SHEETS
     info = meta(wb["Summary"])
     assert (info["Seed"], info["Simulations"], info["Spec SHA-256"]) == (
         expected["seed"], expected["sims"], expected["spec_sha256"])
@@ -285,7 +288,7 @@ def test_cli_existing_file_with_force(tmp_path):
     path.write_bytes(b"old")
     out = run_cli("simulate", "--sims", str(SIMS), "--xlsx", str(path), "--force")
     assert out.exit_code == 0, out.output
-    assert openpyxl.load_workbook(path).sheetnames == ["Summary", "Assumptions", "Cashflow"]
+    assert openpyxl.load_workbook(path).sheetnames == SHEETS
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.xlsx"]
 
 

@@ -192,7 +192,7 @@ def test_settle_table_and_workbook(runner, specs, tmp_path):
     assert "-5.70" in result.stdout and "-3.30" in result.stdout
     assert "Total outcome payments" in result.stdout
     wb = load_workbook(book)
-    assert wb.sheetnames == ["Settlement", "Totals", "Assumptions"]
+    assert wb.sheetnames == ["Summary", "Settlement", "Totals", "Assumptions"]
     ws = wb["Settlement"]
     header = [c.value for c in ws[1]]
     rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from rich import box
 from rich.console import Group
@@ -13,9 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..spec.fields import flatten
-from .excel import (PCT_FORMAT, STATS, _assumptions_sheet, _header, _money_format, _put,
-                    _title_and_meta, _widths, cash_chart, check_output, figure_columns,
-                    save_atomic)
+from .book import Book
+from .excel import (PCT_FORMAT, STATS, _header, _money_format, _put, _table, _widths,
+                    assumptions_sheet, cash_chart, cashflow_sheet, check_output, cohorts_sheet,
+                    distributions_sheet, figure_columns, number_format_for, provenance,
+                    save_atomic, simulations_sheet, summary_sheet)
 from .format import money, number, pct
 
 
@@ -124,37 +125,55 @@ def commissioner_lines(c: dict, cur: str) -> Text:
         Text.assemble((label.ljust(width), "bold"), value) for label, value in lines)
 
 
-def write_capital_workbook(result, path: str | Path, *, force: bool = False) -> Path:
-    """Write ``pbr capital``'s workbook: ``Parties`` (side by side, with provenance),
-    ``Cash by party`` (monthly cumulative cash P5/P50/P95 per party, with a chart of
-    the medians), ``Investors`` (if any), ``Commissioner`` and ``Assumptions``."""
-    path = check_output(path, force=force)
+def capital_reading(d: dict) -> list[str]:
+    """A sentence per party (can it carry this?), and one on the investors."""
+    cur = d["currency"]
+    m = lambda v: money(v, cur)  # noqa: E731
+    lines = []
+    for p in d["providers"]:
+        lines.append(
+            f"{p['name']} ({p['role']}): needs to fund up to {m(p['peak_funding']['p50'])} at "
+            f"the median and {m(p['peak_funding']['p95'])} in the worst 5%, against "
+            f"{m(p['available'])} of reserves and credit; it runs out of cash in "
+            f"{pct(p['prob_insolvent'], 0)} of simulations, and needs "
+            f"{m(p['additional_capital']['p95'])} more to keep that chance to 5%. Expected net "
+            f"after financing: {m(p['net_after_financing'])} "
+            f"({pct(p['prob_loss_after_financing'], 0)} chance of a loss).")
+    for t in d["investors"]:
+        lines.append(
+            f"Investor {t['name']} ({t['kind']}): median IRR {pct(t['irr']['p50'])}, "
+            f"{pct(t['prob_loss'], 0)} chance of losing money, expected loss "
+            f"{m(t['expected_loss'])}.")
+    return lines
+
+
+def capital_book(result, *, sims_sheet: bool = False) -> Book:
+    """``pbr capital``'s sheets: Summary (the JSON, with a reading), Capital (parties
+    side by side), Cash by party (with a chart of the medians), Investors (if any),
+    Commissioner, Cohorts, Cashflow (the contract's), Distributions (each party's net
+    after financing and peak funding need, each tranche's IRR), Assumptions, Parties'
+    terms and (with ``sims_sheet``) Simulations."""
     d = result.to_dict()
     money_fmt = _money_format(d["currency"])
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Parties"
-    meta = [("Source", d["source"]), ("Spec SHA-256", d["spec_sha256"]), ("Seed", d["seed"]),
-            ("Simulations", d["sims"]), ("Volume shock", d["volume_shock"]),
-            ("pbr-model version", d["version"]), ("Currency", d["currency"]),
-            ("Sign convention", "money into each party is positive")]
-    top = _title_and_meta(ws, d["contract"], meta)
-    figure_columns(ws, top, [p["name"] for p in d["providers"]], _party_rows(d["currency"]),
+    book = Book()
+    extra = {"Volume shock": d["volume_shock"]} if d["volume_shock"] else {}
+    meta = provenance(result.result, **extra) + [
+        ("Sign convention", "money into each party is positive")]
+    summary_sheet(book, d["contract"], meta, capital_reading(d), d, money_fmt)
+
+    ws = book.sheet("Capital")
+    figure_columns(ws, 1, [p["name"] for p in d["providers"]], _party_rows(d["currency"]),
                    d["providers"], money_fmt)
 
-    cash = wb.create_sheet("Cash by party")
+    cash = book.sheet("Cash by party")
     names = ["Month", "Date"]
     for p in result.parties:
         names += [f"{p.seat.name} P5", f"{p.seat.name} P50", f"{p.seat.name} P95"]
-    _header(cash, 1, names)
     dates = result.parties[0].months["date"]
-    for i, (month, date) in enumerate(dates.items(), 2):
-        _put(cash, i, 1, int(month))
-        _put(cash, i, 2, date, "yyyy-mm")
-        for k, p in enumerate(result.parties):
-            rec = p.months.loc[month]
-            for j, q in enumerate(("p5", "p50", "p95")):
-                _put(cash, i, 3 + 3 * k + j, float(rec[q]), money_fmt)
+    rows = [[int(month), date, *(float(p.months.loc[month, q]) for p in result.parties
+                                 for q in ("p5", "p50", "p95"))]
+            for month, date in dates.items()]
+    _table(cash, names, rows, [None, "yyyy-mm", *[money_fmt] * (len(names) - 2)], "Cash_by_party")
     cash.freeze_panes = "C2"
     _widths(cash, [8, 10] + [18] * (3 * len(result.parties)))
     n = len(result.parties)
@@ -162,48 +181,74 @@ def write_capital_workbook(result, path: str | Path, *, force: bool = False) -> 
                [4 + 3 * k for k in range(n)], len(dates), f"{get_column_letter(4 + 3 * n)}2")
 
     if d["investors"]:
-        inv = wb.create_sheet("Investors")
-        cols = ["name", "kind", "drawn", "received", "irr", "multiple"]
-        _header(inv, 1, ["Tranche", "Kind"] + [f"{c} {s}" for c in cols[2:] for s in STATS]
-                + ["P(loss)", "Expected loss"])
-        for i, t in enumerate(d["investors"], 2):
-            _put(inv, i, 1, t["name"])
-            _put(inv, i, 2, t["kind"])
-            j = 3
-            for c in cols[2:]:
-                fmt = PCT_FORMAT if c == "irr" else ("0.00" if c == "multiple" else money_fmt)
-                for s in STATS:
-                    _put(inv, i, j, t[c][s], fmt)
-                    j += 1
-            _put(inv, i, j, t["prob_loss"], PCT_FORMAT)
-            _put(inv, i, j + 1, t["expected_loss"], money_fmt)
-        _widths(inv, [30, 14] + [14] * 18)
+        investor_sheet(book, d["investors"], d["guarantees"], money_fmt)
+    commissioner_sheet(book, d["commissioner"], money_fmt)
+    cohorts_sheet(book, result.result)
+    cashflow_sheet(book, result.result)
+    series = []
+    for p in result.parties:
+        series.append((f"{p.seat.name}: net after financing", p.figures.net_after_financing,
+                       money_fmt))
+        series.append((f"{p.seat.name}: peak funding need", p.figures.peak_funding, money_fmt))
+    for f in result.tranche_figures:
+        series.append((f"{f.name}: IRR", f.irr, PCT_FORMAT))
+    distributions_sheet(book, series)
+    assumptions_sheet(book, result.result)
+    prof = book.sheet("Parties' terms")
+    rows = [[p.seat.name, f.path, f.value] for p in result.parties for f in flatten(p.seat.profile)]
+    _table(prof, ["Party", "Field", "Value"], rows, [None, None, None], "Terms")
+    _widths(prof, [24, 36, 60])
+    if sims_sheet:
+        simulations_sheet(book, result.result.simulations, d["currency"])
+    return book
 
-    com = wb.create_sheet("Commissioner")
+
+def investor_sheet(book: Book, investors: list[dict], guarantees: list[dict],
+                   money_fmt: str) -> None:
+    """``Investors``: one row per tranche (drawn, received, IRR, multiple: mean and
+    percentiles; P(loss), expected loss, P(payback)), then the guarantees."""
+    inv = book.sheet("Investors")
+    cols = ["drawn", "received", "irr", "multiple"]
+    header = (["Tranche", "Kind"] + [f"{c} {s}" for c in cols for s in STATS]
+              + ["P(loss)", "Expected loss", "P(payback)"])
+    formats = [None, None] + [PCT_FORMAT if c == "irr" else ("0.00" if c == "multiple"
+                                                             else money_fmt)
+                              for c in cols for _ in STATS] + [PCT_FORMAT, money_fmt, PCT_FORMAT]
+    rows = [[t["name"], t["kind"], *(t[c][s] for c in cols for s in STATS), t["prob_loss"],
+             t["expected_loss"], t["prob_payback"]] for t in investors]
+    row = _table(inv, header, rows, formats, "Investors") + 1
+    if guarantees:
+        header = ["Guarantee", "Covers", *(f"paid {s}" for s in STATS), "P(called)",
+                  "Expected paid"]
+        rows = [[g["name"], g["covers"], *(g["paid"][s] for s in STATS), g["prob_called"],
+                 g["expected_paid"]] for g in guarantees]
+        _table(inv, header, rows, [None, None, *[money_fmt] * 4, PCT_FORMAT, money_fmt],
+               "Guarantees", row)
+    inv.freeze_panes = "B2"
+    _widths(inv, [30, 14] + [14] * 19)
+
+
+def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
+    """``Commissioner``: what it pays and what it buys (mean and percentiles)."""
+    com = book.sheet("Commissioner")
     _header(com, 1, ["Figure", *STATS, "Value"])
-    for i, (key, value) in enumerate(d["commissioner"].items(), 2):
+    for i, (key, value) in enumerate(c.items(), 2):
         _put(com, i, 1, key)
-        fmt = PCT_FORMAT if key.startswith("paid_") or key.endswith("_rate") else (
-            "#,##0" if key == "reoffences_avoided" else money_fmt)
+        fmt = number_format_for(key, money_fmt)
         if isinstance(value, dict):
             for j, s in enumerate(STATS, 2):
                 _put(com, i, j, value[s], fmt)
         else:
             _put(com, i, 2 + len(STATS), value, fmt)
+    com.add_table("Commissioner", 1, 2 + len(STATS), len(c))
     _widths(com, [40] + [18] * (len(STATS) + 1))
 
-    _assumptions_sheet(wb.create_sheet("Assumptions"), result.result)
-    prof = wb.create_sheet("Parties' terms")
-    _header(prof, 1, ["Party", "Field", "Value"])
-    row = 2
-    for p in result.parties:
-        for f in flatten(p.seat.profile):
-            _put(prof, row, 1, p.seat.name)
-            _put(prof, row, 2, f.path)
-            _put(prof, row, 3, f.value)
-            row += 1
-    _widths(prof, [24, 36, 60])
-    save_atomic(wb, path)
+
+def write_capital_workbook(result, path: str | Path, *, force: bool = False,
+                           sims_sheet: bool = False) -> Path:
+    """Write ``pbr capital``'s workbook (see :func:`capital_book`)."""
+    path = check_output(path, force=force)
+    save_atomic(capital_book(result, sims_sheet=sims_sheet), path)
     return path
 
 

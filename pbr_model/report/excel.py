@@ -1,10 +1,13 @@
-"""Excel workbook of a simulation run (openpyxl, native charts).
+"""Excel workbooks (openpyxl, native charts), the common sheets every command uses.
 
-Sheets: ``Summary`` (the same figures as ``--json``, with the run's
-provenance), ``Assumptions`` (every spec field: dotted path, value, unit,
-description) and ``Cashflow`` (monthly percentiles with a native line chart of
-the cumulative-cash fan). The file is written under a temporary name and
-renamed, so a failed write never leaves a half-written workbook.
+Every workbook opens on ``Summary``: the run's provenance, a plain-English reading
+and the same figures as ``--json``. ``Assumptions`` lists every spec field (dotted
+path, value, unit, description); ``Cohorts`` the per-cohort percentiles; ``Cashflow``
+the monthly percentiles with a native line chart of the cumulative-cash fan and a
+marker at the peak funding need; ``Distributions`` histograms with bar charts;
+``Simulations`` (optional) one row per simulation. Sheets are laid out in memory and
+streamed to disk (:mod:`pbr_model.report.book`) under a temporary name, then renamed,
+so a failed write never leaves a half-written workbook.
 """
 
 from __future__ import annotations
@@ -13,21 +16,31 @@ import datetime as dt
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
-from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..errors import OutputError
-from ..results import PERCENTILES, SimulationResult
+from ..results import PERCENTILES, SimulationResult, stats
 from ..spec.fields import flatten
-from .format import SYMBOLS, number, pct
+from .book import BOLD, Book, Sheet, frame_rows
+from .format import SYMBOLS, money, number, pct
 
 STATS = ["mean", *PERCENTILES]
 PCT_FORMAT = "0.0%"
+COUNT_FORMAT = "#,##0"
+RATIO_FORMAT = "0.00"
+#: Rows of the optional ``Simulations`` sheet at most (Excel's limit is 1,048,575;
+#: past this, writing takes minutes and the sheet is unusable: use --csv or --parquet).
+MAX_SHEET_SIMS = 100_000
+#: Bars in each histogram of the ``Distributions`` sheet.
+BINS = 25
+#: Provenance keys of a JSON object, shown at the top of Summary, not as figures.
+PROVENANCE_KEYS = ("contract", "source", "spec_sha256", "version", "seed", "sims", "sampling",
+                   "currency", "portfolio", "sha256")
 
 
 def _money_format(currency: str) -> str:
@@ -35,132 +48,307 @@ def _money_format(currency: str) -> str:
     return f'"{sym}"#,##0;-"{sym}"#,##0'
 
 
-def _put(ws, row: int, col: int, value: Any, number_format: str | None = None):
-    """Write a cell; text is always text (a spec string starting '=' is not a formula)."""
-    if isinstance(value, (list, tuple, dict)):
-        value = str(value)
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
+def _put(ws: Sheet, row: int, col: int, value: Any, number_format: str | None = None):
+    """Write a cell (text stays text: see :mod:`pbr_model.report.book`)."""
+    cell = ws.cell(row, col, value)
     if number_format:
         cell.number_format = number_format
     return cell
 
 
-def _header(ws, row: int, names: list[str]) -> None:
-    for j, name in enumerate(names, 1):
-        _put(ws, row, j, name).font = Font(bold=True)
+def _header(ws: Sheet, row: int, names: list[str], col: int = 1) -> None:
+    for j, name in enumerate(names, col):
+        _put(ws, row, j, name).font = BOLD
 
 
-def _widths(ws, widths: list[int]) -> None:
-    for j, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(j)].width = w
+def _widths(ws: Sheet, widths: list[int]) -> None:
+    ws.widths = list(widths)
 
 
-def _figure_rows(summary: dict, prefix: str = "") -> list[tuple[str, Any]]:
-    """Flatten the summary into (dotted key, value) rows; stats dicts stay whole."""
-    rows = []
-    for key, value in summary.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and set(value) == set(STATS):
-            rows.append((path, value))
-        elif isinstance(value, dict):
-            rows.extend(_figure_rows(value, path + "."))
-        else:
-            rows.append((path, value))
-    return rows
-
-
-def _format_for(key: str, money_fmt: str) -> str | None:
-    leaf = key.rsplit(".", 1)[-1]
-    if leaf.startswith("prob_") or leaf.endswith("_rate") or leaf.endswith("_share"):
-        return PCT_FORMAT
-    if key.startswith(("payments.", "provider.")) and leaf not in ("peak_month",):
-        return money_fmt
-    if leaf in ("frequency", "binary_reduction_points") or ".measured_change." in key:
-        return "0.00"
-    return "#,##0"
-
-
-def _title_and_meta(ws, title: str, meta: list[tuple[str, Any]]) -> int:
+def _title_and_meta(ws: Sheet, title: str, meta: list[tuple[str, Any]]) -> int:
     """A bold title, then label/value rows from row 3; returns the first free row after a gap."""
     _put(ws, 1, 1, title).font = Font(bold=True, size=14)
     for i, (label, value) in enumerate(meta, 3):
-        _put(ws, i, 1, label).font = Font(bold=True)
+        _put(ws, i, 1, label).font = BOLD
         _put(ws, i, 2, value)
     return 3 + len(meta) + 1
 
 
-def _summary_sheet(ws, result: SimulationResult) -> None:
-    summary = result.summary()
-    money_fmt = _money_format(result.currency)
-    ws.title = "Summary"
-    meta = [
-        ("Source", result.source), ("Spec SHA-256", result.spec_sha256),
-        ("Seed", result.seed), ("Simulations", result.sims), ("Sampling", result.sampling),
-        ("pbr-model version", result.version),
-        ("Run date (UTC)", result.created.strftime("%Y-%m-%d %H:%M:%S")),
-        ("Currency", result.currency),
-        ("Sign convention", "money into the provider is positive"),
-    ]
-    top = _title_and_meta(ws, summary["contract"], meta)
+# -- Summary --------------------------------------------------------------------------------------
+
+def is_stats(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == set(STATS)
+
+
+def figure_rows(obj: dict, skip: Iterable[str] = (), prefix: str = "") -> list[tuple[str, Any]]:
+    """A JSON object as (dotted key, value) rows: a stats dict stays one row; lists of
+    named objects are keyed by name (``providers[small-charity].net``), other lists by
+    index; keys in ``skip`` (at the top level) are left out."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in obj.items():
+        if not prefix and key in skip:
+            continue
+        rows.extend(_figure_rows(f"{prefix}{key}", value))
+    return rows
+
+
+def _figure_rows(path: str, value: Any) -> list[tuple[str, Any]]:
+    if is_stats(value):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return figure_rows(value, prefix=path + ".")
+    if isinstance(value, list):
+        named = all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value)
+        names = [v["name"] for v in value] if named else []
+        if named and len(set(names)) == len(names):
+            return [r for v in value for r in figure_rows(v, prefix=f"{path}[{v['name']}].")]
+        return [r for i, v in enumerate(value) for r in _figure_rows(f"{path}.{i}", v)]
+    return [(path, value)]
+
+
+_PCT_LEAVES = ("prob_", "paid_", "pct_")
+_PCT_ENDINGS = ("_rate", "_share", "irr", "effect", "effect_on_grid", "volume_shock", "cover",
+                "saving_share")
+_COUNT_LEAVES = {"entrants", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",
+                 "steps", "trials", "cohorts", "expected_budget_takers", "takers"}
+_RATIO_LEAVES = {"frequency", "comparison_frequency", "binary_reduction_points", "multiple",
+                 "frequency_reduction", "factor"}
+
+
+def number_format_for(key: str, money_fmt: str) -> str | None:
+    """The cell format of a figure from its dotted key: rates and probabilities as
+    percentages, months and counts as whole numbers, ratios with two decimals, the
+    rest of the numbers as money."""
+    leaf = key.rsplit(".", 1)[-1].split("[")[0]
+    if leaf.startswith(_PCT_LEAVES) or leaf.endswith(_PCT_ENDINGS) or leaf == "outcome_share":
+        return PCT_FORMAT
+    if "month" in leaf:
+        return "0"
+    if leaf in _COUNT_LEAVES:
+        return COUNT_FORMAT
+    if leaf in _RATIO_LEAVES or ".measured_change." in key or leaf.endswith("_change"):
+        return RATIO_FORMAT
+    return money_fmt
+
+
+def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
+                  reading: list[str], figures: dict, money_fmt: str, *,
+                  skip: Iterable[str] = (), formats: dict[str, str] | None = None) -> Sheet:
+    """``Summary``: title, provenance, a plain-English reading, then every figure of the
+    JSON object ``figures`` (less ``skip`` and the provenance keys) as a filterable table
+    with Mean/P5/P50/P95 columns for a distribution and Value for a single number.
+    ``formats`` maps a dotted key to a cell format where the default reading of the key
+    (:func:`number_format_for`) would be wrong. Set up to print on one page wide."""
+    ws = book.sheet("Summary")
+    top = _title_and_meta(ws, title, provenance)
+    if reading:
+        _put(ws, top, 1, "Reading").font = BOLD
+        for i, line in enumerate(reading, top + 1):
+            _put(ws, i, 1, line)
+        top += len(reading) + 2
     _header(ws, top, ["Figure", "Mean", "P5", "P50", "P95", "Value"])
     row = top + 1
-    for key, value in _figure_rows(summary):
-        if key in ("contract", "source", "spec_sha256", "version", "seed", "sims", "sampling",
-                   "currency"):
-            continue
-        fmt = _format_for(key, money_fmt)
+    formats = formats or {}
+    for key, value in figure_rows(figures, skip=(*PROVENANCE_KEYS, *skip)):
+        fmt = formats.get(key) or number_format_for(key, money_fmt)
+        if isinstance(value, (str, bool)) or value is None:
+            fmt = None
         _put(ws, row, 1, key)
         if isinstance(value, dict):
-            for j, stat in enumerate(STATS, 2):
-                _put(ws, row, j, value[stat], fmt)
+            for j, s in enumerate(STATS, 2):
+                _put(ws, row, j, value[s], fmt)
         else:
             _put(ws, row, 6, value, fmt)
         row += 1
-    ws.freeze_panes = ws.cell(row=top + 1, column=2)
-    _widths(ws, [38, 16, 16, 16, 16, 16])
-    ws.print_options.gridLines = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.add_table("Figures", top, 6, row - top - 1)
+    ws.freeze_panes = f"B{top + 1}"
+    _widths(ws, [44, 16, 16, 16, 16, 16])
+    ws.print_fit = True
+    return ws
 
 
-def _assumptions_sheet(ws, result) -> None:
+def provenance(result, **extra: Any) -> list[tuple[str, Any]]:
+    """The Summary's provenance rows for a run (``result`` has source, spec_sha256,
+    seed, sims, version, currency and created), with ``extra`` rows after them."""
+    rows = [("Source", result.source), ("Spec SHA-256", result.spec_sha256),
+            ("Seed", result.seed), ("Simulations", result.sims)]
+    if getattr(result, "sampling", None):
+        rows.append(("Sampling", result.sampling))
+    rows += [("pbr-model version", result.version),
+             ("Run date (UTC)", run_date(result)),
+             ("Currency", result.currency)]
+    rows += [(label.replace("_", " ").capitalize(), v) for label, v in extra.items()]
+    return rows
+
+
+def run_date(result) -> str:
+    created = getattr(result, "created", None) or dt.datetime.now(dt.timezone.utc)
+    return created.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def simulation_reading(s: dict) -> list[str]:
+    """Four sentences a finance officer can read aloud: what the contract pays, the
+    provider's result, the cash it needs and how often results pay."""
+    cur = s["currency"]
+    m = lambda v: money(v, cur)  # noqa: E731
+    pay, prov = s["payments"], s["provider"]
+    shock = (f", with volumes {pct(s['volume_shock'], 0)} below plan"
+             if s.get("volume_shock") else "")
+    peak_month = prov["peak_month"]["p50"]
+    when = (f", around month {peak_month:.0f} (median)" if peak_month == peak_month else "")
+    return [
+        f"Across {s['sims']:,} simulations{shock}, the contract pays {m(pay['total']['p50'])} "
+        f"(median; 90% of simulations between {m(pay['total']['p5'])} and "
+        f"{m(pay['total']['p95'])}), of which {m(pay['outcome']['p50'])} for results.",
+        f"The provider's net result is {m(prov['net']['p50'])} at the median "
+        f"({m(prov['net']['p5'])} in the worst 5%), with a {pct(prov['prob_loss'], 0)} chance "
+        "of a loss.",
+        f"It needs to fund up to {m(prov['peak_funding']['p50'])} at the median and "
+        f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}; it runs out "
+        f"of cash beyond its reserves and credit in {pct(prov['prob_insolvent'], 0)} of them.",
+        f"Outcome payments are made in {pct(pay['prob_any_outcome_payment'], 0)} of "
+        "simulations.",
+    ]
+
+
+# -- Assumptions ----------------------------------------------------------------------------------
+
+def _assumptions_sheet(ws: Sheet, result) -> None:
     _header(ws, 1, ["Field", "Value", "Unit", "Description"])
-    for i, f in enumerate(flatten(result.spec), 2):
+    rows = list(flatten(result.spec))
+    for i, f in enumerate(rows, 2):
         value = f.value.isoformat() if isinstance(f.value, dt.date) else f.value
         _put(ws, i, 1, f.path)
         _put(ws, i, 2, value)
         _put(ws, i, 3, f.unit)
         _put(ws, i, 4, f.description)
+    ws.add_table("Assumptions", 1, 4, len(rows))
     ws.freeze_panes = "A2"
     _widths(ws, [44, 22, 22, 100])
 
 
-def _cashflow_sheet(ws, result: SimulationResult) -> None:
+def assumptions_sheet(book: Book, result, title: str = "Assumptions") -> Sheet:
+    """``Assumptions``: every field of ``result.spec`` (dotted path, value, unit,
+    description), so the run can be reproduced and audited."""
+    ws = book.sheet(title)
+    _assumptions_sheet(ws, result)
+    return ws
+
+
+# -- Cohorts --------------------------------------------------------------------------------------
+
+#: Cohorts sheet: (column of ``SimulationResult.cohorts``, heading, statistics, format).
+COHORT_FIGURES = [
+    ("entrants", "Entrants", STATS, COUNT_FORMAT),
+    ("binary_rate", "Reoffending rate", STATS, PCT_FORMAT),
+    ("comparison_binary_rate", "Comparison rate", ["p50"], PCT_FORMAT),
+    ("binary_reduction_points", "Reduction (points)", STATS, RATIO_FORMAT),
+    ("frequency", "Reoffences per reoffender", ["p50"], RATIO_FORMAT),
+    ("comparison_frequency", "Comparison reoffences per reoffender", ["p50"], RATIO_FORMAT),
+    ("fee_payment", "Fee", ["mean"], None),
+    ("outcome_payment", "Outcome payment", STATS, None),
+]
+
+
+def cohort_table(result: SimulationResult) -> tuple[list[str], list[list], list[str | None]]:
+    """Per cohort: first entry month, payment month, the percentiles across simulations of
+    :data:`COHORT_FIGURES`, and the chance its outcome payment is triggered and is paid
+    (above zero). Returns header, rows and cell formats."""
+    money_fmt = _money_format(result.currency)
+    tl = result.timeline
+    dates = tl.dates()
+    k = tl.n_cohorts
+    header = ["Cohort", "First entry month", "Entry date", "Payment month", "Payment date"]
+    formats: list[str | None] = [None, "0", "yyyy-mm", "0", "yyyy-mm"]
+    columns = [list(range(k)), tl.entry_month.tolist(), [dates[m] for m in tl.entry_month],
+               tl.payment_month.tolist(), [dates[m] for m in tl.payment_month]]
+    for col, label, which, fmt in COHORT_FIGURES:
+        values = result.cohorts[col].to_numpy(dtype=np.float64).reshape(result.sims, k)
+        per = [stats(values[:, j]) for j in range(k)]
+        for s in which:
+            header.append(f"{label} {_stat_label(s)}")
+            formats.append(fmt or money_fmt)
+            columns.append([p[s] for p in per])
+    for label, test in (("P(triggered)", result.cohorts["triggered"].to_numpy()),
+                        ("P(outcome paid)", result.cohorts["outcome_payment"].to_numpy() > 0)):
+        header.append(label)
+        formats.append(PCT_FORMAT)
+        columns.append(test.reshape(result.sims, k).mean(axis=0).tolist())
+    return header, [list(r) for r in zip(*columns)], formats
+
+
+def _stat_label(stat: str) -> str:
+    return "mean" if stat == "mean" else stat.upper()
+
+
+def cohorts_sheet(book: Book, result: SimulationResult) -> Sheet:
+    """``Cohorts``: one row per cohort (see :func:`cohort_table`), filterable."""
+    ws = book.sheet("Cohorts")
+    header, rows, formats = cohort_table(result)
+    _table(ws, header, rows, formats, "Cohorts")
+    ws.freeze_panes = "B2"
+    _widths(ws, [8, 10, 11, 10, 11] + [15] * (len(header) - 5))
+    return ws
+
+
+def _table(ws: Sheet, header: list[str], rows: list[list], formats: list[str | None],
+           name: str, top: int = 1) -> int:
+    """A header at ``top`` and rows under it as an Excel table; returns the next free row."""
+    _header(ws, top, header)
+    for i, values in enumerate(rows, top + 1):
+        for j, (v, fmt) in enumerate(zip(values, formats), 1):
+            _put(ws, i, j, v, fmt)
+    ws.add_table(name, top, len(header), len(rows))
+    return top + len(rows) + 1
+
+
+# -- Cashflow -------------------------------------------------------------------------------------
+
+CASH_SERIES = [("cash_in", "Cash in"), ("cash_out", "Cash out"), ("net_flow", "Net flow"),
+               ("cumulative", "Cumulative cash")]
+
+
+def _cashflow_sheet(ws: Sheet, result: SimulationResult) -> None:
     money_fmt = _money_format(result.currency)
     months = result.months
-    cols = ["cash_in_p50", "cash_out_p50", "net_flow_p50",
-            "cumulative_p5", "cumulative_p50", "cumulative_p95", "cumulative_mean"]
-    names = ["Month", "Date", "Cash in P50", "Cash out P50", "Net flow P50",
-             "Cumulative cash P5", "Cumulative cash P50", "Cumulative cash P95",
-             "Cumulative cash mean"]
-    _header(ws, 1, names)
-    for i, (month, rec) in enumerate(months.iterrows(), 2):
-        _put(ws, i, 1, int(month))
-        _put(ws, i, 2, rec["date"], "yyyy-mm")
-        for j, col in enumerate(cols, 3):
-            _put(ws, i, j, float(rec[col]), money_fmt)
+    header = ["Month", "Date"]
+    cols = []
+    for key, label in CASH_SERIES:
+        for s in STATS:
+            header.append(f"{label} {_stat_label(s)}")
+            cols.append(f"{key}_{s}")
+    peak = result.summary()["provider"]
+    need, month = peak["peak_funding"]["p50"], peak["peak_month"]["p50"]
+    marker = round(month) if need > 0 and month == month else None
+    header.append("Peak funding need P50")
+    rows = []
+    for m, rec in months.iterrows():
+        rows.append([int(m), rec["date"], *(float(rec[c]) for c in cols),
+                     -need if m == marker else None])
+    _table(ws, header, rows, [None, "yyyy-mm", *([money_fmt] * (len(cols) + 1))], "Cashflow")
     ws.freeze_panes = "C2"
-    _widths(ws, [8, 10] + [20] * len(cols))
+    _widths(ws, [8, 10] + [16] * (len(header) - 2))
+    first = 3 + 3 * len(STATS)  # the cumulative-cash columns
+    title = "Cumulative cash: P5, P50 and P95 across simulations"
+    if marker is not None:
+        title += f"; peak funding need P50 {money(need, result.currency)} in month {marker}"
+    chart = cash_chart(ws, title, result.currency, [first + 1, first + 2, first + 3],
+                       len(months), f"{get_column_letter(len(header) + 2)}2")
+    if marker is not None:
+        peak_marker(chart, ws, len(header), len(months))
 
-    cash_chart(ws, "Cumulative cash: P5, P50 and P95 across simulations", result.currency,
-               [6, 7, 8], len(months), "K2")
+
+def cashflow_sheet(book: Book, result: SimulationResult) -> Sheet:
+    """``Cashflow``: monthly mean and percentiles of cash in, cash out, net flow and
+    cumulative cash, with a line chart of the cumulative-cash fan and a marker at the
+    median peak funding need (in its median month)."""
+    ws = book.sheet("Cashflow")
+    _cashflow_sheet(ws, result)
+    return ws
 
 
-def cash_chart(ws, title: str, currency: str, columns: list[int], n_rows: int,
-               anchor: str) -> None:
+def cash_chart(ws: Sheet, title: str, currency: str, columns: list[int], n_rows: int,
+               anchor: str) -> LineChart:
     """A native line chart of cumulative cash by month: one series per column of ``ws``
     (a header in row 1, ``n_rows`` months below; months in column 1), at ``anchor``."""
     chart = LineChart()
@@ -173,6 +361,154 @@ def cash_chart(ws, title: str, currency: str, columns: list[int], n_rows: int,
                        titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n_rows + 1))
     ws.add_chart(chart, anchor)
+    return chart
+
+
+def peak_marker(chart: LineChart, ws: Sheet, column: int, n_rows: int) -> None:
+    """Add ``column`` (empty but for one month) to ``chart`` as a marker with no line."""
+    chart.add_data(Reference(ws, min_col=column, min_row=1, max_row=n_rows + 1),
+                   titles_from_data=True)
+    series = chart.series[-1]
+    series.marker.symbol = "diamond"
+    series.marker.size = 11
+    series.graphicalProperties.line.noFill = True
+    chart.display_blanks = "gap"
+
+
+# -- Distributions --------------------------------------------------------------------------------
+
+def histogram(values: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
+    """Counts and edges of ``values`` (NaN left out) in ``bins`` equal bars."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    lo, hi = float(v.min()), float(v.max())
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
+    return counts, edges
+
+
+def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
+                        note: str = "") -> Sheet:
+    """``Distributions``: for each (title, per-simulation values, cell format), its mean
+    and percentiles, a histogram table (from, to, simulations, share, cumulative share)
+    and a native bar chart beside it. NaN values (e.g. an IRR that does not exist) are
+    left out and counted."""
+    ws = book.sheet("Distributions")
+    row = 1
+    if note:
+        _put(ws, row, 1, note)
+        row += 2
+    for title, values, fmt in series:
+        v = np.asarray(values, dtype=np.float64)
+        s = stats(v)
+        missing = int(np.isnan(v).sum())
+        _put(ws, row, 1, title).font = Font(bold=True, size=12)
+        line = "   ".join(f"{_stat_label(k)} {_show(s[k], fmt)}" for k in STATS)
+        if missing:
+            line += f"   ({missing:,} of {v.size:,} simulations have none)"
+        _put(ws, row + 1, 1, line)
+        top = row + 3
+        counts, edges = histogram(v)
+        total = max(int(counts.sum()), 1)
+        cum = np.cumsum(counts) / total
+        rows = [[float(edges[i]), float(edges[i + 1]), int(c), c / total, float(cum[i])]
+                for i, c in enumerate(counts)]
+        end = _table(ws, ["From", "To", "Simulations", "Share", "Cumulative share"], rows,
+                     [fmt, fmt, COUNT_FORMAT, PCT_FORMAT, PCT_FORMAT], f"Hist_{title}", top)
+        if rows:
+            chart = BarChart()
+            chart.type, chart.gapWidth, chart.legend = "col", 10, None
+            chart.title = title
+            chart.y_axis.title = "Share of simulations"
+            chart.x_axis.title = "From"
+            chart.height, chart.width = 7.5, 18
+            chart.add_data(Reference(ws, min_col=4, min_row=top, max_row=top + len(rows)),
+                           titles_from_data=True)
+            chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
+                                           max_row=top + len(rows)))
+            ws.add_chart(chart, f"G{row}")
+        row = max(end, row + 16) + 2
+    _widths(ws, [18, 18, 13, 10, 16])
+    return ws
+
+
+def _show(value: float, fmt: str) -> str:
+    if fmt == PCT_FORMAT:
+        return pct(value)
+    if fmt in (COUNT_FORMAT, RATIO_FORMAT, "0"):
+        return number(value, 2 if fmt == RATIO_FORMAT else 0)
+    return number(value)
+
+
+# -- Simulations ----------------------------------------------------------------------------------
+
+def simulations_sheet(book: Book, frame, currency: str, title: str = "Simulations") -> Sheet:
+    """One row per simulation from ``frame`` (index first), streamed (a large sheet holds
+    no cell objects); at most :data:`MAX_SHEET_SIMS` rows: callers say so when they cut."""
+    ws = book.sheet(title)
+    frame = frame.iloc[:MAX_SHEET_SIMS]
+    money_fmt = _money_format(currency)
+    units = frame.attrs.get("units", {})
+    names = [*(n or "index" for n in frame.index.names), *frame.columns]
+    formats = [None] * frame.index.nlevels + [_unit_format(units.get(c), money_fmt)
+                                              for c in frame.columns]
+    ws.stream(names, frame_rows(frame), formats, table=title, n_rows=len(frame))
+    ws.freeze_panes = "B2"
+    _widths(ws, [8] + [14] * len(frame.columns))
+    return ws
+
+
+def _unit_format(unit: str | None, money_fmt: str) -> str | None:
+    if unit == "currency":
+        return money_fmt
+    if unit == "fraction":
+        return PCT_FORMAT
+    if unit and (unit.startswith("people") or unit.startswith("reoffences")):
+        return COUNT_FORMAT
+    return None
+
+
+# -- the simulate workbook ------------------------------------------------------------------------
+
+def simulation_book(result: SimulationResult, *, sims_sheet: bool = False,
+                    title: str | None = None, extra_figures: Callable[[Book], None] | None = None
+                    ) -> Book:
+    """The sheets of a simulation run, in order: Summary, Assumptions, Cohorts, Cashflow,
+    Distributions and (with ``sims_sheet``) Simulations."""
+    summary = result.summary()
+    book = Book()
+    extra = {"Volume shock": result.volume_shock} if result.volume_shock else {}
+    rows = provenance(result, **extra) + [("Sign convention", "money into the provider is positive")]
+    summary_sheet(book, title or summary["contract"], rows, simulation_reading(summary), summary,
+                  _money_format(result.currency))
+    assumptions_sheet(book, result)
+    cohorts_sheet(book, result)
+    cashflow_sheet(book, result)
+    money_fmt = _money_format(result.currency)
+    s = result.simulations
+    distributions_sheet(book, [("Net result", s["net"].to_numpy(), money_fmt),
+                               ("Peak funding need", s["peak_funding"].to_numpy(), money_fmt),
+                               ("Outcome payments", s["outcome"].to_numpy(), money_fmt)])
+    if sims_sheet:
+        simulations_sheet(book, s, result.currency)
+    return book
+
+
+def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = False,
+                   sims_sheet: bool = False) -> Path:
+    """Write the run's workbook to ``path`` (see :func:`simulation_book`).
+
+    Raises
+    ------
+    OutputError
+        If ``path`` exists and ``force`` is false, or it cannot be written.
+    """
+    path = check_output(path, force=force)
+    save_atomic(simulation_book(result, sims_sheet=sims_sheet), path)
+    return path
 
 
 def figure_columns(ws, top: int, names: list[str], rows: list[tuple], columns: list[dict],
@@ -186,77 +522,11 @@ def figure_columns(ws, top: int, names: list[str], rows: list[tuple], columns: l
         _put(ws, row, 1, label.strip())
         cell_fmt = PCT_FORMAT if fmt is pct else (None if fmt in (str, number) else money_fmt)
         for j, column in enumerate(columns, 2):
-            value = get(column)
-            _put(ws, row, j, None if isinstance(value, float) and value != value else value,
-                 cell_fmt)
+            _put(ws, row, j, get(column), cell_fmt)
         row += 1
-    ws.freeze_panes = ws.cell(row=top + 1, column=2)
+    ws.freeze_panes = f"B{top + 1}"
     _widths(ws, [40] + [20] * len(columns))
     return row
-
-
-def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = False) -> Path:
-    """Write the run's workbook to ``path``.
-
-    Raises
-    ------
-    OutputError
-        If ``path`` exists and ``force`` is false, or it cannot be written.
-    """
-    path = check_output(path, force=force)
-    wb = Workbook()
-    _summary_sheet(wb.active, result)
-    _assumptions_sheet(wb.create_sheet("Assumptions"), result)
-    _cashflow_sheet(wb.create_sheet("Cashflow"), result)
-    save_atomic(wb, path)
-    return path
-
-
-def write_settlement_workbook(settlement, path: str | Path, *, force: bool = False) -> Path:
-    """Write a settlement's workbook: ``Settlement`` (one row per cohort), ``Totals``
-    (per mechanism, with provenance) and ``Assumptions`` (the spec)."""
-    path = check_output(path, force=force)
-    money_fmt = _money_format(settlement.currency)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Settlement"
-    table = settlement.cohorts
-    _header(ws, 1, ["cohort", *table.columns])
-    for i, (cohort, rec) in enumerate(table.iterrows(), 2):
-        _put(ws, i, 1, int(cohort))
-        for j, col in enumerate(table.columns, 2):
-            v = rec[col]
-            v = bool(v) if isinstance(v, (bool, np.bool_)) else v
-            if isinstance(v, float) and np.isnan(v):
-                v = None
-            fmt = money_fmt if col.endswith("payment") else (
-                "0.000" if col.endswith((":treated", ":comparison", ":change")) else None)
-            _put(ws, i, j, v, fmt)
-    ws.freeze_panes = "B2"
-    _widths(ws, [8] + [22] * len(table.columns))
-
-    tot = wb.create_sheet("Totals")
-    meta = [("Source", settlement.source), ("Spec SHA-256", settlement.spec_sha256),
-            ("Observed results", settlement.observed),
-            ("Observed SHA-256", settlement.observed_sha256),
-            ("pbr-model version", settlement.version), ("Currency", settlement.currency),
-            ("Sign convention", "money into the provider is positive; negative = repaid")]
-    top = _title_and_meta(tot, settlement.spec.contract.name, meta)
-    _header(tot, top, ["Mechanism", "Type", "Cohorts", "Pooled", "Pooled trigger", "Total"])
-    row = top + 1
-    for m in settlement.mechanisms:
-        for j, (v, fmt) in enumerate([(m["name"], None), (m["type"], None),
-                                      (m["cohort_total"], money_fmt), (m["pooled"], money_fmt),
-                                      (m["pooled_status"] or "", None), (m["total"], money_fmt)],
-                                     1):
-            _put(tot, row, j, v, fmt)
-        row += 1
-    _put(tot, row, 1, "Total outcome payments").font = Font(bold=True)
-    _put(tot, row, 6, settlement.total_payment, money_fmt)
-    _widths(tot, [30, 20, 16, 16, 16, 16])
-    _assumptions_sheet(wb.create_sheet("Assumptions"), settlement)
-    save_atomic(wb, path)
-    return path
 
 
 def check_output(path: str | Path, *, force: bool = False) -> Path:
@@ -273,7 +543,7 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
     return path
 
 
-def save_atomic(wb: Workbook, path: Path) -> None:
+def save_atomic(wb: Book, path: Path) -> None:
     """Save under a temporary name in the same folder, then rename over ``path``."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

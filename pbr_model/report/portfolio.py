@@ -4,14 +4,15 @@ and what holding the areas together saves. Reads
 
 from __future__ import annotations
 
-from openpyxl import Workbook
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from .capital import funding_rows
-from .excel import (PCT_FORMAT, _header, _money_format, _put, _title_and_meta, _widths,
-                    cash_chart, check_output, figure_columns, save_atomic)
+from .book import Book
+from .excel import (PCT_FORMAT, _money_format, _put, _table, _widths, cash_chart, check_output,
+                    distributions_sheet, figure_columns, run_date, save_atomic,
+                    simulations_sheet, summary_sheet)
 from .format import money, pct
 
 
@@ -61,23 +62,39 @@ def diversification_lines(div: dict, cur: str) -> Text:
         Text.assemble((label.ljust(width), "bold"), value) for label, value in lines)
 
 
-def write_portfolio_workbook(result, path, *, force: bool = False):
-    """Write a portfolio's workbook: ``Portfolio`` (owner and each area side by side, with
-    provenance and diversification), ``Owner cash`` (the owner's monthly cumulative cash
-    P5/P50/P95 with a chart) and ``Areas`` (each area's source and spec hash)."""
+def portfolio_reading(d: dict) -> list[str]:
+    cur = d["currency"]
+    o = d["owner"]
+    f = d["diversification"]["peak_funding_p95"]
+    return [
+        f"The owner ({o['name']}) needs to fund up to {money(o['peak_funding']['p50'], cur)} at "
+        f"the median and {money(o['peak_funding']['p95'], cur)} in the worst 5% across its "
+        f"{len(d['areas'])} areas; it runs out of cash in {pct(o['prob_insolvent'], 0)} of "
+        "simulations.",
+        f"Held together, the areas' P95 peak funding need is {money(f['combined'], cur)} against "
+        f"{money(f['standalone_sum'], cur)} for the areas alone: a saving of "
+        f"{money(f['saving'], cur)} ({pct(f['saving_share'], 0)}).",
+    ]
+
+
+def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: bool = False):
+    """Write a portfolio's workbook: ``Summary`` (the JSON, with a reading), ``Portfolio``
+    (owner and each area side by side, and diversification), ``Owner cash`` (the owner's
+    monthly cumulative cash P5/P50/P95 with a chart), ``Distributions`` (the owner's net
+    after financing and peak funding need), ``Areas`` (each area's source and spec hash)
+    and (with ``sims_sheet``) ``Simulations``: the owner's figures per simulation."""
     path = check_output(path, force=force)
     d = result.to_dict()
     money_fmt = _money_format(d["currency"])
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Portfolio"
+    book = Book()
     meta = [("Source", d["source"]), ("Portfolio SHA-256", d["sha256"]), ("Seed", d["seed"]),
             ("Simulations", d["sims"]), ("Volume shock", d["volume_shock"]),
-            ("pbr-model version", d["version"]), ("Currency", d["currency"]),
-            ("Owner", d["owner"]["name"]),
+            ("pbr-model version", d["version"]), ("Run date (UTC)", run_date(result)),
+            ("Currency", d["currency"]), ("Owner", d["owner"]["name"]),
             ("Sign convention", "money into the owner is positive")]
-    top = _title_and_meta(ws, d["portfolio"], meta)
-    row = figure_columns(ws, top, [*(a["name"] for a in d["areas"]), "Owner (combined)"],
+    summary_sheet(book, d["portfolio"], meta, portfolio_reading(d), d, money_fmt)
+    ws = book.sheet("Portfolio")
+    row = figure_columns(ws, 1, [*(a["name"] for a in d["areas"]), "Owner (combined)"],
                          _rows(d["currency"]), [*d["areas"], d["owner"]], money_fmt) + 1
     for q in ("p95", "p99"):
         f = d["diversification"][f"peak_funding_{q}"]
@@ -86,24 +103,28 @@ def write_portfolio_workbook(result, path, *, force: bool = False):
             _put(ws, row, 2, f[key], PCT_FORMAT if key == "saving_share" else money_fmt)
             row += 1
 
-    cash = wb.create_sheet("Owner cash")
-    _header(cash, 1, ["Month", "Date", "Mean", "P5", "P50", "P95"])
+    cash = book.sheet("Owner cash")
     months = result.owner.months
-    for i, (month, rec) in enumerate(months.iterrows(), 2):
-        _put(cash, i, 1, int(month))
-        _put(cash, i, 2, rec["date"], "yyyy-mm")
-        for j, q in enumerate(("mean", "p5", "p50", "p95"), 3):
-            _put(cash, i, j, float(rec[q]), money_fmt)
+    rows = [[int(m), rec["date"], *(float(rec[q]) for q in ("mean", "p5", "p50", "p95"))]
+            for m, rec in months.iterrows()]
+    _table(cash, ["Month", "Date", "Mean", "P5", "P50", "P95"], rows,
+           [None, "yyyy-mm", *[money_fmt] * 4], "Owner_cash")
+    cash.freeze_panes = "C2"
     cash_chart(cash, "Owner's cumulative cash: P5, P50 and P95", d["currency"], [4, 5, 6],
                len(months), "H2")
     _widths(cash, [8, 10, 18, 18, 18, 18])
+    fig = result.owner.figures
+    distributions_sheet(book, [("Owner: net after financing", fig.net_after_financing, money_fmt),
+                               ("Owner: peak funding need", fig.peak_funding, money_fmt)])
 
-    areas = wb.create_sheet("Areas")
-    _header(areas, 1, ["Area", "Contract", "Source", "Spec SHA-256", "Cohorts", "Owner share"])
-    for i, a in enumerate(d["areas"], 2):
-        for j, key in enumerate(("name", "contract", "source", "spec_sha256", "cohorts"), 1):
-            _put(areas, i, j, a[key])
-        _put(areas, i, 6, a["owner_share"], PCT_FORMAT)
+    areas = book.sheet("Areas")
+    rows = [[a["name"], a["contract"], a["source"], a["spec_sha256"], a["cohorts"],
+             a["owner_share"]] for a in d["areas"]]
+    _table(areas, ["Area", "Contract", "Source", "Spec SHA-256", "Cohorts", "Owner share"], rows,
+           [None, None, None, None, None, PCT_FORMAT], "Areas")
     _widths(areas, [20, 50, 30, 66, 10, 12])
-    save_atomic(wb, path)
+    if sims_sheet:
+        owner = result.tables()["owner"].set_index("sim").drop(columns=["party", "role"])
+        simulations_sheet(book, owner, d["currency"])
+    save_atomic(book, path)
     return path

@@ -1,0 +1,242 @@
+"""A workbook laid out in memory and streamed to disk by openpyxl's write-only mode.
+
+Report writers place cells at (row, column) on a :class:`Sheet`, as they would on an
+openpyxl worksheet, and add charts, Excel tables and a print setup; :meth:`Book.save`
+then writes every sheet row by row with a write-only workbook, so a large sheet (one
+row per simulation, see :meth:`Sheet.stream`) never holds a Python object per cell.
+This is also the one place cell values are converted: numpy and pandas scalars become
+plain numbers and dates, NaN becomes an empty cell, and every string is written as
+text, so a spec's ``=HYPERLINK(...)`` is never a formula.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+BOLD = Font(bold=True)
+
+
+def plain(value: Any) -> Any:
+    """A value openpyxl writes as itself: numpy/pandas scalars to Python, NaN/NaT to
+    ``None``, containers to their text."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    if isinstance(value, (list, tuple, dict)):
+        return str(value)
+    if value is pd.NaT:
+        return None
+    return value
+
+
+@dataclass
+class SheetCell:
+    """One cell's value and look (the attributes report writers set)."""
+
+    value: Any = None
+    number_format: str | None = None
+    font: Font | None = None
+
+
+@dataclass
+class Sheet:
+    """One worksheet laid out in memory.
+
+    Attributes
+    ----------
+    title : the sheet's name
+    cells : (row, column) -> :class:`SheetCell`, both 1-based
+    freeze_panes : the top-left cell that is not frozen, e.g. ``"B2"``
+    widths : column widths, from column A
+    charts : (chart, anchor cell) pairs
+    tables : Excel tables (filterable ranges) as (display name, range) pairs
+    print_fit : fit to one page wide, landscape, no gridlines (for Summary)
+    """
+
+    title: str
+    cells: dict[tuple[int, int], SheetCell] = field(default_factory=dict)
+    freeze_panes: str | None = None
+    widths: list[float] = field(default_factory=list)
+    charts: list[tuple[Any, str]] = field(default_factory=list)
+    tables: list[tuple[str, str]] = field(default_factory=list)
+    print_fit: bool = False
+    _stream: tuple[list[str], Iterable[list], list[str | None]] | None = None
+
+    def cell(self, row: int, column: int, value: Any = None) -> SheetCell:
+        """The cell at (row, column), created if new; ``value`` is stored if given."""
+        c = self.cells.setdefault((row, column), SheetCell())
+        if value is not None:
+            c.value = value
+        return c
+
+    @property
+    def max_row(self) -> int:
+        return max((r for r, _ in self.cells), default=0)
+
+    def add_chart(self, chart, anchor: str) -> None:
+        self.charts.append((chart, anchor))
+
+    def add_table(self, name: str, first_row: int, n_columns: int, n_rows: int,
+                  first_col: int = 1) -> None:
+        """Make the block under a header at ``first_row`` an Excel table (filterable).
+        The header's cells must be unique text."""
+        if n_rows < 1 or n_columns < 1:
+            return  # Excel refuses a table with no data rows
+        ref = (f"{get_column_letter(first_col)}{first_row}:"
+               f"{get_column_letter(first_col + n_columns - 1)}{first_row + n_rows}")
+        self.tables.append((_table_name(name), ref))
+
+    def stream(self, header: list[str], rows: Iterable[list], formats: list[str | None],
+               table: str | None = None, n_rows: int | None = None) -> None:
+        """Rows written after the laid-out cells, straight from an iterator (a large
+        table): a bold header, then ``rows`` with ``formats`` per column. With ``table``
+        and ``n_rows``, the block is an Excel table."""
+        self._stream = (header, rows, formats)
+        if table and n_rows:
+            top = self.max_row + 1
+            self.add_table(table, top, len(header), n_rows)
+
+
+def _table_name(name: str) -> str:
+    """An Excel table display name: letters, digits and underscores, not like a cell."""
+    clean = re.sub(r"\W", "_", name).strip("_") or "Table"
+    return clean if clean[0].isalpha() else f"T_{clean}"
+
+
+class Book:
+    """Sheets laid out in memory; :meth:`save` streams them to an ``.xlsx`` file."""
+
+    def __init__(self) -> None:
+        self.sheets: list[Sheet] = []
+
+    def sheet(self, title: str) -> Sheet:
+        """A new sheet at the end of the book."""
+        ws = Sheet(title)
+        self.sheets.append(ws)
+        return ws
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return [s.title for s in self.sheets]
+
+    def save(self, filename) -> None:
+        """Write the workbook to ``filename`` (openpyxl write-only mode)."""
+        wb = Workbook(write_only=True)
+        names: set[str] = set()
+        for sheet in self.sheets:
+            _render(wb.create_sheet(sheet.title), sheet, names)
+        wb.save(filename)
+
+
+def _render(ws, sheet: Sheet, table_names: set[str]) -> None:
+    for j, width in enumerate(sheet.widths, 1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    if sheet.freeze_panes:
+        ws.freeze_panes = sheet.freeze_panes
+    if sheet.print_fit:
+        ws.print_options.gridLines = False
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    for name, ref in sheet.tables:
+        table = Table(displayName=_unique(name, table_names), ref=ref)
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        table._initialise_columns()
+        table.autoFilter = AutoFilter(ref=ref)
+        with warnings.catch_warnings():  # we name the columns (_name_table_columns)
+            warnings.simplefilter("ignore", UserWarning)
+            ws.add_table(table)
+    for row in _rows(ws, sheet):
+        ws.append(row)
+    _name_table_columns(ws, sheet)
+    for chart, anchor in sheet.charts:
+        ws.add_chart(chart, anchor)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    out, k = name, 2
+    while out.lower() in taken:
+        out, k = f"{name}_{k}", k + 1
+    taken.add(out.lower())
+    return out
+
+
+def _name_table_columns(ws, sheet: Sheet) -> None:
+    """Excel needs each table column named as its header cell."""
+    for table in ws.tables.values():
+        first = table.ref.split(":")[0]
+        row = int(re.sub(r"[A-Z]", "", first))
+        for col in table.tableColumns:
+            value = _header_text(sheet, row, col.id)
+            col.name = value
+
+
+def _header_text(sheet: Sheet, row: int, column: int) -> str:
+    if (row, column) in sheet.cells:
+        return str(sheet.cells[(row, column)].value)
+    if sheet._stream is not None:
+        header = sheet._stream[0]
+        if 0 < column <= len(header):
+            return str(header[column - 1])
+    return f"Column{column}"
+
+
+def _cell(ws, value: Any, number_format: str | None = None, font: Font | None = None):
+    value = plain(value)
+    if value is None and number_format is None and font is None:
+        return None
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, never a formula
+    if number_format:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _rows(ws, sheet: Sheet) -> Iterator[list]:
+    by_row: dict[int, dict[int, SheetCell]] = {}
+    for (r, c), cell in sheet.cells.items():
+        by_row.setdefault(r, {})[c] = cell
+    last = max(by_row, default=0)
+    for r in range(1, last + 1):
+        cols = by_row.get(r, {})
+        width = max(cols, default=0)
+        yield [_cell(ws, cols[c].value, cols[c].number_format, cols[c].font) if c in cols
+               else None for c in range(1, width + 1)]
+    if sheet._stream is not None:
+        header, rows, formats = sheet._stream
+        yield [_cell(ws, h, font=BOLD) for h in header]
+        for values in rows:
+            yield [_cell(ws, v, f) for v, f in zip(values, formats)]
+
+
+def frame_rows(frame: pd.DataFrame) -> Iterator[list]:
+    """A data frame's rows as lists, index first, in blocks (for :meth:`Sheet.stream`)."""
+    for start in range(0, len(frame), 4096):
+        block = frame.iloc[start:start + 4096].reset_index()
+        yield from block.itertuples(index=False, name=None)
+
