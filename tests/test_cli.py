@@ -93,7 +93,8 @@ def _command_names() -> list[str]:
 
 def test_the_commands():
     assert _command_names() == sorted(["simulate", "list", "validate", "show", "schema", "settle",
-                                       "power", "capital", "providers", "breakeven"])
+                                       "power", "capital", "providers", "breakeven",
+                                       "template"])
 
 
 @pytest.mark.parametrize("args", [[], *[[name] for name in _command_names()]])

@@ -15,5 +15,16 @@ from .schema import ContractSpec
 
 __all__ = [
     "DEFAULT_CONTRACT", "ContractSpec", "LoadedSpec", "apply_overrides", "bundled_contracts",
-    "load_spec", "read_toml", "resolve", "spec_sha256", "validate",
+    "load_spec", "read_toml", "read_workbook", "resolve", "spec_sha256", "validate",
+    "write_template",
 ]
+
+
+def __getattr__(name: str):
+    """The Excel input workbook functions, imported on first use: their module needs the
+    report package (which needs this one) and openpyxl."""
+    if name in ("read_workbook", "write_template"):
+        from . import workbook
+
+        return getattr(workbook, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

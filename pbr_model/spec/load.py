@@ -1,8 +1,10 @@
 """Finding, reading, overriding and validating contract specs.
 
-A SPEC argument is a path to a TOML file or the name of a bundled contract
+A SPEC argument is a path to a TOML file, a path to an Excel input workbook
+(``.xlsx``, see :mod:`pbr_model.spec.workbook`) or the name of a bundled contract
 (``tr-crc-example`` or ``tr_crc_example``). Every problem in a spec is
-collected and raised together as one :class:`~pbr_model.errors.SpecError`.
+collected and raised together as one :class:`~pbr_model.errors.SpecError`; in a
+workbook each names the sheet and cell as well as the field.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, Iterable, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,6 +24,7 @@ from .parties import ProfileFile, ProviderProfile
 from .schema import PAYMENT_TYPES, ContractSpec, cross_check
 
 DEFAULT_CONTRACT = "tr-crc-example"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # read as a workbook, not TOML
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -191,24 +194,44 @@ def spec_sha256(spec: ContractSpec) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate_as(model: type[M], data: Any, source: str) -> M:
-    """Validate plain data into ``model``, reporting every problem with its path."""
+def validate_as(model: type[M], data: Any, source: str,
+                where: Mapping[str, str] | None = None) -> M:
+    """Validate plain data into ``model``, reporting every problem with its path (and,
+    with ``where``, its place in the file: see :func:`placed`)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise SpecError([str(p) for p in _problems(exc, data, source, model)]) from None
+        raise SpecError([str(placed(p, where))
+                         for p in _problems(exc, data, source, model)]) from None
 
 
-def validate(data: dict[str, Any], source: str = "<spec>") -> ContractSpec:
-    """Validate plain data into a :class:`ContractSpec`, reporting every problem."""
-    spec = validate_as(ContractSpec, data, source)
+def placed(problem: Problem, where: Mapping[str, str] | None) -> Problem:
+    """``problem`` with its place in the file after the file name.
+
+    ``where`` maps dotted paths to places (``"sheet 'cohorts', cell B4"``, from
+    :func:`~pbr_model.spec.workbook.read_workbook`); a path not in it takes the place of
+    its nearest parent that is (a missing field: its list item or sheet).
+    """
+    path = problem.path
+    while where and path:
+        if path in where:
+            return replace(problem, source=f"{problem.source}: {where[path]}")
+        path = path.rpartition(".")[0]
+    return problem
+
+
+def validate(data: dict[str, Any], source: str = "<spec>",
+             where: Mapping[str, str] | None = None) -> ContractSpec:
+    """Validate plain data into a :class:`ContractSpec`, reporting every problem (in a
+    workbook, with its sheet and cell from ``where``: see :func:`placed`)."""
+    spec = validate_as(ContractSpec, data, source, where)
     problems = cross_check(spec)
     known = bundled_providers()
     problems += [(f"supply_chain.{i}.profile", "no bundled provider profile of that name; "
                   f"bundled: {', '.join(known)}", s.profile)
                  for i, s in enumerate(spec.supply_chain) if bundled_name(s.profile) not in known]
     if problems:
-        raise SpecError([str(Problem(source, path, message, value, True))
+        raise SpecError([str(placed(Problem(source, path, message, value, True), where))
                          for path, message, value in problems])
     return spec
 
@@ -218,18 +241,31 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
 
     Parameters
     ----------
-    spec : path or bundled contract name
+    spec : path (TOML, or an ``.xlsx`` input workbook) or bundled contract name
     overrides : ``PATH=VALUE`` strings applied before validation
 
     Raises
     ------
     SpecError
-        With one line per problem, each naming file, field path, value and what is allowed.
+        With one line per problem, each naming file, field path, value and what is allowed
+        (in a workbook, the sheet and cell too).
     """
     path = resolve(spec)
-    data = apply_overrides(read_toml(path), overrides)
+    overrides = list(overrides)
+    where: dict[str, str] = {}
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        from .workbook import read_workbook  # here: the workbook module imports report.excel
+
+        data, where = read_workbook(path)
+        for item in overrides:  # a value set on the command line is not in its cell
+            key = item.partition("=")[0].strip()
+            where = {p: w for p, w in where.items() if not p.startswith(key + ".")}
+            where[key] = "--set"
+    else:
+        data = read_toml(path)
+    data = apply_overrides(data, overrides)
     source = str(spec) if not Path(spec).is_file() else str(path)
-    model = validate(data, source)
+    model = validate(data, source, where)
     return LoadedSpec(spec=model, source=source, sha256=spec_sha256(model))
 
 

@@ -1,0 +1,55 @@
+"""``pbr template``: write an Excel input workbook for a contract spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError, PbrError
+from ..report.excel import check_output
+from ..spec import DEFAULT_CONTRACT, load_spec
+from ..spec.workbook import write_template
+from .app import app, err, handles_errors
+from .simulate import SetOpt
+
+
+@app.command("template")
+@handles_errors
+def template_cmd(
+    file: Annotated[Path, typer.Argument(
+        metavar="FILE.xlsx", help="The workbook to write (must end in .xlsx).")],
+    source: Annotated[str, typer.Option(
+        "--from", metavar="SPEC",
+        help="Spec to start from: a TOML file, a bundled contract name (see `pbr list`) or "
+             "another template workbook.")] = DEFAULT_CONTRACT,
+    overrides: SetOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Write an Excel input workbook for a contract: one sheet per section of the spec, one
+    row per field with its unit, what is allowed and a description, and data validation on
+    the values. Edit the Value column, then use the workbook wherever a SPEC is asked for.
+    Without --from it starts from the bundled tr-crc-example contract.
+
+    \b
+    Examples:
+      pbr template my_contract.xlsx                     # from tr-crc-example
+      pbr template able.xlsx --from nyc-able-sib
+      pbr template big.xlsx --from my_contract.toml --set cohorts.entrants_per_period=3500
+      pbr validate my_contract.xlsx                     # after editing it
+      pbr simulate my_contract.xlsx --sims 20000
+    """
+    problems = []
+    try:
+        check_output(file, force=force)
+    except PbrError as exc:
+        problems.extend(exc.problems)
+    try:
+        loaded = load_spec(source, overrides or [])
+    except PbrError as exc:  # keep collecting: every problem at once
+        problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    write_template(loaded, file, force=force)
+    err.print(f"Wrote {file}", markup=False, soft_wrap=True)
