@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from ..breakeven import SOLVES, breakeven, check_solve, parse_target
+from ..breakeven import BREAKEVEN_TABLES, SOLVES, breakeven, check_solve, parse_target
 from ..errors import InputError, PbrError
 from ..report.breakeven import breakeven_view
+from ..report.workbooks import write_breakeven_workbook
 from ..report.json import dumps
 from ..simulate import DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .progress import LazyProgress
-from .simulate import SetOpt, ShockOpt, SpecArg, emit, run_problems
+from .simulate import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
+                       emit, run_problems)
 
 
 @app.command("breakeven")
@@ -44,6 +46,10 @@ def breakeven_cmd(
     volume_shock: ShockOpt = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")]
         = False,
+    xlsx: XlsxOpt = None,
+    csv: CsvOpt = None,
+    parquet: ParquetOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Break-even: the value of one parameter at which the provider's target is just met,
     found by root-finding on simulations that share one seed (so the answer is stable).
@@ -56,8 +62,11 @@ def breakeven_cmd(
       pbr breakeven tr-crc-example --solve personal_budget --target prob-loss=0.2
       pbr breakeven tr-crc-example --solve price --provider small-charity --sims 1000
       pbr breakeven peterborough-sib --solve effect --volume-shock 0.3 --json
+      pbr breakeven --solve effect --xlsx breakeven.xlsx
     """
-    problems = run_problems(sims, seed, volume_shock=volume_shock)
+    outputs = Outputs(xlsx, csv, parquet, force)
+    problems = run_problems(sims, seed, volume_shock=volume_shock, outputs=outputs,
+                            tables=BREAKEVEN_TABLES)
     name = goal = profile = None
     if solve is None:
         problems.append(f"--solve: required; one of {', '.join(SOLVES)}")
@@ -81,4 +90,6 @@ def breakeven_cmd(
     with LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, progress=bar)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: breakeven_view(result))
+    emit(as_json, lambda: dumps(result.to_dict()), lambda: breakeven_view(result), outputs,
+         lambda path, force: write_breakeven_workbook(result, path, force=force),
+         result.tables, result)

@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..capital import capital
+from ..capital import CAPITAL_TABLES, capital
 from ..errors import InputError, PbrError
-from ..portfolio import run_portfolio
+from ..portfolio import PORTFOLIO_TABLES, run_portfolio
 from ..report.portfolio import portfolio_table, write_portfolio_workbook
-from ..spec.load import bundled_contracts, bundled_name, read_toml
+from ..spec.load import WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, read_toml
 from ..spec.portfolio import bundled_portfolios, load_portfolio
 from ..report.capital import capital_table, providers_table, write_capital_workbook
 from ..report.json import dumps
@@ -20,7 +20,8 @@ from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import bundled_providers, load_profile
 from .app import app, handles_errors, out
 from .progress import LazyProgress
-from .simulate import SetOpt, ShockOpt, SpecArg, emit, run_problems
+from .simulate import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
+                       XlsxSimsOpt, emit, run_problems, sims_sheet_note)
 
 def check_share(value: float | None, flag: str) -> list[str]:
     if value is None or (not isinstance(value, bool) and 0 <= value <= 1):
@@ -50,10 +51,11 @@ def capital_cmd(
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")]
         = False,
-    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", metavar="FILE",
-                                                 help="Also write an Excel workbook.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --xlsx file.")]
-        = False,
+    xlsx: XlsxOpt = None,
+    xlsx_sims: XlsxSimsOpt = False,
+    csv: CsvOpt = None,
+    parquet: ParquetOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Who can carry the risk: the contract through each party's eyes, side by side. Peak
     funding need and its month, the chance of running out of cash, the capital that keeps
@@ -69,8 +71,11 @@ def capital_cmd(
       pbr capital tr-crc-example -p small-charity --volume-shock 0.3 --json
       pbr capital nyc-able-sib --xlsx able.xlsx
       pbr capital working-links-like                # a portfolio of three areas
+      pbr capital -p small-charity --csv tables/    # per-simulation tables for pandas
     """
-    problems = run_problems(sims, seed, volume_shock=volume_shock, xlsx=xlsx, force=force)
+    outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
+    problems = run_problems(sims, seed, volume_shock=volume_shock, outputs=outputs,
+                            tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES)
     problems += check_share(share, "--share") + check_share(pbr_share, "--pbr-share")
     if share == 0:
         problems.append("--share: must be above 0 (got 0)")
@@ -85,6 +90,7 @@ def capital_cmd(
             problems.extend(f"--provider {p}" for p in exc.problems)
     if problems:
         raise InputError(problems)
+    sims_sheet_note(outputs, sims)
     if is_portfolio(spec):
         if profiles or share is not None or pbr_share is not None:
             raise InputError(f"--provider/--share/--pbr-share: {spec} is a portfolio; its "
@@ -93,20 +99,27 @@ def capital_cmd(
         with LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    progress=bar)
-        emit(as_json, lambda: dumps(result.to_dict()), lambda: portfolio_table(result), xlsx,
-             lambda path, force: write_portfolio_workbook(result, path, force=force), force)
+        emit(as_json, lambda: dumps(result.to_dict()), lambda: portfolio_table(result), outputs,
+             lambda path, force: write_portfolio_workbook(result, path, force=force,
+                                                          sims_sheet=xlsx_sims),
+             result.tables, result)
         return
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, volume_shock=volume_shock, progress=bar)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: capital_table(result), xlsx,
-         lambda path, force: write_capital_workbook(result, path, force=force), force)
+    emit(as_json, lambda: dumps(result.to_dict()), lambda: capital_table(result), outputs,
+         lambda path, force: write_capital_workbook(result, path, force=force,
+                                                    sims_sheet=xlsx_sims),
+         result.tables, result)
 
 
 def is_portfolio(spec: str) -> bool:
-    """A bundled portfolio's name, or a TOML file with a ``[portfolio]`` table."""
+    """A bundled portfolio's name, or a TOML file with a ``[portfolio]`` table (never a
+    workbook: portfolios are TOML only)."""
     path = Path(spec)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return False
     if path.is_file():
         try:
             return "portfolio" in read_toml(path)

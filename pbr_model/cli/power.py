@@ -7,14 +7,16 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ..power import parse_effects, power
+from ..power import POWER_TABLES, parse_effects, power
 from ..report.json import dumps
 from ..report.terminal import power_table
+from ..report.workbooks import write_power_workbook
 from ..simulate import DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
 from .app import app, handles_errors
 from .progress import LazyProgress
-from .simulate import SetOpt, SpecArg, emit, run_problems
+from .simulate import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit,
+                       run_problems)
 
 
 @app.command("power")
@@ -30,6 +32,10 @@ def power_cmd(
                                       "effect).")] = DEFAULT_SEED,
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")] = False,
+    xlsx: XlsxOpt = None,
+    csv: CsvOpt = None,
+    parquet: ParquetOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Payment power: for each true effect, the chance outcome payments are triggered, the
     expected outcome payment and the chance of a loss; the break-even effect, the effect
@@ -40,8 +46,10 @@ def power_cmd(
       pbr power
       pbr power tr-crc-example --effects 0:0.08:0.005 --sims 5000
       pbr power tr-crc-example --set cohorts.entrants_per_period=600 --json
+      pbr power --xlsx power.xlsx
     """
-    problems = run_problems(sims, seed)
+    outputs = Outputs(xlsx, csv, parquet, force)
+    problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES)
     try:
         grid = parse_effects(effects)
     except InputError as exc:
@@ -51,4 +59,6 @@ def power_cmd(
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: power_table(result))
+    emit(as_json, lambda: dumps(result.to_dict()), lambda: power_table(result), outputs,
+         lambda path, force: write_power_workbook(result, path, force=force), result.tables,
+         result)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from ..errors import InputError, OutputError
-from ..report.excel import check_output, write_settlement_workbook
+from ..errors import InputError
+from ..report.workbooks import write_settlement_workbook
 from ..report.json import dumps
 from ..report.terminal import settlement_table
-from ..settle import settle
+from ..settle import SETTLEMENT_TABLES, settle
 from ..spec import load_spec
 from .app import app, handles_errors
-from .simulate import SetOpt, SpecArg, emit
+from .simulate import CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit
 
 
 @app.command("settle")
@@ -28,9 +28,10 @@ def settle_cmd(
              "a comparison group). See docs/settlement.md.")],
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")] = False,
-    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", metavar="FILE",
-                                                 help="Also write an Excel workbook.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --xlsx file.")] = False,
+    xlsx: XlsxOpt = None,
+    csv: CsvOpt = None,
+    parquet: ParquetOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Settle a contract on observed results: each cohort's measured change, the triggers
     that fired and what each outcome mechanism pays.
@@ -40,12 +41,12 @@ def settle_cmd(
       pbr settle peterborough-sib --observed examples/observed/peterborough.csv
       pbr settle doncaster-pbr --observed examples/observed/doncaster.csv --json
     """
-    if xlsx is not None:
-        try:
-            check_output(xlsx, force=force)
-        except OutputError as exc:
-            raise InputError([f"--xlsx {p}" for p in exc.problems]) from None
+    outputs = Outputs(xlsx, csv, parquet, force)
+    problems = outputs.problems(SETTLEMENT_TABLES)
+    if problems:
+        raise InputError(problems)
     loaded = load_spec(spec, overrides or [])
     result = settle(loaded, observed)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: settlement_table(result), xlsx,
-         lambda path, force: write_settlement_workbook(result, path, force=force), force)
+    emit(as_json, lambda: dumps(result.to_dict()), lambda: settlement_table(result), outputs,
+         lambda path, force: write_settlement_workbook(result, path, force=force),
+         result.tables, result)

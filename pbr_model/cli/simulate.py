@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Callable, Iterable, Optional
 
 import typer
 
 from ..errors import InputError, OutputError
-from ..report.excel import check_output, write_workbook
+from ..report.excel import MAX_SHEET_SIMS, check_output, run_date, write_workbook
+from ..report.export import check_export, write_tables
+from ..results import SIMULATION_TABLES
 from ..report.json import summary_json
 from ..report.terminal import simulation_summary
 from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock, simulate
@@ -19,7 +24,8 @@ from .progress import LazyProgress
 FLAGS = {"sims": "--sims", "seed": "--seed", "chunk_size": "--chunk-size"}
 
 SpecArg = Annotated[str, typer.Argument(
-    help="Contract spec: a TOML file, or the name of a bundled contract (see `pbr list`).",
+    help="Contract spec: a TOML file, an Excel workbook made by `pbr template`, or the name of "
+         "a bundled contract (see `pbr list`).",
     show_default=True)]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="PATH=VALUE",
@@ -31,9 +37,89 @@ ShockOpt = Annotated[float, typer.Option(
          "volume factor; fixed costs and the annual fee stay as planned.")]
 
 
+XlsxOpt = Annotated[Optional[Path], typer.Option(
+    "--xlsx", metavar="FILE",
+    help="Also write an Excel workbook: Summary (the --json figures with a plain-English "
+         "reading), Assumptions and the command's own sheets.")]
+XlsxSimsOpt = Annotated[bool, typer.Option(
+    "--xlsx-sims",
+    help=f"Add a Simulations sheet to the --xlsx workbook, one row per simulation (at most "
+         f"{MAX_SHEET_SIMS:,}; use --csv or --parquet for more).")]
+CsvOpt = Annotated[Optional[Path], typer.Option(
+    "--csv", metavar="DIR",
+    help="Also write the result tables (per simulation, cohort and month) as CSV files, with "
+         "metadata.json, into DIR (created if missing).")]
+ParquetOpt = Annotated[Optional[Path], typer.Option(
+    "--parquet", metavar="DIR",
+    help="As --csv, as Parquet files (needs pyarrow: pip install 'pbr-model[parquet]').")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Replace existing output files (--xlsx, and the tables --csv or --parquet "
+                    "would write).")]
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The files a command was asked to write besides the screen."""
+
+    xlsx: Path | None = None
+    csv: Path | None = None
+    parquet: Path | None = None
+    force: bool = False
+    xlsx_sims: bool = False
+
+    def problems(self, tables: Iterable[str] = ()) -> list[str]:
+        """Every problem with the output paths, checked before the run starts."""
+        problems = []
+        if self.xlsx is not None:
+            try:
+                check_output(self.xlsx, force=self.force)
+            except OutputError as exc:
+                problems.extend(f"--xlsx {p}" for p in exc.problems)
+        if self.xlsx_sims and self.xlsx is None:
+            problems.append("--xlsx-sims: adds a sheet to the --xlsx workbook; give --xlsx FILE")
+        for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
+            if folder is not None:
+                try:
+                    check_export(folder, fmt, tables, force=self.force)
+                except OutputError as exc:
+                    problems.extend(f"--{fmt} {p}" for p in exc.problems)
+        return problems
+
+    def write(self, workbook: Callable[..., Path] | None, tables: Callable[[], dict] | None,
+              result) -> list[str]:
+        """Write what was asked for; returns what was written, for the closing message."""
+        written = []
+        if self.xlsx is not None and workbook is not None:
+            workbook(self.xlsx, force=self.force)
+            written.append(str(self.xlsx))
+        for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
+            if folder is not None and tables is not None:
+                paths = write_tables(folder, fmt, tables(), run_metadata(result),
+                                     force=self.force)
+                written.append(f"{len(paths)} files to {folder}")
+        return written
+
+
+def run_metadata(result) -> dict:
+    """What ``metadata.json`` records of a run: the command line, the spec's source and
+    hash, seed, simulations and version."""
+    meta = {"command": shlex.join(["pbr", *sys.argv[1:]])}
+    for key in ("source", "spec_sha256", "sha256", "seed", "sims", "version", "volume_shock",
+                "observed", "observed_sha256"):
+        value = getattr(result, key, None)
+        if value is not None:
+            meta[key] = value
+    spec = getattr(result, "spec", None)
+    if spec is not None:
+        meta["contract"] = spec.contract.name
+        meta["currency"] = spec.contract.currency
+    meta["created"] = run_date(result)
+    return meta
+
+
 def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
-                 volume_shock: float | None = None, xlsx: Path | None = None,
-                 force: bool = False) -> list[str]:
+                 volume_shock: float | None = None, outputs: Outputs | None = None,
+                 tables: Iterable[str] = ()) -> list[str]:
     """Every problem with the run options shared by the commands, as ``Error:`` lines."""
     problems = []
     checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS)]
@@ -44,26 +130,31 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
             check()
         except InputError as exc:
             problems.extend(exc.problems)
-    if xlsx is not None:
-        try:
-            check_output(xlsx, force=force)
-        except OutputError as exc:
-            problems.extend(f"--xlsx {p}" for p in exc.problems)
+    if outputs is not None:
+        problems.extend(outputs.problems(tables))
     return problems
 
 
 def emit(as_json: bool, to_json: Callable[[], str], view: Callable[[], object],
-         xlsx: Path | None = None, write: Callable | None = None, force: bool = False) -> None:
-    """Write the workbook if asked, then print the JSON or the view, then say what was
+         outputs: Outputs | None = None, workbook: Callable[..., Path] | None = None,
+         tables: Callable[[], dict] | None = None, result=None) -> None:
+    """Write the files asked for, then print the JSON or the view, then say what was
     written (on stderr, so stdout stays one JSON object)."""
-    if xlsx is not None:
-        write(xlsx, force=force)
+    written = outputs.write(workbook, tables, result) if outputs is not None else []
     if as_json:
         typer.echo(to_json())
     else:
         out.print(view())
-    if xlsx is not None:
-        err.print(f"Wrote {xlsx}", markup=False, soft_wrap=True)
+    for what in written:
+        err.print(f"Wrote {what}", markup=False, soft_wrap=True)
+
+
+def sims_sheet_note(outputs: Outputs, sims: int) -> None:
+    """Say so on stderr when the Simulations sheet will hold only the first rows."""
+    if outputs.xlsx_sims and sims > MAX_SHEET_SIMS:
+        err.print(f"Note: the Simulations sheet holds the first {MAX_SHEET_SIMS:,} of "
+                  f"{sims:,} simulations; use --csv or --parquet for all of them.",
+                  markup=False, soft_wrap=True)
 
 
 @app.command("simulate")
@@ -76,9 +167,11 @@ def simulate_cmd(
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout "
                                           "instead of the table.")] = False,
-    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", metavar="FILE",
-                                                 help="Also write an Excel workbook.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --xlsx file.")] = False,
+    xlsx: XlsxOpt = None,
+    xlsx_sims: XlsxSimsOpt = False,
+    csv: CsvOpt = None,
+    parquet: ParquetOpt = None,
+    force: ForceOpt = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Simulations per chunk of work "
                                             "(memory only; results never change).")] = DEFAULT_CHUNK,
     volume_shock: ShockOpt = 0.0,
@@ -91,13 +184,17 @@ def simulate_cmd(
       pbr simulate tr-crc-example --sims 50000 --seed 7 --xlsx run.xlsx
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
       pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
+      pbr simulate --csv tables/                         # per-simulation tables for pandas
     """
-    problems = run_problems(sims, seed, chunk_size, volume_shock, xlsx, force)
+    outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
+    problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES)
     if problems:
         raise InputError(problems)
+    sims_sheet_note(outputs, sims)
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock, progress=bar)
-    emit(as_json, lambda: summary_json(result), lambda: simulation_summary(result), xlsx,
-         lambda path, force: write_workbook(result, path, force=force), force)
+    emit(as_json, lambda: summary_json(result), lambda: simulation_summary(result), outputs,
+         lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims),
+         result.tables, result)

@@ -12,6 +12,7 @@ text, so a spec's ``=HYPERLINK(...)`` is never a formula.
 from __future__ import annotations
 
 import math
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -144,9 +145,30 @@ class Book:
         """Write the workbook to ``filename`` (openpyxl write-only mode)."""
         wb = Workbook(write_only=True)
         names: set[str] = set()
-        for sheet in self.sheets:
-            _render(wb.create_sheet(sheet.title), sheet, names)
-        wb.save(filename)
+        try:
+            for sheet in self.sheets:
+                _render(wb.create_sheet(sheet.title), sheet, names)
+            wb.save(filename)
+        except BaseException:
+            _abandon(wb)
+            raise
+
+
+def _abandon(wb: Workbook) -> None:
+    """Close the sheets' row streams and scratch files after a failed save, so nothing
+    is left open (or complains when collected)."""
+    for ws in wb.worksheets:
+        try:
+            if getattr(ws, "_rows", None) is not None:
+                ws._rows.close()
+        except Exception:  # the stream's file may be gone already
+            pass
+        writer = getattr(ws, "_writer", None)
+        try:
+            if writer is not None:
+                writer.out and os.path.exists(writer.out) and os.remove(writer.out)
+        except Exception:
+            pass
 
 
 def _render(ws, sheet: Sheet, table_names: set[str]) -> None:

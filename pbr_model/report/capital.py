@@ -16,7 +16,7 @@ from .book import Book
 from .excel import (PCT_FORMAT, STATS, _header, _money_format, _put, _table, _widths,
                     assumptions_sheet, cash_chart, cashflow_sheet, check_output, cohorts_sheet,
                     distributions_sheet, figure_columns, number_format_for, provenance,
-                    save_atomic, simulations_sheet, summary_sheet)
+                    save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
 from .format import money, number, pct
 
 
@@ -159,6 +159,8 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
     extra = {"Volume shock": d["volume_shock"]} if d["volume_shock"] else {}
     meta = provenance(result.result, **extra) + [
         ("Sign convention", "money into each party is positive")]
+    if sims_sheet:
+        meta.append(sims_sheet_row(result.result.sims))
     summary_sheet(book, d["contract"], meta, capital_reading(d), d, money_fmt)
 
     ws = book.sheet("Capital")
@@ -241,6 +243,7 @@ def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
         else:
             _put(com, i, 2 + len(STATS), value, fmt)
     com.add_table("Commissioner", 1, 2 + len(STATS), len(c))
+    com.freeze_panes = "B2"
     _widths(com, [40] + [18] * (len(STATS) + 1))
 
 

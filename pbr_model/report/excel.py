@@ -299,6 +299,8 @@ def _table(ws: Sheet, header: list[str], rows: list[list], formats: list[str | N
         for j, (v, fmt) in enumerate(zip(values, formats), 1):
             _put(ws, i, j, v, fmt)
     ws.add_table(name, top, len(header), len(rows))
+    if top == 1 and ws.freeze_panes is None:
+        ws.freeze_panes = "A2"
     return top + len(rows) + 1
 
 
@@ -449,7 +451,7 @@ def simulations_sheet(book: Book, frame, currency: str, title: str = "Simulation
     """One row per simulation from ``frame`` (index first), streamed (a large sheet holds
     no cell objects); at most :data:`MAX_SHEET_SIMS` rows: callers say so when they cut."""
     ws = book.sheet(title)
-    frame = frame.iloc[:MAX_SHEET_SIMS]
+    frame = frame.iloc[:MAX_SHEET_SIMS]  # the module's value at call time (tests lower it)
     money_fmt = _money_format(currency)
     units = frame.attrs.get("units", {})
     names = [*(n or "index" for n in frame.index.names), *frame.columns]
@@ -459,6 +461,14 @@ def simulations_sheet(book: Book, frame, currency: str, title: str = "Simulation
     ws.freeze_panes = "B2"
     _widths(ws, [8] + [14] * len(frame.columns))
     return ws
+
+
+def sims_sheet_row(sims: int) -> tuple[str, str]:
+    """The Summary's note on what the Simulations sheet holds."""
+    if sims > MAX_SHEET_SIMS:
+        return ("Simulations sheet", f"the first {MAX_SHEET_SIMS:,} of {sims:,} simulations; "
+                                     "all of them with --csv or --parquet")
+    return ("Simulations sheet", f"all {sims:,} simulations")
 
 
 def _unit_format(unit: str | None, money_fmt: str) -> str | None:
@@ -482,6 +492,8 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False,
     book = Book()
     extra = {"Volume shock": result.volume_shock} if result.volume_shock else {}
     rows = provenance(result, **extra) + [("Sign convention", "money into the provider is positive")]
+    if sims_sheet:
+        rows.append(sims_sheet_row(result.sims))
     summary_sheet(book, title or summary["contract"], rows, simulation_reading(summary), summary,
                   _money_format(result.currency))
     assumptions_sheet(book, result)

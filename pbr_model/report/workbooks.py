@@ -11,8 +11,8 @@ from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
 from .book import BOLD, Book
 from .capital import investor_sheet
-from .excel import (PCT_FORMAT, _header, _money_format, _put, _table, _title_and_meta,
-                    _widths, assumptions_sheet, check_output, provenance, run_date, save_atomic,
+from .excel import (PCT_FORMAT, _header, _money_format, _put, _table, _widths,
+                    assumptions_sheet, check_output, provenance, run_date, save_atomic,
                     summary_sheet)
 from .format import money, pct
 
@@ -30,12 +30,16 @@ POWER_COLUMNS = [
 def power_reading(d: dict) -> list[str]:
     def effect(value):
         return pct(value) if value is not None else "not reached on this grid"
+    top = d["effects"][-1]
     return [
         f"With {d['sims']:,} simulations per true effect: the contract breaks even (expected "
         f"net >= 0) at a true effect of {effect(d['break_even_effect'])}, and the provider "
         f"has a 90% chance of outcome payments at {effect(d['effect_for_90pct_paid'])}.",
         f"With no true effect at all, payments are still triggered in "
         f"{pct(d['paid_for_noise'], 0)} of simulations: the chance of being paid for noise.",
+        f"At the largest true effect tried, {pct(top['effect'])}, expected outcome payments are "
+        f"{money(top['outcome_mean'], d['currency'])} and expected net "
+        f"{money(top['net_mean'], d['currency'])}.",
     ]
 
 
@@ -160,14 +164,15 @@ def settlement_reading(d: dict) -> list[str]:
              "outcome payments" + (" (a negative total is repaid)." if d["total_payment"] < 0
                                    else ".")]
     for m in d["mechanisms"]:
-        lines.append(f"{m['name']} ({m['type']}): {money(m['total'], cur)}.")
+        lines.append(f"{m['name']} ({m['type']}) pays {money(m['total'], cur)} on these "
+                     "results.")
     return lines
 
 
 def write_settlement_workbook(settlement, path: str | Path, *, force: bool = False) -> Path:
-    """Write a settlement's workbook: ``Summary`` (the JSON but the per-cohort rows, with
-    a reading), ``Settlement`` (one row per cohort), ``Totals`` (per mechanism, with
-    provenance), ``Investors`` (with a ``[sib]`` and every cohort observed) and
+    """Write a settlement's workbook: ``Summary`` (provenance, a reading and the JSON but
+    the per-cohort rows), ``Settlement`` (one row per cohort), ``Totals`` (per
+    mechanism), ``Investors`` (with a ``[sib]`` and every cohort observed) and
     ``Assumptions`` (the spec)."""
     path = check_output(path, force=force)
     money_fmt = _money_format(settlement.currency)
@@ -199,21 +204,10 @@ def write_settlement_workbook(settlement, path: str | Path, *, force: bool = Fal
     _widths(ws, [8] + [22] * len(table.columns))
 
     tot = wb.sheet("Totals")
-    meta = [("Source", settlement.source), ("Spec SHA-256", settlement.spec_sha256),
-            ("Observed results", settlement.observed),
-            ("Observed SHA-256", settlement.observed_sha256),
-            ("pbr-model version", settlement.version), ("Currency", settlement.currency),
-            ("Sign convention", "money into the provider is positive; negative = repaid")]
-    top = _title_and_meta(tot, settlement.spec.contract.name, meta)
-    _header(tot, top, ["Mechanism", "Type", "Cohorts", "Pooled", "Pooled trigger", "Total"])
-    row = top + 1
-    for m in settlement.mechanisms:
-        for j, (v, fmt) in enumerate([(m["name"], None), (m["type"], None),
-                                      (m["cohort_total"], money_fmt), (m["pooled"], money_fmt),
-                                      (m["pooled_status"] or "", None), (m["total"], money_fmt)],
-                                     1):
-            _put(tot, row, j, v, fmt)
-        row += 1
+    rows = [[m["name"], m["type"], m["cohort_total"], m["pooled"], m["pooled_status"] or "",
+             m["total"]] for m in settlement.mechanisms]
+    row = _table(tot, ["Mechanism", "Type", "Cohorts", "Pooled", "Pooled trigger", "Total"],
+                 rows, [None, None, money_fmt, money_fmt, None, money_fmt], "Totals") + 1
     _put(tot, row, 1, "Total outcome payments").font = BOLD
     _put(tot, row, 6, settlement.total_payment, money_fmt)
     _widths(tot, [30, 20, 16, 16, 16, 16])

@@ -1,0 +1,375 @@
+"""Every computing command's workbook, opened back with openpyxl: sheet names, Summary
+equal to ``--json``, Excel tables over the data, number formats, native charts, no
+formula anywhere, print setup, and the per-cohort and distribution figures checked
+against the result they came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from openpyxl.chart import BarChart, LineChart, ScatterChart
+from typer.testing import CliRunner
+
+from pbr_model import simulate
+from pbr_model.cli import app
+from pbr_model.report import excel as excel_module
+from pbr_model.report.book import Book
+from pbr_model.report.excel import write_workbook
+from pbr_model.spec import load_spec
+
+OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed"
+STATS = ("mean", "p5", "p50", "p95")
+PROVENANCE = {"contract", "source", "spec_sha256", "version", "seed", "sims", "sampling",
+              "currency", "portfolio", "sha256"}
+
+# command line (after `pbr`), sheets, top-level JSON keys left off Summary (on their own sheet)
+COMMANDS = {
+    "simulate": (["simulate", "--sims", "300"],
+                 ["Summary", "Assumptions", "Cohorts", "Cashflow", "Distributions"], ()),
+    "capital": (["capital", "-p", "small-charity", "-p", "national-prime", "--sims", "300"],
+                ["Summary", "Capital", "Cash by party", "Commissioner", "Cohorts", "Cashflow",
+                 "Distributions", "Assumptions", "Parties' terms"], ()),
+    "capital-sib": (["capital", "nyc-able-sib", "--sims", "300"],
+                    ["Summary", "Capital", "Cash by party", "Investors", "Commissioner",
+                     "Cohorts", "Cashflow", "Distributions", "Assumptions", "Parties' terms"],
+                    ()),
+    "portfolio": (["capital", "working-links-like", "--sims", "200"],
+                  ["Summary", "Portfolio", "Owner cash", "Distributions", "Areas"], ()),
+    "power": (["power", "--sims", "200", "--effects", "0:0.1:0.025"],
+              ["Summary", "Power", "Assumptions"], ("effects",)),
+    "breakeven": (["breakeven", "--solve", "price", "--sims", "200"],
+                  ["Summary", "Breakeven", "Assumptions"], ("trace",)),
+    "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv")],
+               ["Summary", "Settlement", "Totals", "Assumptions"],
+               ("cohorts", "observed", "observed_sha256")),
+}
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module", params=list(COMMANDS))
+def ran(request, tmp_path_factory):
+    """(name, JSON, workbook) of one command run with --json and --xlsx."""
+    name = request.param
+    args, _, _ = COMMANDS[name]
+    path = tmp_path_factory.mktemp(name) / "out.xlsx"
+    res = run_cli(*args, "--json", "--xlsx", str(path))
+    assert res.exit_code == 0, res.output
+    return name, json.loads(res.stdout), openpyxl.load_workbook(path)
+
+
+# -- the JSON flattened independently of the writer ------------------------------------------------
+
+def expected_figures(obj: dict, skip=()) -> dict[str, object]:
+    """The JSON's figures as the Summary names them: dotted keys, a ``{mean, p5, p50,
+    p95}`` dict as one figure, list items by their unique ``name`` in brackets (else by
+    index)."""
+    out: dict[str, object] = {}
+
+    def walk(path: str, value) -> None:
+        if isinstance(value, dict) and set(value) == set(STATS):
+            out[path] = value
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{path}.{k}" if path else k, v)
+        elif isinstance(value, list):
+            names = [v.get("name") if isinstance(v, dict) else None for v in value]
+            by_name = all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
+            for i, v in enumerate(value):
+                walk(f"{path}[{names[i]}]" if by_name else f"{path}.{i}", v)
+        else:
+            out[path] = value
+
+    for key, value in obj.items():
+        if key not in PROVENANCE and key not in skip:
+            walk(key, value)
+    return out
+
+
+def header_row(ws, first: str) -> int:
+    for (cell,) in ws.iter_rows(min_col=1, max_col=1):
+        if cell.value == first:
+            return cell.row
+    raise AssertionError(f"no row starting {first!r} in {ws.title}")
+
+
+def summary_figures(ws) -> dict[str, object]:
+    top = header_row(ws, "Figure")
+    out = {}
+    for row in ws.iter_rows(min_row=top + 1, max_col=6, values_only=True):
+        key, *stats, value = row
+        if key is None:
+            continue
+        out[key] = dict(zip(STATS, stats)) if any(s is not None for s in stats) else value
+    return out
+
+
+def same(got, want) -> bool:
+    if isinstance(want, bool) or want is None or isinstance(want, str):
+        return got == want
+    if isinstance(want, (int, float)):
+        return got == pytest.approx(want, rel=1e-15, abs=0)
+    return False
+
+
+# -- every command ----------------------------------------------------------------------------------
+
+def test_sheet_names(ran):
+    name, _, wb = ran
+    assert wb.sheetnames == COMMANDS[name][1]
+
+
+def test_summary_equals_the_json(ran):
+    name, d, wb = ran
+    expected = expected_figures(d, COMMANDS[name][2])
+    got = summary_figures(wb["Summary"])
+    assert got.keys() == expected.keys()
+    for key, want in expected.items():
+        if isinstance(want, dict):
+            stats = got[key] if isinstance(got[key], dict) else dict.fromkeys(STATS)
+            assert all(same(stats[s], want[s]) for s in STATS), (key, stats, want)
+        else:
+            assert same(got[key], want), (key, got[key], want)
+
+
+def test_summary_provenance_reading_and_print_setup(ran):
+    name, d, wb = ran
+    ws = wb["Summary"]
+    assert ws["A1"].value == d.get("contract", d.get("portfolio"))
+    top = header_row(ws, "Figure")
+    meta = {r[0]: r[1] for r in ws.iter_rows(min_row=3, max_row=top - 1, max_col=2,
+                                             values_only=True) if r[0]}
+    assert meta["pbr-model version"] == d["version"]
+    assert meta.get("Spec SHA-256", meta.get("Portfolio SHA-256")) == d.get("spec_sha256",
+                                                                            d.get("sha256"))
+    if "seed" in d:
+        assert (meta["Seed"], meta["Simulations"]) == (d["seed"], d["sims"])
+    assert len(meta["Run date (UTC)"]) == 19
+    # a plain-English reading: whole sentences with the run's money in them
+    reading = [r[0] for r in ws.iter_rows(min_row=header_row(ws, "Reading") + 1,
+                                          max_row=top - 1, max_col=1, values_only=True) if r[0]]
+    assert reading and all(line.endswith(".") and len(line.split()) >= 6 for line in reading)
+    assert any(ch in " ".join(reading) for ch in "£$")
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.freeze_panes == f"B{top + 1}"
+
+
+def test_summary_number_formats(ran):
+    name, d, wb = ran
+    ws = wb["Summary"]
+    top = header_row(ws, "Figure")
+    formats = {row[0].value: row for row in ws.iter_rows(min_row=top + 1, max_col=6)}
+    for key, cells in formats.items():
+        leaf = key.rsplit(".", 1)[-1]
+        cell = cells[5] if cells[5].value is not None else cells[3]
+        if not isinstance(cell.value, (int, float)) or isinstance(cell.value, bool):
+            continue
+        if leaf.startswith("prob_"):
+            assert cell.number_format == "0.0%", key
+        elif leaf in ("net", "revenue", "total_payment", "expected_net", "financing_cost"):
+            assert cell.number_format.startswith(('"£"', '"$"')), key
+
+
+def test_every_table_has_its_header_and_every_data_sheet_is_frozen(ran):
+    _, _, wb = ran
+    for ws in wb.worksheets:
+        for table in ws.tables.values():
+            first, last = table.ref.split(":")
+            cells = ws[table.ref]
+            assert [c.value for c in cells[0]] == [c.name for c in table.tableColumns], ws.title
+            assert table.autoFilter is not None and table.autoFilter.ref == table.ref
+            assert len({c.name for c in table.tableColumns}) == len(table.tableColumns)
+        if ws.title not in ("Distributions",):
+            assert ws.freeze_panes, ws.title
+    names = [t for ws in wb.worksheets for t in ws.tables]
+    assert len({n.lower() for n in names}) == len(names)
+    assert all(wb[s].tables for s in ("Summary", "Assumptions") if s in wb.sheetnames)
+
+
+def test_nothing_is_a_formula(ran):
+    _, _, wb = ran
+    for ws in wb.worksheets:
+        assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row), ws.title
+
+
+def test_charts(ran):
+    name, d, wb = ran
+    kinds = {ws.title: [type(c) for c in ws._charts] for ws in wb.worksheets}
+    if "Cashflow" in kinds:
+        assert kinds["Cashflow"] == [LineChart]
+    if "Distributions" in kinds:
+        assert kinds["Distributions"] and set(kinds["Distributions"]) == {BarChart}
+    if name == "power":
+        assert kinds["Power"] == [LineChart, LineChart]
+    if name == "breakeven":
+        assert kinds["Breakeven"] == [ScatterChart]
+    if name == "capital-sib":
+        assert any(n.endswith("IRR") for n in wb["Distributions"].tables)
+
+
+# -- the sheets' figures against the result ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def result():
+    return simulate(load_spec("tr-crc-example"), sims=400, seed=3)
+
+
+@pytest.fixture(scope="module")
+def book(result, tmp_path_factory):
+    path = write_workbook(result, tmp_path_factory.mktemp("b") / "run.xlsx", sims_sheet=True)
+    return openpyxl.load_workbook(path)
+
+
+def test_cohorts_are_percentiles_across_simulations(book, result):
+    ws = book["Cohorts"]
+    header = [c.value for c in ws[1]]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    k = result.timeline.n_cohorts
+    assert len(rows) == k
+    table = result.cohorts
+    for j in (0, k // 2, k - 1):
+        row = dict(zip(header, rows[j]))
+        pay = table["outcome_payment"].to_numpy().reshape(result.sims, k)[:, j]
+        rate = table["binary_rate"].to_numpy().reshape(result.sims, k)[:, j]
+        assert row["Cohort"] == j
+        assert row["Payment month"] == result.timeline.payment_month[j]
+        assert row["Outcome payment P50"] == pytest.approx(np.percentile(pay, 50), rel=1e-12)
+        assert row["Outcome payment mean"] == pytest.approx(pay.mean(), rel=1e-12)
+        assert row["Reoffending rate P95"] == pytest.approx(np.percentile(rate, 95), rel=1e-12)
+        trig = table["triggered"].to_numpy().reshape(result.sims, k)[:, j]
+        assert row["P(triggered)"] == pytest.approx(trig.mean())
+    assert ws["F2"].number_format == "#,##0"
+    assert ws.cell(2, header.index("Reoffending rate P50") + 1).number_format == "0.0%"
+    assert ws.cell(2, header.index("Outcome payment P50") + 1).number_format.startswith('"£"')
+
+
+def test_cashflow_marker_sits_at_the_median_peak(book, result):
+    ws = book["Cashflow"]
+    s = result.summary()["provider"]
+    marks = [(r[0], r[-1]) for r in ws.iter_rows(min_row=2, values_only=True)
+             if r[-1] is not None]
+    assert marks == [(round(s["peak_month"]["p50"]), pytest.approx(-s["peak_funding"]["p50"]))]
+    assert "peak funding need" in ws._charts[0].title.tx.rich.p[0].r[0].t
+
+
+def test_distributions_histograms(book, result):
+    ws = book["Distributions"]
+    tables = ws.tables
+    assert set(tables) == {"Hist_Net_result", "Hist_Peak_funding_need", "Hist_Outcome_payments"}
+    for name, column in (("Hist_Net_result", "net"), ("Hist_Peak_funding_need", "peak_funding")):
+        cells = ws[tables[name].ref]
+        assert [c.value for c in cells[0]] == ["From", "To", "Simulations", "Share",
+                                               "Cumulative share"]
+        rows = [[c.value for c in r] for r in cells[1:]]
+        values = result.simulations[column].to_numpy()
+        assert sum(r[2] for r in rows) == result.sims
+        assert rows[0][0] == pytest.approx(values.min()) and rows[-1][1] == pytest.approx(values.max())
+        assert rows[-1][4] == pytest.approx(1.0)
+        inside = ((values >= rows[3][0]) & (values < rows[3][1])).sum()
+        assert rows[3][2] == inside
+    assert len(ws._charts) == 3
+
+
+def test_simulations_sheet_is_one_row_per_simulation(book, result):
+    ws = book["Simulations"]
+    header = [c.value for c in ws[1]]
+    assert header == ["sim", *result.simulations.columns]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == result.sims
+    net = header.index("net")
+    assert [r[net] for r in rows[:5]] == pytest.approx(result.simulations["net"][:5].tolist())
+    assert ws.cell(2, net + 1).number_format.startswith('"£"')
+    assert list(ws.tables) == ["Simulations"]
+
+
+def test_investor_irr_distribution(tmp_path):
+    from pbr_model.capital import capital
+    from pbr_model.report.capital import write_capital_workbook
+    res = capital("nyc-able-sib", sims=300, seed=2)
+    wb = openpyxl.load_workbook(write_capital_workbook(res, tmp_path / "c.xlsx"))
+    ws = wb["Distributions"]
+    name = "Hist_Goldman_Sachs_loan__IRR"
+    assert name in ws.tables
+    rows = [[c.value for c in r] for r in ws[ws.tables[name].ref][1:]]
+    irr = res.tranche_figures[0].irr
+    assert sum(r[2] for r in rows) == int(np.isfinite(irr).sum())
+    assert ws.cell(ws[ws.tables[name].ref][1][0].row, 1).number_format == "0.0%"
+
+
+# -- the Simulations sheet's cap, and --xlsx-sims ---------------------------------------------------
+
+def test_simulations_sheet_is_capped_with_a_message(tmp_path, monkeypatch):
+    from pbr_model.cli import simulate as cli_simulate
+    monkeypatch.setattr(excel_module, "MAX_SHEET_SIMS", 120)
+    monkeypatch.setattr(cli_simulate, "MAX_SHEET_SIMS", 120)
+    path = tmp_path / "big.xlsx"
+    res = run_cli("simulate", "--sims", "300", "--xlsx", str(path), "--xlsx-sims")
+    assert res.exit_code == 0, res.output
+    assert "first 120 of 300 simulations" in res.stderr and "--csv" in res.stderr
+    wb = openpyxl.load_workbook(path)
+    assert wb["Simulations"].max_row == 121
+    meta = {r[0]: r[1] for r in wb["Summary"].iter_rows(max_col=2, values_only=True) if r[0]}
+    assert "first 120 of 300" in meta["Simulations sheet"]
+
+
+def test_xlsx_sims_needs_xlsx():
+    res = run_cli("simulate", "--sims", "100", "--xlsx-sims")
+    assert res.exit_code == 2
+    assert "--xlsx-sims" in res.stderr and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("command", ["power", "breakeven"])
+def test_new_workbooks_refuse_to_overwrite_and_leave_nothing_on_a_crash(command, tmp_path,
+                                                                        monkeypatch):
+    args = {"power": ["power", "--sims", "100", "--effects", "0,0.05"],
+            "breakeven": ["breakeven", "--solve", "effect", "--sims", "100"]}[command]
+    path = tmp_path / "out.xlsx"
+    path.write_bytes(b"precious")
+    res = run_cli(*args, "--xlsx", str(path))
+    assert res.exit_code == 2 and "file exists; use --force" in res.stderr
+    assert path.read_bytes() == b"precious"
+
+    def crash(self, filename):
+        Path(filename).write_bytes(b"PK half")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+    res = run_cli(*args, "--xlsx", str(path), "--force")
+    assert res.exit_code == 2 and "No space left on device" in res.stderr
+    assert path.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx"]
+
+
+def test_spec_text_is_never_a_formula_in_any_workbook(tmp_path):
+    spec = tmp_path / "evil.toml"
+    from pbr_model.spec.load import resolve
+    text = resolve("nyc-able-sib").read_text()
+    text = text.replace('name = "', 'name = "=HYPERLINK(1)', 1)
+    spec.write_text(text)
+    for args in (["simulate"], ["capital"], ["power", "--effects", "0,0.1"]):
+        path = tmp_path / f"{args[0]}.xlsx"
+        res = run_cli(*args, str(spec), "--sims", "100", "--xlsx", str(path))
+        assert res.exit_code == 0, res.output
+        wb = openpyxl.load_workbook(path)
+        assert wb["Summary"]["A1"].value.startswith("=HYPERLINK(1)")
+        assert wb["Summary"]["A1"].data_type == "s"
+        for ws in wb.worksheets:
+            assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
+
+
+def test_book_writes_numpy_and_missing_values_plainly(tmp_path):
+    book = Book()
+    ws = book.sheet("S")
+    for j, v in enumerate([np.float64(1.5), np.int64(3), np.bool_(True), float("nan"),
+                           float("inf"), "-1+1", "@x"], 1):
+        ws.cell(1, j, v)
+    book.save(tmp_path / "s.xlsx")
+    row = [c for c in openpyxl.load_workbook(tmp_path / "s.xlsx")["S"][1]]
+    assert [c.value for c in row] == [1.5, 3, True, None, None, "-1+1", "@x"]
+    assert row[5].data_type == row[6].data_type == "s"
