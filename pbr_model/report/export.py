@@ -1,0 +1,333 @@
+"""Data output for researchers: the result tables as CSV or Parquet files.
+
+``--csv DIR`` and ``--parquet DIR`` write one file per table (``{name}.csv`` or
+``{name}.parquet``) and a ``metadata.json`` describing the run (spec hash, seed,
+version, command line, ...) and every table written: its file, its number of
+rows and the unit of each column (from ``DataFrame.attrs["units"]``; ``null``
+when there is none).
+
+Rules
+-----
+* A named index (``sim``, ``cohort``, ``month``) becomes ordinary leading
+  columns; an unnamed index is not written.
+* CSV keeps full float precision (Python's shortest round-trip repr), writes
+  dates as ISO 8601 (``2025-01-01``), booleans as ``True``/``False`` and missing
+  values as empty cells.
+* Text that Excel would read as a formula is defused, in CSV only: a string
+  value that starts with ``=``, ``+``, ``-`` or ``@`` and is not a number gets a
+  single quote ``'`` in front (``=SUM(A1)`` is written ``'=SUM(A1)``). Numeric
+  columns are never touched (``-5.0`` stays ``-5.0``), and Parquet keeps every
+  value as it is.
+* Parquet needs pyarrow, the optional extra ``pip install 'pbr-model[parquet]'``.
+* Big tables may be given as a callable yielding chunks with the same columns:
+  CSV writes the header once and appends each chunk; Parquet writes one row
+  group per chunk, so memory stays bounded.
+* Every file is written under a temporary name in the folder and renamed into
+  place, so a failed or interrupted write never leaves a half-written file under
+  a final name. An old ``metadata.json`` is removed first and the new one written
+  last: while a ``metadata.json`` exists, it describes the tables beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import OutputError
+from .json import _clean
+
+FORMATS = ("csv", "parquet")
+METADATA = "metadata.json"
+PARQUET_HINT = "parquet output needs pyarrow: pip install 'pbr-model[parquet]' (or use --csv)"
+
+#: A table: one frame, or a callable yielding chunks (same columns) for big tables.
+Table = pd.DataFrame | Callable[[], Iterable[pd.DataFrame]]
+
+_FORMULA_START = ("=", "+", "-", "@")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def table_file(name: str, fmt: str) -> str:
+    """The file name a table is written to, e.g. ``simulations.csv``."""
+    return f"{name}.{fmt}"
+
+
+def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
+                 force: bool = False) -> Path:
+    """Check an export folder before any work is done; create nothing.
+
+    Parameters
+    ----------
+    folder : the folder to write into; created by :func:`write_tables` if missing
+    fmt : one of :data:`FORMATS`
+    names : the tables to write (file ``{name}.{fmt}`` each, plus ``metadata.json``)
+    force : replace files that already exist
+
+    Returns
+    -------
+    Path
+        ``folder`` as a path.
+
+    Raises
+    ------
+    OutputError
+        With every problem at once: unknown format, ``folder`` is not a folder, its
+        parent does not exist or cannot be written, a file exists and ``force`` is
+        false, or Parquet is asked for and pyarrow is not installed.
+    """
+    folder = Path(folder)
+    names = _check_names(names)
+    problems = []
+    if fmt not in FORMATS:
+        problems.append(f"{folder}: unknown table format {fmt!r} (use one of {', '.join(FORMATS)})")
+    problems += _folder_problems(folder)
+    if fmt in FORMATS and folder.is_dir() and not force:
+        files = [table_file(n, fmt) for n in names] + [METADATA]
+        problems += [f"{folder / f}: file exists; use --force to replace it"
+                     for f in files if (folder / f).exists()]
+    if fmt == "parquet" and not _have_pyarrow():
+        problems.append(f"{folder}: {PARQUET_HINT}")
+    if problems:
+        raise OutputError(problems)
+    return folder
+
+
+def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadata: dict, *,
+                 force: bool = False) -> list[Path]:
+    """Write each table, then ``metadata.json``, into ``folder``.
+
+    Parameters
+    ----------
+    folder : the folder; created if missing (its parent must exist)
+    fmt : ``"csv"`` or ``"parquet"``
+    tables : table name -> a frame, or a callable yielding chunks with the same columns
+    metadata : provenance of the run (spec hash, seed, version, command line, ...);
+        ``metadata.json`` holds it plus ``"format"`` and ``"tables"``
+        (``{name: {"file", "rows", "columns": {column: unit or null}}}``)
+    force : replace files that already exist
+
+    Returns
+    -------
+    list of Path
+        The files written, tables in the given order, then ``metadata.json``.
+
+    Raises
+    ------
+    OutputError
+        If the folder or a file is unusable (see :func:`check_export`) or cannot be
+        written. Temporary files are removed on any failure; tables renamed into
+        place before the failure stay, without a ``metadata.json``.
+    """
+    folder = check_export(folder, fmt, tables, force=force)
+    _prepare(folder)
+    writer = _write_csv if fmt == "csv" else _write_parquet
+    written, described = [], {}
+    for name, table in tables.items():
+        path = folder / table_file(name, fmt)
+        rows, units = _atomic(path, lambda tmp, t=table: writer(tmp, _chunks(t)))
+        described[name] = {"file": path.name, "rows": rows, "columns": units}
+        written.append(path)
+    meta = {**metadata, "format": fmt, "tables": described}
+    text = metadata_json(meta) + "\n"
+    _atomic(folder / METADATA, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return [*written, folder / METADATA]
+
+
+def _prepare(folder: Path) -> None:
+    """Create the folder, and remove an old ``metadata.json``: it is written back only when
+    every table is, so while it exists it describes the tables beside it."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create folder ({exc.strerror or exc})") from None
+    try:
+        (folder / METADATA).unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{folder / METADATA}: cannot replace ({exc.strerror or exc})") from None
+
+
+def metadata_json(meta: dict) -> str:
+    """Strict, indented JSON: NaN and infinities as null, numpy scalars as numbers,
+    dates as ISO 8601, anything else unknown as its ``str``."""
+    return json.dumps(_clean(_plain(meta)), indent=2, allow_nan=False, default=str)
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with formula-like text defused for spreadsheets (see the module notes).
+
+    Only text columns are looked at; the input is not modified.
+    """
+    text = [c for c in frame.columns if _is_text(frame[c].dtype)]
+    if not text:
+        return frame
+    out = frame.copy(deep=False)
+    for column in text:
+        out[column] = frame[column].astype(object).map(_defuse)
+    return out
+
+
+def _defuse(value: Any) -> Any:
+    if (isinstance(value, str) and value.startswith(_FORMULA_START)
+            and not _NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def _is_text(dtype) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or isinstance(
+        dtype, (pd.StringDtype, pd.CategoricalDtype))
+
+
+def _check_names(names: Iterable[str]) -> list[str]:
+    """Table names are plain file names chosen by the code; anything else is a bug."""
+    names = list(names)
+    for name in names:
+        if not name or name in (".", "..") or Path(name).name != name or "\\" in name:
+            raise ValueError(f"table name {name!r} is not a plain file name")
+    return names
+
+
+def _folder_problems(folder: Path) -> list[str]:
+    if folder.exists() and not folder.is_dir():
+        return [f"{folder}: is not a folder"]
+    if folder.is_dir():
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return [f"{folder}: folder cannot be written"]
+        return []
+    parent = folder.parent
+    if not parent.is_dir():
+        return [f"{folder}: folder {parent} does not exist"]
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return [f"{folder}: cannot create the folder in {parent}"]
+    return []
+
+
+def _have_pyarrow() -> bool:
+    try:
+        importlib.import_module("pyarrow.parquet")
+    except ImportError:
+        return False
+    return True
+
+
+def _chunks(table: Table) -> Iterator[pd.DataFrame]:
+    """The table as frames ready to write: a named index becomes columns; an unnamed
+    one is dropped (the writers pass ``index=False``)."""
+    frames = [table] if isinstance(table, pd.DataFrame) else table()
+    columns = None
+    for frame in frames:
+        if any(n is not None for n in frame.index.names):
+            frame = frame.reset_index()  # keeps attrs (the units)
+        if columns is None:
+            columns = list(frame.columns)
+        elif list(frame.columns) != columns:
+            raise ValueError(f"chunk columns {list(frame.columns)} differ from {columns}")
+        yield frame
+
+
+def _units(frame: pd.DataFrame) -> dict[str, str | None]:
+    units = frame.attrs.get("units") or {}
+    return {str(c): units.get(c) for c in frame.columns}
+
+
+def _write_csv(tmp: str, chunks: Iterator[pd.DataFrame]) -> tuple[int, dict]:
+    """Header once, then every chunk; returns (rows, units of the first chunk)."""
+    rows, units = 0, {}
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        for i, frame in enumerate(chunks):
+            if i == 0:
+                units = _units(frame)
+            csv_safe(frame).to_csv(f, index=False, header=(i == 0))
+            rows += len(frame)
+    return rows, units
+
+
+def _write_parquet(tmp: str, chunks: Iterator[pd.DataFrame]) -> tuple[int, dict]:
+    """One frame via ``to_parquet``; several as one row group each."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = next(chunks, None)
+    if first is None:
+        pq.write_table(pa.table({}), tmp)
+        return 0, {}
+    second = next(chunks, None)
+    if second is None:
+        first.to_parquet(tmp, engine="pyarrow", index=False)
+        return len(first), _units(first)
+    schema = pa.Schema.from_pandas(first, preserve_index=False)
+    rows = 0
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for frame in _prepend([first, second], chunks):
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False),
+                               row_group_size=max(len(frame), 1))
+            rows += len(frame)
+    return rows, _units(first)
+
+
+def _prepend(head: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    yield from head
+    yield from rest
+
+
+def _atomic(path: Path, write: Callable[[str], Any]) -> Any:
+    """``write(tmp)`` to a temporary file next to ``path``, then rename it onto ``path``.
+
+    The temporary file is removed on any failure, including KeyboardInterrupt.
+    """
+    tmp = None
+    try:
+        tmp = _create_temp(path)
+        out = write(tmp)
+        os.replace(tmp, path)
+        return out
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _create_temp(path: Path) -> str:
+    """Create an empty ``.{name}.{random}.tmp`` next to ``path``, with the permissions
+    of a new file (the umask applies, unlike ``tempfile.mkstemp``'s owner-only 0600)."""
+    while True:
+        tmp = str(path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp"))
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _plain(obj: Any) -> Any:
+    """Numpy scalars, tuples, dates and paths as plain JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _plain(obj.item())
+    if isinstance(obj, (dt.date, dt.datetime, pd.Timestamp)):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
