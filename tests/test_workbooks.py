@@ -373,3 +373,35 @@ def test_book_writes_numpy_and_missing_values_plainly(tmp_path):
     row = [c for c in openpyxl.load_workbook(tmp_path / "s.xlsx")["S"][1]]
     assert [c.value for c in row] == [1.5, 3, True, None, None, "-1+1", "@x"]
     assert row[5].data_type == row[6].data_type == "s"
+
+
+# -- the large run -----------------------------------------------------------------------------------
+
+def test_100k_simulations_with_a_workbook_stay_under_2_gb(tmp_path):
+    """The issue's large run: ``pbr simulate --sims 100000 --xlsx FILE`` on the default
+    contract, in a child process so its peak resident memory is measured on its own."""
+    import resource
+    import subprocess
+    import sys
+    path = tmp_path / "big.xlsx"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run([sys.executable, "-m", "pbr_model", "simulate", "--sims", "100000",
+                           "--xlsx", str(path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib >= before
+    assert peak_kib < 2 * 1024 ** 2, f"peak memory {peak_kib / 1024 ** 2:.2f} GiB"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == COMMANDS["simulate"][1]
+    meta = {r[0]: r[1] for r in wb["Summary"].iter_rows(max_col=2, values_only=True) if r[0]}
+    assert meta["Simulations"] == 100_000
+    hist = wb["Distributions"].tables["Hist_Net_result"]
+    assert sum(r[2].value for r in wb["Distributions"][hist.ref][1:]) == 100_000
+
+
+def test_workbook_gets_an_ordinary_file_mode(result, tmp_path):
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    path = write_workbook(result, tmp_path / "run.xlsx")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
