@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ class Outputs:
         return problems
 
     def write(self, workbook: Callable[..., Path] | None, tables: Callable[[], dict] | None,
-              result) -> list[str]:
+              result, figures: Callable[[], dict]) -> list[str]:
         """Write what was asked for; returns what was written, for the closing message."""
         written = []
         if self.xlsx is not None and workbook is not None:
@@ -94,26 +95,24 @@ class Outputs:
             written.append(str(self.xlsx))
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
             if folder is not None and tables is not None:
-                paths = write_tables(folder, fmt, tables(), run_metadata(result),
+                paths = write_tables(folder, fmt, tables(), run_metadata(result, figures()),
                                      force=self.force)
                 written.append(f"{len(paths)} files to {folder}")
         return written
 
 
-def run_metadata(result) -> dict:
-    """What ``metadata.json`` records of a run: the command line, the spec's source and
-    hash, seed, simulations and version."""
+#: The JSON object's keys that say how a run was made (copied into ``metadata.json``).
+PROVENANCE = ("contract", "portfolio", "source", "spec_sha256", "sha256", "observed",
+              "observed_sha256", "seed", "sims", "sampling", "volume_shock", "version",
+              "currency")
+
+
+def run_metadata(result, figures: dict) -> dict:
+    """What ``metadata.json`` records of a run: the command line, the provenance fields
+    of its JSON object ``figures`` (spec hash, seed, version...) and when it ran."""
     meta = {"command": shlex.join(["pbr", *sys.argv[1:]])}
-    for key in ("source", "spec_sha256", "sha256", "seed", "sims", "version", "volume_shock",
-                "observed", "observed_sha256"):
-        value = getattr(result, key, None)
-        if value is not None:
-            meta[key] = value
-    spec = getattr(result, "spec", None)
-    if spec is not None:
-        meta["contract"] = spec.contract.name
-        meta["currency"] = spec.contract.currency
-    meta["created"] = run_date(result)
+    meta.update({k: figures[k] for k in PROVENANCE if k in figures})
+    meta["created_utc"] = run_date(result)
     return meta
 
 
@@ -140,7 +139,8 @@ def emit(as_json: bool, to_json: Callable[[], str], view: Callable[[], object],
          tables: Callable[[], dict] | None = None, result=None) -> None:
     """Write the files asked for, then print the JSON or the view, then say what was
     written (on stderr, so stdout stays one JSON object)."""
-    written = outputs.write(workbook, tables, result) if outputs is not None else []
+    written = (outputs.write(workbook, tables, result, lambda: json.loads(to_json()))
+               if outputs is not None else [])
     if as_json:
         typer.echo(to_json())
     else:

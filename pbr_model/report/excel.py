@@ -213,9 +213,10 @@ def simulation_reading(s: dict) -> list[str]:
 
 # -- Assumptions ----------------------------------------------------------------------------------
 
-def _assumptions_sheet(ws: Sheet, result) -> None:
+def _assumptions_sheet(ws: Sheet, result, models: list[tuple[str, Any]] | None = None) -> None:
     _header(ws, 1, ["Field", "Value", "Unit", "Description"])
-    rows = list(flatten(result.spec))
+    models = models if models is not None else [("", result.spec)]
+    rows = [f for prefix, model in models for f in flatten(model, prefix)]
     for i, f in enumerate(rows, 2):
         value = f.value.isoformat() if isinstance(f.value, dt.date) else f.value
         _put(ws, i, 1, f.path)
@@ -227,11 +228,13 @@ def _assumptions_sheet(ws: Sheet, result) -> None:
     _widths(ws, [44, 22, 22, 100])
 
 
-def assumptions_sheet(book: Book, result, title: str = "Assumptions") -> Sheet:
+def assumptions_sheet(book: Book, result, title: str = "Assumptions",
+                      models: list[tuple[str, Any]] | None = None) -> Sheet:
     """``Assumptions``: every field of ``result.spec`` (dotted path, value, unit,
-    description), so the run can be reproduced and audited."""
+    description), so the run can be reproduced and audited; or of each ``(prefix, model)``
+    in ``models``, its paths under the prefix."""
     ws = book.sheet(title)
-    _assumptions_sheet(ws, result)
+    _assumptions_sheet(ws, result, models)
     return ws
 
 

@@ -213,7 +213,8 @@ def _folder_problems(folder: Path) -> list[str]:
 
 
 def _have_pyarrow() -> bool:
-    try:
+    try:  # both: either may be cached in sys.modules without the other
+        importlib.import_module("pyarrow")
         importlib.import_module("pyarrow.parquet")
     except ImportError:
         return False

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from .capital import funding_rows
 from .book import Book
-from .excel import (PCT_FORMAT, _money_format, _put, _table, _widths, cash_chart, check_output,
+from .excel import (PCT_FORMAT, _money_format, assumptions_sheet, _put, _table, _widths, cash_chart, check_output,
                     distributions_sheet, figure_columns, run_date, save_atomic,
                     simulations_sheet, summary_sheet)
 from .format import money, pct
@@ -81,8 +81,10 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
     """Write a portfolio's workbook: ``Summary`` (the JSON, with a reading), ``Portfolio``
     (owner and each area side by side, and diversification), ``Owner cash`` (the owner's
     monthly cumulative cash P5/P50/P95 with a chart), ``Distributions`` (the owner's net
-    after financing and peak funding need), ``Areas`` (each area's source and spec hash)
-    and (with ``sims_sheet``) ``Simulations``: the owner's figures per simulation."""
+    after financing and peak funding need), ``Areas`` (each area's source and spec hash),
+    ``Assumptions`` (the portfolio file's fields, then each area's spec as run, its paths
+    prefixed with the area's name) and (with ``sims_sheet``) ``Simulations``: the owner's
+    figures per simulation."""
     path = check_output(path, force=force)
     d = result.to_dict()
     money_fmt = _money_format(d["currency"])
@@ -123,6 +125,9 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
     _table(areas, ["Area", "Contract", "Source", "Spec SHA-256", "Cohorts", "Owner share"], rows,
            [None, None, None, None, None, PCT_FORMAT], "Areas")
     _widths(areas, [20, 50, 30, 66, 10, 12])
+    p = result.portfolio
+    assumptions_sheet(book, result, models=[("", p.file)] + [
+        (f"{a.name}: ", a.spec.spec) for a in p.areas])
     if sims_sheet:
         owner = result.tables()["owner"].set_index("sim").drop(columns=["party", "role"])
         simulations_sheet(book, owner, d["currency"])
