@@ -198,6 +198,23 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
     return [seat_flows(s, flows, contract_plan) for s in seats]
 
 
+def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
+                  ) -> list[InvestorFigures]:
+    """Each ``[sib]`` tranche's figures per simulation, the bond funding the contract's own
+    cash flows (as ``pbr capital`` does for the spec's prime), in row chunks; empty
+    without a ``[sib]``."""
+    sib_spec = result.spec.sib
+    if sib_spec is None:
+        return []
+    parts: list[list[InvestorFigures]] = [[] for _ in sib_spec.tranches]
+    for start in range(0, result.sims, chunk_size):
+        rows = slice(start, min(start + chunk_size, result.sims))
+        for k, f in enumerate(run_sib(sib_spec, result.cash_in[rows],
+                                      result.cash_out[rows]).figures()):
+            parts[k].append(f)
+    return [_join(p) for p in parts]
+
+
 def _join(parts: list):
     """One dataclass of per-simulation arrays from its row chunks, in order."""
     first = parts[0]

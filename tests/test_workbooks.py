@@ -407,3 +407,18 @@ def test_workbook_gets_an_ordinary_file_mode(result, tmp_path):
     os.umask(mask)
     path = write_workbook(result, tmp_path / "run.xlsx")
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_simulate_on_a_sib_shows_each_tranches_irr(tmp_path):
+    from pbr_model.capital import capital
+    res = simulate(load_spec("ma-roca-pfs"), sims=200, seed=5)
+    wb = openpyxl.load_workbook(write_workbook(res, tmp_path / "roca.xlsx"))
+    ws = wb["Distributions"]
+    cap = capital("ma-roca-pfs", sims=200, seed=5)  # the same bond, through pbr capital
+    assert len(cap.tranche_figures) == 5
+    for f in cap.tranche_figures:
+        name = "Hist_" + "".join(c if c.isalnum() else "_" for c in f"{f.name}: IRR").strip("_")
+        rows = [[c.value for c in r] for r in ws[ws.tables[name].ref][1:]]
+        assert sum(r[2] for r in rows) == int(np.isfinite(f.irr).sum()), f.name
+        if rows:
+            assert rows[0][0] == pytest.approx(np.nanmin(f.irr))

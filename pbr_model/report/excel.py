@@ -23,6 +23,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from ..capital import sib_investors
 from ..errors import OutputError
 from ..results import PERCENTILES, SimulationResult, stats
 from ..spec.fields import flatten
@@ -383,14 +384,15 @@ def peak_marker(chart: LineChart, ws: Sheet, column: int, n_rows: int) -> None:
 # -- Distributions --------------------------------------------------------------------------------
 
 def histogram(values: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and edges of ``values`` (NaN left out) in ``bins`` equal bars."""
+    """Counts and edges of ``values`` (NaN left out) in ``bins`` equal bars (one bar when
+    every value is the same)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[~np.isnan(v)]
     if v.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     lo, hi = float(v.min()), float(v.max())
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
+    if lo == hi:  # one value (e.g. a grant's IRR of -100% in every simulation): one bar
+        return np.array([v.size]), np.array([lo, hi])
     counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
     return counts, edges
 
@@ -490,7 +492,8 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False,
                     title: str | None = None, extra_figures: Callable[[Book], None] | None = None
                     ) -> Book:
     """The sheets of a simulation run, in order: Summary, Assumptions, Cohorts, Cashflow,
-    Distributions and (with ``sims_sheet``) Simulations."""
+    Distributions (with each SIB tranche's IRR when the spec has a ``[sib]``) and (with
+    ``sims_sheet``) Simulations."""
     summary = result.summary()
     book = Book()
     extra = {"Volume shock": result.volume_shock} if result.volume_shock else {}
@@ -504,9 +507,11 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False,
     cashflow_sheet(book, result)
     money_fmt = _money_format(result.currency)
     s = result.simulations
+    irrs = [(f"{f.name}: IRR", f.irr, PCT_FORMAT) for f in sib_investors(result)]
     distributions_sheet(book, [("Net result", s["net"].to_numpy(), money_fmt),
                                ("Peak funding need", s["peak_funding"].to_numpy(), money_fmt),
-                               ("Outcome payments", s["outcome"].to_numpy(), money_fmt)])
+                               ("Outcome payments", s["outcome"].to_numpy(), money_fmt),
+                               *irrs])
     if sims_sheet:
         simulations_sheet(book, s, result.currency)
     return book
