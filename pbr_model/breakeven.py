@@ -46,7 +46,8 @@ how far another seed might move the objective there.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 import numpy as np
@@ -351,6 +352,7 @@ class BreakevenResult:
     context: dict
     prices: list[dict]
     trace: list[Trial]
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def currency(self) -> str:
@@ -386,7 +388,7 @@ class BreakevenResult:
         """``trials``: every value tried, in order; ``prices`` (for ``price``): each scaled
         field now and at the answer (``--csv``/``--parquet``)."""
         trials = pd.DataFrame(self.to_dict()["trace"])
-        trials.index.name = "trial"
+        trials.index = pd.RangeIndex(1, len(trials) + 1, name="trial")  # as in the workbook
         trials.attrs["units"] = {"value": self.unit, "expected_net": "currency",
                                  "prob_loss": "probability"}
         tables = {"trials": trials}

@@ -24,7 +24,8 @@ Sign convention: money into the owner is positive; flows are ``(n_sims, n_months
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,7 @@ class PortfolioResult:
     flows: PartyFlows
     owner: PartyResult
     diversification: dict
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def currency(self) -> str:

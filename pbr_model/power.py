@@ -17,7 +17,8 @@ bracket it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -103,6 +104,7 @@ class PowerResult:
     paid_for_noise: float
     break_even_on_grid: float | None
     paid_90_on_grid: float | None
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def currency(self) -> str:

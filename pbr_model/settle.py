@@ -10,7 +10,8 @@ has a result; until then it is reported as not assessed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ class Settlement:
     missing: list[int]
     investors: list[dict] | None = None
     guarantees: list[dict] | None = None
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def currency(self) -> str:

@@ -142,3 +142,22 @@ def test_parquet_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "pip install 'pbr-model[parquet]'" in res.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_spec_text_in_csv_headers_and_values_is_never_a_formula(tmp_path):
+    folder = tmp_path / "t"
+    res = run_cli("settle", "doncaster-pbr", "--observed", str(OBSERVED / "doncaster.csv"),
+                  "--set", "payments.1.name='=cmd|calc!A1'", "--csv", str(folder))
+    assert res.exit_code == 0, res.output
+    header = (folder / "cohorts.csv").read_text().splitlines()[0].split(",")
+    assert any(h.startswith("'=cmd") for h in header)
+    assert not any(h.startswith("=") for h in header)
+    assert "'=cmd|calc!A1" in (folder / "mechanisms.csv").read_text()
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert list(meta["tables"]["cohorts"]["columns"]) == header
+
+
+def test_breakeven_trials_are_numbered_from_1_as_in_the_workbook(tmp_path):
+    res = run_cli("breakeven", "--solve", "effect", "--sims", "100", "--csv", str(tmp_path / "t"))
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "t" / "trials.csv")["trial"].iloc[0] == 1

@@ -24,7 +24,7 @@ from pbr_model.spec import load_spec
 OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed"
 STATS = ("mean", "p5", "p50", "p95")
 PROVENANCE = {"contract", "source", "spec_sha256", "version", "seed", "sims", "sampling",
-              "currency", "portfolio", "sha256"}
+              "currency", "portfolio", "sha256", "observed", "observed_sha256"}
 
 # command line (after `pbr`), sheets, top-level JSON keys left off Summary (on their own sheet)
 COMMANDS = {
@@ -45,8 +45,7 @@ COMMANDS = {
     "breakeven": (["breakeven", "--solve", "price", "--sims", "200"],
                   ["Summary", "Breakeven", "Assumptions"], ("trace",)),
     "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv")],
-               ["Summary", "Settlement", "Totals", "Assumptions"],
-               ("cohorts", "observed", "observed_sha256")),
+               ["Summary", "Settlement", "Totals", "Assumptions"], ("cohorts",)),
 }
 
 
@@ -422,3 +421,83 @@ def test_simulate_on_a_sib_shows_each_tranches_irr(tmp_path):
         assert sum(r[2] for r in rows) == int(np.isfinite(f.irr).sum()), f.name
         if rows:
             assert rows[0][0] == pytest.approx(np.nanmin(f.irr))
+
+
+# -- from the review: formats by key, names, paths ----------------------------------------------------
+
+def _summary_format(wb, key: str) -> str:
+    ws = wb["Summary"]
+    for row in ws.iter_rows(min_row=header_row(ws, "Figure") + 1, max_col=6):
+        if row[0].value == key:
+            cell = row[5] if row[5].value is not None else row[3]
+            return cell.number_format
+    raise AssertionError(key)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["power", "--sims", "100", "--effects", "0,0.05"],
+     {"effect_for_90pct_paid_on_grid": "0.0%", "break_even_effect_on_grid": "0.0%",
+      "paid_for_noise": "0.0%"}),
+    (["capital", "-p", "small-charity", "--sims", "100"],
+     {"providers[small-charity].terms.share": "0.0%",
+      "providers[small-charity].terms.cost_of_capital": "0.0%",
+      "providers[small-charity].terms.overheads": "0.0%",
+      "providers[small-charity].peak_month": "0",
+      "providers[small-charity].terms.reserves": '"£"#,##0;-"£"#,##0',
+      "commissioner.reoffences_avoided": "#,##0"}),
+    (["capital", "working-links-like", "--sims", "100"],
+     {"trend.binary_logit_sd": "0.000", "trend.frequency_log_drift": "0.000",
+      "diversification.peak_funding_p95.saving_share": "0.0%"}),
+    (["breakeven", "--solve", "effect", "--sims", "100", "--target", "prob-loss=0.3"],
+     {"value": "0.0%", "bracket.0": "0.0%", "at_answer.metric": "0.0%", "at_answer.se": "0.0%",
+      "at_answer.expected_net": '"£"#,##0;-"£"#,##0'}),
+    (["breakeven", "--solve", "personal_budget", "--sims", "100"],
+     {"value": '"£"#,##0;-"£"#,##0', "at_answer.se": '"£"#,##0;-"£"#,##0'}),
+])
+def test_summary_formats_by_key(args, expected, tmp_path):
+    path = tmp_path / "out.xlsx"
+    res = run_cli(*args, "--xlsx", str(path))
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(path)
+    assert {k: _summary_format(wb, k) for k in expected} == expected
+
+
+def test_simulations_sheet_formats_follow_the_units(book):
+    ws = book["Simulations"]
+    header = [c.value for c in ws[1]]
+    fmt = {name: ws.cell(2, j).number_format for j, name in enumerate(header, 1)}
+    assert fmt["frequency"] == "0.00"  # reoffences per reoffender: a ratio, not a count
+    assert fmt["reoffences"] == fmt["entrants"] == "#,##0"
+    assert fmt["binary_rate"] == "0.0%" and fmt["net"].startswith('"£"')
+
+
+def test_a_party_named_twice_is_refused_before_the_run():
+    res = run_cli("capital", "-p", "small-charity", "-p", "small-charity", "--sims", "100")
+    assert res.exit_code == 2 and "small-charity" in res.stderr and res.stdout == ""
+
+
+def test_control_characters_in_spec_text_are_refused():
+    res = run_cli("simulate", "--sims", "100", "--set", 'contract.name="TR\\u0007 area"')
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "contract.name: text must not contain control characters" in res.stderr
+
+
+def test_a_workbook_name_too_long_is_refused_before_the_run(tmp_path):
+    res = run_cli("simulate", "--sims", "100", "--xlsx", str(tmp_path / ("x" * 250 + ".xlsx")))
+    assert res.exit_code == 2 and "file name too long" in res.stderr and res.stdout == ""
+
+
+def test_settled_investors_are_one_outcome_not_a_distribution(tmp_path):
+    path = tmp_path / "s.xlsx"
+    res = run_cli("settle", "nyc-able-sib", "--observed", str(OBSERVED / "able_no_effect.csv"),
+                  "--set", "contract.length_months=36", "--xlsx", str(path), "--json")
+    assert res.exit_code == 0, res.output
+    (loan,) = json.loads(res.stdout)["investors"]
+    ws = openpyxl.load_workbook(path)["Investors"]
+    header = [c.value for c in ws[1]]
+    assert header == ["Tranche", "Kind", "Drawn", "Received", "IRR", "Multiple", "Loss",
+                      "Paid back"]
+    row = dict(zip(header, [c.value for c in ws[2]]))
+    # ABLE as it happened: $7.2m drawn, $6m back from the guarantee, $1.2m lost
+    assert (row["Drawn"], row["Received"], row["Loss"]) == (7_200_000, 6_000_000, 1_200_000)
+    assert row["IRR"] == pytest.approx(loan["irr"]["mean"]) and row["Paid back"] is False

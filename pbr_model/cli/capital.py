@@ -88,6 +88,11 @@ def capital_cmd(
             profiles.append(load_profile(name))
         except PbrError as exc:  # keep collecting: every problem at once
             problems.extend(f"--provider {p}" for p in exc.problems)
+    names = [p.name for p in profiles]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:  # each party is reported (and named in the workbook) once
+        problems.append(f"--provider: each party once; more than one profile named "
+                        f"{', '.join(repeated)}")
     if problems:
         raise InputError(problems)
     sims_sheet_note(outputs, sims)

@@ -12,7 +12,8 @@ from typing import Annotated, Callable, Iterable, Optional
 import typer
 
 from ..errors import InputError, OutputError
-from ..report.excel import MAX_SHEET_SIMS, check_output, run_date, write_workbook
+from ..report.excel import (MAX_SHEET_SIMS, PROVENANCE_KEYS, check_output, run_date,
+                            write_workbook)
 from ..report.export import check_export, write_tables
 from ..results import SIMULATION_TABLES
 from ..report.json import summary_json
@@ -101,17 +102,11 @@ class Outputs:
         return written
 
 
-#: The JSON object's keys that say how a run was made (copied into ``metadata.json``).
-PROVENANCE = ("contract", "portfolio", "source", "spec_sha256", "sha256", "observed",
-              "observed_sha256", "seed", "sims", "sampling", "volume_shock", "version",
-              "currency")
-
-
 def run_metadata(result, figures: dict) -> dict:
     """What ``metadata.json`` records of a run: the command line, the provenance fields
     of its JSON object ``figures`` (spec hash, seed, version...) and when it ran."""
     meta = {"command": shlex.join(["pbr", *sys.argv[1:]])}
-    meta.update({k: figures[k] for k in PROVENANCE if k in figures})
+    meta.update({k: figures[k] for k in (*PROVENANCE_KEYS, "volume_shock") if k in figures})
     meta["created_utc"] = run_date(result)
     return meta
 

@@ -23,7 +23,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
@@ -208,11 +208,9 @@ def _unique(name: str, taken: set[str]) -> str:
 def _name_table_columns(ws, sheet: Sheet) -> None:
     """Excel needs each table column named as its header cell."""
     for table in ws.tables.values():
-        first = table.ref.split(":")[0]
-        row = int(re.sub(r"[A-Z]", "", first))
-        for col in table.tableColumns:
-            value = _header_text(sheet, row, col.id)
-            col.name = value
+        min_col, row, _, _ = range_boundaries(table.ref)
+        for i, col in enumerate(table.tableColumns):
+            col.name = _header_text(sheet, row, min_col + i)
 
 
 def _header_text(sheet: Sheet, row: int, column: int) -> str:

@@ -206,26 +206,41 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
 
 
 def investor_sheet(book: Book, investors: list[dict], guarantees: list[dict],
-                   money_fmt: str) -> None:
+                   money_fmt: str, observed: bool = False) -> None:
     """``Investors``: one row per tranche (drawn, received, IRR, multiple: mean and
-    percentiles; P(loss), expected loss, P(payback)), then the guarantees."""
+    percentiles; P(loss), expected loss, P(payback)), then the guarantees. ``observed``:
+    one settled outcome, so one value each (drawn, received, IRR, multiple, loss, repaid)."""
     inv = book.sheet("Investors")
-    cols = ["drawn", "received", "irr", "multiple"]
-    header = (["Tranche", "Kind"] + [f"{c} {s}" for c in cols for s in STATS]
-              + ["P(loss)", "Expected loss", "P(payback)"])
-    formats = [None, None] + [PCT_FORMAT if c == "irr" else ("0.00" if c == "multiple"
-                                                             else money_fmt)
-                              for c in cols for _ in STATS] + [PCT_FORMAT, money_fmt, PCT_FORMAT]
-    rows = [[t["name"], t["kind"], *(t[c][s] for c in cols for s in STATS), t["prob_loss"],
-             t["expected_loss"], t["prob_payback"]] for t in investors]
+    if observed:
+        header = ["Tranche", "Kind", "Drawn", "Received", "IRR", "Multiple", "Loss",
+                  "Paid back"]
+        rows = [[t["name"], t["kind"], t["drawn"]["mean"], t["received"]["mean"],
+                 t["irr"]["mean"], t["multiple"]["mean"], t["expected_loss"],
+                 t["prob_payback"] == 1] for t in investors]
+        formats = [None, None, money_fmt, money_fmt, PCT_FORMAT, "0.00", money_fmt, None]
+    else:
+        cols = ["drawn", "received", "irr", "multiple"]
+        header = (["Tranche", "Kind"] + [f"{c} {s}" for c in cols for s in STATS]
+                  + ["P(loss)", "Expected loss", "P(payback)"])
+        formats = [None, None] + [PCT_FORMAT if c == "irr" else ("0.00" if c == "multiple"
+                                                                 else money_fmt)
+                                  for c in cols for _ in STATS] + [PCT_FORMAT, money_fmt,
+                                                                   PCT_FORMAT]
+        rows = [[t["name"], t["kind"], *(t[c][s] for c in cols for s in STATS),
+                 t["prob_loss"], t["expected_loss"], t["prob_payback"]] for t in investors]
     row = _table(inv, header, rows, formats, "Investors") + 1
     if guarantees:
-        header = ["Guarantee", "Covers", *(f"paid {s}" for s in STATS), "P(called)",
-                  "Expected paid"]
-        rows = [[g["name"], g["covers"], *(g["paid"][s] for s in STATS), g["prob_called"],
-                 g["expected_paid"]] for g in guarantees]
-        _table(inv, header, rows, [None, None, *[money_fmt] * 4, PCT_FORMAT, money_fmt],
-               "Guarantees", row)
+        if observed:
+            header = ["Guarantee", "Covers", "Paid"]
+            rows = [[g["name"], g["covers"], g["expected_paid"]] for g in guarantees]
+            formats = [None, None, money_fmt]
+        else:
+            header = ["Guarantee", "Covers", *(f"paid {s}" for s in STATS), "P(called)",
+                      "Expected paid"]
+            rows = [[g["name"], g["covers"], *(g["paid"][s] for s in STATS), g["prob_called"],
+                     g["expected_paid"]] for g in guarantees]
+            formats = [None, None, *[money_fmt] * 4, PCT_FORMAT, money_fmt]
+        _table(inv, header, rows, formats, "Guarantees", row)
     inv.freeze_panes = "B2"
     _widths(inv, [30, 14] + [14] * 19)
 

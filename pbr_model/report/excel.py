@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -25,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from ..capital import sib_investors
 from ..errors import OutputError
+from .export import atomic_write
 from ..results import PERCENTILES, SimulationResult, stats
 from ..spec.fields import flatten
 from .book import BOLD, Book, Sheet, frame_rows
@@ -40,8 +40,8 @@ MAX_SHEET_SIMS = 100_000
 #: Bars in each histogram of the ``Distributions`` sheet.
 BINS = 25
 #: Provenance keys of a JSON object, shown at the top of Summary, not as figures.
-PROVENANCE_KEYS = ("contract", "source", "spec_sha256", "version", "seed", "sims", "sampling",
-                   "currency", "portfolio", "sha256")
+PROVENANCE_KEYS = ("contract", "portfolio", "source", "spec_sha256", "sha256", "observed",
+                   "observed_sha256", "seed", "sims", "sampling", "version", "currency")
 
 
 def _money_format(currency: str) -> str:
@@ -108,8 +108,8 @@ def _figure_rows(path: str, value: Any) -> list[tuple[str, Any]]:
 
 
 _PCT_LEAVES = ("prob_", "paid_", "pct_")
-_PCT_ENDINGS = ("_rate", "_share", "irr", "effect", "effect_on_grid", "volume_shock", "cover",
-                "saving_share")
+_PCT_ENDINGS = ("_rate", "_share", "irr", "volume_shock", "cover", "saving_share")
+_PCT_NAMES = {"share", "cost_of_capital", "overheads", "outcome_share", "cohorts_triggered"}
 _COUNT_LEAVES = {"entrants", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",
                  "steps", "trials", "cohorts", "expected_budget_takers", "takers"}
 _RATIO_LEAVES = {"frequency", "comparison_frequency", "binary_reduction_points", "multiple",
@@ -117,16 +117,22 @@ _RATIO_LEAVES = {"frequency", "comparison_frequency", "binary_reduction_points",
 
 
 def number_format_for(key: str, money_fmt: str) -> str | None:
-    """The cell format of a figure from its dotted key: rates and probabilities as
-    percentages, months and counts as whole numbers, ratios with two decimals, the
-    rest of the numbers as money."""
+    """The cell format of a figure from its dotted key: rates, shares, effects and
+    probabilities as percentages; months, counts and list positions as whole numbers;
+    ratios and the trend's parameters with decimals; the rest as money."""
     leaf = key.rsplit(".", 1)[-1].split("[")[0]
-    if leaf.startswith(_PCT_LEAVES) or leaf.endswith(_PCT_ENDINGS) or leaf == "outcome_share":
+    if leaf.isdigit():  # an item of a list of numbers: its own key decides, e.g. bracket.0
+        parent = key.rsplit(".", 1)[0]
+        return "0" if parent.endswith("cohorts") else number_format_for(parent, money_fmt)
+    if (leaf.startswith(_PCT_LEAVES) or leaf.endswith(_PCT_ENDINGS) or leaf in _PCT_NAMES
+            or "effect" in leaf):
         return PCT_FORMAT
     if "month" in leaf:
         return "0"
     if leaf in _COUNT_LEAVES:
         return COUNT_FORMAT
+    if key.startswith("trend.") or leaf.endswith(("_sd", "_drift")):
+        return "0.000"
     if leaf in _RATIO_LEAVES or ".measured_change." in key or leaf.endswith("_change"):
         return RATIO_FORMAT
     return money_fmt
@@ -481,16 +487,16 @@ def _unit_format(unit: str | None, money_fmt: str) -> str | None:
         return money_fmt
     if unit == "fraction":
         return PCT_FORMAT
-    if unit and (unit.startswith("people") or unit.startswith("reoffences")):
+    if unit and " per " in unit:  # e.g. reoffences per reoffender: a ratio, not a count
+        return RATIO_FORMAT
+    if unit and unit.split(" (")[0] in ("people", "reoffences"):
         return COUNT_FORMAT
     return None
 
 
 # -- the simulate workbook ------------------------------------------------------------------------
 
-def simulation_book(result: SimulationResult, *, sims_sheet: bool = False,
-                    title: str | None = None, extra_figures: Callable[[Book], None] | None = None
-                    ) -> Book:
+def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Book:
     """The sheets of a simulation run, in order: Summary, Assumptions, Cohorts, Cashflow,
     Distributions (with each SIB tranche's IRR when the spec has a ``[sib]``) and (with
     ``sims_sheet``) Simulations."""
@@ -500,7 +506,7 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False,
     rows = provenance(result, **extra) + [("Sign convention", "money into the provider is positive")]
     if sims_sheet:
         rows.append(sims_sheet_row(result.sims))
-    summary_sheet(book, title or summary["contract"], rows, simulation_reading(summary), summary,
+    summary_sheet(book, summary["contract"], rows, simulation_reading(summary), summary,
                   _money_format(result.currency))
     assumptions_sheet(book, result)
     cohorts_sheet(book, result)
@@ -560,26 +566,17 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
         raise OutputError(f"{path}: file exists; use --force to replace it")
     if not path.parent.is_dir():
         raise OutputError(f"{path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: folder {path.parent} cannot be written")
+    if len(path.name.encode()) > MAX_NAME:
+        raise OutputError(f"{path}: file name too long (at most {MAX_NAME} bytes)")
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+#: Longest workbook file name: the file system's 255 bytes less the temporary name's extras.
+MAX_NAME = 255 - len("..12345678.tmp")
 
 
 def save_atomic(wb: Book, path: Path) -> None:
     """Save under a temporary name in the same folder, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write workbook ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, wb.save, "write workbook")

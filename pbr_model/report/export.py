@@ -14,7 +14,8 @@ Rules
   dates as ISO 8601 (``2025-01-01``), booleans as ``True``/``False`` and missing
   values as empty cells.
 * Text that Excel would read as a formula is defused, in CSV only: a string
-  value that starts with ``=``, ``+``, ``-`` or ``@`` and is not a number gets a
+  value or column name that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+  return and is not a number gets a
   single quote ``'`` in front (``=SUM(A1)`` is written ``'=SUM(A1)``). Numeric
   columns are never touched (``-5.0`` stays ``-5.0``), and Parquet keeps every
   value as it is.
@@ -53,7 +54,7 @@ PARQUET_HINT = "parquet output needs pyarrow: pip install 'pbr-model[parquet]' (
 #: A table: one frame, or a callable yielding chunks (same columns) for big tables.
 Table = pd.DataFrame | Callable[[], Iterable[pd.DataFrame]]
 
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -134,12 +135,12 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     written, described = [], {}
     for name, table in tables.items():
         path = folder / table_file(name, fmt)
-        rows, units = _atomic(path, lambda tmp, t=table: writer(tmp, _chunks(t)))
+        rows, units = atomic_write(path, lambda tmp, t=table: writer(tmp, _chunks(t)))
         described[name] = {"file": path.name, "rows": rows, "columns": units}
         written.append(path)
     meta = {**metadata, "format": fmt, "tables": described}
     text = metadata_json(meta) + "\n"
-    _atomic(folder / METADATA, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(folder / METADATA, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return [*written, folder / METADATA]
 
 
@@ -163,16 +164,18 @@ def metadata_json(meta: dict) -> str:
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with formula-like text defused for spreadsheets (see the module notes).
-
-    Only text columns are looked at; the input is not modified.
+    """``frame`` with formula-like text defused for spreadsheets (see the module notes):
+    in text columns and in the column names (which can come from a spec, e.g. a payment
+    mechanism's name). The input is not modified.
     """
     text = [c for c in frame.columns if _is_text(frame[c].dtype)]
-    if not text:
+    names = [_defuse(c) for c in frame.columns]
+    if not text and names == list(frame.columns):
         return frame
     out = frame.copy(deep=False)
     for column in text:
         out[column] = frame[column].astype(object).map(_defuse)
+    out.columns = names
     return out
 
 
@@ -246,8 +249,8 @@ def _write_csv(tmp: str, chunks: Iterator[pd.DataFrame]) -> tuple[int, dict]:
     rows, units = 0, {}
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         for i, frame in enumerate(chunks):
-            if i == 0:
-                units = _units(frame)
+            if i == 0:  # as the header is written (a name may be defused)
+                units = {_defuse(c): u for c, u in _units(frame).items()}
             csv_safe(frame).to_csv(f, index=False, header=(i == 0))
             rows += len(frame)
     return rows, units
@@ -281,10 +284,11 @@ def _prepend(head: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator
     yield from rest
 
 
-def _atomic(path: Path, write: Callable[[str], Any]) -> Any:
+def atomic_write(path: Path, write: Callable[[str], Any], what: str = "write") -> Any:
     """``write(tmp)`` to a temporary file next to ``path``, then rename it onto ``path``.
 
-    The temporary file is removed on any failure, including KeyboardInterrupt.
+    The temporary file is removed on any failure, including KeyboardInterrupt; an
+    ``OSError`` becomes ``OutputError("{path}: cannot {what} (...)")``.
     """
     tmp = None
     try:
@@ -294,7 +298,7 @@ def _atomic(path: Path, write: Callable[[str], Any]) -> Any:
         return out
     except OSError as exc:
         _remove(tmp)
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise OutputError(f"{path}: cannot {what} ({exc.strerror or exc})") from None
     except BaseException:
         _remove(tmp)
         raise

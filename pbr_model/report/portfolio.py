@@ -12,7 +12,7 @@ from .capital import funding_rows
 from .book import Book
 from .excel import (PCT_FORMAT, _money_format, assumptions_sheet, _put, _table, _widths, cash_chart, check_output,
                     distributions_sheet, figure_columns, run_date, save_atomic,
-                    simulations_sheet, summary_sheet)
+                    simulations_sheet, sims_sheet_row, summary_sheet)
 from .format import money, pct
 
 
@@ -94,6 +94,8 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
             ("pbr-model version", d["version"]), ("Run date (UTC)", run_date(result)),
             ("Currency", d["currency"]), ("Owner", d["owner"]["name"]),
             ("Sign convention", "money into the owner is positive")]
+    if sims_sheet:
+        meta.append(sims_sheet_row(d["sims"]))
     summary_sheet(book, d["portfolio"], meta, portfolio_reading(d), d, money_fmt)
     ws = book.sheet("Portfolio")
     row = figure_columns(ws, 1, [*(a["name"] for a in d["areas"]), "Owner (combined)"],

@@ -104,10 +104,16 @@ def breakeven_reading(d: dict) -> list[str]:
               "not_reached": "The target cannot be met anywhere in the search range "
                              f"{show(d['search_range'][0])} to {show(d['search_range'][1])}."}
     a = d["at_answer"]
+    if d["target"]["kind"] == "expected-net":
+        se = f" (Monte Carlo standard error {money(a['se'], cur)})"
+        loss = f"the chance of a loss {pct(a['prob_loss'], 0)}"
+    else:
+        se = ""
+        loss = (f"the chance of a loss {pct(a['prob_loss'], 1)} (Monte Carlo standard error "
+                f"{pct(a['se'], 1)})")
     return [
         f"Target: {d['target']['label']}, judged on {whose}. {status[d['status']]}",
-        f"There, expected net is {money(a['expected_net'], cur)} (Monte Carlo standard error "
-        f"{money(a['se'], cur)}) and the chance of a loss {pct(a['prob_loss'], 0)}. As the "
+        f"There, expected net is {money(a['expected_net'], cur)}{se} and {loss}. As the "
         f"spec stands ({show(d['current']['value'])}), expected net is "
         f"{money(d['current']['expected_net'], cur)}.",
     ]
@@ -124,8 +130,9 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
     formats = {k: fmt for k in ("value", "bracket.0", "bracket.1", "search_range.0",
                                 "search_range.1", "tolerance", "at_answer.value",
                                 "current.value")}
-    formats.update({"at_answer.metric": PCT_FORMAT, "current.metric": PCT_FORMAT}
-                   if d["target"]["kind"] != "expected-net" else {})
+    if d["target"]["kind"] != "expected-net":  # the metric is P(loss), in its own unit
+        formats.update(dict.fromkeys(("at_answer.metric", "current.metric", "at_answer.se",
+                                      "current.se"), PCT_FORMAT))
     book = Book()
     extra = {"Volume shock": d["volume_shock"]} if d["volume_shock"] else {}
     summary_sheet(book, d["contract"], provenance(result, **extra), breakeven_reading(d), d,
@@ -185,7 +192,7 @@ def write_settlement_workbook(settlement, path: str | Path, *, force: bool = Fal
             ("Currency", settlement.currency),
             ("Sign convention", "money into the provider is positive; negative = repaid")]
     summary_sheet(wb, d["contract"], meta, settlement_reading(d), d, money_fmt,
-                  skip=("cohorts", "observed", "observed_sha256"))
+                  skip=("cohorts",))
     ws = wb.sheet("Settlement")
     table = settlement.cohorts
     _header(ws, 1, ["cohort", *table.columns])
@@ -212,7 +219,8 @@ def write_settlement_workbook(settlement, path: str | Path, *, force: bool = Fal
     _put(tot, row, 6, settlement.total_payment, money_fmt)
     _widths(tot, [30, 20, 16, 16, 16, 16])
     if settlement.investors:
-        investor_sheet(wb, settlement.investors, settlement.guarantees or [], money_fmt)
+        investor_sheet(wb, settlement.investors, settlement.guarantees or [], money_fmt,
+                       observed=True)
     assumptions_sheet(wb, settlement)
     save_atomic(wb, path)
     return path
