@@ -9,7 +9,6 @@ from ..breakeven import BREAKEVEN_TABLES, SOLVES, breakeven, check_solve, parse_
 from ..errors import InputError, PbrError
 from ..report.breakeven import breakeven_view
 from ..report.workbooks import write_breakeven_workbook
-from ..report.json import dumps
 from ..simulate import DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import load_profile
@@ -90,6 +89,5 @@ def breakeven_cmd(
     with LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, progress=bar)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: breakeven_view(result), outputs,
-         lambda path, force: write_breakeven_workbook(result, path, force=force),
-         result.tables, result)
+    emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
+         lambda path, force: write_breakeven_workbook(result, path, force=force))

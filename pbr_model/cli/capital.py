@@ -14,7 +14,6 @@ from ..report.portfolio import portfolio_table, write_portfolio_workbook
 from ..spec.load import WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, read_toml
 from ..spec.portfolio import bundled_portfolios, load_portfolio
 from ..report.capital import capital_table, providers_table, write_capital_workbook
-from ..report.json import dumps
 from ..simulate import DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import bundled_providers, load_profile
@@ -104,19 +103,17 @@ def capital_cmd(
         with LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    progress=bar)
-        emit(as_json, lambda: dumps(result.to_dict()), lambda: portfolio_table(result), outputs,
+        emit(result, as_json, result.to_dict, lambda: portfolio_table(result), outputs,
              lambda path, force: write_portfolio_workbook(result, path, force=force,
-                                                          sims_sheet=xlsx_sims),
-             result.tables, result)
+                                                          sims_sheet=xlsx_sims))
         return
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, volume_shock=volume_shock, progress=bar)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: capital_table(result), outputs,
+    emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
          lambda path, force: write_capital_workbook(result, path, force=force,
-                                                    sims_sheet=xlsx_sims),
-         result.tables, result)
+                                                    sims_sheet=xlsx_sims))
 
 
 def is_portfolio(spec: str) -> bool:

@@ -8,7 +8,6 @@ import typer
 
 from ..errors import InputError
 from ..power import POWER_TABLES, parse_effects, power
-from ..report.json import dumps
 from ..report.terminal import power_table
 from ..report.workbooks import write_power_workbook
 from ..simulate import DEFAULT_SEED
@@ -59,6 +58,5 @@ def power_cmd(
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: power_table(result), outputs,
-         lambda path, force: write_power_workbook(result, path, force=force), result.tables,
-         result)
+    emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,
+         lambda path, force: write_power_workbook(result, path, force=force))

@@ -9,7 +9,6 @@ import typer
 
 from ..errors import InputError
 from ..report.workbooks import write_settlement_workbook
-from ..report.json import dumps
 from ..report.terminal import settlement_table
 from ..settle import SETTLEMENT_TABLES, settle
 from ..spec import load_spec
@@ -47,6 +46,5 @@ def settle_cmd(
         raise InputError(problems)
     loaded = load_spec(spec, overrides or [])
     result = settle(loaded, observed)
-    emit(as_json, lambda: dumps(result.to_dict()), lambda: settlement_table(result), outputs,
-         lambda path, force: write_settlement_workbook(result, path, force=force),
-         result.tables, result)
+    emit(result, as_json, result.to_dict, lambda: settlement_table(result), outputs,
+         lambda path, force: write_settlement_workbook(result, path, force=force))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from ..report.excel import (MAX_SHEET_SIMS, PROVENANCE_KEYS, check_output, run_d
                             write_workbook)
 from ..report.export import check_export, write_tables
 from ..results import SIMULATION_TABLES
-from ..report.json import summary_json
+from ..report.json import dumps
 from ..report.terminal import simulation_summary
 from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock, simulate
 from ..spec import DEFAULT_CONTRACT, load_spec
@@ -87,16 +86,17 @@ class Outputs:
                     problems.extend(f"--{fmt} {p}" for p in exc.problems)
         return problems
 
-    def write(self, workbook: Callable[..., Path] | None, tables: Callable[[], dict] | None,
-              result, figures: Callable[[], dict]) -> list[str]:
-        """Write what was asked for; returns what was written, for the closing message."""
+    def write(self, result, figures: dict, workbook: Callable[..., Path]) -> list[str]:
+        """Write what was asked for: ``workbook(path, force=)`` for --xlsx, ``result.tables()``
+        with ``figures`` (the command's JSON object) as provenance for --csv/--parquet.
+        Returns what was written, for the closing message."""
         written = []
-        if self.xlsx is not None and workbook is not None:
+        if self.xlsx is not None:
             workbook(self.xlsx, force=self.force)
             written.append(str(self.xlsx))
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
-            if folder is not None and tables is not None:
-                paths = write_tables(folder, fmt, tables(), run_metadata(result, figures()),
+            if folder is not None:
+                paths = write_tables(folder, fmt, result.tables(), run_metadata(result, figures),
                                      force=self.force)
                 written.append(f"{len(paths)} files to {folder}")
         return written
@@ -129,15 +129,14 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
     return problems
 
 
-def emit(as_json: bool, to_json: Callable[[], str], view: Callable[[], object],
-         outputs: Outputs | None = None, workbook: Callable[..., Path] | None = None,
-         tables: Callable[[], dict] | None = None, result=None) -> None:
-    """Write the files asked for, then print the JSON or the view, then say what was
-    written (on stderr, so stdout stays one JSON object)."""
-    written = (outputs.write(workbook, tables, result, lambda: json.loads(to_json()))
-               if outputs is not None else [])
+def emit(result, as_json: bool, figures: Callable[[], dict], view: Callable[[], object],
+         outputs: Outputs, workbook: Callable[..., Path]) -> None:
+    """Write the files ``outputs`` asks for, then print the JSON object ``figures()`` or the
+    view, then say what was written (on stderr, so stdout stays one JSON object)."""
+    d = figures() if as_json or outputs.csv or outputs.parquet else None
+    written = outputs.write(result, d, workbook)
     if as_json:
-        typer.echo(to_json())
+        typer.echo(dumps(d))
     else:
         out.print(view())
     for what in written:
@@ -190,6 +189,5 @@ def simulate_cmd(
     with LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock, progress=bar)
-    emit(as_json, lambda: summary_json(result), lambda: simulation_summary(result), outputs,
-         lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims),
-         result.tables, result)
+    emit(result, as_json, result.summary, lambda: simulation_summary(result), outputs,
+         lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims))
