@@ -10,6 +10,7 @@ commissioner's view.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -113,12 +114,17 @@ class CapitalResult:
         }
 
 
+    @property
+    def created(self) -> dt.datetime:
+        """When the run finished (its simulation's time)."""
+        return self.result.created
+
     def tables(self) -> dict[str, object]:
         """The contract's tables (see :meth:`SimulationResult.tables`), plus ``parties``
         (one row per simulation and party) and, with a ``[sib]``, ``investors`` (one row
         per simulation and tranche)."""
         tables = self.result.tables()
-        tables["parties"] = pd.concat([_party_frame(p) for p in self.parties],
+        tables["parties"] = pd.concat([party_frame(p) for p in self.parties],
                                       ignore_index=True)
         tables["parties"].attrs["units"] = PARTY_UNITS
         if self.tranche_figures:
@@ -141,7 +147,8 @@ INVESTOR_UNITS = {"sim": None, "tranche": None, "kind": None, "drawn": "currency
 CAPITAL_TABLES = (*SIMULATION_TABLES, "parties", "investors")
 
 
-def _party_frame(p: PartyResult) -> pd.DataFrame:
+def party_frame(p: PartyResult) -> pd.DataFrame:
+    """One party's per-simulation figures as a table (columns :data:`PARTY_UNITS`)."""
     f = p.figures
     n = len(f.net)
     return pd.DataFrame({"sim": np.arange(n), "party": p.seat.name, "role": p.seat.role,

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .capital import (PARTY_UNITS, PartyResult, _party_frame, chain_seats, party_flows,
+from .capital import (PARTY_UNITS, PartyResult, party_frame, chain_seats, party_flows,
                       party_result, plan)
 from .finance.parties import PartyFlows, Seat
 from .outcomes import Sampler, draw_trend
@@ -115,9 +115,9 @@ class PortfolioResult:
         """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
         and in each area alone) and ``owner_months`` (the owner's monthly cumulative cash
         percentiles), for ``--csv``/``--parquet``."""
-        owner = _party_frame(self.owner)
+        owner = party_frame(self.owner)
         owner.attrs["units"] = PARTY_UNITS
-        areas = pd.concat([_party_frame(a.party).assign(party=a.name) for a in self.areas],
+        areas = pd.concat([party_frame(a.party).assign(party=a.name) for a in self.areas],
                           ignore_index=True)
         areas.attrs["units"] = PARTY_UNITS
         months = self.owner.months.assign(date=pd.to_datetime(self.owner.months["date"]))

@@ -12,6 +12,7 @@ import pytest
 from openpyxl.chart import LineChart
 from typer.testing import CliRunner
 
+from books import header_row
 from pbr_model import simulate
 from pbr_model.cli import app
 from pbr_model.errors import OutputError
@@ -56,13 +57,6 @@ def flatten(summary: dict, prefix: str = "") -> dict[str, object]:
         else:
             rows[path] = value
     return rows
-
-
-def header_row(ws, first: str) -> int:
-    for (cell,) in ws.iter_rows(min_col=1, max_col=1):
-        if cell.value == first:
-            return cell.row
-    raise AssertionError(f"no row starting {first!r} in {ws.title}")
 
 
 def summary_cells(ws) -> dict[str, dict]:

@@ -14,6 +14,7 @@ import pytest
 from openpyxl.chart import BarChart, LineChart, ScatterChart
 from typer.testing import CliRunner
 
+from books import header_row
 from pbr_model import simulate
 from pbr_model.cli import app
 from pbr_model.report import excel as excel_module
@@ -90,13 +91,6 @@ def expected_figures(obj: dict, skip=()) -> dict[str, object]:
         if key not in PROVENANCE and key not in skip:
             walk(key, value)
     return out
-
-
-def header_row(ws, first: str) -> int:
-    for (cell,) in ws.iter_rows(min_col=1, max_col=1):
-        if cell.value == first:
-            return cell.row
-    raise AssertionError(f"no row starting {first!r} in {ws.title}")
 
 
 def summary_figures(ws) -> dict[str, object]:

@@ -189,8 +189,8 @@ def provenance(result, **extra: Any) -> list[tuple[str, Any]]:
 
 
 def run_date(result) -> str:
-    created = getattr(result, "created", None) or dt.datetime.now(dt.timezone.utc)
-    return created.strftime("%Y-%m-%d %H:%M:%S")
+    """When ``result`` was computed (every result records it), in UTC."""
+    return result.created.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def simulation_reading(s: dict) -> list[str]:
@@ -220,7 +220,11 @@ def simulation_reading(s: dict) -> list[str]:
 
 # -- Assumptions ----------------------------------------------------------------------------------
 
-def _assumptions_sheet(ws: Sheet, result, models: list[tuple[str, Any]] | None = None) -> None:
+def assumptions_sheet(book: Book, result, models: list[tuple[str, Any]] | None = None) -> Sheet:
+    """``Assumptions``: every field of ``result.spec`` (dotted path, value, unit,
+    description), so the run can be reproduced and audited; or of each ``(prefix, model)``
+    in ``models``, its paths under the prefix."""
+    ws = book.sheet("Assumptions")
     _header(ws, 1, ["Field", "Value", "Unit", "Description"])
     models = models if models is not None else [("", result.spec)]
     rows = [f for prefix, model in models for f in flatten(model, prefix)]
@@ -233,15 +237,6 @@ def _assumptions_sheet(ws: Sheet, result, models: list[tuple[str, Any]] | None =
     ws.add_table("Assumptions", 1, 4, len(rows))
     ws.freeze_panes = "A2"
     _widths(ws, [44, 22, 22, 100])
-
-
-def assumptions_sheet(book: Book, result, title: str = "Assumptions",
-                      models: list[tuple[str, Any]] | None = None) -> Sheet:
-    """``Assumptions``: every field of ``result.spec`` (dotted path, value, unit,
-    description), so the run can be reproduced and audited; or of each ``(prefix, model)``
-    in ``models``, its paths under the prefix."""
-    ws = book.sheet(title)
-    _assumptions_sheet(ws, result, models)
     return ws
 
 
@@ -320,7 +315,12 @@ CASH_SERIES = [("cash_in", "Cash in"), ("cash_out", "Cash out"), ("net_flow", "N
                ("cumulative", "Cumulative cash")]
 
 
-def _cashflow_sheet(ws: Sheet, result: SimulationResult) -> None:
+def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = None) -> Sheet:
+    """``Cashflow``: monthly mean and percentiles of cash in, cash out, net flow and
+    cumulative cash, with a line chart of the cumulative-cash fan and a marker at the
+    median peak funding need (in its median month). ``summary``: the run's
+    :meth:`~SimulationResult.summary` if already at hand."""
+    ws = book.sheet("Cashflow")
     money_fmt = _money_format(result.currency)
     months = result.months
     header = ["Month", "Date"]
@@ -329,7 +329,7 @@ def _cashflow_sheet(ws: Sheet, result: SimulationResult) -> None:
         for s in STATS:
             header.append(f"{label} {_stat_label(s)}")
             cols.append(f"{key}_{s}")
-    peak = result.summary()["provider"]
+    peak = (summary or result.summary())["provider"]
     need, month = peak["peak_funding"]["p50"], peak["peak_month"]["p50"]
     marker = round(month) if need > 0 and month == month else None
     header.append("Peak funding need P50")
@@ -348,14 +348,6 @@ def _cashflow_sheet(ws: Sheet, result: SimulationResult) -> None:
                        len(months), f"{get_column_letter(len(header) + 2)}2")
     if marker is not None:
         peak_marker(chart, ws, len(header), len(months))
-
-
-def cashflow_sheet(book: Book, result: SimulationResult) -> Sheet:
-    """``Cashflow``: monthly mean and percentiles of cash in, cash out, net flow and
-    cumulative cash, with a line chart of the cumulative-cash fan and a marker at the
-    median peak funding need (in its median month)."""
-    ws = book.sheet("Cashflow")
-    _cashflow_sheet(ws, result)
     return ws
 
 
@@ -510,7 +502,7 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Bo
                   _money_format(result.currency))
     assumptions_sheet(book, result)
     cohorts_sheet(book, result)
-    cashflow_sheet(book, result)
+    cashflow_sheet(book, result, summary)
     money_fmt = _money_format(result.currency)
     s = result.simulations
     irrs = [(f"{f.name}: IRR", f.irr, PCT_FORMAT) for f in sib_investors(result)]
