@@ -15,11 +15,11 @@ import pandas as pd
 
 from .measure import Evaluation
 from .outcomes import Outcomes
+from .stats import PERCENTILES, stats
 from .payments.base import PaymentFlows
 from .spec.schema import ContractSpec
 from .timeline import Timeline
 
-PERCENTILES = {"p5": 5, "p50": 50, "p95": 95}
 
 #: Units of every column of the result tables (for docs, JSON and workbooks).
 UNITS: dict[str, str] = {
@@ -41,16 +41,6 @@ UNITS: dict[str, str] = {
     "cash_in": "currency", "cash_out": "currency", "net_flow": "currency",
     "cumulative": "currency",
 }
-
-
-def stats(values: np.ndarray) -> dict[str, float]:
-    """Mean and percentiles (linear interpolation) of per-simulation values."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return {"mean": float("nan"), **{k: float("nan") for k in PERCENTILES}}
-    q = np.percentile(v, list(PERCENTILES.values()))
-    return {"mean": float(v.mean()), **{k: float(x) for k, x in zip(PERCENTILES, q)}}
 
 
 @dataclass(frozen=True)

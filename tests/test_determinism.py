@@ -97,3 +97,64 @@ def test_spec_hash_ignores_comments_and_layout(spec, tmp_path):
         path.write_text(body, encoding="utf-8")
         assert path.read_text(encoding="utf-8") != text
         assert load_spec(path).sha256 == spec.sha256, name
+
+
+# --- Reductions whose rounding could follow the chunk: none may. ---------------------
+
+def _rows(seed: int = 3, n: int = 257, m: int = 97) -> np.ndarray:
+    """Cash-flow rows of the kinds a bond sees: an outlay, then irregular returns, some
+    whose rate is exactly 0 (what comes back is what went in)."""
+    rng = np.random.default_rng(seed)
+    flows = np.zeros((n, m))
+    flows[:, 0] = -rng.uniform(1e5, 1e7, n)
+    flows[:, 1:] = rng.uniform(0, 1, (n, m - 1)) * (rng.uniform(size=(n, m - 1)) < 0.2) * 1e5
+    back = flows[:, 1:].sum(axis=1)
+    zero = rng.uniform(size=n) < 0.25  # scale the returns to the outlay exactly
+    flows[zero, 1:] *= (-flows[zero, 0] / back[zero])[:, None]
+    return flows
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1000])
+def test_irr_of_a_row_does_not_depend_on_the_rows_beside_it(chunk):
+    from pbr_model.finance.irr import irr
+    flows = _rows()
+    whole = irr(flows)
+    parts = np.concatenate([irr(flows[i:i + chunk]) for i in range(0, len(flows), chunk)])
+    assert whole.tobytes() == parts.tobytes()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1000])
+def test_cash_figures_of_a_row_do_not_depend_on_the_rows_beside_it(chunk):
+    from pbr_model.finance.cash import read_cash
+    flows = _rows()
+    cash_in, cash_out = np.maximum(flows, 0), np.maximum(-flows, 0)
+    whole, _ = read_cash(cash_in, cash_out, 0.035, 1e6)
+    parts = [read_cash(cash_in[i:i + chunk], cash_out[i:i + chunk], 0.035, 1e6)[0]
+             for i in range(0, len(flows), chunk)]
+    for name in whole.__dataclass_fields__:
+        joined = np.concatenate([getattr(p, name) for p in parts])
+        assert getattr(whole, name).tobytes() == joined.tobytes(), name
+
+
+SIB_CONTRACTS = ["peterborough-sib", "nyc-able-sib", "nys-ceo-pfs", "ma-roca-pfs"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("contract", SIB_CONTRACTS)
+def test_pbr_capital_json_is_identical_at_any_chunk_size(contract):
+    """``pbr capital`` on every bundled SIB: the JSON at chunk sizes 1, 7, 1000 and the
+    default, byte for byte (1 and 7 put every IRR row in a block of its own shape)."""
+    from typer.testing import CliRunner
+
+    from pbr_model.cli import app
+    runner = CliRunner()
+
+    def run(*chunk: str) -> str:
+        r = runner.invoke(app, ["capital", contract, "--sims", "300", "--seed", "11", "--json",
+                                *chunk])
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    default = run()
+    for size in ("1", "7", "1000"):
+        assert run("--chunk-size", size) == default, f"--chunk-size {size}"

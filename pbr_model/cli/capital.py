@@ -14,12 +14,12 @@ from ..report.portfolio import portfolio_table, write_portfolio_workbook
 from ..spec.load import WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, read_toml
 from ..spec.portfolio import bundled_portfolios, load_portfolio
 from ..report.capital import capital_table, providers_table, write_capital_workbook
-from ..simulate import DEFAULT_SEED
+from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import bundled_providers, load_profile
 from .app import app, handles_errors, out
 from .progress import LazyProgress
-from .simulate import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
+from .simulate import (ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
                        XlsxSimsOpt, emit, run_problems, sims_sheet_note)
 
 def check_share(value: float | None, flag: str) -> list[str]:
@@ -55,6 +55,7 @@ def capital_cmd(
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK,
 ) -> None:
     """Who can carry the risk: the contract through each party's eyes, side by side. Peak
     funding need and its month, the chance of running out of cash, the capital that keeps
@@ -73,7 +74,7 @@ def capital_cmd(
       pbr capital -p small-charity --csv tables/    # per-simulation tables for pandas
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
-    problems = run_problems(sims, seed, volume_shock=volume_shock, outputs=outputs,
+    problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock, outputs=outputs,
                             tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES)
     problems += check_share(share, "--share") + check_share(pbr_share, "--pbr-share")
     if share == 0:
@@ -102,7 +103,7 @@ def capital_cmd(
         portfolio = load_portfolio(spec, overrides or [])
         with LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
-                                   progress=bar)
+                                   chunk_size=chunk_size, progress=bar)
         emit(result, as_json, result.to_dict, lambda: portfolio_table(result), outputs,
              lambda path, force: write_portfolio_workbook(result, path, force=force,
                                                           sims_sheet=xlsx_sims))
@@ -110,7 +111,8 @@ def capital_cmd(
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
-                         pbr_share=pbr_share, volume_shock=volume_shock, progress=bar)
+                         pbr_share=pbr_share, volume_shock=volume_shock,
+                         chunk_size=chunk_size, progress=bar)
     emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
          lambda path, force: write_capital_workbook(result, path, force=force,
                                                     sims_sheet=xlsx_sims))

@@ -36,7 +36,9 @@ ShockOpt = Annotated[float, typer.Option(
     "--volume-shock", metavar="SHARE",
     help="Stress: expected entrants fall by this share (0.3 = 30% fewer) on top of the random "
          "volume factor; fixed costs and the annual fee stay as planned.")]
-
+ChunkOpt = Annotated[int, typer.Option(
+    "--chunk-size", metavar="N",
+    help="Simulations per chunk of work (memory only; results never change).")]
 
 XlsxOpt = Annotated[Optional[Path], typer.Option(
     "--xlsx", metavar="FILE",
@@ -166,8 +168,7 @@ def simulate_cmd(
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Simulations per chunk of work "
-                                            "(memory only; results never change).")] = DEFAULT_CHUNK,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK,
     volume_shock: ShockOpt = 0.0,
 ) -> None:
     """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..results import PERCENTILES, stats
+from ..stats import PERCENTILES, stats
 from ..spec.parties import ProviderProfile
 from .cash import ROUNDING, monthly_rate, read_cash
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy_financial as npf
 
+from ..stats import row_dot
 from ..spec.schema import ContractSpec, Provider
 from ..timeline import Timeline
 
@@ -87,7 +88,7 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
         revenue=cash_in.sum(axis=1),
         cost=cash_out.sum(axis=1),
         net=net_flow.sum(axis=1),
-        npv=net_flow @ discount,
+        npv=row_dot(net_flow, discount),
         min_cash=min_cash,
         peak_funding=peak,
         peak_month=np.where(peak > 0, cumulative.argmin(axis=1), -1),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..results import stats
+from ..stats import row_dot, stats
 from ..spec.parties import Commissioner
 from .cash import monthly_discount_factors
 
@@ -50,7 +50,7 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
         "total_paid": stats(total),
         "fees_paid": stats(fee),
         "outcome_paid": stats(outcome),
-        "pv_paid": stats(paid_monthly @ discount),
+        "pv_paid": stats(row_dot(paid_monthly, discount)),
         "discount_rate": terms.discount_rate,
         "reoffences_avoided": stats(avoided),
         "cost_per_reoffence_avoided": _ratio(total, avoided),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..stats import row_dot, row_sum
 
 #: Search bracket for the monthly rate [fraction per month]: from losing 99.99% a
 #: month to gaining 1,000% a month.
@@ -119,12 +120,13 @@ def _npv(f: np.ndarray, first: np.ndarray, last: np.ndarray, u: np.ndarray):
     # months outside [first, last] hold no flow, so clipping their factors is harmless
     exponent = np.minimum(-(t[None, :] - ref[:, None]) * u[:, None], 0.0)
     fw = f * np.exp(exponent)
-    return fw.sum(axis=1), -(fw @ t)
+    return row_sum(fw), -row_dot(fw, t)
 
 
 def _grid_npv(f: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Sign-faithful net present value of each row at every :data:`_GRID` rate,
-    ``(n_rows, n_grid)``, by two matrix products.
+    ``(n_rows, n_grid)``, one grid rate at a time by :func:`~pbr_model.stats.row_dot`
+    (a matrix product would round each row differently as the number of rows changes).
 
     Rows are shifted so that every discount factor is at most 1 (no overflow) and the
     flow that dominates is weighted 1 (no underflow of the sign): to start at their
@@ -139,8 +141,11 @@ def _grid_npv(f: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
     u = np.log1p(_GRID)
     neg = u < 0
     out = np.empty((n, u.size))
-    out[:, ~neg] = from_first @ np.exp(-np.outer(t, u[~neg]))
-    out[:, neg] = to_last @ np.exp(np.outer(m - 1 - t, u[neg]))
+    for g, ug in enumerate(u):
+        if neg[g]:
+            out[:, g] = row_dot(to_last, np.exp((m - 1 - t) * ug))
+        else:
+            out[:, g] = row_dot(from_first, np.exp(-t * ug))
     return out
 
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..results import stats
+from ..stats import leading_sum, stats
 from ..spec.parties import SocialImpactBond
 from .cash import monthly_rate
 from .irr import annualise, irr
@@ -249,7 +249,7 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
         draws_out[t], receipts_out[t] = draw, got
         residual[t], unfunded[t], held_out[t] = cash, short, held
 
-    drawn = draws_out.sum(axis=0)
+    drawn = leading_sum(draws_out)
     guaranteed = np.zeros((n, len(tr)))
     names = [t.name for t in tr]
     guarantees = []

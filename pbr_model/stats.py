@@ -1,0 +1,95 @@
+"""Summary statistics across simulations, and sums whose rounding never depends on
+how the rows were chunked.
+
+Reproducibility rule: a figure of simulation ``i`` must not depend on which other
+simulations were in its chunk, nor on the BLAS library or its threads. A matrix
+product (``@``, ``np.dot``) hands its sums to BLAS, whose kernels add in an order
+that changes with the block shape and the thread count, so the last bits of a row's
+result can move when the chunk size does. Every sum over months (or any other axis
+within a row) therefore goes through :func:`row_sum` or :func:`row_dot`: numpy's own
+reduction along a contiguous last axis, which adds each row in one fixed order fixed
+by the row's length alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The percentiles every distribution is summarised by, as ``{label: percent}``.
+PERCENTILES = {"p5": 5, "p50": 50, "p95": 95}
+
+
+def stats(values) -> dict[str, float]:
+    """Mean and percentiles (linear interpolation) of per-simulation values, NaN ignored.
+
+    Parameters
+    ----------
+    values : ``(n_sims,)`` in any unit
+
+    Returns
+    -------
+    ``{"mean", "p5", "p50", "p95"}`` in the unit of ``values``; all NaN when no value is
+    a number
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"mean": float("nan"), **{k: float("nan") for k in PERCENTILES}}
+    q = np.percentile(v, list(PERCENTILES.values()))
+    return {"mean": float(v.mean()), **{k: float(x) for k, x in zip(PERCENTILES, q)}}
+
+
+def percentile_rows(values: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
+    """``{"p5", "p50", "p95"}`` of ``values`` along ``axis`` (linear interpolation)."""
+    q = np.percentile(values, list(PERCENTILES.values()), axis=axis)
+    return dict(zip(PERCENTILES, q))
+
+
+def row_sum(a: np.ndarray) -> np.ndarray:
+    """Sum along the last axis, each row added in the same order whatever the other rows.
+
+    Parameters
+    ----------
+    a : ``(..., n)``
+
+    Returns
+    -------
+    ``a.shape[:-1]``
+    """
+    return np.ascontiguousarray(a, dtype=np.float64).sum(axis=-1)
+
+
+def row_dot(a: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row of ``a`` times ``weights``, summed as :func:`row_sum` sums (no BLAS).
+
+    Parameters
+    ----------
+    a : ``(..., n)``
+    weights : ``(n,)``
+
+    Returns
+    -------
+    ``a.shape[:-1]``
+    """
+    return row_sum(np.asarray(a, dtype=np.float64) * np.asarray(weights, dtype=np.float64))
+
+
+def leading_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the first axis, adding one slice after another in order.
+
+    numpy adds over a leading axis one slice at a time while other axes remain, but
+    pairwise once the others have length 1 (a chunk of one simulation), so the same
+    sum would round differently by chunk; this always adds in order.
+
+    Parameters
+    ----------
+    a : ``(n, ...)``
+
+    Returns
+    -------
+    ``a.shape[1:]``
+    """
+    out = np.zeros(a.shape[1:], dtype=np.float64)
+    for part in a:
+        out += part
+    return out
