@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError, PbrError
-from ..report.excel import check_output
+from ..files import check_output
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.workbook import write_template
 from .app import app, err, handles_errors

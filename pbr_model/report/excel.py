@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from ..capital import sib_investors
 from ..errors import OutputError
-from .export import atomic_write
+from ..files import atomic_write, check_output  # noqa: F401  (check_output re-exported)
 from ..results import PERCENTILES, SimulationResult, stats
 from ..spec.fields import flatten
 from .book import BOLD, Book, Sheet, frame_rows
@@ -545,28 +545,6 @@ def figure_columns(ws, top: int, names: list[str], rows: list[tuple], columns: l
     ws.freeze_panes = f"B{top + 1}"
     _widths(ws, [40] + [20] * len(columns))
     return row
-
-
-def check_output(path: str | Path, *, force: bool = False) -> Path:
-    """Check a workbook path before any work is done; raise ``OutputError`` if unusable."""
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise OutputError(f"{path}: an Excel workbook must end in .xlsx")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory")
-    if path.exists() and not force:
-        raise OutputError(f"{path}: file exists; use --force to replace it")
-    if not path.parent.is_dir():
-        raise OutputError(f"{path}: folder {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: folder {path.parent} cannot be written")
-    if len(path.name.encode()) > MAX_NAME:
-        raise OutputError(f"{path}: file name too long (at most {MAX_NAME} bytes)")
-    return path
-
-
-#: Longest workbook file name: the file system's 255 bytes less the temporary name's extras.
-MAX_NAME = 255 - len("..12345678.tmp")
 
 
 def save_atomic(wb: Book, path: Path) -> None:

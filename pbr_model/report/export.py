@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputError
+from ..files import atomic_write, folder_problems  # noqa: F401  (atomic_write re-exported)
 from .json import _clean
 
 FORMATS = ("csv", "parquet")
@@ -91,7 +92,7 @@ def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
     problems = []
     if fmt not in FORMATS:
         problems.append(f"{folder}: unknown table format {fmt!r} (use one of {', '.join(FORMATS)})")
-    problems += _folder_problems(folder)
+    problems += folder_problems(folder)
     if fmt in FORMATS and folder.is_dir() and not force:
         files = [table_file(n, fmt) for n in names] + [METADATA]
         problems += [f"{folder / f}: file exists; use --force to replace it"
@@ -200,21 +201,6 @@ def _check_names(names: Iterable[str]) -> list[str]:
     return names
 
 
-def _folder_problems(folder: Path) -> list[str]:
-    if folder.exists() and not folder.is_dir():
-        return [f"{folder}: is not a folder"]
-    if folder.is_dir():
-        if not os.access(folder, os.W_OK | os.X_OK):
-            return [f"{folder}: folder cannot be written"]
-        return []
-    parent = folder.parent
-    if not parent.is_dir():
-        return [f"{folder}: folder {parent} does not exist"]
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return [f"{folder}: cannot create the folder in {parent}"]
-    return []
-
-
 def _have_pyarrow() -> bool:
     try:  # both: either may be cached in sys.modules without the other
         importlib.import_module("pyarrow")
@@ -282,43 +268,6 @@ def _write_parquet(tmp: str, chunks: Iterator[pd.DataFrame]) -> tuple[int, dict]
 def _prepend(head: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     yield from head
     yield from rest
-
-
-def atomic_write(path: Path, write: Callable[[str], Any], what: str = "write") -> Any:
-    """``write(tmp)`` to a temporary file next to ``path``, then rename it onto ``path``.
-
-    The temporary file is removed on any failure, including KeyboardInterrupt; an
-    ``OSError`` becomes ``OutputError("{path}: cannot {what} (...)")``.
-    """
-    tmp = None
-    try:
-        tmp = _create_temp(path)
-        out = write(tmp)
-        os.replace(tmp, path)
-        return out
-    except OSError as exc:
-        _remove(tmp)
-        raise OutputError(f"{path}: cannot {what} ({exc.strerror or exc})") from None
-    except BaseException:
-        _remove(tmp)
-        raise
-
-
-def _create_temp(path: Path) -> str:
-    """Create an empty ``.{name}.{random}.tmp`` next to ``path``, with the permissions
-    of a new file (the umask applies, unlike ``tempfile.mkstemp``'s owner-only 0600)."""
-    while True:
-        tmp = str(path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp"))
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-
-
-def _remove(tmp: str | None) -> None:
-    if tmp is not None:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _plain(obj: Any) -> Any:

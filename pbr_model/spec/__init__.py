@@ -21,8 +21,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """The Excel input workbook functions, imported on first use: their module needs the
-    report package (which needs this one) and openpyxl."""
+    """The Excel input workbook functions, imported on first use so that a command that
+    reads no workbook never imports openpyxl."""
     if name in ("read_workbook", "write_template"):
         from . import workbook
 

@@ -254,7 +254,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
     overrides = list(overrides)
     where: dict[str, str] = {}
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        from .workbook import read_workbook  # here: the workbook module imports report.excel
+        from .workbook import read_workbook  # here: openpyxl is imported only to read a workbook
 
         data, where = read_workbook(path)
         for item in overrides:  # a value set on the command line is not in its cell

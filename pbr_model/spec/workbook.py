@@ -40,7 +40,7 @@ from pydantic_core import PydanticUndefined
 
 from .._version import __version__
 from ..errors import SpecError
-from ..report.excel import check_output, save_atomic
+from ..files import atomic_write, check_output
 from .fields import _unit
 from .load import LoadedSpec, parse_value
 from .schema import ContractSpec
@@ -343,7 +343,7 @@ def write_template(spec: LoadedSpec | ContractSpec | str | Path, path: str | Pat
     for section in ContractSpec.model_fields:
         _section_sheet(wb.create_sheet(section),
                        [r for r in rows if r.path.split(".", 1)[0] == section])
-    save_atomic(wb, path)
+    atomic_write(path, wb.save, "write workbook")
     return path
 
 
