@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec.schema import RevenueAtRiskPayment
-from .base import PaymentFlows, PaymentInputs
+from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs, change_text
 from .rules import meets
 
 
@@ -24,3 +24,18 @@ def pay(mech: RevenueAtRiskPayment, inputs: PaymentInputs) -> PaymentFlows:
     return PaymentFlows(name=mech.name, kind="outcome",
                         monthly=inputs.timeline.at_payment_months(by_cohort),
                         by_cohort=by_cohort, parts={mech.measure: by_cohort}, triggered=met)
+
+
+def describe(mech: RevenueAtRiskPayment, money: Fmt, pct: Fmt) -> str:
+    verb = "repaid if" if mech.settle == "repay" else "paid if"
+    return (f"{money(mech.amount)} a cohort {verb} {mech.measure} "
+            f"{'misses' if mech.settle == 'repay' else 'reaches'} "
+            f"{change_text(mech.change, mech.target)}")
+
+
+def measures(mech: RevenueAtRiskPayment) -> list[tuple[str, str]]:
+    return [(mech.measure, mech.change)]
+
+
+#: The sum at risk is a share of the core contract, not a price: --solve price leaves it.
+MECHANISM = Mechanism("revenue_at_risk", pay, describe, price_fields=(), measures=measures)

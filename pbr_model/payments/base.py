@@ -1,15 +1,26 @@
 """The one small interface every payment mechanism implements.
 
-A mechanism is a function ``pay(mechanism_spec, inputs) -> PaymentFlows``: it
-reads the measured results and the calendar and returns the money it pays the
-provider, month by month, and (for outcome mechanisms) cohort by cohort.
-Money into the provider is positive.
+A mechanism type (``type = "..."`` in a spec's ``[[payments]]``) declares four facets
+in one :class:`Mechanism`, in its own module:
+
+``pay(mechanism_spec, inputs) -> PaymentFlows``
+    reads the measured results and the calendar and returns the money it pays the
+    provider, month by month, and (for outcome mechanisms) cohort by cohort.
+    Money into the provider is positive.
+``describe(mechanism_spec, money, pct) -> str``
+    its terms in one line of plain text (``pbr show``), with money and fractions
+    formatted by the functions it is given.
+``price_fields``
+    the fields ``pbr breakeven --solve price`` multiplies by its factor, as paths
+    in the mechanism (see :mod:`pbr_model.payments.prices`).
+``measures(mechanism_spec) -> [(measure, change), ...]``
+    the measured changes it reads, in the order its rules name them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -72,3 +83,29 @@ def unique_labels(labels: list[str]) -> list[str]:
     """Labels made unique for reports: a repeated label gets its position, 'Fee (2)'."""
     return [label if labels.count(label) == 1 else f"{label} ({i + 1})"
             for i, label in enumerate(labels)]
+
+
+#: Formats one figure for the screen: money [currency] or a fraction as a percentage.
+Fmt = Callable[[float], str]
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A payment mechanism type and its four facets (see the module docstring).
+
+    Calling it pays: ``mechanism(mechanism_spec, inputs)`` is ``pay(mechanism_spec, inputs)``.
+    """
+
+    type: str
+    pay: Callable[[Any, PaymentInputs], PaymentFlows]
+    describe: Callable[[Any, Fmt, Fmt], str]
+    price_fields: tuple[str, ...]
+    measures: Callable[[Any], list[tuple[str, str]]]
+
+    def __call__(self, mech: Any, inputs: PaymentInputs) -> PaymentFlows:
+        return self.pay(mech, inputs)
+
+
+def change_text(change: str, value: float) -> str:
+    """An improvement in its ``change`` units, as text: '5 points', '10%', '0.3'."""
+    return {"points": f"{value:g} points", "percent": f"{value:g}%"}.get(change, f"{value:g}")

@@ -8,7 +8,7 @@ arrears), for the contract length.
 from __future__ import annotations
 
 from ..spec.schema import FeePayment
-from .base import PaymentFlows, PaymentInputs
+from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs
 
 
 def pay(mech: FeePayment, inputs: PaymentInputs) -> PaymentFlows:
@@ -20,3 +20,15 @@ def pay(mech: FeePayment, inputs: PaymentInputs) -> PaymentFlows:
     # attributed to cohorts.
     return PaymentFlows(name=mech.name, kind="fee", monthly=monthly, by_cohort=per_person,
                         parts={"per_participant": per_person})
+
+
+def describe(mech: FeePayment, money: Fmt, pct: Fmt) -> str:
+    return f"fee {money(mech.annual)} a year + {money(mech.per_participant)} per entrant"
+
+
+def measures(mech: FeePayment) -> list[tuple[str, str]]:
+    return []
+
+
+#: Fees are paid whatever the outcome: they are not prices and read no measure.
+MECHANISM = Mechanism("fee", pay, describe, price_fields=(), measures=measures)

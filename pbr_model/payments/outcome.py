@@ -15,7 +15,7 @@ import numpy as np
 
 from ..measure import Estimate, Evaluation
 from ..spec.schema import OutcomePayment, Rate
-from .base import PaymentFlows, PaymentInputs, unique_labels
+from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs, change_text, unique_labels
 from .rules import cap_cumulative, cap_each, meets, significant
 
 
@@ -93,3 +93,42 @@ def pay(mech: OutcomePayment, inputs: PaymentInputs) -> PaymentFlows:
     return PaymentFlows(name=mech.name, kind="outcome", monthly=monthly, by_cohort=by_cohort,
                         parts=parts, triggered=triggered, pooled=pooled,
                         pooled_triggered=pooled_triggered if pool is not None else None)
+
+
+def describe(mech: OutcomePayment, money: Fmt, pct: Fmt) -> str:
+    parts = []
+    for r in mech.rates:
+        text = f"{r.measure} {money(r.price)} per {r.per}"
+        if r.threshold:
+            text += f" from {change_text(r.change, r.threshold)}"
+        if r.pooled_threshold is not None:
+            text += f", or {change_text(r.change, r.pooled_threshold)} pooled"
+        if r.hurdle is not None:
+            text += f" (if {r.hurdle.measure} ≥ {change_text(r.hurdle.change, r.hurdle.min)})"
+        if r.significance_level is not None:
+            text += f" (significant at {pct(r.significance_level)})"
+        if r.deduction_price:
+            text += f", less {money(r.deduction_price)} per {r.per} worse"
+        parts.append(text)
+    if mech.cap_per_cohort is not None:
+        parts.append(f"cap {money(mech.cap_per_cohort)} a cohort")
+    if mech.cap_total is not None:
+        parts.append(f"cap {money(mech.cap_total)} in all")
+    if mech.foundation is not None:
+        parts.append(f"advance {money(mech.foundation.per_participant)} per entrant"
+                     + (" with clawback" if mech.foundation.clawback else ""))
+    return "; ".join(parts)
+
+
+def measures(mech: OutcomePayment) -> list[tuple[str, str]]:
+    """Every rate's measure, then every hurdle's."""
+    return [(r.measure, r.change) for r in mech.rates] + [
+        (r.hurdle.measure, r.hurdle.change) for r in mech.rates if r.hurdle is not None]
+
+
+#: Caps and advances scale with the prices, so every payment scales exactly with the factor.
+MECHANISM = Mechanism(
+    "outcome", pay, describe,
+    price_fields=("rates.*.price", "rates.*.deduction_price", "foundation.per_participant",
+                  "cap_per_cohort", "cap_total"),
+    measures=measures)

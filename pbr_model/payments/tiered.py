@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec.schema import TieredPayment
-from .base import PaymentFlows, PaymentInputs
+from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs, change_text
 from .rules import cap_cumulative, meets, tier_amount
 
 
@@ -32,3 +32,17 @@ def pay(mech: TieredPayment, inputs: PaymentInputs) -> PaymentFlows:
     return PaymentFlows(name=mech.name, kind="outcome", monthly=monthly, by_cohort=zeros,
                         parts={}, triggered=None, pooled=pooled,
                         pooled_triggered=meets(change, at[0]))
+
+
+def describe(mech: TieredPayment, money: Fmt, pct: Fmt) -> str:
+    tiers = ", ".join(f"{change_text(mech.change, t.at)}: {money(t.amount)}" for t in mech.tiers)
+    how = "interpolated" if mech.interpolate else "stepped"
+    return f"{mech.measure} tiers ({how}, {mech.basis}): {tiers}"
+
+
+def measures(mech: TieredPayment) -> list[tuple[str, str]]:
+    return [(mech.measure, mech.change)]
+
+
+MECHANISM = Mechanism("tiered", pay, describe, price_fields=("tiers.*.amount", "cap_total"),
+                      measures=measures)
