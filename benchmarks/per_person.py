@@ -20,7 +20,7 @@ one person's. The per-person counts are then put in a :class:`pbr_model.outcomes
 and measured and paid by the package's own :func:`pbr_model.measure.evaluate`
 and :func:`pbr_model.payments.pay_all`, so only the counting differs from the engine.
 
-It then runs the engine (:func:`pbr_model.simulate.simulate`) with a different seed and
+It then runs the engine (:func:`pbr_model.analyses.simulate.simulate`) with a different seed and
 compares, per simulation, the total outcome payment, reoffenders, reoffences and entrants:
 means with a two-sample z statistic (difference / standard error; "agree" if |z| < 3), and
 standard deviations (bootstrap standard error of the difference, for information). Two
@@ -58,7 +58,7 @@ from _provenance import describe
 from pbr_model.measure import evaluate
 from pbr_model.outcomes import Counts, Outcomes
 from pbr_model.payments import PaymentInputs, pay_all
-from pbr_model.simulate import DEFAULT_SEED, simulate
+from pbr_model.analyses.simulate import DEFAULT_SEED, simulate
 from pbr_model.spec import DEFAULT_CONTRACT, load_spec
 from pbr_model.spec.schema import ContractSpec
 from pbr_model.timeline import Timeline

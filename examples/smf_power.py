@@ -5,7 +5,7 @@ proposals ("Paying for results?") found that providers needed about a 4% reducti
 reoffending to be moderately certain of making money, and more in small contract
 areas, because sampling noise and national trends swamp a small true effect.
 
-This script asks the same question of the bundled TR-like contract with `pbr_model.power`,
+This script asks the same question of the bundled TR-like contract with `pbr_model.analyses.power`,
 for a large area (5,000 entrants a quarter) and a small one (600 a quarter). It isolates
 the payment-by-results bet: fees are taken to cover the core service exactly, so the
 provider's result is its outcome payments less what it spends to earn them (an
@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 from pbr_model import load_spec
-from pbr_model.power import crossing, power
+from pbr_model.analyses.power import crossing, power
 
 PBR_BET = [
     "payments.0.annual=0", "payments.0.per_participant=0",          # fees cover the core...

@@ -7,12 +7,13 @@ bond (SIB) contracts in offender rehabilitation.
 """
 
 from ._version import __version__
+from .analyses.base import Provenance
+from .analyses.simulate import SimulationResult, simulate
+from .engine import DEFAULT_SEED
 from .errors import InputError, OutputError, PbrError, SpecError
-from .results import SimulationResult
-from .simulate import DEFAULT_SEED, simulate
 from .spec import ContractSpec, bundled_contracts, load_spec
 
 __all__ = [
-    "ContractSpec", "DEFAULT_SEED", "InputError", "OutputError", "PbrError", "SimulationResult",
-    "SpecError", "__version__", "bundled_contracts", "load_spec", "simulate",
+    "ContractSpec", "DEFAULT_SEED", "InputError", "OutputError", "PbrError", "Provenance",
+    "SimulationResult", "SpecError", "__version__", "bundled_contracts", "load_spec", "simulate",
 ]

@@ -11,21 +11,13 @@ import pytest
 from test_cli import assert_error, assert_ok, run
 from typer.testing import CliRunner
 
-from pbr_model.breakeven import (
-    TOLERANCE,
-    Target,
-    Trial,
-    _Problem,
-    _search,
-    breakeven,
-    parse_target,
-    scale_prices,
-    with_budget,
-)
-from pbr_model.capital import capital
+from pbr_model.analyses.breakeven import TOLERANCE, Target, Trial, breakeven, parse_target
+from pbr_model.analyses.capital import capital
+from pbr_model.analyses.power import power
+from pbr_model.analyses.simulate import simulate
 from pbr_model.errors import InputError
-from pbr_model.power import power, with_effect
-from pbr_model.simulate import simulate
+from pbr_model.scenarios import scale_prices, with_budget, with_effect
+from pbr_model.search import find_crossing
 from pbr_model.spec import validate
 
 SIMS = 400
@@ -225,6 +217,13 @@ def _fake(f):
     return evaluate, calls
 
 
+def _search(evaluate, start, lo, hi, rising, tol=1e-4):
+    """The search as breakeven runs it, on the expected-net target."""
+    goal = Target()
+    return find_crossing(evaluate, lambda t: t.margin(goal), start=start, lo=lo, hi=hi,
+                         rising=rising, tol=tol, rank=lambda t: (t.margin(goal), t.expected_net))
+
+
 @pytest.mark.parametrize("rising", [True, False])
 def test_search_finds_a_step_to_the_tolerance(rising):
     """A step function (as a cap or P(loss) makes): the crossing is bracketed to the tolerance
@@ -233,8 +232,7 @@ def test_search_finds_a_step_to_the_tolerance(rising):
     f = (lambda x: 1.0 if x >= jump else -2.0) if rising else (lambda x: 1.0 if x <= jump
                                                                  else -2.0)
     evaluate, calls = _fake(f)
-    p = _Problem("effect", "", "", 0.05, -0.5, 0.9, rising, lambda x: None)
-    s = _search(evaluate, Target(), p, 1e-4)
+    s = _search(evaluate, 0.05, -0.5, 0.9, rising)
     assert s.status == "solved" and s.bracket[1] - s.bracket[0] <= 1e-4
     assert s.bracket[0] <= jump <= s.bracket[1]
     assert f(s.answer.x) >= 0
@@ -243,16 +241,14 @@ def test_search_finds_a_step_to_the_tolerance(rising):
 
 def test_search_is_fast_on_a_straight_line():
     evaluate, calls = _fake(lambda k: 3.0 * k - 1.0)
-    p = _Problem("price", "", "", 1.0, 0.0, 100.0, True, lambda x: None)
-    s = _search(evaluate, Target(), p, 1e-4)
+    s = _search(evaluate, 1.0, 0.0, 100.0, True)
     assert 1 / 3 <= s.answer.x <= 1 / 3 + 1e-4
     assert len(calls) <= 5
 
 
 def test_search_edges():
-    p = _Problem("effect", "", "", 0.05, -0.5, 0.9, True, lambda x: None)
-    assert _search(_fake(lambda x: -1.0)[0], Target(), p, 1e-4).status == "not_reached"
-    s = _search(_fake(lambda x: 1.0)[0], Target(), p, 1e-4)
+    assert _search(_fake(lambda x: -1.0)[0], 0.05, -0.5, 0.9, True).status == "not_reached"
+    s = _search(_fake(lambda x: 1.0)[0], 0.05, -0.5, 0.9, True)
     assert s.status == "at_bound" and s.answer.x == -0.5
 
 

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from pbr_model.capital import capital, chain_seats, plan
+from pbr_model.analyses.capital import capital, chain_seats, plan
 from pbr_model.finance.capital import (capital_figures, capital_required, financing_cost,
                                        monthly_rate)
 from pbr_model.finance.parties import ContractFlows, Plan, Seat, chain_flows, seat_flows
-from pbr_model.simulate import simulate
+from pbr_model.analyses.simulate import simulate
 from pbr_model.spec import load_spec
 from pbr_model.spec.load import bundled_providers, load_profile
 from pbr_model.spec.parties import ProviderProfile, Subcontract
@@ -383,7 +383,7 @@ def test_able_with_no_effect_the_lender_loses_1_2m_after_the_guarantee_paid_6m(r
 
 
 def test_able_at_full_draw_with_nothing_paid_loses_a_quarter_of_principal(tmp_path):
-    from pbr_model.settle import settle
+    from pbr_model.analyses.settle import settle
     s = settle(load_spec("nyc-able-sib"), _able_observed(tmp_path, 0.0))
     assert s.investors[0]["drawn"]["mean"] == pytest.approx(9_600_000)
     assert s.investors[0]["expected_loss"] == pytest.approx(0.25 * 9_600_000)  # [SVA]
@@ -391,7 +391,7 @@ def test_able_at_full_draw_with_nothing_paid_loses_a_quarter_of_principal(tmp_pa
 
 def test_able_breaks_even_at_10pct_and_returns_about_5pct_at_20pct(tmp_path):
     import numpy_financial as npf
-    from pbr_model.settle import settle
+    from pbr_model.analyses.settle import settle
     spec = load_spec("nyc-able-sib")
     even = settle(spec, _able_observed(tmp_path, 0.10)).investors[0]
     assert even["received"]["mean"] == pytest.approx(even["drawn"]["mean"])  # [IND][SVA]

@@ -61,7 +61,7 @@ def test_readme_worked_example_is_real_output():
     from rich.console import Console
 
     from pbr_model import load_spec, simulate
-    from pbr_model.report.terminal import simulation_summary
+    from pbr_model.report.simulate import simulation_summary
 
     text = (ROOT / "README.md").read_text()
     block = re.search(r"## A worked example\n.*?```\n(.*?)```", text, re.S).group(1)

@@ -17,6 +17,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from pbr_model.errors import OutputError
+from pbr_model import files
 from pbr_model.report import export
 from pbr_model.report.export import FORMATS, check_export, write_tables
 
@@ -282,7 +283,7 @@ def test_folder_that_is_a_file_is_refused(tmp_path):
 
 
 def test_unwritable_folder_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(export.os, "access", lambda path, mode: Path(path) != tmp_path)
+    monkeypatch.setattr(files.os, "access", lambda path, mode: Path(path) != tmp_path)
     with pytest.raises(OutputError, match="cannot be written"):
         check_export(tmp_path, "csv", ["t"])
     with pytest.raises(OutputError, match="cannot create the folder"):

@@ -11,10 +11,11 @@ import pytest
 from rich.console import Console
 
 from pbr_model import InputError, SpecError, bundled_contracts, load_spec, simulate
-from pbr_model.capital import capital
+from pbr_model.analyses.base import PROVENANCE_KEYS
+from pbr_model.analyses.capital import capital
 from pbr_model.finance.capital import capital_figures
 from pbr_model.outcomes import Sampler, draw_trend, simulate_outcomes
-from pbr_model.portfolio import (bundled_portfolios, combine, load_portfolio, owner_flows,
+from pbr_model.analyses.portfolio import (bundled_portfolios, combine, load_portfolio, owner_flows,
                                  run_portfolio)
 from pbr_model.report.json import dumps
 from pbr_model.report.portfolio import portfolio_table
@@ -384,9 +385,10 @@ def test_the_hash_covers_figures_not_comments(folder, pair):
 
 def test_to_dict_is_the_json_object(pair_run):
     d = json.loads(dumps(pair_run.to_dict()))
-    assert {"portfolio", "sha256", "version", "seed", "sims", "owner", "areas",
-            "diversification"} <= set(d)
-    assert d["sha256"] == pair_run.portfolio.sha256 and d["seed"] == 11 and d["sims"] == 2500
+    assert {*PROVENANCE_KEYS, "owner", "areas", "diversification"} <= set(d)
+    assert list(d)[:len(PROVENANCE_KEYS)] == list(PROVENANCE_KEYS)
+    assert d["spec_kind"] == "portfolio" and d["contract"] == pair_run.portfolio.name
+    assert d["spec_sha256"] == pair_run.portfolio.sha256 and d["seed"] == 11 and d["sims"] == 2500
     assert [a["name"] for a in d["areas"]] == ["A", "B"]
     for a, loaded in zip(d["areas"], pair_run.portfolio.areas):
         assert a["spec_sha256"] == loaded.spec.sha256

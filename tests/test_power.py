@@ -9,7 +9,7 @@ import pytest
 from scipy import optimize, stats
 
 from pbr_model.errors import InputError
-from pbr_model.power import crossing, parse_effects, power
+from pbr_model.analyses.power import crossing, parse_effects, power
 from pbr_model.spec import validate
 from test_cli import assert_error, assert_ok, run
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from pbr_model.errors import InputError
-from pbr_model.settle import settle
+from pbr_model.analyses.settle import settle
 from pbr_model.spec import load_spec, validate
 from pbr_model.spec.load import read_toml
 from test_cli import assert_error, assert_ok, run

@@ -17,15 +17,15 @@ from typer.testing import CliRunner
 from books import header_row
 from pbr_model import simulate
 from pbr_model.cli import app
-from pbr_model.report import excel as excel_module
+from pbr_model.analyses.base import PROVENANCE_KEYS
+from pbr_model.report import sheets as excel_module
 from pbr_model.report.book import Book
-from pbr_model.report.excel import write_workbook
+from pbr_model.report.simulate import write_workbook
 from pbr_model.spec import load_spec
 
 OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed"
 STATS = ("mean", "p5", "p50", "p95")
-PROVENANCE = {"contract", "source", "spec_sha256", "version", "seed", "sims", "sampling",
-              "currency", "portfolio", "sha256", "observed", "observed_sha256"}
+PROVENANCE = {*PROVENANCE_KEYS, "sampling", "observed", "observed_sha256"}
 
 # command line (after `pbr`), sheets, top-level JSON keys left off Summary (on their own sheet)
 COMMANDS = {
@@ -135,14 +135,14 @@ def test_summary_equals_the_json(ran):
 def test_summary_provenance_reading_and_print_setup(ran):
     name, d, wb = ran
     ws = wb["Summary"]
-    assert ws["A1"].value == d.get("contract", d.get("portfolio"))
+    assert ws["A1"].value == d["contract"]
     top = header_row(ws, "Figure")
     meta = {r[0]: r[1] for r in ws.iter_rows(min_row=3, max_row=top - 1, max_col=2,
                                              values_only=True) if r[0]}
     assert meta["pbr-model version"] == d["version"]
-    assert meta.get("Spec SHA-256", meta.get("Portfolio SHA-256")) == d.get("spec_sha256",
-                                                                            d.get("sha256"))
-    if "seed" in d:
+    assert meta["numpy version"] == d["numpy_version"] and meta["Platform"] == d["platform"]
+    assert meta["Spec SHA-256"] == d["spec_sha256"]
+    if d["seed"] is not None:
         assert (meta["Seed"], meta["Simulations"]) == (d["seed"], d["sims"])
     assert len(meta["Run date (UTC)"]) == 19
     # a plain-English reading: whole sentences with the run's money in them
@@ -284,7 +284,7 @@ def test_simulations_sheet_is_one_row_per_simulation(book, result):
 
 
 def test_investor_irr_distribution(tmp_path):
-    from pbr_model.capital import capital
+    from pbr_model.analyses.capital import capital
     from pbr_model.report.capital import write_capital_workbook
     res = capital("nyc-able-sib", sims=300, seed=2)
     wb = openpyxl.load_workbook(write_capital_workbook(res, tmp_path / "c.xlsx"))
@@ -300,7 +300,7 @@ def test_investor_irr_distribution(tmp_path):
 # -- the Simulations sheet's cap, and --xlsx-sims ---------------------------------------------------
 
 def test_simulations_sheet_is_capped_with_a_message(tmp_path, monkeypatch):
-    from pbr_model.cli import simulate as cli_simulate
+    from pbr_model.cli import options as cli_simulate
     monkeypatch.setattr(excel_module, "MAX_SHEET_SIMS", 120)
     monkeypatch.setattr(cli_simulate, "MAX_SHEET_SIMS", 120)
     path = tmp_path / "big.xlsx"
@@ -403,7 +403,7 @@ def test_workbook_gets_an_ordinary_file_mode(result, tmp_path):
 
 
 def test_simulate_on_a_sib_shows_each_tranches_irr(tmp_path):
-    from pbr_model.capital import capital
+    from pbr_model.analyses.capital import capital
     res = simulate(load_spec("ma-roca-pfs"), sims=200, seed=5)
     wb = openpyxl.load_workbook(write_workbook(res, tmp_path / "roca.xlsx"))
     ws = wb["Distributions"]

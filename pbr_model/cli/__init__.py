@@ -9,6 +9,6 @@ and keeps its traceback.
 from __future__ import annotations
 
 from .app import app, main
-from . import breakeven, capital, power, settle, simulate, specs, template  # noqa: E402,F401  (each registers its commands on `app`)
+from . import breakeven, capital, power, settle, show, simulate, specs, template  # noqa: E402,F401  (each registers its commands on `app`)
 
 __all__ = ["app", "main"]

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from ..breakeven import BREAKEVEN_TABLES, SOLVES, breakeven, check_solve, parse_target
+from ..analyses.breakeven import BREAKEVEN_TABLES, SOLVES, breakeven, check_solve, parse_target
+from ..engine import DEFAULT_SEED
 from ..errors import InputError, PbrError
-from ..report.breakeven import breakeven_view
-from ..report.workbooks import write_breakeven_workbook
-from ..simulate import DEFAULT_SEED
+from ..report.breakeven import breakeven_view, write_breakeven_workbook
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import load_profile
 from .app import app, handles_errors
+from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
+                      emit, run_problems)
 from .progress import LazyProgress
-from .simulate import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
-                       emit, run_problems)
 
 
 @app.command("breakeven")
@@ -65,7 +64,7 @@ def breakeven_cmd(
     """
     outputs = Outputs(xlsx, csv, parquet, force)
     problems = run_problems(sims, seed, volume_shock=volume_shock, outputs=outputs,
-                            tables=BREAKEVEN_TABLES)
+                            tables=BREAKEVEN_TABLES, inputs=[spec, provider])
     name = goal = profile = None
     if solve is None:
         problems.append(f"--solve: required; one of {', '.join(SOLVES)}")

@@ -7,26 +7,23 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..capital import CAPITAL_TABLES, capital
+from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
+from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
-from ..portfolio import PORTFOLIO_TABLES, run_portfolio
-from ..report.portfolio import portfolio_table, write_portfolio_workbook
-from ..spec.load import WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, read_toml
-from ..spec.portfolio import bundled_portfolios, load_portfolio
 from ..report.capital import capital_table, providers_table, write_capital_workbook
-from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED
+from ..report.portfolio import portfolio_table, write_portfolio_workbook
 from ..spec import DEFAULT_CONTRACT, load_spec
-from ..spec.load import bundled_providers, load_profile
+from ..spec.load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
+                         load_profile, read_toml)
+from ..spec.portfolio import bundled_portfolios, load_portfolio
 from .app import app, handles_errors, out
+from .options import (ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
+                      XlsxOpt, XlsxSimsOpt, emit, run_problems, sims_sheet_note)
 from .progress import LazyProgress
-from .simulate import (ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
-                       XlsxSimsOpt, emit, run_problems, sims_sheet_note)
 
-def check_share(value: float | None, flag: str) -> list[str]:
-    if value is None or (not isinstance(value, bool) and 0 <= value <= 1):
-        return []
-    return [f"{flag}: must be a share from 0 to 1 (got {value!r})"]
-
+#: The library's argument names as the command's flags, for its messages.
+SEAT_FLAGS = {"share": "--share", "pbr_share": "--pbr-share", "providers": "--provider"}
 
 @app.command("capital")
 @handles_errors
@@ -75,24 +72,18 @@ def capital_cmd(
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
     problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock, outputs=outputs,
-                            tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES)
-    problems += check_share(share, "--share") + check_share(pbr_share, "--pbr-share")
-    if share == 0:
-        problems.append("--share: must be above 0 (got 0)")
-    if (share is not None or pbr_share is not None) and not providers:
-        problems.append("--share/--pbr-share: apply to --provider seats; give at least one "
-                        "--provider (the spec's supply chain sets its own shares)")
+                            tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES,
+                            inputs=[spec, *(providers or [])])
     profiles = []
     for name in providers or []:
         try:
             profiles.append(load_profile(name))
         except PbrError as exc:  # keep collecting: every problem at once
             problems.extend(f"--provider {p}" for p in exc.problems)
-    names = [p.name for p in profiles]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:  # each party is reported (and named in the workbook) once
-        problems.append(f"--provider: each party once; more than one profile named "
-                        f"{', '.join(repeated)}")
+    try:
+        check_seats(profiles, share, pbr_share, SEAT_FLAGS)
+    except InputError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
     sims_sheet_note(outputs, sims)

@@ -6,16 +6,15 @@ from typing import Annotated
 
 import typer
 
+from ..analyses.power import POWER_TABLES, parse_effects, power
+from ..engine import DEFAULT_SEED
 from ..errors import InputError
-from ..power import POWER_TABLES, parse_effects, power
-from ..report.terminal import power_table
-from ..report.workbooks import write_power_workbook
-from ..simulate import DEFAULT_SEED
+from ..report.power import power_table, write_power_workbook
 from ..spec import DEFAULT_CONTRACT, load_spec
 from .app import app, handles_errors
+from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit,
+                      run_problems)
 from .progress import LazyProgress
-from .simulate import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit,
-                       run_problems)
 
 
 @app.command("power")
@@ -48,7 +47,7 @@ def power_cmd(
       pbr power --xlsx power.xlsx
     """
     outputs = Outputs(xlsx, csv, parquet, force)
-    problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES)
+    problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec])
     try:
         grid = parse_effects(effects)
     except InputError as exc:

@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
+from ..analyses.settle import SETTLEMENT_TABLES, settle
 from ..errors import InputError
-from ..report.workbooks import write_settlement_workbook
-from ..report.terminal import settlement_table
-from ..settle import SETTLEMENT_TABLES, settle
+from ..report.settle import settlement_table, write_settlement_workbook
 from ..spec import load_spec
 from .app import app, handles_errors
-from .simulate import CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit
+from .options import CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit
 
 
 @app.command("settle")
@@ -41,7 +40,7 @@ def settle_cmd(
       pbr settle doncaster-pbr --observed examples/observed/doncaster.csv --json
     """
     outputs = Outputs(xlsx, csv, parquet, force)
-    problems = outputs.problems(SETTLEMENT_TABLES)
+    problems = outputs.problems(SETTLEMENT_TABLES, inputs=[spec, observed])
     if problems:
         raise InputError(problems)
     loaded = load_spec(spec, overrides or [])

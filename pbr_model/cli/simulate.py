@@ -2,156 +2,19 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Callable, Iterable, Optional
+from typing import Annotated
 
 import typer
 
-from ..errors import InputError, OutputError
-from ..report.excel import (MAX_SHEET_SIMS, PROVENANCE_KEYS, check_output, run_date,
-                            write_workbook)
-from ..report.export import check_export, write_tables
-from ..results import SIMULATION_TABLES
-from ..report.json import dumps
-from ..report.terminal import simulation_summary
-from ..simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock, simulate
+from ..analyses.simulate import SIMULATION_TABLES, simulate
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
+from ..errors import InputError
+from ..report.simulate import simulation_summary, write_workbook
 from ..spec import DEFAULT_CONTRACT, load_spec
-from .app import app, err, handles_errors, out
+from .app import app, handles_errors
+from .options import (ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
+                      XlsxOpt, XlsxSimsOpt, emit, run_problems, sims_sheet_note)
 from .progress import LazyProgress
-
-FLAGS = {"sims": "--sims", "seed": "--seed", "chunk_size": "--chunk-size"}
-
-SpecArg = Annotated[str, typer.Argument(
-    help="Contract spec: a TOML file, an Excel workbook made by `pbr template`, or the name of "
-         "a bundled contract (see `pbr list`).",
-    show_default=True)]
-SetOpt = Annotated[Optional[list[str]], typer.Option(
-    "--set", metavar="PATH=VALUE",
-    help="Override any spec field by dotted path (repeatable); lists by 0-based index, "
-         "e.g. --set payments.1.rates.0.price=2500.")]
-ShockOpt = Annotated[float, typer.Option(
-    "--volume-shock", metavar="SHARE",
-    help="Stress: expected entrants fall by this share (0.3 = 30% fewer) on top of the random "
-         "volume factor; fixed costs and the annual fee stay as planned.")]
-ChunkOpt = Annotated[int, typer.Option(
-    "--chunk-size", metavar="N",
-    help="Simulations per chunk of work (memory only; results never change).")]
-
-XlsxOpt = Annotated[Optional[Path], typer.Option(
-    "--xlsx", metavar="FILE",
-    help="Also write an Excel workbook: Summary (the --json figures with a plain-English "
-         "reading), Assumptions and the command's own sheets.")]
-XlsxSimsOpt = Annotated[bool, typer.Option(
-    "--xlsx-sims",
-    help=f"Add a Simulations sheet to the --xlsx workbook, one row per simulation (at most "
-         f"{MAX_SHEET_SIMS:,}; use --csv or --parquet for more).")]
-CsvOpt = Annotated[Optional[Path], typer.Option(
-    "--csv", metavar="DIR",
-    help="Also write the result tables (per simulation, cohort and month) as CSV files, with "
-         "metadata.json, into DIR (created if missing).")]
-ParquetOpt = Annotated[Optional[Path], typer.Option(
-    "--parquet", metavar="DIR",
-    help="As --csv, as Parquet files (needs pyarrow: pip install 'pbr-model[parquet]').")]
-ForceOpt = Annotated[bool, typer.Option(
-    "--force", help="Replace existing output files (--xlsx, and the tables --csv or --parquet "
-                    "would write).")]
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """The files a command was asked to write besides the screen."""
-
-    xlsx: Path | None = None
-    csv: Path | None = None
-    parquet: Path | None = None
-    force: bool = False
-    xlsx_sims: bool = False
-
-    def problems(self, tables: Iterable[str] = ()) -> list[str]:
-        """Every problem with the output paths, checked before the run starts."""
-        problems = []
-        if self.xlsx is not None:
-            try:
-                check_output(self.xlsx, force=self.force)
-            except OutputError as exc:
-                problems.extend(f"--xlsx {p}" for p in exc.problems)
-        if self.xlsx_sims and self.xlsx is None:
-            problems.append("--xlsx-sims: adds a sheet to the --xlsx workbook; give --xlsx FILE")
-        for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
-            if folder is not None:
-                try:
-                    check_export(folder, fmt, tables, force=self.force)
-                except OutputError as exc:
-                    problems.extend(f"--{fmt} {p}" for p in exc.problems)
-        return problems
-
-    def write(self, result, figures: dict, workbook: Callable[..., Path]) -> list[str]:
-        """Write what was asked for: ``workbook(path, force=)`` for --xlsx, ``result.tables()``
-        with ``figures`` (the command's JSON object) as provenance for --csv/--parquet.
-        Returns what was written, for the closing message."""
-        written = []
-        if self.xlsx is not None:
-            workbook(self.xlsx, force=self.force)
-            written.append(str(self.xlsx))
-        for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
-            if folder is not None:
-                paths = write_tables(folder, fmt, result.tables(), run_metadata(result, figures),
-                                     force=self.force)
-                written.append(f"{len(paths)} files to {folder}")
-        return written
-
-
-def run_metadata(result, figures: dict) -> dict:
-    """What ``metadata.json`` records of a run: the command line, the provenance fields
-    of its JSON object ``figures`` (spec hash, seed, version...) and when it ran."""
-    meta = {"command": shlex.join(["pbr", *sys.argv[1:]])}
-    meta.update({k: figures[k] for k in (*PROVENANCE_KEYS, "volume_shock") if k in figures})
-    meta["created_utc"] = run_date(result)
-    return meta
-
-
-def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
-                 volume_shock: float | None = None, outputs: Outputs | None = None,
-                 tables: Iterable[str] = ()) -> list[str]:
-    """Every problem with the run options shared by the commands, as ``Error:`` lines."""
-    problems = []
-    checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS)]
-    if volume_shock is not None:
-        checks.append(lambda: check_volume_shock(volume_shock, "--volume-shock"))
-    for check in checks:
-        try:
-            check()
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if outputs is not None:
-        problems.extend(outputs.problems(tables))
-    return problems
-
-
-def emit(result, as_json: bool, figures: Callable[[], dict], view: Callable[[], object],
-         outputs: Outputs, workbook: Callable[..., Path]) -> None:
-    """Write the files ``outputs`` asks for, then print the JSON object ``figures()`` or the
-    view, then say what was written (on stderr, so stdout stays one JSON object)."""
-    d = figures() if as_json or outputs.csv or outputs.parquet else None
-    written = outputs.write(result, d, workbook)
-    if as_json:
-        typer.echo(dumps(d))
-    else:
-        out.print(view())
-    for what in written:
-        err.print(f"Wrote {what}", markup=False, soft_wrap=True)
-
-
-def sims_sheet_note(outputs: Outputs, sims: int) -> None:
-    """Say so on stderr when the Simulations sheet will hold only the first rows."""
-    if outputs.xlsx_sims and sims > MAX_SHEET_SIMS:
-        err.print(f"Note: the Simulations sheet holds the first {MAX_SHEET_SIMS:,} of "
-                  f"{sims:,} simulations; use --csv or --parquet for all of them.",
-                  markup=False, soft_wrap=True)
-
 
 @app.command("simulate")
 @handles_errors
@@ -182,7 +45,8 @@ def simulate_cmd(
       pbr simulate --csv tables/                         # per-simulation tables for pandas
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
-    problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES)
+    problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
+                            inputs=[spec])
     if problems:
         raise InputError(problems)
     sims_sheet_note(outputs, sims)

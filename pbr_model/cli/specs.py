@@ -1,4 +1,4 @@
-"""Commands about specs: ``list``, ``validate``, ``show``, ``schema``."""
+"""Commands about specs: ``list``, ``validate``, ``schema``."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ import typer
 from rich.table import Table
 
 from ..errors import SpecError
-from ..overview import derived_figures
-from ..report.terminal import contract_overview
-from ..spec import DEFAULT_CONTRACT, bundled_contracts, load_spec, read_toml
+from ..spec import bundled_contracts, load_spec, read_toml
 from ..spec.reference import markdown_reference
 from ..spec.schema import ContractSpec
 from .app import app, fail, handles_errors, out
-from .simulate import SetOpt, SpecArg
 
 
 @app.command("list")
@@ -59,20 +56,6 @@ def validate_cmd(
                       soft_wrap=True)
     if problems:
         fail(problems)
-
-
-@app.command("show")
-@handles_errors
-def show_cmd(spec: SpecArg = DEFAULT_CONTRACT, overrides: SetOpt = None) -> None:
-    """Summarise a contract and its figures at the expected effect (no simulation).
-
-    \b
-    Examples:
-      pbr show
-      pbr show contracts/tr_crc_example.toml --set payments.1.frequency_price=900
-    """
-    loaded = load_spec(spec, overrides or [])
-    out.print(contract_overview(loaded, derived_figures(loaded)))
 
 
 @app.command("schema")

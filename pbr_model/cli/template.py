@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError, PbrError
-from ..files import check_output
+from ..files import check_not_input, check_output
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.workbook import write_template
 from .app import app, err, handles_errors
-from .simulate import SetOpt
+from .options import SetOpt
 
 
 @app.command("template")
@@ -45,6 +45,7 @@ def template_cmd(
         check_output(file, force=force)
     except PbrError as exc:
         problems.extend(exc.problems)
+    problems.extend(check_not_input([("FILE.xlsx", Path(file))], [source]))
     try:
         loaded = load_spec(source, overrides or [])
     except PbrError as exc:  # keep collecting: every problem at once

@@ -1,14 +1,21 @@
-"""``pbr breakeven`` on screen: the answer, how it was found, the objective there and the
-spec as it stands. Reads :class:`~pbr_model.breakeven.BreakevenResult`; computes nothing."""
+"""``pbr breakeven``'s views: on screen, the answer, how it was found, the objective there
+and the spec as it stands; its workbook, with every trial on a scatter chart. Reads
+:class:`~pbr_model.analyses.breakeven.BreakevenResult`; computes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from openpyxl.chart import Reference, ScatterChart, Series
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..breakeven import BreakevenResult
+from ..analyses.breakeven import BreakevenResult
+from .book import Book
 from .format import money, number, pct
+from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
+                     provenance, save_atomic, summary_sheet, widths)
 
 
 def _value(r: BreakevenResult, x: float, precise: bool = False) -> str:
@@ -81,4 +88,85 @@ def breakeven_view(r: BreakevenResult) -> Group:
                       "target (every value tried uses the same random numbers); the s.e. says "
                       "how much another seed could move the objective there.", style="dim"))
     return Group(*parts)
+
+
+def _value_format(solve: str, money_fmt: str) -> str:
+    return {"effect": PCT_FORMAT, "personal_budget": money_fmt}.get(solve, "0.0000")
+
+
+def breakeven_reading(d: dict) -> list[str]:
+    cur = d["currency"]
+    unit = d["solve"]
+
+    def show(x):
+        if x is None:
+            return "none"
+        return pct(x, 2) if unit == "effect" else (money(x, cur) if unit == "personal_budget"
+                                                   else f"x{x:.4f}")
+    whose = ("the contract's net" if d["provider"] is None
+             else f"{d['provider']}'s net after financing")
+    status = {"solved": f"The target is just met at a {d['parameter']} of {show(d['value'])}.",
+              "at_bound": f"The target holds across the whole search range; the answer is its "
+                          f"end, {show(d['value'])}.",
+              "not_reached": "The target cannot be met anywhere in the search range "
+                             f"{show(d['search_range'][0])} to {show(d['search_range'][1])}."}
+    a = d["at_answer"]
+    if d["target"]["kind"] == "expected-net":
+        se = f" (Monte Carlo standard error {money(a['se'], cur)})"
+        loss = f"the chance of a loss {pct(a['prob_loss'], 0)}"
+    else:
+        se = ""
+        loss = (f"the chance of a loss {pct(a['prob_loss'], 1)} (Monte Carlo standard error "
+                f"{pct(a['se'], 1)})")
+    return [
+        f"Target: {d['target']['label']}, judged on {whose}. {status[d['status']]}",
+        f"There, expected net is {money(a['expected_net'], cur)}{se} and {loss}. As the "
+        f"spec stands ({show(d['current']['value'])}), expected net is "
+        f"{money(d['current']['expected_net'], cur)}.",
+    ]
+
+
+def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -> Path:
+    """``pbr breakeven``'s workbook: Summary, Breakeven (every value tried, in order, with
+    a chart of expected net against the value; for ``price``, the prices scaled) and
+    Assumptions."""
+    path = check_output(path, force=force)
+    d = result.to_dict()
+    money_fmt = money_format(d["currency"])
+    fmt = _value_format(d["solve"], money_fmt)
+    formats = {k: fmt for k in ("value", "bracket.0", "bracket.1", "search_range.0",
+                                "search_range.1", "tolerance", "at_answer.value",
+                                "current.value")}
+    if d["target"]["kind"] != "expected-net":  # the metric is P(loss), in its own unit
+        formats.update(dict.fromkeys(("at_answer.metric", "current.metric", "at_answer.se",
+                                      "current.se"), PCT_FORMAT))
+    book = Book()
+    extra = {"Volume shock": d["volume_shock"]} if d["volume_shock"] else {}
+    summary_sheet(book, d["contract"], provenance(result, **extra), breakeven_reading(d), d,
+                  money_fmt, skip=("trace",), formats=formats)
+    ws = book.sheet("Breakeven")
+    rows = [[i, t["value"], t["expected_net"], t["prob_loss"]] for i, t in enumerate(d["trace"], 1)]
+    end = data_table(ws, ["Trial", d["parameter"], "Expected net", "P(loss)"], rows,
+                 [None, fmt, money_fmt, PCT_FORMAT], "Trials")
+    chart = ScatterChart()
+    chart.title = f"Expected net by {d['parameter']} (every value tried)"
+    chart.style, chart.height, chart.width = 13, 10, 20
+    chart.x_axis.title, chart.y_axis.title = d["parameter"], f"Expected net ({d['currency']})"
+    series = Series(Reference(ws, min_col=3, min_row=2, max_row=len(rows) + 1),
+                    Reference(ws, min_col=2, min_row=2, max_row=len(rows) + 1),
+                    title="Expected net")
+    series.marker.symbol = "circle"
+    series.graphicalProperties.line.noFill = True
+    chart.series.append(series)
+    ws.add_chart(chart, "G2")
+    if d["prices"]:
+        keys = list(d["prices"][0])
+        data_table(ws, keys, [[p[k] for k in keys] for p in d["prices"]],
+               [None] + [money_fmt] * (len(keys) - 1), "Prices", end + 1)
+    ws.freeze_panes = "A2"
+    widths(ws, [8, 36, 18, 10])
+    assumptions_sheet(book, result)
+    save_atomic(book, path)
+    return path
+
 

@@ -1,5 +1,5 @@
 """``pbr capital`` on screen and in Excel: each party side by side, the investors and
-the commissioner. Reads :class:`~pbr_model.capital.CapitalResult`; computes nothing."""
+the commissioner. Reads :class:`~pbr_model.analyses.capital.CapitalResult`; computes nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..spec.fields import flatten
 from .book import Book
-from .excel import (PCT_FORMAT, STATS, _header, _money_format, _put, _table, _widths,
+from .sheets import (PCT_FORMAT, STATS, bold_header, money_format, put, data_table, widths,
                     assumptions_sheet, cash_chart, cashflow_sheet, check_output, cohorts_sheet,
                     distributions_sheet, figure_columns, number_format_for, provenance,
                     save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
@@ -154,7 +154,7 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
     after financing and peak funding need, each tranche's IRR), Assumptions, Parties'
     terms and (with ``sims_sheet``) Simulations."""
     d = result.to_dict()
-    money_fmt = _money_format(d["currency"])
+    money_fmt = money_format(d["currency"])
     book = Book()
     extra = {"Volume shock": d["volume_shock"]} if d["volume_shock"] else {}
     meta = provenance(result.result, **extra) + [
@@ -175,9 +175,9 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
     rows = [[int(month), date, *(float(p.months.loc[month, q]) for p in result.parties
                                  for q in ("p5", "p50", "p95"))]
             for month, date in dates.items()]
-    _table(cash, names, rows, [None, "yyyy-mm", *[money_fmt] * (len(names) - 2)], "Cash_by_party")
+    data_table(cash, names, rows, [None, "yyyy-mm", *[money_fmt] * (len(names) - 2)], "Cash_by_party")
     cash.freeze_panes = "C2"
-    _widths(cash, [8, 10] + [18] * (3 * len(result.parties)))
+    widths(cash, [8, 10] + [18] * (3 * len(result.parties)))
     n = len(result.parties)
     cash_chart(cash, "Cumulative cash by party (median across simulations)", d["currency"],
                [4 + 3 * k for k in range(n)], len(dates), f"{get_column_letter(4 + 3 * n)}2")
@@ -198,8 +198,8 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
     assumptions_sheet(book, result.result)
     prof = book.sheet("Parties' terms")
     rows = [[p.seat.name, f.path, f.value] for p in result.parties for f in flatten(p.seat.profile)]
-    _table(prof, ["Party", "Field", "Value"], rows, [None, None, None], "Terms")
-    _widths(prof, [24, 36, 60])
+    data_table(prof, ["Party", "Field", "Value"], rows, [None, None, None], "Terms")
+    widths(prof, [24, 36, 60])
     if sims_sheet:
         simulations_sheet(book, result.result.simulations, d["currency"])
     return book
@@ -228,7 +228,7 @@ def investor_sheet(book: Book, investors: list[dict], guarantees: list[dict],
                                                                    PCT_FORMAT]
         rows = [[t["name"], t["kind"], *(t[c][s] for c in cols for s in STATS),
                  t["prob_loss"], t["expected_loss"], t["prob_payback"]] for t in investors]
-    row = _table(inv, header, rows, formats, "Investors") + 1
+    row = data_table(inv, header, rows, formats, "Investors") + 1
     if guarantees:
         if observed:
             header = ["Guarantee", "Covers", "Paid"]
@@ -240,26 +240,26 @@ def investor_sheet(book: Book, investors: list[dict], guarantees: list[dict],
             rows = [[g["name"], g["covers"], *(g["paid"][s] for s in STATS), g["prob_called"],
                      g["expected_paid"]] for g in guarantees]
             formats = [None, None, *[money_fmt] * 4, PCT_FORMAT, money_fmt]
-        _table(inv, header, rows, formats, "Guarantees", row)
+        data_table(inv, header, rows, formats, "Guarantees", row)
     inv.freeze_panes = "B2"
-    _widths(inv, [30, 14] + [14] * 19)
+    widths(inv, [30, 14] + [14] * 19)
 
 
 def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
     """``Commissioner``: what it pays and what it buys (mean and percentiles)."""
     com = book.sheet("Commissioner")
-    _header(com, 1, ["Figure", *STATS, "Value"])
+    bold_header(com, 1, ["Figure", *STATS, "Value"])
     for i, (key, value) in enumerate(c.items(), 2):
-        _put(com, i, 1, key)
+        put(com, i, 1, key)
         fmt = number_format_for(key, money_fmt)
         if isinstance(value, dict):
             for j, s in enumerate(STATS, 2):
-                _put(com, i, j, value[s], fmt)
+                put(com, i, j, value[s], fmt)
         else:
-            _put(com, i, 2 + len(STATS), value, fmt)
+            put(com, i, 2 + len(STATS), value, fmt)
     com.add_table("Commissioner", 1, 2 + len(STATS), len(c))
     com.freeze_panes = "B2"
-    _widths(com, [40] + [18] * (len(STATS) + 1))
+    widths(com, [40] + [18] * (len(STATS) + 1))
 
 
 def write_capital_workbook(result, path: str | Path, *, force: bool = False,

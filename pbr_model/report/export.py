@@ -34,9 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
-import os
 import re
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any

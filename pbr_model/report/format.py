@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
@@ -44,3 +45,26 @@ MEASURE_LABELS = {
 
 def measure_label(measure: str) -> str:
     return MEASURE_LABELS.get(measure, measure.replace("_", " ").capitalize() + " rate")
+
+
+#: A formatter of one figure for the screen.
+Fmt = Callable[[float], str]
+
+
+def change_text(kind: str, value: float) -> str:
+    return {"points": f"{value:g} points", "percent": f"{value:g}%"}.get(kind, f"{value:g}")
+
+
+def comparison_label(spec) -> str:
+    """What the treated cohorts are compared with, in words."""
+    ev = spec.evaluation
+    if ev.design == "historical_baseline":
+        label = "baseline (case-mix adjusted)" if ev.case_mix_adjusted else "baseline"
+    else:
+        group = "matched comparison group" if ev.design == "matched_comparison" else "control group"
+        label = f"{group}, {ev.ratio:g} per person"
+        if ev.comparison_period == "historical":
+            label = "historical " + label
+        if ev.did_weight > 0:
+            label += f", {pct(ev.did_weight)} DiD"
+    return label

@@ -1,12 +1,10 @@
-"""The ``--json`` output: the result's summary as one strict JSON object."""
+"""The ``--json`` output: a result's ``to_dict()`` as one strict JSON object."""
 
 from __future__ import annotations
 
 import json
 import math
 from typing import Any
-
-from ..results import SimulationResult
 
 
 def _clean(obj: Any) -> Any:
@@ -23,8 +21,3 @@ def _clean(obj: Any) -> Any:
 def dumps(obj: Any) -> str:
     """Strict JSON (NaN and infinities as null), indented."""
     return json.dumps(_clean(obj), indent=2, allow_nan=False)
-
-
-def summary_json(result: SimulationResult) -> str:
-    """One JSON object: the figures of :meth:`SimulationResult.summary`."""
-    return dumps(result.summary())

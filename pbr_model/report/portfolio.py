@@ -1,6 +1,6 @@
 """A portfolio on screen: each area alone and the owner's combined need, side by side,
 and what holding the areas together saves. Reads
-:class:`~pbr_model.portfolio.PortfolioResult`; computes nothing."""
+:class:`~pbr_model.analyses.portfolio.PortfolioResult`; computes nothing."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from rich.text import Text
 
 from .capital import funding_rows
 from .book import Book
-from .excel import (PCT_FORMAT, _money_format, assumptions_sheet, _put, _table, _widths, cash_chart, check_output,
-                    distributions_sheet, figure_columns, run_date, save_atomic,
+from .sheets import (PCT_FORMAT, money_format, assumptions_sheet, put, data_table, widths, cash_chart, check_output,
+                    distributions_sheet, figure_columns, provenance, save_atomic,
                     simulations_sheet, sims_sheet_row, summary_sheet)
 from .format import money, pct
 
@@ -28,10 +28,10 @@ def portfolio_table(result) -> Group:
     d = result.to_dict()
     cur = d["currency"]
     shock = f" · volume shock {pct(d['volume_shock'], 0)}" if d["volume_shock"] else ""
-    t = Table(title=f"{d['portfolio']}: capital for the owner and per area",
+    t = Table(title=f"{d['contract']}: capital for the owner and per area",
               title_justify="left",
               caption=f"{d['sims']:,} simulations · seed {d['seed']} · portfolio "
-                      f"{d['sha256'][:12]} · pbr-model {d['version']}{shock}",
+                      f"{d['spec_sha256'][:12]} · pbr-model {d['version']}{shock}",
               caption_justify="left")
     t.add_column(f"Owner: {d['owner']['name']}")
     for a in d["areas"]:
@@ -87,36 +87,33 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
     figures per simulation."""
     path = check_output(path, force=force)
     d = result.to_dict()
-    money_fmt = _money_format(d["currency"])
+    money_fmt = money_format(d["currency"])
     book = Book()
-    meta = [("Source", d["source"]), ("Portfolio SHA-256", d["sha256"]), ("Seed", d["seed"]),
-            ("Simulations", d["sims"]), ("Volume shock", d["volume_shock"]),
-            ("pbr-model version", d["version"]), ("Run date (UTC)", run_date(result)),
-            ("Currency", d["currency"]), ("Owner", d["owner"]["name"]),
-            ("Sign convention", "money into the owner is positive")]
+    meta = provenance(result, volume_shock=d["volume_shock"]) + [
+        ("Owner", d["owner"]["name"]), ("Sign convention", "money into the owner is positive")]
     if sims_sheet:
         meta.append(sims_sheet_row(d["sims"]))
-    summary_sheet(book, d["portfolio"], meta, portfolio_reading(d), d, money_fmt)
+    summary_sheet(book, d["contract"], meta, portfolio_reading(d), d, money_fmt)
     ws = book.sheet("Portfolio")
     row = figure_columns(ws, 1, [*(a["name"] for a in d["areas"]), "Owner (combined)"],
                          _rows(d["currency"]), [*d["areas"], d["owner"]], money_fmt) + 1
     for q in ("p95", "p99"):
         f = d["diversification"][f"peak_funding_{q}"]
         for key in ("standalone_sum", "combined", "saving", "saving_share"):
-            _put(ws, row, 1, f"Peak funding {q.upper()}: {key.replace('_', ' ')}")
-            _put(ws, row, 2, f[key], PCT_FORMAT if key == "saving_share" else money_fmt)
+            put(ws, row, 1, f"Peak funding {q.upper()}: {key.replace('_', ' ')}")
+            put(ws, row, 2, f[key], PCT_FORMAT if key == "saving_share" else money_fmt)
             row += 1
 
     cash = book.sheet("Owner cash")
     months = result.owner.months
     rows = [[int(m), rec["date"], *(float(rec[q]) for q in ("mean", "p5", "p50", "p95"))]
             for m, rec in months.iterrows()]
-    _table(cash, ["Month", "Date", "Mean", "P5", "P50", "P95"], rows,
+    data_table(cash, ["Month", "Date", "Mean", "P5", "P50", "P95"], rows,
            [None, "yyyy-mm", *[money_fmt] * 4], "Owner_cash")
     cash.freeze_panes = "C2"
     cash_chart(cash, "Owner's cumulative cash: P5, P50 and P95", d["currency"], [4, 5, 6],
                len(months), "H2")
-    _widths(cash, [8, 10, 18, 18, 18, 18])
+    widths(cash, [8, 10, 18, 18, 18, 18])
     fig = result.owner.figures
     distributions_sheet(book, [("Owner: net after financing", fig.net_after_financing, money_fmt),
                                ("Owner: peak funding need", fig.peak_funding, money_fmt)])
@@ -124,9 +121,9 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
     areas = book.sheet("Areas")
     rows = [[a["name"], a["contract"], a["source"], a["spec_sha256"], a["cohorts"],
              a["owner_share"]] for a in d["areas"]]
-    _table(areas, ["Area", "Contract", "Source", "Spec SHA-256", "Cohorts", "Owner share"], rows,
+    data_table(areas, ["Area", "Contract", "Source", "Spec SHA-256", "Cohorts", "Owner share"], rows,
            [None, None, None, None, None, PCT_FORMAT], "Areas")
-    _widths(areas, [20, 50, 30, 66, 10, 12])
+    widths(areas, [20, 50, 30, 66, 10, 12])
     p = result.portfolio
     assumptions_sheet(book, result, models=[("", p.file)] + [
         (f"{a.name}: ", a.spec.spec) for a in p.areas])

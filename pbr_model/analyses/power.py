@@ -17,19 +17,20 @@ bracket it.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .errors import InputError
-from .results import stats
-from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, simulate
-from .spec import LoadedSpec
-from .spec.schema import ContractSpec, EffectDistribution
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
+from ..errors import InputError
+from ..scenarios import with_effect
+from ..spec import LoadedSpec
+from ..spec.schema import ContractSpec
+from ..stats import stats
+from .base import HasProvenance, Provenance, contract_provenance
+from .simulate import simulate
 
 MAX_EFFECTS = 201
 PAID_TARGET = 0.9
@@ -63,25 +64,14 @@ def check_effects(values: list[float], flag: str = "effects") -> list[float]:
     return sorted(set(values))
 
 
-def with_effect(spec: ContractSpec, effect: float) -> ContractSpec:
-    """The spec with one known true effect on every outcome: the binary rate, reoffences
-    per reoffender and each ``[[outcomes.other]]`` outcome (its relative improvement)."""
-    known = EffectDistribution(mean=effect, sd=0.0, min=min(effect, -0.5), max=max(effect, 0.9))
-    inter = spec.intervention
-    new_effect = inter.effect.model_copy(update={"binary": known, "frequency": known})
-    others = [o.model_copy(update={"effect": known}) for o in spec.outcomes.other]
-    return spec.model_copy(update={
-        "intervention": inter.model_copy(update={"effect": new_effect}),
-        "outcomes": spec.outcomes.model_copy(update={"other": others}),
-    })
-
-
 @dataclass(frozen=True)
-class PowerResult:
+class PowerResult(HasProvenance):
     """Payment power over a grid of true effects.
 
     Attributes
     ----------
+    provenance : how it was run (spec hash, seed, simulations per effect, versions)
+    spec : the spec as given (each effect replaces its true effect)
     table : one row per effect (index ``effect`` [fraction]): ``prob_triggered`` (any cohort
         or pooled trigger met), ``cohorts_triggered`` (the mean share of cohorts whose
         trigger is met), ``prob_paid`` (any outcome money), ``outcome_mean``, ``outcome_p5``,
@@ -92,30 +82,19 @@ class PowerResult:
     paid_for_noise : P(triggered) when the true effect is 0
     """
 
+    provenance: Provenance
     spec: ContractSpec
-    spec_sha256: str
-    source: str
-    seed: int
-    sims: int
-    version: str
     table: pd.DataFrame
     break_even_effect: float | None
     effect_for_90pct_paid: float | None
     paid_for_noise: float
     break_even_on_grid: float | None
     paid_90_on_grid: float | None
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-
-    @property
-    def currency(self) -> str:
-        return self.spec.contract.currency
 
     def to_dict(self) -> dict:
         """The ``--json`` object."""
         return {
-            "contract": self.spec.contract.name, "source": self.source,
-            "spec_sha256": self.spec_sha256, "version": self.version, "seed": self.seed,
-            "sims": self.sims, "currency": self.currency,
+            **self.provenance.to_dict(),
             "effects": [{"effect": float(e), **{k: float(v) for k, v in row.items()}}
                         for e, row in self.table.iterrows()],
             "break_even_effect": self.break_even_effect,
@@ -198,9 +177,7 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     be_grid, be = crossing(x, requested["net_mean"].to_numpy(), 0.0)
     p90_grid, p90 = crossing(x, requested["prob_triggered"].to_numpy(), PAID_TARGET)
     return PowerResult(
-        spec=model, spec_sha256=loaded.sha256,
-        source=loaded.source, seed=int(seed), sims=int(sims),
-        version=__version__, table=requested, break_even_effect=be,
+        provenance=contract_provenance(loaded, seed, sims), spec=model, table=requested, break_even_effect=be,
         effect_for_90pct_paid=p90, paid_for_noise=noise, break_even_on_grid=be_grid,
         paid_90_on_grid=p90_grid,
     )

@@ -10,10 +10,11 @@ each area. Capital is computed for the owner and, for comparison, for each area
 alone on the owner's finances: the combined need is below the sum of the areas'
 needs unless the areas move in lockstep.
 
-Random numbers: simulations come in blocks of 1,024 (as in :func:`pbr_model.simulate`).
-Block ``b``'s national trend is drawn from ``SeedSequence(seed, spawn_key=(b, 0))``
-over the longest area's cohort periods (an area with fewer cohorts reads the first
-ones); area ``k``'s other draws from ``SeedSequence(seed, spawn_key=(b, k + 1))``. So
+Random numbers (:mod:`pbr_model.rng`): simulations come in blocks of 1,024, as in
+:func:`pbr_model.simulate`. Block ``b``'s national trend is drawn from stream 0 of the
+block, ``SeedSequence(seed, spawn_key=(b, 0))``, over the longest area's cohort periods
+(an area with fewer cohorts reads the first ones); area ``k``'s other draws from stream
+``k + 1``, ``SeedSequence(seed, spawn_key=(b, k + 1))``. So
 every number depends on the portfolio, the seed and the simulation's index only, never
 on the chunk size. The streams differ from :func:`~pbr_model.simulate`'s, so an area
 in a portfolio matches its standalone run in distribution, not number for number.
@@ -24,32 +25,27 @@ Sign convention: money into the owner is positive; flows are ``(n_sims, n_months
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .capital import (PARTY_UNITS, PartyResult, party_frame, chain_seats, party_flows,
+from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock,
+                      run_blocks)
+from ..finance.parties import PartyFlows, Seat
+from ..outcomes import Sampler, draw_trend
+from ..rng import BLOCK, block_rng, chunks
+from ..scenarios import shock_volumes
+from ..spec.parties import ProviderProfile
+from ..spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
+from ..timeline import Timeline
+from .base import HasProvenance, Provenance, contract_provenance
+from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_frame,
                       party_result, plan)
-from .finance.parties import PartyFlows, Seat
-from .outcomes import Sampler, draw_trend
-from .results import SimulationResult, build_result
-from .simulate import (BLOCK, DEFAULT_CHUNK, DEFAULT_SEED, Progress, check_run_args,
-                       check_volume_shock, chunks, run_blocks, shock_volumes)
-from .spec.parties import ProviderProfile
-from .spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
-from .timeline import Timeline
+from .simulate import Progress, SimulationResult, build_result
 
 __all__ = ["AreaResult", "PortfolioResult", "bundled_portfolios", "load_portfolio",
            "run_portfolio"]
-
-
-def _stream(seed: int, block: int, stream: int) -> np.random.Generator:
-    """Stream 0: block ``block``'s national trend; stream ``k + 1``: area ``k``'s draws."""
-    return np.random.Generator(np.random.PCG64(
-        np.random.SeedSequence(seed, spawn_key=(block, stream))))
 
 
 #: The tables :meth:`PortfolioResult.tables` gives.
@@ -80,36 +76,28 @@ class AreaResult:
 
 
 @dataclass(frozen=True)
-class PortfolioResult:
+class PortfolioResult(HasProvenance):
     """Everything a portfolio run produced.
 
     Attributes
     ----------
+    provenance : how it was run (the portfolio's name, file and hash, seed, sims, volume
+        shock, versions, platform); with the portfolio they fix every number
     portfolio : the validated portfolio that was run
-    seed, sims, volume_shock, version : how it was run; with ``portfolio.sha256`` they fix
-        every number
     areas : one :class:`AreaResult` per area, in file order
     flows : the owner's combined monthly cash: income, direct cost and overheads, each the
         sum of the owner's flows in the areas, ``(sims, n_months)`` [currency], positive
-    owner : the owner's combined figures (see :class:`~pbr_model.capital.PartyResult`)
+    owner : the owner's combined figures (see :class:`~pbr_model.analyses.capital.PartyResult`)
     diversification : the areas' standalone peak funding P95 and P99 summed against the
         owner's combined ones (see :func:`diversification`) [currency]
     """
 
+    provenance: Provenance
     portfolio: LoadedPortfolio
-    seed: int
-    sims: int
-    volume_shock: float
-    version: str
     areas: list[AreaResult]
     flows: PartyFlows
     owner: PartyResult
     diversification: dict
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-
-    @property
-    def currency(self) -> str:
-        return self.portfolio.currency
 
     def tables(self) -> dict[str, object]:
         """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
@@ -131,9 +119,7 @@ class PortfolioResult:
         p = self.portfolio
         owner = p.owner
         return {
-            "portfolio": p.name, "source": p.source, "sha256": p.sha256,
-            "version": self.version, "seed": self.seed, "sims": self.sims,
-            "volume_shock": self.volume_shock, "currency": self.currency,
+            **self.provenance.to_dict(),
             "trend": p.trend.model_dump(mode="json"),
             "owner": {"name": owner.name,
                       "terms": {k: getattr(owner, k) for k in (
@@ -188,19 +174,18 @@ def run_portfolio(
 
     parts: list[list[dict]] = [[] for _ in models]
     for blocks, keep in chunks(sims, chunk_size):
-        trends = [draw_trend(Sampler(_stream(seed, b, 0)), portfolio.trend, BLOCK, n_periods)
+        trends = [draw_trend(Sampler(block_rng(seed, b, 0)), portfolio.trend, BLOCK, n_periods)
                   for b in blocks]
         for k, (model, timeline) in enumerate(zip(models, timelines)):
             n = model.contract.cohorts
-            given = [(_stream(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]))
+            given = [(block_rng(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]))
                      for b, (t_logit, t_freq) in zip(blocks, trends)]
             parts[k].append(run_blocks(model, timeline, given, keep))
         if progress:
             progress(blocks[0] * BLOCK + keep, sims)
 
-    results = [build_result(p, spec=a.spec.spec, spec_sha256=a.spec.sha256, source=a.spec.source,
-                            seed=int(seed), sims=int(sims), sampling="random",
-                            version=__version__, timeline=t, volume_shock=float(volume_shock))
+    results = [build_result(p, provenance=contract_provenance(a.spec, seed, sims, volume_shock),
+                            spec=a.spec.spec, sampling="random", timeline=t)
                for a, p, t in zip(portfolio.areas, parts, timelines)]
     area_flows = [owner_flows(a, r, portfolio.owner) for a, r in zip(portfolio.areas, results)]
     areas = [AreaResult(a.name, r, party_result(f, r))
@@ -209,8 +194,11 @@ def run_portfolio(
     combined = combine(area_flows, Seat(portfolio.owner, role="owner (combined)"),
                        longest.timeline.n_months)
     owner = party_result(combined, longest)
-    return PortfolioResult(portfolio, int(seed), int(sims), float(volume_shock), __version__,
-                           areas, combined, owner, diversification(areas, owner))
+    provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
+                            sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
+                            currency=portfolio.currency, volume_shock=float(volume_shock))
+    return PortfolioResult(provenance, portfolio, areas, combined, owner,
+                           diversification(areas, owner))
 
 
 def owner_flows(area: LoadedArea, result: SimulationResult,

@@ -4,7 +4,7 @@ Three questions a bidder asks, each answered by root-finding on simulations:
 
 ``effect``
     the smallest known true effect (set on every outcome with
-    :func:`pbr_model.power.with_effect`, sd 0) at which the target is met;
+    :func:`pbr_model.scenarios.with_effect`, sd 0) at which the target is met;
 ``personal_budget``
     the largest ``intervention.personal_budget.amount`` per participant who takes
     it up at which the target still holds: how large an enabling fund the
@@ -22,15 +22,16 @@ Three questions a bidder asks, each answered by root-finding on simulations:
 The result per simulation is the contract's net (``simulations["net"]``:
 revenue less costs, before financing) or, with a provider profile, that party's
 ``net_after_financing`` in a seat of its own on its profile's terms (see
-:func:`pbr_model.capital.capital`). Money into the party is positive. Targets:
+:func:`pbr_model.analyses.capital.capital`). Money into the party is positive. Targets:
 ``expected-net`` (mean result >= 0) or ``prob-loss=P`` (P(result < 0) <= P).
 
 Every trial value is simulated with the same seed (common random numbers), so
 the objective is one fixed function of the parameter and the answer is stable.
 That function is a step function in places (caps, thresholds, and P(loss) over
 finitely many simulations), so the search brackets the crossing on the function's
-monotone envelope: regula falsi (Illinois) steps, with a bisection step whenever a
-step fails to halve the bracket, until the bracket is narrower than the tolerance.
+monotone envelope (:func:`pbr_model.search.find_crossing`): regula falsi (Illinois)
+steps, with a bisection step whenever a step fails to halve the bracket, until the
+bracket is narrower than the tolerance.
 The answer is the end of that bracket where the target is met: the crossing of
 the simulated objective with this seed, to the tolerance (effect 1e-4, budget 1
 currency unit, price factor 1e-4). The search looks for it in effect [-0.5, 0.9],
@@ -46,28 +47,23 @@ how far another seed might move the objective there.
 from __future__ import annotations
 
 import math
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Literal
 
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock
+from ..errors import InputError
+from ..scenarios import scale_prices, with_budget, with_effect
+from ..search import Status, find_crossing
+from ..spec import LoadedSpec
+from ..spec.load import load_profile
+from ..spec.parties import ProviderProfile
+from ..spec.schema import ContractSpec
+from .base import HasProvenance, Provenance, contract_provenance
 from .capital import capital
-from .errors import InputError
-from .power import with_effect
-from .simulate import (
-    DEFAULT_CHUNK,
-    DEFAULT_SEED,
-    check_run_args,
-    check_volume_shock,
-    simulate,
-)
-from .spec import LoadedSpec
-from .spec.load import load_profile
-from .spec.parties import ProviderProfile
-from .spec.schema import ContractSpec, OutcomePayment, TieredPayment
+from .simulate import simulate
 
 SOLVES = ("effect", "personal_budget", "price")
 #: Bracket width at which the search stops, per parameter, in its units.
@@ -75,10 +71,7 @@ TOLERANCE = {"effect": 1e-4, "personal_budget": 1.0, "price": 1e-4}
 #: Where the answer is looked for (the personal budget's upper end depends on the contract).
 EFFECT_RANGE = (-0.5, 0.9)       # [fraction]
 PRICE_RANGE = (0.0, 100.0)       # [factor]
-MAX_STEPS = 200
 TARGET_FORMS = "'expected-net' or 'prob-loss=P' with P a probability strictly between 0 and 1"
-
-Status = Literal["solved", "at_bound", "not_reached"]
 
 
 @dataclass(frozen=True)
@@ -124,50 +117,6 @@ def check_solve(solve: str, flag: str = "--solve") -> str:
 
 
 # -- the parameter being solved for ---------------------------------------------------------------
-
-def with_budget(spec: ContractSpec, amount: float) -> ContractSpec:
-    """The spec with a personal budget of ``amount`` [currency per taker]."""
-    inter = spec.intervention
-    budget = inter.personal_budget.model_copy(update={"amount": float(amount)})
-    return spec.model_copy(update={"intervention": inter.model_copy(
-        update={"personal_budget": budget})})
-
-
-def scale_prices(spec: ContractSpec, factor: float) -> tuple[ContractSpec, list[tuple[str, float]]]:
-    """The spec with every outcome price scaled by ``factor`` (what is scaled: see the module
-    docstring), and each scaled field as ``(--set path, value at factor 1)``."""
-    fields: list[tuple[str, float]] = []
-
-    def scaled(path: str, value: float | None) -> float | None:
-        if value is None:
-            return None
-        fields.append((path, value))
-        return value * factor
-
-    payments = []
-    for i, mech in enumerate(spec.payments):
-        where = f"payments.{i}"
-        if isinstance(mech, OutcomePayment):
-            rates = [r.model_copy(update={
-                "price": scaled(f"{where}.rates.{j}.price", r.price),
-                "deduction_price": scaled(f"{where}.rates.{j}.deduction_price", r.deduction_price),
-            }) for j, r in enumerate(mech.rates)]
-            found = mech.foundation
-            if found is not None:
-                found = found.model_copy(update={"per_participant": scaled(
-                    f"{where}.foundation.per_participant", found.per_participant)})
-            mech = mech.model_copy(update={
-                "rates": rates, "foundation": found,
-                "cap_per_cohort": scaled(f"{where}.cap_per_cohort", mech.cap_per_cohort),
-                "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
-        elif isinstance(mech, TieredPayment):
-            tiers = [t.model_copy(update={"amount": scaled(f"{where}.tiers.{j}.amount", t.amount)})
-                     for j, t in enumerate(mech.tiers)]
-            mech = mech.model_copy(update={
-                "tiers": tiers, "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
-        payments.append(mech)
-    return spec.model_copy(update={"payments": payments}), fields
-
 
 @dataclass(frozen=True)
 class _Problem:
@@ -215,7 +164,7 @@ def _round_up(x: float) -> float:
     return math.ceil(x / unit - 1e-9) * unit
 
 
-# -- the search -----------------------------------------------------------------------------------
+# -- one trial -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Trial:
@@ -253,60 +202,17 @@ class Trial:
                 "meets_target": self.margin(target) >= 0}
 
 
-@dataclass(frozen=True)
-class _Search:
-    status: Status
-    answer: Trial
-    bracket: tuple[float, float]
-    steps: int
-
-
-def _search(evaluate: Callable[[float], Trial], target: Target, p: _Problem, tol: float) -> _Search:
-    """Bracket the crossing from the current value towards the range's ends, then close in."""
-    start = min(max(p.current, p.lo), p.hi)
-    first = evaluate(start)
-    met_first = first.margin(target) >= 0
-    # the end to try: where the target fails if it is met now, where it helps if not
-    edge = (p.lo if p.rising else p.hi) if met_first else (p.hi if p.rising else p.lo)
-    last = evaluate(edge) if edge != start else first
-    if met_first and last.margin(target) >= 0:
-        return _Search("at_bound", last, (edge, edge), 0)
-    if not met_first and last.margin(target) < 0:
-        best = max((first, last), key=lambda t: (t.margin(target), t.expected_net))
-        return _Search("not_reached", best, (p.lo, p.hi), 0)
-    fail, met = (last, first) if met_first else (first, last)
-    xf, hf, xm, hm = fail.x, fail.margin(target), met.x, met.margin(target)
-    side, bisect, steps = 0, False, 0
-    while abs(xm - xf) > tol and steps < MAX_STEPS:
-        width = abs(xm - xf)
-        x = 0.5 * (xf + xm) if bisect else xm - hm * (xm - xf) / (hm - hf)  # hm >= 0 > hf
-        # keep half a tolerance inside each end, so a step that lands beside an end
-        # still closes the bracket to within the tolerance
-        a, b = min(xf, xm), max(xf, xm)
-        x = min(max(x, a + tol / 2), b - tol / 2)
-        trial = evaluate(x)
-        steps += 1
-        h = trial.margin(target)
-        if h >= 0:
-            if side == 1:
-                hf /= 2             # Illinois: the stale end weighs less, so both ends move
-            xm, hm, met, side = x, h, trial, 1
-        else:
-            if side == -1:
-                hm /= 2
-            xf, hf, side = x, h, -1
-        bisect = abs(xm - xf) > width / 2
-    return _Search("solved", met, (min(xf, xm), max(xf, xm)), steps)
-
 
 # -- the result -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class BreakevenResult:
+class BreakevenResult(HasProvenance):
     """The break-even value of one parameter.
 
     Attributes
     ----------
+    provenance : how it was run (spec hash, seed, simulations per trial, volume shock...)
+    spec : the spec as given
     solve : ``"effect"`` [fraction], ``"personal_budget"`` [currency per taker] or
         ``"price"`` [factor on the spec's outcome prices]
     target : the provider's target
@@ -327,13 +233,8 @@ class BreakevenResult:
     trace : every trial, in order
     """
 
+    provenance: Provenance
     spec: ContractSpec
-    spec_sha256: str
-    source: str
-    seed: int
-    sims: int
-    version: str
-    volume_shock: float
     solve: str
     parameter: str
     unit: str
@@ -352,11 +253,6 @@ class BreakevenResult:
     context: dict
     prices: list[dict]
     trace: list[Trial]
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-
-    @property
-    def currency(self) -> str:
-        return self.spec.contract.currency
 
     @property
     def objective(self) -> str:
@@ -366,9 +262,7 @@ class BreakevenResult:
         """The ``--json`` object."""
         t = self.target
         return {
-            "contract": self.spec.contract.name, "source": self.source,
-            "spec_sha256": self.spec_sha256, "version": self.version, "seed": self.seed,
-            "sims": self.sims, "volume_shock": self.volume_shock, "currency": self.currency,
+            **self.provenance.to_dict(),
             "solve": self.solve, "parameter": self.parameter, "unit": self.unit,
             "target": {"name": str(t), "kind": t.kind, "prob_loss": t.prob, "label": t.label},
             "provider": None if self.provider is None else self.provider.name,
@@ -502,7 +396,9 @@ def breakeven(
             cache[problem.current] = Trial.of(problem.current, s["net"].to_numpy())
             trace.append(cache[problem.current])
         current = evaluate(problem.current)
-    found = _search(evaluate, goal, problem, tol)
+    found = find_crossing(evaluate, lambda t: t.margin(goal), start=problem.current,
+                          lo=problem.lo, hi=problem.hi, rising=problem.rising, tol=tol,
+                          rank=lambda t: (t.margin(goal), t.expected_net))
     if progress:
         progress(worst * sims, worst * sims)
     value = None if found.status == "not_reached" else found.answer.x
@@ -511,8 +407,7 @@ def breakeven(
         prices = [{"path": path, "current": v, "at_answer": None if value is None else v * value}
                   for path, v in scale_prices(model, 1.0)[1] if v != 0]
     return BreakevenResult(
-        spec=model, spec_sha256=loaded.sha256, source=loaded.source, seed=int(seed),
-        sims=int(sims), version=__version__, volume_shock=float(volume_shock), solve=name,
+        provenance=contract_provenance(loaded, seed, sims, volume_shock), spec=model, solve=name,
         parameter=problem.label, unit=problem.unit, target=goal, provider=profile,
         status=found.status, value=value,
         answer=found.answer, bracket=found.bracket, search_range=(problem.lo, problem.hi),

@@ -13,7 +13,6 @@ so a failed write never leaves a half-written workbook.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -22,10 +21,10 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from ..capital import sib_investors
-from ..errors import OutputError
-from ..files import atomic_write, check_output  # noqa: F401  (check_output re-exported)
-from ..results import PERCENTILES, SimulationResult, stats
+from ..files import atomic_write, check_output  # noqa: F401  (the writers' one import)
+from ..analyses.base import PROVENANCE_KEYS as RUN_KEYS
+from ..analyses.simulate import SimulationResult
+from ..stats import PERCENTILES, stats
 from ..spec.fields import flatten
 from .book import BOLD, Book, Sheet, frame_rows
 from .format import SYMBOLS, money, number, pct
@@ -40,16 +39,15 @@ MAX_SHEET_SIMS = 100_000
 #: Bars in each histogram of the ``Distributions`` sheet.
 BINS = 25
 #: Provenance keys of a JSON object, shown at the top of Summary, not as figures.
-PROVENANCE_KEYS = ("contract", "portfolio", "source", "spec_sha256", "sha256", "observed",
-                   "observed_sha256", "seed", "sims", "sampling", "version", "currency")
+PROVENANCE_KEYS = (*RUN_KEYS, "observed", "observed_sha256", "sampling")
 
 
-def _money_format(currency: str) -> str:
+def money_format(currency: str) -> str:
     sym = SYMBOLS.get(currency, currency + " ")
     return f'"{sym}"#,##0;-"{sym}"#,##0'
 
 
-def _put(ws: Sheet, row: int, col: int, value: Any, number_format: str | None = None):
+def put(ws: Sheet, row: int, col: int, value: Any, number_format: str | None = None):
     """Write a cell (text stays text: see :mod:`pbr_model.report.book`)."""
     cell = ws.cell(row, col, value)
     if number_format:
@@ -57,21 +55,22 @@ def _put(ws: Sheet, row: int, col: int, value: Any, number_format: str | None = 
     return cell
 
 
-def _header(ws: Sheet, row: int, names: list[str], col: int = 1) -> None:
+def bold_header(ws: Sheet, row: int, names: list[str], col: int = 1) -> None:
     for j, name in enumerate(names, col):
-        _put(ws, row, j, name).font = BOLD
+        put(ws, row, j, name).font = BOLD
 
 
-def _widths(ws: Sheet, widths: list[int]) -> None:
-    ws.widths = list(widths)
+def widths(ws: Sheet, columns: list[int]) -> None:
+    """Set the sheet's column widths, from column A [characters]."""
+    ws.widths = list(columns)
 
 
-def _title_and_meta(ws: Sheet, title: str, meta: list[tuple[str, Any]]) -> int:
+def title_and_meta(ws: Sheet, title: str, meta: list[tuple[str, Any]]) -> int:
     """A bold title, then label/value rows from row 3; returns the first free row after a gap."""
-    _put(ws, 1, 1, title).font = Font(bold=True, size=14)
+    put(ws, 1, 1, title).font = Font(bold=True, size=14)
     for i, (label, value) in enumerate(meta, 3):
-        _put(ws, i, 1, label).font = BOLD
-        _put(ws, i, 2, value)
+        put(ws, i, 1, label).font = BOLD
+        put(ws, i, 2, value)
     return 3 + len(meta) + 1
 
 
@@ -147,43 +146,49 @@ def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
     ``formats`` maps a dotted key to a cell format where the default reading of the key
     (:func:`number_format_for`) would be wrong. Set up to print on one page wide."""
     ws = book.sheet("Summary")
-    top = _title_and_meta(ws, title, provenance)
+    top = title_and_meta(ws, title, provenance)
     if reading:
-        _put(ws, top, 1, "Reading").font = BOLD
+        put(ws, top, 1, "Reading").font = BOLD
         for i, line in enumerate(reading, top + 1):
-            _put(ws, i, 1, line)
+            put(ws, i, 1, line)
         top += len(reading) + 2
-    _header(ws, top, ["Figure", "Mean", "P5", "P50", "P95", "Value"])
+    bold_header(ws, top, ["Figure", "Mean", "P5", "P50", "P95", "Value"])
     row = top + 1
     formats = formats or {}
     for key, value in figure_rows(figures, skip=(*PROVENANCE_KEYS, *skip)):
         fmt = formats.get(key) or number_format_for(key, money_fmt)
         if isinstance(value, (str, bool)) or value is None:
             fmt = None
-        _put(ws, row, 1, key)
+        put(ws, row, 1, key)
         if isinstance(value, dict):
             for j, s in enumerate(STATS, 2):
-                _put(ws, row, j, value[s], fmt)
+                put(ws, row, j, value[s], fmt)
         else:
-            _put(ws, row, 6, value, fmt)
+            put(ws, row, 6, value, fmt)
         row += 1
     ws.add_table("Figures", top, 6, row - top - 1)
     ws.freeze_panes = f"B{top + 1}"
-    _widths(ws, [44, 16, 16, 16, 16, 16])
+    widths(ws, [44, 16, 16, 16, 16, 16])
     ws.print_fit = True
     return ws
 
 
 def provenance(result, **extra: Any) -> list[tuple[str, Any]]:
-    """The Summary's provenance rows for a run (``result`` has source, spec_sha256,
-    seed, sims, version, currency and created), with ``extra`` rows after them."""
-    rows = [("Source", result.source), ("Spec SHA-256", result.spec_sha256),
-            ("Seed", result.seed), ("Simulations", result.sims)]
+    """The Summary's provenance rows for a run (from ``result.provenance``: source, spec
+    hash, seed, simulations, package and numpy versions, platform, run date, currency),
+    with ``extra`` rows after them. Seed and simulations are left out where nothing was
+    drawn."""
+    p = result.provenance
+    rows = [("Source", p.source), ("Spec SHA-256", p.sha256)]
+    if p.seed is not None:
+        rows += [("Seed", p.seed), ("Simulations", p.sims)]
     if getattr(result, "sampling", None):
         rows.append(("Sampling", result.sampling))
-    rows += [("pbr-model version", result.version),
+    rows += [("pbr-model version", p.version),
+             ("numpy version", p.numpy_version),
+             ("Platform", p.platform),
              ("Run date (UTC)", run_date(result)),
-             ("Currency", result.currency)]
+             ("Currency", p.currency)]
     rows += [(label.replace("_", " ").capitalize(), v) for label, v in extra.items()]
     return rows
 
@@ -193,31 +198,6 @@ def run_date(result) -> str:
     return result.created.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def simulation_reading(s: dict) -> list[str]:
-    """Four sentences a finance officer can read aloud: what the contract pays, the
-    provider's result, the cash it needs and how often results pay."""
-    cur = s["currency"]
-    m = lambda v: money(v, cur)  # noqa: E731
-    pay, prov = s["payments"], s["provider"]
-    shock = (f", with volumes {pct(s['volume_shock'], 0)} below plan"
-             if s.get("volume_shock") else "")
-    peak_month = prov["peak_month"]["p50"]
-    when = (f", around month {peak_month:.0f} (median)" if peak_month == peak_month else "")
-    return [
-        f"Across {s['sims']:,} simulations{shock}, the contract pays {m(pay['total']['p50'])} "
-        f"(median; 90% of simulations between {m(pay['total']['p5'])} and "
-        f"{m(pay['total']['p95'])}), of which {m(pay['outcome']['p50'])} for results.",
-        f"The provider's net result is {m(prov['net']['p50'])} at the median "
-        f"({m(prov['net']['p5'])} in the worst 5%), with a {pct(prov['prob_loss'], 0)} chance "
-        "of a loss.",
-        f"It needs to fund up to {m(prov['peak_funding']['p50'])} at the median and "
-        f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}; it runs out "
-        f"of cash beyond its reserves and credit in {pct(prov['prob_insolvent'], 0)} of them.",
-        f"Outcome payments are made in {pct(pay['prob_any_outcome_payment'], 0)} of "
-        "simulations.",
-    ]
-
-
 # -- Assumptions ----------------------------------------------------------------------------------
 
 def assumptions_sheet(book: Book, result, models: list[tuple[str, Any]] | None = None) -> Sheet:
@@ -225,18 +205,18 @@ def assumptions_sheet(book: Book, result, models: list[tuple[str, Any]] | None =
     description), so the run can be reproduced and audited; or of each ``(prefix, model)``
     in ``models``, its paths under the prefix."""
     ws = book.sheet("Assumptions")
-    _header(ws, 1, ["Field", "Value", "Unit", "Description"])
+    bold_header(ws, 1, ["Field", "Value", "Unit", "Description"])
     models = models if models is not None else [("", result.spec)]
     rows = [f for prefix, model in models for f in flatten(model, prefix)]
     for i, f in enumerate(rows, 2):
         value = f.value.isoformat() if isinstance(f.value, dt.date) else f.value
-        _put(ws, i, 1, f.path)
-        _put(ws, i, 2, value)
-        _put(ws, i, 3, f.unit)
-        _put(ws, i, 4, f.description)
+        put(ws, i, 1, f.path)
+        put(ws, i, 2, value)
+        put(ws, i, 3, f.unit)
+        put(ws, i, 4, f.description)
     ws.add_table("Assumptions", 1, 4, len(rows))
     ws.freeze_panes = "A2"
-    _widths(ws, [44, 22, 22, 100])
+    widths(ws, [44, 22, 22, 100])
     return ws
 
 
@@ -259,7 +239,7 @@ def cohort_table(result: SimulationResult) -> tuple[list[str], list[list], list[
     """Per cohort: first entry month, payment month, the percentiles across simulations of
     :data:`COHORT_FIGURES`, and the chance its outcome payment is triggered and is paid
     (above zero). Returns header, rows and cell formats."""
-    money_fmt = _money_format(result.currency)
+    money_fmt = money_format(result.currency)
     tl = result.timeline
     dates = tl.dates()
     k = tl.n_cohorts
@@ -290,19 +270,19 @@ def cohorts_sheet(book: Book, result: SimulationResult) -> Sheet:
     """``Cohorts``: one row per cohort (see :func:`cohort_table`), filterable."""
     ws = book.sheet("Cohorts")
     header, rows, formats = cohort_table(result)
-    _table(ws, header, rows, formats, "Cohorts")
+    data_table(ws, header, rows, formats, "Cohorts")
     ws.freeze_panes = "B2"
-    _widths(ws, [8, 10, 11, 10, 11] + [15] * (len(header) - 5))
+    widths(ws, [8, 10, 11, 10, 11] + [15] * (len(header) - 5))
     return ws
 
 
-def _table(ws: Sheet, header: list[str], rows: list[list], formats: list[str | None],
+def data_table(ws: Sheet, header: list[str], rows: list[list], formats: list[str | None],
            name: str, top: int = 1) -> int:
     """A header at ``top`` and rows under it as an Excel table; returns the next free row."""
-    _header(ws, top, header)
+    bold_header(ws, top, header)
     for i, values in enumerate(rows, top + 1):
         for j, (v, fmt) in enumerate(zip(values, formats), 1):
-            _put(ws, i, j, v, fmt)
+            put(ws, i, j, v, fmt)
     ws.add_table(name, top, len(header), len(rows))
     if top == 1 and ws.freeze_panes is None:
         ws.freeze_panes = "A2"
@@ -321,7 +301,7 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
     median peak funding need (in its median month). ``summary``: the run's
     :meth:`~SimulationResult.summary` if already at hand."""
     ws = book.sheet("Cashflow")
-    money_fmt = _money_format(result.currency)
+    money_fmt = money_format(result.currency)
     months = result.months
     header = ["Month", "Date"]
     cols = []
@@ -337,9 +317,9 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
     for m, rec in months.iterrows():
         rows.append([int(m), rec["date"], *(float(rec[c]) for c in cols),
                      -need if m == marker else None])
-    _table(ws, header, rows, [None, "yyyy-mm", *([money_fmt] * (len(cols) + 1))], "Cashflow")
+    data_table(ws, header, rows, [None, "yyyy-mm", *([money_fmt] * (len(cols) + 1))], "Cashflow")
     ws.freeze_panes = "C2"
-    _widths(ws, [8, 10] + [16] * (len(header) - 2))
+    widths(ws, [8, 10] + [16] * (len(header) - 2))
     first = 3 + 3 * len(STATS)  # the cumulative-cash columns
     title = "Cumulative cash: P5, P50 and P95 across simulations"
     if marker is not None:
@@ -404,24 +384,24 @@ def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
     ws = book.sheet("Distributions")
     row = 1
     if note:
-        _put(ws, row, 1, note)
+        put(ws, row, 1, note)
         row += 2
     for title, values, fmt in series:
         v = np.asarray(values, dtype=np.float64)
         s = stats(v)
         missing = int(np.isnan(v).sum())
-        _put(ws, row, 1, title).font = Font(bold=True, size=12)
+        put(ws, row, 1, title).font = Font(bold=True, size=12)
         line = "   ".join(f"{_stat_label(k)} {_show(s[k], fmt)}" for k in STATS)
         if missing:
             line += f"   ({missing:,} of {v.size:,} simulations have none)"
-        _put(ws, row + 1, 1, line)
+        put(ws, row + 1, 1, line)
         top = row + 3
         counts, edges = histogram(v)
         total = max(int(counts.sum()), 1)
         cum = np.cumsum(counts) / total
         rows = [[float(edges[i]), float(edges[i + 1]), int(c), c / total, float(cum[i])]
                 for i, c in enumerate(counts)]
-        end = _table(ws, ["From", "To", "Simulations", "Share", "Cumulative share"], rows,
+        end = data_table(ws, ["From", "To", "Simulations", "Share", "Cumulative share"], rows,
                      [fmt, fmt, COUNT_FORMAT, PCT_FORMAT, PCT_FORMAT], f"Hist_{title}", top)
         if rows:
             chart = BarChart()
@@ -436,7 +416,7 @@ def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
                                            max_row=top + len(rows)))
             ws.add_chart(chart, f"G{row}")
         row = max(end, row + 16) + 2
-    _widths(ws, [18, 18, 13, 10, 16])
+    widths(ws, [18, 18, 13, 10, 16])
     return ws
 
 
@@ -455,14 +435,14 @@ def simulations_sheet(book: Book, frame, currency: str, title: str = "Simulation
     no cell objects); at most :data:`MAX_SHEET_SIMS` rows: callers say so when they cut."""
     ws = book.sheet(title)
     frame = frame.iloc[:MAX_SHEET_SIMS]  # the module's value at call time (tests lower it)
-    money_fmt = _money_format(currency)
+    money_fmt = money_format(currency)
     units = frame.attrs.get("units", {})
     names = [*(n or "index" for n in frame.index.names), *frame.columns]
     formats = [None] * frame.index.nlevels + [_unit_format(units.get(c), money_fmt)
                                               for c in frame.columns]
     ws.stream(names, frame_rows(frame), formats, table=title, n_rows=len(frame))
     ws.freeze_panes = "B2"
-    _widths(ws, [8] + [14] * len(frame.columns))
+    widths(ws, [8] + [14] * len(frame.columns))
     return ws
 
 
@@ -488,62 +468,21 @@ def _unit_format(unit: str | None, money_fmt: str) -> str | None:
 
 # -- the simulate workbook ------------------------------------------------------------------------
 
-def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Book:
-    """The sheets of a simulation run, in order: Summary, Assumptions, Cohorts, Cashflow,
-    Distributions (with each SIB tranche's IRR when the spec has a ``[sib]``) and (with
-    ``sims_sheet``) Simulations."""
-    summary = result.summary()
-    book = Book()
-    extra = {"Volume shock": result.volume_shock} if result.volume_shock else {}
-    rows = provenance(result, **extra) + [("Sign convention", "money into the provider is positive")]
-    if sims_sheet:
-        rows.append(sims_sheet_row(result.sims))
-    summary_sheet(book, summary["contract"], rows, simulation_reading(summary), summary,
-                  _money_format(result.currency))
-    assumptions_sheet(book, result)
-    cohorts_sheet(book, result)
-    cashflow_sheet(book, result, summary)
-    money_fmt = _money_format(result.currency)
-    s = result.simulations
-    irrs = [(f"{f.name}: IRR", f.irr, PCT_FORMAT) for f in sib_investors(result)]
-    distributions_sheet(book, [("Net result", s["net"].to_numpy(), money_fmt),
-                               ("Peak funding need", s["peak_funding"].to_numpy(), money_fmt),
-                               ("Outcome payments", s["outcome"].to_numpy(), money_fmt),
-                               *irrs])
-    if sims_sheet:
-        simulations_sheet(book, s, result.currency)
-    return book
-
-
-def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = False,
-                   sims_sheet: bool = False) -> Path:
-    """Write the run's workbook to ``path`` (see :func:`simulation_book`).
-
-    Raises
-    ------
-    OutputError
-        If ``path`` exists and ``force`` is false, or it cannot be written.
-    """
-    path = check_output(path, force=force)
-    save_atomic(simulation_book(result, sims_sheet=sims_sheet), path)
-    return path
-
-
 def figure_columns(ws, top: int, names: list[str], rows: list[tuple], columns: list[dict],
                    money_fmt: str) -> int:
     """Figures side by side from row ``top``: a header (``Figure`` and ``names``), then one
     row per ``(label, get, fmt)`` with ``get(column)`` for each column dict; ``fmt`` (the
     screen's formatter) picks the cell format. NaN is left empty. Returns the next free row."""
-    _header(ws, top, ["Figure", *names])
+    bold_header(ws, top, ["Figure", *names])
     row = top + 1
     for label, get, fmt in rows:
-        _put(ws, row, 1, label.strip())
+        put(ws, row, 1, label.strip())
         cell_fmt = PCT_FORMAT if fmt is pct else (None if fmt in (str, number) else money_fmt)
         for j, column in enumerate(columns, 2):
-            _put(ws, row, j, get(column), cell_fmt)
+            put(ws, row, j, get(column), cell_fmt)
         row += 1
     ws.freeze_panes = f"B{top + 1}"
-    _widths(ws, [40] + [20] * len(columns))
+    widths(ws, [40] + [20] * len(columns))
     return row
 
 

@@ -1,24 +1,33 @@
-"""The result of a simulation run: one frozen object every report reads from.
+"""``pbr simulate``: Monte Carlo a contract, and the result every report reads from.
 
-Reports (terminal, JSON, Excel) never compute a figure: they read the tables
-here or :meth:`SimulationResult.summary`.
+Simulations run in chunks (:mod:`pbr_model.engine`) so memory stays bounded; which
+random numbers each simulation gets is fixed by :mod:`pbr_model.rng`, so no number
+depends on the chunk size. Reports (terminal, JSON, Excel) never compute a figure:
+they read the tables here or :meth:`SimulationResult.summary`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
 
-from .measure import Evaluation
-from .outcomes import Outcomes
-from .stats import PERCENTILES, stats
-from .payments.base import PaymentFlows
-from .spec.schema import ContractSpec
-from .timeline import Timeline
+from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, POOLED_COLUMNS, change_column,  # noqa: F401
+                      check_run_args, check_volume_shock, finish, run_blocks)
+from ..errors import InputError
+from ..outcomes import ExpectedSampler, simulate_outcomes
+from ..rng import BLOCK, block_rng, chunks
+from ..scenarios import shock_volumes
+from ..spec import LoadedSpec
+from ..spec.schema import ContractSpec
+from ..stats import PERCENTILES, stats
+from ..timeline import Timeline
+from .base import HasProvenance, Provenance, contract_provenance
+
+#: Called as ``progress(done, total)`` after each chunk of work.
+Progress = Callable[[int, int], None]
 
 
 #: Units of every column of the result tables (for docs, JSON and workbooks).
@@ -44,15 +53,15 @@ UNITS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(HasProvenance):
     """Everything one run produced.
 
     Attributes
     ----------
+    provenance : how it was run (spec hash, seed, sims, versions, platform, volume shock,
+        when); with the spec they fix every number
     spec : the validated contract spec that was run
-    spec_sha256 : fingerprint of ``spec`` (see :func:`pbr_model.spec.spec_sha256`)
-    source : the file or bundled name the spec came from
-    seed, sims, sampling, version : how it was run; with ``spec_sha256`` they fix every number
+    sampling : ``"random"``, or ``"expected"`` for a noise-free run
     timeline : the contract calendar
     simulations : one row per simulation (index ``sim``); columns in :data:`UNITS`:
         entrants, reoffenders, reoffences, binary_rate, frequency (pooled over cohorts),
@@ -67,17 +76,11 @@ class SimulationResult:
     cash_in, cash_out : monthly flows per simulation, ``(sims, n_months)`` [currency], positive
     outcome_in : the part of ``cash_in`` paid for results, ``(sims, n_months)`` [currency]
         (negative when a provider repays); the rest of ``cash_in`` is fees
-    volume_shock : the stress applied: expected entrants cut by this share (0 = none)
-    created : when the run finished (UTC)
     """
 
+    provenance: Provenance
     spec: ContractSpec
-    spec_sha256: str
-    source: str
-    seed: int
-    sims: int
     sampling: str
-    version: str
     timeline: Timeline
     simulations: pd.DataFrame
     cohorts: pd.DataFrame
@@ -85,12 +88,6 @@ class SimulationResult:
     cash_in: np.ndarray = field(repr=False)
     cash_out: np.ndarray = field(repr=False)
     outcome_in: np.ndarray = field(repr=False)
-    volume_shock: float = 0.0
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-
-    @property
-    def currency(self) -> str:
-        return self.spec.contract.currency
 
     def cumulative_cash(self) -> np.ndarray:
         """Cumulative net cash per simulation and month, ``(sims, n_months)`` [currency]."""
@@ -104,15 +101,8 @@ class SimulationResult:
         """
         s = self.simulations
         return {
-            "contract": self.spec.contract.name,
-            "source": self.source,
-            "spec_sha256": self.spec_sha256,
-            "version": self.version,
-            "seed": self.seed,
-            "sims": self.sims,
+            **self.provenance.to_dict(),
             "sampling": self.sampling,
-            "volume_shock": self.volume_shock,
-            "currency": self.currency,
             "entrants": stats(s["entrants"]),
             "outcomes": {
                 "binary_rate": stats(s["binary_rate"]),
@@ -144,6 +134,8 @@ class SimulationResult:
             },
         }
 
+
+    to_dict = summary
 
     def tables(self) -> dict[str, object]:
         """The run's tables for researchers (``--csv``/``--parquet``): ``simulations``
@@ -194,75 +186,12 @@ COHORT_COLUMNS = [
     "triggered",
 ]
 
-#: Per-simulation columns computed on all cohorts pooled.
-POOLED_COLUMNS = ["binary_rate", "comparison_binary_rate", "binary_reduction_points", "frequency"]
 
 
-def _descriptive(evaluation: Evaluation) -> dict[str, np.ndarray]:
-    """Binary rate and reoffences per reoffender, treated vs comparison, for the tables."""
-    b = evaluation.estimate("binary")
-    f = evaluation.estimate("frequency_per_reoffender")
-    return {"binary_rate": b.treated, "comparison_binary_rate": b.comparison,
-            "binary_reduction_points": b.change("points"), "frequency": f.treated,
-            "comparison_frequency": f.comparison, "frequency_reduction": f.improvement}
-
-
-def change_column(measure: str, change: str) -> str:
-    """Per-simulation column of a rule measure's pooled change, e.g.
-    ``reconviction_events_change_percent``."""
-    return f"{measure}_change_{change}"
-
-
-def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[PaymentFlows],
-                 cash_in, outcome_in, cash_out, figures,
-                 rule_measures: list[tuple[str, str]] = ()) -> dict[str, np.ndarray]:
-    """Keep only what the result tables need from one chunk (bounded memory):
-    ``(n, n_cohorts)`` per-cohort arrays, ``(n,)`` per-simulation arrays and the
-    ``(n, n_months)`` cash flows."""
-    n = evaluation.n
-    outcome_flows = [f for f in flows if f.kind == "outcome"]
-    triggered = np.zeros(n.shape, dtype=bool)
-    pooled_triggered = np.zeros(len(n), dtype=bool)
-    for f in outcome_flows:
-        if f.triggered is not None:
-            triggered |= f.triggered
-        if f.pooled_triggered is not None:
-            pooled_triggered |= f.pooled_triggered
-    rec = _descriptive(evaluation)
-    rec.update(
-        entrants=n,
-        reoffenders=evaluation.treated.reoffenders,
-        reoffences=evaluation.treated.reoffences,
-        counterfactual_reoffenders=outcomes.counterfactual_reoffenders.sum(axis=2),
-        counterfactual_reoffences=outcomes.counterfactual_reoffences.sum(axis=2),
-        fee_payment=sum((f.by_cohort for f in flows if f.kind == "fee"), np.zeros(n.shape)),
-        outcome_payment=sum((f.by_cohort for f in outcome_flows), np.zeros(n.shape)),
-        triggered=triggered,
-        effect_binary=outcomes.effect_binary,
-        effect_frequency=outcomes.effect_frequency,
-        fee=sum((f.total for f in flows if f.kind == "fee"), np.zeros(len(n))),
-        outcome=sum((f.total for f in outcome_flows), np.zeros(len(n))),
-        pooled_payment=sum((f.pooled for f in outcome_flows if f.pooled is not None),
-                           np.zeros(len(n))),
-        any_triggered=triggered.any(axis=1) | pooled_triggered,
-        cash_in=cash_in,
-        outcome_in=outcome_in,
-        cash_out=cash_out,
-    )
-    pooled = evaluation.pooled()
-    rec.update({f"pool_{k}": v[:, 0] for k, v in _descriptive(pooled).items()
-                if k in POOLED_COLUMNS})
-    # what the rules read, over all cohorts, treated minus comparison as published
-    rec.update({f"mc_{change_column(m, c)}": pooled.estimate(m).published_change(c)[:, 0]
-                for m, c in rule_measures})
-    rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
-    return rec
-
-
-def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, source: str,
-                 seed: int, sims: int, sampling: str, version: str,
-                 timeline: Timeline, volume_shock: float = 0.0) -> SimulationResult:
+def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpec,
+                 sampling: str, timeline: Timeline) -> SimulationResult:
     """Assemble the tables from the chunk records (in simulation order)."""
+    sims = provenance.sims
     def cat(name: str) -> np.ndarray:
         return np.concatenate([p.pop(name) for p in parts])  # pop: free chunks as we go
 
@@ -308,10 +237,9 @@ def build_result(parts: list[dict], *, spec: ContractSpec, spec_sha256: str, sou
     for a in (cash_in, outcome_in, cash_out):
         a.setflags(write=False)
     return SimulationResult(
-        spec=spec, spec_sha256=spec_sha256, source=source, seed=seed, sims=sims,
-        sampling=sampling, version=version, timeline=timeline, simulations=simulations,
-        cohorts=cohorts, months=months, cash_in=cash_in, outcome_in=outcome_in,
-        cash_out=cash_out, volume_shock=volume_shock,
+        provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
+        simulations=simulations, cohorts=cohorts, months=months, cash_in=cash_in,
+        outcome_in=outcome_in, cash_out=cash_out,
     )
 
 
@@ -328,3 +256,56 @@ def _month_table(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) 
     table.index.name = "month"
     table.attrs["units"] = {c: "date" if c == "date" else "currency" for c in table.columns}
     return table
+
+
+def simulate(
+    spec: ContractSpec | LoadedSpec,
+    sims: int = 10_000,
+    seed: int = DEFAULT_SEED,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    sampling: Literal["random", "expected"] = "random",
+    volume_shock: float = 0.0,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Monte Carlo simulate a contract.
+
+    Parameters
+    ----------
+    spec : a validated spec (``load_spec(...)`` or a ``ContractSpec``)
+    sims : number of simulations
+    seed : seed of the random numbers; with the spec and package version it fixes every number
+    chunk_size : simulations processed at once (rounded up to a multiple of 1,024); bounds
+        memory and changes no result
+    sampling : ``"random"``, or ``"expected"`` to replace every draw by its expected value
+        (a noise-free run: volumes, effects and trend at their means, counts at expectations)
+    volume_shock : stress test: expected entrants fall by this share (0.3 = 30% fewer) on
+        top of the random volume factor; the cost base and the annual fee stay as planned
+    progress : called as ``progress(done, total)`` after each chunk
+
+    Returns
+    -------
+    SimulationResult
+    """
+    loaded = LoadedSpec.of(spec)
+    check_run_args(sims, seed, chunk_size)
+    check_volume_shock(volume_shock)
+    model = shock_volumes(loaded.spec, volume_shock)
+    timeline = Timeline.from_spec(model)
+    if sampling == "expected":
+        parts = [finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims))]
+        if progress:
+            progress(sims, sims)
+    elif sampling == "random":
+        parts = []
+        for blocks, keep in chunks(sims, chunk_size):
+            parts.append(run_blocks(model, timeline, [(block_rng(seed, b), None) for b in blocks],
+                                    keep))
+            if progress:
+                progress(blocks[0] * BLOCK + keep, sims)
+    else:
+        raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
+    return build_result(parts, provenance=contract_provenance(loaded, seed, sims, volume_shock),
+                        spec=loaded.spec, sampling=sampling, timeline=timeline)
+
+

@@ -10,24 +10,27 @@ commissioner's view.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from .finance.capital import CapitalFigures, capital_figures, capital_summary
-from .finance.commissioner import commissioner_summary
-from .finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
-                              seat_flows)
-from .finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
-from .finance.sib import summary as sib_summary
-from .results import PERCENTILES, SIMULATION_TABLES, SimulationResult
-from .simulate import DEFAULT_CHUNK, DEFAULT_SEED, Progress, simulate
-from .spec import LoadedSpec
-from .spec.load import load_profile
-from .spec.parties import ProviderProfile
-from .spec.schema import ContractSpec
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
+from ..errors import InputError
+from ..finance.capital import CapitalFigures, capital_figures, capital_summary
+from ..finance.commissioner import commissioner_summary
+from ..finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
+                               seat_flows)
+from ..finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
+from ..finance.sib import summary as sib_summary
+from ..scenarios import with_terms
+from ..spec import LoadedSpec
+from ..spec.load import load_profile
+from ..spec.parties import ProviderProfile
+from ..spec.schema import ContractSpec
+from ..stats import percentile_rows
+from .base import HasProvenance, Provenance
+from .simulate import SIMULATION_TABLES, Progress, SimulationResult, simulate
 
 
 def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
@@ -54,13 +57,6 @@ def chain_seats(spec: ContractSpec) -> list[Seat]:
     return seats
 
 
-def with_terms(profile: ProviderProfile, share: float | None = None,
-               pbr_share: float | None = None) -> ProviderProfile:
-    """A profile with its seat terms overridden (``None`` keeps the profile's)."""
-    update = {k: v for k, v in (("share", share), ("pbr_share", pbr_share)) if v is not None}
-    return profile.model_copy(update=update) if update else profile
-
-
 @dataclass(frozen=True)
 class PartyResult:
     """One party's figures: its seat, per-simulation figures and monthly cumulative
@@ -73,7 +69,7 @@ class PartyResult:
 
 
 @dataclass(frozen=True)
-class CapitalResult:
+class CapitalResult(HasProvenance):
     """Everything ``pbr capital`` reports.
 
     Attributes
@@ -99,12 +95,16 @@ class CapitalResult:
     guarantees: list[dict] = field(default_factory=list)
     tranche_figures: list[InvestorFigures] = field(default_factory=list, repr=False)
 
+    @property
+    def provenance(self) -> Provenance:
+        """The shared simulation's provenance."""
+        return self.result.provenance
+
     def to_dict(self) -> dict:
-        r = self.result
+        """The ``--json`` object: provenance, the plan, each party's figures side by side,
+        investors, guarantees and the commissioner's view."""
         return {
-            "contract": r.spec.contract.name, "source": r.source, "spec_sha256": r.spec_sha256,
-            "version": r.version, "seed": r.seed, "sims": r.sims,
-            "volume_shock": r.volume_shock, "currency": r.currency, "mode": self.mode,
+            **self.provenance.to_dict(), "mode": self.mode,
             "plan": {"fee": self.plan.fee, "outcome": self.plan.outcome},
             "providers": [{"name": p.seat.name, "role": p.seat.role,
                            "terms": _terms(p.seat), **p.summary} for p in self.parties],
@@ -112,12 +112,6 @@ class CapitalResult:
             "guarantees": self.guarantees,
             "commissioner": self.commissioner,
         }
-
-
-    @property
-    def created(self) -> dt.datetime:
-        """When the run finished (its simulation's time)."""
-        return self.result.created
 
     def tables(self) -> dict[str, object]:
         """The contract's tables (see :meth:`SimulationResult.tables`), plus ``parties``
@@ -172,9 +166,8 @@ def _terms(seat: Seat) -> dict:
 
 
 def _month_table(result: SimulationResult, cumulative: np.ndarray) -> pd.DataFrame:
-    q = np.percentile(cumulative, list(PERCENTILES.values()), axis=0)
     table = pd.DataFrame({"date": result.timeline.dates(), "mean": cumulative.mean(axis=0),
-                          **dict(zip(PERCENTILES, q))})
+                          **percentile_rows(cumulative)})
     table.index.name = "month"
     return table
 
@@ -246,6 +239,35 @@ def commissioner_view(result: SimulationResult) -> dict:
                                 result.cash_in, result.spec.commissioner)
 
 
+def check_seats(profiles: list[ProviderProfile], share=None, pbr_share=None,
+                names: dict[str, str] | None = None) -> None:
+    """Raise ``InputError`` listing every problem with the seats asked for: ``share`` must
+    be above 0 and at most 1, ``pbr_share`` from 0 to 1, either only with ``profiles``, and
+    each party named once. ``names`` renames the arguments in the messages (the CLI passes
+    its flags)."""
+    label = (names or {}).get
+    problems = []
+    for arg, value, low in (("share", share, "above 0"), ("pbr_share", pbr_share, "from 0")):
+        if value is None:
+            continue
+        ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
+            and 0 <= value <= 1 and not (arg == "share" and value == 0)
+        if not ok:
+            problems.append(f"{label(arg, arg)}: must be a share {low} to 1 (got {value!r})")
+    if (share is not None or pbr_share is not None) and not profiles:
+        problems.append(f"{label('share', 'share')}/{label('pbr_share', 'pbr_share')}: apply "
+                        f"to {label('providers', 'providers')} seats; give at least one "
+                        f"{label('providers', 'provider')} (the spec's supply chain sets its "
+                        f"own shares)")
+    seen = [p.name for p in profiles]
+    repeated = sorted({n for n in seen if seen.count(n) > 1})
+    if repeated:  # each party is reported (and named in the workbook) once
+        problems.append(f"{label('providers', 'providers')}: each party once; more than one "
+                        f"profile named {', '.join(repeated)}")
+    if problems:
+        raise InputError(problems)
+
+
 def capital(
     spec: ContractSpec | LoadedSpec,
     providers: list[str | ProviderProfile] = (),
@@ -275,6 +297,7 @@ def capital(
     """
     loaded = LoadedSpec.of(spec)
     profiles = [p if isinstance(p, ProviderProfile) else load_profile(p) for p in providers]
+    check_seats(profiles, share, pbr_share)
     if profiles:
         seats = [Seat(with_terms(p, share, pbr_share)) for p in profiles]
         mode = "providers"

@@ -10,29 +10,30 @@ has a result; until then it is reported as not assessed.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .observed import Observed, read_observed
-from .finance import monthly_costs
-from .finance.sib import guarantee_summaries, investor_summaries, run_sib
-from .payments import MECHANISMS, PaymentInputs
-from .payments.base import unique_labels
-from .spec import LoadedSpec
-from .spec.schema import ContractSpec
-from .timeline import Timeline
+from ..finance import monthly_costs
+from ..finance.sib import guarantee_summaries, investor_summaries, run_sib
+from ..observed import Observed, read_observed
+from ..payments import MECHANISMS, PaymentInputs
+from ..payments.base import unique_labels
+from ..spec import LoadedSpec
+from ..spec.schema import ContractSpec
+from ..timeline import Timeline
+from .base import HasProvenance, Provenance, contract_provenance
 
 @dataclass(frozen=True)
-class Settlement:
+class SettlementResult(HasProvenance):
     """What the contract pays on the observed results.
 
     Attributes
     ----------
+    provenance : the spec's name, file and hash, versions (no seed: nothing is drawn)
+    observed, observed_sha256 : the observed file and its fingerprint
     cohorts : one row per cohort (index ``cohort``, from 1): ``observed``, ``n``, ``payment_date``;
         for each rule measure ``<measure>:treated``, ``<measure>:comparison`` and
         ``<measure>:change`` (treated minus comparison, in the rule's change units);
@@ -48,12 +49,10 @@ class Settlement:
         else None
     """
 
+    provenance: Provenance
     spec: ContractSpec
-    spec_sha256: str
-    source: str
     observed: str
     observed_sha256: str
-    version: str
     cohorts: pd.DataFrame
     mechanisms: list[dict]
     total_payment: float
@@ -61,11 +60,6 @@ class Settlement:
     missing: list[int]
     investors: list[dict] | None = None
     guarantees: list[dict] | None = None
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-
-    @property
-    def currency(self) -> str:
-        return self.spec.contract.currency
 
     def to_dict(self) -> dict:
         """The ``--json`` object (NaN as None)."""
@@ -90,13 +84,9 @@ class Settlement:
                                for m in self.mechanisms},
             })
         return {
-            "contract": self.spec.contract.name,
-            "source": self.source,
-            "spec_sha256": self.spec_sha256,
+            **self.provenance.to_dict(),
             "observed": self.observed,
             "observed_sha256": self.observed_sha256,
-            "version": self.version,
-            "currency": self.currency,
             "cohorts": rows,
             "missing_cohorts": self.missing,
             "mechanisms": [{k: (_num(v) if isinstance(v, float) else v) for k, v in m.items()}
@@ -114,7 +104,10 @@ class Settlement:
         return {"cohorts": self.cohorts, "mechanisms": mechanisms}
 
 
-#: The tables :meth:`Settlement.tables` gives.
+#: Deprecated name of :class:`SettlementResult` (every other result is ``...Result``).
+Settlement = SettlementResult
+
+#: The tables :meth:`SettlementResult.tables` gives.
 SETTLEMENT_TABLES = ("cohorts", "mechanisms")
 
 
@@ -123,7 +116,7 @@ def _num(v) -> float | None:
     return None if np.isnan(v) else v
 
 
-def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> Settlement:
+def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> SettlementResult:
     """Apply the contract's outcome rules to observed results.
 
     Parameters
@@ -133,7 +126,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
 
     Returns
     -------
-    Settlement
+    SettlementResult
     """
     loaded = LoadedSpec.of(spec)
     model = loaded.spec
@@ -185,13 +178,11 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     investors = guarantees = None
     if model.sib is not None and obs.complete:
         investors, guarantees = _investors(model, inputs, paid_monthly)
-    return Settlement(
+    return SettlementResult(
+        provenance=contract_provenance(loaded),
         spec=model,
-        spec_sha256=loaded.sha256,
-        source=loaded.source,
         observed=obs.source,
         observed_sha256=obs.sha256,
-        version=__version__,
         cohorts=cohorts,
         mechanisms=mechanisms,
         total_payment=sum(m["total"] for m in mechanisms),

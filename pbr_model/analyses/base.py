@@ -1,0 +1,136 @@
+"""What every analysis result shares: one provenance record and one protocol.
+
+Each command's result (``SimulationResult``, ``CapitalResult``, ``PortfolioResult``,
+``PowerResult``, ``BreakevenResult``, ``SettlementResult``, ``ShowResult``) carries a
+:class:`Provenance` and offers ``to_dict()`` (its ``--json`` object, which opens with
+the provenance keys :data:`PROVENANCE_KEYS`, the same for every command) and
+``tables()`` (its ``--csv``/``--parquet`` tables).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform as _platform
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .._version import __version__
+
+
+def platform_label() -> str:
+    """The platform a run's random streams belong to: OS, machine and Python, e.g.
+    ``linux x86_64, CPython 3.11.7`` (numpy promises the same stream from the same seed
+    on the same build only)."""
+    return (f"{sys.platform} {_platform.machine()}, "
+            f"{_platform.python_implementation()} {_platform.python_version()}")
+
+
+#: The keys every ``--json`` object opens with, in order.
+PROVENANCE_KEYS = ("contract", "spec_kind", "source", "spec_sha256", "seed", "sims", "version",
+                   "numpy_version", "platform", "volume_shock", "currency")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a result was made: with the package and numpy versions and the platform, the
+    spec's hash, the seed and the number of simulations fix every number.
+
+    Attributes
+    ----------
+    name : the contract's (or portfolio's) name
+    kind : ``"contract"`` or ``"portfolio"``
+    source : the file or bundled name the spec came from
+    sha256 : fingerprint of the validated spec (or portfolio)
+    seed, sims : the random seed and number of simulations; None where nothing is drawn
+        (``pbr settle``, ``pbr show``)
+    currency : the contract's currency code
+    volume_shock : the stress applied: expected entrants cut by this share (0 = none)
+    version, numpy_version, platform : the package, numpy and the platform that ran it
+    created : when the run finished (UTC); not in the JSON object, so that the same run
+        gives the same bytes
+    """
+
+    name: str
+    kind: str
+    source: str
+    sha256: str
+    seed: int | None
+    sims: int | None
+    currency: str
+    volume_shock: float = 0.0
+    version: str = __version__
+    numpy_version: str = field(default_factory=lambda: np.__version__)
+    platform: str = field(default_factory=platform_label)
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The provenance keys of a ``--json`` object (:data:`PROVENANCE_KEYS`)."""
+        return {"contract": self.name, "spec_kind": self.kind, "source": self.source,
+                "spec_sha256": self.sha256, "seed": self.seed, "sims": self.sims,
+                "version": self.version, "numpy_version": self.numpy_version,
+                "platform": self.platform, "volume_shock": self.volume_shock,
+                "currency": self.currency}
+
+
+@runtime_checkable
+class Result(Protocol):
+    """What every command's result offers the reports."""
+
+    provenance: Provenance
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` object: the provenance keys first, then the command's figures."""
+
+    def tables(self) -> dict[str, Any]:
+        """The ``--csv``/``--parquet`` tables, name -> frame (or a callable of chunks)."""
+
+
+class HasProvenance:
+    """Read-only shortcuts to a result's :class:`Provenance` fields."""
+
+    provenance: Provenance
+
+    @property
+    def seed(self) -> int | None:
+        return self.provenance.seed
+
+    @property
+    def sims(self) -> int | None:
+        return self.provenance.sims
+
+    @property
+    def source(self) -> str:
+        return self.provenance.source
+
+    @property
+    def spec_sha256(self) -> str:
+        return self.provenance.sha256
+
+    @property
+    def version(self) -> str:
+        return self.provenance.version
+
+    @property
+    def volume_shock(self) -> float:
+        return self.provenance.volume_shock
+
+    @property
+    def currency(self) -> str:
+        return self.provenance.currency
+
+    @property
+    def created(self) -> dt.datetime:
+        return self.provenance.created
+
+
+def contract_provenance(loaded, seed: int | None = None, sims: int | None = None,
+                        volume_shock: float = 0.0) -> Provenance:
+    """The provenance of a run of one contract (a :class:`~pbr_model.spec.LoadedSpec`)."""
+    return Provenance(
+        name=loaded.spec.contract.name, kind="contract", source=loaded.source,
+        sha256=loaded.sha256, seed=None if seed is None else int(seed),
+        sims=None if sims is None else int(sims), currency=loaded.spec.contract.currency,
+        volume_shock=float(volume_shock))

@@ -1,0 +1,99 @@
+"""``pbr show``: a contract's terms and its figures at the expected effect, before any
+Monte Carlo.
+
+Computed with the engine's noise-free mode (every draw at its expected value), so the
+figures are the contract "at the expected effect".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..spec import LoadedSpec
+from ..spec.schema import ContractSpec
+from .base import HasProvenance, Provenance, contract_provenance
+from .simulate import SimulationResult, simulate
+
+
+@dataclass(frozen=True)
+class ShowResult(HasProvenance):
+    """A contract's terms and derived figures.
+
+    Attributes
+    ----------
+    provenance : the spec's name, file and hash, versions (nothing is drawn)
+    loaded : the validated spec with its source and hash
+    figures : the figures at the expected effect (see :func:`derived_figures`) [currency,
+        months, dates as ISO text]
+    """
+
+    provenance: Provenance
+    loaded: LoadedSpec
+    figures: dict
+
+    @property
+    def spec(self) -> ContractSpec:
+        return self.loaded.spec
+
+    def to_dict(self) -> dict:
+        """The ``--json`` object: provenance, the figures at the expected effect and the
+        validated spec (every field, defaults filled in)."""
+        return {**self.provenance.to_dict(), "figures": self.figures,
+                "spec": self.spec.model_dump(mode="json")}
+
+    def tables(self) -> dict[str, object]:
+        """``figures``: one row per derived figure (``--csv``/``--parquet``)."""
+        frame = pd.DataFrame({"figure": list(self.figures),
+                              "value": [str(v) for v in self.figures.values()]})
+        return {"figures": frame}
+
+
+#: The tables :meth:`ShowResult.tables` gives.
+SHOW_TABLES = ("figures",)
+
+
+def show(spec: ContractSpec | LoadedSpec) -> ShowResult:
+    """The contract's terms and its figures at the expected effect (no Monte Carlo)."""
+    loaded = LoadedSpec.of(spec)
+    return ShowResult(contract_provenance(loaded), loaded, derived_figures(loaded))
+
+
+def expected_run(spec: ContractSpec | LoadedSpec) -> SimulationResult:
+    """One noise-free run: volumes, effects and trend at their means, counts at expectations."""
+    return simulate(spec, sims=1, sampling="expected")
+
+
+def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | str]:
+    """Headline figures at the expected effect (money in the contract currency)."""
+    run = expected_run(spec)
+    s = run.simulations.iloc[0]
+    tl = run.timeline
+    dates = tl.dates()
+    return {
+        "cohorts": tl.n_cohorts,
+        "expected_entrants": float(s["entrants"]),
+        "comparison_binary_rate": float(s["comparison_binary_rate"]),
+        "comparison_frequency": float(run.cohorts["comparison_frequency"].iloc[0]),
+        "timeline_months": tl.n_months,
+        "first_outcome_payment": dates[int(tl.payment_month[0])].isoformat(),
+        "last_cash_flow": dates[-1].isoformat(),
+        "fee_revenue": float(s["fee"]),
+        "outcome_revenue": float(s["outcome"]),
+        "revenue_at_risk_share": _at_risk(run, s),
+        "cost": float(s["cost"]),
+        "net": float(s["net"]),
+        "npv": float(s["npv"]),
+        "peak_funding": float(s["peak_funding"]),
+        "peak_month": int(s["peak_month"]),
+    }
+
+
+def _at_risk(run: SimulationResult, s) -> float:
+    """Share of revenue that depends on results: outcome payments earned, plus any sums
+    paid up front that are repaid if a target is missed."""
+    repayable = sum(m.amount * run.timeline.n_cohorts for m in run.spec.payments
+                    if m.type == "revenue_at_risk" and m.settle == "repay")
+    at_risk = max(float(s["outcome"]), 0.0) + repayable
+    return at_risk / float(s["revenue"]) if s["revenue"] > 0 else 0.0

@@ -1,0 +1,148 @@
+"""The engine: one chunk of simulations from spec to cash, counting people, not looping
+over them.
+
+spec -> outcomes (counts per simulation, cohort and risk band, drawn from the exact
+distribution of each cell's aggregate counts) -> measure (what the evaluator sees) ->
+payments -> monthly cash. Everything is vectorised over the simulations of a chunk;
+:func:`chunk_record` keeps only what the result tables need, so memory stays bounded.
+Which random numbers a chunk draws is decided in :mod:`pbr_model.rng`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+from .finance import cash_figures, monthly_costs
+from .measure import Evaluation, evaluate
+from .outcomes import Outcomes, Sampler, simulate_outcomes, tree_map
+from .payments import PaymentInputs, pay_all
+from .payments.base import PaymentFlows
+from .rng import BLOCK
+from .spec.schema import ContractSpec
+from .timeline import Timeline
+
+DEFAULT_CHUNK = 8192    # simulations per chunk of work (free: changes no number)
+DEFAULT_SEED = 20150201
+MAX_SIMS = 10_000_000
+
+#: Per-simulation columns computed on all cohorts pooled.
+POOLED_COLUMNS = ["binary_rate", "comparison_binary_rate", "binary_reduction_points", "frequency"]
+
+
+def check_run_args(sims, seed, chunk_size, names: dict[str, str] | None = None) -> None:
+    """Raise ``InputError`` listing every run argument out of range (whole numbers only).
+
+    ``names`` renames the arguments in the messages (the CLI passes its flags).
+    """
+    label = (names or {}).get
+    problems = []
+    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) \
+            or not 1 <= sims <= MAX_SIMS:
+        problems.append(f"{label('sims', 'sims')}: must be from 1 to {MAX_SIMS:,} (got {sims!r})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        problems.append(f"{label('seed', 'seed')}: must be from 0 to 2**63 - 1 (got {seed!r})")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        problems.append(f"{label('chunk_size', 'chunk_size')}: must be 1 or more "
+                        f"(got {chunk_size!r})")
+    if problems:
+        raise InputError(problems)
+
+
+def check_volume_shock(shock, name: str = "volume_shock") -> None:
+    """Raise ``InputError`` unless ``shock`` is a share from 0 up to (not including) 1."""
+    if isinstance(shock, bool) or not isinstance(shock, (int, float, np.number)) \
+            or not 0 <= shock < 1:
+        raise InputError(f"{name}: must be a share from 0 to below 1, e.g. 0.3 for 30% fewer "
+                         f"entrants (got {shock!r})")
+
+
+def run_blocks(spec: ContractSpec, timeline: Timeline,
+               blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None]],
+               keep: int) -> dict:
+    """One chunk drawn from given generators: block ``i`` (``BLOCK`` simulations) from
+    ``blocks[i] = (rng, trend)``, with that national trend (``None``: drawn from ``rng``
+    as :func:`simulate` does); the blocks are joined and cut to the first ``keep``
+    simulations, then measured, paid and costed. A chunk record for
+    :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`)."""
+    draws = [simulate_outcomes(spec, Sampler(rng), BLOCK, trend=trend) for rng, trend in blocks]
+    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
+    return finish(spec, timeline, outcomes)
+
+
+def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
+    """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`."""
+    evaluation = evaluate(spec, outcomes)
+    entrants = evaluation.n
+    flows = pay_all(spec, PaymentInputs(timeline, entrants, evaluation))
+    zeros = np.zeros((len(entrants), timeline.n_months))
+    cash_in = sum((f.monthly for f in flows), zeros)
+    outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
+    cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
+    figures = cash_figures(cash_in, cash_out, spec.provider)
+    return chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
+                        spec.rule_measures())
+
+
+def _descriptive(evaluation: Evaluation) -> dict[str, np.ndarray]:
+    """Binary rate and reoffences per reoffender, treated vs comparison, for the tables."""
+    b = evaluation.estimate("binary")
+    f = evaluation.estimate("frequency_per_reoffender")
+    return {"binary_rate": b.treated, "comparison_binary_rate": b.comparison,
+            "binary_reduction_points": b.change("points"), "frequency": f.treated,
+            "comparison_frequency": f.comparison, "frequency_reduction": f.improvement}
+
+
+def change_column(measure: str, change: str) -> str:
+    """Per-simulation column of a rule measure's pooled change, e.g.
+    ``reconviction_events_change_percent``."""
+    return f"{measure}_change_{change}"
+
+
+def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[PaymentFlows],
+                 cash_in, outcome_in, cash_out, figures,
+                 rule_measures: list[tuple[str, str]] = ()) -> dict[str, np.ndarray]:
+    """Keep only what the result tables need from one chunk (bounded memory):
+    ``(n, n_cohorts)`` per-cohort arrays, ``(n,)`` per-simulation arrays and the
+    ``(n, n_months)`` cash flows."""
+    n = evaluation.n
+    outcome_flows = [f for f in flows if f.kind == "outcome"]
+    triggered = np.zeros(n.shape, dtype=bool)
+    pooled_triggered = np.zeros(len(n), dtype=bool)
+    for f in outcome_flows:
+        if f.triggered is not None:
+            triggered |= f.triggered
+        if f.pooled_triggered is not None:
+            pooled_triggered |= f.pooled_triggered
+    rec = _descriptive(evaluation)
+    rec.update(
+        entrants=n,
+        reoffenders=evaluation.treated.reoffenders,
+        reoffences=evaluation.treated.reoffences,
+        counterfactual_reoffenders=outcomes.counterfactual_reoffenders.sum(axis=2),
+        counterfactual_reoffences=outcomes.counterfactual_reoffences.sum(axis=2),
+        fee_payment=sum((f.by_cohort for f in flows if f.kind == "fee"), np.zeros(n.shape)),
+        outcome_payment=sum((f.by_cohort for f in outcome_flows), np.zeros(n.shape)),
+        triggered=triggered,
+        effect_binary=outcomes.effect_binary,
+        effect_frequency=outcomes.effect_frequency,
+        fee=sum((f.total for f in flows if f.kind == "fee"), np.zeros(len(n))),
+        outcome=sum((f.total for f in outcome_flows), np.zeros(len(n))),
+        pooled_payment=sum((f.pooled for f in outcome_flows if f.pooled is not None),
+                           np.zeros(len(n))),
+        any_triggered=triggered.any(axis=1) | pooled_triggered,
+        cash_in=cash_in,
+        outcome_in=outcome_in,
+        cash_out=cash_out,
+    )
+    pooled = evaluation.pooled()
+    rec.update({f"pool_{k}": v[:, 0] for k, v in _descriptive(pooled).items()
+                if k in POOLED_COLUMNS})
+    # what the rules read, over all cohorts, treated minus comparison as published
+    rec.update({f"mc_{change_column(m, c)}": pooled.estimate(m).published_change(c)[:, 0]
+                for m, c in rule_measures})
+    rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
+    return rec
+
+

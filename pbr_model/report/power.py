@@ -1,0 +1,114 @@
+"""``pbr power``'s views: the power table on screen and its workbook (curves as line charts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl.chart import LineChart, Reference
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .book import Book
+from .format import Fmt, money, pct
+from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
+                     provenance, save_atomic, summary_sheet, widths)
+
+def power_table(p) -> Group:
+    """``pbr power``: payment probability and expected payments by true effect."""
+    cur = p.currency
+    m: Fmt = lambda v: money(v, cur)  # noqa: E731
+    t = Table(title=f"{p.spec.contract.name}: payment power", title_justify="left",
+              caption=f"{p.sims:,} simulations per effect · seed {p.seed} · spec "
+                      f"{p.spec_sha256[:12]} · pbr-model {p.version}", caption_justify="left")
+    for col in ("True effect", "P(triggered)", "Cohorts triggered", "P(any payment)",
+                "Outcome mean", "Outcome P5", "Outcome P95", "Net mean", "P(loss)"):
+        t.add_column(col, justify="right")
+    for effect, r in p.table.iterrows():
+        t.add_row(pct(effect), pct(r["prob_triggered"]), pct(r["cohorts_triggered"]),
+                  pct(r["prob_paid"]),
+                  m(r["outcome_mean"]), m(r["outcome_p5"]), m(r["outcome_p95"]),
+                  m(r["net_mean"]), pct(r["prob_loss"]))
+
+    def effect(value, on_grid):
+        if value is None:
+            return "not reached on this grid"
+        return f"{pct(value)} (interpolated; first grid point {pct(on_grid)})"
+
+    lines = Text("\n").join([
+        Text.assemble(("Break-even effect (expected net >= 0): ", "bold"),
+                      effect(p.break_even_effect, p.break_even_on_grid)),
+        Text.assemble(("Effect for a 90% chance of being paid: ", "bold"),
+                      effect(p.effect_for_90pct_paid, p.paid_90_on_grid)),
+        Text.assemble(("Paid for noise (P(triggered) at no true effect): ", "bold"),
+                      pct(p.paid_for_noise)),
+    ])
+    return Group(t, lines, Text("True effect: a known relative reduction in the binary rate and "
+                                "in reoffences per reoffender (and a relative improvement in any "
+                                "other outcome). P(triggered): any cohort's (or the pooled) "
+                                "trigger met.", style="dim"))
+
+
+#: The Power sheet: (column of ``PowerResult.table``, heading, money or not).
+POWER_COLUMNS = [
+    ("prob_triggered", "P(triggered)", False), ("cohorts_triggered", "Cohorts triggered", False),
+    ("prob_paid", "P(any outcome payment)", False), ("outcome_mean", "Outcome payments mean", True),
+    ("outcome_p5", "Outcome payments P5", True), ("outcome_p95", "Outcome payments P95", True),
+    ("net_mean", "Net mean", True), ("npv_mean", "NPV mean", True), ("prob_loss", "P(loss)", False),
+]
+
+
+def power_reading(d: dict) -> list[str]:
+    def effect(value):
+        return pct(value) if value is not None else "not reached on this grid"
+    top = d["effects"][-1]
+    return [
+        f"With {d['sims']:,} simulations per true effect: the contract breaks even (expected "
+        f"net >= 0) at a true effect of {effect(d['break_even_effect'])}, and the provider "
+        f"has a 90% chance of outcome payments at {effect(d['effect_for_90pct_paid'])}.",
+        f"With no true effect at all, payments are still triggered in "
+        f"{pct(d['paid_for_noise'], 0)} of simulations: the chance of being paid for noise.",
+        f"At the largest true effect tried, {pct(top['effect'])}, expected outcome payments are "
+        f"{money(top['outcome_mean'], d['currency'])} and expected net "
+        f"{money(top['net_mean'], d['currency'])}.",
+    ]
+
+
+def write_power_workbook(result, path: str | Path, *, force: bool = False) -> Path:
+    """``pbr power``'s workbook: Summary, Power (the curve, with charts of the chance of
+    being paid and of the expected payments and net by true effect) and Assumptions."""
+    path = check_output(path, force=force)
+    d = result.to_dict()
+    money_fmt = money_format(d["currency"])
+    book = Book()
+    summary_sheet(book, d["contract"], provenance(result), power_reading(d), d, money_fmt,
+                  skip=("effects",))
+    ws = book.sheet("Power")
+    header = ["True effect", *(label for _, label, _ in POWER_COLUMNS)]
+    rows = [[float(e), *(float(r[c]) for c, _, _ in POWER_COLUMNS)]
+            for e, r in result.table.iterrows()]
+    formats = [PCT_FORMAT, *(money_fmt if is_money else PCT_FORMAT
+                             for _, _, is_money in POWER_COLUMNS)]
+    data_table(ws, header, rows, formats, "Power")
+    ws.freeze_panes = "B2"
+    widths(ws, [12] + [18] * len(POWER_COLUMNS))
+    n = len(rows)
+    for title, cols, axis, anchor, fmt in (
+            ("Chance of being paid, by true effect", [2, 4], "Probability", "L2", "0%"),
+            ("Expected outcome payments and net, by true effect", [5, 8], d["currency"], "L24",
+             None)):
+        chart = LineChart()
+        chart.title, chart.height, chart.width = title, 10, 20
+        chart.y_axis.title, chart.x_axis.title = axis, "True effect (relative reduction)"
+        if fmt:
+            chart.y_axis.number_format = fmt
+        for col in cols:
+            chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=n + 1),
+                           titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+        ws.add_chart(chart, anchor)
+    assumptions_sheet(book, result)
+    save_atomic(book, path)
+    return path
+
+

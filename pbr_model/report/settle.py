@@ -1,0 +1,132 @@
+"""``pbr settle``'s views: the settlement table on screen and its workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..spec.schema import MEASURES
+from .book import BOLD, Book
+from .capital import investor_sheet, investor_table
+from .format import measure_label, money, number, pct
+from .sheets import (assumptions_sheet, bold_header, check_output, data_table, money_format, put,
+                     provenance, save_atomic, summary_sheet, widths)
+
+def settlement_table(s) -> Group:
+    """``pbr settle``: each cohort's measured change, the triggers and the payments."""
+    cur = s.currency
+    t = Table(title=f"{s.spec.contract.name}: settlement on {s.observed}", title_justify="left",
+              caption=f"spec {s.spec_sha256[:12]} · observed {s.observed_sha256[:12]} · "
+                      f"pbr-model {s.version}", caption_justify="left")
+    t.add_column("Cohort", justify="right")
+    t.add_column("n", justify="right")
+    for m, c in s.measures:
+        t.add_column(f"{measure_label(m)}\ntreated vs comparison", justify="right")
+        t.add_column(f"change\n({c})", justify="right")
+    for mech in s.mechanisms:
+        t.add_column(f"{mech['name']}\ntriggered / paid", justify="right")
+    t.add_column("Paid on\n(date)", justify="right")
+    fmt = {"points": lambda v: number(v, 2), "percent": lambda v: number(v, 1) + "%",
+           "absolute": lambda v: number(v, 3)}
+    for cohort, r in s.cohorts[s.cohorts["observed"]].iterrows():
+        cells = [str(cohort), number(r["n"])]
+        for m, c in s.measures:
+            cells.append(f"{_value(m, r[f'{m}:treated'])} vs {_value(m, r[f'{m}:comparison'])}")
+            cells.append(fmt[c](r[f"{m}:change"]))
+        for mech in s.mechanisms:
+            cells.append(f"{'yes' if r[mech['name'] + ':triggered'] else 'no'} / "
+                         f"{money(r[mech['name'] + ':payment'], cur)}")
+        cells.append(r["payment_date"])
+        t.add_row(*cells)
+    lines = []
+    for mech in s.mechanisms:
+        if mech["pooled_status"] is not None:
+            text = f"{mech['name']}: pooled trigger {mech['pooled_status']}"
+            if mech["pooled_status"] == "not assessed":
+                text += " (needs every cohort's result)"
+            elif mech["pooled"]:
+                text += f", pays {money(mech['pooled'], cur)}"
+            lines.append(text)
+        lines.append(f"{mech['name']}: {money(mech['total'], cur)} in all")
+    if s.missing:
+        lines.append("No result yet for cohort(s) " + ", ".join(map(str, s.missing))
+                     + ": not paid, not counted.")
+    lines.append(f"Total outcome payments: {money(s.total_payment, cur)} "
+                 "(negative = repaid to the commissioner; fees are not settled)")
+    extra = []
+    if s.investors:
+        extra.append(investor_table(s.investors, s.guarantees or [], cur, observed=True))
+    elif s.spec.sib is not None:
+        lines.append("Social investors: assessed once every cohort has a result.")
+    return Group(t, Text("\n".join(lines)), *extra,
+                 Text("Change = treated minus comparison; negative is fewer (better for "
+                      "reoffending measures).", style="dim"))
+
+
+def _value(measure: str, v: float) -> str:
+    return pct(v) if MEASURES.get(measure, True) else number(v, 2)  # rates as percentages
+
+
+def settlement_reading(d: dict) -> list[str]:
+    cur = d["currency"]
+    lines = [f"On the observed results, the contract pays {money(d['total_payment'], cur)} in "
+             "outcome payments" + (" (a negative total is repaid)." if d["total_payment"] < 0
+                                   else ".")]
+    for m in d["mechanisms"]:
+        lines.append(f"{m['name']} ({m['type']}) pays {money(m['total'], cur)} on these "
+                     "results.")
+    return lines
+
+
+def write_settlement_workbook(settlement, path: str | Path, *, force: bool = False) -> Path:
+    """Write a settlement's workbook: ``Summary`` (provenance, a reading and the JSON but
+    the per-cohort rows), ``Settlement`` (one row per cohort), ``Totals`` (per
+    mechanism), ``Investors`` (with a ``[sib]`` and every cohort observed) and
+    ``Assumptions`` (the spec)."""
+    path = check_output(path, force=force)
+    money_fmt = money_format(settlement.currency)
+    d = settlement.to_dict()
+    wb = Book()
+    meta = provenance(settlement, observed_results=settlement.observed,
+                      observed_sha256=settlement.observed_sha256) + [
+        ("Sign convention", "money into the provider is positive; negative = repaid")]
+    summary_sheet(wb, d["contract"], meta, settlement_reading(d), d, money_fmt,
+                  skip=("cohorts",))
+    ws = wb.sheet("Settlement")
+    table = settlement.cohorts
+    bold_header(ws, 1, ["cohort", *table.columns])
+    for i, (cohort, rec) in enumerate(table.iterrows(), 2):
+        put(ws, i, 1, int(cohort))
+        for j, col in enumerate(table.columns, 2):
+            v = rec[col]
+            v = bool(v) if isinstance(v, (bool, np.bool_)) else v
+            if isinstance(v, float) and np.isnan(v):
+                v = None
+            fmt = money_fmt if col.endswith("payment") else (
+                "0.000" if col.endswith((":treated", ":comparison", ":change")) else None)
+            put(ws, i, j, v, fmt)
+    ws.add_table("Settlement", 1, len(table.columns) + 1, len(table))
+    ws.freeze_panes = "B2"
+    widths(ws, [8] + [22] * len(table.columns))
+
+    tot = wb.sheet("Totals")
+    rows = [[m["name"], m["type"], m["cohort_total"], m["pooled"], m["pooled_status"] or "",
+             m["total"]] for m in settlement.mechanisms]
+    row = data_table(tot, ["Mechanism", "Type", "Cohorts", "Pooled", "Pooled trigger", "Total"],
+                 rows, [None, None, money_fmt, money_fmt, None, money_fmt], "Totals") + 1
+    put(tot, row, 1, "Total outcome payments").font = BOLD
+    put(tot, row, 6, settlement.total_payment, money_fmt)
+    widths(tot, [30, 20, 16, 16, 16, 16])
+    if settlement.investors:
+        investor_sheet(wb, settlement.investors, settlement.guarantees or [], money_fmt,
+                       observed=True)
+    assumptions_sheet(wb, settlement)
+    save_atomic(wb, path)
+    return path
+
+

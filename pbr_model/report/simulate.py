@@ -1,0 +1,136 @@
+"""``pbr simulate``'s views: the summary table on screen and the run's workbook (Summary,
+Assumptions, Cohorts, Cashflow, Distributions, optional Simulations)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..analyses.capital import sib_investors
+from ..analyses.simulate import SimulationResult, change_column
+from .book import Book
+from .format import Fmt, comparison_label, measure_label, money, number, pct
+from .sheets import (PCT_FORMAT, assumptions_sheet, cashflow_sheet, check_output, cohorts_sheet,
+                     distributions_sheet, money_format, provenance, save_atomic, simulations_sheet,
+                     sims_sheet_row, summary_sheet)
+
+
+def _row(table: Table, label: str, fig: dict, fmt: Fmt) -> None:
+    table.add_row(label, *(fmt(fig[k]) for k in ("mean", "p5", "p50", "p95")))
+
+
+def simulation_summary(result: SimulationResult) -> Group:
+    """The headline table of ``pbr simulate``."""
+    s = result.summary()
+    cur = result.currency
+    m: Fmt = lambda v: money(v, cur)  # noqa: E731
+    t = Table(title=s["contract"], title_justify="left",
+              caption=f"{s['sims']:,} simulations · seed {s['seed']} · spec {s['spec_sha256'][:12]}"
+                      f" · pbr-model {s['version']}"
+                      + (f" · volume shock {pct(s['volume_shock'], 0)}" if s["volume_shock"] else ""),
+              caption_justify="left")
+    t.add_column("Figure (per simulation)")
+    for col in ("Mean", "P5", "P50", "P95"):
+        t.add_column(col, justify="right")
+    o, p, v = s["outcomes"], s["payments"], s["provider"]
+    _row(t, "Entrants", s["entrants"], number)
+    _row(t, "Binary reoffending rate", o["binary_rate"], pct)
+    _row(t, f"  {comparison_label(result.spec)}", o["comparison_binary_rate"], pct)
+    _row(t, "  measured reduction, points", o["binary_reduction_points"], lambda x: number(x, 2))
+    _row(t, "Reoffences per reoffender", o["frequency"], lambda x: number(x, 2))
+    shown = (change_column("binary", "points"),
+             change_column("frequency_per_reoffender", "absolute"))
+    for column, fig in o["measured_change"].items():
+        if column not in shown:  # the other measures the contract pays on
+            measure, kind = column.rsplit("_change_", 1)
+            unit = {"points": " (points)", "percent": " %"}.get(kind, "")
+            _row(t, f"{measure_label(measure)}, change{unit}", fig, lambda x: number(x, 2))
+    _row(t, "Fee income", p["fee"], m)
+    _row(t, "Outcome payments", p["outcome"], m)
+    _row(t, "Total revenue", p["total"], m)
+    _row(t, "Costs", v["cost"], m)
+    _row(t, "Net result", v["net"], m)
+    _row(t, f"NPV at {pct(result.spec.provider.discount_rate)}", v["npv"], m)
+    _row(t, "Peak funding need", v["peak_funding"], m)
+    _row(t, "  month of peak", v["peak_month"], number)
+    facility = result.spec.provider.reserves + result.spec.provider.credit_line
+    probs = [("P(loss)", v["prob_loss"]),
+             (f"P(cash need > reserves + credit, {money(facility, cur)})", v["prob_insolvent"]),
+             ("P(outcome payment triggered)", p["prob_triggered"]),
+             ("P(any outcome payment)", p["prob_any_outcome_payment"])]
+    width = max(len(label) for label, _ in probs) + 2
+    lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), pct(value))
+                            for label, value in probs)
+    footer = Text(f"Money in {cur}; money into the provider is positive.", style="dim")
+    return Group(t, lines, footer)
+
+
+def simulation_reading(s: dict) -> list[str]:
+    """Four sentences a finance officer can read aloud: what the contract pays, the
+    provider's result, the cash it needs and how often results pay."""
+    cur = s["currency"]
+    m = lambda v: money(v, cur)  # noqa: E731
+    pay, prov = s["payments"], s["provider"]
+    shock = (f", with volumes {pct(s['volume_shock'], 0)} below plan"
+             if s.get("volume_shock") else "")
+    peak_month = prov["peak_month"]["p50"]
+    when = (f", around month {peak_month:.0f} (median)" if peak_month == peak_month else "")
+    return [
+        f"Across {s['sims']:,} simulations{shock}, the contract pays {m(pay['total']['p50'])} "
+        f"(median; 90% of simulations between {m(pay['total']['p5'])} and "
+        f"{m(pay['total']['p95'])}), of which {m(pay['outcome']['p50'])} for results.",
+        f"The provider's net result is {m(prov['net']['p50'])} at the median "
+        f"({m(prov['net']['p5'])} in the worst 5%), with a {pct(prov['prob_loss'], 0)} chance "
+        "of a loss.",
+        f"It needs to fund up to {m(prov['peak_funding']['p50'])} at the median and "
+        f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}; it runs out "
+        f"of cash beyond its reserves and credit in {pct(prov['prob_insolvent'], 0)} of them.",
+        f"Outcome payments are made in {pct(pay['prob_any_outcome_payment'], 0)} of "
+        "simulations.",
+    ]
+
+
+def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Book:
+    """The sheets of a simulation run, in order: Summary, Assumptions, Cohorts, Cashflow,
+    Distributions (with each SIB tranche's IRR when the spec has a ``[sib]``) and (with
+    ``sims_sheet``) Simulations."""
+    summary = result.summary()
+    book = Book()
+    extra = {"Volume shock": result.volume_shock} if result.volume_shock else {}
+    rows = provenance(result, **extra) + [("Sign convention", "money into the provider is positive")]
+    if sims_sheet:
+        rows.append(sims_sheet_row(result.sims))
+    summary_sheet(book, summary["contract"], rows, simulation_reading(summary), summary,
+                  money_format(result.currency))
+    assumptions_sheet(book, result)
+    cohorts_sheet(book, result)
+    cashflow_sheet(book, result, summary)
+    money_fmt = money_format(result.currency)
+    s = result.simulations
+    irrs = [(f"{f.name}: IRR", f.irr, PCT_FORMAT) for f in sib_investors(result)]
+    distributions_sheet(book, [("Net result", s["net"].to_numpy(), money_fmt),
+                               ("Peak funding need", s["peak_funding"].to_numpy(), money_fmt),
+                               ("Outcome payments", s["outcome"].to_numpy(), money_fmt),
+                               *irrs])
+    if sims_sheet:
+        simulations_sheet(book, s, result.currency)
+    return book
+
+
+def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = False,
+                   sims_sheet: bool = False) -> Path:
+    """Write the run's workbook to ``path`` (see :func:`simulation_book`).
+
+    Raises
+    ------
+    OutputError
+        If ``path`` exists and ``force`` is false, or it cannot be written.
+    """
+    path = check_output(path, force=force)
+    save_atomic(simulation_book(result, sims_sheet=sims_sheet), path)
+    return path
+
+

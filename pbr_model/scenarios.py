@@ -1,0 +1,123 @@
+"""What-if transforms of a spec: each returns a new spec, re-validated by the schema.
+
+A scenario never edits a spec in place and never skips validation: the changed spec
+is validated afresh (:func:`revalidated`), so a what-if that the schema would refuse
+in a file is refused here too, with the scenario named in the message.
+
+- :func:`shock_volumes`: expected entrants cut by a share (``--volume-shock``);
+- :func:`with_effect`: one known true effect on every outcome (``pbr power``,
+  ``pbr breakeven --solve effect``);
+- :func:`with_budget`: a personal budget per taker (``--solve personal_budget``);
+- :func:`scale_prices`: every outcome price, tier amount, cap and foundation times a
+  factor (``--solve price``);
+- :func:`with_terms`: a provider profile's seat terms (``pbr capital --share``,
+  ``--pbr-share``).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import SpecError
+from .spec.parties import ProviderProfile
+from .spec.schema import ContractSpec, EffectDistribution, OutcomePayment, TieredPayment
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def revalidated(model: M, scenario: str) -> M:
+    """``model`` validated afresh by its schema; ``SpecError`` naming ``scenario`` and each
+    field the schema refuses."""
+    try:
+        return type(model).model_validate(model.model_dump())
+    except ValidationError as exc:
+        raise SpecError([f"{scenario}: {'.'.join(str(p) for p in e['loc']) or '(spec)'}: "
+                         f"{e['msg']}" for e in exc.errors()]) from None
+
+
+def shock_volumes(spec: ContractSpec, shock: float) -> ContractSpec:
+    """The spec with expected entrants cut by ``shock`` (a share); nothing else changes, so
+    fixed costs and the annual fee stay as planned while per-person flows fall."""
+    if shock == 0:
+        return spec
+    e = spec.cohorts.entrants_per_period
+    cut = [x * (1 - shock) for x in e] if isinstance(e, list) else e * (1 - shock)
+    return revalidated(spec.model_copy(update={"cohorts": spec.cohorts.model_copy(
+        update={"entrants_per_period": cut})}), f"volume shock {shock:g}")
+
+
+def with_effect(spec: ContractSpec, effect: float) -> ContractSpec:
+    """The spec with one known true effect on every outcome: the binary rate, reoffences
+    per reoffender and each ``[[outcomes.other]]`` outcome (its relative improvement)."""
+    known = EffectDistribution(mean=effect, sd=0.0, min=min(effect, -0.5), max=max(effect, 0.9))
+    inter = spec.intervention
+    new_effect = inter.effect.model_copy(update={"binary": known, "frequency": known})
+    others = [o.model_copy(update={"effect": known}) for o in spec.outcomes.other]
+    return revalidated(spec.model_copy(update={
+        "intervention": inter.model_copy(update={"effect": new_effect}),
+        "outcomes": spec.outcomes.model_copy(update={"other": others}),
+    }), f"true effect {effect:g}")
+
+
+def with_budget(spec: ContractSpec, amount: float) -> ContractSpec:
+    """The spec with a personal budget of ``amount`` [currency per taker]."""
+    inter = spec.intervention
+    budget = inter.personal_budget.model_copy(update={"amount": float(amount)})
+    return revalidated(spec.model_copy(update={"intervention": inter.model_copy(
+        update={"personal_budget": budget})}), f"personal budget {amount:g}")
+
+
+def scale_prices(spec: ContractSpec, factor: float) -> tuple[ContractSpec, list[tuple[str, float]]]:
+    """The spec with every outcome price scaled by ``factor``, and each scaled field as
+    ``(--set path, value at factor 1)``.
+
+    ``factor`` multiplies, in every ``type = "outcome"`` mechanism, each rate's ``price``
+    and ``deduction_price``, ``cap_per_cohort``, ``cap_total`` and
+    ``foundation.per_participant``; in every ``type = "tiered"`` mechanism, each tier's
+    ``amount`` and ``cap_total``. Fees, revenue at risk, thresholds, tier ``at`` values
+    and costs stay as they are, so every outcome payment is exactly ``factor`` times its
+    value at 1, simulation by simulation.
+    """
+    fields: list[tuple[str, float]] = []
+
+    def scaled(path: str, value: float | None) -> float | None:
+        if value is None:
+            return None
+        fields.append((path, value))
+        return value * factor
+
+    payments = []
+    for i, mech in enumerate(spec.payments):
+        where = f"payments.{i}"
+        if isinstance(mech, OutcomePayment):
+            rates = [r.model_copy(update={
+                "price": scaled(f"{where}.rates.{j}.price", r.price),
+                "deduction_price": scaled(f"{where}.rates.{j}.deduction_price", r.deduction_price),
+            }) for j, r in enumerate(mech.rates)]
+            found = mech.foundation
+            if found is not None:
+                found = found.model_copy(update={"per_participant": scaled(
+                    f"{where}.foundation.per_participant", found.per_participant)})
+            mech = mech.model_copy(update={
+                "rates": rates, "foundation": found,
+                "cap_per_cohort": scaled(f"{where}.cap_per_cohort", mech.cap_per_cohort),
+                "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
+        elif isinstance(mech, TieredPayment):
+            tiers = [t.model_copy(update={"amount": scaled(f"{where}.tiers.{j}.amount", t.amount)})
+                     for j, t in enumerate(mech.tiers)]
+            mech = mech.model_copy(update={
+                "tiers": tiers, "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
+        payments.append(mech)
+    scaled_spec = spec.model_copy(update={"payments": payments})
+    return revalidated(scaled_spec, f"prices times {factor:g}"), fields
+
+
+def with_terms(profile: ProviderProfile, share: float | None = None,
+               pbr_share: float | None = None) -> ProviderProfile:
+    """A profile with its seat terms overridden (``None`` keeps the profile's)."""
+    update = {k: v for k, v in (("share", share), ("pbr_share", pbr_share)) if v is not None}
+    if not update:
+        return profile
+    return revalidated(profile.model_copy(update=update), f"{profile.name} seat terms")
