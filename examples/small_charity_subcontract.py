@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from pbr_model.capital import capital
+from pbr_model.analyses.capital import capital
 from pbr_model.spec import load_spec
 from pbr_model.spec.load import load_profile
 
