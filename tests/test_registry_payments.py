@@ -40,7 +40,8 @@ def _strip_optional(annotation):
 def _value(annotation, default, full: bool):
     """A valid value for a field of this type: nested sections and list items built the
     same way, numbers 0.25 (inside every payment field's range, and never a default, so
-    scaling shows), text and choices as their default."""
+    scaling shows), switches the other way from their default, text and choices as their
+    default."""
     annotation = _strip_optional(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return instance_data(annotation, full)
@@ -192,12 +193,12 @@ def test_paths_into_a_list_expand_item_by_item_and_skip_omitted_sections():
         == [*rates, ("foundation.per_participant", 4.0), ("cap_total", 9.0)]
 
 
-@pytest.mark.parametrize("factor, field", [(-1.0, "price"), (1e9, "cap_total"),
-                                           (float("nan"), "price")])
+@pytest.mark.parametrize("factor, field", [(-1.0, "rates.0.price"), (1e9, "cap_total"),
+                                           (float("nan"), "rates.0.price")])
 def test_a_scaled_value_out_of_range_is_an_input_error_naming_it(factor, field):
     mech = OutcomePayment.model_validate({"type": "outcome", "name": "TR", "cap_total": 1e4,
                                           "rates": [{"price": 700.0}]})
-    with pytest.raises(InputError, match=rf"price factor .* makes 'TR' .*{field}"):
+    with pytest.raises(InputError, match=rf"'TR' {field}: .* x price factor .* is out of range"):
         payments.scale_prices(mech, factor)
 
 

@@ -61,13 +61,18 @@ def scale(model: BaseModel, paths: tuple[str, ...], factor: float) -> BaseModel:
         if a scaled value is out of its field's range (a factor below 0, or money above
         the most a spec may hold).
     """
+    named = dict(expand(model, paths))
     data = model.model_dump()
-    for path, value in expand(model, paths):
+    for path, value in named.items():
         _put(data, path, value * factor)
     try:
         return type(model).model_validate(data)
     except ValidationError as exc:
-        raise InputError([
-            f"price factor {factor:g} makes {getattr(model, 'name', type(model).__name__)!r} "
-            f"{'.'.join(map(str, e['loc']))} {e['input']!r}: {e['msg']}"
-            for e in exc.errors()]) from None
+        label = getattr(model, "name", type(model).__name__)
+        problems = []
+        for e in exc.errors():
+            path = ".".join(map(str, e["loc"]))
+            given = f"{named[path]:g} x " if path in named else ""
+            problems.append(f"{label!r} {path}: {given}price factor {factor:g} is out of range "
+                            f"({e['msg']})")
+        raise InputError(problems) from None
