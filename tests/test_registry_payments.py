@@ -81,7 +81,14 @@ def leaves(data, prefix: str = ""):
 
 
 by_type = pytest.mark.parametrize("kind", sorted(SCHEMA_TYPES))
-built = pytest.mark.parametrize("full", [False, True], ids=["minimal", "full"])
+
+
+@pytest.fixture(params=[(kind, full) for kind in sorted(SCHEMA_TYPES) for full in (False, True)],
+                ids=lambda p: f"{p[0]}-{'full' if p[1] else 'minimal'}")
+def instance(request) -> tuple[str, BaseModel]:
+    """``(type, mechanism)`` for each type: with only its required fields, or with all."""
+    kind, full = request.param
+    return kind, build(SCHEMA_TYPES[kind], full)
 
 
 # -- completeness ---------------------------------------------------------------------------
@@ -102,10 +109,8 @@ def test_an_entry_declares_every_facet(kind):
     assert len(set(entry.price_fields)) == len(entry.price_fields)
 
 
-@by_type
-@built
-def test_pay_returns_flows_for_every_month(kind, full):
-    mech = build(SCHEMA_TYPES[kind], full)
+def test_pay_returns_flows_for_every_month(instance):
+    kind, mech = instance
     n = np.full((2, 3), 1000.0)
     ev = make_evaluation(n, np.array([[300.0, 400.0, 350.0], [420.0, 380.0, 0.0]]),
                          comparison_reoffenders=np.full(n.shape, 400.0))
@@ -118,11 +123,8 @@ def test_pay_returns_flows_for_every_month(kind, full):
     np.testing.assert_array_equal(MECHANISMS[kind](mech, inputs).monthly, flows.monthly)
 
 
-@by_type
-@built
-def test_describe_gives_one_line_of_text(kind, full):
-    text = payments.describe(build(SCHEMA_TYPES[kind], full), lambda v: f"£{v:g}",
-                             lambda v: f"{100 * v:g}%")
+def test_describe_gives_one_line_of_text(instance):
+    text = payments.describe(instance[1], lambda v: f"£{v:g}", lambda v: f"{100 * v:g}%")
     assert isinstance(text, str) and text.strip() and "\n" not in text
 
 
@@ -159,10 +161,8 @@ def test_scale_prices_multiplies_the_price_fields_and_nothing_else(kind):
     assert payments.scale_prices(mech, 1.0) == mech
 
 
-@by_type
-@built
-def test_measures_are_valid_pairs_as_the_spec_reads_them(kind, full):
-    mech = build(SCHEMA_TYPES[kind], full)
+def test_measures_are_valid_pairs_as_the_spec_reads_them(instance):
+    kind, mech = instance
     pairs = MECHANISMS[kind].measures(mech)
     changes = typing.get_args(Change)
     assert all(m in MEASURES and c in changes for m, c in pairs), pairs
