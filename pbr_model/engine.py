@@ -16,7 +16,7 @@ from .errors import InputError
 from .finance import cash_figures, monthly_costs
 from .measure import Evaluation, evaluate
 from .outcomes import Outcomes, Sampler, simulate_outcomes, tree_map
-from .payments import PaymentInputs, pay_all
+from .payments import PaymentInputs, pay_all, rule_measures
 from .payments.base import PaymentFlows
 from .rng import BLOCK
 from .spec.schema import ContractSpec
@@ -82,7 +82,7 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
     figures = cash_figures(cash_in, cash_out, spec.provider)
     return chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
-                        spec.rule_measures())
+                        rule_measures(spec))
 
 
 def _descriptive(evaluation: Evaluation) -> dict[str, np.ndarray]:

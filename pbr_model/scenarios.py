@@ -22,7 +22,9 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import SpecError
 from .spec.parties import ProviderProfile
-from .spec.schema import ContractSpec, EffectDistribution, OutcomePayment, TieredPayment
+from .payments import price_fields
+from .payments import scale_prices as scale_mechanism
+from .spec.schema import ContractSpec, EffectDistribution
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,7 +53,9 @@ def shock_volumes(spec: ContractSpec, shock: float) -> ContractSpec:
 def with_effect(spec: ContractSpec, effect: float) -> ContractSpec:
     """The spec with one known true effect on every outcome: the binary rate, reoffences
     per reoffender and each ``[[outcomes.other]]`` outcome (its relative improvement)."""
-    known = EffectDistribution(mean=effect, sd=0.0, min=min(effect, -0.5), max=max(effect, 0.9))
+    # built unvalidated, then validated with the whole spec, so a bad effect is a SpecError
+    known = EffectDistribution.model_construct(mean=effect, sd=0.0, min=min(effect, -0.5),
+                                               max=max(effect, 0.9))
     inter = spec.intervention
     new_effect = inter.effect.model_copy(update={"binary": known, "frequency": known})
     others = [o.model_copy(update={"effect": known}) for o in spec.outcomes.other]
@@ -73,43 +77,19 @@ def scale_prices(spec: ContractSpec, factor: float) -> tuple[ContractSpec, list[
     """The spec with every outcome price scaled by ``factor``, and each scaled field as
     ``(--set path, value at factor 1)``.
 
-    ``factor`` multiplies, in every ``type = "outcome"`` mechanism, each rate's ``price``
-    and ``deduction_price``, ``cap_per_cohort``, ``cap_total`` and
+    Each mechanism declares the fields a price factor scales (its ``price_fields`` facet
+    in :mod:`pbr_model.payments`): in every ``type = "outcome"`` mechanism, each rate's
+    ``price`` and ``deduction_price``, ``cap_per_cohort``, ``cap_total`` and
     ``foundation.per_participant``; in every ``type = "tiered"`` mechanism, each tier's
     ``amount`` and ``cap_total``. Fees, revenue at risk, thresholds, tier ``at`` values
     and costs stay as they are, so every outcome payment is exactly ``factor`` times its
     value at 1, simulation by simulation.
     """
     fields: list[tuple[str, float]] = []
-
-    def scaled(path: str, value: float | None) -> float | None:
-        if value is None:
-            return None
-        fields.append((path, value))
-        return value * factor
-
     payments = []
     for i, mech in enumerate(spec.payments):
-        where = f"payments.{i}"
-        if isinstance(mech, OutcomePayment):
-            rates = [r.model_copy(update={
-                "price": scaled(f"{where}.rates.{j}.price", r.price),
-                "deduction_price": scaled(f"{where}.rates.{j}.deduction_price", r.deduction_price),
-            }) for j, r in enumerate(mech.rates)]
-            found = mech.foundation
-            if found is not None:
-                found = found.model_copy(update={"per_participant": scaled(
-                    f"{where}.foundation.per_participant", found.per_participant)})
-            mech = mech.model_copy(update={
-                "rates": rates, "foundation": found,
-                "cap_per_cohort": scaled(f"{where}.cap_per_cohort", mech.cap_per_cohort),
-                "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
-        elif isinstance(mech, TieredPayment):
-            tiers = [t.model_copy(update={"amount": scaled(f"{where}.tiers.{j}.amount", t.amount)})
-                     for j, t in enumerate(mech.tiers)]
-            mech = mech.model_copy(update={
-                "tiers": tiers, "cap_total": scaled(f"{where}.cap_total", mech.cap_total)})
-        payments.append(mech)
+        fields += [(f"payments.{i}.{path}", value) for path, value in price_fields(mech)]
+        payments.append(scale_mechanism(mech, factor))
     scaled_spec = spec.model_copy(update={"payments": payments})
     return revalidated(scaled_spec, f"prices times {factor:g}"), fields
 

@@ -519,3 +519,20 @@ def test_investors_payback():
     assert inv["prob_payback"] == pytest.approx(1 - inv["prob_loss"], abs=1 / SIMS)
     # paid back only when the pooled payment comes, months after the last cohort's entry
     assert inv["payback_month"]["p5"] >= 57
+
+
+def test_the_library_refuses_what_the_cli_refuses():
+    """Validation lives in the library: bad seat terms and a party named twice are one
+    InputError listing every problem, before anything is simulated."""
+    from pbr_model.errors import InputError
+    with pytest.raises(InputError) as err:
+        capital("tr-crc-example", ["small-charity", "small-charity"], sims=10, share=1.7,
+                pbr_share=-3)
+    assert err.value.problems == [
+        "share: must be a share above 0 to 1 (got 1.7)",
+        "pbr_share: must be a share from 0 to 1 (got -3)",
+        "providers: each party once; more than one profile named small-charity"]
+    with pytest.raises(InputError, match="share: must be a share above 0"):
+        capital("tr-crc-example", ["small-charity"], sims=10, share=0)
+    with pytest.raises(InputError, match="apply to providers seats"):
+        capital("tr-crc-example", sims=10, pbr_share=0.5)

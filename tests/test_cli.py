@@ -401,8 +401,8 @@ def test_unknown_key_in_file(runner, tmp_path):
 @pytest.mark.parametrize("override, message", [
     ("contract.length_months=abc",
      "Error: tr-crc-example: contract.length_months: Input should be a valid integer (got 'abc')"),
-    ("provider.discount_rate=8",
-     "Error: tr-crc-example: provider.discount_rate: Input should be less than or equal to 1 "
+    ("provider.cost_of_capital=8",
+     "Error: tr-crc-example: provider.cost_of_capital: Input should be less than or equal to 1 "
      "(got 8)"),
     ("contract.start_date=1st of May",
      "Error: tr-crc-example: contract.start_date: Input should be a valid date"),
@@ -433,9 +433,9 @@ def test_every_validation_problem_is_reported_at_once(runner):
     result = run(runner, "simulate", "--sims", SIMS,
                  "--set", "contract.currency=pounds",
                  "--set", "trend.drift=0.1",
-                 "--set", "provider.discount_rate=-1",
+                 "--set", "provider.cost_of_capital=-1",
                  "--set", "population.bands.0.share=0.5")
-    assert_error(result, "contract.currency", "trend.drift", "provider.discount_rate",
+    assert_error(result, "contract.currency", "trend.drift", "provider.cost_of_capital",
                  "population.bands: band shares must sum to 1", lines=4)
 
 

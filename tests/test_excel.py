@@ -181,7 +181,7 @@ def test_assumptions_lists_every_field(book, result):
     assert rows["contract.length_months"] == (84, "months", rows["contract.length_months"][2])
     assert rows["population.bands.3.binary_rate"][:2] == (0.815, "fraction")
     assert rows["payments.1.rates.0.price"][0] == 3000
-    assert rows["provider.discount_rate"][0] == 0.08
+    assert rows["provider.cost_of_capital"][0] == 0.08
     assert all(r[2] for r in rows.values()), "every field has a description"
 
 

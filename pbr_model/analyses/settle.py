@@ -19,7 +19,7 @@ import pandas as pd
 from ..finance import monthly_costs
 from ..finance.sib import guarantee_summaries, investor_summaries, run_sib
 from ..observed import Observed, read_observed
-from ..payments import MECHANISMS, PaymentInputs
+from ..payments import MECHANISMS, PaymentInputs, rule_measures
 from ..payments.base import unique_labels
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
@@ -140,7 +140,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         "n": ev.n[0],
         "payment_date": [dates[m].isoformat() for m in timeline.payment_month],
     }
-    pairs = model.rule_measures()
+    pairs = rule_measures(model)
     for m, c in pairs:
         est = ev.estimate(m)
         table[f"{m}:treated"] = est.treated[0]
@@ -152,7 +152,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     payment = np.zeros(timeline.n_cohorts)
     settled = [m for m in model.payments if m.type != "fee"]
     for mech, name in zip(settled, unique_labels([m.name for m in settled])):
-        flows = MECHANISMS[mech.type](mech, inputs)
+        flows = MECHANISMS[mech.type].pay(mech, inputs)
         fired = flows.triggered[0] if flows.triggered is not None \
             else np.zeros(timeline.n_cohorts, dtype=bool)
         fired = fired & obs.present
@@ -198,7 +198,7 @@ def _investors(spec: ContractSpec, inputs: PaymentInputs,
     """The social investors' returns on the observed results: the outcome payments and
     the fees in their months, the costs at the observed cohort sizes (personal budgets
     at the expected take-up), through the bond's drawdown and waterfall."""
-    fees = [MECHANISMS[m.type](m, inputs).monthly for m in spec.payments if m.type == "fee"]
+    fees = [MECHANISMS[m.type].pay(m, inputs).monthly for m in spec.payments if m.type == "fee"]
     income = outcome_monthly + sum(fees, np.zeros_like(outcome_monthly))
     n = inputs.entrants
     costs = monthly_costs(spec, inputs.timeline, n, n * spec.intervention.personal_budget.take_up)

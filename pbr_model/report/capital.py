@@ -13,10 +13,10 @@ from rich.text import Text
 
 from ..spec.fields import flatten
 from .book import Book
-from .sheets import (PCT_FORMAT, STATS, bold_header, money_format, put, data_table, widths,
-                    assumptions_sheet, cash_chart, cashflow_sheet, check_output, cohorts_sheet,
-                    distributions_sheet, figure_columns, number_format_for, provenance,
-                    save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
+from .run_sheets import cash_chart, cashflow_sheet, cohorts_sheet, distributions_sheet
+from .sheets import (PCT_FORMAT, STATS, assumptions_sheet, bold_header, check_output, data_table,
+                     figure_columns, money_format, number_format_for, provenance, put,
+                     save_atomic, simulations_sheet, sims_sheet_row, summary_sheet, widths)
 from .format import money, number, pct
 
 

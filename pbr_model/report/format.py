@@ -51,10 +51,6 @@ def measure_label(measure: str) -> str:
 Fmt = Callable[[float], str]
 
 
-def change_text(kind: str, value: float) -> str:
-    return {"points": f"{value:g} points", "percent": f"{value:g}%"}.get(kind, f"{value:g}")
-
-
 def comparison_label(spec) -> str:
     """What the treated cohorts are compared with, in words."""
     ev = spec.evaluation

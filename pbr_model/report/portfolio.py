@@ -10,9 +10,10 @@ from rich.text import Text
 
 from .capital import funding_rows
 from .book import Book
-from .sheets import (PCT_FORMAT, money_format, assumptions_sheet, put, data_table, widths, cash_chart, check_output,
-                    distributions_sheet, figure_columns, provenance, save_atomic,
-                    simulations_sheet, sims_sheet_row, summary_sheet)
+from .run_sheets import cash_chart, distributions_sheet
+from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, figure_columns,
+                     money_format, provenance, put, save_atomic, simulations_sheet,
+                     sims_sheet_row, summary_sheet, widths)
 from .format import money, pct
 
 

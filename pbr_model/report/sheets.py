@@ -16,18 +16,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterable
 
-import numpy as np
-from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from ..files import atomic_write, check_output  # noqa: F401  (the writers' one import)
 from ..analyses.base import PROVENANCE_KEYS as RUN_KEYS
-from ..analyses.simulate import SimulationResult
-from ..stats import PERCENTILES, stats
+from ..stats import PERCENTILES
 from ..spec.fields import flatten
 from .book import BOLD, Book, Sheet, frame_rows
-from .format import SYMBOLS, money, number, pct
+from .format import SYMBOLS, number, pct
 
 STATS = ["mean", *PERCENTILES]
 PCT_FORMAT = "0.0%"
@@ -36,8 +32,6 @@ RATIO_FORMAT = "0.00"
 #: Rows of the optional ``Simulations`` sheet at most (Excel's limit is 1,048,575;
 #: past this, writing takes minutes and the sheet is unusable: use --csv or --parquet).
 MAX_SHEET_SIMS = 100_000
-#: Bars in each histogram of the ``Distributions`` sheet.
-BINS = 25
 #: Provenance keys of a JSON object, shown at the top of Summary, not as figures.
 PROVENANCE_KEYS = (*RUN_KEYS, "observed", "observed_sha256", "sampling")
 
@@ -220,60 +214,10 @@ def assumptions_sheet(book: Book, result, models: list[tuple[str, Any]] | None =
     return ws
 
 
-# -- Cohorts --------------------------------------------------------------------------------------
 
-#: Cohorts sheet: (column of ``SimulationResult.cohorts``, heading, statistics, format).
-COHORT_FIGURES = [
-    ("entrants", "Entrants", STATS, COUNT_FORMAT),
-    ("binary_rate", "Reoffending rate", STATS, PCT_FORMAT),
-    ("comparison_binary_rate", "Comparison rate", ["p50"], PCT_FORMAT),
-    ("binary_reduction_points", "Reduction (points)", STATS, RATIO_FORMAT),
-    ("frequency", "Reoffences per reoffender", ["p50"], RATIO_FORMAT),
-    ("comparison_frequency", "Comparison reoffences per reoffender", ["p50"], RATIO_FORMAT),
-    ("fee_payment", "Fee", ["mean"], None),
-    ("outcome_payment", "Outcome payment", STATS, None),
-]
-
-
-def cohort_table(result: SimulationResult) -> tuple[list[str], list[list], list[str | None]]:
-    """Per cohort: first entry month, payment month, the percentiles across simulations of
-    :data:`COHORT_FIGURES`, and the chance its outcome payment is triggered and is paid
-    (above zero). Returns header, rows and cell formats."""
-    money_fmt = money_format(result.currency)
-    tl = result.timeline
-    dates = tl.dates()
-    k = tl.n_cohorts
-    header = ["Cohort", "First entry month", "Entry date", "Payment month", "Payment date"]
-    formats: list[str | None] = [None, "0", "yyyy-mm", "0", "yyyy-mm"]
-    columns = [list(range(k)), tl.entry_month.tolist(), [dates[m] for m in tl.entry_month],
-               tl.payment_month.tolist(), [dates[m] for m in tl.payment_month]]
-    for col, label, which, fmt in COHORT_FIGURES:
-        values = result.cohorts[col].to_numpy(dtype=np.float64).reshape(result.sims, k)
-        per = [stats(values[:, j]) for j in range(k)]
-        for s in which:
-            header.append(f"{label} {_stat_label(s)}")
-            formats.append(fmt or money_fmt)
-            columns.append([p[s] for p in per])
-    for label, test in (("P(triggered)", result.cohorts["triggered"].to_numpy()),
-                        ("P(outcome paid)", result.cohorts["outcome_payment"].to_numpy() > 0)):
-        header.append(label)
-        formats.append(PCT_FORMAT)
-        columns.append(test.reshape(result.sims, k).mean(axis=0).tolist())
-    return header, [list(r) for r in zip(*columns)], formats
-
-
-def _stat_label(stat: str) -> str:
+def stat_label(stat: str) -> str:
+    """A statistic's name as a column heading: ``mean``, ``P5``, ``P50``, ``P95``."""
     return "mean" if stat == "mean" else stat.upper()
-
-
-def cohorts_sheet(book: Book, result: SimulationResult) -> Sheet:
-    """``Cohorts``: one row per cohort (see :func:`cohort_table`), filterable."""
-    ws = book.sheet("Cohorts")
-    header, rows, formats = cohort_table(result)
-    data_table(ws, header, rows, formats, "Cohorts")
-    ws.freeze_panes = "B2"
-    widths(ws, [8, 10, 11, 10, 11] + [15] * (len(header) - 5))
-    return ws
 
 
 def data_table(ws: Sheet, header: list[str], rows: list[list], formats: list[str | None],
@@ -289,143 +233,6 @@ def data_table(ws: Sheet, header: list[str], rows: list[list], formats: list[str
     return top + len(rows) + 1
 
 
-# -- Cashflow -------------------------------------------------------------------------------------
-
-CASH_SERIES = [("cash_in", "Cash in"), ("cash_out", "Cash out"), ("net_flow", "Net flow"),
-               ("cumulative", "Cumulative cash")]
-
-
-def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = None) -> Sheet:
-    """``Cashflow``: monthly mean and percentiles of cash in, cash out, net flow and
-    cumulative cash, with a line chart of the cumulative-cash fan and a marker at the
-    median peak funding need (in its median month). ``summary``: the run's
-    :meth:`~SimulationResult.summary` if already at hand."""
-    ws = book.sheet("Cashflow")
-    money_fmt = money_format(result.currency)
-    months = result.months
-    header = ["Month", "Date"]
-    cols = []
-    for key, label in CASH_SERIES:
-        for s in STATS:
-            header.append(f"{label} {_stat_label(s)}")
-            cols.append(f"{key}_{s}")
-    peak = (summary or result.summary())["provider"]
-    need, month = peak["peak_funding"]["p50"], peak["peak_month"]["p50"]
-    marker = round(month) if need > 0 and month == month else None
-    header.append("Peak funding need P50")
-    rows = []
-    for m, rec in months.iterrows():
-        rows.append([int(m), rec["date"], *(float(rec[c]) for c in cols),
-                     -need if m == marker else None])
-    data_table(ws, header, rows, [None, "yyyy-mm", *([money_fmt] * (len(cols) + 1))], "Cashflow")
-    ws.freeze_panes = "C2"
-    widths(ws, [8, 10] + [16] * (len(header) - 2))
-    first = 3 + 3 * len(STATS)  # the cumulative-cash columns
-    title = "Cumulative cash: P5, P50 and P95 across simulations"
-    if marker is not None:
-        title += f"; peak funding need P50 {money(need, result.currency)} in month {marker}"
-    chart = cash_chart(ws, title, result.currency, [first + 1, first + 2, first + 3],
-                       len(months), f"{get_column_letter(len(header) + 2)}2")
-    if marker is not None:
-        peak_marker(chart, ws, len(header), len(months))
-    return ws
-
-
-def cash_chart(ws: Sheet, title: str, currency: str, columns: list[int], n_rows: int,
-               anchor: str) -> LineChart:
-    """A native line chart of cumulative cash by month: one series per column of ``ws``
-    (a header in row 1, ``n_rows`` months below; months in column 1), at ``anchor``."""
-    chart = LineChart()
-    chart.title = title
-    chart.y_axis.title = f"Cumulative cash ({currency})"
-    chart.x_axis.title = "Month from contract start"
-    chart.height, chart.width = 10, 24
-    for col in columns:
-        chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=n_rows + 1),
-                       titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n_rows + 1))
-    ws.add_chart(chart, anchor)
-    return chart
-
-
-def peak_marker(chart: LineChart, ws: Sheet, column: int, n_rows: int) -> None:
-    """Add ``column`` (empty but for one month) to ``chart`` as a marker with no line."""
-    chart.add_data(Reference(ws, min_col=column, min_row=1, max_row=n_rows + 1),
-                   titles_from_data=True)
-    series = chart.series[-1]
-    series.marker.symbol = "diamond"
-    series.marker.size = 11
-    series.graphicalProperties.line.noFill = True
-    chart.display_blanks = "gap"
-
-
-# -- Distributions --------------------------------------------------------------------------------
-
-def histogram(values: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and edges of ``values`` (NaN left out) in ``bins`` equal bars (one bar when
-    every value is the same)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    lo, hi = float(v.min()), float(v.max())
-    if lo == hi:  # one value (e.g. a grant's IRR of -100% in every simulation): one bar
-        return np.array([v.size]), np.array([lo, hi])
-    counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
-    return counts, edges
-
-
-def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
-                        note: str = "") -> Sheet:
-    """``Distributions``: for each (title, per-simulation values, cell format), its mean
-    and percentiles, a histogram table (from, to, simulations, share, cumulative share)
-    and a native bar chart beside it. NaN values (e.g. an IRR that does not exist) are
-    left out and counted."""
-    ws = book.sheet("Distributions")
-    row = 1
-    if note:
-        put(ws, row, 1, note)
-        row += 2
-    for title, values, fmt in series:
-        v = np.asarray(values, dtype=np.float64)
-        s = stats(v)
-        missing = int(np.isnan(v).sum())
-        put(ws, row, 1, title).font = Font(bold=True, size=12)
-        line = "   ".join(f"{_stat_label(k)} {_show(s[k], fmt)}" for k in STATS)
-        if missing:
-            line += f"   ({missing:,} of {v.size:,} simulations have none)"
-        put(ws, row + 1, 1, line)
-        top = row + 3
-        counts, edges = histogram(v)
-        total = max(int(counts.sum()), 1)
-        cum = np.cumsum(counts) / total
-        rows = [[float(edges[i]), float(edges[i + 1]), int(c), c / total, float(cum[i])]
-                for i, c in enumerate(counts)]
-        end = data_table(ws, ["From", "To", "Simulations", "Share", "Cumulative share"], rows,
-                     [fmt, fmt, COUNT_FORMAT, PCT_FORMAT, PCT_FORMAT], f"Hist_{title}", top)
-        if rows:
-            chart = BarChart()
-            chart.type, chart.gapWidth, chart.legend = "col", 10, None
-            chart.title = title
-            chart.y_axis.title = "Share of simulations"
-            chart.x_axis.title = "From"
-            chart.height, chart.width = 7.5, 18
-            chart.add_data(Reference(ws, min_col=4, min_row=top, max_row=top + len(rows)),
-                           titles_from_data=True)
-            chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
-                                           max_row=top + len(rows)))
-            ws.add_chart(chart, f"G{row}")
-        row = max(end, row + 16) + 2
-    widths(ws, [18, 18, 13, 10, 16])
-    return ws
-
-
-def _show(value: float, fmt: str) -> str:
-    if fmt == PCT_FORMAT:
-        return pct(value)
-    if fmt in (COUNT_FORMAT, RATIO_FORMAT, "0"):
-        return number(value, 2 if fmt == RATIO_FORMAT else 0)
-    return number(value)
 
 
 # -- Simulations ----------------------------------------------------------------------------------
@@ -466,7 +273,7 @@ def _unit_format(unit: str | None, money_fmt: str) -> str | None:
     return None
 
 
-# -- the simulate workbook ------------------------------------------------------------------------
+# -- helpers for side-by-side figures and saving -----------------------------------------------
 
 def figure_columns(ws, top: int, names: list[str], rows: list[tuple], columns: list[dict],
                    money_fmt: str) -> int:

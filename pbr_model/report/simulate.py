@@ -13,9 +13,9 @@ from ..analyses.capital import sib_investors
 from ..analyses.simulate import SimulationResult, change_column
 from .book import Book
 from .format import Fmt, comparison_label, measure_label, money, number, pct
-from .sheets import (PCT_FORMAT, assumptions_sheet, cashflow_sheet, check_output, cohorts_sheet,
-                     distributions_sheet, money_format, provenance, save_atomic, simulations_sheet,
-                     sims_sheet_row, summary_sheet)
+from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
+from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
+                     save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
 
 
 def _row(table: Table, label: str, fig: dict, fmt: Fmt) -> None:
@@ -53,10 +53,10 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, "Total revenue", p["total"], m)
     _row(t, "Costs", v["cost"], m)
     _row(t, "Net result", v["net"], m)
-    _row(t, f"NPV at {pct(result.spec.provider.discount_rate)}", v["npv"], m)
+    _row(t, f"NPV at {pct(result.spec.provider.cost_of_capital)}", v["npv"], m)
     _row(t, "Peak funding need", v["peak_funding"], m)
     _row(t, "  month of peak", v["peak_month"], number)
-    facility = result.spec.provider.reserves + result.spec.provider.credit_line
+    facility = result.spec.provider.reserves + result.spec.provider.credit_limit
     probs = [("P(loss)", v["prob_loss"]),
              (f"P(cash need > reserves + credit, {money(facility, cur)})", v["prob_insolvent"]),
              ("P(outcome payment triggered)", p["prob_triggered"]),

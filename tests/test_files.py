@@ -1,0 +1,107 @@
+"""Output files: never an input of the run (``--force`` or not), never half-written.
+
+Each case runs the real CLI (CliRunner) and checks that the input is untouched, the
+answer is one ``Error:`` line per problem with exit code 2, and nothing was written.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pbr_model.cli import app
+from pbr_model.files import check_not_input, same_file
+from pbr_model.spec import bundled_contracts
+
+REPO = Path(__file__).resolve().parents[1]
+OBSERVED = REPO / "examples" / "observed"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=True)
+
+
+def refused(result, *fragments: str) -> None:
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith("Error: ") for line in lines), result.stderr
+    for fragment in fragments:
+        assert any(fragment in line for line in lines), (fragment, lines)
+
+
+def test_same_file_follows_links_and_relative_paths(tmp_path, monkeypatch):
+    f = tmp_path / "a.toml"
+    f.write_text("x")
+    link = tmp_path / "b.toml"
+    link.symlink_to(f)
+    monkeypatch.chdir(tmp_path)
+    assert same_file("a.toml", f) and same_file(link, f)
+    assert not same_file(tmp_path / "c.toml", f)
+    assert same_file(tmp_path / "sub" / ".." / "c.toml", tmp_path / "c.toml")  # neither exists
+
+
+def test_check_not_input_names_flag_output_and_input(tmp_path):
+    spec = tmp_path / "c.xlsx"
+    spec.write_bytes(b"")
+    problems = check_not_input([("--xlsx", spec), ("--csv", tmp_path / "t.csv")],
+                               [str(spec), "tr-crc-example", None])
+    assert problems == [f"--xlsx {spec}: is an input of this run ({spec}); write the output "
+                        f"elsewhere"]
+
+
+@pytest.fixture
+def workbook_spec(tmp_path) -> Path:
+    path = tmp_path / "c.xlsx"
+    result = invoke("template", str(path), "--from", "doncaster-pbr")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_a_workbook_output_may_not_replace_the_spec_even_with_force(workbook_spec):
+    before = workbook_spec.read_bytes()
+    for command in (["simulate", "--sims", "50"], ["capital", "--sims", "50"],
+                    ["power", "--sims", "50", "--effects", "0"],
+                    ["breakeven", "--solve", "effect", "--sims", "50"]):
+        result = invoke(command[0], str(workbook_spec), *command[1:], "--xlsx",
+                        str(workbook_spec), "--force")
+        refused(result, f"--xlsx {workbook_spec}: is an input of this run")
+        assert workbook_spec.read_bytes() == before
+
+
+def test_a_template_may_not_replace_its_source(workbook_spec):
+    before = workbook_spec.read_bytes()
+    refused(invoke("template", str(workbook_spec), "--from", str(workbook_spec), "--force"),
+            "is an input of this run")
+    assert workbook_spec.read_bytes() == before
+
+
+def test_a_table_may_not_replace_the_observed_file(tmp_path):
+    observed = tmp_path / "cohorts.csv"  # named as the settlement's own table
+    shutil.copy(OBSERVED / "doncaster.csv", observed)
+    before = observed.read_bytes()
+    result = invoke("settle", "doncaster-pbr", "--observed", str(observed), "--csv",
+                    str(tmp_path), "--force")
+    refused(result, f"--csv {observed}: is an input of this run")
+    assert observed.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cohorts.csv"]  # nothing written
+
+
+def test_a_table_may_not_replace_a_provider_profile(tmp_path):
+    profile = tmp_path / "parties.csv"
+    profile.write_text((REPO / "contracts" / "providers" / "small_charity.toml").read_text())
+    # a profile is TOML, but nothing stops a user naming it like a table
+    result = invoke("capital", "tr-crc-example", "--sims", "50", "-p", str(profile), "--csv",
+                    str(tmp_path), "--force")
+    refused(result, "is an input of this run")
+
+
+def test_a_toml_spec_in_the_output_folder_is_not_in_the_way(tmp_path):
+    spec = tmp_path / "contract.toml"
+    spec.write_text(bundled_contracts()["doncaster-pbr"].read_text())
+    result = invoke("simulate", str(spec), "--sims", "50", "--csv", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert spec.read_text() == bundled_contracts()["doncaster-pbr"].read_text()
