@@ -1,18 +1,10 @@
 """What the evaluator sees: each cohort's measured result against its comparison.
 
-Three designs (``spec.evaluation.design``):
-
-* historical baseline (TR vs 2011, Doncaster vs 2009): the comparison is the
-  baseline rates of ``population.bands``, weighted by each cohort's own risk mix
-  (case-mix adjusted) or by the spec's shares. It is fixed in the past, so the
-  national trend moves the measured result, and it has no sampling noise;
-* matched comparison group (Peterborough): a drawn group of ``ratio`` people per
-  treated person with the same risk mix, living through the same trend (or, if
-  historical, none), with its own sampling noise;
-* RCT: the same with a randomised control group.
-
-Any design with a group may blend in a difference-in-differences estimate
-(Roca: 80% RCT, 20% DiD): the counterfactual becomes
+What the treated cohorts are compared with is the evaluation design's
+(``spec.evaluation.design``; one module each in :mod:`pbr_model.designs`): a historical
+baseline's expected counts, with no sampling noise, or a drawn or observed comparison or
+control group, with its own. Any design with a group may blend in a
+difference-in-differences estimate (Roca: 80% RCT, 20% DiD): the counterfactual becomes
 ``C + w (T_pre - C_pre)``, i.e. ``(1 - w) x comparison + w x DiD``.
 
 Every measure is computed the same way for both groups from their counts, and
@@ -27,15 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .outcomes import Counts, Outcomes, tree_map
+from .designs import DESIGNS, Groups
+from .outcomes import Counts, Outcomes, ratio, tree_map
 from .spec.schema import MEASURES, ContractSpec
-
-
-def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``num / den``, NaN where ``den`` is 0."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-
 
 #: Built-in measure -> the (numerator, denominator) counts it is a ratio of. An
 #: ``[[outcomes.other]]`` outcome is its successes over ``n``.
@@ -130,8 +116,8 @@ class Estimate:
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    """Group totals per (sim, cohort) and how to compare them.
+class Measurement:
+    """What the evaluator measures: group totals per (sim, cohort) and how to compare them.
 
     Attributes
     ----------
@@ -155,12 +141,12 @@ class Evaluation:
     def n(self) -> np.ndarray:
         return self.treated.n
 
-    def pooled(self) -> "Evaluation":
+    def pooled(self) -> "Measurement":
         """All cohorts as one: counts summed over cohorts, ``(n_sims, 1)``."""
         pool = lambda c: tree_map(lambda a: a.sum(axis=1, keepdims=True), c)  # noqa: E731
-        return Evaluation(pool(self.treated), pool(self.comparison), pool(self.treated_pre),
-                          pool(self.comparison_pre), self.did_weight, self.comparison_known,
-                          self.higher_is_better)
+        return Measurement(pool(self.treated), pool(self.comparison), pool(self.treated_pre),
+                           pool(self.comparison_pre), self.did_weight, self.comparison_known,
+                           self.higher_is_better)
 
     def estimate(self, measure: str) -> Estimate:
         t = value(self.treated, measure)
@@ -192,49 +178,23 @@ class Evaluation:
         return np.sqrt(var)
 
 
-def baseline_counts(spec: ContractSpec, n_by_band: np.ndarray, measures: set[str]) -> Counts:
-    """Expected counts at the historical baseline (no trend, no effect) for people
-    ``n_by_band`` ``(..., n_bands)``, summed over bands."""
-    bands = spec.population.bands
-    p0 = np.array([b.binary_rate for b in bands])
-    m0 = np.array([b.reoffences_per_reoffender for b in bands])
-    n = n_by_band.sum(axis=-1)
-    k = (n_by_band * p0).sum(axis=-1)
-    r = (n_by_band * p0 * m0).sum(axis=-1)
-    q = spec.outcomes.events.extra_reoffence_share
-    events = (n_by_band * p0 * (1 + (m0 - 1) * q)).sum(axis=-1) \
-        if "reconviction_events" in measures else None
-    custody = spec.outcomes.custody
-    bed_days = r * custody.probability * custody.days_mean if "bed_days" in measures else None
-    other = {o.name: o.base_rate * n for o in spec.outcomes.other if o.name in measures}
-    return Counts(n, k, r, events, bed_days, other)
+#: Deprecated name of :class:`Measurement` (it clashed with the spec's ``[evaluation]``
+#: section); kept until every caller uses ``Measurement``.
+Evaluation = Measurement
 
 
-def at_spec_mix(spec: ContractSpec, n: np.ndarray) -> np.ndarray:
-    """People ``n`` split over the bands at the spec's shares, ``(..., n_bands)``."""
-    return n[..., None] * np.array([b.share for b in spec.population.bands])
-
-
-def design_evaluation(spec: ContractSpec, treated: Counts, n_by_band: np.ndarray,
-                      comparison: Counts | None = None, treated_pre: Counts | None = None,
-                      comparison_pre: Counts | None = None) -> Evaluation:
-    """The evaluation the spec's design makes of group totals ``(n_sims, n_cohorts)``:
-    against the historical baseline for people ``n_by_band`` ``(..., n_bands)``, or
-    against the given comparison group (and pre-period groups for a DiD blend)."""
-    ev = spec.evaluation
+def compare(spec: ContractSpec, groups: Groups) -> Measurement:
+    """What the evaluator measures of ``groups`` (drawn or observed), compared as the spec's
+    evaluation design compares them."""
+    c = DESIGNS[spec.evaluation.design].evaluation(spec, groups)
     higher = {o.name: o.higher_is_better for o in spec.outcomes.other}
-    if not ev.has_comparison_group:
-        return Evaluation(treated, baseline_counts(spec, n_by_band, spec.measures_used()),
-                          higher_is_better=higher)
-    return Evaluation(treated, comparison, treated_pre, comparison_pre, ev.did_weight,
-                      comparison_known=False, higher_is_better=higher)
+    return Measurement(groups.treated, c.counts, c.treated_pre, c.comparison_pre, c.did_weight,
+                       comparison_known=c.known, higher_is_better=higher)
 
 
-def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Evaluation:
+def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Measurement:
     """What the evaluator measures for every (sim, cohort), under the spec's design."""
     total = lambda c: tree_map(lambda a: a.sum(axis=2), c)  # noqa: E731
-    treated = total(outcomes.treated)
-    n_by_band = outcomes.treated.n if spec.evaluation.case_mix_adjusted \
-        else at_spec_mix(spec, treated.n)
-    return design_evaluation(spec, treated, n_by_band, total(outcomes.comparison),
-                             total(outcomes.treated_pre), total(outcomes.comparison_pre))
+    return compare(spec, Groups(total(outcomes.treated), outcomes.treated.n,
+                                total(outcomes.comparison), total(outcomes.treated_pre),
+                                total(outcomes.comparison_pre)))

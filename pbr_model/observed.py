@@ -28,7 +28,8 @@ named by its line number in the file.
 their ``comparison_`` versions) must be in the header. A cell may be left empty
 when no payment rule of the contract reads it (Peterborough published only
 reconviction events per 100). Counts are whole numbers; bed days may be
-fractional.
+fractional. Which groups and which design-only columns a design has is its
+:class:`~pbr_model.designs.Columns`.
 """
 
 from __future__ import annotations
@@ -36,14 +37,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import designs
+from .designs import Columns, Groups
 from .errors import InputError
-from .measure import Evaluation, at_spec_mix, counts_read, design_evaluation, ratio
+from .measure import Measurement, compare, counts_read
 from .outcomes import Counts
+from .payments import MECHANISMS
 from .spec.schema import ContractSpec
 
 MAX_ROWS = 10_000
@@ -62,7 +66,7 @@ class Observed:
     sha256 : SHA-256 of the file's bytes
     """
 
-    evaluation: Evaluation
+    evaluation: Measurement
     present: np.ndarray
     source: str
     sha256: str
@@ -73,34 +77,27 @@ class Observed:
         return bool(self.present.all())
 
 
-def _needed(spec: ContractSpec) -> dict[str, str]:
-    """Count column -> the measure that needs it, for the measures the rules read."""
-    need = {}
-    for m in sorted(spec.measures_used()):
-        for c in counts_read(m):
-            if c != "n":
-                need.setdefault(c, m)
-    return need
-
-
-def _groups(spec: ContractSpec) -> list[str]:
-    """Column prefixes of the groups the design compares: treated, comparison, pre-period."""
-    ev = spec.evaluation
-    groups = [""] + (["comparison_"] if ev.has_comparison_group else [])
-    return groups + (["pre_", "comparison_pre_"] if ev.did_weight > 0 else [])
+def _readers(spec: ContractSpec) -> dict[str, list[tuple[str, str]]]:
+    """Count -> the (measure, payment rule) pairs that read it, the rule as
+    ``"'Events' (outcome on reconviction_events)"``, in the spec's order."""
+    readers: dict[str, list[tuple[str, str]]] = {}
+    for mech in spec.payments:
+        for measure, _ in MECHANISMS[mech.type].measures(mech):
+            for count in counts_read(measure):
+                reader = (measure, f"{mech.name!r} ({mech.type} on {measure})")
+                if reader not in readers.setdefault(count, []):
+                    readers[count].append(reader)
+    return readers
 
 
 def columns(spec: ContractSpec) -> tuple[list[str], list[str]]:
     """(required, optional) columns of an observed-results CSV for this contract."""
-    ev = spec.evaluation
-    groups = _groups(spec)
-    required = ["cohort"] + [g + c for g in groups[:2] for c in ("n", "reoffenders", "reoffences")]
+    cols = designs.columns(spec.evaluation)
+    required = ["cohort"] + [g + c for g in cols.groups for c in ("n", "reoffenders", "reoffences")]
     counts = ["events", "bed_days", *(o.name for o in spec.outcomes.other)]
-    optional = [g + c for g in groups for c in counts]
-    optional += [g + c for g in groups[2:] for c in ("n", "reoffenders", "reoffences")]
-    if not ev.has_comparison_group:
-        optional += ["baseline_binary", "baseline_frequency"]
-    return required, optional
+    optional = [g + c for g in cols.prefixes for c in counts]
+    optional += [g + c for g in cols.pre for c in ("n", "reoffenders", "reoffences")]
+    return required, optional + list(cols.own)
 
 
 def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
@@ -141,6 +138,8 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         problems.append(f"{path}: column {dupes[0]!r} appears twice")
+    design = designs.columns(spec.evaluation)
+    readers = _readers(spec)
     if len(rows) - 1 > MAX_ROWS:
         problems.append(f"{path}: {len(rows) - 1} rows; at most {MAX_ROWS}")
     if problems:
@@ -149,8 +148,8 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
         raise InputError(f"{path}: no cohort rows after the header")
 
     n_cohorts = spec.contract.cohorts
-    needed = _needed(spec)
-    prefixes = _groups(spec)
+    # count -> the measure named when its cell is empty
+    needed = {c: min(m for m, _ in rs) for c, rs in readers.items() if c != "n"}
     table = {col: np.full(n_cohorts, np.nan) for col in header if col != "cohort"}
     present = np.zeros(n_cohorts, dtype=bool)
     for i, raw in zip(lines[1:], rows[1:]):
@@ -180,24 +179,24 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
                                     f"{needed.get(base, 'rules')} measure needs it")
                 continue
             v = _number(text)
-            whole = base != "bed_days" and not col.startswith("baseline_")
+            whole = base != "bed_days" and col not in design.own
             if v is None or v < 0 or (whole and v != int(v)):
                 kind = "a whole number, 0 or more" if whole else "a number, 0 or more"
                 problems.append(f"{where}, column {col}: must be {kind} (got {text!r})")
                 continue
             values[col] = v
-        problems += _row_checks(where, values, prefixes, spec)
+        problems += _row_checks(where, values, design, spec)
         for col, v in values.items():
             table[col][c] = v
     if problems:
         raise InputError(problems)
-    return Observed(_evaluation(spec, table), present, str(path),
+    return Observed(_measurement(spec, table, design), present, str(path),
                     hashlib.sha256(raw_bytes).hexdigest())
 
 
-def _row_checks(where: str, v: dict, prefixes: list[str], spec: ContractSpec) -> list[str]:
+def _row_checks(where: str, v: dict, design: Columns, spec: ContractSpec) -> list[str]:
     problems = []
-    for g in prefixes:
+    for g in design.prefixes:
         n = v.get(g + "n")
         for col in (g + "reoffenders", *(g + o.name for o in spec.outcomes.other)):
             if n is not None and col in v and v[col] > n:
@@ -207,14 +206,10 @@ def _row_checks(where: str, v: dict, prefixes: list[str], spec: ContractSpec) ->
             problems.append(f"{where}, column {g}reoffences: {r:g} does not fit {k:g} reoffenders "
                             "(each reoffender has at least one reoffence, and no reoffenders "
                             "means none)")
-    b = v.get("baseline_binary")
-    if b is not None and not 0 < b < 1:
-        problems.append(f"{where}, column baseline_binary: must be a fraction between 0 and 1, "
-                        f"e.g. 0.475 (got {b:g})")
-    f = v.get("baseline_frequency")
-    if f is not None and f < 1:
-        problems.append(f"{where}, column baseline_frequency: reoffences per reoffender must be "
-                        f"1 or more (got {f:g})")
+    for col, check in design.own.items():
+        problem = check(v[col]) if col in v else None
+        if problem:
+            problems.append(f"{where}, column {col}: {problem} (got {v[col]:g})")
     return problems
 
 
@@ -233,22 +228,10 @@ def _counts(spec: ContractSpec, table: dict, prefix: str) -> Counts:
     return Counts(n, get("reoffenders"), get("reoffences"), get("events"), get("bed_days"), other)
 
 
-def _evaluation(spec: ContractSpec, table: dict) -> Evaluation:
-    groups = {g: _counts(spec, table, g) for g in _groups(spec)}
-    treated = groups[""]
-    # the CSV has no risk mix: a historical baseline is taken at the spec's band shares
-    evaluation = design_evaluation(spec, treated, at_spec_mix(spec, treated.n),
-                                   groups.get("comparison_"), groups.get("pre_"),
-                                   groups.get("comparison_pre_"))
-    if spec.evaluation.has_comparison_group:
-        return evaluation
-    # ... unless a row gives its cohort's baseline rate or reoffences per reoffender
-    base = evaluation.comparison
-    nan = np.full(treated.n.shape, np.nan)
-    given_b = table.get("baseline_binary", nan[0])[None, :]
-    given_f = table.get("baseline_frequency", nan[0])[None, :]
-    per_reoffender = np.where(np.isnan(given_f), ratio(base.reoffences, base.reoffenders),
-                              given_f)
-    reoffenders = np.where(np.isnan(given_b), base.reoffenders, given_b * treated.n)
-    return replace(evaluation, comparison=replace(base, reoffenders=reoffenders,
-                                                  reoffences=reoffenders * per_reoffender))
+def _measurement(spec: ContractSpec, table: dict, design: Columns) -> Measurement:
+    groups = {g: _counts(spec, table, g) for g in design.prefixes}
+    nan = np.full(spec.contract.cohorts, np.nan)
+    given = {col: table.get(col, nan)[None, :] for col in design.own}
+    # the CSV has no risk mix (treated_by_band None)
+    return compare(spec, Groups(groups[""], None, groups.get("comparison_"), groups.get("pre_"),
+                                groups.get("comparison_pre_"), given))

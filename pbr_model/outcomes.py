@@ -9,6 +9,10 @@ risk band) cell is drawn from the exact distribution of its aggregate counts:
   so the sum of the extras is ``X ~ NB(K k, mu)``, drawn exactly as a
   gamma-Poisson mixture ``X ~ Poisson(Gamma(shape=K k, scale=mu / k))``.
 
+The groups an evaluation design compares the treated with (a comparison or control
+group, pre-periods) are drawn by the design (:mod:`pbr_model.designs`), after the
+treated cohorts, through the same :func:`draw_cell_counts`.
+
 Array convention: simulations first, ``(n_sims, n_cohorts, n_bands)``.
 Every draw goes through a :class:`Sampler`, so the same code runs with random
 draws or with their expected values (``ExpectedSampler``: the no-noise case used
@@ -218,12 +222,21 @@ def draw_cell_counts(sampler: Sampler, n: np.ndarray, p: np.ndarray, k: np.ndarr
     return reoffenders, reoffenders + extra
 
 
-def _logit(p):
+def logit(p):
+    """Log odds of a probability [log odds]."""
     return np.log(p) - np.log1p(-p)
 
 
-def _expit(x):
+def expit(x):
+    """Probability of log odds [fraction]."""
     return 1 / (1 + np.exp(-x))
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den``, NaN where ``den`` is 0: a ratio of counts, e.g. reoffences per
+    reoffender."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
 def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
@@ -262,7 +275,7 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
             raise ValueError(f"trend: arrays must be (n_sims, n_cohorts) = ({n_sims}, {C}); "
                              f"got {t_logit.shape} and {t_freq.shape}")
 
-    p_cf = _expit(_logit(p0)[None, None, :] + t_logit[:, :, None])
+    p_cf = expit(logit(p0)[None, None, :] + t_logit[:, :, None])
     m_cf = np.maximum(m0[None, None, :] * np.exp(t_freq[:, :, None]), 1.0)
     p_tr = np.clip(p_cf * (1 - e_bin[:, None, None]), 0.0, 1.0)
     m_tr = np.maximum(m_cf * (1 - e_freq[:, None, None]), 1.0)
@@ -284,21 +297,15 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     treated = _extend(sampler, spec, used, Counts(entrants, reoffenders, reoffences),
                       treated_other)
 
-    ev = spec.evaluation
-    comparison = treated_pre = comparison_pre = None
-    if ev.has_comparison_group:
-        bias = ev.matching_bias_sd * sampler.standard_normal((n_sims, 1, 1))
-        concurrent = ev.comparison_period == "concurrent"
-        n_c = np.rint(ev.ratio * entrants)
-        p_c = _expit(_logit(p0)[None, None, :] + (t_logit[:, :, None] if concurrent else 0) + bias)
-        m_c = m_cf if concurrent else np.broadcast_to(m0, p_c.shape)
-        comparison = _group(sampler, spec, used, n_c, p_c, k, m_c, base_other)
-        if ev.did_weight > 0:
-            # the pre-period: the same people before the service, at the baseline level
-            p_pre = np.broadcast_to(p0, entrants.shape)
-            treated_pre = _group(sampler, spec, used, entrants, p_pre, k, m0, base_other)
-            comparison_pre = _group(sampler, spec, used, n_c, _expit(_logit(p0) + bias), k, m0,
-                                    base_other)
+    # the design's groups are drawn with this module's primitives, so its registry is
+    # imported here rather than at the top (it imports this module)
+    from .designs import DESIGNS, DrawInputs
+
+    def group(n, p, m) -> Counts:
+        return _group(sampler, spec, used, n, p, k, m, base_other)
+
+    comparison, treated_pre, comparison_pre = DESIGNS[spec.evaluation.design].draw(
+        spec.evaluation, DrawInputs(sampler, entrants, p0, m0, t_logit, m_cf, group))
     return Outcomes(
         treated=treated,
         comparison=comparison,

@@ -1,5 +1,6 @@
-"""Evaluation designs, statistically: what ``simulate_outcomes`` + ``evaluate`` measure
-under each design agrees with sampling theory.
+"""Evaluation designs: the registry (``pbr_model.designs``) has one complete entry, in its
+own module, for every design the spec schema allows; and, statistically, what
+``simulate_outcomes`` + ``evaluate`` measure under each design agrees with sampling theory.
 
 Every test uses a fixed seed and many simulations. Tolerances are 4 standard errors
 from theory, never tuned: the standard error of a sample mean is sqrt(var / N), and of a
@@ -17,18 +18,23 @@ point.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import importlib
 import json
+import typing
 
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.polynomial.hermite_e import hermegauss
 
-from pbr_model import simulate
+from pbr_model import designs, load_spec, simulate
+from pbr_model.designs import DESIGNS, Design, DrawInputs, DrawnGroups
 from pbr_model.measure import evaluate
 from pbr_model.outcomes import ExpectedSampler, Sampler, simulate_outcomes
 from pbr_model.spec import apply_overrides, validate
+from pbr_model.spec.schema import ContractSpec
 
 SIMS = 8000
 P0 = 0.4           # the baseline binary rate
@@ -103,6 +109,89 @@ def assert_moments(x, mean, var, mu4):
     """The sample mean and sd of ``x`` agree with theory within 4 standard errors."""
     z_mean, z_sd = moment_z(x, mean, var, mu4)
     assert abs(z_mean) < 4 and abs(z_sd) < 4, (z_mean, z_sd)
+
+
+# -- the registry: every design the schema allows, every facet, one module each --------------
+
+def schema_designs() -> tuple[str, ...]:
+    """The design names the spec schema allows, read from the ``design`` field's Literal."""
+    section = ContractSpec.model_fields["evaluation"].annotation
+    return typing.get_args(section.model_fields["design"].annotation)
+
+
+def registry_problems(names, registry) -> list[str]:
+    """What is wrong with ``registry`` for the schema's design ``names``."""
+    facets = [f.name for f in dataclasses.fields(Design) if f.name != "name"]
+    problems = [f"{n}: no entry" for n in names if n not in registry]
+    problems += [f"{n}: not a design the schema allows" for n in registry if n not in names]
+    for key, design in registry.items():
+        if design.name != key:
+            problems.append(f"{key}: entry named {design.name!r}")
+        problems += [f"{key}: facet {f} missing or not callable" for f in facets
+                     if not callable(getattr(design, f, None))]
+    return problems
+
+
+def test_every_design_the_schema_allows_has_a_complete_entry():
+    assert len(schema_designs()) >= 3
+    assert registry_problems(schema_designs(), DESIGNS) == []
+
+
+def test_the_registry_check_catches_a_missing_design_or_facet():
+    broken = {k: v for k, v in DESIGNS.items() if k != "rct"}
+    broken["matched_comparison"] = dataclasses.replace(DESIGNS["matched_comparison"],
+                                                       describe=None)
+    assert registry_problems((*schema_designs(), "stepped_wedge"), broken) == [
+        "rct: no entry", "stepped_wedge: no entry",
+        "matched_comparison: facet describe missing or not callable"]
+
+
+@pytest.mark.parametrize("name", schema_designs())
+def test_each_design_is_declared_in_its_own_module(name):
+    assert importlib.import_module(f"pbr_model.designs.{name}").DESIGN is DESIGNS[name]
+
+
+@pytest.mark.parametrize("contract, label", [
+    ("tr-crc-example", "baseline (case-mix adjusted)"),
+    ("doncaster-pbr", "baseline"),
+    ("peterborough-sib", "matched comparison group, 10 per person"),
+    ("nyc-able-sib", "historical matched comparison group, 1 per person"),
+    ("nys-ceo-pfs", "control group, 0.5 per person"),
+    ("ma-roca-pfs", "control group, 0.958 per person, 20.0% DiD"),
+])
+def test_describe_says_what_the_cohorts_are_compared_with(contract, label):
+    assert designs.describe(load_spec(contract).spec.evaluation) == label
+
+
+def test_a_historical_baseline_draws_nothing():
+    model = spec("evaluation.design='historical_baseline'")
+    cells = np.ones((1, 4, 1))
+    # a sampler without a generator and no group drawer: any draw would fail
+    inputs = DrawInputs(Sampler(None), entrants=cells, p0=np.array([P0]), m0=np.array([3.0]),
+                        trend_logit=cells[..., 0], m_counterfactual=cells, group=None)
+    assert DESIGNS["historical_baseline"].draw(model.evaluation, inputs) == DrawnGroups()
+    assert simulate_outcomes(model, Sampler(np.random.default_rng(1)), 10).comparison is None
+
+
+def test_the_engine_draws_groups_through_the_registry(monkeypatch):
+    calls = []
+
+    def draw(ev, inputs):
+        calls.append(inputs.entrants.shape)
+        return DrawnGroups()
+
+    monkeypatch.setitem(DESIGNS, "matched_comparison",
+                        dataclasses.replace(DESIGNS["matched_comparison"], draw=draw))
+    outcomes = simulate_outcomes(spec(), Sampler(np.random.default_rng(1)), 10)
+    assert calls == [(10, 4, 1)] and outcomes.comparison is None
+
+
+def test_an_rct_draws_its_control_group_as_a_matched_group_of_the_same_size():
+    # the spec gives an RCT no matching bias and a concurrent period: the same draws
+    rct = spec("evaluation.design='rct'", "evaluation.comparison_ratio=10")
+    a = simulate_outcomes(rct, Sampler(np.random.default_rng(5)), 50)
+    b = simulate_outcomes(spec(), Sampler(np.random.default_rng(5)), 50)
+    np.testing.assert_array_equal(a.comparison.reoffenders, b.comparison.reoffenders)
 
 
 # -- no true effect: the comparison designs are centred, with the sampling sd --------------

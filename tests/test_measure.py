@@ -13,7 +13,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from pbr_model.measure import Evaluation, baseline_counts, evaluate, value
+from pbr_model import measure
+from pbr_model.designs.historical_baseline import baseline_counts
+from pbr_model.measure import Measurement, evaluate, value
 from pbr_model.outcomes import Counts, Outcomes
 from pbr_model.payments.rules import meets
 from pbr_model.spec import apply_overrides, validate
@@ -47,7 +49,7 @@ TREATED = counts([[100, 50, 0]], [[28, 30, 0]], [[80, 90, 0]], [[50, 60, 0]],
                  [[400, 900, 0]], employed=[[30, 10, 0]])
 BASELINE = counts([[100, 50, 0]], [[35, 25, 0]], [[110, 100, 0]], [[70, 50, 0]],
                   [[500, 800, 0]], employed=[[20, 15, 0]])
-CASE = Evaluation(TREATED, BASELINE, higher_is_better={"employed": True})
+CASE = Measurement(TREATED, BASELINE, higher_is_better={"employed": True})
 
 
 # -- values of every measure --------------------------------------------------------------
@@ -103,7 +105,7 @@ def test_sign_is_minus_one_only_where_higher_is_better():
     assert CASE.estimate("employed").sign == -1
     assert CASE.estimate("binary").sign == 1
     # the same outcome read as a bad one (no higher_is_better entry) changes sign
-    bad = Evaluation(TREATED, BASELINE).estimate("employed")
+    bad = Measurement(TREATED, BASELINE).estimate("employed")
     assert bad.sign == 1
     np.testing.assert_allclose(bad.change("points")[0, :2], [-10, 10])
 
@@ -131,7 +133,7 @@ def test_empty_cohort_is_nan_everywhere():
 ])
 def test_a_result_exactly_at_a_whole_point_threshold_meets_it(treated_k, treated_n,
                                                               comparison_k, comparison_n):
-    ev = Evaluation(counts([[treated_n]], [[treated_k]]),
+    ev = Measurement(counts([[treated_n]], [[treated_k]]),
                     counts([[comparison_n]], [[comparison_k]]), comparison_known=False)
     points = ev.estimate("binary").change("points")
     assert points[0, 0] == 5.0
@@ -140,7 +142,7 @@ def test_a_result_exactly_at_a_whole_point_threshold_meets_it(treated_k, treated
 
 def test_a_result_exactly_at_a_percent_threshold_meets_it():
     # Peterborough's 10%: 155 reconviction events per 100 in the comparison, 139.5 treated
-    ev = Evaluation(counts([[1000]], events=[[1395]]), counts([[10_000]], events=[[15_500]]),
+    ev = Measurement(counts([[1000]], events=[[1395]]), counts([[10_000]], events=[[15_500]]),
                     comparison_known=False)
     percent = ev.estimate("reconviction_events").change("percent")
     assert percent[0, 0] == 10.0
@@ -148,7 +150,7 @@ def test_a_result_exactly_at_a_percent_threshold_meets_it():
 
 
 def test_exactly_baseline_results_measure_zero():
-    same = Evaluation(BASELINE, BASELINE)
+    same = Measurement(BASELINE, BASELINE)
     for measure in ("binary", "frequency_per_reoffender", "bed_days"):
         for kind in ("percent", "absolute"):
             np.testing.assert_array_equal(same.estimate(measure).change(kind)[0, :2], 0.0)
@@ -174,7 +176,7 @@ def test_pooled_sums_counts_before_taking_ratios():
 
 
 def test_pooled_keeps_simulations_apart():
-    two = Evaluation(counts([[100, 100], [10, 30]], [[10, 30], [1, 1]]),
+    two = Measurement(counts([[100, 100], [10, 30]], [[10, 30], [1, 1]]),
                      counts([[100, 100], [10, 30]], [[20, 20], [2, 2]]))
     np.testing.assert_allclose(two.pooled().estimate("binary").change("points"),
                                [[0.0], [100 * 2 / 40]])
@@ -258,6 +260,10 @@ def test_baseline_counts_of_the_derived_measures():
     assert unused.events is None and unused.bed_days is None and unused.other == {}
 
 
+def test_evaluation_is_a_deprecated_name_of_measurement():
+    assert measure.Evaluation is Measurement
+
+
 def test_simulations_and_cohorts_are_measured_independently():
     two = outcomes([[[60, 40]], [[0, 50]]], [[[12, 16]], [[0, 30]]], [[[20, 60]], [[0, 90]]])
     ev = evaluate(spec(), two)
@@ -308,7 +314,7 @@ def test_se_against_a_fixed_baseline_uses_the_baseline_rate():
 
 
 def test_se_against_a_comparison_group_is_the_pooled_two_proportion_se():
-    ev = Evaluation(counts([[100]], [[30]]), counts([[1000]], [[400]]), comparison_known=False)
+    ev = Measurement(counts([[100]], [[30]]), counts([[1000]], [[400]]), comparison_known=False)
     est = ev.estimate("binary")
     p = 430 / 1100
     se = np.sqrt(p * (1 - p) * (1 / 100 + 1 / 1000))
@@ -318,7 +324,7 @@ def test_se_against_a_comparison_group_is_the_pooled_two_proportion_se():
 
 def test_se_with_a_did_blend_adds_the_pre_period_pair():
     w = 0.2
-    ev = Evaluation(counts([[100]], [[30]]), counts([[1000]], [[400]]),
+    ev = Measurement(counts([[100]], [[30]]), counts([[1000]], [[400]]),
                     counts([[100]], [[45]]), counts([[1000]], [[400]]), did_weight=w,
                     comparison_known=False)
     p, q = 430 / 1100, 445 / 1100

@@ -18,6 +18,9 @@ from pbr_model.outcomes import (
     draw_cell_counts,
     draw_effect,
     expected_entrants,
+    expit,
+    logit,
+    ratio,
     simulate_outcomes,
 )
 from pbr_model.spec import apply_overrides, validate
@@ -254,3 +257,14 @@ def test_volume_factors_have_mean_one():
     cov = E**2 * (np.exp(sv**2) - 1)
     se = np.sqrt((C * var_c + C * (C - 1) * cov) / C**2 / sims)
     assert abs(per_sim.mean() - E) < 4 * se
+
+
+def test_ratio_of_counts_is_nan_where_there_is_no_one():
+    np.testing.assert_array_equal(ratio(np.array([3.0, 0.0, 5.0]), np.array([4.0, 0.0, 0.0])),
+                                  [0.75, np.nan, np.nan])
+
+
+def test_logit_and_expit_invert_each_other():
+    p = np.array([1e-6, 0.25, 0.5, 0.9])
+    np.testing.assert_allclose(expit(logit(p)), p, rtol=1e-12)
+    assert logit(0.5) == 0 and expit(0.0) == 0.5
