@@ -25,11 +25,14 @@ Blank lines and lines starting with ``#`` (notes and sources) are skipped; a row
 named by its line number in the file.
 
 ``cohort``, ``n``, ``reoffenders`` and ``reoffences`` (and, with a comparison group,
-their ``comparison_`` versions) must be in the header. A cell may be left empty
-when no payment rule of the contract reads it (Peterborough published only
-reconviction events per 100). Counts are whole numbers; bed days may be
-fractional. Which groups and which design-only columns a design has is its
-:class:`~pbr_model.designs.Columns`.
+their ``comparison_`` versions) must be in the header, and so must every count a
+payment rule of the contract reads, for every group the design compares (``events``
+and ``comparison_events`` for a rule on reconviction events; ``pre_`` columns too
+with a DiD blend): a missing one is an error naming the rule, never a silent "not
+paid". A cell may be left empty when no payment rule of the contract reads it
+(Peterborough published only reconviction events per 100). Counts are whole numbers;
+bed days may be fractional. Which groups and which design-only columns a design has is
+its :class:`~pbr_model.designs.Columns`.
 """
 
 from __future__ import annotations
@@ -100,6 +103,20 @@ def columns(spec: ContractSpec) -> tuple[list[str], list[str]]:
     return required, optional + list(cols.own)
 
 
+def _unread(path: Path, header: list[str], required: list[str], prefixes: tuple[str, ...],
+            readers: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """One problem per column a payment rule reads that the header lacks (beyond the
+    required ones, reported on their own)."""
+    problems = []
+    for count, rules in readers.items():
+        for col in (g + count for g in prefixes):
+            if col not in header and col not in required:
+                problems.append(f"{path}: column {col!r} is needed by payment rule"
+                                f"{'s' if len(rules) > 1 else ''} "
+                                f"{' and '.join(rule for _, rule in rules)}; add it")
+    return problems
+
+
 def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
     """Read and check an observed-results CSV against the contract.
 
@@ -140,6 +157,7 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
         problems.append(f"{path}: column {dupes[0]!r} appears twice")
     design = designs.columns(spec.evaluation)
     readers = _readers(spec)
+    problems += _unread(path, header, required, design.prefixes, readers)
     if len(rows) - 1 > MAX_ROWS:
         problems.append(f"{path}: {len(rows) - 1} rows; at most {MAX_ROWS}")
     if problems:
