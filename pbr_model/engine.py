@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import InputError
 from .finance import cash_figures, monthly_costs
-from .measure import Evaluation, evaluate
+from .measure import Measurement, evaluate
 from .outcomes import Outcomes, Sampler, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures
 from .payments.base import PaymentFlows
@@ -85,7 +85,7 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
                         rule_measures(spec))
 
 
-def _descriptive(evaluation: Evaluation) -> dict[str, np.ndarray]:
+def _descriptive(evaluation: Measurement) -> dict[str, np.ndarray]:
     """Binary rate and reoffences per reoffender, treated vs comparison, for the tables."""
     b = evaluation.estimate("binary")
     f = evaluation.estimate("frequency_per_reoffender")
@@ -100,7 +100,7 @@ def change_column(measure: str, change: str) -> str:
     return f"{measure}_change_{change}"
 
 
-def chunk_record(outcomes: Outcomes, evaluation: Evaluation, flows: list[PaymentFlows],
+def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[PaymentFlows],
                  cash_in, outcome_in, cash_out, figures,
                  rule_measures: list[tuple[str, str]] = ()) -> dict[str, np.ndarray]:
     """Keep only what the result tables need from one chunk (bounded memory):

@@ -178,11 +178,6 @@ class Measurement:
         return np.sqrt(var)
 
 
-#: Deprecated name of :class:`Measurement` (it clashed with the spec's ``[evaluation]``
-#: section); kept until every caller uses ``Measurement``.
-Evaluation = Measurement
-
-
 def compare(spec: ContractSpec, groups: Groups) -> Measurement:
     """What the evaluator measures of ``groups`` (drawn or observed), compared as the spec's
     evaluation design compares them."""

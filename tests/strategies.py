@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as npst
 
-from pbr_model.measure import Evaluation
+from pbr_model.measure import Measurement
 from pbr_model.outcomes import Counts
 from pbr_model.spec.schema import Foundation, Hurdle, OutcomePayment, Rate
 from pbr_model.timeline import Timeline
@@ -52,8 +52,8 @@ def counts(n, reoffenders=None, reoffences=None, events=None, bed_days=None,
 
 
 def make_evaluation(n, reoffenders, reoffences=None, comparison_reoffenders=None,
-                    comparison_reoffences=None, comparison_n=None, **kw) -> Evaluation:
-    """An :class:`Evaluation` from treated and comparison counts ``(n_sims, n_cohorts)``.
+                    comparison_reoffences=None, comparison_n=None, **kw) -> Measurement:
+    """An :class:`Measurement` from treated and comparison counts ``(n_sims, n_cohorts)``.
     Without ``comparison_n`` the comparison is a fixed baseline of the same size; counts a
     test does not give are NaN (so measures that read them are NaN)."""
     arr = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
@@ -64,11 +64,11 @@ def make_evaluation(n, reoffenders, reoffences=None, comparison_reoffenders=None
         n if comparison_n is None else arr(comparison_n),
         nan if comparison_reoffenders is None else arr(comparison_reoffenders),
         nan if comparison_reoffences is None else arr(comparison_reoffences))
-    return Evaluation(treated, comparison, comparison_known=comparison_n is None, **kw)
+    return Measurement(treated, comparison, comparison_known=comparison_n is None, **kw)
 
 
 @st.composite
-def evaluations(draw, shape=sims_by_cohorts) -> Evaluation:
+def evaluations(draw, shape=sims_by_cohorts) -> Measurement:
     """What an evaluator could report against a fixed baseline: any sizes, results
     better or worse than the baseline, empty cohorts (NaN measures)."""
     shape = draw(shape)

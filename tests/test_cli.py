@@ -477,3 +477,17 @@ def test_json_with_xlsx_keeps_stdout_pure_json(runner, tmp_path):
     assert result.stderr == f"Wrote {target}\n"
     assert target.is_file()
 
+
+
+def test_an_old_field_name_works_with_a_warning_line(runner, tmp_path):
+    """A spec written with a field's old name runs, and says on stderr what to rename."""
+    path = tmp_path / "old.toml"
+    path.write_text(MINIMAL + "\n[provider]\ncredit_line = 1000\ndiscount_rate = 0.05\n")
+    for command in (["show", str(path)], ["validate", str(path)],
+                    ["simulate", str(path), "--sims", "50"]):
+        result = run(runner, *command)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.splitlines() == [
+            f"Warning: provider.credit_line is now provider.credit_limit; rename it in {path}",
+            f"Warning: provider.discount_rate is now provider.cost_of_capital; rename it in "
+            f"{path}"], command

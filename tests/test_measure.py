@@ -13,7 +13,6 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from pbr_model import measure
 from pbr_model.designs.historical_baseline import baseline_counts
 from pbr_model.measure import Measurement, evaluate, value
 from pbr_model.outcomes import Counts, Outcomes
@@ -258,10 +257,6 @@ def test_baseline_counts_of_the_derived_measures():
     np.testing.assert_allclose(base.other["employed"], [40])
     unused = baseline_counts(model, np.array([[60.0, 40.0]]), {"binary"})
     assert unused.events is None and unused.bed_days is None and unused.other == {}
-
-
-def test_evaluation_is_a_deprecated_name_of_measurement():
-    assert measure.Evaluation is Measurement
 
 
 def test_simulations_and_cohorts_are_measured_independently():

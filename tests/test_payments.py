@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as npst
 
-from pbr_model.measure import Evaluation
+from pbr_model.measure import Measurement
 from pbr_model.payments import PaymentInputs, at_risk, fee, outcome, tiered
 from pbr_model.payments.outcome import rate_amount
 from pbr_model.payments.rules import (
@@ -58,12 +58,12 @@ ROUNDING = 1e-9
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 
 
-def inputs(ev: Evaluation, timeline=None) -> PaymentInputs:
+def inputs(ev: Measurement, timeline=None) -> PaymentInputs:
     tl = timeline or simple_timeline(ev.n.shape[1])
     return PaymentInputs(tl, ev.n, ev)
 
 
-def pay_outcome(mech: OutcomePayment, ev: Evaluation):
+def pay_outcome(mech: OutcomePayment, ev: Measurement):
     i = inputs(ev)
     return outcome.pay(mech, i), i.timeline
 
@@ -72,7 +72,7 @@ def rate(**kw) -> Rate:
     return Rate(**{"measure": "binary", "change": "points", "per": "unit", **kw})
 
 
-def against_baseline(treated_k, baseline_k=400.0, n=1000.0, **kw) -> Evaluation:
+def against_baseline(treated_k, baseline_k=400.0, n=1000.0, **kw) -> Measurement:
     """Treated reoffenders against a fixed baseline, one simulation; 1000 people a cohort
     and 400 baseline reoffenders unless told."""
     treated_k = np.atleast_2d(np.asarray(treated_k, dtype=float))
@@ -325,10 +325,10 @@ PETERBOROUGH = OutcomePayment(type="outcome", rates=[
          pooled_threshold=7.5)])
 
 
-def peterborough(treated_events) -> Evaluation:
+def peterborough(treated_events) -> Measurement:
     """Two cohorts of 1000 against a matched group of 10 per person at 155 and 150 events
     per 100."""
-    return Evaluation(counts([[1000, 1000]], events=[treated_events]),
+    return Measurement(counts([[1000, 1000]], events=[treated_events]),
                       counts([[10_000, 10_000]], events=[[15_500, 15_000]]),
                       comparison_known=False)
 

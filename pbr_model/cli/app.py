@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Annotated, Callable, Optional
+import warnings
+from typing import Annotated, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
 
 from .._version import __version__
-from ..errors import PbrError
+from ..errors import PbrDeprecationWarning, PbrError
 
 # Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
 app = typer.Typer(
@@ -31,15 +33,35 @@ def fail(problems: list[str]) -> None:
     raise typer.Exit(code=2)
 
 
+@contextlib.contextmanager
+def deprecations() -> Iterator[None]:
+    """Show the library's deprecation warnings (an old field name in a spec) as one
+    ``Warning:`` line each on stderr; other warnings are shown as Python shows them."""
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PbrDeprecationWarning):
+            err.print(f"Warning: {message}", markup=False, soft_wrap=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PbrDeprecationWarning)
+        warnings.showwarning = show
+        yield
+
+
 def handles_errors(fn: Callable) -> Callable:
-    """Turn ``PbrError`` into ``Error:`` lines and exit code 2."""
+    """Turn ``PbrError`` into ``Error:`` lines and exit code 2; deprecations into
+    ``Warning:`` lines."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PbrError as exc:
-            fail(exc.problems)
+        with deprecations():
+            try:
+                return fn(*args, **kwargs)
+            except PbrError as exc:
+                fail(exc.problems)
 
     return wrapper
 

@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..spec import bundled_contracts, load_spec, read_toml
 from ..spec.reference import markdown_reference
 from ..spec.schema import ContractSpec
-from .app import app, fail, handles_errors, out
+from .app import app, deprecations, fail, handles_errors, out
 
 
 @app.command("list")
@@ -48,7 +48,8 @@ def validate_cmd(
     problems: list[str] = []
     for spec in specs:
         try:
-            loaded = load_spec(spec)
+            with deprecations():
+                loaded = load_spec(spec)
         except SpecError as exc:
             problems.extend(exc.problems)
         else:

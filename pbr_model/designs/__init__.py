@@ -14,21 +14,21 @@ from . import historical_baseline, matched_comparison, rct
 from .base import Columns, Comparison, Design, DrawInputs, DrawnGroups, Groups
 
 if TYPE_CHECKING:
-    from ..spec.schema import Evaluation as EvaluationSpec
+    from ..spec.schema import EvaluationDesign
 
 #: Spec ``evaluation.design`` -> its design.
 DESIGNS: dict[str, Design] = {
     d.name: d for d in (historical_baseline.DESIGN, matched_comparison.DESIGN, rct.DESIGN)}
 
 
-def describe(ev: EvaluationSpec) -> str:
+def describe(ev: EvaluationDesign) -> str:
     """What the treated cohorts are compared with, in words (``pbr show``, ``pbr simulate``),
     e.g. ``"baseline (case-mix adjusted)"`` or ``"matched comparison group, 10 per
     person"``."""
     return DESIGNS[ev.design].describe(ev)
 
 
-def columns(ev: EvaluationSpec) -> Columns:
+def columns(ev: EvaluationDesign) -> Columns:
     """The design's part of an observed-results CSV (see :class:`Columns`)."""
     return DESIGNS[ev.design].columns(ev)
 

@@ -30,7 +30,7 @@ from ..outcomes import Counts, Sampler
 
 if TYPE_CHECKING:
     from ..spec.schema import ContractSpec
-    from ..spec.schema import Evaluation as EvaluationSpec
+    from ..spec.schema import EvaluationDesign
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class Design:
     """An evaluation design and its four facets (see the module docstring)."""
 
     name: str
-    draw: Callable[[EvaluationSpec, DrawInputs], DrawnGroups]
+    draw: Callable[[EvaluationDesign, DrawInputs], DrawnGroups]
     evaluation: Callable[[ContractSpec, Groups], Comparison]
-    columns: Callable[[EvaluationSpec], Columns]
-    describe: Callable[[EvaluationSpec], str]
+    columns: Callable[[EvaluationDesign], Columns]
+    describe: Callable[[EvaluationDesign], str]

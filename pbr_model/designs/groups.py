@@ -20,10 +20,10 @@ from .base import Columns, Comparison, DrawInputs, DrawnGroups, Groups
 
 if TYPE_CHECKING:
     from ..spec.schema import ContractSpec
-    from ..spec.schema import Evaluation as EvaluationSpec
+    from ..spec.schema import EvaluationDesign
 
 
-def draw(ev: EvaluationSpec, inputs: DrawInputs) -> DrawnGroups:
+def draw(ev: EvaluationDesign, inputs: DrawInputs) -> DrawnGroups:
     """The comparison group (and, for a DiD blend, both groups' pre-periods)."""
     # drawn even when matching_bias_sd is 0 (always so for an RCT), so every design with a
     # group takes the same random numbers
@@ -51,13 +51,13 @@ def evaluation(spec: ContractSpec, groups: Groups) -> Comparison:
                       did_weight=spec.evaluation.did_weight)
 
 
-def columns(ev: EvaluationSpec) -> Columns:
+def columns(ev: EvaluationDesign) -> Columns:
     """Both groups' counts, and with a DiD blend both groups' pre-period counts."""
     pre = ("pre_", "comparison_pre_") if ev.did_weight > 0 else ()
     return Columns(groups=("", "comparison_"), pre=pre)
 
 
-def describe(group: str, ev: EvaluationSpec) -> str:
+def describe(group: str, ev: EvaluationDesign) -> str:
     """``group`` ('matched comparison group', 'control group') with its size per treated
     person, whether it is historical and any DiD weight, e.g. ``"control group, 0.958 per
     person, 20.0% DiD"``."""

@@ -19,10 +19,10 @@ from .base import Columns, Comparison, Design, DrawInputs, DrawnGroups, Groups
 
 if TYPE_CHECKING:
     from ..spec.schema import ContractSpec
-    from ..spec.schema import Evaluation as EvaluationSpec
+    from ..spec.schema import EvaluationDesign
 
 
-def draw(ev: EvaluationSpec, inputs: DrawInputs) -> DrawnGroups:
+def draw(ev: EvaluationDesign, inputs: DrawInputs) -> DrawnGroups:
     """Nothing: the baseline is computed, not drawn."""
     return DrawnGroups()
 
@@ -76,14 +76,14 @@ def _per_reoffender(v: float) -> str | None:
     return None if v >= 1 else "reoffences per reoffender must be 1 or more"
 
 
-def columns(ev: EvaluationSpec) -> Columns:
+def columns(ev: EvaluationDesign) -> Columns:
     """The treated counts only; each cohort's baseline rate and reoffences per reoffender
     may be given."""
     return Columns(groups=("",), own={"baseline_binary": _rate,
                                       "baseline_frequency": _per_reoffender})
 
 
-def describe(ev: EvaluationSpec) -> str:
+def describe(ev: EvaluationDesign) -> str:
     return "baseline (case-mix adjusted)" if ev.case_mix_adjusted else "baseline"
 
 

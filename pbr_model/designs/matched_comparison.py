@@ -12,10 +12,10 @@ from . import groups
 from .base import Design
 
 if TYPE_CHECKING:
-    from ..spec.schema import Evaluation as EvaluationSpec
+    from ..spec.schema import EvaluationDesign
 
 
-def describe(ev: EvaluationSpec) -> str:
+def describe(ev: EvaluationDesign) -> str:
     return groups.describe("matched comparison group", ev)
 
 

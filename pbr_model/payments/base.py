@@ -24,7 +24,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
-from ..measure import Evaluation
+from ..measure import Measurement
 from ..timeline import Timeline
 
 
@@ -41,7 +41,7 @@ class PaymentInputs:
 
     timeline: Timeline
     entrants: np.ndarray
-    evaluation: Evaluation
+    evaluation: Measurement
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..measure import Estimate, Evaluation
+from ..measure import Estimate, Measurement
 from ..spec.schema import OutcomePayment, Rate
 from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs, change_text, unique_labels
 from .rules import cap_cumulative, cap_each, meets, significant
@@ -28,7 +28,7 @@ def _quantity(est: Estimate, change: np.ndarray, per: str) -> np.ndarray:
     return np.ones(change.shape)
 
 
-def rate_amount(rate: Rate, evaluation: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+def rate_amount(rate: Rate, evaluation: Measurement) -> tuple[np.ndarray, np.ndarray]:
     """One rate's payment and trigger per cohort (or pooled, given a pooled evaluation).
 
     Returns

@@ -51,16 +51,3 @@ def measure_label(measure: str) -> str:
 Fmt = Callable[[float], str]
 
 
-def comparison_label(spec) -> str:
-    """What the treated cohorts are compared with, in words."""
-    ev = spec.evaluation
-    if ev.design == "historical_baseline":
-        label = "baseline (case-mix adjusted)" if ev.case_mix_adjusted else "baseline"
-    else:
-        group = "matched comparison group" if ev.design == "matched_comparison" else "control group"
-        label = f"{group}, {ev.ratio:g} per person"
-        if ev.comparison_period == "historical":
-            label = "historical " + label
-        if ev.did_weight > 0:
-            label += f", {pct(ev.did_weight)} DiD"
-    return label

@@ -7,7 +7,8 @@ from rich.table import Table
 
 from ..payments import describe
 from ..spec.load import LoadedSpec
-from .format import Fmt, comparison_label, money, number, pct
+from ..designs import describe as describe_design
+from .format import Fmt, money, number, pct
 
 
 def contract_overview(loaded: LoadedSpec, derived: dict) -> Group:
@@ -27,7 +28,7 @@ def contract_overview(loaded: LoadedSpec, derived: dict) -> Group:
     terms.add_row("First outcome payment", derived["first_outcome_payment"])
     terms.add_row("Last cash flow", f"{derived['last_cash_flow']} (month {derived['timeline_months'] - 1})")
     terms.add_row("Expected entrants", number(derived["expected_entrants"]))
-    terms.add_row("Evaluation", comparison_label(spec))
+    terms.add_row("Evaluation", describe_design(spec.evaluation))
     terms.add_row("Comparison", f"{pct(derived['comparison_binary_rate'])} binary, "
                   f"{derived['comparison_frequency']:.2f} reoffences per reoffender")
     eff = spec.intervention.effect

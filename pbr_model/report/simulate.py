@@ -12,7 +12,8 @@ from rich.text import Text
 from ..analyses.capital import sib_investors
 from ..analyses.simulate import SimulationResult, change_column
 from .book import Book
-from .format import Fmt, comparison_label, measure_label, money, number, pct
+from ..designs import describe as describe_design
+from .format import Fmt, measure_label, money, number, pct
 from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
@@ -38,7 +39,7 @@ def simulation_summary(result: SimulationResult) -> Group:
     o, p, v = s["outcomes"], s["payments"], s["provider"]
     _row(t, "Entrants", s["entrants"], number)
     _row(t, "Binary reoffending rate", o["binary_rate"], pct)
-    _row(t, f"  {comparison_label(result.spec)}", o["comparison_binary_rate"], pct)
+    _row(t, f"  {describe_design(result.spec.evaluation)}", o["comparison_binary_rate"], pct)
     _row(t, "  measured reduction, points", o["binary_reduction_points"], lambda x: number(x, 2))
     _row(t, "Reoffences per reoffender", o["frequency"], lambda x: number(x, 2))
     shown = (change_column("binary", "points"),
