@@ -526,11 +526,11 @@ def test_evaluation_fields_fit_the_design(bundled, evaluation, fragment):
 
 
 def test_comparison_ratio_defaults_by_design():
-    from pbr_model.spec.schema import Evaluation
+    from pbr_model.spec.schema import EvaluationDesign
 
-    assert Evaluation(design="matched_comparison").ratio == 10
-    assert Evaluation(design="rct").ratio == 1
-    assert Evaluation(design="rct", comparison_ratio=2.0).ratio == 2
+    assert EvaluationDesign(design="matched_comparison").ratio == 10
+    assert EvaluationDesign(design="rct").ratio == 1
+    assert EvaluationDesign(design="rct", comparison_ratio=2.0).ratio == 2
 
 
 @pytest.mark.parametrize("payment, fragment", [
@@ -552,3 +552,15 @@ def test_outcome_names_must_not_clash(bundled):
     bundled["outcomes"] = {"other": [{"name": "binary", "base_rate": 0.3}]}
     with pytest.raises(SpecError, match="not a built-in measure"):
         validate(bundled, "my.toml")
+
+
+# -- the schema's modules -----------------------------------------------------------------------
+
+def test_schema_still_exports_every_section_and_the_old_evaluation_name():
+    from pbr_model.spec import schema
+    from pbr_model.spec.evaluation import EvaluationDesign
+
+    assert schema.Evaluation is schema.EvaluationDesign is EvaluationDesign
+    for name in schema.__all__:
+        assert getattr(schema, name) is not None, name
+    assert ContractSpec.model_fields["evaluation"].annotation is EvaluationDesign

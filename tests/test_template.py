@@ -20,7 +20,8 @@ from pbr_model import __version__, simulate
 from pbr_model.errors import OutputError, SpecError
 from pbr_model.spec import DEFAULT_CONTRACT, bundled_contracts, load_spec
 from pbr_model.spec.schema import ContractSpec
-from pbr_model.spec.workbook import COLUMNS, README, read_workbook, write_template
+from pbr_model.spec.template import COLUMNS, README, write_template
+from pbr_model.spec.workbook import read_workbook
 from specs import MINIMAL
 
 SIMS = 200

@@ -23,8 +23,12 @@ __all__ = [
 def __getattr__(name: str):
     """The Excel input workbook functions, imported on first use so that a command that
     reads no workbook never imports openpyxl."""
-    if name in ("read_workbook", "write_template"):
-        from . import workbook
+    if name == "read_workbook":
+        from .workbook import read_workbook
 
-        return getattr(workbook, name)
+        return read_workbook
+    if name == "write_template":
+        from .template import write_template
+
+        return write_template
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import OverrideError, Problem, SpecError
+from .fields import model_of
 from .parties import ProfileFile, ProviderProfile
 from .schema import PAYMENT_TYPES, ContractSpec, cross_check
 
@@ -334,13 +335,7 @@ def _child_model(model: type[BaseModel] | None, key: Any) -> type[BaseModel] | N
     if model is None or isinstance(key, int):
         return model
     field = model.model_fields.get(key)
-    if field is None:
-        return None
-    ann = field.annotation
-    for candidate in (ann, *getattr(ann, "__args__", ())):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+    return None if field is None else model_of(field.annotation)
 
 
 def _payment_model(tag: str) -> type[BaseModel] | None:

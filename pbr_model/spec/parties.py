@@ -1,9 +1,9 @@
-"""Who carries the contract's money: provider profiles, the supply chain, social
-investors and the commissioner.
+"""Who carries the contract's money: the provider, provider profiles, the supply chain,
+social investors and the commissioner.
 
 Plain data like the rest of the spec. A provider profile is its own small TOML
-file (bundled ones in ``contracts/providers/``); the supply chain, the social
-impact bond and the commissioner are optional sections of a contract spec.
+file (bundled ones in ``contracts/providers/``); the provider, the supply chain, the
+social impact bond and the commissioner are sections of a contract spec.
 Money in the contract currency, rates as fractions a year.
 """
 
@@ -14,6 +14,22 @@ from typing import Literal
 from pydantic import model_validator
 
 from ._base import _f, _Model
+
+
+class Provider(_Model):
+    """The provider's finances."""
+
+    reserves: float = _f("Unrestricted cash reserves available to fund the contract.", "currency",
+                         default=0.0, ge=0)
+    credit_line: float = _f("Committed overdraft or revolving credit available.", "currency",
+                            default=0.0, ge=0)
+    discount_rate: float = _f("Annual discount rate for NPV (cost of capital): what its own "
+                              "money costs, and the price of capital beyond reserves and credit.",
+                              "fraction per year", default=0.08, ge=0, le=1)
+    credit_rate: float | None = _f("Interest on credit drawn; omit for the discount rate.",
+                                   "fraction per year", default=None, ge=0, le=1)
+    overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
+                          "of them (in `pbr capital`).", "fraction", default=0.0, ge=0, le=2)
 
 
 class ProviderProfile(_Model):

@@ -13,10 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .fields import _unit
+from . import fields
 from .schema import PAYMENT_TYPES, ContractSpec
-
-_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 
 def _type_name(ann: Any) -> str:
@@ -31,17 +29,14 @@ def _type_name(ann: Any) -> str:
 
 
 def _allowed(info) -> str:
-    parts = []
-    for m in info.metadata:
-        for attr, sym in _BOUNDS.items():
-            if getattr(m, attr, None) is not None:
-                parts.append(f"{sym} {getattr(m, attr):g}")
-        if getattr(m, "min_length", None) is not None:
-            parts.append(f"length >= {m.min_length}")
-        if getattr(m, "max_length", None) is not None:
-            parts.append(f"length <= {m.max_length}")
-        if getattr(m, "pattern", None) is not None:
-            parts.append(f"matches `{m.pattern}`")
+    parts = [f"{fields.BOUND_SYMBOLS[k]} {v:g}" for k, v in fields.bounds(info).items()]
+    lo, hi, pattern = fields.lengths(info)
+    if lo is not None:
+        parts.append(f"length >= {lo}")
+    if hi is not None:
+        parts.append(f"length <= {hi}")
+    if pattern is not None:
+        parts.append(f"matches `{pattern}`")
     if typing.get_origin(info.annotation) is Literal:
         parts.append("one of " + ", ".join(f"`{a}`" for a in typing.get_args(info.annotation)))
     return ", ".join(parts)
@@ -57,27 +52,20 @@ def _default(info) -> str:
     return "" if info.default is PydanticUndefined else f"`{info.default!r}`"
 
 
-def _submodel(ann: Any) -> type[BaseModel] | None:
-    for a in (ann, *typing.get_args(ann)):
-        if isinstance(a, type) and issubclass(a, BaseModel):
-            return a
-    return None
-
-
 def _section(title: str, model: type[BaseModel], out: list[str], path: str) -> None:
     out += [f"### `{title}`", ""]
     if model.__doc__:
         out += [" ".join(model.__doc__.split()), ""]
     rows, nested = [], []
     for name, info in model.model_fields.items():
-        sub = _submodel(info.annotation)
+        sub = fields.model_of(info.annotation)
         if sub is not None:
             is_list = typing.get_origin(info.annotation) is list
             nested.append((f"{path}{name}" + ("[]" if is_list else ""), sub))
         desc = (info.description or "").replace("|", "\\|")
         if sub is not None:
             desc += f" See `{path}{name}" + ("[]" if is_list else "") + "` below."
-        rows.append(f"| `{name}` | {_type_name(info.annotation)} | {_unit(info)} | "
+        rows.append(f"| `{name}` | {_type_name(info.annotation)} | {fields.unit(info)} | "
                    f"{_default(info)} | {_allowed(info)} | {desc} |")
     if rows:
         out += ["| field | type | unit | default | allowed | meaning |",
@@ -90,7 +78,7 @@ def markdown_reference() -> str:
     """Markdown tables of every spec field: type, unit, default, allowed range, meaning."""
     out: list[str] = []
     for name, info in ContractSpec.model_fields.items():
-        sub = _submodel(info.annotation)
+        sub = fields.model_of(info.annotation)
         if sub is not None:
             _section(name, sub, out, name + ".")
     out += ["### `payments[]`", "",

@@ -1,0 +1,164 @@
+"""The contract's calendar and the people it serves: ``[contract]``, ``[cohorts]``,
+``[population]`` (risk bands and their baseline reoffending) and the national ``[trend]``
+that moves reoffending whatever the service does.
+
+Money in the contract currency, time in months, rates as fractions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import field_validator, model_validator
+
+from ._base import _f, _Model
+
+
+class Contract(_Model):
+    """The contract's identity and calendar. Cohorts must start during the contract:
+    ``n_cohorts x cohort_months <= length_months``."""
+
+    name: str = _f("Contract name shown in reports.", "text", min_length=1, max_length=200)
+    currency: str = _f(
+        "ISO 4217 code of the currency all money is in.", "text", default="GBP",
+        pattern=r"^[A-Z]{3}$",
+    )
+    start_date: dt.date = _f("First day of the contract (month 0): a TOML date, e.g. 2015-02-01.",
+                             "date", strict=False)
+    length_months: int = _f(
+        "Length of the service contract; fixed costs and annual fees run for this long.",
+        "months", default=84, ge=1, le=600,
+    )
+    cohort_months: int = _f(
+        "Length of one cohort period (3 = quarterly cohorts).", "months", default=3, ge=1, le=24,
+    )
+    n_cohorts: int | None = _f(
+        "Number of cohorts; default: as many whole cohort periods as fit in the contract.",
+        "cohorts", default=None, ge=1, le=400,
+    )
+    followup_months: int = _f(
+        "Follow-up period in which reoffences count (MoJ proven reoffending: 12).",
+        "months", default=12, ge=1, le=60,
+    )
+    waiting_months: int = _f(
+        "Further wait for offences to be proven by conviction or caution (MoJ: 6).",
+        "months", default=6, ge=0, le=36,
+    )
+    payment_lag_months: int = _f(
+        "Months from a cohort's result being known to the outcome payment.",
+        "months", default=3, ge=0, le=36,
+    )
+
+    @model_validator(mode="after")
+    def _cohorts_fit(self) -> "Contract":
+        if self.n_cohorts is None:
+            if self.length_months < self.cohort_months:
+                raise ValueError(
+                    f"length_months ({self.length_months}) is shorter than one cohort period "
+                    f"({self.cohort_months}); lengthen the contract or set n_cohorts"
+                )
+        elif self.n_cohorts * self.cohort_months > self.length_months:
+            raise ValueError(
+                f"n_cohorts x cohort_months = {self.n_cohorts * self.cohort_months} months, "
+                f"longer than length_months ({self.length_months}); cohorts must start "
+                "during the contract"
+            )
+        return self
+
+    @property
+    def cohorts(self) -> int:
+        """Number of cohorts [cohorts]."""
+        return self.n_cohorts or self.length_months // self.cohort_months
+
+
+class Cohorts(_Model):
+    """Who enters the service, and how uncertain the volumes are. Entrants per period
+    are from 0 to 10,000,000; a list must have one value per cohort. Entrants in
+    cohort c of simulation s are Poisson with mean ``E_c x V_s x eps_sc``."""
+
+    entrants_per_period: float | list[float] = _f(
+        "Expected entrants per cohort period: one number for every period, or one per cohort.",
+        "people per period",
+    )
+    volume_factor_sd: float = _f(
+        "Sd of the log of a volume factor drawn once per simulation (mean 1): "
+        "systematic over- or under-referral for the whole contract.",
+        "log scale", default=0.0, ge=0, le=2,
+    )
+    period_noise_sd: float = _f(
+        "Sd of the log of independent period-to-period noise in volumes (mean 1).",
+        "log scale", default=0.0, ge=0, le=2,
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> "Cohorts":
+        values = (
+            self.entrants_per_period
+            if isinstance(self.entrants_per_period, list)
+            else [self.entrants_per_period]
+        )
+        if not values:
+            raise ValueError("entrants_per_period is an empty list; give at least one number")
+        bad = [v for v in values if not (0 <= v <= 10_000_000)]
+        if bad:
+            raise ValueError(
+                f"entrants_per_period must be between 0 and 10,000,000 per period (got {bad[0]!r})"
+            )
+        return self
+
+
+class RiskBand(_Model):
+    """One risk band (e.g. an OGRS band) of the cohort."""
+
+    name: str = _f("Band name.", "text", min_length=1, max_length=60)
+    share: float = _f("Share of entrants in this band; shares sum to 1.", "fraction", ge=0, le=1)
+    binary_rate: float = _f(
+        "Baseline 12-month proven reoffending rate: share with at least one proven reoffence.",
+        "fraction", gt=0, lt=1,
+    )
+    reoffences_per_reoffender: float = _f(
+        "Baseline mean proven reoffences per reoffender (at least 1).",
+        "reoffences per reoffender", ge=1, le=100,
+    )
+    dispersion: float = _f(
+        "Negative-binomial size k of reoffences beyond the first: smaller is more over-dispersed "
+        "(variance of the extra count = mu + mu^2 / k).",
+        "dimensionless", default=1.0, gt=0, le=1e6,
+    )
+
+
+class Population(_Model):
+    """The cohort's risk mix and its historical (baseline) reoffending. Band shares
+    must sum to 1 and band names be unique."""
+
+    bands: list[RiskBand] = _f("Risk bands; at least one.", "list", min_length=1, max_length=50)
+
+    @field_validator("bands")
+    @classmethod
+    def _shares(cls, bands: list[RiskBand]) -> list[RiskBand]:
+        total = sum(b.share for b in bands)
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"band shares must sum to 1 (they sum to {total:.6g})")
+        names = [b.name for b in bands]
+        if len(set(names)) != len(names):
+            raise ValueError(f"band names must be unique (got {names})")
+        return bands
+
+
+
+class Trend(_Model):
+    """National trend: a common shock a historical baseline does not remove.
+
+    Random walks per simulation over cohort periods, starting from the baseline
+    level: in the log odds of the binary rate and in the log of reoffences per
+    reoffender.
+    """
+
+    binary_logit_drift: float = _f("Mean change per cohort period in the log odds of reoffending.",
+                                   "log odds per period", default=0.0, ge=-1, le=1)
+    binary_logit_sd: float = _f("Sd of the change per cohort period in the log odds.",
+                                "log odds per period", default=0.0, ge=0, le=1)
+    frequency_log_drift: float = _f("Mean change per period in log reoffences per reoffender.",
+                                    "log per period", default=0.0, ge=-1, le=1)
+    frequency_log_sd: float = _f("Sd of the change per period in log reoffences per reoffender.",
+                                 "log per period", default=0.0, ge=0, le=1)

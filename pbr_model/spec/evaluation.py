@@ -1,0 +1,132 @@
+"""What the evaluator measures and what against: the outcome measures beyond reoffending
+(``[outcomes]``: custody bed days, reconviction events, other binary outcomes) and the
+evaluation design (``[evaluation]``: a historical baseline, a matched comparison group or a
+randomised control group).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+
+from ._base import _f, _Model
+from .intervention import EffectDistribution
+
+
+class Custody(_Model):
+    """Custody bed days derived from proven reoffences (the ABLE and Roca measures): each
+    reoffence leads to a custody episode with this probability, and episodes last a
+    gamma-distributed number of days."""
+
+    probability: float = _f("Share of proven reoffences that lead to a custody episode.",
+                            "fraction", default=0.0, ge=0, le=1)
+    days_mean: float = _f("Mean bed days per custody episode.", "days", default=0.0, ge=0,
+                          le=3650)
+    days_sd: float = _f("Sd of bed days per episode (gamma distributed; 0 = always the mean).",
+                        "days", default=0.0, ge=0, le=3650)
+
+
+class Events(_Model):
+    """Reconviction events: court appearances ending in a conviction (Peterborough's measure).
+    A reoffender's first proven reoffence is always an event; each further one is a separate
+    event with this probability (the rest are dealt with at the same appearance)."""
+
+    extra_reoffence_share: float = _f(
+        "Share of a reoffender's proven reoffences beyond the first that are separate events.",
+        "fraction", default=1.0, ge=0, le=1)
+
+
+class OtherOutcome(_Model):
+    """A generic binary outcome with its own base rate (e.g. employment, NYS CEO)."""
+
+    name: str = _f("Name used as a rate's `measure`: lower case letters, digits and _.", "text",
+                   pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    base_rate: float = _f("Rate without the service (baseline and comparison group).", "fraction",
+                          ge=0, le=1)
+    higher_is_better: bool = _f("True for a good outcome (employment), false for a bad one.",
+                                "bool", default=True)
+    effect: EffectDistribution = _f(
+        "True relative improvement of the rate (0.05 = 5% more if higher is better, 5% less if "
+        "not).", "distribution", default_factory=EffectDistribution)
+
+
+class OutcomeMeasures(_Model):
+    """How the measures beyond binary and frequency are derived."""
+
+    custody: Custody = _f("Custody bed days from reoffences.", "section", default_factory=Custody)
+    events: Events = _f("Reconviction events from reoffences.", "section",
+                        default_factory=Events)
+    other: list[OtherOutcome] = _f("Generic binary outcomes.", "list", default_factory=list,
+                                   max_length=10)
+
+    @field_validator("other")
+    @classmethod
+    def _unique(cls, other: list[OtherOutcome]) -> list[OtherOutcome]:
+        names = [o.name for o in other]
+        clash = sorted(set(names) & set(MEASURES)) or sorted(n for n in names if names.count(n) > 1)
+        if clash:
+            raise ValueError(f"outcome names must be unique and not a built-in measure "
+                             f"({', '.join(MEASURES)}); got {clash[0]!r}")
+        return other
+
+
+#: Built-in measures -> whether they are rates (a share of people).
+MEASURES: dict[str, bool] = {
+    "binary": True, "frequency_per_offender": False, "frequency_per_reoffender": False,
+    "reconviction_events": False, "bed_days": False,
+}
+
+
+class EvaluationDesign(_Model):
+    """What the evaluator compares the treated cohorts with."""
+
+    design: Literal["historical_baseline", "matched_comparison", "rct"] = _f(
+        "'historical_baseline': fixed past rates (TR vs 2011, Doncaster vs 2009), so national "
+        "trends move the result; 'matched_comparison': a matched group living through the same "
+        "trend (Peterborough, Justice Data Lab); 'rct': a randomised control group (NYS CEO, "
+        "Roca).", "text", default="historical_baseline")
+    case_mix_adjusted: bool = _f(
+        "Historical baseline only: weight the baseline rates by each cohort's own risk mix "
+        "(true, TR's OGRS adjustment) or by the spec's band shares (false).", "bool",
+        default=True)
+    comparison_ratio: float | None = _f(
+        "Comparison people per treated person (matched: default 10, as Peterborough; rct: "
+        "controls per treated, default 1).", "people per person", default=None, gt=0, le=100)
+    comparison_period: Literal["concurrent", "historical"] = _f(
+        "Matched comparison only: 'concurrent' (same trend, so common shocks cancel) or "
+        "'historical' (a matched past group, as ABLE: the trend is not removed).", "text",
+        default="concurrent")
+    matching_bias_sd: float = _f(
+        "Matched comparison only: sd across simulations of a residual selection bias in the "
+        "comparison group's log odds of reoffending (0 = perfect matching).", "log odds",
+        default=0.0, ge=0, le=1)
+    did_weight: float = _f(
+        "Weight on a difference-in-differences estimate blended with the comparison estimate "
+        "(Roca: 0.2 DiD, 0.8 RCT); the DiD adds both groups' pre-period results.", "fraction",
+        default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _fits_design(self) -> "EvaluationDesign":
+        baseline = self.design == "historical_baseline"
+        if baseline and (self.comparison_ratio is not None or self.did_weight > 0
+                         or self.matching_bias_sd > 0 or self.comparison_period != "concurrent"):
+            raise ValueError("comparison_ratio, comparison_period, matching_bias_sd and "
+                             "did_weight need a comparison group: set design to "
+                             "'matched_comparison' or 'rct'")
+        if self.design == "rct" and (self.matching_bias_sd > 0
+                                     or self.comparison_period != "concurrent"):
+            raise ValueError("an RCT's control group is concurrent and unbiased: "
+                             "matching_bias_sd and comparison_period are for 'matched_comparison'")
+        return self
+
+    @property
+    def has_comparison_group(self) -> bool:
+        return self.design != "historical_baseline"
+
+    @property
+    def ratio(self) -> float:
+        """Comparison people per treated person [people per person]."""
+        if self.comparison_ratio is not None:
+            return self.comparison_ratio
+        return 10.0 if self.design == "matched_comparison" else 1.0

@@ -1,0 +1,178 @@
+"""Payment mechanisms (``[[payments]]``): fee for service, outcome payments by rate card,
+tiered schedules and revenue at risk. Each is chosen by its ``type``; their payments add
+up. Improvement is measured in ``change`` units against the evaluation's comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, Field, field_validator
+
+from ._base import _f, _Model
+
+
+class FeePayment(_Model):
+    """Fee for service: paid whatever the outcome."""
+
+    type: Literal["fee"] = _f("Mechanism: fee for service.", "text")
+    name: str = _f("Label in reports.", "text", default="Fee for service", max_length=60)
+    per_participant: float = _f(
+        "Fee per entrant, paid in the month after entry.", "currency per person", default=0.0, ge=0,
+    )
+    annual: float = _f(
+        "Fixed annual price, paid in 12 monthly instalments in arrears for the contract length.",
+        "currency per year", default=0.0, ge=0,
+    )
+
+
+Change = Literal["points", "percent", "absolute"]
+CHANGE_HELP = ("How improvement is measured: 'points' = 100 x (comparison - treated) for rate "
+               "measures; 'percent' = 100 x (comparison - treated) / comparison; 'absolute' = "
+               "comparison - treated in the measure's own unit. Positive is better (for an outcome "
+               "where higher is better, treated - comparison).")
+
+
+class Hurdle(_Model):
+    """A condition on another measure that must hold before a rate pays (TR: frequency is
+    paid only if the binary rate did not rise)."""
+
+    measure: str = _f("Measure the hurdle is on (see `measure`).", "text", default="binary")
+    change: Change = _f(CHANGE_HELP, "text", default="points")
+    min: float = _f("Improvement (in `change` units) the measure must reach.", "per change unit",
+                    default=0.0, ge=-1e6, le=1e6)
+
+
+class Rate(_Model):
+    """One line of a rate card: a price per unit of improvement on one measure."""
+
+    measure: str = _f(
+        "What is measured: 'binary' (share who reoffend), 'frequency_per_offender', "
+        "'frequency_per_reoffender' (TR), 'reconviction_events' (per offender, Peterborough), "
+        "'bed_days' (custody days per offender, ABLE/Roca), or the name of an "
+        "[[outcomes.other]] outcome.", "text", default="binary")
+    change: Change = _f(CHANGE_HELP, "text", default="points")
+    per: Literal["unit", "change", "cohort"] = _f(
+        "What the price is per: 'unit' = per unit avoided (reoffender, reoffence, event or bed day; "
+        "for frequency_per_reoffender per reoffence avoided among the treated reoffenders, as TR; "
+        "for a higher-is-better outcome per extra person); 'change' = per unit of `change` "
+        "(point or percent); 'cohort' = a flat amount when the threshold is met.", "text",
+        default="unit")
+    price: float = _f("Price per `per`.", "currency", default=0.0, ge=0)
+    threshold: float = _f(
+        "Improvement (in `change` units) a cohort must reach before this rate pays; once reached "
+        "the whole improvement is paid.", "per change unit", default=0.0, ge=0, le=1e6)
+    pooled_threshold: float | None = _f(
+        "Pooled trigger: if the improvement over all cohorts together reaches this, the rate pays "
+        "the pooled amount less what the cohorts were paid, with the last cohort's payment "
+        "(Peterborough: 10% a cohort or 7.5% pooled). Omit for no pooled trigger.",
+        "per change unit", default=None, ge=0, le=1e6)
+    hurdle: Hurdle | None = _f("Condition on another measure; omit for none.", "section",
+                               default=None)
+    deduction_price: float = _f(
+        "Deducted per `per` of worsening beyond `deduction_threshold` (0 = no deductions).",
+        "currency", default=0.0, ge=0)
+    deduction_threshold: float = _f("Worsening (in `change` units) tolerated before deductions.",
+                                    "per change unit", default=0.0, ge=0, le=1e6)
+    significance_level: float | None = _f(
+        "Pay only for statistically significant improvements, and deduct only for significant "
+        "worsening, by a two-sided z-test at this level (late TR: 0.05). Rate measures only "
+        "('binary' and [[outcomes.other]]). Omit for no test.", "fraction",
+        default=None, gt=0, lt=0.5)
+
+
+class Foundation(_Model):
+    """Advance ('foundation') payments against a mechanism's outcome payments, reconciled
+    when each cohort's result is known (TR payment mechanism straw man)."""
+
+    per_participant: float = _f(
+        "Advance per entrant, paid in the month after entry.", "currency per person", ge=0)
+    clawback: bool = _f(
+        "Recover advances above what the cohort earned (true), or let the provider keep them.",
+        "bool", default=True)
+
+
+class OutcomePayment(_Model):
+    """Outcome payments by rate card: each rate prices improvement on one measure against
+    the evaluation's comparison (baseline, matched group or control). Rates add up per
+    cohort; then the caps apply, per cohort and over the contract in cohort order."""
+
+    type: Literal["outcome"] = _f("Mechanism: outcome payments by rate card.", "text")
+    name: str = _f("Label in reports.", "text", default="Outcome payment", max_length=60)
+    rates: list[Rate] = _f("The rate card: one or more rates.", "list", min_length=1,
+                           max_length=20)
+    cap_per_cohort: float | None = _f("Most this mechanism pays for one cohort; omit for no cap.",
+                                      "currency", default=None, ge=0)
+    cap_total: float | None = _f("Most this mechanism pays over all cohorts, in cohort order; "
+                                 "omit for no cap.", "currency", default=None, ge=0)
+    foundation: Foundation | None = _f("Advance payments reconciled against results; omit for "
+                                       "none.", "section", default=None)
+
+
+class Tier(_Model):
+    """One step of a tiered schedule."""
+
+    at: float = _f("Improvement (in `change` units) from which this tier pays.",
+                   "per change unit", ge=-1e6, le=1e6)
+    amount: float = _f("Payment at this tier (per cohort, or once if pooled).", "currency", ge=0)
+
+
+class TieredPayment(_Model):
+    """A tiered schedule on one measure (ABLE, Roca): stepped, or interpolated between tiers.
+    Tiers must rise strictly in `at`."""
+
+    type: Literal["tiered"] = _f("Mechanism: tiered schedule.", "text")
+    name: str = _f("Label in reports.", "text", default="Tiered outcome payment", max_length=60)
+    measure: str = _f("Measure the schedule is on (as for rates).", "text", default="binary")
+    change: Change = _f(CHANGE_HELP, "text", default="percent")
+    tiers: list[Tier] = _f("The tiers, lowest first.", "list", min_length=1, max_length=50)
+    interpolate: bool = _f("Interpolate linearly between tiers (true) or pay the tier reached "
+                           "(false). Below the first tier nothing is paid; above the last, the "
+                           "last amount.", "bool", default=False)
+    basis: Literal["cohort", "pooled"] = _f(
+        "'cohort': each cohort is paid on its own result; 'pooled': one payment on the result of "
+        "all cohorts together, with the last cohort's payment.", "text", default="cohort")
+    cap_total: float | None = _f("Most this mechanism pays in all; omit for no cap.", "currency",
+                                 default=None, ge=0)
+
+    @field_validator("tiers")
+    @classmethod
+    def _rising(cls, tiers: list[Tier]) -> list[Tier]:
+        at = [t.at for t in tiers]
+        if any(b <= a for a, b in zip(at, at[1:])):
+            raise ValueError(f"tiers must rise strictly in `at` (got {at})")
+        return tiers
+
+
+class RevenueAtRiskPayment(_Model):
+    """Revenue at risk (HMP Doncaster): a sum per cohort that depends on meeting a target."""
+
+    type: Literal["revenue_at_risk"] = _f("Mechanism: revenue at risk.", "text")
+    name: str = _f("Label in reports.", "text", default="Revenue at risk", max_length=60)
+    measure: str = _f("Measure the target is on (as for rates).", "text", default="binary")
+    change: Change = _f(CHANGE_HELP, "text", default="points")
+    target: float = _f("Improvement (in `change` units) the cohort must reach.",
+                       "per change unit", ge=-1e6, le=1e6)
+    amount: float = _f("Sum at risk per cohort (Doncaster: 10% of annual core contract value).",
+                       "currency", ge=0)
+    settle: Literal["repay", "earn"] = _f(
+        "'repay': the sum was paid up front (put it in the fee) and is repaid when the target is "
+        "missed; 'earn': it is paid only when the target is met.", "text", default="repay")
+
+
+Payment = Annotated[Union[FeePayment, OutcomePayment, TieredPayment, RevenueAtRiskPayment],
+                    Field(discriminator="type")]
+PAYMENT_TYPES: dict[str, type[BaseModel]] = {
+    "fee": FeePayment, "outcome": OutcomePayment, "tiered": TieredPayment,
+    "revenue_at_risk": RevenueAtRiskPayment,
+}
+
+
+
+def rules(mech: BaseModel) -> list:
+    """The parts of a mechanism that name a measure (rates, hurdles, schedules)."""
+    if isinstance(mech, OutcomePayment):
+        return [*mech.rates, *(r.hurdle for r in mech.rates if r.hurdle is not None)]
+    if isinstance(mech, (TieredPayment, RevenueAtRiskPayment)):
+        return [mech]
+    return []
