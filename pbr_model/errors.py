@@ -40,6 +40,14 @@ class OutputError(PbrError, OSError):
     """An output file could not be written."""
 
 
+class PbrDeprecationWarning(FutureWarning):
+    """Input written in a way that still works but will not for long (a field's old name).
+
+    A ``FutureWarning``, so that Python shows it to the people who write the input, not
+    only to developers; the message says what to change, and where.
+    """
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem: where it is, what was given, what is allowed."""

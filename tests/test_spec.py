@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
 
-from pbr_model.errors import OverrideError, PbrError, SpecError
+from pbr_model.errors import OverrideError, PbrDeprecationWarning, PbrError, SpecError
 from pbr_model.spec import (
     DEFAULT_CONTRACT, ContractSpec, LoadedSpec, apply_overrides, bundled_contracts, load_spec,
     read_toml, resolve, spec_sha256, validate,
@@ -195,7 +196,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
             .replace('name = "Minimal"', 'name = "Minimal"\ncolour = "blue"')
             .replace("length_months = 12", 'length_months = "twelve"')
             .replace("binary_rate = 0.4", "binary_rate = 1.4")
-            + "\n[provider]\ndiscount_rate = 2\n")
+            + "\n[provider]\ncost_of_capital = 2\n")
     path = write(tmp_path, text)
     with pytest.raises(SpecError) as excinfo:
         load_spec(path)
@@ -207,7 +208,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "contract.length_months: Input should be a valid integer" in joined
     assert "(got 'twelve')" in joined
     assert "population.bands.0.binary_rate: Input should be less than 1 (got 1.4)" in joined
-    assert "provider.discount_rate: Input should be less than or equal to 1 (got 2)" in joined
+    assert "provider.cost_of_capital: Input should be less than or equal to 1 (got 2)" in joined
     # the exception's text is all of them, one per line
     assert str(excinfo.value).splitlines() == problems
 
@@ -368,9 +369,10 @@ def test_override_wrong_type_names_the_field():
 
 def test_override_out_of_range_value_names_the_field():
     with pytest.raises(SpecError) as excinfo:
-        load_spec(DEFAULT_CONTRACT, ["provider.discount_rate=1.5"])
+        load_spec(DEFAULT_CONTRACT, ["provider.cost_of_capital=1.5"])
     assert problems_of(excinfo) == [
-        "tr-crc-example: provider.discount_rate: Input should be less than or equal to 1 (got 1.5)"
+        "tr-crc-example: provider.cost_of_capital: Input should be less than or equal to 1 "
+        "(got 1.5)"
     ]
 
 
@@ -552,6 +554,122 @@ def test_outcome_names_must_not_clash(bundled):
     bundled["outcomes"] = {"other": [{"name": "binary", "base_rate": 0.3}]}
     with pytest.raises(SpecError, match="not a built-in measure"):
         validate(bundled, "my.toml")
+
+
+# -- renamed fields: old spellings still read, with a warning ----------------------------------
+
+OLD_PROVIDER = "\n[provider]\nreserves = 7\ncredit_line = 11\ndiscount_rate = 0.06\n"
+NEW_PROVIDER = "\n[provider]\nreserves = 7\ncredit_limit = 11\ncost_of_capital = 0.06\n"
+
+
+def test_old_provider_names_are_read_as_the_new_ones_with_a_warning(tmp_path):
+    path = write(tmp_path, MINIMAL + OLD_PROVIDER)
+    with pytest.warns(PbrDeprecationWarning) as record:
+        loaded = load_spec(path)
+    assert [str(w.message) for w in record] == [
+        f"provider.credit_line is now provider.credit_limit; rename it in {path}",
+        f"provider.discount_rate is now provider.cost_of_capital; rename it in {path}",
+    ]
+    assert loaded.spec.provider.credit_limit == 11
+    assert loaded.spec.provider.cost_of_capital == 0.06
+
+
+def test_old_and_new_provider_names_give_the_same_spec_and_sha256(tmp_path):
+    with pytest.warns(PbrDeprecationWarning):
+        old = load_spec(write(tmp_path, MINIMAL + OLD_PROVIDER, "old.toml"))
+    new = load_spec(write(tmp_path, MINIMAL + NEW_PROVIDER, "new.toml"))
+    assert old.spec == new.spec
+    assert old.sha256 == new.sha256
+
+
+def test_validate_reads_old_names_in_plain_data_without_changing_it(bundled):
+    bundled["provider"] = {"credit_line": 5.0, "discount_rate": 0.1}
+    with pytest.warns(PbrDeprecationWarning, match="provider.credit_line is now "
+                      "provider.credit_limit; rename it in my.toml"):
+        spec = validate(bundled, "my.toml")
+    assert (spec.provider.credit_limit, spec.provider.cost_of_capital) == (5.0, 0.1)
+    assert bundled["provider"] == {"credit_line": 5.0, "discount_rate": 0.1}
+
+
+def test_both_names_of_a_field_are_an_error(tmp_path):
+    path = write(tmp_path, MINIMAL + NEW_PROVIDER + "credit_line = 12\n")
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    assert problems_of(excinfo) == [
+        f"{path}: provider.credit_line: the old name of provider.credit_limit, which is given "
+        "too; keep provider.credit_limit only (got 12)"
+    ]
+
+
+def test_both_names_are_reported_with_every_other_problem(tmp_path):
+    text = MINIMAL.replace("binary_rate = 0.4", "binary_rate = 1.4") + NEW_PROVIDER
+    path = write(tmp_path, text + "discount_rate = 0.2\n")
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    problems = problems_of(excinfo)
+    assert len(problems) == 2, problems
+    assert "provider.discount_rate: the old name of provider.cost_of_capital" in problems[0]
+    assert "population.bands.0.binary_rate" in problems[1]
+
+
+@pytest.mark.parametrize("old, new, attr", [
+    ("provider.credit_line", "provider.credit_limit", "credit_limit"),
+    ("provider.discount_rate", "provider.cost_of_capital", "cost_of_capital"),
+])
+def test_override_with_an_old_name_sets_the_new_one_with_a_warning(old, new, attr):
+    with pytest.warns(PbrDeprecationWarning) as record:
+        loaded = load_spec(DEFAULT_CONTRACT, [f"{old}=0.25"])
+    assert [str(w.message) for w in record] == [f"{old} is now {new}; use --set {new}=0.25"]
+    assert getattr(loaded.spec.provider, attr) == 0.25
+    assert loaded.sha256 == load_spec(DEFAULT_CONTRACT, [f"{new}=0.25"]).sha256
+
+
+def test_override_with_a_new_name_replaces_an_old_name_in_the_file(tmp_path):
+    path = write(tmp_path, MINIMAL + OLD_PROVIDER)
+    with pytest.warns(PbrDeprecationWarning):
+        loaded = load_spec(path, ["provider.credit_limit=3"])
+    assert loaded.spec.provider.credit_limit == 3
+
+
+def test_overriding_both_names_of_a_field_is_an_error():
+    with pytest.raises(OverrideError) as excinfo, pytest.warns(PbrDeprecationWarning):
+        load_spec(DEFAULT_CONTRACT, ["provider.credit_limit=1", "provider.credit_line=2"])
+    assert problems_of(excinfo) == [
+        "--set 'provider.credit_line=2': provider.credit_limit is set by both its names "
+        "(provider.credit_line and provider.credit_limit); set provider.credit_limit only"
+    ]
+
+
+def test_old_attribute_names_still_read_with_a_warning():
+    provider = load_spec(DEFAULT_CONTRACT).spec.provider
+    with pytest.warns(DeprecationWarning, match="Provider.credit_line is now "
+                      "Provider.credit_limit"):
+        assert provider.credit_line == provider.credit_limit
+    with pytest.warns(DeprecationWarning, match="Provider.discount_rate is now "
+                      "Provider.cost_of_capital"):
+        assert provider.discount_rate == provider.cost_of_capital
+
+
+def test_a_provider_built_in_code_with_old_names_warns():
+    from pbr_model.spec.schema import Provider
+
+    with pytest.warns(PbrDeprecationWarning, match="provider.credit_line is now "
+                      "provider.credit_limit; rename it in the code that builds this Provider"):
+        provider = Provider(credit_line=10, cost_of_capital=0.1)
+    assert provider == Provider(credit_limit=10, cost_of_capital=0.1)
+    with pytest.raises(ValueError, match="the old name of provider.cost_of_capital"):
+        Provider(discount_rate=0.1, cost_of_capital=0.1)
+
+
+def test_bundled_contracts_use_the_new_names():
+    for name in bundled_contracts():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PbrDeprecationWarning)
+            load_spec(name)
+
+
+def test_a_deprecation_warning_is_shown_to_users_by_default():
+    assert issubclass(PbrDeprecationWarning, FutureWarning)
 
 
 # -- the schema's modules -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pbr_model import __version__, simulate
-from pbr_model.errors import OutputError, SpecError
+from pbr_model.errors import OutputError, PbrDeprecationWarning, SpecError
 from pbr_model.spec import DEFAULT_CONTRACT, bundled_contracts, load_spec
 from pbr_model.spec.schema import ContractSpec
 from pbr_model.spec.template import COLUMNS, README, write_template
@@ -366,6 +366,55 @@ def test_every_layout_problem_at_once(book_path):
     assert len(found) == len(expected), found
     for line, start in zip(found, expected):
         assert line.startswith(start), (line, start)
+
+
+def rename_field(path: Path, old: str, new: str) -> int:
+    """Type ``new`` in the Field cell of ``old``, as a workbook from an older version has it;
+    returns its row."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[old.split(".", 1)[0]]
+    row = row_of(ws, old)
+    ws.cell(row=row, column=1).value = new
+    wb.save(path)
+    return row
+
+
+def test_old_field_names_in_a_workbook_are_read_with_a_warning(book_path):
+    edit(book_path, provider__credit_limit=123.0, provider__cost_of_capital="0.07")
+    rows = [rename_field(book_path, "provider.credit_limit", "provider.credit_line"),
+            rename_field(book_path, "provider.cost_of_capital", "provider.discount_rate")]
+    with pytest.warns(PbrDeprecationWarning) as record:
+        loaded = load_spec(book_path)
+    assert [str(w.message) for w in record] == [
+        f"provider.credit_line is now provider.credit_limit; rename it in {book_path} "
+        f"(sheet 'provider', cell A{rows[0]})",
+        f"provider.discount_rate is now provider.cost_of_capital; rename it in {book_path} "
+        f"(sheet 'provider', cell A{rows[1]})",
+    ]
+    assert loaded.spec.provider.credit_limit == 123
+    assert loaded.spec.provider.cost_of_capital == 0.07  # text typed as the field's number
+    assert loaded.sha256 == load_spec(DEFAULT_CONTRACT, ["provider.credit_limit=123",
+                                                         "provider.cost_of_capital=0.07"]).sha256
+
+
+def test_a_bad_value_under_an_old_name_names_its_cell(book_path):
+    edit(book_path, provider__credit_limit=-1)
+    row = rename_field(book_path, "provider.credit_limit", "provider.credit_line")
+    with pytest.warns(PbrDeprecationWarning):
+        found = problems(book_path)
+    assert found == [f"{book_path}: sheet 'provider', cell B{row}: provider.credit_limit: Input "
+                     "should be greater than or equal to 0 (got -1)"]
+
+
+def test_a_field_under_both_its_names_in_a_workbook(book_path):
+    first = row_of(openpyxl.load_workbook(book_path)["provider"], "provider.credit_limit")
+    row, = append_rows(book_path, "provider", [("provider.credit_line", 5)])
+    with pytest.warns(PbrDeprecationWarning):
+        found = problems(book_path)
+    assert found == [
+        f"{book_path}: sheet 'provider', cell A{row}: provider.credit_line: "
+        f"provider.credit_limit is given by both its names (also provider.credit_limit in row "
+        f"{first}); keep the row named provider.credit_limit"]
 
 
 def test_a_file_that_is_not_a_workbook(tmp_path):

@@ -56,7 +56,7 @@ class CashFigures:
     min_cash : lowest cumulative cash position [currency] (negative = funding needed)
     peak_funding : largest cumulative deficit, ``max(0, -min_cash)`` [currency]
     peak_month : month of the lowest cumulative cash [month index]; -1 if cash never dips below 0
-    insolvent : cumulative cash fell below ``-(reserves + credit_line)`` [bool]
+    insolvent : cumulative cash fell below ``-(reserves + credit_limit)`` [bool]
     """
 
     revenue: np.ndarray
@@ -99,5 +99,5 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
 
 def cash_figures(cash_in: np.ndarray, cash_out: np.ndarray, provider: Provider) -> CashFigures:
     """Read the per-simulation figures off monthly flows ``(n_sims, n_months)``."""
-    return read_cash(cash_in, cash_out, provider.discount_rate,
-                     provider.reserves + provider.credit_line)[0]
+    return read_cash(cash_in, cash_out, provider.cost_of_capital,
+                     provider.reserves + provider.credit_limit)[0]

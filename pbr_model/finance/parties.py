@@ -77,10 +77,10 @@ class PartyFlows:
 def prime_profile(spec: ContractSpec, name: str = "prime") -> ProviderProfile:
     """The spec's ``[provider]`` as a profile holding what the supply chain leaves."""
     p = spec.provider
-    rate = p.discount_rate if p.credit_rate is None else p.credit_rate
+    rate = p.cost_of_capital if p.credit_rate is None else p.credit_rate
     return ProviderProfile(
-        name=name, reserves=p.reserves, credit_limit=p.credit_line, credit_rate=rate,
-        cost_of_capital=p.discount_rate, overheads=p.overheads,
+        name=name, reserves=p.reserves, credit_limit=p.credit_limit, credit_rate=rate,
+        cost_of_capital=p.cost_of_capital, overheads=p.overheads,
         share=1 - sum(s.share for s in spec.supply_chain))
 
 

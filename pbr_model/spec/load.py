@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import OverrideError, Problem, SpecError
 from .fields import model_of
 from .parties import ProfileFile, ProviderProfile
+from .renames import new_path, upgrade, warn_renamed
 from .schema import PAYMENT_TYPES, ContractSpec, cross_check
 
 DEFAULT_CONTRACT = "tr-crc-example"
@@ -115,10 +116,12 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
     PATH is dotted; list items are addressed by 0-based index
     (``payments.1.binary_price=2500``, ``population.bands.0.share=0.3``).
     Paths that name no field are caught by validation, which lists the allowed
-    fields.
+    fields. A field's old name (see :mod:`.renames`) sets the field under its new name,
+    with a warning; setting both names of one field is an error.
     """
     data = _deep_copy(data)
     problems = []
+    given: dict[str, str] = {}  # path set -> the path as given, to catch both names of one
     for item in overrides:
         path, sep, value = item.partition("=")
         path = path.strip()
@@ -126,6 +129,15 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             problems.append(f"--set {item!r}: expected PATH=VALUE, e.g. "
                             "--set intervention.effect.binary.mean=0.08")
             continue
+        new = new_path(path)
+        if new is not None:
+            warn_renamed(path, new, f"use --set {new}={value.strip()}")
+        target = new or path
+        if given.setdefault(target, path) != path:
+            problems.append(f"--set {item!r}: {target} is set by both its names ({path} and "
+                            f"{given[target]}); set {target} only")
+            continue
+        path = target
         keys = path.split(".")
         if any(not k for k in keys):
             problems.append(f"--set {item!r}: empty part in path {path!r}")
@@ -224,16 +236,30 @@ def placed(problem: Problem, where: Mapping[str, str] | None) -> Problem:
 def validate(data: dict[str, Any], source: str = "<spec>",
              where: Mapping[str, str] | None = None) -> ContractSpec:
     """Validate plain data into a :class:`ContractSpec`, reporting every problem (in a
-    workbook, with its sheet and cell from ``where``: see :func:`placed`)."""
-    spec = validate_as(ContractSpec, data, source, where)
-    problems = cross_check(spec)
+    workbook, with its sheet and cell from ``where``: see :func:`placed`). A field under its
+    old name is read under its new one, with a warning (see :mod:`.renames`)."""
+    data, renamed = upgrade(data, source)
+    return _validated(data, source, where, renamed)
+
+
+def _validated(data: dict[str, Any], source: str, where: Mapping[str, str] | None,
+               renamed: list[tuple[str, str, object]]) -> ContractSpec:
+    """:func:`validate` once old names are upgraded, with the problems that left."""
+    def lines(problems: list[tuple[str, str, object]]) -> list[str]:
+        return [str(placed(Problem(source, path, message, value, True), where))
+                for path, message, value in problems]
+
+    try:
+        spec = validate_as(ContractSpec, data, source, where)
+    except SpecError as exc:
+        raise SpecError([*lines(renamed), *exc.problems]) from None
+    problems = renamed + cross_check(spec)
     known = bundled_providers()
     problems += [(f"supply_chain.{i}.profile", "no bundled provider profile of that name; "
                   f"bundled: {', '.join(known)}", s.profile)
                  for i, s in enumerate(spec.supply_chain) if bundled_name(s.profile) not in known]
     if problems:
-        raise SpecError([str(placed(Problem(source, path, message, value, True), where))
-                         for path, message, value in problems])
+        raise SpecError(lines(problems))
     return spec
 
 
@@ -264,9 +290,9 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
             where[key] = "--set"
     else:
         data = read_toml(path)
-    data = apply_overrides(data, overrides)
     source = str(spec) if not Path(spec).is_file() else str(path)
-    model = validate(data, source, where)
+    data, renamed = upgrade(data, source)  # before overrides, which may give a new name
+    model = _validated(apply_overrides(data, overrides), source, where, renamed)
     return LoadedSpec(spec=model, source=source, sha256=spec_sha256(model))
 
 

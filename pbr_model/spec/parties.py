@@ -3,17 +3,20 @@ social investors and the commissioner.
 
 Plain data like the rest of the spec. A provider profile is its own small TOML
 file (bundled ones in ``contracts/providers/``); the provider, the supply chain, the
-social impact bond and the commissioner are sections of a contract spec.
-Money in the contract currency, rates as fractions a year.
+social impact bond and the commissioner are sections of a contract spec. The spec's
+``[provider]`` and a profile name the same ideas alike (``credit_limit``,
+``cost_of_capital``). Money in the contract currency, rates as fractions a year.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 from pydantic import model_validator
 
 from ._base import _f, _Model
+from .renames import upgrade
 
 
 class Provider(_Model):
@@ -21,15 +24,41 @@ class Provider(_Model):
 
     reserves: float = _f("Unrestricted cash reserves available to fund the contract.", "currency",
                          default=0.0, ge=0)
-    credit_line: float = _f("Committed overdraft or revolving credit available.", "currency",
-                            default=0.0, ge=0)
-    discount_rate: float = _f("Annual discount rate for NPV (cost of capital): what its own "
-                              "money costs, and the price of capital beyond reserves and credit.",
-                              "fraction per year", default=0.08, ge=0, le=1)
-    credit_rate: float | None = _f("Interest on credit drawn; omit for the discount rate.",
+    credit_limit: float = _f("Committed overdraft or revolving credit available.", "currency",
+                             default=0.0, ge=0)
+    cost_of_capital: float = _f("What its own money costs: the annual discount rate for NPV, "
+                                "and the price of capital beyond reserves and credit.",
+                                "fraction per year", default=0.08, ge=0, le=1)
+    credit_rate: float | None = _f("Interest on credit drawn; omit for the cost of capital.",
                                    "fraction per year", default=None, ge=0, le=1)
     overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
                           "of them (in `pbr capital`).", "fraction", default=0.0, ge=0, le=2)
+
+    # Deprecated: the old names, in code not yet moved to the new ones. (Spec files, --set and
+    # workbooks are upgraded where they are read, naming the file: see .load and .renames.)
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data):
+        upgraded, problems = upgrade({"provider": data}, "the code that builds this Provider")
+        if problems:
+            raise ValueError("; ".join(f"{path}: {message}" for path, message, _ in problems))
+        return upgraded["provider"]
+
+    # Reading an old attribute is a developer's matter: a DeprecationWarning, which Python
+    # shows in tests and hides from the command line's users.
+    @property
+    def credit_line(self) -> float:
+        """Deprecated: :attr:`credit_limit` [currency]."""
+        warnings.warn("Provider.credit_line is now Provider.credit_limit", DeprecationWarning,
+                      stacklevel=2)
+        return self.credit_limit
+
+    @property
+    def discount_rate(self) -> float:
+        """Deprecated: :attr:`cost_of_capital` [fraction per year]."""
+        warnings.warn("Provider.discount_rate is now Provider.cost_of_capital",
+                      DeprecationWarning, stacklevel=2)
+        return self.cost_of_capital
 
 
 class ProviderProfile(_Model):

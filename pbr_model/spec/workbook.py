@@ -4,7 +4,8 @@
 :func:`read_workbook` reads such a workbook into the plain data
 :func:`~pbr_model.spec.load.read_toml` returns, with the cell of every field, so
 that a validation error names the sheet, the cell and the field. Only the Field and
-Value columns are read; an empty value omits the field (its default applies).
+Value columns are read; an empty value omits the field (its default applies). A
+field's old name (see :mod:`.renames`) is read as its new one, with a warning.
 Nothing in a workbook is ever executed: a formula counts only through the result
 Excel saved with it.
 """
@@ -25,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from ..errors import SpecError
 from .fields import field_type, kinds
 from .load import parse_value
+from .renames import new_path, warn_renamed
 from .schema import ContractSpec
 from .template import COLUMNS, README, write_template  # noqa: F401  (write_template: re-exported)
 
@@ -33,12 +35,14 @@ _PART = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)$")
 
 @dataclass(frozen=True)
 class _Cell:
-    """A Field/Value pair read from a sheet (``value`` None: empty)."""
+    """A Field/Value pair read from a sheet (``value`` None: empty); ``given`` is the path as
+    written, ``path`` its new spelling if it was an old one."""
 
     sheet: str
     row: int
     path: str
     value: Any
+    given: str
 
     @property
     def where(self) -> str:
@@ -153,7 +157,10 @@ def _read_row(field, value, cached_ws, sheet: str, problems: _Problems) -> _Cell
         return None
     if content is _BAD:
         return None
-    return _Cell(sheet, field.row, path, None if _empty(content) else content)
+    new = new_path(path)
+    if new is not None:
+        warn_renamed(path, new, f"rename it in {problems.source} ({_at(sheet, field.coordinate)})")
+    return _Cell(sheet, field.row, new or path, None if _empty(content) else content, path)
 
 
 def _path_problem(path: str, sheet: str) -> str | None:
@@ -205,9 +212,15 @@ def _assemble(cells: list[_Cell], problems: _Problems) -> tuple[dict, dict[str, 
     tree: dict = {}
     placed = []
     for cell in cells:
-        if cell.path in seen:
+        first = seen.get(cell.path)
+        if first is not None and first.given == cell.given:
             problems.add(_at(cell.sheet, f"A{cell.row}"), f"{cell.path}: given twice (also in "
-                         f"row {seen[cell.path].row}); keep one row")
+                         f"row {first.row}); keep one row")
+            continue
+        if first is not None:
+            problems.add(_at(cell.sheet, f"A{cell.row}"), f"{cell.given}: {cell.path} is given "
+                         f"by both its names (also {first.given} in row {first.row}); keep the "
+                         f"row named {cell.path}")
             continue
         seen[cell.path] = cell
         where[cell.path] = cell.where
