@@ -584,9 +584,11 @@ def test_old_and_new_provider_names_give_the_same_spec_and_sha256(tmp_path):
 
 def test_validate_reads_old_names_in_plain_data_without_changing_it(bundled):
     bundled["provider"] = {"credit_line": 5.0, "discount_rate": 0.1}
-    with pytest.warns(PbrDeprecationWarning, match="provider.credit_line is now "
-                      "provider.credit_limit; rename it in my.toml"):
+    with pytest.warns(PbrDeprecationWarning) as record:
         spec = validate(bundled, "my.toml")
+    assert [str(w.message) for w in record] == [
+        "provider.credit_line is now provider.credit_limit; rename it in my.toml",
+        "provider.discount_rate is now provider.cost_of_capital; rename it in my.toml"]
     assert (spec.provider.credit_limit, spec.provider.cost_of_capital) == (5.0, 0.1)
     assert bundled["provider"] == {"credit_line": 5.0, "discount_rate": 0.1}
 
