@@ -39,7 +39,7 @@ SPEC = validate({
              "price": 500, "hurdle": {"measure": "binary", "change": "points", "min": 5}},
         ]},
     ],
-    "provider": {"reserves": 20_000, "credit_line": 20_000, "discount_rate": 0.05},
+    "provider": {"reserves": 20_000, "credit_limit": 20_000, "cost_of_capital": 0.05},
 })
 
 ENTRANTS = [120, 240, 120, 60]

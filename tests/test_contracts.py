@@ -198,7 +198,7 @@ def test_peterborough_reproduces_the_published_result():
     assert pooled == pytest.approx(9.0, abs=0.1)                         # pooled -9% [BCT17]
     assert s["outcome"] == s["pooled_payment"] > 0                       # paid on the pool only
     # capital back plus just over 3% a year: NPV at 3% is just above zero
-    assert spec.provider.discount_rate == 0.03
+    assert spec.provider.cost_of_capital == 0.03
     assert 0 < s["npv"] < 0.01 * s["cost"]
     # cohort 1 alone (-8.4%, 142 vs 155) would not have been paid: below the 10% trigger
     assert spec.payments[0].rates[0].threshold == 10

@@ -20,7 +20,7 @@ from pbr_model.timeline import Timeline
 from strategies import cash_flows
 
 ROUNDING = 1e-9
-PROVIDER = Provider(reserves=20, credit_line=10, discount_rate=0.08)
+PROVIDER = Provider(reserves=20, credit_limit=10, cost_of_capital=0.08)
 
 
 def flows(*nets):

@@ -304,8 +304,8 @@ def within(a: np.ndarray, b: np.ndarray, k: float = 4.0) -> bool:
 def test_a_one_area_portfolio_is_that_area(tmp_path):
     sims = 4096
     # the owner's finances as the spec's own [provider], so `pbr capital`'s prime matches
-    finance = ["provider.reserves=20000000", "provider.credit_line=50000000",
-               "provider.credit_rate=0.05", "provider.discount_rate=0.08",
+    finance = ["provider.reserves=20000000", "provider.credit_limit=50000000",
+               "provider.credit_rate=0.05", "provider.cost_of_capital=0.08",
                "provider.overheads=0.02"]
     path = write(tmp_path, portfolio_text([("Only", "tr-crc-example", finance)],
                                           owner='[owner]\nprofile = "national-prime"\n'))

@@ -89,7 +89,7 @@ def test_figures_read_off_the_cash(run):
     np.testing.assert_allclose(s["min_cash"], run.cumulative_cash().min(axis=1), rtol=ROUNDING)
     np.testing.assert_array_equal(s["peak_funding"], np.maximum(-s["min_cash"], 0))
     assert s["peak_month"].between(-1, run.timeline.n_months - 1).all()
-    facility = run.spec.provider.reserves + run.spec.provider.credit_line
+    facility = run.spec.provider.reserves + run.spec.provider.credit_limit
     np.testing.assert_array_equal(s["insolvent"], s["min_cash"] < -facility)
 
 

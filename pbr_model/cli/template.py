@@ -10,7 +10,7 @@ import typer
 from ..errors import InputError, PbrError
 from ..files import check_not_input, check_output
 from ..spec import DEFAULT_CONTRACT, load_spec
-from ..spec.workbook import write_template
+from ..spec.template import write_template
 from .app import app, err, handles_errors
 from .options import SetOpt
 

@@ -121,10 +121,6 @@ class EvaluationDesign(_Model):
         return self
 
     @property
-    def has_comparison_group(self) -> bool:
-        return self.design != "historical_baseline"
-
-    @property
     def ratio(self) -> float:
         """Comparison people per treated person [people per person]."""
         if self.comparison_ratio is not None:

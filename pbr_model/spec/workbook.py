@@ -28,7 +28,7 @@ from .fields import field_type, kinds
 from .load import parse_value
 from .renames import new_path, warn_renamed
 from .schema import ContractSpec
-from .template import COLUMNS, README, write_template  # noqa: F401  (write_template: re-exported)
+from .template import COLUMNS, README
 
 _PART = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)$")
 
