@@ -8,8 +8,6 @@ import json
 
 import numpy as np
 import pytest
-from test_cli import assert_error, assert_ok, run
-from typer.testing import CliRunner
 
 from pbr_model.analyses.breakeven import TOLERANCE, Target, Trial, breakeven, parse_target
 from pbr_model.analyses.capital import capital
@@ -254,10 +252,10 @@ def test_search_edges():
 
 # -- the command line -----------------------------------------------------------------------------
 
-def test_cli_json_parses():
-    result = run(CliRunner(), "breakeven", "tr-crc-example", "--solve", "price", "--sims", "300",
+def test_cli_json_parses(cli):
+    result = cli.run("breakeven", "tr-crc-example", "--solve", "price", "--sims", "300",
                  "--target", "prob-loss=0.3", "--json")
-    assert_ok(result)
+    cli.ok(result)
     data = json.loads(result.stdout)
     assert data["solve"] == "price" and data["status"] == "solved"
     assert data["target"] == {"name": "prob-loss=0.3", "kind": "prob-loss", "prob_loss": 0.3,
@@ -268,22 +266,21 @@ def test_cli_json_parses():
     assert data["steps"] >= 1 and len(data["trace"]) == data["trials"]
 
 
-def test_cli_screen_and_not_reached_exits_0():
-    runner = CliRunner()
-    result = run(runner, "breakeven", "tr-crc-example", "--solve", "personal-budget",
+def test_cli_screen_and_not_reached_exits_0(cli):
+    result = cli.run("breakeven", "tr-crc-example", "--solve", "personal-budget",
                  "--sims", "300")
-    assert_ok(result)
+    cli.ok(result)
     assert "Answer:" in result.stdout and "per budget taker" in result.stdout
-    result = run(runner, "breakeven", "tr-crc-example", "--solve", "effect", "--sims", "200",
+    result = cli.run("breakeven", "tr-crc-example", "--solve", "effect", "--sims", "200",
                  "--set", "intervention.costs.per_participant=100000")
-    assert_ok(result)
+    cli.ok(result)
     assert "Not reached" in result.stdout
 
 
-def test_cli_bad_solve_target_and_provider_at_once():
-    result = run(CliRunner(), "breakeven", "--solve", "budget", "--target", "prob-loss=2",
+def test_cli_bad_solve_target_and_provider_at_once(cli):
+    result = cli.run("breakeven", "--solve", "budget", "--target", "prob-loss=2",
                  "--provider", "no-such-provider", "--sims", "100")
-    errors = assert_error(result, "--solve: one of effect, personal_budget, price (got 'budget')",
+    errors = cli.error(result, "--solve: one of effect, personal_budget, price (got 'budget')",
                           "--target: expected 'expected-net' or 'prob-loss=P'", "'prob-loss=2'",
                           "--provider no-such-provider", "pbr providers", lines=3)
     assert errors
@@ -295,6 +292,6 @@ def test_cli_bad_solve_target_and_provider_at_once():
     (["--solve", "personal_budget", "--set", "intervention.personal_budget.take_up=0"],
      "--set intervention.personal_budget.take_up="),
 ])
-def test_cli_input_errors(args, fragment):
-    assert_error(run(CliRunner(), "breakeven", "tr-crc-example", "--sims", "100", *args),
+def test_cli_input_errors(cli, args, fragment):
+    cli.error(cli.run("breakeven", "tr-crc-example", "--sims", "100", *args),
                  fragment, lines=1)

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from pbr_model.analyses.capital import capital, chain_seats, plan
 from pbr_model.finance.capital import (capital_figures, capital_required, financing_cost,
@@ -21,7 +20,6 @@ from pbr_model.analyses.simulate import simulate
 from pbr_model.spec import load_spec
 from pbr_model.spec.load import bundled_providers, load_profile
 from pbr_model.spec.parties import ProviderProfile, Subcontract
-from test_cli import assert_error, assert_ok, run
 
 SIMS = 400
 
@@ -297,15 +295,10 @@ def test_bad_profile_file_names_the_field(tmp_path):
     assert "provider.sharee: unknown field" in text
 
 
-@pytest.fixture
-def runner():
-    return CliRunner()
-
-
-def test_cli_capital_json(runner):
-    res = run(runner, "capital", "-p", "national-prime", "-p", "small-charity", "--sims", "300",
+def test_cli_capital_json(cli):
+    res = cli.run("capital", "-p", "national-prime", "-p", "small-charity", "--sims", "300",
               "--json")
-    assert_ok(res)
+    cli.ok(res)
     d = json.loads(res.stdout)
     assert [p["name"] for p in d["providers"]] == ["national-prime", "small-charity"]
     for p in d["providers"]:
@@ -317,11 +310,11 @@ def test_cli_capital_json(runner):
     assert "commissioner" in d and d["investors"] == []
 
 
-def test_cli_capital_table_and_workbook(runner, tmp_path):
+def test_cli_capital_table_and_workbook(cli, tmp_path):
     path = tmp_path / "cap.xlsx"
-    res = run(runner, "capital", "-p", "small-charity", "-p", "social-investor-backed",
+    res = cli.run("capital", "-p", "small-charity", "-p", "social-investor-backed",
               "--sims", "300", "--volume-shock", "0.3", "--xlsx", str(path))
-    assert_ok(res)
+    cli.ok(res)
     text = " ".join(res.stdout.split())
     assert "who can carry the risk" in text and "volume shock 30%" in text
     wb = load_workbook(path)
@@ -344,13 +337,13 @@ def test_cli_capital_table_and_workbook(runner, tmp_path):
     (["-p", "small-charity", "--volume-shock", "1"], ["--volume-shock", "below 1"]),
     (["-p", "small-charity", "--sims", "0"], ["--sims"]),
 ])
-def test_cli_capital_bad_input(runner, args, fragments):
-    assert_error(run(runner, "capital", *args), *fragments)
+def test_cli_capital_bad_input(cli, args, fragments):
+    cli.error(cli.run("capital", *args), *fragments)
 
 
-def test_cli_providers(runner):
-    res = run(runner, "providers")
-    assert_ok(res)
+def test_cli_providers(cli):
+    res = cli.run("providers")
+    cli.ok(res)
     for name in bundled_providers():
         assert name in res.stdout
 
@@ -370,11 +363,11 @@ def _able_observed(tmp_path, fewer: float) -> str:
     return str(path)
 
 
-def test_able_with_no_effect_the_lender_loses_1_2m_after_the_guarantee_paid_6m(runner):
-    res = run(runner, "settle", "nyc-able-sib", "--observed",
+def test_able_with_no_effect_the_lender_loses_1_2m_after_the_guarantee_paid_6m(cli):
+    res = cli.run("settle", "nyc-able-sib", "--observed",
               "examples/observed/able_no_effect.csv", "--set", "contract.length_months=36",
               "--json")
-    assert_ok(res)
+    cli.ok(res)
     d = json.loads(res.stdout)
     (loan,), (guarantee,) = d["investors"], d["guarantees"]
     assert loan["drawn"]["mean"] == pytest.approx(7_200_000)    # drawn [BB][PNY]
@@ -412,20 +405,20 @@ def test_able_breaks_even_at_10pct_and_returns_about_5pct_at_20pct(tmp_path):
     assert irr > 0.051
 
 
-def test_peterborough_at_the_published_result_returns_just_over_3pct(runner):
-    res = run(runner, "settle", "peterborough-sib", "--observed",
+def test_peterborough_at_the_published_result_returns_just_over_3pct(cli):
+    res = cli.run("settle", "peterborough-sib", "--observed",
               "examples/observed/peterborough_pooled.csv", "--json")
-    assert_ok(res)
+    cli.ok(res)
     (investors,) = json.loads(res.stdout)["investors"]
     assert investors["drawn"]["mean"] == pytest.approx(5_000_000)    # [CS14]
     assert 0.03 < investors["irr"]["mean"] < 0.035                    # [BCT17][RI17]
     assert investors["expected_loss"] == 0
 
 
-def test_a_settlement_waits_for_every_cohort_before_the_investors(runner):
-    res = run(runner, "settle", "peterborough-sib", "--observed",
+def test_a_settlement_waits_for_every_cohort_before_the_investors(cli):
+    res = cli.run("settle", "peterborough-sib", "--observed",
               "examples/observed/peterborough.csv", "--json")
-    assert_ok(res)
+    cli.ok(res)
     assert json.loads(res.stdout)["investors"] is None
 
 
@@ -448,10 +441,10 @@ def test_capital_with_a_sib_funds_the_vehicle_and_conserves_cash():
                                r.result.simulations["net"], rtol=1e-9, atol=1e-3)
 
 
-def test_cli_capital_with_a_sib(runner, tmp_path):
+def test_cli_capital_with_a_sib(cli, tmp_path):
     path = tmp_path / "able.xlsx"
-    res = run(runner, "capital", "nyc-able-sib", "--sims", "300", "--json", "--xlsx", str(path))
-    assert_ok(res)
+    res = cli.run("capital", "nyc-able-sib", "--sims", "300", "--json", "--xlsx", str(path))
+    cli.ok(res)
     d = json.loads(res.stdout)
     (loan,) = d["investors"]
     assert loan["name"] == "Goldman Sachs loan"
@@ -461,11 +454,11 @@ def test_cli_capital_with_a_sib(runner, tmp_path):
     assert "Investors" in load_workbook(path).sheetnames
 
 
-def test_cli_capital_runs_a_portfolio(runner, tmp_path):
+def test_cli_capital_runs_a_portfolio(cli, tmp_path):
     path = tmp_path / "wl.xlsx"
-    res = run(runner, "capital", "working-links-like", "--sims", "300", "--json",
+    res = cli.run("capital", "working-links-like", "--sims", "300", "--json",
               "--xlsx", str(path))
-    assert_ok(res)
+    cli.ok(res)
     d = json.loads(res.stdout)
     assert len(d["areas"]) == 3 and d["owner"]["name"] == "national-prime"
     div = d["diversification"]["peak_funding_p95"]
@@ -473,7 +466,7 @@ def test_cli_capital_runs_a_portfolio(runner, tmp_path):
     wb = load_workbook(path)
     assert {"Portfolio", "Owner cash", "Areas"} <= set(wb.sheetnames)
     assert wb["Owner cash"]._charts
-    assert_error(run(runner, "capital", "working-links-like", "-p", "small-charity"),
+    cli.error(cli.run("capital", "working-links-like", "-p", "small-charity"),
                  "portfolio", "[owner]")
 
 

@@ -12,76 +12,37 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from pbr_model import __version__
 from pbr_model.cli import app
 from pbr_model.spec import DEFAULT_CONTRACT, bundled_contracts, load_spec, read_toml
 from pbr_model.spec.schema import ContractSpec
-from specs import MINIMAL
 
 SIMS = "300"
 STATS = {"mean", "p5", "p50", "p95"}
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-def run(runner: CliRunner, *args: str):
-    return runner.invoke(app, list(args), catch_exceptions=True)
-
-
-def assert_ok(result) -> None:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.output
-    assert "Error" not in result.stderr
-
-
-def assert_error(result, *fragments: str, lines: int | None = None) -> list[str]:
-    """Exit 2, only ``Error:`` lines on stderr (one per problem), each fragment in
-    some line, nothing on stdout but validate's OK lines, and no traceback."""
-    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
-    assert isinstance(result.exception, SystemExit), result.exception  # not an uncaught bug
-    assert "Traceback" not in result.output
-    errors = result.stderr.splitlines()
-    assert errors and all(line.startswith("Error: ") for line in errors), result.stderr
-    for fragment in fragments:
-        assert any(fragment in line for line in errors), (fragment, errors)
-    assert "Error" not in result.stdout
-    if lines is not None:
-        assert len(errors) == lines, errors
-    return errors
-
-
-def simulate_json(runner: CliRunner, *args: str) -> dict:
-    result = run(runner, "simulate", "--sims", SIMS, "--json", *args)
-    assert_ok(result)
-
-    def no_nan(name):
-        raise AssertionError(f"non-JSON constant {name} in --json output")
-
-    return json.loads(result.stdout, parse_constant=no_nan)
+def simulate_json(cli, *args: str) -> dict:
+    return cli.json("simulate", "--sims", SIMS, *args)
 
 
 @pytest.fixture
-def spec_file(tmp_path) -> Path:
+def spec_file(minimal_toml, tmp_path) -> Path:
     path = tmp_path / "minimal.toml"
-    path.write_text(MINIMAL, encoding="utf-8")
+    path.write_text(minimal_toml, encoding="utf-8")
     return path
 
 
 # -- version, help, python -m -------------------------------------------------------------------
 
-def test_version(runner):
-    result = run(runner, "--version")
-    assert_ok(result)
+def test_version(cli):
+    result = cli.run("--version")
+    cli.ok(result)
     assert result.stdout == f"pbr-model {__version__}\n"
 
 
-def test_no_arguments_shows_help(runner):
-    result = run(runner)
+def test_no_arguments_shows_help(cli):
+    result = cli.run()
     assert "Usage: pbr" in result.output
     for command in ("simulate", "list", "validate", "show", "schema"):
         assert command in result.output
@@ -98,47 +59,47 @@ def test_the_commands():
 
 
 @pytest.mark.parametrize("args", [[], *[[name] for name in _command_names()]])
-def test_help_has_an_example(runner, args):
-    result = run(runner, *args, "--help")
-    assert_ok(result)
+def test_help_has_an_example(cli, args):
+    result = cli.run(*args, "--help")
+    cli.ok(result)
     assert "Example" in result.stdout
     assert "pbr " in result.stdout.split("Example", 1)[1]
 
 
-def test_short_help_option(runner):
-    result = run(runner, "simulate", "-h")
-    assert_ok(result)
+def test_short_help_option(cli):
+    result = cli.run("simulate", "-h")
+    cli.ok(result)
     assert "Usage: pbr simulate" in result.stdout
 
 
 # -- list, show, schema -------------------------------------------------------------------------
 
-def test_list(runner):
-    result = run(runner, "list")
-    assert_ok(result)
+def test_list(cli):
+    result = cli.run("list")
+    cli.ok(result)
     assert DEFAULT_CONTRACT in result.stdout
     assert "tr_crc_example.toml" in result.stdout
     assert "TR Community Rehabilitation" in result.stdout
 
 
-def test_show_default_contract(runner):
-    result = run(runner, "show")
-    assert_ok(result)
+def test_show_default_contract(cli):
+    result = cli.run("show")
+    cli.ok(result)
     loaded = load_spec(DEFAULT_CONTRACT)
     assert loaded.spec.contract.name in result.stdout
     assert loaded.sha256[:12] in result.stdout
     assert "2015-02-01" in result.stdout
 
 
-def test_show_a_file_with_an_override(runner, spec_file):
-    result = run(runner, "show", str(spec_file), "--set", "contract.name=Renamed")
-    assert_ok(result)
+def test_show_a_file_with_an_override(cli, spec_file):
+    result = cli.run("show", str(spec_file), "--set", "contract.name=Renamed")
+    cli.ok(result)
     assert "Renamed" in result.stdout
 
 
-def test_schema_is_valid_json_schema(runner):
-    result = run(runner, "schema")
-    assert_ok(result)
+def test_schema_is_valid_json_schema(cli):
+    result = cli.run("schema")
+    cli.ok(result)
     schema = json.loads(result.stdout)
     assert schema == ContractSpec.model_json_schema()
     assert schema["type"] == "object"
@@ -152,9 +113,9 @@ def test_schema_is_valid_json_schema(runner):
     jsonschema.Draft202012Validator(schema).validate(data)
 
 
-def test_schema_markdown(runner):
-    result = run(runner, "schema", "--markdown")
-    assert_ok(result)
+def test_schema_markdown(cli):
+    result = cli.run("schema", "--markdown")
+    cli.ok(result)
     assert result.stdout.startswith("### `contract`")
     assert "| `length_months` | int | months | `84` |" in result.stdout
 
@@ -168,9 +129,9 @@ def test_python_dash_m_runs_the_same_cli():
 
 # -- validate -----------------------------------------------------------------------------------
 
-def test_validate_good_specs(runner, spec_file):
-    result = run(runner, "validate", str(spec_file), DEFAULT_CONTRACT)
-    assert_ok(result)
+def test_validate_good_specs(cli, spec_file):
+    result = cli.run("validate", str(spec_file), DEFAULT_CONTRACT)
+    cli.ok(result)
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"OK  {spec_file}  (sha256 ")
@@ -178,15 +139,15 @@ def test_validate_good_specs(runner, spec_file):
     assert lines[1] == f"OK  {DEFAULT_CONTRACT}  (sha256 {sha[:12]})"
 
 
-def test_validate_reports_every_problem_in_every_file(runner, tmp_path, spec_file):
+def test_validate_reports_every_problem_in_every_file(minimal_toml, cli, tmp_path, spec_file):
     not_toml = tmp_path / "notes.toml"
     not_toml.write_text("just some notes\n")
     bad = tmp_path / "bad.toml"
-    bad.write_text(MINIMAL.replace("length_months = 12", "length_months = 0\ncolour = 'red'")
+    bad.write_text(minimal_toml.replace("length_months = 12", "length_months = 0\ncolour = 'red'")
                    .replace("share = 1.0", "share = 0.5"))
     missing = tmp_path / "missing.toml"
-    result = run(runner, "validate", str(not_toml), str(bad), str(spec_file), str(missing))
-    errors = assert_error(
+    result = cli.run("validate", str(not_toml), str(bad), str(spec_file), str(missing))
+    errors = cli.error(
         result,
         f"Error: {not_toml}: not valid TOML",
         f"Error: {bad}: contract.length_months: Input should be greater than or equal to 1 (got 0)",
@@ -202,24 +163,24 @@ def test_validate_reports_every_problem_in_every_file(runner, tmp_path, spec_fil
     assert result.stdout.startswith(f"OK  {spec_file}")
 
 
-def test_validate_needs_a_spec(runner):
-    result = run(runner, "validate")
+def test_validate_needs_a_spec(cli):
+    result = cli.run("validate")
     assert result.exit_code == 2
     assert "Missing argument" in result.stderr
 
 
 # -- simulate: output ---------------------------------------------------------------------------
 
-def test_simulate_table(runner):
-    result = run(runner, "simulate", "--sims", SIMS)
-    assert_ok(result)
+def test_simulate_table(cli):
+    result = cli.run("simulate", "--sims", SIMS)
+    cli.ok(result)
     assert "TR Community Rehabilitation" in result.stdout
     assert "300 simulations" in result.stdout
     assert "P(loss)" in result.stdout
 
 
-def test_simulate_json_has_the_documented_keys(runner):
-    s = simulate_json(runner)
+def test_simulate_json_has_the_documented_keys(cli):
+    s = simulate_json(cli)
     spec = load_spec(DEFAULT_CONTRACT)
     assert s["contract"] == spec.spec.contract.name
     assert s["spec_sha256"] == spec.sha256
@@ -240,9 +201,9 @@ def test_simulate_json_has_the_documented_keys(runner):
         assert isinstance(s["provider"][key], float) and 0 <= s["provider"][key] <= 1
 
 
-def test_simulate_json_every_figure_is_stats_or_probability(runner):
+def test_simulate_json_every_figure_is_stats_or_probability(cli):
     # each figure is {mean,p5,p50,p95} except probabilities
-    s = simulate_json(runner)
+    s = simulate_json(cli)
     changes = s["outcomes"].pop("measured_change")
     assert set(changes) == {"binary_change_points", "frequency_per_reoffender_change_absolute"}
     assert all(set(v) == STATS for v in changes.values())
@@ -257,45 +218,45 @@ def test_simulate_json_every_figure_is_stats_or_probability(runner):
                 assert isinstance(value, dict) and set(value) == STATS, (section, key)
 
 
-def test_simulate_json_is_reproducible(runner):
-    a = run(runner, "simulate", "--sims", SIMS, "--json", "--seed", "7")
-    b = run(runner, "simulate", "--sims", SIMS, "--json", "--seed", "7")
-    c = run(runner, "simulate", "--sims", SIMS, "--json", "--seed", "8")
+def test_simulate_json_is_reproducible(cli):
+    a = cli.run("simulate", "--sims", SIMS, "--json", "--seed", "7")
+    b = cli.run("simulate", "--sims", SIMS, "--json", "--seed", "7")
+    c = cli.run("simulate", "--sims", SIMS, "--json", "--seed", "8")
     for r in (a, b, c):
-        assert_ok(r)
+        cli.ok(r)
     assert json.loads(a.stdout) == json.loads(b.stdout)
     assert a.stdout == b.stdout
     assert json.loads(a.stdout)["provider"]["net"] != json.loads(c.stdout)["provider"]["net"]
 
 
-def test_chunk_size_changes_no_number(runner):
-    a = simulate_json(runner, "--seed", "3")
-    b = simulate_json(runner, "--seed", "3", "--chunk-size", "1")
+def test_chunk_size_changes_no_number(cli):
+    a = simulate_json(cli, "--seed", "3")
+    b = simulate_json(cli, "--seed", "3", "--chunk-size", "1")
     assert a == b
 
 
-def test_simulate_json_is_strict_json_when_a_figure_is_undefined(runner):
+def test_simulate_json_is_strict_json_when_a_figure_is_undefined(cli):
     # with no payment mechanism the outcome share of revenue is 0/0: null, not NaN
-    s = simulate_json(runner, "--set", "payments=[]")
+    s = simulate_json(cli, "--set", "payments=[]")
     assert s["payments"]["outcome_share"] == {"mean": None, "p5": None, "p50": None, "p95": None}
     assert s["payments"]["total"]["mean"] == 0
 
 
-def test_simulate_a_file(runner, spec_file):
-    s = simulate_json(runner, str(spec_file))
+def test_simulate_a_file(cli, spec_file):
+    s = simulate_json(cli, str(spec_file))
     assert s["contract"] == "Minimal"
     assert s["spec_sha256"] == load_spec(spec_file).sha256
     assert s["entrants"]["p5"] > 0
 
 
-def test_simulate_bundled_name_with_underscores(runner):
-    assert simulate_json(runner, "tr_crc_example") == simulate_json(runner, "tr-crc-example") | {
+def test_simulate_bundled_name_with_underscores(cli):
+    assert simulate_json(cli, "tr_crc_example") == simulate_json(cli, "tr-crc-example") | {
         "source": "tr_crc_example"}
 
 
-def test_overrides_change_the_sha256_and_the_figures(runner):
-    plain = simulate_json(runner)
-    changed = simulate_json(runner, "--set", "intervention.effect.binary.mean=0.2",
+def test_overrides_change_the_sha256_and_the_figures(cli):
+    plain = simulate_json(cli)
+    changed = simulate_json(cli, "--set", "intervention.effect.binary.mean=0.2",
                             "--set", "intervention.effect.binary.sd=0")
     assert changed["spec_sha256"] != plain["spec_sha256"]
     assert changed["spec_sha256"] == load_spec(
@@ -312,8 +273,8 @@ def test_overrides_change_the_sha256_and_the_figures(runner):
     ["population.bands.0.share=0.3", "population.bands.1.share=0.3"],
     ["payments.1={type = 'outcome', rates = [{measure = 'binary', price = 100}]}"],
 ])
-def test_override_kinds_are_applied(runner, overrides):
-    s = simulate_json(runner, *[a for o in overrides for a in ("--set", o)])
+def test_override_kinds_are_applied(cli, overrides):
+    s = simulate_json(cli, *[a for o in overrides for a in ("--set", o)])
     assert s["spec_sha256"] == load_spec(DEFAULT_CONTRACT, overrides).sha256
     assert s["spec_sha256"] != load_spec(DEFAULT_CONTRACT).sha256
 
@@ -321,58 +282,58 @@ def test_override_kinds_are_applied(runner, overrides):
 # -- simulate: bad input ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sims", ["0", "-5", "10000001"])
-def test_sims_out_of_range(runner, sims):
-    result = run(runner, "simulate", "--sims", sims)
-    assert_error(result, f"Error: --sims: must be from 1 to 10,000,000 (got {sims})", lines=1)
+def test_sims_out_of_range(cli, sims):
+    result = cli.run("simulate", "--sims", sims)
+    cli.error(result, f"Error: --sims: must be from 1 to 10,000,000 (got {sims})", lines=1)
 
 
-def test_bad_options_are_reported_together(runner):
-    result = run(runner, "simulate", "--sims", "0", "--seed", "-1", "--chunk-size", "0")
-    assert_error(result, "--sims:", "--seed: must be from 0 to 2**63 - 1 (got -1)",
+def test_bad_options_are_reported_together(cli):
+    result = cli.run("simulate", "--sims", "0", "--seed", "-1", "--chunk-size", "0")
+    cli.error(result, "--sims:", "--seed: must be from 0 to 2**63 - 1 (got -1)",
                  "--chunk-size: must be 1 or more (got 0)", lines=3)
 
 
-def test_sims_not_a_number(runner):
-    result = run(runner, "simulate", "--sims", "many")
+def test_sims_not_a_number(cli):
+    result = cli.run("simulate", "--sims", "many")
     assert result.exit_code == 2
     assert "Error: Invalid value for '--sims'" in result.stderr
     assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("command", ["simulate", "show"])
-def test_missing_file(runner, tmp_path, command):
+def test_missing_file(cli, tmp_path, command):
     missing = tmp_path / "nope.toml"
-    result = run(runner, command, str(missing))
+    result = cli.run(command, str(missing))
     names = ", ".join(bundled_contracts())
-    assert_error(result, f"Error: {missing}: no such file, and no bundled contract of that name "
+    cli.error(result, f"Error: {missing}: no such file, and no bundled contract of that name "
                          f"(bundled: {names}; see `pbr list`)", lines=1)
 
 
-def test_unknown_bundled_name(runner):
-    result = run(runner, "simulate", "tr-crc-exampel", "--sims", SIMS)
-    assert_error(result, "tr-crc-exampel: no such file", "bundled: ", "tr-crc-example;", lines=1)
+def test_unknown_bundled_name(cli):
+    result = cli.run("simulate", "tr-crc-exampel", "--sims", SIMS)
+    cli.error(result, "tr-crc-exampel: no such file", "bundled: ", "tr-crc-example;", lines=1)
 
 
-def test_not_toml(runner, tmp_path):
+def test_not_toml(cli, tmp_path):
     path = tmp_path / "contract.toml"
     path.write_text("[contract\nname = 'x'\n")
-    result = run(runner, "simulate", str(path), "--sims", SIMS)
-    assert_error(result, f"Error: {path}: not valid TOML", lines=1)
+    result = cli.run("simulate", str(path), "--sims", SIMS)
+    cli.error(result, f"Error: {path}: not valid TOML", lines=1)
 
 
-def test_wrong_type_in_file(runner, tmp_path):
+def test_wrong_type_in_file(minimal_toml, cli, tmp_path):
     path = tmp_path / "contract.toml"
-    path.write_text(MINIMAL.replace("entrants_per_period = 100", 'entrants_per_period = "lots"'))
-    result = run(runner, "simulate", str(path), "--sims", SIMS)
-    errors = assert_error(result, f"Error: {path}: cohorts.entrants_per_period: ")
+    path.write_text(minimal_toml.replace("entrants_per_period = 100", 'entrants_per_period = "lots"'))
+    result = cli.run("simulate", str(path), "--sims", SIMS)
+    errors = cli.error(result, f"Error: {path}: cohorts.entrants_per_period: ")
     assert all("cohorts.entrants_per_period:" in e and "(got 'lots')" in e for e in errors)
 
 
-def test_out_of_range_value_in_file(runner, tmp_path):
+def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
     path = tmp_path / "contract.toml"
-    path.write_text(MINIMAL.replace("binary_rate = 0.4", "binary_rate = 40"))
-    result = run(runner, "simulate", str(path), "--sims", SIMS)
-    assert_error(result, f"Error: {path}: population.bands.0.binary_rate: Input should be less "
+    path.write_text(minimal_toml.replace("binary_rate = 0.4", "binary_rate = 40"))
+    result = cli.run("simulate", str(path), "--sims", SIMS)
+    cli.error(result, f"Error: {path}: population.bands.0.binary_rate: Input should be less "
                          "than 1 (got 40)", lines=1)
 
 
@@ -384,17 +345,17 @@ def test_out_of_range_value_in_file(runner, tmp_path):
     ("payments.0.price", "allowed here: annual, name, per_participant, type"),
     ("costs.setup", "allowed here: cohorts, commissioner, contract, evaluation, intervention, outcomes"),
 ])
-def test_unknown_key_via_set(runner, key, allowed):
-    result = run(runner, "simulate", "--sims", SIMS, "--set", f"{key}=1")
+def test_unknown_key_via_set(cli, key, allowed):
+    result = cli.run("simulate", "--sims", SIMS, "--set", f"{key}=1")
     head = key if not key.startswith("costs") else "costs"
-    assert_error(result, f"Error: tr-crc-example: {head}: unknown field; {allowed}", lines=1)
+    cli.error(result, f"Error: tr-crc-example: {head}: unknown field; {allowed}", lines=1)
 
 
-def test_unknown_key_in_file(runner, tmp_path):
+def test_unknown_key_in_file(minimal_toml, cli, tmp_path):
     path = tmp_path / "contract.toml"
-    path.write_text(MINIMAL + "\n[[payments]]\ntype = 'fee'\nannual = 10\nper_entrant = 5\n")
-    result = run(runner, "show", str(path))
-    assert_error(result, f"Error: {path}: payments.0.per_entrant: unknown field; allowed here: "
+    path.write_text(minimal_toml + "\n[[payments]]\ntype = 'fee'\nannual = 10\nper_entrant = 5\n")
+    result = cli.run("show", str(path))
+    cli.error(result, f"Error: {path}: payments.0.per_entrant: unknown field; allowed here: "
                          "annual, name, per_participant, type", lines=1)
 
 
@@ -417,41 +378,41 @@ def test_unknown_key_in_file(runner, tmp_path):
      "intervention.effect.binary.mean=0.08"),
 ])
 @pytest.mark.parametrize("command", ["simulate", "show"])
-def test_bad_set(runner, command, override, message):
-    result = run(runner, command, "--set", override)
-    assert_error(result, message, lines=1)
+def test_bad_set(cli, command, override, message):
+    result = cli.run(command, "--set", override)
+    cli.error(result, message, lines=1)
 
 
-def test_every_bad_set_is_reported_at_once(runner):
-    result = run(runner, "simulate", "--sims", SIMS, "--set", "no_equals",
+def test_every_bad_set_is_reported_at_once(cli):
+    result = cli.run("simulate", "--sims", SIMS, "--set", "no_equals",
                  "--set", "payments.5.name=x", "--set", "trend.binary_logit_sd.x=1")
-    assert_error(result, "--set 'no_equals'", "--set 'payments.5.name=x'",
+    cli.error(result, "--set 'no_equals'", "--set 'payments.5.name=x'",
                  "--set 'trend.binary_logit_sd.x=1'", lines=3)
 
 
-def test_every_validation_problem_is_reported_at_once(runner):
-    result = run(runner, "simulate", "--sims", SIMS,
+def test_every_validation_problem_is_reported_at_once(cli):
+    result = cli.run("simulate", "--sims", SIMS,
                  "--set", "contract.currency=pounds",
                  "--set", "trend.drift=0.1",
                  "--set", "provider.cost_of_capital=-1",
                  "--set", "population.bands.0.share=0.5")
-    assert_error(result, "contract.currency", "trend.drift", "provider.cost_of_capital",
+    cli.error(result, "contract.currency", "trend.drift", "provider.cost_of_capital",
                  "population.bands: band shares must sum to 1", lines=4)
 
 
-def test_long_error_lines_are_not_wrapped(runner):
+def test_long_error_lines_are_not_wrapped(cli):
     # one problem, one line, even when longer than the (80-column) console
-    result = run(runner, "simulate", "--set", "payments.1.x=1")
-    (line,) = assert_error(result, lines=1)
+    result = cli.run("simulate", "--set", "payments.1.x=1")
+    (line,) = cli.error(result, lines=1)
     assert len(line) > 80
     assert line.endswith("foundation, name, rates, type")
 
 
-def test_xlsx_exists_without_force(runner, tmp_path):
+def test_xlsx_exists_without_force(cli, tmp_path):
     target = tmp_path / "run.xlsx"
     target.write_bytes(b"keep me")
-    result = run(runner, "simulate", "--sims", SIMS, "--xlsx", str(target))
-    assert_error(result, f"Error: --xlsx {target}: file exists; use --force to replace it", lines=1)
+    result = cli.run("simulate", "--sims", SIMS, "--xlsx", str(target))
+    cli.error(result, f"Error: --xlsx {target}: file exists; use --force to replace it", lines=1)
     assert target.read_bytes() == b"keep me"
 
 
@@ -459,33 +420,33 @@ def test_xlsx_exists_without_force(runner, tmp_path):
     ("run.csv", "an Excel workbook must end in .xlsx"),
     ("no/such/folder/run.xlsx", "does not exist"),
 ])
-def test_xlsx_bad_target(runner, tmp_path, name, message):
+def test_xlsx_bad_target(cli, tmp_path, name, message):
     target = tmp_path / name
-    result = run(runner, "simulate", "--sims", SIMS, "--xlsx", str(target), "--json")
-    assert_error(result, f"Error: --xlsx {target}: ", message, lines=1)
+    result = cli.run("simulate", "--sims", SIMS, "--xlsx", str(target), "--json")
+    cli.error(result, f"Error: --xlsx {target}: ", message, lines=1)
     assert not target.exists()
     assert result.stdout == ""
 
 
-def test_json_with_xlsx_keeps_stdout_pure_json(runner, tmp_path):
+def test_json_with_xlsx_keeps_stdout_pure_json(cli, tmp_path):
     folder = tmp_path / ("a-folder-name-long-enough-to-pass-the-edge-of-an-80-column-terminal")
     folder.mkdir()
     target = folder / "run.xlsx"
-    result = run(runner, "simulate", "--sims", SIMS, "--json", "--xlsx", str(target))
-    assert_ok(result)
+    result = cli.run("simulate", "--sims", SIMS, "--json", "--xlsx", str(target))
+    cli.ok(result)
     assert json.loads(result.stdout)["sims"] == 300
     assert result.stderr == f"Wrote {target}\n"
     assert target.is_file()
 
 
 
-def test_an_old_field_name_works_with_a_warning_line(runner, tmp_path):
+def test_an_old_field_name_works_with_a_warning_line(minimal_toml, cli, tmp_path):
     """A spec written with a field's old name runs, and says on stderr what to rename."""
     path = tmp_path / "old.toml"
-    path.write_text(MINIMAL + "\n[provider]\ncredit_line = 1000\ndiscount_rate = 0.05\n")
+    path.write_text(minimal_toml + "\n[provider]\ncredit_line = 1000\ndiscount_rate = 0.05\n")
     for command in (["show", str(path)], ["validate", str(path)],
                     ["simulate", str(path), "--sims", "50"]):
-        result = run(runner, *command)
+        result = cli.run(*command)
         assert result.exit_code == 0, result.output
         assert result.stderr.splitlines() == [
             f"Warning: provider.credit_line is now provider.credit_limit; rename it in {path}",

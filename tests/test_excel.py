@@ -12,7 +12,6 @@ import pytest
 from openpyxl.chart import LineChart
 from typer.testing import CliRunner
 
-from books import header_row
 from pbr_model import simulate
 from pbr_model.cli import app
 from pbr_model.errors import OutputError
@@ -60,7 +59,7 @@ def flatten(summary: dict, prefix: str = "") -> dict[str, object]:
     return rows
 
 
-def summary_cells(ws) -> dict[str, dict]:
+def summary_cells(header_row, ws) -> dict[str, dict]:
     """Summary sheet figure rows: dotted key -> {"mean", "p5", "p50", "p95", "value"} cells."""
     top = header_row(ws, "Figure")
     rows = {}
@@ -71,10 +70,10 @@ def summary_cells(ws) -> dict[str, dict]:
     return rows
 
 
-def summary_values(ws) -> dict[str, object]:
+def summary_values(header_row, ws) -> dict[str, object]:
     """Summary sheet figures in the JSON's shape: stats dict, or the Value column."""
     out = {}
-    for key, cells in summary_cells(ws).items():
+    for key, cells in summary_cells(header_row, ws).items():
         value = cells.pop("value").value
         stats = {k: c.value for k, c in cells.items()}
         out[key] = value if all(v is None for v in stats.values()) and value is not None else stats
@@ -96,7 +95,7 @@ def assert_same_figures(sheet: dict, expected: dict) -> None:
             assert g == (None if w is None else pytest.approx(w, rel=1e-15, abs=0)), key
 
 
-def meta(ws) -> dict[str, object]:
+def meta(header_row, ws) -> dict[str, object]:
     top = header_row(ws, "Figure")
     return {r[0].value: r[1].value for r in ws.iter_rows(min_row=2, max_row=top - 1, max_col=2)
             if r[0].value is not None}
@@ -108,7 +107,7 @@ def test_sheet_names(book):
     assert book.sheetnames == SHEETS
 
 
-def test_header_rows(book):
+def test_header_rows(header_row, book):
     ws = book["Summary"]
     assert [c.value for c in ws[header_row(ws, "Figure")]] == SUMMARY_HEADER
     assert [c.value for c in book["Assumptions"][1]] == ASSUMPTIONS_HEADER
@@ -118,10 +117,10 @@ def test_header_rows(book):
         assert all(c.font.b for c in ws[row] if c.value is not None), ws.title
 
 
-def test_summary_provenance(book, result):
+def test_summary_provenance(header_row, book, result):
     ws = book["Summary"]
     assert ws["A1"].value == result.spec.contract.name
-    info = meta(ws)
+    info = meta(header_row, ws)
     assert info["Source"] == DEFAULT_CONTRACT
     assert info["Spec SHA-256"] == result.spec_sha256
     assert info["Seed"] == SEED
@@ -131,15 +130,15 @@ def test_summary_provenance(book, result):
     assert "positive" in info["Sign convention"]
 
 
-def test_summary_equals_the_json(book, result):
+def test_summary_equals_the_json(header_row, book, result):
     expected = flatten(json.loads(dumps(result.summary())))
     for key in (*PROVENANCE_KEYS, "sampling"):
         expected.pop(key)
-    assert_same_figures(summary_values(book["Summary"]), expected)
+    assert_same_figures(summary_values(header_row, book["Summary"]), expected)
 
 
-def test_summary_lists_the_required_figures(book):
-    rows = summary_cells(book["Summary"])
+def test_summary_lists_the_required_figures(header_row, book):
+    rows = summary_cells(header_row, book["Summary"])
     for key in ("entrants", "outcomes.binary_rate", "outcomes.frequency", "payments.total",
                 "payments.fee", "payments.outcome", "provider.net", "provider.npv",
                 "provider.peak_funding"):
@@ -150,8 +149,8 @@ def test_summary_lists_the_required_figures(book):
         assert all(rows[key][s].value is None for s in STATS), key
 
 
-def test_summary_number_formats(book):
-    rows = summary_cells(book["Summary"])
+def test_summary_number_formats(header_row, book):
+    rows = summary_cells(header_row, book["Summary"])
     for key in ("payments.total", "payments.fee", "payments.outcome", "provider.net",
                 "provider.npv", "provider.peak_funding"):
         assert all("£" in rows[key][s].number_format for s in STATS), key
@@ -165,11 +164,11 @@ def test_summary_number_formats(book):
 
 
 @pytest.mark.parametrize("currency, symbol", [("USD", "$"), ("EUR", "€"), ("NOK", "NOK ")])
-def test_money_format_follows_the_currency(tmp_path, currency, symbol):
+def test_money_format_follows_the_currency(header_row, tmp_path, currency, symbol):
     loaded = load_spec(DEFAULT_CONTRACT, [f"contract.currency={currency}"])
     path = write_workbook(simulate(loaded, sims=50, seed=1), tmp_path / "run.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert f'"{symbol}"' in summary_cells(wb["Summary"])["provider.net"]["mean"].number_format
+    assert f'"{symbol}"' in summary_cells(header_row, wb["Summary"])["provider.net"]["mean"].number_format
     assert f'"{symbol}"' in wb["Cashflow"]["R2"].number_format
 
 
@@ -238,29 +237,29 @@ def test_text_starting_with_equals_is_not_a_formula(tmp_path):
         assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row), ws.title
 
 
-def test_undefined_figures_are_blank_like_json_null(tmp_path):
+def test_undefined_figures_are_blank_like_json_null(header_row, tmp_path):
     # no payment mechanism: the outcome share of revenue is 0/0
     loaded = load_spec(DEFAULT_CONTRACT, ["payments=[]"])
     res = simulate(loaded, sims=50, seed=1)
     wb = openpyxl.load_workbook(write_workbook(res, tmp_path / "run.xlsx"))
-    values = summary_values(wb["Summary"])
+    values = summary_values(header_row, wb["Summary"])
     assert json.loads(dumps(res.summary()))["payments"]["outcome_share"] == dict.fromkeys(STATS)
     assert values["payments.outcome_share"] == dict.fromkeys(STATS)
 
 
 # -- via the CLI --------------------------------------------------------------------------------
 
-def test_cli_workbook_equals_the_cli_json(tmp_path):
+def test_cli_workbook_equals_the_cli_json(header_row, tmp_path):
     path = tmp_path / "run.xlsx"
     out = run_cli("simulate", "--sims", str(SIMS), "--seed", "5", "--json", "--xlsx", str(path))
     assert out.exit_code == 0, out.output
     expected = flatten(json.loads(out.stdout))
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == SHEETS
-    info = meta(wb["Summary"])
+    info = meta(header_row, wb["Summary"])
     assert (info["Seed"], info["Simulations"], info["Spec SHA-256"]) == (
         expected["seed"], expected["sims"], expected["spec_sha256"])
-    figures = summary_values(wb["Summary"])
+    figures = summary_values(header_row, wb["Summary"])
     assert {k for k, v in expected.items() if isinstance(v, dict)} <= set(figures)
     assert_same_figures(figures, {k: v for k, v in expected.items() if k in figures})
     assert wb["Cashflow"]._charts

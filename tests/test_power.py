@@ -11,7 +11,6 @@ from scipy import optimize, stats
 from pbr_model.errors import InputError
 from pbr_model.analyses.power import crossing, parse_effects, power
 from pbr_model.spec import validate
-from test_cli import assert_error, assert_ok, run
 
 N0, P0 = 2000, 0.375   # 0.375 is exact in binary, so n x p0 has no rounding at the threshold
 SIMS = 4000
@@ -112,11 +111,9 @@ def test_bad_effects(text, fragment):
         parse_effects(text)
 
 
-def test_power_cli_json():
-    from typer.testing import CliRunner
-
-    result = run(CliRunner(), "power", "--effects", "0:0.04:0.02", "--sims", "200", "--json")
-    assert_ok(result)
+def test_power_cli_json(cli):
+    result = cli.run("power", "--effects", "0:0.04:0.02", "--sims", "200", "--json")
+    cli.ok(result)
     data = json.loads(result.stdout)
     assert [e["effect"] for e in data["effects"]] == [0.0, 0.02, 0.04]
     for key in ("prob_triggered", "outcome_mean", "prob_loss", "net_mean"):
@@ -126,12 +123,9 @@ def test_power_cli_json():
     assert data["seed"] and len(data["spec_sha256"]) == 64
 
 
-def test_power_cli_table_and_errors():
-    from typer.testing import CliRunner
-
-    runner = CliRunner()
-    result = run(runner, "power", "--effects", "0:0.02:0.02", "--sims", "100")
-    assert_ok(result)
+def test_power_cli_table_and_errors(cli):
+    result = cli.run("power", "--effects", "0:0.02:0.02", "--sims", "100")
+    cli.ok(result)
     assert "Break-even effect" in result.stdout and "Paid for noise" in result.stdout
-    assert_error(run(runner, "power", "--effects", "0:1:0.1", "--sims", "0"),
+    cli.error(cli.run("power", "--effects", "0:1:0.1", "--sims", "0"),
                  "--sims", "--effects", lines=2)

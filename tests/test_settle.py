@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from pbr_model.errors import InputError
 from pbr_model.analyses.settle import settle
 from pbr_model.spec import load_spec, validate
 from pbr_model.spec.load import read_toml
-from test_cli import assert_error, assert_ok, run
 
 PETERBOROUGH_LIKE = """\
 [contract]
@@ -85,11 +83,6 @@ price = 10_000
 
 PB_HEADER = "cohort,n,reoffenders,reoffences,events,comparison_n,comparison_reoffenders," \
             "comparison_reoffences,comparison_events\n"
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture
@@ -168,10 +161,10 @@ def test_exactly_at_the_target_is_met(specs, tmp_path):
 
 # -- the command --------------------------------------------------------------------------
 
-def test_settle_json(runner, specs, tmp_path):
+def test_settle_json(cli, specs, tmp_path):
     obs = write(tmp_path, "cohort,n,reoffenders,reoffences\n1,1000,523,\n2,1000,547,\n")
-    result = run(runner, "settle", str(specs["base"]), "--observed", str(obs), "--json")
-    assert_ok(result)
+    result = cli.run("settle", str(specs["base"]), "--observed", str(obs), "--json")
+    cli.ok(result)
     data = json.loads(result.stdout)
     assert [c["cohort"] for c in data["cohorts"]] == [1, 2]
     assert [c["measured_change"] for c in data["cohorts"]] == pytest.approx([-5.7, -3.3])
@@ -183,12 +176,12 @@ def test_settle_json(runner, specs, tmp_path):
     assert len(data["spec_sha256"]) == 64 and data["version"]
 
 
-def test_settle_table_and_workbook(runner, specs, tmp_path):
+def test_settle_table_and_workbook(cli, specs, tmp_path):
     obs = write(tmp_path, "cohort,n,reoffenders,reoffences\n1,1000,523,\n2,1000,547,\n")
     book = tmp_path / "settle.xlsx"
-    result = run(runner, "settle", str(specs["base"]), "--observed", str(obs),
+    result = cli.run("settle", str(specs["base"]), "--observed", str(obs),
                  "--xlsx", str(book))
-    assert_ok(result)
+    cli.ok(result)
     assert "-5.70" in result.stdout and "-3.30" in result.stdout
     assert "Total outcome payments" in result.stdout
     wb = load_workbook(book)
@@ -201,8 +194,8 @@ def test_settle_table_and_workbook(runner, specs, tmp_path):
     totals = [r for r in wb["Totals"].iter_rows(values_only=True) if r[0]]
     assert ("Total outcome payments", None, None, None, None, pytest.approx(-910_000)) in totals
     # an existing workbook is kept unless --force
-    again = run(runner, "settle", str(specs["base"]), "--observed", str(obs), "--xlsx", str(book))
-    assert_error(again, "--xlsx", "file exists")
+    again = cli.run("settle", str(specs["base"]), "--observed", str(obs), "--xlsx", str(book))
+    cli.error(again, "--xlsx", "file exists")
 
 
 @pytest.mark.parametrize("text, fragments", [
@@ -229,26 +222,26 @@ def test_settle_table_and_workbook(runner, specs, tmp_path):
     ("cohort,n,reoffenders,reoffences\n1,1000,abc,\n2,x,1,\n",
      ["row 2, column reoffenders", "row 3, column n"]),
 ])
-def test_malformed_csv_names_row_and_column(runner, specs, tmp_path, text, fragments):
+def test_malformed_csv_names_row_and_column(cli, specs, tmp_path, text, fragments):
     obs = write(tmp_path, text)
-    result = run(runner, "settle", str(specs["base"]), "--observed", str(obs))
-    errors = assert_error(result, *fragments)
+    result = cli.run("settle", str(specs["base"]), "--observed", str(obs))
+    errors = cli.error(result, *fragments)
     assert all(str(obs) in line for line in errors)
 
 
-def test_comparison_design_needs_comparison_columns(runner, specs, tmp_path):
+def test_comparison_design_needs_comparison_columns(cli, specs, tmp_path):
     obs = write(tmp_path, "cohort,n,reoffenders,reoffences,events\n1,1000,,,1420\n")
-    assert_error(run(runner, "settle", str(specs["pb"]), "--observed", str(obs)),
+    cli.error(cli.run("settle", str(specs["pb"]), "--observed", str(obs)),
                  "missing column 'comparison_n'")
     # ... and a historical-baseline column makes no sense there
     obs = write(tmp_path, PB_HEADER.strip() + ",baseline_binary\n1,1000,,,1420,10000,,,15500,0.5\n")
-    assert_error(run(runner, "settle", str(specs["pb"]), "--observed", str(obs)),
+    cli.error(cli.run("settle", str(specs["pb"]), "--observed", str(obs)),
                  "unknown column 'baseline_binary'")
 
 
-def test_missing_observed_file(runner, specs, tmp_path):
-    result = run(runner, "settle", str(specs["base"]), "--observed", str(tmp_path / "no.csv"))
-    assert_error(result, "no.csv: no such file")
+def test_missing_observed_file(cli, specs, tmp_path):
+    result = cli.run("settle", str(specs["base"]), "--observed", str(tmp_path / "no.csv"))
+    cli.error(result, "no.csv: no such file")
 
 
 def test_library_raises_input_error(specs, tmp_path):
@@ -262,15 +255,15 @@ def test_library_raises_input_error(specs, tmp_path):
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "observed"
 
 
-def settle_json(name: str, csv: str) -> dict:
-    result = run(CliRunner(), "settle", name, "--observed", str(EXAMPLES / csv), "--json")
-    assert_ok(result)
+def settle_json(cli, name: str, csv: str) -> dict:
+    result = cli.run("settle", name, "--observed", str(EXAMPLES / csv), "--json")
+    cli.ok(result)
     return json.loads(result.stdout)
 
 
-def test_peterborough_cohort_1_was_not_paid():
+def test_peterborough_cohort_1_was_not_paid(cli):
     # 142 vs 155 events per 100: -8.4%, short of the 10% cohort trigger [SF14]
-    data = settle_json("peterborough-sib", "peterborough.csv")
+    data = settle_json(cli, "peterborough-sib", "peterborough.csv")
     (c1,) = data["cohorts"]
     assert c1["cohort"] == 1
     assert c1["measured_change"] == pytest.approx(-8.39, abs=0.01)
@@ -279,10 +272,10 @@ def test_peterborough_cohort_1_was_not_paid():
     assert data["mechanisms"][0]["pooled_status"] == "not assessed"
 
 
-def test_doncaster_repays_ten_percent_for_cohort_2():
+def test_doncaster_repays_ten_percent_for_cohort_2(cli):
     # cohort 1 -5.7 points: full payment; cohort 2 -3.3 points: 10% of the year's core
     # contract value repaid [MoJpr14][CJA]
-    data = settle_json("doncaster-pbr", "doncaster.csv")
+    data = settle_json(cli, "doncaster-pbr", "doncaster.csv")
     spec = load_spec("doncaster-pbr").spec
     core = next(p for p in spec.payments if p.type == "fee").annual
     c1, c2 = data["cohorts"]
@@ -312,26 +305,26 @@ def test_every_observed_example_is_listed_here():
 
 
 @pytest.mark.parametrize("csv", sorted(OBSERVED_EXAMPLES))
-def test_observed_examples_settle(csv):
+def test_observed_examples_settle(cli, csv):
     name, extra = OBSERVED_EXAMPLES[csv]
-    result = run(CliRunner(), "settle", name, "--observed", str(EXAMPLES / csv), "--json", *extra)
-    assert_ok(result)
+    result = cli.run("settle", name, "--observed", str(EXAMPLES / csv), "--json", *extra)
+    cli.ok(result)
     assert json.loads(result.stdout)["cohorts"]
 
 
-def test_peterborough_pooled_nine_percent_pays():
+def test_peterborough_pooled_nine_percent_pays(cli):
     # hypothetical cohort 2 chosen so the pool is the published -9%: paid [BCT17][RI17]
-    data = settle_json("peterborough-sib", "peterborough_pooled.csv")
+    data = settle_json(cli, "peterborough-sib", "peterborough_pooled.csv")
     mech = data["mechanisms"][0]
     assert mech["pooled_status"] == "met" and mech["pooled"] > 0
     assert data["cohorts"][0]["payment"] == 0
 
 
-def test_able_without_effect_pays_nothing():
-    result = run(CliRunner(), "settle", "nyc-able-sib", "--observed",
+def test_able_without_effect_pays_nothing(cli):
+    result = cli.run("settle", "nyc-able-sib", "--observed",
                  str(EXAMPLES / "able_no_effect.csv"), "--json", *OBSERVED_EXAMPLES[
                      "able_no_effect.csv"][1])
-    assert_ok(result)
+    cli.ok(result)
     data = json.loads(result.stdout)
     assert data["total_payment"] == 0
     assert all(c["measured_change"] == 0 for c in data["cohorts"])

@@ -17,7 +17,6 @@ from pbr_model.spec import (
 )
 from pbr_model.spec import load as load_module
 from pbr_model.spec.schema import OutcomePayment, Contract, FeePayment, RiskBand
-from specs import MINIMAL
 
 
 @pytest.fixture
@@ -70,8 +69,8 @@ def test_bundled_name_resolves_with_dashes_or_underscores(name):
     assert load_spec(name).spec.contract.name.startswith("TR Community Rehabilitation")
 
 
-def test_path_to_a_file_is_loaded_and_named_by_path(tmp_path):
-    path = write(tmp_path, MINIMAL)
+def test_path_to_a_file_is_loaded_and_named_by_path(minimal_toml, tmp_path):
+    path = write(tmp_path, minimal_toml)
     loaded = load_spec(path)
     assert loaded.spec.contract.name == "Minimal"
     assert loaded.source == str(path)
@@ -80,9 +79,9 @@ def test_path_to_a_file_is_loaded_and_named_by_path(tmp_path):
     assert loaded.spec.payments == []
 
 
-def test_a_file_path_wins_over_a_bundled_name(tmp_path, monkeypatch):
+def test_a_file_path_wins_over_a_bundled_name(minimal_toml, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write(tmp_path, MINIMAL, name="tr-crc-example")
+    write(tmp_path, minimal_toml, name="tr-crc-example")
     assert load_spec("tr-crc-example").spec.contract.name == "Minimal"
 
 
@@ -191,8 +190,8 @@ def test_unknown_payment_type_lists_the_types(bundled):
     assert "'outcome'" in message and "'fee'" in message and "'tiered'" in message
 
 
-def test_every_problem_is_reported_at_once(tmp_path):
-    text = (MINIMAL
+def test_every_problem_is_reported_at_once(minimal_toml, tmp_path):
+    text = (minimal_toml
             .replace('name = "Minimal"', 'name = "Minimal"\ncolour = "blue"')
             .replace("length_months = 12", 'length_months = "twelve"')
             .replace("binary_rate = 0.4", "binary_rate = 1.4")
@@ -213,15 +212,15 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert str(excinfo.value).splitlines() == problems
 
 
-def test_missing_required_field(tmp_path):
-    path = write(tmp_path, MINIMAL.replace('name = "Minimal"\n', ""))
+def test_missing_required_field(minimal_toml, tmp_path):
+    path = write(tmp_path, minimal_toml.replace('name = "Minimal"\n', ""))
     with pytest.raises(SpecError) as excinfo:
         load_spec(path)
     assert problems_of(excinfo) == [f"{path}: contract.name: required field is missing"]
 
 
-def test_missing_required_section(tmp_path):
-    text = MINIMAL.replace("[cohorts]\nentrants_per_period = 100\n", "")
+def test_missing_required_section(minimal_toml, tmp_path):
+    text = minimal_toml.replace("[cohorts]\nentrants_per_period = 100\n", "")
     path = write(tmp_path, text)
     with pytest.raises(SpecError) as excinfo:
         load_spec(path)
@@ -422,7 +421,7 @@ def test_overrides_change_the_sha256():
     assert same_value.sha256 == plain.sha256
 
 
-def test_sha256_ignores_comments_and_key_order(tmp_path):
+def test_sha256_ignores_comments_and_key_order(minimal_toml, tmp_path):
     reordered = """\
 # the same contract, sections and keys in another order
 [[population.bands]]
@@ -439,11 +438,11 @@ length_months = 12   # a year
 start_date = 2020-01-01
 name = "Minimal"
 """
-    a = load_spec(write(tmp_path, MINIMAL, "a.toml"))
+    a = load_spec(write(tmp_path, minimal_toml, "a.toml"))
     b = load_spec(write(tmp_path, reordered, "b.toml"))
     assert a.spec == b.spec
     assert a.sha256 == b.sha256
-    changed = load_spec(write(tmp_path, MINIMAL.replace("= 100", "= 101"), "c.toml"))
+    changed = load_spec(write(tmp_path, minimal_toml.replace("= 100", "= 101"), "c.toml"))
     assert changed.sha256 != a.sha256
 
 
@@ -466,8 +465,8 @@ def test_specs_are_read_with_the_standard_toml_parser():
     assert load_module.tomllib is tomllib
 
 
-def test_toml_is_plain_data(tmp_path):
-    path = write(tmp_path, MINIMAL.replace('"Minimal"', '"__import__(\'os\').system(\'false\')"'))
+def test_toml_is_plain_data(minimal_toml, tmp_path):
+    path = write(tmp_path, minimal_toml.replace('"Minimal"', '"__import__(\'os\').system(\'false\')"'))
     data = read_toml(path)
     assert all(type(node) in PLAIN for node in _walk(data))
     assert data["contract"]["name"] == "__import__('os').system('false')"
@@ -562,8 +561,8 @@ OLD_PROVIDER = "\n[provider]\nreserves = 7\ncredit_line = 11\ndiscount_rate = 0.
 NEW_PROVIDER = "\n[provider]\nreserves = 7\ncredit_limit = 11\ncost_of_capital = 0.06\n"
 
 
-def test_old_provider_names_are_read_as_the_new_ones_with_a_warning(tmp_path):
-    path = write(tmp_path, MINIMAL + OLD_PROVIDER)
+def test_old_provider_names_are_read_as_the_new_ones_with_a_warning(minimal_toml, tmp_path):
+    path = write(tmp_path, minimal_toml + OLD_PROVIDER)
     with pytest.warns(PbrDeprecationWarning) as record:
         loaded = load_spec(path)
     assert [str(w.message) for w in record] == [
@@ -574,10 +573,10 @@ def test_old_provider_names_are_read_as_the_new_ones_with_a_warning(tmp_path):
     assert loaded.spec.provider.cost_of_capital == 0.06
 
 
-def test_old_and_new_provider_names_give_the_same_spec_and_sha256(tmp_path):
+def test_old_and_new_provider_names_give_the_same_spec_and_sha256(minimal_toml, tmp_path):
     with pytest.warns(PbrDeprecationWarning):
-        old = load_spec(write(tmp_path, MINIMAL + OLD_PROVIDER, "old.toml"))
-    new = load_spec(write(tmp_path, MINIMAL + NEW_PROVIDER, "new.toml"))
+        old = load_spec(write(tmp_path, minimal_toml + OLD_PROVIDER, "old.toml"))
+    new = load_spec(write(tmp_path, minimal_toml + NEW_PROVIDER, "new.toml"))
     assert old.spec == new.spec
     assert old.sha256 == new.sha256
 
@@ -593,8 +592,8 @@ def test_validate_reads_old_names_in_plain_data_without_changing_it(bundled):
     assert bundled["provider"] == {"credit_line": 5.0, "discount_rate": 0.1}
 
 
-def test_both_names_of_a_field_are_an_error(tmp_path):
-    path = write(tmp_path, MINIMAL + NEW_PROVIDER + "credit_line = 12\n")
+def test_both_names_of_a_field_are_an_error(minimal_toml, tmp_path):
+    path = write(tmp_path, minimal_toml + NEW_PROVIDER + "credit_line = 12\n")
     with pytest.raises(SpecError) as excinfo:
         load_spec(path)
     assert problems_of(excinfo) == [
@@ -603,8 +602,8 @@ def test_both_names_of_a_field_are_an_error(tmp_path):
     ]
 
 
-def test_both_names_are_reported_with_every_other_problem(tmp_path):
-    text = MINIMAL.replace("binary_rate = 0.4", "binary_rate = 1.4") + NEW_PROVIDER
+def test_both_names_are_reported_with_every_other_problem(minimal_toml, tmp_path):
+    text = minimal_toml.replace("binary_rate = 0.4", "binary_rate = 1.4") + NEW_PROVIDER
     path = write(tmp_path, text + "discount_rate = 0.2\n")
     with pytest.raises(SpecError) as excinfo:
         load_spec(path)
@@ -626,8 +625,8 @@ def test_override_with_an_old_name_sets_the_new_one_with_a_warning(old, new, att
     assert loaded.sha256 == load_spec(DEFAULT_CONTRACT, [f"{new}=0.25"]).sha256
 
 
-def test_override_with_a_new_name_replaces_an_old_name_in_the_file(tmp_path):
-    path = write(tmp_path, MINIMAL + OLD_PROVIDER)
+def test_override_with_a_new_name_replaces_an_old_name_in_the_file(minimal_toml, tmp_path):
+    path = write(tmp_path, minimal_toml + OLD_PROVIDER)
     with pytest.warns(PbrDeprecationWarning):
         loaded = load_spec(path, ["provider.credit_limit=3"])
     assert loaded.spec.provider.credit_limit == 3

@@ -22,7 +22,6 @@ from pbr_model.spec import DEFAULT_CONTRACT, bundled_contracts, load_spec
 from pbr_model.spec.schema import ContractSpec
 from pbr_model.spec.template import COLUMNS, README, write_template
 from pbr_model.spec.workbook import read_workbook
-from specs import MINIMAL
 
 SIMS = 200
 SECTIONS = list(ContractSpec.model_fields)
@@ -100,9 +99,9 @@ def test_a_template_of_a_template_is_the_same_spec(templates, tmp_path):
     assert load_spec(again).sha256 == load_spec("nyc-able-sib").sha256
 
 
-def test_a_list_of_numbers_and_text_starting_with_equals_round_trip(tmp_path):
+def test_a_list_of_numbers_and_text_starting_with_equals_round_trip(minimal_toml, tmp_path):
     toml = tmp_path / "minimal.toml"
-    toml.write_text(MINIMAL, encoding="utf-8")
+    toml.write_text(minimal_toml, encoding="utf-8")
     loaded = load_spec(toml, ["cohorts.entrants_per_period=[100, 110.5, 120, 130]",
                               "contract.name==HYPERLINK(\"http://x\")"])
     path = write_template(loaded, tmp_path / "minimal.xlsx")

@@ -14,7 +14,6 @@ import pytest
 from openpyxl.chart import BarChart, LineChart, ScatterChart
 from typer.testing import CliRunner
 
-from books import header_row
 from pbr_model import simulate
 from pbr_model.cli import app
 from pbr_model.analyses.base import PROVENANCE_KEYS
@@ -93,7 +92,7 @@ def expected_figures(obj: dict, skip=()) -> dict[str, object]:
     return out
 
 
-def summary_figures(ws) -> dict[str, object]:
+def summary_figures(header_row, ws) -> dict[str, object]:
     top = header_row(ws, "Figure")
     out = {}
     for row in ws.iter_rows(min_row=top + 1, max_col=6, values_only=True):
@@ -119,10 +118,10 @@ def test_sheet_names(ran):
     assert wb.sheetnames == COMMANDS[name][1]
 
 
-def test_summary_equals_the_json(ran):
+def test_summary_equals_the_json(header_row, ran):
     name, d, wb = ran
     expected = expected_figures(d, COMMANDS[name][2])
-    got = summary_figures(wb["Summary"])
+    got = summary_figures(header_row, wb["Summary"])
     assert got.keys() == expected.keys()
     for key, want in expected.items():
         if isinstance(want, dict):
@@ -132,7 +131,7 @@ def test_summary_equals_the_json(ran):
             assert same(got[key], want), (key, got[key], want)
 
 
-def test_summary_provenance_reading_and_print_setup(ran):
+def test_summary_provenance_reading_and_print_setup(header_row, ran):
     name, d, wb = ran
     ws = wb["Summary"]
     assert ws["A1"].value == d["contract"]
@@ -155,7 +154,7 @@ def test_summary_provenance_reading_and_print_setup(ran):
     assert ws.freeze_panes == f"B{top + 1}"
 
 
-def test_summary_number_formats(ran):
+def test_summary_number_formats(header_row, ran):
     name, d, wb = ran
     ws = wb["Summary"]
     top = header_row(ws, "Figure")
@@ -419,7 +418,7 @@ def test_simulate_on_a_sib_shows_each_tranches_irr(tmp_path):
 
 # -- from the review: formats by key, names, paths ----------------------------------------------------
 
-def _summary_format(wb, key: str) -> str:
+def _summary_format(header_row, wb, key: str) -> str:
     ws = wb["Summary"]
     for row in ws.iter_rows(min_row=header_row(ws, "Figure") + 1, max_col=6):
         if row[0].value == key:
@@ -448,12 +447,12 @@ def _summary_format(wb, key: str) -> str:
     (["breakeven", "--solve", "personal_budget", "--sims", "100"],
      {"value": '"£"#,##0;-"£"#,##0', "at_answer.se": '"£"#,##0;-"£"#,##0'}),
 ])
-def test_summary_formats_by_key(args, expected, tmp_path):
+def test_summary_formats_by_key(header_row, args, expected, tmp_path):
     path = tmp_path / "out.xlsx"
     res = run_cli(*args, "--xlsx", str(path))
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(path)
-    assert {k: _summary_format(wb, k) for k in expected} == expected
+    assert {k: _summary_format(header_row, wb, k) for k in expected} == expected
 
 
 def test_simulations_sheet_formats_follow_the_units(book):

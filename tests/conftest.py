@@ -1,0 +1,101 @@
+"""What the tests share: the ``pbr`` command line in process with its checks, the smallest
+valid spec, and reading workbooks back. Shared through fixtures, so no test module
+imports another; hypothesis strategies live in ``strategies.py`` (as numpy-financial keeps
+them)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pbr_model.cli import app
+
+#: The smallest valid spec: every optional section left to its defaults.
+MINIMAL = """\
+[contract]
+name = "Minimal"
+start_date = 2020-01-01
+length_months = 12
+
+[cohorts]
+entrants_per_period = 100
+
+[[population.bands]]
+name = "all"
+share = 1.0
+binary_rate = 0.4
+reoffences_per_reoffender = 3.0
+"""
+
+
+class Cli:
+    """The ``pbr`` command line run in process (typer's ``CliRunner``), and the checks every
+    CLI test makes of what it printed."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def run(self, *args: str):
+        """Run ``pbr ARGS``; the result has ``exit_code``, ``stdout``, ``stderr``."""
+        return self.runner.invoke(app, list(args), catch_exceptions=True)
+
+    @staticmethod
+    def ok(result) -> None:
+        """Exit 0, no traceback and no ``Error`` on stderr."""
+        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+        assert "Traceback" not in result.output
+        assert "Error" not in result.stderr
+
+    @staticmethod
+    def error(result, *fragments: str, lines: int | None = None) -> list[str]:
+        """Exit 2, only ``Error:`` lines on stderr (one per problem), each fragment in some
+        line, nothing on stdout but validate's OK lines, and no traceback."""
+        assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+        assert isinstance(result.exception, SystemExit), result.exception  # not a bug
+        assert "Traceback" not in result.output
+        errors = result.stderr.splitlines()
+        assert errors and all(line.startswith("Error: ") for line in errors), result.stderr
+        for fragment in fragments:
+            assert any(fragment in line for line in errors), (fragment, errors)
+        assert "Error" not in result.stdout
+        if lines is not None:
+            assert len(errors) == lines, errors
+        return errors
+
+    def json(self, *args: str) -> dict:
+        """Run ``pbr ARGS --json``, check it succeeded and parse the one strict JSON object."""
+        result = self.run(*args, "--json")
+        self.ok(result)
+
+        def no_nan(name):
+            raise AssertionError(f"non-JSON constant {name} in --json output")
+
+        return json.loads(result.stdout, parse_constant=no_nan)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """The command line, in process."""
+    return Cli()
+
+
+@pytest.fixture
+def minimal_toml() -> str:
+    """The smallest valid spec, as TOML text."""
+    return MINIMAL
+
+
+def find_header_row(ws, first: str) -> int:
+    """The row whose first cell is ``first`` (a table's header) in sheet ``ws``."""
+    for (cell,) in ws.iter_rows(min_col=1, max_col=1):
+        if cell.value == first:
+            return cell.row
+    raise AssertionError(f"no row starting {first!r} in {ws.title}")
+
+
+@pytest.fixture
+def header_row():
+    """``header_row(ws, first)``: the row of the table whose header starts with ``first``."""
+    return find_header_row
