@@ -46,6 +46,7 @@ def test_readme_opens_with_two_command_quickstart():
     assert commands[1].strip() in ci, ".ci/run must run the README's test command"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
 def test_example_runs(script):
     done = subprocess.run([sys.executable, str(script), "300"], capture_output=True, text=True,
@@ -72,6 +73,7 @@ def test_readme_worked_example_is_real_output():
         "README example is stale: paste the output of `COLUMNS=90 pbr simulate`")
 
 
+@pytest.mark.slow
 def test_readme_library_snippet_runs(monkeypatch):
     """The README's library example is real code: run it (from the repository root, where
     its example file paths resolve)."""

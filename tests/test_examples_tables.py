@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+#: Each test here runs a subprocess or installs the package: seconds each.
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "researcher_tables.py"
 SIMS = "300"
 

@@ -15,6 +15,9 @@ import pytest
 
 from pbr_model import __version__
 
+#: Each test here runs a subprocess or installs the package: seconds each.
+pytestmark = pytest.mark.slow
+
 PBR = Path(sys.executable).parent / ("pbr.exe" if os.name == "nt" else "pbr")
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from pbr_model.analyses.base import PROVENANCE_KEYS, Provenance, Result, platfor
 from pbr_model.analyses.show import derived_figures, show
 from pbr_model.cli import app
 
-OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed"
+OBSERVED = Path(__file__).resolve().parents[2] / "examples" / "observed"
 
 #: Every computing command, as run here, and what its provenance says was drawn.
 COMMANDS = {

@@ -126,6 +126,7 @@ def conventional_flows(draw):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(conventional_flows(), min_size=1, max_size=5))
+@pytest.mark.slow
 def test_irr_agrees_with_numpy_financial_on_conventional_flows(rows):
     expected = np.array([npf.irr(r) for r in rows])
     assume(((expected > RATE_BRACKET[0] + 1e-6) & (expected < RATE_BRACKET[1])).all())
@@ -387,6 +388,7 @@ def test_cash_is_conserved_and_every_flow_is_non_negative(sib, flows):
 
 @settings(max_examples=100, deadline=None)
 @given(bonds(), timelines())
+@pytest.mark.slow
 def test_a_guarantee_never_increases_a_loss_nor_pays_beyond_it(sib, flows):
     income, costs = flows
     assume(sib.guarantees)

@@ -22,7 +22,7 @@ from pbr_model.report.book import Book
 from pbr_model.report.simulate import write_workbook
 from pbr_model.spec import load_spec
 
-OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed"
+OBSERVED = Path(__file__).resolve().parents[2] / "examples" / "observed"
 STATS = ("mean", "p5", "p50", "p95")
 PROVENANCE = {*PROVENANCE_KEYS, "sampling", "observed", "observed_sha256"}
 
@@ -370,6 +370,7 @@ def test_book_writes_numpy_and_missing_values_plainly(tmp_path):
 
 # -- the large run -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_100k_simulations_with_a_workbook_stay_under_2_gb(tmp_path):
     """The issue's large run: ``pbr simulate --sims 100000 --xlsx FILE`` on the default
     contract, in a child process so its peak resident memory is measured on its own."""

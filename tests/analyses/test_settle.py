@@ -252,7 +252,7 @@ def test_library_raises_input_error(specs, tmp_path):
 
 # -- the published results of the bundled contracts ---------------------------------------
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "observed"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "observed"
 
 
 def settle_json(cli, name: str, csv: str) -> dict:

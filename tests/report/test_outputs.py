@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pbr_model.cli import app
 
-OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed"
+OBSERVED = Path(__file__).resolve().parents[2] / "examples" / "observed"
 
 # command line after `pbr`, and the tables it writes
 COMMANDS = {

@@ -301,6 +301,7 @@ def within(a: np.ndarray, b: np.ndarray, k: float = 4.0) -> bool:
     return abs(a.mean() - b.mean()) <= k * se + 1e-9
 
 
+@pytest.mark.slow
 def test_a_one_area_portfolio_is_that_area(tmp_path):
     sims = 4096
     # the owner's finances as the spec's own [provider], so `pbr capital`'s prime matches
