@@ -2,7 +2,7 @@
 :class:`~pbr_model.designs.base.Design` (comparison draws, evaluation, observed-CSV
 columns, label), and the registry of them by the spec's ``evaluation.design``.
 
-A test (``tests/test_designs.py``) fails if a design the spec schema allows has no entry
+A test (``tests/designs/test_designs.py``) fails if a design the spec schema allows has no entry
 here, or an entry misses a facet.
 """
 

@@ -2,7 +2,7 @@
 :class:`~pbr_model.payments.base.Mechanism` (pay, describe, price fields, measures read),
 and the registry of them by spec ``type``.
 
-A test (``tests/test_registry_payments.py``) fails if a type the spec schema allows has
+A test (``tests/payments/test_registry.py``) fails if a type the spec schema allows has
 no entry here or an entry misses a facet.
 """
 
