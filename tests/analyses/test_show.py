@@ -1,0 +1,47 @@
+"""pbr show: the contract's terms and its figures at the expected effect, before any Monte
+Carlo; the figures are the engine's noise-free run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pbr_model.analyses.show import derived_figures, show
+from pbr_model.analyses.simulate import simulate
+from pbr_model.spec import bundled_contracts, load_spec
+
+
+@pytest.mark.parametrize("name", sorted(bundled_contracts()))
+def test_figures_are_the_noise_free_run(name):
+    loaded = load_spec(name)
+    d = derived_figures(loaded)
+    run = simulate(loaded, sims=1, sampling="expected")
+    s = run.simulations.iloc[0]
+    assert d["cohorts"] == run.timeline.n_cohorts
+    assert d["timeline_months"] == run.timeline.n_months
+    for key, column in (("fee_revenue", "fee"), ("outcome_revenue", "outcome"),
+                        ("cost", "cost"), ("net", "net"), ("npv", "npv")):
+        assert d[key] == float(s[column]), key
+    assert d["net"] == pytest.approx(d["fee_revenue"] + d["outcome_revenue"] - d["cost"])
+    assert 0 <= d["revenue_at_risk_share"] <= 1
+    first = dt.date.fromisoformat(d["first_outcome_payment"])
+    assert loaded.spec.contract.start_date < first <= dt.date.fromisoformat(d["last_cash_flow"])
+
+
+def test_the_result_carries_provenance_and_the_validated_spec():
+    r = show("peterborough-sib")
+    d = r.to_dict()
+    assert d["spec_sha256"] == load_spec("peterborough-sib").sha256
+    assert d["seed"] is None and d["sims"] is None
+    assert d["spec"]["evaluation"]["design"] == "matched_comparison"
+    table = r.tables()["figures"]
+    assert list(table["figure"]) == list(r.figures)
+
+
+def test_the_view_describes_every_payment(cli):
+    result = cli.run("show", "peterborough-sib")
+    cli.ok(result)
+    for mech in load_spec("peterborough-sib").spec.payments:
+        assert f"Payment: {mech.name}" in result.stdout
+    assert "matched comparison group" in result.stdout

@@ -1,0 +1,121 @@
+"""The house rules of docs/architecture.md, checked: data flows one way (no module imports
+one from a layer further right), and a command is four files."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from pbr_model.analyses.base import Provenance, Result
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "pbr_model"
+
+#: Layers, left to right; a module may import its own layer and those to its left.
+LAYERS = [
+    {"_version", "errors", "stats", "files", "rng", "search"},
+    {"spec"},
+    {"timeline"},
+    {"outcomes", "designs", "measure"},
+    {"payments"},
+    {"finance"},
+    {"engine", "scenarios", "observed"},
+    {"analyses"},
+    {"report"},
+    {"cli"},
+]
+LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
+#: The package's facade and entry point import from every layer by design.
+FACADES = {"__init__", "__main__"}
+
+#: The commands that compute, each with its analysis, view and command modules.
+COMMANDS = ["simulate", "capital", "portfolio", "power", "breakeven", "settle", "show"]
+
+
+def top(module: Path) -> str:
+    """The first part of a module's name inside the package (``analyses`` for
+    ``pbr_model/analyses/capital.py``, ``engine`` for ``pbr_model/engine.py``)."""
+    return module.relative_to(PACKAGE).with_suffix("").parts[0]
+
+
+def imported(module: Path, source: str | None = None) -> set[str]:
+    """The first parts of every ``pbr_model`` module ``module`` imports (relative or
+    absolute, at the top or inside a function); ``source`` instead of the file's text."""
+    tree = ast.parse(module.read_text() if source is None else source)
+    package = module.relative_to(PACKAGE).parent.parts
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                parts = [*base, *(node.module.split(".") if node.module else [])]
+                if not parts:  # "from . import x" at the package root
+                    parts = [alias.name for alias in node.names]
+                out.add(parts[0])
+            elif node.module and node.module.split(".")[0] == "pbr_model":
+                rest = node.module.split(".")[1:]
+                out.add(rest[0] if rest else node.names[0].name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "pbr_model" and len(parts) > 1:
+                    out.add(parts[1])
+    return out
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if top(p) not in FACADES)
+
+
+def test_every_module_has_a_layer():
+    assert {top(p) for p in MODULES} - set(LAYER) == set()
+
+
+def further_right(module: Path, source: str | None = None) -> set[str]:
+    mine = LAYER[top(module)]
+    return {name for name in imported(module, source) if LAYER.get(name, -1) > mine}
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_one_further_right(module):
+    right = further_right(module)
+    assert not right, f"{module.relative_to(ROOT)} imports {sorted(right)}, further right"
+
+
+@pytest.mark.parametrize("line", ["from ..report.format import money",
+                                  "from pbr_model.analyses import simulate",
+                                  "import pbr_model.cli.app"])
+def test_the_layer_check_catches_an_import_further_right(line):
+    cash = PACKAGE / "finance" / "cash.py"
+    assert further_right(cash, cash.read_text() + "\n" + line + "\n")
+    assert not further_right(cash)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_command_is_four_files(command):
+    assert (PACKAGE / "analyses" / f"{command}.py").is_file()
+    assert (PACKAGE / "report" / f"{command}.py").is_file()
+    cli = "capital" if command == "portfolio" else command  # pbr capital PORTFOLIO.toml
+    assert (PACKAGE / "cli" / f"{cli}.py").is_file()
+    assert (ROOT / "tests" / "analyses" / f"test_{command}.py").is_file()
+
+
+def test_every_result_follows_the_protocol():
+    """Each analysis module's ``...Result`` carries a provenance and offers to_dict and
+    tables."""
+    import importlib
+    import inspect
+    for command in COMMANDS:
+        module = importlib.import_module(f"pbr_model.analyses.{command}")
+        results = [cls for name, cls in inspect.getmembers(module, inspect.isclass)
+                   if name.endswith("Result") and cls.__module__ == module.__name__
+                   and name not in ("PartyResult", "AreaResult")]
+        assert results, command
+        for cls in results:
+            assert callable(getattr(cls, "to_dict", None)), cls
+            assert callable(getattr(cls, "tables", None)), cls
+            hints = {**getattr(cls, "__annotations__", {})}
+            has = "provenance" in hints or isinstance(getattr(cls, "provenance", None), property)
+            assert has, f"{cls.__name__} has no provenance"
+    assert Provenance and Result
