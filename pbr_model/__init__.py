@@ -12,6 +12,9 @@ from .analyses.simulate import SimulationResult, simulate
 from .engine import DEFAULT_SEED
 from .errors import InputError, OutputError, PbrError, SpecError
 from .spec import ContractSpec, bundled_contracts, load_spec
+from . import _moved
+
+_moved.install()  # 0.4's module paths (pbr_model.capital, ...) still import, with a warning
 
 __all__ = [
     "ContractSpec", "DEFAULT_SEED", "InputError", "OutputError", "PbrError", "Provenance",

@@ -56,11 +56,15 @@ def _remove(tmp: str | None) -> None:
 
 
 def check_output(path: str | Path, *, force: bool = False, suffix: str = ".xlsx",
-                 kind: str = "an Excel workbook") -> Path:
+                 kind: str = "an Excel workbook", inputs: Iterable[str | Path] = ()) -> Path:
     """Check an output file's path before any work is done; raise ``OutputError`` if
-    unusable (wrong ending, a folder, exists without ``force``, folder missing or not
-    writable, name too long)."""
+    unusable (one of ``inputs``, the files the run reads, whatever ``force`` says; wrong
+    ending, a folder, exists without ``force``, folder missing or not writable, name too
+    long)."""
     path = Path(path)
+    clash = check_not_input([("", path)], inputs)
+    if clash:
+        raise OutputError([c.lstrip() for c in clash])
     if path.suffix.lower() != suffix:
         raise OutputError(f"{path}: {kind} must end in {suffix}")
     if path.is_dir():

@@ -28,7 +28,7 @@ LAYERS = [
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 #: The package's facade and entry point import from every layer by design.
-FACADES = {"__init__", "__main__"}
+FACADES = {"__init__", "__main__", "_moved"}
 
 #: The commands that compute, each with its analysis, view and command modules.
 COMMANDS = ["simulate", "capital", "portfolio", "power", "breakeven", "settle", "show"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform as _platform
+from pathlib import Path
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -48,6 +49,8 @@ class Provenance:
         (``pbr settle``, ``pbr show``)
     currency : the contract's currency code
     volume_shock : the stress applied: expected entrants cut by this share (0 = none)
+    inputs : the files the run read (spec, observed results, profiles, areas' specs), which
+        no output may replace; not in the JSON object
     version, numpy_version, platform : the package, numpy and the platform that ran it
     created : when the run finished (UTC); not in the JSON object, so that the same run
         gives the same bytes
@@ -61,6 +64,7 @@ class Provenance:
     sims: int | None
     currency: str
     volume_shock: float = 0.0
+    inputs: tuple[str, ...] = ()
     version: str = __version__
     numpy_version: str = field(default_factory=lambda: np.__version__)
     platform: str = field(default_factory=platform_label)
@@ -127,10 +131,13 @@ class HasProvenance:
 
 
 def contract_provenance(loaded, seed: int | None = None, sims: int | None = None,
-                        volume_shock: float = 0.0) -> Provenance:
-    """The provenance of a run of one contract (a :class:`~pbr_model.spec.LoadedSpec`)."""
+                        volume_shock: float = 0.0, inputs: tuple = ()) -> Provenance:
+    """The provenance of a run of one contract (a :class:`~pbr_model.spec.LoadedSpec`);
+    ``inputs``: files read besides the spec."""
+    files = (loaded.source, *(str(i) for i in inputs))
     return Provenance(
         name=loaded.spec.contract.name, kind="contract", source=loaded.source,
         sha256=loaded.sha256, seed=None if seed is None else int(seed),
         sims=None if sims is None else int(sims), currency=loaded.spec.contract.currency,
-        volume_shock=float(volume_shock))
+        volume_shock=float(volume_shock),
+        inputs=tuple(dict.fromkeys(f for f in files if Path(f).is_file())))

@@ -90,7 +90,7 @@ class Target:
         return "expected net >= 0" if self.prob is None else f"P(loss) <= {self.prob:.4g}"
 
 
-def parse_target(text: str | Target, flag: str = "--target") -> Target:
+def parse_target(text: str | Target, flag: str = "target") -> Target:
     """``expected-net`` or ``prob-loss=P`` (0 < P < 1) -> :class:`Target`."""
     if isinstance(text, Target):
         return text
@@ -108,7 +108,7 @@ def parse_target(text: str | Target, flag: str = "--target") -> Target:
     raise InputError(f"{flag}: expected {TARGET_FORMS}, e.g. prob-loss=0.2 (got {text!r})")
 
 
-def check_solve(solve: str, flag: str = "--solve") -> str:
+def check_solve(solve: str, flag: str = "solve") -> str:
     """The parameter to solve for, by name (``personal-budget`` is read as ``personal_budget``)."""
     name = str(solve).strip().lower().replace("-", "_")
     if name not in SOLVES:

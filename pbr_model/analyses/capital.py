@@ -30,7 +30,7 @@ from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from ..stats import percentile_rows
 from .base import HasProvenance, Provenance
-from .simulate import SIMULATION_TABLES, Progress, SimulationResult, simulate
+from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate
 
 
 def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
@@ -198,39 +198,6 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
     return [seat_flows(s, flows, contract_plan) for s in seats]
 
 
-def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
-                  ) -> list[InvestorFigures]:
-    """Each ``[sib]`` tranche's figures per simulation, the bond funding the contract's own
-    cash flows (as ``pbr capital`` does for the spec's prime), in row chunks; empty
-    without a ``[sib]``."""
-    sib_spec = result.spec.sib
-    if sib_spec is None:
-        return []
-    parts: list[list[InvestorFigures]] = [[] for _ in sib_spec.tranches]
-    for start in range(0, result.sims, chunk_size):
-        rows = slice(start, min(start + chunk_size, result.sims))
-        for k, f in enumerate(run_sib(sib_spec, result.cash_in[rows],
-                                      result.cash_out[rows]).figures()):
-            parts[k].append(f)
-    return [_join(p) for p in parts]
-
-
-def _join(parts: list):
-    """One dataclass of per-simulation arrays from its row chunks, in order."""
-    first = parts[0]
-    joined = {}
-    for name in first.__dataclass_fields__:
-        value = getattr(first, name)
-        if isinstance(value, np.ndarray):
-            joined[name] = np.concatenate([getattr(p, name) for p in parts])
-        elif isinstance(value, dict):
-            joined[name] = {k: np.concatenate([getattr(p, name)[k] for p in parts])
-                            for k in value}
-        else:
-            joined[name] = value
-    return type(first)(**joined)
-
-
 def commissioner_view(result: SimulationResult) -> dict:
     s = result.simulations
     no_effect = ((s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)).to_numpy()
@@ -296,6 +263,9 @@ def capital(
     CapitalResult
     """
     loaded = LoadedSpec.of(spec)
+    if isinstance(providers, (str, ProviderProfile)):
+        raise InputError(f"providers: a list of profiles, e.g. [{providers!r}] "
+                         f"(got one {type(providers).__name__})")
     profiles = [p if isinstance(p, ProviderProfile) else load_profile(p) for p in providers]
     check_seats(profiles, share, pbr_share)
     if profiles:
@@ -327,9 +297,9 @@ def capital(
             figures[k].append(capital_figures(f.income, f.cash_out, f.seat.profile))
             cumulative[k][rows] = np.cumsum(f.income - f.cash_out, axis=1)
         del flows
-    parties = [_party(seat, _join(parts), cum, result)
+    parties = [_party(seat, join_parts(parts), cum, result)
                for seat, parts, cum in zip(seats, figures, cumulative)]
-    tranche_figures = [_join(parts) for parts in tranches]
+    tranche_figures = [join_parts(parts) for parts in tranches]
     investors = [sib_summary(f) for f in tranche_figures]
     guarantees = [guarantee_summary(g, np.concatenate(p))
                   for g, p in zip(sib_spec.guarantees if sib_spec else [], paid)]

@@ -196,7 +196,8 @@ def run_portfolio(
     owner = party_result(combined, longest)
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
-                            currency=portfolio.currency, volume_shock=float(volume_shock))
+                            currency=portfolio.currency, volume_shock=float(volume_shock),
+                            inputs=portfolio.inputs)
     return PortfolioResult(provenance, portfolio, areas, combined, owner,
                            diversification(areas, owner))
 

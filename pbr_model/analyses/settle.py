@@ -179,7 +179,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     if model.sib is not None and obs.complete:
         investors, guarantees = _investors(model, inputs, paid_monthly)
     return SettlementResult(
-        provenance=contract_provenance(loaded),
+        provenance=contract_provenance(loaded, inputs=(obs.source,)),
         spec=model,
         observed=obs.source,
         observed_sha256=obs.sha256,

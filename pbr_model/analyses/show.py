@@ -50,10 +50,6 @@ class ShowResult(HasProvenance):
         return {"figures": frame}
 
 
-#: The tables :meth:`ShowResult.tables` gives.
-SHOW_TABLES = ("figures",)
-
-
 def show(spec: ContractSpec | LoadedSpec) -> ShowResult:
     """The contract's terms and its figures at the expected effect (no Monte Carlo)."""
     loaded = LoadedSpec.of(spec)

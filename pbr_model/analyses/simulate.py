@@ -17,6 +17,7 @@ import pandas as pd
 from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, POOLED_COLUMNS, change_column,  # noqa: F401
                       check_run_args, check_volume_shock, finish, run_blocks)
 from ..errors import InputError
+from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
 from ..rng import BLOCK, block_rng, chunks
 from ..scenarios import shock_volumes
@@ -309,3 +310,34 @@ def simulate(
                         spec=loaded.spec, sampling=sampling, timeline=timeline)
 
 
+def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
+                  ) -> list[InvestorFigures]:
+    """Each ``[sib]`` tranche's figures per simulation, the bond funding the contract's own
+    cash flows (as ``pbr capital`` does for the spec's prime), in row chunks; empty
+    without a ``[sib]``."""
+    sib_spec = result.spec.sib
+    if sib_spec is None:
+        return []
+    parts: list[list[InvestorFigures]] = [[] for _ in sib_spec.tranches]
+    for start in range(0, result.sims, chunk_size):
+        rows = slice(start, min(start + chunk_size, result.sims))
+        for k, f in enumerate(run_sib(sib_spec, result.cash_in[rows],
+                                      result.cash_out[rows]).figures()):
+            parts[k].append(f)
+    return [join_parts(p) for p in parts]
+
+
+def join_parts(parts: list):
+    """One dataclass of per-simulation arrays from its row chunks, in order."""
+    first = parts[0]
+    joined = {}
+    for name in first.__dataclass_fields__:
+        value = getattr(first, name)
+        if isinstance(value, np.ndarray):
+            joined[name] = np.concatenate([getattr(p, name) for p in parts])
+        elif isinstance(value, dict):
+            joined[name] = {k: np.concatenate([getattr(p, name)[k] for p in parts])
+                            for k in value}
+        else:
+            joined[name] = value
+    return type(first)(**joined)

@@ -70,11 +70,11 @@ def breakeven_cmd(
         problems.append(f"--solve: required; one of {', '.join(SOLVES)}")
     else:
         try:
-            name = check_solve(solve)
+            name = check_solve(solve, "--solve")
         except InputError as exc:
             problems.extend(exc.problems)
     try:
-        goal = parse_target(target)
+        goal = parse_target(target, "--target")
     except InputError as exc:
         problems.extend(exc.problems)
     if provider is not None:

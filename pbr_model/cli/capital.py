@@ -11,6 +11,7 @@ from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
 from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
+from ..files import check_not_input
 from ..report.capital import capital_table, providers_table, write_capital_workbook
 from ..report.portfolio import portfolio_table, write_portfolio_workbook
 from ..spec import DEFAULT_CONTRACT, load_spec
@@ -92,6 +93,10 @@ def capital_cmd(
             raise InputError(f"--provider/--share/--pbr-share: {spec} is a portfolio; its "
                              "owner is named in its [owner] table")
         portfolio = load_portfolio(spec, overrides or [])
+        # the files the portfolio names (owner's profile, areas' specs) are inputs too
+        clashes = check_not_input(outputs.files(PORTFOLIO_TABLES), portfolio.inputs)
+        if clashes:
+            raise InputError(clashes)
         with LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    chunk_size=chunk_size, progress=bar)

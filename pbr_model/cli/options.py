@@ -88,8 +88,11 @@ class Outputs:
         paths, files that exist without --force, and any output that is one of the run's
         ``inputs`` (spec, observed CSV, profiles, portfolio), which --force never allows."""
         tables = list(tables)
+        clashes = check_not_input(self.files(tables), inputs)
+        taken = {str(path) for _, path in self.files(tables)
+                 if check_not_input([("", path)], inputs)}
         problems = []
-        if self.xlsx is not None:
+        if self.xlsx is not None and str(Path(self.xlsx)) not in taken:
             try:
                 check_output(self.xlsx, force=self.force)
             except OutputError as exc:
@@ -100,10 +103,10 @@ class Outputs:
             if folder is not None:
                 try:
                     check_export(folder, fmt, tables, force=self.force)
-                except OutputError as exc:
-                    problems.extend(f"--{fmt} {p}" for p in exc.problems)
-        problems.extend(check_not_input(self.files(tables), inputs))
-        return problems
+                except OutputError as exc:  # an input in the way is said once, below
+                    problems.extend(f"--{fmt} {p}" for p in exc.problems
+                                    if not any(p.startswith(f"{t}:") for t in taken))
+        return problems + clashes
 
     def files(self, tables: Iterable[str] = ()) -> list[tuple[str, Path]]:
         """Every file the outputs would write, as ``(flag, path)``."""
@@ -125,7 +128,7 @@ class Outputs:
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
             if folder is not None:
                 paths = write_tables(folder, fmt, result.tables(), run_metadata(result, figures),
-                                     force=self.force)
+                                     force=self.force, inputs=result.provenance.inputs)
                 written.append(f"{len(paths)} files to {folder}")
         return written
 

@@ -35,4 +35,4 @@ def show_cmd(
     if as_json:
         typer.echo(dumps(result.to_dict()))
     else:
-        out.print(contract_overview(result.loaded, result.figures))
+        out.print(contract_overview(result))

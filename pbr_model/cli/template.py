@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError, PbrError
-from ..files import check_not_input, check_output
+from ..files import check_output
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.template import write_template
 from .app import app, err, handles_errors
@@ -41,11 +41,10 @@ def template_cmd(
       pbr simulate my_contract.xlsx --sims 20000
     """
     problems = []
-    try:
-        check_output(file, force=force)
+    try:  # the source as FILE is said alone: --force would not help
+        check_output(file, force=force, inputs=[source])
     except PbrError as exc:
         problems.extend(exc.problems)
-    problems.extend(check_not_input([("FILE.xlsx", Path(file))], [source]))
     try:
         loaded = load_spec(source, overrides or [])
     except PbrError as exc:  # keep collecting: every problem at once

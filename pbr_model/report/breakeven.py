@@ -130,7 +130,7 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
     """``pbr breakeven``'s workbook: Summary, Breakeven (every value tried, in order, with
     a chart of expected net against the value; for ``price``, the prices scaled) and
     Assumptions."""
-    path = check_output(path, force=force)
+    path = check_output(path, force=force, inputs=result.provenance.inputs)
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     fmt = _value_format(d["solve"], money_fmt)
@@ -141,8 +141,7 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
         formats.update(dict.fromkeys(("at_answer.metric", "current.metric", "at_answer.se",
                                       "current.se"), PCT_FORMAT))
     book = Book()
-    extra = {"Volume shock": d["volume_shock"]} if d["volume_shock"] else {}
-    summary_sheet(book, d["contract"], provenance(result, **extra), breakeven_reading(d), d,
+    summary_sheet(book, d["contract"], provenance(result), breakeven_reading(d), d,
                   money_fmt, skip=("trace",), formats=formats)
     ws = book.sheet("Breakeven")
     rows = [[i, t["value"], t["expected_net"], t["prob_loss"]] for i, t in enumerate(d["trace"], 1)]

@@ -156,8 +156,7 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     book = Book()
-    extra = {"Volume shock": d["volume_shock"]} if d["volume_shock"] else {}
-    meta = provenance(result.result, **extra) + [
+    meta = provenance(result.result) + [
         ("Sign convention", "money into each party is positive")]
     if sims_sheet:
         meta.append(sims_sheet_row(result.result.sims))
@@ -265,7 +264,7 @@ def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
 def write_capital_workbook(result, path: str | Path, *, force: bool = False,
                            sims_sheet: bool = False) -> Path:
     """Write ``pbr capital``'s workbook (see :func:`capital_book`)."""
-    path = check_output(path, force=force)
+    path = check_output(path, force=force, inputs=result.provenance.inputs)
     save_atomic(capital_book(result, sims_sheet=sims_sheet), path)
     return path
 

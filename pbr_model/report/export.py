@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputError
-from ..files import atomic_write, folder_problems  # noqa: F401  (atomic_write re-exported)
-from .json import _clean
+from ..files import atomic_write, check_not_input, folder_problems
+from .json import clean
 
 FORMATS = ("csv", "parquet")
 METADATA = "metadata.json"
@@ -103,7 +103,7 @@ def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
 
 
 def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadata: dict, *,
-                 force: bool = False) -> list[Path]:
+                 force: bool = False, inputs: Iterable[str | Path] = ()) -> list[Path]:
     """Write each table, then ``metadata.json``, into ``folder``.
 
     Parameters
@@ -115,6 +115,7 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
         ``metadata.json`` holds it plus ``"format"`` and ``"tables"``
         (``{name: {"file", "rows", "columns": {column: unit or null}}}``)
     force : replace files that already exist
+    inputs : the files the run read; none may be replaced, ``force`` or not
 
     Returns
     -------
@@ -129,6 +130,10 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
         place before the failure stay, without a ``metadata.json``.
     """
     folder = check_export(folder, fmt, tables, force=force)
+    files = [folder / table_file(n, fmt) for n in tables] + [folder / METADATA]
+    clash = check_not_input([("", f) for f in files], inputs)
+    if clash:
+        raise OutputError([c.lstrip() for c in clash])
     _prepare(folder)
     writer = _write_csv if fmt == "csv" else _write_parquet
     written, described = [], {}
@@ -159,7 +164,7 @@ def _prepare(folder: Path) -> None:
 def metadata_json(meta: dict) -> str:
     """Strict, indented JSON: NaN and infinities as null, numpy scalars as numbers,
     dates as ISO 8601, anything else unknown as its ``str``."""
-    return json.dumps(_clean(_plain(meta)), indent=2, allow_nan=False, default=str)
+    return json.dumps(clean(_plain(meta)), indent=2, allow_nan=False, default=str)
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -86,11 +86,11 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
     ``Assumptions`` (the portfolio file's fields, then each area's spec as run, its paths
     prefixed with the area's name) and (with ``sims_sheet``) ``Simulations``: the owner's
     figures per simulation."""
-    path = check_output(path, force=force)
+    path = check_output(path, force=force, inputs=result.provenance.inputs)
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     book = Book()
-    meta = provenance(result, volume_shock=d["volume_shock"]) + [
+    meta = provenance(result) + [
         ("Owner", d["owner"]["name"]), ("Sign convention", "money into the owner is positive")]
     if sims_sheet:
         meta.append(sims_sheet_row(d["sims"]))

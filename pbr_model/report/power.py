@@ -77,7 +77,7 @@ def power_reading(d: dict) -> list[str]:
 def write_power_workbook(result, path: str | Path, *, force: bool = False) -> Path:
     """``pbr power``'s workbook: Summary, Power (the curve, with charts of the chance of
     being paid and of the expected payments and net by true effect) and Assumptions."""
-    path = check_output(path, force=force)
+    path = check_output(path, force=force, inputs=result.provenance.inputs)
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     book = Book()

@@ -88,7 +88,7 @@ def write_settlement_workbook(settlement, path: str | Path, *, force: bool = Fal
     the per-cohort rows), ``Settlement`` (one row per cohort), ``Totals`` (per
     mechanism), ``Investors`` (with a ``[sib]`` and every cohort observed) and
     ``Assumptions`` (the spec)."""
-    path = check_output(path, force=force)
+    path = check_output(path, force=force, inputs=settlement.provenance.inputs)
     money_fmt = money_format(settlement.currency)
     d = settlement.to_dict()
     wb = Book()

@@ -173,12 +173,13 @@ def provenance(result, **extra: Any) -> list[tuple[str, Any]]:
     with ``extra`` rows after them. Seed and simulations are left out where nothing was
     drawn."""
     p = result.provenance
-    rows = [("Source", p.source), ("Spec SHA-256", p.sha256)]
+    rows = [("Source", p.source), ("Spec kind", p.kind), ("Spec SHA-256", p.sha256)]
     if p.seed is not None:
         rows += [("Seed", p.seed), ("Simulations", p.sims)]
     if getattr(result, "sampling", None):
         rows.append(("Sampling", result.sampling))
-    rows += [("pbr-model version", p.version),
+    rows += [("Volume shock", p.volume_shock),
+             ("pbr-model version", p.version),
              ("numpy version", p.numpy_version),
              ("Platform", p.platform),
              ("Run date (UTC)", run_date(result)),

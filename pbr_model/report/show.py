@@ -6,13 +6,14 @@ from rich.console import Group
 from rich.table import Table
 
 from ..payments import describe
-from ..spec.load import LoadedSpec
+from ..analyses.show import ShowResult
 from ..designs import describe as describe_design
 from .format import Fmt, money, number, pct
 
 
-def contract_overview(loaded: LoadedSpec, derived: dict) -> Group:
+def contract_overview(result: ShowResult) -> Group:
     """``pbr show``: the contract's terms and its figures at the expected effect."""
+    loaded, derived = result.loaded, result.figures
     spec = loaded.spec
     cur = spec.contract.currency
     m: Fmt = lambda v: money(v, cur)  # noqa: E731

@@ -9,8 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..analyses.capital import sib_investors
-from ..analyses.simulate import SimulationResult, change_column
+from ..analyses.simulate import SimulationResult, change_column, sib_investors
 from .book import Book
 from ..designs import describe as describe_design
 from .format import Fmt, measure_label, money, number, pct
@@ -100,8 +99,7 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Bo
     ``sims_sheet``) Simulations."""
     summary = result.summary()
     book = Book()
-    extra = {"Volume shock": result.volume_shock} if result.volume_shock else {}
-    rows = provenance(result, **extra) + [("Sign convention", "money into the provider is positive")]
+    rows = provenance(result) + [("Sign convention", "money into the provider is positive")]
     if sims_sheet:
         rows.append(sims_sheet_row(result.sims))
     summary_sheet(book, summary["contract"], rows, simulation_reading(summary), summary,
@@ -130,7 +128,7 @@ def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = 
     OutputError
         If ``path`` exists and ``force`` is false, or it cannot be written.
     """
-    path = check_output(path, force=force)
+    path = check_output(path, force=force, inputs=result.provenance.inputs)
     save_atomic(simulation_book(result, sims_sheet=sims_sheet), path)
     return path
 

@@ -286,6 +286,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
         data, where = read_workbook(path)
         for item in overrides:  # a value set on the command line is not in its cell
             key = item.partition("=")[0].strip()
+            key = new_path(key) or key  # an old field name sets the new field
             where = {p: w for p, w in where.items() if not p.startswith(key + ".")}
             where[key] = "--set"
     else:

@@ -147,6 +147,16 @@ class LoadedPortfolio:
         return self.areas[0].spec.spec.contract.currency
 
     @property
+    def inputs(self) -> tuple[str, ...]:
+        """The files this portfolio was read from: its own file, the owner's profile file
+        and each area's spec file (bundled names are not files and are left out)."""
+        base = Path(self.source).parent
+        named = [self.source, *(a.spec.source for a in self.areas)]
+        if self.file.owner.profile is not None:
+            named.append(str(_locate(self.file.owner.profile, base)))
+        return tuple(dict.fromkeys(n for n in named if Path(n).is_file()))
+
+    @property
     def n_periods(self) -> int:
         """Cohort periods the trend is drawn over: the longest area's [cohorts]."""
         return max(a.spec.spec.contract.cohorts for a in self.areas)

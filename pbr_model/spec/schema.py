@@ -32,13 +32,10 @@ from .payments import (CHANGE_HELP, PAYMENT_TYPES, Change, FeePayment, Foundatio
                        OutcomePayment, Payment, Rate, RevenueAtRiskPayment, Tier, TieredPayment,
                        rules)
 
-#: Deprecated: the old name of :class:`EvaluationDesign` (``pbr_model.measure`` has its own
-#: class of the measured result); use ``EvaluationDesign``.
-Evaluation = EvaluationDesign
 
 __all__ = [
     "CHANGE_HELP", "MAX_MONEY", "MEASURES", "PAYMENT_TYPES", "Change", "Cohorts", "Commissioner",
-    "Contract", "ContractSpec", "Costs", "Custody", "Effect", "EffectDistribution", "Evaluation",
+    "Contract", "ContractSpec", "Costs", "Custody", "Effect", "EffectDistribution",
     "EvaluationDesign", "Events", "FeePayment", "Foundation", "Hurdle", "Intervention",
     "OtherOutcome", "OutcomeMeasures", "OutcomePayment", "Payment", "PersonalBudget",
     "Population", "Provider", "Rate", "RevenueAtRiskPayment", "RiskBand", "SocialImpactBond",

@@ -229,11 +229,11 @@ def write_template(spec: LoadedSpec | ContractSpec | str | Path, path: str | Pat
     Raises
     ------
     OutputError
-        If ``path`` does not end in ``.xlsx``, exists and ``force`` is false, or cannot be
-        written.
+        If ``path`` is the spec it starts from, does not end in ``.xlsx``, exists and
+        ``force`` is false, or cannot be written.
     """
-    path = check_output(path, force=force)
     loaded = LoadedSpec.of(spec)
+    path = check_output(path, force=force, inputs=[loaded.source])
     rows = list(template_rows(loaded.spec))
     wb = Workbook()
     _readme_sheet(wb.active, loaded)

@@ -200,7 +200,7 @@ def test_parse_target(text, expected):
 @pytest.mark.parametrize("text", ["prob-loss=0", "prob-loss=1", "prob-loss=x", "prob-loss",
                                   "median", "prob-loss=nan"])
 def test_bad_target(text):
-    with pytest.raises(InputError, match=r"--target: expected 'expected-net' or 'prob-loss=P'"):
+    with pytest.raises(InputError, match=r"^target: expected 'expected-net' or 'prob-loss=P'"):
         parse_target(text)
 
 

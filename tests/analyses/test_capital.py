@@ -529,3 +529,9 @@ def test_the_library_refuses_what_the_cli_refuses():
         capital("tr-crc-example", ["small-charity"], sims=10, share=0)
     with pytest.raises(InputError, match="apply to providers seats"):
         capital("tr-crc-example", sims=10, pbr_share=0.5)
+
+
+def test_one_profile_name_is_not_a_list_of_them():
+    from pbr_model.errors import InputError
+    with pytest.raises(InputError, match=r"providers: a list of profiles, e.g. \['small-charity'\]"):
+        capital("tr-crc-example", "small-charity", sims=10)
