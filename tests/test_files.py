@@ -105,3 +105,38 @@ def test_a_toml_spec_in_the_output_folder_is_not_in_the_way(tmp_path):
     result = invoke("simulate", str(spec), "--sims", "50", "--csv", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert spec.read_text() == bundled_contracts()["doncaster-pbr"].read_text()
+
+
+def test_an_input_as_output_is_said_once(workbook_spec):
+    """'file exists; use --force' would send the user the wrong way: only the clash is said."""
+    result = invoke("simulate", str(workbook_spec), "--sims", "50", "--xlsx", str(workbook_spec))
+    refused(result, "is an input of this run")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_the_library_writers_refuse_their_inputs_too(workbook_spec, tmp_path):
+    from pbr_model.analyses.simulate import simulate
+    from pbr_model.errors import OutputError
+    from pbr_model.report.simulate import write_workbook
+    from pbr_model.spec.template import write_template
+    before = workbook_spec.read_bytes()
+    with pytest.raises(OutputError, match="is an input of this run"):
+        write_template(str(workbook_spec), workbook_spec, force=True)
+    result = simulate(str(workbook_spec), sims=50)
+    with pytest.raises(OutputError, match="is an input of this run"):
+        write_workbook(result, workbook_spec, force=True)
+    assert workbook_spec.read_bytes() == before
+    assert write_workbook(result, tmp_path / "run.xlsx").is_file()  # elsewhere is fine
+
+
+def test_a_portfolio_may_not_replace_an_area_spec(tmp_path):
+    area = tmp_path / "area.xlsx"
+    assert invoke("template", str(area), "--from", "tr-crc-example").exit_code == 0
+    before = area.read_bytes()
+    portfolio = tmp_path / "p.toml"
+    portfolio.write_text('[portfolio]\nname = "P"\n[owner]\nprofile = "national-prime"\n'
+                         '[[areas]]\nname = "A"\nspec = "area.xlsx"\n'
+                         '[[areas]]\nname = "B"\nspec = "tr-crc-example"\n')
+    refused(invoke("capital", str(portfolio), "--sims", "50", "--xlsx", str(area), "--force"),
+            f"--xlsx {area}: is an input of this run")
+    assert area.read_bytes() == before

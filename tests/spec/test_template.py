@@ -559,3 +559,11 @@ set = ["cohorts.entrants_per_period=3000"]
     assert book.spec.source == str(templates[DEFAULT_CONTRACT])
     assert book.spec.sha256 == toml.spec.sha256
     assert book.spec.spec.cohorts.entrants_per_period == 3000
+
+
+def test_a_bad_set_under_an_old_name_is_blamed_on_the_set(book_path):
+    """The value came from --set, not from the workbook's (valid) cell."""
+    with pytest.warns(PbrDeprecationWarning):
+        found = problems(book_path, ["provider.credit_line=-7"])
+    assert found == [f"{book_path}: --set: provider.credit_limit: Input should be greater than "
+                     "or equal to 0 (got -7)"]
