@@ -23,7 +23,7 @@ from ..rng import BLOCK, block_rng, chunks
 from ..scenarios import shock_volumes
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
-from ..stats import PERCENTILES, stats
+from ..stats import percentile_rows, stats
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance
 
@@ -251,8 +251,7 @@ def _month_table(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) 
     cols: dict[str, object] = {"date": timeline.dates()}
     for name, arr in series.items():
         cols[f"{name}_mean"] = arr.mean(axis=0)
-        for label, q in zip(PERCENTILES, np.percentile(arr, list(PERCENTILES.values()), axis=0)):
-            cols[f"{name}_{label}"] = q
+        cols.update({f"{name}_{label}": q for label, q in percentile_rows(arr).items()})
     table = pd.DataFrame(cols)
     table.index.name = "month"
     table.attrs["units"] = {c: "date" if c == "date" else "currency" for c in table.columns}

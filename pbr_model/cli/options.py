@@ -16,7 +16,7 @@ from ..errors import InputError, OutputError
 from ..files import check_not_input, check_output
 from ..report.export import METADATA, check_export, table_file, write_tables
 from ..report.json import dumps
-from ..report.sheets import MAX_SHEET_SIMS, PROVENANCE_KEYS, run_date
+from ..report.sheets import MAX_SHEET_SIMS, RECORD_KEYS, run_date
 from .app import err, out
 
 FLAGS = {"sims": "--sims", "seed": "--seed", "chunk_size": "--chunk-size"}
@@ -87,10 +87,10 @@ class Outputs:
         """Every problem with the output paths, checked before the run starts: unusable
         paths, files that exist without --force, and any output that is one of the run's
         ``inputs`` (spec, observed CSV, profiles, portfolio), which --force never allows."""
-        tables = list(tables)
-        clashes = check_not_input(self.files(tables), inputs)
-        taken = {str(path) for _, path in self.files(tables)
-                 if check_not_input([("", path)], inputs)}
+        tables, inputs = list(tables), list(inputs)
+        clashes = {str(path): check_not_input([(flag, path)], inputs)
+                   for flag, path in self.files(tables)}
+        taken = {path for path, lines in clashes.items() if lines}
         problems = []
         if self.xlsx is not None and str(Path(self.xlsx)) not in taken:
             try:
@@ -106,7 +106,7 @@ class Outputs:
                 except OutputError as exc:  # an input in the way is said once, below
                     problems.extend(f"--{fmt} {p}" for p in exc.problems
                                     if not any(p.startswith(f"{t}:") for t in taken))
-        return problems + clashes
+        return problems + [line for lines in clashes.values() for line in lines]
 
     def files(self, tables: Iterable[str] = ()) -> list[tuple[str, Path]]:
         """Every file the outputs would write, as ``(flag, path)``."""
@@ -137,7 +137,7 @@ def run_metadata(result, figures: dict) -> dict:
     """What ``metadata.json`` records of a run: the command line, the provenance fields
     of its JSON object ``figures`` (spec hash, seed, version...) and when it ran."""
     meta = {"command": shlex.join(["pbr", *sys.argv[1:]])}
-    meta.update({k: figures[k] for k in PROVENANCE_KEYS if k in figures})
+    meta.update({k: figures[k] for k in RECORD_KEYS if k in figures})
     meta["created_utc"] = run_date(result)
     return meta
 

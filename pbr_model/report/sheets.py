@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from openpyxl.styles import Font
 
 from ..files import atomic_write, check_output  # noqa: F401  (the writers' one import)
-from ..analyses.base import PROVENANCE_KEYS as RUN_KEYS
+from ..analyses.base import PROVENANCE_KEYS
 from ..stats import PERCENTILES
 from ..spec.fields import flatten
 from .book import BOLD, Book, Sheet, frame_rows
@@ -32,8 +32,10 @@ RATIO_FORMAT = "0.00"
 #: Rows of the optional ``Simulations`` sheet at most (Excel's limit is 1,048,575;
 #: past this, writing takes minutes and the sheet is unusable: use --csv or --parquet).
 MAX_SHEET_SIMS = 100_000
-#: Provenance keys of a JSON object, shown at the top of Summary, not as figures.
-PROVENANCE_KEYS = (*RUN_KEYS, "observed", "observed_sha256", "sampling")
+#: The keys of a JSON object that say how the run was made: the provenance every command
+#: shares, then a command's own (settle's observed file, simulate's sampling). Shown at the
+#: top of Summary, not as figures, and copied into metadata.json.
+RECORD_KEYS = (*PROVENANCE_KEYS, "observed", "observed_sha256", "sampling")
 
 
 def money_format(currency: str) -> str:
@@ -149,7 +151,7 @@ def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
     bold_header(ws, top, ["Figure", "Mean", "P5", "P50", "P95", "Value"])
     row = top + 1
     formats = formats or {}
-    for key, value in figure_rows(figures, skip=(*PROVENANCE_KEYS, *skip)):
+    for key, value in figure_rows(figures, skip=(*RECORD_KEYS, *skip)):
         fmt = formats.get(key) or number_format_for(key, money_fmt)
         if isinstance(value, (str, bool)) or value is None:
             fmt = None

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbr_model import load_spec, simulate
-from pbr_model.analyses.simulate import PERCENTILES
+from pbr_model.stats import PERCENTILES
 
 SIMS = 2000
 ROUNDING = 1e-9
