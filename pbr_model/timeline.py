@@ -1,9 +1,12 @@
 """The contract calendar: which month each cash flow falls in.
 
 Time is in whole months from contract start (month 0 is ``contract.start_date``).
-A cohort period's entrants arrive evenly over its months. Cohort ``c``'s result
-is known ``followup_months + waiting_months`` after its period ends and is paid
-``payment_lag_months`` later. The timeline runs from month 0 to the last payment.
+The first cohort enters ``first_cohort_month`` months after the start, and each
+cohort period's entrants arrive evenly over its months. Cohort ``c``'s result is
+published ``result_lag_months`` (default ``followup_months + waiting_months``, one
+number or one per cohort) after its period ends and is paid ``payment_lag_months``
+later, unless the spec gives each cohort's ``payment_dates``. The timeline runs from
+month 0 to the last payment.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class Timeline:
     entry_month : first entry month of each cohort, ``(n_cohorts,)`` [month index]
     payment_month : month each cohort's outcome payment is made, ``(n_cohorts,)`` [month index]
     start_date : date of month 0
+    result_month : month each cohort's result is published, ``(n_cohorts,)`` [month index];
+        None: not known (a timeline built by hand)
     """
 
     n_months: int
@@ -36,16 +41,19 @@ class Timeline:
     entry_month: np.ndarray
     payment_month: np.ndarray
     start_date: dt.date
+    result_month: np.ndarray | None = None
 
     @classmethod
     def from_spec(cls, spec: ContractSpec) -> "Timeline":
         c = spec.contract
         n = c.cohorts
-        entry = np.arange(n) * c.cohort_months
-        payment = entry + c.cohort_months + c.followup_months + c.waiting_months + c.payment_lag_months
+        entry = c.first_cohort_month + np.arange(n) * c.cohort_months
+        result = np.array(c.result_months(), dtype=np.int64)
+        payment = np.array(c.payment_months(), dtype=np.int64)
         # fees are paid in arrears, so the last service month is paid in month `length_months`
         n_months = int(max(c.length_months + 1, payment.max() + 1))
-        return cls(n_months, c.length_months, c.cohort_months, entry, payment, c.start_date)
+        return cls(n_months, c.length_months, c.cohort_months, entry, payment, c.start_date,
+                   result)
 
     @property
     def n_cohorts(self) -> int:

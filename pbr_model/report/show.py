@@ -8,6 +8,7 @@ from rich.table import Table
 from ..payments import describe
 from ..analyses.show import ShowResult
 from ..designs import describe as describe_design
+from ..spec.contract import add_months
 from .format import Fmt, money, number, pct
 
 
@@ -23,9 +24,10 @@ def contract_overview(result: ShowResult) -> Group:
     terms.add_column()
     terms.add_row("Source", f"{loaded.source}  (sha256 {loaded.sha256[:12]})")
     terms.add_row("Starts", f"{c.start_date.isoformat()}, {c.length_months} months")
-    terms.add_row("Cohorts", f"{derived['cohorts']} of {c.cohort_months} months")
-    terms.add_row("Measurement", f"{c.followup_months}-month follow-up + {c.waiting_months} months "
-                  f"for convictions + {c.payment_lag_months} months to pay")
+    first = (f", the first from {add_months(c.start_date, c.first_cohort_month).isoformat()} "
+             f"(month {c.first_cohort_month})" if c.first_cohort_month else "")
+    terms.add_row("Cohorts", f"{derived['cohorts']} of {c.cohort_months} months{first}")
+    terms.add_row("Measurement", _measurement(c))
     terms.add_row("First outcome payment", derived["first_outcome_payment"])
     terms.add_row("Last cash flow", f"{derived['last_cash_flow']} (month {derived['timeline_months'] - 1})")
     terms.add_row("Expected entrants", number(derived["expected_entrants"]))
@@ -56,3 +58,15 @@ def contract_overview(result: ShowResult) -> Group:
     return Group(terms, at)
 
 
+
+
+def _measurement(c) -> str:
+    """How long from a cohort's end to its payment, in words."""
+    text = f"{c.followup_months}-month follow-up + {c.waiting_months} months for convictions"
+    if c.payment_dates is not None:
+        return text + "; paid on " + ", ".join(d.isoformat() for d in c.payment_dates)
+    if c.result_lag_months is not None:
+        lags = c.result_lag_months
+        text = (f"result published {lags if isinstance(lags, int) else '/'.join(map(str, lags))} "
+                f"months after each cohort ends ({text})")
+    return text + f" + {c.payment_lag_months} months to pay"

@@ -16,7 +16,9 @@ from ._base import _f, _Model
 
 class Contract(_Model):
     """The contract's identity and calendar. Cohorts must start during the contract:
-    ``n_cohorts x cohort_months <= length_months``."""
+    ``first_cohort_month + n_cohorts x cohort_months <= length_months``. Per-cohort result
+    lags and payment dates have one value per cohort; payment dates are in cohort order and
+    none before its cohort's result month."""
 
     name: str = _f("Contract name shown in reports.", "text", min_length=1, max_length=200)
     currency: str = _f(
@@ -49,26 +51,120 @@ class Contract(_Model):
         "months", default=3, ge=0, le=36,
     )
 
+    first_cohort_month: int = _f(
+        "Months from the contract start to the first cohort's first entry month (TR: 8, the "
+        "first payment cohort entering from Oct 2015 under a contract from Feb 2015). People "
+        "served before it are in no cohort: fixed costs and annual fees run from month 0.",
+        "months", default=0, ge=0, le=599,
+    )
+    result_lag_months: int | list[int] | None = _f(
+        "Months from the end of a cohort's period to its result being published: one number "
+        "for every cohort, or one per cohort. Each at least followup_months + waiting_months "
+        "(the earliest a result can be known), which is the default (TR: 22, the Oct-Dec 2015 "
+        "cohort's result published Oct 2017). The payment follows payment_lag_months later.",
+        "months", default=None,
+    )
+    payment_dates: list[dt.date] | None = _f(
+        "Date of each cohort's outcome payment, one per cohort in cohort order (TOML dates, "
+        "e.g. [2014-08-01, 2017-06-01]); a payment falls in the month of its date. Replaces "
+        "result_lag_months + payment_lag_months. Dates may not fall before their cohort's "
+        "result month, nor go back in time from one cohort to the next; pooled payments fall "
+        "with the last cohort's. Omit to use the lags.", "dates", default=None,
+    )
+
     @model_validator(mode="after")
     def _cohorts_fit(self) -> "Contract":
+        room = self.length_months - self.first_cohort_month
         if self.n_cohorts is None:
-            if self.length_months < self.cohort_months:
+            if room < self.cohort_months:
                 raise ValueError(
-                    f"length_months ({self.length_months}) is shorter than one cohort period "
-                    f"({self.cohort_months}); lengthen the contract or set n_cohorts"
+                    f"length_months ({self.length_months}) less first_cohort_month "
+                    f"({self.first_cohort_month}) leaves {room} months, shorter than one cohort "
+                    f"period ({self.cohort_months}); lengthen the contract or start the first "
+                    "cohort earlier"
                 )
-        elif self.n_cohorts * self.cohort_months > self.length_months:
+        elif self.first_cohort_month + self.n_cohorts * self.cohort_months > self.length_months:
             raise ValueError(
-                f"n_cohorts x cohort_months = {self.n_cohorts * self.cohort_months} months, "
-                f"longer than length_months ({self.length_months}); cohorts must start "
-                "during the contract"
+                f"first_cohort_month + n_cohorts x cohort_months = {self.first_cohort_month} + "
+                f"{self.n_cohorts * self.cohort_months} months, longer than length_months "
+                f"({self.length_months}); cohorts must start during the contract"
             )
+        problems = self._calendar_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def _calendar_problems(self) -> list[str]:
+        """What is wrong with the per-cohort result lags and payment dates."""
+        n, known = self.cohorts, self.followup_months + self.waiting_months
+        out = []
+        lags = self.result_lag_months
+        if isinstance(lags, list) and len(lags) != n:
+            out.append(f"result_lag_months has {len(lags)} value{'s' * (len(lags) != 1)} but "
+                       f"the contract has {n} cohorts; give one number per cohort or a single "
+                       "number")
+            lags = None
+        elif lags is not None:
+            for i, lag in enumerate(lags if isinstance(lags, list) else [lags]):
+                if not known <= lag <= 240:
+                    where = f"result_lag_months[{i}]" if isinstance(lags, list) \
+                        else "result_lag_months"
+                    out.append(f"{where} is {lag}: a result cannot be published before "
+                               f"followup_months + waiting_months = {known} months after its "
+                               "cohort ends; give a number from that to 240")
+        dates = self.payment_dates
+        if dates is None:
+            return out
+        if len(dates) != n:
+            out.append(f"payment_dates has {len(dates)} date{'s' * (len(dates) != 1)} but the "
+                       f"contract has {n} cohorts; "
+                       "give one date per cohort, in cohort order")
+            return out
+        results = self.result_months(lags if not out else None)
+        for i, day in enumerate(dates):
+            month = months_between(self.start_date, day)
+            if month < results[i]:
+                out.append(f"payment_dates[{i}] is {day.isoformat()} (month {month}), before "
+                           f"cohort {i + 1}'s result month {results[i]} "
+                           f"({add_months(self.start_date, results[i]).isoformat()}); pay it "
+                           "on or after that")
+            if i and day < dates[i - 1]:
+                out.append(f"payment_dates[{i}] is {day.isoformat()}, earlier than cohort "
+                           f"{i}'s date {dates[i - 1].isoformat()}: dates must be in cohort "
+                           "order (equal dates are allowed)")
+        return out
 
     @property
     def cohorts(self) -> int:
         """Number of cohorts [cohorts]."""
-        return self.n_cohorts or self.length_months // self.cohort_months
+        return self.n_cohorts or (self.length_months - self.first_cohort_month) // self.cohort_months
+
+    def result_months(self, lags: int | list[int] | None = None) -> list[int]:
+        """Month each cohort's result is published: its period's end plus its result lag
+        (``lags``, default the spec's; omitted: follow-up plus waiting) [month index]."""
+        lags = self.result_lag_months if lags is None else lags
+        n, cm = self.cohorts, self.cohort_months
+        if lags is None:
+            lags = self.followup_months + self.waiting_months
+        each = lags if isinstance(lags, list) else [lags] * n
+        return [self.first_cohort_month + (c + 1) * cm + each[c] for c in range(n)]
+
+    def payment_months(self) -> list[int]:
+        """Month each cohort's outcome payment is made [month index]."""
+        if self.payment_dates is not None:
+            return [months_between(self.start_date, d) for d in self.payment_dates]
+        return [m + self.payment_lag_months for m in self.result_months()]
+
+
+def months_between(start: dt.date, day: dt.date) -> int:
+    """Whole calendar months from ``start``'s month to ``day``'s (days ignored) [months]."""
+    return (day.year - start.year) * 12 + day.month - start.month
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after ``start``'s month."""
+    y, m = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + y, m + 1, 1)
 
 
 class Cohorts(_Model):

@@ -13,8 +13,8 @@ A portfolio file is TOML::
     spec = "tr-crc-example"  # bundled contract name, or a path relative to this file
     set = ["cohorts.entrants_per_period=4000"]
 
-Every area must share the calendar the trend is drawn on (``contract.start_date``
-and ``contract.cohort_months``) and the currency; areas may have different
+Every area must share the calendar the trend is drawn on (``contract.start_date``,
+``contract.cohort_months`` and ``contract.first_cohort_month``) and the currency; areas may have different
 numbers of cohorts (each reads the first periods of the trend). An area's own
 ``[trend]`` is replaced by the portfolio's. The owner takes the prime's seat in
 every area (the area less its ``[[supply_chain]]`` work) on the owner's finances,
@@ -266,7 +266,8 @@ def area_problems(specs: dict[int, ContractSpec],
                   names: dict[int, object]) -> list[tuple[str, str, object]]:
     """Problems between areas, ``(path, message, value)`` each, for the areas that loaded
     (``specs``, by index) and the names given (``names``, by index): names must differ;
-    every area must share area 0's calendar (``start_date``, ``cohort_months``) and
+    every area must share area 0's calendar (``start_date``, ``cohort_months``,
+    ``first_cohort_month``) and
     currency; and none may have a social impact bond (the owner funds each area itself)."""
     problems: list[tuple[str, str, object]] = []
     first_seen: dict[object, int] = {}
@@ -280,6 +281,7 @@ def area_problems(specs: dict[int, ContractSpec],
         c = spec.contract
         for field, why in (("start_date", "the national trend is drawn on one calendar"),
                            ("cohort_months", "the national trend is drawn on one calendar"),
+                           ("first_cohort_month", "the national trend is drawn on one calendar"),
                            ("currency", "the owner's cash adds up in one currency")):
             if first is None or i == 0:
                 break

@@ -122,7 +122,8 @@ def allowed(row: TemplateRow) -> str:
         text = "date YYYY-MM-DD"
     elif "list" in kinds:
         text = ("number, or a list, e.g. [100, 120]" if kinds & _NUMBER_KINDS
-                else "list, e.g. [0.1, 0.2]")
+                else "list of dates, e.g. [2014-08-01, 2017-06-01]"
+                if fields.unit(row.info) == "dates" else "list, e.g. [0.1, 0.2]")
     elif kinds & _NUMBER_KINDS:
         text = ("whole number" if "float" not in kinds else "number") + _bounds_text(bounds)
     else:

@@ -427,6 +427,7 @@ def test_missing_area_spec(tmp_path):
 @pytest.mark.parametrize("override, field", [
     ("contract.start_date=2016-04-01", "start_date"),
     ("contract.cohort_months=1", "cohort_months"),
+    ("contract.first_cohort_month=0", "first_cohort_month"),
     ('contract.currency="USD"', "currency"),
 ])
 def test_calendar_and_currency_must_match(tmp_path, override, field):
@@ -441,7 +442,7 @@ def test_areas_may_differ_in_number_of_cohorts(tmp_path):
     path = write(tmp_path, portfolio_text([("A", "tr-crc-example", []),
                                            ("B", "tr-crc-example", ["contract.n_cohorts=10"])]))
     p = load_portfolio(path)
-    assert p.n_periods == 28 and p.areas[1].spec.spec.contract.cohorts == 10
+    assert p.n_periods == 25 and p.areas[1].spec.spec.contract.cohorts == 10
 
 
 def test_unknown_keys_are_errors_with_their_paths(tmp_path):

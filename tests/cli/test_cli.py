@@ -338,7 +338,8 @@ def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
 
 
 @pytest.mark.parametrize("key, allowed", [
-    ("contract.length", "allowed here: cohort_months, currency, followup_months, length_months"),
+    ("contract.length", "allowed here: cohort_months, currency, first_cohort_month, "
+                        "followup_months, length_months"),
     ("population.bands.3.risk", "allowed here: binary_rate, dispersion, name, "
                                 "reoffences_per_reoffender, share"),
     ("payments.1.price", "allowed here: cap_per_cohort, cap_total, foundation, name, rates, type"),

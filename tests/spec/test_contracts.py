@@ -141,8 +141,10 @@ def test_overrides_suggested_in_comments_are_valid(name):
     """Each comment line's ``--set PATH=VALUE`` examples load (a stale path would fail)."""
     for line in text(name).splitlines():
         _, comment = split_comment(line)
-        # a value ends at a space or punctuation; a full stop ending the sentence is not in it
-        sets = [s.rstrip(".") for s in re.findall(r"--set\s+([\w.]+=[^\s,;)]+)", comment)]
+        # a value ends at a space or punctuation (a list, [a,b], at its bracket); a full stop
+        # ending the sentence is not in it
+        sets = [s.rstrip(".") for s in
+                re.findall(r"--set\s+([\w.]+=(?:\[[^\]\s]*\]|[^\s,;)]+))", comment)]
         if sets:
             load_spec(name, sets)
 

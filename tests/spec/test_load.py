@@ -49,7 +49,7 @@ def test_bundled_contract_loads():
     assert loaded.source == DEFAULT_CONTRACT
     assert loaded.spec.contract.currency == "GBP"
     assert loaded.spec.contract.start_date == dt.date(2015, 2, 1)
-    assert loaded.spec.contract.cohorts == 28
+    assert loaded.spec.contract.cohorts == 25  # (84 - 8) // 3: from Oct 2015
     assert [b.name for b in loaded.spec.population.bands] == ["low", "medium", "high", "very high"]
     assert [p.type for p in loaded.spec.payments] == ["fee", "outcome"]
     assert len(loaded.sha256) == 64 and loaded.sha256 == spec_sha256(loaded.spec)
@@ -270,13 +270,13 @@ def test_entrants_list_must_have_one_value_per_cohort(bundled):
     with pytest.raises(SpecError) as excinfo:
         validate(bundled, "my.toml")
     (message,) = problems_of(excinfo)
-    assert "cohorts.entrants_per_period has 3 values but the contract has 28 cohorts" in message
+    assert "cohorts.entrants_per_period has 3 values but the contract has 25 cohorts" in message
     assert "give one number per cohort or a single number" in message
 
 
 def test_entrants_list_of_the_right_length_is_accepted(bundled):
-    bundled["cohorts"]["entrants_per_period"] = [5000.0] * 28
-    assert validate(bundled).cohorts.entrants_per_period == [5000.0] * 28
+    bundled["cohorts"]["entrants_per_period"] = [5000.0] * 25
+    assert validate(bundled).cohorts.entrants_per_period == [5000.0] * 25
 
 
 def test_effect_mean_outside_its_clip_range(bundled):
@@ -290,7 +290,8 @@ def test_effect_mean_outside_its_clip_range(bundled):
 
 def test_cohorts_must_start_during_the_contract(bundled):
     bundled["contract"]["n_cohorts"] = 40
-    with pytest.raises(SpecError, match=r"contract: n_cohorts x cohort_months = 120 months"):
+    with pytest.raises(SpecError, match=r"contract: first_cohort_month \+ n_cohorts x "
+                       r"cohort_months = 8 \+ 120 months, longer than length_months \(84\)"):
         validate(bundled, "my.toml")
 
 

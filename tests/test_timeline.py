@@ -1,0 +1,125 @@
+"""The contract calendar: a first cohort months after the start, per-cohort result lags and
+explicit payment dates, with the checks that keep them in order (issue 12, "Time, prices and
+contracts as they really run")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import numpy as np
+import pytest
+
+from pbr_model.analyses.settle import settle
+from pbr_model.analyses.simulate import simulate
+from pbr_model.errors import SpecError
+from pbr_model.spec import load_spec, validate
+from pbr_model.spec.load import read_toml, resolve
+from pbr_model.timeline import Timeline
+
+
+def tr_data() -> dict:
+    return read_toml(resolve("tr-crc-example"))
+
+
+def test_tr_first_payment_is_oct_2015_plus_3_plus_22_months():
+    # first payment cohort Oct-Dec 2015, result at cohort end + 22 months [PM18]:
+    # Feb 2015 -> Oct 2015 is month 8; 8 + 3 + 22 = month 33, which is Nov 2017
+    tl = Timeline.from_spec(load_spec("tr-crc-example").spec)
+    assert tl.entry_month[0] == 8
+    assert tl.dates()[tl.entry_month[0]] == dt.date(2015, 10, 1)
+    assert tl.payment_month[0] == 8 + 3 + 22
+    assert tl.dates()[tl.payment_month[0]] == dt.date(2017, 11, 1)
+    # 25 quarterly cohorts fit in the 84 months from Oct 2015; each paid 25 months after entry
+    assert tl.n_cohorts == 25
+    np.testing.assert_array_equal(tl.payment_month - tl.entry_month, 25)
+
+
+def test_first_cohort_month_moves_entry_and_payment():
+    data = tr_data()
+    data["contract"].update(first_cohort_month=5, result_lag_months=None, payment_lag_months=3)
+    data["contract"].pop("result_lag_months")
+    tl = Timeline.from_spec(validate(data))
+    # 79 months left: 26 cohorts from month 5, each paid 3 + 12 + 6 + 3 months after entry
+    assert tl.n_cohorts == 26
+    np.testing.assert_array_equal(tl.entry_month, 5 + 3 * np.arange(26))
+    np.testing.assert_array_equal(tl.result_month, tl.entry_month + 21)
+    np.testing.assert_array_equal(tl.payment_month, tl.entry_month + 24)
+
+
+def test_a_list_of_result_lags_gives_each_cohort_its_own():
+    data = tr_data()
+    data["contract"].update(n_cohorts=3, result_lag_months=[18, 22, 30], payment_lag_months=1)
+    tl = Timeline.from_spec(validate(data))
+    # entries 8, 11, 14; ends 11, 14, 17; results +18/+22/+30; paid a month later
+    assert list(tl.result_month) == [29, 36, 47]
+    assert list(tl.payment_month) == [30, 37, 48]
+
+
+def test_payment_dates_land_each_payment_in_its_month():
+    data = tr_data()
+    del data["contract"]["result_lag_months"]  # results from 18 months after each cohort ends
+    data["contract"].update(n_cohorts=3, payment_dates=[dt.date(2017, 11, 15),
+                                                        dt.date(2018, 1, 1), dt.date(2018, 1, 31)])
+    spec = validate(data)
+    tl = Timeline.from_spec(spec)
+    assert list(tl.payment_month) == [33, 35, 35]  # Nov 2017, Jan 2018 (twice)
+    # every cohort's outcome payment is in its own month, two cohorts adding up in one
+    run = simulate(spec, sims=200, seed=3)
+    paid = run.cohorts["outcome_payment"].to_numpy().reshape(200, 3)
+    assert (paid > 0).any()
+    np.testing.assert_allclose(run.outcome_in[:, 33], paid[:, 0])
+    np.testing.assert_allclose(run.outcome_in[:, 35], paid[:, 1] + paid[:, 2])
+    others = np.setdiff1d(np.arange(tl.n_months), [33, 35])
+    assert not run.outcome_in[:, others].any()
+
+
+def test_peterborough_cohort_1_is_paid_when_its_result_was_published():
+    # cohort 1's result was published on 7 Aug 2014 [SF14][CS14]; the pooled payment in
+    # June 2017 (ASSUMPTION, see the contract)
+    tl = Timeline.from_spec(load_spec("peterborough-sib").spec)
+    assert [tl.dates()[m] for m in tl.payment_month] == [dt.date(2014, 8, 1),
+                                                         dt.date(2017, 6, 1)]
+
+
+def test_settle_reports_each_cohorts_own_payment_date():
+    from pathlib import Path
+    csv = Path(__file__).resolve().parents[1] / "examples" / "observed" / "peterborough_pooled.csv"
+    result = settle("peterborough-sib", csv)
+    assert list(result.cohorts["payment_date"]) == ["2014-08-01", "2017-06-01"]
+    assert result.mechanisms[0]["pooled_status"] == "met"
+
+
+@pytest.mark.parametrize("update, fragment", [
+    ({"n_cohorts": 2, "payment_dates": [dt.date(2018, 1, 1), dt.date(2017, 12, 1)]},
+     "payment_dates[1] is 2017-12-01, earlier than cohort 1's date 2018-01-01: dates must be "
+     "in cohort order"),
+    ({"n_cohorts": 2, "payment_dates": [dt.date(2018, 1, 1)]},
+     "payment_dates has 1 date but the contract has 2 cohorts"),
+    ({"n_cohorts": 2, "payment_dates": [dt.date(2017, 6, 1), dt.date(2018, 1, 1)]},
+     "payment_dates[0] is 2017-06-01 (month 28), before cohort 1's result month 33 (2017-11-01)"),
+    ({"n_cohorts": 2, "result_lag_months": [22, 22, 22]},
+     "result_lag_months has 3 values but the contract has 2 cohorts"),
+    ({"result_lag_months": 17},
+     "result_lag_months is 17: a result cannot be published before followup_months + "
+     "waiting_months = 18 months"),
+    ({"first_cohort_month": 82},
+     "length_months (84) less first_cohort_month (82) leaves 2 months, shorter than one cohort "
+     "period (3)"),
+])
+def test_bad_calendars_are_refused_clearly(update, fragment):
+    data = tr_data()
+    data["contract"].update(update)
+    with pytest.raises(SpecError) as info:
+        validate(data, "my.toml")
+    (problem,) = info.value.problems
+    assert problem.startswith("my.toml: contract: ")
+    assert fragment in problem
+
+
+def test_pbr_validate_refuses_dates_out_of_order(cli, tmp_path):
+    text = resolve("peterborough-sib").read_text().replace(
+        "payment_dates = [2014-08-01, 2017-06-01]", "payment_dates = [2017-06-01, 2014-08-01]")
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    cli.error(cli.run("validate", str(path)),
+              f"Error: {path}: contract: payment_dates[1] is 2014-08-01 (month 47), before "
+              "cohort 2's result month 66", "dates must be in cohort order", lines=1)
