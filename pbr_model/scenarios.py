@@ -10,8 +10,10 @@ in a file is refused here too, with the scenario named in the message.
 - :func:`with_budget`: a personal budget per taker (``--solve personal_budget``);
 - :func:`scale_prices`: every outcome price, tier amount, cap and foundation times a
   factor (``--solve price``);
+- :func:`scale_fees`: every fee mechanism's annual and/or per-participant fee times a
+  factor (``--solve fee``);
 - :func:`with_terms`: a provider profile's seat terms (``pbr capital --share``,
-  ``--pbr-share``).
+  ``--fee-share``, ``--pbr-share``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import SpecError
 from .spec.parties import ProviderProfile
 from .payments import price_fields
+from .payments import prices as price_paths
 from .payments import scale_prices as scale_mechanism
 from .spec.schema import ContractSpec, EffectDistribution
 
@@ -95,10 +98,41 @@ def scale_prices(spec: ContractSpec, factor: float) -> tuple[ContractSpec, list[
     return spec.model_copy(update={"payments": payments}), fields
 
 
+#: The fee levels ``scale_fees`` can scale, by the name ``--fees`` gives them.
+FEE_PARTS = {"both": ("annual", "per_participant"), "annual": ("annual",),
+             "per_participant": ("per_participant",)}
+
+
+def scale_fees(spec: ContractSpec, factor: float, parts: str = "both"
+               ) -> tuple[ContractSpec, list[tuple[str, float]]]:
+    """The spec with the fee levels ``parts`` names (``"both"``, ``"annual"`` or
+    ``"per_participant"``) of every ``type = "fee"`` mechanism multiplied by ``factor``,
+    and each such field as ``(--set path, value at factor 1)``.
+
+    Nothing else moves (outcome prices, revenue at risk, costs), and fees are paid whatever
+    the outcome, so given the simulated volumes every fee flow is exactly ``factor`` times
+    its value at 1: the contract's net is linear in the factor, simulation by simulation.
+    """
+    paths = FEE_PARTS[parts]
+    fields: list[tuple[str, float]] = []
+    payments = []
+    for i, mech in enumerate(spec.payments):
+        if mech.type != "fee":
+            payments.append(mech)
+            continue
+        fields += [(f"payments.{i}.{path}", value)
+                   for path, value in price_paths.expand(mech, paths)]
+        payments.append(mech if factor == 1 else price_paths.scale(mech, paths, factor,
+                                                                          "fee factor"))
+    return spec.model_copy(update={"payments": payments}), fields
+
+
 def with_terms(profile: ProviderProfile, share: float | None = None,
-               pbr_share: float | None = None) -> ProviderProfile:
+               pbr_share: float | None = None, fee_share: float | None = None
+               ) -> ProviderProfile:
     """A profile with its seat terms overridden (``None`` keeps the profile's)."""
-    update = {k: v for k, v in (("share", share), ("pbr_share", pbr_share)) if v is not None}
+    update = {k: v for k, v in (("share", share), ("pbr_share", pbr_share),
+                                ("fee_share", fee_share)) if v is not None}
     if not update:
         return profile
     return revalidated(profile.model_copy(update=update), f"{profile.name} seat terms")

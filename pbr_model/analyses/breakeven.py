@@ -17,7 +17,17 @@ Three questions a bidder asks, each answered by root-finding on simulations:
     tier's ``amount`` and ``cap_total``. Fees, revenue at risk, thresholds, tier
     ``at`` values and costs stay as they are. Because the caps and advances scale
     too, every outcome payment is exactly k times its value at k = 1, simulation
-    by simulation.
+    by simulation;
+``fee``
+    the smallest factor k on the contract's fees at which the target is met: k
+    multiplies, in every ``type = "fee"`` mechanism, the ``annual`` fee, the
+    ``per_participant`` fee or both (``fees``), and the answer is reported also as
+    each fee at k. Fees are paid whatever the outcome, so given the simulated
+    volumes every fee flow is k times its value at 1 and the contract's net is
+    linear in k: net(k) = net(0) + k (net(1) - net(0)), simulation by simulation.
+    Without a provider the search reads the trials off that line (two simulation
+    runs in all, on common random numbers); a party's net after financing is not
+    linear (financing follows the deficit), so with a provider each trial is run.
 
 The result per simulation is the contract's net (``simulations["net"]``:
 revenue less costs, before financing) or, with a provider profile, that party's
@@ -38,10 +48,18 @@ currency unit, price factor 1e-4). The search looks for it in effect [-0.5, 0.9]
 price factor [0, 100] and budget [0, B], where B is ten times the contract's
 expected revenue per expected budget taker, rounded up to two significant figures
 (and at least twice the budget now): budgets that cost ten times the revenue
-cannot break even. A target met across the whole range gives the range's end
+cannot break even; fee factor [0, 100]. A target met across the whole range gives the range's end
 (``at_bound``); one met nowhere in it gives ``not_reached`` and the best value tried. Its Monte Carlo standard
 error (sd / sqrt(n) for the expected net, sqrt(p (1 - p) / n) for P(loss)) says
 how far another seed might move the objective there.
+
+The answer's own Monte Carlo standard error is that error divided by the slope of
+the objective at the answer, the slope read from two more trials at the answer
+plus and minus :data:`PROBE` (clipped to the range). The answer is shown rounded
+to two significant figures of its standard error (never finer than the
+tolerance), and the bracket rounded outward to the same step, so the rounded
+answer always lies inside the rounded bracket; the full-precision answer and
+bracket are kept beside them (``--json``).
 """
 
 from __future__ import annotations
@@ -55,22 +73,26 @@ import pandas as pd
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock
 from ..errors import InputError
-from ..scenarios import scale_prices, with_budget, with_effect
+from ..scenarios import FEE_PARTS, scale_fees, scale_prices, with_budget, with_effect, with_terms
 from ..search import Status, find_crossing
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance, contract_provenance
-from .capital import capital
+from .capital import capital, check_seats
 from .simulate import simulate
 
-SOLVES = ("effect", "personal_budget", "price")
+SOLVES = ("effect", "personal_budget", "price", "fee")
 #: Bracket width at which the search stops, per parameter, in its units.
-TOLERANCE = {"effect": 1e-4, "personal_budget": 1.0, "price": 1e-4}
+TOLERANCE = {"effect": 1e-4, "personal_budget": 1.0, "price": 1e-4, "fee": 1e-4}
 #: Where the answer is looked for (the personal budget's upper end depends on the contract).
 EFFECT_RANGE = (-0.5, 0.9)       # [fraction]
 PRICE_RANGE = (0.0, 100.0)       # [factor]
+FEE_RANGE = (0.0, 100.0)         # [factor]
+#: Half the distance between the two trials that give the slope at the answer: for the
+#: effect 0.5 percentage points; for the others 5% of the answer (at least 10 tolerances).
+PROBE = {"effect": 0.005, "personal_budget": 0.05, "price": 0.05, "fee": 0.05}
 TARGET_FORMS = "'expected-net' or 'prob-loss=P' with P a probability strictly between 0 and 1"
 
 
@@ -132,7 +154,17 @@ class _Problem:
     at: Callable[[float], ContractSpec]
 
 
-def _problem(solve: str, spec: ContractSpec, budget_hi: Callable[[], float]) -> _Problem:
+def check_fees(fees: str, flag: str = "fees") -> str:
+    """Which fees ``--solve fee`` scales: ``both``, ``annual`` or ``per_participant``
+    (``per-participant`` is read as ``per_participant``)."""
+    name = str(fees).strip().lower().replace("-", "_")
+    if name not in FEE_PARTS:
+        raise InputError(f"{flag}: one of {', '.join(FEE_PARTS)} (got {fees!r})")
+    return name
+
+
+def _problem(solve: str, spec: ContractSpec, budget_hi: Callable[[], float],
+             fees: str = "both") -> _Problem:
     if solve == "effect":
         return _Problem(solve, "true effect (known, on every outcome)", "fraction",
                         spec.intervention.effect.binary.mean, *EFFECT_RANGE, True,
@@ -147,6 +179,19 @@ def _problem(solve: str, spec: ContractSpec, budget_hi: Callable[[], float]) -> 
         return _Problem(solve, "personal budget per participant who takes it up",
                         "currency per taker", pb.amount, 0.0, budget_hi(), False,
                         lambda x: spec if x == pb.amount else with_budget(spec, x))
+    if solve == "fee":
+        _, fields = scale_fees(spec, 1.0, fees)
+        if not any(v for _, v in fields):
+            which = {"both": "an annual or per-participant fee",
+                     "annual": "an annual fee", "per_participant": "a per-participant fee"}
+            raise InputError(f"--solve fee: the spec has no fee mechanism with {which[fees]} "
+                             f"above 0 to scale (--fees {fees}); give one, e.g. --set "
+                             f"payments.0.annual=..., or choose --fees")
+        label = {"both": "factor on every fee (annual and per participant)",
+                 "annual": "factor on every annual fee",
+                 "per_participant": "factor on every per-participant fee"}[fees]
+        return _Problem(solve, label, "factor", 1.0, *FEE_RANGE, True,
+                        lambda k: spec if k == 1.0 else scale_fees(spec, k, fees)[0])
     _, fields = scale_prices(spec, 1.0)
     if not fields:
         raise InputError("--solve price: the spec has no outcome or tiered payment mechanism "
@@ -154,6 +199,24 @@ def _problem(solve: str, spec: ContractSpec, budget_hi: Callable[[], float]) -> 
     return _Problem(solve, "factor on every outcome price, tier amount, cap and foundation",
                     "factor", 1.0, *PRICE_RANGE, True,
                     lambda k: spec if k == 1.0 else scale_prices(spec, k)[0])
+
+
+def precision(se: float | None, tol: float) -> float:
+    """The step an answer is shown to: two significant figures of its standard error
+    ``se``, never finer than the power of ten at or below the tolerance ``tol``
+    [parameter units]; the tolerance's power of ten when ``se`` is not known."""
+    floor = 10.0 ** math.floor(math.log10(tol))
+    if se is None or not math.isfinite(se) or se <= 0:
+        return floor
+    return max(10.0 ** (math.floor(math.log10(se)) - 1), floor)
+
+
+def rounded(x: float, step: float, how: str = "nearest") -> float:
+    """``x`` to a multiple of ``step`` (a power of ten): ``nearest``, ``down`` or ``up``."""
+    digits = -round(math.log10(step))
+    q = x / step
+    n = {"nearest": round(q), "down": math.floor(q + 1e-9), "up": math.ceil(q - 1e-9)}[how]
+    return round(n * step, max(digits, 0))
 
 
 def _round_up(x: float) -> float:
@@ -213,8 +276,10 @@ class BreakevenResult(HasProvenance):
     ----------
     provenance : how it was run (spec hash, seed, simulations per trial, volume shock...)
     spec : the spec as given
-    solve : ``"effect"`` [fraction], ``"personal_budget"`` [currency per taker] or
-        ``"price"`` [factor on the spec's outcome prices]
+    solve : ``"effect"`` [fraction], ``"personal_budget"`` [currency per taker],
+        ``"price"`` [factor on the spec's outcome prices] or ``"fee"`` [factor on its fees]
+    fees : for ``fee``, which fees the factor scales (``both``, ``annual``,
+        ``per_participant``); None otherwise
     target : the provider's target
     provider : the profile in the seat, or None for the contract's own net
     status : ``"solved"`` (crossing found), ``"at_bound"`` (the target holds across the whole
@@ -223,13 +288,21 @@ class BreakevenResult(HasProvenance):
     value : the answer, in the parameter's units; None if not reached
     answer : the objective at the answer (or the best value tried)
     bracket : final bracket [parameter units]: the target fails at one end and holds at the other
+    standard_error : the answer's Monte Carlo standard error [parameter units]: the
+        objective's at the answer over its slope there; None if not solved or the slope
+        there is not positive in the helpful direction
+    slope : that slope [objective units per parameter unit], or None
+    step : what the answer is shown to (:func:`precision`) [parameter units]
+    shown : the answer rounded to ``step`` (None if not reached); ``shown_bracket``: the
+        bracket rounded outward to ``step``, so it holds ``shown``
     search_range : where the answer was looked for
     tolerance : the bracket width at which the search stops
     steps : search steps after bracketing; ``trials`` : simulation runs in all
     current : the parameter's value in the spec, and the objective at the spec as given
     context : expected payments at the spec as given (per participant, per budget taker)
         [currency]
-    prices : for ``price``: each scaled field's ``--set`` path, value now and at the answer
+    prices : for ``price`` and ``fee``: each scaled field's ``--set`` path, value now and at
+        the answer
     trace : every trial, in order
     """
 
@@ -244,6 +317,11 @@ class BreakevenResult(HasProvenance):
     value: float | None
     answer: Trial
     bracket: tuple[float, float]
+    standard_error: float | None
+    slope: float | None
+    step: float
+    shown: float | None
+    shown_bracket: tuple[float, float]
     search_range: tuple[float, float]
     tolerance: float
     steps: int
@@ -253,6 +331,7 @@ class BreakevenResult(HasProvenance):
     context: dict
     prices: list[dict]
     trace: list[Trial]
+    fees: str | None = None
 
     @property
     def objective(self) -> str:
@@ -263,13 +342,17 @@ class BreakevenResult(HasProvenance):
         t = self.target
         return {
             **self.provenance.to_dict(),
-            "solve": self.solve, "parameter": self.parameter, "unit": self.unit,
+            "solve": self.solve, "fees": self.fees, "parameter": self.parameter,
+            "unit": self.unit,
             "target": {"name": str(t), "kind": t.kind, "prob_loss": t.prob, "label": t.label},
             "provider": None if self.provider is None else self.provider.name,
             "objective": self.objective,
             "status": self.status, "value": self.value,
             "at_answer": self.answer.to_dict(t),
-            "bracket": list(self.bracket), "search_range": list(self.search_range),
+            "bracket": list(self.bracket), "standard_error": self.standard_error,
+            "slope": self.slope, "step": self.step, "shown": self.shown,
+            "shown_bracket": list(self.shown_bracket),
+            "search_range": list(self.search_range),
             "tolerance": self.tolerance, "steps": self.steps, "trials": self.trials,
             "current": self.current.to_dict(t) | {"value": self.current_value},
             "context": self.context,
@@ -280,7 +363,7 @@ class BreakevenResult(HasProvenance):
 
     def tables(self) -> dict[str, object]:
         """``trials``: every value tried, in order; ``prices`` (for ``price``): each scaled
-        field now and at the answer (``--csv``/``--parquet``)."""
+        field now and at the answer (also for ``fee``) (``--csv``/``--parquet``)."""
         trials = pd.DataFrame(self.to_dict()["trace"])
         trials.index = pd.RangeIndex(1, len(trials) + 1, name="trial")  # as in the workbook
         trials.attrs["units"] = {"value": self.unit, "expected_net": "currency",
@@ -304,6 +387,10 @@ def breakeven(
     seed: int = DEFAULT_SEED,
     *,
     volume_shock: float = 0.0,
+    fees: str = "both",
+    share: float | None = None,
+    fee_share: float | None = None,
+    pbr_share: float | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int, int], None] | None = None,
 ) -> BreakevenResult:
@@ -312,13 +399,18 @@ def breakeven(
     Parameters
     ----------
     spec : a validated spec
-    solve : ``"effect"``, ``"personal_budget"`` or ``"price"`` (see the module docstring)
+    solve : ``"effect"``, ``"personal_budget"``, ``"price"`` or ``"fee"`` (see the module
+        docstring)
     target : ``"expected-net"`` or ``"prob-loss=P"`` (0 < P < 1), or a :class:`Target`
     provider : a provider profile (bundled name, path or object) whose
         ``net_after_financing`` in a seat of its own is the result; None for the contract's
         net before financing
     sims, seed : simulations per trial value and their seed, the same at every value
     volume_shock : expected entrants cut by this share (as :func:`pbr_model.simulate`)
+    fees : for ``solve="fee"``: ``"both"`` (annual and per-participant fees), ``"annual"``
+        or ``"per_participant"``
+    share, fee_share, pbr_share : override the provider's seat terms (as ``pbr capital
+        --share``, ``--fee-share``, ``--pbr-share``); only with ``provider``
     chunk_size : simulations per chunk of work (memory only; changes no number)
     progress : called as ``progress(done, total)`` in simulations after each trial; the
         total is the search's worst case, so a search usually ends early
@@ -331,7 +423,8 @@ def breakeven(
     Raises
     ------
     InputError
-        A bad ``solve``, ``target``, run argument, or a personal budget nobody takes up.
+        A bad ``solve``, ``target``, ``fees``, seat term or run argument, a personal budget
+        nobody takes up, or nothing to scale.
     """
     loaded = LoadedSpec.of(spec)
     model = loaded.spec
@@ -339,15 +432,22 @@ def breakeven(
     goal = parse_target(target)
     check_run_args(sims, seed, chunk_size)
     check_volume_shock(volume_shock)
+    parts = check_fees(fees)
+    if parts != "both" and name != "fee":
+        raise InputError(f"fees: only with solve='fee' (got fees={fees!r} with solve={name!r})")
     profile = provider if provider is None or isinstance(provider, ProviderProfile) \
         else load_profile(provider)
+    check_seats([] if profile is None else [profile], share, pbr_share, fee_share=fee_share,
+                names={"providers": "provider"})
+    if profile is not None:
+        profile = with_terms(profile, share, pbr_share, fee_share)
 
     def result_of(s: ContractSpec) -> np.ndarray:
         if profile is None:
             run = simulate(s, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock)
             return run.simulations["net"].to_numpy()
         seat = capital(s, [profile], sims, seed, volume_shock=volume_shock,
-                       chunk_size=chunk_size).parties[0]
+                       chunk_size=chunk_size, commissioner=False).parties[0]
         return seat.figures.net_after_financing
 
     base = simulate(model, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock)
@@ -372,15 +472,28 @@ def breakeven(
         per_taker = 10 * revenue / takers if takers > 0 else 0.0
         return _round_up(max(per_taker, 2 * model.intervention.personal_budget.amount, 1.0))
 
-    problem = _problem(name, model, budget_hi)
+    problem = _problem(name, model, budget_hi, parts)
     tol = TOLERANCE[name]
+    if name == "fee" and profile is None:
+        # linear in the factor, simulation by simulation: read each trial off the line
+        # through factor 0 and the spec as given (factor 1), on the same random numbers
+        net1 = s["net"].to_numpy()
+        net0 = simulate(problem.at(0.0), sims, seed, chunk_size=chunk_size,
+                        volume_shock=volume_shock).simulations["net"].to_numpy()
+        fee1 = net1 - net0
+
+        def result_at(k: float) -> np.ndarray:
+            return net0 + k * fee1
+    else:
+        def result_at(x: float) -> np.ndarray:
+            return result_of(problem.at(x))
     worst = 2 + 2 * math.ceil(math.log2(max((problem.hi - problem.lo) / tol, 2)))
     trace: list[Trial] = []
     cache: dict[float, Trial] = {}
 
     def evaluate(x: float) -> Trial:
         if x not in cache:
-            cache[x] = Trial.of(x, result_of(problem.at(x)))
+            cache[x] = Trial.of(x, result_at(x))
             trace.append(cache[x])
             if progress:
                 progress(min(len(trace), worst) * sims, worst * sims)
@@ -399,17 +512,52 @@ def breakeven(
     found = find_crossing(evaluate, lambda t: t.margin(goal), start=problem.current,
                           lo=problem.lo, hi=problem.hi, rising=problem.rising, tol=tol,
                           rank=lambda t: (t.margin(goal), t.expected_net))
+    value = None if found.status == "not_reached" else found.answer.x
+    slope = se = None
+    if found.status == "solved":
+        slope, se = _answer_error(evaluate, found.answer, name, goal, problem, tol)
     if progress:
         progress(worst * sims, worst * sims)
-    value = None if found.status == "not_reached" else found.answer.x
+    step = precision(se, tol)
+    shown = None if value is None else rounded(value, step)
+    lo_b, hi_b = found.bracket
+    shown_bracket = (rounded(lo_b, step, "down"), rounded(hi_b, step, "up"))
     prices = []
-    if name == "price":
+    if name in ("price", "fee"):
+        fields = scale_prices(model, 1.0)[1] if name == "price" \
+            else scale_fees(model, 1.0, parts)[1]
         prices = [{"path": path, "current": v, "at_answer": None if value is None else v * value}
-                  for path, v in scale_prices(model, 1.0)[1] if v != 0]
+                  for path, v in fields if v != 0]
     return BreakevenResult(
         provenance=contract_provenance(loaded, seed, sims, volume_shock), spec=model, solve=name,
         parameter=problem.label, unit=problem.unit, target=goal, provider=profile,
         status=found.status, value=value,
-        answer=found.answer, bracket=found.bracket, search_range=(problem.lo, problem.hi),
+        answer=found.answer, bracket=found.bracket, standard_error=se, slope=slope, step=step,
+        shown=shown, shown_bracket=shown_bracket, search_range=(problem.lo, problem.hi),
         tolerance=tol, steps=found.steps, trials=len(trace), current_value=problem.current,
-        current=current, context=context, prices=prices, trace=trace)
+        current=current, context=context, prices=prices, trace=trace,
+        fees=parts if name == "fee" else None)
+
+
+def _answer_error(evaluate: Callable[[float], Trial], answer: Trial, solve: str, goal: Target,
+                  problem: _Problem, tol: float) -> tuple[float | None, float | None]:
+    """The objective's slope at the answer and the answer's Monte Carlo standard error.
+
+    The slope is the secant through two trials at the answer plus and minus
+    :data:`PROBE` (clipped into the search range; the same seed, so the secant measures
+    the parameter's effect, not noise). The standard error is the objective's at the
+    answer over the slope's size; None when the slope is nil or runs the wrong way (a
+    flat stretch of a step function: no local error can be read)."""
+    x = answer.x
+    h = PROBE[solve] if solve == "effect" else max(PROBE[solve] * abs(x), 10 * tol)
+    a, b = max(x - h, problem.lo), min(x + h, problem.hi)
+    if b <= a:
+        return None, None
+    slope = (evaluate(b).metric(goal) - evaluate(a).metric(goal)) / (b - a)
+    # the margin improves with the parameter when rising; P(loss) falls as the margin rises
+    helpful = slope if goal.prob is None else -slope
+    if not problem.rising:
+        helpful = -helpful
+    if not helpful > 0:
+        return float(slope), None
+    return float(slope), answer.se(goal) / abs(slope)

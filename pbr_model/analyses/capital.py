@@ -18,12 +18,12 @@ import pandas as pd
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
 from ..finance.capital import CapitalFigures, capital_figures, capital_summary
-from ..finance.commissioner import commissioner_summary
+from ..finance.commissioner import commissioner_summary, paid_for_noise
 from ..finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
                                seat_flows)
 from ..finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
 from ..finance.sib import summary as sib_summary
-from ..scenarios import with_terms
+from ..scenarios import with_effect, with_terms
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
@@ -80,7 +80,9 @@ class CapitalResult(HasProvenance):
     parties : one :class:`PartyResult` each, in order
     plan : the contract as planned (means of the unshocked run), which prices the outcome
         risk a seat does not carry
-    commissioner : the commissioner's figures (see :func:`commissioner_summary`)
+    commissioner : the commissioner's figures (see :func:`commissioner_summary`); its
+        paid-for-noise figures come from a second run of the contract at a known zero
+        effect on the same seed (empty when ``capital(..., commissioner=False)``)
     investors : per tranche figures when the spec has a ``[sib]`` (else empty)
     guarantees : per guarantee, what it paid (else empty)
     tranche_figures : per tranche, its figures per simulation (for distributions)
@@ -198,31 +200,45 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
     return [seat_flows(s, flows, contract_plan) for s in seats]
 
 
-def commissioner_view(result: SimulationResult) -> dict:
+def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.0,
+              chunk_size: int = DEFAULT_CHUNK) -> dict:
+    """:func:`~pbr_model.finance.commissioner.paid_for_noise` of the contract run with a known
+    true effect of zero on every outcome, on the same seed: at no volume shock exactly the
+    figure ``pbr power`` reports at effect 0."""
+    s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
+                 volume_shock=volume_shock).simulations
+    return paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
+
+
+def commissioner_view(result: SimulationResult, noise: dict | None = None) -> dict:
     s = result.simulations
     no_effect = ((s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)).to_numpy()
     return commissioner_summary(s["fee"].to_numpy(), s["outcome"].to_numpy(),
                                 s["reoffences_avoided"].to_numpy(), no_effect,
-                                result.cash_in, result.spec.commissioner)
+                                result.cash_in, result.spec.commissioner, noise)
 
 
 def check_seats(profiles: list[ProviderProfile], share=None, pbr_share=None,
-                names: dict[str, str] | None = None) -> None:
+                names: dict[str, str] | None = None, fee_share=None) -> None:
     """Raise ``InputError`` listing every problem with the seats asked for: ``share`` must
-    be above 0 and at most 1, ``pbr_share`` from 0 to 1, either only with ``profiles``, and
+    be above 0 and at most 1, ``fee_share`` and ``pbr_share`` from 0 to 1, each only with
+    ``profiles``, and
     each party named once. ``names`` renames the arguments in the messages (the CLI passes
     its flags)."""
     label = (names or {}).get
     problems = []
-    for arg, value, low in (("share", share, "above 0"), ("pbr_share", pbr_share, "from 0")):
+    terms = (("share", share, "above 0"), ("fee_share", fee_share, "from 0"),
+             ("pbr_share", pbr_share, "from 0"))
+    for arg, value, low in terms:
         if value is None:
             continue
         ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
             and 0 <= value <= 1 and not (arg == "share" and value == 0)
         if not ok:
             problems.append(f"{label(arg, arg)}: must be a share {low} to 1 (got {value!r})")
-    if (share is not None or pbr_share is not None) and not profiles:
-        problems.append(f"{label('share', 'share')}/{label('pbr_share', 'pbr_share')}: apply "
+    given = [arg for arg, value, _ in terms if value is not None]
+    if given and not profiles:
+        problems.append(f"{'/'.join(label(a, a) for a in given)}: apply "
                         f"to {label('providers', 'providers')} seats; give at least one "
                         f"{label('providers', 'provider')} (the spec's supply chain sets its "
                         f"own shares)")
@@ -243,9 +259,11 @@ def capital(
     *,
     share: float | None = None,
     pbr_share: float | None = None,
+    fee_share: float | None = None,
     volume_shock: float = 0.0,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
+    commissioner: bool = True,
 ) -> CapitalResult:
     """The contract through each party's eyes.
 
@@ -255,8 +273,11 @@ def capital(
     providers : profiles (bundled names, paths or objects), each put in a seat of its own
         on its profile's terms; empty for the spec's own prime and supply chain
     sims, seed, chunk_size, progress : as :func:`pbr_model.simulate`
-    share, pbr_share : override every named profile's share of the work and of the PbR risk
+    share, fee_share, pbr_share : override every named profile's share of the work, of the
+        fee on it and of the PbR risk on it
     volume_shock : expected entrants cut by this share; per-participant prices stay at the plan
+    commissioner : compute the commissioner's view (False skips it and the zero-effect run
+        its paid-for-noise figures need, for callers that read only the parties)
 
     Returns
     -------
@@ -267,9 +288,9 @@ def capital(
         raise InputError(f"providers: a list of profiles, e.g. [{providers!r}] "
                          f"(got one {type(providers).__name__})")
     profiles = [p if isinstance(p, ProviderProfile) else load_profile(p) for p in providers]
-    check_seats(profiles, share, pbr_share)
+    check_seats(profiles, share, pbr_share, fee_share=fee_share)
     if profiles:
-        seats = [Seat(with_terms(p, share, pbr_share)) for p in profiles]
+        seats = [Seat(with_terms(p, share, pbr_share, fee_share)) for p in profiles]
         mode = "providers"
     else:
         seats, mode = chain_seats(loaded.spec), "chain"
@@ -303,7 +324,11 @@ def capital(
     investors = [sib_summary(f) for f in tranche_figures]
     guarantees = [guarantee_summary(g, np.concatenate(p))
                   for g, p in zip(sib_spec.guarantees if sib_spec else [], paid)]
-    return CapitalResult(result, mode, parties, contract_plan, commissioner_view(result),
+    view = {}
+    if commissioner:
+        view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
+                                                   chunk_size))
+    return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
 from ..errors import InputError
+from ..finance.commissioner import paid_for_noise
 from ..scenarios import with_effect
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
@@ -79,7 +80,11 @@ class PowerResult(HasProvenance):
     break_even_effect : smallest effect with expected net >= 0, interpolated; None if
         none on the grid [fraction]
     effect_for_90pct_paid : smallest effect with P(triggered) >= 0.9, interpolated [fraction]
-    paid_for_noise : P(triggered) when the true effect is 0
+    paid_for_noise : P(triggered) when the true effect is 0 (the same figure, from the
+        same function, as the commissioner's in ``pbr capital``)
+    noise : every paid-for-noise figure of
+        :func:`~pbr_model.finance.commissioner.paid_for_noise` at effect 0, with standard
+        errors (``paid_for_noise_se``, ``expected_paid_for_noise`` and its ``_se``)
     """
 
     provenance: Provenance
@@ -90,6 +95,7 @@ class PowerResult(HasProvenance):
     paid_for_noise: float
     break_even_on_grid: float | None
     paid_90_on_grid: float | None
+    noise: dict | None = None
 
     def to_dict(self) -> dict:
         """The ``--json`` object."""
@@ -101,7 +107,7 @@ class PowerResult(HasProvenance):
             "break_even_effect_on_grid": self.break_even_on_grid,
             "effect_for_90pct_paid": self.effect_for_90pct_paid,
             "effect_for_90pct_paid_on_grid": self.paid_90_on_grid,
-            "paid_for_noise": self.paid_for_noise,
+            **(self.noise or {"paid_for_noise": self.paid_for_noise}),
         }
 
 
@@ -152,9 +158,12 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     check_run_args(sims, seed, DEFAULT_CHUNK)
     grid = check_effects(sorted(set(effects) | {0.0}))
     rows = {}
+    noise: dict = {}
     for i, effect in enumerate(grid):
         run = simulate(with_effect(model, effect), sims=sims, seed=seed)
         s = run.simulations
+        if effect == 0.0:
+            noise = paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
         outcome = stats(s["outcome"])
         rows[effect] = {
             "prob_triggered": float(s["triggered"].mean()),
@@ -171,13 +180,12 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
             progress(i + 1, len(grid))
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "effect"
-    noise = float(table.loc[0.0, "prob_triggered"])
     requested = table.loc[sorted(set(effects))]
     x = requested.index.to_numpy()
     be_grid, be = crossing(x, requested["net_mean"].to_numpy(), 0.0)
     p90_grid, p90 = crossing(x, requested["prob_triggered"].to_numpy(), PAID_TARGET)
     return PowerResult(
         provenance=contract_provenance(loaded, seed, sims), spec=model, table=requested, break_even_effect=be,
-        effect_for_90pct_paid=p90, paid_for_noise=noise, break_even_on_grid=be_grid,
-        paid_90_on_grid=p90_grid,
+        effect_for_90pct_paid=p90, paid_for_noise=noise["paid_for_noise"],
+        break_even_on_grid=be_grid, paid_90_on_grid=p90_grid, noise=noise,
     )

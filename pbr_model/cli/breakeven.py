@@ -1,17 +1,22 @@
-"""``pbr breakeven``: the effect, personal budget or price level at which a provider breaks even."""
+"""``pbr breakeven``: the effect, personal budget, price or fee level at which a provider breaks
+even."""
 
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
 import typer
-from ..analyses.breakeven import BREAKEVEN_TABLES, SOLVES, breakeven, check_solve, parse_target
+from ..analyses.breakeven import (BREAKEVEN_TABLES, SOLVES, breakeven, check_fees, check_solve,
+                                  parse_target)
+from ..analyses.capital import check_seats
+from ..scenarios import FEE_PARTS
 from ..engine import DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..report.breakeven import breakeven_view, write_breakeven_workbook
 from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import load_profile
 from .app import app, handles_errors
+from .capital import SEAT_FLAGS
 from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
                       emit, run_problems)
 from .progress import LazyProgress
@@ -24,9 +29,13 @@ def breakeven_cmd(
     solve: Annotated[Optional[str], typer.Option(
         "--solve", metavar="|".join(SOLVES),
         help="Required. What to solve for: 'effect' (smallest known true effect on every "
-             "outcome), 'personal_budget' (largest budget per participant who takes it up) or "
+             "outcome), 'personal_budget' (largest budget per participant who takes it up), "
              "'price' (smallest factor on every outcome price, tier amount, cap and "
-             "foundation).")] = None,
+             "foundation) or 'fee' (smallest factor on the fees --fees names).")] = None,
+    fees: Annotated[str, typer.Option(
+        "--fees", metavar="|".join(FEE_PARTS),
+        help="With --solve fee: scale every fee mechanism's annual and per-participant fee "
+             "('both'), or only one of them.")] = "both",
     target: Annotated[str, typer.Option(
         "--target", metavar="expected-net|prob-loss=P",
         help="What the provider needs: expected net >= 0, or a chance of a loss of at most P.")]
@@ -36,6 +45,15 @@ def breakeven_cmd(
         help="Judge by this provider profile's net after financing, in a seat of its own on "
              "its profile's terms (bundled name, see `pbr providers`, or TOML file). Omit for "
              "the contract's own net before financing.")] = None,
+    share: Annotated[Optional[float], typer.Option(
+        "--share", metavar="SHARE", help="With --provider: its seat's share of the work "
+                                         "(1 = the whole contract).")] = None,
+    fee_share: Annotated[Optional[float], typer.Option(
+        "--fee-share", metavar="SHARE", help="With --provider: the share of the fee on its "
+                                             "work passed to it.")] = None,
+    pbr_share: Annotated[Optional[float], typer.Option(
+        "--pbr-share", metavar="SHARE", help="With --provider: the share of the PbR risk on "
+                                             "its work it carries.")] = None,
     sims: Annotated[int, typer.Option("--sims", "-n", help="Simulations per value tried.")]
         = 2_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (the same for every value "
@@ -59,6 +77,8 @@ def breakeven_cmd(
       pbr breakeven --solve effect
       pbr breakeven tr-crc-example --solve personal_budget --target prob-loss=0.2
       pbr breakeven tr-crc-example --solve price --provider small-charity --sims 1000
+      pbr breakeven tr-crc-example --solve fee --fees annual
+      pbr breakeven tr-crc-example --solve fee -p small-charity --share 0.1 --fee-share 0.9
       pbr breakeven peterborough-sib --solve effect --volume-shock 0.3 --json
       pbr breakeven --solve effect --xlsx breakeven.xlsx
     """
@@ -77,16 +97,30 @@ def breakeven_cmd(
         goal = parse_target(target, "--target")
     except InputError as exc:
         problems.extend(exc.problems)
+    try:
+        fees = check_fees(fees, "--fees")
+        if fees != "both" and name not in (None, "fee"):
+            problems.append(f"--fees: only with --solve fee (got --fees {fees} with "
+                            f"--solve {name})")
+    except InputError as exc:
+        problems.extend(exc.problems)
     if provider is not None:
         try:
             profile = load_profile(provider)
         except PbrError as exc:  # keep collecting: every problem at once
             problems.extend(f"--provider {p}" for p in exc.problems)
+    try:
+        check_seats([profile] if profile else [], share, pbr_share, SEAT_FLAGS,
+                    fee_share=fee_share)
+    except InputError as exc:
+        if provider is None or profile is not None:  # a bad --provider is said already
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
-                           volume_shock=volume_shock, progress=bar)
+                           volume_shock=volume_shock, fees=fees, share=share,
+                           fee_share=fee_share, pbr_share=pbr_share, progress=bar)
     emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
          lambda path, force: write_breakeven_workbook(result, path, force=force))

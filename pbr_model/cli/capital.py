@@ -24,7 +24,8 @@ from .options import (ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, S
 from .progress import LazyProgress
 
 #: The library's argument names as the command's flags, for its messages.
-SEAT_FLAGS = {"share": "--share", "pbr_share": "--pbr-share", "providers": "--provider"}
+SEAT_FLAGS = {"share": "--share", "fee_share": "--fee-share", "pbr_share": "--pbr-share",
+              "providers": "--provider"}
 
 @app.command("capital")
 @handles_errors
@@ -40,6 +41,10 @@ def capital_cmd(
     share: Annotated[Optional[float], typer.Option(
         "--share", metavar="SHARE", help="Put every --provider in a seat of this share of the "
                                          "work (1 = the whole contract).")] = None,
+    fee_share: Annotated[Optional[float], typer.Option(
+        "--fee-share", metavar="SHARE", help="Share of the fee on its work passed to every "
+                                             "--provider (below 1: the prime keeps a top slice).")]
+        = None,
     pbr_share: Annotated[Optional[float], typer.Option(
         "--pbr-share", metavar="SHARE", help="Share of the PbR risk on its work every "
                                              "--provider carries (0 = paid per participant at the plan).")]
@@ -82,15 +87,16 @@ def capital_cmd(
         except PbrError as exc:  # keep collecting: every problem at once
             problems.extend(f"--provider {p}" for p in exc.problems)
     try:
-        check_seats(profiles, share, pbr_share, SEAT_FLAGS)
+        check_seats(profiles, share, pbr_share, SEAT_FLAGS, fee_share=fee_share)
     except InputError as exc:
         problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
     sims_sheet_note(outputs, sims)
     if is_portfolio(spec):
-        if profiles or share is not None or pbr_share is not None:
-            raise InputError(f"--provider/--share/--pbr-share: {spec} is a portfolio; its "
+        if profiles or any(t is not None for t in (share, fee_share, pbr_share)):
+            raise InputError(f"--provider/--share/--fee-share/--pbr-share: {spec} is a "
+                             f"portfolio; its "
                              "owner is named in its [owner] table")
         portfolio = load_portfolio(spec, overrides or [])
         # the files the portfolio names (owner's profile, areas' specs) are inputs too
@@ -107,7 +113,7 @@ def capital_cmd(
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
-                         pbr_share=pbr_share, volume_shock=volume_shock,
+                         pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          chunk_size=chunk_size, progress=bar)
     emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
          lambda path, force: write_capital_workbook(result, path, force=force,

@@ -3,6 +3,14 @@ service did not cause.
 
 The commissioner pays the contract's income (fees and outcome payments) and gets
 the reoffences avoided against the counterfactual, which the simulation knows.
+
+**Paid for noise** is one quantity wherever it is reported (``pbr capital``'s commissioner,
+``pbr power``): the chance that outcome payments are triggered when the service's true
+effect is exactly zero on every outcome, read from a run of the contract with that effect
+known (:func:`pbr_model.scenarios.with_effect`) by :func:`paid_for_noise`, with its Monte
+Carlo standard error. It is not the chance of paying in those simulations of the contract
+as specified whose drawn effect happened to be nil or harmful (``paid_given_no_drawn_effect``
+below): that mixes in harmful effects and depends on the spec's effect prior.
 """
 
 from __future__ import annotations
@@ -19,9 +27,39 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> float:
     return float(a.mean() / b.mean()) if b.mean() > 0 else float("nan")
 
 
+def paid_for_noise(triggered: np.ndarray, outcome: np.ndarray) -> dict:
+    """What is paid for noise, from a run of the contract with a known true effect of zero.
+
+    Parameters
+    ----------
+    triggered : any cohort's (or the pooled) payment trigger met, per simulation
+        ``(n_sims,)`` [bool]
+    outcome : outcome payments per simulation ``(n_sims,)`` [currency] (or one payer's part)
+
+    Returns
+    -------
+    dict: ``paid_for_noise`` P(triggered) [probability] and ``paid_for_noise_se`` its Monte
+    Carlo standard error sqrt(p (1 - p) / n); ``paid_any_for_noise`` P(outcome payments > 0);
+    ``expected_paid_for_noise`` the mean outcome payment [currency] and
+    ``expected_paid_for_noise_se`` its standard error sd / sqrt(n).
+    """
+    t = np.asarray(triggered, dtype=bool)
+    o = np.asarray(outcome, dtype=np.float64)
+    n = t.size
+    p = float(t.mean())
+    return {
+        "paid_for_noise": p,
+        "paid_for_noise_se": float(np.sqrt(p * (1 - p) / n)),
+        "paid_any_for_noise": float((o > 0).mean()),
+        "expected_paid_for_noise": float(o.mean()),
+        "expected_paid_for_noise_se": float(o.std(ddof=1) / np.sqrt(n)) if n > 1
+        else float("nan"),
+    }
+
+
 def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarray,
                          no_effect: np.ndarray, paid_monthly: np.ndarray,
-                         terms: Commissioner) -> dict:
+                         terms: Commissioner, noise: dict | None = None) -> dict:
     """Headline figures for the commissioner.
 
     Parameters
@@ -31,17 +69,18 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
     no_effect : the service's true effect was nil or harmful on every measure ``(n_sims,)`` [bool]
     paid_monthly : everything paid, ``(n_sims, n_months)`` [currency]
     terms : the commissioner's cost of a reoffence and discount rate
+    noise : :func:`paid_for_noise` of a run of the same contract at a known zero effect
+        (the same seed and simulations); its figures are included as they are
 
     Returns
     -------
     dict. Costs per reoffence avoided are ratios of means (NaN when on average none
-    are avoided). ``paid_for_noise`` is the chance of paying for results when the
-    service had no true effect, P(paid | no effect), as ``pbr power`` reports it at a
-    zero effect (NaN when no simulation has a nil effect), and ``prob_no_effect`` how
-    often that happens; ``expected_paid_for_noise`` the mean payment over all
-    simulations that went to a service with no effect; ``paid_without_avoided`` the
-    chance of paying in a simulation where no reoffences were in fact avoided (noise or
-    trend), P(paid and none avoided).
+    are avoided). The paid-for-noise figures are ``noise``'s (see :func:`paid_for_noise`).
+    ``paid_given_no_drawn_effect`` is a different figure: the chance of outcome payments
+    in those simulations of this run whose drawn true effect was nil or harmful on every
+    measure (NaN when there are none), and ``prob_no_effect`` how often that happens;
+    ``paid_without_avoided`` the chance of paying in a simulation where no reoffences
+    were in fact avoided (noise or trend), P(paid and none avoided).
     """
     total = fee + outcome
     discount = monthly_discount_factors(terms.discount_rate, paid_monthly.shape[1])
@@ -55,9 +94,10 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
         "reoffences_avoided": stats(avoided),
         "cost_per_reoffence_avoided": _ratio(total, avoided),
         "outcome_cost_per_reoffence_avoided": _ratio(outcome, avoided),
+        **(noise or {}),
         "prob_no_effect": float(no_effect.mean()),
-        "paid_for_noise": float(paid[no_effect].mean()) if no_effect.any() else float("nan"),
-        "expected_paid_for_noise": float(np.where(no_effect, outcome, 0.0).mean()),
+        "paid_given_no_drawn_effect": float(paid[no_effect].mean()) if no_effect.any()
+        else float("nan"),
         "paid_without_avoided": float((paid & (avoided <= 0)).mean()),
         "cost_per_reoffence": terms.cost_per_reoffence,
     }

@@ -51,9 +51,11 @@ def _put(data: dict, path: str, value: float) -> None:
     data[last] = value
 
 
-def scale(model: BaseModel, paths: tuple[str, ...], factor: float) -> BaseModel:
+def scale(model: BaseModel, paths: tuple[str, ...], factor: float,
+          what: str = "price factor") -> BaseModel:
     """``model`` with every field ``paths`` name multiplied by ``factor``, validated again by
-    its pydantic model; everything else is as it was.
+    its pydantic model; everything else is as it was. ``what`` names the factor in
+    messages (``"fee factor"`` for ``--solve fee``).
 
     Raises
     ------
@@ -73,6 +75,6 @@ def scale(model: BaseModel, paths: tuple[str, ...], factor: float) -> BaseModel:
         for e in exc.errors():
             path = ".".join(map(str, e["loc"]))
             given = f"{named[path]:g} x " if path in named else ""
-            problems.append(f"{label!r} {path}: {given}price factor {factor:g} is out of range "
+            problems.append(f"{label!r} {path}: {given}{what} {factor:g} is out of range "
                             f"({e['msg']})")
         raise InputError(problems) from None

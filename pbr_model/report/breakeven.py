@@ -4,6 +4,7 @@ and the spec as it stands; its workbook, with every trial on a scatter chart. Re
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from openpyxl.chart import Reference, ScatterChart, Series
@@ -13,18 +14,36 @@ from rich.text import Text
 
 from ..analyses.breakeven import BreakevenResult
 from .book import Book
-from .format import money, number, pct
+from .format import SYMBOLS, money, number, pct
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
                      provenance, save_atomic, summary_sheet, widths)
 
 
-def _value(r: BreakevenResult, x: float, precise: bool = False) -> str:
-    """The parameter as read (``precise``: to within its tolerance, for the bracket)."""
-    if r.solve == "effect":
-        return pct(x, 3 if precise else 2)
-    if r.solve == "personal_budget":
-        return number(x, 2) if precise else money(x, r.currency)
-    return f"x{number(x, 5 if precise else 4)}"
+def show_value(solve: str, x: float, step: float, currency: str) -> str:
+    """A value of the parameter ``solve`` solves for, written to ``step`` (a power of ten)
+    [parameter units]: an effect as a percentage, a budget in money, a factor as ``x1.23``."""
+    digits = max(0, -round(math.log10(step)))
+    if solve == "effect":
+        return pct(x, max(digits - 2, 0))
+    if solve == "personal_budget":
+        sign, sym = "-" if x < 0 else "", SYMBOLS.get(currency, currency + " ")
+        return f"{sign}{sym}{number(abs(x), digits)}"
+    return f"x{number(x, digits)}"
+
+
+def _value(r: BreakevenResult, x: float, step: float | None = None) -> str:
+    """The parameter as read, to the answer's step (or ``step``)."""
+    return show_value(r.solve, x, r.step if step is None else step, r.currency)
+
+
+def _se(r: BreakevenResult) -> str:
+    """The answer's standard error, written to the answer's step."""
+    if r.standard_error is None:
+        return "MC s.e. not estimable: the objective is flat at the answer"
+    se = max(r.standard_error, r.step)
+    text = (f"{number(100 * se, max(0, -round(math.log10(r.step))) - 2)} points"
+            if r.solve == "effect" else _value(r, se).lstrip("x"))
+    return f"MC s.e. {text}"
 
 
 def breakeven_view(r: BreakevenResult) -> Group:
@@ -42,17 +61,20 @@ def breakeven_view(r: BreakevenResult) -> Group:
                                f"{_value(r, hi)}); the best value tried was "
                                f"{_value(r, r.answer.x)}.")
     elif r.status == "at_bound":
-        edge = "lowest" if r.solve in ("effect", "price") else "highest"
-        answer = Text.assemble(("Answer: ", "bold"), f"{_value(r, r.value)} ({r.target.label} "
+        edge = "highest" if r.solve == "personal_budget" else "lowest"
+        answer = Text.assemble(("Answer: ", "bold"), f"{_value(r, r.shown)} ({r.target.label} "
                                f"holds across the whole range {_value(r, lo)} to {_value(r, hi)}; "
                                f"this is its {edge} end).")
     else:
         word = "largest" if r.solve == "personal_budget" else "smallest"
-        tol = f"{r.tolerance:g}" if r.solve == "price" else _value(r, r.tolerance)
-        answer = Text.assemble(("Answer: ", "bold"), f"{_value(r, r.value)}, the {word} value "
-                               f"with {r.target.label}; bracket {_value(r, r.bracket[0], True)} to "
-                               f"{_value(r, r.bracket[1], True)} after {r.steps} steps "
-                               f"({r.trials} values tried, tolerance {tol}).")
+        tol = f"{r.tolerance:g}" if r.solve in ("price", "fee") \
+            else _value(r, r.tolerance, r.tolerance)
+        blo, bhi = r.shown_bracket
+        answer = Text.assemble(("Answer: ", "bold"), f"{_value(r, r.shown)} ({_se(r)}), the "
+                               f"{word} value with {r.target.label}; bracket {_value(r, blo)} "
+                               f"to {_value(r, bhi)} after {r.steps} steps "
+                               f"({r.trials} values tried, tolerance {tol}; both rounded to the "
+                               f"answer's s.e.).")
     a, c = r.answer, r.current
     where = "best value tried" if r.status == "not_reached" else "answer"
     lines = [
@@ -72,7 +94,8 @@ def breakeven_view(r: BreakevenResult) -> Group:
     lines.append(Text(pay + "."))
     parts: list = [Text("\n").join(lines)]
     if r.prices:
-        t = Table(title="Prices at the answer", title_justify="left")
+        t = Table(title=("Fees" if r.solve == "fee" else "Prices") + " at the answer",
+                  title_justify="left")
         for col, justify in (("Field (--set path)", "left"), ("Now", "right"),
                              ("At the answer", "right")):
             t.add_column(col, justify=justify)
@@ -101,13 +124,18 @@ def breakeven_reading(d: dict) -> list[str]:
     def show(x):
         if x is None:
             return "none"
-        return pct(x, 2) if unit == "effect" else (money(x, cur) if unit == "personal_budget"
-                                                   else f"x{x:.4f}")
+        return show_value(unit, x, d["step"], cur)
     whose = ("the contract's net" if d["provider"] is None
              else f"{d['provider']}'s net after financing")
-    status = {"solved": f"The target is just met at a {d['parameter']} of {show(d['value'])}.",
+    answer_se = d["standard_error"]
+    error = "" if answer_se is None else (
+        f" (Monte Carlo standard error {show(max(answer_se, d['step'])).lstrip('x')}; the search "
+        f"bracket, rounded to it, is {show(d['shown_bracket'][0])} to "
+        f"{show(d['shown_bracket'][1])})")
+    status = {"solved": f"The target is just met at a {d['parameter']} of "
+                        f"{show(d['shown'])}{error}.",
               "at_bound": f"The target holds across the whole search range; the answer is its "
-                          f"end, {show(d['value'])}.",
+                          f"end, {show(d['shown'])}.",
               "not_reached": "The target cannot be met anywhere in the search range "
                              f"{show(d['search_range'][0])} to {show(d['search_range'][1])}."}
     a = d["at_answer"]
@@ -136,7 +164,8 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
     fmt = _value_format(d["solve"], money_fmt)
     formats = {k: fmt for k in ("value", "bracket.0", "bracket.1", "search_range.0",
                                 "search_range.1", "tolerance", "at_answer.value",
-                                "current.value")}
+                                "current.value", "standard_error", "step", "shown",
+                                "shown_bracket.0", "shown_bracket.1")}
     if d["target"]["kind"] != "expected-net":  # the metric is P(loss), in its own unit
         formats.update(dict.fromkeys(("at_answer.metric", "current.metric", "at_answer.se",
                                       "current.se"), PCT_FORMAT))

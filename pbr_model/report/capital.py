@@ -18,6 +18,7 @@ from .sheets import (PCT_FORMAT, STATS, assumptions_sheet, bold_header, check_ou
                      figure_columns, money_format, number_format_for, provenance, put,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet, widths)
 from .format import money, number, pct
+from .power import noise_text
 
 
 def funding_rows(cur: str) -> list[tuple]:
@@ -110,8 +111,10 @@ def commissioner_lines(c: dict, cur: str) -> Text:
          f"({number(c['reoffences_avoided']['p5'])} to {number(c['reoffences_avoided']['p95'])})"),
         ("Paid per reoffence avoided", f"{m(c['cost_per_reoffence_avoided'])} in all, "
          f"{m(c['outcome_cost_per_reoffence_avoided'])} in outcome payments"),
-        ("P(pays | the service has no true effect)",
-         f"{pct(c['paid_for_noise'])} (no effect in {pct(c['prob_no_effect'])} of simulations)"),
+        ("Paid for noise (as pbr power at no effect)", noise_text(c, cur)),
+        ("P(pays | drawn effect nil or harmful)",
+         f"{pct(c['paid_given_no_drawn_effect'])} (such an effect drawn in "
+         f"{pct(c['prob_no_effect'])} of simulations)"),
         ("P(pays though no reoffences avoided)", pct(c["paid_without_avoided"])),
     ]
     if c.get("cost_per_reoffence") is not None:

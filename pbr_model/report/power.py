@@ -14,6 +14,17 @@ from .format import Fmt, money, pct
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
                      provenance, save_atomic, summary_sheet, widths)
 
+def noise_text(n: dict, currency: str) -> str:
+    """The paid-for-noise figures (:func:`pbr_model.finance.commissioner.paid_for_noise`) in
+    one phrase: P(triggered) with its s.e., and the expected outcome payment with its s.e."""
+    text = pct(n["paid_for_noise"])
+    if "paid_for_noise_se" in n:
+        text += (f" (MC s.e. {pct(n['paid_for_noise_se'])}); expected outcome payment "
+                 f"{money(n['expected_paid_for_noise'], currency)} (MC s.e. "
+                 f"{money(n['expected_paid_for_noise_se'], currency)})")
+    return text
+
+
 def power_table(p) -> Group:
     """``pbr power``: payment probability and expected payments by true effect."""
     cur = p.currency
@@ -41,7 +52,7 @@ def power_table(p) -> Group:
         Text.assemble(("Effect for a 90% chance of being paid: ", "bold"),
                       effect(p.effect_for_90pct_paid, p.paid_90_on_grid)),
         Text.assemble(("Paid for noise (P(triggered) at no true effect): ", "bold"),
-                      pct(p.paid_for_noise)),
+                      noise_text(p.noise or {"paid_for_noise": p.paid_for_noise}, p.currency)),
     ])
     return Group(t, lines, Text("True effect: a known relative reduction in the binary rate and "
                                 "in reoffences per reoffender (and a relative improvement in any "
@@ -67,7 +78,8 @@ def power_reading(d: dict) -> list[str]:
         f"net >= 0) at a true effect of {effect(d['break_even_effect'])}, and the provider "
         f"has a 90% chance of outcome payments at {effect(d['effect_for_90pct_paid'])}.",
         f"With no true effect at all, payments are still triggered in "
-        f"{pct(d['paid_for_noise'], 0)} of simulations: the chance of being paid for noise.",
+        f"{pct(d['paid_for_noise'], 0)} of simulations (Monte Carlo standard error "
+        f"{pct(d['paid_for_noise_se'], 1)}): the chance of being paid for noise.",
         f"At the largest true effect tried, {pct(top['effect'])}, expected outcome payments are "
         f"{money(top['outcome_mean'], d['currency'])} and expected net "
         f"{money(top['net_mean'], d['currency'])}.",

@@ -9,12 +9,13 @@ import json
 import numpy as np
 import pytest
 
-from pbr_model.analyses.breakeven import TOLERANCE, Target, Trial, breakeven, parse_target
+from pbr_model.analyses.breakeven import (TOLERANCE, Target, Trial, breakeven, parse_target,
+                                          precision, rounded)
 from pbr_model.analyses.capital import capital
 from pbr_model.analyses.power import power
 from pbr_model.analyses.simulate import simulate
 from pbr_model.errors import InputError
-from pbr_model.scenarios import scale_prices, with_budget, with_effect
+from pbr_model.scenarios import scale_fees, scale_prices, with_budget, with_effect
 from pbr_model.search import find_crossing
 from pbr_model.spec import validate
 
@@ -277,21 +278,188 @@ def test_cli_screen_and_not_reached_exits_0(cli):
     assert "Not reached" in result.stdout
 
 
+def test_cli_fee_solve_screen_and_json(cli):
+    result = cli.run("breakeven", "tr-crc-example", "--solve", "fee", "--fees",
+                     "per-participant", "--sims", "300")
+    cli.ok(result)
+    assert "Fees at the answer" in result.stdout and "payments.0.per_participant" in result.stdout
+    assert "payments.0.annual" not in result.stdout
+    result = cli.run("breakeven", "tr-crc-example", "--solve", "fee", "-p", "small-charity",
+                     "--share", "0.2", "--fee-share", "0.9", "--sims", "300", "--json")
+    cli.ok(result)
+    d = json.loads(result.stdout)
+    assert d["solve"] == "fee" and d["fees"] == "both" and d["provider"] == "small-charity"
+    assert d["standard_error"] > 0 and d["shown_bracket"][0] <= d["shown"] <= d["shown_bracket"][1]
+    assert d["bracket"][0] <= d["value"] <= d["bracket"][1]
+
+
 def test_cli_bad_solve_target_and_provider_at_once(cli):
     result = cli.run("breakeven", "--solve", "budget", "--target", "prob-loss=2",
                  "--provider", "no-such-provider", "--sims", "100")
-    errors = cli.error(result, "--solve: one of effect, personal_budget, price (got 'budget')",
+    errors = cli.error(result, "--solve: one of effect, personal_budget, price, fee (got 'budget')",
                           "--target: expected 'expected-net' or 'prob-loss=P'", "'prob-loss=2'",
                           "--provider no-such-provider", "pbr providers", lines=3)
     assert errors
 
 
 @pytest.mark.parametrize("args, fragment", [
-    ([], "--solve: required; one of effect, personal_budget, price"),
+    ([], "--solve: required; one of effect, personal_budget, price, fee"),
     (["--solve", "effect", "--volume-shock", "1.5"], "--volume-shock"),
     (["--solve", "personal_budget", "--set", "intervention.personal_budget.take_up=0"],
      "--set intervention.personal_budget.take_up="),
+    (["--solve", "price", "--fees", "annual"], "--fees: only with --solve fee"),
+    (["--solve", "fee", "--fees", "monthly"], "--fees: one of both, annual, per_participant"),
+    (["--solve", "fee", "--fee-share", "0.5"], "--fee-share: apply to --provider seats"),
+    (["--solve", "fee", "-p", "small-charity", "--fee-share", "2"],
+     "--fee-share: must be a share from 0 to 1 (got 2.0)"),
+    (["--solve", "fee", "--set", "payments.0.annual=0", "--fees", "annual"],
+     "--solve fee: the spec has no fee mechanism with an annual fee"),
 ])
 def test_cli_input_errors(cli, args, fragment):
     cli.error(cli.run("breakeven", "tr-crc-example", "--sims", "100", *args),
                  fragment, lines=1)
+
+
+# -- the fee ---------------------------------------------------------------------------------------
+
+FEES = [{"type": "fee", "annual": 12_000, "per_participant": 30}, SMALL["payments"][0]]
+
+
+@pytest.fixture(scope="module")
+def with_fees():
+    # costs the outcome payments alone do not cover, so the fees must
+    costs = {"per_participant": 120, "fixed_per_month": 2000}
+    return spec_of(payments=FEES, intervention={**SMALL["intervention"], "costs": costs})
+
+
+def test_net_is_linear_in_the_fee_factor_simulation_by_simulation(with_fees):
+    """Fees do not depend on outcomes, so on common random numbers every simulation's net
+    is net(0) + k (net(1) - net(0)); only the fee levels move."""
+    nets = {k: simulate(scale_fees(with_fees, k)[0], SIMS, SEED).simulations["net"].to_numpy()
+            for k in (0.0, 1.0, 2.5)}
+    line = nets[0.0] + 2.5 * (nets[1.0] - nets[0.0])
+    assert np.allclose(nets[2.5], line, rtol=1e-12, atol=1e-6)
+    assert np.all(nets[1.0] > nets[0.0])
+    scaled, fields = scale_fees(with_fees, 2.5, "annual")
+    assert fields == [("payments.0.annual", 12_000.0)]
+    assert scaled.payments[0].annual == 30_000 and scaled.payments[0].per_participant == 30
+    assert scaled.payments[1] == with_fees.payments[1]        # outcome prices stay
+
+
+@pytest.mark.parametrize("fees", ["both", "annual", "per_participant"])
+def test_fee_factor_is_the_root_of_the_line(with_fees, fees):
+    """k* = -E[net(0)] / E[net(1) - net(0)], with net(0) the contract without the fees named;
+    the answer's standard error is the net's over that slope."""
+    net1 = simulate(with_fees, SIMS, SEED).simulations["net"].to_numpy()
+    net0 = simulate(scale_fees(with_fees, 0.0, fees)[0], SIMS, SEED).simulations["net"].to_numpy()
+    slope = (net1 - net0).mean()
+    root = -net0.mean() / slope
+    r = breakeven(with_fees, "fee", sims=SIMS, seed=SEED, fees=fees)
+    assert r.status == "solved" and r.fees == fees
+    assert root - 1e-9 <= r.value <= root + TOLERANCE["fee"] + 1e-9
+    assert r.slope == pytest.approx(slope, rel=1e-9)
+    assert r.standard_error == pytest.approx(r.answer.se_net / slope, rel=1e-9)
+    paths = {"both": ["payments.0.annual", "payments.0.per_participant"],
+             "annual": ["payments.0.annual"], "per_participant": ["payments.0.per_participant"]}
+    assert [p["path"] for p in r.prices] == paths[fees]
+    for p in r.prices:
+        assert p["at_answer"] == pytest.approx(p["current"] * r.value)
+    # the line is read off two runs: every trial agrees with a run at that factor
+    check = simulate(scale_fees(with_fees, r.value, fees)[0], SIMS, SEED).simulations["net"]
+    assert check.mean() == pytest.approx(r.answer.expected_net, abs=1e-6 * abs(slope))
+
+
+def test_fee_with_a_provider_runs_each_trial_and_reads_its_seat_terms(with_fees):
+    r = breakeven(with_fees, "fee", provider="national-prime", sims=300, seed=SEED,
+                  share=0.5, fee_share=0.8)
+    assert r.status == "solved" and r.provider.share == 0.5 and r.provider.fee_share == 0.8
+    seat = capital(scale_fees(with_fees, r.value)[0], ["national-prime"], 300, SEED,
+                   share=0.5, fee_share=0.8).parties[0]
+    assert seat.figures.net_after_financing.mean() == pytest.approx(r.answer.expected_net)
+    # a smaller fee share needs a larger factor
+    more = breakeven(with_fees, "fee", provider="national-prime", sims=300, seed=SEED,
+                     share=0.5, fee_share=0.6)
+    assert more.value > r.value
+
+
+def test_fee_needs_a_fee_to_scale(small):
+    with pytest.raises(InputError, match=r"--solve fee: .*no fee mechanism with an annual fee"):
+        breakeven(spec_of(payments=[{"type": "fee", "per_participant": 10},
+                                    SMALL["payments"][0]]), "fee", fees="annual", sims=100)
+    with pytest.raises(InputError, match=r"fees: only with solve='fee'"):
+        breakeven(small, "price", fees="annual", sims=100)
+    with pytest.raises(InputError, match=r"fees: one of both, annual, per_participant"):
+        breakeven(small, "fee", fees="monthly", sims=100)
+    with pytest.raises(InputError, match=r"fee_share: apply to provider seats"):
+        breakeven(small, "fee", fee_share=0.5, sims=100)
+
+
+# -- the answer's standard error and rounding -------------------------------------------------
+
+@pytest.mark.parametrize("se, tol, step", [(0.0034, 1e-4, 1e-4), (0.034, 1e-4, 1e-3),
+                                           (123.0, 1.0, 10.0), (None, 1e-4, 1e-4),
+                                           (2e-7, 1e-4, 1e-4), (0.0, 1.0, 1.0)])
+def test_precision_is_two_significant_figures_of_the_se(se, tol, step):
+    assert precision(se, tol) == pytest.approx(step)
+
+
+def test_rounded_bracket_holds_the_rounded_answer():
+    for lo, hi, x, step in [(0.05231, 0.05240, 0.05240, 1e-3), (1.23449, 1.23456, 1.23456, 1e-4),
+                            (0.0523, 0.0524, 0.0524, 1e-4), (996.2, 997.1, 996.2, 10.0)]:
+        shown = rounded(x, step)
+        assert rounded(lo, step, "down") <= shown <= rounded(hi, step, "up")
+
+
+def test_answer_se_is_the_objective_se_over_the_slope(small):
+    r = breakeven(small, "effect", sims=SIMS, seed=SEED)
+    a, b = sorted((t for t in r.trace if t.x in (r.value - 0.005, r.value + 0.005)),
+                  key=lambda t: t.x)
+    slope = (b.expected_net - a.expected_net) / 0.01
+    assert r.slope == pytest.approx(slope) and slope > 0
+    assert r.standard_error == pytest.approx(r.answer.se_net / slope)
+    assert r.step == precision(r.standard_error, TOLERANCE["effect"])
+    d = r.to_dict()
+    assert d["value"] == r.value and d["standard_error"] == r.standard_error
+    assert d["shown"] == rounded(r.value, r.step)
+    assert d["shown_bracket"][0] <= d["shown"] <= d["shown_bracket"][1]
+
+
+def _read(text: str) -> float:
+    """A value as the screen writes it: '2.30%', 'x0.9512', '£1,234', '£1.23m'."""
+    t = text.strip().rstrip(".,;").replace(",", "")
+    for sym in ("£", "$", "€", "x"):
+        t = t.replace(sym, "")
+    scale = 1.0
+    if t.endswith("%"):
+        t, scale = t[:-1], 0.01
+    elif t.endswith("bn"):
+        t, scale = t[:-2], 1e9
+    elif t.endswith("m"):
+        t, scale = t[:-1], 1e6
+    return float(t) * scale
+
+
+BUNDLED = ["tr-crc-example", "peterborough-sib", "doncaster-pbr", "nyc-able-sib",
+           "nys-ceo-pfs", "ma-roca-pfs"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("contract", BUNDLED)
+def test_the_screen_answer_lies_inside_the_screen_bracket(cli, contract):
+    """For every solve a bundled contract allows, the answer as printed lies inside the
+    bracket as printed (the answer rounded to its s.e., the bracket rounded outward)."""
+    import re
+    solved = 0
+    for solve in ("effect", "personal_budget", "price", "fee"):
+        result = cli.run("breakeven", contract, "--solve", solve, "--sims", "200")
+        if result.exit_code == 2:       # nothing to solve for on this contract
+            continue
+        cli.ok(result)
+        text = " ".join(result.stdout.split())
+        m = re.search(r"Answer: (\S+) .*?bracket (\S+) to (\S+) after", text)
+        if m is None:                   # at a bound or not reached: no bracket
+            continue
+        x, lo, hi = (_read(g) for g in m.groups())
+        assert lo <= x <= hi, (solve, m.group(0))
+        solved += 1
+    assert solved >= 2

@@ -253,12 +253,15 @@ def test_commissioner_pays_for_noise_only_when_there_is_no_effect():
     r = capital(loaded, ["national-prime"], sims=SIMS)
     c, s = r.commissioner, r.result.simulations
     assert c["prob_no_effect"] == 1.0
-    assert c["paid_for_noise"] == (s["outcome"] > 0).mean() > 0
+    # the spec's own effect is already a known zero: the noise run is this run
+    assert c["paid_for_noise"] == s["triggered"].mean() > 0
+    assert c["paid_any_for_noise"] == c["paid_given_no_drawn_effect"] == (s["outcome"] > 0).mean()
+    assert c["expected_paid_for_noise"] == pytest.approx(s["outcome"].mean())
     value = 5000 * s["reoffences_avoided"]
     assert c["net_savings_vs_outcome"]["mean"] == pytest.approx((value - s["outcome"]).mean())
 
 
-def test_paid_for_noise_is_conditional_on_no_effect():
+def test_paid_given_no_drawn_effect_is_conditional_on_the_draw():
     # an uncertain effect: some simulations have none, most have some
     r = capital(load_spec("tr-crc-example", ["intervention.effect.binary.sd=0.06",
                                              "intervention.effect.frequency.sd=0.06"]),
@@ -266,8 +269,26 @@ def test_paid_for_noise_is_conditional_on_no_effect():
     c, s = r.commissioner, r.result.simulations
     none = (s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)
     assert 0 < none.mean() < 1 and c["prob_no_effect"] == none.mean()
-    assert c["paid_for_noise"] == (s["outcome"] > 0)[none].mean()
-    assert c["paid_for_noise"] != ((s["outcome"] > 0) & none).mean()
+    assert c["paid_given_no_drawn_effect"] == (s["outcome"] > 0)[none].mean()
+    assert c["paid_given_no_drawn_effect"] != ((s["outcome"] > 0) & none).mean()
+
+
+@pytest.mark.parametrize("contract", ["tr-crc-example", "peterborough-sib"])
+def test_commissioners_paid_for_noise_is_powers_at_zero_effect(contract):
+    """One quantity, one function: the commissioner's paid for noise is exactly what
+    ``pbr power`` reports at a true effect of 0 on the same seed, standard errors included."""
+    from pbr_model.analyses.power import power
+    c = capital(contract, sims=SIMS, seed=7).commissioner
+    p = power(contract, [0.0, 0.05], sims=SIMS, seed=7)
+    d = p.to_dict()
+    for key in ("paid_for_noise", "paid_for_noise_se", "paid_any_for_noise",
+                "expected_paid_for_noise", "expected_paid_for_noise_se"):
+        assert c[key] == d[key], key
+    zero = p.table.loc[0.0]
+    assert c["paid_for_noise"] == zero["prob_triggered"]
+    assert c["expected_paid_for_noise"] == pytest.approx(zero["outcome_mean"])
+    p_ = c["paid_for_noise"]
+    assert c["paid_for_noise_se"] == pytest.approx(math.sqrt(p_ * (1 - p_) / SIMS))
 
 
 # -- profiles and the CLI ------------------------------------------------------------------
@@ -335,6 +356,8 @@ def test_cli_capital_table_and_workbook(cli, tmp_path):
     (["-p", "no-such-charity"], ["no-such-charity", "pbr providers"]),
     (["-p", "small-charity", "--share", "1.5"], ["--share", "1.5"]),
     (["--pbr-share", "0.5"], ["--pbr-share", "--provider"]),
+    (["--fee-share", "0.5"], ["--fee-share", "--provider"]),
+    (["-p", "small-charity", "--fee-share", "1.2"], ["--fee-share: must be a share from 0 to 1"]),
     (["-p", "small-charity", "--volume-shock", "1"], ["--volume-shock", "below 1"]),
     (["-p", "small-charity", "--sims", "0"], ["--sims"]),
 ])
@@ -532,6 +555,27 @@ def test_the_library_refuses_what_the_cli_refuses():
         capital("tr-crc-example", ["small-charity"], sims=10, share=0)
     with pytest.raises(InputError, match="apply to providers seats"):
         capital("tr-crc-example", sims=10, pbr_share=0.5)
+
+
+def test_fee_share_passes_that_share_of_the_fee_down():
+    """A seat with fee_share f is paid f of the fee on its share of the work: its revenue
+    falls by (1 - f) x share x the contract's fee income, simulation by simulation."""
+    full = capital("tr-crc-example", ["small-charity"], sims=300, share=0.2, fee_share=1.0)
+    part = capital("tr-crc-example", ["small-charity"], sims=300, share=0.2, fee_share=0.7)
+    assert part.parties[0].seat.profile.fee_share == 0.7
+    fee = full.result.simulations["fee"].to_numpy()
+    drop = full.parties[0].figures.revenue - part.parties[0].figures.revenue
+    assert np.allclose(drop, 0.3 * 0.2 * fee, rtol=1e-9)
+    from pbr_model.errors import InputError
+    with pytest.raises(InputError, match=r"^fee_share: apply to providers seats"):
+        capital("tr-crc-example", sims=10, fee_share=0.5)
+
+
+def test_cli_fee_share(cli):
+    res = cli.run("capital", "tr-crc-example", "-p", "small-charity", "--share", "0.2",
+                  "--fee-share", "0.7", "--sims", "200", "--json")
+    cli.ok(res)
+    assert json.loads(res.stdout)["providers"][0]["terms"]["fee_share"] == 0.7
 
 
 def test_one_profile_name_is_not_a_list_of_them():
