@@ -80,6 +80,12 @@ class Timeline:
         np.add.at(out, (slice(None), self.payment_month), per_cohort)
         return out
 
+    def annual_index(self, uplift: float) -> np.ndarray:
+        """The factor on money in each month under an annual uplift, ``(n_months,)``:
+        ``(1 + uplift)^y`` in contract year ``y`` (months ``12y`` to ``12y + 11``), 1 in the
+        first year [dimensionless]."""
+        return (1.0 + uplift) ** (np.arange(self.n_months) // 12)
+
     def dates(self) -> list[dt.date]:
         """First day of every month on the timeline."""
         y, m = self.start_date.year, self.start_date.month - 1

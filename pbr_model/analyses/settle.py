@@ -19,7 +19,7 @@ import pandas as pd
 from ..finance import monthly_costs
 from ..finance.sib import guarantee_summaries, investor_summaries, run_sib
 from ..observed import Observed, read_observed
-from ..payments import MECHANISMS, PaymentInputs, rule_measures
+from ..payments import PaymentInputs, pay_all, rule_measures
 from ..payments.base import unique_labels
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
@@ -150,9 +150,9 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     paid_monthly = np.zeros((1, timeline.n_months))
     triggered = np.zeros(timeline.n_cohorts, dtype=bool)
     payment = np.zeros(timeline.n_cohorts)
-    settled = [m for m in model.payments if m.type != "fee"]
-    for mech, name in zip(settled, unique_labels([m.name for m in settled])):
-        flows = MECHANISMS[mech.type].pay(mech, inputs)
+    every = pay_all(model, inputs)  # at indexed prices, as the simulation pays
+    settled = [(m, f) for m, f in zip(model.payments, every) if m.type != "fee"]
+    for (mech, flows), name in zip(settled, unique_labels([m.name for m, _ in settled])):
         fired = flows.triggered[0] if flows.triggered is not None \
             else np.zeros(timeline.n_cohorts, dtype=bool)
         fired = fired & obs.present
@@ -177,7 +177,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     cohorts = pd.DataFrame(table, index=pd.RangeIndex(1, timeline.n_cohorts + 1, name="cohort"))
     investors = guarantees = None
     if model.sib is not None and obs.complete:
-        investors, guarantees = _investors(model, inputs, paid_monthly)
+        fees = [f.monthly for m, f in zip(model.payments, every) if m.type == "fee"]
+        investors, guarantees = _investors(model, inputs, paid_monthly, fees)
     return SettlementResult(
         provenance=contract_provenance(loaded, inputs=(obs.source,)),
         spec=model,
@@ -193,12 +194,11 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     )
 
 
-def _investors(spec: ContractSpec, inputs: PaymentInputs,
-               outcome_monthly: np.ndarray) -> tuple[list[dict], list[dict]]:
+def _investors(spec: ContractSpec, inputs: PaymentInputs, outcome_monthly: np.ndarray,
+               fees: list[np.ndarray]) -> tuple[list[dict], list[dict]]:
     """The social investors' returns on the observed results: the outcome payments and
     the fees in their months, the costs at the observed cohort sizes (personal budgets
     at the expected take-up), through the bond's drawdown and waterfall."""
-    fees = [MECHANISMS[m.type].pay(m, inputs).monthly for m in spec.payments if m.type == "fee"]
     income = outcome_monthly + sum(fees, np.zeros_like(outcome_monthly))
     n = inputs.entrants
     costs = monthly_costs(spec, inputs.timeline, n, n * spec.intervention.personal_budget.take_up)

@@ -20,7 +20,8 @@ from ..timeline import Timeline
 
 def monthly_costs(spec: ContractSpec, timeline: Timeline, entrants: np.ndarray,
                   budget_takers: np.ndarray) -> np.ndarray:
-    """Provider costs as incurred, ``(n_sims, n_months)`` [currency], positive.
+    """Provider costs as incurred, ``(n_sims, n_months)`` [currency], positive; each
+    month's at its contract year's prices under ``indexation.cost_inflation``.
 
     Parameters
     ----------
@@ -31,6 +32,8 @@ def monthly_costs(spec: ContractSpec, timeline: Timeline, entrants: np.ndarray,
     out = timeline.spread_over_entry_months(per_cohort)
     out[:, 0] += c.setup
     out[:, : timeline.contract_months] += c.fixed_per_month
+    if spec.indexation.cost_inflation != 0:
+        out *= timeline.annual_index(spec.indexation.cost_inflation)
     return out
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from ..spec.schema import ContractSpec
 from . import at_risk, fee, outcome, prices, tiered
+from .adjust import index_prices
 from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs
 
 #: Spec ``type`` -> its mechanism. ``MECHANISMS[m.type](m, inputs)`` pays.
@@ -20,8 +21,10 @@ MECHANISMS: dict[str, Mechanism] = {
 
 
 def pay_all(spec: ContractSpec, inputs: PaymentInputs) -> list[PaymentFlows]:
-    """Apply every mechanism in the spec, in order."""
-    return [MECHANISMS[m.type].pay(m, inputs) for m in spec.payments]
+    """Apply every mechanism in the spec, in order, each at its indexed prices
+    (``[indexation]``; see :mod:`.adjust`)."""
+    flows = [MECHANISMS[m.type].pay(m, inputs) for m in spec.payments]
+    return index_prices(spec, flows, inputs.timeline)
 
 
 def describe(mech: BaseModel, money: Fmt, pct: Fmt) -> str:

@@ -17,6 +17,7 @@ sections; each section is defined in its own module and re-exported here, so
 - :mod:`.evaluation`: ``[outcomes]`` (the measures) and ``[evaluation]`` (the design)
 - :mod:`.payments`: ``[[payments]]`` (the mechanisms)
 - :mod:`.parties`: ``[provider]``, ``[[supply_chain]]``, ``[sib]``, ``[commissioner]``
+- :mod:`.changes`: ``[indexation]`` (cost inflation, price indexation)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from ._base import MAX_MONEY, _f, _Model
+from .changes import Indexation, PriceIndex
 from .contract import Cohorts, Contract, Population, RiskBand, Trend
 from .evaluation import MEASURES, Custody, EvaluationDesign, Events, OtherOutcome, OutcomeMeasures
 from .intervention import Costs, Effect, EffectDistribution, Intervention, PersonalBudget
@@ -36,7 +38,8 @@ from .payments import (CHANGE_HELP, PAYMENT_TYPES, Change, FeePayment, Foundatio
 __all__ = [
     "CHANGE_HELP", "MAX_MONEY", "MEASURES", "PAYMENT_TYPES", "Change", "Cohorts", "Commissioner",
     "Contract", "ContractSpec", "Costs", "Custody", "Effect", "EffectDistribution",
-    "EvaluationDesign", "Events", "FeePayment", "Foundation", "Hurdle", "Intervention",
+    "EvaluationDesign", "Events", "FeePayment", "Foundation", "Hurdle", "Indexation",
+    "Intervention", "PriceIndex",
     "OtherOutcome", "OutcomeMeasures", "OutcomePayment", "Payment", "PersonalBudget",
     "Population", "Provider", "Rate", "RevenueAtRiskPayment", "RiskBand", "SocialImpactBond",
     "Subcontract", "Tier", "TieredPayment", "Trend", "cross_check",
@@ -67,6 +70,8 @@ class ContractSpec(_Model):
                                       "section", default=None)
     commissioner: Commissioner = _f("The commissioner's cost of reoffending and discount rate.",
                                     "section", default_factory=Commissioner)
+    indexation: Indexation = _f("Cost inflation and price indexation; default none.", "section",
+                                default_factory=Indexation)
 
     @model_validator(mode="after")
     def _volumes_match(self) -> "ContractSpec":
@@ -87,7 +92,32 @@ class ContractSpec(_Model):
         if self.sib is not None and self.supply_chain:
             raise ValueError("sib and supply_chain: a social impact bond with a supply chain is "
                              "not modelled (the bond funds one delivery vehicle); remove one")
+        problems = self._named_payment_problems(
+            "indexation.prices", [p.payment for p in self.indexation.prices])
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def _named_payment_problems(self, where: str, names: list[str]) -> list[str]:
+        """Each name must be the `name` of exactly one [[payments]] mechanism, and name it once."""
+        given = [m.name for m in self.payments]
+        out = []
+        for i, name in enumerate(names):
+            count = given.count(name)
+            if count != 1:
+                why = ("no [[payments]] mechanism has that name" if not count else
+                       f"{count} [[payments]] mechanisms have that name; give them different names")
+                out.append(f"{where}.{i}.payment is {name!r}: {why} (names: "
+                           + ", ".join(repr(g) for g in given) + ")")
+            elif name in names[:i]:
+                out.append(f"{where}.{i}.payment is {name!r}, already indexed by {where}."
+                           f"{names.index(name)}; index each mechanism once")
+        return out
+
+    def price_index(self, mechanism: int) -> PriceIndex | None:
+        """The indexation of ``payments[mechanism]``, or None if its prices are not indexed."""
+        name = self.payments[mechanism].name
+        return next((p for p in self.indexation.prices if p.payment == name), None)
 
     def rule_measures(self) -> list[tuple[str, str]]:
         """The (measure, change) pairs the payment rules read, in spec order, once each."""

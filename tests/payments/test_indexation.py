@@ -1,0 +1,169 @@
+"""Indexation (``[indexation]``): cost inflation on every cost and price indexation per
+payment mechanism, in annual steps from the contract start, with a cap and a floor; worked
+by hand to the penny on a two-cohort contract."""
+
+from __future__ import annotations
+
+import tomllib
+
+import numpy as np
+import pytest
+
+from pbr_model.errors import SpecError
+from pbr_model.finance import monthly_costs
+from pbr_model.payments import PaymentInputs, pay_all
+from pbr_model.payments.adjust import scale_flows
+from pbr_model.payments.base import PaymentFlows
+from pbr_model.spec import validate
+from pbr_model.timeline import Timeline
+
+TWO_COHORTS = """\
+[contract]
+name = "Two cohorts"
+start_date = 2020-01-01
+length_months = 24
+cohort_months = 12
+
+[cohorts]
+entrants_per_period = 20
+
+[[population.bands]]
+name = "all"
+share = 1.0
+binary_rate = 0.4
+reoffences_per_reoffender = 3.0
+
+[intervention.costs]
+setup = 500
+fixed_per_month = 1000
+per_participant = 10
+
+[[payments]]
+type = "fee"
+name = "Fee"
+annual = 12000
+per_participant = 50
+
+[indexation]
+cost_inflation = 0.03
+
+[[indexation.prices]]
+payment = "Fee"
+rate = 0.04
+cap = 0.025
+floor = 0.0
+"""
+
+ENTRANTS = np.array([[12.0, 24.0]])  # one simulation, cohorts of 12 and 24 people
+
+
+def spec(text: str = TWO_COHORTS, **indexation):
+    data = tomllib.loads(text)
+    data["indexation"].update(indexation)
+    return validate(data)
+
+
+def test_costs_inflate_by_contract_year_to_the_penny():
+    s = spec()
+    tl = Timeline.from_spec(s)
+    costs = monthly_costs(s, tl, ENTRANTS, np.zeros_like(ENTRANTS))
+    # year 0: 500 set-up + 12 x (1,000 fixed + 120 / 12 per person) = 12,620
+    # year 1: 12 x (1,000 + 240 / 12) = 12,240, x 1.03 = 12,607.20
+    assert costs[0, :12].sum() == pytest.approx(12_620.00, abs=0.005)
+    assert costs[0, 12:24].sum() == pytest.approx(12_607.20, abs=0.005)
+    assert costs[0, 13] == pytest.approx(1_050.60, abs=0.005)
+    assert costs.sum() == pytest.approx(25_227.20, abs=0.005)
+
+
+def test_fee_is_indexed_at_its_capped_rate_to_the_penny():
+    s = spec()
+    tl = Timeline.from_spec(s)
+    (fee,) = pay_all(s, PaymentInputs(tl, ENTRANTS, None))
+    # rate 4% capped at 2.5%. Paid in arrears: months 1-11 at year-0 prices, 1,000 + 600 / 12
+    # = 1,050 each; month 12: 1,050 x 1.025 = 1,076.25; months 13-23: (1,000 + 1,200 / 12)
+    # x 1.025 = 1,127.50 each; month 24 (year 2): 1,100 x 1.025^2 = 1,155.6875
+    expected = np.zeros(tl.n_months)
+    expected[1:12] = 1_050.0
+    expected[12] = 1_076.25
+    expected[13:24] = 1_127.50
+    expected[24] = 1_155.6875
+    np.testing.assert_allclose(fee.monthly[0], expected, rtol=0, atol=1e-9)
+    assert fee.monthly.sum() == pytest.approx(26_184.4375, abs=1e-9)
+    # per cohort: 11 x 50 + 50 x 1.025 = 601.25; 11 x 100 x 1.025 + 100 x 1.025^2 = 1,232.5625
+    np.testing.assert_allclose(fee.by_cohort, [[601.25, 1_232.5625]], rtol=0, atol=1e-9)
+
+
+def test_the_floor_holds_prices_when_the_rate_falls():
+    s = spec(cost_inflation=0.0, prices=[{"payment": "Fee", "rate": -0.02, "floor": 0.0}])
+    tl = Timeline.from_spec(s)
+    (fee,) = pay_all(s, PaymentInputs(tl, ENTRANTS, None))
+    assert s.indexation.uplift(s.indexation.prices[0]) == 0.0
+    assert fee.monthly.sum() == pytest.approx(24 * 1_000 + 1_800, abs=1e-9)
+
+
+def test_prices_follow_cost_inflation_when_no_rate_is_given():
+    s = spec(prices=[{"payment": "Fee", "cap": 0.05}])
+    assert s.indexation.uplift(s.indexation.prices[0]) == 0.03
+
+
+def test_outcome_payments_are_indexed_at_their_payment_month():
+    s = spec()
+    tl = Timeline.from_spec(s)
+    assert list(tl.payment_month) == [33, 45]  # years 2 and 3
+    by_cohort = np.array([[700.0, 900.0]])
+    flows = PaymentFlows("Results", "outcome", tl.at_payment_months(by_cohort), by_cohort,
+                         parts={"binary": by_cohort}, pooled=np.array([100.0]))
+    flows.monthly[0, 45] += 100.0
+    out = scale_flows(flows, tl, tl.annual_index(0.025))
+    np.testing.assert_allclose(out.by_cohort, [[700 * 1.025**2, 900 * 1.025**3]])
+    np.testing.assert_allclose(out.parts["binary"], out.by_cohort)
+    assert out.pooled[0] == pytest.approx(100 * 1.025**3)
+    assert out.monthly[0, 33] == pytest.approx(735.4375)
+    assert out.monthly[0, 45] == pytest.approx(1_000 * 1.076890625)
+    assert out.monthly.sum() == pytest.approx(out.by_cohort.sum() + out.pooled.sum())
+
+
+def test_no_indexation_leaves_money_in_cash_terms():
+    s = spec(cost_inflation=0.0, prices=[])
+    tl = Timeline.from_spec(s)
+    (fee,) = pay_all(s, PaymentInputs(tl, ENTRANTS, None))
+    assert fee.monthly.sum() == 24 * 1_000 + 1_800
+    assert monthly_costs(s, tl, ENTRANTS, np.zeros_like(ENTRANTS)).sum() == 500 + 24_000 + 360
+
+
+@pytest.mark.parametrize("prices, fragment", [
+    ([{"payment": "Fee", "cap": 0.01, "floor": 0.02}],
+     "indexation.prices.0: cap (0.01) is below floor (0.02); the cap must be at least the floor"),
+    ([{"payment": "Fees"}],
+     "indexation.prices.0.payment is 'Fees': no [[payments]] mechanism has that name"),
+    ([{"payment": "Fee"}, {"payment": "Fee", "rate": 0.01}],
+     "indexation.prices.1.payment is 'Fee', already indexed by indexation.prices.0"),
+])
+def test_bad_indexation_is_refused_clearly(prices, fragment):
+    data = tomllib.loads(TWO_COHORTS)
+    data["indexation"]["prices"] = prices
+    with pytest.raises(SpecError) as info:
+        validate(data, "my.toml")
+    assert any(fragment in p for p in info.value.problems), info.value.problems
+
+
+def test_pbr_validate_refuses_a_cap_below_the_floor(cli, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(TWO_COHORTS.replace("floor = 0.0", "floor = 0.03"))
+    cli.error(cli.run("validate", str(path)),
+              f"Error: {path}: indexation.prices.0: cap (0.025) is below floor (0.03)", lines=1)
+
+
+def test_settle_pays_observed_results_at_indexed_prices():
+    from pathlib import Path
+
+    from pbr_model.analyses.settle import settle
+    from pbr_model.spec.load import read_toml, resolve
+
+    csv = Path(__file__).resolve().parents[2] / "examples" / "observed" / "peterborough_pooled.csv"
+    data = read_toml(resolve("peterborough-sib"))
+    data["indexation"] = {"prices": [{"payment": "Peterborough outcome payment", "rate": 0.03}]}
+    plain, indexed = settle("peterborough-sib", csv), settle(validate(data), csv)
+    # the pooled payment falls in June 2017, month 81: contract year 6
+    assert plain.total_payment == pytest.approx(5_817_150, abs=1)
+    assert indexed.total_payment == pytest.approx(plain.total_payment * 1.03**6, rel=1e-12)
