@@ -344,7 +344,8 @@ def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
                                 "reoffences_per_reoffender, share"),
     ("payments.1.price", "allowed here: cap_per_cohort, cap_total, foundation, name, rates, type"),
     ("payments.0.price", "allowed here: annual, name, per_participant, type"),
-    ("costs.setup", "allowed here: cohorts, commissioner, contract, evaluation, intervention, outcomes"),
+    ("costs.setup", "allowed here: cohorts, commissioner, contract, evaluation, indexation, "
+                    "intervention, outcomes"),
 ])
 def test_unknown_key_via_set(cli, key, allowed):
     result = cli.run("simulate", "--sims", SIMS, "--set", f"{key}=1")
