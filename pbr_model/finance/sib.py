@@ -21,17 +21,20 @@ simulations):
    draws its ``share`` of every commitment in its month (steps after the last month
    draw in the last month); the cash is held and meets shortfalls until spent, and
    nothing is drawn beyond the schedule. What neither meets is ``unfunded``.
-4. Income left after costs goes down the waterfall in the same month: (a) capital
-   outstanding, by rank (1 first; equal ranks pro rata to what each is owed); (b)
-   the accrued return, by rank, likewise; (c) each tranche's ``surplus_share`` of
-   the rest; (d) the rest is the vehicle's ``residual``. Cash drawn on the schedule
+4. Income left after costs goes down the waterfall in the same month. With
+   ``waterfall = "by_rank"`` (senior first), rank by rank (1 first): (a) the rank's
+   capital outstanding, then (b) its accrued return, each pro rata within the rank to
+   what each tranche is owed, before the next rank gets anything. With
+   ``"capital_first"``: (a) capital outstanding of every rank, by rank, then (b) the
+   accrued return, by rank. Then (c) each tranche's ``surplus_share`` of the rest;
+   (d) the rest is the vehicle's ``residual``. Cash drawn on the schedule
    and still held in the last month goes down the waterfall then, so that nothing
    is left held and investors get their unspent capital back first.
 5. Tranches that are not repaid (grants, unless ``recoverable``) receive nothing
    from the waterfall, surplus included; their surplus share stays with the vehicle.
 6. After the last month's waterfall, each guarantee pays its tranche, in the last
    month, ``min(amount, cover * lost)`` where ``lost`` is capital drawn less
-   capital repaid in step (a); several guarantees on one tranche pay in spec order,
+   capital repaid in (a); several guarantees on one tranche pay in spec order,
    never more in all than ``lost``.
 
 A capped tranche's receipts (before any surplus share) are thus worth at most its
@@ -67,6 +70,7 @@ class TrancheFlows:
         return, surplus and (in the last month) guarantees
     capital, capped_return, surplus, guaranteed : the parts of ``receipts`` summed over
         the months, each ``(n_sims,)`` [currency]
+    repaid : False for a grant that is not repaid (it funds costs and gets nothing back)
     """
 
     name: str
@@ -77,6 +81,7 @@ class TrancheFlows:
     capped_return: np.ndarray
     surplus: np.ndarray
     guaranteed: np.ndarray
+    repaid: bool = True
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,8 @@ class SibFlows:
 
     def figures(self) -> list[InvestorFigures]:
         """:func:`investor_figures` of every tranche, in spec order."""
-        return [investor_figures(t.draws, t.receipts, name=t.name, kind=t.kind)
+        return [investor_figures(t.draws, t.receipts, name=t.name, kind=t.kind,
+                                 grant=not t.repaid)
                 for t in self.tranches]
 
 
@@ -202,6 +208,13 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
     accrued = np.zeros((n, len(tr)))  # capped return earned and not paid
     held = np.zeros(n)
     paid_capital, paid_return, paid_surplus = (np.zeros((n, len(tr))) for _ in range(3))
+    # The waterfall's steps in order: (tranches, what they are owed, what they were paid)
+    if sib.waterfall == "by_rank":  # senior first: each rank's capital, then its return
+        steps = [(g, owed, paid) for g in groups
+                 for owed, paid in ((capital, paid_capital), (accrued, paid_return))]
+    else:  # "capital_first": every rank's capital, then every rank's return
+        steps = [(g, owed, paid) for owed, paid in ((capital, paid_capital),
+                                                    (accrued, paid_return)) for g in groups]
     # month-major while filling, so each month writes one contiguous block
     draws_out, receipts_out = np.empty((m, n, len(tr))), np.empty((m, n, len(tr)))
     residual, unfunded, held_out = np.empty((m, n)), np.empty((m, n)), np.empty((m, n))
@@ -231,15 +244,10 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
 
         got = np.zeros((n, len(tr)))
         if cash.any():  # most months bring no income: skip the waterfall's work
-            for g in groups:
-                paid, cash = _pay(cash, capital[:, g])
-                capital[:, g] -= paid
-                paid_capital[:, g] += paid
-                got[:, g] += paid
-            for g in groups:
-                paid, cash = _pay(cash, accrued[:, g])
-                accrued[:, g] -= paid
-                paid_return[:, g] += paid
+            for g, owed, paid_out in steps:
+                paid, cash = _pay(cash, owed[:, g])
+                owed[:, g] -= paid
+                paid_out[:, g] += paid
                 got[:, g] += paid
             paid = cash[:, None] * share
             paid_surplus += paid
@@ -265,7 +273,7 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
     tranches = tuple(
         TrancheFlows(t.name, t.kind, np.ascontiguousarray(draws_out[:, :, k].T),
                      np.ascontiguousarray(receipts_out[:, :, k].T), paid_capital[:, k],
-                     paid_return[:, k], paid_surplus[:, k], guaranteed[:, k])
+                     paid_return[:, k], paid_surplus[:, k], guaranteed[:, k], t.repaid)
         for k, t in enumerate(tr))
     return SibFlows(tranches, tuple(guarantees), np.ascontiguousarray(residual.T),
                     np.ascontiguousarray(unfunded.T), np.ascontiguousarray(held_out.T))
@@ -286,6 +294,8 @@ class InvestorFigures:
         ``receipts - draws`` is back to 0 (within :data:`LOSS_TOLERANCE`) [month index];
         -1 if never or nothing was drawn
     loss : ``max(0, drawn - received)`` [currency]
+    grant : a grant that is not repaid: :func:`summary` reports what it funded, not a
+        return or a loss
     """
 
     name: str
@@ -296,16 +306,17 @@ class InvestorFigures:
     irr: np.ndarray
     payback_month: np.ndarray
     loss: np.ndarray
+    grant: bool = False
 
 
 def investor_figures(draws: np.ndarray, receipts: np.ndarray, *, name: str = "",
-                     kind: str = "") -> InvestorFigures:
+                     kind: str = "", grant: bool = False) -> InvestorFigures:
     """Read an investor's figures off its flows.
 
     Parameters
     ----------
     draws, receipts : ``(n_sims, n_months)`` [currency], >= 0 (as in :class:`TrancheFlows`)
-    name, kind : carried into the result for :func:`summary`
+    name, kind, grant : carried into the result for :func:`summary`
     """
     draws = np.asarray(draws, dtype=np.float64)
     receipts = np.asarray(receipts, dtype=np.float64)
@@ -320,7 +331,13 @@ def investor_figures(draws: np.ndarray, receipts: np.ndarray, *, name: str = "",
     back = started & (np.cumsum(net, axis=1) >= -LOSS_TOLERANCE)
     payback = np.where(back.any(axis=1), back.argmax(axis=1), -1)
     return InvestorFigures(name, kind, drawn, received, multiple, annualise(irr(net)),
-                           payback, np.maximum(drawn - received, 0.0))
+                           payback, np.maximum(drawn - received, 0.0), grant)
+
+
+def total_loss(figures: InvestorFigures) -> np.ndarray:
+    """Where money was drawn and nothing came back (within :data:`LOSS_TOLERANCE`): an IRR
+    of -100%, ``(n_sims,)`` [bool]."""
+    return (figures.drawn > 0) & (figures.received <= LOSS_TOLERANCE)
 
 
 def summary(figures: InvestorFigures) -> dict:
@@ -328,21 +345,39 @@ def summary(figures: InvestorFigures) -> dict:
 
     Returns
     -------
-    dict with ``name``, ``kind``; ``drawn``, ``received`` [currency], ``irr`` [fraction
-    per year] and ``multiple`` [ratio], each ``{mean, p5, p50, p95}`` ignoring NaN;
+    dict with ``name``, ``kind``, ``grant``; ``drawn``, ``received`` [currency], ``irr``
+    [fraction per year] and ``multiple`` [ratio], each ``{mean, p5, p50, p95}`` ignoring
+    NaN; ``prob_total_loss``, P(money drawn and nothing back: IRR -100%) [probability],
+    and ``irr_given_not_total_loss``, the IRR's ``{mean, p5, p50, p95}`` over the other
+    simulations (a mean that averages -100% outcomes with the rest says little);
     ``prob_loss``, P(received < drawn - :data:`LOSS_TOLERANCE`) [probability];
     ``expected_loss``, the mean loss [currency]; ``prob_payback``, the chance its money
     comes back [probability], and ``payback_month`` ``{mean, p5, p50, p95}`` over the
-    simulations where it does [month index]
+    simulations where it does [month index].
+
+    A grant that is not repaid is not an investor: it has ``grant = True``, its
+    ``drawn`` (what it funded) and ``received`` (nothing, or a guarantee), and no return
+    or loss: the IRR, multiple and payback figures are NaN and the loss figures None.
     """
     f = figures
+    if f.grant:
+        none = stats(np.full(f.drawn.shape, np.nan))
+        return {"name": f.name, "kind": f.kind, "grant": True, "drawn": stats(f.drawn),
+                "received": stats(f.received), "irr": none, "multiple": none,
+                "prob_total_loss": None, "irr_given_not_total_loss": none,
+                "prob_loss": None, "expected_loss": None, "prob_payback": None,
+                "payback_month": none}
+    lost = total_loss(f)
     return {
         "name": f.name,
         "kind": f.kind,
+        "grant": False,
         "drawn": stats(f.drawn),
         "received": stats(f.received),
         "irr": stats(f.irr),
         "multiple": stats(f.multiple),
+        "prob_total_loss": float(np.mean(lost)),
+        "irr_given_not_total_loss": stats(np.where(lost, np.nan, f.irr)),
         "prob_loss": float(np.mean(f.received < f.drawn - LOSS_TOLERANCE)),
         "expected_loss": float(np.mean(f.loss)),
         "prob_payback": float(np.mean(f.payback_month >= 0)),

@@ -169,9 +169,11 @@ class SocialImpactBond(_Model):
 
     Every month the bond's vehicle pays the service's costs, funded first from
     income (fees and outcome payments) and then by drawing on the commitments pro
-    rata. What income is left goes down the waterfall: capital by rank, then the
-    capped return by rank, then the surplus shares; what no one claims stays with
-    the vehicle (the provider or intermediary). Guarantees pay at the end.
+    rata. What income is left goes down the waterfall: by rank, each rank's capital
+    and then its capped return (``waterfall = "by_rank"``; or every rank's capital
+    before any return, ``"capital_first"``), then the surplus shares; what no one
+    claims stays with the vehicle (the provider or intermediary). Grants are not
+    repaid. Guarantees pay at the end.
     """
 
     tranches: list[Tranche] = _f("The investment tranches.", "list",
@@ -183,6 +185,11 @@ class SocialImpactBond(_Model):
         "shares in `schedule`, holding the cash until needed.", "text", default="as_needed")
     schedule: list[DrawStep] = _f("Scheduled draws (with drawdown = 'schedule').", "list",
                                   default_factory=list, max_length=600)
+    waterfall: Literal["by_rank", "capital_first"] = _f(
+        "Order of repayment. `by_rank` (senior first): rank 1 gets its capital and then its "
+        "capped return before rank 2 gets anything, and so on down the ranks; "
+        "`capital_first`: the capital of every rank, by rank, before any capped return "
+        "(the default up to 0.5).", "text", default="by_rank")
 
     @model_validator(mode="after")
     def _consistent(self) -> "SocialImpactBond":

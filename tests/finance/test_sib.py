@@ -191,14 +191,37 @@ def test_a_grant_gets_nothing_back_unless_recoverable(recoverable):
     else:
         assert t.receipts.sum() == 0 and f.residual[0, 20] == 2000
         fig = f.figures()[0]
-        assert (fig.irr[0], fig.loss[0], fig.multiple[0]) == (-1, 1200, 0)
+        assert fig.grant
+        # reported as a grant: what it funded, no return and no loss
+        s = summary(fig)
+        assert s["grant"] and s["drawn"]["mean"] == 1200 and s["received"]["mean"] == 0
+        assert np.isnan(s["irr"]["mean"]) and np.isnan(s["irr_given_not_total_loss"]["p50"])
+        assert s["prob_loss"] is s["expected_loss"] is s["prob_total_loss"] is None
     assert_conserved(f, income, COSTS_12)
 
 
-def test_junior_capital_after_senior_capital_and_before_senior_return():
+def test_total_loss_is_reported_apart_from_the_irr_of_the_rest():
+    # Four simulations drawing 100 at month 0: nothing back, nothing back, 110 and 121
+    # back at month 12 (IRR 10% and 21%), or 50 back (IRR -50%).
+    draws = np.tile(months(13, m0=100), (5, 1))
+    receipts = np.vstack([months(13)[0], months(13)[0], months(13, m12=110)[0],
+                          months(13, m12=121)[0], months(13, m12=50)[0]])
+    s = summary(investor_figures(draws, receipts))
+    assert not s["grant"]
+    assert s["prob_total_loss"] == pytest.approx(0.4)
+    given = s["irr_given_not_total_loss"]
+    assert given["mean"] == pytest.approx((0.10 + 0.21 - 0.5) / 3, abs=1e-9)
+    assert given["p50"] == pytest.approx(0.10, abs=1e-9)
+    # the mean over all simulations averages in the two -100% outcomes
+    assert s["irr"]["mean"] == pytest.approx((0.10 + 0.21 - 0.5 - 2) / 5, abs=1e-9)
+    assert s["prob_loss"] == pytest.approx(0.6)
+
+
+def test_capital_first_pays_junior_capital_before_senior_return():
+    # the order before issue 12, kept as an option: these are the old default's numbers
     senior = tranche("senior", 600, rank=1, return_cap=0.10)
     junior = tranche("junior", 600, kind="junior_loan", rank=2)
-    sib = bond(senior, junior)
+    sib = bond(senior, junior, waterfall="capital_first")
     f = run_sib(sib, months(36, m20=900), COSTS_12)
     s, j = f.tranches
     assert s.draws.sum() == j.draws.sum() == 600  # pro rata to equal commitments
@@ -209,6 +232,38 @@ def test_junior_capital_after_senior_capital_and_before_senior_return():
     assert (s.capital[0], j.capital[0]) == (600, 600)
     assert s.capped_return[0] == pytest.approx(accrued)
     assert f.residual[0, 20] == pytest.approx(300 - accrued)
+
+
+def test_by_rank_pays_senior_capital_and_capped_return_before_junior_gets_anything():
+    # Hand computed. Each lends 600, drawn 50 + 50 a month in months 0-11 (costs 100 a
+    # month, pro rata to equal commitments); 900 comes in at month 20. The senior's
+    # return at 10% a year, compounded monthly from each draw, is
+    # sum_{m=0..11} 50 x (1.1^((20-m)/12) - 1) = 73.4892 (about 600 x (1.1^(14.5/12) - 1));
+    # the junior gets the rest, 226.5108, of its capital and no return.
+    senior = tranche("senior", 600, rank=1, return_cap=0.10)
+    junior = tranche("junior", 600, kind="junior_loan", rank=2, return_cap=0.02)
+    sib = bond(senior, junior)
+    assert sib.waterfall == "by_rank"
+    accrued = sum(50 * (1.1 ** ((20 - m) / 12) - 1) for m in range(12))
+    assert accrued == pytest.approx(73.4892, abs=1e-4)
+    income = months(36, m20=900)
+    f = run_sib(sib, income, COSTS_12)
+    s, j = f.tranches
+    assert (s.capital[0], s.capped_return[0]) == (600, pytest.approx(accrued, abs=1e-9))
+    assert j.capital[0] == pytest.approx(300 - accrued, abs=1e-9) and j.capped_return[0] == 0
+    assert f.residual.sum() == 0
+    # too little for the senior's return: the junior gets nothing at all
+    assert_conserved(f, income, COSTS_12)
+    low = months(36, m20=620)
+    f = run_sib(sib, low, COSTS_12)
+    s, j = f.tranches
+    assert (s.capital[0], s.capped_return[0]) == (600, pytest.approx(20, abs=1e-9))
+    assert j.receipts.sum() == 0
+    assert_conserved(f, low, COSTS_12)
+    # and capital_first on the same 620 repays 10 of the junior's capital instead
+    f = run_sib(sib.model_copy(update={"waterfall": "capital_first"}), months(36, m20=620),
+                COSTS_12)
+    assert (f.tranches[0].capped_return[0], f.tranches[1].capital[0]) == (0, 20)
 
 
 def test_equal_ranks_share_pro_rata_to_what_they_are_owed():
