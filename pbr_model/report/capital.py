@@ -78,20 +78,29 @@ def capital_table(result) -> Group:
 
 def investor_table(investors: list[dict], guarantees: list[dict], cur: str,
                    observed: bool = False) -> Group:
-    """Each tranche's figures; ``observed`` for one settled outcome (no spread)."""
+    """Each tranche's figures; ``observed`` for one settled outcome (no spread). The IRR
+    shown is among the simulations where something came back, beside the chance that
+    nothing did (P(total loss)); a grant shows what it funded and no return or loss."""
     title = ("Social investors on these results (IRR a year)" if observed else
-             "Social investors (mean drawn and received; IRR a year)")
+             "Social investors (mean drawn and received; IRR a year where not a total loss)")
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
               collapse_padding=True)
     t.add_column("Tranche", min_width=18)
-    cols = ["Drawn", "Received", "IRR" if observed else "IRR P50",
-            *([] if observed else ["P5 to P95"]), "Multiple", "Loss" if observed else "P(loss)"]
+    cols = ["Drawn", "Received", *([] if observed else ["P(total loss)"]),
+            "IRR" if observed else "IRR P50", *([] if observed else ["P5 to P95"]),
+            "Multiple", "Loss" if observed else "P(loss)"]
     for col in cols:
         t.add_column(col, justify="right", no_wrap=True)
     for i in investors:
-        spread = [] if observed else [f"{pct(i['irr']['p5'])} to {pct(i['irr']['p95'])}"]
-        t.add_row(i["name"], money(i["drawn"]["mean"], cur), money(i["received"]["mean"], cur),
-                  pct(i["irr"]["p50"]), *spread, number(i["multiple"]["mean"], 2),
+        head = [i["name"], money(i["drawn"]["mean"], cur), money(i["received"]["mean"], cur)]
+        if i.get("grant"):
+            t.add_row(*head, *([] if observed else ["-"]), "grant",
+                      *([] if observed else ["not repaid"]), "-", "-")
+            continue
+        irr = i["irr"] if observed else i["irr_given_not_total_loss"]
+        spread = [] if observed else [f"{pct(irr['p5'])} to {pct(irr['p95'])}"]
+        t.add_row(*head, *([] if observed else [pct(i["prob_total_loss"])]),
+                  pct(irr["p50"]), *spread, number(i["multiple"]["mean"], 2),
                   money(i["expected_loss"], cur) if observed else pct(i["prob_loss"]))
     lines = [Text(f"{g['name']} (on {g['covers']}): pays {money(g['expected_paid'], cur)}")
              if observed else
@@ -143,10 +152,15 @@ def capital_reading(d: dict) -> list[str]:
             f"after financing: {m(p['net_after_financing'])} "
             f"({pct(p['prob_loss_after_financing'], 0)} chance of a loss).")
     for t in d["investors"]:
+        if t.get("grant"):
+            lines.append(f"Grant {t['name']}: funds {m(t['drawn']['mean'])} of costs on "
+                         "average and is not repaid (no return, no loss).")
+            continue
         lines.append(
-            f"Investor {t['name']} ({t['kind']}): median IRR {pct(t['irr']['p50'])}, "
-            f"{pct(t['prob_loss'], 0)} chance of losing money, expected loss "
-            f"{m(t['expected_loss'])}.")
+            f"Investor {t['name']} ({t['kind']}): {pct(t['prob_total_loss'], 0)} chance of "
+            f"losing everything; otherwise a median IRR of "
+            f"{pct(t['irr_given_not_total_loss']['p50'])}; {pct(t['prob_loss'], 0)} chance "
+            f"of losing money, expected loss {m(t['expected_loss'])}.")
     return lines
 
 
@@ -195,7 +209,8 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
                        money_fmt))
         series.append((f"{p.seat.name}: peak funding need", p.figures.peak_funding, money_fmt))
     for f in result.tranche_figures:
-        series.append((f"{f.name}: IRR", f.irr, PCT_FORMAT))
+        if not f.grant:  # a grant has no return
+            series.append((f"{f.name}: IRR", f.irr, PCT_FORMAT))
     distributions_sheet(book, series)
     assumptions_sheet(book, result.result)
     prof = book.sheet("Parties' terms")
@@ -216,19 +231,23 @@ def investor_sheet(book: Book, investors: list[dict], guarantees: list[dict],
     if observed:
         header = ["Tranche", "Kind", "Drawn", "Received", "IRR", "Multiple", "Loss",
                   "Paid back"]
-        rows = [[t["name"], t["kind"], t["drawn"]["mean"], t["received"]["mean"],
+        rows = [[t["name"], "grant (not repaid)" if t.get("grant") else t["kind"],
+                 t["drawn"]["mean"], t["received"]["mean"],
                  t["irr"]["mean"], t["multiple"]["mean"], t["expected_loss"],
                  t["prob_payback"] == 1] for t in investors]
         formats = [None, None, money_fmt, money_fmt, PCT_FORMAT, "0.00", money_fmt, None]
     else:
-        cols = ["drawn", "received", "irr", "multiple"]
-        header = (["Tranche", "Kind"] + [f"{c} {s}" for c in cols for s in STATS]
+        # the IRR among simulations that are not a total loss, beside P(total loss); the
+        # IRR over all simulations (-100% included) last, for completeness
+        cols = ["drawn", "received", "irr_given_not_total_loss", "multiple", "irr"]
+        header = (["Tranche", "Kind", "P(total loss)"]
+                  + [f"{c} {s}" for c in cols for s in STATS]
                   + ["P(loss)", "Expected loss", "P(payback)"])
-        formats = [None, None] + [PCT_FORMAT if c == "irr" else ("0.00" if c == "multiple"
-                                                                 else money_fmt)
-                                  for c in cols for _ in STATS] + [PCT_FORMAT, money_fmt,
-                                                                   PCT_FORMAT]
-        rows = [[t["name"], t["kind"], *(t[c][s] for c in cols for s in STATS),
+        formats = [None, None, PCT_FORMAT] + [
+            PCT_FORMAT if c.startswith("irr") else ("0.00" if c == "multiple" else money_fmt)
+            for c in cols for _ in STATS] + [PCT_FORMAT, money_fmt, PCT_FORMAT]
+        rows = [[t["name"], "grant (not repaid)" if t.get("grant") else t["kind"],
+                 t["prob_total_loss"], *(t[c][s] for c in cols for s in STATS),
                  t["prob_loss"], t["expected_loss"], t["prob_payback"]] for t in investors]
     row = data_table(inv, header, rows, formats, "Investors") + 1
     if guarantees:

@@ -109,7 +109,8 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Bo
     cashflow_sheet(book, result, summary)
     money_fmt = money_format(result.currency)
     s = result.simulations
-    irrs = [(f"{f.name}: IRR", f.irr, PCT_FORMAT) for f in sib_investors(result)]
+    irrs = [(f"{f.name}: IRR", f.irr, PCT_FORMAT) for f in sib_investors(result)
+            if not f.grant]  # a grant has no return
     distributions_sheet(book, [("Net result", s["net"].to_numpy(), money_fmt),
                                ("Peak funding need", s["peak_funding"].to_numpy(), money_fmt),
                                ("Outcome payments", s["outcome"].to_numpy(), money_fmt),

@@ -208,8 +208,8 @@ def test_a_scaled_value_out_of_range_is_an_input_error_naming_it(factor, field):
 SHOWN = {
     "doncaster-pbr": ["fee £24.00m a year + £0 per entrant",
                       "£2.40m a cohort repaid if binary misses 5 points"],
-    "ma-roca-pfs": ["bed_days tiers (interpolated, pooled): 5%: $0, 10%: $2.70m, 25%: $10.80m, "
-                    "40%: $18.90m, 55%: $27.00m"],
+    "ma-roca-pfs": ["bed_days tiers (interpolated, pooled): 5%: $0, 10%: $3.14m, 25%: $12.57m, "
+                    "40%: $22.00m, 55%: $27.00m"],
     "nyc-able-sib": ["bed_days tiers (stepped, pooled): 8.5%: $4.80m, 10%: $9.60m, "
                      "11%: $10.07m, 12%: $10.19m, 13%: $10.35m, 16%: $10.93m, 20%: $11.71m"],
     "nys-ceo-pfs": ["fee $0 a year + $820 per entrant",

@@ -410,6 +410,9 @@ def test_simulate_on_a_sib_shows_each_tranches_irr(tmp_path):
     cap = capital("ma-roca-pfs", sims=200, seed=5)  # the same bond, through pbr capital
     assert len(cap.tranche_figures) == 5
     for f in cap.tranche_figures:
+        if f.grant:  # a grant has no return: no IRR distribution
+            assert not any("grants" in t for t in ws.tables)
+            continue
         name = "Hist_" + "".join(c if c.isalnum() else "_" for c in f"{f.name}: IRR").strip("_")
         rows = [[c.value for c in r] for r in ws[ws.tables[name].ref][1:]]
         assert sum(r[2] for r in rows) == int(np.isfinite(f.irr).sum()), f.name

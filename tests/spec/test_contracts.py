@@ -32,7 +32,7 @@ SOURCE_KEYS = {
     "AD19", "ALE", "BB", "BCT17", "BLF", "CAF", "CIPS19", "CJA", "CS14", "CSW18", "CYP",
     "Dor17", "EBP", "FF", "GTD17", "GTD18", "IND", "JC14", "JC14b", "LI", "MDRCp", "MoJ21a",
     "MoJ21b", "MoJpr14", "NAO16s", "NAO17", "NAO19t", "NCVO-blog", "NoSpin", "OJ", "PAC18",
-    "PAC19", "Penta", "PFS-NYS", "PM18", "PNY", "Q2011", "Q18", "RI17", "RW17", "RW19",
+    "PAC19", "Penta", "PFS-NYS", "PM18", "PNY", "Q2011", "Q18", "Reason14", "RI17", "RW17", "RW19",
     "RW-crc", "SEpl", "SF14", "SM", "SVA", "TP", "TS-CAF", "Urb-Roca", "VeraPR",
 }
 # A citation: a bracketed token starting with a capital (table names in comments, such as
@@ -223,10 +223,11 @@ def test_nys_ceo_pays_capital_plus_five_percent_at_the_targets():
     assert s["fee"] + s["outcome"] == pytest.approx(13.5e6 * 1.05**4, rel=0.002)
 
 
-def test_roca_schedule_is_the_line_from_nothing_at_5_to_the_maximum_at_55():
+def test_roca_schedule_is_the_line_from_nothing_at_5_to_22m_at_40_then_27m_at_55():
     mech = load_spec("ma-roca-pfs").spec.payments[0]
-    for tier in mech.tiers:
-        assert tier.amount == pytest.approx(27e6 * (tier.at - 5) / 50)
+    for tier in mech.tiers[:-1]:
+        assert tier.amount == pytest.approx(22e6 * (tier.at - 5) / 35, abs=0.5)  # [Reason14]
+    assert (mech.tiers[-1].at, mech.tiers[-1].amount) == (55, 27e6)          # [IND]
     assert mech.cap_total == 27e6                                            # [IND]
 
 
