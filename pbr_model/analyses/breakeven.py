@@ -26,8 +26,10 @@ Three questions a bidder asks, each answered by root-finding on simulations:
     volumes every fee flow is k times its value at 1 and the contract's net is
     linear in k: net(k) = net(0) + k (net(1) - net(0)), simulation by simulation.
     Without a provider the search reads the trials off that line (two simulation
-    runs in all, on common random numbers); a party's net after financing is not
-    linear (financing follows the deficit), so with a provider each trial is run.
+    runs, on common random numbers) and a third run at the answer checks it (were it
+    ever to disagree, the search is repeated running every trial); a party's net after
+    financing is not linear (financing follows the deficit), so with a provider each
+    trial is run.
 
 The result per simulation is the contract's net (``simulations["net"]``:
 revenue less costs, before financing) or, with a provider profile, that party's
@@ -474,19 +476,21 @@ def breakeven(
 
     problem = _problem(name, model, budget_hi, parts)
     tol = TOLERANCE[name]
+    def run_net(x: float) -> np.ndarray:
+        return simulate(problem.at(x), sims, seed, chunk_size=chunk_size,
+                        volume_shock=volume_shock).simulations["net"].to_numpy()
+
+    line = None
     if name == "fee" and profile is None:
         # linear in the factor, simulation by simulation: read each trial off the line
         # through factor 0 and the spec as given (factor 1), on the same random numbers
-        net1 = s["net"].to_numpy()
-        net0 = simulate(problem.at(0.0), sims, seed, chunk_size=chunk_size,
-                        volume_shock=volume_shock).simulations["net"].to_numpy()
-        fee1 = net1 - net0
+        net0 = run_net(0.0)
+        line = (net0, s["net"].to_numpy() - net0)
 
-        def result_at(k: float) -> np.ndarray:
-            return net0 + k * fee1
-    else:
-        def result_at(x: float) -> np.ndarray:
-            return result_of(problem.at(x))
+    def result_at(x: float) -> np.ndarray:
+        if line is not None:
+            return line[0] + x * line[1]
+        return result_of(problem.at(x))
     worst = 2 + 2 * math.ceil(math.log2(max((problem.hi - problem.lo) / tol, 2)))
     trace: list[Trial] = []
     cache: dict[float, Trial] = {}
@@ -509,9 +513,27 @@ def breakeven(
             cache[problem.current] = Trial.of(problem.current, s["net"].to_numpy())
             trace.append(cache[problem.current])
         current = evaluate(problem.current)
-    found = find_crossing(evaluate, lambda t: t.margin(goal), start=problem.current,
-                          lo=problem.lo, hi=problem.hi, rising=problem.rising, tol=tol,
-                          rank=lambda t: (t.margin(goal), t.expected_net))
+
+    def search():
+        return find_crossing(evaluate, lambda t: t.margin(goal), start=problem.current,
+                             lo=problem.lo, hi=problem.hi, rising=problem.rising, tol=tol,
+                             rank=lambda t: (t.margin(goal), t.expected_net))
+
+    found = search()
+    if line is not None and found.answer.x not in (0.0, 1.0):
+        # check the line with a run at the answer; should a fee term ever stop being
+        # linear in the factor, search again running every trial
+        k = found.answer.x
+        predicted = line[0] + k * line[1]
+        scale = float(np.abs(line[0]).max() + abs(k) * np.abs(line[1]).max()) + 1.0
+        if not np.allclose(run_net(k), predicted, rtol=0.0, atol=1e-9 * scale):
+            line = None
+            kept = cache.pop(problem.current)
+            cache.clear()
+            trace.clear()
+            cache[problem.current] = kept
+            trace.append(kept)
+            found = search()
     value = None if found.status == "not_reached" else found.answer.x
     slope = se = None
     if found.status == "solved":

@@ -4,6 +4,7 @@ search on its own, and the command line's errors and JSON."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import json
 
 import numpy as np
@@ -463,3 +464,19 @@ def test_the_screen_answer_lies_inside_the_screen_bracket(cli, contract):
         assert lo <= x <= hi, (solve, m.group(0))
         solved += 1
     assert solved >= 2
+
+
+def test_fee_line_is_checked_at_the_answer(with_fees, monkeypatch):
+    """Were the net ever not linear in the fee factor, the run at the answer catches it and
+    every trial is run: here a stand-in scaler puts k squared on the fees."""
+    import pbr_model.analyses.breakeven as module
+    real = module.scale_fees
+    monkeypatch.setattr(module, "scale_fees", lambda spec, k, parts="both":
+                        (real(spec, k * k, parts)[0], real(spec, 1.0, parts)[1]))
+    net1 = simulate(with_fees, SIMS, SEED).simulations["net"].to_numpy()
+    net0 = simulate(real(with_fees, 0.0)[0], SIMS, SEED).simulations["net"].to_numpy()
+    root = math.sqrt(-net0.mean() / (net1 - net0).mean())      # k^2 at the linear root
+    r = breakeven(with_fees, "fee", sims=SIMS, seed=SEED)
+    assert r.status == "solved"
+    assert root - 1e-9 <= r.value <= root + TOLERANCE["fee"] + 1e-9
+    assert len({t.x for t in r.trace}) == len(r.trace)         # the trace is the second search
