@@ -51,11 +51,40 @@ def check_run_args(sims, seed, chunk_size, names: dict[str, str] | None = None) 
 
 
 def check_volume_shock(shock, name: str = "volume_shock") -> None:
-    """Raise ``InputError`` unless ``shock`` is a share from 0 up to (not including) 1."""
+    """Raise ``InputError`` unless ``shock`` is a share from -1 up to (not including) 1:
+    0.3 for 30% fewer, -0.2 for 20% more."""
     if isinstance(shock, bool) or not isinstance(shock, (int, float, np.number)) \
-            or not 0 <= shock < 1:
-        raise InputError(f"{name}: must be a share from 0 to below 1, e.g. 0.3 for 30% fewer "
-                         f"entrants (got {shock!r})")
+            or not -1 <= shock < 1:
+        raise InputError(f"{name}: must be a share from -1 to below 1, e.g. 0.3 for 30% fewer "
+                         f"or -0.2 for 20% more (got {shock!r})")
+
+
+#: The library's names of the three volume shocks (the CLI passes its flags instead).
+SHOCK_NAMES = {"volume_shock": "volume_shock", "paid_volume_shock": "paid_volume_shock",
+               "caseload_shock": "caseload_shock"}
+
+
+def resolve_shocks(volume_shock=0.0, paid_volume_shock=None, caseload_shock=None,
+                   names: dict[str, str] | None = None) -> tuple[float, float]:
+    """The paid-volume and caseload shocks of a run, ``(paid, caseload)`` [fraction, 0.3 =
+    30% below plan, -0.2 = 20% above]: each the one given, else ``volume_shock`` (which
+    thus moves both, as ``--volume-shock`` always did: fees and costs fall together).
+    Raises ``InputError`` listing every shock out of range; ``names`` renames them."""
+    label = {**SHOCK_NAMES, **(names or {})}
+    problems = []
+    for key, value in (("volume_shock", volume_shock), ("paid_volume_shock", paid_volume_shock),
+                       ("caseload_shock", caseload_shock)):
+        if value is None and key != "volume_shock":
+            continue
+        try:
+            check_volume_shock(value, label[key])
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    paid = volume_shock if paid_volume_shock is None else paid_volume_shock
+    caseload = volume_shock if caseload_shock is None else caseload_shock
+    return float(paid), float(caseload)
 
 
 def run_blocks(spec: ContractSpec, timeline: Timeline,
@@ -75,7 +104,8 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`."""
     evaluation = evaluate(spec, outcomes)
     entrants = evaluation.n
-    flows = pay_all(spec, PaymentInputs(timeline, entrants, evaluation))
+    # fees follow the paid volume; costs, budgets and outcomes follow the caseload
+    flows = pay_all(spec, PaymentInputs(timeline, entrants, evaluation, outcomes.paid_volume))
     zeros = np.zeros((len(entrants), timeline.n_months))
     cash_in = sum((f.monthly for f in flows), zeros)
     outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
@@ -116,8 +146,13 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
         if f.pooled_triggered is not None:
             pooled_triggered |= f.pooled_triggered
     rec = _descriptive(evaluation)
+    ones = np.ones(len(n))
     rec.update(
         entrants=n,
+        paid_volume=n if outcomes.paid_volume is None else outcomes.paid_volume,
+        volume_factor=ones if outcomes.volume_factor is None else outcomes.volume_factor,
+        paid_volume_factor=(ones if outcomes.paid_volume_factor is None
+                            else outcomes.paid_volume_factor),
         reoffenders=evaluation.treated.reoffenders,
         reoffences=evaluation.treated.reoffences,
         counterfactual_reoffenders=outcomes.counterfactual_reoffenders.sum(axis=2),

@@ -40,7 +40,12 @@ class Sampler:
 
     def lognormal_mean_one(self, sigma: float, size) -> np.ndarray:
         """Log-normal factors with mean exactly 1 and log-sd ``sigma``."""
-        return np.exp(sigma * self.rng.standard_normal(size) - sigma**2 / 2)
+        return self.lognormal_of(self.rng.standard_normal(size), sigma)
+
+    def lognormal_of(self, z: np.ndarray, sigma: float) -> np.ndarray:
+        """The mean-one log-normal factor ``exp(sigma z - sigma^2 / 2)`` of standard
+        normals ``z`` drawn elsewhere."""
+        return np.exp(sigma * z - sigma**2 / 2)
 
     def poisson(self, lam: np.ndarray) -> np.ndarray:
         return self.rng.poisson(lam).astype(np.float64)
@@ -74,6 +79,9 @@ class ExpectedSampler(Sampler):
 
     def lognormal_mean_one(self, sigma: float, size) -> np.ndarray:
         return np.ones(size)
+
+    def lognormal_of(self, z, sigma):
+        return np.ones(np.shape(z))
 
     def poisson(self, lam):
         return np.asarray(lam, dtype=np.float64)
@@ -131,6 +139,11 @@ class Outcomes:
     effect_other : true relative improvement of each other outcome, ``(n_sims,)`` [fraction]
     trend_logit, trend_log_frequency : national trend, ``(n_sims, n_cohorts)`` [log odds], [log]
     budget_takers : participants taking up the personal budget, ``(n_sims, n_cohorts)`` [people]
+    paid_volume : units that attract a per-participant fee, ``(n_sims, n_cohorts)`` [units];
+        the entrants themselves unless ``[cohorts]`` sets the paid volume apart (None:
+        the entrants, for outcomes built by hand)
+    volume_factor, paid_volume_factor : the caseload and paid-volume factors, ``(n_sims,)``
+        [dimensionless, mean 1]
     """
 
     treated: Counts
@@ -145,6 +158,9 @@ class Outcomes:
     trend_logit: np.ndarray
     trend_log_frequency: np.ndarray
     budget_takers: np.ndarray
+    paid_volume: np.ndarray | None = None
+    volume_factor: np.ndarray | None = None
+    paid_volume_factor: np.ndarray | None = None
 
     @property
     def entrants(self) -> np.ndarray:
@@ -179,9 +195,48 @@ def expected_entrants(spec: ContractSpec) -> np.ndarray:
     return np.broadcast_to(np.asarray(e, dtype=np.float64), (spec.contract.cohorts,)).copy()
 
 
-def draw_effect(sampler: Sampler, dist: EffectDistribution, n_sims: int) -> np.ndarray:
-    """True effect per simulation: clipped normal, ``(n_sims,)`` [fraction]."""
-    z = sampler.standard_normal(n_sims)
+@dataclass(frozen=True)
+class Shared:
+    """Standard normals every area of a portfolio shares, each ``(n_sims,)``, and the share
+    of each area's variance they carry (:mod:`pbr_model.analyses.portfolio`).
+
+    An area's standard normal is ``sqrt(share) z_shared + sqrt(1 - share) z_own``, so two
+    areas' normals have correlation ``share``, and at ``share = 0`` the area's own draw is
+    used unchanged.
+
+    Attributes
+    ----------
+    volume : national part of the log caseload factor [standard normal]
+    paid : national part of the log paid-volume factor's own term (the part not
+        correlated with the caseload) [standard normal]
+    effect_binary, effect_frequency : the owner's part of the true effects [standard normal]
+    volume_share : share of the variance of each area's log volume factors that is national
+        [fraction]
+    effect_share : share of the variance of each area's true effects that is the owner's
+        [fraction]
+    """
+
+    volume: np.ndarray
+    paid: np.ndarray
+    effect_binary: np.ndarray
+    effect_frequency: np.ndarray
+    volume_share: float = 0.0
+    effect_share: float = 0.0
+
+
+def mix(shared: np.ndarray | None, own: np.ndarray, share: float) -> np.ndarray:
+    """``sqrt(share) shared + sqrt(1 - share) own``: a standard normal whose correlation
+    with another area's is ``share``; ``own`` itself (the same bits) when ``share`` is 0."""
+    if shared is None or share == 0:
+        return own
+    return np.sqrt(share) * np.reshape(shared, np.shape(own)) + np.sqrt(1 - share) * own
+
+
+def draw_effect(sampler: Sampler, dist: EffectDistribution, n_sims: int,
+                shared: np.ndarray | None = None, share: float = 0.0) -> np.ndarray:
+    """True effect per simulation: clipped normal, ``(n_sims,)`` [fraction]; with
+    ``shared`` normals, ``share`` of its variance is theirs (see :class:`Shared`)."""
+    z = mix(shared, sampler.standard_normal(n_sims), share)
     return np.clip(dist.mean + dist.sd * z, dist.min, dist.max)
 
 
@@ -240,7 +295,8 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
-                      trend: tuple[np.ndarray, np.ndarray] | None = None) -> Outcomes:
+                      trend: tuple[np.ndarray, np.ndarray] | None = None,
+                      shared: Shared | None = None) -> Outcomes:
     """Draw one block of simulations. The order of draws is fixed, so a block's
     numbers depend only on its generator and size.
 
@@ -249,6 +305,13 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     several contracts in a portfolio. Given, it replaces the trend draw and
     ``spec.trend`` is not read; omitted, the trend is drawn here, in the same place
     in the order of draws as always.
+
+    ``shared`` : standard normals shared by a portfolio's areas (:class:`Shared`), mixed
+    into this contract's own volume and effect draws; omitted, the draws are its own.
+
+    The paid-volume factor's own normal, when ``[cohorts]`` needs one, is the last draw
+    of the block, so a spec that does not set the paid volume apart draws exactly what it
+    drew before the paid volume existed.
     """
     C = spec.contract.cohorts
     bands = spec.population.bands
@@ -259,14 +322,21 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     k = np.array([b.dispersion for b in bands])
 
     vol = spec.cohorts
-    volume = sampler.lognormal_mean_one(vol.volume_factor_sd, (n_sims, 1))
+    z_case = mix(None if shared is None else shared.volume,
+                 sampler.standard_normal((n_sims, 1)), 0.0 if shared is None
+                 else shared.volume_share)
+    volume = sampler.lognormal_of(z_case, vol.volume_factor_sd)
     noise = sampler.lognormal_mean_one(vol.period_noise_sd, (n_sims, C))
-    total = sampler.poisson(expected_entrants(spec)[None, :] * volume * noise)
+    lam = expected_entrants(spec)[None, :] * volume * noise
+    total = sampler.poisson(lam)
     entrants = sampler.multinomial(total, shares)                       # (S, C, B)
 
     eff = spec.intervention.effect
-    e_bin = draw_effect(sampler, eff.binary, n_sims)
-    e_freq = draw_effect(sampler, eff.frequency, n_sims)
+    e_share = 0.0 if shared is None else shared.effect_share
+    e_bin = draw_effect(sampler, eff.binary, n_sims,
+                        None if shared is None else shared.effect_binary, e_share)
+    e_freq = draw_effect(sampler, eff.frequency, n_sims,
+                         None if shared is None else shared.effect_frequency, e_share)
     if trend is None:
         t_logit, t_freq = draw_trend(sampler, spec.trend, n_sims, C)
     else:
@@ -306,6 +376,8 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
 
     comparison, treated_pre, comparison_pre = DESIGNS[spec.evaluation.design].draw(
         spec.evaluation, DrawInputs(sampler, entrants, p0, m0, t_logit, m_cf, group))
+    paid, paid_factor = draw_paid_volume(sampler, spec, z_case, volume, noise, lam, total,
+                                         shared)
     return Outcomes(
         treated=treated,
         comparison=comparison,
@@ -319,7 +391,49 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
         trend_logit=t_logit,
         trend_log_frequency=t_freq,
         budget_takers=takers,
+        paid_volume=paid,
+        volume_factor=volume[:, 0],
+        paid_volume_factor=paid_factor[:, 0],
     )
+
+
+def planned_paid_volume(spec: ContractSpec) -> np.ndarray:
+    """Expected paid volume per cohort, ``(n_cohorts,)`` [units]: ``paid_volume_per_period``,
+    or the caseload plan when it is not given."""
+    p = spec.cohorts.paid_volume_per_period
+    if p is None:
+        return expected_entrants(spec)
+    return np.broadcast_to(np.asarray(p, dtype=np.float64), (spec.contract.cohorts,)).copy()
+
+
+def draw_paid_volume(sampler: Sampler, spec: ContractSpec, z_case: np.ndarray,
+                     volume: np.ndarray, noise: np.ndarray, lam: np.ndarray, total: np.ndarray,
+                     shared: Shared | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Paid volume per cohort ``(n_sims, n_cohorts)`` [units] and the paid-volume factor
+    ``(n_sims, 1)``.
+
+    The log paid-volume factor is ``sd_p (rho z_case + sqrt(1 - rho^2) z_2) - sd_p^2 / 2``
+    with ``z_case`` the caseload factor's standard normal and ``z_2`` a standard normal of
+    its own (drawn here, last in the block, only if ``sd_p > 0`` and ``|rho| < 1``; in a
+    portfolio partly national, as ``z_case`` is). Paid volume is
+    ``P_c W_s eps_sc N_sc / lam_sc``: the paid plan times its factor, with the caseload's
+    period noise ``eps`` and counting noise ``N / lam`` (1 where ``lam`` is 0). When the
+    spec does not set the paid volume apart, it is the entrants ``N`` themselves.
+    """
+    vol = spec.cohorts
+    if vol.paid_is_caseload:
+        return total, volume
+    sd, rho = vol.paid_factor_sd, vol.paid_caseload_correlation
+    z_paid = rho * z_case
+    if sd > 0 and abs(rho) < 1:
+        own = mix(None if shared is None else shared.paid,
+                  sampler.standard_normal((z_case.shape[0], 1)),
+                  0.0 if shared is None else shared.volume_share)
+        z_paid = z_paid + np.sqrt(1 - rho**2) * own
+    factor = sampler.lognormal_of(z_paid, sd)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        counting = np.where(lam > 0, total / np.where(lam > 0, lam, 1), 1.0)
+    return planned_paid_volume(spec)[None, :] * factor * noise * counting, factor
 
 
 def _group(sampler: Sampler, spec: ContractSpec, used: set[str], n, p, k, m,

@@ -4,7 +4,8 @@ A scenario never edits a spec in place and never skips validation: the changed s
 is validated afresh (:func:`revalidated`), so a what-if that the schema would refuse
 in a file is refused here too, with the scenario named in the message.
 
-- :func:`shock_volumes`: expected entrants cut by a share (``--volume-shock``);
+- :func:`shock_volumes`: planned paid volume and caseload cut by shares
+  (``--paid-volume-shock``, ``--caseload-shock``, ``--volume-shock`` for both);
 - :func:`with_effect`: one known true effect on every outcome (``pbr power``,
   ``pbr breakeven --solve effect``);
 - :func:`with_budget`: a personal budget per taker (``--solve personal_budget``);
@@ -42,15 +43,30 @@ def revalidated(model: M, scenario: str) -> M:
                          f"{e['msg']}" for e in exc.errors()]) from None
 
 
-def shock_volumes(spec: ContractSpec, shock: float) -> ContractSpec:
-    """The spec with expected entrants cut by ``shock`` (a share); nothing else changes, so
-    fixed costs and the annual fee stay as planned while per-person flows fall."""
-    if shock == 0:
+def shock_volumes(spec: ContractSpec, paid_shock: float,
+                  caseload_shock: float | None = None) -> ContractSpec:
+    """The spec with its planned paid volume cut by ``paid_shock`` and its planned caseload
+    (``entrants_per_period``) by ``caseload_shock`` (shares: 0.3 = 30% fewer, -0.2 = 20%
+    more; ``caseload_shock`` omitted: the same as ``paid_shock``). Nothing else changes, so
+    fixed costs and the annual fee stay as planned while per-participant fees follow the
+    paid volume and per-participant costs the caseload. A spec without a paid-volume plan
+    of its own gets one (its caseload plan) when the two shocks differ."""
+    caseload_shock = paid_shock if caseload_shock is None else caseload_shock
+    if paid_shock == 0 and caseload_shock == 0:
         return spec
-    e = spec.cohorts.entrants_per_period
-    cut = [x * (1 - shock) for x in e] if isinstance(e, list) else e * (1 - shock)
-    return revalidated(spec.model_copy(update={"cohorts": spec.cohorts.model_copy(
-        update={"entrants_per_period": cut})}), f"volume shock {shock:g}")
+
+    def cut(e, shock):
+        return [x * (1 - shock) for x in e] if isinstance(e, list) else e * (1 - shock)
+
+    c = spec.cohorts
+    update = {"entrants_per_period": cut(c.entrants_per_period, caseload_shock)}
+    if c.paid_volume_per_period is not None or paid_shock != caseload_shock:
+        paid = c.entrants_per_period if c.paid_volume_per_period is None \
+            else c.paid_volume_per_period
+        update["paid_volume_per_period"] = cut(paid, paid_shock)
+    label = (f"volume shock {paid_shock:g}" if paid_shock == caseload_shock else
+             f"paid-volume shock {paid_shock:g}, caseload shock {caseload_shock:g}")
+    return revalidated(spec.model_copy(update={"cohorts": c.model_copy(update=update)}), label)
 
 
 def with_effect(spec: ContractSpec, effect: float) -> ContractSpec:

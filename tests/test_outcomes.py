@@ -268,3 +268,68 @@ def test_logit_and_expit_invert_each_other():
     p = np.array([1e-6, 0.25, 0.5, 0.9])
     np.testing.assert_allclose(expit(logit(p)), p, rtol=1e-12)
     assert logit(0.5) == 0 and expit(0.0) == 0.5
+
+
+# -- paid volume and caseload ----------------------------------------------------------------
+
+@pytest.mark.parametrize("rho", [0.6, -0.5, 0.0])
+def test_paid_and_caseload_factors_have_the_set_correlation(rho):
+    sims = 20_000
+    model = spec("cohorts.paid_volume_factor_sd=0.4", f"cohorts.paid_caseload_correlation={rho}")
+    o = simulate_outcomes(model, Sampler(np.random.default_rng(21)), sims)
+    a, b = np.log(o.volume_factor), np.log(o.paid_volume_factor)
+    # the logs are exactly normal with sds 0.3 and 0.4: the sample correlation of n pairs
+    # has standard error (1 - rho^2) / sqrt(n) (large-sample, bivariate normal)
+    assert a.std() == pytest.approx(0.3, rel=4 / np.sqrt(2 * sims))
+    assert b.std() == pytest.approx(0.4, rel=4 / np.sqrt(2 * sims))
+    se = (1 - rho**2) / np.sqrt(sims)
+    assert abs(np.corrcoef(a, b)[0, 1] - rho) < 4 * se
+    # each factor has mean 1: sd of the lognormal with log-sd s is sqrt(exp(s^2) - 1)
+    assert abs(o.paid_volume_factor.mean() - 1) < 4 * np.sqrt(np.exp(0.16) - 1) / np.sqrt(sims)
+
+
+def test_paid_volume_follows_its_own_plan_and_factor():
+    sims = 20_000
+    model = spec("cohorts.paid_volume_per_period=[30, 40, 20, 10]",
+                 "cohorts.paid_volume_factor_sd=0.2", "cohorts.paid_caseload_correlation=0")
+    o = simulate_outcomes(model, Sampler(np.random.default_rng(22)), sims)
+    assert o.paid_volume.shape == (sims, 4)
+    # E[paid_c] = P_c E[W] E[eps] E[N/lam] = P_c: W, eps and the counting noise have mean 1
+    # and are independent given lam; a generous 5 standard errors from the sample
+    se = o.paid_volume.std(axis=0) / np.sqrt(sims)
+    np.testing.assert_array_less(np.abs(o.paid_volume.mean(axis=0) - [30, 40, 20, 10]), 5 * se)
+    expected = simulate_outcomes(model, ExpectedSampler(), 3)
+    np.testing.assert_allclose(expected.paid_volume, [[30, 40, 20, 10]] * 3)
+
+
+def test_paid_volume_is_the_caseload_by_default():
+    o = simulate_outcomes(spec(), Sampler(np.random.default_rng(23)), 500)
+    np.testing.assert_array_equal(o.paid_volume, o.entrants.sum(axis=2))
+    np.testing.assert_array_equal(o.paid_volume_factor, o.volume_factor)
+
+
+def test_the_paid_factor_draw_leaves_every_other_draw_as_it_was():
+    # the paid factor's own normal is the last draw of a block: setting the paid volume
+    # apart changes the fee base and nothing else a contract draws
+    base = simulate_outcomes(spec(), Sampler(np.random.default_rng(24)), 300)
+    apart = simulate_outcomes(spec("cohorts.paid_caseload_correlation=0.2",
+                                   "cohorts.paid_volume_factor_sd=0.5"),
+                              Sampler(np.random.default_rng(24)), 300)
+    for name in ("n", "reoffenders", "reoffences"):
+        np.testing.assert_array_equal(getattr(apart.treated, name), getattr(base.treated, name))
+    for name in ("effect_binary", "effect_frequency", "trend_logit", "budget_takers",
+                 "volume_factor"):
+        np.testing.assert_array_equal(getattr(apart, name), getattr(base, name))
+    assert not np.array_equal(apart.paid_volume, base.paid_volume)
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("cohorts.paid_volume_per_period=[1, 2]", "paid_volume_per_period has 2 values"),
+    ("cohorts.paid_volume_per_period=-5", "between 0 and 10,000,000"),
+    ("cohorts.paid_caseload_correlation=1.5", "paid_caseload_correlation"),
+    ("cohorts.paid_volume_factor_sd=-0.1", "paid_volume_factor_sd"),
+])
+def test_bad_paid_volume_fields_are_refused_with_their_path(override, fragment):
+    from pbr_model.errors import SpecError
+    with pytest.raises(SpecError, match=fragment):
+        spec(override)

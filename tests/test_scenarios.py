@@ -75,3 +75,19 @@ def test_seat_terms_are_validated_as_the_profile_file_would_be():
     with pytest.raises(SpecError) as err:
         with_terms(profile, share=1.7)
     assert "share" in str(err.value) and "seat terms" in str(err.value)
+
+
+def test_shocks_of_paid_volume_and_caseload_apart():
+    spec = load_spec("tr-crc-example").spec
+    paid = shock_volumes(spec, 0.3, 0.0)
+    assert paid.cohorts.paid_volume_per_period == pytest.approx(3500)
+    assert paid.cohorts.entrants_per_period == spec.cohorts.entrants_per_period
+    rise = shock_volumes(spec, 0.0, -0.2)
+    assert rise.cohorts.entrants_per_period == pytest.approx(6000)
+    assert rise.cohorts.paid_volume_per_period == pytest.approx(5000)  # the caseload plan
+    # a spec whose paid volume is the caseload keeps it so under one shared shock
+    plain = load_spec("peterborough-sib").spec
+    assert shock_volumes(plain, 0.3).cohorts.paid_volume_per_period is None
+    with pytest.raises(SpecError, match="caseload shock -0.9"):
+        shock_volumes(spec.model_copy(update={"cohorts": spec.cohorts.model_copy(
+            update={"entrants_per_period": 6_000_000})}), 0.0, -0.9)

@@ -31,7 +31,8 @@ def platform_label() -> str:
 
 #: The keys every ``--json`` object opens with, in order.
 PROVENANCE_KEYS = ("contract", "spec_kind", "source", "spec_sha256", "seed", "sims", "version",
-                   "numpy_version", "platform", "volume_shock", "currency")
+                   "numpy_version", "platform", "volume_shock", "paid_volume_shock",
+                   "caseload_shock", "currency")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class Provenance:
     seed, sims : the random seed and number of simulations; None where nothing is drawn
         (``pbr settle``, ``pbr show``)
     currency : the contract's currency code
-    volume_shock : the stress applied: expected entrants cut by this share (0 = none)
+    paid_volume_shock, caseload_shock : the stresses applied: the planned paid volume and
+        the planned caseload cut by these shares (0.3 = 30% fewer, -0.2 = 20% more; 0 = none)
     inputs : the files the run read (spec, observed results, profiles, areas' specs), which
         no output may replace; not in the JSON object
     version, numpy_version, platform : the package, numpy and the platform that ran it
@@ -63,20 +65,37 @@ class Provenance:
     seed: int | None
     sims: int | None
     currency: str
-    volume_shock: float = 0.0
+    paid_volume_shock: float = 0.0
+    caseload_shock: float = 0.0
     inputs: tuple[str, ...] = ()
     version: str = __version__
     numpy_version: str = field(default_factory=lambda: np.__version__)
     platform: str = field(default_factory=platform_label)
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
+    @property
+    def volume_shock(self) -> float | None:
+        """The shock both volumes took (``--volume-shock``), or None when the paid volume
+        and the caseload were shocked differently [fraction]."""
+        if self.paid_volume_shock == self.caseload_shock:
+            return self.paid_volume_shock
+        return None
+
+    @property
+    def shocked(self) -> bool:
+        """True if either volume was shocked."""
+        return bool(self.paid_volume_shock or self.caseload_shock)
+
     def to_dict(self) -> dict[str, Any]:
-        """The provenance keys of a ``--json`` object (:data:`PROVENANCE_KEYS`)."""
+        """The provenance keys of a ``--json`` object (:data:`PROVENANCE_KEYS`):
+        ``volume_shock`` is the shock both volumes took, or None when they differ, and
+        ``paid_volume_shock`` and ``caseload_shock`` each one's."""
         return {"contract": self.name, "spec_kind": self.kind, "source": self.source,
                 "spec_sha256": self.sha256, "seed": self.seed, "sims": self.sims,
                 "version": self.version, "numpy_version": self.numpy_version,
                 "platform": self.platform, "volume_shock": self.volume_shock,
-                "currency": self.currency}
+                "paid_volume_shock": self.paid_volume_shock,
+                "caseload_shock": self.caseload_shock, "currency": self.currency}
 
 
 @runtime_checkable
@@ -118,8 +137,20 @@ class HasProvenance:
         return self.provenance.version
 
     @property
-    def volume_shock(self) -> float:
+    def volume_shock(self) -> float | None:
         return self.provenance.volume_shock
+
+    @property
+    def paid_volume_shock(self) -> float:
+        return self.provenance.paid_volume_shock
+
+    @property
+    def caseload_shock(self) -> float:
+        return self.provenance.caseload_shock
+
+    @property
+    def shocked(self) -> bool:
+        return self.provenance.shocked
 
     @property
     def currency(self) -> str:
@@ -131,13 +162,15 @@ class HasProvenance:
 
 
 def contract_provenance(loaded, seed: int | None = None, sims: int | None = None,
-                        volume_shock: float = 0.0, inputs: tuple = ()) -> Provenance:
+                        shocks: tuple[float, float] = (0.0, 0.0),
+                        inputs: tuple = ()) -> Provenance:
     """The provenance of a run of one contract (a :class:`~pbr_model.spec.LoadedSpec`);
-    ``inputs``: files read besides the spec."""
+    ``shocks``: the paid-volume and caseload shocks; ``inputs``: files read besides the
+    spec."""
     files = (loaded.source, *(str(i) for i in inputs))
     return Provenance(
         name=loaded.spec.contract.name, kind="contract", source=loaded.source,
         sha256=loaded.sha256, seed=None if seed is None else int(seed),
         sims=None if sims is None else int(sims), currency=loaded.spec.contract.currency,
-        volume_shock=float(volume_shock),
+        paid_volume_shock=float(shocks[0]), caseload_shock=float(shocks[1]),
         inputs=tuple(dict.fromkeys(f for f in files if Path(f).is_file())))

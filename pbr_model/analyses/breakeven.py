@@ -73,7 +73,7 @@ from typing import Callable, Literal
 import numpy as np
 import pandas as pd
 
-from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..errors import InputError
 from ..scenarios import FEE_PARTS, scale_fees, scale_prices, with_budget, with_effect, with_terms
 from ..search import Status, find_crossing
@@ -389,6 +389,8 @@ def breakeven(
     seed: int = DEFAULT_SEED,
     *,
     volume_shock: float = 0.0,
+    paid_volume_shock: float | None = None,
+    caseload_shock: float | None = None,
     fees: str = "both",
     share: float | None = None,
     fee_share: float | None = None,
@@ -408,7 +410,8 @@ def breakeven(
         ``net_after_financing`` in a seat of its own is the result; None for the contract's
         net before financing
     sims, seed : simulations per trial value and their seed, the same at every value
-    volume_shock : expected entrants cut by this share (as :func:`pbr_model.simulate`)
+    volume_shock, paid_volume_shock, caseload_shock : planned volumes cut by these shares
+        (as :func:`pbr_model.simulate`)
     fees : for ``solve="fee"``: ``"both"`` (annual and per-participant fees), ``"annual"``
         or ``"per_participant"``
     share, fee_share, pbr_share : override the provider's seat terms (as ``pbr capital
@@ -433,7 +436,8 @@ def breakeven(
     name = check_solve(solve)
     goal = parse_target(target)
     check_run_args(sims, seed, chunk_size)
-    check_volume_shock(volume_shock)
+    shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
+    shock = {"paid_volume_shock": shocks[0], "caseload_shock": shocks[1]}
     parts = check_fees(fees)
     if parts != "both" and name != "fee":
         raise InputError(f"fees: only with solve='fee' (got fees={fees!r} with solve={name!r})")
@@ -446,13 +450,13 @@ def breakeven(
 
     def result_of(s: ContractSpec) -> np.ndarray:
         if profile is None:
-            run = simulate(s, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock)
+            run = simulate(s, sims, seed, chunk_size=chunk_size, **shock)
             return run.simulations["net"].to_numpy()
-        seat = capital(s, [profile], sims, seed, volume_shock=volume_shock,
+        seat = capital(s, [profile], sims, seed, **shock,
                        chunk_size=chunk_size, commissioner=False).parties[0]
         return seat.figures.net_after_financing
 
-    base = simulate(model, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock)
+    base = simulate(model, sims, seed, chunk_size=chunk_size, **shock)
     s = base.simulations
     entrants = float(s["entrants"].mean())
     take_up = model.intervention.personal_budget.take_up
@@ -478,7 +482,7 @@ def breakeven(
     tol = TOLERANCE[name]
     def run_net(x: float) -> np.ndarray:
         return simulate(problem.at(x), sims, seed, chunk_size=chunk_size,
-                        volume_shock=volume_shock).simulations["net"].to_numpy()
+                        **shock).simulations["net"].to_numpy()
 
     line = None
     if name == "fee" and profile is None:
@@ -551,7 +555,7 @@ def breakeven(
         prices = [{"path": path, "current": v, "at_answer": None if value is None else v * value}
                   for path, v in fields if v != 0]
     return BreakevenResult(
-        provenance=contract_provenance(loaded, seed, sims, volume_shock), spec=model, solve=name,
+        provenance=contract_provenance(loaded, seed, sims, shocks), spec=model, solve=name,
         parameter=problem.label, unit=problem.unit, target=goal, provider=profile,
         status=found.status, value=value,
         answer=found.answer, bracket=found.bracket, standard_error=se, slope=slope, step=step,

@@ -39,7 +39,7 @@ def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAUL
     simulations of the unshocked contract (``result`` if given, else a run with ``sims``
     and ``seed``). Its outcome income per participant is the expected value of the PbR
     risk a seat does not carry; a volume shock does not move it."""
-    if result is None or result.volume_shock:
+    if result is None or result.shocked:
         result = simulate(spec, sims, seed)
     s = result.simulations
     return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
@@ -201,12 +201,14 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
 
 
 def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.0,
-              chunk_size: int = DEFAULT_CHUNK) -> dict:
+              chunk_size: int = DEFAULT_CHUNK, paid_volume_shock: float | None = None,
+              caseload_shock: float | None = None) -> dict:
     """:func:`~pbr_model.finance.commissioner.paid_for_noise` of the contract run with a known
     true effect of zero on every outcome, on the same seed: at no volume shock exactly the
     figure ``pbr power`` reports at effect 0."""
     s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
-                 volume_shock=volume_shock).simulations
+                 volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
+                 caseload_shock=caseload_shock).simulations
     return paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
 
 
@@ -261,6 +263,8 @@ def capital(
     pbr_share: float | None = None,
     fee_share: float | None = None,
     volume_shock: float = 0.0,
+    paid_volume_shock: float | None = None,
+    caseload_shock: float | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     commissioner: bool = True,
@@ -275,7 +279,8 @@ def capital(
     sims, seed, chunk_size, progress : as :func:`pbr_model.simulate`
     share, fee_share, pbr_share : override every named profile's share of the work, of the
         fee on it and of the PbR risk on it
-    volume_shock : expected entrants cut by this share; per-participant prices stay at the plan
+    volume_shock, paid_volume_shock, caseload_shock : planned volumes cut by these shares
+        (as :func:`pbr_model.simulate`); per-participant prices stay at the plan
     commissioner : compute the commissioner's view (False skips it and the zero-effect run
         its paid-for-noise figures need, for callers that read only the parties)
 
@@ -295,6 +300,7 @@ def capital(
     else:
         seats, mode = chain_seats(loaded.spec), "chain"
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
+                      paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                       progress=progress)
     contract_plan = plan(loaded, sims, seed, result)
     sib_spec = loaded.spec.sib if mode == "chain" else None
@@ -327,7 +333,7 @@ def capital(
     view = {}
     if commissioner:
         view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
-                                                   chunk_size))
+                                                   chunk_size, paid_volume_shock, caseload_shock))
     return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
 

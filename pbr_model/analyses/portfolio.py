@@ -30,8 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, check_volume_shock,
-                      run_blocks)
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks, run_blocks
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, draw_trend
 from ..rng import BLOCK, block_rng, chunks
@@ -142,6 +141,8 @@ def run_portfolio(
     seed: int = DEFAULT_SEED,
     *,
     volume_shock: float = 0.0,
+    paid_volume_shock: float | None = None,
+    caseload_shock: float | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
 ) -> PortfolioResult:
@@ -154,8 +155,11 @@ def run_portfolio(
     sims : number of simulations
     seed : seed of the random numbers; with the portfolio and package version it fixes
         every number
-    volume_shock : expected entrants in every area cut by this share (0.3 = 30% fewer);
-        cost bases, annual fees and subcontractors' block prices stay as planned
+    volume_shock : the planned paid volume and caseload of every area cut by this share
+        (0.3 = 30% fewer); cost bases, annual fees and subcontractors' block prices stay as
+        planned
+    paid_volume_shock, caseload_shock : the planned paid volume, or caseload, of every area
+        cut by this share instead (as :func:`pbr_model.simulate`)
     chunk_size : simulations processed at once (rounded up to a multiple of 1,024); bounds
         memory and changes no result
     progress : called as ``progress(done, total)`` after each chunk
@@ -167,8 +171,8 @@ def run_portfolio(
     if not isinstance(portfolio, LoadedPortfolio):
         portfolio = load_portfolio(portfolio)
     check_run_args(sims, seed, chunk_size)
-    check_volume_shock(volume_shock)
-    models = [shock_volumes(a.spec.spec, volume_shock) for a in portfolio.areas]
+    shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
+    models = [shock_volumes(a.spec.spec, *shocks) for a in portfolio.areas]
     timelines = [Timeline.from_spec(m) for m in models]
     n_periods = portfolio.n_periods
 
@@ -184,7 +188,7 @@ def run_portfolio(
         if progress:
             progress(blocks[0] * BLOCK + keep, sims)
 
-    results = [build_result(p, provenance=contract_provenance(a.spec, seed, sims, volume_shock),
+    results = [build_result(p, provenance=contract_provenance(a.spec, seed, sims, shocks),
                             spec=a.spec.spec, sampling="random", timeline=t)
                for a, p, t in zip(portfolio.areas, parts, timelines)]
     area_flows = [owner_flows(a, r, portfolio.owner) for a, r in zip(portfolio.areas, results)]
@@ -196,7 +200,8 @@ def run_portfolio(
     owner = party_result(combined, longest)
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
-                            currency=portfolio.currency, volume_shock=float(volume_shock),
+                            currency=portfolio.currency, paid_volume_shock=shocks[0],
+                            caseload_shock=shocks[1],
                             inputs=portfolio.inputs)
     return PortfolioResult(provenance, portfolio, areas, combined, owner,
                            diversification(areas, owner))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, POOLED_COLUMNS, change_column,  # noqa: F401
-                      check_run_args, check_volume_shock, finish, run_blocks)
+                      check_run_args, finish, resolve_shocks, run_blocks)
 from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
@@ -33,7 +33,9 @@ Progress = Callable[[int, int], None]
 
 #: Units of every column of the result tables (for docs, JSON and workbooks).
 UNITS: dict[str, str] = {
-    "entrants": "people", "reoffenders": "people", "reoffences": "reoffences",
+    "entrants": "people", "paid_volume": "units that attract a fee",
+    "volume_factor": "factor (mean 1)", "paid_volume_factor": "factor (mean 1)",
+    "reoffenders": "people", "reoffences": "reoffences",
     "binary_rate": "fraction", "comparison_binary_rate": "fraction",
     "binary_reduction_points": "percentage points", "frequency": "reoffences per reoffender",
     "comparison_frequency": "reoffences per reoffender", "triggered": "bool",
@@ -65,9 +67,11 @@ class SimulationResult(HasProvenance):
     sampling : ``"random"``, or ``"expected"`` for a noise-free run
     timeline : the contract calendar
     simulations : one row per simulation (index ``sim``); columns in :data:`UNITS`:
-        entrants, reoffenders, reoffences, binary_rate, frequency (pooled over cohorts),
+        entrants (the caseload), paid_volume (what per-participant fees are paid on),
+        reoffenders, reoffences, binary_rate, frequency (pooled over cohorts),
         comparison_binary_rate (baseline, matched group or control), binary_reduction_points,
-        effect_binary, effect_frequency, reoffences_avoided, fee, outcome, pooled_payment,
+        effect_binary, effect_frequency, volume_factor and paid_volume_factor (the caseload
+        and paid-volume factors drawn), reoffences_avoided, fee, outcome, pooled_payment,
         triggered (any outcome payment triggered), revenue, cost, net, npv, min_cash, peak_funding,
         peak_month, insolvent. Money in the contract currency, into the provider positive.
     cohorts : one row per (sim, cohort): counts, measured and comparison rates, the
@@ -105,6 +109,7 @@ class SimulationResult(HasProvenance):
             **self.provenance.to_dict(),
             "sampling": self.sampling,
             "entrants": stats(s["entrants"]),
+            "paid_volume": stats(s["paid_volume"]),
             "outcomes": {
                 "binary_rate": stats(s["binary_rate"]),
                 "comparison_binary_rate": stats(s["comparison_binary_rate"]),
@@ -181,7 +186,7 @@ def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
 
 #: Per-(simulation, cohort) columns of ``SimulationResult.cohorts``, in order.
 COHORT_COLUMNS = [
-    "entrants", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
+    "entrants", "paid_volume", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
     "binary_reduction_points", "frequency", "comparison_frequency", "frequency_reduction",
     "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "outcome_payment",
     "triggered",
@@ -201,12 +206,15 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
     fig = {name.removeprefix("fig_"): cat(name) for name in list(parts[0]) if name.startswith("fig_")}
     simulations = pd.DataFrame({
         "entrants": n.sum(1),
+        "paid_volume": per_cohort["paid_volume"].sum(1),
         "reoffenders": k.sum(1),
         "reoffences": r.sum(1),
         **{name: cat(f"pool_{name}") for name in POOLED_COLUMNS},
         "reoffences_avoided": per_cohort["counterfactual_reoffences"].sum(1) - r.sum(1),
         "effect_binary": cat("effect_binary"),
         "effect_frequency": cat("effect_frequency"),
+        "volume_factor": cat("volume_factor"),
+        "paid_volume_factor": cat("paid_volume_factor"),
         "fee": cat("fee"),
         "outcome": cat("outcome"),
         "pooled_payment": cat("pooled_payment"),
@@ -266,6 +274,8 @@ def simulate(
     chunk_size: int = DEFAULT_CHUNK,
     sampling: Literal["random", "expected"] = "random",
     volume_shock: float = 0.0,
+    paid_volume_shock: float | None = None,
+    caseload_shock: float | None = None,
     progress: Progress | None = None,
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
@@ -279,8 +289,13 @@ def simulate(
         memory and changes no result
     sampling : ``"random"``, or ``"expected"`` to replace every draw by its expected value
         (a noise-free run: volumes, effects and trend at their means, counts at expectations)
-    volume_shock : stress test: expected entrants fall by this share (0.3 = 30% fewer) on
-        top of the random volume factor; the cost base and the annual fee stay as planned
+    volume_shock : stress test: the planned paid volume and caseload both fall by this share
+        (0.3 = 30% fewer; -0.2 = 20% more) on top of the random volume factors, so fees and
+        per-participant costs fall together; the cost base and the annual fee stay as planned
+    paid_volume_shock : the planned paid volume (what per-participant fees are paid on)
+        falls by this share instead of ``volume_shock``
+    caseload_shock : the planned caseload (who is supervised, costs money and is measured)
+        falls by this share instead of ``volume_shock`` (negative: a rise)
     progress : called as ``progress(done, total)`` after each chunk
 
     Returns
@@ -289,8 +304,8 @@ def simulate(
     """
     loaded = LoadedSpec.of(spec)
     check_run_args(sims, seed, chunk_size)
-    check_volume_shock(volume_shock)
-    model = shock_volumes(loaded.spec, volume_shock)
+    shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
+    model = shock_volumes(loaded.spec, *shocks)
     timeline = Timeline.from_spec(model)
     if sampling == "expected":
         parts = [finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims))]
@@ -305,7 +320,7 @@ def simulate(
                 progress(blocks[0] * BLOCK + keep, sims)
     else:
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
-    return build_result(parts, provenance=contract_provenance(loaded, seed, sims, volume_shock),
+    return build_result(parts, provenance=contract_provenance(loaded, seed, sims, shocks),
                         spec=loaded.spec, sampling=sampling, timeline=timeline)
 
 

@@ -17,7 +17,8 @@ from ..spec import DEFAULT_CONTRACT, load_spec
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
-from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
+from .options import (CaseloadShockOpt, PaidShockOpt,
+                      CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
                       emit, run_problems)
 from .progress import LazyProgress
 
@@ -60,6 +61,8 @@ def breakeven_cmd(
                                       "tried).")] = DEFAULT_SEED,
     overrides: SetOpt = None,
     volume_shock: ShockOpt = 0.0,
+    paid_volume_shock: PaidShockOpt = None,
+    caseload_shock: CaseloadShockOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")]
         = False,
     xlsx: XlsxOpt = None,
@@ -83,7 +86,9 @@ def breakeven_cmd(
       pbr breakeven --solve effect --xlsx breakeven.xlsx
     """
     outputs = Outputs(xlsx, csv, parquet, force)
-    problems = run_problems(sims, seed, volume_shock=volume_shock, outputs=outputs,
+    problems = run_problems(sims, seed, volume_shock=volume_shock,
+                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
+                            outputs=outputs,
                             tables=BREAKEVEN_TABLES, inputs=[spec, provider])
     name = goal = profile = None
     if solve is None:
@@ -121,6 +126,8 @@ def breakeven_cmd(
     with LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, fees=fees, share=share,
-                           fee_share=fee_share, pbr_share=pbr_share, progress=bar)
+                           fee_share=fee_share, pbr_share=pbr_share,
+                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
+                           progress=bar)
     emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
          lambda path, force: write_breakeven_workbook(result, path, force=force))

@@ -19,7 +19,8 @@ from ..spec.load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bun
                          load_profile, read_toml)
 from ..spec.portfolio import bundled_portfolios, load_portfolio
 from .app import app, handles_errors, out
-from .options import (ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
+from .options import (CaseloadShockOpt, PaidShockOpt,
+                      ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
                       XlsxOpt, XlsxSimsOpt, emit, run_problems, sims_sheet_note)
 from .progress import LazyProgress
 
@@ -50,6 +51,8 @@ def capital_cmd(
                                              "--provider carries (0 = paid per participant at the plan).")]
         = None,
     volume_shock: ShockOpt = 0.0,
+    paid_volume_shock: PaidShockOpt = None,
+    caseload_shock: CaseloadShockOpt = None,
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")]
         = False,
@@ -77,7 +80,9 @@ def capital_cmd(
       pbr capital -p small-charity --csv tables/    # per-simulation tables for pandas
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
-    problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock, outputs=outputs,
+    problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock,
+                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
+                            outputs=outputs,
                             tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES,
                             inputs=[spec, *(providers or [])])
     profiles = []
@@ -105,6 +110,7 @@ def capital_cmd(
             raise InputError(clashes)
         with LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
+                                   paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                                    chunk_size=chunk_size, progress=bar)
         emit(result, as_json, result.to_dict, lambda: portfolio_table(result), outputs,
              lambda path, force: write_portfolio_workbook(result, path, force=force,
@@ -114,6 +120,7 @@ def capital_cmd(
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
+                         paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                          chunk_size=chunk_size, progress=bar)
     emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
          lambda path, force: write_capital_workbook(result, path, force=force,

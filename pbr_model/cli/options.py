@@ -11,7 +11,7 @@ from typing import Annotated, Callable, Iterable, Optional
 
 import typer
 
-from ..engine import DEFAULT_CHUNK, check_run_args, check_volume_shock
+from ..engine import DEFAULT_CHUNK, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError
 from ..files import check_not_input, check_output
 from ..report.export import METADATA, check_export, table_file, write_tables
@@ -36,8 +36,28 @@ SetOpt = Annotated[Optional[list[str]], typer.Option(
 
 ShockOpt = Annotated[float, typer.Option(
     "--volume-shock", metavar="SHARE",
-    help="Stress: expected entrants fall by this share (0.3 = 30% fewer) on top of the random "
-         "volume factor; fixed costs and the annual fee stay as planned.")]
+    help="Stress both volumes: the planned paid volume and the planned caseload fall by this "
+         "share (0.3 = 30% fewer; -0.2 = 20% more), so per-participant fees and costs fall "
+         "together; fixed costs and the annual fee stay as planned. For the paid volume to "
+         "fall while the caseload does not, use --paid-volume-shock.")]
+
+
+PaidShockOpt = Annotated[Optional[float], typer.Option(
+    "--paid-volume-shock", metavar="SHARE",
+    help="Stress: the planned paid volume (what per-participant fees are paid on) falls by "
+         "this share (0.3 = 30% fewer), whatever --volume-shock says; costs follow the "
+         "caseload.")]
+
+
+CaseloadShockOpt = Annotated[Optional[float], typer.Option(
+    "--caseload-shock", metavar="SHARE",
+    help="Stress: the planned caseload (who is supervised, costs money and is measured) falls "
+         "by this share (negative for a rise: -0.2 = 20% more), whatever --volume-shock says.")]
+
+
+#: The volume shocks' flags, for their messages.
+SHOCK_FLAGS = {"volume_shock": "--volume-shock", "paid_volume_shock": "--paid-volume-shock",
+               "caseload_shock": "--caseload-shock"}
 
 
 ChunkOpt = Annotated[int, typer.Option(
@@ -144,12 +164,15 @@ def run_metadata(result, figures: dict) -> dict:
 
 def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
                  volume_shock: float | None = None, outputs: Outputs | None = None,
-                 tables: Iterable[str] = (), inputs: Iterable[str | Path] = ()) -> list[str]:
+                 tables: Iterable[str] = (), inputs: Iterable[str | Path] = (),
+                 paid_volume_shock: float | None = None,
+                 caseload_shock: float | None = None) -> list[str]:
     """Every problem with the run options shared by the commands, as ``Error:`` lines."""
     problems = []
     checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS)]
     if volume_shock is not None:
-        checks.append(lambda: check_volume_shock(volume_shock, "--volume-shock"))
+        checks.append(lambda: resolve_shocks(volume_shock, paid_volume_shock, caseload_shock,
+                                             SHOCK_FLAGS))
     for check in checks:
         try:
             check()

@@ -12,7 +12,8 @@ from ..errors import InputError
 from ..report.simulate import simulation_summary, write_workbook
 from ..spec import DEFAULT_CONTRACT, load_spec
 from .app import app, handles_errors
-from .options import (ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
+from .options import (CaseloadShockOpt, PaidShockOpt,
+                      ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
                       XlsxOpt, XlsxSimsOpt, emit, run_problems, sims_sheet_note)
 from .progress import LazyProgress
 
@@ -33,6 +34,8 @@ def simulate_cmd(
     force: ForceOpt = False,
     chunk_size: ChunkOpt = DEFAULT_CHUNK,
     volume_shock: ShockOpt = 0.0,
+    paid_volume_shock: PaidShockOpt = None,
+    caseload_shock: CaseloadShockOpt = None,
 ) -> None:
     """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.
 
@@ -46,6 +49,7 @@ def simulate_cmd(
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
     problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
+                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             inputs=[spec])
     if problems:
         raise InputError(problems)
@@ -53,6 +57,8 @@ def simulate_cmd(
     loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
-                          volume_shock=volume_shock, progress=bar)
+                          volume_shock=volume_shock,
+                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
+                          progress=bar)
     emit(result, as_json, result.summary, lambda: simulation_summary(result), outputs,
          lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims))

@@ -35,13 +35,23 @@ class PaymentInputs:
     Attributes
     ----------
     timeline : the contract calendar
-    entrants : entrants per cohort, ``(n_sims, n_cohorts)`` [people]
+    entrants : entrants per cohort: the caseload, who are measured and who cost money,
+        ``(n_sims, n_cohorts)`` [people]
     evaluation : what the evaluator measured, per cohort and pooled
+    paid_volume : the paid volume per cohort, the units that attract a per-participant fee
+        (``[cohorts] paid_volume_per_period``), ``(n_sims, n_cohorts)`` [units]; None: the
+        entrants (read it through :attr:`paid`)
     """
 
     timeline: Timeline
     entrants: np.ndarray
     evaluation: Measurement
+    paid_volume: np.ndarray | None = None
+
+    @property
+    def paid(self) -> np.ndarray:
+        """Paid volume per cohort, ``(n_sims, n_cohorts)`` [units]: what a fee is paid on."""
+        return self.entrants if self.paid_volume is None else self.paid_volume
 
 
 @dataclass(frozen=True)

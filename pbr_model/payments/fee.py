@@ -1,8 +1,9 @@
 """Fee for service: a per-participant fee and/or a fixed annual price.
 
-The per-participant fee is paid in the month after entry; the annual price in
-12 equal instalments, each paid in the month after the service month (in
-arrears), for the contract length.
+The per-participant fee is paid on the paid volume (the units that attract a fee,
+``[cohorts] paid_volume_per_period``; by default the caseload) in the month after
+entry; the annual price in 12 equal instalments, each paid in the month after the
+service month (in arrears), for the contract length, whatever the volumes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs
 
 def pay(mech: FeePayment, inputs: PaymentInputs) -> PaymentFlows:
     tl = inputs.timeline
-    per_person = mech.per_participant * inputs.entrants                   # (S, C)
+    per_person = mech.per_participant * inputs.paid                       # (S, C)
     monthly = tl.in_arrears(per_person)
     monthly[:, 1 : tl.contract_months + 1] += mech.annual / 12
     # The annual price pays for months, not cohorts: only per-person fees are

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..analyses.breakeven import BreakevenResult
 from .book import Book
-from .format import SYMBOLS, money, number, pct
+from .format import SYMBOLS, money, number, pct, shock_label
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
                      provenance, save_atomic, summary_sheet, widths)
 
@@ -105,8 +105,8 @@ def breakeven_view(r: BreakevenResult) -> Group:
         parts.append(t)
     parts.append(Text(
         f"{r.sims:,} simulations per value · seed {r.seed} · spec {r.spec_sha256[:12]} · "
-        f"pbr-model {r.version}" + (f" · volume shock {pct(r.volume_shock, 0)}"
-                                    if r.volume_shock else ""), style="dim"))
+        f"pbr-model {r.version}" + (f" · {shock_label(r.provenance.to_dict())}"
+                                    if r.shocked else ""), style="dim"))
     parts.append(Text("The answer is where the simulated objective, with this seed, crosses the "
                       "target (every value tried uses the same random numbers); the s.e. says "
                       "how much another seed could move the objective there.", style="dim"))

@@ -29,6 +29,19 @@ def pct(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def shock_label(d: dict) -> str:
+    """The volume shocks of a run (its provenance keys) in a few words, '' if none:
+    ``volume shock 30%`` when both volumes took the same shock, else e.g.
+    ``paid volume -30%, caseload +20%`` (the change from plan)."""
+    paid, caseload = d.get("paid_volume_shock") or 0.0, d.get("caseload_shock") or 0.0
+    if not paid and not caseload:
+        return ""
+    if paid == caseload:
+        return f"volume shock {pct(paid, 0)}"
+    # + 0.0 turns -0.0 into 0.0, so no shock reads +0%
+    return f"paid volume {-100 * paid + 0.0:+.0f}%, caseload {-100 * caseload + 0.0:+.0f}%"
+
+
 def number(value: float, digits: int = 0) -> str:
     if value is None or math.isnan(value):
         return "-"

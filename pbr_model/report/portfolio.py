@@ -14,7 +14,7 @@ from .run_sheets import cash_chart, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, figure_columns,
                      money_format, provenance, put, save_atomic, simulations_sheet,
                      sims_sheet_row, summary_sheet, widths)
-from .format import money, pct
+from .format import money, pct, shock_label
 
 
 def _rows(cur: str) -> list[tuple]:
@@ -28,7 +28,7 @@ def portfolio_table(result) -> Group:
     finances) and ``Owner (combined)``, then the diversification lines."""
     d = result.to_dict()
     cur = d["currency"]
-    shock = f" · volume shock {pct(d['volume_shock'], 0)}" if d["volume_shock"] else ""
+    shock = f" · {shock_label(d)}" if shock_label(d) else ""
     t = Table(title=f"{d['contract']}: capital for the owner and per area",
               title_justify="left",
               caption=f"{d['sims']:,} simulations · seed {d['seed']} · portfolio "

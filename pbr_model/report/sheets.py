@@ -103,7 +103,8 @@ def _figure_rows(path: str, value: Any) -> list[tuple[str, Any]]:
 
 
 _PCT_LEAVES = ("prob_", "paid_", "pct_")
-_PCT_ENDINGS = ("_rate", "_share", "irr", "volume_shock", "cover", "saving_share")
+_PCT_ENDINGS = ("_rate", "_share", "irr", "volume_shock", "caseload_shock", "cover",
+                "saving_share")
 _PCT_NAMES = {"share", "cost_of_capital", "overheads", "outcome_share", "cohorts_triggered"}
 _COUNT_LEAVES = {"entrants", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",
                  "steps", "trials", "cohorts", "expected_budget_takers", "takers"}
@@ -181,6 +182,8 @@ def provenance(result, **extra: Any) -> list[tuple[str, Any]]:
     if getattr(result, "sampling", None):
         rows.append(("Sampling", result.sampling))
     rows += [("Volume shock", p.volume_shock),
+             ("Paid volume shock", p.paid_volume_shock),
+             ("Caseload shock", p.caseload_shock),
              ("pbr-model version", p.version),
              ("numpy version", p.numpy_version),
              ("Platform", p.platform),

@@ -12,7 +12,7 @@ from rich.text import Text
 from ..analyses.simulate import SimulationResult, change_column, sib_investors
 from .book import Book
 from ..designs import describe as describe_design
-from .format import Fmt, measure_label, money, number, pct
+from .format import Fmt, measure_label, money, number, pct, shock_label
 from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
@@ -30,7 +30,7 @@ def simulation_summary(result: SimulationResult) -> Group:
     t = Table(title=s["contract"], title_justify="left",
               caption=f"{s['sims']:,} simulations · seed {s['seed']} · spec {s['spec_sha256'][:12]}"
                       f" · pbr-model {s['version']}"
-                      + (f" · volume shock {pct(s['volume_shock'], 0)}" if s["volume_shock"] else ""),
+                      + (f" · {shock_label(s)}" if shock_label(s) else ""),
               caption_justify="left")
     t.add_column("Figure (per simulation)")
     for col in ("Mean", "P5", "P50", "P95"):
@@ -75,7 +75,8 @@ def simulation_reading(s: dict) -> list[str]:
     m = lambda v: money(v, cur)  # noqa: E731
     pay, prov = s["payments"], s["provider"]
     shock = (f", with volumes {pct(s['volume_shock'], 0)} below plan"
-             if s.get("volume_shock") else "")
+             if s.get("volume_shock") else
+             f", with {shock_label(s)} against plan" if shock_label(s) else "")
     peak_month = prov["peak_month"]["p50"]
     when = (f", around month {peak_month:.0f} (median)" if peak_month == peak_month else "")
     return [

@@ -168,39 +168,86 @@ def add_months(start: dt.date, months: int) -> dt.date:
 
 
 class Cohorts(_Model):
-    """Who enters the service, and how uncertain the volumes are. Entrants per period
-    are from 0 to 10,000,000; a list must have one value per cohort. Entrants in
-    cohort c of simulation s are Poisson with mean ``E_c x V_s x eps_sc``."""
+    """Who enters the service, what is paid for, and how uncertain both are.
+
+    Two volumes (DOMAIN.md section 4: TR's paid volumes came in 16-48% below plan while
+    the caseload supervised rose about 20%, as docs/finance.md cites):
+
+    * the **caseload**, ``entrants_per_period``: the people supervised, who are the outcome
+      cohort and who cost money (per-participant costs, personal budgets). Entrants in
+      cohort c of simulation s are Poisson with mean ``E_c x V_s x eps_sc``;
+    * the **paid volume**, ``paid_volume_per_period``: the units that attract a
+      per-participant fee (sentences or orders paid for). Paid volume in cohort c of
+      simulation s is ``P_c x W_s x eps_sc x N_sc / (E_c V_s eps_sc)``: its own plan and
+      factor, with the caseload's period and counting noise.
+
+    ``V_s`` and ``W_s`` are lognormal with mean 1, log-sds ``volume_factor_sd`` and
+    ``paid_volume_factor_sd`` and correlation ``paid_caseload_correlation`` between their
+    logs. Left at their defaults the paid volume is the caseload, as before these fields.
+    Volumes per period are from 0 to 10,000,000; a list must have one value per cohort."""
 
     entrants_per_period: float | list[float] = _f(
-        "Expected entrants per cohort period: one number for every period, or one per cohort.",
+        "Expected caseload entering per cohort period: the people supervised, who form the "
+        "outcome cohort and whose per-participant costs and personal budgets are paid; one "
+        "number for every period, or one per cohort.",
         "people per period",
     )
     volume_factor_sd: float = _f(
-        "Sd of the log of a volume factor drawn once per simulation (mean 1): "
-        "systematic over- or under-referral for the whole contract.",
+        "Sd of the log of the caseload factor drawn once per simulation (mean 1): "
+        "systematic over- or under-referral of people to supervise for the whole contract.",
         "log scale", default=0.0, ge=0, le=2,
     )
     period_noise_sd: float = _f(
-        "Sd of the log of independent period-to-period noise in volumes (mean 1).",
+        "Sd of the log of independent period-to-period noise in volumes (mean 1); the paid "
+        "volume shares it.",
         "log scale", default=0.0, ge=0, le=2,
+    )
+    paid_volume_per_period: float | list[float] | None = _f(
+        "Expected paid volume per cohort period: the units that attract a per-participant "
+        "fee (e.g. sentences or orders paid for); one number or one per cohort. Omitted: "
+        "entrants_per_period (the fee is paid on the caseload).",
+        "units per period", default=None,
+    )
+    paid_volume_factor_sd: float | None = _f(
+        "Sd of the log of the paid-volume factor drawn once per simulation (mean 1). "
+        "Omitted: volume_factor_sd.",
+        "log scale", default=None, ge=0, le=2,
+    )
+    paid_caseload_correlation: float = _f(
+        "Correlation between the logs of the paid-volume and caseload factors (1: they move "
+        "together; 0: independent; negative: paid volume falls as the caseload rises).",
+        "correlation", default=1.0, ge=-1, le=1,
     )
 
     @model_validator(mode="after")
     def _positive(self) -> "Cohorts":
-        values = (
-            self.entrants_per_period
-            if isinstance(self.entrants_per_period, list)
-            else [self.entrants_per_period]
-        )
-        if not values:
-            raise ValueError("entrants_per_period is an empty list; give at least one number")
-        bad = [v for v in values if not (0 <= v <= 10_000_000)]
-        if bad:
-            raise ValueError(
-                f"entrants_per_period must be between 0 and 10,000,000 per period (got {bad[0]!r})"
-            )
+        for name in ("entrants_per_period", "paid_volume_per_period"):
+            given = getattr(self, name)
+            if given is None:
+                continue
+            values = given if isinstance(given, list) else [given]
+            if not values:
+                raise ValueError(f"{name} is an empty list; give at least one number")
+            bad = [v for v in values if not (0 <= v <= 10_000_000)]
+            if bad:
+                raise ValueError(
+                    f"{name} must be between 0 and 10,000,000 per period (got {bad[0]!r})"
+                )
         return self
+
+    @property
+    def paid_factor_sd(self) -> float:
+        """Log-sd of the paid-volume factor [log scale]."""
+        return self.volume_factor_sd if self.paid_volume_factor_sd is None \
+            else self.paid_volume_factor_sd
+
+    @property
+    def paid_is_caseload(self) -> bool:
+        """True when the paid volume is the caseload itself (no paid-volume field set apart
+        from the defaults): then the fee is paid on the entrants, as before these fields."""
+        return (self.paid_volume_per_period is None
+                and self.paid_factor_sd == self.volume_factor_sd
+                and (self.paid_caseload_correlation == 1 or self.volume_factor_sd == 0))
 
 
 class RiskBand(_Model):

@@ -75,13 +75,14 @@ class ContractSpec(_Model):
 
     @model_validator(mode="after")
     def _volumes_match(self) -> "ContractSpec":
-        e = self.cohorts.entrants_per_period
         n = self.contract.cohorts
-        if isinstance(e, list) and len(e) != n:
-            raise ValueError(
-                f"cohorts.entrants_per_period has {len(e)} values but the contract has {n} "
-                "cohorts; give one number per cohort or a single number"
-            )
+        for name in ("entrants_per_period", "paid_volume_per_period"):
+            e = getattr(self.cohorts, name)
+            if isinstance(e, list) and len(e) != n:
+                raise ValueError(
+                    f"cohorts.{name} has {len(e)} values but the contract has {n} "
+                    "cohorts; give one number per cohort or a single number"
+                )
         shares = sum(s.share for s in self.supply_chain)
         if shares >= 1:
             raise ValueError(f"supply_chain: subcontractors' shares sum to {shares:g}; they must "
