@@ -15,7 +15,7 @@ import numpy as np
 from .errors import InputError
 from .finance import cash_figures, monthly_costs
 from .measure import Measurement, evaluate
-from .outcomes import Outcomes, Sampler, simulate_outcomes, tree_map
+from .outcomes import Outcomes, Sampler, Shared, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures
 from .payments.base import PaymentFlows
 from .rng import BLOCK
@@ -88,14 +88,16 @@ def resolve_shocks(volume_shock=0.0, paid_volume_shock=None, caseload_shock=None
 
 
 def run_blocks(spec: ContractSpec, timeline: Timeline,
-               blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None]],
+               blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None,
+                                  Shared | None]],
                keep: int) -> dict:
     """One chunk drawn from given generators: block ``i`` (``BLOCK`` simulations) from
-    ``blocks[i] = (rng, trend)``, with that national trend (``None``: drawn from ``rng``
-    as :func:`simulate` does); the blocks are joined and cut to the first ``keep``
+    ``blocks[i] = (rng, trend, shared)``, with that national trend (``None``: drawn from
+    ``rng`` as :func:`simulate` does) and those shared normals (``None``: none); the blocks are joined and cut to the first ``keep``
     simulations, then measured, paid and costed. A chunk record for
     :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`)."""
-    draws = [simulate_outcomes(spec, Sampler(rng), BLOCK, trend=trend) for rng, trend in blocks]
+    draws = [simulate_outcomes(spec, Sampler(rng), BLOCK, trend=trend, shared=shared)
+             for rng, trend, shared in blocks]
     outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
     return finish(spec, timeline, outcomes)
 

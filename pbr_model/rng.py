@@ -3,8 +3,9 @@
 Simulations are drawn in fixed blocks of :data:`BLOCK`; block ``b`` of a run with
 seed ``s`` draws from its own generator, PCG64 seeded by
 ``SeedSequence(s, spawn_key=(b,))`` for a single contract, or
-``SeedSequence(s, spawn_key=(b, stream))`` for a portfolio (stream 0 the shared
-national trend, stream ``k + 1`` area ``k``'s own draws). A chunk of work is a whole
+``SeedSequence(s, spawn_key=(b, stream))`` for a portfolio (stream 0 what the areas
+share: the national trend, then the national volume and owner effect normals; stream
+``k + 1`` area ``k``'s own draws). A chunk of work is a whole
 number of blocks, so simulation ``i``'s numbers depend on the seed, the spec and
 ``i`` only: never on the chunk size, the number of workers or which process drew
 them, and a run of n simulations is the first n of any longer run.

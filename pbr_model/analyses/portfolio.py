@@ -1,9 +1,11 @@
 """One owner, several contract areas, one national trend: the owner's capital need.
 
 An owner of several areas sees them move together, because every area's
-reoffending follows the same national trend. :func:`run_portfolio` draws that
-trend once per simulation and gives it to every area; each area's other numbers
-(volumes, effects, counts) are its own. The owner takes the prime's seat in every
+reoffending follows the same national trend, its volumes the same national volume
+factor and its effects the owner's one operating model. :func:`run_portfolio` draws
+the trend and those shared normals once per simulation and gives them to every area
+(mixed into each area's own draws with the portfolio's ``[shared]`` correlations); each
+area's other numbers (counts, period noise) are its own. The owner takes the prime's seat in every
 area (the whole area, less any ``[[supply_chain]]`` work, split as ``pbr capital``
 splits it) on the owner's finances; its combined cash is the sum of its cash in
 each area. Capital is computed for the owner and, for comparison, for each area
@@ -13,7 +15,8 @@ needs unless the areas move in lockstep.
 Random numbers (:mod:`pbr_model.rng`): simulations come in blocks of 1,024, as in
 :func:`pbr_model.simulate`. Block ``b``'s national trend is drawn from stream 0 of the
 block, ``SeedSequence(seed, spawn_key=(b, 0))``, over the longest area's cohort periods
-(an area with fewer cohorts reads the first ones); area ``k``'s other draws from stream
+(an area with fewer cohorts reads the first ones), then the shared normals
+(:func:`draw_national`); area ``k``'s other draws from stream
 ``k + 1``, ``SeedSequence(seed, spawn_key=(b, k + 1))``. So
 every number depends on the portfolio, the seed and the simulation's index only, never
 on the chunk size. The streams differ from :func:`~pbr_model.simulate`'s, so an area
@@ -32,7 +35,7 @@ import pandas as pd
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks, run_blocks
 from ..finance.parties import PartyFlows, Seat
-from ..outcomes import Sampler, draw_trend
+from ..outcomes import Sampler, Shared, draw_trend
 from ..rng import BLOCK, block_rng, chunks
 from ..scenarios import shock_volumes
 from ..spec.parties import ProviderProfile
@@ -120,6 +123,7 @@ class PortfolioResult(HasProvenance):
         return {
             **self.provenance.to_dict(),
             "trend": p.trend.model_dump(mode="json"),
+            "shared": p.shared.model_dump(mode="json"),
             "owner": {"name": owner.name,
                       "terms": {k: getattr(owner, k) for k in (
                           "reserves", "credit_limit", "credit_rate", "cost_of_capital",
@@ -178,12 +182,12 @@ def run_portfolio(
 
     parts: list[list[dict]] = [[] for _ in models]
     for blocks, keep in chunks(sims, chunk_size):
-        trends = [draw_trend(Sampler(block_rng(seed, b, 0)), portfolio.trend, BLOCK, n_periods)
-                  for b in blocks]
+        national = [draw_national(Sampler(block_rng(seed, b, 0)), portfolio, BLOCK)
+                    for b in blocks]
         for k, (model, timeline) in enumerate(zip(models, timelines)):
             n = model.contract.cohorts
-            given = [(block_rng(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]))
-                     for b, (t_logit, t_freq) in zip(blocks, trends)]
+            given = [(block_rng(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared)
+                     for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
             parts[k].append(run_blocks(model, timeline, given, keep))
         if progress:
             progress(blocks[0] * BLOCK + keep, sims)
@@ -205,6 +209,18 @@ def run_portfolio(
                             inputs=portfolio.inputs)
     return PortfolioResult(provenance, portfolio, areas, combined, owner,
                            diversification(areas, owner))
+
+
+def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,
+                  n_sims: int) -> tuple[tuple[np.ndarray, np.ndarray], Shared]:
+    """What every area of a block shares, from the block's stream 0: the national trend
+    (drawn first, as it always was), then standard normals for the national caseload and
+    paid-volume factors and the owner's binary and frequency effects, each ``(n_sims,)``,
+    with the portfolio's ``[shared]`` correlations."""
+    trend = draw_trend(sampler, portfolio.trend, n_sims, portfolio.n_periods)
+    z = [sampler.standard_normal(n_sims) for _ in range(4)]
+    return trend, Shared(*z, volume_share=portfolio.shared.volume_correlation,
+                         effect_share=portfolio.shared.effect_correlation)
 
 
 def owner_flows(area: LoadedArea, result: SimulationResult,

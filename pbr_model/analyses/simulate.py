@@ -314,7 +314,7 @@ def simulate(
     elif sampling == "random":
         parts = []
         for blocks, keep in chunks(sims, chunk_size):
-            parts.append(run_blocks(model, timeline, [(block_rng(seed, b), None) for b in blocks],
+            parts.append(run_blocks(model, timeline, [(block_rng(seed, b), None, None) for b in blocks],
                                     keep))
             if progress:
                 progress(blocks[0] * BLOCK + keep, sims)

@@ -44,8 +44,11 @@ def portfolio_table(result) -> Group:
     return Group(t, diversification_lines(d["diversification"], cur),
                  Text(f"Money in {cur}; money into the owner is positive. Each area column is "
                       "that area alone on the owner's finances; all areas share one national "
-                      "trend. Financing: reserves and new capital at the cost of capital, "
-                      "credit at its rate.", style="dim"))
+                      "trend, a national volume factor (correlation "
+                      f"{d['shared']['volume_correlation']:g}) and the owner's operating model "
+                      f"(effect correlation {d['shared']['effect_correlation']:g}). Financing: "
+                      "reserves and new capital at the cost of capital, credit at its rate.",
+                      style="dim"))
 
 
 def diversification_lines(div: dict, cur: str) -> Text:

@@ -8,6 +8,9 @@ A portfolio file is TOML::
     profile = "national-prime"
     [trend]                  # optional: the national trend every area shares
     binary_logit_sd = 0.03   # (default: the first area's [trend])
+    [shared]                 # optional: what else the areas share (defaults shown)
+    effect_correlation = 0.8 # the owner's one operating model
+    volume_correlation = 0.8 # the national volume factor
     [[areas]]
     name = "Area A"
     spec = "tr-crc-example"  # bundled contract name, or a path relative to this file
@@ -82,6 +85,22 @@ class Owner(ProviderProfile):
         return ProviderProfile(**self.model_dump(exclude={"profile"}))
 
 
+class SharedRisk(_Model):
+    """What an owner's areas share besides the national trend. Each area's standard normal
+    for a shared quantity is ``sqrt(c) z_shared + sqrt(1 - c) z_area``: ``c`` is the
+    correlation between two areas' draws and the share of each area's variance that is
+    shared; at 0 the areas are independent, as they were before these fields."""
+
+    effect_correlation: float = _f(
+        "Correlation between the areas' true effects (binary and frequency): one owner runs "
+        "one operating model, so whether it works is largely one question for all its areas.",
+        "correlation", default=0.8, ge=0, le=1)
+    volume_correlation: float = _f(
+        "Correlation between the areas' volume factors (caseload, and paid volume): the "
+        "share of each area's volume uncertainty that is national (sentencing and referral "
+        "trends hit every area).", "correlation", default=0.8, ge=0, le=1)
+
+
 class Area(_Model):
     """One contract area the owner holds."""
 
@@ -102,6 +121,9 @@ class PortfolioFile(_Model):
     owner: Owner = _f("The owner's finances (a provider profile).", "section")
     trend: Trend | None = _f("The national trend every area shares; fields not given are 0. "
                              "Omit for the first area's [trend].", "section", default=None)
+    shared: SharedRisk = _f("What else the areas share: the owner's operating model (effects) "
+                            "and the national volume factor.", "section",
+                            default_factory=SharedRisk)
     areas: list[Area] = _f("The contract areas, in report order.", "list", min_length=1,
                            max_length=MAX_AREAS)
 
@@ -157,6 +179,11 @@ class LoadedPortfolio:
         return tuple(dict.fromkeys(n for n in named if Path(n).is_file()))
 
     @property
+    def shared(self) -> SharedRisk:
+        """What the areas share besides the trend."""
+        return self.file.shared
+
+    @property
     def n_periods(self) -> int:
         """Cohort periods the trend is drawn over: the longest area's [cohorts]."""
         return max(a.spec.spec.contract.cohorts for a in self.areas)
@@ -178,6 +205,7 @@ def portfolio_sha256(file: PortfolioFile, owner: ProviderProfile, trend: Trend,
         "portfolio": file.portfolio.model_dump(mode="json"),
         "owner": owner.model_dump(mode="json"),
         "trend": trend.model_dump(mode="json"),
+        "shared": file.shared.model_dump(mode="json"),
         "areas": [{"name": a.name, "spec": a.spec.spec.model_dump(mode="json")} for a in areas],
     }
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))

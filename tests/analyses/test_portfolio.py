@@ -525,3 +525,58 @@ def test_every_portfolio_field_has_a_description_and_unit():
         for name, field in model.model_fields.items():
             assert field.description, (model.__name__, name)
             assert (field.json_schema_extra or {}).get("unit"), (model.__name__, name)
+
+
+# -- what one owner's areas share: its operating model and the national volume factor ------------
+
+def shared_text(effect: float, volume: float) -> str:
+    return f"[shared]\neffect_correlation = {effect}\nvolume_correlation = {volume}\n"
+
+
+@pytest.mark.parametrize("effect, volume", [(0.8, 0.8), (0.5, 0.2), (0.0, 0.0)])
+def test_areas_share_effects_and_volumes_with_the_set_correlations(tmp_path, effect, volume):
+    sims = 4096
+    path = write(tmp_path, portfolio_text(
+        [("North", "tr-crc-example", ["cohorts.entrants_per_period=3000"]),
+         ("South", "tr-crc-example", ["cohorts.entrants_per_period=2000"])],
+        owner=OWNER + "\n" + shared_text(effect, volume)))
+    run = run_portfolio(path, sims=sims, seed=17)
+    north, south = (a.result.simulations for a in run.areas)
+    # each pair of areas' standard normals has correlation c, so (normal, no clipping at
+    # TR's 5% +/- 4%) the sample correlation's standard error is (1 - c^2) / sqrt(n)
+    for column, c in (("effect_binary", effect), ("effect_frequency", effect)):
+        r = np.corrcoef(north[column], south[column])[0, 1]
+        assert abs(r - c) < 4 * (1 - c**2) / np.sqrt(sims), (column, r)
+    for column in ("volume_factor", "paid_volume_factor"):
+        r = np.corrcoef(np.log(north[column]), np.log(south[column]))[0, 1]
+        assert abs(r - volume) < 4 * (1 - volume**2) / np.sqrt(sims), (column, r)
+    assert run.to_dict()["shared"] == {"effect_correlation": effect,
+                                       "volume_correlation": volume}
+
+
+def test_at_correlation_zero_each_area_draws_what_it_drew_alone():
+    from pbr_model.outcomes import Shared
+    spec = load_spec("tr-crc-example").spec
+    z = [np.random.default_rng(4).standard_normal(64) for _ in range(4)]
+    own = simulate_outcomes(spec, Sampler(np.random.default_rng(8)), 64)
+    zero = simulate_outcomes(spec, Sampler(np.random.default_rng(8)), 64, shared=Shared(*z))
+    for name in ("effect_binary", "effect_frequency", "volume_factor", "paid_volume_factor",
+                 "paid_volume"):
+        np.testing.assert_array_equal(getattr(zero, name), getattr(own, name))
+    np.testing.assert_array_equal(zero.treated.reoffences, own.treated.reoffences)
+
+
+def test_one_owners_shared_risk_shrinks_the_diversification_saving():
+    sims = 4096
+    together = run_portfolio(BUNDLED, sims=sims, seed=5)
+    apart = run_portfolio(load_portfolio(BUNDLED, ["shared.effect_correlation=0",
+                                                   "shared.volume_correlation=0"]),
+                          sims=sims, seed=5)
+    assert together.portfolio.shared.effect_correlation == 0.8  # the documented default
+    assert together.portfolio.shared.volume_correlation == 0.8
+    shared, independent = (r.diversification["peak_funding_p95"] for r in (together, apart))
+    # treating the areas as independent reports most of the saving; one operating model
+    # and one national volume factor leave much less of it
+    assert shared["saving"] < 0.6 * independent["saving"]
+    assert shared["saving_share"] < independent["saving_share"]
+    assert together.diversification["mean_saving"] < apart.diversification["mean_saving"]
