@@ -18,6 +18,7 @@ from .measure import Measurement, evaluate
 from .outcomes import Outcomes, Sampler, Shared, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures
 from .payments.base import PaymentFlows
+from .payments.renegotiation import renegotiate
 from .rng import BLOCK
 from .spec.schema import ContractSpec
 from .timeline import Timeline
@@ -107,14 +108,19 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     evaluation = evaluate(spec, outcomes)
     entrants = evaluation.n
     # fees follow the paid volume; costs, budgets and outcomes follow the caseload
-    flows = pay_all(spec, PaymentInputs(timeline, entrants, evaluation, outcomes.paid_volume))
+    inputs = PaymentInputs(timeline, entrants, evaluation, outcomes.paid_volume)
+    flows = pay_all(spec, inputs)
     zeros = np.zeros((len(entrants), timeline.n_months))
+    cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
+    changed = renegotiate(spec, flows, cash_out, inputs)
+    flows = [*changed.flows, *changed.lines]
     cash_in = sum((f.monthly for f in flows), zeros)
     outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
-    cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
     figures = cash_figures(cash_in, cash_out, spec.provider)
-    return chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
-                        rule_measures(spec))
+    record = chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
+                          rule_measures(spec))
+    record.update(renegotiation=changed.lump_sums, renegotiated=changed.met.any(axis=1))
+    return record
 
 
 def _descriptive(evaluation: Measurement) -> dict[str, np.ndarray]:

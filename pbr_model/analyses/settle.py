@@ -5,7 +5,9 @@
 simulation uses, and reports each cohort's measured change, which triggers
 fired and what each outcome mechanism pays. Fees are paid whatever the results
 and are not settled here. A pooled trigger is assessed only when every cohort
-has a result; until then it is reported as not assessed.
+has a result; until then it is reported as not assessed. Prices are indexed and
+renegotiated as in the simulation; a renegotiation's trigger is read on the observed
+cohorts (costs at their sizes; a cohort without a result counts as no entrants).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..finance import monthly_costs
 from ..finance.sib import guarantee_summaries, investor_summaries, run_sib
 from ..observed import Observed, read_observed
 from ..payments import PaymentInputs, pay_all, rule_measures
+from ..payments.renegotiation import renegotiate
 from ..payments.base import unique_labels
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
@@ -151,6 +154,12 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     triggered = np.zeros(timeline.n_cohorts, dtype=bool)
     payment = np.zeros(timeline.n_cohorts)
     every = pay_all(model, inputs)  # at indexed prices, as the simulation pays
+    lump_sums: list[np.ndarray] = []
+    if model.renegotiation:  # assessed on the observed cohorts, as the simulation would
+        n = ev.n
+        costs = monthly_costs(model, timeline, n, n * model.intervention.personal_budget.take_up)
+        changed = renegotiate(model, every, costs, inputs)
+        every, lump_sums = changed.flows, [line.monthly for line in changed.lines]
     settled = [(m, f) for m, f in zip(model.payments, every) if m.type != "fee"]
     for (mech, flows), name in zip(settled, unique_labels([m.name for m, _ in settled])):
         fired = flows.triggered[0] if flows.triggered is not None \
@@ -177,7 +186,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     cohorts = pd.DataFrame(table, index=pd.RangeIndex(1, timeline.n_cohorts + 1, name="cohort"))
     investors = guarantees = None
     if model.sib is not None and obs.complete:
-        fees = [f.monthly for m, f in zip(model.payments, every) if m.type == "fee"]
+        fees = [f.monthly for m, f in zip(model.payments, every) if m.type == "fee"] + lump_sums
         investors, guarantees = _investors(model, inputs, paid_monthly, fees)
     return SettlementResult(
         provenance=contract_provenance(loaded, inputs=(obs.source,)),

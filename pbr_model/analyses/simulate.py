@@ -40,6 +40,7 @@ UNITS: dict[str, str] = {
     "binary_reduction_points": "percentage points", "frequency": "reoffences per reoffender",
     "comparison_frequency": "reoffences per reoffender", "triggered": "bool",
     "pooled_payment": "currency",
+    "renegotiation": "currency", "renegotiated": "bool",
     "frequency_reduction": "reoffences per reoffender",
     "counterfactual_reoffenders": "people (expected)",
     "counterfactual_reoffences": "reoffences (expected)",
@@ -71,7 +72,9 @@ class SimulationResult(HasProvenance):
         reoffenders, reoffences, binary_rate, frequency (pooled over cohorts),
         comparison_binary_rate (baseline, matched group or control), binary_reduction_points,
         effect_binary, effect_frequency, volume_factor and paid_volume_factor (the caseload
-        and paid-volume factors drawn), reoffences_avoided, fee, outcome, pooled_payment,
+        and paid-volume factors drawn), reoffences_avoided, fee (with any renegotiation lump
+        sums), outcome, pooled_payment, renegotiation (lump sums), renegotiated (any
+        ``[[renegotiation]]`` applied),
         triggered (any outcome payment triggered), revenue, cost, net, npv, min_cash, peak_funding,
         peak_month, insolvent. Money in the contract currency, into the provider positive.
     cohorts : one row per (sim, cohort): counts, measured and comparison rates, the
@@ -127,6 +130,8 @@ class SimulationResult(HasProvenance):
                 "outcome_share": stats(_share(s["outcome"], s["fee"] + s["outcome"])),
                 "prob_triggered": float(s["triggered"].mean()),
                 "prob_any_outcome_payment": float((s["outcome"] > 0).mean()),
+                "renegotiation": stats(s["renegotiation"]),
+                "prob_renegotiated": float(s["renegotiated"].mean()),
             },
             "provider": {
                 "revenue": stats(s["revenue"]),
@@ -218,6 +223,8 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         "fee": cat("fee"),
         "outcome": cat("outcome"),
         "pooled_payment": cat("pooled_payment"),
+        "renegotiation": cat("renegotiation"),
+        "renegotiated": cat("renegotiated"),
         "triggered": cat("any_triggered"),
         **{name.removeprefix("mc_"): cat(name) for name in list(parts[0])
            if name.startswith("mc_")},

@@ -1,5 +1,5 @@
 """How money changes over the contract's life: ``[indexation]`` of costs and of each payment
-mechanism's prices.
+mechanism's prices, and ``[[renegotiation]]``: one-off changes, scheduled or triggered.
 
 Indexation moves in annual steps from the contract start: money in contract year ``y``
 (months ``12y`` to ``12y + 11``) is the spec's amount times ``(1 + uplift)^y``, so the spec's
@@ -59,3 +59,42 @@ class Indexation(_Model):
         if index.floor is not None:
             rate = max(rate, index.floor)
         return rate
+
+
+class Renegotiation(_Model):
+    """A one-off change to the contract in month ``month``: if its trigger is met (always,
+    when it has none), the provider is paid ``lump_sum`` that month, and the mechanism named by
+    ``payment`` pays ``price_factor`` times what it would have from that month on. With both
+    triggers given, both must hold. It must change something."""
+
+    name: str = _f("Label in reports (its income line).", "text", default="Renegotiation",
+                   min_length=1, max_length=60)
+    month: int = _f("Month of the change, from the contract start (month 0); at most the last "
+                    "month of the timeline.", "months", ge=0, le=1200)
+    net_below: float | None = _f(
+        "Trigger: the provider's cumulative net cash (contract income less direct costs, "
+        "before financing) over the months before `month` is below this (e.g. 0: the contract "
+        "is losing money). Omit for no such condition.", "currency", default=None,
+        ge=-1e12)
+    paid_volume_below: float | None = _f(
+        "Trigger: the paid volume (units that attract a fee) of the cohort months before `month`, "
+        "as a share of the planned paid volume over them, is below this (e.g. 0.8: volumes 20% "
+        "short of plan). Omit for no such condition.", "fraction", default=None, gt=0, le=10)
+    lump_sum: float = _f("Paid to the provider in `month` (negative: repaid by it).", "currency",
+                         default=0.0, ge=-1e12)
+    payment: str | None = _f(
+        "The `name` of the [[payments]] mechanism whose payments change from `month` on; omit "
+        "for a lump sum only.", "text", default=None, min_length=1, max_length=60)
+    price_factor: float = _f(
+        "Factor on the named mechanism's payments from `month` on (1.1 = prices up 10%).",
+        "dimensionless", default=1.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _does_something(self) -> "Renegotiation":
+        if self.price_factor != 1 and self.payment is None:
+            raise ValueError(f"price_factor is {self.price_factor:g} but no `payment` names the "
+                             "mechanism it changes; add payment = \"<mechanism name>\"")
+        if self.lump_sum == 0 and (self.payment is None or self.price_factor == 1):
+            raise ValueError("changes nothing: give a lump_sum, or a payment and a price_factor "
+                             "other than 1")
+        return self

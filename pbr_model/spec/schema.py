@@ -17,7 +17,7 @@ sections; each section is defined in its own module and re-exported here, so
 - :mod:`.evaluation`: ``[outcomes]`` (the measures) and ``[evaluation]`` (the design)
 - :mod:`.payments`: ``[[payments]]`` (the mechanisms)
 - :mod:`.parties`: ``[provider]``, ``[[supply_chain]]``, ``[sib]``, ``[commissioner]``
-- :mod:`.changes`: ``[indexation]`` (cost inflation, price indexation)
+- :mod:`.changes`: ``[indexation]`` (cost inflation, price indexation), ``[[renegotiation]]``
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from ._base import MAX_MONEY, _f, _Model
-from .changes import Indexation, PriceIndex
+from .changes import Indexation, PriceIndex, Renegotiation
 from .contract import Cohorts, Contract, Population, RiskBand, Trend
 from .evaluation import MEASURES, Custody, EvaluationDesign, Events, OtherOutcome, OutcomeMeasures
 from .intervention import Costs, Effect, EffectDistribution, Intervention, PersonalBudget
@@ -39,7 +39,7 @@ __all__ = [
     "CHANGE_HELP", "MAX_MONEY", "MEASURES", "PAYMENT_TYPES", "Change", "Cohorts", "Commissioner",
     "Contract", "ContractSpec", "Costs", "Custody", "Effect", "EffectDistribution",
     "EvaluationDesign", "Events", "FeePayment", "Foundation", "Hurdle", "Indexation",
-    "Intervention", "PriceIndex",
+    "Intervention", "PriceIndex", "Renegotiation",
     "OtherOutcome", "OutcomeMeasures", "OutcomePayment", "Payment", "PersonalBudget",
     "Population", "Provider", "Rate", "RevenueAtRiskPayment", "RiskBand", "SocialImpactBond",
     "Subcontract", "Tier", "TieredPayment", "Trend", "cross_check",
@@ -72,6 +72,9 @@ class ContractSpec(_Model):
                                     "section", default_factory=Commissioner)
     indexation: Indexation = _f("Cost inflation and price indexation; default none.", "section",
                                 default_factory=Indexation)
+    renegotiation: list[Renegotiation] = _f(
+        "One-off changes of price or lump sums, scheduled or triggered, applied in list order; "
+        "default none.", "list", default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _volumes_match(self) -> "ContractSpec":
@@ -95,22 +98,32 @@ class ContractSpec(_Model):
                              "not modelled (the bond funds one delivery vehicle); remove one")
         problems = self._named_payment_problems(
             "indexation.prices", [p.payment for p in self.indexation.prices])
+        problems += self._named_payment_problems(
+            "renegotiation", [r.payment for r in self.renegotiation], once=False)
+        last = max(self.contract.length_months, *self.contract.payment_months())
+        problems += [f"renegotiation.{i}.month is {r.month}, after the timeline's last month "
+                     f"({last}); give a month from 0 to {last}"
+                     for i, r in enumerate(self.renegotiation) if r.month > last]
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
-    def _named_payment_problems(self, where: str, names: list[str]) -> list[str]:
-        """Each name must be the `name` of exactly one [[payments]] mechanism, and name it once."""
+    def _named_payment_problems(self, where: str, names: list[str | None],
+                                once: bool = True) -> list[str]:
+        """Each name must be the `name` of exactly one [[payments]] mechanism (None: no name
+        given), and with ``once`` name it only once."""
         given = [m.name for m in self.payments]
         out = []
         for i, name in enumerate(names):
+            if name is None:
+                continue
             count = given.count(name)
             if count != 1:
                 why = ("no [[payments]] mechanism has that name" if not count else
                        f"{count} [[payments]] mechanisms have that name; give them different names")
                 out.append(f"{where}.{i}.payment is {name!r}: {why} (names: "
                            + ", ".join(repr(g) for g in given) + ")")
-            elif name in names[:i]:
+            elif once and name in names[:i]:
                 out.append(f"{where}.{i}.payment is {name!r}, already indexed by {where}."
                            f"{names.index(name)}; index each mechanism once")
         return out

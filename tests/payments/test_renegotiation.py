@@ -1,0 +1,169 @@
+"""Renegotiation (``[[renegotiation]]``): a scheduled or triggered one-off lump sum or change
+of a mechanism's price, per simulation, as its own income line."""
+
+from __future__ import annotations
+
+import tomllib
+
+import numpy as np
+import pytest
+
+from pbr_model.analyses.simulate import simulate
+from pbr_model.errors import SpecError
+from pbr_model.spec import validate
+
+SPEC = """\
+[contract]
+name = "Renegotiated"
+start_date = 2020-01-01
+length_months = 24
+cohort_months = 6
+
+[cohorts]
+entrants_per_period = 200
+volume_factor_sd = 0.3
+
+[[population.bands]]
+name = "all"
+share = 1.0
+binary_rate = 0.4
+reoffences_per_reoffender = 3.0
+
+[intervention.effect.binary]
+mean = 0.05
+sd = 0.05
+
+[intervention.costs]
+setup = 10_000
+fixed_per_month = 5_000
+per_participant = 100
+
+[[payments]]
+type = "fee"
+name = "Fee"
+annual = 60_000
+per_participant = 80
+
+[[payments]]
+type = "outcome"
+name = "Results"
+
+[[payments.rates]]
+measure = "binary"
+price = 500
+"""
+
+SIMS = 400
+
+
+def run(*renegotiation: dict):
+    data = tomllib.loads(SPEC)
+    data["renegotiation"] = list(renegotiation)
+    return simulate(validate(data), sims=SIMS, seed=5)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return run()
+
+
+def test_a_scheduled_lump_sum_is_paid_in_its_month_in_every_simulation(base):
+    r = run({"name": "Top-up", "month": 10, "lump_sum": 25_000})
+    extra = r.cash_in - base.cash_in
+    np.testing.assert_allclose(extra[:, 10], 25_000, rtol=0, atol=1e-6)
+    extra[:, 10] = 0
+    assert not extra.any()
+    assert (r.simulations["renegotiation"] == 25_000).all()
+    assert r.simulations["renegotiated"].all()
+    # paid whatever the outcome: a fee, not an outcome payment
+    np.testing.assert_allclose(r.simulations["fee"] - base.simulations["fee"], 25_000,
+                               rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(r.outcome_in, base.outcome_in)
+    assert r.summary()["payments"]["renegotiation"]["mean"] == 25_000
+
+
+def test_a_triggered_lump_sum_is_paid_only_where_net_cash_was_below_the_threshold(base):
+    month = 12
+    before = (base.cash_in - base.cash_out)[:, :month].sum(axis=1)
+    threshold = float(np.median(before))
+    r = run({"month": month, "net_below": threshold, "lump_sum": 40_000})
+    hit = before < threshold
+    assert 0.3 < hit.mean() < 0.7
+    np.testing.assert_array_equal(r.simulations["renegotiated"], hit)
+    np.testing.assert_allclose(r.cash_in[:, month] - base.cash_in[:, month],
+                               np.where(hit, 40_000, 0), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(r.simulations["renegotiation"], np.where(hit, 40_000, 0))
+
+
+def test_a_volume_trigger_reads_entrants_so_far_against_plan(base):
+    # by month 12, cohorts 1 and 2 (months 0-11) have entered: 400 planned
+    entrants = base.cohorts["entrants"].to_numpy().reshape(SIMS, -1)[:, :2].sum(axis=1)
+    r = run({"month": 12, "paid_volume_below": 0.9, "lump_sum": 1_000})
+    hit = entrants < 0.9 * 400
+    assert 0.1 < hit.mean() < 0.9
+    np.testing.assert_array_equal(r.simulations["renegotiated"], hit)
+
+
+def test_a_price_change_scales_the_mechanism_from_its_month_on(base):
+    r = run({"month": 12, "payment": "Fee", "price_factor": 1.5})
+    fee_before = base.cash_in - base.outcome_in
+    fee_after = r.cash_in - r.outcome_in
+    np.testing.assert_allclose(fee_after[:, :12], fee_before[:, :12], rtol=0, atol=0)
+    np.testing.assert_allclose(fee_after[:, 12:], 1.5 * fee_before[:, 12:], rtol=1e-12)
+    np.testing.assert_array_equal(r.outcome_in, base.outcome_in)
+    assert (r.simulations["renegotiation"] == 0).all()
+
+
+def test_a_triggered_price_change_on_outcome_payments_only_where_met(base):
+    month = 12
+    before = (base.cash_in - base.cash_out)[:, :month].sum(axis=1)
+    threshold = float(np.median(before))
+    r = run({"month": month, "net_below": threshold, "payment": "Results", "price_factor": 2.0})
+    hit = before < threshold
+    expected = np.where(hit[:, None], 2.0, 1.0) * base.outcome_in
+    expected[:, :month] = base.outcome_in[:, :month]
+    np.testing.assert_allclose(r.outcome_in, expected, rtol=1e-12)
+    paid = r.cohorts["outcome_payment"].to_numpy().reshape(SIMS, -1)
+    np.testing.assert_allclose(paid.sum(axis=1), r.outcome_in.sum(axis=1), rtol=1e-9)
+
+
+@pytest.mark.parametrize("item, fragment", [
+    ({"month": 3, "price_factor": 1.2},
+     "renegotiation.0: price_factor is 1.2 but no `payment` names the mechanism it changes"),
+    ({"month": 3},
+     "renegotiation.0: changes nothing: give a lump_sum, or a payment and a price_factor"),
+    ({"month": 3, "payment": "Fees", "price_factor": 1.2},
+     "renegotiation.0.payment is 'Fees': no [[payments]] mechanism has that name"),
+    ({"month": 99, "lump_sum": 5},
+     "renegotiation.0.month is 99, after the timeline's last month (45)"),
+])
+def test_bad_renegotiation_is_refused_clearly(item, fragment):
+    data = tomllib.loads(SPEC)
+    data["renegotiation"] = [item]
+    with pytest.raises(SpecError) as info:
+        validate(data, "my.toml")
+    assert any(fragment in p for p in info.value.problems), info.value.problems
+
+
+def test_pbr_validate_refuses_a_renegotiation_of_an_unknown_mechanism(cli, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(SPEC + '\n[[renegotiation]]\nmonth = 6\npayment = "Fees"\n'
+                    'price_factor = 1.1\n')
+    cli.error(cli.run("validate", str(path)),
+              f"Error: {path}: renegotiation.0.payment is 'Fees': no [[payments]] mechanism",
+              lines=1)
+
+
+def test_settle_pays_at_renegotiated_prices():
+    from pathlib import Path
+
+    from pbr_model.analyses.settle import settle
+    from pbr_model.spec.load import read_toml, resolve
+
+    csv = Path(__file__).resolve().parents[2] / "examples" / "observed" / "peterborough_pooled.csv"
+    data = read_toml(resolve("peterborough-sib"))
+    data["renegotiation"] = [{"month": 60, "payment": "Peterborough outcome payment",
+                              "price_factor": 1.1}]
+    plain, changed = settle("peterborough-sib", csv), settle(validate(data), csv)
+    # the pooled payment (June 2017, month 81) comes after month 60: 10% more
+    assert changed.total_payment == pytest.approx(1.1 * plain.total_payment, rel=1e-12)
