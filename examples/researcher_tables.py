@@ -136,6 +136,8 @@ def summary_from_table(s: pd.DataFrame) -> dict:
             "outcome_share": stats((s["outcome"] / total).where(total > 0)),
             "prob_triggered": s["triggered"].mean(),
             "prob_any_outcome_payment": (s["outcome"] > 0).mean(),
+            "renegotiation": stats(s["renegotiation"]),
+            "prob_renegotiated": s["renegotiated"].mean(),
         },
         "provider": {
             **{c: stats(s[c]) for c in ("revenue", "cost", "net", "npv", "peak_funding")},
