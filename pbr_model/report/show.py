@@ -39,6 +39,13 @@ def contract_overview(result: ShowResult) -> Group:
     terms.add_row("True effect (frequency)", f"{pct(eff.frequency.mean)} ± {pct(eff.frequency.sd)}")
     for mech in spec.payments:
         terms.add_row(f"Payment: {mech.name}", describe(mech, m, pct))
+    ix = spec.indexation
+    if ix.cost_inflation or ix.prices:
+        terms.add_row("Indexation", "; ".join(
+            [f"costs {pct(ix.cost_inflation)} a year"]
+            + [f"{p.payment} {pct(ix.uplift(p))} a year" for p in ix.prices]))
+    for r in spec.renegotiation:
+        terms.add_row(f"Renegotiation: {r.name}", _renegotiation(r, m, pct))
     p = spec.provider
     terms.add_row("Provider", f"reserves {m(p.reserves)}, credit {m(p.credit_limit)}, "
                   f"discount rate {pct(p.cost_of_capital)}")
@@ -70,3 +77,19 @@ def _measurement(c) -> str:
         text = (f"result published {lags if isinstance(lags, int) else '/'.join(map(str, lags))} "
                 f"months after each cohort ends ({text})")
     return text + f" + {c.payment_lag_months} months to pay"
+
+
+def _renegotiation(r, m: Fmt, pct: Fmt) -> str:
+    """A renegotiation's terms in words."""
+    what = []
+    if r.lump_sum:
+        what.append(f"{m(r.lump_sum)} lump sum")
+    if r.payment is not None and r.price_factor != 1:
+        what.append(f"{r.payment} x {r.price_factor:g} from then on")
+    when = []
+    if r.net_below is not None:
+        when.append(f"net cash so far below {m(r.net_below)}")
+    if r.paid_volume_below is not None:
+        when.append(f"paid volume so far below {pct(r.paid_volume_below)} of plan")
+    return (f"month {r.month}: " + " and ".join(what)
+            + (" if " + " and ".join(when) if when else ""))

@@ -45,3 +45,26 @@ def test_the_view_describes_every_payment(cli):
     for mech in load_spec("peterborough-sib").spec.payments:
         assert f"Payment: {mech.name}" in result.stdout
     assert "matched comparison group" in result.stdout
+
+
+def test_the_view_shows_indexation_and_renegotiation(cli, tmp_path):
+    from pbr_model.spec.load import resolve
+
+    path = tmp_path / "tr.toml"
+    path.write_text(resolve("tr-crc-example").read_text().replace(
+        "cost_inflation = 0.0", "cost_inflation = 0.025\n\n[[indexation.prices]]\n"
+        "payment = \"Fee for service\"\ncap = 0.02")
+        + "\n[[renegotiation]]\nname = \"2017\"\nmonth = 34\npaid_volume_below = 0.84\n"
+        "lump_sum = 16_300_000\n")
+    import io
+
+    from rich.console import Console
+
+    from pbr_model.report.show import contract_overview
+
+    console = Console(file=io.StringIO(), width=300, color_system=None)
+    console.print(contract_overview(show(load_spec(str(path)))))
+    text = console.file.getvalue()
+    assert "costs 2.5% a year; Fee for service 2.0% a year" in text
+    assert "month 34: £16.30m lump sum if paid volume so far below 84.0% of plan" in text
+    cli.ok(cli.run("show", str(path)))
