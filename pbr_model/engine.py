@@ -186,6 +186,40 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
     rec.update({f"mc_{change_column(m, c)}": pooled.estimate(m).published_change(c)[:, 0]
                 for m, c in rule_measures})
     rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
+    rec.update(payer_columns(flows, len(n)))
     return rec
+
+
+#: Per-simulation columns of each outcome payer (see :func:`payer_columns`), ``{}``
+#: standing for the payer's name, with their units.
+PAYER_COLUMNS = {"paid_by:{}": "currency", "outcome_paid_by:{}": "currency",
+                 "cap_binds:{}": "bool", "triggered_for:{}": "bool"}
+
+
+def payer_columns(flows: list[PaymentFlows], n_sims: int) -> dict[str, np.ndarray]:
+    """Per simulation and payer (by name, over every mechanism it pays a share of, in the
+    order payers first appear): what it paid, in all and for results; whether any of its
+    caps bound; and whether a mechanism it pays for results was triggered. Empty when no
+    mechanism has payers."""
+    out: dict[str, np.ndarray] = {}
+    names = list(dict.fromkeys(p.name for f in flows for p in f.payers))
+    for name in names:
+        paid, outcome = np.zeros(n_sims), np.zeros(n_sims)
+        binds, triggered = np.zeros(n_sims, bool), np.zeros(n_sims, bool)
+        for f in flows:
+            for p in f.payers:
+                if p.name != name:
+                    continue
+                paid = paid + p.paid
+                binds |= p.cap_binds
+                if f.kind == "outcome":
+                    outcome = outcome + p.paid
+                    if f.triggered is not None:
+                        triggered |= f.triggered.any(axis=1)
+                    if f.pooled_triggered is not None:
+                        triggered |= f.pooled_triggered
+        for key, value in zip(PAYER_COLUMNS, (paid, outcome, binds, triggered)):
+            out[key.format(name)] = value
+    return out
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
 from ..finance.capital import CapitalFigures, capital_figures, capital_summary
-from ..finance.commissioner import commissioner_summary, paid_for_noise
+from ..finance.commissioner import commissioner_summary, paid_for_noise, payer_summary
 from ..finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
                                seat_flows)
 from ..finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
@@ -209,15 +209,43 @@ def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.
     s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
                  volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
                  caseload_shock=caseload_shock).simulations
-    return paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
+    noise = paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
+    payers = {name: paid_for_noise(s[f"triggered_for:{name}"].to_numpy(),
+                                   s[f"outcome_paid_by:{name}"].to_numpy())
+              for name in payer_terms(spec)}
+    return {**noise, "payers": payers} if payers else noise
+
+
+def payer_terms(spec: ContractSpec) -> dict[str, list[dict]]:
+    """Each outcome payer named in the spec's mechanisms, in order of appearance, with what
+    it pays for: ``{"mechanism", "share", "cap"}`` per mechanism."""
+    out: dict[str, list[dict]] = {}
+    for m in spec.payments:
+        for p in m.payers:
+            out.setdefault(p.name, []).append({"mechanism": m.name, "share": p.share,
+                                               "cap": p.cap})
+    return out
 
 
 def commissioner_view(result: SimulationResult, noise: dict | None = None) -> dict:
+    """The commissioner's figures (:func:`commissioner_summary`) and, when mechanisms are
+    split between outcome payers, ``payers``: each payer's (:func:`payer_summary`), its
+    paid-for-noise figures from ``noise["payers"]``."""
     s = result.simulations
+    noise = dict(noise or {})
+    payer_noise = noise.pop("payers", {})
     no_effect = ((s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)).to_numpy()
-    return commissioner_summary(s["fee"].to_numpy(), s["outcome"].to_numpy(),
+    view = commissioner_summary(s["fee"].to_numpy(), s["outcome"].to_numpy(),
                                 s["reoffences_avoided"].to_numpy(), no_effect,
-                                result.cash_in, result.spec.commissioner, noise)
+                                result.cash_in, result.spec.commissioner, noise or None)
+    terms = payer_terms(result.spec)
+    if terms:
+        view["payers"] = [
+            payer_summary(name, pays_for, s[f"paid_by:{name}"].to_numpy(),
+                          s[f"outcome_paid_by:{name}"].to_numpy(),
+                          s[f"cap_binds:{name}"].to_numpy(), payer_noise.get(name))
+            for name, pays_for in terms.items()]
+    return view
 
 
 def check_seats(profiles: list[ProviderProfile], share=None, pbr_share=None,

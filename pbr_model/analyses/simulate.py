@@ -14,8 +14,8 @@ from typing import Callable, Iterator, Literal
 import numpy as np
 import pandas as pd
 
-from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, POOLED_COLUMNS, change_column,  # noqa: F401
-                      check_run_args, finish, resolve_shocks, run_blocks)
+from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, PAYER_COLUMNS, POOLED_COLUMNS,  # noqa: F401
+                      change_column, check_run_args, finish, resolve_shocks, run_blocks)
 from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
@@ -184,6 +184,14 @@ def _change_unit(column: str) -> str:
         kind, "measure units")
 
 
+def _payer_unit(column: str) -> str | None:
+    """The unit of an outcome payer's column (``paid_by:NYS``...), else None."""
+    for pattern, unit in PAYER_COLUMNS.items():
+        if column.startswith(pattern.format("")):
+            return unit
+    return None
+
+
 def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(whole > 0, part / whole, np.nan)
@@ -228,6 +236,7 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         "triggered": cat("any_triggered"),
         **{name.removeprefix("mc_"): cat(name) for name in list(parts[0])
            if name.startswith("mc_")},
+        **{name: cat(name) for name in list(parts[0]) if _payer_unit(name)},
         "revenue": fig["revenue"],
         "cost": fig["cost"],
         "net": fig["net"],
@@ -238,7 +247,8 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         "insolvent": fig["insolvent"],
     })
     simulations.index.name = "sim"
-    simulations.attrs["units"] = {c: UNITS.get(c) or _change_unit(c) for c in simulations.columns}
+    simulations.attrs["units"] = {c: UNITS.get(c) or _payer_unit(c) or _change_unit(c)
+                                  for c in simulations.columns}
 
     index = pd.MultiIndex.from_product([range(sims), range(timeline.n_cohorts)],
                                        names=["sim", "cohort"])

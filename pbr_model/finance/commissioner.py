@@ -108,3 +108,28 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
         out["net_savings_vs_outcome"] = stats(value - outcome)
         out["net_savings_vs_total"] = stats(value - total)
     return out
+
+
+def payer_summary(name: str, pays_for: list[dict], paid: np.ndarray, outcome: np.ndarray,
+                  cap_binds: np.ndarray, noise: dict | None = None) -> dict:
+    """One of several outcome payers' figures (see :mod:`pbr_model.payments.payers`).
+
+    Parameters
+    ----------
+    name : the payer's
+    pays_for : per mechanism it pays a share of: ``{"mechanism", "share", "cap"}``
+    paid, outcome : what it paid per simulation, in all and for results ``(n_sims,)``
+        [currency]
+    cap_binds : where one of its caps was reached ``(n_sims,)`` [bool]
+    noise : :func:`paid_for_noise` of its own triggers and outcome payments in the run at a
+        known zero effect: the same quantity as the commissioner's, for this payer
+
+    Returns
+    -------
+    dict: ``name``, ``pays_for``, ``paid`` and ``outcome_paid`` ``{mean, p5, p50, p95}``,
+    ``expected_paid`` [currency], ``prob_cap_binds`` [probability] and the paid-for-noise
+    figures under their usual names
+    """
+    return {"name": name, "pays_for": pays_for, "paid": stats(paid),
+            "outcome_paid": stats(outcome), "expected_paid": float(np.mean(paid)),
+            "prob_cap_binds": float(np.mean(cap_binds)), **(noise or {})}

@@ -14,6 +14,7 @@ from ..spec.schema import ContractSpec
 from . import at_risk, fee, outcome, prices, tiered
 from .adjust import index_prices
 from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs
+from .payers import split_all
 
 #: Spec ``type`` -> its mechanism. ``MECHANISMS[m.type](m, inputs)`` pays.
 MECHANISMS: dict[str, Mechanism] = {
@@ -22,15 +23,22 @@ MECHANISMS: dict[str, Mechanism] = {
 
 def pay_all(spec: ContractSpec, inputs: PaymentInputs) -> list[PaymentFlows]:
     """Apply every mechanism in the spec, in order, each at its indexed prices
-    (``[indexation]``; see :mod:`.adjust`)."""
+    (``[indexation]``; see :mod:`.adjust`) and split between its payers, each capped
+    (``payers``; see :mod:`.payers`)."""
     flows = [MECHANISMS[m.type].pay(m, inputs) for m in spec.payments]
-    return index_prices(spec, flows, inputs.timeline)
+    return split_all(spec, index_prices(spec, flows, inputs.timeline), inputs.timeline)
 
 
 def describe(mech: BaseModel, money: Fmt, pct: Fmt) -> str:
     """One mechanism's terms in plain text (``pbr show``), e.g. ``"fee £12.00m a year +
     £600 per entrant"``; ``money`` formats an amount [currency], ``pct`` a fraction."""
-    return MECHANISMS[mech.type].describe(mech, money, pct)
+    text = MECHANISMS[mech.type].describe(mech, money, pct)
+    payers = getattr(mech, "payers", ())
+    if payers:
+        text += "; paid by " + ", ".join(
+            f"{p.name} {pct(p.share)}" + (f" up to {money(p.cap)}" if p.cap is not None else "")
+            for p in payers)
+    return text
 
 
 def price_fields(mech: BaseModel) -> list[tuple[str, float]]:

@@ -72,6 +72,8 @@ class PaymentFlows:
         ``(n_sims,)`` [currency]; zero if the mechanism has no pooled assessment
     pooled_triggered : where the pooled assessment was met, ``(n_sims,)`` [bool], or
         None if there is none
+    payers : with several outcome payers (the mechanism's ``payers``), what each paid
+        (see :mod:`pbr_model.payments.payers`); empty otherwise
     """
 
     name: str
@@ -82,6 +84,7 @@ class PaymentFlows:
     triggered: np.ndarray | None = None
     pooled: np.ndarray | None = None
     pooled_triggered: np.ndarray | None = None
+    payers: tuple = ()
 
     @property
     def total(self) -> np.ndarray:

@@ -130,5 +130,5 @@ def measures(mech: OutcomePayment) -> list[tuple[str, str]]:
 MECHANISM = Mechanism(
     "outcome", pay, describe,
     price_fields=("rates.*.price", "rates.*.deduction_price", "foundation.per_participant",
-                  "cap_per_cohort", "cap_total"),
+                  "cap_per_cohort", "cap_total", "payers.*.cap"),
     measures=measures)

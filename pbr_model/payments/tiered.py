@@ -44,5 +44,6 @@ def measures(mech: TieredPayment) -> list[tuple[str, str]]:
     return [(mech.measure, mech.change)]
 
 
-MECHANISM = Mechanism("tiered", pay, describe, price_fields=("tiers.*.amount", "cap_total"),
+MECHANISM = Mechanism("tiered", pay, describe, price_fields=("tiers.*.amount", "cap_total",
+                                                                "payers.*.cap"),
                       measures=measures)

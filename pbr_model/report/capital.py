@@ -132,6 +132,14 @@ def commissioner_lines(c: dict, cur: str) -> Text:
                       f"{m(c['net_savings_vs_total']['mean'])} against all payments"))
     else:
         lines.append(("Net savings", "give commissioner.cost_per_reoffence to see them"))
+    for p in c.get("payers", []):
+        what = "; ".join(f"{pct(t['share'])} of {t['mechanism']}"
+                         + (f" up to {m(t['cap'])}" if t["cap"] is not None else "")
+                         for t in p["pays_for"])
+        lines.append((f"Payer: {p['name']}",
+                      f"pays {what}: {m(p['expected_paid'])} on average; its cap reached in "
+                      f"{pct(p['prob_cap_binds'])} of simulations; paid for noise "
+                      f"{noise_text(p, cur) if 'paid_for_noise' in p else '-'}"))
     width = max(len(label) for label, _ in lines) + 2
     return Text("Commissioner\n", style="bold") + Text("\n").join(
         Text.assemble((label.ljust(width), "bold"), value) for label, value in lines)
@@ -270,7 +278,8 @@ def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
     """``Commissioner``: what it pays and what it buys (mean and percentiles)."""
     com = book.sheet("Commissioner")
     bold_header(com, 1, ["Figure", *STATS, "Value"])
-    for i, (key, value) in enumerate(c.items(), 2):
+    figures = {k: v for k, v in c.items() if k != "payers"}
+    for i, (key, value) in enumerate(figures.items(), 2):
         put(com, i, 1, key)
         fmt = number_format_for(key, money_fmt)
         if isinstance(value, dict):
@@ -278,9 +287,21 @@ def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
                 put(com, i, j, value[s], fmt)
         else:
             put(com, i, 2 + len(STATS), value, fmt)
-    com.add_table("Commissioner", 1, 2 + len(STATS), len(c))
+    com.add_table("Commissioner", 1, 2 + len(STATS), len(figures))
+    if c.get("payers"):
+        # one row per payer and mechanism it pays a share of, then its figures
+        header = ["Payer", "Mechanism", "Share", "Cap", *(f"paid {s}" for s in STATS),
+                  "P(cap reached)", "Paid for noise", "Paid for noise s.e.",
+                  "Expected paid for noise"]
+        rows = [[p["name"], t["mechanism"], t["share"], t["cap"],
+                 *(p["paid"][s] for s in STATS), p["prob_cap_binds"], p.get("paid_for_noise"),
+                 p.get("paid_for_noise_se"), p.get("expected_paid_for_noise")]
+                for p in c["payers"] for t in p["pays_for"]]
+        formats = [None, None, PCT_FORMAT, money_fmt, *[money_fmt] * len(STATS), PCT_FORMAT,
+                   PCT_FORMAT, PCT_FORMAT, money_fmt]
+        data_table(com, header, rows, formats, "Payers", len(figures) + 3)
     com.freeze_panes = "B2"
-    widths(com, [40] + [18] * (len(STATS) + 1))
+    widths(com, [40] + [18] * (len(STATS) + 9))
 
 
 def write_capital_workbook(result, path: str | Path, *, force: bool = False,

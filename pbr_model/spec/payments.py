@@ -7,9 +7,44 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from ._base import _f, _Model
+
+
+class Payer(_Model):
+    """One of several outcome payers sharing a mechanism's payments (NYS CEO: New York State
+    and the US Department of Labor), each paying its share of every payment until its own
+    maximum is reached."""
+
+    name: str = _f("Payer shown in reports.", "text", min_length=1, max_length=60)
+    share: float = _f("Share of each of the mechanism's payments it pays; the payers' shares "
+                      "sum to 1.", "fraction", gt=0, le=1)
+    cap: float | None = _f("Most it pays under this mechanism over the contract, in payment "
+                           "order; what its cap stops is not paid by anyone. Omit for no cap.",
+                           "currency", default=None, ge=0)
+
+
+def _check_payers(payers: list[Payer]) -> list[Payer]:
+    if not payers:
+        return payers
+    names = [p.name for p in payers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"payers: each payer once (names given: {', '.join(names)})")
+    total = sum(p.share for p in payers)
+    if abs(total - 1) > 1e-9:
+        raise ValueError(f"payers: the shares must sum to 1 (got {total:.10g}: "
+                         f"{' + '.join(f'{p.share:g}' for p in payers)})")
+    return payers
+
+
+PAYERS_HELP = ("Outcome payers sharing this mechanism's payments, each with its `share` and its "
+               "own `cap`; omit for one commissioner.")
+Payers = Annotated[list[Payer], AfterValidator(_check_payers)]
+
+
+def _payers():
+    return _f(PAYERS_HELP, "list", default_factory=list, max_length=10)
 
 
 class FeePayment(_Model):
@@ -24,6 +59,7 @@ class FeePayment(_Model):
         "Fixed annual price, paid in 12 monthly instalments in arrears for the contract length.",
         "currency per year", default=0.0, ge=0,
     )
+    payers: Payers = _payers()
 
 
 Change = Literal["points", "percent", "absolute"]
@@ -107,6 +143,7 @@ class OutcomePayment(_Model):
                                  "omit for no cap.", "currency", default=None, ge=0)
     foundation: Foundation | None = _f("Advance payments reconciled against results; omit for "
                                        "none.", "section", default=None)
+    payers: Payers = _payers()
 
 
 class Tier(_Model):
@@ -134,6 +171,7 @@ class TieredPayment(_Model):
         "all cohorts together, with the last cohort's payment.", "text", default="cohort")
     cap_total: float | None = _f("Most this mechanism pays in all; omit for no cap.", "currency",
                                  default=None, ge=0)
+    payers: Payers = _payers()
 
     @field_validator("tiers")
     @classmethod
@@ -158,6 +196,7 @@ class RevenueAtRiskPayment(_Model):
     settle: Literal["repay", "earn"] = _f(
         "'repay': the sum was paid up front (put it in the fee) and is repaid when the target is "
         "missed; 'earn': it is paid only when the target is met.", "text", default="repay")
+    payers: Payers = _payers()
 
 
 Payment = Annotated[Union[FeePayment, OutcomePayment, TieredPayment, RevenueAtRiskPayment],

@@ -342,8 +342,9 @@ def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
                         "followup_months, length_months"),
     ("population.bands.3.risk", "allowed here: binary_rate, dispersion, name, "
                                 "reoffences_per_reoffender, share"),
-    ("payments.1.price", "allowed here: cap_per_cohort, cap_total, foundation, name, rates, type"),
-    ("payments.0.price", "allowed here: annual, name, per_participant, type"),
+    ("payments.1.price", "allowed here: cap_per_cohort, cap_total, foundation, name, payers, rates,"
+     " type"),
+    ("payments.0.price", "allowed here: annual, name, payers, per_participant, type"),
     ("costs.setup", "allowed here: cohorts, commissioner, contract, evaluation, indexation, "
                     "intervention, outcomes"),
 ])
@@ -358,7 +359,7 @@ def test_unknown_key_in_file(minimal_toml, cli, tmp_path):
     path.write_text(minimal_toml + "\n[[payments]]\ntype = 'fee'\nannual = 10\nper_entrant = 5\n")
     result = cli.run("show", str(path))
     cli.error(result, f"Error: {path}: payments.0.per_entrant: unknown field; allowed here: "
-                         "annual, name, per_participant, type", lines=1)
+                         "annual, name, payers, per_participant, type", lines=1)
 
 
 @pytest.mark.parametrize("override, message", [
@@ -407,7 +408,7 @@ def test_long_error_lines_are_not_wrapped(cli):
     result = cli.run("simulate", "--set", "payments.1.x=1")
     (line,) = cli.error(result, lines=1)
     assert len(line) > 80
-    assert line.endswith("foundation, name, rates, type")
+    assert line.endswith("foundation, name, payers, rates, type")
 
 
 def test_xlsx_exists_without_force(cli, tmp_path):

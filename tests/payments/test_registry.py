@@ -21,6 +21,7 @@ from pbr_model.errors import InputError
 from pbr_model.payments import MECHANISMS, Mechanism, PaymentFlows, PaymentInputs
 from pbr_model.spec import bundled_contracts, load_spec
 from pbr_model.spec.schema import MEASURES, PAYMENT_TYPES, Change, OutcomePayment, Payment
+from pbr_model.spec.payments import Payer
 from strategies import make_evaluation, simple_timeline
 
 #: Spec ``type`` -> pydantic model, read from the ``payments`` union.
@@ -46,6 +47,8 @@ def _value(annotation, default, full: bool):
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return instance_data(annotation, full)
     if typing.get_origin(annotation) is list:
+        if typing.get_args(annotation)[0] is Payer:  # four payers: shares 0.25 sum to 1
+            return [{**instance_data(Payer, full), "name": f"payer {i}"} for i in range(4)]
         return [_value(typing.get_args(annotation)[0], None, full)]
     if typing.get_origin(annotation) is typing.Literal:
         return default if default is not None else typing.get_args(annotation)[0]
@@ -209,12 +212,14 @@ SHOWN = {
     "doncaster-pbr": ["fee £24.00m a year + £0 per entrant",
                       "£2.40m a cohort repaid if binary misses 5 points"],
     "ma-roca-pfs": ["bed_days tiers (interpolated, pooled): 5%: $0, 10%: $3.14m, 25%: $12.57m, "
-                    "40%: $22.00m, 55%: $27.00m"],
+                    "40%: $22.00m, 55%: $27.00m; paid by Commonwealth of Massachusetts 55.6% "
+                    "up to $15.00m, US Department of Labor 44.4% up to $12.00m"],
     "nyc-able-sib": ["bed_days tiers (stepped, pooled): 8.5%: $4.80m, 10%: $9.60m, "
                      "11%: $10.07m, 12%: $10.19m, 13%: $10.35m, 16%: $10.93m, 20%: $11.71m"],
     "nys-ceo-pfs": ["fee $0 a year + $820 per entrant",
                     "bed_days $1,386 per unit from 8%; employment $49,230 per unit from "
-                    "5 points; cap $21.54m in all"],
+                    "5 points; cap $21.54m in all; paid by New York State 48.5% up to "
+                    "$10.45m, US Department of Labor 51.5% up to $11.10m"],
     "peterborough-sib": ["reconviction_events £20,850 per unit from 10%, or 7.5% pooled; "
                          "cap £6.26m in all"],
     "tr-crc-example": ["fee £12.00m a year + £600 per entrant",
@@ -225,12 +230,14 @@ SHOWN = {
 #: The ``--set`` paths ``pbr breakeven --solve price`` scales, in the order it lists them.
 PRICED = {
     "doncaster-pbr": [],
-    "ma-roca-pfs": [*(f"payments.0.tiers.{j}.amount" for j in range(5)), "payments.0.cap_total"],
+    "ma-roca-pfs": [*(f"payments.0.tiers.{j}.amount" for j in range(5)), "payments.0.cap_total",
+                    "payments.0.payers.0.cap", "payments.0.payers.1.cap"],
     "nyc-able-sib": [*(f"payments.0.tiers.{j}.amount" for j in range(7)),
                      "payments.0.cap_total"],
     "nys-ceo-pfs": ["payments.1.rates.0.price", "payments.1.rates.0.deduction_price",
                     "payments.1.rates.1.price", "payments.1.rates.1.deduction_price",
-                    "payments.1.cap_total"],
+                    "payments.1.cap_total", "payments.1.payers.0.cap",
+                    "payments.1.payers.1.cap"],
     "peterborough-sib": ["payments.0.rates.0.price", "payments.0.rates.0.deduction_price",
                          "payments.0.cap_total"],
     "tr-crc-example": ["payments.1.rates.0.price", "payments.1.rates.0.deduction_price",
