@@ -104,6 +104,13 @@ class ContractSpec(_Model):
         problems += [f"renegotiation.{i}.month is {r.month}, after the timeline's last month "
                      f"({last}); give a month from 0 to {last}"
                      for i, r in enumerate(self.renegotiation) if r.month > last]
+        # the payers' caps apply to what a mechanism pays before a renegotiation scales it
+        split = {m.name for m in self.payments if getattr(m, "payers", None)}
+        problems += [f"renegotiation.{i}.payment is {r.payment!r}, a mechanism with payers: "
+                     "renegotiating a mechanism split between payers is not modelled; remove "
+                     "its payers or the renegotiation's payment"
+                     for i, r in enumerate(self.renegotiation)
+                     if r.payment is not None and r.payment in split]
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -159,3 +159,12 @@ def test_an_unknown_waterfall_is_a_spec_error(cli, tmp_path):
                       'waterfall = "junior_first"')
     cli.error(cli.run("capital", str(path)), "sib.waterfall", "junior_first", "by_rank",
               "capital_first")
+
+
+def test_renegotiating_a_mechanism_with_payers_is_refused(cli, tmp_path):
+    # the payers' caps apply before a renegotiation would scale the payments: not modelled
+    path = _spec_with(tmp_path, "nys-ceo-pfs", "[provider]",
+                      '[[renegotiation]]\nmonth = 20\npayment = "CEO outcome payments"\n'
+                      'price_factor = 1.1\n\n[provider]')
+    cli.error(cli.run("simulate", str(path)), "renegotiation.0.payment",
+              "CEO outcome payments", "payers", "not modelled")
