@@ -56,7 +56,8 @@ def test_at_the_target_and_at_most_the_senior_lender_gets_9m_and_5_percent(roca,
     assert senior.irr[0] == pytest.approx(0.05, abs=1e-9)  # capital plus 5% a year [Reason14]
     for junior in ("Kresge Foundation junior loan", "Living Cities junior loan"):
         assert f[junior].drawn[0] == pytest.approx(1_500_000)
-        assert f[junior].irr[0] == pytest.approx(0.02, abs=1e-9)  # repaid [Reason14]
+        # capital back [Reason14]; the 2% a year is the contract file's ASSUMPTION (rate NOT FOUND)
+        assert f[junior].irr[0] == pytest.approx(0.02, abs=1e-9)
     fees = f["Roca deferred fees"]
     assert fees.received[0] == pytest.approx(3_760_000)  # repaid last, in full
     grant = f["Philanthropic grants"]

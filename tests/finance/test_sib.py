@@ -260,7 +260,7 @@ def test_by_rank_pays_senior_capital_and_capped_return_before_junior_gets_anythi
     assert (s.capital[0], s.capped_return[0]) == (600, pytest.approx(20, abs=1e-9))
     assert j.receipts.sum() == 0
     assert_conserved(f, low, COSTS_12)
-    # and capital_first on the same 620 repays 10 of the junior's capital instead
+    # and capital_first on the same 620 repays 20 of the junior's capital instead (620 - 600)
     f = run_sib(sib.model_copy(update={"waterfall": "capital_first"}), months(36, m20=620),
                 COSTS_12)
     assert (f.tranches[0].capped_return[0], f.tranches[1].capital[0]) == (0, 20)
