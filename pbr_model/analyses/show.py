@@ -70,6 +70,7 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
     return {
         "cohorts": tl.n_cohorts,
         "expected_entrants": float(s["entrants"]),
+        "expected_paid_volume": float(s["paid_volume"]),
         "comparison_binary_rate": float(s["comparison_binary_rate"]),
         "comparison_frequency": float(run.cohorts["comparison_frequency"].iloc[0]),
         "timeline_months": tl.n_months,

@@ -24,7 +24,9 @@ def pay(mech: FeePayment, inputs: PaymentInputs) -> PaymentFlows:
 
 
 def describe(mech: FeePayment, money: Fmt, pct: Fmt) -> str:
-    return f"fee {money(mech.annual)} a year + {money(mech.per_participant)} per entrant"
+    # The per-participant fee is paid on the paid volume, which is the caseload only by
+    # default ([cohorts] paid_volume_per_period): "per paid unit" says which.
+    return f"fee {money(mech.annual)} a year + {money(mech.per_participant)} per paid unit"
 
 
 def measures(mech: FeePayment) -> list[tuple[str, str]]:

@@ -23,7 +23,8 @@ BINS = 25
 
 #: Cohorts sheet: (column of ``SimulationResult.cohorts``, heading, statistics, format).
 COHORT_FIGURES = [
-    ("entrants", "Entrants", STATS, COUNT_FORMAT),
+    ("entrants", "Caseload (entrants)", STATS, COUNT_FORMAT),
+    ("paid_volume", "Paid volume (fee units)", STATS, COUNT_FORMAT),
     ("binary_rate", "Reoffending rate", STATS, PCT_FORMAT),
     ("comparison_binary_rate", "Comparison rate", ["p50"], PCT_FORMAT),
     ("binary_reduction_points", "Reduction (points)", STATS, RATIO_FORMAT),

@@ -106,7 +106,7 @@ _PCT_LEAVES = ("prob_", "paid_", "pct_")
 _PCT_ENDINGS = ("_rate", "_share", "irr", "volume_shock", "caseload_shock", "cover",
                 "saving_share")
 _PCT_NAMES = {"share", "cost_of_capital", "overheads", "outcome_share", "cohorts_triggered"}
-_COUNT_LEAVES = {"entrants", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",
+_COUNT_LEAVES = {"entrants", "paid_volume", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",
                  "steps", "trials", "cohorts", "expected_budget_takers", "takers"}
 _RATIO_LEAVES = {"frequency", "comparison_frequency", "binary_reduction_points", "multiple",
                  "frequency_reduction", "factor"}
@@ -120,6 +120,8 @@ def number_format_for(key: str, money_fmt: str) -> str | None:
     if leaf.isdigit():  # an item of a list of numbers: its own key decides, e.g. bracket.0
         parent = key.rsplit(".", 1)[0]
         return "0" if parent.endswith("cohorts") else number_format_for(parent, money_fmt)
+    if leaf in _COUNT_LEAVES:  # before the percentages: paid_volume is a count, not paid_x
+        return COUNT_FORMAT
     if (leaf.startswith(_PCT_LEAVES) or leaf.endswith(_PCT_ENDINGS) or leaf in _PCT_NAMES
             or "effect" in leaf):
         return PCT_FORMAT

@@ -30,7 +30,9 @@ def contract_overview(result: ShowResult) -> Group:
     terms.add_row("Measurement", _measurement(c))
     terms.add_row("First outcome payment", derived["first_outcome_payment"])
     terms.add_row("Last cash flow", f"{derived['last_cash_flow']} (month {derived['timeline_months'] - 1})")
-    terms.add_row("Expected entrants", number(derived["expected_entrants"]))
+    terms.add_row("Expected caseload (entrants)", number(derived["expected_entrants"]))
+    if derived["expected_paid_volume"] != derived["expected_entrants"]:
+        terms.add_row("Expected paid volume (fee units)", number(derived["expected_paid_volume"]))
     terms.add_row("Evaluation", describe_design(spec.evaluation))
     terms.add_row("Comparison", f"{pct(derived['comparison_binary_rate'])} binary, "
                   f"{derived['comparison_frequency']:.2f} reoffences per reoffender")

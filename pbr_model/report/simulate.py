@@ -36,7 +36,13 @@ def simulation_summary(result: SimulationResult) -> Group:
     for col in ("Mean", "P5", "P50", "P95"):
         t.add_column(col, justify="right")
     o, p, v = s["outcomes"], s["payments"], s["provider"]
-    _row(t, "Entrants", s["entrants"], number)
+    # The caseload (the people served, the outcome cohort, what costs follow) and the paid
+    # volume (what per-participant fees are paid on) differ when [cohorts] sets the paid
+    # volume apart or under --paid-volume-shock: then both are shown, as the fee follows
+    # the second.
+    _row(t, "Caseload (entrants)", s["entrants"], number)
+    if s["paid_volume"] != s["entrants"]:
+        _row(t, "Paid volume (fee units)", s["paid_volume"], number)
     _row(t, "Binary reoffending rate", o["binary_rate"], pct)
     _row(t, f"  {describe_design(result.spec.evaluation)}", o["comparison_binary_rate"], pct)
     _row(t, "  measured reduction, points", o["binary_reduction_points"], lambda x: number(x, 2))

@@ -209,20 +209,20 @@ def test_a_scaled_value_out_of_range_is_an_input_error_naming_it(factor, field):
 
 #: ``pbr show``'s "Payment:" rows, in spec order.
 SHOWN = {
-    "doncaster-pbr": ["fee £24.00m a year + £0 per entrant",
+    "doncaster-pbr": ["fee £24.00m a year + £0 per paid unit",
                       "£2.40m a cohort repaid if binary misses 5 points"],
     "ma-roca-pfs": ["bed_days tiers (interpolated, pooled): 5%: $0, 10%: $3.14m, 25%: $12.57m, "
                     "40%: $22.00m, 55%: $27.00m; paid by Commonwealth of Massachusetts 55.6% "
                     "up to $15.00m, US Department of Labor 44.4% up to $12.00m"],
     "nyc-able-sib": ["bed_days tiers (stepped, pooled): 8.5%: $4.80m, 10%: $9.60m, "
                      "11%: $10.07m, 12%: $10.19m, 13%: $10.35m, 16%: $10.93m, 20%: $11.71m"],
-    "nys-ceo-pfs": ["fee $0 a year + $820 per entrant",
+    "nys-ceo-pfs": ["fee $0 a year + $820 per paid unit",
                     "bed_days $1,386 per unit from 8%; employment $49,230 per unit from "
                     "5 points; cap $21.54m in all; paid by New York State 48.5% up to "
                     "$10.45m, US Department of Labor 51.5% up to $11.10m"],
     "peterborough-sib": ["reconviction_events £20,850 per unit from 10%, or 7.5% pooled; "
                          "cap £6.26m in all"],
-    "tr-crc-example": ["fee £12.00m a year + £600 per entrant",
+    "tr-crc-example": ["fee £12.00m a year + £600 per paid unit",
                        "binary £3,000 per unit; frequency_per_reoffender £700 per unit "
                        "(if binary ≥ 0 points); cap £2.00m a cohort"],
 }
