@@ -16,7 +16,7 @@ from .errors import InputError
 from .finance import cash_figures, monthly_costs
 from .measure import Measurement, evaluate
 from .outcomes import Outcomes, Sampler, Shared, simulate_outcomes, tree_map
-from .payments import PaymentInputs, pay_all, rule_measures
+from .payments import PaymentInputs, pay_all, rule_measures, termination
 from .payments.base import PaymentFlows
 from .payments.renegotiation import renegotiate
 from .rng import BLOCK
@@ -106,12 +106,28 @@ def run_blocks(spec: ContractSpec, timeline: Timeline,
 def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`."""
     evaluation = evaluate(spec, outcomes)
+    stop = termination.stop(spec, timeline, evaluation)   # None without [termination]
+    takers = outcomes.budget_takers
+    paid = evaluation
+    if stop is not None:  # cohorts not served leave the measurement; in flight, as the rule says
+        evaluation = termination.keep_cohorts(evaluation, stop.served)
+        paid = termination.keep_cohorts(evaluation, stop.paid)
+        takers = np.where(stop.served, takers, 0)
     entrants = evaluation.n
+    paid_volume = outcomes.paid_volume
+    if stop is not None and paid_volume is not None:
+        paid_volume = np.where(stop.served, paid_volume, 0)
     # fees follow the paid volume; costs, budgets and outcomes follow the caseload
-    inputs = PaymentInputs(timeline, entrants, evaluation, outcomes.paid_volume)
+    inputs = PaymentInputs(timeline, entrants, paid, paid_volume,
+                           None if stop is None else stop.month)
     flows = pay_all(spec, inputs)
+    if stop is not None:
+        if spec.termination.in_flight == "unpaid":
+            flows = [termination.lapse(f, stop, timeline) for f in flows]
+        flows += [f for f in [termination.compensation(spec, timeline, stop)] if f is not None]
     zeros = np.zeros((len(entrants), timeline.n_months))
-    cash_out = monthly_costs(spec, timeline, entrants, outcomes.budget_takers)
+    cash_out = monthly_costs(spec, timeline, entrants, takers,
+                             None if stop is None else stop.month)
     changed = renegotiate(spec, flows, cash_out, inputs)
     flows = [*changed.flows, *changed.lines]
     cash_in = sum((f.monthly for f in flows), zeros)
@@ -120,6 +136,11 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     record = chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
                           rule_measures(spec))
     record.update(renegotiation=changed.lump_sums, renegotiated=changed.met.any(axis=1))
+    if stop is not None:
+        for name in ("counterfactual_reoffenders", "counterfactual_reoffences", "paid_volume"):
+            record[name] = np.where(stop.served, record[name], 0)
+        record.update(terminated=stop.terminated,
+                      termination_month=np.where(stop.terminated, stop.month, -1))
     return record
 
 

@@ -52,7 +52,7 @@ UNITS: dict[str, str] = {
     "min_cash": "currency", "peak_funding": "currency", "peak_month": "month index",
     "insolvent": "bool", "payment_month": "month index",
     "cash_in": "currency", "cash_out": "currency", "net_flow": "currency",
-    "cumulative": "currency",
+    "cumulative": "currency", "terminated": "bool", "termination_month": "month index",
 }
 
 
@@ -76,7 +76,9 @@ class SimulationResult(HasProvenance):
         sums), outcome, pooled_payment, renegotiation (lump sums), renegotiated (any
         ``[[renegotiation]]`` applied),
         triggered (any outcome payment triggered), revenue, cost, net, npv, min_cash, peak_funding,
-        peak_month, insolvent. Money in the contract currency, into the provider positive.
+        peak_month, insolvent; with a ``[termination]``, terminated and termination_month
+        (the first month not served, -1 where it ran its length). Money in the contract
+        currency, into the provider positive.
     cohorts : one row per (sim, cohort): counts, measured and comparison rates, the
         counterfactual, payments and the payment month
     months : one row per month (index ``month``, with ``date``): mean, p5, p50 and p95
@@ -143,6 +145,7 @@ class SimulationResult(HasProvenance):
                 "prob_loss": float((s["net"] < 0).mean()),
                 "prob_insolvent": float(s["insolvent"].mean()),
             },
+            **({"termination": termination_summary(s)} if "terminated" in s else {}),
         }
 
 
@@ -176,6 +179,14 @@ class SimulationResult(HasProvenance):
 
 #: The tables :meth:`SimulationResult.tables` gives (``--csv``/``--parquet`` file names).
 SIMULATION_TABLES = ("simulations", "cohorts", "months", "cashflows")
+
+
+def termination_summary(s: pd.DataFrame) -> dict:
+    """With a ``[termination]``: the chance the contract stopped early [probability] and
+    the stop month (the first month not served) where it did, ``{mean, p5, p50, p95}``
+    [month index]."""
+    return {"prob_terminated": float(s["terminated"].mean()),
+            "month": stats(s["termination_month"].where(s["terminated"]))}
 
 
 def _change_unit(column: str) -> str:
@@ -245,6 +256,9 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         "peak_funding": fig["peak_funding"],
         "peak_month": fig["peak_month"],
         "insolvent": fig["insolvent"],
+        # with a [termination]: whether and when (the first month not served; -1 if not)
+        **({name: cat(name) for name in ("terminated", "termination_month")}
+           if "terminated" in parts[0] else {}),
     })
     simulations.index.name = "sim"
     simulations.attrs["units"] = {c: UNITS.get(c) or _payer_unit(c) or _change_unit(c)

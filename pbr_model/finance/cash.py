@@ -19,19 +19,26 @@ from ..timeline import Timeline
 
 
 def monthly_costs(spec: ContractSpec, timeline: Timeline, entrants: np.ndarray,
-                  budget_takers: np.ndarray) -> np.ndarray:
+                  budget_takers: np.ndarray, stop_month: np.ndarray | None = None) -> np.ndarray:
     """Provider costs as incurred, ``(n_sims, n_months)`` [currency], positive; each
     month's at its contract year's prices under ``indexation.cost_inflation``.
 
     Parameters
     ----------
     entrants, budget_takers : per cohort, ``(n_sims, n_cohorts)`` [people]
+    stop_month : where the contract stopped early, the first month not served,
+        ``(n_sims,)`` [month index]; fixed costs run only before it. None: they run for
+        the contract length.
     """
     c = spec.intervention.costs
     per_cohort = c.per_participant * entrants + spec.intervention.personal_budget.amount * budget_takers
     out = timeline.spread_over_entry_months(per_cohort)
     out[:, 0] += c.setup
-    out[:, : timeline.contract_months] += c.fixed_per_month
+    if stop_month is None:
+        out[:, : timeline.contract_months] += c.fixed_per_month
+    else:
+        served = np.arange(timeline.contract_months)[None, :] < stop_month[:, None]
+        out[:, : timeline.contract_months] += np.where(served, c.fixed_per_month, 0.0)
     if spec.indexation.cost_inflation != 0:
         out *= timeline.annual_index(spec.indexation.cost_inflation)
     return out

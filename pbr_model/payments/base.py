@@ -41,12 +41,16 @@ class PaymentInputs:
     paid_volume : the paid volume per cohort, the units that attract a per-participant fee
         (``[cohorts] paid_volume_per_period``), ``(n_sims, n_cohorts)`` [units]; None: the
         entrants (read it through :attr:`paid`)
+    stop_month : where the contract stopped early (``[termination]``), the first month
+        not served, ``(n_sims,)`` [month index], ``contract_months`` where it ran its
+        length; None without a ``[termination]``. Annual fees stop with it.
     """
 
     timeline: Timeline
     entrants: np.ndarray
     evaluation: Measurement
     paid_volume: np.ndarray | None = None
+    stop_month: np.ndarray | None = None
 
     @property
     def paid(self) -> np.ndarray:

@@ -62,11 +62,15 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, f"NPV at {pct(result.spec.provider.cost_of_capital)}", v["npv"], m)
     _row(t, "Peak funding need", v["peak_funding"], m)
     _row(t, "  month of peak", v["peak_month"], number)
+    if "termination" in s:
+        _row(t, "Stop month (where stopped early)", s["termination"]["month"], number)
     facility = result.spec.provider.reserves + result.spec.provider.credit_limit
     probs = [("P(loss)", v["prob_loss"]),
              (f"P(cash need > reserves + credit, {money(facility, cur)})", v["prob_insolvent"]),
              ("P(outcome payment triggered)", p["prob_triggered"]),
              ("P(any outcome payment)", p["prob_any_outcome_payment"])]
+    if "termination" in s:
+        probs.append(("P(stopped early)", s["termination"]["prob_terminated"]))
     width = max(len(label) for label, _ in probs) + 2
     lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), pct(value))
                             for label, value in probs)

@@ -7,9 +7,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
-from ._base import _f, _Model
+from ._base import MAX_MONEY, _f, _Model
+
+
+class VolumeBand(_Model):
+    """The volume band a fee's annual price is set for (the TR straw man). At each
+    contract year end the year's entrants are compared with the band: each entrant above
+    `upper` is paid at `price`, each below `lower` is repaid at `price`, in the month after
+    the year ends. A part year (the contract's last, or one cut short by termination) has
+    its bounds pro rata to its months. `lower` must not exceed `upper`."""
+
+    lower: float = _f("Fewest entrants in a contract year the annual price covers.",
+                      "people per year", ge=0, le=1e8)
+    upper: float = _f("Most entrants in a contract year the annual price covers.",
+                      "people per year", ge=0, le=1e8)
+    price: float = _f("Marginal price per entrant outside the band: paid above `upper`, repaid "
+                      "below `lower`.", "currency per person", ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "VolumeBand":
+        if self.lower > self.upper:
+            raise ValueError(f"lower ({self.lower:g}) is above upper ({self.upper:g}); the band "
+                             "runs from lower to upper")
+        return self
 
 
 class Payer(_Model):
@@ -48,7 +70,8 @@ def _payers():
 
 
 class FeePayment(_Model):
-    """Fee for service: paid whatever the outcome."""
+    """Fee for service: paid whatever the outcome. A contract year is 12 months from
+    contract start (month 0); the last may be shorter."""
 
     type: Literal["fee"] = _f("Mechanism: fee for service.", "text")
     name: str = _f("Label in reports.", "text", default="Fee for service", max_length=60)
@@ -60,6 +83,26 @@ class FeePayment(_Model):
         "currency per year", default=0.0, ge=0,
     )
     payers: Payers = _payers()
+    learning_discount: float = _f(
+        "Learning-curve discount: every price of this fee (annual, per participant, the band's "
+        "price, not top-ups) falls by this share each contract year, so year y (from 0) pays "
+        "(1 - learning_discount)^y of it. 0 = none.", "fraction per year", default=0.0,
+        ge=0, lt=1)
+    band: VolumeBand | None = _f(
+        "Volume band the annual price is set for, reconciled at each contract year end; omit "
+        "for none.", "section", default=None)
+    top_ups: list[float] = _f(
+        "Annual top-ups (TR straw man): one amount per contract year (first year first), each paid "
+        "in the month after that year ends; years beyond the list get none. Empty = none.",
+        "currency per year", default_factory=list, max_length=50, le=None)
+
+    @field_validator("top_ups")
+    @classmethod
+    def _top_ups_in_range(cls, top_ups: list[float]) -> list[float]:
+        bad = [x for x in top_ups if not 0 <= x <= MAX_MONEY]
+        if bad:
+            raise ValueError(f"each top-up must be from 0 to {MAX_MONEY:g} (got {bad[0]:g})")
+        return top_ups
 
 
 Change = Literal["points", "percent", "absolute"]

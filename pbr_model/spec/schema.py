@@ -18,6 +18,7 @@ sections; each section is defined in its own module and re-exported here, so
 - :mod:`.payments`: ``[[payments]]`` (the mechanisms)
 - :mod:`.parties`: ``[provider]``, ``[[supply_chain]]``, ``[sib]``, ``[commissioner]``
 - :mod:`.changes`: ``[indexation]`` (cost inflation, price indexation), ``[[renegotiation]]``
+- :mod:`.termination`: ``[termination]`` (a break, a stopping rule, compensation)
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from .intervention import Costs, Effect, EffectDistribution, Intervention, Perso
 from .parties import Commissioner, Provider, SocialImpactBond, Subcontract
 from .payments import (CHANGE_HELP, PAYMENT_TYPES, Change, FeePayment, Foundation, Hurdle,
                        OutcomePayment, Payment, Rate, RevenueAtRiskPayment, Tier, TieredPayment,
-                       rules)
+                       VolumeBand, rules)
+from .termination import StoppingRule, Termination
 
 
 __all__ = [
@@ -42,7 +44,8 @@ __all__ = [
     "Intervention", "PriceIndex", "Renegotiation",
     "OtherOutcome", "OutcomeMeasures", "OutcomePayment", "Payment", "PersonalBudget",
     "Population", "Provider", "Rate", "RevenueAtRiskPayment", "RiskBand", "SocialImpactBond",
-    "Subcontract", "Tier", "TieredPayment", "Trend", "cross_check",
+    "StoppingRule", "Subcontract", "Termination", "Tier", "TieredPayment", "Trend", "VolumeBand",
+    "cross_check",
 ]
 
 
@@ -61,6 +64,9 @@ class ContractSpec(_Model):
     evaluation: EvaluationDesign = _f("How results are measured.", "section",
                                       default_factory=EvaluationDesign)
     payments: list[Payment] = _f("Payment mechanisms; they add up.", "list", default_factory=list)
+    termination: Termination | None = _f("Early termination: a break or a stopping rule; omit "
+                                         "for none (the contract runs its length).", "section",
+                                         default=None)
     provider: Provider = _f("The provider's (prime's) reserves, credit and cost of capital.",
                             "section", default_factory=Provider)
     supply_chain: list[Subcontract] = _f(
@@ -113,6 +119,7 @@ class ContractSpec(_Model):
                      if r.payment is not None and r.payment in split]
         if problems:
             raise ValueError("; ".join(problems))
+        self._termination_fits()
         return self
 
     def _named_payment_problems(self, where: str, names: list[str | None],
@@ -140,6 +147,31 @@ class ContractSpec(_Model):
         name = self.payments[mechanism].name
         return next((p for p in self.indexation.prices if p.payment == name), None)
 
+    def _termination_fits(self) -> None:
+        t, c = self.termination, self.contract
+        if t is None:
+            return
+        if t.break_month is not None and t.break_month > c.length_months:
+            raise ValueError(f"termination.break_month ({t.break_month}) must fall inside the "
+                             f"contract (at most length_months, {c.length_months}; at "
+                             "length_months it runs its length)")
+        if t.in_flight == "unpaid" and any(isinstance(m, OutcomePayment) and m.foundation
+                                           for m in self.payments):
+            raise ValueError("termination.in_flight = 'unpaid' with a foundation's advances is "
+                             "not modelled (what happens to advances on lapsed cohorts is not "
+                             "known); use 'paid' or remove the foundation")
+        if t.rule is not None:
+            d = t.rule.decision_month
+            if d > c.length_months:
+                raise ValueError(f"termination.rule.decision_month ({d}) must fall inside the "
+                                 f"contract (at most length_months, {c.length_months}; at "
+                                 "length_months it runs its length)")
+            first = c.cohort_months + c.followup_months + c.waiting_months
+            if d < first:
+                raise ValueError(f"termination.rule.decision_month ({d}): no cohort's result is "
+                                 f"known before month {first} (cohort_months + followup_months "
+                                 "+ waiting_months); decide then or later")
+
     def rule_measures(self) -> list[tuple[str, str]]:
         """The (measure, change) pairs the payment rules read, in spec order, once each."""
         pairs: list[tuple[str, str]] = []
@@ -150,8 +182,11 @@ class ContractSpec(_Model):
         return pairs
 
     def measures_used(self) -> set[str]:
-        """Every measure a payment rule reads."""
-        return {m for m, _ in self.rule_measures()}
+        """Every measure a payment rule or the stopping rule reads."""
+        used = {m for m, _ in self.rule_measures()}
+        if self.termination is not None and self.termination.rule is not None:
+            used.add(self.termination.rule.measure)
+        return used
 
 
 def cross_check(spec: ContractSpec) -> list[tuple[str, str, object]]:
@@ -186,4 +221,17 @@ def cross_check(spec: ContractSpec) -> list[tuple[str, str, object]]:
             if rule.measure == "bed_days" and spec.outcomes.custody.probability == 0:
                 problems.append((f"{path}.measure", "bed_days needs outcomes.custody.probability "
                                  "and days_mean above 0", rule.measure))
+    rule = spec.termination.rule if spec.termination is not None else None
+    if rule is not None:
+        path = "termination.rule"
+        if rule.measure not in known:
+            problems.append((f"{path}.measure", "unknown measure; allowed: " + ", ".join(known),
+                             rule.measure))
+        elif rule.change == "points" and not MEASURES.get(rule.measure, True):
+            problems.append((f"{path}.change", f"'points' is for rate measures (binary and "
+                             f"[[outcomes.other]]), not {rule.measure!r}; use 'percent' or "
+                             "'absolute'", rule.change))
+        elif rule.measure == "bed_days" and spec.outcomes.custody.probability == 0:
+            problems.append((f"{path}.measure", "bed_days needs outcomes.custody.probability "
+                             "and days_mean above 0", rule.measure))
     return problems

@@ -344,7 +344,8 @@ def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
                                 "reoffences_per_reoffender, share"),
     ("payments.1.price", "allowed here: cap_per_cohort, cap_total, foundation, name, payers, rates,"
      " type"),
-    ("payments.0.price", "allowed here: annual, name, payers, per_participant, type"),
+    ("payments.0.price", "allowed here: annual, band, learning_discount, name, payers, "
+                         "per_participant, top_ups, type"),
     ("costs.setup", "allowed here: cohorts, commissioner, contract, evaluation, indexation, "
                     "intervention, outcomes"),
 ])
@@ -359,7 +360,8 @@ def test_unknown_key_in_file(minimal_toml, cli, tmp_path):
     path.write_text(minimal_toml + "\n[[payments]]\ntype = 'fee'\nannual = 10\nper_entrant = 5\n")
     result = cli.run("show", str(path))
     cli.error(result, f"Error: {path}: payments.0.per_entrant: unknown field; allowed here: "
-                         "annual, name, payers, per_participant, type", lines=1)
+                         "annual, band, learning_discount, name, payers, per_participant, "
+                         "top_ups, type", lines=1)
 
 
 @pytest.mark.parametrize("override, message", [
