@@ -166,7 +166,7 @@ def test_able_stops_on_its_interim_finding_and_the_lender_loses_what_the_guarant
 
 @pytest.mark.parametrize("setting, fragments", [
     ("termination.rule.decision_month=12",
-     ["termination.rule.decision_month (12)", "no cohort's result is known before month 27"]),
+     ["termination.rule.decision_month (12)", "no cohort's result is published before month 27"]),
     ("termination.break_month=49", ["termination.break_month (49)", "inside the contract"]),
     ("termination.rule.measure=frobs", ["termination.rule.measure", "unknown measure"]),
     ("termination.in_flight=maybe", ["termination.in_flight", "'paid' or 'unpaid'"]),
@@ -201,3 +201,12 @@ def test_a_lapsed_pooled_payment_is_neither_paid_nor_counted_as_triggered():
     cut = expected(spec({"break_month": 13, "in_flight": "unpaid"}, payments=pooled))
     assert cut.simulations["pooled_payment"][0] == 0 and not cut.simulations["triggered"][0]
     assert cut.outcome_in.sum() == 0
+
+
+def test_the_decision_month_follows_the_calendar(cli):
+    # first cohort from month 6: its result is published in 6 + 12 + 15 = 33, so a decision
+    # in month 30 has nothing to read
+    cli.error(cli.run("simulate", "nyc-able-sib", "--sims", "10",
+                      "--set", "contract.first_cohort_month=6", "--set", "contract.n_cohorts=3",
+                      "--set", "termination.rule.decision_month=30"),
+              "termination.rule.decision_month (30)", "published before month 33")

@@ -15,8 +15,8 @@ scheduled ``break_month`` and, where the stopping rule's interim result falls sh
 - compensation (a lump sum plus a share of the annual fees the remaining months would have
   paid) is paid in month ``m``.
 
-The interim result is the rule's measure pooled over the cohorts whose results are known
-by the decision month (period end + follow-up + wait), computed from the same counts the
+The interim result is the rule's measure pooled over the cohorts whose results are published
+by the decision month (the calendar's result months), computed from the same counts the
 evaluator measures. Everything is vectorised over simulations.
 """
 
@@ -66,9 +66,10 @@ def keep_cohorts(evaluation: Measurement, keep: np.ndarray) -> Measurement:
 
 
 def result_month(spec: ContractSpec, timeline: Timeline) -> np.ndarray:
-    """Month each cohort's result is known, ``(n_cohorts,)`` [month index]: its outcome
-    payment month less the payment lag."""
-    return timeline.payment_month - spec.contract.payment_lag_months
+    """Month each cohort's result is published, ``(n_cohorts,)`` [month index]."""
+    if timeline.result_month is not None:
+        return timeline.result_month
+    return np.array(spec.contract.result_months(), dtype=np.int64)
 
 
 def interim_change(spec: ContractSpec, timeline: Timeline, evaluation: Measurement

@@ -166,11 +166,11 @@ class ContractSpec(_Model):
                 raise ValueError(f"termination.rule.decision_month ({d}) must fall inside the "
                                  f"contract (at most length_months, {c.length_months}; at "
                                  "length_months it runs its length)")
-            first = c.cohort_months + c.followup_months + c.waiting_months
+            first = min(c.result_months())
             if d < first:
                 raise ValueError(f"termination.rule.decision_month ({d}): no cohort's result is "
-                                 f"known before month {first} (cohort_months + followup_months "
-                                 "+ waiting_months); decide then or later")
+                                 f"published before month {first} (the first cohort's result "
+                                 "month); decide then or later")
 
     def rule_measures(self) -> list[tuple[str, str]]:
         """The (measure, change) pairs the payment rules read, in spec order, once each."""

@@ -24,7 +24,7 @@ class StoppingRule(_Model):
 
     decision_month: int = _f(
         "Month the interim result is read and the contract stopped if it falls short; at least "
-        "one cohort's result must be known by then (its period's end + follow-up + wait); "
+        "one cohort's result must be published by then (see result_lag_months); "
         "at most length_months (where it stops nothing).",
         "month index", ge=1, le=600)
     measure: str = _f("Measure the rule reads (as for rates).", "text", default="binary")
