@@ -6,10 +6,11 @@ from rich.console import Group
 from rich.table import Table
 
 from ..payments import describe
+from ..payments.base import change_text
 from ..analyses.show import ShowResult
 from ..designs import describe as describe_design
 from ..spec.contract import add_months
-from .format import Fmt, money, number, pct
+from .format import Fmt, measure_label, money, number, pct
 
 
 def contract_overview(result: ShowResult) -> Group:
@@ -48,6 +49,8 @@ def contract_overview(result: ShowResult) -> Group:
             + [f"{p.payment} {pct(ix.uplift(p))} a year" for p in ix.prices]))
     for r in spec.renegotiation:
         terms.add_row(f"Renegotiation: {r.name}", _renegotiation(r, m, pct))
+    if spec.termination is not None:
+        terms.add_row("Termination", _termination(spec.termination, m, pct))
     p = spec.provider
     terms.add_row("Provider", f"reserves {m(p.reserves)}, credit {m(p.credit_limit)}, "
                   f"discount rate {pct(p.cost_of_capital)}")
@@ -95,3 +98,19 @@ def _renegotiation(r, m: Fmt, pct: Fmt) -> str:
         when.append(f"paid volume so far below {pct(r.paid_volume_below)} of plan")
     return (f"month {r.month}: " + " and ".join(what)
             + (" if " + " and ".join(when) if when else ""))
+
+
+def _termination(t, m: Fmt, pct: Fmt) -> str:
+    """Early termination terms in words."""
+    parts = []
+    if t.break_month is not None:
+        parts.append(f"break at month {t.break_month}")
+    if t.rule is not None:
+        r = t.rule
+        parts.append(f"stop at month {r.decision_month} if {measure_label(r.measure)} "
+                     f"improved less than {change_text(r.change, r.stop_below)} so far")
+    parts.append(f"cohorts in flight {'paid' if t.in_flight == 'paid' else 'not paid'}")
+    if t.compensation or t.compensation_fee_share:
+        parts.append(f"compensation {m(t.compensation)} + {pct(t.compensation_fee_share)} of "
+                     "the annual fee left")
+    return "; ".join(parts)

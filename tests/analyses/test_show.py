@@ -68,3 +68,19 @@ def test_the_view_shows_indexation_and_renegotiation(cli, tmp_path):
     assert "costs 2.5% a year; Fee for service 2.0% a year" in text
     assert "month 34: £16.30m lump sum if paid volume so far below 84.0% of plan" in text
     cli.ok(cli.run("show", str(path)))
+
+
+def test_the_view_shows_termination(cli):
+    import io
+
+    from rich.console import Console
+
+    from pbr_model.report.show import contract_overview
+
+    loaded = load_spec("nyc-able-sib", ["termination.compensation=100000"])
+    console = Console(file=io.StringIO(), width=300, color_system=None)
+    console.print(contract_overview(show(loaded)))
+    text = console.file.getvalue()
+    assert ("stop at month 36 if Bed days per offender improved less than 10% so far; cohorts "
+            "in flight not paid; compensation $0.10m + 0.0% of the annual fee left") in text
+    cli.ok(cli.run("show", "nyc-able-sib"))
