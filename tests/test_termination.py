@@ -210,3 +210,10 @@ def test_the_decision_month_follows_the_calendar(cli):
                       "--set", "contract.first_cohort_month=6", "--set", "contract.n_cohorts=3",
                       "--set", "termination.rule.decision_month=30"),
               "termination.rule.decision_month (30)", "published before month 33")
+
+
+def test_unpaid_in_flight_with_several_payers_is_refused(cli):
+    cli.error(cli.run("simulate", "nys-ceo-pfs", "--sims", "10",
+                      "--set", "termination.break_month=12",
+                      "--set", "termination.in_flight=unpaid"),
+              "several outcome payers")

@@ -155,6 +155,10 @@ class ContractSpec(_Model):
             raise ValueError(f"termination.break_month ({t.break_month}) must fall inside the "
                              f"contract (at most length_months, {c.length_months}; at "
                              "length_months it runs its length)")
+        if t.in_flight == "unpaid" and any(getattr(m, "payers", None) for m in self.payments):
+            raise ValueError("termination.in_flight = 'unpaid' with several outcome payers is "
+                             "not modelled (their caps are applied before the lapse); use "
+                             "'paid' or one payer")
         if t.in_flight == "unpaid" and any(isinstance(m, OutcomePayment) and m.foundation
                                            for m in self.payments):
             raise ValueError("termination.in_flight = 'unpaid' with a foundation's advances is "
