@@ -14,7 +14,8 @@ group, pre-periods) are drawn by the design (:mod:`pbr_model.designs`), after th
 treated cohorts, through the same :func:`draw_cell_counts`.
 
 Array convention: simulations first, ``(n_sims, n_cohorts, n_bands)``.
-Every draw goes through a :class:`Sampler`, so the same code runs with random
+Every draw goes through a :class:`Sampler`, normals and counts from streams of their own
+(common random numbers: a volume shock leaves the effects and factors as they were), so the same code runs with random
 draws or with their expected values (``ExpectedSampler``: the no-noise case used
 for closed-form checks and ``pbr show``).
 """
@@ -26,14 +27,29 @@ from typing import Callable
 
 import numpy as np
 
+from .rng import counts_rng
 from .spec.schema import ContractSpec, EffectDistribution, Trend
 
 
 class Sampler:
-    """Random draws from a seeded :class:`numpy.random.Generator`."""
+    """Random draws from a seeded :class:`numpy.random.Generator`, in two streams (common
+    random numbers, :mod:`pbr_model.rng`): standard normals (volume factors, noise, true
+    effects, trend, matching bias) from ``rng``, counts (Poisson, multinomial, binomial,
+    gamma) from ``counts``, by default :func:`~pbr_model.rng.counts_rng` of ``rng``. A
+    count's draw uses a number of random numbers that depends on its mean, so with one
+    stream a change of volume would move every draw after it; with two, a block draws the
+    same normals whatever the volumes."""
 
-    def __init__(self, rng: np.random.Generator):
+    def __init__(self, rng: np.random.Generator, counts: np.random.Generator | None = None):
         self.rng = rng
+        self._counts = counts
+
+    @property
+    def counts(self) -> np.random.Generator:
+        """The generator of the counts (made on first use)."""
+        if self._counts is None:
+            self._counts = counts_rng(self.rng)
+        return self._counts
 
     def standard_normal(self, size) -> np.ndarray:
         return self.rng.standard_normal(size)
@@ -48,24 +64,24 @@ class Sampler:
         return np.exp(sigma * z - sigma**2 / 2)
 
     def poisson(self, lam: np.ndarray) -> np.ndarray:
-        return self.rng.poisson(lam).astype(np.float64)
+        return self.counts.poisson(lam).astype(np.float64)
 
     def multinomial(self, n: np.ndarray, pvals: np.ndarray) -> np.ndarray:
-        return self.rng.multinomial(n.astype(np.int64), pvals).astype(np.float64)
+        return self.counts.multinomial(n.astype(np.int64), pvals).astype(np.float64)
 
     def binomial(self, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return self.rng.binomial(n.astype(np.int64), p).astype(np.float64)
+        return self.counts.binomial(n.astype(np.int64), p).astype(np.float64)
 
     def negative_binomial_sum(self, count: np.ndarray, k: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """Sum of ``count`` iid NB(size k, mean mu) draws, i.e. NB(count*k, mu*count)."""
-        lam = self.rng.gamma(count * k, np.divide(mu, k))
-        return self.rng.poisson(lam).astype(np.float64)
+        lam = self.counts.gamma(count * k, np.divide(mu, k))
+        return self.counts.poisson(lam).astype(np.float64)
 
     def gamma_sum(self, count: np.ndarray, mean: float, sd: float) -> np.ndarray:
         """Sum of ``count`` iid gamma(mean, sd) draws, i.e. gamma(shape count*a, scale)."""
         if sd == 0 or mean == 0:
             return np.asarray(count, dtype=np.float64) * mean
-        return self.rng.gamma(count * (mean / sd) ** 2, sd**2 / mean)
+        return self.counts.gamma(count * (mean / sd) ** 2, sd**2 / mean)
 
 
 class ExpectedSampler(Sampler):
@@ -309,9 +325,13 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     ``shared`` : standard normals shared by a portfolio's areas (:class:`Shared`), mixed
     into this contract's own volume and effect draws; omitted, the draws are its own.
 
-    The paid-volume factor's own normal, when ``[cohorts]`` needs one, is the last draw
-    of the block, so a spec that does not set the paid volume apart draws exactly what it
-    drew before the paid volume existed.
+    Common random numbers: the normals (volume factors, period noise, true effects,
+    trend, the design's matching bias) and the counts come from the sampler's two streams,
+    so a volume shock (a spec whose planned volumes differ) draws the same effects and
+    factors, simulation by simulation, as the unshocked spec with the same seed; only
+    the counts differ. The paid-volume factor's own normal, when ``[cohorts]`` needs one,
+    is the last normal of the block, so a spec that does not set the paid volume apart
+    draws exactly what it would without the paid volume.
     """
     C = spec.contract.cohorts
     bands = spec.population.bands

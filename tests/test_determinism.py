@@ -156,3 +156,19 @@ def test_pbr_capital_json_is_identical_at_any_chunk_size(cli, contract):
     default = run()
     for size in ("1", "7", "1000"):
         assert run("--chunk-size", size) == default, f"--chunk-size {size}"
+
+
+def test_a_blocks_counts_generator_is_fixed_by_the_seed_and_block_and_its_own():
+    from pbr_model.rng import block_rng, counts_rng
+    draw = lambda rng: rng.random(5)  # noqa: E731
+    # the same however often it is asked for, and a function of the seed and key only
+    a, b = block_rng(7, 3), block_rng(7, 3)
+    np.testing.assert_array_equal(draw(counts_rng(a)), draw(counts_rng(a)))
+    np.testing.assert_array_equal(draw(counts_rng(a)), draw(counts_rng(b)))
+    # not the block's own stream, another block's, a portfolio stream's or their counts'
+    others = [block_rng(7, 3), block_rng(7, 4), counts_rng(block_rng(7, 4)),
+              block_rng(7, 3, 0), block_rng(7, 3, 1), counts_rng(block_rng(7, 3, 1)),
+              counts_rng(block_rng(8, 3))]
+    mine = draw(counts_rng(a))
+    for other in others:
+        assert not np.array_equal(draw(other), mine)

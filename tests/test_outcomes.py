@@ -323,6 +323,51 @@ def test_the_paid_factor_draw_leaves_every_other_draw_as_it_was():
     assert not np.array_equal(apart.paid_volume, base.paid_volume)
 
 
+class Normals(Sampler):
+    """A sampler that keeps every standard normal it drew, in order."""
+
+    def __init__(self, rng):
+        super().__init__(rng)
+        self.normals = []
+
+    def standard_normal(self, size):
+        z = super().standard_normal(size)
+        self.normals.append(z)
+        return z
+
+    def lognormal_mean_one(self, sigma, size):
+        return self.lognormal_of(self.standard_normal(size), sigma)
+
+
+@pytest.mark.parametrize("paid, caseload", [(0.0, -0.2), (0.0, 0.3), (0.3, 0.3), (0.3, 0.0)])
+def test_a_volume_shock_draws_the_same_normals_simulation_by_simulation(paid, caseload):
+    # common random numbers: the counts have a stream of their own, so a shocked plan
+    # (whose Poisson draws use other random numbers) leaves every normal as it was:
+    # volume factors, period noise, effects, trend and the comparison's matching bias
+    from pbr_model.scenarios import shock_volumes
+    model = spec("evaluation.design=matched_comparison", "evaluation.matching_bias_sd=0.1",
+                 "evaluation.did_weight=0.5")
+    a, b = Normals(np.random.default_rng(25)), Normals(np.random.default_rng(25))
+    base = simulate_outcomes(model, a, 300)
+    shocked = simulate_outcomes(shock_volumes(model, paid, caseload), b, 300)
+    assert len(a.normals) == len(b.normals) >= 7
+    for x, y in zip(a.normals, b.normals):
+        np.testing.assert_array_equal(x, y)
+    for name in ("effect_binary", "effect_frequency", "trend_logit", "trend_log_frequency",
+                 "volume_factor", "paid_volume_factor"):
+        np.testing.assert_array_equal(getattr(shocked, name), getattr(base, name))
+    if caseload == 0:
+        # the caseload's plan did not move, so neither did a count; the paid volume is
+        # the base's cut by the shock, exactly but for rounding
+        np.testing.assert_array_equal(shocked.entrants, base.entrants)
+        np.testing.assert_array_equal(shocked.comparison.reoffenders,
+                                      base.comparison.reoffenders)
+        np.testing.assert_allclose(shocked.paid_volume, (1 - paid) * base.paid_volume,
+                                   rtol=1e-12)
+    else:
+        assert not np.array_equal(shocked.entrants, base.entrants)
+
+
 @pytest.mark.parametrize("override, fragment", [
     ("cohorts.paid_volume_per_period=[1, 2]", "paid_volume_per_period has 2 values"),
     ("cohorts.paid_volume_per_period=-5", "between 0 and 10,000,000"),
