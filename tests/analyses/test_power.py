@@ -45,7 +45,7 @@ def exact_prob_paid(effect: float) -> float:
 
 @pytest.fixture(scope="module")
 def result(spec):
-    return power(spec, [round(x, 4) for x in np.arange(0, 0.0801, 0.01)], sims=SIMS, seed=11)
+    return power(spec, [round(x, 4) for x in np.arange(0, 0.1001, 0.01)], sims=SIMS, seed=11)
 
 
 def test_paid_for_noise_matches_the_binomial(result):
@@ -82,7 +82,10 @@ def test_break_even_is_where_expected_net_crosses_zero(result):
     assert grid[i - 1] <= result.break_even_effect <= grid[i]
     # expected payment per person at effect e is about 1000 x p0 x e plus the value of
     # paying for noise; the cost is 30 a person, so break-even is near 30 / 375 = 8%
-    assert 0.0 < result.break_even_effect < 0.08
+    # (measured: about 8.0%, where the expected net's Monte Carlo noise decides which side
+    # of 8% a seed falls, so the grid runs to 10%); the expected net is about -7,500 at 7%
+    # and +7,500 at 9%, each over 20 of its standard errors (about 340) from 0
+    assert 0.07 < result.break_even_effect < 0.09
 
 
 def test_crossing_rules():
