@@ -172,3 +172,20 @@ def test_a_blocks_counts_generator_is_fixed_by_the_seed_and_block_and_its_own():
     mine = draw(counts_rng(a))
     for other in others:
         assert not np.array_equal(draw(other), mine)
+
+
+@pytest.mark.slow
+def test_financed_figures_and_facility_are_identical_at_any_chunk_size(cli):
+    """The balance after financing, first shortfall month and the facility sized on it
+    (``pbr capital --json`` with providers in their own seats), byte for byte."""
+
+    def run(*chunk: str) -> str:
+        r = cli.run("capital", "tr-crc-example", "-p", "small-charity", "-p", "national-prime",
+                    "--sims", "1100", "--seed", "11", "--json", *chunk)
+        cli.ok(r)
+        return r.stdout
+
+    default = run()
+    assert '"facility"' in default and '"first_shortfall_month"' in default
+    for size in ("1", "7", "1000"):
+        assert run("--chunk-size", size) == default, f"--chunk-size {size}"

@@ -141,11 +141,12 @@ def test_peak_funding(run):
     # -38,600, -41,200, -42,000, -43,800, -45,600 (month 11), then +2,000 in month 12
     # and the outcome payments from month 24. Deepest: 45,600 in month 11, beyond the
     # 20,000 reserves + 20,000 credit, so the provider runs out of cash.
+    # With financing carried in the balance the interest on it deepens the deficit.
     s = run.simulations.loc[0]
-    assert s["peak_funding"] == pytest.approx(45_600)
-    assert s["min_cash"] == pytest.approx(-45_600)
-    assert s["peak_month"] == 11
-    assert bool(s["insolvent"])
+    assert s["peak_funding_before_financing"] == pytest.approx(45_600)
+    assert s["peak_funding"] > 45_600 and s["min_cash"] == -s["peak_funding"]
+    assert s["peak_month"] >= 11
+    assert bool(s["insolvent"]) and 0 <= s["first_shortfall_month"] <= 11
 
 
 def test_npv(run):

@@ -174,3 +174,22 @@ def contract_provenance(loaded, seed: int | None = None, sims: int | None = None
         sims=None if sims is None else int(sims), currency=loaded.spec.contract.currency,
         paid_volume_shock=float(shocks[0]), caseload_shock=float(shocks[1]),
         inputs=tuple(dict.fromkeys(f for f in files if Path(f).is_file())))
+
+
+#: The month figures a summary gives a date for: ``{month key: date key}``.
+MONTH_DATES = {"peak_month": "peak_date",
+               "peak_month_before_financing": "peak_date_before_financing",
+               "first_shortfall_month": "first_shortfall_date"}
+
+
+def month_dates(summary: dict, dates: list[dt.date]) -> dict[str, str | None]:
+    """The calendar month (``"YYYY-MM"``) of each month figure's median in ``summary``
+    (keys :data:`MONTH_DATES`; a fractional median month is rounded down), or ``None``
+    when it never happened; ``dates`` is the timeline's first day of each month."""
+    out = {}
+    for month_key, date_key in MONTH_DATES.items():
+        if month_key in summary:
+            month = summary[month_key]["p50"]
+            out[date_key] = (dates[min(int(month), len(dates) - 1)].strftime("%Y-%m")
+                             if month == month else None)
+    return out

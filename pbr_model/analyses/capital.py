@@ -11,13 +11,14 @@ commissioner's view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
-from ..finance.capital import CapitalFigures, capital_figures, capital_summary
+from ..finance.capital import CapitalFigures, capital_read, capital_summary, facility_summary
 from ..finance.commissioner import commissioner_summary, paid_for_noise, payer_summary
 from ..finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
                                seat_flows)
@@ -29,7 +30,7 @@ from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from ..stats import percentile_rows
-from .base import HasProvenance, Provenance
+from .base import HasProvenance, Provenance, month_dates
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate
 
 
@@ -59,13 +60,27 @@ def chain_seats(spec: ContractSpec) -> list[Seat]:
 
 @dataclass(frozen=True)
 class PartyResult:
-    """One party's figures: its seat, per-simulation figures and monthly cumulative
-    cash percentiles (``months``: one row per month, columns ``mean``, ``p5``...)."""
+    """One party's figures: its seat, per-simulation figures, the monthly percentiles of
+    its balance after financing (``months``: one row per month, columns ``date``,
+    ``mean``, ``p5``...), the headline ``summary`` and its monthly net flows
+    ``(n_sims, n_months)`` [currency], from which :attr:`facility` is sized."""
 
     seat: Seat
     figures: CapitalFigures
     months: pd.DataFrame
     summary: dict
+    net_flow: np.ndarray = field(default=None, repr=False)
+
+    @cached_property
+    def facility(self) -> dict:
+        """A social investment facility sized for the party (see
+        :func:`~pbr_model.finance.capital.facility_summary`); sized when first asked for,
+        as it reruns the balance for each trial size."""
+        return facility_summary(self.net_flow, self.seat.profile)
+
+    def to_dict(self) -> dict:
+        """The summary with the facility and dates of the peak and first shortfall."""
+        return {**self.summary, "facility": self.facility}
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,7 @@ class CapitalResult(HasProvenance):
             **self.provenance.to_dict(), "mode": self.mode,
             "plan": {"fee": self.plan.fee, "outcome": self.plan.outcome},
             "providers": [{"name": p.seat.name, "role": p.seat.role,
-                           "terms": _terms(p.seat), **p.summary} for p in self.parties],
+                           "terms": _terms(p.seat), **p.to_dict()} for p in self.parties],
             "investors": self.investors,
             "guarantees": self.guarantees,
             "commissioner": self.commissioner,
@@ -133,7 +148,10 @@ class CapitalResult(HasProvenance):
 #: Units of the ``parties`` table's columns.
 PARTY_UNITS = {"sim": None, "party": None, "role": None, "revenue": "currency",
                "cost": "currency", "net": "currency", "npv": "currency",
-               "peak_funding": "currency", "peak_month": "month index", "insolvent": "bool",
+               "peak_funding": "currency", "peak_month": "month index",
+               "peak_funding_before_financing": "currency",
+               "peak_month_before_financing": "month index", "insolvent": "bool",
+               "first_shortfall_month": "month index",
                "financing_cost": "currency", "net_after_financing": "currency"}
 #: Units of the ``investors`` table's columns.
 INVESTOR_UNITS = {"sim": None, "tranche": None, "kind": None, "drawn": "currency",
@@ -164,6 +182,7 @@ def _terms(seat: Seat) -> dict:
     return {"share": p.share, "fee_share": p.fee_share, "pbr_share": p.pbr_share,
             "reserves": p.reserves,
             "credit_limit": p.credit_limit, "credit_rate": p.credit_cost,
+            "commitment_fee": p.commitment_fee,
             "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}
 
 
@@ -174,16 +193,17 @@ def _month_table(result: SimulationResult, cumulative: np.ndarray) -> pd.DataFra
     return table
 
 
-def _party(seat: Seat, figures: CapitalFigures, cumulative: np.ndarray,
+def _party(seat: Seat, figures: CapitalFigures, balance: np.ndarray, net_flow: np.ndarray,
            result: SimulationResult) -> PartyResult:
-    return PartyResult(seat, figures, _month_table(result, cumulative),
-                       capital_summary(figures, seat.profile))
+    summary = capital_summary(figures, seat.profile)
+    summary.update(month_dates(summary, result.timeline.dates()))
+    return PartyResult(seat, figures, _month_table(result, balance), summary, net_flow)
 
 
 def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:
     """One party's figures from its whole flows (all simulations at once)."""
-    return _party(flows.seat, capital_figures(flows.income, flows.cash_out, flows.seat.profile),
-                  np.cumsum(flows.income - flows.cash_out, axis=1), result)
+    figures, balance = capital_read(flows.income, flows.cash_out, flows.seat.profile)
+    return _party(flows.seat, figures, balance, flows.income - flows.cash_out, result)
 
 
 def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract_plan: Plan,
@@ -335,7 +355,8 @@ def capital(
     # Row chunks bound the memory of the parties' monthly arrays; every figure is per
     # simulation, so the chunking changes no number.
     figures: list[list[CapitalFigures]] = [[] for _ in seats]
-    cumulative = [np.empty((result.sims, result.timeline.n_months)) for _ in seats]
+    balance = [np.empty((result.sims, result.timeline.n_months)) for _ in seats]
+    net_flow = [np.empty((result.sims, result.timeline.n_months)) for _ in seats]
     tranches: list[list] = [[] for _ in (sib_spec.tranches if sib_spec else [])]
     paid: list[list[np.ndarray]] = [[] for _ in (sib_spec.guarantees if sib_spec else [])]
     for start in range(0, result.sims, chunk_size):
@@ -349,11 +370,12 @@ def capital(
             for k, g in enumerate(sib.guarantees):
                 paid[k].append(g.paid)
         for k, f in enumerate(flows):
-            figures[k].append(capital_figures(f.income, f.cash_out, f.seat.profile))
-            cumulative[k][rows] = np.cumsum(f.income - f.cash_out, axis=1)
+            fig, balance[k][rows] = capital_read(f.income, f.cash_out, f.seat.profile)
+            figures[k].append(fig)
+            net_flow[k][rows] = f.income - f.cash_out
         del flows
-    parties = [_party(seat, join_parts(parts), cum, result)
-               for seat, parts, cum in zip(seats, figures, cumulative)]
+    parties = [_party(seat, join_parts(parts), bal, net, result)
+               for seat, parts, bal, net in zip(seats, figures, balance, net_flow)]
     tranche_figures = [join_parts(parts) for parts in tranches]
     investors = [sib_summary(f) for f in tranche_figures]
     guarantees = [guarantee_summary(g, np.concatenate(p))

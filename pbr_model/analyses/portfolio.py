@@ -128,7 +128,7 @@ class PortfolioResult(HasProvenance):
                       "terms": {k: getattr(owner, k) for k in (
                           "reserves", "credit_limit", "credit_rate", "cost_of_capital",
                           "overheads")},
-                      **self.owner.summary},
+                      **self.owner.to_dict()},
             "areas": [{"name": a.name, "source": a.result.source,
                        "spec_sha256": a.result.spec_sha256,
                        "contract": a.result.spec.contract.name,

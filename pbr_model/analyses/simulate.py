@@ -25,7 +25,7 @@ from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..stats import percentile_rows, stats
 from ..timeline import Timeline
-from .base import HasProvenance, Provenance, contract_provenance
+from .base import HasProvenance, Provenance, contract_provenance, month_dates
 
 #: Called as ``progress(done, total)`` after each chunk of work.
 Progress = Callable[[int, int], None]
@@ -51,6 +51,8 @@ UNITS: dict[str, str] = {
     "revenue": "currency", "cost": "currency", "net": "currency", "npv": "currency",
     "min_cash": "currency", "peak_funding": "currency", "peak_month": "month index",
     "insolvent": "bool", "payment_month": "month index",
+    "peak_funding_before_financing": "currency", "first_shortfall_month": "month index",
+    "financing_cost": "currency",
     "cash_in": "currency", "cash_out": "currency", "net_flow": "currency",
     "cumulative": "currency", "terminated": "bool", "termination_month": "month index",
 }
@@ -75,9 +77,13 @@ class SimulationResult(HasProvenance):
         and paid-volume factors drawn), reoffences_avoided, fee (with any renegotiation lump
         sums), outcome, pooled_payment, renegotiation (lump sums), renegotiated (any
         ``[[renegotiation]]`` applied),
-        triggered (any outcome payment triggered), revenue, cost, net, npv, min_cash, peak_funding,
-        peak_month, insolvent; with a ``[termination]``, terminated and termination_month
-        (the first month not served, -1 where it ran its length). Money in the contract
+        triggered (any outcome payment triggered), revenue, cost, net, npv (before
+        financing), min_cash, peak_funding, peak_month, insolvent, first_shortfall_month
+        (-1: never), financing_cost (read from the balance with financing carried in it,
+        see :func:`~pbr_model.finance.cash.financed_balance`),
+        peak_funding_before_financing (of the flows alone); with a ``[termination]``,
+        terminated and termination_month (the first month not served, -1 where it ran its
+        length). Money in the contract
         currency, into the provider positive.
     cohorts : one row per (sim, cohort): counts, measured and comparison rates, the
         counterfactual, payments and the payment month
@@ -110,7 +116,7 @@ class SimulationResult(HasProvenance):
         probabilities. Money in the contract currency; rates as fractions.
         """
         s = self.simulations
-        return {
+        summary = {
             **self.provenance.to_dict(),
             "sampling": self.sampling,
             "entrants": stats(s["entrants"]),
@@ -142,11 +148,18 @@ class SimulationResult(HasProvenance):
                 "npv": stats(s["npv"]),
                 "peak_funding": stats(s["peak_funding"]),
                 "peak_month": stats(s["peak_month"].where(s["peak_month"] >= 0)),
+                "peak_funding_before_financing": stats(s["peak_funding_before_financing"]),
                 "prob_loss": float((s["net"] < 0).mean()),
                 "prob_insolvent": float(s["insolvent"].mean()),
+                "first_shortfall_month": stats(s["first_shortfall_month"].where(
+                    s["first_shortfall_month"] >= 0)),
+                "financing_cost": stats(s["financing_cost"]),
             },
             **({"termination": termination_summary(s)} if "terminated" in s else {}),
         }
+        provider = summary["provider"]
+        provider.update(month_dates(provider, self.timeline.dates()))
+        return summary
 
 
     to_dict = summary
@@ -255,7 +268,10 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         "min_cash": fig["min_cash"],
         "peak_funding": fig["peak_funding"],
         "peak_month": fig["peak_month"],
+        "peak_funding_before_financing": fig["peak_funding_before_financing"],
         "insolvent": fig["insolvent"],
+        "first_shortfall_month": fig["first_shortfall_month"],
+        "financing_cost": fig["financing_cost"],
         # with a [termination]: whether and when (the first month not served; -1 if not)
         **({name: cat(name) for name in ("terminated", "termination_month")}
            if "terminated" in parts[0] else {}),

@@ -1,94 +1,62 @@
 """A party's funding need, its chance of running out of cash, the capital that
-would keep that chance low, and what financing costs.
+would keep that chance low, what financing costs, and a social investment facility
+sized to keep the chance at 5% or 1%.
 
-The party's cash position is the cumulative sum of income less costs from month
-0. A negative position is funded, cheapest source first, from reserves (at the
-cost of capital: the return they forgo) and the credit line (at its rate); any
-need beyond both is new capital at the cost of capital. Financing is charged
-monthly on the position at the end of each month, as simple interest: interest
-is not itself financed (at 8% a year for two years that understates the cost by
-about 8%; see docs/finance.md).
+Financing is carried in the party's cash balance month by month
+(:func:`~pbr_model.finance.cash.financed_balance`): a deficit is drawn from
+reserves (at the cost of capital: the return they forgo), then the credit line (at
+its rate, with any commitment fee on what is undrawn), then new capital at the cost
+of capital; interest compounds monthly and is itself financed. Peak need, P(runs out)
+and the capital quantiles are read from that balance; the peak of the flows alone
+(before financing) is kept beside it. See docs/finance.md sections 3-5.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..stats import PERCENTILES, stats
 from ..spec.parties import ProviderProfile
-from .cash import ROUNDING, monthly_rate, read_cash
+from .cash import ROUNDING, CashFigures, Financing, Source, financed_balance, financing_of, read_cash
+
+#: One NaN object for "did not happen", so two summaries of the same run compare equal.
+NAN = float("nan")
 
 #: Probability levels for the capital required: P(need > capital) at most 5% and 1%.
 CAPITAL_LEVELS = {"p95": 0.95, "p99": 0.99}
 
 
-def financing_cost(cumulative: np.ndarray, profile: ProviderProfile) -> dict[str, np.ndarray]:
-    """Cost of funding a cash position, by source, each ``(n_sims,)`` [currency].
-
-    Parameters
-    ----------
-    cumulative : cumulative cash ``(n_sims, n_months)`` [currency] (negative = funded)
-
-    Returns
-    -------
-    dict with ``reserves``, ``credit`` and ``new_capital``
-    """
-    deficit = np.maximum(-cumulative, 0.0)
-    sources = sorted([("reserves", profile.reserves, profile.cost_of_capital),
-                      ("credit", profile.credit_limit, profile.credit_cost)],
-                     key=lambda s: s[2])
-    out, below = {}, 0.0
-    for name, size, rate in sources:
-        used = np.clip(deficit - below, 0.0, size)
-        out[name] = used.sum(axis=1) * monthly_rate(rate)
-        below += size
-    out["new_capital"] = np.maximum(deficit - below, 0.0).sum(axis=1) \
-        * monthly_rate(profile.cost_of_capital)
-    return out
-
-
 @dataclass(frozen=True)
-class CapitalFigures:
-    """Per-simulation figures for one party, each ``(n_sims,)``.
+class CapitalFigures(CashFigures):
+    """Per-simulation figures for one party, each ``(n_sims,)``: those of
+    :class:`~pbr_model.finance.cash.CashFigures` (peaks, P(runs out) and net after
+    financing read from the balance with financing carried in it), and
 
     Attributes
     ----------
-    revenue, cost, net : totals over the timeline [currency]
-    npv : net present value at the cost of capital, before financing [currency]
-    peak_funding : largest cash deficit, ``max(0, -min cumulative cash)`` [currency]
-    peak_month : month of that deficit [month index]; -1 if cash never goes below 0
-        (by more than :data:`~pbr_model.finance.cash.ROUNDING`)
-    insolvent : the deficit exceeded reserves plus the credit limit [bool]
-    financing : financing cost by source (``reserves``, ``credit``, ``new_capital``) [currency]
-    financing_cost : their sum [currency]
-    net_after_financing : ``net - financing_cost`` [currency]
+    financing : financing cost by source (``reserves``, ``credit``, ``new_capital``;
+        commitment fees with the credit they are paid on) [currency]
     """
 
-    revenue: np.ndarray
-    cost: np.ndarray
-    net: np.ndarray
-    npv: np.ndarray
-    peak_funding: np.ndarray
-    peak_month: np.ndarray
-    insolvent: np.ndarray
-    financing: dict[str, np.ndarray]
-    financing_cost: np.ndarray
-    net_after_financing: np.ndarray
+    financing: dict[str, np.ndarray] = None
 
 
 def capital_figures(income: np.ndarray, cash_out: np.ndarray,
                     profile: ProviderProfile) -> CapitalFigures:
     """Read a party's figures off its monthly income and costs ``(n_sims, n_months)``."""
-    cash, cumulative = read_cash(income, cash_out, profile.cost_of_capital,
-                                 profile.reserves + profile.credit_limit, ROUNDING)
-    financing = financing_cost(cumulative, profile)
-    total = sum(financing.values())
-    return CapitalFigures(
-        revenue=cash.revenue, cost=cash.cost, net=cash.net, npv=cash.npv,
-        peak_funding=cash.peak_funding, peak_month=cash.peak_month, insolvent=cash.insolvent,
-        financing=financing, financing_cost=total, net_after_financing=cash.net - total)
+    return capital_read(income, cash_out, profile)[0]
+
+
+def capital_read(income: np.ndarray, cash_out: np.ndarray, profile: ProviderProfile):
+    """:func:`capital_figures` and the financed balance ``(n_sims, n_months)`` they were
+    read from [currency]."""
+    cash, financed = read_cash(income, cash_out, profile.cost_of_capital,
+                               financing_of(profile), ROUNDING)
+    fields = {k: getattr(cash, k) for k in cash.__dataclass_fields__}
+    return CapitalFigures(**fields, financing=financed.costs), financed.balance
 
 
 def capital_required(peak_funding: np.ndarray) -> dict[str, float]:
@@ -99,21 +67,101 @@ def capital_required(peak_funding: np.ndarray) -> dict[str, float]:
             for k, q in CAPITAL_LEVELS.items()}
 
 
+def _facility(profile: ProviderProfile, size: float) -> Source:
+    return Source("facility", float(size), profile.facility_rate,
+                  profile.facility_commitment_fee, profile.facility_arrangement_fee)
+
+
+def runs_out_count(net_flow: np.ndarray, profile: ProviderProfile, size: float) -> int:
+    """In how many simulations the balance falls below reserves, credit and a facility
+    of ``size`` [currency] on the profile's terms (its fees included)."""
+    financing = financing_of(profile, (_facility(profile, size),))
+    low = financed_balance(net_flow, financing).balance.min(axis=1)
+    return int(np.count_nonzero(-low > financing.available + ROUNDING))
+
+
+def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) -> int:
+    """The smallest facility, in whole currency units, with which the party runs out of
+    cash in at most ``1 - level`` of the simulations (0 if it needs none).
+
+    The facility is drawn after reserves and credit, at ``profile.facility_rate``, with
+    its arrangement fee in month 0 and its commitment fee on what is undrawn. Found by
+    bisection on whole units: with the answer ``F`` the party runs out in at most
+    ``1 - level`` of the simulations, with ``F - 1`` in more.
+
+    Parameters
+    ----------
+    net_flow : ``(n_sims, n_months)`` [currency], money into the party positive
+    level : 0.95 or 0.99, say
+    """
+    allowed = math.floor((1 - level) * net_flow.shape[0] + 1e-9)
+    ok = lambda size: runs_out_count(net_flow, profile, size) <= allowed  # noqa: E731
+    if ok(0):
+        return 0
+    lo, hi = 0, 1
+    while not ok(hi):
+        lo, hi = hi, hi * 2
+        if hi > 1e15:  # fees above the facility itself: no size will do
+            raise ValueError("no facility keeps the chance of running out that low")
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def facility_summary(net_flow: np.ndarray, profile: ProviderProfile) -> dict:
+    """A social investment facility sized for the party at 5% (``p95``) and 1% (``p99``)
+    risk of running out: its size, what it costs the party (interest and fees, mean),
+    the party's expected net after financing with it, and the investor's side (it
+    receives that cost; what is still drawn after the last month is written off as its
+    loss) with its expected return a year on the commitment: ``(E[interest and fees] -
+    E[loss]) / (size * years open)``, open for the whole timeline. Money in the contract
+    currency; rates as fractions a year."""
+    out = {"rate": profile.facility_rate,
+           "arrangement_fee": profile.facility_arrangement_fee,
+           "commitment_fee": profile.facility_commitment_fee}
+    for key, level in CAPITAL_LEVELS.items():
+        size = facility_size(net_flow, profile, level)
+        financing = financing_of(profile, (_facility(profile, size),))
+        f = financed_balance(net_flow, financing, track="facility")
+        low = f.balance.min(axis=1)
+        years = net_flow.shape[1] / 12
+        income, lost = f.costs["facility"].mean(), f.outstanding.mean()
+        out[key] = {
+            "size": float(size),
+            "prob_runs_out": float((-low > financing.available + ROUNDING).mean()),
+            "prob_drawn": float((f.lender < 0).any(axis=1).mean()),
+            "cost": float(income),
+            "net_after_financing": float((net_flow.sum(axis=1) - f.total_cost).mean()),
+            "investor_loss": float(lost),
+            "investor_prob_loss": float((f.outstanding > ROUNDING).mean()),
+            # what the investor expects to earn a year on the money it commits
+            "investor_return": float((income - lost) / (size * years)) if size else NAN,
+        }
+    return out
+
+
 def capital_summary(figures: CapitalFigures, profile: ProviderProfile) -> dict:
     """The headline capital figures for one party (the ``providers`` entries of
-    ``pbr capital --json``). Money in the contract currency; probabilities as fractions."""
+    ``pbr capital --json``). Money in the contract currency; probabilities as fractions.
+    ``peak_funding``, ``peak_month``, ``prob_insolvent``, ``capital_required`` and
+    ``financing_cost`` are read from the balance after financing; the ``..._before_financing``
+    figures from the flows alone; ``npv`` is before financing."""
     f = figures
     available = profile.reserves + profile.credit_limit
     required = capital_required(f.peak_funding)
     # the same quantiles as the capital required, so the two rows agree
     peak_stats = {**stats(f.peak_funding), "p95": required["p95"], "p99": required["p99"]}
-    month = f.peak_month[f.peak_month >= 0]
+    before = capital_required(f.peak_funding_before_financing)
+    shortfall = f.first_shortfall_month[f.first_shortfall_month >= 0]
     return {
         "peak_funding": peak_stats,
-        "peak_month": stats(month.astype(float)) if month.size else
-        {"mean": float("nan"), **{k: float("nan") for k in PERCENTILES}},
+        "peak_month": _months(f.peak_month),
+        "peak_funding_before_financing": {**stats(f.peak_funding_before_financing), **before},
+        "peak_month_before_financing": _months(f.peak_month_before_financing),
         "available": available,
         "prob_insolvent": float(f.insolvent.mean()),
+        "first_shortfall_month": _months(shortfall),
         "capital_required": required,
         "additional_capital": {k: max(0.0, v - available) for k, v in required.items()},
         "revenue": stats(f.revenue),
@@ -127,3 +175,10 @@ def capital_summary(figures: CapitalFigures, profile: ProviderProfile) -> dict:
         "net_after_financing_stats": stats(f.net_after_financing),
         "prob_loss_after_financing": float((f.net_after_financing < 0).mean()),
     }
+
+
+def _months(month: np.ndarray) -> dict[str, float]:
+    """Mean and percentiles of the months that happened (-1 means it did not)."""
+    month = month[month >= 0]
+    return stats(month.astype(float)) if month.size else \
+        {"mean": NAN, **{k: NAN for k in PERCENTILES}}

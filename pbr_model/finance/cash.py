@@ -56,17 +56,180 @@ def monthly_discount_factors(annual_rate: float, n_months: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One source of funds a party draws when its balance is negative.
+
+    Attributes
+    ----------
+    name : key in reports (``reserves``, ``credit``, ``facility``)
+    size : most that can be drawn [currency]
+    rate : charged on what is drawn, compounded monthly [fraction per year]
+    commitment_fee : charged monthly on what is not drawn, ``fee / 12`` a month
+        [fraction per year]
+    upfront_fee : paid in month 0 on the whole size (an arrangement fee) [fraction]
+    """
+
+    name: str
+    size: float
+    rate: float
+    commitment_fee: float = 0.0
+    upfront_fee: float = 0.0
+
+
+#: Name of the unlimited source drawn after every :class:`Source`: new capital.
+BEYOND = "new_capital"
+
+
+@dataclass(frozen=True)
+class Financing:
+    """A party's sources, drawn in the order given; any need beyond them all is new
+    capital at ``beyond_rate`` [fraction per year]."""
+
+    sources: tuple[Source, ...]
+    beyond_rate: float
+
+    @property
+    def available(self) -> float:
+        """Reserves, credit and any facility together [currency]."""
+        return float(sum(s.size for s in self.sources))
+
+
+def financing_of(party, extra: tuple[Source, ...] = ()) -> Financing:
+    """The sources of a :class:`~pbr_model.spec.schema.Provider` or provider profile:
+    reserves (at its cost of capital: the return they forgo) and its credit line (at its
+    credit rate, the cost of capital if none, with its commitment fee), the cheaper
+    first (reserves on a tie); then ``extra`` (e.g. a social investment facility); new
+    capital at the cost of capital beyond them all."""
+    coc = party.cost_of_capital
+    credit_rate = coc if party.credit_rate is None else party.credit_rate
+    own = sorted([Source("reserves", party.reserves, coc),
+                  Source("credit", party.credit_limit, credit_rate, party.commitment_fee)],
+                 key=lambda s: s.rate)  # stable: reserves first on a tie
+    return Financing((*own, *extra), coc)
+
+
+@dataclass(frozen=True)
+class FinancedCash:
+    """A party's cash balance with its financing carried in it, per simulation.
+
+    Attributes
+    ----------
+    balance : ``(n_sims, n_months)`` [currency]: cumulative net flow less every
+        financing charge so far (negative = funded)
+    costs : financing charges by source, each ``(n_sims,)`` [currency]: each source's
+        interest and fees (``reserves``: the return they forgo; ``credit``, any
+        ``facility``), then ``new_capital``
+    lender : with ``track``, the tracked source's lender's monthly flows ``(n_sims,
+        n_months)`` [currency], money into the lender positive: interest and fees less
+        new drawings (plus repayments); what is still drawn at the end is not in it
+    outstanding : with ``track``, what is still drawn from it after the last month
+        [currency]
+    """
+
+    balance: np.ndarray
+    costs: dict[str, np.ndarray]
+    lender: np.ndarray | None = None
+    outstanding: np.ndarray | None = None
+
+    @property
+    def total_cost(self) -> np.ndarray:
+        """All financing charges, ``(n_sims,)`` [currency]."""
+        total = np.zeros(self.balance.shape[0])
+        for v in self.costs.values():  # a fixed order, element by element
+            total = total + v
+        return total
+
+
+def financed_balance(net_flow: np.ndarray, financing: Financing,
+                     track: str | None = None) -> FinancedCash:
+    """Carry financing in the cash balance month by month.
+
+    The balance starts at 0. In month ``t`` it moves by the month's net flow, less the
+    interest on what each source had drawn at the end of month ``t - 1`` (at its monthly
+    rate :func:`monthly_rate`, so interest on interest: it is compounded and itself
+    financed), less each source's commitment fee on its undrawn part then (``fee / 12``),
+    and, in month 0, upfront fees. A negative balance is then drawn from the sources in
+    order and beyond them from new capital; a rising balance repays in reverse order
+    (new capital first, reserves last). A positive balance earns nothing.
+
+    Parameters
+    ----------
+    net_flow : ``(n_sims, n_months)`` [currency], money into the party positive
+    track : name of a source whose lender's flows to return (see :class:`FinancedCash`)
+
+    Returns
+    -------
+    FinancedCash
+    """
+    n, months = net_flow.shape
+    sources = financing.sources
+    rates = [monthly_rate(s.rate) for s in sources] + [monthly_rate(financing.beyond_rate)]
+    names = [s.name for s in sources] + [BEYOND]
+    tracked = names.index(track) if track is not None else None
+    lender = np.zeros((n, months)) if track is not None else None
+    drawn = [np.zeros(n) for _ in rates]
+    costs = {name: np.zeros(n) for name in names}
+    balance = np.empty((n, months))
+    b = np.zeros(n)
+    for t in range(months):  # a loop over months, vectorised over simulations
+        charge = np.zeros(n)
+        for k, name in enumerate(names):
+            paid = drawn[k] * rates[k]
+            if k < len(sources):
+                s = sources[k]
+                if s.commitment_fee:
+                    paid = paid + (s.size - drawn[k]) * (s.commitment_fee / 12)
+                if t == 0 and s.upfront_fee:
+                    paid = paid + s.size * s.upfront_fee
+            costs[name] += paid
+            charge = charge + paid
+            if k == tracked:
+                lender[:, t] = paid + drawn[k]
+        b = b + net_flow[:, t] - charge
+        balance[:, t] = b
+        need, below = np.maximum(-b, 0.0), 0.0
+        for k, s in enumerate(sources):
+            drawn[k] = np.clip(need - below, 0.0, s.size)
+            below += s.size
+        drawn[-1] = np.maximum(need - below, 0.0)
+        if tracked is not None:
+            lender[:, t] -= drawn[tracked]
+    return FinancedCash(balance, costs, lender,
+                        drawn[tracked] if tracked is not None else None)
+
+
+def lowest(cumulative: np.ndarray, rounding: float) -> tuple[np.ndarray, np.ndarray]:
+    """The largest deficit of each row, ``max(0, -min)`` (a deficit of ``rounding`` or
+    less counts as none) [currency], and its month (-1 where there is none)."""
+    low = cumulative.min(axis=1)
+    peak = np.where(-low > rounding, -low, 0.0)
+    return peak, np.where(peak > 0, cumulative.argmin(axis=1), -1)
+
+
+def first_below(balance: np.ndarray, floor: float) -> np.ndarray:
+    """First month each row's balance is below ``-floor``; -1 where it never is."""
+    under = balance < -floor
+    return np.where(under.any(axis=1), under.argmax(axis=1), -1)
+
+
+@dataclass(frozen=True)
 class CashFigures:
     """Per-simulation figures from the cash timeline, each ``(n_sims,)``.
 
     Attributes
     ----------
-    revenue, cost, net : totals over the timeline [currency]
-    npv : net present value at the provider's discount rate [currency]
-    min_cash : lowest cumulative cash position [currency] (negative = funding needed)
-    peak_funding : largest cumulative deficit, ``max(0, -min_cash)`` [currency]
-    peak_month : month of the lowest cumulative cash [month index]; -1 if cash never dips below 0
-    insolvent : cumulative cash fell below ``-(reserves + credit_limit)`` [bool]
+    revenue, cost, net : totals over the timeline, before financing [currency]
+    npv : net present value at the provider's discount rate, before financing [currency]
+    min_cash : lowest cash balance after financing [currency] (negative = funding needed)
+    peak_funding : largest deficit after financing, ``max(0, -min_cash)`` [currency]
+    peak_month : month of that deficit [month index]; -1 if cash never dips below 0
+    peak_funding_before_financing : largest cumulative deficit of the flows alone [currency]
+    peak_month_before_financing : its month [month index]; -1 if none
+    insolvent : the balance after financing fell below ``-(reserves + credit_limit)`` [bool]
+    first_shortfall_month : first month it did [month index]; -1 if it never did
+    financing_cost : every financing charge (interest, opportunity cost of reserves,
+        fees) [currency]
+    net_after_financing : ``net - financing_cost``, the last month's balance [currency]
     """
 
     revenue: np.ndarray
@@ -76,7 +239,12 @@ class CashFigures:
     min_cash: np.ndarray
     peak_funding: np.ndarray
     peak_month: np.ndarray
+    peak_funding_before_financing: np.ndarray
+    peak_month_before_financing: np.ndarray
     insolvent: np.ndarray
+    first_shortfall_month: np.ndarray
+    financing_cost: np.ndarray
+    net_after_financing: np.ndarray
 
 
 #: A deficit below half a penny is rounding (e.g. of pro rata draws), not a funding need.
@@ -84,30 +252,42 @@ ROUNDING = 0.005
 
 
 def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
-              available: float, rounding: float = 0.0) -> tuple[CashFigures, np.ndarray]:
-    """The per-simulation figures of monthly flows ``(n_sims, n_months)`` for a party with
-    ``available`` reserves and credit [currency], discounting at ``discount_rate`` [fraction
-    per year], counting a deficit of ``rounding`` or less [currency] as none; and the
-    cumulative cash ``(n_sims, n_months)`` they were read from."""
+              financing: Financing | float, rounding: float = 0.0
+              ) -> tuple[CashFigures, FinancedCash]:
+    """The per-simulation figures of monthly flows ``(n_sims, n_months)`` for a party
+    funded by ``financing`` (a number: that much available at no cost, as before
+    financing was carried), discounting at ``discount_rate`` [fraction per year],
+    counting a deficit of ``rounding`` or less [currency] as none; and the financed
+    balance they were read from."""
+    if not isinstance(financing, Financing):
+        financing = Financing((Source("reserves", float(financing), 0.0),), 0.0)
     net_flow = cash_in - cash_out
-    cumulative = np.cumsum(net_flow, axis=1)
-    min_cash = cumulative.min(axis=1)
-    peak = np.where(-min_cash > rounding, -min_cash, 0.0)
+    before, before_month = lowest(np.cumsum(net_flow, axis=1), rounding)
+    financed = financed_balance(net_flow, financing)
+    peak, month = lowest(financed.balance, rounding)
+    available = financing.available
     discount = monthly_discount_factors(discount_rate, net_flow.shape[1])
+    cost = financed.total_cost
     figures = CashFigures(
         revenue=cash_in.sum(axis=1),
         cost=cash_out.sum(axis=1),
         net=net_flow.sum(axis=1),
         npv=row_dot(net_flow, discount),
-        min_cash=min_cash,
+        min_cash=financed.balance.min(axis=1),
         peak_funding=peak,
-        peak_month=np.where(peak > 0, cumulative.argmin(axis=1), -1),
+        peak_month=month,
+        peak_funding_before_financing=before,
+        peak_month_before_financing=before_month,
         insolvent=peak > available,
+        first_shortfall_month=np.where(peak > available,
+                                       first_below(financed.balance, available), -1),
+        financing_cost=cost,
+        net_after_financing=net_flow.sum(axis=1) - cost,
     )
-    return figures, cumulative
+    return figures, financed
 
 
 def cash_figures(cash_in: np.ndarray, cash_out: np.ndarray, provider: Provider) -> CashFigures:
-    """Read the per-simulation figures off monthly flows ``(n_sims, n_months)``."""
-    return read_cash(cash_in, cash_out, provider.cost_of_capital,
-                     provider.reserves + provider.credit_limit)[0]
+    """Read the per-simulation figures off monthly flows ``(n_sims, n_months)``, with the
+    provider's financing carried in its balance (see :func:`financed_balance`)."""
+    return read_cash(cash_in, cash_out, provider.cost_of_capital, financing_of(provider))[0]

@@ -17,21 +17,27 @@ from .run_sheets import cash_chart, cashflow_sheet, cohorts_sheet, distributions
 from .sheets import (PCT_FORMAT, STATS, assumptions_sheet, bold_header, check_output, data_table,
                      figure_columns, money_format, number_format_for, provenance, put,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet, widths)
-from .format import money, number, pct, shock_label
+from .format import money, month_when, number, pct, shock_label
 from .power import noise_text
 
 
 def funding_rows(cur: str) -> list[tuple]:
     """(label, value-of-summary-dict, format) rows of a party's capital figures, shared by
-    ``pbr capital``'s table and workbook and the portfolio's."""
+    ``pbr capital``'s table and workbook and the portfolio's. Peaks, running out and
+    capital are read from the balance after financing (docs/finance.md section 3)."""
     m = lambda v: money(v, cur)  # noqa: E731
     return [
         ("Reserves + credit", lambda p: p["available"], m),
-        ("Peak funding need P50", lambda p: p["peak_funding"]["p50"], m),
+        ("Peak funding need P50 (after financing)", lambda p: p["peak_funding"]["p50"], m),
         ("  P95", lambda p: p["peak_funding"]["p95"], m),
         ("  P99", lambda p: p["peak_funding"]["p99"], m),
-        ("  month of peak (median where any)", lambda p: p["peak_month"]["p50"], number),
+        ("  P95 before financing", lambda p: p["peak_funding_before_financing"]["p95"], m),
+        ("  month of peak (median where any)",
+         lambda p: month_when(p["peak_month"]["p50"], p.get("peak_date")), str),
         ("P(runs out of cash)", lambda p: p["prob_insolvent"], pct),
+        ("  first month it does (median)",
+         lambda p: month_when(p["first_shortfall_month"]["p50"], p.get("first_shortfall_date")),
+         str),
         ("Capital for P(out of cash) <= 5%", lambda p: p["capital_required"]["p95"], m),
         ("  <= 1%", lambda p: p["capital_required"]["p99"], m),
         ("  beyond reserves + credit (5%)", lambda p: p["additional_capital"]["p95"], m),
@@ -43,6 +49,22 @@ def funding_rows(cur: str) -> list[tuple]:
     ]
 
 
+def facility_rows(cur: str) -> list[tuple]:
+    """Rows of the social investment facility sized for each party (section 4 of
+    docs/finance.md): its size for 5% and 1% risk, its cost and the investor's side."""
+    m = lambda v: money(v, cur)  # noqa: E731
+    rows = [("Social investment facility at", lambda p: p["facility"]["rate"], pct)]
+    for key, level in (("p95", "5%"), ("p99", "1%")):
+        rows += [
+            (f"  size for P(out of cash) <= {level}", lambda p, k=key: p["facility"][k]["size"], m),
+            ("    its cost to the party (mean)", lambda p, k=key: p["facility"][k]["cost"], m),
+            ("    investor's return a year, after losses",
+             lambda p, k=key: p["facility"][k]["investor_return"], pct),
+            ("    investor's expected loss", lambda p, k=key: p["facility"][k]["investor_loss"], m),
+        ]
+    return rows
+
+
 def _party_rows(cur: str) -> list[tuple]:
     return [
         ("Role", lambda p: p["role"], str),
@@ -50,6 +72,7 @@ def _party_rows(cur: str) -> list[tuple]:
         ("  of the fee on it passed down", lambda p: p["terms"]["fee_share"], pct),
         ("  of its PbR risk carried", lambda p: p["terms"]["pbr_share"], pct),
         *funding_rows(cur),
+        *facility_rows(cur),
     ]
 
 
@@ -71,8 +94,11 @@ def capital_table(result) -> Group:
     if d["investors"]:
         parts.append(investor_table(d["investors"], d["guarantees"], cur))
     parts.append(commissioner_lines(d["commissioner"], cur))
-    parts.append(Text(f"Money in {cur}; money into each party is positive. Financing: reserves "
-                      "and new capital at the cost of capital, credit at its rate.", style="dim"))
+    parts.append(Text(f"Money in {cur}; money into each party is positive. Financing is carried "
+                      "in the balance, compounding monthly: reserves and new capital at the cost "
+                      "of capital, credit at its rate. The facility is drawn after reserves and "
+                      "credit; its terms are profile fields (defaults are assumptions); what is "
+                      "still drawn at the end is the investor's loss.", style="dim"))
     return Group(*parts)
 
 
@@ -152,12 +178,17 @@ def capital_reading(d: dict) -> list[str]:
     lines = []
     for p in d["providers"]:
         lines.append(
-            f"{p['name']} ({p['role']}): needs to fund up to {m(p['peak_funding']['p50'])} at "
-            f"the median and {m(p['peak_funding']['p95'])} in the worst 5%, against "
+            f"{p['name']} ({p['role']}): financing included, needs to fund up to "
+            f"{m(p['peak_funding']['p50'])} at the median and {m(p['peak_funding']['p95'])} in "
+            f"the worst 5% ({m(p['peak_funding_before_financing']['p95'])} before financing), "
+            f"peaking around {month_when(p['peak_month']['p50'], p.get('peak_date'))}, against "
             f"{m(p['available'])} of reserves and credit; it runs out of cash in "
             f"{pct(p['prob_insolvent'], 0)} of simulations, and needs "
-            f"{m(p['additional_capital']['p95'])} more to keep that chance to 5%. Expected net "
-            f"after financing: {m(p['net_after_financing'])} "
+            f"{m(p['additional_capital']['p95'])} more to keep that chance to 5%"
+            + (f" (a social investment facility of {m(p['facility']['p95']['size'])} at "
+               f"{pct(p['facility']['rate'])}, costing it {m(p['facility']['p95']['cost'])})"
+               if "facility" in p else "") +
+            f". Expected net after financing: {m(p['net_after_financing'])} "
             f"({pct(p['prob_loss_after_financing'], 0)} chance of a loss).")
     for t in d["investors"]:
         if t.get("grant"):
@@ -203,7 +234,7 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
     cash.freeze_panes = "C2"
     widths(cash, [8, 10] + [18] * (3 * len(result.parties)))
     n = len(result.parties)
-    cash_chart(cash, "Cumulative cash by party (median across simulations)", d["currency"],
+    cash_chart(cash, "Cash balance after financing by party (median across simulations)", d["currency"],
                [4 + 3 * k for k in range(n)], len(dates), f"{get_column_letter(4 + 3 * n)}2")
 
     if d["investors"]:

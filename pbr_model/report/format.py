@@ -64,3 +64,12 @@ def measure_label(measure: str) -> str:
 Fmt = Callable[[float], str]
 
 
+
+
+def month_when(month: float, date: str | None) -> str:
+    """A month index with its calendar month, e.g. ``"Sep 2019 (month 56)"``; ``"-"`` when
+    it never happened (``month`` NaN). ``date`` is ``"YYYY-MM"``."""
+    if month != month or date is None:
+        return "-"
+    import datetime as dt
+    return f"{dt.date.fromisoformat(date + '-01'):%b %Y} (month {month:.0f})"

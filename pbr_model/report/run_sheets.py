@@ -102,9 +102,11 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
     ws.freeze_panes = "C2"
     widths(ws, [8, 10] + [16] * (len(header) - 2))
     first = 3 + 3 * len(STATS)  # the cumulative-cash columns
-    title = "Cumulative cash: P5, P50 and P95 across simulations"
+    title = "Cumulative cash before financing: P5, P50 and P95 across simulations"
     if marker is not None:
-        title += f"; peak funding need P50 {money(need, result.currency)} in month {marker}"
+        date = months.loc[marker, "date"]
+        title += (f"; peak funding need P50 after financing {money(need, result.currency)} in "
+                  f"{date:%b %Y} (month {marker})")
     chart = cash_chart(ws, title, result.currency, [first + 1, first + 2, first + 3],
                        len(months), f"{get_column_letter(len(header) + 2)}2")
     if marker is not None:

@@ -12,7 +12,7 @@ from rich.text import Text
 from ..analyses.simulate import SimulationResult, change_column, sib_investors
 from .book import Book
 from ..designs import describe as describe_design
-from .format import Fmt, measure_label, money, number, pct, shock_label
+from .format import Fmt, measure_label, money, month_when, number, pct, shock_label
 from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
@@ -58,21 +58,28 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, "Outcome payments", p["outcome"], m)
     _row(t, "Total revenue", p["total"], m)
     _row(t, "Costs", v["cost"], m)
-    _row(t, "Net result", v["net"], m)
-    _row(t, f"NPV at {pct(result.spec.provider.cost_of_capital)}", v["npv"], m)
-    _row(t, "Peak funding need", v["peak_funding"], m)
+    _row(t, "Net result (before financing)", v["net"], m)
+    _row(t, f"NPV at {pct(result.spec.provider.cost_of_capital)} (before financing)", v["npv"], m)
+    _row(t, "Financing cost", v["financing_cost"], m)
+    _row(t, "Peak funding need (after financing)", v["peak_funding"], m)
+    _row(t, "  before financing", v["peak_funding_before_financing"], m)
     _row(t, "  month of peak", v["peak_month"], number)
     if "termination" in s:
         _row(t, "Stop month (where stopped early)", s["termination"]["month"], number)
     facility = result.spec.provider.reserves + result.spec.provider.credit_limit
-    probs = [("P(loss)", v["prob_loss"]),
-             (f"P(cash need > reserves + credit, {money(facility, cur)})", v["prob_insolvent"]),
-             ("P(outcome payment triggered)", p["prob_triggered"]),
-             ("P(any outcome payment)", p["prob_any_outcome_payment"])]
+    probs = [("P(loss)", pct(v["prob_loss"])),
+             (f"P(cash runs out beyond reserves + credit, {money(facility, cur)})",
+              pct(v["prob_insolvent"])),
+             ("  first month it does (median)",
+              month_when(v["first_shortfall_month"]["p50"], v["first_shortfall_date"])),
+             ("Month of peak funding need (median)",
+              month_when(v["peak_month"]["p50"], v["peak_date"])),
+             ("P(outcome payment triggered)", pct(p["prob_triggered"])),
+             ("P(any outcome payment)", pct(p["prob_any_outcome_payment"]))]
     if "termination" in s:
-        probs.append(("P(stopped early)", s["termination"]["prob_terminated"]))
+        probs.append(("P(stopped early)", pct(s["termination"]["prob_terminated"])))
     width = max(len(label) for label, _ in probs) + 2
-    lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), pct(value))
+    lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), value)
                             for label, value in probs)
     footer = Text(f"Money in {cur}; money into the provider is positive.", style="dim")
     return Group(t, lines, footer)
@@ -88,7 +95,11 @@ def simulation_reading(s: dict) -> list[str]:
              if s.get("volume_shock") else
              f", with {shock_label(s)} against plan" if shock_label(s) else "")
     peak_month = prov["peak_month"]["p50"]
-    when = (f", around month {peak_month:.0f} (median)" if peak_month == peak_month else "")
+    when = (f", around {month_when(peak_month, prov['peak_date'])} (median)"
+            if peak_month == peak_month else "")
+    first = prov["first_shortfall_month"]["p50"]
+    first_when = (f" (first, at the median, in {month_when(first, prov['first_shortfall_date'])})"
+                  if first == first else "")
     return [
         f"Across {s['sims']:,} simulations{shock}, the contract pays {m(pay['total']['p50'])} "
         f"(median; 90% of simulations between {m(pay['total']['p5'])} and "
@@ -97,8 +108,10 @@ def simulation_reading(s: dict) -> list[str]:
         f"({m(prov['net']['p5'])} in the worst 5%), with a {pct(prov['prob_loss'], 0)} chance "
         "of a loss.",
         f"It needs to fund up to {m(prov['peak_funding']['p50'])} at the median and "
-        f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}; it runs out "
-        f"of cash beyond its reserves and credit in {pct(prov['prob_insolvent'], 0)} of them.",
+        f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}, financing "
+        f"included ({m(prov['peak_funding_before_financing']['p95'])} before financing); it "
+        f"runs out of cash beyond its reserves and credit in {pct(prov['prob_insolvent'], 0)} "
+        f"of them{first_when}.",
         f"Outcome payments are made in {pct(pay['prob_any_outcome_payment'], 0)} of "
         "simulations.",
     ]

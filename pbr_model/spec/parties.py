@@ -19,6 +19,10 @@ from ._base import _f, _Model
 from .renames import upgrade
 
 
+COMMITMENT_FEE = ("Fee on the undrawn part of the credit limit, paid monthly (a twelfth a "
+                  "month) while the cash is modelled; it is cash out, so it is financed too.")
+
+
 class Provider(_Model):
     """The provider's finances."""
 
@@ -31,6 +35,7 @@ class Provider(_Model):
                                 "fraction per year", default=0.08, ge=0, le=1)
     credit_rate: float | None = _f("Interest on credit drawn; omit for the cost of capital.",
                                    "fraction per year", default=None, ge=0, le=1)
+    commitment_fee: float = _f(COMMITMENT_FEE, "fraction per year", default=0.0, ge=0, le=0.1)
     overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
                           "of them (in `pbr capital`).", "fraction", default=0.0, ge=0, le=2)
 
@@ -83,8 +88,20 @@ class ProviderProfile(_Model):
         "What its own money costs: the return reserves must forgo and the price of any new "
         "capital beyond reserves and credit. Also the NPV discount rate.", "fraction per year",
         ge=0, le=1)
+    commitment_fee: float = _f(COMMITMENT_FEE, "fraction per year", default=0.0, ge=0, le=0.1)
     overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
                           "of them.", "fraction", default=0.0, ge=0, le=2)
+    facility_rate: float = _f(
+        "Interest on a social investment facility sized for it by `pbr capital` (drawn after "
+        "reserves and credit). Default 8%: an ASSUMPTION, social lending to charities is "
+        "typically 6-10% a year.", "fraction per year", default=0.08, ge=0, le=1)
+    facility_arrangement_fee: float = _f(
+        "Fee on the whole facility, paid when it is arranged (month 0). Default 1%: an "
+        "ASSUMPTION.", "fraction", default=0.01, ge=0, le=0.2)
+    facility_commitment_fee: float = _f(
+        "Fee on the undrawn part of the facility, paid monthly (a twelfth a month). Default "
+        "0.5%: an ASSUMPTION.", "fraction per year", default=0.005, ge=0, le=0.1)
+
     @property
     def credit_cost(self) -> float:
         """The rate charged on credit drawn [fraction per year]."""

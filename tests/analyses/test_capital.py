@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from pbr_model.analyses.capital import capital, chain_seats, plan
-from pbr_model.finance.capital import (capital_figures, capital_required, financing_cost,
-                                       monthly_rate)
+from pbr_model.finance.capital import capital_read
+from pbr_model.finance.capital import (capital_figures, capital_required, facility_size,
+                                       runs_out_count)
+from pbr_model.finance.cash import monthly_rate
 from pbr_model.finance.parties import ContractFlows, Plan, Seat, chain_flows, seat_flows
 from pbr_model.analyses.simulate import simulate
 from pbr_model.timeline import Timeline
@@ -51,19 +53,49 @@ def test_peak_funding_and_its_month_closed_form():
     assert not capital_figures(income, cost, profile(reserves=1000.0)).insolvent[0]
 
 
-def test_financing_cost_closed_form_cheapest_source_first():
-    # deficits: 100, 200, ..., 1,000 (months 0-9), then 1,000 for months 10-19
-    deficit = np.r_[np.arange(1, 11) * 100.0, np.full(10, 1000.0), 0.0]
-    p = profile(reserves=400.0, credit_limit=300.0, credit_rate=0.06, cost_of_capital=0.12)
-    got = financing_cost(-deficit[None, :], p)
-    # credit (6%) is cheaper than reserves (12%): it is used first
-    credit = np.minimum(deficit, 300.0).sum() * ((1.06) ** (1 / 12) - 1)
-    reserves = np.clip(deficit - 300.0, 0, 400.0).sum() * ((1.12) ** (1 / 12) - 1)
-    new = np.maximum(deficit - 700.0, 0).sum() * ((1.12) ** (1 / 12) - 1)
-    assert got["credit"][0] == pytest.approx(credit)
-    assert got["reserves"][0] == pytest.approx(reserves)
-    assert got["new_capital"][0] == pytest.approx(new)
+def test_financed_balance_closed_form_to_the_penny():
+    """A known path by hand: credit 300 at 6% (cheaper, so drawn first) with a 1% commitment
+    fee, reserves 400 at 12%, new capital at 12%. Interest is charged on what was drawn at
+    the end of the month before, and is itself financed."""
+    net = np.array([[-500.0, -300.0, 0.0, 1000.0, 0.0]])
+    p = profile(reserves=400.0, credit_limit=300.0, credit_rate=0.06, cost_of_capital=0.12,
+                commitment_fee=0.01)
+    rc, rr = 1.06 ** (1 / 12) - 1, 1.12 ** (1 / 12) - 1  # 0.48676%, 0.94888% a month
+    # month 0: fee on 300 undrawn = 0.25; balance -500.25 (credit 300, reserves 200.25)
+    b0 = -500 - 300 * 0.01 / 12
+    # month 1: interest 300 rc + 200.25 rr = 3.36; balance -803.61 (new capital 103.61)
+    b1 = b0 - 300 - (300 * rc + 200.25 * rr)
+    # month 2: interest on credit 300, reserves 400, new capital 103.61
+    b2 = b1 - (300 * rc + 400 * rr + (-b1 - 700) * rr)
+    # month 3: the same on new capital 109.85, then 1,000 comes in
+    b3 = b2 + 1000 - (300 * rc + 400 * rr + (-b2 - 700) * rr)
+    # month 4: all repaid; fee on 300 undrawn again
+    b4 = b3 - 0.25
+    expected = [-500.25, -803.61, -809.85, 183.85, 183.60]
+    np.testing.assert_allclose([b0, b1, b2, b3, b4], expected, atol=0.005)  # the hand sums
+    income, cost = np.clip(net, 0, None), np.clip(-net, 0, None)
+    f, balance = capital_read(income, cost, p)
+    np.testing.assert_allclose(balance[0], expected, atol=0.005)
+    assert f.peak_funding[0] == pytest.approx(809.85, abs=0.005) and f.peak_month[0] == 2
+    assert f.peak_funding_before_financing[0] == 800 and f.peak_month_before_financing[0] == 1
+    assert f.insolvent[0] and f.first_shortfall_month[0] == 1  # below -700 from month 1
+    assert f.financing_cost[0] == pytest.approx(200 - 183.60, abs=0.005)
+    assert f.net_after_financing[0] == pytest.approx(183.60, abs=0.005)
+    by = f.financing
+    assert by["credit"][0] == pytest.approx(0.5 + 3 * 300 * rc)
+    assert by["reserves"][0] == pytest.approx((200.25 + 400 + 400) * rr)
+    assert by["new_capital"][0] == pytest.approx((-b1 - 700 + -b2 - 700) * rr)
     assert monthly_rate(0.12) == pytest.approx(1.12 ** (1 / 12) - 1)
+
+
+def test_capital_beyond_a_reserve_accrues_at_the_cost_of_capital():
+    # 1,000 out in month 0 with nothing to draw on: new capital at 10% a year for a year
+    cost = np.zeros((1, 13))
+    cost[0, 0] = 1000.0
+    f = capital_figures(np.zeros((1, 13)), cost, profile(cost_of_capital=0.10))
+    assert f.peak_funding[0] == pytest.approx(1100.0)  # 1,000 compounded 12 months at 10%
+    assert f.peak_month[0] == 12 and f.peak_funding_before_financing[0] == 1000
+    assert f.financing["new_capital"][0] == pytest.approx(100.0)
 
 
 def test_no_deficit_costs_nothing():
@@ -213,8 +245,11 @@ def test_a_small_charity_runs_out_of_cash_more_often_than_a_prime():
 def test_more_capital_means_less_running_out_on_the_same_simulations():
     r = capital("tr-crc-example", ["small-charity", "social-investor-backed"], sims=SIMS)
     small, backed = r.parties
-    # same seat terms, more credit: the same funding need, never more insolvency
-    np.testing.assert_allclose(small.figures.peak_funding, backed.figures.peak_funding)
+    # same seat terms, more credit: the same need before financing; after it, credit at 8%
+    # in place of new capital at 15% makes the need no larger; never more insolvency
+    np.testing.assert_allclose(small.figures.peak_funding_before_financing,
+                               backed.figures.peak_funding_before_financing)
+    assert (backed.figures.peak_funding <= small.figures.peak_funding + 1e-6).all()
     assert (backed.figures.insolvent <= small.figures.insolvent).all()
     assert backed.summary["additional_capital"]["p95"] <= small.summary["additional_capital"]["p95"]
 
@@ -523,10 +558,12 @@ def test_rounding_is_not_a_funding_need():
 
 def test_credit_costs_the_cost_of_capital_unless_a_rate_is_given():
     deficit = -np.full((1, 12), 100.0)
-    p = profile(credit_limit=1000.0, credit_rate=None, cost_of_capital=0.12)
+    p = profile(credit_limit=2000.0, credit_rate=None, cost_of_capital=0.12)
     assert p.credit_cost == 0.12
-    assert financing_cost(deficit, p)["credit"][0] == pytest.approx(
-        1200.0 * monthly_rate(0.12))
+    # 1,200 out in month 0, drawn on credit for 12 months, compounding
+    f = capital_figures(np.zeros((1, 13)), np.r_[1200.0, np.zeros(12)][None, :], p)
+    assert f.financing["credit"][0] == pytest.approx(1200.0 * 0.12)
+    assert deficit.shape == (1, 12)
     assert profile(credit_limit=1.0, credit_rate=0.05, cost_of_capital=0.12).credit_cost == 0.05
 
 

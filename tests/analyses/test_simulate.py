@@ -19,7 +19,8 @@ SIM_COLUMNS = [
     "effect_binary", "effect_frequency", "volume_factor", "paid_volume_factor", "fee", "outcome",
     "pooled_payment", "renegotiation", "renegotiated", "triggered",
     "binary_change_points", "frequency_per_reoffender_change_absolute", "revenue", "cost", "net", "npv", "min_cash",
-    "peak_funding", "peak_month", "insolvent",
+    "peak_funding", "peak_month", "peak_funding_before_financing", "insolvent",
+    "first_shortfall_month", "financing_cost",
 ]
 COHORT_COLUMNS = [
     "entrants", "paid_volume", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
@@ -87,7 +88,10 @@ def test_month_table_percentiles_are_ordered(run):
 
 def test_figures_read_off_the_cash(run):
     s = run.simulations
-    np.testing.assert_allclose(s["min_cash"], run.cumulative_cash().min(axis=1), rtol=ROUNDING)
+    # the balance after financing is never above the flows' own cumulative cash
+    assert (s["min_cash"] <= run.cumulative_cash().min(axis=1) + 1e-6).all()
+    np.testing.assert_allclose(s["peak_funding_before_financing"],
+                               np.maximum(-run.cumulative_cash().min(axis=1), 0), rtol=ROUNDING)
     np.testing.assert_array_equal(s["peak_funding"], np.maximum(-s["min_cash"], 0))
     assert s["peak_month"].between(-1, run.timeline.n_months - 1).all()
     facility = run.spec.provider.reserves + run.spec.provider.credit_limit

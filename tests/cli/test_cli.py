@@ -6,6 +6,8 @@ exit code 2 and no traceback; ``--json`` must print one strict JSON object.
 
 from __future__ import annotations
 
+import re
+
 import json
 import math
 from pathlib import Path
@@ -202,7 +204,8 @@ def test_simulate_json_has_the_documented_keys(cli):
 
 
 def test_simulate_json_every_figure_is_stats_or_probability(cli):
-    # each figure is {mean,p5,p50,p95} except probabilities
+    # each figure is {mean,p5,p50,p95} except probabilities and the calendar month
+    # ("YYYY-MM", or null if it never happened) of a month figure's median
     s = simulate_json(cli)
     changes = s["outcomes"].pop("measured_change")
     assert set(changes) == {"binary_change_points", "frequency_per_reoffender_change_absolute"}
@@ -214,6 +217,8 @@ def test_simulate_json_every_figure_is_stats_or_probability(cli):
         for key, value in s[section].items():
             if key.startswith("prob_"):
                 assert isinstance(value, float) and 0 <= value <= 1, key
+            elif key.endswith("_date"):
+                assert value is None or re.fullmatch(r"\d{4}-\d{2}", value), key
             else:
                 assert isinstance(value, dict) and set(value) == STATS, (section, key)
 

@@ -21,6 +21,8 @@ from strategies import cash_flows
 
 ROUNDING = 1e-9
 PROVIDER = Provider(reserves=20, credit_limit=10, cost_of_capital=0.08)
+#: Money at no cost: the balance after financing is the cumulative cash itself.
+FREE = Provider(reserves=20, credit_limit=10, cost_of_capital=0.0)
 
 
 def flows(*nets):
@@ -35,7 +37,7 @@ def test_peak_funding_is_the_largest_cumulative_deficit():
     #            month: 0    1    2    3   4
     # net               -10  -15  +5   -8  +40
     # cumulative        -10  -25  -20  -28 +12   -> peak 28 in month 3
-    fig = cash_figures(*flows([-10, -15, 5, -8, 40]), PROVIDER)
+    fig = cash_figures(*flows([-10, -15, 5, -8, 40]), FREE)
     assert fig.min_cash[0] == -28
     assert fig.peak_funding[0] == 28
     assert fig.peak_month[0] == 3
@@ -52,7 +54,7 @@ def test_cash_that_never_dips_needs_no_funding():
 
 def test_insolvent_only_strictly_below_reserves_plus_credit():
     # reserves 20 + credit 10: a deficit of exactly 30 is still funded, 30.5 is not
-    fig = cash_figures(*flows([-30, 0, 30], [-30.5, 0, 31], [-29, -1, 30]), PROVIDER)
+    fig = cash_figures(*flows([-30, 0, 30], [-30.5, 0, 31], [-29, -1, 30]), FREE)
     np.testing.assert_array_equal(fig.insolvent, [False, True, False])
     np.testing.assert_array_equal(fig.peak_funding, [30, 30.5, 30])
 
