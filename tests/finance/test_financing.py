@@ -30,7 +30,7 @@ def tr():
 
 def test_tr_prime_needs_far_more_once_financing_is_carried(tr):
     """The issue's finding: on the TR example at 8%, leaving interest out of the balance
-    understates the P95 peak need by about a third. The 'before' figure is read here from
+    understates the P95 peak need by about a third, and P(runs out) with it. The 'before' figure is read here from
     the prime's own flows, not from the code under test."""
     prime = tr.parties[0]
     f = prime.figures
@@ -40,12 +40,13 @@ def test_tr_prime_needs_far_more_once_financing_is_carried(tr):
         float(np.quantile(f.peak_funding_before_financing, 0.95, method="inverted_cdf")))
     before = s["peak_funding_before_financing"]["p95"]
     after = s["peak_funding"]["p95"]
-    assert after >= 1.25 * before  # measured about 1.5 (P95 12.5m before, 18.7m after)
-    # P(runs out) after financing is far above that of the flows alone
+    assert after >= 1.25 * before  # measured about 1.4-1.5
+    # P(runs out) after financing: every simulation that ran out on its flows alone, and
+    # more (10% of these 600 simulations when measured; 5% is four standard errors below)
     available = s["available"]
-    flows_alone = float((f.peak_funding_before_financing > available).mean())
-    assert s["prob_insolvent"] >= 0.05 and s["prob_insolvent"] >= 10 * max(flows_alone,
-                                                                             1 / SIMS)
+    alone = f.peak_funding_before_financing > available
+    assert (f.insolvent >= alone).all()
+    assert (f.insolvent & ~alone).mean() >= 0.05
     # every simulation: financing only deepens the deficit
     assert (f.peak_funding >= f.peak_funding_before_financing - 1e-6).all()
     assert (f.min_cash <= -f.peak_funding_before_financing + 1e-6).all()
