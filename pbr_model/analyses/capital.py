@@ -29,7 +29,7 @@ from ..spec import LoadedSpec
 from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
-from ..stats import percentile_rows
+from ..stats import leading_sum, percentile_rows
 from .base import HasProvenance, Provenance, month_dates
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate
 
@@ -43,8 +43,11 @@ def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAUL
     if result is None or result.shocked:
         result = simulate(spec, sims, seed)
     s = result.simulations
+    entrants = result.cohorts["entrants"].to_numpy().reshape(result.sims, -1)
     return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
-                entrants=float(s["entrants"].mean()))
+                entrants=float(s["entrants"].mean()),
+                fee_by_month=leading_sum(result.cash_in - result.outcome_in) / result.sims,
+                starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / result.sims)
 
 
 def chain_seats(spec: ContractSpec) -> list[Seat]:
@@ -53,7 +56,8 @@ def chain_seats(spec: ContractSpec) -> list[Seat]:
     for sub in spec.supply_chain:
         base = load_profile(sub.profile)
         profile = base.model_copy(update=dict(name=sub.name, share=sub.share,
-                                              fee_share=sub.fee_share, pbr_share=sub.pbr_share))
+                                              fee_share=sub.fee_share, pbr_share=sub.pbr_share,
+                                              fee_basis=sub.fee_basis))
         seats.append(Seat(profile, role=f"subcontractor ({base.name})"))
     return seats
 
@@ -180,7 +184,7 @@ def _tranche_frame(f: InvestorFigures) -> pd.DataFrame:
 def _terms(seat: Seat) -> dict:
     p = seat.profile
     return {"share": p.share, "fee_share": p.fee_share, "pbr_share": p.pbr_share,
-            "reserves": p.reserves,
+            "fee_basis": p.fee_basis, "reserves": p.reserves,
             "credit_limit": p.credit_limit, "credit_rate": p.credit_cost,
             "commitment_fee": p.commitment_fee,
             "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}

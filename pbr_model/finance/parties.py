@@ -11,13 +11,18 @@ participant over the simulations of the contract as planned), one month after
 each participant starts: the expected value without the risk, as a spot purchase. The prime holds the rest, so the parties' income
 and direct costs add up to the contract's exactly.
 
+A seat's fee follows the contract's (``fee_basis = "contract"``), so it carries the paid
+volume's risk while its costs follow the caseload; on ``fee_basis = "caseload"`` it is paid
+for work delivered: the plan's monthly fee times its caseload so far against the plan's
+(see :func:`seat_fee`), and the prime carries the paid-volume risk.
+
 Sign convention (as numpy-financial): amounts are positive, money into the party
 is income; arrays are ``(n_sims, n_months)`` [currency].
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,11 +33,16 @@ from ..spec.schema import ContractSpec
 @dataclass(frozen=True)
 class Plan:
     """The contract as planned (means over its simulations): fee and outcome income
-    [currency] and entrants [people]; prices the outcome risk a seat does not carry."""
+    [currency] and entrants [people]; prices the outcome risk a seat does not carry.
+    ``fee_by_month`` and ``starters_by_month``, ``(n_months,)`` [currency, people], are the
+    mean monthly fee and participants starting (counted a month later, as
+    ``ContractFlows.starters``): what a seat paid for work delivered is paid against."""
 
     fee: float
     outcome: float
     entrants: float
+    fee_by_month: np.ndarray | None = field(default=None, compare=False, repr=False)
+    starters_by_month: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def outcome_per_participant(self) -> float:
@@ -96,10 +106,31 @@ class ContractFlows:
     starters: np.ndarray
 
 
+def seat_fee(profile: ProviderProfile, c: ContractFlows, plan: Plan) -> np.ndarray:
+    """The fee a seat's share is paid on, ``(n_sims, n_months)`` [currency], before its
+    ``share`` and ``fee_share``.
+
+    ``fee_basis = "contract"``: the contract's fee as paid (its per-participant part
+    follows the paid volume). ``"caseload"``, paid for work delivered: in month ``t`` the
+    plan's fee ``F_plan[t]`` times the caseload started so far over the plan's,
+    ``sum_{u<=t} S[u] / sum_{u<=t} S_plan[u]`` (1 before anyone has started), so the seat's
+    fee follows the people it serves, as its costs do, whatever the paid volume."""
+    if profile.fee_basis == "contract":
+        return c.fee
+    if plan.fee_by_month is None or plan.starters_by_month is None:
+        raise ValueError("a seat paid on the caseload needs the plan's monthly fee and "
+                         "starters (Plan.fee_by_month, Plan.starters_by_month)")
+    done = np.cumsum(c.starters, axis=1)               # a running sum over months
+    planned = np.cumsum(plan.starters_by_month)
+    ratio = np.divide(done, planned, out=np.ones_like(done), where=planned > 0)
+    return plan.fee_by_month * ratio
+
+
 def seat_income(profile: ProviderProfile, c: ContractFlows, plan: Plan) -> np.ndarray:
     """What a seat's terms pay it each month [currency]."""
     spot = (1 - profile.pbr_share) * plan.outcome_per_participant * c.starters
-    return profile.share * (profile.fee_share * c.fee + profile.pbr_share * c.outcome + spot)
+    return profile.share * (profile.fee_share * seat_fee(profile, c, plan)
+                            + profile.pbr_share * c.outcome + spot)
 
 
 def seat_flows(seat: Seat, c: ContractFlows, plan: Plan) -> PartyFlows:

@@ -65,11 +65,16 @@ def facility_rows(cur: str) -> list[tuple]:
     return rows
 
 
+#: How a seat's fee is paid (``fee_basis``), on screen.
+FEE_BASIS = {"contract": "the contract's volume", "caseload": "caseload served"}
+
+
 def _party_rows(cur: str) -> list[tuple]:
     return [
         ("Role", lambda p: p["role"], str),
         ("Share of the work", lambda p: p["terms"]["share"], pct),
         ("  of the fee on it passed down", lambda p: p["terms"]["fee_share"], pct),
+        ("  fee paid on", lambda p: FEE_BASIS[p["terms"]["fee_basis"]], str),
         ("  of its PbR risk carried", lambda p: p["terms"]["pbr_share"], pct),
         *funding_rows(cur),
         *facility_rows(cur),

@@ -116,6 +116,12 @@ class ProviderProfile(_Model):
                           "contract is paid; the rest is paid per participant at the plan's "
                           "value, one month after each starts (Tier 3: 0).", "fraction",
                           default=1.0, ge=0, le=1)
+    fee_basis: Literal["contract", "caseload"] = _f(
+        "How its share of the fee is paid: 'contract', as the contract pays it (the "
+        "per-participant fee follows the paid volume); 'caseload', for work delivered: the "
+        "plan's fee scaled by the caseload served so far against plan, so the paid-volume "
+        "risk stays with the prime.",
+        "text", default="contract")
 
 
 class ProfileFile(_Model):
@@ -137,6 +143,12 @@ class Subcontract(_Model):
     pbr_share: float = _f("Share of the outcome payments on its work it carries: Tier 2 some, "
                           "Tier 3 little or none; the rest is paid per participant at the plan's "
                           "value.", "fraction", default=1.0, ge=0, le=1)
+    fee_basis: Literal["contract", "caseload"] = _f(
+        "How its share of the fee is paid: 'contract', as the contract pays it (the "
+        "per-participant fee follows the paid volume); 'caseload', for work delivered: the "
+        "plan's fee scaled by the caseload served so far against plan, so the paid-volume "
+        "risk stays with the prime.",
+        "text", default="contract")
 
 
 class Tranche(_Model):

@@ -63,7 +63,8 @@ class Owner(ProviderProfile):
     """The owner's finances: a provider profile named by ``profile``, with any of its fields
     given here taking precedence, or every field given inline. The owner is the prime of
     every area, holding what the area's supply chain leaves, so the seat terms (``share``,
-    ``fee_share``, ``pbr_share``) are not read and must be left at 1."""
+    ``fee_share``, ``pbr_share``) are not read and must be left at 1 (``fee_basis`` at
+    ``contract``)."""
 
     profile: str | None = _f(
         "Bundled provider profile (see `pbr providers`) or a path to one relative to the "
@@ -78,6 +79,10 @@ class Owner(ProviderProfile):
             raise ValueError(f"a portfolio's owner is the prime of every area, so share, "
                              f"fee_share and pbr_share are not read and must be 1 (got {got}); "
                              "set them to 1 under [owner]")
+        if self.fee_basis != "contract":
+            raise ValueError(f"a portfolio's owner is the prime of every area and is paid as "
+                             f"the contract pays, so fee_basis is not read and must be "
+                             f"'contract' (got {self.fee_basis!r}); remove it under [owner]")
         return self
 
     def provider_profile(self) -> ProviderProfile:
