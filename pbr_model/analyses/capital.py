@@ -186,7 +186,7 @@ def _terms(seat: Seat) -> dict:
     return {"share": p.share, "fee_share": p.fee_share, "pbr_share": p.pbr_share,
             "fee_basis": p.fee_basis, "reserves": p.reserves,
             "credit_limit": p.credit_limit, "credit_rate": p.credit_cost,
-            "commitment_fee": p.commitment_fee,
+            "commitment_fee": p.commitment_fee, "reserves_rate": p.reserves_rate,
             "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}
 
 

@@ -4,7 +4,9 @@ sized to keep the chance at 5% or 1%.
 
 Financing is carried in the party's cash balance month by month
 (:func:`~pbr_model.finance.cash.financed_balance`): a deficit is drawn from
-reserves (at the cost of capital: the return they forgo), then the credit line (at
+reserves (costing the return they forgo at the cost of capital, an economic cost
+reported but not in the cash balance, which carries only their forgone deposit interest
+``reserves_rate``), then the credit line (at
 its rate, with any commitment fee on what is undrawn), then new capital at the cost
 of capital; interest compounds monthly and is itself financed. Peak need, P(runs out)
 and the capital quantiles are read from that balance; the peak of the flows alone
@@ -37,7 +39,8 @@ class CapitalFigures(CashFigures):
 
     Attributes
     ----------
-    financing : financing cost by source (``reserves``, ``credit``, ``new_capital``;
+    financing : financing cost by source (``reserves``: the return forgone at the cost of
+        capital, an economic cost not in the balance; ``credit``, ``new_capital``;
         commitment fees with the credit they are paid on) [currency]
     """
 
@@ -144,9 +147,13 @@ def facility_summary(net_flow: np.ndarray, profile: ProviderProfile) -> dict:
 def capital_summary(figures: CapitalFigures, profile: ProviderProfile) -> dict:
     """The headline capital figures for one party (the ``providers`` entries of
     ``pbr capital --json``). Money in the contract currency; probabilities as fractions.
-    ``peak_funding``, ``peak_month``, ``prob_insolvent``, ``capital_required`` and
-    ``financing_cost`` are read from the balance after financing; the ``..._before_financing``
-    figures from the flows alone; ``npv`` is before financing."""
+    ``peak_funding``, ``peak_month``, ``prob_insolvent``, ``first_shortfall_month`` and
+    ``capital_required`` are read from the cash balance after financing (cash only: interest,
+    fees, new capital's cost and reserves' forgone deposit interest at ``reserves_rate``);
+    ``financing_cost``, ``financing_by_source`` and ``net_after_financing`` also count the
+    return reserves forgo at the cost of capital (``financing_by_source["reserves"]``), an
+    economic cost that is not in the balance; the ``..._before_financing`` figures are of
+    the flows alone; ``npv`` is before financing."""
     f = figures
     available = profile.reserves + profile.credit_limit
     required = capital_required(f.peak_funding)

@@ -63,7 +63,11 @@ class Source:
     ----------
     name : key in reports (``reserves``, ``credit``, ``facility``)
     size : most that can be drawn [currency]
-    rate : charged on what is drawn, compounded monthly [fraction per year]
+    rate : its cost on what is drawn, compounded monthly [fraction per year]
+    cash_rate : the part of that cost paid in cash, carried in the balance [fraction
+        per year]; None: all of it (credit, a facility). Reserves: the deposit interest
+        they would have earned (``reserves_rate``), while ``rate`` is the cost of capital,
+        the return they forgo, an economic cost reported but not carried in the balance
     commitment_fee : charged monthly on what is not drawn, ``fee / 12`` a month
         [fraction per year]
     upfront_fee : paid in month 0 on the whole size (an arrangement fee) [fraction]
@@ -74,6 +78,12 @@ class Source:
     rate: float
     commitment_fee: float = 0.0
     upfront_fee: float = 0.0
+    cash_rate: float | None = None
+
+    @property
+    def balance_rate(self) -> float:
+        """The rate carried in the cash balance [fraction per year]."""
+        return self.rate if self.cash_rate is None else self.cash_rate
 
 
 #: Name of the unlimited source drawn after every :class:`Source`: new capital.
@@ -96,13 +106,15 @@ class Financing:
 
 def financing_of(party, extra: tuple[Source, ...] = ()) -> Financing:
     """The sources of a :class:`~pbr_model.spec.schema.Provider` or provider profile:
-    reserves (at its cost of capital: the return they forgo) and its credit line (at its
-    credit rate, the cost of capital if none, with its commitment fee), the cheaper
-    first (reserves on a tie); then ``extra`` (e.g. a social investment facility); new
-    capital at the cost of capital beyond them all."""
+    reserves (costing its cost of capital, the return they forgo, of which only the
+    deposit interest ``reserves_rate`` is cash in the balance) and its credit line (at
+    its credit rate, the cost of capital if none, with its commitment fee), the cheaper
+    first at those costs (reserves on a tie); then ``extra`` (e.g. a social investment
+    facility); new capital at the cost of capital beyond them all (money that must be
+    raised, so carried in the balance)."""
     coc = party.cost_of_capital
     credit_rate = coc if party.credit_rate is None else party.credit_rate
-    own = sorted([Source("reserves", party.reserves, coc),
+    own = sorted([Source("reserves", party.reserves, coc, cash_rate=party.reserves_rate),
                   Source("credit", party.credit_limit, credit_rate, party.commitment_fee)],
                  key=lambda s: s.rate)  # stable: reserves first on a tie
     return Financing((*own, *extra), coc)
@@ -115,10 +127,12 @@ class FinancedCash:
     Attributes
     ----------
     balance : ``(n_sims, n_months)`` [currency]: cumulative net flow less every
-        financing charge so far (negative = funded)
-    costs : financing charges by source, each ``(n_sims,)`` [currency]: each source's
-        interest and fees (``reserves``: the return they forgo; ``credit``, any
-        ``facility``), then ``new_capital``
+        financing charge paid in cash so far (negative = funded); the opportunity cost
+        of reserves beyond their deposit interest is not in it
+    costs : financing costs by source, each ``(n_sims,)`` [currency]: each source's
+        interest and fees (``reserves``: the return they forgo at the cost of capital,
+        an economic cost, compounded monthly; ``credit``, any ``facility``), then
+        ``new_capital``
     lender : with ``track``, the tracked source's lender's monthly flows ``(n_sims,
         n_months)`` [currency], money into the lender positive: interest and fees less
         new drawings (plus repayments); what is still drawn at the end is not in it
@@ -152,6 +166,14 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
     order and beyond them from new capital; a rising balance repays in reverse order
     (new capital first, reserves last). A positive balance earns nothing.
 
+    Only cash is carried in the balance: a source's :attr:`Source.balance_rate`. Where
+    its cost ``rate`` is higher (reserves: the cost of capital against the deposit
+    interest they would have earned, ``reserves_rate``), the difference is an economic
+    cost: it is reported in ``costs`` and compounds on itself at ``rate`` (each month's
+    cost is ``rate`` on what is drawn plus, while any is drawn, the economic cost
+    accrued so far), but it is not drawn from any source. With ``reserves_rate`` equal to the cost of capital
+    reserves cost what they did when all of it was carried.
+
     Parameters
     ----------
     net_flow : ``(n_sims, n_months)`` [currency], money into the party positive
@@ -163,7 +185,10 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
     """
     n, months = net_flow.shape
     sources = financing.sources
-    rates = [monthly_rate(s.rate) for s in sources] + [monthly_rate(financing.beyond_rate)]
+    rates = [monthly_rate(s.balance_rate) for s in sources] + [monthly_rate(financing.beyond_rate)]
+    # Economic cost beyond the cash one: per source, its monthly rate, or None
+    econ = [monthly_rate(s.rate) if s.rate != s.balance_rate else None for s in sources]
+    accrued = [np.zeros(n) if r is not None else None for r in econ]  # not in the balance
     names = [s.name for s in sources] + [BEYOND]
     tracked = names.index(track) if track is not None else None
     lender = np.zeros((n, months)) if track is not None else None
@@ -181,8 +206,15 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
                     paid = paid + (s.size - drawn[k]) * (s.commitment_fee / 12)
                 if t == 0 and s.upfront_fee:
                     paid = paid + s.size * s.upfront_fee
-            costs[name] += paid
             charge = charge + paid
+            if k < len(sources) and econ[k] is not None:
+                # the return forgone on what is drawn and, while any is, on the return
+                # already forgone (a positive balance earns nothing); includes the cash part
+                cost = (drawn[k] + np.where(drawn[k] > 0, accrued[k], 0.0)) * econ[k]
+                accrued[k] = accrued[k] + (cost - drawn[k] * rates[k])
+                costs[name] += cost
+            else:
+                costs[name] += paid
             if k == tracked:
                 lender[:, t] = paid + drawn[k]
         b = b + net_flow[:, t] - charge
@@ -227,9 +259,11 @@ class CashFigures:
     peak_month_before_financing : its month [month index]; -1 if none
     insolvent : the balance after financing fell below ``-(reserves + credit_limit)`` [bool]
     first_shortfall_month : first month it did [month index]; -1 if it never did
-    financing_cost : every financing charge (interest, opportunity cost of reserves,
-        fees) [currency]
-    net_after_financing : ``net - financing_cost``, the last month's balance [currency]
+    financing_cost : every financing cost (interest, fees, and the opportunity cost of
+        reserves at the cost of capital, which is economic and not in the balance)
+        [currency]
+    net_after_financing : ``net - financing_cost`` [currency]; the last month's balance
+        less the opportunity cost of reserves beyond their deposit interest
     """
 
     revenue: np.ndarray

@@ -90,7 +90,8 @@ def prime_profile(spec: ContractSpec, name: str = "prime") -> ProviderProfile:
     rate = p.cost_of_capital if p.credit_rate is None else p.credit_rate
     return ProviderProfile(
         name=name, reserves=p.reserves, credit_limit=p.credit_limit, credit_rate=rate,
-        cost_of_capital=p.cost_of_capital, commitment_fee=p.commitment_fee, overheads=p.overheads,
+        cost_of_capital=p.cost_of_capital, commitment_fee=p.commitment_fee,
+        reserves_rate=p.reserves_rate, overheads=p.overheads,
         share=1 - sum(s.share for s in spec.supply_chain))
 
 

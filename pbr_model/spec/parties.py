@@ -21,6 +21,10 @@ from .renames import upgrade
 
 COMMITMENT_FEE = ("Fee on the undrawn part of the credit limit, paid monthly (a twelfth a "
                   "month) while the cash is modelled; it is cash out, so it is financed too.")
+RESERVES_RATE = ("Deposit interest the reserves would have earned, forgone while they fund "
+                 "the contract: cash, so carried in the cash balance. Default 0: an "
+                 "ASSUMPTION (reserves on instant access earn little). The cost of capital on "
+                 "reserves is an economic cost, reported but not in the balance.")
 
 
 class Provider(_Model):
@@ -36,6 +40,7 @@ class Provider(_Model):
     credit_rate: float | None = _f("Interest on credit drawn; omit for the cost of capital.",
                                    "fraction per year", default=None, ge=0, le=1)
     commitment_fee: float = _f(COMMITMENT_FEE, "fraction per year", default=0.0, ge=0, le=0.1)
+    reserves_rate: float = _f(RESERVES_RATE, "fraction per year", default=0.0, ge=0, le=1)
     overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
                           "of them (in `pbr capital`).", "fraction", default=0.0, ge=0, le=2)
 
@@ -85,10 +90,12 @@ class ProviderProfile(_Model):
     credit_rate: float | None = _f("Interest on credit drawn; omit for the cost of capital.",
                                    "fraction per year", default=None, ge=0, le=1)
     cost_of_capital: float = _f(
-        "What its own money costs: the return reserves must forgo and the price of any new "
-        "capital beyond reserves and credit. Also the NPV discount rate.", "fraction per year",
+        "What its own money costs: the return reserves must forgo (an economic cost, "
+        "reported but not in the cash balance) and the price of any new capital beyond "
+        "reserves and credit (carried in the balance). Also the NPV discount rate.", "fraction per year",
         ge=0, le=1)
     commitment_fee: float = _f(COMMITMENT_FEE, "fraction per year", default=0.0, ge=0, le=0.1)
+    reserves_rate: float = _f(RESERVES_RATE, "fraction per year", default=0.0, ge=0, le=1)
     overheads: float = _f("Central overheads on top of the contract's direct costs, as a share "
                           "of them.", "fraction", default=0.0, ge=0, le=2)
     facility_rate: float = _f(

@@ -55,11 +55,12 @@ def test_peak_funding_and_its_month_closed_form():
 
 def test_financed_balance_closed_form_to_the_penny():
     """A known path by hand: credit 300 at 6% (cheaper, so drawn first) with a 1% commitment
-    fee, reserves 400 at 12%, new capital at 12%. Interest is charged on what was drawn at
-    the end of the month before, and is itself financed."""
+    fee, reserves 400 at 12% (reserves_rate 12%: all of their return forgone is cash, so
+    in the balance), new capital at 12%. Interest is charged on what was drawn at the end
+    of the month before, and is itself financed."""
     net = np.array([[-500.0, -300.0, 0.0, 1000.0, 0.0]])
     p = profile(reserves=400.0, credit_limit=300.0, credit_rate=0.06, cost_of_capital=0.12,
-                commitment_fee=0.01)
+                commitment_fee=0.01, reserves_rate=0.12)
     rc, rr = 1.06 ** (1 / 12) - 1, 1.12 ** (1 / 12) - 1  # 0.48676%, 0.94888% a month
     # month 0: fee on 300 undrawn = 0.25; balance -500.25 (credit 300, reserves 200.25)
     b0 = -500 - 300 * 0.01 / 12
@@ -245,11 +246,12 @@ def test_a_small_charity_runs_out_of_cash_more_often_than_a_prime():
 def test_more_capital_means_less_running_out_on_the_same_simulations():
     r = capital("tr-crc-example", ["small-charity", "social-investor-backed"], sims=SIMS)
     small, backed = r.parties
-    # same seat terms, more credit: the same need before financing; after it, credit at 8%
-    # in place of new capital at 15% makes the need no larger; never more insolvency
+    # same seat terms, more credit: the same need before financing; after it, never more
+    # insolvency. (The peak after financing may be higher: credit at 8% is cheaper than
+    # reserves at their 15% cost of capital, so it is drawn first, and its interest is
+    # cash, while the reserves' forgone return is not in the balance.)
     np.testing.assert_allclose(small.figures.peak_funding_before_financing,
                                backed.figures.peak_funding_before_financing)
-    assert (backed.figures.peak_funding <= small.figures.peak_funding + 1e-6).all()
     assert (backed.figures.insolvent <= small.figures.insolvent).all()
     assert backed.summary["additional_capital"]["p95"] <= small.summary["additional_capital"]["p95"]
 
