@@ -2,10 +2,12 @@
 
 Time is in whole months from contract start (month 0 is ``contract.start_date``).
 The first cohort enters ``first_cohort_month`` months after the start, and each
-cohort period's entrants arrive evenly over its months. Cohort ``c``'s result is
-published ``result_lag_months`` (default ``followup_months + waiting_months``, one
-number or one per cohort) after its period ends and is paid ``payment_lag_months``
-later, unless the spec gives each cohort's ``payment_dates``. The timeline runs from
+cohort period's entrants arrive evenly over its months. Cohort ``c``'s result month,
+the first month after its result is published, is ``result_lag_months`` (default
+``followup_months + waiting_months``, one number or one per cohort) after the month after
+its period, and it is paid ``payment_lag_months`` after that, unless the spec gives each
+cohort's ``payment_dates``. (TR: cohort Oct-Dec 2015, result published Oct 2017, result
+month and payment Nov 2017: month 8 + 3 + 22 = 33.) The timeline runs from
 month 0 to the last payment.
 """
 
@@ -31,7 +33,8 @@ class Timeline:
     entry_month : first entry month of each cohort, ``(n_cohorts,)`` [month index]
     payment_month : month each cohort's outcome payment is made, ``(n_cohorts,)`` [month index]
     start_date : date of month 0
-    result_month : month each cohort's result is published, ``(n_cohorts,)`` [month index];
+    result_month : each cohort's result month, the first month after its result is published,
+        ``(n_cohorts,)`` [month index];
         None: not known (a timeline built by hand)
     """
 

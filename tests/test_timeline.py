@@ -20,12 +20,16 @@ def tr_data() -> dict:
     return read_toml(resolve("tr-crc-example"))
 
 
-def test_tr_first_payment_is_oct_2015_plus_3_plus_22_months():
-    # first payment cohort Oct-Dec 2015, result at cohort end + 22 months [PM18]:
-    # Feb 2015 -> Oct 2015 is month 8; 8 + 3 + 22 = month 33, which is Nov 2017
+def test_tr_first_payment_is_in_the_month_after_its_oct_2017_publication():
+    # first payment cohort Oct-Dec 2015 (months 8-10 from Feb 2015), its result published in
+    # Oct 2017 [PM18] (month 32). Its result month, the first month after publication, is the
+    # month after the cohort's period (11) + result_lag_months (22) = 33, Nov 2017; with
+    # payment_lag_months = 0 it is paid then, in the month AFTER publication
     tl = Timeline.from_spec(load_spec("tr-crc-example").spec)
     assert tl.entry_month[0] == 8
     assert tl.dates()[tl.entry_month[0]] == dt.date(2015, 10, 1)
+    assert tl.dates()[32] == dt.date(2017, 10, 1)  # publication month
+    assert tl.result_month[0] == 33 == 32 + 1
     assert tl.payment_month[0] == 8 + 3 + 22
     assert tl.dates()[tl.payment_month[0]] == dt.date(2017, 11, 1)
     # 25 quarterly cohorts fit in the 84 months from Oct 2015; each paid 25 months after entry
@@ -123,3 +127,47 @@ def test_pbr_validate_refuses_dates_out_of_order(cli, tmp_path):
     cli.error(cli.run("validate", str(path)),
               f"Error: {path}: contract: payment_dates[1] is 2014-08-01 (month 47), before "
               "cohort 2's result month 66", "dates must be in cohort order", lines=1)
+
+
+def test_a_payment_date_centuries_away_is_refused():
+    # result lags are capped at 240 months, and a payment date may be no later than its
+    # cohort's result month + 240: a date in 2300 would build a timeline of ~3,400 months
+    data = read_toml(resolve("peterborough-sib"))
+    data["contract"]["payment_dates"] = [dt.date(2014, 8, 1), dt.date(2300, 6, 1)]
+    with pytest.raises(SpecError) as info:
+        validate(data, "my.toml")
+    (problem,) = info.value.problems
+    assert "contract: payment_dates[1] is 2300-06-01 (month " in problem
+    assert "more than 240 months after cohort 2's result month" in problem
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("[2014-13-01,2017-06-01]", "payment_dates[0] is '2014-13-01': not a date; write each "
+                                "date as YYYY-MM-DD"),
+    ("[2014-08-01, 2017-06-31]", "payment_dates[1] is '2017-06-31': not a date"),
+    ("[2014-08-01, soon]", "payment_dates[1] is 'soon': not a date"),
+])
+def test_a_bad_date_set_on_the_command_line_is_named_by_position_and_value(cli, value, fragment):
+    # TOML cannot read a list with a bad date, so --set passes it on as one string
+    result = cli.run("show", "peterborough-sib", "--set", f"contract.payment_dates={value}")
+    cli.error(result, f"Error: peterborough-sib: contract.payment_dates: {fragment}", lines=1)
+
+
+def test_pbr_validate_names_a_bad_date_and_one_beyond_the_cap(cli, tmp_path):
+    text = resolve("peterborough-sib").read_text()
+    assert "payment_dates = [2014-08-01, 2017-06-01]" in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace("payment_dates = [2014-08-01, 2017-06-01]",
+                                 'payment_dates = ["2014-08-01", "2017-02-30"]'))
+    cli.error(cli.run("validate", str(path)), f"Error: {path}: contract.payment_dates: "
+              "payment_dates[1] is '2017-02-30': not a date; write each date as YYYY-MM-DD",
+              lines=1)
+    path.write_text(text.replace("payment_dates = [2014-08-01, 2017-06-01]",
+                                 "payment_dates = [2014-08-01, 2300-06-01]"))
+    cli.error(cli.run("validate", str(path)),
+              f"Error: {path}: contract: payment_dates[1] is 2300-06-01 (month 3477), more than "
+              "240 months after cohort 2's result month 66 (2016-03-01); pay it by 2036-03-01",
+              lines=1)
+    cli.error(cli.run("simulate", "peterborough-sib", "--sims", "10",
+                      "--set", "contract.payment_dates=[2014-08-01,2300-06-01]"),
+              "payment_dates[1] is 2300-06-01", lines=1)

@@ -13,6 +13,10 @@ from pydantic import field_validator, model_validator
 
 from ._base import _f, _Model
 
+#: The longest wait allowed from a cohort's period end to its result (result_lag_months), and
+#: from its result month to its payment date [months]: 20 years.
+MAX_LAG_MONTHS = 240
+
 
 class Contract(_Model):
     """The contract's identity and calendar. Cohorts must start during the contract:
@@ -47,7 +51,8 @@ class Contract(_Model):
         "months", default=6, ge=0, le=36,
     )
     payment_lag_months: int = _f(
-        "Months from a cohort's result being known to the outcome payment.",
+        "Months from a cohort's result month (the first month after its result is published) "
+        "to its outcome payment; 0: paid in the result month.",
         "months", default=3, ge=0, le=36,
     )
 
@@ -58,10 +63,12 @@ class Contract(_Model):
         "months", default=0, ge=0, le=599,
     )
     result_lag_months: int | list[int] | None = _f(
-        "Months from the end of a cohort's period to its result being published: one number "
-        "for every cohort, or one per cohort. Each at least followup_months + waiting_months "
-        "(the earliest a result can be known), which is the default (TR: 22, the Oct-Dec 2015 "
-        "cohort's result published Oct 2017). The payment follows payment_lag_months later.",
+        "Months from the end of a cohort's period to its result month, the first month after "
+        "its result is published (the result month is the month after the cohort's period + "
+        "this): one number for every cohort, or one per cohort. Each at least followup_months "
+        "+ waiting_months (the earliest a result can be known), which is the default (TR: 22: "
+        "the Oct-Dec 2015 cohort's result was published in Oct 2017, so its result month is "
+        "Nov 2017). The payment falls payment_lag_months after the result month.",
         "months", default=None,
     )
     payment_dates: list[dt.date] | None = _f(
@@ -69,8 +76,35 @@ class Contract(_Model):
         "e.g. [2014-08-01, 2017-06-01]); a payment falls in the month of its date. Replaces "
         "result_lag_months + payment_lag_months. Dates may not fall before their cohort's "
         "result month, nor go back in time from one cohort to the next; pooled payments fall "
-        "with the last cohort's. Omit to use the lags.", "dates", default=None,
+        "with the last cohort's; none more than 240 months after its cohort's result month "
+        "(the cap on result_lag_months). Omit to use the lags.", "dates", default=None,
     )
+
+    @field_validator("payment_dates", mode="before")
+    @classmethod
+    def _dates(cls, given: object) -> object:
+        """Read each date, naming the position and value of one that is not a date (a
+        ``--set`` list with a bad date arrives as one string)."""
+        if isinstance(given, str) and given.strip().startswith("["):
+            inner = given.strip()[1:].rstrip().removesuffix("]")
+            given = [item.strip() for item in inner.split(",")] if inner.strip() else []
+        if not isinstance(given, list):
+            return given
+        out = []
+        for i, item in enumerate(given):
+            if isinstance(item, dt.datetime):
+                item = item.date()
+            elif isinstance(item, str):
+                try:
+                    item = dt.date.fromisoformat(item.strip().strip("'\""))
+                except ValueError:
+                    raise ValueError(f"payment_dates[{i}] is {item!r}: not a date; write each "
+                                     "date as YYYY-MM-DD, e.g. 2017-06-01") from None
+            elif not isinstance(item, dt.date):
+                raise ValueError(f"payment_dates[{i}] is {item!r}: not a date; write each "
+                                 "date as YYYY-MM-DD, e.g. 2017-06-01")
+            out.append(item)
+        return out
 
     @model_validator(mode="after")
     def _cohorts_fit(self) -> "Contract":
@@ -106,7 +140,7 @@ class Contract(_Model):
             lags = None
         elif lags is not None:
             for i, lag in enumerate(lags if isinstance(lags, list) else [lags]):
-                if not known <= lag <= 240:
+                if not known <= lag <= MAX_LAG_MONTHS:
                     where = f"result_lag_months[{i}]" if isinstance(lags, list) \
                         else "result_lag_months"
                     out.append(f"{where} is {lag}: a result cannot be published before "
@@ -123,6 +157,12 @@ class Contract(_Model):
         results = self.result_months(lags if not out else None)
         for i, day in enumerate(dates):
             month = months_between(self.start_date, day)
+            if month > results[i] + MAX_LAG_MONTHS:
+                out.append(f"payment_dates[{i}] is {day.isoformat()} (month {month}), more than "
+                           f"{MAX_LAG_MONTHS} months after cohort {i + 1}'s result month "
+                           f"{results[i]} ({add_months(self.start_date, results[i]).isoformat()}"
+                           "); pay it by "
+                           f"{add_months(self.start_date, results[i] + MAX_LAG_MONTHS).isoformat()}")
             if month < results[i]:
                 out.append(f"payment_dates[{i}] is {day.isoformat()} (month {month}), before "
                            f"cohort {i + 1}'s result month {results[i]} "
@@ -140,8 +180,9 @@ class Contract(_Model):
         return self.n_cohorts or (self.length_months - self.first_cohort_month) // self.cohort_months
 
     def result_months(self, lags: int | list[int] | None = None) -> list[int]:
-        """Month each cohort's result is published: its period's end plus its result lag
-        (``lags``, default the spec's; omitted: follow-up plus waiting) [month index]."""
+        """Each cohort's result month, the first month after its result is published: the
+        month after its period plus its result lag (``lags``, default the spec's; omitted:
+        follow-up plus waiting) [month index]."""
         lags = self.result_lag_months if lags is None else lags
         n, cm = self.cohorts, self.cohort_months
         if lags is None:
