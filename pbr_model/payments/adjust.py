@@ -1,14 +1,26 @@
 """Changes to what a mechanism pays after it has paid: price indexation (and, in
 :mod:`.renegotiation`, a renegotiated price), applied to its flows month by month.
 
-The convention: a payment is made at the prices in force in the month it is paid. So a
-mechanism's monthly flows are multiplied by the month's factor; its per-cohort figures
-by the factor of the months they are paid in: an outcome mechanism's at the cohort's
-payment month (its pooled payment at the last cohort's), a fee's per-person part at the
-mean factor of the months after entry in which it is paid in arrears. (With a foundation
-advance, the advance is paid at its month's prices and the reconciliation at the payment
-month's, so the per-cohort figure then differs from the cash by the change in between:
-the monthly cash is exact.)
+Price indexation has two conventions (``[[indexation.prices]] basis``):
+
+* ``"service"`` (the default, as contracts usually price): a payment at the index of the
+  period it pays for. A fee, paid in arrears, at the index of the month served (the cash of
+  month ``m`` at month ``m - 1``'s index); its per-cohort part at the mean index of the
+  cohort's entry months. An outcome payment at the mean index of its cohort's entry months
+  (the pooled payment at the mean over every cohort's); the uplift is paid with the cohort's
+  payment (with a foundation advance, with the reconciliation, so the cohort's total is
+  exact).
+* ``"payment"``: a payment at the prices in force in the month it is paid. The mechanism's
+  monthly flows are multiplied by the month's factor; its per-cohort figures by the factor of
+  the months they are paid in: an outcome mechanism's at the cohort's payment month (its
+  pooled payment at the last cohort's), a fee's per-person part at the mean factor of the
+  months after entry in which it is paid in arrears. (With a foundation advance, the advance
+  is paid at its month's prices and the reconciliation at the payment month's, so the
+  per-cohort figure then differs from the cash by the change in between: the monthly cash is
+  exact.)
+
+A renegotiated price (:mod:`.renegotiation`) and a payer's cap (:mod:`.payers`) act on the
+cash as paid, with :func:`scale_flows`.
 """
 
 from __future__ import annotations
@@ -41,14 +53,50 @@ def scale_flows(flows: PaymentFlows, timeline: Timeline, factor: np.ndarray) -> 
     )
 
 
+def index_by_service(flows: PaymentFlows, timeline: Timeline,
+                     index: np.ndarray) -> PaymentFlows:
+    """``flows`` priced at the index, ``(n_months,)`` [dimensionless], of the period each
+    payment is for (basis ``"service"``): a fee's cash of month ``m`` at month ``m - 1``'s
+    (fees are paid in arrears), an outcome payment at the mean over its cohort's entry
+    months, a pooled payment at the mean over every cohort's."""
+    months = timeline.entry_month[None, :] + np.arange(timeline.cohort_months)[:, None]
+    by_cohort = index[months].mean(axis=0)                 # (n_cohorts,): over a few months
+    if flows.kind == "fee":
+        served = np.concatenate([index[:1], index[:-1]])  # month m's cash is for month m - 1
+        return replace(
+            flows,
+            monthly=flows.monthly * served,
+            by_cohort=flows.by_cohort * by_cohort,
+            parts={k: v * by_cohort for k, v in flows.parts.items()},
+            pooled=None if flows.pooled is None else flows.pooled * by_cohort.mean(),
+        )
+    uplift = timeline.at_payment_months(flows.by_cohort * (by_cohort - 1.0))
+    pooled = None
+    if flows.pooled is not None:
+        pooled = flows.pooled * by_cohort.mean()
+        uplift[:, timeline.payment_month[-1]] += pooled - flows.pooled
+    return replace(
+        flows,
+        monthly=flows.monthly + uplift,
+        by_cohort=flows.by_cohort * by_cohort,
+        parts={k: v * by_cohort for k, v in flows.parts.items()},
+        pooled=pooled,
+    )
+
+
 def index_prices(spec: ContractSpec, flows: list[PaymentFlows],
                  timeline: Timeline) -> list[PaymentFlows]:
-    """Every mechanism's flows with its price indexation (``[[indexation.prices]]``) applied;
-    mechanisms not indexed come back as they were. ``flows`` in spec order."""
+    """Every mechanism's flows with its price indexation (``[[indexation.prices]]``, on its
+    ``basis``) applied; mechanisms not indexed come back as they were. ``flows`` in spec
+    order."""
     out = []
     for i, f in enumerate(flows):
         index = spec.price_index(i)
         uplift = 0.0 if index is None else spec.indexation.uplift(index)
-        out.append(f if uplift == 0 else
-                   scale_flows(f, timeline, timeline.annual_index(uplift)))
+        if uplift == 0:
+            out.append(f)
+        elif index.basis == "payment":
+            out.append(scale_flows(f, timeline, timeline.annual_index(uplift)))
+        else:
+            out.append(index_by_service(f, timeline, timeline.annual_index(uplift)))
     return out

@@ -2,7 +2,8 @@
 triggered per simulation (the Ministry of Justice added about GBP 342m to the CRC contracts in
 2017 [NAO17][NAO19t]).
 
-Each item, in list order, is assessed in its month on the simulation as it stands (after the
+Each item, in list order, is assessed in its month (its ``month``, or the month of its
+``date``) on the simulation as it stands (after the
 items before it): a trigger on the provider's cumulative net cash before that month, or on
 the paid volume so far against the plan. Where it is met, its lump sum is paid that month, as an
 income line of its own (kind ``"fee"``: paid whatever the outcome), and the named mechanism's
@@ -63,24 +64,25 @@ def renegotiate(spec: ContractSpec, flows: list[PaymentFlows], costs: np.ndarray
     lines: list[PaymentFlows] = []
     met_all = np.ones((n_sims, len(spec.renegotiation)), dtype=bool)
     for k, r in enumerate(spec.renegotiation):  # a few items, not simulations
+        month = r.month_index(spec.contract.start_date)
         met = np.ones(n_sims, dtype=bool)
         if r.net_below is not None:
             income = sum((f.monthly for f in [*flows, *lines]), np.zeros_like(costs))
-            met &= row_sum((income - costs)[:, : r.month]) < r.net_below
+            met &= row_sum((income - costs)[:, : month]) < r.net_below
         if r.paid_volume_below is not None:
-            entered = row_sum(timeline.spread_over_entry_months(paid)[:, : r.month])
+            entered = row_sum(timeline.spread_over_entry_months(paid)[:, : month])
             planned = row_sum(timeline.spread_over_entry_months(
-                planned_paid_volume(spec)[None, :])[:, : r.month])[0]
+                planned_paid_volume(spec)[None, :])[:, : month])[0]
             # before any entry is planned there is no shortfall to trigger on
             met &= (planned > 0) & (entered < r.paid_volume_below * planned)
         monthly = np.zeros_like(costs)
-        monthly[:, r.month] = np.where(met, r.lump_sum, 0.0)
+        monthly[:, month] = np.where(met, r.lump_sum, 0.0)
         lines.append(PaymentFlows(name=r.name, kind="fee", monthly=monthly,
                                   by_cohort=np.zeros(paid.shape)))
         if r.payment is not None and r.price_factor != 1:
             i = names.index(r.payment)
             factor = np.ones_like(costs)
-            factor[:, r.month:] = np.where(met, r.price_factor, 1.0)[:, None]
+            factor[:, month:] = np.where(met, r.price_factor, 1.0)[:, None]
             flows[i] = scale_flows(flows[i], timeline, factor)
         met_all[:, k] = met
     return Renegotiated(flows, lines, met_all)

@@ -46,7 +46,8 @@ def contract_overview(result: ShowResult) -> Group:
     if ix.cost_inflation or ix.prices:
         terms.add_row("Indexation", "; ".join(
             [f"costs {pct(ix.cost_inflation)} a year"]
-            + [f"{p.payment} {pct(ix.uplift(p))} a year" for p in ix.prices]))
+            + [f"{p.payment} {pct(ix.uplift(p))} a year"
+               + (" (by payment month)" if p.basis == "payment" else "") for p in ix.prices]))
     for r in spec.renegotiation:
         terms.add_row(f"Renegotiation: {r.name}", _renegotiation(r, m, pct))
     if spec.termination is not None:
@@ -96,7 +97,8 @@ def _renegotiation(r, m: Fmt, pct: Fmt) -> str:
         when.append(f"net cash so far below {m(r.net_below)}")
     if r.paid_volume_below is not None:
         when.append(f"paid volume so far below {pct(r.paid_volume_below)} of plan")
-    return (f"month {r.month}: " + " and ".join(what)
+    at = f"month {r.month}" if r.month is not None else r.date.isoformat()
+    return (f"{at}: " + " and ".join(what)
             + (" if " + " and ".join(when) if when else ""))
 
 

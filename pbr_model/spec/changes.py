@@ -8,7 +8,10 @@ amounts are in the prices of the contract's first year. Rates are fractions per 
 
 from __future__ import annotations
 
-from pydantic import model_validator
+import datetime as dt
+from typing import Literal
+
+from pydantic import field_validator, model_validator
 
 from ._base import _f, _Model
 
@@ -29,6 +32,12 @@ class PriceIndex(_Model):
                            "fraction per year", default=None, ge=-0.5, le=1)
     floor: float | None = _f("Lowest uplift allowed in a year; omit for no floor.",
                              "fraction per year", default=None, ge=-0.5, le=1)
+    basis: Literal["service", "payment"] = _f(
+        "Which month's index prices a payment. \"service\" (the usual contract term): the "
+        "period paid for, so a fee at the index of the month served (a December fee paid in "
+        "arrears in January at December's prices) and an outcome payment at the mean index of "
+        "its cohort's entry months (a pooled payment: of every cohort's). \"payment\": the "
+        "month it is paid.", "text", default="service")
 
     @model_validator(mode="after")
     def _cap_above_floor(self) -> "PriceIndex":
@@ -62,15 +71,21 @@ class Indexation(_Model):
 
 
 class Renegotiation(_Model):
-    """A one-off change to the contract in month ``month``: if its trigger is met (always,
-    when it has none), the provider is paid ``lump_sum`` that month, and the mechanism named by
+    """A one-off change to the contract in its month, given as ``month`` (from the contract
+    start) or ``date`` (exactly one of them): if its trigger is met (always, when it has
+    none), the provider is paid ``lump_sum`` that month, and the mechanism named by
     ``payment`` pays ``price_factor`` times what it would have from that month on. With both
     triggers given, both must hold. It must change something."""
 
     name: str = _f("Label in reports (its income line).", "text", default="Renegotiation",
                    min_length=1, max_length=60)
-    month: int = _f("Month of the change, from the contract start (month 0); at most the last "
-                    "month of the timeline.", "months", ge=0, le=1200)
+    month: int | None = _f("Month of the change, from the contract start (month 0); at most "
+                           "the last month of the timeline. Give this or `date`.", "months",
+                           default=None, ge=0, le=1200)
+    date: dt.date | None = _f(
+        "Date of the change, as a TOML date (e.g. 2017-12-01): it falls in the month of the "
+        "date, which must be from the contract's start_date to the timeline's last month. "
+        "Give this or `month`.", "date", default=None, strict=False)
     net_below: float | None = _f(
         "Trigger: the provider's cumulative net cash (contract income less direct costs, "
         "before financing) over the months before `month` is below this (e.g. 0: the contract "
@@ -89,8 +104,24 @@ class Renegotiation(_Model):
         "Factor on the named mechanism's payments from `month` on (1.1 = prices up 10%).",
         "dimensionless", default=1.0, ge=0, le=100)
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _a_date(cls, given: object) -> object:
+        if isinstance(given, dt.datetime):
+            return given.date()
+        if isinstance(given, str):
+            try:
+                return dt.date.fromisoformat(given.strip())
+            except ValueError:
+                raise ValueError("not a date; write it as YYYY-MM-DD, e.g. 2017-12-01") from None
+        return given
+
     @model_validator(mode="after")
     def _does_something(self) -> "Renegotiation":
+        if (self.month is None) == (self.date is None):
+            raise ValueError("give the change's month (from the contract start) or its date "
+                             "(YYYY-MM-DD), not " + ("both" if self.month is not None
+                                                     else "neither"))
         if self.price_factor != 1 and self.payment is None:
             raise ValueError(f"price_factor is {self.price_factor:g} but no `payment` names the "
                              "mechanism it changes; add payment = \"<mechanism name>\"")
@@ -98,3 +129,10 @@ class Renegotiation(_Model):
             raise ValueError("changes nothing: give a lump_sum, or a payment and a price_factor "
                              "other than 1")
         return self
+
+    def month_index(self, start: dt.date) -> int:
+        """The month of the change, from a contract starting on ``start`` [month index];
+        negative for a date before the start month."""
+        if self.month is not None:
+            return self.month
+        return (self.date.year - start.year) * 12 + self.date.month - start.month

@@ -23,11 +23,13 @@ sections; each section is defined in its own module and re-exported here, so
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import model_validator
 
 from ._base import MAX_MONEY, _f, _Model
 from .changes import Indexation, PriceIndex, Renegotiation
-from .contract import Cohorts, Contract, Population, RiskBand, Trend
+from .contract import Cohorts, Contract, Population, RiskBand, Trend, add_months
 from .evaluation import MEASURES, Custody, EvaluationDesign, Events, OtherOutcome, OutcomeMeasures
 from .intervention import Costs, Effect, EffectDistribution, Intervention, PersonalBudget
 from .parties import Commissioner, Provider, SocialImpactBond, Subcontract
@@ -106,10 +108,7 @@ class ContractSpec(_Model):
             "indexation.prices", [p.payment for p in self.indexation.prices])
         problems += self._named_payment_problems(
             "renegotiation", [r.payment for r in self.renegotiation], once=False)
-        last = max(self.contract.length_months, *self.contract.payment_months())
-        problems += [f"renegotiation.{i}.month is {r.month}, after the timeline's last month "
-                     f"({last}); give a month from 0 to {last}"
-                     for i, r in enumerate(self.renegotiation) if r.month > last]
+        problems += self._renegotiation_month_problems()
         # the payers' caps apply to what a mechanism pays before a renegotiation scales it
         split = {m.name for m in self.payments if getattr(m, "payers", None)}
         problems += [f"renegotiation.{i}.payment is {r.payment!r}, a mechanism with payers: "
@@ -121,6 +120,25 @@ class ContractSpec(_Model):
             raise ValueError("; ".join(problems))
         self._termination_fits()
         return self
+
+    def _renegotiation_month_problems(self) -> list[str]:
+        """Each renegotiation's month (given, or its date's) must be on the timeline."""
+        c = self.contract
+        last = max(c.length_months, *c.payment_months())
+        out = []
+        for i, r in enumerate(self.renegotiation):
+            month = r.month_index(c.start_date)
+            if r.month is not None and month > last:
+                out.append(f"renegotiation.{i}.month is {month}, after the timeline's last month "
+                           f"({last}); give a month from 0 to {last}")
+            elif r.date is not None and not 0 <= month <= last:
+                out.append(f"renegotiation.{i}.date is {r.date.isoformat()} (month {month}), "
+                           + ("before the contract's start_date" if month < 0 else
+                              "after the timeline's last month") + f"; give a date from "
+                           f"{add_months(c.start_date, 0).isoformat()} to "
+                           f"{add_months(c.start_date, last + 1) - dt.timedelta(days=1)} "
+                           f"(months 0 to {last})")
+        return out
 
     def _named_payment_problems(self, where: str, names: list[str | None],
                                 once: bool = True) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 from pbr_model.errors import SpecError
 from pbr_model.finance import monthly_costs
 from pbr_model.payments import PaymentInputs, pay_all
-from pbr_model.payments.adjust import scale_flows
+from pbr_model.payments.adjust import index_prices, scale_flows
 from pbr_model.payments.base import PaymentFlows
 from pbr_model.spec import validate
 from pbr_model.timeline import Timeline
@@ -75,8 +75,27 @@ def test_costs_inflate_by_contract_year_to_the_penny():
     assert costs.sum() == pytest.approx(25_227.20, abs=0.005)
 
 
-def test_fee_is_indexed_at_its_capped_rate_to_the_penny():
-    s = spec()
+def test_fee_is_indexed_by_the_month_served_to_the_penny():
+    s = spec()  # basis "service", the default
+    assert s.indexation.prices[0].basis == "service"
+    tl = Timeline.from_spec(s)
+    (fee,) = pay_all(s, PaymentInputs(tl, ENTRANTS, None))
+    # rate 4% capped at 2.5%. Paid in arrears at the prices of the month served: months 1-12
+    # pay for months 0-11 (year 0), 1,000 + 600 / 12 = 1,050 each, month 12 (December's fee,
+    # paid in January) included; months 13-24 pay for months 12-23 (year 1):
+    # (1,000 + 1,200 / 12) x 1.025 = 1,127.50 each
+    expected = np.zeros(tl.n_months)
+    expected[1:13] = 1_050.0
+    expected[13:25] = 1_127.50
+    np.testing.assert_allclose(fee.monthly[0], expected, rtol=0, atol=1e-9)
+    assert fee.monthly.sum() == pytest.approx(26_130.00, abs=1e-9)
+    # per cohort: 12 x 50 at year-0 prices = 600; 12 x 100 x 1.025 = 1,230
+    np.testing.assert_allclose(fee.by_cohort, [[600.0, 1_230.0]], rtol=0, atol=1e-9)
+
+
+def test_fee_is_indexed_at_its_capped_rate_to_the_penny_on_the_payment_basis():
+    s = spec(prices=[{"payment": "Fee", "rate": 0.04, "cap": 0.025, "floor": 0.0,
+                      "basis": "payment"}])
     tl = Timeline.from_spec(s)
     (fee,) = pay_all(s, PaymentInputs(tl, ENTRANTS, None))
     # rate 4% capped at 2.5%. Paid in arrears: months 1-11 at year-0 prices, 1,000 + 600 / 12
@@ -123,6 +142,55 @@ def test_outcome_payments_are_indexed_at_their_payment_month():
     assert out.monthly.sum() == pytest.approx(out.by_cohort.sum() + out.pooled.sum())
 
 
+# cohorts straddling contract years; the outcome flows below are built by hand and indexed
+# as the spec's first mechanism's
+STRADDLING = TWO_COHORTS.replace("length_months = 24", "length_months = 30").replace(
+    "cohort_months = 12", "cohort_months = 12\nfirst_cohort_month = 6")
+
+
+@pytest.mark.parametrize("basis", ["service", "payment"])
+def test_outcome_payments_are_indexed_on_their_basis_to_the_penny(basis):
+    s = spec(STRADDLING, prices=[{"payment": "Fee", "rate": 0.025, "basis": basis}])
+    tl = Timeline.from_spec(s)
+    # cohorts enter in months 6-17 and 18-29; results 18 months after, paid 3 later
+    assert list(tl.payment_month) == [39, 51]  # contract years 3 and 4
+    by_cohort = np.array([[700.0, 900.0]])
+    flows = PaymentFlows("Results", "outcome", tl.at_payment_months(by_cohort), by_cohort,
+                         parts={"binary": by_cohort}, pooled=np.array([100.0]))
+    flows.monthly[0, 51] += 100.0
+    (out,) = index_prices(s, [flows], tl)
+    if basis == "service":
+        # each cohort at the mean index of its entry months: six months in year 0 and six
+        # in year 1 = (1 + 1.025) / 2 = 1.0125; six in year 1, six in year 2 =
+        # (1.025 + 1.050625) / 2 = 1.0378125; the pooled payment at their mean, 1.02515625
+        cohort, pooled = [708.75, 934.03125], 102.515625
+    else:
+        # at the index of the payment month: 1.025^3 = 1.076890625, 1.025^4 = 1.103812890625
+        cohort, pooled = [753.8234375, 993.4316015625], 110.3812890625
+    np.testing.assert_allclose(out.by_cohort, [cohort], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(out.parts["binary"], out.by_cohort)
+    assert out.pooled[0] == pytest.approx(pooled, abs=1e-9)
+    assert out.monthly[0, 39] == pytest.approx(cohort[0], abs=1e-9)
+    assert out.monthly[0, 51] == pytest.approx(cohort[1] + pooled, abs=1e-9)
+    assert out.monthly.sum() == pytest.approx(sum(cohort) + pooled, abs=1e-9)
+
+
+def test_on_the_service_basis_an_advance_is_topped_up_at_reconciliation():
+    s = spec(STRADDLING, prices=[{"payment": "Fee", "rate": 0.025}])
+    tl = Timeline.from_spec(s)
+    # cohort 0: 240 advanced in arrears over months 7-18, 460 settled in month 39
+    advance, settle_ = np.array([[240.0, 0.0]]), np.array([[460.0, 0.0]])
+    flows = PaymentFlows("Results", "outcome",
+                         tl.in_arrears(advance) + tl.at_payment_months(settle_),
+                         advance + settle_)
+    (out,) = index_prices(s, [flows], tl)
+    # the cohort's 700 at 1.0125 = 708.75: the advance as paid, the 8.75 uplift with the
+    # reconciliation
+    np.testing.assert_allclose(out.monthly[0, 7:19], 20.0)
+    assert out.monthly[0, 39] == pytest.approx(460 + 8.75, abs=1e-9)
+    assert out.monthly.sum() == pytest.approx(708.75, abs=1e-9)
+
+
 def test_no_indexation_leaves_money_in_cash_terms():
     s = spec(cost_inflation=0.0, prices=[])
     tl = Timeline.from_spec(s)
@@ -162,8 +230,16 @@ def test_settle_pays_observed_results_at_indexed_prices():
 
     csv = Path(__file__).resolve().parents[2] / "examples" / "observed" / "peterborough_pooled.csv"
     data = read_toml(resolve("peterborough-sib"))
-    data["indexation"] = {"prices": [{"payment": "Peterborough outcome payment", "rate": 0.03}]}
-    plain, indexed = settle("peterborough-sib", csv), settle(validate(data), csv)
-    # the pooled payment falls in June 2017, month 81: contract year 6
-    assert plain.total_payment == pytest.approx(5_817_150, abs=1)
-    assert indexed.total_payment == pytest.approx(plain.total_payment * 1.03**6, rel=1e-12)
+    plain = settle("peterborough-sib", csv)
+    assert plain.total_payment == pytest.approx(5_817_150, abs=1)  # the pooled payment alone
+    indexed = {}
+    for basis in ("service", "payment"):
+        data["indexation"] = {"prices": [{"payment": "Peterborough outcome payment",
+                                          "rate": 0.03, "basis": basis}]}
+        indexed[basis] = settle(validate(data), csv).total_payment
+    # payment basis: the pooled payment falls in June 2017, month 81: contract year 6
+    assert indexed["payment"] == pytest.approx(plain.total_payment * 1.03**6, rel=1e-12)
+    # service basis: two 24-month cohorts from Sep 2010, in years 0-1 and 2-3; the pooled
+    # payment at the mean of their mean indexes, ((1 + 1.03) / 2 + (1.03^2 + 1.03^3) / 2) / 2
+    # = (1.015 + 1.0768135) / 2 = 1.04590675
+    assert indexed["service"] == pytest.approx(plain.total_payment * 1.04590675, rel=1e-12)

@@ -3,6 +3,7 @@ of a mechanism's price, per simulation, as its own income line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 
 import numpy as np
@@ -82,6 +83,17 @@ def test_a_scheduled_lump_sum_is_paid_in_its_month_in_every_simulation(base):
     assert r.summary()["payments"]["renegotiation"]["mean"] == 25_000
 
 
+def test_a_date_places_the_change_in_its_month(base):
+    # the contract starts on 2020-01-01: 2020-11-15 is in month 10
+    by_date = run({"name": "Top-up", "date": dt.date(2020, 11, 15), "lump_sum": 25_000,
+                   "payment": "Results", "price_factor": 1.2})
+    by_month = run({"name": "Top-up", "month": 10, "lump_sum": 25_000,
+                    "payment": "Results", "price_factor": 1.2})
+    np.testing.assert_array_equal(by_date.cash_in, by_month.cash_in)
+    np.testing.assert_allclose((by_date.cash_in - base.cash_in)[:, 10],
+                               25_000 + 0.2 * base.outcome_in[:, 10], rtol=1e-12)
+
+
 def test_a_triggered_lump_sum_is_paid_only_where_net_cash_was_below_the_threshold(base):
     month = 12
     before = (base.cash_in - base.cash_out)[:, :month].sum(axis=1)
@@ -136,6 +148,20 @@ def test_a_triggered_price_change_on_outcome_payments_only_where_met(base):
      "renegotiation.0.payment is 'Fees': no [[payments]] mechanism has that name"),
     ({"month": 99, "lump_sum": 5},
      "renegotiation.0.month is 99, after the timeline's last month (45)"),
+    ({"lump_sum": 5},
+     "renegotiation.0: give the change's month (from the contract start) or its date "
+     "(YYYY-MM-DD), not neither"),
+    ({"month": 3, "date": dt.date(2020, 4, 1), "lump_sum": 5},
+     "renegotiation.0: give the change's month (from the contract start) or its date "
+     "(YYYY-MM-DD), not both"),
+    ({"date": dt.date(2019, 12, 31), "lump_sum": 5},
+     "renegotiation.0.date is 2019-12-31 (month -1), before the contract's start_date; give a "
+     "date from 2020-01-01 to 2023-10-31 (months 0 to 45)"),
+    ({"date": dt.date(2023, 11, 1), "lump_sum": 5},
+     "renegotiation.0.date is 2023-11-01 (month 46), after the timeline's last month; give a "
+     "date from 2020-01-01 to 2023-10-31 (months 0 to 45)"),
+    ({"date": "2020-13-01", "lump_sum": 5},
+     "renegotiation.0.date: not a date; write it as YYYY-MM-DD, e.g. 2017-12-01"),
 ])
 def test_bad_renegotiation_is_refused_clearly(item, fragment):
     data = tomllib.loads(SPEC)
@@ -152,6 +178,17 @@ def test_pbr_validate_refuses_a_renegotiation_of_an_unknown_mechanism(cli, tmp_p
     cli.error(cli.run("validate", str(path)),
               f"Error: {path}: renegotiation.0.payment is 'Fees': no [[payments]] mechanism",
               lines=1)
+
+
+def test_pbr_validate_refuses_a_renegotiation_with_month_and_date(cli, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(SPEC + "\n[[renegotiation]]\nmonth = 6\ndate = 2020-07-01\n"
+                    "lump_sum = 100\n")
+    cli.error(cli.run("validate", str(path)),
+              f"Error: {path}: renegotiation.0: give the change's month (from the contract "
+              "start) or its date (YYYY-MM-DD), not both", lines=1)
+    path.write_text(SPEC + "\n[[renegotiation]]\ndate = 2020-07-01\nlump_sum = 100\n")
+    cli.ok(cli.run("validate", str(path)))
 
 
 def test_settle_pays_at_renegotiated_prices():

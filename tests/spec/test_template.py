@@ -116,6 +116,20 @@ def test_a_list_of_numbers_and_text_starting_with_equals_round_trip(minimal_toml
     assert back.sha256 == loaded.sha256
 
 
+def test_an_indexation_basis_and_a_renegotiation_date_round_trip(tmp_path):
+    loaded = load_spec("tr-crc-example", [
+        'indexation.prices=[{payment="Fee for service", rate=0.02, basis="payment"}, '
+        '{payment="TR outcome payment"}]',
+        "renegotiation=[{date=2017-12-01, paid_volume_below=0.84, lump_sum=16300000}, "
+        "{month=40, lump_sum=-5}]"])
+    back = load_spec(write_template(loaded, tmp_path / "tr.xlsx"))
+    assert [p.basis for p in back.spec.indexation.prices] == ["payment", "service"]
+    assert back.spec.renegotiation[0].date == dt.date(2017, 12, 1)
+    assert back.spec.renegotiation[0].month is None
+    assert back.spec.renegotiation[1].month == 40
+    assert back.sha256 == loaded.sha256
+
+
 # -- what the workbook looks like -----------------------------------------------------------
 
 def test_sheets_headers_and_read_me(templates):
