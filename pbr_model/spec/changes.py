@@ -34,8 +34,9 @@ class PriceIndex(_Model):
                              "fraction per year", default=None, ge=-0.5, le=1)
     basis: Literal["service", "payment"] = _f(
         "Which month's index prices a payment. \"service\" (the usual contract term): the "
-        "period paid for, so a fee at the index of the month served (a December fee paid in "
-        "arrears in January at December's prices) and an outcome payment at the mean index of "
+        "period paid for, so a fee at the index of the month served (the fee for a contract "
+        "year's last month, paid in arrears in the next year, at the old year's prices) and an "
+        "outcome payment at the mean index of "
         "its cohort's entry months (a pooled payment: of every cohort's). \"payment\": the "
         "month it is paid.", "text", default="service")
 
