@@ -89,20 +89,21 @@ class Renegotiation(_Model):
         "Give this or `month`.", "date", default=None, strict=False)
     net_below: float | None = _f(
         "Trigger: the provider's cumulative net cash (contract income less direct costs, "
-        "before financing) over the months before `month` is below this (e.g. 0: the contract "
+        "before financing) over the months before its month is below this (e.g. 0: the contract "
         "is losing money). Omit for no such condition.", "currency", default=None,
         ge=-1e12)
     paid_volume_below: float | None = _f(
-        "Trigger: the paid volume (units that attract a fee) of the cohort months before `month`, "
-        "as a share of the planned paid volume over them, is below this (e.g. 0.8: volumes 20% "
-        "short of plan). Omit for no such condition.", "fraction", default=None, gt=0, le=10)
-    lump_sum: float = _f("Paid to the provider in `month` (negative: repaid by it).", "currency",
-                         default=0.0, ge=-1e12)
+        "Trigger: the paid volume (units that attract a fee) of the cohort months before its "
+        "month, as a share of the planned paid volume over them, is below this (e.g. 0.8: "
+        "volumes 20% short of plan). Omit for no such condition.", "fraction", default=None,
+        gt=0, le=10)
+    lump_sum: float = _f("Paid to the provider in its month (negative: repaid by it).",
+                         "currency", default=0.0, ge=-1e12)
     payment: str | None = _f(
-        "The `name` of the [[payments]] mechanism whose payments change from `month` on; omit "
+        "The `name` of the [[payments]] mechanism whose payments change from its month on; omit "
         "for a lump sum only.", "text", default=None, min_length=1, max_length=60)
     price_factor: float = _f(
-        "Factor on the named mechanism's payments from `month` on (1.1 = prices up 10%).",
+        "Factor on the named mechanism's payments from its month on (1.1 = prices up 10%).",
         "dimensionless", default=1.0, ge=0, le=100)
 
     @field_validator("date", mode="before")
