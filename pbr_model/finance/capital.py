@@ -75,12 +75,18 @@ def _facility(profile: ProviderProfile, size: float) -> Source:
                   profile.facility_commitment_fee, profile.facility_arrangement_fee)
 
 
+def runs_out(net_flow: np.ndarray, profile: ProviderProfile, size: float) -> np.ndarray:
+    """Whether each simulation's balance falls below reserves, credit and a facility of
+    ``size`` [currency] on the profile's terms (its fees included), ``(n_sims,)`` [bool]."""
+    financing = financing_of(profile, (_facility(profile, size),))
+    low = financed_balance(net_flow, financing).balance.min(axis=1)
+    return -low > financing.available + ROUNDING
+
+
 def runs_out_count(net_flow: np.ndarray, profile: ProviderProfile, size: float) -> int:
     """In how many simulations the balance falls below reserves, credit and a facility
     of ``size`` [currency] on the profile's terms (its fees included)."""
-    financing = financing_of(profile, (_facility(profile, size),))
-    low = financed_balance(net_flow, financing).balance.min(axis=1)
-    return int(np.count_nonzero(-low > financing.available + ROUNDING))
+    return int(np.count_nonzero(runs_out(net_flow, profile, size)))
 
 
 def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) -> int:
@@ -92,23 +98,47 @@ def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) 
     bisection on whole units: with the answer ``F`` the party runs out in at most
     ``1 - level`` of the simulations, with ``F - 1`` in more.
 
+    A larger facility adds less in fees than it adds in room (fees are a small fraction of
+    the facility), so a simulation that does not run out with a facility does not with a
+    larger one. The search uses that: it starts from the need beyond reserves and credit
+    with no facility, and each trial recomputes only the simulations whose answer is not
+    yet settled by the bracket (those running out at its low end but not at its high end).
+
     Parameters
     ----------
     net_flow : ``(n_sims, n_months)`` [currency], money into the party positive
     level : 0.95 or 0.99, say
     """
     allowed = math.floor((1 - level) * net_flow.shape[0] + 1e-9)
-    ok = lambda size: runs_out_count(net_flow, profile, size) <= allowed  # noqa: E731
-    if ok(0):
+    lo_out = runs_out(net_flow, profile, 0)
+    if np.count_nonzero(lo_out) <= allowed:
         return 0
-    lo, hi = 0, 1
-    while not ok(hi):
-        lo, hi = hi, hi * 2
+    financing = financing_of(profile, (_facility(profile, 0),))
+    beyond = -financed_balance(net_flow, financing).balance.min(axis=1) - financing.available
+    guess = max(1, math.ceil(float(np.quantile(beyond, level, method="inverted_cdf"))))
+
+    def out_at(size: int, rows: np.ndarray) -> np.ndarray:
+        """Runs out at ``size``: computed for ``rows``, False elsewhere."""
+        out = np.zeros(net_flow.shape[0], dtype=bool)
+        out[rows] = runs_out(net_flow[rows], profile, size)
+        return out
+
+    lo, hi = 0, guess
+    hi_out = out_at(hi, lo_out)
+    while np.count_nonzero(hi_out) > allowed:
+        lo, lo_out = hi, hi_out
+        hi = hi * 2
         if hi > 1e15:  # fees above the facility itself: no size will do
             raise ValueError("no facility keeps the chance of running out that low")
+        hi_out = out_at(hi, lo_out)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        undecided = lo_out & ~hi_out
+        mid_out = hi_out | out_at(mid, undecided)
+        if np.count_nonzero(mid_out) <= allowed:
+            hi, hi_out = mid, mid_out
+        else:
+            lo, lo_out = mid, mid_out
     return hi
 
 
