@@ -14,17 +14,18 @@ from ._base import MAX_MONEY, _f, _Model
 
 class VolumeBand(_Model):
     """The volume band a fee's annual price is set for (the TR straw man). At each
-    contract year end the year's entrants are compared with the band: each entrant above
-    `upper` is paid at `price`, each below `lower` is repaid at `price`, in the month after
-    the year ends. A part year (the contract's last, or one cut short by termination) has
-    its bounds pro rata to its months. `lower` must not exceed `upper`."""
+    contract year end the year's paid volume (units that attract a fee: the entrants unless
+    `cohorts.paid_volume_per_period` sets a plan of its own) is compared with the band: each
+    unit above `upper` is paid at `price`, each below `lower` is repaid at `price`, in the
+    month after the year ends. A part year (the contract's last, or one cut short by
+    termination) has its bounds pro rata to its months. `lower` must not exceed `upper`."""
 
-    lower: float = _f("Fewest entrants in a contract year the annual price covers.",
-                      "people per year", ge=0, le=1e8)
-    upper: float = _f("Most entrants in a contract year the annual price covers.",
-                      "people per year", ge=0, le=1e8)
-    price: float = _f("Marginal price per entrant outside the band: paid above `upper`, repaid "
-                      "below `lower`.", "currency per person", ge=0)
+    lower: float = _f("Fewest paid units in a contract year the annual price covers.",
+                      "units per year", ge=0, le=1e8)
+    upper: float = _f("Most paid units in a contract year the annual price covers.",
+                      "units per year", ge=0, le=1e8)
+    price: float = _f("Marginal price per paid unit outside the band: paid above `upper`, "
+                      "repaid below `lower`.", "currency per unit", ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> "VolumeBand":
