@@ -68,14 +68,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..errors import InputError
-from ..scenarios import FEE_PARTS, scale_fees, scale_prices, with_budget, with_effect, with_terms
+from ..scenarios import scale_fees, scale_prices, with_terms
 from ..search import Status, find_crossing
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
@@ -83,190 +83,11 @@ from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance, contract_provenance
 from .capital import capital, check_seats
+from .breakeven_problem import (EFFECT_RANGE, FEE_RANGE, PRICE_RANGE, SOLVES,  # noqa: F401
+                                TOLERANCE, Problem, check_fees, check_solve, problem_for)
+from .breakeven_answer import (PROBE, TARGET_FORMS, Target, Trial, answer_error, parse_target,  # noqa: F401
+                               precision, round_up, rounded)
 from .simulate import simulate
-
-SOLVES = ("effect", "personal_budget", "price", "fee")
-#: Bracket width at which the search stops, per parameter, in its units.
-TOLERANCE = {"effect": 1e-4, "personal_budget": 1.0, "price": 1e-4, "fee": 1e-4}
-#: Where the answer is looked for (the personal budget's upper end depends on the contract).
-EFFECT_RANGE = (-0.5, 0.9)       # [fraction]
-PRICE_RANGE = (0.0, 100.0)       # [factor]
-FEE_RANGE = (0.0, 100.0)         # [factor]
-#: Half the distance between the two trials that give the slope at the answer: for the
-#: effect 0.5 percentage points; for the others 5% of the answer (at least 10 tolerances).
-PROBE = {"effect": 0.005, "personal_budget": 0.05, "price": 0.05, "fee": 0.05}
-TARGET_FORMS = "'expected-net' or 'prob-loss=P' with P a probability strictly between 0 and 1"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the provider needs: ``kind`` ``"expected-net"`` (mean result >= 0) or
-    ``"prob-loss"`` (P(result < 0) <= ``prob``)."""
-
-    kind: Literal["expected-net", "prob-loss"] = "expected-net"
-    prob: float | None = None
-
-    def __str__(self) -> str:
-        return self.kind if self.prob is None else f"{self.kind}={self.prob:g}"
-
-    @property
-    def label(self) -> str:
-        return "expected net >= 0" if self.prob is None else f"P(loss) <= {self.prob:.4g}"
-
-
-def parse_target(text: str | Target, flag: str = "target") -> Target:
-    """``expected-net`` or ``prob-loss=P`` (0 < P < 1) -> :class:`Target`."""
-    if isinstance(text, Target):
-        return text
-    raw = str(text).strip().lower().replace("_", "-")
-    if raw == "expected-net":
-        return Target()
-    name, sep, value = raw.partition("=")
-    if name.strip() == "prob-loss" and sep:
-        try:
-            p = float(value)
-        except ValueError:
-            p = math.nan
-        if 0 < p < 1:
-            return Target("prob-loss", p)
-    raise InputError(f"{flag}: expected {TARGET_FORMS}, e.g. prob-loss=0.2 (got {text!r})")
-
-
-def check_solve(solve: str, flag: str = "solve") -> str:
-    """The parameter to solve for, by name (``personal-budget`` is read as ``personal_budget``)."""
-    name = str(solve).strip().lower().replace("-", "_")
-    if name not in SOLVES:
-        raise InputError(f"{flag}: one of {', '.join(SOLVES)} (got {solve!r})")
-    return name
-
-
-# -- the parameter being solved for ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Problem:
-    """One solve: how to set the parameter, where to look, and the direction that helps."""
-
-    name: str
-    label: str
-    unit: str
-    current: float
-    lo: float
-    hi: float
-    rising: bool            # does the result improve as the parameter rises?
-    at: Callable[[float], ContractSpec]
-
-
-def check_fees(fees: str, flag: str = "fees") -> str:
-    """Which fees ``--solve fee`` scales: ``both``, ``annual`` or ``per_participant``
-    (``per-participant`` is read as ``per_participant``)."""
-    name = str(fees).strip().lower().replace("-", "_")
-    if name not in FEE_PARTS:
-        raise InputError(f"{flag}: one of {', '.join(FEE_PARTS)} (got {fees!r})")
-    return name
-
-
-def _problem(solve: str, spec: ContractSpec, budget_hi: Callable[[], float],
-             fees: str = "both") -> _Problem:
-    if solve == "effect":
-        return _Problem(solve, "true effect (known, on every outcome)", "fraction",
-                        spec.intervention.effect.binary.mean, *EFFECT_RANGE, True,
-                        lambda x: with_effect(spec, x))
-    if solve == "personal_budget":
-        pb = spec.intervention.personal_budget
-        if pb.take_up <= 0:
-            raise InputError(
-                "--solve personal_budget: intervention.personal_budget.take_up is 0, so no one "
-                "takes the budget up and its size changes nothing; give a take-up share, e.g. "
-                "--set intervention.personal_budget.take_up=0.3")
-        return _Problem(solve, "personal budget per participant who takes it up",
-                        "currency per taker", pb.amount, 0.0, budget_hi(), False,
-                        lambda x: spec if x == pb.amount else with_budget(spec, x))
-    if solve == "fee":
-        _, fields = scale_fees(spec, 1.0, fees)
-        if not any(v for _, v in fields):
-            which = {"both": "an annual or per-participant fee",
-                     "annual": "an annual fee", "per_participant": "a per-participant fee"}
-            raise InputError(f"--solve fee: the spec has no fee mechanism with {which[fees]} "
-                             f"above 0 to scale (--fees {fees}); give one, e.g. --set "
-                             f"payments.0.annual=..., or choose --fees")
-        label = {"both": "factor on every fee (annual and per participant)",
-                 "annual": "factor on every annual fee",
-                 "per_participant": "factor on every per-participant fee"}[fees]
-        return _Problem(solve, label, "factor", 1.0, *FEE_RANGE, True,
-                        lambda k: spec if k == 1.0 else scale_fees(spec, k, fees)[0])
-    _, fields = scale_prices(spec, 1.0)
-    if not fields:
-        raise InputError("--solve price: the spec has no outcome or tiered payment mechanism "
-                         "whose prices could be scaled (fees and revenue at risk are not prices)")
-    return _Problem(solve, "factor on every outcome price, tier amount, cap and foundation",
-                    "factor", 1.0, *PRICE_RANGE, True,
-                    lambda k: spec if k == 1.0 else scale_prices(spec, k)[0])
-
-
-def precision(se: float | None, tol: float) -> float:
-    """The step an answer is shown to: two significant figures of its standard error
-    ``se``, never finer than the power of ten at or below the tolerance ``tol``
-    [parameter units]; the tolerance's power of ten when ``se`` is not known."""
-    floor = 10.0 ** math.floor(math.log10(tol))
-    if se is None or not math.isfinite(se) or se <= 0:
-        return floor
-    return max(10.0 ** (math.floor(math.log10(se)) - 1), floor)
-
-
-def rounded(x: float, step: float, how: str = "nearest") -> float:
-    """``x`` to a multiple of ``step`` (a power of ten): ``nearest``, ``down`` or ``up``."""
-    digits = -round(math.log10(step))
-    q = x / step
-    n = {"nearest": round(q), "down": math.floor(q + 1e-9), "up": math.ceil(q - 1e-9)}[how]
-    return round(n * step, max(digits, 0))
-
-
-def _round_up(x: float) -> float:
-    """``x`` rounded up to two significant figures (a readable bracket end)."""
-    if x <= 0:
-        return 1.0
-    unit = 10.0 ** (math.floor(math.log10(x)) - 1)
-    return math.ceil(x / unit - 1e-9) * unit
-
-
-# -- one trial -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Trial:
-    """The objective at one parameter value ``x``: mean result [currency], P(result < 0),
-    their Monte Carlo standard errors, and the number of simulations ``n``."""
-
-    x: float
-    expected_net: float
-    prob_loss: float
-    se_net: float
-    se_prob: float
-    n: int
-
-    @classmethod
-    def of(cls, x: float, result: np.ndarray) -> Trial:
-        r = np.asarray(result, dtype=np.float64)
-        n = r.size
-        p = float((r < 0).mean())
-        sd = float(r.std(ddof=1)) if n > 1 else math.nan
-        return cls(float(x), float(r.mean()), p, sd / math.sqrt(n), math.sqrt(p * (1 - p) / n), n)
-
-    def margin(self, target: Target) -> float:
-        """How far inside the target (>= 0: met) [currency, or probability]."""
-        return self.expected_net if target.prob is None else target.prob - self.prob_loss
-
-    def metric(self, target: Target) -> float:
-        return self.expected_net if target.prob is None else self.prob_loss
-
-    def se(self, target: Target) -> float:
-        return self.se_net if target.prob is None else self.se_prob
-
-    def to_dict(self, target: Target) -> dict:
-        return {"value": self.x, "expected_net": self.expected_net, "prob_loss": self.prob_loss,
-                "metric": self.metric(target), "se": self.se(target),
-                "meets_target": self.margin(target) >= 0}
-
-
 
 # -- the result -----------------------------------------------------------------------------------
 
@@ -476,9 +297,9 @@ def breakeven(
     def budget_hi() -> float:
         # ten times the contract's expected revenue spent on budgets: the target cannot hold
         per_taker = 10 * revenue / takers if takers > 0 else 0.0
-        return _round_up(max(per_taker, 2 * model.intervention.personal_budget.amount, 1.0))
+        return round_up(max(per_taker, 2 * model.intervention.personal_budget.amount, 1.0))
 
-    problem = _problem(name, model, budget_hi, parts)
+    problem = problem_for(name, model, budget_hi, parts)
     tol = TOLERANCE[name]
     def run_net(x: float) -> np.ndarray:
         return simulate(problem.at(x), sims, seed, chunk_size=chunk_size,
@@ -541,7 +362,7 @@ def breakeven(
     value = None if found.status == "not_reached" else found.answer.x
     slope = se = None
     if found.status == "solved":
-        slope, se = _answer_error(evaluate, found.answer, name, goal, problem, tol)
+        slope, se = answer_error(evaluate, found.answer, name, goal, problem, tol)
     if progress:
         progress(worst * sims, worst * sims)
     step = precision(se, tol)
@@ -563,27 +384,3 @@ def breakeven(
         tolerance=tol, steps=found.steps, trials=len(trace), current_value=problem.current,
         current=current, context=context, prices=prices, trace=trace,
         fees=parts if name == "fee" else None)
-
-
-def _answer_error(evaluate: Callable[[float], Trial], answer: Trial, solve: str, goal: Target,
-                  problem: _Problem, tol: float) -> tuple[float | None, float | None]:
-    """The objective's slope at the answer and the answer's Monte Carlo standard error.
-
-    The slope is the secant through two trials at the answer plus and minus
-    :data:`PROBE` (clipped into the search range; the same seed, so the secant measures
-    the parameter's effect, not noise). The standard error is the objective's at the
-    answer over the slope's size; None when the slope is nil or runs the wrong way (a
-    flat stretch of a step function: no local error can be read)."""
-    x = answer.x
-    h = PROBE[solve] if solve == "effect" else max(PROBE[solve] * abs(x), 10 * tol)
-    a, b = max(x - h, problem.lo), min(x + h, problem.hi)
-    if b <= a:
-        return None, None
-    slope = (evaluate(b).metric(goal) - evaluate(a).metric(goal)) / (b - a)
-    # the margin improves with the parameter when rising; P(loss) falls as the margin rises
-    helpful = slope if goal.prob is None else -slope
-    if not problem.rising:
-        helpful = -helpful
-    if not helpful > 0:
-        return float(slope), None
-    return float(slope), answer.se(goal) / abs(slope)

@@ -469,7 +469,7 @@ def test_the_screen_answer_lies_inside_the_screen_bracket(cli, contract):
 def test_fee_line_is_checked_at_the_answer(with_fees, monkeypatch):
     """Were the net ever not linear in the fee factor, the run at the answer catches it and
     every trial is run: here a stand-in scaler puts k squared on the fees."""
-    import pbr_model.analyses.breakeven as module
+    import pbr_model.analyses.breakeven_problem as module   # where a trial's spec is made
     real = module.scale_fees
     monkeypatch.setattr(module, "scale_fees", lambda spec, k, parts="both":
                         (real(spec, k * k, parts)[0], real(spec, 1.0, parts)[1]))
