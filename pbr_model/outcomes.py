@@ -28,7 +28,8 @@ from typing import Callable
 import numpy as np
 
 from .sampling import ExpectedSampler, Sampler  # noqa: F401 (the engine's draws)
-from .spec.schema import ContractSpec, EffectDistribution, Trend
+from .spec.schema import ContractSpec, EffectDistribution
+from .trend import draw_trend, random_walk  # noqa: F401 (the national trend, re-exported)
 
 
 @dataclass(frozen=True)
@@ -170,23 +171,6 @@ def draw_effect(sampler: Sampler, dist: EffectDistribution, n_sims: int,
     ``shared`` normals, ``share`` of its variance is theirs (see :class:`Shared`)."""
     z = mix(shared, sampler.standard_normal(n_sims), share)
     return np.clip(dist.mean + dist.sd * z, dist.min, dist.max)
-
-
-def random_walk(sampler: Sampler, drift: float, sd: float, n_sims: int, n_periods: int) -> np.ndarray:
-    """Cumulative random walk from the baseline level, ``(n_sims, n_periods)``."""
-    steps = drift + sd * sampler.standard_normal((n_sims, n_periods))
-    return np.cumsum(steps, axis=1)
-
-
-def draw_trend(sampler: Sampler, trend: Trend, n_sims: int,
-               n_periods: int) -> tuple[np.ndarray, np.ndarray]:
-    """The national trend: random walks in the log odds of reoffending and in log
-    reoffences per reoffender, each ``(n_sims, n_periods)`` [log odds], [log]."""
-    t_logit = random_walk(sampler, trend.binary_logit_drift, trend.binary_logit_sd, n_sims,
-                          n_periods)
-    t_freq = random_walk(sampler, trend.frequency_log_drift, trend.frequency_log_sd, n_sims,
-                         n_periods)
-    return t_logit, t_freq
 
 
 def draw_cell_counts(sampler: Sampler, n: np.ndarray, p: np.ndarray, k: np.ndarray,

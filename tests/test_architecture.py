@@ -18,7 +18,7 @@ LAYERS = [
     {"_version", "errors", "stats", "files", "rng", "sampling", "search"},
     {"spec"},
     {"timeline"},
-    {"outcomes", "designs", "measure"},
+    {"outcomes", "trend", "designs", "measure"},
     {"payments"},
     {"finance"},
     {"engine", "scenarios", "observed"},

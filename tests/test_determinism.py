@@ -50,6 +50,25 @@ def test_chunk_size_changes_no_number(spec, reference, chunk_size):
     assert run.summary() == reference.summary()
 
 
+#: The national trend's years before the contract and correlated steps, switched on.
+TREND_ON = ("trend.before=[{periods=10, binary_logit_drift=-0.004, binary_logit_sd=0.03, "
+            "frequency_log_drift=0.006, frequency_log_sd=0.02}, {periods=6, "
+            "binary_logit_sd=0.01}]", "trend.correlation=-0.5")
+
+
+@pytest.mark.parametrize("chunk_size", [1, 1000, 3000])
+def test_chunk_size_changes_no_number_with_the_trend_before_the_contract(chunk_size):
+    spec = load_spec("tr-crc-example", TREND_ON)
+    reference = simulate(spec, sims=SIMS, seed=7, chunk_size=100_000)
+    run = simulate(spec, sims=SIMS, seed=7, chunk_size=chunk_size)
+    pd.testing.assert_frame_equal(run.simulations, reference.simulations, check_exact=True)
+    pd.testing.assert_frame_equal(run.cohorts, reference.cohorts, check_exact=True)
+    np.testing.assert_array_equal(run.cash_in, reference.cash_in)
+    longer = simulate(spec, sims=3000, seed=7, chunk_size=chunk_size)
+    pd.testing.assert_frame_equal(longer.simulations.iloc[:2048],
+                                  reference.simulations.iloc[:2048], check_exact=True)
+
+
 def test_a_different_seed_gives_different_numbers(spec, reference):
     other = simulate(spec, sims=SIMS, seed=8)
     for column in ("entrants", "reoffenders", "outcome", "net", "effect_binary"):

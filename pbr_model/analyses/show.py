@@ -84,7 +84,24 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         "npv": float(s["npv"]),
         "peak_funding": float(s["peak_funding"]),
         "peak_month": int(s["peak_month"]),
+        **trend_at_first_cohort(run),
     }
+
+
+def trend_at_first_cohort(run: SimulationResult) -> dict[str, float]:
+    """The national trend's expected move from the baseline to the first cohort, pre-contract
+    segments included: ``trend_binary_points_cohort_1`` (the counterfactual binary rate less
+    the bands' baseline rate) [percentage points] and ``trend_frequency_change_cohort_1``
+    (counterfactual reoffences per reoffender over the baseline's, less 1) [fraction]."""
+    bands = run.spec.population.bands
+    share = sum(b.share for b in bands)
+    p0 = sum(b.share * b.binary_rate for b in bands) / share
+    m0 = sum(b.share * b.binary_rate * b.reoffences_per_reoffender for b in bands) / share / p0
+    c = run.cohorts.iloc[0]
+    return {"trend_binary_points_cohort_1":
+            100 * (float(c["counterfactual_reoffenders"] / c["entrants"]) - p0),
+            "trend_frequency_change_cohort_1":
+            float(c["counterfactual_reoffences"] / c["counterfactual_reoffenders"]) / m0 - 1}
 
 
 def _at_risk(run: SimulationResult, s) -> float:

@@ -40,6 +40,8 @@ def contract_overview(result: ShowResult) -> Group:
     eff = spec.intervention.effect
     terms.add_row("True effect (binary)", f"{pct(eff.binary.mean)} ± {pct(eff.binary.sd)}")
     terms.add_row("True effect (frequency)", f"{pct(eff.frequency.mean)} ± {pct(eff.frequency.sd)}")
+    if spec.trend.before or spec.trend.correlation:
+        terms.add_row("National trend", _trend(spec, derived))
     for mech in spec.payments:
         terms.add_row(f"Payment: {mech.name}", describe(mech, m, pct))
     ix = spec.indexation
@@ -71,6 +73,23 @@ def contract_overview(result: ShowResult) -> Group:
     return Group(terms, at)
 
 
+
+
+def _trend(spec, derived: dict) -> str:
+    """The national trend's expected move by the first cohort, pre-contract periods included,
+    and whether the measured change carries it (a historical comparison does)."""
+    t, ev = spec.trend, spec.evaluation
+    historical = ev.design == "historical_baseline" or ev.comparison_period == "historical"
+    text = (f"expected by cohort 1: {derived['trend_binary_points_cohort_1']:+.1f} points binary, "
+            f"{100 * derived['trend_frequency_change_cohort_1']:+.1f}% reoffences per reoffender")
+    if t.before:
+        text += (f", after {t.periods_before} periods of {spec.contract.cohort_months} months "
+                 "between the baseline and the first cohort")
+    text += ("; included in the measured change" if historical
+             else "; the concurrent comparison shares it")
+    if t.correlation:
+        text += f"; binary-frequency step correlation {t.correlation:g}"
+    return text
 
 
 def _measurement(c) -> str:

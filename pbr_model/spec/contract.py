@@ -1,6 +1,6 @@
 """The contract's calendar and the people it serves: ``[contract]``, ``[cohorts]``,
-``[population]`` (risk bands and their baseline reoffending) and the national ``[trend]``
-that moves reoffending whatever the service does.
+``[population]`` (risk bands and their baseline reoffending). The national ``[trend]`` is
+in :mod:`.trend` (re-exported here).
 
 Money in the contract currency, time in months, rates as fractions.
 """
@@ -12,6 +12,7 @@ import datetime as dt
 from pydantic import field_validator, model_validator
 
 from ._base import _f, _Model
+from .trend import Trend, TrendSegment  # noqa: F401 (re-exported)
 
 #: The longest wait allowed from a cohort's period end to its result (result_lag_months), and
 #: from its result month to its payment date [months]: 20 years.
@@ -327,22 +328,3 @@ class Population(_Model):
         if len(set(names)) != len(names):
             raise ValueError(f"band names must be unique (got {names})")
         return bands
-
-
-
-class Trend(_Model):
-    """National trend: a common shock a historical baseline does not remove.
-
-    Random walks per simulation over cohort periods, starting from the baseline
-    level: in the log odds of the binary rate and in the log of reoffences per
-    reoffender.
-    """
-
-    binary_logit_drift: float = _f("Mean change per cohort period in the log odds of reoffending.",
-                                   "log odds per period", default=0.0, ge=-1, le=1)
-    binary_logit_sd: float = _f("Sd of the change per cohort period in the log odds.",
-                                "log odds per period", default=0.0, ge=0, le=1)
-    frequency_log_drift: float = _f("Mean change per period in log reoffences per reoffender.",
-                                    "log per period", default=0.0, ge=-1, le=1)
-    frequency_log_sd: float = _f("Sd of the change per period in log reoffences per reoffender.",
-                                 "log per period", default=0.0, ge=0, le=1)

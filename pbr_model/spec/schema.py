@@ -12,7 +12,8 @@ This module holds the whole spec (:class:`ContractSpec`) and the checks between 
 sections; each section is defined in its own module and re-exported here, so
 ``from pbr_model.spec.schema import X`` works for every section class:
 
-- :mod:`.contract`: ``[contract]``, ``[cohorts]``, ``[population]``, ``[trend]``
+- :mod:`.contract`: ``[contract]``, ``[cohorts]``, ``[population]``
+- :mod:`.trend`: ``[trend]`` (and its ``[[trend.before]]`` segments)
 - :mod:`.intervention`: ``[intervention]`` (effects, costs, personal budget)
 - :mod:`.evaluation`: ``[outcomes]`` (the measures) and ``[evaluation]`` (the design)
 - :mod:`.payments`: ``[[payments]]`` (the mechanisms)
@@ -29,7 +30,7 @@ from pydantic import model_validator
 
 from ._base import MAX_MONEY, _f, _Model
 from .changes import Indexation, PriceIndex, Renegotiation
-from .contract import Cohorts, Contract, Population, RiskBand, Trend, add_months
+from .contract import Cohorts, Contract, Population, RiskBand, add_months
 from .evaluation import MEASURES, Custody, EvaluationDesign, Events, OtherOutcome, OutcomeMeasures
 from .intervention import Costs, Effect, EffectDistribution, Intervention, PersonalBudget
 from .parties import Commissioner, Provider, SocialImpactBond, Subcontract
@@ -37,6 +38,7 @@ from .payments import (CHANGE_HELP, PAYMENT_TYPES, Change, FeePayment, Foundatio
                        OutcomePayment, Payment, Rate, RevenueAtRiskPayment, Tier, TieredPayment,
                        VolumeBand, rules)
 from .termination import StoppingRule, Termination
+from .trend import Trend, TrendSegment
 
 
 __all__ = [
@@ -46,7 +48,8 @@ __all__ = [
     "Intervention", "PriceIndex", "Renegotiation",
     "OtherOutcome", "OutcomeMeasures", "OutcomePayment", "Payment", "PersonalBudget",
     "Population", "Provider", "Rate", "RevenueAtRiskPayment", "RiskBand", "SocialImpactBond",
-    "StoppingRule", "Subcontract", "Termination", "Tier", "TieredPayment", "Trend", "VolumeBand",
+    "StoppingRule", "Subcontract", "Termination", "Tier", "TieredPayment", "Trend", "TrendSegment",
+    "VolumeBand",
     "cross_check",
 ]
 

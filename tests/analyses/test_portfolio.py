@@ -140,6 +140,30 @@ def test_every_area_reads_the_same_trend_and_a_shorter_area_its_first_periods(pa
     assert not np.array_equal(a.simulations["effect_binary"], b.simulations["effect_binary"])
 
 
+def test_areas_share_the_years_before_the_contract(folder):
+    # [[trend.before]] and the step correlation flow through the portfolio's one national
+    # draw: both areas read the same walk, pre-contract steps included, simulation by
+    # simulation; at cohort 1 its mean is the pre-contract drift plus one contract step
+    before = ("correlation = -0.5\nbinary_logit_sd = 0.05\nfrequency_log_sd = 0.05\n"
+              "binary_logit_drift = -0.01\n[[trend.before]]\nperiods = 16\n"
+              "binary_logit_drift = -0.02\nbinary_logit_sd = 0.03\n")
+    path = write(folder, portfolio_text([("A", "one_band.toml", []),
+                                         ("B", "one_band.toml", ["contract.length_months=24"])],
+                                        trend=before), "before.toml")
+    loaded = load_portfolio(path)
+    assert loaded.trend.periods_before == 16 and loaded.trend.correlation == -0.5
+    assert all(a.spec.spec.trend == loaded.trend for a in loaded.areas)
+    sims = 2000
+    run = run_portfolio(loaded, sims=sims, seed=4)
+    a, b = (x.result for x in run.areas)
+    ra, rb = cf_rate(a).unstack().to_numpy(), cf_rate(b).unstack().to_numpy()
+    np.testing.assert_allclose(rb, ra[:, :8], rtol=1e-12)
+    walk = np.log(ra[:, 0] / (1 - ra[:, 0])) - np.log(0.4 / 0.6)  # one band: the walk itself
+    mean, sd = 16 * -0.02 - 0.01, np.sqrt(16 * 0.03**2 + 0.05**2)
+    assert abs(walk.mean() - mean) < 4 * sd / np.sqrt(sims)
+    assert abs(walk.std(ddof=1) - sd) < 4 * sd / np.sqrt(2 * (sims - 1))
+
+
 def two_tr_areas(folder: Path, trend: str) -> Path:
     return write(folder, portfolio_text(
         [("North", "tr-crc-example", ["cohorts.entrants_per_period=3000"]),

@@ -84,3 +84,48 @@ def test_the_view_shows_termination(cli):
     assert ("stop at month 36 if Bed days per offender improved less than 10% so far; cohorts "
             "in flight not paid; compensation $0.10m + 0.0% of the annual fee left") in text
     cli.ok(cli.run("show", "nyc-able-sib"))
+
+
+def test_the_view_shows_the_trend_before_the_first_cohort(cli):
+    import io
+
+    import numpy as np
+    from rich.console import Console
+
+    from pbr_model.report.show import contract_overview
+
+    sets = ["trend.binary_logit_drift=0", "trend.frequency_log_drift=0",
+            "trend.before=[{periods=16, binary_logit_drift=-0.005, frequency_log_drift=0.007}]",
+            "trend.correlation=-0.5"]
+    loaded = load_spec("peterborough-sib", sets)
+    d = derived_figures(loaded)
+    # the expected walk at cohort 1 is the pre-contract drift (16 periods), applied to every
+    # band's log odds and log reoffences per reoffender
+    bands = loaded.spec.population.bands
+    share = np.array([b.share for b in bands])
+    p0 = np.array([b.binary_rate for b in bands])
+    m0 = np.array([b.reoffences_per_reoffender for b in bands])
+    p1 = 1 / (1 + np.exp(-(np.log(p0 / (1 - p0)) - 0.08)))
+    m1 = m0 * np.exp(0.112)
+    assert d["trend_binary_points_cohort_1"] == pytest.approx(
+        100 * np.sum(share * (p1 - p0)) / share.sum(), abs=1e-9)
+    freq = [np.sum(share * p * m) / np.sum(share * p) for p, m in ((p1, m1), (p0, m0))]
+    assert d["trend_frequency_change_cohort_1"] == pytest.approx(freq[0] / freq[1] - 1,
+                                                                 abs=1e-12)
+    console = Console(file=io.StringIO(), width=300, color_system=None)
+    console.print(contract_overview(show(loaded)))
+    text = console.file.getvalue()
+    assert "National trend" in text
+    assert (f"expected by cohort 1: {d['trend_binary_points_cohort_1']:+.1f} points binary, "
+            f"{100 * d['trend_frequency_change_cohort_1']:+.1f}% reoffences per reoffender") in text
+    assert ("after 16 periods of 24 months between the baseline and the first cohort; the "
+            "concurrent comparison shares it; binary-frequency step correlation -0.5") in text
+    # a historical baseline carries the drift into the measured change
+    tr = load_spec("tr-crc-example", sets)
+    console = Console(file=io.StringIO(), width=300, color_system=None)
+    console.print(contract_overview(show(tr)))
+    assert "included in the measured change" in console.file.getvalue()
+    # without pre-contract periods or correlation the view is as it was
+    plain = cli.run("show", "peterborough-sib")
+    cli.ok(plain)
+    assert "National trend" not in plain.stdout

@@ -355,7 +355,7 @@ def test_override_unknown_path_is_caught_by_validation_with_allowed_keys(bundled
         validate(data, "my.toml")
     problems = problems_of(excinfo)
     assert f"my.toml: contract.lenght_months: unknown field; {allowed(Contract)}" in problems
-    assert any(p.startswith("my.toml: trend.drift: unknown field; allowed here: binary_logit_drift")
+    assert any(p.startswith("my.toml: trend.drift: unknown field; allowed here: before, binary_logit_drift")
                for p in problems), problems
 
 
