@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from .effects import band_cuts, true_cuts
 from .sampling import ExpectedSampler, Sampler  # noqa: F401 (the engine's draws)
 from .spec.schema import ContractSpec, EffectDistribution
 from .trend import draw_trend, random_walk  # noqa: F401 (the national trend, re-exported)
@@ -69,6 +70,7 @@ class Outcomes:
     counterfactual_reoffenders, counterfactual_reoffences : expected counts had the treated
         not received the service (same trend) [people], [reoffences]
     effect_binary, effect_frequency : true relative reductions, ``(n_sims,)`` [fraction]
+        (with ``offending_rate`` or ``by_band``: at the baseline mix, :mod:`.effects`)
     effect_other : true relative improvement of each other outcome, ``(n_sims,)`` [fraction]
     trend_logit, trend_log_frequency : national trend, ``(n_sims, n_cohorts)`` [log odds], [log]
     budget_takers : participants taking up the personal budget, ``(n_sims, n_cohorts)`` [people]
@@ -253,7 +255,8 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
 
     eff = spec.intervention.effect
     e_share = 0.0 if shared is None else shared.effect_share
-    e_bin = draw_effect(sampler, eff.binary, n_sims,
+    # an offending-rate effect takes the binary effect's normals (common random numbers)
+    e_bin = draw_effect(sampler, eff.offending_rate if eff.states_rate else eff.binary, n_sims,
                         None if shared is None else shared.effect_binary, e_share)
     e_freq = draw_effect(sampler, eff.frequency, n_sims,
                          None if shared is None else shared.effect_frequency, e_share)
@@ -267,8 +270,9 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
 
     p_cf = expit(logit(p0)[None, None, :] + t_logit[:, :, None])
     m_cf = np.maximum(m0[None, None, :] * np.exp(t_freq[:, :, None]), 1.0)
-    p_tr = np.clip(p_cf * (1 - e_bin[:, None, None]), 0.0, 1.0)
-    m_tr = np.maximum(m_cf * (1 - e_freq[:, None, None]), 1.0)
+    cut_bin, cut_freq = band_cuts(spec, e_bin, e_freq)  # (S, 1, B): by band, or as stated
+    p_tr = np.clip(p_cf * (1 - cut_bin), 0.0, 1.0)
+    m_tr = np.maximum(m_cf * (1 - cut_freq), 1.0)
 
     reoffenders, reoffences = draw_cell_counts(sampler, entrants, p_tr, k, m_tr)
     takers = sampler.binomial(total, spec.intervention.personal_budget.take_up)
@@ -305,8 +309,7 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
         comparison_pre=comparison_pre,
         counterfactual_reoffenders=entrants * p_cf,
         counterfactual_reoffences=entrants * p_cf * m_cf,
-        effect_binary=e_bin,
-        effect_frequency=e_freq,
+        **dict(zip(("effect_binary", "effect_frequency"), true_cuts(spec, e_bin, e_freq))),
         effect_other=e_other,
         trend_logit=t_logit,
         trend_log_frequency=t_freq,

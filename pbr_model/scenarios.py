@@ -71,12 +71,16 @@ def shock_volumes(spec: ContractSpec, paid_shock: float,
 
 def with_effect(spec: ContractSpec, effect: float) -> ContractSpec:
     """The spec with one known true effect on every outcome: the binary rate, reoffences
-    per reoffender and each ``[[outcomes.other]]`` outcome (its relative improvement)."""
+    per reoffender and each ``[[outcomes.other]]`` outcome (its relative improvement); where
+    the spec states its effect as a cut in the offending rate, that cut instead of the
+    binary and frequency effects (``by_band`` still scales it)."""
     # built unvalidated, then validated with the whole spec, so a bad effect is a SpecError
     known = EffectDistribution.model_construct(mean=effect, sd=0.0, min=min(effect, -0.5),
                                                max=max(effect, 0.9))
     inter = spec.intervention
-    new_effect = inter.effect.model_copy(update={"binary": known, "frequency": known})
+    field = ({"offending_rate": known} if inter.effect.states_rate
+             else {"binary": known, "frequency": known})
+    new_effect = inter.effect.model_copy(update=field)
     others = [o.model_copy(update={"effect": known}) for o in spec.outcomes.other]
     return revalidated(spec.model_copy(update={
         "intervention": inter.model_copy(update={"effect": new_effect}),

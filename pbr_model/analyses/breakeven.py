@@ -73,6 +73,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..effects import implied_cuts
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..errors import InputError
 from ..scenarios import scale_fees, scale_prices, with_terms
@@ -157,6 +158,15 @@ class BreakevenResult(HasProvenance):
     fees: str | None = None
 
     @property
+    def implied(self) -> dict | None:
+        """For ``effect``: what the answer means for each measure at the baseline mix
+        (:func:`pbr_model.effects.implied_cuts`), so "break-even 2.2%" reads as cuts in the
+        binary rate and reoffences per reoffender; None otherwise or if not reached."""
+        if self.solve != "effect" or self.value is None:
+            return None
+        return implied_cuts(self.spec, self.value)
+
+    @property
     def objective(self) -> str:
         return "net" if self.provider is None else "net_after_financing"
 
@@ -179,6 +189,8 @@ class BreakevenResult(HasProvenance):
             "tolerance": self.tolerance, "steps": self.steps, "trials": self.trials,
             "current": self.current.to_dict(t) | {"value": self.current_value},
             "context": self.context,
+            # for an effect: what the answer means for each measure (at the baseline mix)
+            "implied": self.implied,
             "prices": self.prices,
             "trace": [{"value": r.x, "expected_net": r.expected_net, "prob_loss": r.prob_loss}
                       for r in self.trace],

@@ -2,7 +2,8 @@
 
 For each true effect on a grid the contract is simulated with that effect known
 (``intervention.effect.binary``, ``.frequency`` and every ``[[outcomes.other]]``
-outcome's effect set to it, sd 0): the
+outcome's effect set to it, sd 0; where the spec states its effect as a cut in the
+offending rate, that cut instead of binary and frequency): the
 probability that outcome payments are triggered, the expected outcome payment
 and the provider's chance of a loss. Every effect uses the same seed, so the
 curves compare like with like (common random numbers): the volumes, trends and
@@ -23,6 +24,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..effects import implied_cuts
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
 from ..errors import InputError
 from ..finance.commissioner import paid_for_noise
@@ -76,7 +78,10 @@ class PowerResult(HasProvenance):
     table : one row per effect (index ``effect`` [fraction]): ``prob_triggered`` (any cohort
         or pooled trigger met), ``cohorts_triggered`` (the mean share of cohorts whose
         trigger is met), ``prob_paid`` (any outcome money), ``outcome_mean``, ``outcome_p5``,
-        ``outcome_p95`` [currency], ``net_mean``, ``npv_mean`` [currency], ``prob_loss``
+        ``outcome_p95`` [currency], ``net_mean``, ``npv_mean`` [currency], ``prob_loss``,
+        and what the effect implies at the baseline mix (:func:`implied_columns`):
+        ``binary_cut`` [fraction], ``binary_points`` [percentage points], ``frequency_cut``
+        [fraction]
     break_even_effect : smallest effect with expected net >= 0, interpolated; None if
         none on the grid [fraction]
     effect_for_90pct_paid : smallest effect with P(triggered) >= 0.9, interpolated [fraction]
@@ -107,21 +112,40 @@ class PowerResult(HasProvenance):
             "break_even_effect_on_grid": self.break_even_on_grid,
             "effect_for_90pct_paid": self.effect_for_90pct_paid,
             "effect_for_90pct_paid_on_grid": self.paid_90_on_grid,
+            # what each effect above means for the measures (at the baseline mix)
+            "effect_stated_as": implied_cuts(self.spec)["stated_as"],
+            "break_even_implied": self._implied(self.break_even_effect),
+            "effect_for_90pct_paid_implied": self._implied(self.effect_for_90pct_paid),
             **(self.noise or {"paid_for_noise": self.paid_for_noise}),
         }
 
+
+    def _implied(self, effect: float | None) -> dict | None:
+        return None if effect is None else implied_cuts(self.spec, effect)
 
     def tables(self) -> dict[str, object]:
         """``power``: the curve, one row per true effect (``--csv``/``--parquet``)."""
         table = self.table.copy()
         table.attrs["units"] = {"effect": "fraction", **{
-            c: "currency" if c.startswith(("outcome_", "net_", "npv_")) else "probability"
-            for c in table.columns}}
+            c: "currency" if c.startswith(("outcome_", "net_", "npv_"))
+            else IMPLIED_UNITS.get(c, "probability") for c in table.columns}}
         return {"power": table}
 
 
 #: The tables :meth:`PowerResult.tables` gives.
 POWER_TABLES = ("power",)
+
+#: Units of the columns saying what an effect implies for the measures.
+IMPLIED_UNITS = {"binary_cut": "fraction", "binary_points": "percentage points",
+                 "frequency_cut": "fraction"}
+
+
+def implied_columns(spec: ContractSpec, effect: float) -> dict[str, float]:
+    """What a known true effect (as :func:`~pbr_model.scenarios.with_effect` sets it) means
+    at the spec's baseline mix: the relative cut in the binary rate, in percentage points,
+    and the relative cut in reoffences per reoffender (:func:`pbr_model.effects.implied_cuts`)."""
+    cuts = implied_cuts(spec, effect)
+    return {k: cuts[k] for k in IMPLIED_UNITS}
 
 
 def crossing(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float | None, float | None]:
@@ -175,6 +199,7 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
             "net_mean": float(s["net"].mean()),
             "npv_mean": float(s["npv"].mean()),
             "prob_loss": float((s["net"] < 0).mean()),
+            **implied_columns(model, effect),
         }
         if progress:
             progress(i + 1, len(grid))

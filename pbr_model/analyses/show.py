@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..effects import implied_cuts
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance, contract_provenance
@@ -85,6 +86,8 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         "peak_funding": float(s["peak_funding"]),
         "peak_month": int(s["peak_month"]),
         **trend_at_first_cohort(run),
+        # the expected effect in each measure's terms (at the baseline mix), beside it
+        **{f"implied_{k}": v for k, v in implied_cuts(run.spec).items()},
     }
 
 

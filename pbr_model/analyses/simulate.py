@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, PAYER_COLUMNS, POOLED_COLUMNS,  # noqa: F401
                       change_column, check_run_args, finish, resolve_shocks, run_blocks)
+from ..effects import implied_cuts
 from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
@@ -121,6 +122,8 @@ class SimulationResult(HasProvenance):
             "sampling": self.sampling,
             "entrants": stats(s["entrants"]),
             "paid_volume": stats(s["paid_volume"]),
+            # the true effect's mean in each measure's terms, at the baseline mix
+            "true_effect": implied_cuts(self.spec),
             "outcomes": {
                 "binary_rate": stats(s["binary_rate"]),
                 "comparison_binary_rate": stats(s["comparison_binary_rate"]),

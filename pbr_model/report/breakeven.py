@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..analyses.breakeven import BreakevenResult
 from .book import Book
-from .format import SYMBOLS, money, number, pct, shock_label
+from .format import SYMBOLS, cuts_text, money, number, pct, shock_label
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
                      provenance, save_atomic, summary_sheet, widths)
 
@@ -77,8 +77,10 @@ def breakeven_view(r: BreakevenResult) -> Group:
                                f"answer's s.e.).")
     a, c = r.answer, r.current
     where = "best value tried" if r.status == "not_reached" else "answer"
-    lines = [
-        head, answer,
+    lines = [head, answer]
+    if r.implied is not None:
+        lines.append(Text(f"That effect means: {cuts_text(r.implied)} (at the baseline mix)."))
+    lines += [
         Text(f"At the {where}: expected net {money(a.expected_net, cur)} "
              f"(MC s.e. {money(a.se_net, cur)}), P(loss) {pct(a.prob_loss)} "
              f"(MC s.e. {pct(a.se_prob)}); result = {whose}."),
@@ -146,8 +148,10 @@ def breakeven_reading(d: dict) -> list[str]:
         se = ""
         loss = (f"the chance of a loss {pct(a['prob_loss'], 1)} (Monte Carlo standard error "
                 f"{pct(a['se'], 1)})")
+    implied = (f" That effect means: {cuts_text(d['implied'])}, at the baseline mix."
+               if d.get("implied") else "")
     return [
-        f"Target: {d['target']['label']}, judged on {whose}. {status[d['status']]}",
+        f"Target: {d['target']['label']}, judged on {whose}. {status[d['status']]}{implied}",
         f"There, expected net is {money(a['expected_net'], cur)}{se} and {loss}. As the "
         f"spec stands ({show(d['current']['value'])}), expected net is "
         f"{money(d['current']['expected_net'], cur)}.",

@@ -42,6 +42,20 @@ def shock_label(d: dict) -> str:
     return f"paid volume {-100 * paid + 0.0:+.0f}%, caseload {-100 * caseload + 0.0:+.0f}%"
 
 
+def cuts_text(cuts: dict, prefix: str = "") -> str:
+    """What a stated effect implies for each measure (:func:`pbr_model.effects.implied_cuts`,
+    its keys read after ``prefix``), e.g. ``binary rate -5.7% (-2.39 pts at 42.0%), per
+    reoffender -4.6%`` (reoffences per reoffender), opening with the offending-rate cut when
+    the effect is stated as one."""
+    get = lambda key: cuts.get(prefix + key)  # noqa: E731
+    text = (f"binary rate {pct(-get('binary_cut') + 0.0)} "
+            f"({-get('binary_points') + 0.0:+.2f} pts at {pct(get('baseline_binary_rate'))}), "
+            f"per reoffender {pct(-get('frequency_cut') + 0.0)}")
+    if get("stated_as") == "offending_rate":
+        text = f"offending rate {pct(-get('offending_rate') + 0.0)} = " + text
+    return text
+
+
 def number(value: float, digits: int = 0) -> str:
     if value is None or math.isnan(value):
         return "-"

@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .book import Book
-from .format import Fmt, money, pct
-from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
+from .format import Fmt, cuts_text, money, number, pct
+from .sheets import (PCT_FORMAT, RATIO_FORMAT, assumptions_sheet, check_output, data_table, money_format,
                      provenance, save_atomic, summary_sheet, widths)
 
 def noise_text(n: dict, currency: str) -> str:
@@ -32,40 +32,54 @@ def power_table(p) -> Group:
     t = Table(title=f"{p.spec.contract.name}: payment power", title_justify="left",
               caption=f"{p.sims:,} simulations per effect · seed {p.seed} · spec "
                       f"{p.spec_sha256[:12]} · pbr-model {p.version}", caption_justify="left")
-    for col in ("True effect", "P(triggered)", "Cohorts triggered", "P(any payment)",
-                "Outcome mean", "Outcome P5", "Outcome P95", "Net mean", "P(loss)"):
+    d = p.to_dict()
+    rate = d["effect_stated_as"] == "offending_rate"
+    for col in ("True effect" + (" (offending rate)" if rate else ""), "Binary cut (points)",
+                "Per-reoffender cut", "P(triggered)", "Cohorts triggered",
+                "P(any payment)", "Outcome mean", "Outcome P5", "Outcome P95", "Net mean",
+                "P(loss)"):
         t.add_column(col, justify="right")
     for effect, r in p.table.iterrows():
-        t.add_row(pct(effect), pct(r["prob_triggered"]), pct(r["cohorts_triggered"]),
-                  pct(r["prob_paid"]),
+        t.add_row(pct(effect), f"{pct(r['binary_cut'])} ({number(r['binary_points'], 2)})",
+                  pct(r["frequency_cut"]), pct(r["prob_triggered"]),
+                  pct(r["cohorts_triggered"]), pct(r["prob_paid"]),
                   m(r["outcome_mean"]), m(r["outcome_p5"]), m(r["outcome_p95"]),
                   m(r["net_mean"]), pct(r["prob_loss"]))
 
-    def effect(value, on_grid):
+    def effect(value, on_grid, implied):
         if value is None:
             return "not reached on this grid"
-        return f"{pct(value)} (interpolated; first grid point {pct(on_grid)})"
+        return (f"{pct(value)} (interpolated; first grid point {pct(on_grid)}): "
+                f"{cuts_text(implied)}")
 
     lines = Text("\n").join([
         Text.assemble(("Break-even effect (expected net >= 0): ", "bold"),
-                      effect(p.break_even_effect, p.break_even_on_grid)),
+                      effect(p.break_even_effect, p.break_even_on_grid,
+                             d["break_even_implied"])),
         Text.assemble(("Effect for a 90% chance of being paid: ", "bold"),
-                      effect(p.effect_for_90pct_paid, p.paid_90_on_grid)),
+                      effect(p.effect_for_90pct_paid, p.paid_90_on_grid,
+                             d["effect_for_90pct_paid_implied"])),
         Text.assemble(("Paid for noise (P(triggered) at no true effect): ", "bold"),
                       noise_text(p.noise or {"paid_for_noise": p.paid_for_noise}, p.currency)),
     ])
-    return Group(t, lines, Text("True effect: a known relative reduction in the binary rate and "
-                                "in reoffences per reoffender (and a relative improvement in any "
+    what = ("a known relative cut in the underlying offending rate (the binary and "
+            "per-reoffender cuts beside it follow from it" if rate else
+            "a known relative reduction in the binary rate and in reoffences per reoffender "
+            "(the cuts beside it are what it means at the baseline mix")
+    return Group(t, lines, Text(f"True effect: {what}; and a relative improvement in any "
                                 "other outcome). P(triggered): any cohort's (or the pooled) "
                                 "trigger met.", style="dim"))
 
 
-#: The Power sheet: (column of ``PowerResult.table``, heading, money or not).
+#: The Power sheet: (column of ``PowerResult.table``, heading, money (True), a share (False)
+#: or a ratio (None)).
 POWER_COLUMNS = [
     ("prob_triggered", "P(triggered)", False), ("cohorts_triggered", "Cohorts triggered", False),
     ("prob_paid", "P(any outcome payment)", False), ("outcome_mean", "Outcome payments mean", True),
     ("outcome_p5", "Outcome payments P5", True), ("outcome_p95", "Outcome payments P95", True),
     ("net_mean", "Net mean", True), ("npv_mean", "NPV mean", True), ("prob_loss", "P(loss)", False),
+    ("binary_cut", "Implied binary cut", False), ("binary_points", "Implied binary points", None),
+    ("frequency_cut", "Implied per-reoffender cut", False),
 ]
 
 
@@ -73,9 +87,11 @@ def power_reading(d: dict) -> list[str]:
     def effect(value):
         return pct(value) if value is not None else "not reached on this grid"
     top = d["effects"][-1]
+    implied = d["break_even_implied"]
     return [
         f"With {d['sims']:,} simulations per true effect: the contract breaks even (expected "
-        f"net >= 0) at a true effect of {effect(d['break_even_effect'])}, and the provider "
+        f"net >= 0) at a true effect of {effect(d['break_even_effect'])}"
+        + (f" ({cuts_text(implied)})" if implied else "") + ", and the provider "
         f"has a 90% chance of outcome payments at {effect(d['effect_for_90pct_paid'])}.",
         f"With no true effect at all, payments are still triggered in "
         f"{pct(d['paid_for_noise'], 0)} of simulations (Monte Carlo standard error "
@@ -99,8 +115,8 @@ def write_power_workbook(result, path: str | Path, *, force: bool = False) -> Pa
     header = ["True effect", *(label for _, label, _ in POWER_COLUMNS)]
     rows = [[float(e), *(float(r[c]) for c, _, _ in POWER_COLUMNS)]
             for e, r in result.table.iterrows()]
-    formats = [PCT_FORMAT, *(money_fmt if is_money else PCT_FORMAT
-                             for _, _, is_money in POWER_COLUMNS)]
+    formats = [PCT_FORMAT, *(money_fmt if is_money else PCT_FORMAT if is_money is False
+                             else RATIO_FORMAT for _, _, is_money in POWER_COLUMNS)]
     data_table(ws, header, rows, formats, "Power")
     ws.freeze_panes = "B2"
     widths(ws, [12] + [18] * len(POWER_COLUMNS))

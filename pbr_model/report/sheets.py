@@ -104,12 +104,12 @@ def _figure_rows(path: str, value: Any) -> list[tuple[str, Any]]:
 
 _PCT_LEAVES = ("prob_", "paid_", "pct_")
 _PCT_ENDINGS = ("_rate", "_share", "irr", "volume_shock", "caseload_shock", "cover",
-                "saving_share")
+                "saving_share", "_cut")
 _PCT_NAMES = {"share", "cost_of_capital", "overheads", "outcome_share", "cohorts_triggered"}
 _COUNT_LEAVES = {"entrants", "paid_volume", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",
                  "steps", "trials", "cohorts", "expected_budget_takers", "takers"}
 _RATIO_LEAVES = {"frequency", "comparison_frequency", "binary_reduction_points", "multiple",
-                 "frequency_reduction", "factor"}
+                 "frequency_reduction", "factor", "binary_points", "implied_binary_points"}
 
 
 def number_format_for(key: str, money_fmt: str) -> str | None:

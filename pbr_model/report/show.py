@@ -10,7 +10,7 @@ from ..payments.base import change_text
 from ..analyses.show import ShowResult
 from ..designs import describe as describe_design
 from ..spec.contract import add_months
-from .format import Fmt, measure_label, money, number, pct
+from .format import Fmt, cuts_text, measure_label, money, number, pct
 
 
 def contract_overview(result: ShowResult) -> Group:
@@ -38,8 +38,17 @@ def contract_overview(result: ShowResult) -> Group:
     terms.add_row("Comparison", f"{pct(derived['comparison_binary_rate'])} binary, "
                   f"{derived['comparison_frequency']:.2f} reoffences per reoffender")
     eff = spec.intervention.effect
-    terms.add_row("True effect (binary)", f"{pct(eff.binary.mean)} ± {pct(eff.binary.sd)}")
-    terms.add_row("True effect (frequency)", f"{pct(eff.frequency.mean)} ± {pct(eff.frequency.sd)}")
+    if eff.states_rate:
+        rate = eff.offending_rate
+        terms.add_row("True effect (offending rate)", f"{pct(rate.mean)} ± {pct(rate.sd)}")
+    else:
+        terms.add_row("True effect (binary)", f"{pct(eff.binary.mean)} ± {pct(eff.binary.sd)}")
+        terms.add_row("True effect (frequency)",
+                      f"{pct(eff.frequency.mean)} ± {pct(eff.frequency.sd)}")
+    if eff.by_band is not None:
+        terms.add_row("Effect by band", ", ".join(
+            f"{b.name} x{v:g}" for b, v in zip(spec.population.bands, eff.by_band)))
+    terms.add_row("Implied at the mean", cuts_text(derived, "implied_"))
     if spec.trend.before or spec.trend.correlation:
         terms.add_row("National trend", _trend(spec, derived))
     for mech in spec.payments:

@@ -12,7 +12,7 @@ from rich.text import Text
 from ..analyses.simulate import SimulationResult, change_column, sib_investors
 from .book import Book
 from ..designs import describe as describe_design
-from .format import Fmt, measure_label, money, month_when, number, pct, shock_label
+from .format import Fmt, cuts_text, measure_label, money, month_when, number, pct, shock_label
 from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
@@ -81,8 +81,9 @@ def simulation_summary(result: SimulationResult) -> Group:
     width = max(len(label) for label, _ in probs) + 2
     lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), value)
                             for label, value in probs)
+    effect = Text.assemble(("True effect (mean): ", "bold"), cuts_text(s["true_effect"]))
     footer = Text(f"Money in {cur}; money into the provider is positive.", style="dim")
-    return Group(t, lines, footer)
+    return Group(t, lines, effect, footer)
 
 
 def simulation_reading(s: dict) -> list[str]:

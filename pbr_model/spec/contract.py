@@ -8,6 +8,7 @@ Money in the contract currency, time in months, rates as fractions.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from pydantic import field_validator, model_validator
 
@@ -310,6 +311,22 @@ class RiskBand(_Model):
         "(variance of the extra count = mu + mu^2 / k).",
         "dimensionless", default=1.0, gt=0, le=1e6,
     )
+
+    def poisson_gamma_problem(self) -> str | None:
+        """Why no Poisson-gamma offending model fits this band, or None: a gamma mixture of
+        Poissons only adds zeros, so it needs ``1 - binary_rate > exp(-mean count)``, i.e.
+        ``reoffences_per_reoffender > -log(1 - binary_rate) / binary_rate``
+        (:mod:`pbr_model.effects`)."""
+        p, m = self.binary_rate, self.reoffences_per_reoffender
+        least = -math.log1p(-p) / p
+        if m > least:
+            return None
+        return (f"intervention.effect.offending_rate needs a Poisson-gamma offending model in "
+                f"every band, but band {self.name!r} (binary_rate {p:g}, "
+                f"reoffences_per_reoffender {m:g}) has fewer people with no reoffence "
+                f"({1 - p:.4g}) than a Poisson count of mean {p * m:.4g} gives "
+                f"({math.exp(-p * m):.4g}); raise its reoffences_per_reoffender above "
+                f"{least:.4g} or state the effect per measure (binary, frequency)")
 
 
 class Population(_Model):

@@ -4,7 +4,7 @@ personal budget (``[intervention]``). Effects are relative reductions (0.05 = 5%
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from ._base import _f, _Model
 
@@ -24,6 +24,11 @@ class EffectDistribution(_Model):
     max: float = _f("Highest true effect allowed (draws are clipped).", "fraction",
                     default=0.9, ge=-1, lt=1)
 
+    @property
+    def stated(self) -> bool:
+        """Whether an effect is stated: its mean or sd is not 0."""
+        return self.mean != 0 or self.sd != 0
+
     @model_validator(mode="after")
     def _order(self) -> "EffectDistribution":
         if not self.min <= self.mean <= self.max:
@@ -34,7 +39,10 @@ class EffectDistribution(_Model):
 
 
 class Effect(_Model):
-    """The service's true effects, as relative reductions (0.05 = 5% fewer)."""
+    """The service's true effects, as relative reductions (0.05 = 5% fewer): per measure
+    (``binary``, ``frequency``) or as one cut in the underlying rate of offending
+    (``offending_rate``, from which both follow), not both; ``by_band`` scales the stated
+    effect in each risk band."""
 
     binary: EffectDistribution = _f(
         "True relative reduction in the probability of any proven reoffence.", "distribution",
@@ -44,6 +52,45 @@ class Effect(_Model):
         "True relative reduction in reoffences per reoffender.", "distribution",
         default_factory=EffectDistribution,
     )
+    offending_rate: EffectDistribution = _f(
+        "True relative reduction in each person's underlying rate of offending; the cuts in "
+        "the binary rate and in reoffences per reoffender follow, band by band, from a "
+        "Poisson-gamma offending model fitted to the band's baseline (docs/methodology.md, "
+        "'Stating the effect'). Stated (mean or sd not 0): leave binary and frequency out (or their mean and sd at 0).",
+        "distribution", default_factory=EffectDistribution,
+    )
+    by_band: list[float] | None = _f(
+        "Multiplier of the stated effect in each risk band, one per population band in "
+        "order (1 = the stated effect, 0 = none: [1, 0, 0, 0] works for the first band "
+        "only); each scaled effect is clipped to its distribution's [min, max]. Omitted: 1 "
+        "in every band.", "multipliers", default=None, min_length=1, max_length=50,
+    )
+
+    @field_validator("by_band")
+    @classmethod
+    def _multipliers(cls, given: list[float] | None) -> list[float] | None:
+        if given is not None:
+            bad = [(i, v) for i, v in enumerate(given) if not 0 <= v <= 10]
+            if bad:
+                raise ValueError(f"by_band[{bad[0][0]}] is {bad[0][1]!r}: each multiplier must "
+                                 "be from 0 (no effect in that band) to 10 (1 = the stated "
+                                 "effect)")
+        return given
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "Effect":
+        if self.states_rate and (self.binary.stated or self.frequency.stated):
+            raise ValueError("offending_rate is stated, so binary and frequency follow from "
+                             "it: remove [intervention.effect.binary] and "
+                             "[intervention.effect.frequency] (or set their mean and sd to 0), "
+                             "or state the effect per measure and remove offending_rate")
+        return self
+
+    @property
+    def states_rate(self) -> bool:
+        """Whether the effect is stated as a cut in the offending rate (its mean or sd is
+        not 0)."""
+        return self.offending_rate.stated
 
 
 class Costs(_Model):

@@ -124,6 +124,24 @@ class ContractSpec(_Model):
         self._termination_fits()
         return self
 
+    @model_validator(mode="after")
+    def _effect_fits_bands(self) -> "ContractSpec":
+        """``by_band`` has one multiplier per band; an offending-rate effect needs a
+        Poisson-gamma offending model in every band (see :mod:`pbr_model.effects`)."""
+        effect, bands = self.intervention.effect, self.population.bands
+        problems = []
+        if effect.by_band is not None and len(effect.by_band) != len(bands):
+            problems.append(f"intervention.effect.by_band has {len(effect.by_band)} "
+                            f"multiplier{'s' * (len(effect.by_band) != 1)} but population has "
+                            f"{len(bands)} band{'s' * (len(bands) != 1)} ("
+                            + ", ".join(repr(b.name) for b in bands)
+                            + "); give one per band, in order")
+        if effect.states_rate:
+            problems += [p for b in bands for p in [b.poisson_gamma_problem()] if p]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def _renegotiation_month_problems(self) -> list[str]:
         """Each renegotiation's month (given, or its date's) must be on the timeline."""
         c = self.contract
