@@ -192,4 +192,4 @@ def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Measurement:
     total = lambda c: tree_map(lambda a: a.sum(axis=2), c)  # noqa: E731
     return compare(spec, Groups(total(outcomes.treated), outcomes.treated.n,
                                 total(outcomes.comparison), total(outcomes.treated_pre),
-                                total(outcomes.comparison_pre)))
+                                total(outcomes.comparison_pre), baseline=outcomes.baseline))

@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from .areas import draw_area, per_reoffender
 from .effects import band_cuts, true_cuts
 from .sampling import ExpectedSampler, Sampler  # noqa: F401 (the engine's draws)
 from .spec.schema import ContractSpec, EffectDistribution
@@ -79,6 +80,8 @@ class Outcomes:
         the entrants, for outcomes built by hand)
     volume_factor, paid_volume_factor : the caseload and paid-volume factors, ``(n_sims,)``
         [dimensionless, mean 1]
+    baseline : a historical baseline year drawn with its sampling error, by band,
+        ``(n_sims, 1, n_bands)``, or None (the baseline rates are known exactly)
     """
 
     treated: Counts
@@ -96,6 +99,7 @@ class Outcomes:
     paid_volume: np.ndarray | None = None
     volume_factor: np.ndarray | None = None
     paid_volume_factor: np.ndarray | None = None
+    baseline: Counts | None = None
 
     @property
     def entrants(self) -> np.ndarray:
@@ -176,8 +180,10 @@ def draw_effect(sampler: Sampler, dist: EffectDistribution, n_sims: int,
 
 
 def draw_cell_counts(sampler: Sampler, n: np.ndarray, p: np.ndarray, k: np.ndarray,
-                     mean_per_reoffender: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reoffenders and reoffences for cells of ``n`` people, exactly.
+                     mean_per_reoffender: np.ndarray,
+                     reoffenders: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Reoffenders and reoffences for cells of ``n`` people, exactly (``reoffenders`` given,
+    e.g. drawn jointly with another period's: only the reoffences are drawn).
 
     Parameters
     ----------
@@ -190,7 +196,7 @@ def draw_cell_counts(sampler: Sampler, n: np.ndarray, p: np.ndarray, k: np.ndarr
     -------
     reoffenders, reoffences : arrays of the broadcast shape [people], [reoffences]
     """
-    reoffenders = sampler.binomial(n, p)
+    reoffenders = sampler.binomial(n, p) if reoffenders is None else reoffenders
     extra = sampler.negative_binomial_sum(reoffenders, k, np.maximum(mean_per_reoffender - 1, 0))
     return reoffenders, reoffenders + extra
 
@@ -228,7 +234,7 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     into this contract's own volume and effect draws; omitted, the draws are its own.
 
     Common random numbers: the normals (volume factors, period noise, true effects,
-    trend, the design's matching bias) and the counts come from the sampler's two streams,
+    trend, the area's deviation if any, the design's matching bias) and the counts come from the sampler's two streams,
     so a volume shock (a spec whose planned volumes differ) draws the same effects and
     factors, simulation by simulation, as the unshocked spec with the same seed; only
     the counts differ. The paid-volume factor's own normal, when ``[cohorts]`` needs one,
@@ -268,8 +274,9 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
             raise ValueError(f"trend: arrays must be (n_sims, n_cohorts) = ({n_sims}, {C}); "
                              f"got {t_logit.shape} and {t_freq.shape}")
 
-    p_cf = expit(logit(p0)[None, None, :] + t_logit[:, :, None])
-    m_cf = np.maximum(m0[None, None, :] * np.exp(t_freq[:, :, None]), 1.0)
+    area = draw_area(sampler, spec.area, n_sims, C)   # its own deviation: pbr_model.areas
+    p_cf = expit(logit(p0)[None, None, :] + (t_logit + area.logit)[:, :, None])
+    m_cf = per_reoffender(m0, t_freq + area.log_frequency)
     cut_bin, cut_freq = band_cuts(spec, e_bin, e_freq)  # (S, 1, B): by band, or as stated
     p_tr = np.clip(p_cf * (1 - cut_bin), 0.0, 1.0)
     m_tr = np.maximum(m_cf * (1 - cut_freq), 1.0)
@@ -295,18 +302,20 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     # imported here rather than at the top (it imports this module)
     from .designs import DESIGNS, DrawInputs
 
-    def group(n, p, m) -> Counts:
-        return _group(sampler, spec, used, n, p, k, m, base_other)
+    def group(n, p, m, reoffenders=None) -> Counts:
+        return _group(sampler, spec, used, n, p, k, m, base_other, reoffenders)
 
-    comparison, treated_pre, comparison_pre = DESIGNS[spec.evaluation.design].draw(
-        spec.evaluation, DrawInputs(sampler, entrants, p0, m0, t_logit, m_cf, group))
+    drawn = DESIGNS[spec.evaluation.design].draw(spec.evaluation, DrawInputs(
+        sampler, entrants, p0, m0, t_logit, per_reoffender(m0, t_freq), group,
+        area_logit=area.logit, m_counterfactual_area=m_cf, p_treated=p_tr, treated=treated,
+        shares=shares))
     paid, paid_factor = draw_paid_volume(sampler, spec, z_case, volume, noise, lam, total,
                                          shared)
     return Outcomes(
         treated=treated,
-        comparison=comparison,
-        treated_pre=treated_pre,
-        comparison_pre=comparison_pre,
+        comparison=drawn.comparison,
+        treated_pre=drawn.treated_pre,
+        comparison_pre=drawn.comparison_pre,
         counterfactual_reoffenders=entrants * p_cf,
         counterfactual_reoffences=entrants * p_cf * m_cf,
         **dict(zip(("effect_binary", "effect_frequency"), true_cuts(spec, e_bin, e_freq))),
@@ -317,6 +326,7 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
         paid_volume=paid,
         volume_factor=volume[:, 0],
         paid_volume_factor=paid_factor[:, 0],
+        baseline=drawn.baseline,
     )
 
 
@@ -360,9 +370,9 @@ def draw_paid_volume(sampler: Sampler, spec: ContractSpec, z_case: np.ndarray,
 
 
 def _group(sampler: Sampler, spec: ContractSpec, used: set[str], n, p, k, m,
-           other_p: dict[str, float]) -> Counts:
+           other_p: dict[str, float], reoffenders=None) -> Counts:
     """Draw a whole group (comparison, control or a pre-period) cell by cell."""
-    reoffenders, reoffences = draw_cell_counts(sampler, n, p, k, m)
+    reoffenders, reoffences = draw_cell_counts(sampler, n, p, k, m, reoffenders)
     return _extend(sampler, spec, used, Counts(n, reoffenders, reoffences), other_p)
 
 

@@ -208,3 +208,20 @@ def test_financed_figures_and_facility_are_identical_at_any_chunk_size(cli):
     assert '"facility"' in default and '"first_shortfall_month"' in default
     for size in ("1", "7", "1000"):
         assert run("--chunk-size", size) == default, f"--chunk-size {size}"
+
+
+@pytest.mark.parametrize("contract, overrides", [
+    # TR draws its 2011 baseline year (baseline_size) and here the area's deviations too
+    ("tr-crc-example", ["area.binary_logit_sd=0.1", "area.binary_logit_period_sd=0.05",
+                        "area.frequency_log_sd=0.05", "area.frequency_log_period_sd=0.02"]),
+    # Roca's DiD pre-period is drawn jointly with the post-period (pre_post_correlation)
+    ("ma-roca-pfs", ["area.binary_logit_sd=0.1", "evaluation.pre_period_logit_shift=0.2"]),
+])
+def test_area_baseline_and_pre_period_draws_do_not_depend_on_chunk_size(contract, overrides):
+    spec = load_spec(contract, overrides)
+    reference = simulate(spec, sims=1100, seed=3)
+    for chunk_size in (7, 1000):
+        run = simulate(spec, sims=1100, seed=3, chunk_size=chunk_size)
+        pd.testing.assert_frame_equal(run.simulations, reference.simulations, check_exact=True)
+        pd.testing.assert_frame_equal(run.cohorts, reference.cohorts, check_exact=True)
+        np.testing.assert_array_equal(run.cash_in, reference.cash_in)

@@ -45,10 +45,19 @@ class DrawInputs:
         ``(n_bands,)`` [reoffences]
     trend_logit : the national trend in the log odds of reoffending, ``(n_sims, n_cohorts)``
         [log odds]
-    m_counterfactual : reoffences per reoffender without the service, after the trend,
-        ``(n_sims, n_cohorts, n_bands)`` [reoffences]
+    m_counterfactual : reoffences per reoffender without the service, after the national
+        trend, ``(n_sims, n_cohorts, n_bands)`` [reoffences]
     group : draws a whole group cell by cell from its people ``n``, chance of reoffending
         ``p`` and reoffences per reoffender ``m``, with every measure a rule reads
+        (``reoffenders=`` given: only what follows from them)
+    area_logit : the area's own deviation of the log odds (``[area]``), ``(n_sims,
+        n_cohorts)``, or 0.0 [log odds]
+    m_counterfactual_area : as ``m_counterfactual`` with the area's own deviation: the
+        treated cohorts' counterfactual [reoffences]
+    p_treated : the treated cells' chance of reoffending, ``(n_sims, n_cohorts, n_bands)``
+        [fraction]
+    treated : the treated cells' counts as drawn
+    shares : each band's share of entrants, ``(n_bands,)`` [fraction]
     """
 
     sampler: Sampler
@@ -57,15 +66,22 @@ class DrawInputs:
     m0: np.ndarray
     trend_logit: np.ndarray
     m_counterfactual: np.ndarray
-    group: Callable[[np.ndarray, np.ndarray, np.ndarray], Counts]
+    group: Callable[..., Counts]
+    area_logit: np.ndarray | float = 0.0
+    m_counterfactual_area: np.ndarray | None = None
+    p_treated: np.ndarray | None = None
+    treated: Counts | None = None
+    shares: np.ndarray | None = None
 
 
 class DrawnGroups(NamedTuple):
-    """A design's drawn groups, each ``(n_sims, n_cohorts, n_bands)``, or None."""
+    """A design's drawn groups, each ``(n_sims, n_cohorts, n_bands)``, or None; ``baseline``:
+    a historical baseline year drawn with its sampling error, ``(n_sims, 1, n_bands)``."""
 
     comparison: Counts | None = None
     treated_pre: Counts | None = None
     comparison_pre: Counts | None = None
+    baseline: Counts | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,8 @@ class Groups:
     treated_by_band : treated people per band, ``(n_sims, n_cohorts, n_bands)`` [people], or
         None where the risk mix is not known (observed results)
     comparison, treated_pre, comparison_pre : drawn or observed groups, or None
+    baseline : a historical baseline year drawn with its sampling error, by band, ``(n_sims,
+        1, n_bands)``, or None (the spec's band rates, known exactly)
     given : observed results only: the design's own columns (:attr:`Columns.own`) per
         cohort, ``(1, n_cohorts)``, NaN where a row leaves them empty
     """
@@ -88,6 +106,7 @@ class Groups:
     treated_pre: Counts | None = None
     comparison_pre: Counts | None = None
     given: dict[str, np.ndarray] = field(default_factory=dict)
+    baseline: Counts | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ matching intends), drawn like the treated but without the effect: living through
 same national trend (concurrent) or none (historical), its log odds of reoffending off by
 a matching bias drawn once per simulation. With ``did_weight > 0`` both groups are drawn
 again for the period before the service (baseline rates, no trend, no effect, the
-comparison's bias), and the counterfactual becomes ``C + w (T_pre - C_pre)``.
+comparison's bias), and the counterfactual becomes ``C + w (T_pre - C_pre)``. A person's
+reoffending in the pre-period may be correlated with the post-period's
+(``pre_post_correlation``), and the treated pre-period shifted (``pre_period_logit_shift``,
+an Ashenfelter dip).
 """
 
 from __future__ import annotations
@@ -23,24 +26,75 @@ if TYPE_CHECKING:
     from ..spec.schema import EvaluationDesign
 
 
-def draw(ev: EvaluationDesign, inputs: DrawInputs) -> DrawnGroups:
-    """The comparison group (and, for a DiD blend, both groups' pre-periods)."""
+def draw(ev: EvaluationDesign, inputs: DrawInputs, same_area: bool = False) -> DrawnGroups:
+    """The comparison group (and, for a DiD blend, both groups' pre-periods). ``same_area``:
+    the group lives in the treated cohorts' area and was randomised from the same referrals
+    (an RCT's control group), so it shares the area's own deviation (``[area]``) and the
+    treated pre-period's shift (``pre_period_logit_shift``); a matched comparison group is
+    national and shares neither."""
     # drawn even when matching_bias_sd is 0 (always so for an RCT), so every design with a
     # group takes the same random numbers
     bias = ev.matching_bias_sd * inputs.sampler.standard_normal((inputs.entrants.shape[0], 1, 1))
     concurrent = ev.comparison_period == "concurrent"
+    shared = concurrent and same_area
     n_c = np.rint(ev.ratio * inputs.entrants)
-    trend = inputs.trend_logit[:, :, None] if concurrent else 0
+    trend = 0
+    if concurrent:
+        trend = (inputs.trend_logit + inputs.area_logit if shared else inputs.trend_logit)
+        trend = trend[:, :, None]
     p_c = expit(logit(inputs.p0)[None, None, :] + trend + bias)
-    m_c = inputs.m_counterfactual if concurrent else np.broadcast_to(inputs.m0, p_c.shape)
+    if concurrent:
+        m_c = inputs.m_counterfactual_area if shared else inputs.m_counterfactual
+    else:
+        m_c = np.broadcast_to(inputs.m0, p_c.shape)
     comparison = inputs.group(n_c, p_c, m_c)
     if ev.did_weight <= 0:
         return DrawnGroups(comparison)
-    # the pre-period: the same people before the service, at the baseline level
-    p_pre = np.broadcast_to(inputs.p0, inputs.entrants.shape)
-    treated_pre = inputs.group(inputs.entrants, p_pre, inputs.m0)
-    comparison_pre = inputs.group(n_c, expit(logit(inputs.p0) + bias), inputs.m0)
+    # the pre-period: the same people before the service, at the baseline level (and the
+    # treated's dip, shared by a randomised control group)
+    shift = ev.pre_period_logit_shift
+    p_pre = np.broadcast_to(inputs.p0 if shift == 0 else expit(logit(inputs.p0) + shift),
+                            inputs.entrants.shape)
+    p_c_pre = expit(logit(inputs.p0) + bias + (shift if same_area else 0.0))
+    rho = ev.pre_post_correlation
+    if rho == 0:   # independent of the post-period (the draws before pre_post_correlation)
+        treated_pre = inputs.group(inputs.entrants, p_pre, inputs.m0)
+        comparison_pre = inputs.group(n_c, p_c_pre, inputs.m0)
+        return DrawnGroups(comparison, treated_pre, comparison_pre)
+    sampler = inputs.sampler
+    k_t = pre_reoffenders(sampler, inputs.entrants, inputs.treated.reoffenders,
+                          inputs.p_treated, p_pre, rho)
+    treated_pre = inputs.group(inputs.entrants, p_pre, inputs.m0, reoffenders=k_t)
+    k_c = pre_reoffenders(sampler, n_c, comparison.reoffenders, p_c, p_c_pre, rho)
+    comparison_pre = inputs.group(n_c, p_c_pre, inputs.m0, reoffenders=k_c)
     return DrawnGroups(comparison, treated_pre, comparison_pre)
+
+
+def joint_reoffending(p_post: np.ndarray, p_pre: np.ndarray,
+                      rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """A person's chance of reoffending in the pre-period given that they did, and given
+    that they did not, reoffend in the post-period: ``(p11 / p1, (p2 - p11) / (1 - p1))``,
+    with ``p11 = p1 p2 + rho sqrt(p1 (1 - p1) p2 (1 - p2))`` the chance of both (a bivariate
+    Bernoulli with correlation ``rho``), clipped to what the marginal rates allow,
+    ``max(0, p1 + p2 - 1) <= p11 <= min(p1, p2)``: where ``rho`` is infeasible the cell
+    takes the nearest feasible correlation [fraction]."""
+    p1, p2 = np.broadcast_arrays(np.asarray(p_post, dtype=np.float64),
+                                 np.asarray(p_pre, dtype=np.float64))
+    p11 = p1 * p2 + rho * np.sqrt(p1 * (1 - p1) * p2 * (1 - p2))
+    p11 = np.clip(p11, np.maximum(0.0, p1 + p2 - 1), np.minimum(p1, p2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        given_yes = np.where(p1 > 0, p11 / np.where(p1 > 0, p1, 1), p2)
+        given_no = np.where(p1 < 1, (p2 - p11) / np.where(p1 < 1, 1 - p1, 1), p2)
+    return np.clip(given_yes, 0.0, 1.0), np.clip(given_no, 0.0, 1.0)
+
+
+def pre_reoffenders(sampler, n: np.ndarray, k_post: np.ndarray, p_post: np.ndarray,
+                    p_pre: np.ndarray, rho: float) -> np.ndarray:
+    """Pre-period reoffenders of cells of ``n`` people of whom ``k_post`` reoffended in the
+    post-period, exactly in aggregate: ``Binomial(K, p11/p1) + Binomial(n - K, p01/(1 - p1))``
+    (:func:`joint_reoffending`) [people]."""
+    given_yes, given_no = joint_reoffending(p_post, p_pre, rho)
+    return sampler.binomial(k_post, given_yes) + sampler.binomial(n - k_post, given_no)
 
 
 def evaluation(spec: ContractSpec, groups: Groups) -> Comparison:

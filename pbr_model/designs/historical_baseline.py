@@ -1,9 +1,12 @@
-"""Historical baseline (TR vs 2011, Doncaster vs 2009): the comparison is the expectation at
-the spec's band rates (``population.bands``) with no trend and no effect, weighted by each
-cohort's own risk mix (case-mix adjusted, TR's OGRS adjustment) or by the spec's shares.
+"""Historical baseline (TR vs 2011, Doncaster vs 2009): the comparison is the baseline's
+counts for the treated cohorts' people, with no trend and no effect, weighted by each
+cohort's own risk mix (case-mix adjusted, TR's OGRS adjustment) or by the spec's shares,
+measure by measure (``case_mix_adjusted``: TR adjusted only the binary rate).
 
-It is fixed in the past, so nothing is drawn for it, it has no sampling noise, and the
-national trend moves the measured result. An observed-results CSV may give a cohort's
+The baseline rates are the spec's band rates, known exactly; or, with ``baseline_size``,
+one year of that size drawn once per simulation, so the baseline carries the sampling error
+of the year it was measured in (and the measured change regresses to the mean). Either way
+the national trend moves the measured result. An observed-results CSV may give a cohort's
 baseline rate and reoffences per reoffender (``baseline_binary``, ``baseline_frequency``).
 """
 
@@ -23,8 +26,16 @@ if TYPE_CHECKING:
 
 
 def draw(ev: EvaluationDesign, inputs: DrawInputs) -> DrawnGroups:
-    """Nothing: the baseline is computed, not drawn."""
-    return DrawnGroups()
+    """Nothing when the baseline rates are known exactly; with ``baseline_size``, the
+    baseline year once per simulation: ``rint(baseline_size x share_b)`` people per band,
+    reoffenders ``Binomial(n_b, p0_b)`` and every other count as the engine draws a group's,
+    ``(n_sims, 1, n_bands)``."""
+    if ev.baseline_size is None:
+        return DrawnGroups()
+    shape = (inputs.entrants.shape[0], 1, inputs.p0.shape[0])
+    n = np.broadcast_to(np.rint(ev.baseline_size * inputs.shares), shape)
+    return DrawnGroups(baseline=inputs.group(n, np.broadcast_to(inputs.p0, shape),
+                                             np.broadcast_to(inputs.m0, shape)))
 
 
 def baseline_counts(spec: ContractSpec, n_by_band: np.ndarray, measures: set[str]) -> Counts:
@@ -45,20 +56,73 @@ def baseline_counts(spec: ContractSpec, n_by_band: np.ndarray, measures: set[str
     return Counts(n, k, r, events, bed_days, other)
 
 
+def measured_counts(spec: ContractSpec, n_by_band: np.ndarray, year: Counts) -> Counts:
+    """Counts for people ``n_by_band`` ``(n_sims, n_cohorts, n_bands)`` at the per-person
+    rates a drawn baseline ``year`` ``(n_sims, 1, n_bands)`` measured in each band, summed
+    over bands; a band with no one in the baseline year takes the spec's rates."""
+    expected = baseline_counts(spec, np.eye(len(spec.population.bands)), _measures(year))
+
+    def at_rates(count: np.ndarray | None, fallback: np.ndarray | None):
+        if count is None:
+            return None
+        rate = np.where(year.n > 0, ratio(count, year.n), fallback)
+        return (n_by_band * rate).sum(axis=-1)
+
+    return Counts(n_by_band.sum(axis=-1), at_rates(year.reoffenders, expected.reoffenders),
+                  at_rates(year.reoffences, expected.reoffences),
+                  at_rates(year.events, expected.events),
+                  at_rates(year.bed_days, expected.bed_days),
+                  {k: at_rates(v, expected.other[k]) for k, v in year.other.items()})
+
+
+def _measures(year: Counts) -> set[str]:
+    """The derived measures a drawn group carries counts for."""
+    return ({"reconviction_events"} if year.events is not None else set()) \
+        | ({"bed_days"} if year.bed_days is not None else set()) | set(year.other)
+
+
 def at_spec_mix(spec: ContractSpec, n: np.ndarray) -> np.ndarray:
     """People ``n`` split over the bands at the spec's shares, ``(..., n_bands)``."""
     return n[..., None] * np.array([b.share for b in spec.population.bands])
 
 
+def per_measure(ev: EvaluationDesign, adjusted: Counts, unadjusted: Counts,
+                measures: set[str]) -> Counts:
+    """The baseline's counts with each measure at its own mix: ``adjusted`` (the cohort's
+    own) for the measures ``case_mix_adjusted`` lists, ``unadjusted`` (the spec's shares) for
+    the rest. Reoffences follow reoffences per reoffender's choice (scaled to the chosen
+    reoffenders), unless a rule reads reoffences per offender and none per reoffender."""
+    def pick(measure: str) -> Counts:
+        return adjusted if ev.adjusts(measure) else unadjusted
+
+    reoffenders = pick("binary").reoffenders
+    if "frequency_per_offender" in measures and "frequency_per_reoffender" not in measures:
+        reoffences = pick("frequency_per_offender").reoffences
+    else:
+        own = pick("frequency_per_reoffender")
+        reoffences = reoffenders * ratio(own.reoffences, own.reoffenders)
+    return Counts(adjusted.n, reoffenders, reoffences, pick("reconviction_events").events,
+                  pick("bed_days").bed_days, adjusted.other)
+
+
 def evaluation(spec: ContractSpec, groups: Groups) -> Comparison:
-    """Against the baseline's expected counts for the treated cohorts' people: their own risk
-    mix if case-mix adjusted and known, else the spec's shares (an observed CSV has no
-    mix); a cohort's given baseline rate or reoffences per reoffender replace the bands'."""
-    treated = groups.treated
+    """Against the baseline's counts for the treated cohorts' people: their own risk mix
+    for the measures case-mix adjusted (when the mix is known), else the spec's shares (an
+    observed CSV has no mix), at the spec's band rates or a drawn baseline year's; a
+    cohort's given baseline rate or reoffences per reoffender replace the bands'."""
+    treated, ev, measures = groups.treated, spec.evaluation, spec.measures_used()
     by_band = groups.treated_by_band
-    if by_band is None or not spec.evaluation.case_mix_adjusted:
-        by_band = at_spec_mix(spec, treated.n)
-    base = baseline_counts(spec, by_band, spec.measures_used())
+    spec_mix = by_band is None or ev.case_mix_adjusted is False
+
+    def counts(n_by_band: np.ndarray) -> Counts:
+        if groups.baseline is None:
+            return baseline_counts(spec, n_by_band, measures)
+        return measured_counts(spec, n_by_band, groups.baseline)
+
+    if spec_mix or ev.case_mix_adjusted is True:
+        base = counts(at_spec_mix(spec, treated.n) if spec_mix else by_band)
+    else:
+        base = per_measure(ev, counts(by_band), counts(at_spec_mix(spec, treated.n)), measures)
     if groups.given:
         given_b, given_f = groups.given["baseline_binary"], groups.given["baseline_frequency"]
         per_reoffender = np.where(np.isnan(given_f), ratio(base.reoffences, base.reoffenders),
@@ -84,7 +148,11 @@ def columns(ev: EvaluationDesign) -> Columns:
 
 
 def describe(ev: EvaluationDesign) -> str:
-    return "baseline (case-mix adjusted)" if ev.case_mix_adjusted else "baseline"
+    """e.g. ``"baseline (case-mix adjusted: binary)"``."""
+    adjusted = ev.case_mix_adjusted
+    if adjusted is True:
+        return "baseline (case-mix adjusted)"
+    return f"baseline (case-mix adjusted: {', '.join(adjusted)})" if adjusted else "baseline"
 
 
 DESIGN = Design("historical_baseline", draw, evaluation, columns, describe)

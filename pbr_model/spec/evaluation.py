@@ -86,10 +86,17 @@ class EvaluationDesign(_Model):
         "trends move the result; 'matched_comparison': a matched group living through the same "
         "trend (Peterborough, Justice Data Lab); 'rct': a randomised control group (NYS CEO, "
         "Roca).", "text", default="historical_baseline")
-    case_mix_adjusted: bool = _f(
+    case_mix_adjusted: bool | list[str] = _f(
         "Historical baseline only: weight the baseline rates by each cohort's own risk mix "
-        "(true, TR's OGRS adjustment) or by the spec's band shares (false).", "bool",
-        default=True)
+        "(true: every measure, TR's OGRS adjustment), by the spec's band shares (false), or "
+        "adjust only the measures listed, e.g. [\"binary\"] (TR adjusted only the binary "
+        "rate); a measure not listed is compared with its value at the spec's shares.",
+        "bool or measures", default=True)
+    baseline_size: int | None = _f(
+        "Historical baseline only: people in the baseline year (TR: one year of a CRC's 2011 "
+        "cohorts). Set, the baseline year's counts are drawn once per simulation (its sampling "
+        "error, so regression to the mean); omitted, the baseline rates are known exactly.",
+        "people", default=None, ge=1, le=10_000_000)
     comparison_ratio: float | None = _f(
         "Comparison people per treated person (matched: default 10, as Peterborough; rct: "
         "controls per treated, default 1).", "people per person", default=None, gt=0, le=100)
@@ -105,6 +112,30 @@ class EvaluationDesign(_Model):
         "Weight on a difference-in-differences estimate blended with the comparison estimate "
         "(Roca: 0.2 DiD, 0.8 RCT); the DiD adds both groups' pre-period results.", "fraction",
         default=0.0, ge=0, le=1)
+    pre_post_correlation: float = _f(
+        "DiD blend only (no effect without one): person-level correlation between reoffending "
+        "(at least one proven reoffence) in the pre-period and in the post-period, for the "
+        "same people (0: independent). Where the rates make it infeasible, each cell takes "
+        "the nearest feasible correlation.", "correlation", default=0.0, ge=-1, le=1)
+    pre_period_logit_shift: float = _f(
+        "DiD blend only (no effect without one): shift of the treated cohorts' pre-period log "
+        "odds of reoffending (an Ashenfelter dip: people enter a service after a bad spell); "
+        "an RCT's control group shares it (randomised from the same referrals), a matched "
+        "comparison group does not.", "log odds", default=0.0, ge=-3, le=3)
+
+    @field_validator("case_mix_adjusted")
+    @classmethod
+    def _known_measures(cls, given: bool | list[str]) -> bool | list[str]:
+        if isinstance(given, bool):
+            return given
+        unknown = [m for m in given if m not in MEASURES]
+        if unknown:
+            raise ValueError(f"case_mix_adjusted lists {unknown[0]!r}, not a measure a baseline "
+                             f"is adjusted for; give true, false or a list of: "
+                             f"{', '.join(MEASURES)}")
+        if len(set(given)) != len(given):
+            raise ValueError("case_mix_adjusted lists a measure twice; list each once")
+        return given
 
     @model_validator(mode="after")
     def _fits_design(self) -> "EvaluationDesign":
@@ -114,11 +145,20 @@ class EvaluationDesign(_Model):
             raise ValueError("comparison_ratio, comparison_period, matching_bias_sd and "
                              "did_weight need a comparison group: set design to "
                              "'matched_comparison' or 'rct'")
+        if not baseline and self.baseline_size is not None:
+            raise ValueError("baseline_size is the historical baseline year's size: set design "
+                             "to 'historical_baseline' or remove it")
         if self.design == "rct" and (self.matching_bias_sd > 0
                                      or self.comparison_period != "concurrent"):
             raise ValueError("an RCT's control group is concurrent and unbiased: "
                              "matching_bias_sd and comparison_period are for 'matched_comparison'")
         return self
+
+    def adjusts(self, measure: str) -> bool:
+        """Whether the baseline of ``measure`` is case-mix adjusted (weighted by the
+        cohort's own risk mix)."""
+        given = self.case_mix_adjusted
+        return given if isinstance(given, bool) else measure in given
 
     @property
     def ratio(self) -> float:

@@ -14,6 +14,7 @@ sections; each section is defined in its own module and re-exported here, so
 
 - :mod:`.contract`: ``[contract]``, ``[cohorts]``, ``[population]``
 - :mod:`.trend`: ``[trend]`` (and its ``[[trend.before]]`` segments)
+- :mod:`.area`: ``[area]`` (the area's own deviation from the national trend)
 - :mod:`.intervention`: ``[intervention]`` (effects, costs, personal budget)
 - :mod:`.evaluation`: ``[outcomes]`` (the measures) and ``[evaluation]`` (the design)
 - :mod:`.payments`: ``[[payments]]`` (the mechanisms)
@@ -29,6 +30,7 @@ import datetime as dt
 from pydantic import model_validator
 
 from ._base import MAX_MONEY, _f, _Model
+from .area import Area
 from .changes import Indexation, PriceIndex, Renegotiation
 from .contract import Cohorts, Contract, Population, RiskBand, add_months
 from .evaluation import MEASURES, Custody, EvaluationDesign, Events, OtherOutcome, OutcomeMeasures
@@ -42,7 +44,8 @@ from .trend import Trend, TrendSegment
 
 
 __all__ = [
-    "CHANGE_HELP", "MAX_MONEY", "MEASURES", "PAYMENT_TYPES", "Change", "Cohorts", "Commissioner",
+    "CHANGE_HELP", "MAX_MONEY", "MEASURES", "PAYMENT_TYPES", "Area", "Change", "Cohorts",
+    "Commissioner",
     "Contract", "ContractSpec", "Costs", "Custody", "Effect", "EffectDistribution",
     "EvaluationDesign", "Events", "FeePayment", "Foundation", "Hurdle", "Indexation",
     "Intervention", "PriceIndex", "Renegotiation",
@@ -64,6 +67,8 @@ class ContractSpec(_Model):
     intervention: Intervention = _f("The service: true effect and costs.", "section",
                                     default_factory=Intervention)
     trend: Trend = _f("National trend in reoffending.", "section", default_factory=Trend)
+    area: Area = _f("How this area departs from the national trend; default none.", "section",
+                    default_factory=Area)
     outcomes: OutcomeMeasures = _f("Bed days, reconviction events and other outcomes.",
                                    "section", default_factory=OutcomeMeasures)
     evaluation: EvaluationDesign = _f("How results are measured.", "section",

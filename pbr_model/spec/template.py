@@ -116,6 +116,8 @@ def allowed(row: TemplateRow) -> str:
     kinds, bounds = row.kinds, fields.bounds(row.info)
     if row.choices:
         text = "one of: " + ", ".join(row.choices)
+    elif kinds >= {"bool", "list"}:
+        text = 'TRUE, FALSE or a list, e.g. ["binary"]'
     elif "bool" in kinds:
         text = "TRUE or FALSE"
     elif "date" in kinds:
@@ -165,6 +167,8 @@ def _validation(row: TemplateRow, cell: str) -> DataValidation | None:
     """Excel data validation for a value cell, or None when Excel cannot check the field
     (text lists, a number-or-list). ``cell`` is the cell's coordinate, for custom rules."""
     kinds, bounds = row.kinds, fields.bounds(row.info)
+    if kinds >= {"bool", "list"}:   # a yes/no or a list (case_mix_adjusted): Excel cannot check
+        return None
     if row.choices or "bool" in kinds:
         items = row.choices or ("TRUE", "FALSE")
         return _dv("list", formula1='"' + ",".join(items) + '"')

@@ -351,8 +351,8 @@ def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
      " type"),
     ("payments.0.price", "allowed here: annual, band, learning_discount, name, payers, "
                          "per_participant, top_ups, type"),
-    ("costs.setup", "allowed here: cohorts, commissioner, contract, evaluation, indexation, "
-                    "intervention, outcomes"),
+    ("costs.setup", "allowed here: area, cohorts, commissioner, contract, evaluation, "
+                    "indexation, intervention, outcomes"),
 ])
 def test_unknown_key_via_set(cli, key, allowed):
     result = cli.run("simulate", "--sims", SIMS, "--set", f"{key}=1")

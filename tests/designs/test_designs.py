@@ -152,7 +152,7 @@ def test_each_design_is_declared_in_its_own_module(name):
 
 
 @pytest.mark.parametrize("contract, label", [
-    ("tr-crc-example", "baseline (case-mix adjusted)"),
+    ("tr-crc-example", "baseline (case-mix adjusted: binary)"),
     ("doncaster-pbr", "baseline"),
     ("peterborough-sib", "matched comparison group, 10 per person"),
     ("nyc-able-sib", "historical matched comparison group, 1 per person"),

@@ -173,7 +173,10 @@ def test_values_are_typed(templates):
     assert start.is_date and start.value.date() == dt.date(2015, 2, 1)
     assert value(contract, "contract.length_months").value == 84
     assert value(contract, "contract.n_cohorts").value is None  # optional, not set
-    assert value(wb["evaluation"], "evaluation.case_mix_adjusted").data_type == "b"
+    # TR adjusts only the binary rate: a list, written as TOML text
+    assert value(wb["evaluation"], "evaluation.case_mix_adjusted").value == '["binary"]'
+    assert value(wb["evaluation"], "evaluation.baseline_size").value == 20_000
+    assert value(wb["area"], "area.binary_logit_sd").data_type == "n"
     assert value(wb["cohorts"], "cohorts.volume_factor_sd").data_type == "n"
     allowed = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=4).value
                for ws in wb.worksheets[1:] for r in range(2, ws.max_row + 1)}
@@ -182,6 +185,7 @@ def test_values_are_typed(templates):
                                                    "matched_comparison, rct")
     assert allowed["contract.name"].endswith("(required)")
     assert "> 0 and < 0.5" in allowed["payments.1.rates.0.significance_level"]
+    assert allowed["evaluation.case_mix_adjusted"].startswith("TRUE, FALSE or a list")
 
 
 def _rule(ws, cell: str):
@@ -206,8 +210,13 @@ def test_value_cells_have_data_validation(templates):
     rule = _rule(wb["intervention"], clip)
     assert rule.type == "custom" and f"{clip}>=-1" in rule.formula1 and f"{clip}<1" in \
         rule.formula1
-    flag = _rule(wb["evaluation"], f"B{row_of(wb['evaluation'], 'evaluation.case_mix_adjusted')}")
-    assert flag.formula1 == '"TRUE,FALSE"'
+    flag = _rule(wb["evaluation"], f"B{row_of(wb['evaluation'], 'evaluation.did_weight')}")
+    assert (flag.type, flag.formula1, flag.formula2) == ("decimal", "0", "1")
+    mix = f"B{row_of(wb['evaluation'], 'evaluation.case_mix_adjusted')}"
+    assert not [dv for dv in wb["evaluation"].data_validations.dataValidation if mix in dv.sqref]
+    roca = openpyxl.load_workbook(templates["ma-roca-pfs"])
+    yes_no = _rule(roca["payments"], f"B{row_of(roca['payments'], 'payments.0.interpolate')}")
+    assert yes_no.formula1 == '"TRUE,FALSE"'
     assert all(dv.showErrorMessage and dv.error for ws in wb.worksheets[1:]
                for dv in ws.data_validations.dataValidation)
 
