@@ -18,6 +18,9 @@ gives the counts (entrants, reoffenders, reoffences, takers, ...), whose draws u
 number of random numbers that depends on the counts. So a run with a volume shock draws
 the same effects and factors, simulation by simulation, as the run without it at the same
 seed: the difference between the two is the shock's, not Monte Carlo noise in the effects.
+A third generator (:func:`before_rng`, spawn key extended by :data:`BEFORE`) gives the
+national trend's pre-contract steps (``[[trend.before]]``), so adding or changing those
+segments leaves every other draw of the block as it was.
 
 numpy promises the same stream from the same bit generator and seed on the same
 numpy build; results record the numpy version and platform for that reason.
@@ -37,6 +40,10 @@ BLOCK = 1024
 COUNTS = 2**32 - 1
 
 
+#: Last element of the spawn key of a block's pre-contract trend generator (:func:`before_rng`).
+BEFORE = 2**32 - 2
+
+
 def block_rng(seed: int, block: int, stream: int | None = None) -> np.random.Generator:
     """The generator of ``block`` (and, in a portfolio, of ``stream`` within it)."""
     key = (block,) if stream is None else (block, stream)
@@ -48,8 +55,18 @@ def counts_rng(rng: np.random.Generator) -> np.random.Generator:
     generator seeded by a ``SeedSequence``): PCG64 seeded by the same entropy with the
     spawn key extended by :data:`COUNTS`. A function of the seed and spawn key only, so it is
     the same however often it is asked for."""
+    return _child(rng, COUNTS)
+
+
+def before_rng(rng: np.random.Generator) -> np.random.Generator:
+    """The pre-contract trend generator of a block generator, as :func:`counts_rng` but with
+    the spawn key extended by :data:`BEFORE`."""
+    return _child(rng, BEFORE)
+
+
+def _child(rng: np.random.Generator, last: int) -> np.random.Generator:
     seq = rng.bit_generator.seed_seq
-    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, COUNTS),
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, last),
                                    pool_size=seq.pool_size)
     return np.random.Generator(np.random.PCG64(child))
 

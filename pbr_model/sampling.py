@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rng import counts_rng
+from .rng import before_rng, counts_rng
 
 
 class Sampler:
@@ -22,6 +22,7 @@ class Sampler:
     def __init__(self, rng: np.random.Generator, counts: np.random.Generator | None = None):
         self.rng = rng
         self._counts = counts
+        self._before: np.random.Generator | None = None
 
     @property
     def counts(self) -> np.random.Generator:
@@ -32,6 +33,14 @@ class Sampler:
 
     def standard_normal(self, size) -> np.ndarray:
         return self.rng.standard_normal(size)
+
+    def before_normal(self, size) -> np.ndarray:
+        """Standard normals for the national trend's pre-contract steps, from a stream of
+        their own (:func:`~pbr_model.rng.before_rng`, made on first use): adding
+        ``[[trend.before]]`` segments leaves every other draw as it was."""
+        if self._before is None:
+            self._before = before_rng(self.rng)
+        return self._before.standard_normal(size)
 
     def lognormal_mean_one(self, sigma: float, size) -> np.ndarray:
         """Log-normal factors with mean exactly 1 and log-sd ``sigma``."""
@@ -70,6 +79,9 @@ class ExpectedSampler(Sampler):
         super().__init__(rng=None)  # type: ignore[arg-type]
 
     def standard_normal(self, size) -> np.ndarray:
+        return np.zeros(size)
+
+    def before_normal(self, size) -> np.ndarray:
         return np.zeros(size)
 
     def lognormal_mean_one(self, sigma: float, size) -> np.ndarray:

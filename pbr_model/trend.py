@@ -9,9 +9,12 @@ frequency step ``a_f + s_f (rho z_b + sqrt(1 - rho^2) z_f)`` share the standard 
 contract.
 
 Order of draws (common random numbers): the contract periods' binary normals, then their
-frequency normals, as always; then, only if there are pre-contract segments, the pre-contract
-binary normals and frequency normals, ``(n_sims, periods before)`` each. With no segments
-and ``rho = 0`` the walks are bit for bit those drawn before these fields existed.
+frequency normals, as always; the pre-contract binary normals and frequency normals,
+``(n_sims, periods before)`` each, come from a stream of their own
+(:meth:`~pbr_model.sampling.Sampler.before_normal`), drawn only if there are segments. So
+adding or changing segments moves no other draw of the block (volumes, effects, the contract
+steps), and with no segments and ``rho = 0`` the walks are bit for bit those drawn before
+these fields existed.
 
 Array convention: simulations first, ``(n_sims, n_periods)``. Every sum is a cumulative sum
 along a row, so a simulation's walk does not depend on how many rows its block has.
@@ -62,8 +65,8 @@ def draw_trend(sampler: Sampler, trend: Trend, n_sims: int,
     steps_f = trend.frequency_log_drift + trend.frequency_log_sd * z_f
     before = trend.periods_before
     if before:
-        pre_b = sampler.standard_normal((n_sims, before))
-        pre_f = correlated(pre_b, sampler.standard_normal((n_sims, before)), rho)
+        pre_b = sampler.before_normal((n_sims, before))
+        pre_f = correlated(pre_b, sampler.before_normal((n_sims, before)), rho)
         drift_b, sd_b, drift_f, sd_f = segment_steps(trend)
         steps_b = np.concatenate([drift_b + sd_b * pre_b, steps_b], axis=1)
         steps_f = np.concatenate([drift_f + sd_f * pre_f, steps_f], axis=1)

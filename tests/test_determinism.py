@@ -193,6 +193,17 @@ def test_a_blocks_counts_generator_is_fixed_by_the_seed_and_block_and_its_own():
         assert not np.array_equal(draw(other), mine)
 
 
+def test_a_blocks_pre_contract_trend_generator_is_its_own():
+    from pbr_model.rng import before_rng, block_rng, counts_rng
+    draw = lambda rng: rng.random(5)  # noqa: E731
+    a = block_rng(7, 3)
+    np.testing.assert_array_equal(draw(before_rng(a)), draw(before_rng(block_rng(7, 3))))
+    mine = draw(before_rng(a))
+    for other in (block_rng(7, 3), counts_rng(block_rng(7, 3)), before_rng(block_rng(7, 4)),
+                  before_rng(block_rng(7, 3, 0)), before_rng(block_rng(8, 3))):
+        assert not np.array_equal(draw(other), mine)
+
+
 @pytest.mark.slow
 def test_financed_figures_and_facility_are_identical_at_any_chunk_size(cli):
     """The balance after financing, first shortfall month and the facility sized on it
