@@ -102,7 +102,8 @@ def test_mean_measured_reduction_matches_the_expected_run():
     # With a known effect and no trend noise, a cohort's measured binary reduction is
     # unbiased for 100 x effect x case-mix baseline: E[K | N] = sum_b N_b p_b (1 - e),
     # and the multinomial band split keeps the mix at the band shares on average.
-    sets = ["intervention.effect.binary.sd=0", "trend.binary_logit_sd=0"]
+    sets = ["intervention.effect.binary.sd=0", "trend.binary_logit_sd=0",
+            "trend.binary_logit_drift=0", "trend.before=[]"]
     spec = load_spec("tr-crc-example", sets)
     expected = simulate(spec, sims=1, sampling="expected").simulations["binary_reduction_points"]
     # by hand: 100 x 0.05 x (0.25 x 0.2 + 0.35 x 0.4 + 0.25 x 0.65 + 0.15 x 0.815) = 2.37375
