@@ -15,7 +15,7 @@ import numpy as np
 from .errors import InputError
 from .finance import cash_figures, monthly_costs
 from .measure import Measurement, evaluate
-from .outcomes import Outcomes, Sampler, Shared, simulate_outcomes, tree_map
+from .outcomes import Counts, Outcomes, Sampler, Shared, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures, termination
 from .payments.base import PaymentFlows
 from .payments.renegotiation import renegotiate
@@ -113,7 +113,10 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
         evaluation = termination.keep_cohorts(evaluation, stop.served)
         paid = termination.keep_cohorts(evaluation, stop.paid)
         takers = np.where(stop.served, takers, 0)
-    entrants = evaluation.n
+    # everyone served costs money and is in the counts; the evaluator measured only those
+    # it could match when some were lost to data matching (evaluation.attrition)
+    people = evaluation.treated if outcomes.measured is None else served(outcomes.treated, stop)
+    entrants = people.n
     paid_volume = outcomes.paid_volume
     if stop is not None and paid_volume is not None:
         paid_volume = np.where(stop.served, paid_volume, 0)
@@ -134,7 +137,7 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
     figures = cash_figures(cash_in, cash_out, spec.provider)
     record = chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
-                          rule_measures(spec))
+                          rule_measures(spec), people)
     record.update(renegotiation=changed.lump_sums, renegotiated=changed.met.any(axis=1))
     if stop is not None:
         for name in ("counterfactual_reoffenders", "counterfactual_reoffences", "paid_volume"):
@@ -142,6 +145,15 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
         record.update(terminated=stop.terminated,
                       termination_month=np.where(stop.terminated, stop.month, -1))
     return record
+
+
+def served(counts: Counts, stop) -> Counts:
+    """Everyone's people, reoffenders and reoffences per (sim, cohort), summed over bands,
+    in the cohorts served (all of them without a stop)."""
+    def total(a):
+        a = a.sum(axis=2)
+        return a if stop is None else np.where(stop.served, a, 0).astype(a.dtype, copy=False)
+    return Counts(total(counts.n), total(counts.reoffenders), total(counts.reoffences))
 
 
 def _descriptive(evaluation: Measurement) -> dict[str, np.ndarray]:
@@ -161,11 +173,14 @@ def change_column(measure: str, change: str) -> str:
 
 def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[PaymentFlows],
                  cash_in, outcome_in, cash_out, figures,
-                 rule_measures: list[tuple[str, str]] = ()) -> dict[str, np.ndarray]:
+                 rule_measures: list[tuple[str, str]] = (),
+                 people: Counts | None = None) -> dict[str, np.ndarray]:
     """Keep only what the result tables need from one chunk (bounded memory):
     ``(n, n_cohorts)`` per-cohort arrays, ``(n,)`` per-simulation arrays and the
-    ``(n, n_months)`` cash flows."""
-    n = evaluation.n
+    ``(n, n_months)`` cash flows. ``people``: everyone served and their counts, where they
+    differ from the measured (``evaluation.treated``) by attrition."""
+    people = evaluation.treated if people is None else people
+    n = people.n
     outcome_flows = [f for f in flows if f.kind == "outcome"]
     triggered = np.zeros(n.shape, dtype=bool)
     pooled_triggered = np.zeros(len(n), dtype=bool)
@@ -182,8 +197,8 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
         volume_factor=ones if outcomes.volume_factor is None else outcomes.volume_factor,
         paid_volume_factor=(ones if outcomes.paid_volume_factor is None
                             else outcomes.paid_volume_factor),
-        reoffenders=evaluation.treated.reoffenders,
-        reoffences=evaluation.treated.reoffences,
+        reoffenders=people.reoffenders,
+        reoffences=people.reoffences,
         counterfactual_reoffenders=outcomes.counterfactual_reoffenders.sum(axis=2),
         counterfactual_reoffences=outcomes.counterfactual_reoffences.sum(axis=2),
         fee_payment=sum((f.by_cohort for f in flows if f.kind == "fee"), np.zeros(n.shape)),

@@ -188,8 +188,10 @@ def compare(spec: ContractSpec, groups: Groups) -> Measurement:
 
 
 def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Measurement:
-    """What the evaluator measures for every (sim, cohort), under the spec's design."""
+    """What the evaluator measures for every (sim, cohort), under the spec's design: the
+    treated people it can measure (all of them unless some are lost to data matching)."""
     total = lambda c: tree_map(lambda a: a.sum(axis=2), c)  # noqa: E731
-    return compare(spec, Groups(total(outcomes.treated), outcomes.treated.n,
+    seen = outcomes.treated if outcomes.measured is None else outcomes.measured
+    return compare(spec, Groups(total(seen), seen.n,
                                 total(outcomes.comparison), total(outcomes.treated_pre),
                                 total(outcomes.comparison_pre), baseline=outcomes.baseline))

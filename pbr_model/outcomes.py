@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from .areas import draw_area, per_reoffender
+from .attrition import draw_matched
 from .effects import band_cuts, true_cuts
 from .sampling import ExpectedSampler, Sampler  # noqa: F401 (the engine's draws)
 from .spec.schema import ContractSpec, EffectDistribution
@@ -82,6 +83,8 @@ class Outcomes:
         [dimensionless, mean 1]
     baseline : a historical baseline year drawn with its sampling error, by band,
         ``(n_sims, 1, n_bands)``, or None (the baseline rates are known exactly)
+    measured : the treated people the evaluator can measure, when some are lost to data
+        matching (``evaluation.attrition``, :mod:`.attrition`); None: everyone is measured
     """
 
     treated: Counts
@@ -100,6 +103,7 @@ class Outcomes:
     volume_factor: np.ndarray | None = None
     paid_volume_factor: np.ndarray | None = None
     baseline: Counts | None = None
+    measured: Counts | None = None
 
     @property
     def entrants(self) -> np.ndarray:
@@ -281,7 +285,8 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     p_tr = np.clip(p_cf * (1 - cut_bin), 0.0, 1.0)
     m_tr = np.maximum(m_cf * (1 - cut_freq), 1.0)
 
-    reoffenders, reoffences = draw_cell_counts(sampler, entrants, p_tr, k, m_tr)
+    reoffenders, reoffences, matched = draw_matched(sampler, spec.evaluation.attrition,
+                                                    draw_cell_counts, entrants, p_tr, k, m_tr)
     takers = sampler.binomial(total, spec.intervention.personal_budget.take_up)
 
     # Everything below is drawn after the draws above, so adding a measure or a comparison
@@ -297,6 +302,8 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     }
     treated = _extend(sampler, spec, used, Counts(entrants, reoffenders, reoffences),
                       treated_other)
+    seen = None if matched is None else _extend(sampler, spec, used, Counts(*matched),
+                                                treated_other)
 
     # the design's groups are drawn with this module's primitives, so its registry is
     # imported here rather than at the top (it imports this module)
@@ -305,9 +312,10 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
     def group(n, p, m, reoffenders=None) -> Counts:
         return _group(sampler, spec, used, n, p, k, m, base_other, reoffenders)
 
+    measured = treated if seen is None else seen   # who the evaluator can see
     drawn = DESIGNS[spec.evaluation.design].draw(spec.evaluation, DrawInputs(
-        sampler, entrants, p0, m0, t_logit, per_reoffender(m0, t_freq), group,
-        area_logit=area.logit, m_counterfactual_area=m_cf, p_treated=p_tr, treated=treated,
+        sampler, measured.n, p0, m0, t_logit, per_reoffender(m0, t_freq), group,
+        area_logit=area.logit, m_counterfactual_area=m_cf, p_treated=p_tr, treated=measured,
         shares=shares))
     paid, paid_factor = draw_paid_volume(sampler, spec, z_case, volume, noise, lam, total,
                                          shared)
@@ -327,6 +335,7 @@ def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,
         volume_factor=volume[:, 0],
         paid_volume_factor=paid_factor[:, 0],
         baseline=drawn.baseline,
+        measured=seen,
     )
 
 

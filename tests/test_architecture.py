@@ -18,7 +18,7 @@ LAYERS = [
     {"_version", "errors", "stats", "files", "rng", "sampling", "search"},
     {"spec"},
     {"timeline"},
-    {"outcomes", "trend", "effects", "areas", "designs", "measure"},
+    {"outcomes", "trend", "effects", "areas", "attrition", "designs", "measure"},
     {"payments"},
     {"finance"},
     {"engine", "scenarios", "observed"},

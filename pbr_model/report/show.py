@@ -35,6 +35,9 @@ def contract_overview(result: ShowResult) -> Group:
     if derived["expected_paid_volume"] != derived["expected_entrants"]:
         terms.add_row("Expected paid volume (fee units)", number(derived["expected_paid_volume"]))
     terms.add_row("Evaluation", describe_design(spec.evaluation))
+    if spec.evaluation.attrition:
+        terms.add_row("Attrition", f"{pct(spec.evaluation.attrition)} of each cohort lost to "
+                      "data matching: measured on the rest; fees and costs on everyone")
     terms.add_row("Comparison", f"{pct(derived['comparison_binary_rate'])} binary, "
                   f"{derived['comparison_frequency']:.2f} reoffences per reoffender")
     eff = spec.intervention.effect

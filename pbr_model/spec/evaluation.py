@@ -122,6 +122,11 @@ class EvaluationDesign(_Model):
         "odds of reoffending (an Ashenfelter dip: people enter a service after a bad spell); "
         "an RCT's control group shares it (randomised from the same referrals), a matched "
         "comparison group does not.", "log odds", default=0.0, ge=-3, le=3)
+    attrition: float = _f(
+        "Share of each treated cohort lost to data matching, so not measured (e.g. 142 of 203 "
+        "records analysed: 0.30); each person independently. Fees and costs still follow "
+        "everyone; the evaluator measures the matched people only, and a comparison or "
+        "control group is sized from them.", "fraction", default=0.0, ge=0, lt=1)
 
     @field_validator("case_mix_adjusted")
     @classmethod

@@ -135,11 +135,12 @@ def test_an_offending_rate_effect_by_band_and_attrition_round_trip(tmp_path):
         "intervention.effect.binary={}", "intervention.effect.frequency={}",
         "intervention.effect.offending_rate.mean=0.08",
         "intervention.effect.offending_rate.sd=0.03",
-        "intervention.effect.by_band=[1, 0.5, 0.25, 0]"])
+        "intervention.effect.by_band=[1, 0.5, 0.25, 0]", "evaluation.attrition=0.3"])
     back = load_spec(write_template(loaded, tmp_path / "tr.xlsx"))
     effect = back.spec.intervention.effect
     assert effect.offending_rate.mean == 0.08 and effect.offending_rate.sd == 0.03
     assert effect.by_band == [1, 0.5, 0.25, 0]
+    assert back.spec.evaluation.attrition == 0.3
     assert back.sha256 == loaded.sha256
 
 
