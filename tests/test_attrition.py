@@ -148,3 +148,11 @@ def test_chunk_size_changes_no_number_with_the_new_fields(two, chunk_size):
     pd.testing.assert_frame_equal(run.simulations, ref.simulations, check_exact=True)
     pd.testing.assert_frame_equal(run.cohorts, ref.cohorts, check_exact=True)
     np.testing.assert_array_equal(run.cash_in, ref.cash_in)
+
+
+def test_a_did_pre_period_is_of_the_measured_people(two):
+    spec = two("evaluation.design=rct", "evaluation.did_weight=0.2",
+               "evaluation.pre_post_correlation=0.3", "evaluation.attrition=0.3").spec
+    out = simulate_outcomes(spec, Sampler(block_rng(8, 0)), 64)
+    np.testing.assert_array_equal(out.treated_pre.n, out.measured.n)
+    np.testing.assert_array_equal(out.comparison.n, np.rint(out.measured.n))
