@@ -278,3 +278,20 @@ def test_breakeven_reports_the_implied_cut_of_its_answer(cli):
     assert d["implied"] == implied_cuts(load_spec("tr-crc-example").spec, d["value"])
     other = cli.json("breakeven", "tr-crc-example", "--solve", "price", "--sims", "100")
     assert other["implied"] is None
+
+
+def test_the_power_workbook_shows_the_implied_cuts(cli, tmp_path):
+    import openpyxl
+
+    book = tmp_path / "power.xlsx"
+    d = cli.json("power", "tr-crc-example", "--sims", "50", "--effects", "0,0.05",
+                 "--xlsx", str(book))
+    ws = openpyxl.load_workbook(book)["Power"]
+    header = [c.value for c in ws[1]]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2, max_row=1 + len(d["effects"]))]
+    for label, key in (("Implied binary cut", "binary_cut"),
+                       ("Implied binary points", "binary_points"),
+                       ("Implied per-reoffender cut", "frequency_cut")):
+        col = header.index(label)
+        assert [r[col] for r in rows] == pytest.approx([e[key] for e in d["effects"]],
+                                                       rel=1e-15)
