@@ -16,7 +16,7 @@ import numpy as np
 from ..measure import Estimate, Measurement
 from ..spec.schema import OutcomePayment, Rate
 from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs, change_text, unique_labels
-from .rules import cap_cumulative, cap_each, meets, significant
+from .rules import beyond, cap_cumulative, cap_each, meets, significant
 
 
 def _quantity(est: Estimate, change: np.ndarray, per: str) -> np.ndarray:
@@ -31,6 +31,10 @@ def _quantity(est: Estimate, change: np.ndarray, per: str) -> np.ndarray:
 def rate_amount(rate: Rate, evaluation: Measurement) -> tuple[np.ndarray, np.ndarray]:
     """One rate's payment and trigger per cohort (or pooled, given a pooled evaluation).
 
+    With ``threshold_rule = "cliff"`` a cohort that reaches the threshold is paid for its
+    whole improvement (and deducted for its whole worsening beyond the deduction
+    threshold); with ``"corridor"`` only for the part beyond the threshold.
+
     Returns
     -------
     amount : payment, negative for a deduction [currency]
@@ -38,16 +42,26 @@ def rate_amount(rate: Rate, evaluation: Measurement) -> tuple[np.ndarray, np.nda
     """
     est = evaluation.estimate(rate.measure)
     change = est.change(rate.change)
-    ok = meets(change, rate.threshold) & significant(est.z(), rate.significance_level)
+    sides = 1 if rate.significance_test == "one_sided" else 2
+    ok = meets(change, rate.threshold) & significant(est.z(), rate.significance_level,
+                                                      sides=sides)
     if rate.hurdle is not None:
         h = rate.hurdle
         ok &= meets(evaluation.estimate(h.measure).change(h.change), h.min)
     qty = _quantity(est, change, rate.per)
-    amount = np.where(ok, rate.price * np.maximum(qty, 0.0), 0.0)
+    corridor = rate.threshold_rule == "corridor"
+    paid = np.maximum(qty, 0.0)
+    if corridor:
+        paid = (np.maximum(np.nan_to_num(change) - rate.threshold, 0.0) if rate.per == "change"
+                else paid * beyond(change, rate.threshold))
+    amount = np.where(ok, rate.price * paid, 0.0)
     if rate.deduction_price > 0:
         worse = (np.nan_to_num(change, nan=0.0) < -rate.deduction_threshold) \
-            & significant(est.z(), rate.significance_level, direction=-1)
+            & significant(est.z(), rate.significance_level, direction=-1, sides=sides)
         lost = 1.0 if rate.per == "cohort" else np.maximum(-qty, 0.0)
+        if corridor:
+            lost = (np.maximum(-np.nan_to_num(change) - rate.deduction_threshold, 0.0)
+                    if rate.per == "change" else lost * beyond(-change, rate.deduction_threshold))
         amount = amount - np.where(worse, rate.deduction_price * lost, 0.0)
     return amount, ok
 
@@ -101,14 +115,21 @@ def describe(mech: OutcomePayment, money: Fmt, pct: Fmt) -> str:
         text = f"{r.measure} {money(r.price)} per {r.per}"
         if r.threshold:
             text += f" from {change_text(r.change, r.threshold)}"
+            if r.threshold_rule == "corridor":
+                text += " (only the improvement beyond it)"
         if r.pooled_threshold is not None:
             text += f", or {change_text(r.change, r.pooled_threshold)} pooled"
         if r.hurdle is not None:
             text += f" (if {r.hurdle.measure} ≥ {change_text(r.hurdle.change, r.hurdle.min)})"
         if r.significance_level is not None:
-            text += f" (significant at {pct(r.significance_level)})"
+            sided = ", one-sided" if r.significance_test == "one_sided" else ""
+            text += f" (significant at {pct(r.significance_level)}{sided})"
         if r.deduction_price:
             text += f", less {money(r.deduction_price)} per {r.per} worse"
+            if r.deduction_threshold:
+                text += (f" beyond {change_text(r.change, r.deduction_threshold)}"
+                         + (" (only the worsening beyond it)"
+                            if r.threshold_rule == "corridor" else ""))
         parts.append(text)
     if mech.cap_per_cohort is not None:
         parts.append(f"cap {money(mech.cap_per_cohort)} a cohort")

@@ -20,18 +20,33 @@ def meets(change: np.ndarray, threshold: float | None) -> np.ndarray:
     return np.nan_to_num(change, nan=-np.inf) >= threshold
 
 
-def z_critical(level: float) -> float:
-    """Two-sided critical value of a z-test at ``level`` (0.05 -> 1.96)."""
-    return NormalDist().inv_cdf(1 - level / 2)
+def z_critical(level: float, sides: int = 2) -> float:
+    """Critical value of a z-test at ``level``: two-sided (``sides=2``: 0.05 -> 1.960) or
+    one-sided (``sides=1``: 0.05 -> 1.645)."""
+    if sides not in (1, 2):
+        raise ValueError(f"a z-test has 1 or 2 sides (got {sides!r})")
+    return NormalDist().inv_cdf(1 - level / sides)
 
 
-def significant(z: np.ndarray, level: float | None, direction: int = 1) -> np.ndarray:
-    """Where ``z`` is significant at ``level`` in ``direction`` (+1 better, -1 worse);
-    everywhere if ``level`` is None."""
+def significant(z: np.ndarray, level: float | None, direction: int = 1,
+                sides: int = 2) -> np.ndarray:
+    """Where ``z`` is significant at ``level`` in ``direction`` (+1 better, -1 worse) by a
+    ``sides``-sided test; everywhere if ``level`` is None."""
     z = np.asarray(z, dtype=np.float64)
     if level is None:
         return np.ones(z.shape, dtype=bool)
-    return np.nan_to_num(direction * z, nan=-np.inf) >= z_critical(level)
+    return np.nan_to_num(direction * z, nan=-np.inf) >= z_critical(level, sides)
+
+
+def beyond(change: np.ndarray, threshold: float) -> np.ndarray:
+    """The share of an improvement that lies beyond ``threshold`` (a corridor pays only
+    that): ``(change - threshold) / change`` where ``change > threshold``, else 0. Units
+    avoided are proportional to the change, so this share of them is the units beyond the
+    threshold [fraction]."""
+    change = np.nan_to_num(np.asarray(change, dtype=np.float64), nan=-np.inf)
+    over = change > threshold
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(over, (change - threshold) / np.where(over, change, 1.0), 0.0)
 
 
 def cap_each(amount: np.ndarray, cap: float | None) -> np.ndarray:

@@ -141,7 +141,14 @@ class Rate(_Model):
     price: float = _f("Price per `per`.", "currency", default=0.0, ge=0)
     threshold: float = _f(
         "Improvement (in `change` units) a cohort must reach before this rate pays; once reached "
-        "the whole improvement is paid.", "per change unit", default=0.0, ge=0, le=1e6)
+        "the whole improvement is paid (see `threshold_rule`).", "per change unit", default=0.0,
+        ge=0, le=1e6)
+    threshold_rule: Literal["cliff", "corridor"] = _f(
+        "What a cohort past a threshold is paid for: 'cliff' = its whole improvement once it "
+        "reaches `threshold` (and its whole worsening once past `deduction_threshold`); "
+        "'corridor' = only the improvement beyond `threshold` (and only the worsening beyond "
+        "`deduction_threshold`), so nothing jumps at the threshold. Not for per = 'cohort'.",
+        "text", default="cliff")
     pooled_threshold: float | None = _f(
         "Pooled trigger: if the improvement over all cohorts together reaches this, the rate pays "
         "the pooled amount less what the cohorts were paid, with the last cohort's payment "
@@ -156,9 +163,25 @@ class Rate(_Model):
                                     "per change unit", default=0.0, ge=0, le=1e6)
     significance_level: float | None = _f(
         "Pay only for statistically significant improvements, and deduct only for significant "
-        "worsening, by a two-sided z-test at this level (late TR: 0.05). Rate measures only "
-        "('binary' and [[outcomes.other]]). Omit for no test.", "fraction",
-        default=None, gt=0, lt=0.5)
+        "worsening, by a z-test at this level (two-sided unless `significance_test` says "
+        "otherwise; TR: 0.05 [MoJ21a]). Rate measures only ('binary' and [[outcomes.other]]). "
+        "Omit for no test.", "fraction", default=None, gt=0, lt=0.5)
+    significance_test: Literal["two_sided", "one_sided"] = _f(
+        "The z-test's sides: 'two_sided' = critical value from level/2 in each tail (0.05 -> "
+        "1.960); 'one_sided' = the whole level in the tail tested (0.05 -> 1.645): the payment "
+        "test asks only 'better?', the deduction test only 'worse?'. Needs "
+        "`significance_level`.", "text", default="two_sided")
+
+    @model_validator(mode="after")
+    def _rules_fit(self) -> "Rate":
+        if self.significance_test != "two_sided" and self.significance_level is None:
+            raise ValueError("significance_test is set but there is no test: give "
+                             "significance_level (e.g. 0.05) or remove significance_test")
+        if self.threshold_rule == "corridor" and self.per == "cohort":
+            raise ValueError("threshold_rule = 'corridor' pays the improvement beyond the "
+                             "threshold, but per = 'cohort' pays a flat amount: use per = 'unit' "
+                             "or 'change', or threshold_rule = 'cliff'")
+        return self
 
 
 class Foundation(_Model):
