@@ -127,6 +127,8 @@ class Measurement:
     did_weight : weight of the DiD estimate [fraction]
     comparison_known : the comparison is a fixed baseline (no sampling variance)
     higher_is_better : for each other outcome
+    design_effect : variance inflation of the comparison group (and its pre-period): its
+        effective size in the standard error is its people over this [factor]
     """
 
     treated: Counts
@@ -136,6 +138,7 @@ class Measurement:
     did_weight: float = 0.0
     comparison_known: bool = True
     higher_is_better: dict[str, bool] = field(default_factory=dict)
+    design_effect: float = 1.0
 
     @property
     def n(self) -> np.ndarray:
@@ -146,7 +149,7 @@ class Measurement:
         pool = lambda c: tree_map(lambda a: a.sum(axis=1, keepdims=True), c)  # noqa: E731
         return Measurement(pool(self.treated), pool(self.comparison), pool(self.treated_pre),
                            pool(self.comparison_pre), self.did_weight, self.comparison_known,
-                           self.higher_is_better)
+                           self.higher_is_better, self.design_effect)
 
     def estimate(self, measure: str) -> Estimate:
         t = value(self.treated, measure)
@@ -165,7 +168,8 @@ class Measurement:
     def _se(self, measure: str, groups: list[tuple[Counts, float]]) -> np.ndarray:
         """Standard error of a difference in rates under no difference: each pair of
         groups compared shares its pooled rate; a fixed baseline has no variance and its
-        rate is the null for the treated."""
+        rate is the null for the treated. A comparison group's variance is inflated by the
+        design effect (its effective size is ``n / design_effect``)."""
         if not MEASURES.get(measure, True):
             return np.full(self.n.shape, np.nan)
         var = np.zeros(self.n.shape)
@@ -174,7 +178,8 @@ class Measurement:
                 p = value(b, measure)
             else:
                 p = ratio(fraction(a, measure)[0] + fraction(b, measure)[0], a.n + b.n)
-            var = var + p * (1 - p) * (wa**2 * ratio(1, a.n) + wb**2 * ratio(1, b.n))
+            inv_b = ratio(1, b.n) if self.design_effect == 1 else self.design_effect * ratio(1, b.n)
+            var = var + p * (1 - p) * (wa**2 * ratio(1, a.n) + wb**2 * inv_b)
         return np.sqrt(var)
 
 
@@ -184,7 +189,8 @@ def compare(spec: ContractSpec, groups: Groups) -> Measurement:
     c = DESIGNS[spec.evaluation.design].evaluation(spec, groups)
     higher = {o.name: o.higher_is_better for o in spec.outcomes.other}
     return Measurement(groups.treated, c.counts, c.treated_pre, c.comparison_pre, c.did_weight,
-                       comparison_known=c.known, higher_is_better=higher)
+                       comparison_known=c.known, higher_is_better=higher,
+                       design_effect=c.design_effect)
 
 
 def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Measurement:

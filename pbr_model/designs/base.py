@@ -120,6 +120,8 @@ class Comparison:
     treated_pre, comparison_pre : pre-period counts for a difference-in-differences blend,
         or None
     did_weight : weight of the DiD estimate [fraction]
+    design_effect : the comparison group's variance inflation (its effective size is its
+        people over this) [factor, >= 1]
     """
 
     counts: Counts
@@ -127,6 +129,7 @@ class Comparison:
     treated_pre: Counts | None = None
     comparison_pre: Counts | None = None
     did_weight: float = 0.0
+    design_effect: float = 1.0
 
 
 #: Checks one value of a design's own CSV column: what is wrong with it, or None.

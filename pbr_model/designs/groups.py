@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..outcomes import expit, logit
+from ..outcomes import Counts, expit, logit, tree_map
 from .base import Columns, Comparison, DrawInputs, DrawnGroups, Groups
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def draw(ev: EvaluationDesign, inputs: DrawInputs, same_area: bool = False) -> D
         m_c = inputs.m_counterfactual_area if shared else inputs.m_counterfactual
     else:
         m_c = np.broadcast_to(inputs.m0, p_c.shape)
-    comparison = inputs.group(n_c, p_c, m_c)
+    comparison = effective(inputs.group, n_c, p_c, m_c, ev.design_effect)
     if ev.did_weight <= 0:
         return DrawnGroups(comparison)
     # the pre-period: the same people before the service, at the baseline level (and the
@@ -59,7 +59,7 @@ def draw(ev: EvaluationDesign, inputs: DrawInputs, same_area: bool = False) -> D
     rho = ev.pre_post_correlation
     if rho == 0:   # independent of the post-period (the draws before pre_post_correlation)
         treated_pre = inputs.group(inputs.entrants, p_pre, inputs.m0)
-        comparison_pre = inputs.group(n_c, p_c_pre, inputs.m0)
+        comparison_pre = effective(inputs.group, n_c, p_c_pre, inputs.m0, ev.design_effect)
         return DrawnGroups(comparison, treated_pre, comparison_pre)
     sampler = inputs.sampler
     k_t = pre_reoffenders(sampler, inputs.entrants, inputs.treated.reoffenders,
@@ -97,12 +97,25 @@ def pre_reoffenders(sampler, n: np.ndarray, k_post: np.ndarray, p_post: np.ndarr
     return sampler.binomial(k_post, given_yes) + sampler.binomial(n - k_post, given_no)
 
 
+def effective(group, n: np.ndarray, p: np.ndarray, m: np.ndarray, design_effect: float) -> Counts:
+    """A group of ``n`` people whose counts vary as a group of ``n / design_effect`` (a
+    matched group drawn with replacement: Kish's design effect): drawn at that effective
+    size (at least 1 where ``n > 0``) and scaled back up to ``n``, so its rates have the
+    effective size's variance. At ``design_effect = 1`` it is ``group(n, p, m)``."""
+    if design_effect == 1:
+        return group(n, p, m)
+    n_eff = np.where(n > 0, np.maximum(np.rint(n / design_effect), 1.0), 0.0)
+    scale = np.where(n_eff > 0, n / np.where(n_eff > 0, n_eff, 1.0), 0.0)
+    return tree_map(lambda a: a * scale, group(n_eff, p, m))
+
+
 def evaluation(spec: ContractSpec, groups: Groups) -> Comparison:
     """Against the group's own counts, which have sampling noise, blended with the DiD
     estimate by ``did_weight``."""
     return Comparison(groups.comparison, known=False, treated_pre=groups.treated_pre,
                       comparison_pre=groups.comparison_pre,
-                      did_weight=spec.evaluation.did_weight)
+                      did_weight=spec.evaluation.did_weight,
+                      design_effect=spec.evaluation.design_effect)
 
 
 def columns(ev: EvaluationDesign) -> Columns:
@@ -118,6 +131,8 @@ def describe(group: str, ev: EvaluationDesign) -> str:
     label = f"{group}, {ev.ratio:g} per person"
     if ev.comparison_period == "historical":
         label = "historical " + label
+    if ev.design_effect != 1:
+        label += f", design effect {ev.design_effect:g}"
     if ev.did_weight > 0:
         label += f", {100 * ev.did_weight:.1f}% DiD"
     return label

@@ -127,6 +127,12 @@ class EvaluationDesign(_Model):
         "records analysed: 0.30); each person independently. Fees and costs still follow "
         "everyone; the evaluator measures the matched people only, and a comparison or "
         "control group is sized from them.", "fraction", default=0.0, ge=0, lt=1)
+    design_effect: float = _f(
+        "Matched comparison only: variance inflation of a group matched with replacement (one "
+        "comparison person can match several treated people): its counts vary as a group of "
+        "its people / design_effect, in the simulation and in the significance test's standard "
+        "error. Kish's design effect of the matching weights, n x sum(w^2) / sum(w)^2; 1 = every "
+        "match used once.", "factor", default=1.0, ge=1, le=100)
 
     @field_validator("case_mix_adjusted")
     @classmethod
@@ -153,6 +159,14 @@ class EvaluationDesign(_Model):
         if not baseline and self.baseline_size is not None:
             raise ValueError("baseline_size is the historical baseline year's size: set design "
                              "to 'historical_baseline' or remove it")
+        if self.design != "matched_comparison" and self.design_effect != 1:
+            raise ValueError(f"design_effect ({self.design_effect:g}) is for a matched comparison "
+                             "group drawn with replacement: set design to 'matched_comparison' "
+                             "or remove design_effect")
+        if self.design_effect != 1 and self.pre_post_correlation != 0:
+            raise ValueError("design_effect with pre_post_correlation is not modelled yet (the "
+                             "correlated pre-period is drawn person by person from the group's "
+                             "own counts): set one of them to its default")
         if self.design == "rct" and (self.matching_bias_sd > 0
                                      or self.comparison_period != "concurrent"):
             raise ValueError("an RCT's control group is concurrent and unbiased: "
