@@ -28,6 +28,7 @@ from ..effects import implied_cuts
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
 from ..errors import InputError
 from ..finance.commissioner import paid_for_noise
+from ..payments import outcome_directions, pays_only_back
 from ..scenarios import with_effect
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
@@ -77,11 +78,12 @@ class PowerResult(HasProvenance):
     spec : the spec as given (each effect replaces its true effect)
     table : one row per effect (index ``effect`` [fraction]): ``prob_triggered`` (any cohort
         or pooled trigger met), ``cohorts_triggered`` (the mean share of cohorts whose
-        trigger is met), ``prob_paid`` (any outcome money), ``outcome_mean``, ``outcome_p5``,
-        ``outcome_p95`` [currency], ``net_mean``, ``npv_mean`` [currency], ``prob_loss``,
-        and what the effect implies at the baseline mix (:func:`implied_columns`):
-        ``binary_cut`` [fraction], ``binary_points`` [percentage points], ``frequency_cut``
-        [fraction]
+        trigger is met), ``prob_paid`` (any outcome money; not where results can only take
+        money back), ``prob_repaid`` (the provider repays for results; only where they can),
+        ``outcome_mean``, ``outcome_p5``, ``outcome_p95`` [currency], ``net_mean``,
+        ``npv_mean`` [currency], ``prob_loss``, and what the effect implies at the baseline
+        mix (:func:`implied_columns`): ``binary_cut`` [fraction], ``binary_points``
+        [percentage points], ``frequency_cut`` [fraction]
     break_even_effect : smallest effect with expected net >= 0, interpolated; None if
         none on the grid [fraction]
     effect_for_90pct_paid : smallest effect with P(triggered) >= 0.9, interpolated [fraction]
@@ -193,6 +195,7 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
             "prob_triggered": float(s["triggered"].mean()),
             "cohorts_triggered": float(run.cohorts["triggered"].mean()),
             "prob_paid": float((s["outcome"] > 0).mean()),
+            "prob_repaid": float((s["outcome"] < 0).mean()),
             "outcome_mean": outcome["mean"],
             "outcome_p5": outcome["p5"],
             "outcome_p95": outcome["p95"],
@@ -204,6 +207,12 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
         if progress:
             progress(i + 1, len(grid))
     table = pd.DataFrame.from_dict(rows, orient="index")
+    # the columns follow what the mechanisms can do: "any payment" means nothing where
+    # results only take money back (Doncaster), "repaid" nothing where they cannot
+    drop = ["prob_paid"] if pays_only_back(model) else []
+    if "repay" not in outcome_directions(model):
+        drop.append("prob_repaid")
+    table = table.drop(columns=drop)
     table.index.name = "effect"
     requested = table.loc[sorted(set(effects))]
     x = requested.index.to_numpy()

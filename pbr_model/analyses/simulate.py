@@ -20,6 +20,7 @@ from ..effects import implied_cuts
 from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
+from ..payments import outcome_directions, pays_only_back
 from ..rng import BLOCK, block_rng, chunks
 from ..scenarios import shock_volumes
 from ..spec import LoadedSpec
@@ -140,7 +141,11 @@ class SimulationResult(HasProvenance):
                 "outcome": stats(s["outcome"]),
                 "outcome_share": stats(_share(s["outcome"], s["fee"] + s["outcome"])),
                 "prob_triggered": float(s["triggered"].mean()),
-                "prob_any_outcome_payment": float((s["outcome"] > 0).mean()),
+                # a mechanism that only repays (Doncaster) has no "any payment" to count
+                **({} if pays_only_back(self.spec) else
+                   {"prob_any_outcome_payment": float((s["outcome"] > 0).mean())}),
+                **({"prob_repayment": float((s["outcome"] < 0).mean())}
+                   if "repay" in outcome_directions(self.spec) else {}),
                 "renegotiation": stats(s["renegotiation"]),
                 "prob_renegotiated": float(s["renegotiated"].mean()),
             },

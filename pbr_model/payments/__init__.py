@@ -60,5 +60,36 @@ def rule_measures(spec: ContractSpec) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
 
 
-__all__ = ["MECHANISMS", "Mechanism", "PaymentFlows", "PaymentInputs", "describe", "pay_all",
-           "price_fields", "rule_measures", "scale_prices"]
+def outcome_directions(spec: ContractSpec) -> frozenset[str]:
+    """Which ways the spec's result-dependent mechanisms can move money: ``"pay"`` (to the
+    provider: rates, tiers, revenue at risk that is earned) and ``"repay"`` (from it:
+    deductions, revenue at risk that is repaid). A fee moves neither."""
+    ways: set[str] = set()
+    for m in spec.payments:
+        if m.type == "outcome":
+            ways.add("pay")
+            if any(r.deduction_price > 0 for r in m.rates):
+                ways.add("repay")
+        elif m.type == "tiered":
+            ways.add("pay")
+        elif m.type == "revenue_at_risk":
+            ways.add("pay" if m.settle == "earn" else "repay")
+    return frozenset(ways)
+
+
+def pays_only_back(spec: ContractSpec) -> bool:
+    """Whether results can only take money back (Doncaster: revenue at risk repaid on a
+    missed target), so "P(any outcome payment)" means nothing and is not shown."""
+    return outcome_directions(spec) == {"repay"}
+
+
+def trigger_label(spec: ContractSpec) -> str:
+    """What 'triggered' means for the spec's result mechanisms, for labels: "target met"
+    where every one is revenue at risk, else "outcome payment triggered"."""
+    kinds = {m.type for m in spec.payments if m.type != "fee"}
+    return "target met" if kinds == {"revenue_at_risk"} else "outcome payment triggered"
+
+
+__all__ = ["MECHANISMS", "Mechanism", "PaymentFlows", "PaymentInputs", "describe",
+           "outcome_directions", "pay_all", "pays_only_back", "price_fields", "rule_measures",
+           "scale_prices", "trigger_label"]

@@ -9,10 +9,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ..payments import trigger_label
 from .book import Book
 from .format import Fmt, cuts_text, money, number, pct
-from .sheets import (PCT_FORMAT, RATIO_FORMAT, assumptions_sheet, check_output, data_table, money_format,
-                     provenance, save_atomic, summary_sheet, widths)
+from .sheets import (PCT_FORMAT, RATIO_FORMAT, assumptions_sheet, check_output, data_table,
+                     money_format, provenance, save_atomic, summary_sheet, widths)
 
 def noise_text(n: dict, currency: str) -> str:
     """The paid-for-noise figures (:func:`pbr_model.finance.commissioner.paid_for_noise`) in
@@ -25,6 +26,11 @@ def noise_text(n: dict, currency: str) -> str:
     return text
 
 
+def goal(spec) -> str:
+    """What P(triggered) is a chance of, in words."""
+    return "meeting the target" if trigger_label(spec) == "target met" else "being paid"
+
+
 def power_table(p) -> Group:
     """``pbr power``: payment probability and expected payments by true effect."""
     cur = p.currency
@@ -34,15 +40,19 @@ def power_table(p) -> Group:
                       f"{p.spec_sha256[:12]} · pbr-model {p.version}", caption_justify="left")
     d = p.to_dict()
     rate = d["effect_stated_as"] == "offending_rate"
+    # the payment columns follow what the mechanisms can do (see PowerResult.table)
+    paid = [(c, label) for c, label in (("prob_paid", "P(any payment)"),
+                                        ("prob_repaid", "P(repayment)")) if c in p.table]
+    trig = "P(target met)" if trigger_label(p.spec) == "target met" else "P(triggered)"
     for col in ("True effect" + (" (offending rate)" if rate else ""), "Binary cut (points)",
-                "Per-reoffender cut", "P(triggered)", "Cohorts triggered",
-                "P(any payment)", "Outcome mean", "Outcome P5", "Outcome P95", "Net mean",
-                "P(loss)"):
+                "Per-reoffender cut", trig, "Cohorts triggered",
+                *(label for _, label in paid), "Outcome mean", "Outcome P5", "Outcome P95",
+                "Net mean", "P(loss)"):
         t.add_column(col, justify="right")
     for effect, r in p.table.iterrows():
         t.add_row(pct(effect), f"{pct(r['binary_cut'])} ({number(r['binary_points'], 2)})",
                   pct(r["frequency_cut"]), pct(r["prob_triggered"]),
-                  pct(r["cohorts_triggered"]), pct(r["prob_paid"]),
+                  pct(r["cohorts_triggered"]), *(pct(r[c]) for c, _ in paid),
                   m(r["outcome_mean"]), m(r["outcome_p5"]), m(r["outcome_p95"]),
                   m(r["net_mean"]), pct(r["prob_loss"]))
 
@@ -56,10 +66,12 @@ def power_table(p) -> Group:
         Text.assemble(("Break-even effect (expected net >= 0): ", "bold"),
                       effect(p.break_even_effect, p.break_even_on_grid,
                              d["break_even_implied"])),
-        Text.assemble(("Effect for a 90% chance of being paid: ", "bold"),
+        Text.assemble((f"Effect for a 90% chance of {goal(p.spec)}: ", "bold"),
                       effect(p.effect_for_90pct_paid, p.paid_90_on_grid,
                              d["effect_for_90pct_paid_implied"])),
-        Text.assemble(("Paid for noise (P(triggered) at no true effect): ", "bold"),
+        Text.assemble(("Met by noise (P(target met) at no true effect): "
+                       if trig == "P(target met)" else
+                       "Paid for noise (P(triggered) at no true effect): ", "bold"),
                       noise_text(p.noise or {"paid_for_noise": p.paid_for_noise}, p.currency)),
     ])
     what = ("a known relative cut in the underlying offending rate (the binary and "
@@ -67,8 +79,19 @@ def power_table(p) -> Group:
             "a known relative reduction in the binary rate and in reoffences per reoffender "
             "(the cuts beside it are what it means at the baseline mix")
     return Group(t, lines, Text(f"True effect: {what}; and a relative improvement in any "
-                                "other outcome). P(triggered): any cohort's (or the pooled) "
+                                f"other outcome). {trig}: any cohort's (or the pooled) "
                                 "trigger met.", style="dim"))
+
+
+def power_columns(table) -> list[tuple[str, str, bool | None]]:
+    """The Power sheet's columns present in ``table``: P(any outcome payment) is not there
+    for a mechanism that only repays, whose P(repayment) takes its place; a mechanism that
+    can do both has P(repayment) last (so the charts' columns do not move)."""
+    cols = [c for c in POWER_COLUMNS if c[0] in table]
+    if "prob_repaid" in table:
+        entry = ("prob_repaid", "P(repayment)", False)
+        cols = cols[:2] + [entry] + cols[2:] if "prob_paid" not in table else cols + [entry]
+    return cols
 
 
 #: The Power sheet: (column of ``PowerResult.table``, heading, money (True), a share (False)
@@ -83,7 +106,9 @@ POWER_COLUMNS = [
 ]
 
 
-def power_reading(d: dict) -> list[str]:
+def power_reading(d: dict, target: bool = False) -> list[str]:
+    """The Summary sheet's sentences; ``target``: the result mechanisms are revenue at risk,
+    so 'triggered' means the target was met (no payment follows from it)."""
     def effect(value):
         return pct(value) if value is not None else "not reached on this grid"
     top = d["effects"][-1]
@@ -92,10 +117,15 @@ def power_reading(d: dict) -> list[str]:
         f"With {d['sims']:,} simulations per true effect: the contract breaks even (expected "
         f"net >= 0) at a true effect of {effect(d['break_even_effect'])}"
         + (f" ({cuts_text(implied)})" if implied else "") + ", and the provider "
-        f"has a 90% chance of outcome payments at {effect(d['effect_for_90pct_paid'])}.",
-        f"With no true effect at all, payments are still triggered in "
-        f"{pct(d['paid_for_noise'], 0)} of simulations (Monte Carlo standard error "
-        f"{pct(d['paid_for_noise_se'], 1)}): the chance of being paid for noise.",
+        + ("has a 90% chance of meeting the target at " if target
+           else "has a 90% chance of outcome payments at ")
+        + f"{effect(d['effect_for_90pct_paid'])}.",
+        (f"With no true effect at all, the target is still met in "
+         f"{pct(d['paid_for_noise'], 0)} of simulations (Monte Carlo standard error "
+         f"{pct(d['paid_for_noise_se'], 1)}): the chance of meeting it by noise." if target else
+         f"With no true effect at all, payments are still triggered in "
+         f"{pct(d['paid_for_noise'], 0)} of simulations (Monte Carlo standard error "
+         f"{pct(d['paid_for_noise_se'], 1)}): the chance of being paid for noise."),
         f"At the largest true effect tried, {pct(top['effect'])}, expected outcome payments are "
         f"{money(top['outcome_mean'], d['currency'])} and expected net "
         f"{money(top['net_mean'], d['currency'])}.",
@@ -109,17 +139,19 @@ def write_power_workbook(result, path: str | Path, *, force: bool = False) -> Pa
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     book = Book()
-    summary_sheet(book, d["contract"], provenance(result), power_reading(d), d, money_fmt,
-                  skip=("effects",))
+    target = goal(result.spec) == "meeting the target"
+    summary_sheet(book, d["contract"], provenance(result), power_reading(d, target), d,
+                  money_fmt, skip=("effects",))
     ws = book.sheet("Power")
-    header = ["True effect", *(label for _, label, _ in POWER_COLUMNS)]
-    rows = [[float(e), *(float(r[c]) for c, _, _ in POWER_COLUMNS)]
+    columns = power_columns(result.table)
+    header = ["True effect", *(label for _, label, _ in columns)]
+    rows = [[float(e), *(float(r[c]) for c, _, _ in columns)]
             for e, r in result.table.iterrows()]
     formats = [PCT_FORMAT, *(money_fmt if is_money else PCT_FORMAT if is_money is False
-                             else RATIO_FORMAT for _, _, is_money in POWER_COLUMNS)]
+                             else RATIO_FORMAT for _, _, is_money in columns)]
     data_table(ws, header, rows, formats, "Power")
     ws.freeze_panes = "B2"
-    widths(ws, [12] + [18] * len(POWER_COLUMNS))
+    widths(ws, [12] + [18] * len(columns))
     n = len(rows)
     for title, cols, axis, anchor, fmt in (
             ("Chance of being paid, by true effect", [2, 4], "Probability", "L2", "0%"),

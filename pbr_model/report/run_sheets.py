@@ -11,6 +11,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..analyses.simulate import SimulationResult
+from ..payments import pays_only_back
 from ..stats import stats
 from .book import Book, Sheet
 from .format import money, number, pct
@@ -54,8 +55,11 @@ def cohort_table(result: SimulationResult) -> tuple[list[str], list[list], list[
             header.append(f"{label} {stat_label(s)}")
             formats.append(fmt or money_fmt)
             columns.append([p[s] for p in per])
-    for label, test in (("P(triggered)", result.cohorts["triggered"].to_numpy()),
-                        ("P(outcome paid)", result.cohorts["outcome_payment"].to_numpy() > 0)):
+    paid = result.cohorts["outcome_payment"].to_numpy()
+    # a mechanism that only repays (Doncaster) is never "paid": show how often it repays
+    last = (("P(repaid)", paid < 0) if pays_only_back(result.spec) else
+            ("P(outcome paid)", paid > 0))
+    for label, test in (("P(triggered)", result.cohorts["triggered"].to_numpy()), last):
         header.append(label)
         formats.append(PCT_FORMAT)
         columns.append(test.reshape(result.sims, k).mean(axis=0).tolist())

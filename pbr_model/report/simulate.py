@@ -12,6 +12,7 @@ from rich.text import Text
 from ..analyses.simulate import SimulationResult, change_column, sib_investors
 from .book import Book
 from ..designs import describe as describe_design
+from ..payments import trigger_label
 from .format import Fmt, cuts_text, measure_label, money, month_when, number, pct, shock_label
 from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
@@ -74,8 +75,12 @@ def simulation_summary(result: SimulationResult) -> Group:
               month_when(v["first_shortfall_month"]["p50"], v["first_shortfall_date"])),
              ("Month of peak funding need (median)",
               month_when(v["peak_month"]["p50"], v["peak_date"])),
-             ("P(outcome payment triggered)", pct(p["prob_triggered"])),
-             ("P(any outcome payment)", pct(p["prob_any_outcome_payment"]))]
+             (f"P({trigger_label(result.spec)})", pct(p["prob_triggered"]))]
+    # the labels follow what the mechanisms can do: a Doncaster-like contract only repays
+    if "prob_any_outcome_payment" in p:
+        probs.append(("P(any outcome payment)", pct(p["prob_any_outcome_payment"])))
+    if "prob_repayment" in p:
+        probs.append(("P(repayment)", pct(p["prob_repayment"])))
     if "termination" in s:
         probs.append(("P(stopped early)", pct(s["termination"]["prob_terminated"])))
     width = max(len(label) for label, _ in probs) + 2
@@ -113,9 +118,20 @@ def simulation_reading(s: dict) -> list[str]:
         f"included ({m(prov['peak_funding_before_financing']['p95'])} before financing); it "
         f"runs out of cash beyond its reserves and credit in {pct(prov['prob_insolvent'], 0)} "
         f"of them{first_when}.",
-        f"Outcome payments are made in {pct(pay['prob_any_outcome_payment'], 0)} of "
-        "simulations.",
+        results_sentence(pay),
     ]
+
+
+def results_sentence(pay: dict) -> str:
+    """How often results pay (and, where the mechanisms can take money back, repay)."""
+    parts = []
+    if "prob_any_outcome_payment" in pay:
+        parts.append(f"Outcome payments are made in {pct(pay['prob_any_outcome_payment'], 0)} "
+                     "of simulations")
+    if "prob_repayment" in pay:
+        parts.append(f"{'the provider repays' if parts else 'The provider repays'} for results "
+                     f"in {pct(pay['prob_repayment'], 0)} of simulations")
+    return "; ".join(parts) + "."
 
 
 def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Book:
