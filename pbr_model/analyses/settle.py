@@ -12,7 +12,7 @@ cohorts (costs at their sizes; a cohort without a result counts as no entrants).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,9 @@ class SettlementResult(HasProvenance):
     investors, guarantees : with a ``[sib]`` and every cohort observed, each tranche's
         figures and each guarantee's payment on these results (as in ``pbr capital``);
         else None
+    calibrated : the spec's calibrated figures these payments (or, with investors, the
+        bond) use: ``mechanism`` (None for the bond), ``field``, ``to`` and ``note`` (that
+        reproducing the result they were calibrated to checks arithmetic, not the model)
     """
 
     provenance: Provenance
@@ -63,6 +66,7 @@ class SettlementResult(HasProvenance):
     missing: list[int]
     investors: list[dict] | None = None
     guarantees: list[dict] | None = None
+    calibrated: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The ``--json`` object (NaN as None)."""
@@ -97,6 +101,8 @@ class SettlementResult(HasProvenance):
             "total_payment": self.total_payment,
             "investors": self.investors,
             "guarantees": self.guarantees,
+            # only where there are some, so a contract without any reads as before
+            **({"calibrated": self.calibrated} if self.calibrated else {}),
         }
 
 
@@ -160,8 +166,13 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         costs = monthly_costs(model, timeline, n, n * model.intervention.personal_budget.take_up)
         changed = renegotiate(model, every, costs, inputs)
         every, lump_sums = changed.flows, [line.monthly for line in changed.lines]
-    settled = [(m, f) for m, f in zip(model.payments, every) if m.type != "fee"]
-    for (mech, flows), name in zip(settled, unique_labels([m.name for m, _ in settled])):
+    settled = [(i, m, f) for i, (m, f) in enumerate(zip(model.payments, every))
+               if m.type != "fee"]
+    calibrated = []
+    for (i, mech, flows), name in zip(settled, unique_labels([m.name for _, m, _ in settled])):
+        # a figure calibrated to a published result: settling on that result reproduces it
+        calibrated += [{"mechanism": name, "field": c.field, "to": c.to, "note": c.note()}
+                       for c in model.contract.calibrated if c.field.startswith(f"payments.{i}.")]
         fired = flows.triggered[0] if flows.triggered is not None \
             else np.zeros(timeline.n_cohorts, dtype=bool)
         fired = fired & obs.present
@@ -188,6 +199,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     if model.sib is not None and obs.complete:
         fees = [f.monthly for m, f in zip(model.payments, every) if m.type == "fee"] + lump_sums
         investors, guarantees = _investors(model, inputs, paid_monthly, fees)
+        calibrated += [{"mechanism": None, "field": c.field, "to": c.to, "note": c.note()}
+                       for c in model.contract.calibrated if c.field.startswith("sib.")]
     return SettlementResult(
         provenance=contract_provenance(loaded, inputs=(obs.source,)),
         spec=model,
@@ -200,6 +213,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         missing=[int(i) + 1 for i in np.flatnonzero(~obs.present)],
         investors=investors,
         guarantees=guarantees,
+        calibrated=calibrated,
     )
 
 

@@ -53,6 +53,7 @@ def settlement_table(s) -> Group:
                 text += f", pays {money(mech['pooled'], cur)}"
             lines.append(text)
         lines.append(f"{mech['name']}: {money(mech['total'], cur)} in all")
+        lines += [f"  {c['note']}" for c in s.calibrated if c["mechanism"] == mech["name"]]
     if s.missing:
         lines.append("No result yet for cohort(s) " + ", ".join(map(str, s.missing))
                      + ": not paid, not counted.")
@@ -61,6 +62,7 @@ def settlement_table(s) -> Group:
     extra = []
     if s.investors:
         extra.append(investor_table(s.investors, s.guarantees or [], cur, observed=True))
+        extra += [Text(c["note"]) for c in s.calibrated if c["mechanism"] is None]
     elif s.spec.sib is not None:
         lines.append("Social investors: assessed once every cohort has a result.")
     return Group(t, Text("\n".join(lines)), *extra,
@@ -80,6 +82,7 @@ def settlement_reading(d: dict) -> list[str]:
     for m in d["mechanisms"]:
         lines.append(f"{m['name']} ({m['type']}) pays {money(m['total'], cur)} on these "
                      "results.")
+    lines += [f"Calibrated: {c['note']}." for c in d.get("calibrated", [])]
     return lines
 
 

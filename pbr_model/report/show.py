@@ -56,6 +56,8 @@ def contract_overview(result: ShowResult) -> Group:
         terms.add_row("National trend", _trend(spec, derived))
     for mech in spec.payments:
         terms.add_row(f"Payment: {mech.name}", describe(mech, m, pct))
+    for cal in c.calibrated:
+        terms.add_row("Calibrated", cal.note())
     ix = spec.indexation
     if ix.cost_inflation or ix.prices:
         terms.add_row("Indexation", "; ".join(

@@ -20,6 +20,27 @@ from .trend import Trend, TrendSegment  # noqa: F401 (re-exported)
 MAX_LAG_MONTHS = 240
 
 
+#: What every output says beside a calibrated figure.
+CALIBRATED_NOTE = "reproducing it is a check of arithmetic, not validation"
+
+
+class Calibrated(_Model):
+    """A figure of this spec that was set so the model reproduces a published result (a
+    price nobody published, chosen so the published outcome pays what was paid). Outputs
+    that show it say so: reproducing the result it was calibrated to checks the arithmetic,
+    it does not validate the model."""
+
+    field: str = _f("The calibrated field's path, as --set names it (e.g. "
+                    "'payments.0.rates.0.price'); it must exist in the spec.", "text",
+                    min_length=1, max_length=200)
+    to: str = _f("The published figure it was calibrated to, with its source key(s) in "
+                 "[brackets].", "text", min_length=1, max_length=300)
+
+    def note(self) -> str:
+        """``"<field> calibrated to <to>: reproducing it is a check of arithmetic, ..."``."""
+        return f"{self.field} calibrated to {self.to}: {CALIBRATED_NOTE}"
+
+
 class Contract(_Model):
     """The contract's identity and calendar. Cohorts must start during the contract:
     ``first_cohort_month + n_cohorts x cohort_months <= length_months``. Per-cohort result
@@ -27,6 +48,11 @@ class Contract(_Model):
     none before its cohort's result month."""
 
     name: str = _f("Contract name shown in reports.", "text", min_length=1, max_length=200)
+    calibrated: list[Calibrated] = _f(
+        "Figures of this spec calibrated to a published result ([[contract.calibrated]]: "
+        "`field` and `to`); `pbr show` and `pbr settle` say beside them that reproducing that "
+        "result is a check of arithmetic, not validation. Empty = none.", "list",
+        default_factory=list, max_length=50)
     currency: str = _f(
         "ISO 4217 code of the currency all money is in.", "text", default="GBP",
         pattern=r"^[A-Z]{3}$",

@@ -269,6 +269,16 @@ def cross_check(spec: ContractSpec) -> list[tuple[str, str, object]]:
             if rule.measure == "bed_days" and spec.outcomes.custody.probability == 0:
                 problems.append((f"{path}.measure", "bed_days needs outcomes.custody.probability "
                                  "and days_mean above 0", rule.measure))
+    if spec.contract.calibrated:
+        from .fields import flatten   # here: fields reads the schema this module defines
+        paths = {row.path for row in flatten(spec)}
+        for i, c in enumerate(spec.contract.calibrated):
+            if c.field not in paths:
+                near = sorted(p for p in paths if p.rsplit(".", 1)[-1] == c.field.rsplit(".", 1)[-1])
+                problems.append((f"contract.calibrated.{i}.field", "no such field in this spec"
+                                 + (f" (fields of that name: {', '.join(near[:6])})" if near
+                                    else "; give a path as --set names it, e.g. "
+                                    "payments.0.rates.0.price"), c.field))
     rule = spec.termination.rule if spec.termination is not None else None
     if rule is not None:
         path = "termination.rule"
