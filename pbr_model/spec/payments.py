@@ -164,7 +164,7 @@ class Rate(_Model):
     significance_level: float | None = _f(
         "Pay only for statistically significant improvements, and deduct only for significant "
         "worsening, by a z-test at this level (two-sided unless `significance_test` says "
-        "otherwise; TR: 0.05 [MoJ21a]). Rate measures only ('binary' and [[outcomes.other]]). "
+        "otherwise; TR: 0.05). Rate measures only ('binary' and [[outcomes.other]]). "
         "Omit for no test.", "fraction", default=None, gt=0, lt=0.5)
     significance_test: Literal["two_sided", "one_sided"] = _f(
         "The z-test's sides: 'two_sided' = critical value from level/2 in each tail (0.05 -> "
