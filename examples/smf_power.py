@@ -3,11 +3,11 @@ binary reoffending rate by to be moderately certain of making money?
 
 The Social Market Foundation's simulation of the Ministry of Justice's 2013 proposals
 ("Paying for results?" [SMF13], its commentary "Rough justice and topsy-turvy incentives"
-[SMF13c] and the press release of 9 Aug 2013 [SMF13p]) found that providers had to aim for "around a four percentage
-point reduction in reoffending to be moderately certain of making any money at all" ("more
-likely than not" in the commentary), worse in small contract areas, because the straw man
-paid nothing unless reoffending moved more than three percentage points either way (a flat
-no-payment zone). Its "four" is percentage points of the binary rate, not a relative 4%.
+[SMF13c] and the press release of 9 Aug 2013 [SMF13p]) found that providers had to aim
+for "around a four percentage point reduction in reoffending to be moderately certain of
+making any money at all" ("more likely than not" in the commentary), worse in small contract
+areas, because the straw man paid nothing unless reoffending moved more than three percentage
+points either way (a flat no-payment zone). Its "four" is percentage points of the binary rate, not a relative 4%.
 
 This script asks that question of the bundled TR-like area (``tr-crc-example``) in points:
 
@@ -151,8 +151,8 @@ def main(sims: int = 2000) -> list[dict]:
     se = lambda p: 100 * np.sqrt(p * (1 - p) / sims)  # noqa: E731
     print(f"Monte Carlo s.e. of a contract probability: {se(0.5):.1f} points at 50%, "
           f"{se(0.8):.1f} at 80% (a cohort's about sqrt(28) times smaller: 28 independent "
-          f"cohorts a simulation, with no trend and known volumes); crossings in points of true cut, interpolated on a "
-          f"{POINTS[1] - POINTS[0]:g}-point grid; '-' = not reached by {POINTS[-1]:g} points.")
+          f"cohorts a simulation, with no trend and known volumes); crossings in points of "
+          f"true cut, interpolated on a {POINTS[1] - POINTS[0]:g}-point grid; '-' = not reached by {POINTS[-1]:g} points.")
     print("SMF 2013: about 4 percentage points to be moderately certain of making any money; "
           "worse in small areas.")
     return rows

@@ -274,7 +274,8 @@ def cross_check(spec: ContractSpec) -> list[tuple[str, str, object]]:
         paths = {row.path for row in flatten(spec)}
         for i, c in enumerate(spec.contract.calibrated):
             if c.field not in paths:
-                near = sorted(p for p in paths if p.rsplit(".", 1)[-1] == c.field.rsplit(".", 1)[-1])
+                leaf = c.field.rsplit(".", 1)[-1]
+                near = sorted(p for p in paths if p.rsplit(".", 1)[-1] == leaf)
                 problems.append((f"contract.calibrated.{i}.field", "no such field in this spec"
                                  + (f" (fields of that name: {', '.join(near[:6])})" if near
                                     else "; give a path as --set names it, e.g. "

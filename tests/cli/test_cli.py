@@ -153,7 +153,8 @@ def test_validate_reports_every_problem_in_every_file(minimal_toml, cli, tmp_pat
         result,
         f"Error: {not_toml}: not valid TOML",
         f"Error: {bad}: contract.length_months: Input should be greater than or equal to 1 (got 0)",
-        f"Error: {bad}: contract.colour: unknown field; allowed here: calibrated, cohort_months, currency",
+        f"Error: {bad}: contract.colour: unknown field; allowed here: calibrated, cohort_months, "
+        "currency",
         f"Error: {bad}: population.bands: band shares must sum to 1 (they sum to 0.5)",
         f"Error: {missing}: no such file",
         lines=5,
@@ -343,7 +344,7 @@ def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
 
 
 @pytest.mark.parametrize("key, allowed", [
-    ("contract.length", "allowed here: cohort_months, currency, first_cohort_month, "
+    ("contract.length", "allowed here: calibrated, cohort_months, currency, first_cohort_month, "
                         "followup_months, length_months"),
     ("population.bands.3.risk", "allowed here: binary_rate, dispersion, name, "
                                 "reoffences_per_reoffender, share"),
