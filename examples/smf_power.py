@@ -17,8 +17,9 @@ This script asks that question of the bundled TR-like area (``tr-crc-example``) 
   same relative amount (``pbr power``'s convention); the straw man does not read them.
 * The bet: fees cover the core service exactly, so the provider's result is its outcome
   payments less what it spends to earn them (ASSUMPTION: GBP 80 per entrant); volumes are
-  known and there is no national trend (SMF modelled sampling noise; a trend against a
-  fixed baseline is a separate risk: add it back with --set trend.binary_logit_sd=0.03).
+  known, there is no national trend or area deviation, and the baseline is fixed (SMF
+  modelled the sampling noise of the measured cohorts; a trend, an area's own drift and a
+  baseline year's sampling error are further risks the bundled file models).
 * Rules, every field set here (not read from the bundled file, whose rules may change):
   - SMF straw man [SMF13c]: binary rate in points against the baseline, nothing paid or
     deducted unless it moves more than 3 points either way; beyond the zone GBP 3,000 per reoffender
@@ -96,8 +97,12 @@ def bet(rates: list[dict], entrants: int):
     data["intervention"]["personal_budget"].update(amount=0, take_up=0)   # earn results
     data["cohorts"].update(entrants_per_period=entrants, volume_factor_sd=0,
                            paid_volume_factor_sd=0, period_noise_sd=0)
-    data["trend"].update(binary_logit_drift=0, binary_logit_sd=0, frequency_log_drift=0,
-                         frequency_log_sd=0)
+    data["trend"] = {"binary_logit_drift": 0, "binary_logit_sd": 0, "frequency_log_drift": 0,
+                     "frequency_log_sd": 0}
+    data.pop("area", None)          # no area-level deviations from the (absent) trend
+    # against a fixed, case-mix-adjusted baseline (generous: the baseline year's own sampling
+    # error, evaluation.baseline_size, would add noise, more in a small area)
+    data["evaluation"] = {"design": "historical_baseline", "case_mix_adjusted": True}
     data["termination"] = None
     data["renegotiation"] = []
     return validate(data, "tr-crc-example as a PbR bet")
