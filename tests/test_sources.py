@@ -155,7 +155,7 @@ def test_files_that_cite_keys_point_to_sources():
 
 @pytest.mark.parametrize("text, keys", [
     ("# 5-point cut vs 2009 [TP][CJA]", ["TP", "CJA"]),
-    ("# late TR [MoJ21a]: binary paid only if significant", ["MoJ21a"]),
+    ("# TR [MoJ21a]: binary paid only if significant", ["MoJ21a"]),
     ("published [RW-crc]. Roca [Urb-Roca], NYS [PFS-NYS]", ["RW-crc", "Urb-Roca", "PFS-NYS"]),
     ("Source keys (`[SF14]`, `[IND]`, ...)", ["SF14", "IND"]),
     ("[provider]\n[[payments]]\n[intervention.costs]", []),

@@ -71,7 +71,12 @@ def test_fees_follow_the_spec(run):
 
 def test_outcome_payments_respect_the_cap_and_fall_in_payment_months(run):
     c = run.cohorts
-    assert (c["outcome_payment"] >= 0).all() and (c["outcome_payment"] <= 2_000_000).all()
+    assert (c["outcome_payment"] <= 2_000_000).all()
+    # TR deducts for a significant binary rise [MoJ21a]; the frequency rate's hurdle (binary
+    # not worse) then fails too, so a deducted cohort is never triggered
+    deducted = c["outcome_payment"] < 0
+    assert deducted.any() and not c.loc[deducted, "triggered"].any()
+    assert (c.loc[deducted, "binary_reduction_points"] < 0).all()
     np.testing.assert_array_equal(c["payment_month"].loc[0], run.timeline.payment_month)
 
 
@@ -117,12 +122,15 @@ def test_mean_measured_reduction_matches_the_expected_run():
 # The TR frequency measure is per reoffender, so fewer reoffenders shrink the frequency
 # payment by frequency_price x baseline frequency per reoffender avoided. Outcome payments
 # rise with the binary effect only while the binary price per person covers that; with
-# the frequency effect they always rise. Both are checked on the bundled contract, whose
-# prices satisfy the condition (3,000 >= 700 x 4.19).
+# the frequency effect they always rise. The binary property holds under one-sided rules
+# (`tr-crc-any-cut`), whose prices satisfy the condition (3,000 >= 700 x 4.19); under TR's
+# rules (`tr-crc-example`) it does not: a cut too small to be significant earns nothing on
+# the binary rate and still shrinks the frequency payment (checked below).
 
 
-def _outcome_at(binary: float, frequency: float) -> float:
-    spec = load_spec("tr-crc-example", [
+def _outcome_at(binary: float, frequency: float, name: str = "tr-crc-any-cut",
+                extra: tuple[str, ...] = ()) -> float:
+    spec = load_spec(name, [*extra,
         f"intervention.effect.binary.mean={binary}", "intervention.effect.binary.sd=0",
         f"intervention.effect.frequency.mean={frequency}", "intervention.effect.frequency.sd=0",
         "payments.1.cap_per_cohort=1e12",
@@ -140,11 +148,19 @@ def test_larger_binary_effect_never_pays_less(a, b, f):
     assert _outcome_at(hi, f) >= _outcome_at(lo, f) - 1e-6
 
 
+def test_under_tr_rules_a_cut_too_small_to_be_significant_can_pay_less():
+    # 1.5625% of 47.5% is about 0.7 points on 5,000 a quarter: z about 1, not significant
+    # (with the national trend off: the bundled one alone moves cohorts 2 points and more)
+    flat = ("trend.before=[]", "trend.binary_logit_drift=0", "trend.frequency_log_drift=0")
+    assert _outcome_at(0.015625, 0.5, "tr-crc-example", flat) \
+        < _outcome_at(0.0, 0.5, "tr-crc-example", flat)
+
+
 @settings(max_examples=25, deadline=None)
 @given(a=effects, b=effects, e=effects)
 def test_larger_frequency_effect_never_pays_less(a, b, e):
     lo, hi = sorted((a, b))
-    assert _outcome_at(e, hi) >= _outcome_at(e, lo) - 1e-6
+    assert _outcome_at(e, hi, "tr-crc-example") >= _outcome_at(e, lo, "tr-crc-example") - 1e-6
 
 
 # -- paid volume against caseload (DOMAIN.md section 4: TR's paid volumes 16-48% below plan

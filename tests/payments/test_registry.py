@@ -222,7 +222,12 @@ SHOWN = {
                     "$10.45m, US Department of Labor 51.5% up to $11.10m"],
     "peterborough-sib": ["reconviction_events £20,850 per unit from 10%, or 7.5% pooled; "
                          "cap £6.26m in all"],
+    # TR's rules: significant binary cuts paid, significant rises deducted [MoJ21a]
     "tr-crc-example": ["fee £12.00m a year + £600 per paid unit",
+                       "binary £3,000 per unit (significant at 5.0%), less £3,000 per unit "
+                       "worse; frequency_per_reoffender £700 per unit "
+                       "(if binary ≥ 0 points); cap £2.00m a cohort"],
+    "tr-crc-any-cut": ["fee £12.00m a year + £600 per paid unit",
                        "binary £3,000 per unit; frequency_per_reoffender £700 per unit "
                        "(if binary ≥ 0 points); cap £2.00m a cohort"],
 }
@@ -241,6 +246,9 @@ PRICED = {
     "peterborough-sib": ["payments.0.rates.0.price", "payments.0.rates.0.deduction_price",
                          "payments.0.cap_total"],
     "tr-crc-example": ["payments.1.rates.0.price", "payments.1.rates.0.deduction_price",
+                       "payments.1.rates.1.price", "payments.1.rates.1.deduction_price",
+                       "payments.1.cap_per_cohort"],
+    "tr-crc-any-cut": ["payments.1.rates.0.price", "payments.1.rates.0.deduction_price",
                        "payments.1.rates.1.price", "payments.1.rates.1.deduction_price",
                        "payments.1.cap_per_cohort"],
 }
