@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as npst
 
 from pbr_model import load_spec
 from pbr_model.errors import SpecError
@@ -13,7 +16,7 @@ from pbr_model.payments import PaymentInputs, outcome
 from pbr_model.payments.outcome import rate_amount
 from pbr_model.payments.rules import beyond, significant, z_critical
 from pbr_model.spec.schema import OutcomePayment, Rate
-from strategies import make_evaluation, simple_timeline
+from strategies import changes, evaluations, make_evaluation, points, simple_timeline
 
 
 def rate(**kw) -> Rate:
@@ -131,3 +134,36 @@ def test_describe_says_corridor_and_one_sided():
 def test_rule_options_that_cannot_apply_are_refused(sets, words):
     with pytest.raises(SpecError, match=words):
         load_spec("tr-crc-example", sets)
+
+
+# -- properties ---------------------------------------------------------------------------
+
+corridor_rates = st.builds(Rate, measure=st.just("binary"), change=changes,
+                           per=st.sampled_from(["unit", "change"]), price=st.floats(0, 1e5),
+                           threshold=points, threshold_rule=st.just("corridor"))
+
+
+@st.composite
+def better_pairs(draw):
+    """An evaluation against a fixed baseline, and the same with more baseline reoffenders
+    (whole people): at least as much binary improvement in every cohort."""
+    ev = draw(evaluations())
+    t, c = ev.treated, ev.comparison
+    share = draw(npst.arrays(np.float64, ev.n.shape, elements=st.floats(0, 1)))
+    added = np.floor((c.n - c.reoffenders) * share)
+    return ev, make_evaluation(t.n, t.reoffenders, t.reoffences, c.reoffenders + added,
+                               c.reoffences)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@given(corridor_rates, better_pairs())
+def test_a_corridor_pays_at_most_the_cliff_and_never_less_for_more(corridor, pair):
+    worse, better = pair
+    cliff = corridor.model_copy(update={"threshold_rule": "cliff"})
+    for ev in pair:
+        paid, _ = rate_amount(corridor, ev)
+        full, _ = rate_amount(cliff, ev)
+        assert (paid >= 0).all() and (paid <= full * (1 + 1e-12) + 1e-9).all()
+    low, _ = rate_amount(corridor, worse)
+    high, _ = rate_amount(corridor, better)
+    assert (high >= low - 1e-9 * np.maximum(np.abs(low), 1)).all()
