@@ -136,6 +136,7 @@ def summary_from_table(s: pd.DataFrame) -> dict:
             "outcome_share": stats((s["outcome"] / total).where(total > 0)),
             "prob_triggered": s["triggered"].mean(),
             "prob_any_outcome_payment": (s["outcome"] > 0).mean(),
+            "prob_repayment": (s["outcome"] < 0).mean(),
             "renegotiation": stats(s["renegotiation"]),
             "prob_renegotiated": s["renegotiated"].mean(),
         },
@@ -165,6 +166,12 @@ def compare(mine, theirs, path: str = "") -> int:
 
 def reproduce_summary(data: dict, summary: dict) -> None:
     mine = summary_from_table(data["sims"])
+    # which payment probabilities the Summary shows follows what the contract's mechanisms
+    # can do (docs/data.md): any outcome payment where results pay, repayment where they
+    # can take money back
+    for key in ("prob_any_outcome_payment", "prob_repayment"):
+        if key not in summary["payments"]:
+            del mine["payments"][key]
     # the *_date figures are the calendar months of the month medians: not recomputed here
     theirs = {k: summary[k] for k in mine}
     theirs["provider"] = {k: v for k, v in theirs["provider"].items()
@@ -179,8 +186,9 @@ def reproduce_summary(data: dict, summary: dict) -> None:
         print(f"{label:<24}" + "".join(f"{figure[k] / 1e6:>13.2f}m" for k in STATS))
     for label, value in [("provider.prob_loss", mine["provider"]["prob_loss"]),
                          ("provider.prob_insolvent", mine["provider"]["prob_insolvent"]),
-                         ("payments.prob_any_outcome_payment",
-                          mine["payments"]["prob_any_outcome_payment"])]:
+                         *((f"payments.{k}", mine["payments"][k])
+                           for k in ("prob_any_outcome_payment", "prob_repayment")
+                           if k in mine["payments"])]:
         print(f"{label:<36}{value:>8.1%}")
 
 

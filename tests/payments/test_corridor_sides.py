@@ -126,14 +126,16 @@ def test_describe_says_corridor_and_one_sided():
 
 
 @pytest.mark.parametrize("sets, words", [
-    (["payments.1.rates.0.significance_test=one_sided"], "give significance_level"),
-    (["payments.1.rates.0.per=cohort", "payments.1.rates.0.threshold_rule=corridor"],
+    (["payments.0.rates.0.significance_test=one_sided"], "give significance_level"),
+    (["payments.0.rates.0.per=cohort", "payments.0.rates.0.threshold_rule=corridor"],
      "per = 'cohort' pays a flat amount"),
-    (["payments.1.rates.0.threshold_rule=ramp"], "threshold_rule"),
+    (["payments.0.rates.0.threshold_rule=ramp"], "threshold_rule"),
 ])
 def test_rule_options_that_cannot_apply_are_refused(sets, words):
+    # Peterborough's one rate: no significance test
+    assert load_spec("peterborough-sib").spec.payments[0].rates[0].significance_level is None
     with pytest.raises(SpecError, match=words):
-        load_spec("tr-crc-example", sets)
+        load_spec("peterborough-sib", sets)
 
 
 # -- properties ---------------------------------------------------------------------------
