@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..effects import implied_cuts
+from ..scenarios import with_effect
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance, contract_provenance
@@ -79,6 +80,10 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         "last_cash_flow": dates[-1].isoformat(),
         "fee_revenue": float(s["fee"]),
         "outcome_revenue": float(s["outcome"]),
+        # the same run with the service's true effect at 0: what the comparison (the trend,
+        # against a historical baseline) pays without the service
+        "outcome_revenue_zero_effect": float(
+            expected_run(with_effect(run.spec, 0.0)).simulations.iloc[0]["outcome"]),
         "revenue_at_risk_share": _at_risk(run, s),
         "cost": float(s["cost"]),
         "net": float(s["net"]),

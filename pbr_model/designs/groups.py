@@ -9,7 +9,8 @@ again for the period before the service (baseline rates, no trend, no effect, th
 comparison's bias), and the counterfactual becomes ``C + w (T_pre - C_pre)``. A person's
 reoffending in the pre-period may be correlated with the post-period's
 (``pre_post_correlation``), and the treated pre-period shifted (``pre_period_logit_shift``,
-an Ashenfelter dip).
+an Ashenfelter dip), which a randomised control group shares unless the DiD leg's
+comparison is non-randomised (``did_comparison``).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ def draw(ev: EvaluationDesign, inputs: DrawInputs, same_area: bool = False) -> D
     """The comparison group (and, for a DiD blend, both groups' pre-periods). ``same_area``:
     the group lives in the treated cohorts' area and was randomised from the same referrals
     (an RCT's control group), so it shares the area's own deviation (``[area]``) and the
-    treated pre-period's shift (``pre_period_logit_shift``); a matched comparison group is
-    national and shares neither."""
+    treated pre-period's shift (``pre_period_logit_shift``, unless ``did_comparison`` says
+    the DiD leg's comparison is non-randomised); a matched comparison group is national and
+    shares neither."""
     # drawn even when matching_bias_sd is 0 (always so for an RCT), so every design with a
     # group takes the same random numbers
     bias = ev.matching_bias_sd * inputs.sampler.standard_normal((inputs.entrants.shape[0], 1, 1))
@@ -55,7 +57,10 @@ def draw(ev: EvaluationDesign, inputs: DrawInputs, same_area: bool = False) -> D
     shift = ev.pre_period_logit_shift
     p_pre = np.broadcast_to(inputs.p0 if shift == 0 else expit(logit(inputs.p0) + shift),
                             inputs.entrants.shape)
-    p_c_pre = expit(logit(inputs.p0) + bias + (shift if same_area else 0.0))
+    # a randomised control group shares the dip; the DiD leg of Roca's evaluation compared
+    # enrolees with a non-randomised group, which does not (did_comparison)
+    shares_dip = same_area and ev.did_comparison == "control"
+    p_c_pre = expit(logit(inputs.p0) + bias + (shift if shares_dip else 0.0))
     rho = ev.pre_post_correlation
     if rho == 0:   # independent of the post-period (the draws before pre_post_correlation)
         treated_pre = inputs.group(inputs.entrants, p_pre, inputs.m0)

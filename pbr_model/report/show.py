@@ -77,6 +77,7 @@ def contract_overview(result: ShowResult) -> Group:
     at.add_column("Value", justify="right")
     at.add_row("Fee income", m(derived["fee_revenue"]))
     at.add_row("Outcome payments", m(derived["outcome_revenue"]))
+    at.add_row("Outcome payments, true effect 0", _zero_effect(derived, m))
     at.add_row("Share of revenue at risk", pct(derived["revenue_at_risk_share"]))
     at.add_row("Costs", m(derived["cost"]))
     at.add_row("Net result", m(derived["net"]))
@@ -87,6 +88,14 @@ def contract_overview(result: ShowResult) -> Group:
     return Group(terms, at)
 
 
+
+
+def _zero_effect(derived: dict, m: Fmt) -> str:
+    """The outcome payments with the service's true effect at 0, and their share of the
+    payments at the expected effect: against a historical baseline, what the trend pays."""
+    zero, expected = derived["outcome_revenue_zero_effect"], derived["outcome_revenue"]
+    share = f" ({pct(zero / expected)} of the above)" if expected > 0 and zero > 0 else ""
+    return m(zero) + share
 
 
 def _trend(spec, derived: dict) -> str:

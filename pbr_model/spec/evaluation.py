@@ -122,6 +122,12 @@ class EvaluationDesign(_Model):
         "odds of reoffending (an Ashenfelter dip: people enter a service after a bad spell); "
         "an RCT's control group shares it (randomised from the same referrals), a matched "
         "comparison group does not.", "log odds", default=0.0, ge=-3, le=3)
+    did_comparison: Literal["control", "nonrandomised"] = _f(
+        "RCT with a DiD blend only: who the DiD leg's comparison pre-period stands for. "
+        "'control': the randomised control group, sharing the treated's pre-period shift; "
+        "'nonrandomised': a quasi-experimental comparison (Roca's DiD estimated the effect "
+        "of enrolment), so a dip only the enrolled had stays in the DiD estimate.", "text",
+        default="control")
     attrition: float = _f(
         "Share of each treated cohort lost to data matching, so not measured (e.g. 142 of 203 "
         "records analysed: 0.30); each person independently. Fees and costs still follow "
@@ -171,6 +177,9 @@ class EvaluationDesign(_Model):
                                      or self.comparison_period != "concurrent"):
             raise ValueError("an RCT's control group is concurrent and unbiased: "
                              "matching_bias_sd and comparison_period are for 'matched_comparison'")
+        if self.did_comparison != "control" and (self.design != "rct" or self.did_weight == 0):
+            raise ValueError("did_comparison says who an RCT's DiD leg compares with: set "
+                             "design = 'rct' and did_weight > 0, or remove it")
         return self
 
     def adjusts(self, measure: str) -> bool:

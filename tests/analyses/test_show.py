@@ -129,3 +129,27 @@ def test_the_view_shows_the_trend_before_the_first_cohort(cli):
     plain = cli.run("show", "peterborough-sib")
     cli.ok(plain)
     assert "National trend" not in plain.stdout
+
+
+ZERO_EFFECT = ("intervention.effect.binary.mean=0", "intervention.effect.binary.sd=0",
+               "intervention.effect.frequency.mean=0", "intervention.effect.frequency.sd=0")
+
+
+def test_outcome_payments_at_zero_effect_show_what_the_trend_pays(cli):
+    # against TR's 2011 baseline the national trend alone earns most of the expected outcome
+    # payments (noise-free); an RCT's control group lives through the same trend, so
+    # Roca's service earns nothing without an effect
+    tr = derived_figures(load_spec("tr-crc-example"))
+    alone = derived_figures(load_spec("tr-crc-example", ZERO_EFFECT))
+    assert tr["outcome_revenue_zero_effect"] == alone["outcome_revenue"]
+    assert 0.5 * tr["outcome_revenue"] < tr["outcome_revenue_zero_effect"] < tr["outcome_revenue"]
+    roca = derived_figures(load_spec("ma-roca-pfs"))
+    assert roca["outcome_revenue_zero_effect"] == 0 < roca["outcome_revenue"]
+    result = cli.run("show", "tr-crc-example")
+    cli.ok(result)
+    from pbr_model.report.format import money, pct
+
+    share = tr["outcome_revenue_zero_effect"] / tr["outcome_revenue"]
+    assert "Outcome payments, true effect 0" in result.stdout
+    assert (f"{money(tr['outcome_revenue_zero_effect'], 'GBP')} ({pct(share)} of the above)"
+            in result.stdout)

@@ -101,6 +101,23 @@ def test_the_dip_is_shared_by_a_control_group_not_a_matched_one():
             assert abs(got - p) < 4 * np.sqrt(p * (1 - p) / counts.n.sum())
 
 
+def test_a_nonrandomised_did_comparison_does_not_share_the_dip():
+    # Roca's DiD leg estimated the effect of enrolment against a non-randomised comparison
+    # [NoSpin]: the treated pre-period has the dip, the DiD comparison's does not, so with
+    # no effect the blend's improvement is the DiD weight times the dip (in rates), not 0
+    shift, w = 0.5, 0.5
+    control, ev_c = run(spec(f"evaluation.pre_period_logit_shift={shift}"), sims=2000)
+    nonrandom, ev_n = run(spec(f"evaluation.pre_period_logit_shift={shift}",
+                               "evaluation.did_comparison=nonrandomised"), sims=2000)
+    dipped = expit(logit(P0) + shift)
+    pre = nonrandom.comparison_pre
+    n = pre.n.sum()
+    assert abs(pre.reoffenders.sum() / n - P0) < 4 * np.sqrt(P0 * (1 - P0) / n)
+    for ev, bias in ((ev_c, 0.0), (ev_n, w * (dipped - P0))):
+        d = ev.estimate("binary").improvement[:, 0]
+        assert abs(d.mean() - bias) < 4 * d.std() / np.sqrt(len(d)), (bias, d.mean())
+
+
 def test_off_the_pre_period_is_drawn_as_before():
     # pre_post_correlation = 0 keeps the independent draws: the same numbers as a spec
     # without the field, and a different draw when it is on

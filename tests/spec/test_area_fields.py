@@ -46,9 +46,19 @@ def test_bad_values_are_named(cli, override, fragments):
     ("ma-roca-pfs", "evaluation.baseline_size=1000", "baseline_size is the historical baseline"),
     ("ma-roca-pfs", "evaluation.pre_post_correlation=1.5", "less than or equal to 1"),
     ("ma-roca-pfs", "evaluation.pre_period_logit_shift=-4", "greater than or equal to -3"),
+    ("ma-roca-pfs", "evaluation.did_comparison=matched", "'control' or 'nonrandomised'"),
+    ("peterborough-sib", "evaluation.did_comparison=nonrandomised", "set design = 'rct'"),
 ])
 def test_fields_that_do_not_fit_the_design(cli, contract, override, fragment):
     cli.error(cli.run("show", contract, "--set", override), fragment)
+
+
+def test_a_nonrandomised_did_comparison_needs_a_did_leg():
+    with pytest.raises(SpecError) as info:
+        load_spec("ma-roca-pfs", ["evaluation.did_weight=0",
+                                  "evaluation.did_comparison=nonrandomised"])
+    assert "did_weight > 0" in str(info.value)
+    assert load_spec("ma-roca-pfs").spec.evaluation.did_comparison == "control"
 
 
 def test_library_raises_a_spec_error():
