@@ -84,29 +84,45 @@ def test_persistent_and_period_deviations_correlate_as_their_variances_say():
 
 def test_frequency_deviation_moves_reoffences_per_reoffender():
     # persistent only: every cohort of a simulation moves together, in log reoffences per
-    # reoffender, by sd 0.3 (against a spread of ~0.03 from counting alone)
-    outcomes, _ = run(spec("area.frequency_log_sd=0.3"), sims=4000)
+    # reoffender, by sd 0.3, on top of the counting noise of log(R/K). Given the deviation A
+    # that noise is, by the delta method, the variance of one reoffender's count, (m - 1) +
+    # (m - 1)^2 / k (k = 1, the default dispersion), over K m^2 with m = max(1, 3 e^A) and
+    # K about N P0 (sd about 0.03); its mean over A by the quadrature above
+    sd, sims = 0.3, 4000
+    outcomes, _ = run(spec(f"area.frequency_log_sd={sd}"), sims=sims)
     t = outcomes.treated
     log_f = np.log(t.reoffences.sum(axis=2) / t.reoffenders.sum(axis=2))
-    assert abs(np.corrcoef(log_f[:, 0], log_f[:, 3])[0, 1] - 1) < 0.05
-    assert abs(log_f[:, 0].std() - 0.3) < 0.03
+    x, w = np.polynomial.hermite_e.hermegauss(80)
+    m = np.maximum(1.0, 3.0 * np.exp(sd * x))
+    counting = float((w / w.sum()) @ (((m - 1) + (m - 1) ** 2) / m**2)) / (N * P0)
+    v, se = var_se(log_f[:, 0])
+    assert abs(v - (sd**2 + counting)) < 4 * se, (v, sd**2 + counting, se)
+    # two cohorts share A and not their counting noise: correlation sd^2 / (sd^2 + counting),
+    # with the standard error of a correlation, (1 - rho^2) / sqrt(sims)
+    rho = sd**2 / (sd**2 + counting)
+    r = np.corrcoef(log_f[:, 0], log_f[:, 3])[0, 1]
+    assert abs(r - rho) < 4 * (1 - rho**2) / np.sqrt(sims), (r, rho)
 
 
 def test_rct_control_shares_the_area_and_a_national_comparison_group_does_not():
     area = ("area.binary_logit_sd=0.3",)
     rct = spec(*area, "evaluation.design=rct")
     matched = spec(*area, "evaluation.design=matched_comparison")
-    _, ev_rct = run(rct, sims=5000)
-    _, ev_matched = run(matched, sims=5000)
-    _, ev_plain = run(spec("evaluation.design=rct"), sims=5000)
-    v_rct, se_rct = var_se(ev_rct.estimate("binary").improvement[:, 0])
-    v_plain, se_plain = var_se(ev_plain.estimate("binary").improvement[:, 0])
-    v_matched, _ = var_se(ev_matched.estimate("binary").improvement[:, 0])
-    # the control group moves with the treated: only a second-order change of p(1-p) remains
-    assert abs(v_rct - v_plain) < 4 * np.hypot(se_rct, se_plain) + 0.05 * v_plain
-    # the matched group is national: the area's whole variance stays in the estimate
+    out_rct, ev_rct = run(rct, sims=5000)
+    out_matched, ev_matched = run(matched, sims=5000)
     m1, m2 = moments_of_p(0.3)
-    assert v_matched - v_plain > 0.8 * (m2 - m1**2)
+    # the control group lives in the area and moves with the treated: given p = expit(logit
+    # P0 + A) both are binomial, so the difference has variance E[p(1-p)] E[1/n + 1/n_c],
+    # with no Var(p) term
+    inv_n = np.mean(1 / out_rct.treated.n[:, 0, 0] + 1 / out_rct.comparison.n[:, 0, 0])
+    v_rct, se_rct = var_se(ev_rct.estimate("binary").improvement[:, 0])
+    assert abs(v_rct - (m1 - m2) * inv_n) < 4 * se_rct, (v_rct, (m1 - m2) * inv_n, se_rct)
+    # the matched group is national (rate P0): the area's whole variance Var(p) stays in
+    # the estimate, beside both groups' sampling
+    theory = ((m1 - m2) * np.mean(1 / out_matched.treated.n[:, 0, 0])
+              + P0 * (1 - P0) * np.mean(1 / out_matched.comparison.n[:, 0, 0]) + (m2 - m1**2))
+    v_matched, se_matched = var_se(ev_matched.estimate("binary").improvement[:, 0])
+    assert abs(v_matched - theory) < 4 * se_matched, (v_matched, theory, se_matched)
 
 
 def test_off_draws_nothing_and_changes_no_number():

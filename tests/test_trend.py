@@ -167,36 +167,50 @@ def first_year_frequency_change(cohorts) -> np.ndarray:
     return (pooled["reoffences"] / pooled["reoffenders"] / base - 1).to_numpy()
 
 
+def noise_free(sets=NO_EFFECT):
+    from pbr_model import load_spec, simulate
+
+    return simulate(load_spec("tr-crc-example", sets), sims=1, sampling="expected")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sets", [(), NO_EFFECT], ids=["bundled effect", "no effect"])
-def test_tr_gives_the_published_frequency_rise_a_real_chance(sets):
-    # 4.7 reoffences per reoffender in Oct 2015-Sep 2016 against 4.2 in 2011 [GTD18]: +11.9%.
-    # With the 0.6.0 trend (no drift, no years before the contract) P(>= that) was 0.05% with
-    # the bundled effect and 0.01% with none (docs/validation.md); calibrated, the expected rise is +11.8% before the
-    # service's effect, so with no effect about half the simulations reach it (48.5% at this
-    # seed), and with the bundled 5% cut in frequency fewer, but far from none (30.8%)
+def test_calibration_check_tr_frequency_rise_is_the_median_and_a_real_chance(sets):
+    # A check of the calibration's arithmetic, not validation: the frequency drift was fitted
+    # to 4.7 against 4.2 reoffences per reoffender [GTD18] (+11.9%), in the noise-free run
+    # with the service's effect at 0, which gives +11.8%.
+    # No effect: the median of the simulated rise is the noise-free value, so P(rise >= the
+    # noise-free value) is 1/2 within Monte Carlo error (2,000 sims: se 1.1 points). Not
+    # exactly: the pooled ratio R/K is a nonlinear function of the walks and the counts, and
+    # a ratio's median is not the ratio at the medians; measured at 20,000 sims this
+    # probability is 50.6% (se 0.35), an offset far inside the 4.5 points allowed here.
+    # Bundled effect (a 5% cut in frequency): fewer reach the published +11.9%, but far from
+    # none (30.8% at this seed; 0.05% with the 0.6.0 trend, docs/validation.md)
     from pbr_model import load_spec, simulate
 
     n = 2000
     run = simulate(load_spec("tr-crc-example", sets), sims=n, seed=20150201)
     change = first_year_frequency_change(run.cohorts)
-    p = np.mean(change >= 4.7 / 4.2 - 1)
     se = np.sqrt(0.25 / n)
     if sets:
-        assert abs(p - 0.5) < 4 * se  # the median is the noise-free, calibrated value
+        median = first_year_frequency_change(noise_free().cohorts)[0]
+        assert abs(np.mean(change >= median) - 0.5) < 4 * se
     else:
-        assert p > 0.10 + 4 * se
+        assert np.mean(change >= 4.7 / 4.2 - 1) > 0.10 + 4 * se
 
 
-def test_tr_expected_binary_change_at_cohort_1_is_the_published_one():
-    # Oct-Dec 2015 cohort, all CRCs: 45.6% against a 2011 estimate of 47.5% [GTD17]: -1.9
-    # points, read as trend alone (the service's effect at 0) in the noise-free run
-    from pbr_model import load_spec, simulate
-
-    run = simulate(load_spec("tr-crc-example", NO_EFFECT), sims=1, sampling="expected")
-    c = run.cohorts.iloc[0]
-    assert 100 * (c["binary_rate"] - c["comparison_binary_rate"]) == pytest.approx(-1.9, abs=0.05)
-    sixth = run.cohorts.iloc[5]  # Jan-Mar 2017: -2.5 points by March 2017 [CIPS19][NAO17]
-    assert 100 * (sixth["binary_rate"] - sixth["comparison_binary_rate"]) == pytest.approx(
-        -2.5, abs=0.1)
-    assert first_year_frequency_change(run.cohorts)[0] == pytest.approx(4.7 / 4.2 - 1, abs=0.005)
+def test_calibration_check_tr_trend_gives_the_published_points():
+    # A check of the calibration's arithmetic, not validation: the drifts were fitted to
+    # these published figures in the noise-free run with the service's effect at 0, so each
+    # must come back within the rounding of the published figure:
+    # - Oct-Dec 2015 cohort, all CRCs: 45.6% against a 2011 estimate of 47.5% [GTD17]: -1.9
+    #   points (each rate to 0.1: -1.9 +- 0.1);
+    # - binary down 2.5 points by March 2017 [CIPS19][NAO19t], read as the Jan-Mar 2017
+    #   cohort, cohort 6 (to 0.1: +- 0.05);
+    # - 4.7 against 4.2 reoffences per reoffender over Oct 2015-Sep 2016 [GTD18]: each to
+    #   0.1, so anything from 4.65/4.25 - 1 = 9.4% to 4.75/4.15 - 1 = 14.5%
+    run = noise_free()
+    first, sixth = run.cohorts.iloc[0], run.cohorts.iloc[5]
+    assert abs(100 * (first["binary_rate"] - first["comparison_binary_rate"]) + 1.9) <= 0.1
+    assert abs(100 * (sixth["binary_rate"] - sixth["comparison_binary_rate"]) + 2.5) <= 0.05
+    assert 4.65 / 4.25 - 1 <= first_year_frequency_change(run.cohorts)[0] <= 4.75 / 4.15 - 1

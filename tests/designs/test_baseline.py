@@ -151,3 +151,25 @@ def test_describe_says_which_measures_are_adjusted():
               base=MIX).evaluation
     assert describe(ev) == "baseline (case-mix adjusted: binary)"
     assert describe(spec(base=MIX).evaluation) == "baseline (case-mix adjusted)"
+
+
+@pytest.mark.parametrize("ratio", [4.0, 1.0])
+def test_a_fixed_baseline_test_against_a_drawn_year_is_too_often_significant(ratio):
+    # MoJ's test treated the 2011 baseline as fixed (methodology section 14): se^2 =
+    # y*(1 - y*)/n. With the baseline year drawn with its own sampling error, at zero effect,
+    # no trend and no area effects, improvement = y* - K/n has variance p(1-p)(1/n + 1/n_b),
+    # so |z| is about N(0, 1 + n/n_b) and the test's true size is
+    # 2 Phi(-1.96 / sqrt(1 + n/n_b)): 8.0% for a baseline 4 x the cohort, 16.6% for one the
+    # same size, not 5%. Checked on one cohort per simulation, within 4 standard errors of a
+    # proportion (the cohort's Poisson size, mean N, moves it by far less)
+    from statistics import NormalDist
+
+    z_crit = NormalDist().inv_cdf(0.975)
+    model = spec(f"evaluation.baseline_size={int(ratio * N)}")
+    _, ev = run(model, seed=23)
+    z = ev.estimate("binary").z()[:, 0]
+    got = np.mean(np.abs(z) >= z_crit)
+    size = 2 * NormalDist().cdf(-z_crit / np.sqrt(1 + 1 / ratio))
+    se = np.sqrt(size * (1 - size) / SIMS)
+    assert abs(got - size) < 4 * se, (got, size, se)
+    assert got > 0.05 + 4 * np.sqrt(0.05 * 0.95 / SIMS)  # and clearly not the nominal 5%
