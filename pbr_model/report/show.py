@@ -112,6 +112,8 @@ def _trend(spec, derived: dict) -> str:
              else "; the concurrent comparison shares it")
     if t.correlation:
         text += f"; binary-frequency step correlation {t.correlation:g}"
+    if any(cal.field.startswith("trend.") for cal in spec.contract.calibrated):
+        text += "; calibrated to the published record (see Calibrated): a check of arithmetic"
     return text
 
 

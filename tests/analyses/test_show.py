@@ -153,3 +153,23 @@ def test_outcome_payments_at_zero_effect_show_what_the_trend_pays(cli):
     assert "Outcome payments, true effect 0" in result.stdout
     assert (f"{money(tr['outcome_revenue_zero_effect'], 'GBP')} ({pct(share)} of the above)"
             in result.stdout)
+
+
+def test_the_trend_row_says_when_the_trend_was_calibrated():
+    # TR's drifts were fitted to the published record ([[contract.calibrated]]): the
+    # "National trend" row says reproducing it is a check of arithmetic; without the list
+    # it does not
+    import io
+
+    from rich.console import Console
+
+    from pbr_model.report.show import contract_overview
+
+    def text(sets=()):
+        console = Console(file=io.StringIO(), width=400, color_system=None)
+        console.print(contract_overview(show(load_spec("tr-crc-example", sets))))
+        return next(line for line in console.file.getvalue().splitlines()
+                    if "National trend" in line)
+
+    assert "calibrated to the published record" in text()
+    assert "calibrated" not in text(["contract.calibrated=[]"])

@@ -38,6 +38,8 @@ SOURCE_KEYS = {
 # Keys the brief does not list, found in the project's own reading of the published TR results
 # (issue 13) and listed with their links in docs/sources.md.
 SOURCE_KEYS |= {"MoJ22", "PM17", "RW-crc18", "RW-prov14"}
+# and in its reading of the NAO's March 2019 figure and why frequency rose (docs/sources.md)
+SOURCE_KEYS |= {"Collett19", "MoJ-CRCv", "PAC16"}
 # A citation: a bracketed token starting with a capital (table names in comments, such as
 # [intervention.costs] or [[payments]], are lower case).
 CITATION = re.compile(r"\[([A-Z][A-Za-z0-9-]*)\]")
