@@ -144,6 +144,16 @@ def test_an_offending_rate_effect_by_band_and_attrition_round_trip(tmp_path):
     assert back.sha256 == loaded.sha256
 
 
+def test_a_nonrandomised_did_comparison_and_a_dip_round_trip(tmp_path):
+    loaded = load_spec("ma-roca-pfs", ["evaluation.did_comparison=nonrandomised",
+                                       "evaluation.pre_period_logit_shift=0.5"])
+    back = load_spec(write_template(loaded, tmp_path / "roca.xlsx"))
+    assert back.spec.evaluation.did_comparison == "nonrandomised"
+    assert back.spec.evaluation.pre_period_logit_shift == 0.5
+    assert back.sha256 == loaded.sha256
+
+
+
 # -- what the workbook looks like -----------------------------------------------------------
 
 def test_sheets_headers_and_read_me(templates):
