@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pbr_model.analyses.portfolio import load_portfolio, run_portfolio
@@ -50,8 +52,52 @@ def test_quarters_table_compares_published_counts():
     assert [r["quarter"] for r in rows][:2] == ["Oct-Dec 2015", "Apr-Jun 2016"]
     assert (rows[0]["published_paid"], rows[0]["published_deducted"]) == (13, 2)  # [PM17]
     for r in rows:
-        for key in ("bundled_paid", "bundled_deducted", "no_effect_paid", "no_effect_deducted"):
+        for key in ("bundled_paid", "bundled_deducted", "no_effect_paid", "no_effect_deducted",
+                    "path_bundled_paid", "path_bundled_deducted", "path_no_effect_paid",
+                    "path_no_effect_deducted"):
             s = r[key]
             assert 0 <= s["p5"] <= s["mean"] <= s["p95"] <= 21, (r["quarter"], key)
         # the bundled effect (5% expected) cuts reoffending: more CRCs paid than with none
         assert r["bundled_paid"]["mean"] > r["no_effect_paid"]["mean"]
+
+
+def test_quarters_table_runs_small_given_the_path_and_with_overrides():
+    done = subprocess.run([sys.executable, str(SCRIPT), "24", "--set",
+                           "area.binary_logit_sd=0.3"], capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Given the national path" in done.stdout and "Prior" in done.stdout
+    assert "area.binary_logit_sd=0.3" in done.stdout
+    assert done.stdout.count("| Oct-Dec 2015 [PM17] | 13 |") == 2
+
+
+def _first_year_changes(sims: int) -> np.ndarray:
+    """Per area and simulation, the measured binary change over the first contract year
+    (cohorts Oct 2015-Sep 2016 pooled, against the area's drawn 2011 baseline) [points],
+    given the national path and with no effect, ``(21, sims)``."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    import tr_national_quarters as q
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_portfolio(load_portfolio(q.with_sets([*q.GIVEN_PATH, *q.NO_EFFECT],
+                                                          Path(tmp))), sims=sims)
+    out = []
+    for area in result.areas:
+        c = area.result.cohorts
+        shape = (sims, area.result.timeline.n_cohorts)
+        base = c["comparison_binary_rate"].to_numpy().reshape(shape)[:, :4]
+        rate = c["binary_rate"].to_numpy().reshape(shape)[:, :4]
+        n = c["entrants"].to_numpy().reshape(shape)[:, :4]
+        out.append(100 * ((rate * n).sum(axis=1) / n.sum(axis=1) - base.mean(axis=1)))
+    return np.array(out)
+
+
+def test_first_year_spread_across_areas_matches_the_published_range():
+    # CALIBRATED (tr_national.toml): -7 to +3 points over 21 CRCs [GTD18], a range of 3.778
+    # sds of a normal sample of 21, so a between-area variance of (10 / 3.778)^2 points^2.
+    target = (10 / 3.778) ** 2
+    changes = _first_year_changes(sims=96)
+    var = changes.var(axis=0, ddof=1)           # across the 21 areas, one simulation each
+    se = var.std(ddof=1) / np.sqrt(var.size)    # Monte Carlo standard error of the mean
+    assert abs(var.mean() - target) < 3 * se, (var.mean(), target, se)
+    # the national path is shared: the mean change is the calibrated trend's -1.9 to -2.1
+    assert -2.5 < changes.mean() < -1.5
