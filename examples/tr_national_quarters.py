@@ -65,6 +65,12 @@ NO_EFFECT = ["intervention.effect.binary.mean=0", "intervention.effect.binary.sd
 
 
 def _toml_value(v) -> str:
+    """A TOML value: a table inline, a date as its ISO text, the rest as JSON (which TOML
+    reads for strings, numbers and booleans); lists item by item."""
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return json.dumps(v.isoformat() if hasattr(v, "isoformat") else v)
 
 
