@@ -54,7 +54,12 @@ PUBLISHED = [
     (15, "Jul-Sep 2019", 17, 0, "MoJ21a"),
     (16, "Oct-Dec 2019", 18, 0, "MoJ21b"),
     (17, "Jan-Mar 2020", 20, 0, "MoJ22"),
+    (-1, "2019/20 annual", 21, 0, "MoJ22"),
 ]
+
+#: The first quarterly cohort of the 2019/20 annual cohort (Apr-Jun 2019); cohort index -1
+#: above is that year pooled.
+ANNUAL_2019_20 = 14
 
 #: The national path as it happened: the trend's sds 0, its calibrated drifts kept.
 GIVEN_PATH = ["trend.binary_logit_sd=0", "trend.frequency_log_sd=0",
@@ -96,7 +101,9 @@ def with_sets(extra: list[str], folder: Path) -> Path:
 
 def counts(portfolio, sims: int) -> tuple[np.ndarray, np.ndarray]:
     """Per simulation and cohort, how many areas were paid and deducted on the binary
-    rate, each ``(sims, n_cohorts)``."""
+    rate, each ``(sims, n_cohorts + 1)``: the last column is the 2019/20 annual cohort (Apr
+    2019-Mar 2020 pooled; "deducted" there is a significant rise by the same test, as the
+    quarterly deductions are cohort payments)."""
     result = run_portfolio(portfolio, sims=sims)
     paid = deducted = 0
     for area in result.areas:
@@ -108,8 +115,16 @@ def counts(portfolio, sims: int) -> tuple[np.ndarray, np.ndarray]:
         measured = c["binary_rate"].to_numpy().reshape(shape)
         n = c["entrants"].to_numpy().reshape(shape)
         z = (base - measured) / np.sqrt(base * (1 - base) / n)
-        paid = paid + (z >= z_critical(rate.significance_level))
-        deducted = deducted + (c["outcome_payment"].to_numpy().reshape(shape) < 0)
+        crit = z_critical(rate.significance_level)
+        # the 2019/20 annual cohort: its four quarters pooled, the same test both ways
+        q = slice(ANNUAL_2019_20, ANNUAL_2019_20 + 4)
+        n_y = n[:, q].sum(axis=1)
+        base_y = (base * n)[:, q].sum(axis=1) / n_y
+        z_y = (base_y - (measured * n)[:, q].sum(axis=1) / n_y) / np.sqrt(
+            base_y * (1 - base_y) / n_y)
+        paid = paid + np.column_stack([z >= crit, z_y >= crit])
+        deducted = deducted + np.column_stack(
+            [c["outcome_payment"].to_numpy().reshape(shape) < 0, z_y <= -crit])
     return np.asarray(paid), np.asarray(deducted)
 
 

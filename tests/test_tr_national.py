@@ -69,6 +69,7 @@ def test_quarters_table_runs_small_given_the_path_and_with_overrides():
     assert "Given the national path" in done.stdout and "Prior" in done.stdout
     assert "area.binary_logit_sd=0.3" in done.stdout
     assert done.stdout.count("| Oct-Dec 2015 [PM17] | 13 |") == 2
+    assert done.stdout.count("| 2019/20 annual [MoJ22] | 21 |") == 2  # pooled 2019/20
 
 
 def _first_year_changes(sims: int) -> np.ndarray:
