@@ -26,21 +26,14 @@ def test_tr_national_has_the_21_crcs_at_the_published_total_size():
     north = next(a for a in p.areas if a.name == "Northumbria").spec.spec
     mix = sum(b.share * b.binary_rate for b in north.population.bands)
     assert mix == pytest.approx(0.5517, abs=5e-5)  # Northumbria's 2011 baseline [CSW18]
-    text = Path(p.source).read_text() if Path(p.source).is_file() else ""
-    owners = {line.split("owner:")[1].split("[")[0].strip()
-              for line in (text or _bundled_text()).splitlines() if "# owner:" in line}
-    assert len(owners) == 8  # eight owners from Feb 2015 [PAC19]
-
-
-def _bundled_text() -> str:
-    from pbr_model.spec.portfolio import bundled_portfolios
-    return bundled_portfolios()["tr-national"].read_text()
+    assert len(p.owners) == 8  # eight owners from Feb 2015 [PAC19]
 
 
 def test_tr_national_runs():
     result = run_portfolio("tr-national", sims=64)
     assert len(result.areas) == 21
-    assert result.owner.summary["peak_funding"]["p95"] > 0
+    assert len(result.owners) == 8
+    assert all(o.summary["peak_funding"]["p95"] > 0 for o in result.owners)
 
 
 @pytest.mark.slow

@@ -1,4 +1,8 @@
-"""One owner, several contract areas, one national trend: the owner's capital need.
+"""One owner (or several), several contract areas, one national trend: each owner's capital need.
+
+With several owners (``[[owners]]``), the effect normals are each owner's own and each
+owner's figures are read on its own areas (:mod:`pbr_model.analyses.owners`); what follows
+describes one owner, which is also each owner of several.
 
 An owner of several areas sees them move together, because every area's
 reoffending follows the same national trend, its volumes the same national volume
@@ -44,37 +48,16 @@ from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance
 from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_frame,
                       party_result, plan)
+from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
+                     owner_dict, owner_result, owner_shared)
 from .simulate import Progress, SimulationResult, build_result
 
-__all__ = ["AreaResult", "PortfolioResult", "bundled_portfolios", "load_portfolio",
+__all__ = ["AreaResult", "OwnerResult", "PortfolioResult", "combine", "diversification", "bundled_portfolios", "load_portfolio",
            "run_portfolio"]
 
 
 #: The tables :meth:`PortfolioResult.tables` gives.
 PORTFOLIO_TABLES = ("owner", "areas", "owner_months")
-
-
-@dataclass(frozen=True)
-class AreaResult:
-    """One area: its simulation (with the shared trend) and the owner's seat in it on the
-    owner's finances, as if the owner held this area alone.
-
-    Attributes
-    ----------
-    name : the area's name in the portfolio
-    result : the area's simulation; its ``provider`` figures use the area spec's own
-        ``[provider]``, the capital figures in ``party`` the owner's
-    party : the owner's seat in this area alone: flows' figures, monthly cumulative cash
-        percentiles and :func:`~pbr_model.finance.capital.capital_summary`
-    """
-
-    name: str
-    result: SimulationResult
-    party: PartyResult
-
-    @property
-    def summary(self) -> dict:
-        return self.party.summary
 
 
 @dataclass(frozen=True)
@@ -87,56 +70,79 @@ class PortfolioResult(HasProvenance):
         shock, versions, platform); with the portfolio they fix every number
     portfolio : the validated portfolio that was run
     areas : one :class:`AreaResult` per area, in file order
-    flows : the owner's combined monthly cash: income, direct cost and overheads, each the
-        sum of the owner's flows in the areas, ``(sims, n_months)`` [currency], positive
-    owner : the owner's combined figures (see :class:`~pbr_model.analyses.capital.PartyResult`)
-    diversification : the areas' standalone peak funding P95 and P99 summed against the
-        owner's combined ones (see :func:`diversification`) [currency]
+    owners : one :class:`~pbr_model.analyses.owners.OwnerResult` per owner, in file order
+        (one with ``[owner]``): its combined flows, figures and diversification
     """
 
     provenance: Provenance
     portfolio: LoadedPortfolio
     areas: list[AreaResult]
-    flows: PartyFlows
-    owner: PartyResult
-    diversification: dict
+    owners: list[OwnerResult]
+
+    def _sole(self) -> OwnerResult:
+        if len(self.owners) != 1:
+            raise ValueError(f"{self.portfolio.name} has {len(self.owners)} owners; read "
+                             ".owners")
+        return self.owners[0]
+
+    @property
+    def flows(self) -> PartyFlows:
+        """The one owner's combined monthly cash (``[owner]`` portfolios)."""
+        return self._sole().flows
+
+    @property
+    def owner(self) -> PartyResult:
+        """The one owner's combined figures (``[owner]`` portfolios)."""
+        return self._sole().party
+
+    @property
+    def diversification(self) -> dict:
+        """The one owner's diversification figures (``[owner]`` portfolios)."""
+        return self._sole().diversification
 
     def tables(self) -> dict[str, object]:
         """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
         and in each area alone) and ``owner_months`` (the owner's monthly cumulative cash
         percentiles), for ``--csv``/``--parquet``."""
-        owner = party_frame(self.owner)
+        several = self.portfolio.several_owners
+        owner = pd.concat([party_frame(o.party).assign(party=o.name) if several
+                           else party_frame(o.party) for o in self.owners], ignore_index=True)
         owner.attrs["units"] = PARTY_UNITS
         areas = pd.concat([party_frame(a.party).assign(party=a.name) for a in self.areas],
                           ignore_index=True)
         areas.attrs["units"] = PARTY_UNITS
-        months = self.owner.months.assign(date=pd.to_datetime(self.owner.months["date"]))
-        months.attrs["units"] = {c: "date" if c == "date" else "currency" for c in months}
+        months = pd.concat([o.party.months.assign(date=pd.to_datetime(o.party.months["date"]),
+                                                  **({"owner": o.name} if several else {}))
+                            for o in self.owners])
+        months.attrs["units"] = {c: "date" if c == "date" else "text" if c == "owner"
+                                 else "currency" for c in months}
         return {"owner": owner, "areas": areas, "owner_months": months}
 
     def to_dict(self) -> dict:
-        """The JSON object: how it was run, the owner's summary, each area's summary (the
-        owner's seat in that area alone) and the diversification figures. Money in the
-        portfolio's currency, probabilities as fractions."""
+        """The JSON object: how it was run, the owner's summary (``owners``: each owner's,
+        and ``national``: the commissioner's payments over every area, with several
+        owners), each area's summary (its owner's seat in that area alone) and the
+        diversification figures (each owner's, with several). Money in the portfolio's
+        currency, probabilities as fractions."""
         p = self.portfolio
-        owner = p.owner
-        return {
-            **self.provenance.to_dict(),
-            "trend": p.trend.model_dump(mode="json"),
-            "shared": p.shared.model_dump(mode="json"),
-            "owner": {"name": owner.name,
-                      "terms": {k: getattr(owner, k) for k in (
-                          "reserves", "credit_limit", "credit_rate", "cost_of_capital",
-                          "overheads")},
-                      **self.owner.to_dict()},
-            "areas": [{"name": a.name, "source": a.result.source,
-                       "spec_sha256": a.result.spec_sha256,
-                       "contract": a.result.spec.contract.name,
-                       "cohorts": a.result.timeline.n_cohorts,
-                       "owner_share": a.party.seat.profile.share,
-                       **a.summary} for a in self.areas],
-            "diversification": self.diversification,
-        }
+        several = p.several_owners
+        areas = [{"name": a.name,
+                  **({"owner": p.owners[la.owner].name} if several else {}),
+                  "source": a.result.source,
+                  "spec_sha256": a.result.spec_sha256,
+                  "contract": a.result.spec.contract.name,
+                  "cohorts": a.result.timeline.n_cohorts,
+                  "owner_share": a.party.seat.profile.share,
+                  **a.summary} for a, la in zip(self.areas, p.areas)]
+        head = {**self.provenance.to_dict(),
+                "trend": p.trend.model_dump(mode="json"),
+                "shared": p.shared.model_dump(mode="json")}
+        if several:
+            return {**head, "owners": [owner_dict(o) for o in self.owners],
+                    "national": national_totals(self.areas), "areas": areas}
+        owner = owner_dict(self.owners[0])
+        del owner["areas"], owner["diversification"]
+        return {**head, "owner": owner, "areas": areas, "diversification": self.diversification}
 
 
 def run_portfolio(
@@ -186,7 +192,8 @@ def run_portfolio(
                     for b in blocks]
         for k, (model, timeline) in enumerate(zip(models, timelines)):
             n = model.contract.cohorts
-            given = [(block_rng(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared)
+            owner = portfolio.areas[k].owner
+            given = [(block_rng(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared[owner])
                      for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
             parts[k].append(run_blocks(model, timeline, given, keep))
         if progress:
@@ -195,32 +202,34 @@ def run_portfolio(
     results = [build_result(p, provenance=contract_provenance(a.spec, seed, sims, shocks),
                             spec=a.spec.spec, sampling="random", timeline=t)
                for a, p, t in zip(portfolio.areas, parts, timelines)]
-    area_flows = [owner_flows(a, r, portfolio.owner) for a, r in zip(portfolio.areas, results)]
+    profiles = [portfolio.owners[a.owner].profile for a in portfolio.areas]
+    area_flows = [owner_flows(a, r, o) for a, r, o in zip(portfolio.areas, results, profiles)]
     areas = [AreaResult(a.name, r, party_result(f, r))
              for a, r, f in zip(portfolio.areas, results, area_flows)]
-    longest = max(results, key=lambda r: r.timeline.n_months)
-    combined = combine(area_flows, Seat(portfolio.owner, role="owner (combined)"),
-                       longest.timeline.n_months)
-    owner = party_result(combined, longest)
+    owners = [owner_result(o, [areas[i] for i in o.areas], [area_flows[i] for i in o.areas],
+                           several=portfolio.several_owners)
+              for o in portfolio.owners]
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
                             currency=portfolio.currency, paid_volume_shock=shocks[0],
                             caseload_shock=shocks[1],
                             inputs=portfolio.inputs)
-    return PortfolioResult(provenance, portfolio, areas, combined, owner,
-                           diversification(areas, owner))
+    return PortfolioResult(provenance, portfolio, areas, owners)
 
 
 def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,
-                  n_sims: int) -> tuple[tuple[np.ndarray, np.ndarray], Shared]:
-    """What every area of a block shares, from the block's stream 0: the national trend
+                  n_sims: int) -> tuple[tuple[np.ndarray, np.ndarray], list[Shared]]:
+    """What the areas of a block share, from the block's stream 0: the national trend
     (drawn first, as it always was), then standard normals for the national caseload and
-    paid-volume factors and the owner's binary and frequency effects, each ``(n_sims,)``,
-    with the portfolio's ``[shared]`` correlations."""
+    paid-volume factors and the first owner's binary and frequency effects, each
+    ``(n_sims,)``, then each further owner's binary and frequency effect normals in owner
+    order (:func:`~pbr_model.analyses.owners.owner_shared`), with the portfolio's
+    ``[shared]`` correlations. One :class:`Shared` per owner, in owner order."""
     trend = draw_trend(sampler, portfolio.trend, n_sims, portfolio.n_periods)
     z = [sampler.standard_normal(n_sims) for _ in range(4)]
-    return trend, Shared(*z, volume_share=portfolio.shared.volume_correlation,
-                         effect_share=portfolio.shared.effect_correlation)
+    first = Shared(*z, volume_share=portfolio.shared.volume_correlation,
+                   effect_share=portfolio.shared.effect_correlation)
+    return trend, owner_shared(sampler, first, len(portfolio.owners), n_sims)
 
 
 def owner_flows(area: LoadedArea, result: SimulationResult,
@@ -233,39 +242,3 @@ def owner_flows(area: LoadedArea, result: SimulationResult,
                  role=f"owner in {area.name}")
     return party_flows(result, [prime, *seats[1:]], "chain",
                        plan(area.spec, result.sims, result.seed, result))[0]
-
-
-def combine(flows: list[PartyFlows], seat: Seat, n_months: int) -> PartyFlows:
-    """The sum of several areas' flows, month by month from the common start date (an area
-    that ends earlier adds nothing after its last month), ``(n_sims, n_months)`` [currency]."""
-    def total(name: str) -> np.ndarray:
-        out = np.zeros((flows[0].income.shape[0], n_months))
-        for f in flows:
-            a = getattr(f, name)
-            out[:, : a.shape[1]] += a
-        return out
-
-    return PartyFlows(seat, total("income"), total("direct_cost"), total("overheads"))
-
-
-def diversification(areas: list[AreaResult], owner: PartyResult) -> dict:
-    """What holding the areas together saves in funding.
-
-    For P95 and P99 of the peak funding need: ``standalone_sum`` (the areas' needs, each
-    alone, added up), ``combined`` (the owner's need with the areas together), ``saving``
-    (their difference) and ``saving_share`` (of ``standalone_sum``) [currency], [fraction].
-    In every simulation the combined need is at most the sum of the areas' needs; the
-    percentiles nearly always follow (percentiles are not additive in general), and are
-    equal only if the areas' needs move in lockstep. ``mean_saving`` is the mean over
-    simulations of the sum of the areas' needs less the combined need [currency].
-    """
-    out: dict = {}
-    for q in ("p95", "p99"):
-        alone = float(sum(a.summary["peak_funding"][q] for a in areas))
-        together = float(owner.summary["peak_funding"][q])
-        out[f"peak_funding_{q}"] = {
-            "standalone_sum": alone, "combined": together, "saving": alone - together,
-            "saving_share": (alone - together) / alone if alone > 0 else float("nan")}
-    pathwise = sum(a.party.figures.peak_funding for a in areas) - owner.figures.peak_funding
-    out["mean_saving"] = float(np.mean(pathwise))
-    return out

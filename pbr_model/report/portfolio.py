@@ -15,6 +15,7 @@ from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, fi
                      money_format, provenance, put, save_atomic, simulations_sheet,
                      sims_sheet_row, summary_sheet, widths)
 from .format import money, pct, shock_label
+from .owners import owners_reading, owners_sheet, owners_table
 
 
 def _rows(cur: str) -> list[tuple]:
@@ -27,6 +28,8 @@ def portfolio_table(result) -> Group:
     """The side-by-side table: one column per area (the area alone on the owner's
     finances) and ``Owner (combined)``, then the diversification lines."""
     d = result.to_dict()
+    if "owners" in d:
+        return owners_table(d)
     cur = d["currency"]
     shock = f" · {shock_label(d)}" if shock_label(d) else ""
     t = Table(title=f"{d['contract']}: capital for the owner and per area",
@@ -93,34 +96,47 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     book = Book()
+    several = "owners" in d
+    owner_label = (f"{len(d['owners'])} owners" if several else d["owner"]["name"])
     meta = provenance(result) + [
-        ("Owner", d["owner"]["name"]), ("Sign convention", "money into the owner is positive")]
+        ("Owner", owner_label), ("Sign convention", "money into the owner is positive")]
     if sims_sheet:
         meta.append(sims_sheet_row(d["sims"]))
-    summary_sheet(book, d["contract"], meta, portfolio_reading(d), d, money_fmt)
-    ws = book.sheet("Portfolio")
-    row = figure_columns(ws, 1, [*(a["name"] for a in d["areas"]), "Owner (combined)"],
-                         _rows(d["currency"]), [*d["areas"], d["owner"]], money_fmt) + 1
-    for q in ("p95", "p99"):
-        f = d["diversification"][f"peak_funding_{q}"]
-        for key in ("standalone_sum", "combined", "saving", "saving_share"):
-            put(ws, row, 1, f"Peak funding {q.upper()}: {key.replace('_', ' ')}")
-            put(ws, row, 2, f[key], PCT_FORMAT if key == "saving_share" else money_fmt)
-            row += 1
+    summary_sheet(book, d["contract"], meta,
+                  owners_reading(d) if several else portfolio_reading(d), d, money_fmt)
+    if several:
+        owners_sheet(book, d, money_fmt)
+    else:
+        ws = book.sheet("Portfolio")
+        row = figure_columns(ws, 1, [*(a["name"] for a in d["areas"]), "Owner (combined)"],
+                             _rows(d["currency"]), [*d["areas"], d["owner"]], money_fmt) + 1
+        for q in ("p95", "p99"):
+            f = d["diversification"][f"peak_funding_{q}"]
+            for key in ("standalone_sum", "combined", "saving", "saving_share"):
+                put(ws, row, 1, f"Peak funding {q.upper()}: {key.replace('_', ' ')}")
+                put(ws, row, 2, f[key], PCT_FORMAT if key == "saving_share" else money_fmt)
+                row += 1
 
     cash = book.sheet("Owner cash")
-    months = result.owner.months
-    rows = [[int(m), rec["date"], *(float(rec[q]) for q in ("mean", "p5", "p50", "p95"))]
-            for m, rec in months.iterrows()]
-    data_table(cash, ["Month", "Date", "Mean", "P5", "P50", "P95"], rows,
-           [None, "yyyy-mm", *[money_fmt] * 4], "Owner_cash")
-    cash.freeze_panes = "C2"
-    cash_chart(cash, "Owner's cumulative cash: P5, P50 and P95", d["currency"], [4, 5, 6],
-               len(months), "H2")
-    widths(cash, [8, 10, 18, 18, 18, 18])
-    fig = result.owner.figures
-    distributions_sheet(book, [("Owner: net after financing", fig.net_after_financing, money_fmt),
-                               ("Owner: peak funding need", fig.peak_funding, money_fmt)])
+    rows = [[*([o.name] if several else []), int(m), rec["date"],
+             *(float(rec[q]) for q in ("mean", "p5", "p50", "p95"))]
+            for o in result.owners for m, rec in o.party.months.iterrows()]
+    data_table(cash, [*(["Owner"] if several else []), "Month", "Date", "Mean", "P5", "P50",
+                      "P95"], rows,
+               [*([None] if several else []), None, "yyyy-mm", *[money_fmt] * 4], "Owner_cash")
+    cash.freeze_panes = "D2" if several else "C2"
+    if not several:  # one chart for one owner; with several the table holds them all
+        cash_chart(cash, "Owner's cumulative cash: P5, P50 and P95", d["currency"], [4, 5, 6],
+                   len(rows), "H2")
+    widths(cash, [*([40] if several else []), 8, 10, 18, 18, 18, 18])
+    distributions_sheet(book, [
+        (f"{o.name}: {what}", values, money_fmt) for o in result.owners
+        for what, values in (("net after financing", o.party.figures.net_after_financing),
+                             ("peak funding need", o.party.figures.peak_funding))]
+        if several else [("Owner: net after financing", result.owner.figures.net_after_financing,
+                          money_fmt),
+                         ("Owner: peak funding need", result.owner.figures.peak_funding,
+                          money_fmt)])
 
     areas = book.sheet("Areas")
     rows = [[a["name"], a["contract"], a["source"], a["spec_sha256"], a["cohorts"],
@@ -132,7 +148,8 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
     assumptions_sheet(book, result, models=[("", p.file)] + [
         (f"{a.name}: ", a.spec.spec) for a in p.areas])
     if sims_sheet:
-        owner = result.tables()["owner"].set_index("sim").drop(columns=["party", "role"])
+        owner = result.tables()["owner"].set_index("sim").drop(
+            columns=["role"] if several else ["party", "role"])
         simulations_sheet(book, owner, d["currency"])
     save_atomic(book, path)
     return path

@@ -1,4 +1,4 @@
-"""Portfolio specs: one owner holding several contract areas that share one national trend.
+"""Portfolio specs: one owner, or several, holding contract areas that share one national trend.
 
 A portfolio file is TOML::
 
@@ -6,6 +6,10 @@ A portfolio file is TOML::
     name = "..."
     [owner]                  # a provider profile by name or path, and/or its fields inline
     profile = "national-prime"
+    # or, for several owners, instead of [owner]:
+    # [[owners]]
+    # name = "Owner A"       # each area names its owner: owner = "Owner A"
+    # profile = "national-prime"
     [trend]                  # optional: the national trend every area shares
     binary_logit_sd = 0.03   # (default: the first area's [trend])
     [shared]                 # optional: what else the areas share (defaults shown)
@@ -26,6 +30,10 @@ not have a ``[sib]``. Every problem in the
 file and in its areas' specs is raised together as one
 :class:`~pbr_model.errors.SpecError`, each line naming the portfolio file and the
 path in it.
+
+With ``[[owners]]`` in place of ``[owner]``, each owner is a provider profile with a
+``name`` (unique), each area names its owner (``owner = "..."``) and every owner holds at
+least one area; each owner's figures are computed on its own areas and its own finances.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from ..errors import OverrideError, Problem, SpecError
 from ._base import _f, _Model
 from .load import (LoadedSpec, apply_overrides, bundled_dir, load_profile, load_spec, read_toml,
                    resolve, spec_sha256, validate_as)
+from .owners import _raw_owners, owner_problems
 from .parties import ProviderProfile
 from .schema import ContractSpec, Trend
 
@@ -117,13 +126,22 @@ class Area(_Model):
     set: list[str] = _f("Overrides applied to the contract before validation, each "
                         "`PATH=VALUE` as with `--set`.", "list", default_factory=list,
                         max_length=200)
+    owner: str | None = _f("With [[owners]]: the name of the owner holding this area (one of "
+                           "the [[owners]]' names). Not read with [owner].", "text",
+                           default=None, min_length=1, max_length=200)
 
 
 class PortfolioFile(_Model):
     """A complete portfolio file."""
 
     portfolio: PortfolioInfo = _f("The portfolio's identity.", "section")
-    owner: Owner = _f("The owner's finances (a provider profile).", "section")
+    owner: Owner | None = _f("The owner's finances (a provider profile), when one owner holds "
+                             "every area; give this or [[owners]], not both.", "section",
+                             default=None)
+    owners: list[Owner] | None = _f(
+        "Several owners, each a provider profile with a unique `name`, holding the areas that "
+        "name it (`owner` in [[areas]]); give this or [owner], not both.", "list",
+        default=None, min_length=1, max_length=MAX_AREAS)
     trend: Trend | None = _f("The national trend every area shares; fields not given are 0. "
                              "Omit for the first area's [trend].", "section", default=None)
     shared: SharedRisk = _f("What else the areas share: the owner's operating model (effects) "
@@ -141,6 +159,17 @@ class LoadedArea:
     name: str
     spec: LoadedSpec
     overrides: tuple[str, ...] = ()
+    owner: int = 0  #: index of the area's owner in :attr:`LoadedPortfolio.owners`
+
+
+@dataclass(frozen=True)
+class LoadedOwner:
+    """One owner as it is run: its name, its finances (profile resolved) and the indices of
+    the areas it holds, in file order."""
+
+    name: str
+    profile: ProviderProfile
+    areas: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -150,7 +179,7 @@ class LoadedPortfolio:
     Attributes
     ----------
     file : the validated portfolio file (after overrides)
-    owner : the owner's finances, profile resolved
+    owners : the owners, in file order (one, holding every area, with ``[owner]``)
     trend : the national trend every area shares
     areas : the areas as run, in file order
     source : the file or bundled name it came from
@@ -159,7 +188,7 @@ class LoadedPortfolio:
     """
 
     file: PortfolioFile
-    owner: ProviderProfile
+    owners: tuple[LoadedOwner, ...]
     trend: Trend
     areas: tuple[LoadedArea, ...]
     source: str
@@ -168,6 +197,19 @@ class LoadedPortfolio:
     @property
     def name(self) -> str:
         return self.file.portfolio.name
+
+    @property
+    def owner(self) -> ProviderProfile:
+        """The finances of the one owner of every area (``[owner]``); a portfolio with
+        several owners has no one owner (read :attr:`owners`)."""
+        if len(self.owners) != 1:
+            raise ValueError(f"{self.name} has {len(self.owners)} owners; read .owners")
+        return self.owners[0].profile
+
+    @property
+    def several_owners(self) -> bool:
+        """Whether the file gives ``[[owners]]`` (figures per owner) rather than ``[owner]``."""
+        return self.file.owners is not None
 
     @property
     def currency(self) -> str:
@@ -179,8 +221,8 @@ class LoadedPortfolio:
         and each area's spec file (bundled names are not files and are left out)."""
         base = Path(self.source).parent
         named = [self.source, *(a.spec.source for a in self.areas)]
-        if self.file.owner.profile is not None:
-            named.append(str(_locate(self.file.owner.profile, base)))
+        named += [str(_locate(o.profile, base)) for o in _owner_entries(self.file)
+                  if o.profile is not None]
         return tuple(dict.fromkeys(n for n in named if Path(n).is_file()))
 
     @property
@@ -201,18 +243,24 @@ def bundled_portfolios() -> dict[str, Path]:
     return {p.stem.replace("_", "-"): p for p in sorted(folder.glob("*.toml"))}
 
 
-def portfolio_sha256(file: PortfolioFile, owner: ProviderProfile, trend: Trend,
+def portfolio_sha256(file: PortfolioFile, owners: tuple[LoadedOwner, ...], trend: Trend,
                      areas: Iterable[LoadedArea]) -> str:
-    """SHA-256 of the canonical JSON of the validated portfolio: its identity, the owner's
-    resolved profile, the shared trend and each area's name and validated spec as run.
+    """SHA-256 of the canonical JSON of the validated portfolio: its identity, the owners'
+    resolved profiles (``owner`` for one owner of every area), the shared trend and each
+    area's name (and owner's name, with several) and validated spec as run.
     Comments, key order and file locations do not change it; any figure does."""
+    several = file.owners is not None
     data = {
         "portfolio": file.portfolio.model_dump(mode="json"),
-        "owner": owner.model_dump(mode="json"),
         "trend": trend.model_dump(mode="json"),
         "shared": file.shared.model_dump(mode="json"),
-        "areas": [{"name": a.name, "spec": a.spec.spec.model_dump(mode="json")} for a in areas],
+        "areas": [{"name": a.name, "spec": a.spec.spec.model_dump(mode="json"),
+                   **({"owner": owners[a.owner].name} if several else {})} for a in areas],
     }
+    if several:
+        data["owners"] = [o.profile.model_dump(mode="json") for o in owners]
+    else:
+        data["owner"] = owners[0].profile.model_dump(mode="json")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -243,14 +291,19 @@ def load_portfolio(portfolio: str | Path, overrides: Iterable[str] = ()) -> Load
     def at(where: str, exc: SpecError) -> None:
         problems.extend(f"{source}: {where}: {line}" for line in exc.problems)
 
-    owner_data = data.get("owner")
-    if isinstance(owner_data, dict) and isinstance(owner_data.get("profile"), str):
-        try:
-            named = load_profile(_locate(owner_data["profile"], base))
-        except SpecError as exc:
-            at("owner.profile", exc)
-            named = None
-        data["owner"] = {**(named or _PLACEHOLDER).model_dump(), **owner_data}
+    raw_problems = owner_problems(data)  # on the file as given, before profiles fill names
+    for where, owner_data in _raw_owners(data):
+        if isinstance(owner_data, dict) and isinstance(owner_data.get("profile"), str):
+            try:
+                named = load_profile(_locate(owner_data["profile"], base))
+            except SpecError as exc:
+                at(f"{where}.profile", exc)
+                named = None
+            merged = {**(named or _PLACEHOLDER).model_dump(), **owner_data}
+            if where == "owner":
+                data["owner"] = merged
+            else:
+                data["owners"][int(where.split(".")[1])] = merged
 
     try:
         file = validate_as(PortfolioFile, data, source)
@@ -282,17 +335,28 @@ def load_portfolio(portfolio: str | Path, overrides: Iterable[str] = ()) -> Load
 
     names = {i: a.get("name") for i, a in enumerate(raw_areas) if isinstance(a, dict)}
     problems += [str(Problem(source, p, m, v, v is not None)) for p, m, v in
-                 area_problems({i: ls.spec for i, ls in loaded.items()}, names)]
+                 [*raw_problems,
+                  *area_problems({i: ls.spec for i, ls in loaded.items()}, names)]]
     if problems:
         raise SpecError(problems)
 
-    owner = file.owner.provider_profile()
+    entries = _owner_entries(file)
+    index = {o.name: j for j, o in enumerate(entries)}
+    of = [index[a.owner] if file.owners is not None else 0 for a in file.areas]
+    owners = tuple(LoadedOwner(o.name, o.provider_profile(),
+                               tuple(i for i, j in enumerate(of) if j == k))
+                   for k, o in enumerate(entries))
     trend = file.trend if file.trend is not None else loaded[0].spec.trend
     areas = tuple(
-        LoadedArea(a.name, _with_trend(loaded[i], trend), tuple(a.set))
+        LoadedArea(a.name, _with_trend(loaded[i], trend), tuple(a.set), of[i])
         for i, a in enumerate(file.areas))
-    return LoadedPortfolio(file, owner, trend, areas, source,
-                           portfolio_sha256(file, owner, trend, areas))
+    return LoadedPortfolio(file, owners, trend, areas, source,
+                           portfolio_sha256(file, owners, trend, areas))
+
+
+def _owner_entries(file: PortfolioFile) -> list[Owner]:
+    """The owners as the file gives them: ``[owner]`` alone, or the ``[[owners]]``."""
+    return list(file.owners) if file.owners is not None else [file.owner]
 
 
 def area_problems(specs: dict[int, ContractSpec],

@@ -481,7 +481,7 @@ def test_unknown_keys_are_errors_with_their_paths(tmp_path):
     text += "sett = []\n"
     msg = problems(write(tmp_path, text))
     assert "portfolio.nmae: unknown field; allowed here: description, name" in msg
-    assert "areas.0.sett: unknown field; allowed here: name, set, spec" in msg
+    assert "areas.0.sett: unknown field; allowed here: name, owner, set, spec" in msg
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
