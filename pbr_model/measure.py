@@ -129,6 +129,8 @@ class Measurement:
     higher_is_better : for each other outcome
     design_effect : variance inflation of the comparison group (and its pre-period): its
         effective size in the standard error is its people over this [factor]
+    pre_post_correlation : person-level correlation of reoffending between a group's
+        pre-period and post-period (a DiD blend; the binary measure only) [fraction]
     """
 
     treated: Counts
@@ -139,6 +141,7 @@ class Measurement:
     comparison_known: bool = True
     higher_is_better: dict[str, bool] = field(default_factory=dict)
     design_effect: float = 1.0
+    pre_post_correlation: float = 0.0
 
     @property
     def n(self) -> np.ndarray:
@@ -149,7 +152,8 @@ class Measurement:
         pool = lambda c: tree_map(lambda a: a.sum(axis=1, keepdims=True), c)  # noqa: E731
         return Measurement(pool(self.treated), pool(self.comparison), pool(self.treated_pre),
                            pool(self.comparison_pre), self.did_weight, self.comparison_known,
-                           self.higher_is_better, self.design_effect)
+                           self.higher_is_better, self.design_effect,
+                           self.pre_post_correlation)
 
     def estimate(self, measure: str) -> Estimate:
         t = value(self.treated, measure)
@@ -180,7 +184,18 @@ class Measurement:
                 p = ratio(fraction(a, measure)[0] + fraction(b, measure)[0], a.n + b.n)
             inv_b = ratio(1, b.n) if self.design_effect == 1 else self.design_effect * ratio(1, b.n)
             var = var + p * (1 - p) * (wa**2 * ratio(1, a.n) + wb**2 * inv_b)
-        return np.sqrt(var)
+        rho = self.pre_post_correlation
+        if rho != 0 and len(groups) == 4 and measure == "binary":
+            # each group's pre- and post-period rates are of the same people, so they covary:
+            # the estimate (t - c) - w (t_pre - c_pre) loses 2 w cov(t, t_pre) + 2 w cov(c,
+            # c_pre), each rho s_post s_pre / n at the pairs' pooled rates under no difference
+            (a, _), (b, _), (a_pre, w), (b_pre, _) = groups
+            p1 = ratio(fraction(a, measure)[0] + fraction(b, measure)[0], a.n + b.n)
+            p2 = ratio(fraction(a_pre, measure)[0] + fraction(b_pre, measure)[0],
+                       a_pre.n + b_pre.n)
+            s12 = np.sqrt(p1 * (1 - p1) * p2 * (1 - p2))
+            var = var - 2 * w * rho * s12 * (ratio(1, a.n) + ratio(1, b.n))
+        return np.sqrt(np.maximum(var, 0.0))
 
 
 def compare(spec: ContractSpec, groups: Groups) -> Measurement:
@@ -190,7 +205,9 @@ def compare(spec: ContractSpec, groups: Groups) -> Measurement:
     higher = {o.name: o.higher_is_better for o in spec.outcomes.other}
     return Measurement(groups.treated, c.counts, c.treated_pre, c.comparison_pre, c.did_weight,
                        comparison_known=c.known, higher_is_better=higher,
-                       design_effect=c.design_effect)
+                       design_effect=c.design_effect,
+                       pre_post_correlation=(spec.evaluation.pre_post_correlation
+                                             if c.did_weight > 0 else 0.0))
 
 
 def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Measurement:

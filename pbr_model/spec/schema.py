@@ -293,4 +293,24 @@ def cross_check(spec: ContractSpec) -> list[tuple[str, str, object]]:
         elif rule.measure == "bed_days" and spec.outcomes.custody.probability == 0:
             problems.append((f"{path}.measure", "bed_days needs outcomes.custody.probability "
                              "and days_mean above 0", rule.measure))
+    problems += _case_mix_problems(spec)
     return problems
+
+
+def _case_mix_problems(spec: ContractSpec) -> list[tuple[str, str, object]]:
+    """A `case_mix_adjusted` list must name measures a rule reads, and the two frequency
+    measures (one count of reoffences) are adjusted together when rules read both."""
+    listed = spec.evaluation.case_mix_adjusted
+    if not isinstance(listed, list) or spec.evaluation.design != "historical_baseline":
+        return []
+    path, used = "evaluation.case_mix_adjusted", spec.measures_used()
+    unread = [m for m in listed if m not in used]
+    if unread:
+        return [(path, f"lists {unread[0]!r}, which no payment rule or stopping rule reads, so "
+                 "adjusting it would change nothing; list only measures read ("
+                 + ", ".join(sorted(used)) + "), or give true or false", listed)]
+    both = {"frequency_per_offender", "frequency_per_reoffender"}
+    if both <= used and len(both & set(listed)) == 1:
+        return [(path, "rules read both frequency measures, which share one count of "
+                 "reoffences: list both or neither", listed)]
+    return []

@@ -127,3 +127,18 @@ def test_off_the_pre_period_is_drawn_as_before():
     assert np.array_equal(a.treated_pre.reoffenders, b.treated_pre.reoffenders)
     assert not np.array_equal(a.treated_pre.reoffenders, c.treated_pre.reoffenders)
     assert np.array_equal(a.treated.reoffenders, c.treated.reoffenders)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.8, -0.6])
+def test_the_significance_test_counts_the_periods_covariance(rho):
+    """At no true difference the DiD-blended z statistic is standard normal whatever the
+    periods' correlation: its standard error subtracts each group's pre/post covariance.
+    Without that term z's sd is 0.60 at rho = 0.8 (a test far too strict) and 1.28 at
+    -0.8 (noise paid). Tolerances: the sd of n normals has standard error sd / sqrt(2 n);
+    a 5% rate has sqrt(0.05 x 0.95 / n)."""
+    _, measured = run(spec(f"evaluation.pre_post_correlation={rho}"), seed=47)
+    z = measured.estimate("binary").z()[:, 0]
+    n = len(z)
+    assert abs(z.std() - 1) < 4 / np.sqrt(2 * n), z.std()
+    rate = np.mean(np.abs(z) >= 1.959964)
+    assert abs(rate - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n), rate
