@@ -90,8 +90,9 @@ class EvaluationDesign(_Model):
         "Historical baseline only: weight the baseline rates by each cohort's own risk mix "
         "(true: every measure, TR's OGRS adjustment), by the spec's band shares (false), or "
         "adjust only the measures listed, e.g. [\"binary\"] (TR adjusted only the binary "
-        "rate); a measure not listed is compared with its value at the spec's shares. List only "
-        "measures a rule reads; the two frequency measures together or neither.",
+        "rate); a measure not listed is compared with its value at the spec's shares. A listed "
+        "measure no rule reads changes nothing; when rules read both frequency measures, list "
+        "both or neither.",
         "bool or measures", default=True)
     baseline_size: int | None = _f(
         "Historical baseline only: people in the baseline year (TR: one year of a CRC's 2011 "

@@ -298,19 +298,14 @@ def cross_check(spec: ContractSpec) -> list[tuple[str, str, object]]:
 
 
 def _case_mix_problems(spec: ContractSpec) -> list[tuple[str, str, object]]:
-    """A `case_mix_adjusted` list must name measures a rule reads, and the two frequency
-    measures (one count of reoffences) are adjusted together when rules read both."""
+    """The two frequency measures share one count of reoffences, so when rules read both a
+    `case_mix_adjusted` list adjusts both or neither. (A listed measure no rule reads is
+    allowed and changes nothing: a spec may list what it adjusts before its rules read it.)"""
     listed = spec.evaluation.case_mix_adjusted
     if not isinstance(listed, list) or spec.evaluation.design != "historical_baseline":
         return []
-    path, used = "evaluation.case_mix_adjusted", spec.measures_used()
-    unread = [m for m in listed if m not in used]
-    if unread:
-        return [(path, f"lists {unread[0]!r}, which no payment rule or stopping rule reads, so "
-                 "adjusting it would change nothing; list only measures read ("
-                 + ", ".join(sorted(used)) + "), or give true or false", listed)]
     both = {"frequency_per_offender", "frequency_per_reoffender"}
-    if both <= used and len(both & set(listed)) == 1:
-        return [(path, "rules read both frequency measures, which share one count of "
-                 "reoffences: list both or neither", listed)]
+    if both <= spec.measures_used() and len(both & set(listed)) == 1:
+        return [("evaluation.case_mix_adjusted", "rules read both frequency measures, which "
+                 "share one count of reoffences: list both or neither", listed)]
     return []

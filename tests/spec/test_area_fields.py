@@ -65,3 +65,22 @@ def test_library_raises_a_spec_error():
     with pytest.raises(SpecError) as info:
         load_spec("tr-crc-example", ['evaluation.case_mix_adjusted=["employment"]'])
     assert "'employment', not a measure a baseline is adjusted for" in str(info.value)
+
+
+
+def test_both_frequency_measures_read_are_adjusted_together():
+    """Reoffences per offender and per reoffender share one count of reoffences, so a list
+    adjusting one but not the other, when rules read both, is refused with its field path."""
+    from pbr_model.spec import validate
+
+    data = load_spec("tr-crc-example").spec.model_dump(mode="json")
+    data["payments"][1]["rates"].append({"measure": "frequency_per_offender",
+                                         "change": "absolute", "price": 100.0})
+    data["evaluation"]["case_mix_adjusted"] = ["frequency_per_reoffender"]
+    with pytest.raises(SpecError) as info:
+        validate(data, "test")
+    assert "evaluation.case_mix_adjusted" in str(info.value)
+    assert "list both or neither" in str(info.value)
+    data["evaluation"]["case_mix_adjusted"] = ["frequency_per_reoffender",
+                                               "frequency_per_offender"]
+    assert validate(data, "test").evaluation.adjusts("frequency_per_offender")
