@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import tomllib
-from pathlib import Path
 
 import numpy as np
 
@@ -69,34 +67,13 @@ NO_EFFECT = ["intervention.effect.binary.mean=0", "intervention.effect.binary.sd
              "intervention.effect.frequency.mean=0", "intervention.effect.frequency.sd=0"]
 
 
-def _toml_value(v) -> str:
-    """A TOML value: a table inline, a date as its ISO text, the rest as JSON (which TOML
-    reads for strings, numbers and booleans); lists item by item."""
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    return json.dumps(v.isoformat() if hasattr(v, "isoformat") else v)
-
-
-def with_sets(extra: list[str], folder: Path) -> Path:
-    """The bundled tr-national file with ``extra`` overrides added to every area."""
-    data = tomllib.loads(bundled_portfolios()["tr-national"].read_text())
-    lines = []
-    for key, value in data.items():
-        if key == "areas":
-            continue
-        tables = value if isinstance(value, list) else [value]
-        for table in tables:
-            lines.append(f"[[{key}]]" if isinstance(value, list) else f"[{key}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-    for area in data["areas"]:
-        lines.append("[[areas]]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in area.items() if k != "set"]
-        lines.append(f"set = {json.dumps([*area.get('set', []), *extra])}")
-    path = folder / f"tr_national_variant_{abs(hash(tuple(extra)))}.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+def with_sets(extra: list[str]):
+    """The bundled tr-national portfolio with ``extra`` overrides added to every area's own
+    ``set`` list (through the portfolio's ``areas.N.set`` overrides)."""
+    areas = tomllib.loads(bundled_portfolios()["tr-national"].read_text())["areas"]
+    return load_portfolio("tr-national", [
+        f"areas.{i}.set={json.dumps([*area.get('set', []), *extra])}"
+        for i, area in enumerate(areas)])
 
 
 def counts(portfolio, sims: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,9 +113,7 @@ def table(sims: int, extra: list[str] | None = None) -> list[dict]:
     """One row per published quarter: published counts, and the toolkit's mean and 90%
     interval with the bundled effect and with none, prior and given the national path
     (``path_`` keys), each with ``extra`` overrides added to every area."""
-    with tempfile.TemporaryDirectory() as tmp:
-        got = {k: counts(load_portfolio(with_sets([*sets, *(extra or [])], Path(tmp))), sims)
-               for k, sets in RUNS.items()}
+    got = {k: counts(with_sets([*sets, *(extra or [])]), sims) for k, sets in RUNS.items()}
     rows = []
     for k, quarter, paid, deducted, key in PUBLISHED:
         row = {"quarter": quarter, "cohort": k, "source": key,

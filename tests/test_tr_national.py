@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +70,7 @@ def _first_year_changes(sims: int) -> np.ndarray:
     given the national path and with no effect, ``(21, sims)``."""
     sys.path.insert(0, str(SCRIPT.parent))
     import tr_national_quarters as q
-    with tempfile.TemporaryDirectory() as tmp:
-        result = run_portfolio(load_portfolio(q.with_sets([*q.GIVEN_PATH, *q.NO_EFFECT],
-                                                          Path(tmp))), sims=sims)
+    result = run_portfolio(q.with_sets([*q.GIVEN_PATH, *q.NO_EFFECT]), sims=sims)
     out = []
     for area in result.areas:
         c = area.result.cohorts
