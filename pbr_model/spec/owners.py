@@ -21,10 +21,7 @@ def owner_problems(data: dict) -> list[tuple[str, str, object]]:
     ``name``, the names differ, each area's ``owner`` is one of them and each owner holds
     at least one area; with ``[owner]``, no area names an owner."""
     has_one, has_many = "owner" in data, "owners" in data
-    areas = [a for a in data.get("areas", []) if isinstance(a, dict)] \
-        if isinstance(data.get("areas"), list) else []
-    raw_areas = list(enumerate(data.get("areas", []))) if isinstance(data.get("areas"),
-                                                                       list) else []
+    raw_areas = list(enumerate(data["areas"])) if isinstance(data.get("areas"), list) else []
     if has_one and has_many:
         return [("owners", "give [owner] (one owner of every area) or [[owners]] (several, "
                  "each area naming its own), not both", None)]
@@ -64,7 +61,7 @@ def owner_problems(data: dict) -> list[tuple[str, str, object]]:
                              f"{sorted(seen)}", name))
         if isinstance(name, str):
             held.add(name)
-    if areas:
+    if any(isinstance(a, dict) for _, a in raw_areas):
         problems += [(f"owners.{j}", "holds no area: name it as some area's owner or remove "
                       "it", name) for name, j in seen.items() if name not in held]
     return problems
