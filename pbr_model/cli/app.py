@@ -8,10 +8,9 @@ import warnings
 from typing import Annotated, Callable, Iterator, Optional
 
 import typer
-from rich.console import Console
-
 from .._version import __version__
 from ..errors import PbrDeprecationWarning, PbrError
+from ..report.terminal import LiteralConsole
 
 # Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
 app = typer.Typer(
@@ -23,8 +22,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Everything printed is printed literally: user text is never markup and its control
+# characters are shown as escapes (report/terminal.py).
+out = LiteralConsole()
+err = LiteralConsole(stderr=True)
 
 
 def fail(problems: list[str]) -> None:

@@ -22,7 +22,7 @@ class LazyProgress:
         if not self.enabled:
             return
         if self.bar is None and time.monotonic() - self.start >= self.delay and done < total:
-            self.bar = Progress(TextColumn(self.label), BarColumn(),
+            self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                                 TextColumn("{task.completed:,}/{task.total:,} sims"),
                                 TimeRemainingColumn(), console=err, transient=True)
             self.bar.start()
