@@ -9,6 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The most characters of a value an error message echoes: a value of 500 KB must not
+#: flood the terminal.
+MAX_ECHO = 200
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters with ``...`` when longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` as given when printable, else its escaped ``repr`` (a control character in
+    a file name must not reach the terminal), cut to ``limit`` characters."""
+    return clip(text, limit) if text.isprintable() else short(text, limit)
+
+
+def short(value: object, limit: int = MAX_ECHO) -> str:
+    """``repr(value)``, cut to ``limit`` characters with ``...`` when longer."""
+    return clip(repr(value), limit)
+
 
 class PbrError(Exception):
     """Base class for every error caused by bad input.
@@ -60,5 +80,5 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.path}" if self.path else self.source
-        given = f" (got {self.value!r})" if self.has_value else ""
+        given = f" (got {short(self.value)})" if self.has_value else ""
         return f"{where}: {self.message}{given}"

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import OverrideError, Problem, SpecError
+from ..errors import OverrideError, Problem, SpecError, clip, short, shown
 from .fields import model_of
 from .parties import ProfileFile, ProviderProfile
 from .renames import new_path, upgrade, warn_renamed
@@ -28,6 +28,13 @@ from .schema import PAYMENT_TYPES, ContractSpec, cross_check
 DEFAULT_CONTRACT = "tr-crc-example"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # read as a workbook, not TOML
 M = TypeVar("M", bound=BaseModel)
+
+#: The largest spec, profile or portfolio file read [bytes]: bundled contracts are about
+#: 20 KB, so a file near this is a mistake (a log, a data dump), not a contract.
+MAX_FILE_BYTES = 10_000_000
+#: The deepest nesting of tables and lists read: the schema's deepest field is six levels
+#: down (``payments.0.rates.0.hurdle.level``), so more is never a contract.
+MAX_DEPTH = 32
 
 
 def bundled_dir() -> Path:
@@ -61,17 +68,29 @@ def bundled_name(name: str | Path) -> str:
 def resolve(spec: str | Path, bundled: dict[str, Path] | None = None,
             what: str = "contract", listing: str = "pbr list") -> Path:
     """Return the file a SPEC argument names: an existing path, else a bundled one."""
-    path = Path(spec)
-    if path.is_file():
-        return path
+    path, name = Path(spec), shown(str(spec))
+    if "\0" in str(spec):
+        raise SpecError(f"{name}: not a file name (it contains a NUL character)")
+    try:
+        if path.is_file():
+            return path
+        exists, folder, link = path.exists(), path.is_dir(), path.is_symlink()
+    except OSError as exc:  # a name too long, a folder that cannot be read
+        raise SpecError(f"{name}: cannot read file ({exc.strerror or exc})") from None
     bundled = bundled_contracts() if bundled is None else bundled
     if bundled_name(spec) in bundled:
         return bundled[bundled_name(spec)]
-    if path.exists():
-        raise SpecError(f"{spec}: is a directory, not a {what} file")
+    if folder:
+        raise SpecError(f"{name}: is a directory, not a {what} file")
+    if exists:
+        raise SpecError(f"{name}: is not a regular file (a device, pipe or socket); give a "
+                        f"{what} file")
+    if link:
+        raise SpecError(f"{name}: is a symbolic link that leads to no file (it is broken or "
+                        "loops)")
     names = ", ".join(bundled) or "none"
     raise SpecError(
-        f"{spec}: no such file, and no bundled {what} of that name "
+        f"{name}: no such file, and no bundled {what} of that name "
         f"(bundled: {names}; see `{listing}`)"
     )
 
@@ -88,26 +107,72 @@ def load_profile(profile: str | Path) -> ProviderProfile:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file into plain data (TOML cannot execute code)."""
+    """Parse a TOML file into plain data (TOML cannot execute code).
+
+    At most :data:`MAX_FILE_BYTES` are read, and tables and lists may nest at most
+    :data:`MAX_DEPTH` deep."""
+    raw = read_capped(path)
+    if raw[:4] == b"PK\x03\x04":
+        raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
+                        "made by `pbr template` must be named .xlsx")
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read file ({exc.strerror or exc})") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not a text file (TOML must be UTF-8)") from None
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not a text file (TOML must be UTF-8): byte {exc.start + 1} "
+                        "is not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: {_too_deep('tables and lists')}") from None
+    if depth(data) > MAX_DEPTH:
+        raise SpecError(f"{path}: {_too_deep('tables and lists')}")
+    return data
+
+
+def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path``, refusing a file larger than ``limit`` without reading it all."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise SpecError(f"{path}: larger than {limit:,} bytes, the most a spec file may be; "
+                        "is it the right file?")
+    return raw
+
+
+def depth(data: Any) -> int:
+    """How deep tables and lists nest in ``data`` (a plain value: 0), without recursion."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level + 1)
+            if level + 1 > MAX_DEPTH:
+                break  # deep enough to refuse: walk no further
+            stack.extend((v, level + 1) for v in (node.values() if isinstance(node, dict)
+                                                  else node))
+    return deepest
+
+
+def _too_deep(what: str) -> str:
+    return f"{what} nest more than {MAX_DEPTH} deep, deeper than any field of a spec"
 
 
 def parse_value(text: str) -> Any:
     """Read an override's VALUE as a TOML value (number, bool, date, string,
-    list, inline table); anything else is taken as a plain string."""
+    list, inline table); anything else is taken as a plain string. A value nested more
+    than :data:`MAX_DEPTH` deep is an :class:`OverrideError`."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise OverrideError(_too_deep("lists and tables in the value")) from None
+    if depth(value) > MAX_DEPTH:
+        raise OverrideError(_too_deep("lists and tables in the value"))
+    return value
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
@@ -126,7 +191,7 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
         path, sep, value = item.partition("=")
         path = path.strip()
         if not sep or not path:
-            problems.append(f"--set {item!r}: expected PATH=VALUE, e.g. "
+            problems.append(f"--set {short(item)}: expected PATH=VALUE, e.g. "
                             "--set intervention.effect.binary.mean=0.08")
             continue
         new = new_path(path)
@@ -134,18 +199,22 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             warn_renamed(path, new, f"use --set {new}={value.strip()}")
         target = new or path
         if given.setdefault(target, path) != path:
-            problems.append(f"--set {item!r}: {target} is set by both its names ({path} and "
+            problems.append(f"--set {short(item)}: {target} is set by both its names ({path} and "
                             f"{given[target]}); set {target} only")
             continue
         path = target
         keys = path.split(".")
         if any(not k for k in keys):
-            problems.append(f"--set {item!r}: empty part in path {path!r}")
+            problems.append(f"--set {short(item)}: empty part in path {short(path)}")
+            continue
+        if len(keys) > MAX_DEPTH:
+            problems.append(f"--set {short(item)}: the path has {len(keys)} parts; "
+                            f"{_too_deep('fields')}")
             continue
         try:
             _set_path(data, keys, parse_value(value.strip()))
         except OverrideError as exc:
-            problems.extend(f"--set {item!r}: {p}" for p in exc.problems)
+            problems.extend(f"--set {short(item)}: {p}" for p in exc.problems)
     if problems:
         raise OverrideError(problems)
     return data
@@ -160,13 +229,14 @@ def _deep_copy(obj: Any) -> Any:
 
 
 def _set_path(node: Any, keys: list[str], value: Any) -> None:
-    for depth, key in enumerate(keys):
-        last = depth == len(keys) - 1
-        where = ".".join(keys[: depth + 1])
+    for level, key in enumerate(keys):
+        last = level == len(keys) - 1
+        where = ".".join(keys[: level + 1])
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
+            if not key.isdigit() or len(key) > 9 or int(key) >= len(node):
                 allowed = f"0 to {len(node) - 1}" if node else "the list is empty"
-                raise OverrideError(f"{where}: {key!r} is not an index of this list ({allowed})")
+                raise OverrideError(f"{clip(where)}: {short(key)} is not an index of this "
+                                    f"list ({allowed})")
             if last:
                 node[int(key)] = value
             else:
@@ -177,7 +247,8 @@ def _set_path(node: Any, keys: list[str], value: Any) -> None:
             else:
                 node = node.setdefault(key, {})
         else:
-            raise OverrideError(f"{where}: {'.'.join(keys[:depth])} is a value, not a section")
+            raise OverrideError(f"{clip(where)}: {clip('.'.join(keys[:level]))} is a value, "
+                                "not a section")
 
 
 @dataclass(frozen=True)
@@ -318,6 +389,8 @@ def _problems(exc: ValidationError, data: Any, source: str,
             message = "required field is missing"
         elif kind == "value_error":
             message = message.removeprefix("Value error, ")
+            # a cross-field message that shows what it was given already says it once
+            has_value = has_value and "(got " not in message and not _section(err.get("input"))
         elif kind in ("union_tag_not_found", "union_tag_invalid"):
             allowed = ", ".join(f"'{t}'" for t in PAYMENT_TYPES)
             message = ("payment needs a `type`" if kind == "union_tag_not_found"
@@ -330,6 +403,12 @@ def _problems(exc: ValidationError, data: Any, source: str,
     # A value failing several members of a union (a number, or a list of numbers)
     # is reported at the deepest place only.
     return [p for p in out if not any(q.path.startswith(p.path + ".") for q in out)]
+
+
+def _section(value: Any) -> bool:
+    """Whether ``value`` is a list of tables (a section such as the bands), which a message
+    about it names rather than echoes."""
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
 
 
 def _clean_loc(loc: tuple, data: Any,

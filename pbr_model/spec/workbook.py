@@ -23,12 +23,20 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
-from ..errors import SpecError
+from ..errors import SpecError, clip, short
+from ._base import MAX_LIST_ITEMS
 from .fields import field_type, kinds
 from .load import parse_value
 from .renames import new_path, warn_renamed
 from .schema import ContractSpec
 from .template import COLUMNS, README
+
+#: The largest workbook read, on disk and unzipped [bytes], and the most rows a sheet may
+#: have: a template is tens of KB and a few hundred rows, so more is not a spec (and
+#: reading it would take minutes and gigabytes).
+MAX_WORKBOOK_BYTES = 10_000_000
+MAX_UNZIPPED_BYTES = 100_000_000
+MAX_ROWS = 10_000
 
 _PART = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)$")
 
@@ -104,16 +112,36 @@ def _open(path: Path) -> tuple[Workbook, Workbook | None]:
         raise SpecError(f"{path}: only .xlsx workbooks can be read as a spec; save it as an "
                         "Excel Workbook (.xlsx)")
     try:
+        _check_size(path)
         book = load_workbook(path, data_only=False)
+        for ws in book.worksheets:
+            if ws.max_row > MAX_ROWS:
+                raise SpecError(f"{path}: {_at(ws.title)}: has {ws.max_row:,} rows, more than "
+                                f"the {MAX_ROWS:,} a sheet of an input workbook may have; "
+                                "delete the rows below the fields")
         has_formula = any(c.data_type == "f" for ws in book.worksheets
                           for row in ws.iter_rows(max_col=2) for c in row)
         values = load_workbook(path, data_only=True) if has_formula else None
+    except SpecError:
+        raise
     except OSError as exc:
         raise SpecError(f"{path}: cannot read file ({exc.strerror or exc})") from None
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError,
             AttributeError, SyntaxError) as exc:  # a damaged file: openpyxl raises any of these
         raise SpecError(f"{path}: not a readable Excel workbook (.xlsx): {exc}") from None
     return book, values
+
+
+def _check_size(path: Path) -> None:
+    """Refuse a workbook too large to be a template, before openpyxl unpacks it."""
+    if path.stat().st_size > MAX_WORKBOOK_BYTES:
+        raise SpecError(f"{path}: larger than {MAX_WORKBOOK_BYTES:,} bytes, the most an input "
+                        "workbook may be; is it the right file?")
+    with zipfile.ZipFile(path) as archive:
+        unzipped = sum(item.file_size for item in archive.infolist())
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise SpecError(f"{path}: unpacks to {unzipped:,} bytes, more than the "
+                        f"{MAX_UNZIPPED_BYTES:,} an input workbook may; is it the right file?")
 
 
 def _sheet_cells(books: tuple[Workbook, Workbook | None], name: str,
@@ -166,8 +194,13 @@ def _read_row(field, value, cached_ws, sheet: str, problems: _Problems) -> _Cell
 def _path_problem(path: str, sheet: str) -> str | None:
     parts = path.split(".")
     if not all(_PART.match(p) for p in parts):
-        return (f"{path!r} is not a field path: names or 0-based indexes joined by dots, "
+        return (f"{short(path)} is not a field path: names or 0-based indexes joined by dots, "
                 "e.g. payments.0.rates.1.price")
+    big = next((p for p in parts if p.isdigit() and (len(p) > 6 or int(p) >= MAX_LIST_ITEMS)),
+               None)
+    if big is not None:
+        return (f"{clip(path)}: list index {clip(big)} is too large; a list in a spec "
+                f"has at most {MAX_LIST_ITEMS:,} items (indexes 0 to {MAX_LIST_ITEMS - 1})")
     if parts[0] == sheet and len(parts) == 1:
         return f"{path}: is the section itself; give each of its fields a row of its own"
     if parts[0] != sheet:
