@@ -37,15 +37,15 @@ its :class:`~pbr_model.designs.Columns`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import designs
+from .csvread import MAX_ROWS, read_table, short
 from .designs import Columns, Groups
 from .errors import InputError
 from .measure import Measurement, compare, counts_read
@@ -53,7 +53,14 @@ from .outcomes import Counts
 from .payments import MECHANISMS
 from .spec.schema import ContractSpec
 
-MAX_ROWS = 10_000
+#: Largest count or amount in a cell: above the world's population, and small enough that
+#: sums over every row stay exact in float64 (10,000 rows x 1e10 < 2**53).
+MAX_COUNT = 10**10
+WHOLE = re.compile(r"[0-9]+")
+DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+WHOLE_RULE = f"a whole number from 0 to {MAX_COUNT:,} written as plain digits, e.g. 1200"
+DECIMAL_RULE = (f"a number from 0 to {MAX_COUNT:,} written as plain digits with an optional "
+                "decimal point, e.g. 0.475")
 
 
 @dataclass(frozen=True)
@@ -120,68 +127,60 @@ def _unread(path: Path, header: list[str], required: list[str], prefixes: tuple[
 def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
     """Read and check an observed-results CSV against the contract.
 
+    The file is read by :func:`pbr_model.csvread.read_table` (a regular UTF-8 file of at
+    most 4 MiB, cells on one line without control characters); counts are whole numbers
+    written as plain digits, from 0 to :data:`MAX_COUNT`.
+
     Raises
     ------
     InputError
-        One line per problem, naming the file, the row (the header is row 1) and the
-        column, the value and what is allowed.
+        One line per problem, naming the file, the row (its line number in the file) and
+        the column, the value (shortened) and what is allowed.
     """
     path = Path(path)
-    try:
-        raw_bytes = path.read_bytes()
-        text = raw_bytes.decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read as UTF-8 text ({exc})") from None
-    # blank lines and lines starting with '#' (notes, sources) are skipped; row numbers
-    # in messages are the file's line numbers
-    numbered = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1)
-                if any(cell.strip() for cell in r) and not r[0].lstrip().startswith("#")]
-    lines = [i for i, _ in numbered]
-    rows = [r for _, r in numbered]
-    if not rows:
-        raise InputError(f"{path}: empty file; expected a header row and one row per cohort")
-    header = [h.strip() for h in rows[0]]
+    table = read_table(path, max_rows=MAX_ROWS)
+    header = table.header
     required, optional = columns(spec)
     problems = []
-    unknown = [h for h in header if h not in required + optional]
+    nameless = [j + 1 for j, h in enumerate(header) if not h]
+    if nameless:
+        problems.append(f"{path}: header cell {nameless[0]} is empty; every column needs a "
+                        "name")
+    unknown = [h for h in header if h and h not in required + optional]
     if unknown:
-        problems.append(f"{path}: unknown column {unknown[0]!r}; allowed: "
-                        + ", ".join(required + optional))
+        problems.append(f"{path}: unknown column {short(unknown[0])}; allowed: "
+                        + ", ".join(required + optional) + _delimiter_hint(header))
     missing = [c for c in required if c not in header]
     if missing:
         problems.append(f"{path}: missing column {missing[0]!r}; required: " + ", ".join(required))
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         problems.append(f"{path}: column {dupes[0]!r} appears twice")
     design = designs.columns(spec.evaluation)
     readers = _readers(spec)
     problems += _unread(path, header, required, design.prefixes, readers)
-    if len(rows) - 1 > MAX_ROWS:
-        problems.append(f"{path}: {len(rows) - 1} rows; at most {MAX_ROWS}")
     if problems:
         raise InputError(problems)
-    if len(rows) == 1:
+    if not table.rows:
         raise InputError(f"{path}: no cohort rows after the header")
 
     n_cohorts = spec.contract.cohorts
     # count -> the measure named when its cell is empty
     needed = {c: min(m for m, _ in rs) for c, rs in readers.items() if c != "n"}
-    table = {col: np.full(n_cohorts, np.nan) for col in header if col != "cohort"}
+    columns_ = {col: np.full(n_cohorts, np.nan) for col in header if col != "cohort"}
     present = np.zeros(n_cohorts, dtype=bool)
-    for i, raw in zip(lines[1:], rows[1:]):
+    for i, raw in table.rows:
         where = f"{path}: row {i}"
         if len(raw) != len(header):
             problems.append(f"{where}: {len(raw)} cells, but the header has {len(header)}")
             continue
         cells = dict(zip(header, (c.strip() for c in raw)))
-        cohort = _number(cells["cohort"])
-        if cohort is None or cohort != int(cohort) or not 1 <= cohort <= n_cohorts:
+        cohort = int(cells["cohort"]) if WHOLE.fullmatch(cells["cohort"]) else None
+        if cohort is None or not 1 <= cohort <= n_cohorts:
             problems.append(f"{where}, column cohort: must be a whole number from 1 to "
-                            f"{n_cohorts} (the contract's cohorts) (got {cells['cohort']!r})")
+                            f"{n_cohorts} (the contract's cohorts) (got {short(cells['cohort'])})")
             continue
-        c = int(cohort) - 1
+        c = cohort - 1
         if present[c]:
             problems.append(f"{where}, column cohort: cohort {c + 1} appears twice")
             continue
@@ -196,20 +195,29 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
                     problems.append(f"{where}, column {col}: empty, but the contract's "
                                     f"{needed.get(base, 'rules')} measure needs it")
                 continue
-            v = _number(text)
             whole = base != "bed_days" and col not in design.own
-            if v is None or v < 0 or (whole and v != int(v)):
-                kind = "a whole number, 0 or more" if whole else "a number, 0 or more"
-                problems.append(f"{where}, column {col}: must be {kind} (got {text!r})")
+            v = _number(text, whole)
+            if v is None:
+                kind = WHOLE_RULE if whole else DECIMAL_RULE
+                problems.append(f"{where}, column {col}: must be {kind} (got {short(text)})")
                 continue
             values[col] = v
         problems += _row_checks(where, values, design, spec)
         for col, v in values.items():
-            table[col][c] = v
+            columns_[col][c] = v
     if problems:
         raise InputError(problems)
-    return Observed(_measurement(spec, table, design), present, str(path),
-                    hashlib.sha256(raw_bytes).hexdigest())
+    return Observed(_measurement(spec, columns_, design), present, str(path),
+                    hashlib.sha256(table.raw).hexdigest())
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """A hint when the header is one cell holding another separator (';' or a tab)."""
+    if len(header) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in header[0]:
+                return f" (the cells seem to be separated by {name}; separate them by commas)"
+    return ""
 
 
 def _row_checks(where: str, v: dict, design: Columns, spec: ContractSpec) -> list[str]:
@@ -231,12 +239,14 @@ def _row_checks(where: str, v: dict, design: Columns, spec: ContractSpec) -> lis
     return problems
 
 
-def _number(text: str) -> float | None:
-    try:
-        v = float(text.replace(",", "")) if text else None
-    except ValueError:
+def _number(text: str, whole: bool) -> float | None:
+    """A cell's value if it is written as allowed (plain ASCII digits, a decimal point
+    where fractions are allowed; no sign, exponent or separators) and at most
+    :data:`MAX_COUNT`; else None."""
+    if not (WHOLE if whole else DECIMAL).fullmatch(text):
         return None
-    return v if v is not None and math.isfinite(v) else None
+    v = float(text)
+    return v if v <= MAX_COUNT else None
 
 
 def _counts(spec: ContractSpec, table: dict, prefix: str) -> Counts:

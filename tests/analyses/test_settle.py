@@ -204,7 +204,7 @@ def test_settle_table_and_workbook(cli, specs, tmp_path):
     ("cohort,n,reoffenders,reoffences\n1,1000,1200,\n",
      ["row 2, column reoffenders: 1200 is more than n (1000)"]),
     ("cohort,n,reoffenders,reoffences\n1,1000,-5,\n",
-     ["row 2, column reoffenders: must be a whole number, 0 or more (got '-5')"]),
+     ["row 2, column reoffenders: must be a whole number from 0 to 10,000,000,000 written as plain digits, e.g. 1200 (got '-5')"]),
     ("cohort,n,reoffenders,reoffences\n1,1000,5.5,\n", ["column reoffenders: must be a whole"]),
     ("cohort,n,reoffenders,reoffences\n4,1000,500,\n",
      ["row 2, column cohort: must be a whole number from 1 to 3"]),
