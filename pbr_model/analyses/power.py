@@ -18,6 +18,7 @@ bracket it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -41,21 +42,46 @@ PAID_TARGET = 0.9
 
 
 def parse_effects(text: str, flag: str = "--effects") -> list[float]:
-    """``START:STOP:STEP`` (fractions, STOP included) or a comma list -> effects."""
+    """``START:STOP:STEP`` (fractions, STOP included) or a comma list -> effects.
+
+    The grid's size is checked before it is built, so a tiny STEP (``0:0.9:1e-15``) or an
+    infinite STOP is refused at once rather than filling memory: at most
+    :data:`MAX_EFFECTS` effects, STEP finite and above 0, STOP at or above START."""
+    usage = (f"{flag}: expected START:STOP:STEP with STEP > 0 and STOP >= START, or a "
+             f"comma-separated list, as fractions (e.g. 0:0.1:0.01) (got {_short(text)})")
+    if len(text) > MAX_EFFECTS * 32:
+        raise InputError(f"{flag}: from 1 to {MAX_EFFECTS} effects (got {len(text):,} "
+                         f"characters: {_short(text)})")
     try:
-        if ":" in text:
-            start, stop, step = (float(x) for x in text.split(":"))
-            if step <= 0 or stop < start:
-                raise ValueError
-            n = int(np.floor((stop - start) / step + 1e-9)) + 1
-            values = [round(start + i * step, 10) for i in range(n)]
-        else:
-            values = [float(x) for x in text.split(",")]
+        parts = text.split(":") if ":" in text else text.split(",")
+        values = [float(x) for x in parts]
     except ValueError:
-        raise InputError(f"{flag}: expected START:STOP:STEP with STEP > 0 and STOP >= START, "
-                         f"or a comma-separated list, as fractions (e.g. 0:0.1:0.01) "
-                         f"(got {text!r})") from None
-    return check_effects(values, flag)
+        raise InputError(usage) from None
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        raise InputError(f"{flag}: every number must be finite (got {_short(text)})")
+    if ":" not in text:
+        return check_effects(values, flag)
+    if len(values) != 3:
+        raise InputError(usage)
+    start, stop, step = values
+    if step <= 0 or stop < start:
+        raise InputError(usage)
+    check_effects([start, stop], flag)   # both ends in range, so STOP - START is finite
+    count = (stop - start) / step + 1   # may overflow to inf: checked before the grid
+    if not count <= MAX_EFFECTS + 1:
+        raise InputError(f"{flag}: from 1 to {MAX_EFFECTS} effects (got {math.floor(count) if math.isfinite(count) else 'too many'} from "
+                         f"{_short(text)}; use a larger STEP)")
+    n = math.floor(count - 1 + 1e-9) + 1
+    if n > MAX_EFFECTS:
+        raise InputError(f"{flag}: from 1 to {MAX_EFFECTS} effects (got {n} from "
+                         f"{_short(text)}; use a larger STEP)")
+    return check_effects([round(start + i * step, 10) for i in range(n)], flag)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` quoted, cut to ``limit`` characters for a message."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def check_effects(values: list[float], flag: str = "effects") -> list[float]:
