@@ -21,7 +21,7 @@ LAYERS = [
     {"outcomes", "trend", "effects", "areas", "attrition", "designs", "measure"},
     {"payments"},
     {"finance"},
-    {"engine", "scenarios", "observed"},
+    {"engine", "scenarios", "observed", "memory"},
     {"analyses"},
     {"report"},
     {"cli"},

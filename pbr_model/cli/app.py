@@ -53,8 +53,8 @@ def deprecations() -> Iterator[None]:
 
 
 def handles_errors(fn: Callable) -> Callable:
-    """Turn ``PbrError`` into ``Error:`` lines and exit code 2; deprecations into
-    ``Warning:`` lines."""
+    """Turn ``PbrError`` into ``Error:`` lines and exit code 2, and so running out of
+    memory (one line, no traceback); deprecations into ``Warning:`` lines."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -63,6 +63,9 @@ def handles_errors(fn: Callable) -> Callable:
                 return fn(*args, **kwargs)
             except PbrError as exc:
                 fail(exc.problems)
+            except MemoryError:  # the estimate before the run (memory.py) was not enough
+                fail(["out of memory: the run needed more memory than this machine could give; "
+                      "use fewer --sims (or a smaller --chunk-size)"])
 
     return wrapper
 

@@ -13,13 +13,13 @@ from ..scenarios import FEE_PARTS
 from ..engine import DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..report.breakeven import breakeven_view, write_breakeven_workbook
-from ..spec import DEFAULT_CONTRACT, load_spec
+from ..spec import DEFAULT_CONTRACT
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
 from .options import (CaseloadShockOpt, PaidShockOpt,
                       CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
-                      emit, run_problems)
+                      emit, load_checked, run_problems)
 from .progress import LazyProgress
 
 
@@ -120,9 +120,7 @@ def breakeven_cmd(
     except InputError as exc:
         if provider is None or profile is not None:  # a bad --provider is said already
             problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    loaded = load_spec(spec, overrides or [])
+    loaded = load_checked(spec, overrides, problems, "breakeven", sims)
     with LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, fees=fees, share=share,

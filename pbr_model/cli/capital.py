@@ -12,16 +12,18 @@ from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
+from ..memory import check_memory
 from ..report.capital import capital_table, providers_table, write_capital_workbook
 from ..report.portfolio import portfolio_table, write_portfolio_workbook
-from ..spec import DEFAULT_CONTRACT, load_spec
+from ..spec import DEFAULT_CONTRACT
 from ..spec.load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
                          load_profile, read_toml)
 from ..spec.portfolio import bundled_portfolios, load_portfolio
 from .app import app, handles_errors, out
 from .options import (CaseloadShockOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
-                      XlsxOpt, XlsxSimsOpt, emit, run_problems, sims_sheet_note)
+                      XlsxOpt, XlsxSimsOpt, emit, load_checked, run_problems,
+                      sims_sheet_note)
 from .progress import LazyProgress
 
 #: The library's argument names as the command's flags, for its messages.
@@ -95,19 +97,23 @@ def capital_cmd(
         check_seats(profiles, share, pbr_share, SEAT_FLAGS, fee_share=fee_share)
     except InputError as exc:
         problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    sims_sheet_note(outputs, sims)
     if is_portfolio(spec):
         if profiles or any(t is not None for t in (share, fee_share, pbr_share)):
-            raise InputError(f"--provider/--share/--fee-share/--pbr-share: {spec} is a "
-                             f"portfolio; its "
-                             "owner is named in its [owner] table")
-        portfolio = load_portfolio(spec, overrides or [])
-        # the files the portfolio names (owner's profile, areas' specs) are inputs too
-        clashes = check_not_input(outputs.files(PORTFOLIO_TABLES), portfolio.inputs)
-        if clashes:
-            raise InputError(clashes)
+            problems.append(f"--provider/--share/--fee-share/--pbr-share: {spec} is a "
+                            "portfolio; its owner is named in its [owner] table")
+        portfolio = None
+        try:
+            portfolio = load_portfolio(spec, overrides or [])
+        except PbrError as exc:  # said with the flags' problems
+            problems.extend(exc.problems)
+        if portfolio is not None:
+            # the files the portfolio names (owner's profile, areas' specs) are inputs too
+            problems.extend(p for p in check_not_input(outputs.files(PORTFOLIO_TABLES),
+                                                       portfolio.inputs) if p not in problems)
+        if problems:
+            raise InputError(problems)
+        check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size)
+        sims_sheet_note(outputs, sims)
         with LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
@@ -116,7 +122,8 @@ def capital_cmd(
              lambda path, force: write_portfolio_workbook(result, path, force=force,
                                                           sims_sheet=xlsx_sims))
         return
-    loaded = load_spec(spec, overrides or [])
+    loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size)
+    sims_sheet_note(outputs, sims)
     with LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,

@@ -12,11 +12,13 @@ from typing import Annotated, Callable, Iterable, Optional
 import typer
 
 from ..engine import DEFAULT_CHUNK, check_run_args, resolve_shocks
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, PbrError
+from ..memory import check_memory
 from ..files import check_not_input, check_output
 from ..report.export import METADATA, check_export, table_file, write_tables
 from ..report.json import dumps
 from ..report.sheets import MAX_SHEET_SIMS, RECORD_KEYS, run_date
+from ..spec import LoadedSpec, load_spec
 from .app import err, out
 
 FLAGS = {"sims": "--sims", "seed": "--seed", "chunk_size": "--chunk-size"}
@@ -181,6 +183,25 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
     if outputs is not None:
         problems.extend(outputs.problems(tables, inputs))
     return problems
+
+
+def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
+                 command: str | None = None, sims: int | None = None,
+                 chunk_size: int = DEFAULT_CHUNK) -> LoadedSpec:
+    """Load the spec and raise every problem at once: the flags' ``problems`` (said first)
+    and the spec's, so a bad ``--sims`` never hides a bad spec; then, if both are good,
+    whether ``sims`` simulations of ``command`` fit in the machine's memory
+    (:func:`pbr_model.memory.check_memory`), before any work."""
+    loaded = None
+    try:
+        loaded = load_spec(spec, overrides or [])
+    except PbrError as exc:
+        problems = [*problems, *exc.problems]
+    if problems:
+        raise InputError(problems)
+    if command is not None:
+        check_memory([loaded.spec], sims, command, chunk_size)
+    return loaded
 
 
 def emit(result, as_json: bool, figures: Callable[[], dict], view: Callable[[], object],

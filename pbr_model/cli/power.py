@@ -10,10 +10,10 @@ from ..analyses.power import POWER_TABLES, parse_effects, power
 from ..engine import DEFAULT_SEED
 from ..errors import InputError
 from ..report.power import power_table, write_power_workbook
-from ..spec import DEFAULT_CONTRACT, load_spec
+from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit,
-                      run_problems)
+                      load_checked, run_problems)
 from .progress import LazyProgress
 
 
@@ -48,13 +48,12 @@ def power_cmd(
     """
     outputs = Outputs(xlsx, csv, parquet, force)
     problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec])
+    grid = None
     try:
         grid = parse_effects(effects)
     except InputError as exc:
         problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    loaded = load_spec(spec, overrides or [])
+    loaded = load_checked(spec, overrides, problems, "power", sims)
     with LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar)
     emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,

@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 
 from ..analyses.settle import SETTLEMENT_TABLES, settle
-from ..errors import InputError
 from ..report.settle import settlement_table, write_settlement_workbook
-from ..spec import load_spec
 from .app import app, handles_errors
-from .options import CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit
+from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit,
+                      load_checked)
 
 
 @app.command("settle")
@@ -41,9 +40,7 @@ def settle_cmd(
     """
     outputs = Outputs(xlsx, csv, parquet, force)
     problems = outputs.problems(SETTLEMENT_TABLES, inputs=[spec, observed])
-    if problems:
-        raise InputError(problems)
-    loaded = load_spec(spec, overrides or [])
+    loaded = load_checked(spec, overrides, problems)
     result = settle(loaded, observed)
     emit(result, as_json, result.to_dict, lambda: settlement_table(result), outputs,
          lambda path, force: write_settlement_workbook(result, path, force=force))

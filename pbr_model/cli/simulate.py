@@ -8,13 +8,13 @@ import typer
 
 from ..analyses.simulate import SIMULATION_TABLES, simulate
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
-from ..errors import InputError
 from ..report.simulate import simulation_summary, write_workbook
-from ..spec import DEFAULT_CONTRACT, load_spec
+from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (CaseloadShockOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
-                      XlsxOpt, XlsxSimsOpt, emit, run_problems, sims_sheet_note)
+                      XlsxOpt, XlsxSimsOpt, emit, load_checked, run_problems,
+                      sims_sheet_note)
 from .progress import LazyProgress
 
 @app.command("simulate")
@@ -51,10 +51,8 @@ def simulate_cmd(
     problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             inputs=[spec])
-    if problems:
-        raise InputError(problems)
+    loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size)
     sims_sheet_note(outputs, sims)
-    loaded = load_spec(spec, overrides or [])
     with LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock,

@@ -43,3 +43,41 @@ def test_the_grid_keeps_its_size_check_in_the_library():
     with pytest.raises(InputError, match="got too many"):
         parse_effects("0:0.5:1e-320")
     assert len(parse_effects(f"0:0.2:0.001")) == MAX_EFFECTS
+
+
+BAD_SPEC = ("--set", "contract.n_cohorts=-1")
+SPEC_ERROR = "tr-crc-example: contract.n_cohorts: Input should be greater than or equal to 1"
+
+
+@pytest.mark.parametrize("args, flag_error", [
+    (["simulate", "--sims", "0"], "--sims: must be from 1 to"),
+    (["simulate", "--seed", "-1"], "--seed: must be from 0 to 2**63 - 1"),
+    (["simulate", "--chunk-size", "0"], "--chunk-size: must be 1 or more"),
+    (["simulate", "--volume-shock", "nan"], "--volume-shock: must be a share"),
+    (["capital", "--sims", "0"], "--sims: must be from 1 to"),
+    (["capital", "-p", "no-such-profile"], "--provider no-such-profile: no such file"),
+    (["capital", "-p", "small-charity", "--share", "inf"], "--share: must be a share"),
+    (["power", "--effects", "0:inf:1"], "--effects: every number must be finite"),
+    (["power", "--seed", "18446744073709551616"], "--seed: must be from 0 to 2**63 - 1"),
+    (["breakeven", "--solve", "effect", "--sims", "-5"], "--sims: must be from 1 to"),
+    (["breakeven", "--solve", "nothing"], "--solve"),
+    (["breakeven", "--solve", "effect", "--target", "prob-loss=nan"], "--target: expected"),
+])
+def test_a_bad_flag_no_longer_hides_the_specs_errors(cli, args, flag_error):
+    errors = cli.error(cli.run(*args, *BAD_SPEC), flag_error, SPEC_ERROR, lines=2)
+    assert flag_error in errors[0]    # the flags first, then the spec
+
+
+def test_a_bad_output_no_longer_hides_the_specs_errors(cli, tmp_path):
+    (tmp_path / "run.xlsx").write_text("")
+    obs = tmp_path / "obs.csv"
+    obs.write_text("cohort,n,reoffenders,reoffences\n")
+    cli.error(cli.run("settle", "doncaster-pbr", "--observed", str(obs), "--xlsx",
+                      str(tmp_path / "run.xlsx"), "--set", "contract.n_cohorts=-1"),
+              "run.xlsx: file exists; use --force", "doncaster-pbr: contract.n_cohorts",
+              lines=2)
+
+
+def test_a_portfolio_with_a_bad_flag_says_both(cli):
+    cli.error(cli.run("capital", "working-links-like", "--sims", "0", "--set", "nosuch=1"),
+              "--sims: must be from 1 to", "working-links-like: nosuch: unknown field", lines=2)

@@ -1,0 +1,135 @@
+"""How much memory a run needs, estimated from its spec before any work, and how much
+the machine has: ``--sims`` has a ceiling tied to memory.
+
+A run keeps, for every simulation, its monthly cash flows and its per-cohort results (the
+result tables), so its memory grows with the simulations:
+
+    bytes ~ BASE + FACTOR[command] x (sims + 0.75 x min(chunk, sims)) x per_sim
+    per_sim = 8 x (12 x months + 24 x cohorts)      (summed over a portfolio's areas)
+
+``months`` is the contract's timeline to its last cash flow and ``cohorts`` its cohorts;
+8 bytes is one float64; a chunk of simulations (``--chunk-size``, 8,192 by default) needs
+about three quarters as much again while it is worked on. The constants were calibrated by measuring the peak resident
+memory of runs on the bundled contracts (``/usr/bin/time``-style ``ru_maxrss``, version
+0.7.0, 2,000 to 200,000 simulations; docs/validation.md lists them) and rounded up, so the
+estimate is above every measured run. The available memory is the least of the
+kernel's ``MemAvailable``, the process's address-space limit (``ulimit -v``) and its
+control group's limit, where they are known.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from collections.abc import Iterable
+from pathlib import Path
+
+from .engine import DEFAULT_CHUNK
+from .errors import InputError
+from .spec.schema import ContractSpec
+from .timeline import Timeline
+
+#: Memory of the interpreter, numpy, pandas and the package before any simulation
+#: [bytes] (measured: 140 MiB at 1 simulation).
+BASE = 200 * 2**20
+#: float64 values kept per simulation and month, and per simulation and cohort.
+PER_MONTH = 12
+PER_COHORT = 24
+#: Working memory of a chunk of simulations, as a share of what they keep.
+PER_CHUNK = 0.75
+#: How much more than ``pbr simulate`` each command keeps per simulation (capital adds
+#: the parties' finances; power and breakeven hold a second run's figures while they
+#: compare; a portfolio is its areas').
+FACTOR = {"simulate": 1.0, "capital": 2.0, "power": 1.5, "breakeven": 1.5, "portfolio": 1.25}
+
+
+def bytes_per_sim(spec: ContractSpec) -> int:
+    """Estimated memory one simulation of ``spec`` keeps [bytes] (before ``FACTOR``)."""
+    months = Timeline.from_spec(spec).n_months
+    return 8 * (PER_MONTH * months + PER_COHORT * spec.contract.cohorts)
+
+
+def _per_sim(specs: Iterable[ContractSpec], command: str) -> float:
+    return FACTOR[command] * sum(bytes_per_sim(s) for s in specs)
+
+
+def estimate(specs: Iterable[ContractSpec], sims: int, command: str,
+             chunk_size: int = DEFAULT_CHUNK) -> int:
+    """Estimated peak memory of ``command`` run on ``specs`` (a portfolio's areas, or one
+    spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes]."""
+    return int(BASE + (sims + PER_CHUNK * min(chunk_size, sims)) * _per_sim(specs, command))
+
+
+def max_sims(specs: Iterable[ContractSpec], available: int, command: str,
+             chunk_size: int = DEFAULT_CHUNK) -> int:
+    """The most simulations whose estimate fits in ``available`` bytes (0 if none)."""
+    room = (available - BASE) / _per_sim(specs, command)  # sims + PER_CHUNK x min(chunk, sims)
+    fits = room - PER_CHUNK * chunk_size if room - PER_CHUNK * chunk_size >= chunk_size \
+        else room / (1 + PER_CHUNK)
+    return max(0, int(fits))
+
+
+def _meminfo() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _address_space() -> int | None:
+    """What the address-space limit (``ulimit -v``) leaves this process [bytes]."""
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        used = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return max(0, soft - used)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cgroup() -> int | None:
+    """What the control group's memory limit (cgroup v2) leaves [bytes]."""
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        return max(0, int(limit) - used)
+    except (OSError, ValueError):
+        return None
+
+
+def available_memory() -> int | None:
+    """Memory this process can still use [bytes]: the least of what the kernel says is
+    available, the address-space limit and the control group's limit; None if unknown."""
+    known = [m for m in (_meminfo(), _address_space(), _cgroup()) if m is not None]
+    return min(known) if known else None
+
+
+def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
+                 chunk_size: int = DEFAULT_CHUNK, flag: str = "--sims") -> None:
+    """Raise ``InputError`` if the run's estimated memory is more than is available,
+    giving the estimate, what is available and the most simulations that fit."""
+    specs = list(specs)
+    available = available_memory()
+    if available is None:
+        return
+    need = estimate(specs, sims, command, chunk_size)
+    if need > available:
+        fits = max_sims(specs, available, command, chunk_size)
+        raise InputError(
+            f"{flag}: {sims:,} simulations need about {_size(need)} of memory (estimated "
+            f"from the contract's months and cohorts); this machine has {_size(available)} "
+            f"available, enough for about {fits:,}: use --sims {fits:,} or fewer"
+            + (", or a smaller --chunk-size" if chunk_size > DEFAULT_CHUNK else ""))
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"

@@ -1,0 +1,125 @@
+"""--sims has a ceiling tied to memory: the run's memory is estimated from the spec before
+any work (pbr_model.memory) and a run that would not fit is refused with the estimate, what
+is available and the most simulations that fit; running out of memory anyway is one
+``Error:`` line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pbr_model import memory
+from pbr_model.spec import load_spec
+
+GIB = 2**30
+PBR = str(Path(sys.executable).with_name("pbr"))
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """``machine(gib)``: pretend the machine has ``gib`` GiB available."""
+    return lambda gib: monkeypatch.setattr(memory, "available_memory", lambda: int(gib * GIB))
+
+
+@pytest.mark.parametrize("args, command", [
+    (["simulate"], "simulate"),
+    (["capital", "-p", "small-charity"], "capital"),
+    (["power", "--effects", "0:0.02:0.01"], "power"),
+    (["breakeven", "--solve", "effect"], "breakeven"),
+    (["capital", "working-links-like"], "portfolio"),
+])
+def test_a_million_simulations_on_a_small_machine_are_refused_at_once(cli, machine, args,
+                                                                      command):
+    machine(4)
+    start = time.monotonic()
+    errors = cli.error(cli.run(*args, "--sims", "1000000"),
+                       "--sims: 1,000,000 simulations need about ", "of memory",
+                       "this machine has 4.0 GiB available, enough for about ", lines=1)
+    assert time.monotonic() - start < 5
+    fits = int(errors[0].split("enough for about ")[1].split(":")[0].replace(",", ""))
+    assert 1_000 < fits < 1_000_000
+    assert f"use --sims {fits:,} or fewer" in errors[0]
+
+
+def test_what_fits_is_run(cli, machine):
+    machine(0.5)   # 200 MiB base + 2,000 x 15 kB
+    cli.ok(cli.run("simulate", "--sims", "2000"))
+    machine(0.1)
+    cli.error(cli.run("simulate", "--sims", "2000"), "enough for about 0:", lines=1)
+
+
+def test_a_larger_chunk_needs_more(cli, machine):
+    machine(4)
+    cli.ok(cli.run("simulate", "--sims", "100", "--chunk-size", "10000000"))   # capped at sims
+    errors = cli.error(cli.run("simulate", "--sims", "200000", "--chunk-size", "200000"),
+                       "or a smaller --chunk-size")
+    assert len(errors) == 1
+
+
+def test_the_most_that_fits_is_the_largest_estimate_within_the_memory():
+    spec = load_spec("tr-crc-example").spec
+    for command in memory.FACTOR:
+        for avail in (0.3 * GIB, 4 * GIB, 64 * GIB):
+            for chunk in (1, 8192, 10**9):
+                n = memory.max_sims([spec], avail, command, chunk)
+                assert memory.estimate([spec], n, command, chunk) <= avail
+                assert memory.estimate([spec], n + 2, command, chunk) > avail
+
+
+@pytest.mark.slow
+def test_the_estimate_is_above_a_measured_run():
+    """The formula's calibration, checked on this machine: a real run's peak resident
+    memory is below its estimate."""
+    spec = load_spec("tr-crc-example").spec
+    sims = 20_000
+    res = subprocess.run([sys.executable, "-c", "import resource, sys; from pbr_model.cli "
+                          "import app; sys.argv = ['pbr', 'simulate', '--sims', '20000', "
+                          "'--json']\ntry: app()\nexcept SystemExit: pass\n"
+                          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+                          "file=sys.stderr)"],
+                         capture_output=True, text=True, timeout=300)
+    peak = int(res.stderr.strip().splitlines()[-1]) * 1024
+    assert peak < memory.estimate([spec], sims, "simulate") < 2 * peak
+
+
+def test_running_out_of_memory_anyway_is_one_error_line(cli, monkeypatch):
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr("pbr_model.cli.simulate.simulate", no_memory)
+    cli.error(cli.run("simulate", "--sims", "10"), "Error: out of memory: ", "use fewer --sims",
+              lines=1)
+
+
+def _limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+
+
+@pytest.mark.skipif(not Path(PBR).exists(), reason="the installed pbr is needed")
+def test_the_installed_pbr_under_a_memory_limit_refuses_without_a_traceback():
+    res = subprocess.run([PBR, "simulate", "--sims", "1000000"], capture_output=True,
+                         text=True, timeout=120, preexec_fn=_limit_memory,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("Error: --sims: 1,000,000 simulations need about ")
+    assert res.stdout == ""
+
+
+@pytest.mark.slow
+def test_a_run_that_runs_out_of_memory_ends_cleanly():
+    """The estimate fooled (it says the memory is there): the run itself hits the
+    address-space limit and ends with one line."""
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1_000_000_000, 1_000_000_000))\n"
+            "import pbr_model.memory as m\nm.available_memory = lambda: 2**50\n"
+            "from pbr_model.cli import app\n"
+            "sys.argv = ['pbr', 'simulate', '--sims', '100000']\napp()\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    assert res.stderr.strip().startswith("Error: out of memory")
