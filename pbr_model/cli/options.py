@@ -14,7 +14,7 @@ import typer
 from ..engine import DEFAULT_CHUNK, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
 from ..memory import check_memory
-from ..files import check_not_input, check_output
+from ..files import check_not_input, check_output, same_file
 from ..report.export import METADATA, check_export, table_file, write_tables
 from ..report.json import dumps
 from ..report.sheets import MAX_SHEET_SIMS, RECORD_KEYS, run_date
@@ -128,7 +128,36 @@ class Outputs:
                 except OutputError as exc:  # an input in the way is said once, below
                     problems.extend(f"--{fmt} {p}" for p in exc.problems
                                     if not any(p.startswith(f"{t}:") for t in taken))
-        return problems + [line for lines in clashes.values() for line in lines]
+        return (problems + [line for lines in clashes.values() for line in lines]
+                + self.conflicts(tables))
+
+    def conflicts(self, tables: Iterable[str] = ()) -> list[str]:
+        """Outputs that would collide with each other, found before the run: two flags
+        writing one file (``--csv d --parquet d`` both write ``d/metadata.json``), or an
+        output file where another flag's folder would be (or inside it)."""
+        tables = list(tables)
+        folders = [(f"--{fmt}", Path(folder)) for fmt, folder in
+                   (("csv", self.csv), ("parquet", self.parquet)) if folder is not None]
+        problems, same_folder = [], False
+        if len(folders) == 2 and same_file(folders[0][1], folders[1][1]):
+            same_folder = True
+            problems.append(f"--csv {folders[0][1]} and --parquet {folders[1][1]}: the same "
+                            f"folder, and both write {METADATA}; give each its own folder")
+        files = self.files(tables)
+        for i, (flag_a, a) in enumerate(files):
+            for flag_b, b in files[i + 1:]:
+                if same_folder and a.name == b.name == METADATA:
+                    continue
+                if same_file(a, b):
+                    problems.append(f"{flag_a} {a} and {flag_b} {b}: both would write one "
+                                    "file; give them different names")
+        for flag_f, folder in folders:
+            for flag, path in files:
+                if flag != flag_f and any(same_file(path, f) for f in (folder, *folder.parents)
+                                          if f != Path(".")):
+                    problems.append(f"{flag_f} {folder}: {flag} writes the file {path} there; "
+                                    "a folder cannot also be a file")
+        return problems
 
     def files(self, tables: Iterable[str] = ()) -> list[tuple[str, Path]]:
         """Every file the outputs would write, as ``(flag, path)``."""
