@@ -67,7 +67,10 @@ def test_pbr_bad_input_is_one_error_line(tmp_path):
     proc = run(PBR, "simulate", "nope.toml", "--sims", "0", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr == "Error: --sims: must be from 1 to 10,000,000 (got 0)\n"
+    # the flag's problem, then the spec's: a bad --sims no longer hides a bad spec
+    assert proc.stderr.startswith("Error: --sims: must be from 1 to 10,000,000 (got 0)\n"
+                                  "Error: nope.toml: no such file")
+    assert proc.stderr.count("Error: ") == 2
     proc = run(PBR, "simulate", "nope.toml", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error: nope.toml: no such file")
