@@ -79,6 +79,6 @@ class Problem:
     has_value: bool = False
 
     def __str__(self) -> str:
-        where = f"{self.source}: {self.path}" if self.path else self.source
+        where = f"{self.source}: {clip(self.path)}" if self.path else self.source
         given = f" (got {short(self.value)})" if self.has_value else ""
         return f"{where}: {self.message}{given}"

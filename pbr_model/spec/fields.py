@@ -174,8 +174,31 @@ def field_type(keys: list[str | int], data: Any, root: type[BaseModel]) -> Any:
             ann = typing.get_args(lists[0])[0]
         else:
             return None
-        node = node.get(key) if isinstance(node, dict) else None
+        node = _child(node, key)
     return ann
+
+
+def _child(node: Any, key: str | int) -> Any:
+    """``node[key]`` in plain data (tables, lists, or tables keyed by index), else None."""
+    if isinstance(node, dict):
+        return node.get(key)
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return node[key]
+    return None
+
+
+def field_info(keys: list[str | int], data: Any, root: type[BaseModel]) -> FieldInfo | None:
+    """The :class:`FieldInfo` of the field at a path of keys under ``root`` (a tagged item's
+    model chosen by its ``type`` in ``data``); None for a list item or a path naming no
+    field of a model."""
+    if not keys or not isinstance(keys[-1], str):
+        return None
+    ann = field_type(keys[:-1], data, root) if len(keys) > 1 else root
+    node: Any = data
+    for key in keys[:-1]:
+        node = _child(node, key)
+    model = _concrete(ann, node)
+    return model.model_fields.get(keys[-1]) if is_model(model) else None
 
 
 def _concrete(ann: Any, node: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
+import re
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -19,22 +19,18 @@ from typing import Any, Iterable, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import OverrideError, Problem, SpecError, clip, short, shown
-from .fields import model_of
+from ..errors import MAX_ECHO, OverrideError, Problem, SpecError, clip, short, shown
+from .fields import field_info, list_item, model_of
+from .problems import problems_of
+from .reading import (MAX_DEPTH, MAX_FILE_BYTES, _too_deep, depth, parse_value,  # noqa: F401
+                      read_capped, read_toml)
 from .parties import ProfileFile, ProviderProfile
 from .renames import new_path, upgrade, warn_renamed
-from .schema import PAYMENT_TYPES, ContractSpec, cross_check
+from .schema import ContractSpec, cross_check
 
 DEFAULT_CONTRACT = "tr-crc-example"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # read as a workbook, not TOML
 M = TypeVar("M", bound=BaseModel)
-
-#: The largest spec, profile or portfolio file read [bytes]: bundled contracts are about
-#: 20 KB, so a file near this is a mistake (a log, a data dump), not a contract.
-MAX_FILE_BYTES = 10_000_000
-#: The deepest nesting of tables and lists read: the schema's deepest field is six levels
-#: down (``payments.0.rates.0.hurdle.level``), so more is never a contract.
-MAX_DEPTH = 32
 
 
 def bundled_dir() -> Path:
@@ -106,75 +102,6 @@ def load_profile(profile: str | Path) -> ProviderProfile:
     return validate_as(ProfileFile, read_toml(path), source).provider
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file into plain data (TOML cannot execute code).
-
-    At most :data:`MAX_FILE_BYTES` are read, and tables and lists may nest at most
-    :data:`MAX_DEPTH` deep."""
-    raw = read_capped(path)
-    if raw[:4] == b"PK\x03\x04":
-        raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
-                        "made by `pbr template` must be named .xlsx")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: not a text file (TOML must be UTF-8): byte {exc.start + 1} "
-                        "is not UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise SpecError(f"{path}: {_too_deep('tables and lists')}") from None
-    if depth(data) > MAX_DEPTH:
-        raise SpecError(f"{path}: {_too_deep('tables and lists')}")
-    return data
-
-
-def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of ``path``, refusing a file larger than ``limit`` without reading it all."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read file ({exc.strerror or exc})") from None
-    if len(raw) > limit:
-        raise SpecError(f"{path}: larger than {limit:,} bytes, the most a spec file may be; "
-                        "is it the right file?")
-    return raw
-
-
-def depth(data: Any) -> int:
-    """How deep tables and lists nest in ``data`` (a plain value: 0), without recursion."""
-    deepest, stack = 0, [(data, 0)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, level + 1)
-            if level + 1 > MAX_DEPTH:
-                break  # deep enough to refuse: walk no further
-            stack.extend((v, level + 1) for v in (node.values() if isinstance(node, dict)
-                                                  else node))
-    return deepest
-
-
-def _too_deep(what: str) -> str:
-    return f"{what} nest more than {MAX_DEPTH} deep, deeper than any field of a spec"
-
-
-def parse_value(text: str) -> Any:
-    """Read an override's VALUE as a TOML value (number, bool, date, string,
-    list, inline table); anything else is taken as a plain string. A value nested more
-    than :data:`MAX_DEPTH` deep is an :class:`OverrideError`."""
-    try:
-        value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-    except RecursionError:
-        raise OverrideError(_too_deep("lists and tables in the value")) from None
-    if depth(value) > MAX_DEPTH:
-        raise OverrideError(_too_deep("lists and tables in the value"))
-    return value
-
-
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Return a copy of ``data`` with each ``PATH=VALUE`` applied.
 
@@ -184,6 +111,15 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
     fields. A field's old name (see :mod:`.renames`) sets the field under its new name,
     with a warning; setting both names of one field is an error.
     """
+    data, problems = _overridden(data, overrides)
+    if problems:
+        raise OverrideError(problems)
+    return data
+
+
+def _overridden(data: dict[str, Any], overrides: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+    """:func:`apply_overrides`, returning the problems (one line per bad override) with the
+    data the good overrides make, instead of raising them."""
     data = _deep_copy(data)
     problems = []
     given: dict[str, str] = {}  # path set -> the path as given, to catch both names of one
@@ -207,6 +143,10 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
         if any(not k for k in keys):
             problems.append(f"--set {short(item)}: empty part in path {short(path)}")
             continue
+        if len(path) > MAX_ECHO:
+            problems.append(f"--set {short(item)}: the path is {len(path):,} characters long, "
+                            f"longer than any field's ({MAX_ECHO} at most)")
+            continue
         if len(keys) > MAX_DEPTH:
             problems.append(f"--set {short(item)}: the path has {len(keys)} parts; "
                             f"{_too_deep('fields')}")
@@ -215,9 +155,7 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             _set_path(data, keys, parse_value(value.strip()))
         except OverrideError as exc:
             problems.extend(f"--set {short(item)}: {p}" for p in exc.problems)
-    if problems:
-        raise OverrideError(problems)
-    return data
+    return data, problems
 
 
 def _deep_copy(obj: Any) -> Any:
@@ -286,7 +224,7 @@ def validate_as(model: type[M], data: Any, source: str,
         return model.model_validate(data)
     except ValidationError as exc:
         raise SpecError([str(placed(p, where))
-                         for p in _problems(exc, data, source, model)]) from None
+                         for p in problems_of(exc, data, source, model)]) from None
 
 
 def placed(problem: Problem, where: Mapping[str, str] | None) -> Problem:
@@ -314,16 +252,21 @@ def validate(data: dict[str, Any], source: str = "<spec>",
 
 
 def _validated(data: dict[str, Any], source: str, where: Mapping[str, str] | None,
-               renamed: list[tuple[str, str, object]]) -> ContractSpec:
-    """:func:`validate` once old names are upgraded, with the problems that left."""
+               renamed: list[tuple[str, str, object]], second: bool = True) -> ContractSpec:
+    """:func:`validate` once old names are upgraded, with the problems that left. With
+    ``second``, problems between fields are looked for even when some fields are wrong
+    (see :func:`_beyond_field_errors`)."""
     def lines(problems: list[tuple[str, str, object]]) -> list[str]:
         return [str(placed(Problem(source, path, message, value, True), where))
                 for path, message, value in problems]
 
     try:
-        spec = validate_as(ContractSpec, data, source, where)
-    except SpecError as exc:
-        raise SpecError([*lines(renamed), *exc.problems]) from None
+        spec = ContractSpec.model_validate(data)
+    except ValidationError as exc:
+        found = problems_of(exc, data, source)
+        first = [str(placed(p, where)) for p in found]
+        later = _beyond_field_errors(data, found, source, where) if second else []
+        raise SpecError([*lines(renamed), *first, *later]) from None
     problems = renamed + cross_check(spec)
     known = bundled_providers()
     problems += [(f"supply_chain.{i}.profile", "no bundled provider profile of that name; "
@@ -332,6 +275,64 @@ def _validated(data: dict[str, Any], source: str, where: Mapping[str, str] | Non
     if problems:
         raise SpecError(lines(problems))
     return spec
+
+
+def _beyond_field_errors(data: dict[str, Any], found: list[Problem], source: str,
+                         where: Mapping[str, str] | None) -> list[str]:
+    """The problems between fields that field errors hid.
+
+    Pydantic checks between fields only once every field is valid, so a wrong type in one
+    field would hide a cross-field problem elsewhere until it was fixed. Here each wrong
+    field is mended (an unknown field dropped, a wrong value given its default) and the
+    spec validated again; the problems that finds are returned, except any that names a
+    mended field (it may be about the stand-in value, not the user's: see :func:`_about`).
+    Nothing is returned when a problem cannot be mended so (a required field, or a problem
+    of a whole section or list item, which may itself be a cross-field check).
+    """
+    mended = _deep_copy(data)
+    names = []
+    for problem in found:
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in problem.path.split(".")]
+        parent = _node(mended, keys[:-1])
+        if not problem.path or not isinstance(parent, dict) or keys[-1] not in parent:
+            return []
+        info = field_info(keys, data, ContractSpec)
+        if problem.message.startswith("unknown field"):
+            del parent[keys[-1]]
+        elif (info is None or info.is_required() or model_of(info.annotation) is not None
+              or list_item(info.annotation) is not None):
+            return []
+        else:
+            parent[keys[-1]] = info.get_default(call_default_factory=True)
+        names.append(keys)
+    if not names:
+        return []
+    try:
+        _validated(mended, source, where, [], second=False)
+    except SpecError as exc:
+        said = {str(placed(p, where)) for p in found}
+        return [line for line in exc.problems
+                if line not in said and not any(_about(line, keys) for keys in names)]
+    return []
+
+
+def _about(line: str, keys: list[Any]) -> bool:
+    """Whether a problem's line may be about the mended field at ``keys``: it names the
+    field's path, or it is in the field's section and names the field."""
+    path = ".".join(map(str, keys))
+    in_section = f": {keys[0]}." in line or f": {keys[0]}:" in line
+    return path in line or (in_section and re.search(rf"\b{re.escape(str(keys[-1]))}\b",
+                                                     line) is not None)
+
+
+def _node(data: Any, keys: list[Any]) -> Any:
+    """The value at a path of keys in plain data, or None."""
+    for key in keys:
+        try:
+            data = data[key] if isinstance(data, (dict, list)) else None
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
@@ -364,85 +365,11 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
         data = read_toml(path)
     source = str(spec) if not Path(spec).is_file() else str(path)
     data, renamed = upgrade(data, source)  # before overrides, which may give a new name
-    model = _validated(apply_overrides(data, overrides), source, where, renamed)
+    data, bad = _overridden(data, overrides)
+    try:  # the spec's problems with the good overrides, and the bad overrides, at once
+        model = _validated(data, source, where, renamed)
+    except SpecError as exc:
+        raise (SpecError([*bad, *exc.problems]) if bad else exc) from None
+    if bad:
+        raise OverrideError(bad)
     return LoadedSpec(spec=model, source=source, sha256=spec_sha256(model))
-
-
-# -- turning pydantic's errors into ours -------------------------------------------------------
-
-def _problems(exc: ValidationError, data: Any, source: str,
-              root: type[BaseModel] = ContractSpec) -> list[Problem]:
-    out, seen = [], set()
-    for err in exc.errors(include_url=False):
-        path, model = _clean_loc(err["loc"], data, root)
-        if path in seen:
-            continue  # one value failing each member of a union: report it once
-        seen.add(path)
-        kind = err["type"]
-        message = err["msg"]
-        has_value = kind not in ("missing",) and not isinstance(err.get("input"), dict)
-        if kind == "extra_forbidden":
-            allowed = sorted(model.model_fields) if model is not None else []
-            message = "unknown field" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
-            has_value = False
-        elif kind == "missing":
-            message = "required field is missing"
-        elif kind == "value_error":
-            message = message.removeprefix("Value error, ")
-            # a cross-field message that shows what it was given already says it once
-            has_value = has_value and "(got " not in message and not _section(err.get("input"))
-        elif kind in ("union_tag_not_found", "union_tag_invalid"):
-            allowed = ", ".join(f"'{t}'" for t in PAYMENT_TYPES)
-            message = ("payment needs a `type`" if kind == "union_tag_not_found"
-                       else f"unknown payment type {err['ctx'].get('tag')!r}")
-            message += f"; allowed types: {allowed}"
-            has_value = False
-        elif kind in ("bool_type", "int_type", "float_type") and isinstance(err.get("input"), bool):
-            message = "must be a number, not true/false"
-        out.append(Problem(source, path, message, err.get("input"), has_value))
-    # A value failing several members of a union (a number, or a list of numbers)
-    # is reported at the deepest place only.
-    return [p for p in out if not any(q.path.startswith(p.path + ".") for q in out)]
-
-
-def _section(value: Any) -> bool:
-    """Whether ``value`` is a list of tables (a section such as the bands), which a message
-    about it names rather than echoes."""
-    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
-
-
-def _clean_loc(loc: tuple, data: Any,
-               root: type[BaseModel] = ContractSpec) -> tuple[str, type[BaseModel] | None]:
-    """Dotted path for an error location, dropping pydantic's union tags, and the
-    model class at the parent of the last element (to list allowed keys)."""
-    parts: list[str] = []
-    node: Any = data
-    model: type[BaseModel] | None = root
-    parent_model: type[BaseModel] | None = root
-    for item in loc:
-        if isinstance(node, dict) and isinstance(item, str) and item not in node \
-                and node.get("type") == item:
-            model = _payment_model(item)  # discriminated-union tag, not a key
-            continue
-        if isinstance(item, str) and node is not None and not isinstance(node, dict):
-            continue  # plain-union member tag ('float', 'list[float]'): a value has no keys
-        parts.append(str(item))
-        parent_model = model
-        if isinstance(node, (dict, list)):
-            try:
-                node = node[item]
-            except (KeyError, IndexError, TypeError):
-                node = None
-        model = _child_model(model, item)
-    return ".".join(parts), parent_model
-
-
-def _child_model(model: type[BaseModel] | None, key: Any) -> type[BaseModel] | None:
-    if model is None or isinstance(key, int):
-        return model
-    field = model.model_fields.get(key)
-    return None if field is None else model_of(field.annotation)
-
-
-def _payment_model(tag: str) -> type[BaseModel] | None:
-    return PAYMENT_TYPES.get(tag)

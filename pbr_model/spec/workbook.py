@@ -23,10 +23,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
-from ..errors import SpecError, clip, short
+from ..errors import MAX_ECHO, SpecError, clip, short
 from ._base import MAX_LIST_ITEMS
 from .fields import field_type, kinds
 from .load import parse_value
+from .reading import MAX_DEPTH
 from .renames import new_path, warn_renamed
 from .schema import ContractSpec
 from .template import COLUMNS, README
@@ -171,12 +172,12 @@ def _read_row(field, value, cached_ws, sheet: str, problems: _Problems) -> _Cell
     path = field.value
     if path is None or (isinstance(path, str) and not path.strip()):
         if content is not _BAD and not _empty(content):
-            problems.add(_at(sheet, field.coordinate), f"a value ({content!r}) with no field "
+            problems.add(_at(sheet, field.coordinate), f"a value ({short(content)}) with no field "
                          "path; put the field's dotted path in column A")
         return None
     if field.data_type == "f" or not isinstance(path, str):
         problems.add(_at(sheet, field.coordinate), "the Field cell must be a dotted path typed "
-                     f"as text, e.g. {sheet}.name (got {path!r})")
+                     f"as text, e.g. {sheet}.name (got {short(path)})")
         return None
     path = path.strip()
     problem = _path_problem(path, sheet)
@@ -193,6 +194,9 @@ def _read_row(field, value, cached_ws, sheet: str, problems: _Problems) -> _Cell
 
 def _path_problem(path: str, sheet: str) -> str | None:
     parts = path.split(".")
+    if len(path) > MAX_ECHO or len(parts) > MAX_DEPTH:
+        return (f"{clip(path)} is too long to be a field path (at most {MAX_ECHO} characters "
+                f"and {MAX_DEPTH} parts)")
     if not all(_PART.match(p) for p in parts):
         return (f"{short(path)} is not a field path: names or 0-based indexes joined by dots, "
                 "e.g. payments.0.rates.1.price")
@@ -218,9 +222,9 @@ def _value(cell, cached_ws, sheet: str, problems: _Problems) -> Any:
     if cell.data_type == "f":
         result = cached_ws[cell.coordinate] if cached_ws is not None else None
         if result is None or result.value is None:
-            problems.add(_at(sheet, cell.coordinate), f"holds the formula {cell.value!s} with "
-                         "no saved result; type the value instead (pbr never calculates "
-                         "formulas)")
+            problems.add(_at(sheet, cell.coordinate), f"holds the formula "
+                         f"{clip(str(cell.value))} with no saved result; type the value "
+                         "instead (pbr never calculates formulas)")
             return _BAD
         cell = result
     if cell.data_type == "e":

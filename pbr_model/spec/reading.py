@@ -1,0 +1,95 @@
+"""Reading spec files and ``--set`` values into plain data, within limits: a file's size,
+how deep tables and lists nest (see docs/contract-spec.md, "Limits")."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..errors import OverrideError, SpecError
+
+#: The largest spec, profile or portfolio file read [bytes]: bundled contracts are about
+#: 20 KB, so a file near this is a mistake (a log, a data dump), not a contract.
+MAX_FILE_BYTES = 10_000_000
+#: The deepest nesting of tables and lists read: the schema's deepest field is six levels
+#: down (``payments.0.rates.0.hurdle.level``), so more is never a contract.
+MAX_DEPTH = 32
+
+
+def is_file(path: str | Path) -> bool:
+    """Whether ``path`` is a readable regular file's name; False, not an error, for a name
+    the system refuses (too long, a NUL byte, a folder that cannot be read)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file into plain data (TOML cannot execute code).
+
+    At most :data:`MAX_FILE_BYTES` are read, and tables and lists may nest at most
+    :data:`MAX_DEPTH` deep."""
+    raw = read_capped(path)
+    if raw[:4] == b"PK\x03\x04":
+        raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
+                        "made by `pbr template` must be named .xlsx")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not a text file (TOML must be UTF-8): byte {exc.start + 1} "
+                        "is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: {_too_deep('tables and lists')}") from None
+    if depth(data) > MAX_DEPTH:
+        raise SpecError(f"{path}: {_too_deep('tables and lists')}")
+    return data
+
+
+def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path``, refusing a file larger than ``limit`` without reading it all."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise SpecError(f"{path}: larger than {limit:,} bytes, the most a spec file may be; "
+                        "is it the right file?")
+    return raw
+
+
+def depth(data: Any) -> int:
+    """How deep tables and lists nest in ``data`` (a plain value: 0), without recursion."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level + 1)
+            if level + 1 > MAX_DEPTH:
+                break  # deep enough to refuse: walk no further
+            stack.extend((v, level + 1) for v in (node.values() if isinstance(node, dict)
+                                                  else node))
+    return deepest
+
+
+def _too_deep(what: str) -> str:
+    return f"{what} nest more than {MAX_DEPTH} deep, deeper than any field of a spec"
+
+
+def parse_value(text: str) -> Any:
+    """Read an override's VALUE as a TOML value (number, bool, date, string,
+    list, inline table); anything else is taken as a plain string. A value nested more
+    than :data:`MAX_DEPTH` deep is an :class:`OverrideError`."""
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+    except RecursionError:
+        raise OverrideError(_too_deep("lists and tables in the value")) from None
+    if depth(value) > MAX_DEPTH:
+        raise OverrideError(_too_deep("lists and tables in the value"))
+    return value
