@@ -115,6 +115,14 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a name the system refuses (too long, unreadable)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def check_not_input(outputs: Iterable[tuple[str, Path]], inputs: Iterable[str | Path]) -> list[str]:
     """Problem lines for every output that would overwrite one of the run's inputs.
 
@@ -125,6 +133,6 @@ def check_not_input(outputs: Iterable[tuple[str, Path]], inputs: Iterable[str | 
     inputs : the files the run reads (spec, observed CSV, profiles, portfolio); names
         that are not files (bundled contracts) are ignored
     """
-    files = [Path(i) for i in inputs if i is not None and Path(i).is_file()]
+    files = [Path(i) for i in inputs if i is not None and _is_file(Path(i))]
     return [f"{label} {path}: is an input of this run ({src}); write the output elsewhere"
             for label, path in outputs for src in files if same_file(path, src)]

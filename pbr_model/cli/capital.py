@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -16,9 +15,9 @@ from ..memory import check_memory
 from ..report.capital import capital_table, providers_table, write_capital_workbook
 from ..report.portfolio import portfolio_table, write_portfolio_workbook
 from ..spec import DEFAULT_CONTRACT
-from ..spec.load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
-                         load_profile, read_toml)
-from ..spec.portfolio import bundled_portfolios, load_portfolio
+from ..spec.kinds import file_kind
+from ..spec.load import bundled_providers, load_profile
+from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
 from .options import (CaseloadShockOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
@@ -137,15 +136,10 @@ def capital_cmd(
 def is_portfolio(spec: str) -> bool:
     """A bundled portfolio's name, or a TOML file with a ``[portfolio]`` table (never a
     workbook: portfolios are TOML only)."""
-    path = Path(spec)
-    if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return False
-    if path.is_file():
-        try:
-            return "portfolio" in read_toml(path)
-        except PbrError:
-            return False  # not readable as TOML: let the spec loader report it
-    return bundled_name(spec) in bundled_portfolios() and bundled_name(spec) not in bundled_contracts()
+    try:
+        return file_kind(spec) == "portfolio"
+    except PbrError:
+        return False  # not readable as TOML: let the spec loader report it
 
 
 @app.command("providers")

@@ -10,6 +10,9 @@ from rich.table import Table
 
 from ..errors import SpecError
 from ..spec import bundled_contracts, load_spec, read_toml
+from ..spec.kinds import file_kind
+from ..spec.load import load_profile
+from ..spec.portfolio import load_portfolio
 from ..spec.reference import markdown_reference
 from ..spec.schema import ContractSpec
 from .app import app, deprecations, fail, handles_errors, out
@@ -36,27 +39,45 @@ def list_cmd() -> None:
 
 @app.command("validate")
 def validate_cmd(
-    specs: Annotated[list[str], typer.Argument(help="Spec files or bundled contract names.")],
+    specs: Annotated[list[str], typer.Argument(
+        help="Contract specs (TOML or .xlsx), portfolios or provider profiles: files or "
+             "bundled names.")],
 ) -> None:
-    """Check contract specs and report every problem in every file at once.
+    """Check contract specs, portfolios and provider profiles, and report every problem in
+    every file at once. Each file is read as what its tables say it is (a [portfolio] table:
+    a portfolio, with its owner's profile and every area's spec; only a [provider] table: a
+    provider profile; otherwise a contract spec), with the loader the commands that run it
+    use.
 
     \b
     Examples:
       pbr validate contracts/*.toml
-      pbr validate my_contract.toml
+      pbr validate my_contract.toml my_portfolio.toml my_profile.toml
+      pbr validate working-links-like small-charity
     """
     problems: list[str] = []
     for spec in specs:
         try:
             with deprecations():
-                loaded = load_spec(spec)
+                out.print(_validated(spec), markup=False, soft_wrap=True)
         except SpecError as exc:
             problems.extend(exc.problems)
-        else:
-            out.print(f"OK  {loaded.source}  (sha256 {loaded.sha256[:12]})", markup=False,
-                      soft_wrap=True)
     if problems:
         fail(problems)
+
+
+def _validated(spec: str) -> str:
+    """Validate one file or bundled name as what it is; its ``OK`` line."""
+    kind = file_kind(spec)
+    if kind == "portfolio":
+        portfolio = load_portfolio(spec)
+        return (f"OK  {portfolio.source}  (portfolio of {len(portfolio.areas)} "
+                f"area{'s' * (len(portfolio.areas) != 1)}, sha256 {portfolio.sha256[:12]})")
+    if kind == "profile":
+        profile = load_profile(spec)
+        return f"OK  {spec}  (provider profile {profile.name!r})"
+    loaded = load_spec(spec)
+    return f"OK  {loaded.source}  (sha256 {loaded.sha256[:12]})"
 
 
 @app.command("schema")

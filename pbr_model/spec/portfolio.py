@@ -52,6 +52,7 @@ from .load import (LoadedSpec, apply_overrides, bundled_dir, load_profile, load_
                    resolve, spec_sha256, validate_as)
 from .owners import _raw_owners, owner_problems
 from .parties import ProviderProfile
+from .reading import is_file
 from .schema import ContractSpec, Trend
 
 MAX_AREAS = 50
@@ -399,7 +400,7 @@ def _locate(name: str, base: Path) -> str | Path:
     """A path relative to the portfolio file if one exists there, else the name as given
     (a bundled name, or a path :func:`resolve` reports as missing)."""
     candidate = base / name
-    return candidate if candidate.is_file() else name
+    return candidate if is_file(candidate) else name
 
 
 def _with_trend(loaded: LoadedSpec, trend: Trend) -> LoadedSpec:

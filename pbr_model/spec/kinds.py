@@ -1,0 +1,40 @@
+"""What kind of file a SPEC argument names: a contract spec, a portfolio or a provider
+profile, told by its tables (or by which bundled list a name is in)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from .load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
+                   read_toml)
+from .portfolio import bundled_portfolios
+from .reading import is_file
+
+Kind = Literal["contract", "portfolio", "profile"]
+
+
+def file_kind(spec: str | Path) -> Kind:
+    """``"portfolio"`` for a TOML file with a ``[portfolio]`` table or a bundled portfolio's
+    name; ``"profile"`` for a TOML file with only a ``[provider]`` table or a bundled
+    profile's name; ``"contract"`` for anything else (a workbook, a bundled contract's name,
+    a name that is nothing: the contract loader says what is wrong with it).
+
+    Raises
+    ------
+    SpecError
+        When the file cannot be read as TOML (what a loader would say).
+    """
+    path = Path(spec)
+    if not is_file(path):  # nor a name the system refuses: the loader says why
+        name = bundled_name(spec)
+        if name in bundled_contracts():
+            return "contract"
+        return ("portfolio" if name in bundled_portfolios()
+                else "profile" if name in bundled_providers() else "contract")
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return "contract"
+    data = read_toml(path)
+    if "portfolio" in data:
+        return "portfolio"
+    return "profile" if set(data) == {"provider"} else "contract"
