@@ -354,3 +354,10 @@ def test_the_installed_pbr_refuses_hostile_input_in_bounded_memory(cli, tmp_path
         assert proc.returncode == 2, (args[:2], proc.stderr[-2000:])
         assert proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
         assert "MemoryError" not in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["[/]", "[link=https://example.com]Click here[/link]",
+                                  "Tab\there", "Two\nlines", "Zürich €5 — “quoted” 中文"])
+def test_markup_and_ordinary_text_are_allowed(cli, name):
+    toml = '"' + name.replace("\t", "\\t").replace("\n", "\\n") + '"'
+    cli.ok(cli.run("show", str(TR), "--set", f"contract.name={toml}", "--json"))
