@@ -5,30 +5,57 @@ Every file goes to a temporary name in its folder and is renamed into place, so 
 interrupted or failed write never leaves a partial file under a final name. An output
 may never be one of the run's inputs (the spec, an observed CSV, a profile, a
 portfolio): :func:`check_not_input` refuses it, ``--force`` or not.
+
+A temporary file is named ``.{name}.{pid}-{8 hex digits}.tmp`` (the pid of the process
+writing it). A write removes its own on any failure, Ctrl-C or SIGTERM; only a process killed
+outright (SIGKILL) or a crash can leave one behind, and the next write into the same folder
+removes it (:func:`sweep`): a file of exactly that naming whose process is no longer
+running on this machine, or one of the older naming (``.{name}.{8 hex digits}.tmp``,
+before 0.8; and any on Windows, where a process cannot be asked after) not modified for
+an hour. Nothing else in the folder is touched.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import OutputError
+
+#: Our temporary files: ``.{name}.{pid}-{hex}.tmp``, and before 0.8 ``.{name}.{hex}.tmp``.
+TEMP = re.compile(r"\.(?P<name>.+)\.(?:(?P<pid>[1-9][0-9]{0,9})-)?[0-9a-f]{8}\.tmp")
+#: How long a temporary file of the older naming (no pid) must be left unmodified before
+#: it is swept [s]: far longer than any write takes.
+OLD_TEMP_AGE = 3600.0
+
+#: The files this process has renamed into place (for the message when interrupted).
+written: list[Path] = []
 
 
 def atomic_write(path: Path, write: Callable[[str], Any], what: str = "write") -> Any:
     """``write(tmp)`` to a temporary file next to ``path``, then rename it onto ``path``.
 
-    The temporary file is removed on any failure, including KeyboardInterrupt; an
-    ``OSError`` becomes ``OutputError("{path}: cannot {what} (...)")``.
+    Stale temporary files of ours in the folder are swept first (:func:`sweep`). The
+    temporary file is removed on any failure, including KeyboardInterrupt (and SIGTERM,
+    which the command line turns into an exception); an ``OSError`` becomes
+    ``OutputError("{path}: cannot {what} (...)")``.
     """
     tmp = None
     try:
-        tmp = _create_temp(path)
+        sweep(path.parent)
+        # named before it is created, so an interruption at any point removes it
+        tmp = _temp_name(path)
+        while not _create(tmp):
+            tmp = _temp_name(path)
         out = write(tmp)
         os.replace(tmp, path)
+        written.append(path)
         return out
     except OSError as exc:
         _remove(tmp)
@@ -38,16 +65,81 @@ def atomic_write(path: Path, write: Callable[[str], Any], what: str = "write") -
         raise
 
 
-def _create_temp(path: Path) -> str:
-    """Create an empty ``.{name}.{random}.tmp`` next to ``path``, with the permissions
-    of a new file (the umask applies, unlike ``tempfile.mkstemp``'s owner-only 0600)."""
-    while True:
-        tmp = str(path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp"))
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
-        except FileExistsError:
+def in_memory(save: Callable[[IO[bytes]], Any]) -> Callable[[str], Any]:
+    """A ``write`` for :func:`atomic_write` that builds the file in memory with
+    ``save(buffer)`` and writes it out in one go: for writers that leave a file open when
+    a write fails (openpyxl's zip archive, which would try again, and fail again, when it
+    is collected, printing a traceback after the ``Error:`` line on a full disk)."""
+    def write(tmp: str) -> Any:
+        buffer = io.BytesIO()
+        out = save(buffer)
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+        return out
+    return write
+
+
+def sweep(folder: Path) -> list[Path]:
+    """Remove the stale temporary files of ours in ``folder`` (see the module notes);
+    return them. Only regular files of exactly our naming, owned by this user, whose
+    writing process is not running on this machine (or, of the older naming, unmodified
+    for :data:`OLD_TEMP_AGE`). Anything that cannot be read or removed is left."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = TEMP.fullmatch(entry.name)
+        if match is None:
             continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+            if not entry.is_file(follow_symlinks=False) or not mine:
+                continue
+            if match["pid"] and os.name != "nt":  # (on Windows signal 0 would end a process)
+                stale = not _running(int(match["pid"]))
+            else:
+                stale = now - st.st_mtime > OLD_TEMP_AGE
+            if stale:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` may be running on this machine (ours or another
+    user's); True when that cannot be told."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OverflowError:  # beyond any process id
+        return False
+    except OSError:  # e.g. PermissionError: it runs, as another user
+        return True
+    return True
+
+
+def _temp_name(path: Path) -> str:
+    """``.{name}.{pid}-{random}.tmp`` next to ``path``."""
+    return str(path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"))
+
+
+def _create(tmp: str) -> bool:
+    """Create the empty file ``tmp`` (False if the name is taken), with the permissions
+    of a new file (the umask applies, unlike ``tempfile.mkstemp``'s owner-only 0600)."""
+    try:
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        return True
+    except FileExistsError:
+        return False
 
 
 def _remove(tmp: str | None) -> None:
@@ -80,8 +172,9 @@ def check_output(path: str | Path, *, force: bool = False, suffix: str = ".xlsx"
     return path
 
 
-#: Longest workbook file name: the file system's 255 bytes less the temporary name's extras.
-MAX_NAME = 255 - len("..12345678.tmp")
+#: Longest workbook file name: the file system's 255 bytes less the temporary name's
+#: extras (a process id has at most 7 digits on Linux, 5 on macOS).
+MAX_NAME = 255 - len("..1234567-12345678.tmp")
 
 
 

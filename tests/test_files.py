@@ -140,3 +140,55 @@ def test_a_portfolio_may_not_replace_an_area_spec(tmp_path):
     refused(invoke("capital", str(portfolio), "--sims", "50", "--xlsx", str(area), "--force"),
             f"--xlsx {area}: is an input of this run")
     assert area.read_bytes() == before
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_sweep_removes_only_our_stale_temporaries(tmp_path):
+    """Removed: our naming with a process that is gone, or the pre-0.8 naming (no pid)
+    unmodified for an hour. Kept: a live writer's, a fresh pre-0.8 one, anything of
+    another naming, a link or a folder of our naming."""
+    import os
+    import time
+
+    from pbr_model.files import OLD_TEMP_AGE, sweep
+    gone, alive = dead_pid(), os.getppid()
+    stale = [f".out.xlsx.{gone}-0123abcd.tmp", ".simulations.csv.0123abcd.tmp"]
+    kept = [f".out.xlsx.{alive}-0123abcd.tmp", ".fresh.csv.89abcdef.tmp",
+            f"out.xlsx.{gone}-0123abcd.tmp", f".out.xlsx.{gone}-0123ABCD.tmp",
+            f".out.xlsx.{gone}-0123abc.tmp", f".out.xlsx.{gone}-0123abcd.tmp.bak",
+            ".notes.tmp", "notes.txt", f".out.xlsx.0-0123abcd.tmp"]
+    for name in stale + kept:
+        (tmp_path / name).write_text("x")
+    old = time.time() - OLD_TEMP_AGE - 60
+    os.utime(tmp_path / stale[1], (old, old))
+    (tmp_path / f".link.{gone}-0123abcd.tmp").symlink_to(tmp_path / "notes.txt")
+    (tmp_path / f".dir.{gone}-0123abcd.tmp").mkdir()
+    assert sorted(p.name for p in sweep(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        kept + [f".link.{gone}-0123abcd.tmp", f".dir.{gone}-0123abcd.tmp"])
+
+
+def test_the_next_write_into_a_folder_sweeps_it(tmp_path):
+    from pbr_model.files import atomic_write
+    stale = tmp_path / f".other.csv.{dead_pid()}-0123abcd.tmp"
+    stale.write_text("half")
+    atomic_write(tmp_path / "new.csv", lambda tmp: Path(tmp).write_text("whole"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]
+
+
+def test_a_temporary_file_names_its_process(tmp_path, monkeypatch):
+    import os
+
+    from pbr_model.files import TEMP, atomic_write
+    seen = []
+    atomic_write(tmp_path / "a.csv", lambda tmp: seen.append(Path(tmp).name))
+    match = TEMP.fullmatch(seen[0])
+    assert match and match["name"] == "a.csv" and int(match["pid"]) == os.getpid()

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import signal
+import threading
+import traceback
 import warnings
 from typing import Annotated, Callable, Iterator, Optional
 
 import typer
+import typer.exceptions
+
+from .. import files
 from .._version import __version__
 from ..errors import PbrDeprecationWarning, PbrError
 from ..report.terminal import LiteralConsole
@@ -27,11 +34,93 @@ app = typer.Typer(
 out = LiteralConsole()
 err = LiteralConsole(stderr=True)
 
+#: Exit codes: bad input (and a write that fails), Ctrl-C, SIGTERM, a bug in pbr.
+EXIT_INPUT, EXIT_INTERRUPT, EXIT_SIGTERM, EXIT_BUG = 2, 130, 143, 1
+
 
 def fail(problems: list[str]) -> None:
     for p in problems:
         err.print(f"Error: {p}", markup=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=EXIT_INPUT)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised wherever the program is when it arrives, so the run unwinds as on
+    Ctrl-C: temporary files removed, the progress bar stopped and the cursor shown. A
+    ``BaseException``, so no ``except Exception`` takes it for an error."""
+
+
+class _Stops:
+    """Ctrl-C or SIGTERM held back while a :func:`signals_wait` block runs."""
+    waiting = 0
+    pending: type[BaseException] | None = None
+
+
+def _stop(signum, frame) -> None:
+    stop = Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    if signum == signal.SIGTERM:  # a second SIGTERM while unwinding ends the process
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if _Stops.waiting:
+        _Stops.pending = _Stops.pending or stop
+        return
+    raise stop
+
+
+@contextlib.contextmanager
+def signals_unwind() -> Iterator[None]:
+    """While a command runs, SIGTERM raises :class:`Terminated` and Ctrl-C
+    ``KeyboardInterrupt`` (each held back inside :func:`signals_wait`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can be set in the main thread only
+        return
+    _Stops.waiting, _Stops.pending = 0, None
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def signals_wait() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block is done, then act on them: for the
+    progress bar, whose start, update and stop must not be cut half-way (rich would be
+    left with the cursor hidden or its render hooks out of step)."""
+    _Stops.waiting += 1
+    try:
+        yield
+    finally:
+        _Stops.waiting -= 1
+    if not _Stops.waiting and _Stops.pending is not None:
+        stop, _Stops.pending = _Stops.pending, None
+        raise stop
+
+
+def interrupted(how: str, code: int) -> None:
+    """One line on stderr saying the run stopped and what it left, then exit ``code``."""
+    done = [str(p) for p in files.written]
+    if not done:
+        left = ": no file was written."
+    else:
+        more = f" and {len(done) - 3} more" if len(done) > 3 else ""
+        left = (f" after writing {', '.join(done[:3])}{more}; "
+                "nothing else was written.")
+    err.print(f"Interrupted ({how}){left}", markup=False, soft_wrap=True)
+    raise typer.Exit(code=code)
+
+
+def bug(exc: BaseException) -> None:
+    """A last resort for an exception that is not an input problem: say plainly it is a
+    bug in pbr and how to report it; ``PBR_TRACEBACK=1`` shows the traceback."""
+    shown = bool(os.environ.get("PBR_TRACEBACK"))
+    if shown:
+        traceback.print_exception(exc)
+    where = "" if shown else "; run again with PBR_TRACEBACK=1 to see where"
+    err.print(f"Error: internal error, a bug in pbr {__version__} (not a problem with your "
+              f"input): {type(exc).__name__}: {exc}{where}. Please report it with the command "
+              "line and this message.", markup=False, soft_wrap=True)
+    raise typer.Exit(code=EXIT_BUG)
 
 
 @contextlib.contextmanager
@@ -53,19 +142,31 @@ def deprecations() -> Iterator[None]:
 
 
 def handles_errors(fn: Callable) -> Callable:
-    """Turn ``PbrError`` into ``Error:`` lines and exit code 2, and so running out of
-    memory (one line, no traceback); deprecations into ``Warning:`` lines."""
+    """The error boundary of every command: ``PbrError`` becomes ``Error:`` lines and
+    exit code 2; Ctrl-C and SIGTERM one ``Interrupted`` line and exit codes 130 and 143
+    (after temporary files are removed and the cursor restored); running out of memory
+    one ``Error:`` line and exit code 2; any other exception, a bug, one ``Error:`` line
+    saying so and exit code 1 (see :func:`bug`); deprecations ``Warning:`` lines."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with deprecations():
+        files.written.clear()
+        with deprecations(), signals_unwind():
             try:
                 return fn(*args, **kwargs)
             except PbrError as exc:
                 fail(exc.problems)
+            except KeyboardInterrupt:
+                interrupted("Ctrl-C", EXIT_INTERRUPT)
+            except Terminated:
+                interrupted("SIGTERM", EXIT_SIGTERM)
             except MemoryError:  # the estimate before the run (memory.py) was not enough
                 fail(["out of memory: the run needed more memory than this machine could give; "
                       "use fewer --sims (or a smaller --chunk-size)"])
+            except (typer.Exit, typer.Abort, typer.exceptions.TyperException):  # click's own
+                raise
+            except Exception as exc:
+                bug(exc)
 
     return wrapper
 

@@ -1,4 +1,9 @@
-"""A progress bar that appears only when a run takes longer than a second."""
+"""A progress bar that appears only when a run takes longer than a second, and only on a
+terminal (a pipe or a log file gets no bar, not even a blank line).
+
+The bar hides the cursor while it draws; it is stopped, and the cursor shown again, when
+the run ends however it ends: Ctrl-C and SIGTERM unwind through ``__exit__`` (see
+``app.handles_errors``)."""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import time
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .app import err
+from .app import err, signals_wait
 
 
 class LazyProgress:
@@ -19,16 +24,17 @@ class LazyProgress:
         self.task = None
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
+        if not self.enabled or not err.is_terminal:
             return
-        if self.bar is None and time.monotonic() - self.start >= self.delay and done < total:
-            self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
-                                TextColumn("{task.completed:,}/{task.total:,} sims"),
-                                TimeRemainingColumn(), console=err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=total)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=done)
+        with signals_wait():
+            if self.bar is None and time.monotonic() - self.start >= self.delay and done < total:
+                self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                                    TextColumn("{task.completed:,}/{task.total:,} sims"),
+                                    TimeRemainingColumn(), console=err, transient=True)
+                self.bar.start()
+                self.task = self.bar.add_task(self.label, total=total)
+            if self.bar is not None:
+                self.bar.update(self.task, completed=done)
 
     def __enter__(self) -> "LazyProgress":
         self.start = time.monotonic()
@@ -36,4 +42,5 @@ class LazyProgress:
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            with signals_wait():
+                self.bar.stop()

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from openpyxl.styles import Font
 
-from ..files import atomic_write, check_output  # noqa: F401  (the writers' one import)
+from ..files import atomic_write, check_output, in_memory  # noqa: F401  (the writers' one import)
 from ..analyses.base import PROVENANCE_KEYS
 from ..stats import PERCENTILES
 from ..spec.fields import flatten
@@ -303,4 +303,4 @@ def figure_columns(ws, top: int, names: list[str], rows: list[tuple], columns: l
 
 def save_atomic(wb: Book, path: Path) -> None:
     """Save under a temporary name in the same folder, then rename over ``path``."""
-    atomic_write(path, wb.save, "write workbook")
+    atomic_write(path, in_memory(wb.save), "write workbook")

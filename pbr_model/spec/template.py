@@ -27,7 +27,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from .._version import __version__
-from ..files import atomic_write, check_output
+from ..files import atomic_write, check_output, in_memory
 from . import fields
 from .load import LoadedSpec
 from .schema import ContractSpec
@@ -245,7 +245,7 @@ def write_template(spec: LoadedSpec | ContractSpec | str | Path, path: str | Pat
     for section in ContractSpec.model_fields:
         _section_sheet(wb.create_sheet(section),
                        [r for r in rows if r.path.split(".", 1)[0] == section])
-    atomic_write(path, wb.save, "write workbook")
+    atomic_write(path, in_memory(wb.save), "write workbook")
     return path
 
 

@@ -318,8 +318,9 @@ def test_written_under_a_temporary_name_then_renamed(result, tmp_path, monkeypat
 
 
 def _crash_after_writing_half(exc: BaseException):
-    def save(self, filename):
-        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+    def save(self, filename):  # a path, or the buffer files.in_memory hands it
+        half = b"PK\x03\x04 half a workbook"
+        filename.write(half) if hasattr(filename, "write") else Path(filename).write_bytes(half)
         raise exc
     return save
 
