@@ -17,7 +17,7 @@ from ..spec import DEFAULT_CONTRACT
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
-from .options import (CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
                       CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
                       emit, load_checked, run_problems)
 from .progress import LazyProgress
@@ -55,7 +55,8 @@ def breakeven_cmd(
     pbr_share: Annotated[Optional[float], typer.Option(
         "--pbr-share", metavar="SHARE", help="With --provider: the share of the PbR risk on "
                                              "its work it carries.")] = None,
-    sims: Annotated[int, typer.Option("--sims", "-n", help="Simulations per value tried.")]
+    sims: Annotated[int, typer.Option(
+        "--sims", "-n", help=f"Simulations per value tried {SIMS_LIMIT}.")]
         = 2_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (the same for every value "
                                       "tried).")] = DEFAULT_SEED,

@@ -19,7 +19,7 @@ from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
-from .options import (CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
                       XlsxOpt, XlsxSimsOpt, emit, load_checked, run_problems,
                       sims_sheet_note)
@@ -38,7 +38,8 @@ def capital_cmd(
         help="Provider profile: bundled name (see `pbr providers`) or TOML file; repeatable. "
              "Each is put in a seat of its own on its profile's terms. Omit for the spec's "
              "prime and supply chain.")] = None,
-    sims: Annotated[int, typer.Option("--sims", "-n", help="Number of simulations.")] = 10_000,
+    sims: Annotated[int, typer.Option(
+        "--sims", "-n", help=f"Number of simulations {SIMS_LIMIT}.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = DEFAULT_SEED,
     share: Annotated[Optional[float], typer.Option(
         "--share", metavar="SHARE", help="Put every --provider in a seat of this share of the "

@@ -11,7 +11,7 @@ from typing import Annotated, Callable, Iterable, Optional
 
 import typer
 
-from ..engine import DEFAULT_CHUNK, check_run_args, resolve_shocks
+from ..engine import DEFAULT_CHUNK, MAX_SIMS, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
 from ..memory import check_memory
 from ..files import check_not_input, check_output, same_file
@@ -22,6 +22,10 @@ from ..spec import LoadedSpec, load_spec
 from .app import err, out
 
 FLAGS = {"sims": "--sims", "seed": "--seed", "chunk_size": "--chunk-size"}
+
+#: What --sims allows, for its help.
+SIMS_LIMIT = (f"(1 to {MAX_SIMS:,}; a run whose memory estimate is more than the machine has "
+              "is refused before it starts, with the most that fit)")
 
 
 SpecArg = Annotated[str, typer.Argument(

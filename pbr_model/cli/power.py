@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from ..analyses.power import POWER_TABLES, parse_effects, power
+from ..analyses.power import MAX_EFFECTS, POWER_TABLES, parse_effects, power
 from ..engine import DEFAULT_SEED
 from ..errors import InputError
 from ..report.power import power_table, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit,
-                      load_checked, run_problems)
+from .options import (SIMS_LIMIT, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg,
+                      XlsxOpt, emit, load_checked, run_problems)
 from .progress import LazyProgress
 
 
@@ -23,9 +23,11 @@ def power_cmd(
     spec: SpecArg = DEFAULT_CONTRACT,
     effects: Annotated[str, typer.Option(
         "--effects", metavar="START:STOP:STEP",
-        help="True effects to try, as relative reductions (STOP included), or a comma list.")]
+        help="True effects to try, as relative reductions from -0.9 to 0.9 (STOP included; "
+             f"at most {MAX_EFFECTS}), or a comma list.")]
         = "0:0.1:0.01",
-    sims: Annotated[int, typer.Option("--sims", "-n", help="Simulations per effect.")] = 2_000,
+    sims: Annotated[int, typer.Option(
+        "--sims", "-n", help=f"Simulations per effect {SIMS_LIMIT}.")] = 2_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (the same for every "
                                       "effect).")] = DEFAULT_SEED,
     overrides: SetOpt = None,

@@ -11,7 +11,7 @@ from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..report.simulate import simulation_summary, write_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
                       XlsxOpt, XlsxSimsOpt, emit, load_checked, run_problems,
                       sims_sheet_note)
@@ -21,7 +21,8 @@ from .progress import LazyProgress
 @handles_errors
 def simulate_cmd(
     spec: SpecArg = DEFAULT_CONTRACT,
-    sims: Annotated[int, typer.Option("--sims", "-n", help="Number of simulations.")] = 10_000,
+    sims: Annotated[int, typer.Option(
+        "--sims", "-n", help=f"Number of simulations {SIMS_LIMIT}.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; with the spec and version it "
                                       "fixes every number.")] = DEFAULT_SEED,
     overrides: SetOpt = None,
