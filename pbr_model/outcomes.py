@@ -211,8 +211,10 @@ def logit(p):
 
 
 def expit(x):
-    """Probability of log odds [fraction]."""
-    return 1 / (1 + np.exp(-x))
+    """Probability of log odds [fraction]. Below -709 log odds exp overflows and the
+    probability is its limit, 0 (its true value is below 1e-308)."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

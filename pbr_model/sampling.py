@@ -9,6 +9,9 @@ import numpy as np
 
 from .rng import before_rng, counts_rng
 
+#: A coefficient of variation (sd / mean) at or below which a gamma draw is its mean.
+NEGLIGIBLE_CV = 1e-8
+
 
 class Sampler:
     """Random draws from a seeded :class:`numpy.random.Generator`, in two streams (common
@@ -66,8 +69,11 @@ class Sampler:
         return self.counts.poisson(lam).astype(np.float64)
 
     def gamma_sum(self, count: np.ndarray, mean: float, sd: float) -> np.ndarray:
-        """Sum of ``count`` iid gamma(mean, sd) draws, i.e. gamma(shape count*a, scale)."""
-        if sd == 0 or mean == 0:
+        """Sum of ``count`` iid gamma(mean, sd) draws, i.e. gamma(shape count*a, scale).
+        An sd below :data:`NEGLIGIBLE_CV` of the mean is read as 0 (each draw is the mean):
+        its noise is below a part in 10^8, and the gamma's shape ``(mean / sd)^2`` would
+        overflow for an sd such as 1e-160."""
+        if sd <= mean * NEGLIGIBLE_CV or mean == 0:
             return np.asarray(count, dtype=np.float64) * mean
         return self.counts.gamma(count * (mean / sd) ** 2, sd**2 / mean)
 

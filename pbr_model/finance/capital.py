@@ -89,9 +89,11 @@ def runs_out_count(net_flow: np.ndarray, profile: ProviderProfile, size: float) 
     return int(np.count_nonzero(runs_out(net_flow, profile, size)))
 
 
-def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) -> int:
+def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) -> int | None:
     """The smallest facility, in whole currency units, with which the party runs out of
-    cash in at most ``1 - level`` of the simulations (0 if it needs none).
+    cash in at most ``1 - level`` of the simulations (0 if it needs none); None if no
+    size does (its fees, compounding at its rate over a long contract, outgrow it: none
+    up to a million times the need without it, and at least 10^15, does).
 
     The facility is drawn after reserves and credit, at ``profile.facility_rate``, with
     its arrangement fee in month 0 and its commitment fee on what is undrawn. Found by
@@ -128,8 +130,8 @@ def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) 
     while np.count_nonzero(hi_out) > allowed:
         lo, lo_out = hi, hi_out
         hi = hi * 2
-        if hi > 1e15:  # fees above the facility itself: no size will do
-            raise ValueError("no facility keeps the chance of running out that low")
+        if hi > max(1e15, guess * 2**20):  # fees above the facility itself: no size will do
+            return None
         hi_out = out_at(hi, lo_out)
     while hi - lo > 1:
         mid = (lo + hi) // 2
@@ -142,6 +144,11 @@ def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) 
     return hi
 
 
+#: The figures of a facility sized at one level (see :func:`facility_summary`).
+FACILITY_KEYS = ("size", "prob_runs_out", "prob_drawn", "cost", "net_after_financing",
+                 "investor_loss", "investor_prob_loss", "investor_return")
+
+
 def facility_summary(net_flow: np.ndarray, profile: ProviderProfile) -> dict:
     """A social investment facility sized for the party at 5% (``p95``) and 1% (``p99``)
     risk of running out: its size, what it costs the party (interest and fees, mean),
@@ -149,12 +156,16 @@ def facility_summary(net_flow: np.ndarray, profile: ProviderProfile) -> dict:
     receives that cost; what is still drawn after the last month is written off as its
     loss) with its expected return a year on the commitment: ``(E[interest and fees] -
     E[loss]) / (size * years open)``, open for the whole timeline. Money in the contract
-    currency; rates as fractions a year."""
+    currency; rates as fractions a year. Where no facility will do (see
+    :func:`facility_size`), every figure at that level is NaN (null in JSON)."""
     out = {"rate": profile.facility_rate,
            "arrangement_fee": profile.facility_arrangement_fee,
            "commitment_fee": profile.facility_commitment_fee}
     for key, level in CAPITAL_LEVELS.items():
         size = facility_size(net_flow, profile, level)
+        if size is None:  # no facility will do: its figures are undefined (null in JSON)
+            out[key] = dict.fromkeys(FACILITY_KEYS, NAN)
+            continue
         financing = financing_of(profile, (_facility(profile, size),))
         f = financed_balance(net_flow, financing, track="facility")
         low = f.balance.min(axis=1)

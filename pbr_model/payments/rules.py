@@ -7,9 +7,15 @@ An unmeasurable cohort (NaN) never meets a threshold and is never significant.
 
 from __future__ import annotations
 
+import math
 from statistics import NormalDist
 
 import numpy as np
+
+
+#: Tails below this take the critical value from the lower tail (exact for tiny levels); at
+#: or above it, from ``1 - tail`` as always (the same bits as earlier versions).
+TINY_TAIL = 1e-9
 
 
 def meets(change: np.ndarray, threshold: float | None) -> np.ndarray:
@@ -25,7 +31,13 @@ def z_critical(level: float, sides: int = 2) -> float:
     one-sided (``sides=1``: 0.05 -> 1.645)."""
     if sides not in (1, 2):
         raise ValueError(f"a z-test has 1 or 2 sides (got {sides!r})")
-    return NormalDist().inv_cdf(1 - level / sides)
+    tail = level / sides
+    if tail >= TINY_TAIL:
+        return NormalDist().inv_cdf(1 - tail)
+    # 1 - tail keeps fewer of a small tail's digits (and is 1 below 1.1e-16, where inv_cdf
+    # has no answer); the lower tail is exact by symmetry. A tail that underflows to 0 (a
+    # level of 5e-324, halved) is read as the smallest positive float: z = 38.5.
+    return -NormalDist().inv_cdf(max(tail, math.ulp(0.0)))
 
 
 def significant(z: np.ndarray, level: float | None, direction: int = 1,

@@ -3,6 +3,7 @@ the commissioner. Reads :class:`~pbr_model.analyses.capital.CapitalResult`; comp
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from openpyxl.utils import get_column_letter
@@ -63,6 +64,18 @@ def facility_rows(cur: str) -> list[tuple]:
             ("    investor's expected loss", lambda p, k=key: p["facility"][k]["investor_loss"], m),
         ]
     return rows
+
+
+def _facility_words(p: dict, m) -> str:
+    """The narrative's words on the facility sized at 5%, '' without one."""
+    if "facility" not in p:
+        return ""
+    f = p["facility"]
+    if f["p95"]["size"] is None or math.isnan(f["p95"]["size"]):
+        return (f" (no social investment facility at {pct(f['rate'])} does: its interest and "
+                "fees outgrow it)")
+    return (f" (a social investment facility of {m(f['p95']['size'])} at {pct(f['rate'])}, "
+            f"costing it {m(f['p95']['cost'])})")
 
 
 #: How a seat's fee is paid (``fee_basis``), on screen.
@@ -190,9 +203,7 @@ def capital_reading(d: dict) -> list[str]:
             f"{m(p['available'])} of reserves and credit; it runs out of cash in "
             f"{pct(p['prob_insolvent'], 0)} of simulations, and needs "
             f"{m(p['additional_capital']['p95'])} more to keep that chance to 5%"
-            + (f" (a social investment facility of {m(p['facility']['p95']['size'])} at "
-               f"{pct(p['facility']['rate'])}, costing it {m(p['facility']['p95']['cost'])})"
-               if "facility" in p else "") +
+            + _facility_words(p, m) +
             f". Expected net after financing: {m(p['net_after_financing'])} "
             f"({pct(p['prob_loss_after_financing'], 0)} chance of a loss).")
     for t in d["investors"]:

@@ -182,7 +182,9 @@ class Contract(_Model):
                        f"contract has {n} cohorts; "
                        "give one date per cohort, in cohort order")
             return out
-        results = self.result_months(lags if not out else None)
+        # with bad lags, the dates are checked against the earliest result months (None
+        # would read the bad lags again)
+        results = self.result_months(lags if not out else known)
         for i, day in enumerate(dates):
             month = months_between(self.start_date, day)
             if month > results[i] + MAX_LAG_MONTHS:
@@ -334,8 +336,10 @@ class RiskBand(_Model):
     )
     dispersion: float = _f(
         "Negative-binomial size k of reoffences beyond the first: smaller is more over-dispersed "
-        "(variance of the extra count = mu + mu^2 / k).",
-        "dimensionless", default=1.0, gt=0, le=1e6,
+        "(variance of the extra count = mu + mu^2 / k). At least 0.001: below it almost every "
+        "extra count is 0 and the mean rests on a few astronomically large ones (and at "
+        "5e-324, mu / k overflows).",
+        "dimensionless", default=1.0, ge=0.001, le=1e6,
     )
 
     def poisson_gamma_problem(self) -> str | None:

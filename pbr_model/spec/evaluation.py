@@ -14,6 +14,10 @@ from ._base import _f, _Model
 from .intervention import EffectDistribution
 
 
+#: The largest coefficient of variation (sd / mean) of bed days per custody episode.
+MAX_DAYS_CV = 100
+
+
 class Custody(_Model):
     """Custody bed days derived from proven reoffences (the ABLE and Roca measures): each
     reoffence leads to a custody episode with this probability, and episodes last a
@@ -23,8 +27,19 @@ class Custody(_Model):
                             "fraction", default=0.0, ge=0, le=1)
     days_mean: float = _f("Mean bed days per custody episode.", "days", default=0.0, ge=0,
                           le=3650)
-    days_sd: float = _f("Sd of bed days per episode (gamma distributed; 0 = always the mean).",
+    days_sd: float = _f("Sd of bed days per episode (gamma distributed; 0 = always the mean; "
+                        "an sd below 1e-8 of the mean is read as 0). At most 100 x days_mean: "
+                        "beyond that almost every episode lasts no time and the mean rests on "
+                        "a few astronomically long ones.",
                         "days", default=0.0, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _spread(self) -> "Custody":
+        if self.days_mean > 0 and self.days_sd > MAX_DAYS_CV * self.days_mean:
+            raise ValueError(f"days_sd ({self.days_sd:g}) is more than {MAX_DAYS_CV:g} x "
+                             f"days_mean ({self.days_mean:g}): give a days_sd of at most "
+                             f"{MAX_DAYS_CV * self.days_mean:g} days")
+        return self
 
 
 class Events(_Model):

@@ -167,7 +167,9 @@ class Tranche(_Model):
         "What it is (for reports): loans and equity are repaid by rank; a grant is repaid only "
         "if `recoverable`; a deferred fee is the provider's own fee, repaid by rank.", "text",
         default="senior_loan")
-    amount: float = _f("Commitment: the most that can be drawn.", "currency", gt=0)
+    amount: float = _f("Commitment: the most that can be drawn. At least 1 (a unit of the "
+                       "currency): a smaller one is no tranche, and its multiple and return on "
+                       "what it drew overflow.", "currency", ge=1)
     rank: int = _f("Order of repayment: 1 is repaid first; equal ranks share pro rata.",
                    "rank", default=1, ge=1, le=20)
     return_cap: float = _f("Return it may earn on capital drawn, compounding monthly, before "
