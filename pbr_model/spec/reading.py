@@ -7,11 +7,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..errors import OverrideError, SpecError
+from ..errors import OverrideError, SpecError, clip
+from ._base import MAX_LIST_ITEMS
 
-#: The largest spec, profile or portfolio file read [bytes]: bundled contracts are about
-#: 20 KB, so a file near this is a mistake (a log, a data dump), not a contract.
-MAX_FILE_BYTES = 10_000_000
+#: The largest spec, profile or portfolio file read [bytes]: the largest bundled file is
+#: 28 KB, so a file near this is a mistake (a log, a data dump), not a contract; and Python's
+#: TOML parser takes seconds a megabyte.
+MAX_FILE_BYTES = 1_000_000
 #: The deepest nesting of tables and lists read: the schema's deepest field is six levels
 #: down (``payments.0.rates.0.hurdle.level``), so more is never a contract.
 MAX_DEPTH = 32
@@ -29,8 +31,8 @@ def is_file(path: str | Path) -> bool:
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file into plain data (TOML cannot execute code).
 
-    At most :data:`MAX_FILE_BYTES` are read, and tables and lists may nest at most
-    :data:`MAX_DEPTH` deep."""
+    At most :data:`MAX_FILE_BYTES` are read, tables and lists may nest at most
+    :data:`MAX_DEPTH` deep, and a list may hold at most ``MAX_LIST_ITEMS`` items."""
     raw = read_capped(path)
     if raw[:4] == b"PK\x03\x04":
         raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
@@ -46,6 +48,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise SpecError(f"{path}: {_too_deep('tables and lists')}") from None
     if depth(data) > MAX_DEPTH:
         raise SpecError(f"{path}: {_too_deep('tables and lists')}")
+    long = long_list(data)
+    if long is not None:
+        raise SpecError(f"{path}: {long}")
     return data
 
 
@@ -72,8 +77,24 @@ def depth(data: Any) -> int:
             if level + 1 > MAX_DEPTH:
                 break  # deep enough to refuse: walk no further
             stack.extend((v, level + 1) for v in (node.values() if isinstance(node, dict)
-                                                  else node))
+                                                  else node) if isinstance(v, (dict, list)))
     return deepest
+
+
+def long_list(data: Any) -> str | None:
+    """What is wrong if a list in ``data`` (nested no deeper than :data:`MAX_DEPTH`) holds
+    more than ``MAX_LIST_ITEMS`` items, naming its path; else None."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, list) and len(node) > MAX_LIST_ITEMS:
+            return (f"{clip(path) or 'the value'}: a list of {len(node):,} items, more than the "
+                    f"{MAX_LIST_ITEMS:,} any list in a spec may hold")
+        items = node.items() if isinstance(node, dict) else \
+            enumerate(node) if isinstance(node, list) else ()
+        stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in items
+                     if isinstance(v, (dict, list)))
+    return None
 
 
 def _too_deep(what: str) -> str:
@@ -92,4 +113,7 @@ def parse_value(text: str) -> Any:
         raise OverrideError(_too_deep("lists and tables in the value")) from None
     if depth(value) > MAX_DEPTH:
         raise OverrideError(_too_deep("lists and tables in the value"))
+    long = long_list(value)
+    if long is not None:
+        raise OverrideError(long)
     return value

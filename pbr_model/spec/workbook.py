@@ -33,10 +33,10 @@ from .schema import ContractSpec
 from .template import COLUMNS, README
 
 #: The largest workbook read, on disk and unzipped [bytes], and the most rows a sheet may
-#: have: a template is tens of KB and a few hundred rows, so more is not a spec (and
-#: reading it would take minutes and gigabytes).
-MAX_WORKBOOK_BYTES = 10_000_000
-MAX_UNZIPPED_BYTES = 100_000_000
+#: have: a template is about 40 KB (180 KB unzipped) and a few hundred rows, so more is not
+#: a spec (and reading it would take minutes and gigabytes).
+MAX_WORKBOOK_BYTES = 5_000_000
+MAX_UNZIPPED_BYTES = 10_000_000
 MAX_ROWS = 10_000
 
 _PART = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)$")

@@ -115,9 +115,31 @@ def test_a_workbook_that_unzips_to_gigabytes_is_refused(cli, tmp_path):
 def test_a_huge_file_is_refused_without_reading_it(cli, tmp_path):
     path = tmp_path / "huge.toml"
     with open(path, "wb") as handle:
-        handle.truncate(50 * MAX_FILE_BYTES)  # sparse: 500 MB of zeros that take no disk
+        handle.truncate(500_000_000)  # sparse: 500 MB of zeros that take no disk
     timed_error(cli, "validate", str(path),
                 fragments=[f"huge.toml: larger than {MAX_FILE_BYTES:,} bytes"])
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[cohorts]\nentrants_per_period = [" + "1," * (MAX_LIST_ITEMS + 1) + "]\n",
+     f"cohorts.entrants_per_period: a list of {MAX_LIST_ITEMS + 1:,} items, more than the "
+     f"{MAX_LIST_ITEMS:,}"),
+    ('[[payments]]\ntype = "fee"\nannual = "x"\n' * 5000, "payments: a list of 5,000 items"),
+    ("x = [" + "1," * 300_000 + "]\n", "x: a list of 300,000 items"),
+], ids=["numbers", "tables", "near-the-size-cap"])
+def test_a_list_longer_than_any_in_a_spec_is_refused(cli, tmp_path, text, fragment):
+    path = tmp_path / "long.toml"
+    path.write_text(text)
+    assert path.stat().st_size < MAX_FILE_BYTES
+    errors = timed_error(cli, "validate", str(path), fragments=[f"long.toml: {fragment}"],
+                         seconds=10)
+    assert len(errors) == 1
+
+
+def test_a_set_list_longer_than_any_in_a_spec_is_refused(cli):
+    value = "[" + ",".join(["1"] * 5000) + "]"
+    timed_error(cli, "show", "--set", f"cohorts.entrants_per_period={value}",
+                fragments=["the value: a list of 5,000 items, more than the 1,000"])
 
 
 # -- paths --------------------------------------------------------------------------------------
