@@ -370,7 +370,9 @@ def area_problems(specs: dict[int, ContractSpec],
     problems: list[tuple[str, str, object]] = []
     first_seen: dict[object, int] = {}
     for i, name in names.items():
-        if isinstance(name, str) and name in first_seen:
+        if not isinstance(name, str):
+            continue  # a name that is no text (a list, a table) is said by the field's check
+        if name in first_seen:
             problems.append((f"areas.{i}.name", f"already the name of areas.{first_seen[name]}; "
                              "area names must differ", name))
         first_seen.setdefault(name, i)
