@@ -18,6 +18,7 @@ import math
 import os
 import resource
 import signal
+import tempfile
 import traceback
 import warnings
 from collections.abc import Callable
@@ -89,6 +90,18 @@ def bounded(seconds: float = HANG_SECONDS, margin: int = MEMORY_MARGIN):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@contextmanager
+def elsewhere():
+    """Work in a fresh empty folder for the block (removed after)."""
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        try:
+            yield Path(folder)
+        finally:
+            os.chdir(here)
 
 
 @dataclass
@@ -164,7 +177,10 @@ def run(argv: list[str], seconds: float = HANG_SECONDS) -> Outcome:
     argv = [str(a) for a in argv]
     runner = CliRunner()
     try:
-        with warnings.catch_warnings(record=True) as caught, bounded(seconds):
+        # in a fresh working folder, so an output path that means "here" ("", ".") lands
+        # there, not in the repository
+        with elsewhere(), warnings.catch_warnings(record=True) as caught, \
+                bounded(seconds):
             warnings.simplefilter("always")
             result = runner.invoke(app, argv, catch_exceptions=True)
     except Hang as exc:

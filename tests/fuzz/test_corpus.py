@@ -204,6 +204,8 @@ CASES = [
     Case("xlsx-inside-csv-folder", "csvflags",
          ["simulate", "--sims", "20", "--csv", "{tmp}/d", "--xlsx", "{tmp}/d/metadata.json"],
          fragments=("--xlsx",), after=_absent("d/metadata.json")),
+    Case("csv-folder-empty", "csvflags", ["simulate", "--sims", "20", "--csv", ""],
+         fragments=("--csv",), pending="csvflags"),
     Case("xlsx-in-missing-folder", "csvflags",
          ["simulate", "--sims", "20", "--xlsx", "{tmp}/no/such/out.xlsx"],
          fragments=("--xlsx",)),
