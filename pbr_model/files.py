@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import OutputError
+from .errors import OutputError, shown
 
 #: Our temporary files: ``.{name}.{pid}-{hex}.tmp``, and before 0.8 ``.{name}.{hex}.tmp``.
 TEMP = re.compile(r"\.(?P<name>.+)\.(?:(?P<pid>[1-9][0-9]{0,9})-)?[0-9a-f]{8}\.tmp")
@@ -154,6 +154,9 @@ def check_output(path: str | Path, *, force: bool = False, suffix: str = ".xlsx"
     ending, a folder, exists without ``force``, folder missing or not writable, name too
     long)."""
     path = Path(path)
+    problem = unusable(path)
+    if problem:
+        raise OutputError(problem)
     clash = check_not_input([("", path)], inputs)
     if clash:
         raise OutputError([c.lstrip() for c in clash])
@@ -180,6 +183,9 @@ MAX_NAME = 255 - len("..1234567-12345678.tmp")
 
 def folder_problems(folder: Path) -> list[str]:
     """Why ``folder`` cannot be written into (or created), as problem lines; empty if it can."""
+    problem = unusable(folder)
+    if problem:
+        return [problem]
     if folder.exists() and not folder.is_dir():
         return [f"{folder}: is not a folder"]
     if folder.is_dir():
@@ -194,6 +200,18 @@ def folder_problems(folder: Path) -> list[str]:
     return []
 
 
+
+
+def unusable(path: Path) -> str | None:
+    """Why the system will not look ``path`` up at all (a name longer than it allows, a NUL
+    byte), as a problem line; None when it will, whether or not the file exists."""
+    try:
+        path.exists()
+    except OSError as exc:
+        return f"{shown(str(path))}: cannot use this path ({exc.strerror or exc})"
+    except ValueError as exc:
+        return f"{shown(str(path))}: cannot use this path ({exc})"
+    return None
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

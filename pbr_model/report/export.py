@@ -90,8 +90,9 @@ def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
     problems = []
     if fmt not in FORMATS:
         problems.append(f"{folder}: unknown table format {fmt!r} (use one of {', '.join(FORMATS)})")
-    problems += folder_problems(folder)
-    if fmt in FORMATS and folder.is_dir() and not force:
+    found = folder_problems(folder)
+    problems += found
+    if fmt in FORMATS and not found and folder.is_dir() and not force:
         files = [table_file(n, fmt) for n in names] + [METADATA]
         problems += [f"{folder / f}: file exists; use --force to replace it"
                      for f in files if (folder / f).exists()]
