@@ -124,7 +124,8 @@ def elsewhere():
 @dataclass
 class Outcome:
     """What one fuzzed command did: ``kind`` is ``ok`` (exit 0), ``error`` (exit 2 with only
-    ``Error:``/``Warning:`` lines), or a failure: ``traceback``, ``hang``, ``bad-exit`` (any
+    ``Error:``/``Warning:`` lines), or a failure: ``traceback`` (an exception out of the
+    command, or the CLI's exit 1 for a bug with the exception it caught), ``hang``, ``bad-exit`` (any
     other exit code or stderr) or ``warning`` (a numeric RuntimeWarning, overflow or NaN,
     on the way to an answer); ``cause`` names a failure's exception and where it was raised
     (the innermost frame in ``pbr_model``)."""
@@ -168,6 +169,15 @@ def classify(argv: list[str], result) -> Outcome:
     if exc is not None and not isinstance(exc, SystemExit):
         out.kind = "traceback"
         out.cause, out.trace = _cause(exc)
+        return out
+    if result.exit_code == 1:  # the CLI's last resort: "Error: internal error, a bug ..."
+        inner = exc  # the exception the CLI caught, behind its exit's context chain
+        while inner is not None and (isinstance(inner, SystemExit)
+                                     or type(inner).__name__ == "Exit"):
+            inner = inner.__context__
+        out.kind = "traceback"
+        out.cause, out.trace = _cause(inner) if inner is not None else (
+            "a bug reported (exit 1)", "")
         return out
     if "Traceback" in result.stdout or "Traceback" in result.stderr:
         out.kind, out.cause = "traceback", "a traceback printed"
