@@ -71,8 +71,18 @@ ChunkOpt = Annotated[int, typer.Option(
     help="Simulations per chunk of work (memory only; results never change).")]
 
 
+def _path(value: str) -> Path:
+    """An output path as given; an empty one is refused (``Path("")`` is the current
+    folder, so ``--csv ""`` would otherwise write the tables where the command runs)."""
+    if isinstance(value, Path):
+        return value
+    if not value.strip():
+        raise typer.BadParameter("an empty path; give a file or folder name (. for here)")
+    return Path(value)
+
+
 XlsxOpt = Annotated[Optional[Path], typer.Option(
-    "--xlsx", metavar="FILE",
+    "--xlsx", metavar="FILE", parser=_path,
     help="Also write an Excel workbook: Summary (the --json figures with a plain-English "
          "reading), Assumptions and the command's own sheets.")]
 
@@ -84,13 +94,13 @@ XlsxSimsOpt = Annotated[bool, typer.Option(
 
 
 CsvOpt = Annotated[Optional[Path], typer.Option(
-    "--csv", metavar="DIR",
+    "--csv", metavar="DIR", parser=_path,
     help="Also write the result tables (per simulation, cohort and month) as CSV files, with "
          "metadata.json, into DIR (created if missing).")]
 
 
 ParquetOpt = Annotated[Optional[Path], typer.Option(
-    "--parquet", metavar="DIR",
+    "--parquet", metavar="DIR", parser=_path,
     help="As --csv, as Parquet files (needs pyarrow: pip install 'pbr-model[parquet]').")]
 
 

@@ -226,6 +226,9 @@ CASES = [
     Case("input-name-over-os-limit-with-an-output", "fuzz",
          ["breakeven", "--solve", "effect", "-p", "x" * 300, "--xlsx", "{tmp}/o.xlsx",
           "--sims", "20"], fragments=("--provider",)),
+    *[Case(f"empty-{flag[2:]}-path", "lead", ["simulate", "--sims", "20", flag, value],
+           fragments=(flag, "empty path"))
+      for flag, value in (("--csv", ""), ("--parquet", " "), ("--xlsx", ""))],
     Case("csv-folder-name-over-os-limit", "fuzz",
          ["simulate", "--sims", "20", "--csv", "{tmp}/" + "d" * 300],
          fragments=("--csv", "too long")),
