@@ -4,14 +4,15 @@ the machine has: ``--sims`` has a ceiling tied to memory.
 A run keeps, for every simulation, its monthly cash flows and its per-cohort results (the
 result tables), so its memory grows with the simulations:
 
-    bytes ~ BASE + FACTOR[command] x (sims + 0.75 x min(chunk, sims)) x per_sim
-    per_sim = 8 x (12 x months + 24 x cohorts)      (summed over a portfolio's areas)
+    bytes ~ BASE + FACTOR[command] x (sims x sum(per_sim) + 0.75 x min(chunk, sims) x max(per_sim))
+    per_sim = 8 x (12 x months + 24 x cohorts)      (for each of a portfolio's areas)
 
 ``months`` is the contract's timeline to its last cash flow and ``cohorts`` its cohorts;
 8 bytes is one float64; a chunk of simulations (``--chunk-size``, 8,192 by default) needs
-about three quarters as much again while it is worked on. The constants were calibrated by measuring the peak resident
+about three quarters as much again while it is worked on (in a portfolio, one area's chunk
+at a time, so the largest area's). The constants were calibrated by measuring the peak resident
 memory of runs on the bundled contracts (``/usr/bin/time``-style ``ru_maxrss``, version
-0.7.0, 2,000 to 200,000 simulations; docs/validation.md lists them) and rounded up, so the
+0.7.0 and 0.8.0, 2,000 to 200,000 simulations; docs/methodology.md gives them) and rounded up, so the
 estimate is above every measured run. The available memory is the least of the
 kernel's ``MemAvailable``, the process's address-space limit (``ulimit -v``) and its
 control group's limit, where they are known.
@@ -40,7 +41,7 @@ PER_CHUNK = 0.75
 #: How much more than ``pbr simulate`` each command keeps per simulation (capital adds
 #: the parties' finances; power and breakeven hold a second run's figures while they
 #: compare; a portfolio is its areas').
-FACTOR = {"simulate": 1.0, "capital": 2.0, "power": 1.5, "breakeven": 1.5, "portfolio": 1.25}
+FACTOR = {"simulate": 1.0, "capital": 2.0, "power": 1.5, "breakeven": 1.5, "portfolio": 1.0}
 
 
 def bytes_per_sim(spec: ContractSpec) -> int:
@@ -49,23 +50,30 @@ def bytes_per_sim(spec: ContractSpec) -> int:
     return 8 * (PER_MONTH * months + PER_COHORT * spec.contract.cohorts)
 
 
-def _per_sim(specs: Iterable[ContractSpec], command: str) -> float:
-    return FACTOR[command] * sum(bytes_per_sim(s) for s in specs)
+def _per_sim(specs: Iterable[ContractSpec], command: str) -> tuple[float, float]:
+    """What each simulation keeps, summed over the areas, and what a chunk's working
+    memory needs per simulation: the largest area's, as a portfolio works on one area's
+    chunk at a time [bytes, both after ``FACTOR``]."""
+    per = [bytes_per_sim(s) for s in specs]
+    return FACTOR[command] * sum(per), FACTOR[command] * PER_CHUNK * max(per)
 
 
 def estimate(specs: Iterable[ContractSpec], sims: int, command: str,
              chunk_size: int = DEFAULT_CHUNK) -> int:
     """Estimated peak memory of ``command`` run on ``specs`` (a portfolio's areas, or one
     spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes]."""
-    return int(BASE + (sims + PER_CHUNK * min(chunk_size, sims)) * _per_sim(specs, command))
+    kept, work = _per_sim(specs, command)
+    return int(BASE + sims * kept + min(chunk_size, sims) * work)
 
 
 def max_sims(specs: Iterable[ContractSpec], available: int, command: str,
              chunk_size: int = DEFAULT_CHUNK) -> int:
     """The most simulations whose estimate fits in ``available`` bytes (0 if none)."""
-    room = (available - BASE) / _per_sim(specs, command)  # sims + PER_CHUNK x min(chunk, sims)
-    fits = room - PER_CHUNK * chunk_size if room - PER_CHUNK * chunk_size >= chunk_size \
-        else room / (1 + PER_CHUNK)
+    kept, work = _per_sim(specs, command)
+    room = available - BASE
+    fits = (room - chunk_size * work) / kept          # a full chunk at work
+    if fits < chunk_size:                             # fewer simulations than a chunk
+        fits = room / (kept + work)
     return max(0, int(fits))
 
 

@@ -72,20 +72,43 @@ def test_the_most_that_fits_is_the_largest_estimate_within_the_memory():
                 assert memory.estimate([spec], n + 2, command, chunk) > avail
 
 
+def _specs(name: str, portfolio: bool):
+    if portfolio:
+        from pbr_model.spec.portfolio import load_portfolio
+        return [a.spec.spec for a in load_portfolio(name).areas]
+    return [load_spec(name).spec]
+
+
 @pytest.mark.slow
-def test_the_estimate_is_above_a_measured_run():
+@pytest.mark.parametrize("command, name, sims, key", [
+    ("simulate", "tr-crc-example", 20_000, "simulate"),
+    ("capital", "tr-crc-example", 20_000, "capital"),
+    ("capital", "tr-national", 2_000, "portfolio"),
+])
+def test_the_estimate_is_above_a_measured_run_and_not_far_above(command, name, sims, key):
     """The formula's calibration, checked on this machine: a real run's peak resident
-    memory is below its estimate."""
-    spec = load_spec("tr-crc-example").spec
-    sims = 20_000
+    memory is below its estimate, and the estimate is less than twice it (an estimate far
+    above would refuse runs that fit: a portfolio's chunk term summed over its 21 areas
+    made ``capital tr-national`` 2.6 times its real need)."""
+    specs = _specs(name, key == "portfolio")
+    argv = ["pbr", command, name, "--sims", str(sims), "--json"]
     res = subprocess.run([sys.executable, "-c", "import resource, sys; from pbr_model.cli "
-                          "import app; sys.argv = ['pbr', 'simulate', '--sims', '20000', "
-                          "'--json']\ntry: app()\nexcept SystemExit: pass\n"
+                          f"import app; sys.argv = {argv!r}\ntry: app()\n"
+                          "except SystemExit: pass\n"
                           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
                           "file=sys.stderr)"],
                          capture_output=True, text=True, timeout=300)
     peak = int(res.stderr.strip().splitlines()[-1]) * 1024
-    assert peak < memory.estimate([spec], sims, "simulate") < 2 * peak
+    assert peak < memory.estimate(specs, sims, key) < 2 * peak
+
+
+def test_the_most_that_fits_a_portfolio_is_the_largest_estimate_within_the_memory():
+    specs = _specs("tr-national", True)
+    for avail in (0.3 * GIB, 4 * GIB, 64 * GIB):
+        for chunk in (1, 8192, 10**9):
+            n = memory.max_sims(specs, avail, "portfolio", chunk)
+            assert memory.estimate(specs, n, "portfolio", chunk) <= avail
+            assert memory.estimate(specs, n + 2, "portfolio", chunk) > avail
 
 
 def test_running_out_of_memory_anyway_is_one_error_line(cli, monkeypatch):
