@@ -164,7 +164,7 @@ def test_sweep_removes_only_our_stale_temporaries(tmp_path):
     kept = [f".out.xlsx.{alive}-0123abcd.tmp", ".fresh.csv.89abcdef.tmp",
             f"out.xlsx.{gone}-0123abcd.tmp", f".out.xlsx.{gone}-0123ABCD.tmp",
             f".out.xlsx.{gone}-0123abc.tmp", f".out.xlsx.{gone}-0123abcd.tmp.bak",
-            ".notes.tmp", "notes.txt", f".out.xlsx.0-0123abcd.tmp"]
+            ".notes.tmp", "notes.txt", ".out.xlsx.0-0123abcd.tmp"]
     for name in stale + kept:
         (tmp_path / name).write_text("x")
     old = time.time() - OLD_TEMP_AGE - 60

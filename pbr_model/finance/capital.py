@@ -22,7 +22,7 @@ import numpy as np
 
 from ..stats import PERCENTILES, stats
 from ..spec.parties import ProviderProfile
-from .cash import ROUNDING, CashFigures, Financing, Source, financed_balance, financing_of, read_cash
+from .cash import ROUNDING, CashFigures, Source, financed_balance, financing_of, read_cash
 
 #: One NaN object for "did not happen", so two summaries of the same run compare equal.
 NAN = float("nan")

@@ -20,7 +20,6 @@ import numpy as np
 from ..outcomes import planned_paid_volume
 from ..spec.schema import ContractSpec
 from ..stats import row_sum
-from ..timeline import Timeline
 from .adjust import scale_flows
 from .base import PaymentFlows, PaymentInputs
 

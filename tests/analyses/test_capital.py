@@ -14,8 +14,7 @@ from openpyxl import load_workbook
 
 from pbr_model.analyses.capital import capital, chain_seats, plan
 from pbr_model.finance.capital import capital_read
-from pbr_model.finance.capital import (capital_figures, capital_required, facility_size,
-                                       runs_out_count)
+from pbr_model.finance.capital import (capital_figures, capital_required)
 from pbr_model.finance.cash import monthly_rate
 from pbr_model.finance.parties import ContractFlows, Plan, Seat, chain_flows, seat_flows
 from pbr_model.analyses.simulate import simulate

@@ -42,7 +42,7 @@ def test_a_bad_effects_grid_is_refused_before_it_is_built(cli, effects, fragment
 def test_the_grid_keeps_its_size_check_in_the_library():
     with pytest.raises(InputError, match="got too many"):
         parse_effects("0:0.5:1e-320")
-    assert len(parse_effects(f"0:0.2:0.001")) == MAX_EFFECTS
+    assert len(parse_effects("0:0.2:0.001")) == MAX_EFFECTS
 
 
 BAD_SPEC = ("--set", "contract.n_cohorts=-1")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzzing import CONTRACTS, NASTY_TEXT, check, fuzz_settings
+from fuzzing import NASTY_TEXT, check, fuzz_settings
 
 #: Simulation counts: small valid ones (so a run stays fast) and invalid ones of every kind;
 #: a large valid count is a memory question, tried once in the corpus.

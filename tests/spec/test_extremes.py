@@ -14,7 +14,6 @@ import json
 import time
 import tomllib
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -23,7 +23,6 @@ import openpyxl
 import pytest
 
 from pbr_model.errors import MAX_ECHO
-from pbr_model.spec import load_spec
 from pbr_model.spec._base import MAX_LIST_ITEMS
 from pbr_model.spec.load import MAX_DEPTH, MAX_FILE_BYTES
 from pbr_model.spec.workbook import MAX_ROWS, MAX_UNZIPPED_BYTES
