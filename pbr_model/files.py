@@ -161,6 +161,9 @@ def check_output(path: str | Path, *, force: bool = False, suffix: str = ".xlsx"
     if clash:
         raise OutputError([c.lstrip() for c in clash])
     if path.suffix.lower() != suffix:
+        if path.name.lower() == suffix:  # ".xlsx" is a hidden file's name with no ending
+            raise OutputError(f"{path}: {kind} needs a name before {suffix}, e.g. "
+                              f"results{suffix}")
         raise OutputError(f"{path}: {kind} must end in {suffix}")
     if path.is_dir():
         raise OutputError(f"{path}: is a directory")

@@ -335,6 +335,18 @@ def _node(data: Any, keys: list[Any]) -> Any:
     return data
 
 
+def _not_a_contract(data: dict, spec: str | Path) -> None:
+    """Refuse a portfolio or a provider profile given where a contract spec is asked for,
+    saying what it is and where it goes (rather than listing the contract fields it lacks)."""
+    if "portfolio" in data:
+        raise SpecError(f"{spec}: is a portfolio (it has a [portfolio] table), not a contract "
+                        f"spec; run it with `pbr capital {spec}`, check it with `pbr validate`")
+    if data and set(data) == {"provider"}:
+        raise SpecError(f"{spec}: is a provider profile (only a [provider] table), not a "
+                        f"contract spec; give it to `pbr capital` or `pbr breakeven` with "
+                        f"--provider {spec}, check it with `pbr validate`")
+
+
 def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
     """Find, read, override and validate a spec.
 
@@ -363,6 +375,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
             where[key] = "--set"
     else:
         data = read_toml(path)
+        _not_a_contract(data, spec)
     source = str(spec) if not Path(spec).is_file() else str(path)
     data, renamed = upgrade(data, source)  # before overrides, which may give a new name
     data, bad = _overridden(data, overrides)

@@ -143,6 +143,16 @@ CASES = [
          fragments=("start_date", "length_months (2)"),
          pending="spec (a required field's type error still hides its section's checks "
                  "between fields: there is no default to stand in for it)"),
+    *[Case(f"{kind}-as-contract-{cmd}", "spec", [cmd, str(ROOT / "contracts" / folder / file),
+                                                  *extra],
+           fragments=(f"is a {what}", "not a contract spec"))
+      for kind, folder, file, what in (
+          ("portfolio", "portfolios", "tr_national.toml", "portfolio"),
+          ("profile", "providers", "small_charity.toml", "provider profile"))
+      for cmd, extra in (("simulate", ["--sims", "20"]), ("show", []),
+                         ("power", ["--sims", "20"]))],
+    Case("xlsx-named-only-its-ending", "csvflags", ["simulate", "--sims", "20", "--xlsx", "{tmp}/.xlsx"],
+         fragments=("needs a name before .xlsx",), after=_absent(".xlsx")),
     Case("validate-portfolio", "spec", ["validate", str(ROOT / "contracts" / "portfolios" /
                                                         "working_links_like.toml")],
          expect="ok", fragments=("OK",)),
@@ -226,7 +236,7 @@ CASES = [
     Case("input-name-over-os-limit-with-an-output", "fuzz",
          ["breakeven", "--solve", "effect", "-p", "x" * 300, "--xlsx", "{tmp}/o.xlsx",
           "--sims", "20"], fragments=("--provider",)),
-    *[Case(f"empty-{flag[2:]}-path", "lead", ["simulate", "--sims", "20", flag, value],
+    *[Case(f"empty-{flag[2:]}-path", "csvflags", ["simulate", "--sims", "20", flag, value],
            fragments=(flag, "empty path"))
       for flag, value in (("--csv", ""), ("--parquet", " "), ("--xlsx", ""))],
     Case("csv-folder-name-over-os-limit", "fuzz",
