@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .text import SEPARATORS, unsafe
 
 #: Largest file read [bytes]: an observed-results CSV has one short row per cohort.
 MAX_BYTES = 4 * 2**20
@@ -31,8 +32,9 @@ MAX_CELL = 200
 MAX_COLUMNS = 1_000
 #: Most rows after the header.
 MAX_ROWS = 10_000
-#: Text direction controls (bidi), which can make a cell show other than it reads.
-BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C}
+#: A character no cell may hold: a control character but tab (line breaks are said apart),
+#: a bidirectional-text control, a Unicode line or paragraph separator.
+UNSAFE = unsafe("\x00-\x08\x0a-\x1f", SEPARATORS)
 #: Byte-order marks of encodings that are not UTF-8.
 OTHER_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
               b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
@@ -109,10 +111,11 @@ def cell_problem(text: str) -> str | None:
     if "\n" in text or "\r" in text:
         return ("a line break inside a cell (a quoted cell over two lines, or a quote "
                 "left open); put each cell on one line")
-    for ch in text:
-        if ch != "\t" and (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ord(ch) in BIDI):
-            name = unicodedata.name(ch, "") or {0: "NUL", 0x1B: "ESCAPE"}.get(ord(ch), "control")
-            return f"control character U+{ord(ch):04X} ({name}); only printable text is allowed"
+    found = UNSAFE.search(text)
+    if found is not None:
+        ch = found.group()
+        name = unicodedata.name(ch, "") or {0: "NUL", 0x1B: "ESCAPE"}.get(ord(ch), "control")
+        return f"control character U+{ord(ch):04X} ({name}); only printable text is allowed"
     return None
 
 

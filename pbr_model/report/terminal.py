@@ -17,18 +17,18 @@ should print it with one too.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Optional
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.text import Span, Text
 
+from ..text import SEPARATORS, unsafe
+
 #: Characters never sent to a terminal as they are: C0 controls but tab and line feed,
 #: DEL and the C1 controls, the bidirectional marks, embeddings, overrides and isolates,
 #: and the Unicode line and paragraph separators.
-UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                    "\u2066-\u2069\u2028\u2029]")
+UNSAFE = unsafe("\x00-\x08\x0b-\x1f", SEPARATORS)
 
 
 def visible(text: str) -> str:

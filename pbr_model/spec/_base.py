@@ -8,9 +8,10 @@ characters, and dates fall in :data:`MIN_DATE` .. :data:`MAX_DATE`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..text import unsafe
 
 MAX_MONEY = 1e12  # a trillion in any currency: far above any contract, far below overflow
 
@@ -28,8 +29,7 @@ MAX_LIST_ITEMS = 1000
 #: (Excel refuses them too; ESC starts terminal escape sequences), DEL, the C1 controls,
 #: and the bidirectional marks, embeddings, overrides and isolates, which make text show
 #: in an order other than the one it is read in.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
-                     "\u202a-\u202e\u2066-\u2069]")
+CONTROL = unsafe("\x00-\x08\x0b\x0c\x0e-\x1f")
 
 
 def _f(description: str, unit: str, **kw):
