@@ -229,10 +229,11 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, False for a name the system refuses (too long, unreadable)."""
+def is_file(path: str | Path) -> bool:
+    """Whether ``path`` names a regular file; False, not an error, for a name the system
+    refuses (too long, a NUL byte, a folder that cannot be read)."""
     try:
-        return path.is_file()
+        return Path(path).is_file()
     except (OSError, ValueError):
         return False
 
@@ -247,6 +248,6 @@ def check_not_input(outputs: Iterable[tuple[str, Path]], inputs: Iterable[str | 
     inputs : the files the run reads (spec, observed CSV, profiles, portfolio); names
         that are not files (bundled contracts) are ignored
     """
-    files = [Path(i) for i in inputs if i is not None and _is_file(Path(i))]
+    files = [Path(i) for i in inputs if i is not None and is_file(i)]
     return [f"{label} {path}: is an input of this run ({src}); write the output elsewhere"
             for label, path in outputs for src in files if same_file(path, src)]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from ..files import is_file
 from .load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
                    read_toml)
 from .portfolio import bundled_portfolios
-from .reading import is_file
 
 Kind = Literal["contract", "portfolio", "profile"]
 

@@ -47,12 +47,12 @@ from typing import Iterable
 from pydantic import model_validator
 
 from ..errors import OverrideError, Problem, SpecError
+from ..files import is_file
 from ._base import _f, _Model
 from .load import (LoadedSpec, apply_overrides, bundled_dir, load_profile, load_spec, read_toml,
                    resolve, spec_sha256, validate_as)
 from .owners import _raw_owners, owner_problems
 from .parties import ProviderProfile
-from .reading import is_file
 from .schema import ContractSpec, Trend
 
 MAX_AREAS = 50

@@ -19,15 +19,6 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
 
 
-def is_file(path: str | Path) -> bool:
-    """Whether ``path`` is a readable regular file's name; False, not an error, for a name
-    the system refuses (too long, a NUL byte, a folder that cannot be read)."""
-    try:
-        return Path(path).is_file()
-    except (OSError, ValueError):
-        return False
-
-
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file into plain data (TOML cannot execute code).
 
