@@ -44,19 +44,23 @@ def unit(info: FieldInfo) -> str:
 
 def flatten(model: BaseModel, prefix: str = "") -> Iterator[FieldRow]:
     """Every leaf field of ``model`` in order, lists addressed by index."""
+    for path, _, _, info, value in leaves(model, prefix):
+        yield FieldRow(path, value, unit(info), info.description or "")
+
+
+def leaves(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, BaseModel, str, Any, Any]]:
+    """``(path, model, name, field info, value)`` of every leaf field of ``model`` in order:
+    sections and lists of sections are walked into (lists addressed by index), anything
+    else is a leaf."""
     for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        yield from _leaves(f"{prefix}{name}", value, unit(info), info.description or "")
-
-
-def _leaves(path: str, value: Any, unit_: str, description: str) -> Iterator[FieldRow]:
-    if isinstance(value, BaseModel):
-        yield from flatten(value, path + ".")
-    elif isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
-        for i, item in enumerate(value):
-            yield from flatten(item, f"{path}.{i}.")
-    else:
-        yield FieldRow(path, value, unit_, description)
+        value, path = getattr(model, name), f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            yield from leaves(value, path + ".")
+        elif isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
+            for i, item in enumerate(value):
+                yield from leaves(item, f"{path}.{i}.")
+        else:
+            yield path, model, name, info, value
 
 
 # -- what an annotation holds -------------------------------------------------------------------

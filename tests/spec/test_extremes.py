@@ -75,17 +75,10 @@ def extremes(info) -> list[float | int]:
 def numeric_fields(model: BaseModel, prefix: str = ""):
     """``(path, model class, field name, info)`` of every numeric leaf field of a
     validated model (unset optional ones included), lists of sections by index."""
-    for name, info in type(model).model_fields.items():
-        value, path = getattr(model, name), prefix + name
-        if isinstance(value, BaseModel):
-            yield from numeric_fields(value, path + ".")
-        elif isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
-            for i, item in enumerate(value):
-                yield from numeric_fields(item, f"{path}.{i}.")
-        else:
-            kinds = fields.kinds(info.annotation)
-            if kinds & {"int", "float"} and not kinds & {"bool", "list"}:
-                yield path, type(model), name, info
+    for path, owner, name, info, _ in fields.leaves(model, prefix):
+        kinds = fields.kinds(info.annotation)
+        if kinds & {"int", "float"} and not kinds & {"bool", "list"}:
+            yield path, type(owner), name, info
 
 
 def _walk() -> list[tuple[str, str, float | int]]:
