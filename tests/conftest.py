@@ -1,7 +1,7 @@
 """What the tests share: the ``pbr`` command line in process with its checks, the smallest
 valid spec, and reading workbooks back. Shared through fixtures, so no test module
-imports another; hypothesis strategies live in ``strategies.py`` (as numpy-financial keeps
-them)."""
+imports another; hypothesis strategies and the smallest spec's text live in
+``strategies.py`` (as numpy-financial keeps them), where the fuzz corpus reads it too."""
 
 from __future__ import annotations
 
@@ -11,23 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pbr_model.cli import app
+from strategies import MINIMAL
 
-#: The smallest valid spec: every optional section left to its defaults.
-MINIMAL = """\
-[contract]
-name = "Minimal"
-start_date = 2020-01-01
-length_months = 12
-
-[cohorts]
-entrants_per_period = 100
-
-[[population.bands]]
-name = "all"
-share = 1.0
-binary_rate = 0.4
-reoffences_per_reoffender = 3.0
-"""
 
 
 class Cli:

@@ -1,4 +1,5 @@
-"""Hypothesis strategies shared by the property tests (as numpy-financial keeps them).
+"""Hypothesis strategies shared by the property tests (as numpy-financial keeps them), and
+the smallest valid spec's text.
 
 Arrays follow the package convention: simulations first, ``(n_sims, n_cohorts)`` or
 ``(n_sims, n_months)``. Money is bounded to a contract's scale so float rounding stays
@@ -17,6 +18,23 @@ from pbr_model.measure import Measurement
 from pbr_model.outcomes import Counts
 from pbr_model.spec.schema import Foundation, Hurdle, OutcomePayment, Rate
 from pbr_model.timeline import Timeline
+
+#: The smallest valid spec: every optional section left to its defaults.
+MINIMAL = """\
+[contract]
+name = "Minimal"
+start_date = 2020-01-01
+length_months = 12
+
+[cohorts]
+entrants_per_period = 100
+
+[[population.bands]]
+name = "all"
+share = 1.0
+binary_rate = 0.4
+reoffences_per_reoffender = 3.0
+"""
 
 MAX_MONEY = 1e7
 

@@ -184,7 +184,6 @@ def run_portfolio(
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     models = [shock_volumes(a.spec.spec, *shocks) for a in portfolio.areas]
     timelines = [Timeline.from_spec(m) for m in models]
-    n_periods = portfolio.n_periods
 
     parts: list[list[dict]] = [[] for _ in models]
     for blocks, keep in chunks(sims, chunk_size):

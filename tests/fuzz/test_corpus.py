@@ -21,32 +21,18 @@ import pytest
 import tomlkit
 
 from fuzzing import OBSERVED, ROOT, run
+from strategies import MINIMAL
 
 PETERBOROUGH = (ROOT / "contracts" / "peterborough_sib.toml").read_text(encoding="utf-8")
 SMALL_CHARITY = (ROOT / "contracts" / "providers" / "small_charity.toml").read_text(
     encoding="utf-8")
-MINIMAL = """\
-[contract]
-name = {name}
-start_date = 2020-01-01
-length_months = 12
-
-[cohorts]
-entrants_per_period = 100
-
-[[population.bands]]
-name = "all"
-share = 1.0
-binary_rate = 0.4
-reoffences_per_reoffender = 3.0
-"""
 DEEP = 5000
 CSV_HEAD = "cohort,n,reoffenders,reoffences,events,comparison_n,comparison_reoffenders," \
            "comparison_reoffences,comparison_events\n"
 
 
 def minimal(name: str = '"Minimal"', extra: str = "") -> str:
-    return MINIMAL.format(name=name) + extra
+    return MINIMAL.replace('name = "Minimal"', f"name = {name}", 1) + extra
 
 
 def portfolio(change: Callable[[dict], None]) -> str:
