@@ -19,7 +19,7 @@ from .outcomes import Counts, Outcomes, Sampler, Shared, simulate_outcomes, tree
 from .payments import PaymentInputs, pay_all, rule_measures, termination
 from .payments.base import PaymentFlows
 from .payments.renegotiation import renegotiate
-from .rng import BLOCK
+from .rng import BLOCK, block_rng
 from .spec.schema import ContractSpec
 from .timeline import Timeline
 
@@ -101,6 +101,16 @@ def run_blocks(spec: ContractSpec, timeline: Timeline,
              for rng, trend, shared in blocks]
     outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
     return finish(spec, timeline, outcomes)
+
+
+def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: range, keep: int,
+                   reduce=None) -> dict:
+    """One task of a single contract's run (:mod:`pbr_model.parallel`): the chunk of
+    ``blocks`` (their generators made here from ``seed``, so only numbers cross to a
+    worker), cut to ``keep`` simulations, then ``reduce(record)`` (a picklable callable)
+    before it is sent back."""
+    record = run_blocks(spec, timeline, [(block_rng(seed, b), None, None) for b in blocks], keep)
+    return record if reduce is None else reduce(record)
 
 
 def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:

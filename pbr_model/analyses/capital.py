@@ -29,7 +29,7 @@ from ..spec import LoadedSpec
 from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
-from ..stats import leading_sum, percentile_rows
+from ..stats import PERCENTILES, leading_sum, percentile_rows
 from .base import HasProvenance, Provenance, month_dates
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate
 
@@ -199,9 +199,21 @@ def _month_table(result: SimulationResult, cumulative: np.ndarray) -> pd.DataFra
 
 def _party(seat: Seat, figures: CapitalFigures, balance: np.ndarray, net_flow: np.ndarray,
            result: SimulationResult) -> PartyResult:
+    return party_from(seat, figures, _month_table(result, balance), net_flow, result)
+
+
+def party_from(seat: Seat, figures: CapitalFigures, months, net_flow: np.ndarray | None,
+               result: SimulationResult) -> PartyResult:
+    """A party's result from its figures and its monthly balance: a ``months`` table, or a
+    :class:`~pbr_model.sketch.ColumnSketch` of the balance (a streamed run)."""
+    if not isinstance(months, pd.DataFrame):
+        q = months.percentiles(list(PERCENTILES.values()))
+        months = pd.DataFrame({"date": result.timeline.dates(), "mean": months.mean(),
+                               **{label: q[i] for i, label in enumerate(PERCENTILES)}})
+        months.index.name = "month"
     summary = capital_summary(figures, seat.profile)
     summary.update(month_dates(summary, result.timeline.dates()))
-    return PartyResult(seat, figures, _month_table(result, balance), summary, net_flow)
+    return PartyResult(seat, figures, months, summary, net_flow)
 
 
 def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:

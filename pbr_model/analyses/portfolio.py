@@ -32,25 +32,29 @@ Sign convention: money into the owner is positive; flows are ``(n_sims, n_months
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks, run_blocks
+from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
-from ..rng import BLOCK, block_rng, chunks
+from ..parallel import ordered_results
+from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
 from ..spec.parties import ProviderProfile
 from ..spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance
-from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_frame,
+from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_frame, party_from,
                       party_result, plan)
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
+from .portfolio_stream import Job, area_run, draw_areas, join_figures, plans, stream_task
 from .simulate import Progress, SimulationResult, build_result
+from .stream import Reduce, keeps_detail
 
 __all__ = ["AreaResult", "OwnerResult", "PortfolioResult", "combine", "diversification", "bundled_portfolios", "load_portfolio",
            "run_portfolio"]
@@ -155,6 +159,8 @@ def run_portfolio(
     caseload_shock: float | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
+    executor: Executor | None = None,
+    detail: bool | None = None,
 ) -> PortfolioResult:
     """Simulate every area of a portfolio with one shared national trend, and read the
     owner's capital figures, combined and area by area.
@@ -173,6 +179,9 @@ def run_portfolio(
     chunk_size : simulations processed at once (rounded up to a multiple of 1,024); bounds
         memory and changes no result
     progress : called as ``progress(done, total)`` after each chunk
+    executor, detail : where the chunks run and whether every area keeps its monthly arrays
+        (as :func:`pbr_model.simulate`); a portfolio too large to keep them is streamed
+        into its owners' figures (:mod:`~pbr_model.analyses.portfolio_stream`)
 
     Returns
     -------
@@ -185,29 +194,40 @@ def run_portfolio(
     models = [shock_volumes(a.spec.spec, *shocks) for a in portfolio.areas]
     timelines = [Timeline.from_spec(m) for m in models]
 
-    parts: list[list[dict]] = [[] for _ in models]
-    for blocks, keep in chunks(sims, chunk_size):
-        national = [draw_national(Sampler(block_rng(seed, b, 0)), portfolio, BLOCK)
-                    for b in blocks]
-        for k, (model, timeline) in enumerate(zip(models, timelines)):
-            n = model.contract.cohorts
-            owner = portfolio.areas[k].owner
-            given = [(block_rng(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared[owner])
-                     for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
-            parts[k].append(run_blocks(model, timeline, given, keep))
-        if progress:
-            progress(blocks[0] * BLOCK + keep, sims)
+    job = Job(portfolio, models, timelines, seed)
+    tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, chunk_size)]
 
-    results = [build_result(p, provenance=contract_provenance(a.spec, seed, sims, shocks),
-                            spec=a.spec.spec, sampling="random", timeline=t)
-               for a, p, t in zip(portfolio.areas, parts, timelines)]
-    profiles = [portfolio.owners[a.owner].profile for a in portfolio.areas]
-    area_flows = [owner_flows(a, r, o) for a, r, o in zip(portfolio.areas, results, profiles)]
-    areas = [AreaResult(a.name, r, party_result(f, r))
-             for a, r, f in zip(portfolio.areas, results, area_flows)]
-    owners = [owner_result(o, [areas[i] for i in o.areas], [area_flows[i] for i in o.areas],
-                           several=portfolio.several_owners)
-              for o in portfolio.owners]
+    def report(done):
+        for (_, blocks, keep), part in zip(tasks, done):
+            if progress:
+                progress(blocks[0] * BLOCK + keep, sims)
+            yield part
+
+    provenances = [contract_provenance(a.spec, seed, sims, shocks) for a in portfolio.areas]
+    if keeps_detail(timelines, sims, detail):
+        parts: list[list[dict]] = [[] for _ in models]
+        for records in report(ordered_results(detail_task, tasks, executor)):
+            for k, record in enumerate(records):
+                parts[k].append(record)
+        results = [build_result(p, provenance=v, spec=a.spec.spec, sampling="random",
+                                timeline=t)
+                   for a, p, v, t in zip(portfolio.areas, parts, provenances, timelines)]
+        profiles = [portfolio.owners[a.owner].profile for a in portfolio.areas]
+        area_flows = [owner_flows(a, r, o) for a, r, o in zip(portfolio.areas, results, profiles)]
+        areas = [AreaResult(a.name, r, party_result(f, r))
+                 for a, r, f in zip(portfolio.areas, results, area_flows)]
+        owners = [owner_result(o, [areas[i] for i in o.areas], [area_flows[i] for i in o.areas],
+                               several=portfolio.several_owners)
+                  for o in portfolio.owners]
+    else:
+        plan_job = Job(portfolio, [a.spec.spec for a in portfolio.areas],
+                       [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], seed)
+        job = replace(job, seats=[owner_seats(a, portfolio.owners[a.owner].profile)
+                                  for a in portfolio.areas],
+                      plans=plans(plan_job, sims, chunk_size, executor))
+        tasks = [(job, blocks, keep) for _, blocks, keep in tasks]
+        areas, owners = streamed(job, report(ordered_results(stream_task, tasks, executor)),
+                                 provenances)
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
                             currency=portfolio.currency, paid_volume_shock=shocks[0],
@@ -231,13 +251,65 @@ def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,
     return trend, owner_shared(sampler, first, len(portfolio.owners), n_sims)
 
 
-def owner_flows(area: LoadedArea, result: SimulationResult,
-                owner: ProviderProfile) -> PartyFlows:
-    """The owner's cash in one area: the prime's seat of the area's chain (the whole
-    area less any ``[[supply_chain]]`` work, split as ``pbr capital`` splits it) on the
-    owner's finances, ``(n_sims, n_months)`` [currency]."""
+def owner_seats(area: LoadedArea, owner: ProviderProfile) -> list[Seat]:
+    """The seats of an area's chain with the owner in the prime's: the whole area less any
+    ``[[supply_chain]]`` work, on the owner's finances."""
     seats = chain_seats(area.spec.spec)
     prime = Seat(owner.model_copy(update={"share": seats[0].profile.share}),
                  role=f"owner in {area.name}")
-    return party_flows(result, [prime, *seats[1:]], "chain",
+    return [prime, *seats[1:]]
+
+
+def owner_flows(area: LoadedArea, result: SimulationResult,
+                owner: ProviderProfile) -> PartyFlows:
+    """The owner's cash in one area: the prime's seat of the area's chain (split as
+    ``pbr capital`` splits it) on the owner's finances, ``(n_sims, n_months)`` [currency]."""
+    return party_flows(result, owner_seats(area, owner), "chain",
                        plan(area.spec, result.sims, result.seed, result))[0]
+
+
+def detail_task(job: Job, blocks: range, keep: int) -> list[dict]:
+    """One chunk of a portfolio that keeps its areas' arrays: each area's record."""
+    reduce = Reduce(True)
+    return [reduce(record) for record in draw_areas(job, blocks, keep)]
+
+
+def streamed(job: Job, parts, provenances) -> tuple[list[AreaResult], list[OwnerResult]]:
+    """Areas and owners from the reduced chunks of :func:`stream_task`, in order."""
+    portfolio = job.portfolio
+    records: list[list[dict]] = [[] for _ in job.models]
+    figures: list[list] = [[] for _ in job.models]
+    balances = [None] * len(job.models)
+    owner_parts: list[dict] = [{"figures": [], "balance": None, "net_flow": []}
+                               for _ in portfolio.owners]
+    for part in parts:
+        for k, area in enumerate(part["areas"]):
+            records[k].append(area["record"])
+            figures[k].append(area["figures"])
+            balances[k] = _merged(balances[k], area["balance"])
+        for acc, o in zip(owner_parts, part["owners"]):
+            acc["figures"].append(o["figures"])
+            acc["net_flow"].append(o["net_flow"])
+            acc["balance"] = _merged(acc["balance"], o["balance"])
+    areas = []
+    for k, a in enumerate(portfolio.areas):
+        result = area_run(records[k], provenances[k], a.spec.spec, job.timelines[k])
+        party = party_from(job.seats[k][0], join_figures(figures[k]), balances[k], None, result)
+        areas.append(AreaResult(a.name, result, party))
+    owners = []
+    for o, acc in zip(portfolio.owners, owner_parts):
+        mine = [areas[i] for i in o.areas]
+        longest = max((a.result for a in mine), key=lambda r: r.timeline.n_months)
+        role = f"{o.name} (combined)" if portfolio.several_owners else "owner (combined)"
+        party = party_from(Seat(o.profile, role=role), join_figures(acc["figures"]),
+                           acc["balance"], np.concatenate(acc["net_flow"]), longest)
+        owners.append(OwnerResult(o.name, o.profile, mine, None, party,
+                                  diversification(mine, party)))
+    return areas, owners
+
+
+def _merged(sketch, later):
+    if sketch is None:
+        return later
+    sketch.merge(later)
+    return sketch

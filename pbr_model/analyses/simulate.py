@@ -9,25 +9,28 @@ they read the tables here or :meth:`SimulationResult.summary`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from concurrent.futures import Executor
 from typing import Callable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, PAYER_COLUMNS, POOLED_COLUMNS,  # noqa: F401
-                      change_column, check_run_args, finish, resolve_shocks, run_blocks)
+                      change_column, check_run_args, contract_chunk, finish, resolve_shocks)
 from ..effects import implied_cuts
 from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
 from ..payments import outcome_directions, pays_only_back
-from ..rng import BLOCK, block_rng, chunks
+from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
-from ..stats import percentile_rows, stats
+from ..stats import PERCENTILES, percentile_rows, stats
 from ..timeline import Timeline
+from ..parallel import ordered_results
 from .base import HasProvenance, Provenance, contract_provenance, month_dates
+from .stream import COHORT_COLUMNS, ROW_TOTALS, Reduce, fold_sketches, keeps_detail, needs_detail
 
 #: Called as ``progress(done, total)`` after each chunk of work.
 Progress = Callable[[int, int], None]
@@ -101,15 +104,42 @@ class SimulationResult(HasProvenance):
     sampling: str
     timeline: Timeline
     simulations: pd.DataFrame
-    cohorts: pd.DataFrame
+    cohorts: pd.DataFrame | None
     months: pd.DataFrame
-    cash_in: np.ndarray = field(repr=False)
-    cash_out: np.ndarray = field(repr=False)
-    outcome_in: np.ndarray = field(repr=False)
+    cash_in: np.ndarray | None = field(repr=False)
+    cash_out: np.ndarray | None = field(repr=False)
+    outcome_in: np.ndarray | None = field(repr=False)
+    sketches: dict | None = field(default=None, repr=False)
+
+    @property
+    def detail(self) -> bool:
+        """Whether the run kept every simulation's monthly and per-cohort arrays (else it
+        was streamed: see :mod:`pbr_model.analyses.stream`)."""
+        return self.sketches is None
+
+    def needs_detail(self, what: str) -> None:
+        """Raise ``InputError`` when the run was streamed (``what`` names what needs it)."""
+        if not self.detail:
+            raise needs_detail(what, self.sims)
 
     def cumulative_cash(self) -> np.ndarray:
         """Cumulative net cash per simulation and month, ``(sims, n_months)`` [currency]."""
+        self.needs_detail("the cumulative cash of each simulation")
         return np.cumsum(self.cash_in - self.cash_out, axis=1)
+
+    def cohort_stats(self, column: str) -> list[dict]:
+        """Per cohort, ``{"mean", "p5", "p50", "p95"}`` across simulations of a column of
+        :data:`COHORT_COLUMNS` (or ``outcome_paid``/``outcome_repaid``: the chance), exact
+        with detail, from the sketch when streamed."""
+        k = self.timeline.n_cohorts
+        if self.detail:
+            values = self.cohorts[column].to_numpy(dtype=np.float64).reshape(self.sims, k) \
+                if column in COHORT_COLUMNS else _share_column(self, column)
+            return [stats(values[:, j]) for j in range(k)]
+        sketch = self.sketches[f"cohort:{column}"]
+        mean, q = sketch.mean(), sketch.percentiles(list(PERCENTILES.values()))
+        return [{"mean": float(mean[j]), **{label: float(q[i, j]) for i, label
+                                           in enumerate(PERCENTILES)}} for j in range(k)]
 
     def summary(self) -> dict:
         """The headline figures (the ``--json`` object and the workbook's Summary).
@@ -177,12 +207,14 @@ class SimulationResult(HasProvenance):
         (one row per simulation), ``cohorts`` (per simulation and cohort), ``months``
         (monthly percentiles) and ``cashflows`` (per simulation and month: cash_in,
         outcome_in, cash_out; long, so produced in chunks). Units in ``attrs["units"]``."""
+        self.needs_detail("the cohorts and cashflows tables")
         return {"simulations": self.simulations, "cohorts": self.cohorts,
                 "months": self.months.assign(date=pd.to_datetime(self.months["date"])),
                 "cashflows": self.cashflow_chunks}
 
     def cashflow_chunks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
         """Monthly flows per simulation in long form, ``rows`` simulations at a time."""
+        self.needs_detail("the cashflows table")
         n_months = self.cash_in.shape[1]
         for start in range(0, self.sims, rows):
             stop = min(start + rows, self.sims)
@@ -229,33 +261,30 @@ def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
         return np.where(whole > 0, part / whole, np.nan)
 
 
-#: Per-(simulation, cohort) columns of ``SimulationResult.cohorts``, in order.
-COHORT_COLUMNS = [
-    "entrants", "paid_volume", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
-    "binary_reduction_points", "frequency", "comparison_frequency", "frequency_reduction",
-    "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "outcome_payment",
-    "triggered",
-]
-
+def _share_column(result: SimulationResult, column: str) -> np.ndarray:
+    paid = result.cohorts["outcome_payment"].to_numpy().reshape(result.sims, -1)
+    return (paid > 0 if column == "outcome_paid" else paid < 0).astype(np.float64)
 
 
 def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpec,
                  sampling: str, timeline: Timeline) -> SimulationResult:
-    """Assemble the tables from the chunk records (in simulation order)."""
+    """Assemble the tables from the chunk records (in simulation order), each made by
+    :class:`~pbr_model.analyses.stream.Reduce` (kept or streamed)."""
     sims = provenance.sims
+    sketches = fold_sketches(parts)
+
     def cat(name: str) -> np.ndarray:
         return np.concatenate([p.pop(name) for p in parts])  # pop: free chunks as we go
 
-    per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
-    n, k, r = per_cohort["entrants"], per_cohort["reoffenders"], per_cohort["reoffences"]
+    totals = {name: cat(name) for name in ROW_TOTALS}
     fig = {name.removeprefix("fig_"): cat(name) for name in list(parts[0]) if name.startswith("fig_")}
     simulations = pd.DataFrame({
-        "entrants": n.sum(1),
-        "paid_volume": per_cohort["paid_volume"].sum(1),
-        "reoffenders": k.sum(1),
-        "reoffences": r.sum(1),
+        "entrants": totals["row_entrants"],
+        "paid_volume": totals["row_paid_volume"],
+        "reoffenders": totals["row_reoffenders"],
+        "reoffences": totals["row_reoffences"],
         **{name: cat(f"pool_{name}") for name in POOLED_COLUMNS},
-        "reoffences_avoided": per_cohort["counterfactual_reoffences"].sum(1) - r.sum(1),
+        "reoffences_avoided": totals["row_counterfactual_reoffences"] - totals["row_reoffences"],
         "effect_binary": cat("effect_binary"),
         "effect_frequency": cat("effect_frequency"),
         "volume_factor": cat("volume_factor"),
@@ -287,10 +316,15 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
     simulations.index.name = "sim"
     simulations.attrs["units"] = {c: UNITS.get(c) or _payer_unit(c) or _change_unit(c)
                                   for c in simulations.columns}
+    if sketches is not None:
+        return SimulationResult(
+            provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
+            simulations=simulations, cohorts=None, months=_sketched_months(timeline, sketches),
+            cash_in=None, outcome_in=None, cash_out=None, sketches=sketches)
 
     index = pd.MultiIndex.from_product([range(sims), range(timeline.n_cohorts)],
                                        names=["sim", "cohort"])
-    columns = {name: per_cohort.pop(name).reshape(-1) for name in COHORT_COLUMNS}
+    columns = {name: cat(name).reshape(-1) for name in COHORT_COLUMNS}
     columns["payment_month"] = np.tile(timeline.payment_month, sims)
     cohorts = pd.DataFrame(columns, index=index, copy=False)
     del columns
@@ -315,6 +349,21 @@ def _month_table(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) 
     for name, arr in series.items():
         cols[f"{name}_mean"] = arr.mean(axis=0)
         cols.update({f"{name}_{label}": q for label, q in percentile_rows(arr).items()})
+    return _months_frame(cols)
+
+
+def _sketched_months(timeline: Timeline, sketches: dict) -> pd.DataFrame:
+    """The ``months`` table of a streamed run, read from its sketches."""
+    cols: dict[str, object] = {"date": timeline.dates()}
+    for name in ("cash_in", "cash_out", "net_flow", "cumulative"):
+        sketch = sketches[f"month:{name}"]
+        cols[f"{name}_mean"] = sketch.mean()
+        q = sketch.percentiles(list(PERCENTILES.values()))
+        cols.update({f"{name}_{label}": q[i] for i, label in enumerate(PERCENTILES)})
+    return _months_frame(cols)
+
+
+def _months_frame(cols: dict) -> pd.DataFrame:
     table = pd.DataFrame(cols)
     table.index.name = "month"
     table.attrs["units"] = {c: "date" if c == "date" else "currency" for c in table.columns}
@@ -332,6 +381,8 @@ def simulate(
     paid_volume_shock: float | None = None,
     caseload_shock: float | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
+    detail: bool | None = None,
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
 
@@ -352,6 +403,12 @@ def simulate(
     caseload_shock : the planned caseload (who is supervised, costs money and is measured)
         falls by this share instead of ``volume_shock`` (negative: a rise)
     progress : called as ``progress(done, total)`` after each chunk
+    executor : where the chunks run: any :class:`concurrent.futures.Executor` (local
+        processes, a Dask cluster's ``client.get_executor()``); ``None`` here. Changes no
+        number (:mod:`pbr_model.parallel`)
+    detail : keep every simulation's monthly and per-cohort arrays (True), stream them into
+        means and sketched percentiles (False), or decide by size (None, the default: see
+        :mod:`pbr_model.analyses.stream`)
 
     Returns
     -------
@@ -362,15 +419,18 @@ def simulate(
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     model = shock_volumes(loaded.spec, *shocks)
     timeline = Timeline.from_spec(model)
+    reduce = Reduce(keeps_detail([timeline], sims, detail))
     if sampling == "expected":
-        parts = [finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims))]
+        parts = [reduce(finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims)))]
         if progress:
             progress(sims, sims)
     elif sampling == "random":
         parts = []
-        for blocks, keep in chunks(sims, chunk_size):
-            parts.append(run_blocks(model, timeline, [(block_rng(seed, b), None, None) for b in blocks],
-                                    keep))
+        tasks = [(model, timeline, seed, blocks, keep, reduce)
+                 for blocks, keep in chunks(sims, chunk_size)]
+        for (*_, blocks, keep, _r), part in zip(tasks, ordered_results(contract_chunk, tasks,
+                                                                        executor)):
+            parts.append(part)
             if progress:
                 progress(blocks[0] * BLOCK + keep, sims)
     else:

@@ -1,0 +1,172 @@
+"""A portfolio's areas streamed into its owners' figures, a chunk at a time.
+
+A portfolio too large to keep every area's monthly arrays (:mod:`~pbr_model.analyses.stream`)
+is run as tasks of whole random-number blocks, each over **every** area (they share the
+block's national draws). A task draws each area, splits its cash between the owner's seat
+and any supply chain, reads the owner's capital figures in that area alone, adds the
+area's flows into each owner's combined flows, reads each owner's figures, and sends back
+only per-simulation figures, sketches of the monthly balances and the owners' net flows
+(the facility is sized on them). Memory then grows by a few hundred bytes per simulation
+and area, not by the monthly arrays.
+
+**The plan** (each area's expected fee and outcome income, :func:`~pbr_model.analyses.capital.plan`)
+prices what a seat does not carry, so it is needed before the first chunk is split. It is
+read from a first pass over the first ``min(sims, PLAN_SIMS)`` simulations of the
+portfolio *without* a volume shock, on the same seed, keeping only the plan's sums (the
+monthly sums added row by row in simulation order, as :func:`~pbr_model.stats.leading_sum`
+does). With at most :data:`PLAN_SIMS` simulations and no shock this is the plan a run with
+detail reads from its own simulations, so both give the same figures per simulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+import numpy as np
+
+from ..engine import run_blocks
+from ..finance.capital import CapitalFigures, capital_read
+from ..finance.parties import ContractFlows, Plan, Seat, chain_flows
+from ..outcomes import Sampler
+from ..parallel import ordered_results
+from ..rng import BLOCK, block_rng, chunks
+from ..sketch import ColumnSketch
+from ..spec.portfolio import LoadedPortfolio
+from ..spec.schema import ContractSpec
+from ..timeline import Timeline
+from .base import HasProvenance, Provenance
+
+#: Simulations the plan of a streamed portfolio is read from (the first ones, unshocked),
+#: and on which each owner's facility is sized (its first ones).
+PLAN_SIMS = 10_000
+
+#: What a streamed portfolio keeps of each area's own simulation, per simulation.
+AREA_COLUMNS = ("fee", "outcome")
+
+
+@dataclass(frozen=True)
+class AreaRun(HasProvenance):
+    """What a streamed portfolio keeps of an area's own simulation: how it was run, its
+    spec and calendar, and per simulation the commissioner's fee and outcome payments
+    (``simulations``, columns :data:`AREA_COLUMNS`). Its owner's figures in the area are
+    in :attr:`AreaResult.party <pbr_model.analyses.owners.AreaResult>`."""
+
+    provenance: Provenance
+    spec: ContractSpec
+    timeline: Timeline
+    simulations: pd.DataFrame
+    detail = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every task of a streamed portfolio needs (picklable: it travels with the task)."""
+
+    portfolio: LoadedPortfolio
+    models: list[ContractSpec]
+    timelines: list[Timeline]
+    seed: int
+    seats: list[list[Seat]] | None = None     # per area: the owner's seat, then the chain
+    plans: list[Plan] | None = None
+
+
+def draw_areas(job: Job, blocks: range, keep: int):
+    """Each area's chunk record for ``blocks`` (the national draws shared), in area order."""
+    from .portfolio import draw_national
+    national = [draw_national(Sampler(block_rng(job.seed, b, 0)), job.portfolio, BLOCK)
+                for b in blocks]
+    for k, (model, timeline) in enumerate(zip(job.models, job.timelines)):
+        n = model.contract.cohorts
+        owner = job.portfolio.areas[k].owner
+        given = [(block_rng(job.seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared[owner])
+                 for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
+        yield run_blocks(model, timeline, given, keep)
+
+
+def plan_task(job: Job, blocks: range, keep: int) -> list[dict]:
+    """Per area, what its plan is read from: fee, outcome and entrants per simulation, and
+    the monthly fee and starters per simulation ``(n, n_months)``."""
+    out = []
+    for record, timeline in zip(draw_areas(job, blocks, keep), job.timelines):
+        out.append({"fee": record["fee"], "outcome": record["outcome"],
+                     "entrants": record["entrants"].sum(1),
+                     "fee_by_month": record["cash_in"] - record["outcome_in"],
+                     "starters": timeline.in_arrears(record["entrants"])})
+    return out
+
+
+def plans(job: Job, sims: int, chunk_size: int, executor=None) -> list[Plan]:
+    """Each area's plan from the first ``min(sims, PLAN_SIMS)`` simulations (see the module)."""
+    n = min(sims, PLAN_SIMS)
+    tasks = [(job, blocks, keep) for blocks, keep in chunks(n, chunk_size)]
+    per_area: list[dict] = [{} for _ in job.models]
+    for part in ordered_results(plan_task, tasks, executor):
+        for acc, p in zip(per_area, part):
+            for name, value in p.items():
+                if name in ("fee_by_month", "starters"):   # added row by row, in order
+                    start = acc.get(name, np.zeros(value.shape[1]))
+                    acc[name] = np.cumsum(np.vstack([start[None], value]), axis=0)[-1]
+                else:
+                    acc.setdefault(name, []).append(value)
+    return [Plan(fee=float(np.concatenate(a["fee"]).mean()),
+                 outcome=float(np.concatenate(a["outcome"]).mean()),
+                 entrants=float(np.concatenate(a["entrants"]).mean()),
+                 fee_by_month=a["fee_by_month"] / n, starters_by_month=a["starters"] / n)
+            for a in per_area]
+
+
+def _balance_sketch(balance: np.ndarray) -> ColumnSketch:
+    s = ColumnSketch(balance.shape[1])
+    s.add(balance)
+    return s
+
+
+def stream_task(job: Job, blocks: range, keep: int) -> dict:
+    """One chunk of a streamed portfolio, reduced (see the module)."""
+    owners = job.portfolio.owners
+    n_months = [max(job.timelines[i].n_months for i in o.areas) for o in owners]
+    combined = [None] * len(owners)
+    areas = []
+    for k, record in enumerate(draw_areas(job, blocks, keep)):
+        timeline = job.timelines[k]
+        flows = ContractFlows(fee=record["cash_in"] - record["outcome_in"],
+                              outcome=record["outcome_in"], cost=record["cash_out"],
+                              starters=timeline.in_arrears(record["entrants"]))
+        seats = job.seats[k]
+        owner_flows = chain_flows(seats[0], seats[1:], flows, job.plans[k])[0]
+        figures, balance = capital_read(owner_flows.income, owner_flows.cash_out,
+                                        seats[0].profile)
+        areas.append({"record": {c: record[c] for c in AREA_COLUMNS}, "figures": figures,
+                      "balance": _balance_sketch(balance)})
+        o = job.portfolio.areas[k].owner
+        if combined[o] is None:
+            combined[o] = {name: np.zeros((keep, n_months[o]))
+                           for name in ("income", "direct_cost", "overheads")}
+        m = owner_flows.income.shape[1]
+        for name in combined[o]:
+            combined[o][name][:, :m] += getattr(owner_flows, name)
+    out_owners = []
+    for owner, c in zip(owners, combined):
+        income, cost = c["income"], c["direct_cost"] + c["overheads"]
+        figures, balance = capital_read(income, cost, owner.profile)
+        first = max(0, min(keep, PLAN_SIMS - blocks[0] * BLOCK))   # the facility's rows
+        out_owners.append({"figures": figures, "balance": _balance_sketch(balance),
+                           "net_flow": (income - cost)[:first]})
+    return {"areas": areas, "owners": out_owners}
+
+
+def area_run(records: list[dict], provenance: Provenance, spec: ContractSpec,
+             timeline: Timeline) -> AreaRun:
+    """An area's :class:`AreaRun` from its chunks' columns, in order."""
+    table = pd.DataFrame({c: np.concatenate([r[c] for r in records]) for c in AREA_COLUMNS})
+    table.index.name = "sim"
+    table.attrs["units"] = dict.fromkeys(AREA_COLUMNS, "currency")
+    return AreaRun(provenance, spec, timeline, table)
+
+
+def join_figures(parts: list[CapitalFigures]) -> CapitalFigures:
+    """One :class:`CapitalFigures` from its chunks, in order."""
+    from .simulate import join_parts
+    return join_parts(parts)

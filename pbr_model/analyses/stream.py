@@ -1,0 +1,116 @@
+"""What a chunk of simulations sends back, and how a run's chunks are folded together.
+
+A run keeps every simulation's monthly cash flows and per-cohort figures (**detail**) while
+they fit in :data:`DETAIL_BYTES`; then its tables, percentiles and the capital read of each
+party are exact and every table can be exported. Above that size the run is **streamed**:
+each chunk keeps its per-simulation figures (a few hundred bytes a simulation) and folds
+its monthly and per-cohort arrays into :class:`~pbr_model.sketch.ColumnSketch` es (block
+sums for means, logarithmic histograms for percentiles, relative error
+:data:`~pbr_model.sketch.ALPHA`) before it is sent back, so memory no longer grows with the
+monthly arrays. ``detail=True`` or ``False`` forces one or the other.
+
+Both ways every number depends on the spec, seed and number of simulations only: chunks are
+whole random-number blocks, results are folded in block order
+(:func:`~pbr_model.parallel.ordered_results`), block sums are added in block order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..sketch import ColumnSketch
+from ..timeline import Timeline
+
+#: A run keeps its per-simulation monthly and per-cohort arrays while they take at most
+#: this many bytes (over every area of a portfolio); above it they are streamed.
+DETAIL_BYTES = 256 * 2**20
+
+#: Per-(simulation, cohort) columns of ``SimulationResult.cohorts``, in order.
+COHORT_COLUMNS = [
+    "entrants", "paid_volume", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
+    "binary_reduction_points", "frequency", "comparison_frequency", "frequency_reduction",
+    "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "outcome_payment",
+    "triggered",
+]
+
+#: Per-cohort shares a streamed run also keeps (their means: the chance, per cohort).
+COHORT_SHARES = {"outcome_paid": lambda r: r["outcome_payment"] > 0,
+                 "outcome_repaid": lambda r: r["outcome_payment"] < 0}
+
+#: Monthly series of the ``months`` table.
+MONTH_SERIES = ("cash_in", "cash_out", "net_flow", "cumulative")
+
+#: Per-simulation totals over cohorts, computed in each chunk from its cohort columns.
+ROW_TOTALS = {"row_entrants": "entrants", "row_paid_volume": "paid_volume",
+              "row_reoffenders": "reoffenders", "row_reoffences": "reoffences",
+              "row_counterfactual_reoffences": "counterfactual_reoffences"}
+
+
+def detail_bytes(timelines: list[Timeline], sims: int) -> int:
+    """Bytes of a run's kept monthly (cash in, outcome in, cash out) and per-cohort arrays."""
+    return sims * sum(8 * (3 * t.n_months + len(COHORT_COLUMNS) * t.n_cohorts)
+                      for t in timelines)
+
+
+def keeps_detail(timelines: list[Timeline], sims: int, detail: bool | None) -> bool:
+    """Whether a run keeps its per-simulation arrays: ``detail`` if given, else whether they
+    fit in :data:`DETAIL_BYTES`."""
+    if detail is None:
+        return detail_bytes(timelines, sims) <= DETAIL_BYTES
+    if not isinstance(detail, bool):
+        raise InputError(f"detail: True, False or None (got {detail!r})")
+    return detail
+
+
+@dataclass(frozen=True)
+class Reduce:
+    """What a chunk sends back (picklable, so it travels with the task): its record with
+    per-simulation totals over cohorts added and, unless ``detail``, its monthly and
+    per-cohort arrays folded into sketches."""
+
+    detail: bool
+
+    def __call__(self, record: dict) -> dict:
+        for total, column in ROW_TOTALS.items():
+            record[total] = record[column].sum(1)
+        if self.detail:
+            return record
+        sketches = {f"cohort:{name}": _sketch(test(record))
+                    for name, test in COHORT_SHARES.items()}
+        for name in COHORT_COLUMNS:
+            sketches[f"cohort:{name}"] = _sketch(record.pop(name))
+        cash_in, cash_out = record.pop("cash_in"), record.pop("cash_out")
+        record.pop("outcome_in")
+        net = cash_in - cash_out
+        for name, values in zip(MONTH_SERIES, (cash_in, cash_out, net, np.cumsum(net, axis=1))):
+            sketches[f"month:{name}"] = _sketch(values)
+        record["sketches"] = sketches
+        return record
+
+
+def _sketch(values: np.ndarray) -> ColumnSketch:
+    s = ColumnSketch(values.shape[1])
+    s.add(values.astype(np.float64, copy=False))
+    return s
+
+
+def fold_sketches(parts: list[dict]) -> dict[str, ColumnSketch] | None:
+    """The chunks' sketches merged in chunk order (``None`` for a run with detail)."""
+    if "sketches" not in parts[0]:
+        return None
+    merged = {name: ColumnSketch(s.k) for name, s in parts[0]["sketches"].items()}
+    for p in parts:
+        for name, s in p.pop("sketches").items():
+            merged[name].merge(s)
+    return merged
+
+
+def needs_detail(what: str, sims: int) -> InputError:
+    """The error for asking a streamed run for what only a run with detail keeps."""
+    return InputError(
+        f"{what}: this run of {sims:,} simulations was streamed (its monthly and per-cohort "
+        f"arrays did not fit in {DETAIL_BYTES // 2**20} MiB), so it kept their means and "
+        f"percentiles only; run fewer simulations for {what}")

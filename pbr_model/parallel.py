@@ -1,0 +1,133 @@
+"""Where chunks of work run: in this process, in local worker processes or on a Dask cluster.
+
+A run is cut into tasks, each a whole number of random-number blocks (:mod:`pbr_model.rng`),
+and each task reduces its own results before returning them (per-simulation figures and
+fixed-size sums, never the monthly arrays of its simulations, except where a result keeps
+them). :func:`ordered_results` hands the tasks to any :class:`concurrent.futures.Executor`
+and gives their results back **in task order**, so every sum the caller folds them into is
+added in the same order whatever the executor, the number of workers or which worker
+finished first: the numbers are byte-identical to a serial run.
+
+At most ``window`` tasks are in flight at once (twice the workers by default), which
+bounds the memory of results waiting to be folded.
+
+``executor=None`` runs the tasks here, one after another. :func:`open_executor` makes the
+executor the CLI's ``--workers N`` and ``--dask ADDRESS`` ask for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+from .errors import InputError
+
+#: The most local worker processes ``--workers`` accepts.
+MAX_WORKERS = 256
+
+
+def ordered_results(fn: Callable[..., Any], tasks: Iterable[tuple], executor: Executor | None = None,
+                    window: int | None = None) -> Iterator[Any]:
+    """``fn(*task)`` for each task, yielded in task order.
+
+    With an executor, up to ``window`` tasks (default: twice its workers, at least 2) are
+    submitted ahead of the one being waited for; a task's exception is raised here when its
+    turn comes (the tasks still queued are cancelled)."""
+    if executor is None:
+        for task in tasks:
+            yield fn(*task)
+        return
+    window = window or max(2, 2 * workers_of(executor))
+    pending: deque = deque()
+    tasks = iter(tasks)
+    try:
+        for task in tasks:
+            pending.append(executor.submit(fn, *task))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def workers_of(executor: Executor) -> int:
+    """How many tasks an executor runs at once, as far as it says (1 if it does not)."""
+    n = getattr(executor, "_max_workers", None)
+    if isinstance(n, int) and n > 0:
+        return n
+    client = getattr(executor, "_client", None)  # dask.distributed's ClientExecutor
+    if client is not None:
+        try:
+            return max(1, sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()))
+        except Exception:  # noqa: BLE001 - a scheduler that does not say: assume one
+            return 1
+    return 1
+
+
+def check_workers(workers, name: str = "workers") -> None:
+    """Raise ``InputError`` unless ``workers`` is a whole number from 1 to :data:`MAX_WORKERS`."""
+    if isinstance(workers, bool) or not isinstance(workers, int) \
+            or not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"{name}: must be a whole number from 1 to {MAX_WORKERS} "
+                         f"(got {workers!r})")
+
+
+@contextlib.contextmanager
+def open_executor(workers: int = 1, dask: str | None = None,
+                  names: dict[str, str] | None = None) -> Iterator[Executor | None]:
+    """The executor a run asks for: ``None`` (this process) for one worker and no Dask,
+    local worker processes for ``workers`` > 1, or the workers of the Dask scheduler at
+    ``dask`` (``tcp://host:8786``; needs the optional extra ``pbr-model[dask]``). Closed
+    (workers shut down, the Dask client disconnected) on leaving the block."""
+    label = (names or {}).get
+    check_workers(workers, label("workers", "workers"))
+    if dask is not None:
+        if workers != 1:
+            raise InputError(f"{label('workers', 'workers')} and {label('dask', 'dask')}: give "
+                             f"one of them (the Dask scheduler's workers do the work)")
+        with _dask_executor(dask, label("dask", "dask")) as executor:
+            yield executor
+        return
+    if workers == 1:
+        yield None
+        return
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _context():
+    """Fork where the platform has it (workers start in milliseconds, sharing the parent's
+    imports), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix"
+                                       else "spawn")
+
+
+@contextlib.contextmanager
+def _dask_executor(address: str, name: str) -> Iterator[Executor]:
+    if not isinstance(address, str) or not address.strip():
+        raise InputError(f"{name}: the address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                         f"(got {address!r})")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(f"{name}: Dask is not installed; install the extra with "
+                         f"pip install 'pbr-model[dask]'") from None
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"{name}: cannot reach a Dask scheduler at {address!r} ({exc})") from None
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
