@@ -1,11 +1,17 @@
 """How much memory a run needs, estimated from its spec before any work, and how much
 the machine has: ``--sims`` has a ceiling tied to memory.
 
-A run keeps, for every simulation, its monthly cash flows and its per-cohort results (the
-result tables), so its memory grows with the simulations:
+A run that keeps its detail (:mod:`pbr_model.analyses.stream`: every simulation's monthly
+cash flows and per-cohort results, kept while they fit in 256 MiB, and always by ``pbr
+capital`` of one contract and by runs writing --csv/--parquet) grows with the simulations:
 
     bytes ~ BASE + FACTOR[command] x (sims x sum(per_sim) + 0.75 x min(chunk, sims) x max(per_sim))
     per_sim = 8 x (12 x months + 24 x cohorts)      (for each of a portfolio's areas)
+
+A streamed run keeps only per-simulation figures, ``STREAMED`` bytes a simulation and
+area, and sketches of fixed size (``SKETCHES``), so ``sims x sum(per_sim)`` becomes
+``sims x STREAMED x areas + SKETCHES``. With ``--workers N`` each worker works on a chunk of
+its own: the chunk term counts N times, plus ``WORKER`` for each worker's own interpreter.
 
 ``months`` is the contract's timeline to its last cash flow and ``cohorts`` its cohorts;
 8 bytes is one float64; a chunk of simulations (``--chunk-size``, 8,192 by default) needs
@@ -25,7 +31,7 @@ import resource
 from collections.abc import Iterable
 from pathlib import Path
 
-from .engine import DEFAULT_CHUNK
+from .engine import DEFAULT_CHUNK, MAX_SIMS
 from .errors import InputError
 from .spec.schema import ContractSpec
 from .timeline import Timeline
@@ -42,6 +48,12 @@ PER_CHUNK = 0.75
 #: the parties' finances; power and breakeven hold a second run's figures while they
 #: compare; a portfolio is its areas').
 FACTOR = {"simulate": 1.0, "capital": 2.0, "power": 1.5, "breakeven": 1.5, "portfolio": 1.0}
+#: What a streamed run keeps per simulation and area [bytes]: about 60 float64 figures.
+STREAMED = 8 * 64
+#: The sketches of a streamed run (months and cohorts of every area, and the owners') [bytes].
+SKETCHES = 64 * 2**20
+#: Each local worker process's own memory [bytes].
+WORKER = 120 * 2**20
 
 
 def bytes_per_sim(spec: ContractSpec) -> int:
@@ -50,31 +62,53 @@ def bytes_per_sim(spec: ContractSpec) -> int:
     return 8 * (PER_MONTH * months + PER_COHORT * spec.contract.cohorts)
 
 
-def _per_sim(specs: Iterable[ContractSpec], command: str) -> tuple[float, float]:
-    """What each simulation keeps, summed over the areas, and what a chunk's working
-    memory needs per simulation: the largest area's, as a portfolio works on one area's
-    chunk at a time [bytes, both after ``FACTOR``]."""
+def streams(specs: list[ContractSpec], sims: int, command: str,
+            detail: bool | None = None) -> bool:
+    """Whether the run is streamed (see the module): never ``capital`` of one contract."""
+    from .analyses.stream import keeps_detail
+    if command == "capital":
+        return False
+    return not keeps_detail([Timeline.from_spec(s) for s in specs], sims, detail)
+
+
+def _per_sim(specs: list[ContractSpec], command: str, streamed: bool = False,
+             workers: int = 1) -> tuple[float, float, float]:
+    """What each simulation keeps, summed over the areas; what a chunk's working memory
+    needs per simulation (the largest area's, as a portfolio works on one area's chunk at a
+    time, once per worker); and the fixed part beyond ``BASE`` [bytes, after ``FACTOR``]."""
     per = [bytes_per_sim(s) for s in specs]
-    return FACTOR[command] * sum(per), FACTOR[command] * PER_CHUNK * max(per)
+    f = FACTOR[command]
+    kept = f * STREAMED * len(per) if streamed else f * sum(per)
+    fixed = (SKETCHES if streamed else 0) + (workers - 1) * WORKER
+    return kept, f * PER_CHUNK * max(per) * workers, fixed
 
 
 def estimate(specs: Iterable[ContractSpec], sims: int, command: str,
-             chunk_size: int = DEFAULT_CHUNK) -> int:
+             chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
+             workers: int = 1) -> int:
     """Estimated peak memory of ``command`` run on ``specs`` (a portfolio's areas, or one
     spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes]."""
-    kept, work = _per_sim(specs, command)
-    return int(BASE + sims * kept + min(chunk_size, sims) * work)
+    specs = list(specs)
+    kept, work, fixed = _per_sim(specs, command, streams(specs, sims, command, detail), workers)
+    return int(BASE + fixed + sims * kept + min(chunk_size, sims) * work)
 
 
 def max_sims(specs: Iterable[ContractSpec], available: int, command: str,
-             chunk_size: int = DEFAULT_CHUNK) -> int:
+             chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
+             workers: int = 1) -> int:
     """The most simulations whose estimate fits in ``available`` bytes (0 if none)."""
-    kept, work = _per_sim(specs, command)
-    room = available - BASE
-    fits = (room - chunk_size * work) / kept          # a full chunk at work
-    if fits < chunk_size:                             # fewer simulations than a chunk
-        fits = room / (kept + work)
-    return max(0, int(fits))
+    specs = list(specs)
+    best = 0
+    for streamed in ((False, True) if detail is not True and command != "capital" else (False,)):
+        kept, work, fixed = _per_sim(specs, command, streamed, workers)
+        room = available - BASE - fixed
+        fits = (room - chunk_size * work) / kept          # a full chunk at work
+        if fits < chunk_size:                             # fewer simulations than a chunk
+            fits = room / (kept + work)
+        fits = int(fits)
+        if streams(specs, max(fits, 1), command, detail) == streamed:
+            best = max(best, fits)
+    return max(0, best)
 
 
 def _meminfo() -> int | None:
@@ -122,16 +156,17 @@ def available_memory() -> int | None:
 
 
 def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
-                 chunk_size: int = DEFAULT_CHUNK, flag: str = "--sims") -> None:
+                 chunk_size: int = DEFAULT_CHUNK, flag: str = "--sims",
+                 detail: bool | None = None, workers: int = 1) -> None:
     """Raise ``InputError`` if the run's estimated memory is more than is available,
     giving the estimate, what is available and the most simulations that fit."""
     specs = list(specs)
     available = available_memory()
     if available is None:
         return
-    need = estimate(specs, sims, command, chunk_size)
+    need = estimate(specs, sims, command, chunk_size, detail, workers)
     if need > available:
-        fits = max_sims(specs, available, command, chunk_size)
+        fits = min(max_sims(specs, available, command, chunk_size, detail, workers), MAX_SIMS)
         raise InputError(
             f"{flag}: {sims:,} simulations need about {_size(need)} of memory (estimated "
             f"from the contract's months and cohorts); this machine has {_size(available)} "

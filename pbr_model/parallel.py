@@ -79,6 +79,25 @@ def check_workers(workers, name: str = "workers") -> None:
                          f"(got {workers!r})")
 
 
+def check_executor(workers=1, dask=None, names: dict[str, str] | None = None) -> None:
+    """Raise ``InputError`` listing what is wrong with ``workers`` and ``dask``."""
+    label = (names or {}).get
+    problems = []
+    try:
+        check_workers(workers, label("workers", "workers"))
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if dask is not None:
+        if not isinstance(dask, str) or not dask.strip():
+            problems.append(f"{label('dask', 'dask')}: the address of a Dask scheduler, e.g. "
+                            f"tcp://10.0.0.5:8786 (got {dask!r})")
+        if workers != 1:
+            problems.append(f"{label('workers', 'workers')} and {label('dask', 'dask')}: give "
+                            f"one of them (the Dask scheduler's workers do the work)")
+    if problems:
+        raise InputError(problems)
+
+
 @contextlib.contextmanager
 def open_executor(workers: int = 1, dask: str | None = None,
                   names: dict[str, str] | None = None) -> Iterator[Executor | None]:
@@ -87,11 +106,8 @@ def open_executor(workers: int = 1, dask: str | None = None,
     ``dask`` (``tcp://host:8786``; needs the optional extra ``pbr-model[dask]``). Closed
     (workers shut down, the Dask client disconnected) on leaving the block."""
     label = (names or {}).get
-    check_workers(workers, label("workers", "workers"))
+    check_executor(workers, dask, names)
     if dask is not None:
-        if workers != 1:
-            raise InputError(f"{label('workers', 'workers')} and {label('dask', 'dask')}: give "
-                             f"one of them (the Dask scheduler's workers do the work)")
         with _dask_executor(dask, label("dask", "dask")) as executor:
             yield executor
         return
@@ -115,9 +131,6 @@ def _context():
 
 @contextlib.contextmanager
 def _dask_executor(address: str, name: str) -> Iterator[Executor]:
-    if not isinstance(address, str) or not address.strip():
-        raise InputError(f"{name}: the address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-                         f"(got {address!r})")
     try:
         from distributed import Client
     except ImportError:

@@ -78,6 +78,7 @@ class ColumnSketch:
         self.k = k
         self.block = block or BLOCK
         self.n = 0
+        self.valid = np.zeros(k, dtype=np.int64)     # rows that are a number, per column
         self.sums: list[np.ndarray] = []
         self.keys = np.zeros(0, dtype=np.int64)
         self.counts = np.zeros(0, dtype=np.int64)
@@ -85,13 +86,16 @@ class ColumnSketch:
     def add(self, rows: np.ndarray) -> None:
         """Fold in ``(m, k)`` rows starting at a block's edge (after every row added before)."""
         rows = np.asarray(rows, dtype=np.float64)
+        number = ~np.isnan(rows)
+        clean = np.where(number, rows, 0.0)
         for start in range(0, len(rows), self.block):
-            part = rows[start: start + self.block]
+            part = clean[start: start + self.block]
             self.sums.append(np.cumsum(part, axis=0)[-1])   # in row order from zero
         self.n += len(rows)
+        self.valid += number.sum(axis=0)
         if len(rows):
-            keys = (np.arange(self.k, dtype=np.int64) << 21) + bucket_of(rows) + _SPAN
-            self._fold(*np.unique(keys, return_counts=True))
+            keys = (np.arange(self.k, dtype=np.int64) << 21) + bucket_of(clean) + _SPAN
+            self._fold(*np.unique(keys[number], return_counts=True))
 
     def _fold(self, keys: np.ndarray, counts: np.ndarray) -> None:
         if not len(self.keys):
@@ -108,32 +112,40 @@ class ColumnSketch:
             return
         self.sums.extend(later.sums)
         self.n += later.n
+        self.valid += later.valid
         self._fold(later.keys, later.counts)
 
     def mean(self) -> np.ndarray:
-        """The column means ``(k,)``: block sums added in block order, over n."""
+        """The column means ``(k,)`` of the values that are numbers (NaN where none is):
+        block sums added in block order, over the count."""
         total = np.zeros(self.k)
         for s in self.sums:
             total = total + s
-        return total / self.n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.valid > 0, total / self.valid, np.nan)
 
     def percentiles(self, qs) -> np.ndarray:
         """Percentiles ``qs`` (0-100) of each column, ``(len(qs), k)``, read as described
         in the module's docstring."""
+        if not len(self.keys):
+            return np.full((len(qs), self.k), np.nan)
         cum = np.cumsum(self.counts)
         col = self.keys >> 21
         # running count before each column's first bucket
         before = np.concatenate([[0], cum])[np.searchsorted(col, np.arange(self.k))]
-        out = np.empty((len(qs), self.k))
+        out = np.full((len(qs), self.k), np.nan)
+        has = self.valid > 0          # columns with no number stay NaN
+        last = np.maximum(self.valid - 1, 0)
         for row, q in enumerate(qs):
-            pos = q / 100 * (self.n - 1)
-            j = math.floor(pos)
+            pos = q / 100 * last
+            j = np.floor(pos).astype(np.int64)
             lo = self._order_stat(cum, before, j)
-            hi = self._order_stat(cum, before, min(j + 1, self.n - 1))
-            out[row] = lo + (pos - j) * (hi - lo)
+            hi = self._order_stat(cum, before, np.minimum(j + 1, last))
+            out[row, has] = (lo + (pos - j) * (hi - lo))[has]
         return out
 
-    def _order_stat(self, cum: np.ndarray, before: np.ndarray, j: int) -> np.ndarray:
-        """The representative of the bucket holding each column's ``j``-th smallest value."""
-        at = np.searchsorted(cum, before + j, side="right")
+    def _order_stat(self, cum: np.ndarray, before: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The representative of the bucket holding each column's ``j``-th smallest value
+        (``j`` per column)."""
+        at = np.minimum(np.searchsorted(cum, before + j, side="right"), len(cum) - 1)
         return representative((self.keys[at] & (2**21 - 1)) - _SPAN)

@@ -66,6 +66,8 @@ bracket are kept beside them (``--json``).
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -230,6 +232,7 @@ def breakeven(
     pbr_share: float | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> BreakevenResult:
     """Solve for the value of ``solve`` at which ``target`` is just met.
 
@@ -252,6 +255,7 @@ def breakeven(
     chunk_size : simulations per chunk of work (memory only; changes no number)
     progress : called as ``progress(done, total)`` in simulations after each trial; the
         total is the search's worst case, so a search usually ends early
+    executor : where each trial's chunks run (as :func:`pbr_model.simulate`)
 
     Returns
     -------
@@ -283,13 +287,13 @@ def breakeven(
 
     def result_of(s: ContractSpec) -> np.ndarray:
         if profile is None:
-            run = simulate(s, sims, seed, chunk_size=chunk_size, **shock)
+            run = simulate(s, sims, seed, chunk_size=chunk_size, executor=executor, **shock)
             return run.simulations["net"].to_numpy()
         seat = capital(s, [profile], sims, seed, **shock,
-                       chunk_size=chunk_size, commissioner=False).parties[0]
+                       chunk_size=chunk_size, commissioner=False, executor=executor).parties[0]
         return seat.figures.net_after_financing
 
-    base = simulate(model, sims, seed, chunk_size=chunk_size, **shock)
+    base = simulate(model, sims, seed, chunk_size=chunk_size, executor=executor, **shock)
     s = base.simulations
     entrants = float(s["entrants"].mean())
     take_up = model.intervention.personal_budget.take_up
@@ -314,7 +318,7 @@ def breakeven(
     problem = problem_for(name, model, budget_hi, parts)
     tol = TOLERANCE[name]
     def run_net(x: float) -> np.ndarray:
-        return simulate(problem.at(x), sims, seed, chunk_size=chunk_size,
+        return simulate(problem.at(x), sims, seed, chunk_size=chunk_size, executor=executor,
                         **shock).simulations["net"].to_numpy()
 
     line = None

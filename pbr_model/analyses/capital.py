@@ -10,6 +10,7 @@ commissioner's view.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -35,13 +36,13 @@ from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts,
 
 
 def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
-         result: SimulationResult | None = None) -> Plan:
+         result: SimulationResult | None = None, executor: Executor | None = None) -> Plan:
     """The contract as planned: mean fee and outcome income and entrants over the
     simulations of the unshocked contract (``result`` if given, else a run with ``sims``
     and ``seed``). Its outcome income per participant is the expected value of the PbR
     risk a seat does not carry; a volume shock does not move it."""
     if result is None or result.shocked:
-        result = simulate(spec, sims, seed)
+        result = simulate(spec, sims, seed, executor=executor, detail=True)
     s = result.simulations
     entrants = result.cohorts["entrants"].to_numpy().reshape(result.sims, -1)
     return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
@@ -238,13 +239,13 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
 
 def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.0,
               chunk_size: int = DEFAULT_CHUNK, paid_volume_shock: float | None = None,
-              caseload_shock: float | None = None) -> dict:
+              caseload_shock: float | None = None, executor: Executor | None = None) -> dict:
     """:func:`~pbr_model.finance.commissioner.paid_for_noise` of the contract run with a known
     true effect of zero on every outcome, on the same seed: at no volume shock exactly the
     figure ``pbr power`` reports at effect 0."""
     s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
                  volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
-                 caseload_shock=caseload_shock).simulations
+                 caseload_shock=caseload_shock, executor=executor).simulations
     noise = paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
     payers = {name: paid_for_noise(s[f"triggered_for:{name}"].to_numpy(),
                                    s[f"outcome_paid_by:{name}"].to_numpy())
@@ -332,6 +333,7 @@ def capital(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     commissioner: bool = True,
+    executor: Executor | None = None,
 ) -> CapitalResult:
     """The contract through each party's eyes.
 
@@ -347,6 +349,9 @@ def capital(
         (as :func:`pbr_model.simulate`); per-participant prices stay at the plan
     commissioner : compute the commissioner's view (False skips it and the zero-effect run
         its paid-for-noise figures need, for callers that read only the parties)
+    executor : where the simulation's chunks run (as :func:`pbr_model.simulate`); the
+        parties' figures are read here from the kept monthly arrays (a capital run always
+        keeps them, so its size is bounded by memory: ``pbr capital`` checks it first)
 
     Returns
     -------
@@ -365,8 +370,8 @@ def capital(
         seats, mode = chain_seats(loaded.spec), "chain"
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                      progress=progress)
-    contract_plan = plan(loaded, sims, seed, result)
+                      progress=progress, executor=executor, detail=True)
+    contract_plan = plan(loaded, sims, seed, result, executor)
     sib_spec = loaded.spec.sib if mode == "chain" else None
     # Row chunks bound the memory of the parties' monthly arrays; every figure is per
     # simulation, so the chunking changes no number.
@@ -399,7 +404,8 @@ def capital(
     view = {}
     if commissioner:
         view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
-                                                   chunk_size, paid_volume_shock, caseload_shock))
+                                                   chunk_size, paid_volume_shock, caseload_shock,
+                                                   executor))
     return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
 

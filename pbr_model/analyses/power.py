@@ -18,6 +18,8 @@ bracket it.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -191,7 +193,8 @@ def crossing(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float | None, 
 
 def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_000,
           seed: int = DEFAULT_SEED, *,
-          progress: Callable[[int, int], None] | None = None) -> PowerResult:
+          progress: Callable[[int, int], None] | None = None,
+          executor: Executor | None = None) -> PowerResult:
     """Simulate the contract at each known true effect (plus 0, for paid-for-noise).
 
     Parameters
@@ -200,6 +203,7 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     sims : simulations per effect
     seed : one seed for every effect (common random numbers)
     progress : called as ``progress(done, total)`` after each effect
+    executor : where each effect's chunks run (as :func:`pbr_model.simulate`)
 
     Returns
     -------
@@ -212,14 +216,14 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     rows = {}
     noise: dict = {}
     for i, effect in enumerate(grid):
-        run = simulate(with_effect(model, effect), sims=sims, seed=seed)
+        run = simulate(with_effect(model, effect), sims=sims, seed=seed, executor=executor)
         s = run.simulations
         if effect == 0.0:
             noise = paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
         outcome = stats(s["outcome"])
         rows[effect] = {
             "prob_triggered": float(s["triggered"].mean()),
-            "cohorts_triggered": float(run.cohorts["triggered"].mean()),
+            "cohorts_triggered": run.cohort_mean("triggered"),
             "prob_paid": float((s["outcome"] > 0).mean()),
             "prob_repaid": float((s["outcome"] < 0).mean()),
             "outcome_mean": outcome["mean"],

@@ -127,6 +127,12 @@ class SimulationResult(HasProvenance):
         self.needs_detail("the cumulative cash of each simulation")
         return np.cumsum(self.cash_in - self.cash_out, axis=1)
 
+    def cohort_mean(self, column: str) -> float:
+        """The mean of a per-cohort column over every simulation and cohort."""
+        if self.detail:
+            return float(self.cohorts[column].mean())
+        return float(np.mean(self.sketches[f"cohort:{column}"].mean()))
+
     def cohort_stats(self, column: str) -> list[dict]:
         """Per cohort, ``{"mean", "p5", "p50", "p95"}`` across simulations of a column of
         :data:`COHORT_COLUMNS` (or ``outcome_paid``/``outcome_repaid``: the chance), exact

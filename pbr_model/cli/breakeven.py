@@ -18,8 +18,8 @@ from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
 from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
-                      CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
-                      emit, load_checked, run_problems)
+                      CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
+                      WorkersOpt, XlsxOpt, emit, executor_for, load_checked, run_problems)
 from .progress import LazyProgress
 
 
@@ -70,6 +70,8 @@ def breakeven_cmd(
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
+    workers: WorkersOpt = 1,
+    dask: DaskOpt = None,
 ) -> None:
     """Break-even: the value of one parameter at which the provider's target is just met,
     found by root-finding on simulations that share one seed (so the answer is stable).
@@ -90,7 +92,8 @@ def breakeven_cmd(
     problems = run_problems(sims, seed, volume_shock=volume_shock,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
-                            tables=BREAKEVEN_TABLES, inputs=[spec, provider])
+                            tables=BREAKEVEN_TABLES, inputs=[spec, provider], workers=workers,
+                            dask=dask)
     name = goal = profile = None
     if solve is None:
         problems.append(f"--solve: required; one of {', '.join(SOLVES)}")
@@ -121,12 +124,12 @@ def breakeven_cmd(
     except InputError as exc:
         if provider is None or profile is not None:  # a bad --provider is said already
             problems.extend(exc.problems)
-    loaded = load_checked(spec, overrides, problems, "breakeven", sims)
-    with LazyProgress("Solving") as bar:
+    loaded = load_checked(spec, overrides, problems, "breakeven", sims, workers=workers)
+    with executor_for(workers, dask) as executor, LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, fees=fees, share=share,
                            fee_share=fee_share, pbr_share=pbr_share,
                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                           progress=bar)
+                           progress=bar, executor=executor)
     emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
          lambda path, force: write_breakeven_workbook(result, path, force=force))

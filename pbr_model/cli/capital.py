@@ -20,9 +20,9 @@ from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
-                      ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
-                      XlsxOpt, XlsxSimsOpt, emit, load_checked, run_problems,
-                      sims_sheet_note)
+                      ChunkOpt, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt,
+                      SpecArg, WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
+                      run_problems, sims_sheet_note, tables_detail)
 from .progress import LazyProgress
 
 #: The library's argument names as the command's flags, for its messages.
@@ -64,6 +64,8 @@ def capital_cmd(
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
     chunk_size: ChunkOpt = DEFAULT_CHUNK,
+    workers: WorkersOpt = 1,
+    dask: DaskOpt = None,
 ) -> None:
     """Who can carry the risk: the contract through each party's eyes, side by side. Peak
     funding need and its month, the chance of running out of cash, the capital that keeps
@@ -86,7 +88,7 @@ def capital_cmd(
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
                             tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES,
-                            inputs=[spec, *(providers or [])])
+                            inputs=[spec, *(providers or [])], workers=workers, dask=dask)
     profiles = []
     for name in providers or []:
         try:
@@ -112,23 +114,27 @@ def capital_cmd(
                                                        portfolio.inputs) if p not in problems)
         if problems:
             raise InputError(problems)
-        check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size)
+        detail = tables_detail(outputs)
+        check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
+                     detail=detail, workers=workers)
         sims_sheet_note(outputs, sims)
-        with LazyProgress("Simulating areas") as bar:
+        with executor_for(workers, dask) as executor, LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                                   chunk_size=chunk_size, progress=bar)
+                                   chunk_size=chunk_size, progress=bar, executor=executor,
+                                   detail=detail)
         emit(result, as_json, result.to_dict, lambda: portfolio_table(result), outputs,
              lambda path, force: write_portfolio_workbook(result, path, force=force,
                                                           sims_sheet=xlsx_sims))
         return
-    loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size)
+    loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size,
+                          workers=workers)
     sims_sheet_note(outputs, sims)
-    with LazyProgress("Simulating") as bar:
+    with executor_for(workers, dask) as executor, LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                         chunk_size=chunk_size, progress=bar)
+                         chunk_size=chunk_size, progress=bar, executor=executor)
     emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
          lambda path, force: write_capital_workbook(result, path, force=force,
                                                     sims_sheet=xlsx_sims))

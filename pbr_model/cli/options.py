@@ -14,6 +14,7 @@ import typer
 from ..engine import DEFAULT_CHUNK, MAX_SIMS, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
 from ..memory import check_memory
+from ..parallel import check_executor, open_executor
 from ..files import check_not_input, check_output, same_file
 from ..report.export import METADATA, check_export, table_file, write_tables
 from ..report.json import dumps
@@ -69,6 +70,35 @@ SHOCK_FLAGS = {"volume_shock": "--volume-shock", "paid_volume_shock": "--paid-vo
 ChunkOpt = Annotated[int, typer.Option(
     "--chunk-size", metavar="N",
     help="Simulations per chunk of work (memory only; results never change).")]
+
+
+WorkersOpt = Annotated[int, typer.Option(
+    "--workers", metavar="N",
+    help="Run the chunks of simulations in N local worker processes (1, the default: in this "
+         "process). Every number is the same for any N.")]
+
+
+DaskOpt = Annotated[Optional[str], typer.Option(
+    "--dask", metavar="ADDRESS",
+    help="Run the chunks on the workers of the Dask scheduler at ADDRESS, e.g. "
+         "tcp://10.0.0.5:8786 (needs pip install 'pbr-model[dask]'). Every number is the "
+         "same as in one process.")]
+
+
+#: The executor's flags, for their messages.
+EXECUTOR_FLAGS = {"workers": "--workers", "dask": "--dask"}
+
+
+def executor_for(workers: int, dask: str | None):
+    """The executor ``--workers``/``--dask`` ask for, as a context manager (``None``: this
+    process); see :func:`pbr_model.parallel.open_executor`."""
+    return open_executor(workers, dask, EXECUTOR_FLAGS)
+
+
+def tables_detail(outputs: Outputs) -> bool | None:
+    """``detail=True`` when the command writes per-simulation tables (--csv/--parquet need
+    every simulation's cohorts and months), else ``None`` (decided by size)."""
+    return True if outputs.csv is not None or outputs.parquet is not None else None
 
 
 def _path(value: str) -> Path:
@@ -211,10 +241,12 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
                  volume_shock: float | None = None, outputs: Outputs | None = None,
                  tables: Iterable[str] = (), inputs: Iterable[str | Path] = (),
                  paid_volume_shock: float | None = None,
-                 caseload_shock: float | None = None) -> list[str]:
+                 caseload_shock: float | None = None, workers: int = 1,
+                 dask: str | None = None) -> list[str]:
     """Every problem with the run options shared by the commands, as ``Error:`` lines."""
     problems = []
-    checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS)]
+    checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS),
+              lambda: check_executor(workers, dask, EXECUTOR_FLAGS)]
     if volume_shock is not None:
         checks.append(lambda: resolve_shocks(volume_shock, paid_volume_shock, caseload_shock,
                                              SHOCK_FLAGS))
@@ -230,7 +262,8 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
 
 def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
                  command: str | None = None, sims: int | None = None,
-                 chunk_size: int = DEFAULT_CHUNK) -> LoadedSpec:
+                 chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
+                 workers: int = 1) -> LoadedSpec:
     """Load the spec and raise every problem at once: the flags' ``problems`` (said first)
     and the spec's, so a bad ``--sims`` never hides a bad spec; then, if both are good,
     whether ``sims`` simulations of ``command`` fit in the machine's memory
@@ -243,7 +276,7 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
     if problems:
         raise InputError(problems)
     if command is not None:
-        check_memory([loaded.spec], sims, command, chunk_size)
+        check_memory([loaded.spec], sims, command, chunk_size, detail=detail, workers=workers)
     return loaded
 
 

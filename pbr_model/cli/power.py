@@ -12,8 +12,9 @@ from ..errors import InputError
 from ..report.power import power_table, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg,
-                      XlsxOpt, emit, load_checked, run_problems)
+from .options import (SIMS_LIMIT, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt,
+                      SpecArg, WorkersOpt, XlsxOpt, emit, executor_for, load_checked,
+                      run_problems)
 from .progress import LazyProgress
 
 
@@ -36,6 +37,8 @@ def power_cmd(
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
+    workers: WorkersOpt = 1,
+    dask: DaskOpt = None,
 ) -> None:
     """Payment power: for each true effect, the chance outcome payments are triggered, the
     expected outcome payment and the chance of a loss; the break-even effect, the effect
@@ -49,14 +52,15 @@ def power_cmd(
       pbr power --xlsx power.xlsx
     """
     outputs = Outputs(xlsx, csv, parquet, force)
-    problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec])
+    problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec],
+                            workers=workers, dask=dask)
     grid = None
     try:
         grid = parse_effects(effects)
     except InputError as exc:
         problems.extend(exc.problems)
-    loaded = load_checked(spec, overrides, problems, "power", sims)
-    with LazyProgress("Effects") as bar:
-        result = power(loaded, grid, sims=sims, seed=seed, progress=bar)
+    loaded = load_checked(spec, overrides, problems, "power", sims, workers=workers)
+    with executor_for(workers, dask) as executor, LazyProgress("Effects") as bar:
+        result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor)
     emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,
          lambda path, force: write_power_workbook(result, path, force=force))

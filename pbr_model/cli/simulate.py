@@ -12,9 +12,9 @@ from ..report.simulate import simulation_summary, write_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
-                      ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
-                      XlsxOpt, XlsxSimsOpt, emit, load_checked, run_problems,
-                      sims_sheet_note)
+                      ChunkOpt, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt,
+                      SpecArg, WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
+                      run_problems, sims_sheet_note, tables_detail)
 from .progress import LazyProgress
 
 @app.command("simulate")
@@ -37,6 +37,8 @@ def simulate_cmd(
     volume_shock: ShockOpt = 0.0,
     paid_volume_shock: PaidShockOpt = None,
     caseload_shock: CaseloadShockOpt = None,
+    workers: WorkersOpt = 1,
+    dask: DaskOpt = None,
 ) -> None:
     """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.
 
@@ -47,17 +49,20 @@ def simulate_cmd(
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
       pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
       pbr simulate --csv tables/                         # per-simulation tables for pandas
+      pbr simulate --sims 1000000 --workers 2            # every core; same numbers
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
     problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                            inputs=[spec])
-    loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size)
+                            inputs=[spec], workers=workers, dask=dask)
+    detail = tables_detail(outputs)
+    loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size, detail,
+                          workers)
     sims_sheet_note(outputs, sims)
-    with LazyProgress("Simulating") as bar:
+    with executor_for(workers, dask) as executor, LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock,
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                          progress=bar)
+                          progress=bar, executor=executor, detail=detail)
     emit(result, as_json, result.summary, lambda: simulation_summary(result), outputs,
          lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims))

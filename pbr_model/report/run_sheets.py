@@ -49,20 +49,18 @@ def cohort_table(result: SimulationResult) -> tuple[list[str], list[list], list[
     columns = [list(range(k)), tl.entry_month.tolist(), [dates[m] for m in tl.entry_month],
                tl.payment_month.tolist(), [dates[m] for m in tl.payment_month]]
     for col, label, which, fmt in COHORT_FIGURES:
-        values = result.cohorts[col].to_numpy(dtype=np.float64).reshape(result.sims, k)
-        per = [stats(values[:, j]) for j in range(k)]
+        per = result.cohort_stats(col)
         for s in which:
             header.append(f"{label} {stat_label(s)}")
             formats.append(fmt or money_fmt)
             columns.append([p[s] for p in per])
-    paid = result.cohorts["outcome_payment"].to_numpy()
     # a mechanism that only repays (Doncaster) is never "paid": show how often it repays
-    last = (("P(repaid)", paid < 0) if pays_only_back(result.spec) else
-            ("P(outcome paid)", paid > 0))
-    for label, test in (("P(triggered)", result.cohorts["triggered"].to_numpy()), last):
+    last = (("P(repaid)", "outcome_repaid") if pays_only_back(result.spec) else
+            ("P(outcome paid)", "outcome_paid"))
+    for label, share in (("P(triggered)", "triggered"), last):
         header.append(label)
         formats.append(PCT_FORMAT)
-        columns.append(test.reshape(result.sims, k).mean(axis=0).tolist())
+        columns.append([p["mean"] for p in result.cohort_stats(share)])
     return header, [list(r) for r in zip(*columns)], formats
 
 
