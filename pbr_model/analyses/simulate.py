@@ -30,7 +30,8 @@ from ..stats import PERCENTILES, percentile_rows, stats
 from ..timeline import Timeline
 from ..parallel import ordered_results
 from .base import HasProvenance, Provenance, contract_provenance, month_dates
-from .stream import COHORT_COLUMNS, ROW_TOTALS, Reduce, fold_sketches, keeps_detail, needs_detail
+from .stream import (COHORT_COLUMNS, ROW_TOTALS, Parts, Reduce, fold_sketches, keeps_detail,
+                     needs_detail)
 
 #: Called as ``progress(done, total)`` after each chunk of work.
 Progress = Callable[[int, int], None]
@@ -431,7 +432,7 @@ def simulate(
         if progress:
             progress(sims, sims)
     elif sampling == "random":
-        parts = []
+        parts = Parts()
         tasks = [(model, timeline, seed, blocks, keep, reduce)
                  for blocks, keep in chunks(sims, chunk_size)]
         for (*_, blocks, keep, _r), part in zip(tasks, ordered_results(contract_chunk, tasks,

@@ -97,15 +97,31 @@ def _sketch(values: np.ndarray) -> ColumnSketch:
     return s
 
 
+class Parts(list):
+    """A run's chunk records in order, each chunk's sketches merged into :attr:`sketches`
+    as it arrives (so they do not pile up: a chunk's sketches can be megabytes)."""
+
+    sketches: dict[str, ColumnSketch] | None = None
+
+    def append(self, part: dict) -> None:
+        sketches = part.pop("sketches", None)
+        if sketches is not None:
+            if self.sketches is None:
+                self.sketches = sketches
+            else:
+                for name, s in sketches.items():
+                    self.sketches[name].merge(s)
+        super().append(part)
+
+
 def fold_sketches(parts: list[dict]) -> dict[str, ColumnSketch] | None:
     """The chunks' sketches merged in chunk order (``None`` for a run with detail)."""
-    if "sketches" not in parts[0]:
-        return None
-    merged = {name: ColumnSketch(s.k) for name, s in parts[0]["sketches"].items()}
+    if isinstance(parts, Parts):
+        return parts.sketches
+    folded = Parts()
     for p in parts:
-        for name, s in p.pop("sketches").items():
-            merged[name].merge(s)
-    return merged
+        folded.append(p)
+    return folded.sketches
 
 
 def needs_detail(what: str, sims: int) -> InputError:

@@ -34,17 +34,38 @@ def machine(monkeypatch):
     (["breakeven", "--solve", "effect"], "breakeven"),
     (["capital", "working-links-like"], "portfolio"),
 ])
-def test_a_million_simulations_on_a_small_machine_are_refused_at_once(cli, machine, args,
-                                                                      command):
+def test_ten_million_simulations_on_a_small_machine_are_refused_at_once(cli, machine, args,
+                                                                        command):
     machine(4)
     start = time.monotonic()
-    errors = cli.error(cli.run(*args, "--sims", "1000000"),
-                       "--sims: 1,000,000 simulations need about ", "of memory",
+    errors = cli.error(cli.run(*args, "--sims", "10000000"),
+                       "--sims: 10,000,000 simulations need about ", "of memory",
                        "this machine has 4.0 GiB available, enough for about ", lines=1)
     assert time.monotonic() - start < 5
     fits = int(errors[0].split("enough for about ")[1].split(":")[0].replace(",", ""))
-    assert 1_000 < fits < 1_000_000
+    assert 1_000 < fits < 10_000_000
     assert f"use --sims {fits:,} or fewer" in errors[0]
+
+
+@pytest.mark.parametrize("command, streamed_fits", [
+    ("simulate", True), ("power", True), ("breakeven", True), ("portfolio", True),
+    ("capital", False)])
+def test_a_streamed_run_keeps_a_few_hundred_bytes_a_simulation(command, streamed_fits):
+    """A million simulations of the default contract fit in 2 GiB when streamed (every
+    command but capital of one contract, which keeps every simulation's months)."""
+    spec = load_spec("tr-crc-example").spec
+    need = memory.estimate([spec], 1_000_000, command)
+    assert (need < 2 * GIB) == streamed_fits
+    if streamed_fits:   # and each simulation adds about STREAMED x FACTOR bytes
+        more = memory.estimate([spec], 2_000_000, command) - need
+        assert more == pytest.approx(1_000_000 * memory.STREAMED * memory.FACTOR[command])
+
+
+def test_workers_each_hold_a_chunk():
+    spec = load_spec("tr-crc-example").spec
+    one, two = (memory.estimate([spec], 50_000, "simulate", workers=w) for w in (1, 2))
+    assert two - one == pytest.approx(memory.WORKER + 8192 * memory.PER_CHUNK
+                                      * memory.bytes_per_sim(spec), abs=2)
 
 
 def test_what_fits_is_run(cli, machine):
@@ -57,7 +78,7 @@ def test_what_fits_is_run(cli, machine):
 def test_a_larger_chunk_needs_more(cli, machine):
     machine(4)
     cli.ok(cli.run("simulate", "--sims", "100", "--chunk-size", "10000000"))   # capped at sims
-    errors = cli.error(cli.run("simulate", "--sims", "200000", "--chunk-size", "200000"),
+    errors = cli.error(cli.run("simulate", "--sims", "1000000", "--chunk-size", "1000000"),
                        "or a smaller --chunk-size")
     assert len(errors) == 1
 
@@ -125,11 +146,11 @@ def _limit_memory():
 
 @pytest.mark.skipif(not Path(PBR).exists(), reason="the installed pbr is needed")
 def test_the_installed_pbr_under_a_memory_limit_refuses_without_a_traceback():
-    res = subprocess.run([PBR, "simulate", "--sims", "1000000"], capture_output=True,
+    res = subprocess.run([PBR, "simulate", "--sims", "10000000"], capture_output=True,
                          text=True, timeout=120, preexec_fn=_limit_memory,
                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert res.stderr.startswith("Error: --sims: 1,000,000 simulations need about ")
+    assert res.stderr.startswith("Error: --sims: 10,000,000 simulations need about ")
     assert res.stdout == ""
 
 
@@ -141,7 +162,7 @@ def test_a_run_that_runs_out_of_memory_ends_cleanly():
             "resource.setrlimit(resource.RLIMIT_AS, (1_000_000_000, 1_000_000_000))\n"
             "import pbr_model.memory as m\nm.available_memory = lambda: 2**50\n"
             "from pbr_model.cli import app\n"
-            "sys.argv = ['pbr', 'simulate', '--sims', '100000']\napp()\n")
+            "sys.argv = ['pbr', 'capital', '--sims', '100000']\napp()\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=600, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]

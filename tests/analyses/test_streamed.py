@@ -1,0 +1,158 @@
+"""Streamed runs (pbr_model.analyses.stream): a run too large to keep its monthly and
+per-cohort arrays keeps its per-simulation figures exactly and its monthly and per-cohort
+statistics within the sketch's bound; a streamed portfolio gives its owners the same
+figures, simulation by simulation, as one that keeps everything."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pbr_model import load_spec, simulate
+from pbr_model.analyses import portfolio_stream, stream
+from pbr_model.analyses.portfolio import run_portfolio
+from pbr_model.errors import InputError
+from pbr_model.finance.capital import facility_summary
+from pbr_model.sketch import ALPHA, ZERO
+from pbr_model.stats import PERCENTILES
+
+SIMS = 2_500
+
+
+def within_sketch_bound(estimate: np.ndarray, values: np.ndarray, label: str) -> None:
+    """Each column's sketched percentiles against the exact ones of ``values`` ``(n, k)``:
+    within ALPHA of the larger of the two order statistics they interpolate, plus ZERO."""
+    s = np.sort(values, axis=0)
+    n = len(values)
+    for q in PERCENTILES.values():
+        pos = q / 100 * (n - 1)
+        j = int(np.floor(pos))
+        bound = ALPHA * np.maximum(np.abs(s[j]), np.abs(s[min(j + 1, n - 1)])) + ZERO
+        exact = np.percentile(values, q, axis=0)
+        got = estimate[f"p{q}"] if isinstance(estimate, dict) else estimate(q)
+        assert np.all(np.abs(np.asarray(got) - exact) <= bound * (1 + 1e-9)), (label, q)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    spec = load_spec("tr-crc-example")
+    return (simulate(spec, SIMS, seed=4, detail=True),
+            simulate(spec, SIMS, seed=4, detail=False))
+
+
+def test_per_simulation_figures_and_the_summary_are_the_same(pair):
+    kept, streamed = pair
+    assert kept.detail and not streamed.detail
+    pd.testing.assert_frame_equal(kept.simulations, streamed.simulations, check_exact=True)
+    assert json.dumps(kept.summary(), sort_keys=True) == \
+        json.dumps(streamed.summary(), sort_keys=True)
+
+
+def test_monthly_means_and_percentiles_are_within_the_bound(pair):
+    kept, streamed = pair
+    net = kept.cash_in - kept.cash_out
+    series = {"cash_in": kept.cash_in, "cash_out": kept.cash_out, "net_flow": net,
+              "cumulative": np.cumsum(net, axis=1)}
+    for name, values in series.items():
+        np.testing.assert_allclose(streamed.months[f"{name}_mean"], kept.months[f"{name}_mean"],
+                                   rtol=1e-12, atol=1e-6)
+        within_sketch_bound(lambda q: streamed.months[f"{name}_p{q}"], values, name)
+
+
+@pytest.mark.parametrize("column", ["entrants", "binary_rate", "outcome_payment", "fee_payment"])
+def test_per_cohort_statistics_are_within_the_bound(pair, column):
+    kept, streamed = pair
+    values = kept.cohorts[column].to_numpy().reshape(SIMS, -1)
+    got = streamed.cohort_stats(column)
+    np.testing.assert_allclose([g["mean"] for g in got], np.nanmean(values, axis=0), rtol=1e-12)
+    within_sketch_bound(lambda q: [g[f"p{q}"] for g in got], values, column)
+
+
+def test_per_cohort_chances_are_exact(pair):
+    kept, streamed = pair
+    for share in ("triggered", "outcome_paid", "outcome_repaid"):
+        a = [c["mean"] for c in kept.cohort_stats(share)]
+        b = [c["mean"] for c in streamed.cohort_stats(share)]
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert streamed.cohort_mean("triggered") == pytest.approx(kept.cohort_mean("triggered"),
+                                                              rel=1e-12)
+
+
+def test_what_only_detail_keeps_is_a_clear_error(pair):
+    _, streamed = pair
+    for ask in (streamed.tables, streamed.cumulative_cash, lambda: next(streamed.cashflow_chunks())):
+        with pytest.raises(InputError, match="this run of 2,500 simulations was streamed"):
+            ask()
+
+
+def test_the_size_decides_unless_told(monkeypatch):
+    spec = load_spec("peterborough-sib")
+    assert simulate(spec, 100, seed=1).detail
+    monkeypatch.setattr(stream, "DETAIL_BYTES", 1_000)
+    assert not simulate(spec, 100, seed=1).detail
+    assert simulate(spec, 100, seed=1, detail=True).detail
+    with pytest.raises(InputError, match="detail: True, False or None"):
+        simulate(spec, 100, seed=1, detail="yes")
+
+
+def test_a_streamed_run_writes_its_workbook_and_csv_forces_detail(cli, monkeypatch, tmp_path):
+    monkeypatch.setattr(stream, "DETAIL_BYTES", 1_000)
+    cli.ok(cli.run("simulate", "--sims", "1500", "--xlsx", str(tmp_path / "run.xlsx")))
+    cli.ok(cli.run("simulate", "--sims", "1500", "--csv", str(tmp_path / "t")))
+    cohorts = pd.read_csv(tmp_path / "t" / "cohorts.csv")
+    assert len(cohorts) == 1500 * load_spec("tr-crc-example").spec.contract.cohorts
+
+
+def test_streamed_chunks_of_any_size_give_the_same_bytes():
+    spec = load_spec("nyc-able-sib")
+    a = simulate(spec, SIMS, seed=2, detail=False, chunk_size=1024)
+    b = simulate(spec, SIMS, seed=2, detail=False, chunk_size=5000)
+    pd.testing.assert_frame_equal(a.months, b.months, check_exact=True)
+    assert [c["p50"] for c in a.cohort_stats("binary_rate")] == \
+        [c["p50"] for c in b.cohort_stats("binary_rate")]
+
+
+@pytest.fixture(scope="module")
+def portfolios():
+    return (run_portfolio("working-links-like", SIMS, seed=8, detail=True),
+            run_portfolio("working-links-like", SIMS, seed=8, detail=False))
+
+
+def test_a_streamed_portfolio_gives_the_same_figures(portfolios):
+    kept, streamed = portfolios
+    assert json.dumps(kept.to_dict(), sort_keys=True) == \
+        json.dumps(streamed.to_dict(), sort_keys=True)
+    for name in ("owner", "areas"):
+        pd.testing.assert_frame_equal(kept.tables()[name], streamed.tables()[name],
+                                      check_exact=True)
+    assert streamed.owners[0].party.facility == kept.owners[0].party.facility
+
+
+def test_a_streamed_portfolio_reads_its_balances_within_the_bound(portfolios):
+    kept, streamed = portfolios
+    from pbr_model.finance.capital import capital_read
+    flows = kept.owners[0].flows
+    _, balance = capital_read(flows.income, flows.cash_out, flows.seat.profile)
+    months = streamed.owners[0].party.months
+    within_sketch_bound(lambda q: months[f"p{q}"], balance, "owner balance")
+    np.testing.assert_allclose(months["mean"], kept.owners[0].party.months["mean"], rtol=1e-12,
+                               atol=1e-6)
+
+
+def test_a_large_streamed_portfolio_plans_and_sizes_facilities_on_its_first_simulations(
+        monkeypatch):
+    """Above PLAN_SIMS the plan and the facility come from the first PLAN_SIMS simulations:
+    the same figures as a run of that many that keeps everything."""
+    monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", 1024)
+    first = run_portfolio("working-links-like", 1024, seed=8, detail=True)
+    big = run_portfolio("working-links-like", SIMS, seed=8, detail=False)
+    owner = first.owners[0]
+    net = owner.flows.income - owner.flows.cash_out
+    assert big.owners[0].party.facility == facility_summary(net, owner.profile)
+    # the first 1,024 simulations' figures are those of the run that planned on them
+    for a, b in zip(first.areas, big.areas):
+        np.testing.assert_array_equal(a.party.figures.peak_funding,
+                                      b.party.figures.peak_funding[:1024])

@@ -1,0 +1,197 @@
+"""Every core, then a cluster: the same numbers, byte for byte, whatever runs the chunks
+(this process, local worker processes, a Dask cluster) and however many workers."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pbr_model import load_spec, simulate
+from pbr_model.analyses.capital import capital
+from pbr_model.analyses.portfolio import run_portfolio
+from pbr_model.analyses.power import power
+from pbr_model.errors import InputError
+from pbr_model.parallel import check_executor, open_executor, ordered_results, workers_of
+
+SIMS = 3_000   # two whole blocks of 1,024 and a part block
+
+
+def _sleepy(i, delay):
+    time.sleep(delay)
+    return i
+
+
+def test_results_come_back_in_task_order_whoever_finishes_first():
+    delays = [0.08, 0.0, 0.05, 0.0, 0.02, 0.0]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ordered_results(_sleepy, [(i, d) for i, d in enumerate(delays)], ex))
+    assert got == list(range(len(delays)))
+
+
+class _Counting(Executor):
+    """Runs tasks at once and counts how many were submitted but not yet handed back."""
+
+    def __init__(self):
+        self.submitted = 0
+        self._max_workers = 3
+
+    def submit(self, fn, *args):
+        self.submitted += 1
+        f = Future()
+        f.set_result(fn(*args))
+        return f
+
+
+def test_at_most_a_window_of_tasks_is_in_flight():
+    ex = _Counting()
+    seen = []
+    for i in ordered_results(lambda i: i, [(i,) for i in range(20)], ex):
+        seen.append(ex.submitted - i)   # submitted ahead of the one handed back
+    assert max(seen) == 2 * workers_of(ex) == 6
+    assert workers_of(ThreadPoolExecutor(5)) == 5
+
+
+def test_a_task_error_is_raised_in_order():
+    def boom(i):
+        if i == 2:
+            raise ValueError("task 2")
+        return i
+    with ThreadPoolExecutor(2) as ex:
+        it = ordered_results(boom, [(i,) for i in range(5)], ex)
+        assert [next(it), next(it)] == [0, 1]
+        with pytest.raises(ValueError, match="task 2"):
+            next(it)
+
+
+@pytest.mark.parametrize("workers, dask, message", [
+    (0, None, "workers: must be a whole number from 1 to 256 (got 0)"),
+    (True, None, "workers: must be a whole number"),
+    (2, "tcp://x:1", "workers and dask: give one of them"),
+    (1, " ", "dask: the address of a Dask scheduler"),
+])
+def test_bad_executor_arguments_are_input_errors(workers, dask, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        check_executor(workers, dask)
+
+
+def test_one_worker_is_this_process():
+    with open_executor(1) as ex:
+        assert ex is None
+
+
+@pytest.fixture(scope="module")
+def two_processes():
+    with open_executor(2) as ex:
+        assert isinstance(ex, ProcessPoolExecutor)
+        yield ex
+
+
+def _same_run(a, b):
+    pd.testing.assert_frame_equal(a.simulations, b.simulations, check_exact=True)
+    pd.testing.assert_frame_equal(a.months, b.months, check_exact=True)
+    assert json.dumps(a.summary(), sort_keys=True) == json.dumps(b.summary(), sort_keys=True)
+    if a.detail:
+        pd.testing.assert_frame_equal(a.cohorts, b.cohorts, check_exact=True)
+        assert a.cash_in.tobytes() == b.cash_in.tobytes()
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_simulate_is_byte_identical_on_two_processes(two_processes, detail):
+    spec = load_spec("peterborough-sib")
+    serial = simulate(spec, SIMS, seed=11, detail=detail)
+    parallel = simulate(spec, SIMS, seed=11, detail=detail, executor=two_processes,
+                        chunk_size=1024)
+    _same_run(serial, parallel)
+
+
+def test_capital_and_power_are_byte_identical_on_two_processes(two_processes):
+    spec = load_spec("nyc-able-sib")
+    a = capital(spec, sims=2_000, seed=5)
+    b = capital(spec, sims=2_000, seed=5, executor=two_processes, chunk_size=1024)
+    assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
+    p, q = (power(spec, [0.0, 0.05], sims=1_500, seed=5, executor=ex)
+            for ex in (None, two_processes))
+    assert json.dumps(p.to_dict(), sort_keys=True) == json.dumps(q.to_dict(), sort_keys=True)
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_a_portfolio_is_byte_identical_on_two_processes(two_processes, detail):
+    a = run_portfolio("working-links-like", SIMS, seed=9, detail=detail)
+    b = run_portfolio("working-links-like", SIMS, seed=9, detail=detail,
+                      executor=two_processes, chunk_size=1024)
+    assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
+    for name, table in a.tables().items():
+        pd.testing.assert_frame_equal(table, b.tables()[name], check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as c:
+        yield c
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_same_bytes(cluster):
+    spec = load_spec("peterborough-sib")
+    serial = simulate(spec, SIMS, seed=11)
+    with open_executor(dask=cluster.scheduler_address) as ex:
+        assert workers_of(ex) == 2
+        _same_run(serial, simulate(spec, SIMS, seed=11, executor=ex, chunk_size=1024))
+        a = run_portfolio("working-links-like", SIMS, seed=9, detail=False)
+        b = run_portfolio("working-links-like", SIMS, seed=9, detail=False, executor=ex,
+                          chunk_size=1024)
+        assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
+
+
+@pytest.mark.slow
+def test_the_cli_gives_the_same_json_for_any_workers_or_a_cluster(cli, cluster):
+    args = ["simulate", "peterborough-sib", "--sims", str(SIMS)]
+    one = cli.json(*args)
+    two = cli.json(*args, "--workers", "2", "--chunk-size", "1024")
+    dask = cli.json(*args, "--dask", cluster.scheduler_address)
+    assert one == two == dask
+    port = ["capital", "working-links-like", "--sims", "2000"]
+    assert cli.json(*port) == cli.json(*port, "--workers", "2")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "0"], "Error: --workers: must be a whole number from 1 to 256 (got 0)"),
+    (["--workers", "2", "--dask", "tcp://127.0.0.1:1"], "Error: --workers and --dask: give one"),
+    (["--dask", ""], "Error: --dask: the address of a Dask scheduler"),
+])
+@pytest.mark.parametrize("command", [["simulate"], ["capital"], ["power"],
+                                     ["breakeven", "--solve", "effect"],
+                                     ["capital", "working-links-like"]])
+def test_bad_executor_flags_exit_2(cli, command, args, message):
+    result = cli.run(*command, *args, "--sims", "10")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert message in result.output
+
+
+def test_no_scheduler_there_is_one_error_line(cli, monkeypatch):
+    pytest.importorskip("distributed")
+    result = cli.run("simulate", "--sims", "10", "--dask", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "Error: --dask: cannot reach a Dask scheduler at 'tcp://127.0.0.1:9'" in result.output
+
+
+def test_without_dask_installed_the_extra_is_named(cli, monkeypatch):
+    import builtins
+    real = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "distributed" or name.startswith("distributed."):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    result = cli.run("simulate", "--sims", "10", "--dask", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "pip install 'pbr-model[dask]'" in result.output

@@ -1,0 +1,111 @@
+"""The mergeable column sketch of streamed runs (pbr_model.sketch): its percentiles are within
+the documented error bound of numpy's exact ones, and nothing it gives depends on how the
+rows were grouped into chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pbr_model.sketch import ALPHA, ZERO, ColumnSketch, bucket_of, representative
+
+QS = [0, 1, 5, 25, 50, 75, 95, 99, 100]
+
+
+def _columns(n: int, seed: int = 3) -> np.ndarray:
+    """Columns shaped like the model's: signed cash balances, skewed payments with a mass at
+    zero, negatives only, a constant, heavy tails, huge values, probabilities."""
+    rng = np.random.default_rng(seed)
+    return np.column_stack([
+        rng.normal(-2e5, 1e6, n),
+        np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(12, 1.5, n)),
+        -rng.exponential(1e5, n),
+        np.full(n, 1234.5),
+        rng.standard_t(2, n) * 1e4,
+        rng.normal(3e9, 1e7, n),
+        rng.random(n) < 0.4,
+    ]).astype(np.float64)
+
+
+def _bound(x: np.ndarray, q: float) -> np.ndarray:
+    """The module's bound for percentile ``q`` of each column of ``x``."""
+    s = np.sort(x, axis=0)
+    pos = q / 100 * (len(x) - 1)
+    j = int(np.floor(pos))
+    around = np.maximum(np.abs(s[j]), np.abs(s[min(j + 1, len(x) - 1)]))
+    return ALPHA * around + ZERO
+
+
+def _fed(x: np.ndarray, chunk: int) -> ColumnSketch:
+    whole = ColumnSketch(x.shape[1])
+    for start in range(0, len(x), chunk):
+        part = ColumnSketch(x.shape[1])
+        part.add(x[start: start + chunk])
+        whole.merge(part)
+    return whole
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 1_500, 40_000])
+def test_percentiles_are_within_the_bound_of_the_exact_ones(n):
+    x = _columns(n)
+    sketch = _fed(x, 2048)
+    got = sketch.percentiles(QS)
+    exact = np.percentile(x, QS, axis=0)
+    for row, q in enumerate(QS):
+        # 1e-9: a value on a bucket edge may fall either side by a rounding of the log
+        assert np.all(np.abs(got[row] - exact[row]) <= _bound(x, q) * (1 + 1e-9)), q
+
+
+def test_the_bound_is_not_loose():
+    """The estimates use their error: somewhere the error is over half the bound (a sketch
+    that kept every value exactly would pass the bound test above, not this)."""
+    x = _columns(20_000)
+    got, exact = _fed(x, 4096).percentiles(QS), np.percentile(x, QS, axis=0)
+    ratios = [np.max((np.abs(got[r] - exact[r]) / _bound(x, q))[:3]) for r, q in enumerate(QS)]
+    assert max(ratios) > 0.5
+
+
+def test_means_are_exact_up_to_rounding():
+    x = _columns(30_000)
+    np.testing.assert_allclose(_fed(x, 3072).mean(), x.mean(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunks", [(1024,), (1024, 3072), (8192, 2048), (30_000,)])
+def test_nothing_depends_on_how_blocks_are_grouped_into_chunks(chunks):
+    """Chunks of whole blocks of 1,024 rows, grouped any way, give the same bits."""
+    x = _columns(25_000)
+    reference = _fed(x, 1024)
+    sizes = iter(chunks * 100)
+    sketch, start = ColumnSketch(x.shape[1]), 0
+    while start < len(x):
+        part = ColumnSketch(x.shape[1])
+        size = next(sizes)
+        part.add(x[start: start + size])
+        sketch.merge(part)
+        start += size
+    assert sketch.mean().tobytes() == reference.mean().tobytes()
+    assert sketch.percentiles(QS).tobytes() == reference.percentiles(QS).tobytes()
+    np.testing.assert_array_equal(sketch.keys, reference.keys)
+    np.testing.assert_array_equal(sketch.counts, reference.counts)
+
+
+def test_missing_values_are_left_out_as_stats_leaves_them_out():
+    x = _columns(5_000)
+    x[::3, 0] = np.nan
+    x[:, 1] = np.nan
+    sketch = _fed(x, 1024)
+    mean, q = sketch.mean(), sketch.percentiles([5, 50, 95])
+    kept = x[~np.isnan(x[:, 0]), 0]
+    assert mean[0] == pytest.approx(kept.mean(), rel=1e-12)
+    for row, level in enumerate([5, 50, 95]):
+        exact = np.percentile(kept, level)
+        assert abs(q[row, 0] - exact) <= _bound(kept[:, None], level)[0] * (1 + 1e-9)
+    assert np.isnan(mean[1]) and np.all(np.isnan(q[:, 1]))
+    assert sketch.valid[0] == len(kept) and sketch.valid[1] == 0
+
+
+def test_a_bucket_stands_for_every_value_in_it_within_alpha():
+    x = np.concatenate([np.geomspace(ZERO * 1.0001, 1e12, 5000), -np.geomspace(0.02, 1e9, 500)])
+    rep = representative(bucket_of(x))
+    assert np.all(np.abs(rep - x) <= ALPHA * np.abs(x) * (1 + 1e-9))
+    assert np.all(representative(bucket_of(np.array([0.0, ZERO, -ZERO / 2]))) == 0)
