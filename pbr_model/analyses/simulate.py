@@ -137,7 +137,8 @@ class SimulationResult(HasProvenance):
     def cohort_stats(self, column: str) -> list[dict]:
         """Per cohort, ``{"mean", "p5", "p50", "p95"}`` across simulations of a column of
         :data:`COHORT_COLUMNS` (or ``outcome_paid``/``outcome_repaid``: the chance), exact
-        with detail, from the sketch when streamed."""
+        with detail, from the sketch when streamed (which keeps percentiles of
+        :data:`~pbr_model.analyses.stream.COHORT_PERCENTILES` only: NaN for the others)."""
         k = self.timeline.n_cohorts
         if self.detail:
             values = self.cohorts[column].to_numpy(dtype=np.float64).reshape(self.sims, k) \

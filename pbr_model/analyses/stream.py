@@ -36,6 +36,12 @@ COHORT_COLUMNS = [
     "triggered",
 ]
 
+#: Per-cohort columns whose percentiles a streamed run keeps (the workbook's Cohorts sheet
+#: shows them); of the others it keeps the means.
+COHORT_PERCENTILES = {"entrants", "paid_volume", "binary_rate", "comparison_binary_rate",
+                      "binary_reduction_points", "frequency", "comparison_frequency",
+                      "outcome_payment"}
+
 #: Per-cohort shares a streamed run also keeps (their means: the chance, per cohort).
 COHORT_SHARES = {"outcome_paid": lambda r: r["outcome_payment"] > 0,
                  "outcome_repaid": lambda r: r["outcome_payment"] < 0}
@@ -78,10 +84,11 @@ class Reduce:
             record[total] = record[column].sum(1)
         if self.detail:
             return record
-        sketches = {f"cohort:{name}": _sketch(test(record))
+        sketches = {f"cohort:{name}": _sketch(test(record), histogram=False)
                     for name, test in COHORT_SHARES.items()}
         for name in COHORT_COLUMNS:
-            sketches[f"cohort:{name}"] = _sketch(record.pop(name))
+            sketches[f"cohort:{name}"] = _sketch(record.pop(name),
+                                                 histogram=name in COHORT_PERCENTILES)
         cash_in, cash_out = record.pop("cash_in"), record.pop("cash_out")
         record.pop("outcome_in")
         net = cash_in - cash_out
@@ -91,8 +98,8 @@ class Reduce:
         return record
 
 
-def _sketch(values: np.ndarray) -> ColumnSketch:
-    s = ColumnSketch(values.shape[1])
+def _sketch(values: np.ndarray, histogram: bool = True) -> ColumnSketch:
+    s = ColumnSketch(values.shape[1], histogram=histogram)
     s.add(values.astype(np.float64, copy=False))
     return s
 

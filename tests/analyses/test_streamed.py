@@ -62,13 +62,22 @@ def test_monthly_means_and_percentiles_are_within_the_bound(pair):
         within_sketch_bound(lambda q: streamed.months[f"{name}_p{q}"], values, name)
 
 
-@pytest.mark.parametrize("column", ["entrants", "binary_rate", "outcome_payment", "fee_payment"])
+@pytest.mark.parametrize("column", sorted(stream.COHORT_PERCENTILES))
 def test_per_cohort_statistics_are_within_the_bound(pair, column):
     kept, streamed = pair
     values = kept.cohorts[column].to_numpy().reshape(SIMS, -1)
     got = streamed.cohort_stats(column)
     np.testing.assert_allclose([g["mean"] for g in got], np.nanmean(values, axis=0), rtol=1e-12)
     within_sketch_bound(lambda q: [g[f"p{q}"] for g in got], values, column)
+
+
+def test_other_per_cohort_columns_keep_their_means(pair):
+    kept, streamed = pair
+    for column in set(stream.COHORT_COLUMNS) - stream.COHORT_PERCENTILES:
+        got = streamed.cohort_stats(column)
+        want = kept.cohorts[column].to_numpy(dtype=float).reshape(SIMS, -1).mean(axis=0)
+        np.testing.assert_allclose([g["mean"] for g in got], want, rtol=1e-12)
+        assert all(np.isnan(g["p50"]) for g in got)
 
 
 def test_per_cohort_chances_are_exact(pair):
