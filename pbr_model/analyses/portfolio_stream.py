@@ -5,8 +5,8 @@ is run as tasks of whole random-number blocks, each over **every** area (they sh
 block's national draws). A task draws each area, splits its cash between the owner's seat
 and any supply chain, reads the owner's capital figures in that area alone, adds the
 area's flows into each owner's combined flows, reads each owner's figures, and sends back
-only per-simulation figures, sketches of the monthly balances and the owners' net flows
-(the facility is sized on them). Memory then grows by a few hundred bytes per simulation
+only per-simulation figures, sketches of the owners' monthly balances (of each area's alone,
+its mean) and the owners' net flows (the facility is sized on them). Memory then grows by a few hundred bytes per simulation
 and area, not by the monthly arrays.
 
 **The plan** (each area's expected fee and outcome income, :func:`~pbr_model.analyses.capital.plan`)
@@ -117,8 +117,8 @@ def plans(job: Job, sims: int, chunk_size: int, executor=None) -> list[Plan]:
             for a in per_area]
 
 
-def _balance_sketch(balance: np.ndarray) -> ColumnSketch:
-    s = ColumnSketch(balance.shape[1])
+def _balance_sketch(balance: np.ndarray, histogram: bool = True) -> ColumnSketch:
+    s = ColumnSketch(balance.shape[1], histogram=histogram)
     s.add(balance)
     return s
 
@@ -138,8 +138,9 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
         owner_flows = chain_flows(seats[0], seats[1:], flows, job.plans[k])[0]
         figures, balance = capital_read(owner_flows.income, owner_flows.cash_out,
                                         seats[0].profile)
+        # an area's monthly balance: its mean only (no report shows an area's percentiles)
         areas.append({"record": {c: record[c] for c in AREA_COLUMNS}, "figures": figures,
-                      "balance": _balance_sketch(balance)})
+                      "balance": _balance_sketch(balance, histogram=False)})
         o = job.portfolio.areas[k].owner
         if combined[o] is None:
             combined[o] = {name: np.zeros((keep, n_months[o]))

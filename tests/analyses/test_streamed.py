@@ -149,6 +149,10 @@ def test_a_streamed_portfolio_reads_its_balances_within_the_bound(portfolios):
     within_sketch_bound(lambda q: months[f"p{q}"], balance, "owner balance")
     np.testing.assert_allclose(months["mean"], kept.owners[0].party.months["mean"], rtol=1e-12,
                                atol=1e-6)
+    for a, b in zip(kept.areas, streamed.areas):   # an area alone: its monthly mean only
+        np.testing.assert_allclose(b.party.months["mean"], a.party.months["mean"], rtol=1e-12,
+                                   atol=1e-6)
+        assert b.party.months["p50"].isna().all()
 
 
 def test_a_large_streamed_portfolio_plans_and_sizes_facilities_on_its_first_simulations(
