@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -114,11 +115,20 @@ def open_executor(workers: int = 1, dask: str | None = None,
     if workers == 1:
         yield None
         return
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                   initializer=_quiet_worker)
     try:
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _quiet_worker() -> None:
+    """A local worker leaves Ctrl-C to the command (which stops, cancels what is queued and
+    says so in one line) and ends quietly on SIGTERM: with the command's own handlers, which
+    a forked worker inherits, every worker would print a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _context():

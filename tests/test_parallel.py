@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
-import numpy as np
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -20,6 +25,7 @@ from pbr_model.errors import InputError
 from pbr_model.parallel import check_executor, open_executor, ordered_results, workers_of
 
 SIMS = 3_000   # two whole blocks of 1,024 and a part block
+PBR = str(Path(sys.executable).with_name("pbr"))
 
 
 def _sleepy(i, delay):
@@ -195,3 +201,34 @@ def test_without_dask_installed_the_extra_is_named(cli, monkeypatch):
     result = cli.run("simulate", "--sims", "10", "--dask", "tcp://127.0.0.1:9")
     assert result.exit_code == 2
     assert "pip install 'pbr-model[dask]'" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_with_workers_is_one_line_and_leaves_no_worker(sig, code):
+    """The signal to the whole process group (as a terminal's Ctrl-C sends it): the
+    command says so in one line; the workers neither print tracebacks nor outlive it."""
+    proc = subprocess.Popen([PBR, "simulate", "--sims", "400000", "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_children(proc.pid)) < 2:
+        time.sleep(0.1)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2, "the workers did not start"
+    time.sleep(1.0)
+    os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("Interrupted"), err
+    time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()
+                and "zombie" not in Path(f"/proc/{w}/status").read_text()]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
