@@ -27,6 +27,14 @@ DEFAULT_CHUNK = 8192    # simulations per chunk of work (free: changes no number
 DEFAULT_SEED = 20150201
 MAX_SIMS = 10_000_000
 
+#: Per-(simulation, cohort) columns of a chunk record (``SimulationResult.cohorts``), in order.
+COHORT_COLUMNS = [
+    "entrants", "paid_volume", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
+    "binary_reduction_points", "frequency", "comparison_frequency", "frequency_reduction",
+    "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "outcome_payment",
+    "triggered",
+]
+
 #: Per-simulation columns computed on all cohorts pooled.
 POOLED_COLUMNS = ["binary_rate", "comparison_binary_rate", "binary_reduction_points", "frequency"]
 

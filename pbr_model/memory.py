@@ -31,7 +31,7 @@ import resource
 from collections.abc import Iterable
 from pathlib import Path
 
-from .engine import DEFAULT_CHUNK, MAX_SIMS
+from .engine import COHORT_COLUMNS, DEFAULT_CHUNK, MAX_SIMS
 from .errors import InputError
 from .spec.schema import ContractSpec
 from .timeline import Timeline
@@ -56,6 +56,28 @@ SKETCHES = 64 * 2**20
 WORKER = 120 * 2**20
 
 
+#: A run keeps its per-simulation monthly and per-cohort arrays while they take at most
+#: this many bytes (over every area of a portfolio); above it they are streamed
+#: (:mod:`pbr_model.analyses.stream`).
+DETAIL_BYTES = 256 * 2**20
+
+
+def detail_bytes(timelines: list[Timeline], sims: int) -> int:
+    """Bytes of a run's kept monthly (cash in, outcome in, cash out) and per-cohort arrays."""
+    return sims * sum(8 * (3 * t.n_months + len(COHORT_COLUMNS) * t.n_cohorts)
+                      for t in timelines)
+
+
+def keeps_detail(timelines: list[Timeline], sims: int, detail: bool | None) -> bool:
+    """Whether a run keeps its per-simulation arrays: ``detail`` if given, else whether they
+    fit in :data:`DETAIL_BYTES` (read when called, so it can be changed)."""
+    if detail is None:
+        return detail_bytes(timelines, sims) <= DETAIL_BYTES
+    if not isinstance(detail, bool):
+        raise InputError(f"detail: True, False or None (got {detail!r})")
+    return detail
+
+
 def bytes_per_sim(spec: ContractSpec) -> int:
     """Estimated memory one simulation of ``spec`` keeps [bytes] (before ``FACTOR``)."""
     months = Timeline.from_spec(spec).n_months
@@ -65,7 +87,6 @@ def bytes_per_sim(spec: ContractSpec) -> int:
 def streams(specs: list[ContractSpec], sims: int, command: str,
             detail: bool | None = None) -> bool:
     """Whether the run is streamed (see the module): never ``capital`` of one contract."""
-    from .analyses.stream import keeps_detail
     if command == "capital":
         return False
     return not keeps_detail([Timeline.from_spec(s) for s in specs], sims, detail)

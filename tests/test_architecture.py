@@ -15,7 +15,8 @@ PACKAGE = ROOT / "pbr_model"
 
 #: Layers, left to right; a module may import its own layer and those to its left.
 LAYERS = [
-    {"_version", "errors", "text", "stats", "files", "csvread", "rng", "sampling", "search"},
+    {"_version", "errors", "text", "stats", "files", "csvread", "rng", "sampling", "search",
+     "sketch", "parallel"},
     {"spec"},
     {"timeline"},
     {"outcomes", "trend", "effects", "areas", "attrition", "designs", "measure"},
@@ -119,3 +120,82 @@ def test_every_result_follows_the_protocol():
             has = "provenance" in hints or isinstance(getattr(cls, "provenance", None), property)
             assert has, f"{cls.__name__} has no provenance"
     assert Provenance and Result
+
+
+# -- start-up: pandas, openpyxl and pyarrow only where a table or workbook is written --------
+
+#: Libraries only a command that writes a table or workbook may load (issue 15: start-up).
+HEAVY = {"pandas", "openpyxl", "pyarrow"}
+#: Modules that exist to write or read a workbook, so may import them at the top; every
+#: other module imports them (and these modules) inside the function that needs them, or
+#: under ``if TYPE_CHECKING:`` for annotations (tests/test_startup.py runs the commands).
+WORKBOOK_MODULES = {"pbr_model.spec.template", "pbr_model.spec.workbook"}
+
+
+def dotted(module: Path) -> str:
+    return ".".join(module.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def top_level_imports(module: Path, source: str | None = None) -> set[str]:
+    """Every module ``module`` imports when it is itself imported (statements at the top,
+    in classes and in ``if``/``try``/``with`` blocks; not in functions, nor under ``if
+    TYPE_CHECKING:``), as dotted names; ``from X import y`` gives ``X`` and ``X.y``."""
+    tree = ast.parse(module.read_text() if source is None else source)
+    name = dotted(module)
+    package = name if module.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+
+    def visit(statements):
+        for node in statements:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                visit(node.orelse)
+                continue
+            if isinstance(node, ast.Import):
+                out.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    parts = package.split(".")
+                    base = ".".join(parts[:len(parts) - (node.level - 1)])
+                    source_name = f"{base}.{node.module}" if node.module else base
+                else:
+                    source_name = node.module
+                out.add(source_name)
+                out.update(f"{source_name}.{alias.name}" for alias in node.names)
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                visit(getattr(node, field_name, []) or [])
+
+    visit(tree.body)
+    return out
+
+
+def loads_heavy(module: Path, source: str | None = None) -> set[str]:
+    """What ``module`` imports at its top that only table and workbook writers may."""
+    return {m for m in top_level_imports(module, source)
+            if m.split(".")[0] in HEAVY or m in WORKBOOK_MODULES}
+
+
+ALL_MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("module", ALL_MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_pandas_openpyxl_and_pyarrow_are_imported_only_where_used(module):
+    if dotted(module) in WORKBOOK_MODULES:
+        return
+    heavy = loads_heavy(module)
+    assert not heavy, (f"{module.relative_to(ROOT)} imports {sorted(heavy)} at the top: import "
+                       "it inside the function that writes the table or workbook")
+
+
+@pytest.mark.parametrize("line", ["import pandas as pd", "from openpyxl.styles import Font",
+                                  "from .template import write_template",
+                                  "if True:\n    import pyarrow"])
+def test_the_start_up_check_catches_a_top_level_import(line):
+    load = PACKAGE / "spec" / "load.py"
+    assert loads_heavy(load, load.read_text() + "\n" + line + "\n")
+    assert not loads_heavy(load)
+    inside = "\ndef f():\n    " + line.replace("\n", "\n    ") + "\n"
+    assert not loads_heavy(load, load.read_text() + inside)
+    typing_only = "\nif TYPE_CHECKING:\n    " + line.replace("\n", "\n    ") + "\n"
+    assert not loads_heavy(load, load.read_text() + typing_only)

@@ -161,6 +161,21 @@ class HasProvenance:
         return self.provenance.created
 
 
+def frame(columns: dict, *, index: Any = None, index_name: str | None = None,
+          units: dict | None = None, copy: bool = True):
+    """A pandas ``DataFrame`` of a result's numpy ``columns`` (in order), with its index
+    named ``index_name`` and ``attrs["units"]``. Results keep their figures as numpy
+    arrays and build frames only when asked (``--csv``, ``--parquet``, a workbook, a
+    library user), so pandas is imported here and not before."""
+    import pandas as pd
+    table = pd.DataFrame(columns, index=index, copy=copy)
+    if index_name is not None:
+        table.index.name = index_name
+    if units is not None:
+        table.attrs["units"] = units
+    return table
+
+
 def contract_provenance(loaded, seed: int | None = None, sims: int | None = None,
                         shocks: tuple[float, float] = (0.0, 0.0),
                         inputs: tuple = ()) -> Provenance:

@@ -73,7 +73,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 
 from ..effects import implied_cuts
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
@@ -201,6 +200,7 @@ class BreakevenResult(HasProvenance):
     def tables(self) -> dict[str, object]:
         """``trials``: every value tried, in order; ``prices`` (for ``price``): each scaled
         field now and at the answer (also for ``fee``) (``--csv``/``--parquet``)."""
+        import pandas as pd
         trials = pd.DataFrame(self.to_dict()["trace"])
         trials.index = pd.RangeIndex(1, len(trials) + 1, name="trial")  # as in the workbook
         trials.attrs["units"] = {"value": self.unit, "expected_net": "currency",
@@ -288,13 +288,13 @@ def breakeven(
     def result_of(s: ContractSpec) -> np.ndarray:
         if profile is None:
             run = simulate(s, sims, seed, chunk_size=chunk_size, executor=executor, **shock)
-            return run.simulations["net"].to_numpy()
+            return run.sim_columns["net"]
         seat = capital(s, [profile], sims, seed, **shock,
                        chunk_size=chunk_size, commissioner=False, executor=executor).parties[0]
         return seat.figures.net_after_financing
 
     base = simulate(model, sims, seed, chunk_size=chunk_size, executor=executor, **shock)
-    s = base.simulations
+    s = base.sim_columns
     entrants = float(s["entrants"].mean())
     take_up = model.intervention.personal_budget.take_up
     takers = entrants * take_up
@@ -319,14 +319,14 @@ def breakeven(
     tol = TOLERANCE[name]
     def run_net(x: float) -> np.ndarray:
         return simulate(problem.at(x), sims, seed, chunk_size=chunk_size, executor=executor,
-                        **shock).simulations["net"].to_numpy()
+                        **shock).sim_columns["net"]
 
     line = None
     if name == "fee" and profile is None:
         # linear in the factor, simulation by simulation: read each trial off the line
         # through factor 0 and the spec as given (factor 1), on the same random numbers
         net0 = run_net(0.0)
-        line = (net0, s["net"].to_numpy() - net0)
+        line = (net0, s["net"] - net0)
 
     def result_at(x: float) -> np.ndarray:
         if line is not None:
@@ -346,12 +346,12 @@ def breakeven(
 
     if name == "effect":
         # the spec as given, its effect uncertain: context, not a point of the search
-        current = Trial.of(problem.current, s["net"].to_numpy() if profile is None
+        current = Trial.of(problem.current, s["net"] if profile is None
                            else result_of(model))
     else:
         if profile is None:
             # the spec as given is the trial at its own value: do not run it twice
-            cache[problem.current] = Trial.of(problem.current, s["net"].to_numpy())
+            cache[problem.current] = Trial.of(problem.current, s["net"])
             trace.append(cache[problem.current])
         current = evaluate(problem.current)
 

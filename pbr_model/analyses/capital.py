@@ -13,9 +13,9 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
@@ -31,8 +31,11 @@ from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, leading_sum, percentile_rows
-from .base import HasProvenance, Provenance, month_dates
+from .base import HasProvenance, Provenance, frame, month_dates
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate
+
+if TYPE_CHECKING:  # pandas is imported only when a table is asked for
+    import pandas as pd
 
 
 def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
@@ -43,8 +46,8 @@ def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAUL
     risk a seat does not carry; a volume shock does not move it."""
     if result is None or result.shocked:
         result = simulate(spec, sims, seed, executor=executor, detail=True)
-    s = result.simulations
-    entrants = result.cohorts["entrants"].to_numpy().reshape(result.sims, -1)
+    s = result.sim_columns
+    entrants = result.cohort_columns["entrants"]
     return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
                 entrants=float(s["entrants"].mean()),
                 fee_by_month=leading_sum(result.cash_in - result.outcome_in) / result.sims,
@@ -66,15 +69,21 @@ def chain_seats(spec: ContractSpec) -> list[Seat]:
 @dataclass(frozen=True)
 class PartyResult:
     """One party's figures: its seat, per-simulation figures, the monthly percentiles of
-    its balance after financing (``months``: one row per month, columns ``date``,
-    ``mean``, ``p5``...), the headline ``summary`` and its monthly net flows
-    ``(n_sims, n_months)`` [currency], from which :attr:`facility` is sized."""
+    its balance after financing (``month_columns``: ``date``, ``mean``, ``p5``... one
+    value per month; ``months``: the same as a table, built on first use), the headline
+    ``summary`` and its monthly net flows ``(n_sims, n_months)`` [currency], from which
+    :attr:`facility` is sized."""
 
     seat: Seat
     figures: CapitalFigures
-    months: pd.DataFrame
+    month_columns: dict = field(repr=False)
     summary: dict
     net_flow: np.ndarray = field(default=None, repr=False)
+
+    @cached_property
+    def months(self) -> pd.DataFrame:
+        """The monthly percentiles of the balance, one row per month (index ``month``)."""
+        return frame(self.month_columns, index_name="month")
 
     @cached_property
     def facility(self) -> dict:
@@ -139,6 +148,7 @@ class CapitalResult(HasProvenance):
         """The contract's tables (see :meth:`SimulationResult.tables`), plus ``parties``
         (one row per simulation and party) and, with a ``[sib]``, ``investors`` (one row
         per simulation and tranche)."""
+        import pandas as pd
         tables = self.result.tables()
         tables["parties"] = pd.concat([party_frame(p) for p in self.parties],
                                       ignore_index=True)
@@ -168,6 +178,7 @@ CAPITAL_TABLES = (*SIMULATION_TABLES, "parties", "investors")
 
 def party_frame(p: PartyResult) -> pd.DataFrame:
     """One party's per-simulation figures as a table (columns :data:`PARTY_UNITS`)."""
+    import pandas as pd
     f = p.figures
     n = len(f.net)
     return pd.DataFrame({"sim": np.arange(n), "party": p.seat.name, "role": p.seat.role,
@@ -176,6 +187,7 @@ def party_frame(p: PartyResult) -> pd.DataFrame:
 
 
 def _tranche_frame(f: InvestorFigures) -> pd.DataFrame:
+    import pandas as pd
     n = len(f.drawn)
     return pd.DataFrame({"sim": np.arange(n), "tranche": f.name, "kind": f.kind,
                          **{k: getattr(f, k) for k in INVESTOR_UNITS if k not in
@@ -191,27 +203,24 @@ def _terms(seat: Seat) -> dict:
             "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}
 
 
-def _month_table(result: SimulationResult, cumulative: np.ndarray) -> pd.DataFrame:
-    table = pd.DataFrame({"date": result.timeline.dates(), "mean": cumulative.mean(axis=0),
-                          **percentile_rows(cumulative)})
-    table.index.name = "month"
-    return table
+def _month_columns(result: SimulationResult, cumulative: np.ndarray) -> dict:
+    return {"date": result.timeline.dates(), "mean": cumulative.mean(axis=0),
+            **percentile_rows(cumulative)}
 
 
 def _party(seat: Seat, figures: CapitalFigures, balance: np.ndarray, net_flow: np.ndarray,
            result: SimulationResult) -> PartyResult:
-    return party_from(seat, figures, _month_table(result, balance), net_flow, result)
+    return party_from(seat, figures, _month_columns(result, balance), net_flow, result)
 
 
 def party_from(seat: Seat, figures: CapitalFigures, months, net_flow: np.ndarray | None,
-               result: SimulationResult) -> PartyResult:
-    """A party's result from its figures and its monthly balance: a ``months`` table, or a
+               result) -> PartyResult:
+    """A party's result from its figures and its monthly balance: its month columns, or a
     :class:`~pbr_model.sketch.ColumnSketch` of the balance (a streamed run)."""
-    if not isinstance(months, pd.DataFrame):
+    if not isinstance(months, dict):
         q = months.percentiles(list(PERCENTILES.values()))
-        months = pd.DataFrame({"date": result.timeline.dates(), "mean": months.mean(),
-                               **{label: q[i] for i, label in enumerate(PERCENTILES)}})
-        months.index.name = "month"
+        months = {"date": result.timeline.dates(), "mean": months.mean(),
+                  **{label: q[i] for i, label in enumerate(PERCENTILES)}}
     summary = capital_summary(figures, seat.profile)
     summary.update(month_dates(summary, result.timeline.dates()))
     return PartyResult(seat, figures, months, summary, net_flow)
@@ -227,7 +236,7 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
                 rows: slice = slice(None)) -> list[PartyFlows]:
     """Split a simulation's cash (the simulations in ``rows``) between the seats (see
     :mod:`pbr_model.finance.parties`)."""
-    entrants = result.cohorts["entrants"].to_numpy().reshape(result.sims, -1)[rows]
+    entrants = result.cohort_columns["entrants"][rows]
     outcome = result.outcome_in[rows]
     flows = ContractFlows(fee=result.cash_in[rows] - outcome, outcome=outcome,
                           cost=result.cash_out[rows],
@@ -245,10 +254,10 @@ def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.
     figure ``pbr power`` reports at effect 0."""
     s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
                  volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
-                 caseload_shock=caseload_shock, executor=executor).simulations
-    noise = paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
-    payers = {name: paid_for_noise(s[f"triggered_for:{name}"].to_numpy(),
-                                   s[f"outcome_paid_by:{name}"].to_numpy())
+                 caseload_shock=caseload_shock, executor=executor).sim_columns
+    noise = paid_for_noise(s["triggered"], s["outcome"])
+    payers = {name: paid_for_noise(s[f"triggered_for:{name}"],
+                                   s[f"outcome_paid_by:{name}"])
               for name in payer_terms(spec)}
     return {**noise, "payers": payers} if payers else noise
 
@@ -268,19 +277,19 @@ def commissioner_view(result: SimulationResult, noise: dict | None = None) -> di
     """The commissioner's figures (:func:`commissioner_summary`) and, when mechanisms are
     split between outcome payers, ``payers``: each payer's (:func:`payer_summary`), its
     paid-for-noise figures from ``noise["payers"]``."""
-    s = result.simulations
+    s = result.sim_columns
     noise = dict(noise or {})
     payer_noise = noise.pop("payers", {})
-    no_effect = ((s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)).to_numpy()
-    view = commissioner_summary(s["fee"].to_numpy(), s["outcome"].to_numpy(),
-                                s["reoffences_avoided"].to_numpy(), no_effect,
+    no_effect = (s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)
+    view = commissioner_summary(s["fee"], s["outcome"],
+                                s["reoffences_avoided"], no_effect,
                                 result.cash_in, result.spec.commissioner, noise or None)
     terms = payer_terms(result.spec)
     if terms:
         view["payers"] = [
-            payer_summary(name, pays_for, s[f"paid_by:{name}"].to_numpy(),
-                          s[f"outcome_paid_by:{name}"].to_numpy(),
-                          s[f"cap_binds:{name}"].to_numpy(), payer_noise.get(name))
+            payer_summary(name, pays_for, s[f"paid_by:{name}"],
+                          s[f"outcome_paid_by:{name}"],
+                          s[f"cap_binds:{name}"], payer_noise.get(name))
             for name, pays_for in terms.items()]
     return view
 

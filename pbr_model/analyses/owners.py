@@ -142,8 +142,8 @@ def national_totals(areas: list[AreaResult]) -> dict:
     """What the commissioner pays across every area and owner, per simulation summed over
     areas, then ``{"mean", "p5", "p50", "p95"}`` across simulations [currency]: ``fees``,
     ``outcome_payments`` (negative where providers repay) and ``total_payments``."""
-    fee = sum(a.result.simulations["fee"].to_numpy() for a in areas)
-    outcome = sum(a.result.simulations["outcome"].to_numpy() for a in areas)
+    fee = sum(a.result.sim_columns["fee"] for a in areas)
+    outcome = sum(a.result.sim_columns["outcome"] for a in areas)
     return {"fees": stats(fee), "outcome_payments": stats(outcome),
             "total_payments": stats(fee + outcome)}
 

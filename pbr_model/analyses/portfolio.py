@@ -36,7 +36,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..finance.parties import PartyFlows, Seat
@@ -108,6 +107,7 @@ class PortfolioResult(HasProvenance):
         """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
         and in each area alone) and ``owner_months`` (the owner's monthly cumulative cash
         percentiles), for ``--csv``/``--parquet``."""
+        import pandas as pd
         several = self.portfolio.several_owners
         owner = pd.concat([party_frame(o.party).assign(party=o.name) if several
                            else party_frame(o.party) for o in self.owners], ignore_index=True)

@@ -20,9 +20,8 @@ detail reads from its own simulations, so both give the same figures per simulat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pandas as pd
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -36,7 +35,7 @@ from ..sketch import ColumnSketch
 from ..spec.portfolio import LoadedPortfolio
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
-from .base import HasProvenance, Provenance
+from .base import HasProvenance, Provenance, frame
 
 #: Simulations the plan of a streamed portfolio is read from (the first ones, unshocked),
 #: and on which each owner's facility is sized (its first ones).
@@ -50,14 +49,20 @@ AREA_COLUMNS = ("fee", "outcome")
 class AreaRun(HasProvenance):
     """What a streamed portfolio keeps of an area's own simulation: how it was run, its
     spec and calendar, and per simulation the commissioner's fee and outcome payments
-    (``simulations``, columns :data:`AREA_COLUMNS`). Its owner's figures in the area are
-    in :attr:`AreaResult.party <pbr_model.analyses.owners.AreaResult>`."""
+    (``sim_columns``, :data:`AREA_COLUMNS`; ``simulations`` as a table). Its owner's
+    figures in the area are in :attr:`AreaResult.party <pbr_model.analyses.owners.AreaResult>`."""
 
     provenance: Provenance
     spec: ContractSpec
     timeline: Timeline
-    simulations: pd.DataFrame
+    sim_columns: dict = field(repr=False)
     detail = False
+
+    @cached_property
+    def simulations(self):
+        """The kept columns as a table (index ``sim``)."""
+        return frame(self.sim_columns, index_name="sim",
+                     units=dict.fromkeys(AREA_COLUMNS, "currency"))
 
 
 @dataclass(frozen=True)
@@ -161,10 +166,8 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
 def area_run(records: list[dict], provenance: Provenance, spec: ContractSpec,
              timeline: Timeline) -> AreaRun:
     """An area's :class:`AreaRun` from its chunks' columns, in order."""
-    table = pd.DataFrame({c: np.concatenate([r[c] for r in records]) for c in AREA_COLUMNS})
-    table.index.name = "sim"
-    table.attrs["units"] = dict.fromkeys(AREA_COLUMNS, "currency")
-    return AreaRun(provenance, spec, timeline, table)
+    return AreaRun(provenance, spec, timeline,
+                   {c: np.concatenate([r[c] for r in records]) for c in AREA_COLUMNS})
 
 
 def join_figures(parts: list[CapitalFigures]) -> CapitalFigures:

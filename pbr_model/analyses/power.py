@@ -21,11 +21,11 @@ from __future__ import annotations
 from concurrent.futures import Executor
 
 import math
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
 
 from ..effects import implied_cuts
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
@@ -38,6 +38,9 @@ from ..spec.schema import ContractSpec
 from ..stats import stats
 from .base import HasProvenance, Provenance, contract_provenance
 from .simulate import simulate
+
+if TYPE_CHECKING:  # pandas is imported only when the table is asked for
+    import pandas as pd
 
 MAX_EFFECTS = 201
 PAID_TARGET = 0.9
@@ -104,7 +107,10 @@ class PowerResult(HasProvenance):
     ----------
     provenance : how it was run (spec hash, seed, simulations per effect, versions)
     spec : the spec as given (each effect replaces its true effect)
-    table : one row per effect (index ``effect`` [fraction]): ``prob_triggered`` (any cohort
+    curve : the curve as numpy columns, one value per requested effect: ``effect``
+        [fraction], then the columns of ``table`` in order
+    table : (a ``DataFrame`` built from ``curve`` on first use) one row per effect
+        (index ``effect`` [fraction]): ``prob_triggered`` (any cohort
         or pooled trigger met), ``cohorts_triggered`` (the mean share of cohorts whose
         trigger is met), ``prob_paid`` (any outcome money; not where results can only take
         money back), ``prob_repaid`` (the provider repays for results; only where they can),
@@ -124,7 +130,7 @@ class PowerResult(HasProvenance):
 
     provenance: Provenance
     spec: ContractSpec
-    table: pd.DataFrame
+    curve: dict[str, np.ndarray] = field(repr=False)
     break_even_effect: float | None
     effect_for_90pct_paid: float | None
     paid_for_noise: float
@@ -132,12 +138,24 @@ class PowerResult(HasProvenance):
     paid_90_on_grid: float | None
     noise: dict | None = None
 
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """One row per effect (index ``effect``), the columns of ``curve``."""
+        import pandas as pd
+        columns = {c: v for c, v in self.curve.items() if c != "effect"}
+        return pd.DataFrame(columns, index=pd.Index(self.curve["effect"], name="effect"))
+
+    def rows(self) -> list[tuple[float, dict[str, float]]]:
+        """``(effect, {column: value})`` for each effect, in order."""
+        effects = self.curve["effect"]
+        return [(float(e), {c: float(v[i]) for c, v in self.curve.items() if c != "effect"})
+                for i, e in enumerate(effects)]
+
     def to_dict(self) -> dict:
         """The ``--json`` object."""
         return {
             **self.provenance.to_dict(),
-            "effects": [{"effect": float(e), **{k: float(v) for k, v in row.items()}}
-                        for e, row in self.table.iterrows()],
+            "effects": [{"effect": e, **row} for e, row in self.rows()],
             "break_even_effect": self.break_even_effect,
             "break_even_effect_on_grid": self.break_even_on_grid,
             "effect_for_90pct_paid": self.effect_for_90pct_paid,
@@ -217,9 +235,9 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     noise: dict = {}
     for i, effect in enumerate(grid):
         run = simulate(with_effect(model, effect), sims=sims, seed=seed, executor=executor)
-        s = run.simulations
+        s = run.sim_columns
         if effect == 0.0:
-            noise = paid_for_noise(s["triggered"].to_numpy(), s["outcome"].to_numpy())
+            noise = paid_for_noise(s["triggered"], s["outcome"])
         outcome = stats(s["outcome"])
         rows[effect] = {
             "prob_triggered": float(s["triggered"].mean()),
@@ -236,20 +254,20 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
         }
         if progress:
             progress(i + 1, len(grid))
-    table = pd.DataFrame.from_dict(rows, orient="index")
     # the columns follow what the mechanisms can do: "any payment" means nothing where
     # results only take money back (Doncaster), "repaid" nothing where they cannot
     drop = ["prob_paid"] if pays_only_back(model) else []
     if "repay" not in outcome_directions(model):
         drop.append("prob_repaid")
-    table = table.drop(columns=drop)
-    table.index.name = "effect"
-    requested = table.loc[sorted(set(effects))]
-    x = requested.index.to_numpy()
-    be_grid, be = crossing(x, requested["net_mean"].to_numpy(), 0.0)
-    p90_grid, p90 = crossing(x, requested["prob_triggered"].to_numpy(), PAID_TARGET)
+    requested = sorted(set(effects))
+    curve = {"effect": np.array(requested, dtype=np.float64),
+             **{c: np.array([rows[e][c] for e in requested], dtype=np.float64)
+                for c in rows[requested[0]] if c not in drop}}
+    x = curve["effect"]
+    be_grid, be = crossing(x, curve["net_mean"], 0.0)
+    p90_grid, p90 = crossing(x, curve["prob_triggered"], PAID_TARGET)
     return PowerResult(
-        provenance=contract_provenance(loaded, seed, sims), spec=model, table=requested, break_even_effect=be,
+        provenance=contract_provenance(loaded, seed, sims), spec=model, curve=curve, break_even_effect=be,
         effect_for_90pct_paid=p90, paid_for_noise=noise["paid_for_noise"],
         break_even_on_grid=be_grid, paid_90_on_grid=p90_grid, noise=noise,
     )

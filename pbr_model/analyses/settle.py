@@ -13,10 +13,11 @@ cohorts (costs at their sizes; a cohort without a result counts as no entrants).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import pandas as pd
 
 from ..finance import monthly_costs
 from ..finance.sib import guarantee_summaries, investor_summaries, run_sib
@@ -27,7 +28,10 @@ from ..payments.base import unique_labels
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
-from .base import HasProvenance, Provenance, contract_provenance
+from .base import HasProvenance, Provenance, contract_provenance, frame
+
+if TYPE_CHECKING:  # pandas is imported only when the table is asked for
+    import pandas as pd
 
 @dataclass(frozen=True)
 class SettlementResult(HasProvenance):
@@ -37,7 +41,10 @@ class SettlementResult(HasProvenance):
     ----------
     provenance : the spec's name, file and hash, versions (no seed: nothing is drawn)
     observed, observed_sha256 : the observed file and its fingerprint
-    cohorts : one row per cohort (index ``cohort``, from 1): ``observed``, ``n``, ``payment_date``;
+    columns : the settlement per cohort as numpy arrays (one value per cohort), in the
+        order of the ``cohorts`` table's columns
+    cohorts : (a ``DataFrame`` built from ``columns`` on first use) one row per cohort
+        (index ``cohort``, from 1): ``observed``, ``n``, ``payment_date``;
         for each rule measure ``<measure>:treated``, ``<measure>:comparison`` and
         ``<measure>:change`` (treated minus comparison, in the rule's change units);
         for each outcome mechanism ``<name>:triggered`` and ``<name>:payment``; then
@@ -59,7 +66,7 @@ class SettlementResult(HasProvenance):
     spec: ContractSpec
     observed: str
     observed_sha256: str
-    cohorts: pd.DataFrame
+    columns: dict[str, np.ndarray] = field(repr=False)
     mechanisms: list[dict]
     total_payment: float
     measures: list[tuple[str, str]]
@@ -68,11 +75,26 @@ class SettlementResult(HasProvenance):
     guarantees: list[dict] | None = None
     calibrated: list[dict] = field(default_factory=list)
 
+    @cached_property
+    def cohorts(self) -> pd.DataFrame:
+        """One row per cohort (index ``cohort``, from 1), the columns of ``columns``."""
+        import pandas as pd
+        n = len(self.columns["observed"])
+        return frame(self.columns, index=pd.RangeIndex(1, n + 1, name="cohort"))
+
+    def observed_rows(self) -> Iterator[tuple[int, dict]]:
+        """``(cohort, {column: value})`` for each cohort with a result (cohorts from 1;
+        values as Python scalars)."""
+        values = {c: np.asarray(v).tolist() for c, v in self.columns.items()}
+        for i, seen in enumerate(values["observed"]):
+            if seen:
+                yield i + 1, {c: v[i] for c, v in values.items()}
+
     def to_dict(self) -> dict:
         """The ``--json`` object (NaN as None)."""
         primary = self.measures[0] if self.measures else None
         rows = []
-        for cohort, r in self.cohorts[self.cohorts["observed"]].iterrows():
+        for cohort, r in self.observed_rows():
             rows.append({
                 "cohort": int(cohort),
                 "n": float(r["n"]),
@@ -109,6 +131,7 @@ class SettlementResult(HasProvenance):
     def tables(self) -> dict[str, object]:
         """``cohorts`` (the settlement, one row per cohort) and ``mechanisms`` (totals per
         outcome mechanism), for ``--csv``/``--parquet``."""
+        import pandas as pd
         mechanisms = pd.DataFrame(self.to_dict()["mechanisms"])
         return {"cohorts": self.cohorts, "mechanisms": mechanisms}
 
@@ -194,7 +217,6 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
                            "pooled_status": status, "total": float(paid.sum()) + pooled})
     table["triggered"] = triggered
     table["payment"] = payment
-    cohorts = pd.DataFrame(table, index=pd.RangeIndex(1, timeline.n_cohorts + 1, name="cohort"))
     investors = guarantees = None
     if model.sib is not None and obs.complete:
         fees = [f.monthly for m, f in zip(model.payments, every) if m.type == "fee"] + lump_sums
@@ -206,7 +228,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         spec=model,
         observed=obs.source,
         observed_sha256=obs.sha256,
-        cohorts=cohorts,
+        columns=table,
         mechanisms=mechanisms,
         total_payment=sum(m["total"] for m in mechanisms),
         measures=pairs,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 
 from ..effects import implied_cuts
 from ..scenarios import with_effect
@@ -47,6 +46,7 @@ class ShowResult(HasProvenance):
 
     def tables(self) -> dict[str, object]:
         """``figures``: one row per derived figure (``--csv``/``--parquet``)."""
+        import pandas as pd
         frame = pd.DataFrame({"figure": list(self.figures),
                               "value": [str(v) for v in self.figures.values()]})
         return {"figures": frame}
@@ -66,7 +66,7 @@ def expected_run(spec: ContractSpec | LoadedSpec) -> SimulationResult:
 def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | str]:
     """Headline figures at the expected effect (money in the contract currency)."""
     run = expected_run(spec)
-    s = run.simulations.iloc[0]
+    s = {name: values[0] for name, values in run.sim_columns.items()}  # the one simulation
     tl = run.timeline
     dates = tl.dates()
     return {
@@ -74,7 +74,7 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         "expected_entrants": float(s["entrants"]),
         "expected_paid_volume": float(s["paid_volume"]),
         "comparison_binary_rate": float(s["comparison_binary_rate"]),
-        "comparison_frequency": float(run.cohorts["comparison_frequency"].iloc[0]),
+        "comparison_frequency": float(run.cohort_columns["comparison_frequency"][0, 0]),
         "timeline_months": tl.n_months,
         "first_outcome_payment": dates[int(tl.payment_month[0])].isoformat(),
         "last_cash_flow": dates[-1].isoformat(),
@@ -83,7 +83,7 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         # the same run with the service's true effect at 0: what the comparison (the trend,
         # against a historical baseline) pays without the service
         "outcome_revenue_zero_effect": float(
-            expected_run(with_effect(run.spec, 0.0)).simulations.iloc[0]["outcome"]),
+            expected_run(with_effect(run.spec, 0.0)).sim_columns["outcome"][0]),
         "revenue_at_risk_share": _at_risk(run, s),
         "cost": float(s["cost"]),
         "net": float(s["net"]),
@@ -105,7 +105,7 @@ def trend_at_first_cohort(run: SimulationResult) -> dict[str, float]:
     share = sum(b.share for b in bands)
     p0 = sum(b.share * b.binary_rate for b in bands) / share
     m0 = sum(b.share * b.binary_rate * b.reoffences_per_reoffender for b in bands) / share / p0
-    c = run.cohorts.iloc[0]
+    c = {name: values[0, 0] for name, values in run.cohort_columns.items()}  # the first cohort
     return {"trend_binary_points_cohort_1":
             100 * (float(c["counterfactual_reoffenders"] / c["entrants"]) - p0),
             "trend_frequency_change_cohort_1":

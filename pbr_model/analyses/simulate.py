@@ -8,12 +8,12 @@ they read the tables here or :meth:`SimulationResult.summary`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from concurrent.futures import Executor
-from typing import Callable, Iterator, Literal
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Mapping
 
 import numpy as np
-import pandas as pd
 
 from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, PAYER_COLUMNS, POOLED_COLUMNS,  # noqa: F401
                       change_column, check_run_args, contract_chunk, finish, resolve_shocks)
@@ -22,16 +22,19 @@ from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
 from ..payments import outcome_directions, pays_only_back
+from ..parallel import ordered_results
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, percentile_rows, stats
 from ..timeline import Timeline
-from ..parallel import ordered_results
-from .base import HasProvenance, Provenance, contract_provenance, month_dates
+from .base import HasProvenance, Provenance, contract_provenance, frame, month_dates
 from .stream import (COHORT_COLUMNS, ROW_TOTALS, Parts, Reduce, fold_sketches, keeps_detail,
                      needs_detail)
+
+if TYPE_CHECKING:  # pandas is imported only when a table is asked for (base.frame)
+    import pandas as pd
 
 #: Called as ``progress(done, total)`` after each chunk of work.
 Progress = Callable[[int, int], None]
@@ -75,6 +78,9 @@ class SimulationResult(HasProvenance):
     spec : the validated contract spec that was run
     sampling : ``"random"``, or ``"expected"`` for a noise-free run
     timeline : the contract calendar
+    sim_columns, cohort_columns, month_columns : the three tables below as numpy columns
+        (``(sims,)``, ``(sims, n_cohorts)`` and one value per month), which the summary
+        and the commands read; the tables are built from them on first use (pandas)
     simulations : one row per simulation (index ``sim``); columns in :data:`UNITS`:
         entrants (the caseload), paid_volume (what per-participant fees are paid on),
         reoffenders, reoffences, binary_rate, frequency (pooled over cohorts),
@@ -104,9 +110,8 @@ class SimulationResult(HasProvenance):
     spec: ContractSpec
     sampling: str
     timeline: Timeline
-    simulations: pd.DataFrame
-    cohorts: pd.DataFrame | None
-    months: pd.DataFrame
+    sim_columns: dict[str, np.ndarray] = field(repr=False)
+    cohort_columns: dict[str, np.ndarray] | None = field(repr=False)
     cash_in: np.ndarray | None = field(repr=False)
     cash_out: np.ndarray | None = field(repr=False)
     outcome_in: np.ndarray | None = field(repr=False)
@@ -123,15 +128,19 @@ class SimulationResult(HasProvenance):
         if not self.detail:
             raise needs_detail(what, self.sims)
 
-    def cumulative_cash(self) -> np.ndarray:
-        """Cumulative net cash per simulation and month, ``(sims, n_months)`` [currency]."""
-        self.needs_detail("the cumulative cash of each simulation")
-        return np.cumsum(self.cash_in - self.cash_out, axis=1)
+    @cached_property
+    def month_columns(self) -> dict[str, object]:
+        """The ``months`` table as columns (one value per month), computed when first asked
+        for (the summary does not read it): exact from the kept arrays, or from the sketches
+        of a streamed run."""
+        if self.detail:
+            return _month_columns(self.timeline, self.cash_in, self.cash_out)
+        return _sketched_months(self.timeline, self.sketches)
 
     def cohort_mean(self, column: str) -> float:
         """The mean of a per-cohort column over every simulation and cohort."""
         if self.detail:
-            return float(self.cohorts[column].mean())
+            return float(self.cohort_columns[column].mean())
         return float(np.mean(self.sketches[f"cohort:{column}"].mean()))
 
     def cohort_stats(self, column: str) -> list[dict]:
@@ -141,7 +150,7 @@ class SimulationResult(HasProvenance):
         :data:`~pbr_model.analyses.stream.COHORT_PERCENTILES` only: NaN for the others)."""
         k = self.timeline.n_cohorts
         if self.detail:
-            values = self.cohorts[column].to_numpy(dtype=np.float64).reshape(self.sims, k) \
+            values = self.cohort_columns[column].astype(np.float64) \
                 if column in COHORT_COLUMNS else _share_column(self, column)
             return [stats(values[:, j]) for j in range(k)]
         sketch = self.sketches[f"cohort:{column}"]
@@ -149,13 +158,44 @@ class SimulationResult(HasProvenance):
         return [{"mean": float(mean[j]), **{label: float(q[i, j]) for i, label
                                            in enumerate(PERCENTILES)}} for j in range(k)]
 
+    @cached_property
+    def simulations(self) -> pd.DataFrame:
+        """One row per simulation (index ``sim``), units in ``attrs["units"]``."""
+        return frame(self.sim_columns, index_name="sim",
+                     units={c: UNITS.get(c) or _payer_unit(c) or _change_unit(c)
+                            for c in self.sim_columns})
+
+    @cached_property
+    def cohorts(self) -> pd.DataFrame:
+        """One row per (simulation, cohort) (index ``sim``, ``cohort``)."""
+        self.needs_detail("the cohorts table")
+        import pandas as pd
+        n_cohorts = self.timeline.n_cohorts
+        index = pd.MultiIndex.from_product([range(self.sims), range(n_cohorts)],
+                                           names=["sim", "cohort"])
+        columns = {name: a.reshape(-1) for name, a in self.cohort_columns.items()}
+        columns["payment_month"] = np.tile(self.timeline.payment_month, self.sims)
+        return frame(columns, index=index, units={c: UNITS[c] for c in columns}, copy=False)
+
+    @cached_property
+    def months(self) -> pd.DataFrame:
+        """One row per month (index ``month``): the date, and the mean and percentiles
+        across simulations of each monthly flow."""
+        return frame(self.month_columns, index_name="month",
+                     units={c: "date" if c == "date" else "currency" for c in self.month_columns})
+
+    def cumulative_cash(self) -> np.ndarray:
+        """Cumulative net cash per simulation and month, ``(sims, n_months)`` [currency]."""
+        self.needs_detail("the cumulative cash of each simulation")
+        return np.cumsum(self.cash_in - self.cash_out, axis=1)
+
     def summary(self) -> dict:
         """The headline figures (the ``--json`` object and the workbook's Summary).
 
         Each figure is ``{"mean", "p5", "p50", "p95"}`` across simulations, except
         probabilities. Money in the contract currency; rates as fractions.
         """
-        s = self.simulations
+        s = self.sim_columns
         summary = {
             **self.provenance.to_dict(),
             "sampling": self.sampling,
@@ -171,7 +211,7 @@ class SimulationResult(HasProvenance):
                 "reoffences_avoided": stats(s["reoffences_avoided"]),
                 # each measure a payment rule reads, over all cohorts: treated minus
                 # comparison, in the rule's units (negative = fewer)
-                "measured_change": {c: stats(s[c]) for c in s.columns if "_change_" in c},
+                "measured_change": {c: stats(s[c]) for c in s if "_change_" in c},
             },
             "payments": {
                 "total": stats(s["fee"] + s["outcome"]),
@@ -193,12 +233,12 @@ class SimulationResult(HasProvenance):
                 "net": stats(s["net"]),
                 "npv": stats(s["npv"]),
                 "peak_funding": stats(s["peak_funding"]),
-                "peak_month": stats(s["peak_month"].where(s["peak_month"] >= 0)),
+                "peak_month": stats(where(s["peak_month"], s["peak_month"] >= 0)),
                 "peak_funding_before_financing": stats(s["peak_funding_before_financing"]),
                 "prob_loss": float((s["net"] < 0).mean()),
                 "prob_insolvent": float(s["insolvent"].mean()),
-                "first_shortfall_month": stats(s["first_shortfall_month"].where(
-                    s["first_shortfall_month"] >= 0)),
+                "first_shortfall_month": stats(where(
+                    s["first_shortfall_month"], s["first_shortfall_month"] >= 0)),
                 "financing_cost": stats(s["financing_cost"]),
             },
             **({"termination": termination_summary(s)} if "terminated" in s else {}),
@@ -216,6 +256,7 @@ class SimulationResult(HasProvenance):
         (monthly percentiles) and ``cashflows`` (per simulation and month: cash_in,
         outcome_in, cash_out; long, so produced in chunks). Units in ``attrs["units"]``."""
         self.needs_detail("the cohorts and cashflows tables")
+        import pandas as pd
         return {"simulations": self.simulations, "cohorts": self.cohorts,
                 "months": self.months.assign(date=pd.to_datetime(self.months["date"])),
                 "cashflows": self.cashflow_chunks}
@@ -223,31 +264,38 @@ class SimulationResult(HasProvenance):
     def cashflow_chunks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
         """Monthly flows per simulation in long form, ``rows`` simulations at a time."""
         self.needs_detail("the cashflows table")
+        import pandas as pd
         n_months = self.cash_in.shape[1]
         for start in range(0, self.sims, rows):
             stop = min(start + rows, self.sims)
-            frame = pd.DataFrame({
+            chunk = pd.DataFrame({
                 "sim": np.repeat(np.arange(start, stop), n_months),
                 "month": np.tile(np.arange(n_months), stop - start),
                 "cash_in": self.cash_in[start:stop].reshape(-1),
                 "outcome_in": self.outcome_in[start:stop].reshape(-1),
                 "cash_out": self.cash_out[start:stop].reshape(-1),
             })
-            frame.attrs["units"] = {"sim": None, "month": "month index", "cash_in": "currency",
+            chunk.attrs["units"] = {"sim": None, "month": "month index", "cash_in": "currency",
                                     "outcome_in": "currency", "cash_out": "currency"}
-            yield frame
+            yield chunk
 
 
 #: The tables :meth:`SimulationResult.tables` gives (``--csv``/``--parquet`` file names).
 SIMULATION_TABLES = ("simulations", "cohorts", "months", "cashflows")
 
 
-def termination_summary(s: pd.DataFrame) -> dict:
+def termination_summary(s: Mapping) -> dict:
     """With a ``[termination]``: the chance the contract stopped early [probability] and
     the stop month (the first month not served) where it did, ``{mean, p5, p50, p95}``
-    [month index]."""
-    return {"prob_terminated": float(s["terminated"].mean()),
-            "month": stats(s["termination_month"].where(s["terminated"]))}
+    [month index]; ``s`` maps column names to per-simulation values."""
+    terminated = np.asarray(s["terminated"])
+    return {"prob_terminated": float(terminated.mean()),
+            "month": stats(where(s["termination_month"], terminated))}
+
+
+def where(values, keep) -> np.ndarray:
+    """``values`` as floats where ``keep``, NaN elsewhere (as ``Series.where`` gives)."""
+    return np.where(np.asarray(keep), np.asarray(values, dtype=np.float64), np.nan)
 
 
 def _change_unit(column: str) -> str:
@@ -264,13 +312,16 @@ def _payer_unit(column: str) -> str | None:
     return None
 
 
-def _share(part: pd.Series, whole: pd.Series) -> np.ndarray:
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(whole > 0, part / whole, np.nan)
 
 
+
+
+
 def _share_column(result: SimulationResult, column: str) -> np.ndarray:
-    paid = result.cohorts["outcome_payment"].to_numpy().reshape(result.sims, -1)
+    paid = result.cohort_columns["outcome_payment"]
     return (paid > 0 if column == "outcome_paid" else paid < 0).astype(np.float64)
 
 
@@ -278,7 +329,6 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
                  sampling: str, timeline: Timeline) -> SimulationResult:
     """Assemble the tables from the chunk records (in simulation order), each made by
     :class:`~pbr_model.analyses.stream.Reduce` (kept or streamed)."""
-    sims = provenance.sims
     sketches = fold_sketches(parts)
 
     def cat(name: str) -> np.ndarray:
@@ -286,7 +336,7 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
 
     totals = {name: cat(name) for name in ROW_TOTALS}
     fig = {name.removeprefix("fig_"): cat(name) for name in list(parts[0]) if name.startswith("fig_")}
-    simulations = pd.DataFrame({
+    sim_columns = {
         "entrants": totals["row_entrants"],
         "paid_volume": totals["row_paid_volume"],
         "reoffenders": totals["row_reoffenders"],
@@ -320,36 +370,24 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         # with a [termination]: whether and when (the first month not served; -1 if not)
         **({name: cat(name) for name in ("terminated", "termination_month")}
            if "terminated" in parts[0] else {}),
-    })
-    simulations.index.name = "sim"
-    simulations.attrs["units"] = {c: UNITS.get(c) or _payer_unit(c) or _change_unit(c)
-                                  for c in simulations.columns}
+    }
     if sketches is not None:
         return SimulationResult(
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
-            simulations=simulations, cohorts=None, months=_sketched_months(timeline, sketches),
-            cash_in=None, outcome_in=None, cash_out=None, sketches=sketches)
-
-    index = pd.MultiIndex.from_product([range(sims), range(timeline.n_cohorts)],
-                                       names=["sim", "cohort"])
-    columns = {name: cat(name).reshape(-1) for name in COHORT_COLUMNS}
-    columns["payment_month"] = np.tile(timeline.payment_month, sims)
-    cohorts = pd.DataFrame(columns, index=index, copy=False)
-    del columns
-    cohorts.attrs["units"] = {c: UNITS[c] for c in cohorts.columns}
-
+            sim_columns=sim_columns, cohort_columns=None, cash_in=None, outcome_in=None,
+            cash_out=None, sketches=sketches)
+    per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
     cash_in, outcome_in, cash_out = cat("cash_in"), cat("outcome_in"), cat("cash_out")
-    months = _month_table(timeline, cash_in, cash_out)
     for a in (cash_in, outcome_in, cash_out):
         a.setflags(write=False)
     return SimulationResult(
         provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
-        simulations=simulations, cohorts=cohorts, months=months, cash_in=cash_in,
-        outcome_in=outcome_in, cash_out=cash_out,
+        sim_columns=sim_columns, cohort_columns=per_cohort,
+        cash_in=cash_in, outcome_in=outcome_in, cash_out=cash_out,
     )
 
 
-def _month_table(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) -> pd.DataFrame:
+def _month_columns(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) -> dict:
     net = cash_in - cash_out
     series = {"cash_in": cash_in, "cash_out": cash_out, "net_flow": net,
               "cumulative": np.cumsum(net, axis=1)}
@@ -357,25 +395,18 @@ def _month_table(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) 
     for name, arr in series.items():
         cols[f"{name}_mean"] = arr.mean(axis=0)
         cols.update({f"{name}_{label}": q for label, q in percentile_rows(arr).items()})
-    return _months_frame(cols)
+    return cols
 
 
-def _sketched_months(timeline: Timeline, sketches: dict) -> pd.DataFrame:
-    """The ``months`` table of a streamed run, read from its sketches."""
+def _sketched_months(timeline: Timeline, sketches: dict) -> dict:
+    """The ``months`` columns of a streamed run, read from its sketches."""
     cols: dict[str, object] = {"date": timeline.dates()}
     for name in ("cash_in", "cash_out", "net_flow", "cumulative"):
         sketch = sketches[f"month:{name}"]
         cols[f"{name}_mean"] = sketch.mean()
         q = sketch.percentiles(list(PERCENTILES.values()))
         cols.update({f"{name}_{label}": q[i] for i, label in enumerate(PERCENTILES)})
-    return _months_frame(cols)
-
-
-def _months_frame(cols: dict) -> pd.DataFrame:
-    table = pd.DataFrame(cols)
-    table.index.name = "month"
-    table.attrs["units"] = {c: "date" if c == "date" else "currency" for c in table.columns}
-    return table
+    return cols
 
 
 def simulate(

@@ -20,21 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine import COHORT_COLUMNS
 from ..errors import InputError
+from ..memory import DETAIL_BYTES, detail_bytes, keeps_detail  # noqa: F401  (the decision)
 from ..sketch import ColumnSketch
-from ..timeline import Timeline
-
-#: A run keeps its per-simulation monthly and per-cohort arrays while they take at most
-#: this many bytes (over every area of a portfolio); above it they are streamed.
-DETAIL_BYTES = 256 * 2**20
-
-#: Per-(simulation, cohort) columns of ``SimulationResult.cohorts``, in order.
-COHORT_COLUMNS = [
-    "entrants", "paid_volume", "reoffenders", "reoffences", "binary_rate", "comparison_binary_rate",
-    "binary_reduction_points", "frequency", "comparison_frequency", "frequency_reduction",
-    "counterfactual_reoffenders", "counterfactual_reoffences", "fee_payment", "outcome_payment",
-    "triggered",
-]
 
 #: Per-cohort columns whose percentiles a streamed run keeps (the workbook's Cohorts sheet
 #: shows them); of the others it keeps the means.
@@ -53,22 +42,6 @@ MONTH_SERIES = ("cash_in", "cash_out", "net_flow", "cumulative")
 ROW_TOTALS = {"row_entrants": "entrants", "row_paid_volume": "paid_volume",
               "row_reoffenders": "reoffenders", "row_reoffences": "reoffences",
               "row_counterfactual_reoffences": "counterfactual_reoffences"}
-
-
-def detail_bytes(timelines: list[Timeline], sims: int) -> int:
-    """Bytes of a run's kept monthly (cash in, outcome in, cash out) and per-cohort arrays."""
-    return sims * sum(8 * (3 * t.n_months + len(COHORT_COLUMNS) * t.n_cohorts)
-                      for t in timelines)
-
-
-def keeps_detail(timelines: list[Timeline], sims: int, detail: bool | None) -> bool:
-    """Whether a run keeps its per-simulation arrays: ``detail`` if given, else whether they
-    fit in :data:`DETAIL_BYTES`."""
-    if detail is None:
-        return detail_bytes(timelines, sims) <= DETAIL_BYTES
-    if not isinstance(detail, bool):
-        raise InputError(f"detail: True, False or None (got {detail!r})")
-    return detail
 
 
 @dataclass(frozen=True)
@@ -133,7 +106,8 @@ def fold_sketches(parts: list[dict]) -> dict[str, ColumnSketch] | None:
 
 def needs_detail(what: str, sims: int) -> InputError:
     """The error for asking a streamed run for what only a run with detail keeps."""
+    from .. import memory
     return InputError(
         f"{what}: this run of {sims:,} simulations was streamed (its monthly and per-cohort "
-        f"arrays did not fit in {DETAIL_BYTES // 2**20} MiB), so it kept their means and "
+        f"arrays did not fit in {memory.DETAIL_BYTES // 2**20} MiB), so it kept their means and "
         f"percentiles only; run fewer simulations for {what}")

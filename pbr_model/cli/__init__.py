@@ -4,11 +4,52 @@ One module per command group; each command parses its options, makes one
 library call and renders the result. Library errors (``PbrError``) become one
 ``Error:`` line per problem on stderr and exit code 2; anything else is a bug
 and keeps its traceback.
+
+``pbr --version`` is answered before the app is built (:func:`main`), so it costs the
+interpreter's start-up and no more; ``app`` is built on first use.
 """
 
 from __future__ import annotations
 
-from .app import app, main
-from . import breakeven, capital, power, settle, show, simulate, specs, template  # noqa: E402,F401  (each registers its commands on `app`)
+import sys
+import types
 
 __all__ = ["app", "main"]
+
+
+class _Package(types.ModuleType):
+    """This package, whose name ``app`` is the Typer app (as ``from .app import app`` made
+    it when the app was built on import): importing the submodule ``cli/app.py`` does not
+    rebind the name to the submodule."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "app" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def _app():
+    from .app import app
+    from . import breakeven, capital, power, settle, show, simulate, specs, template  # noqa: F401  (each registers its commands on `app`)
+    globals()["app"] = app
+    return app
+
+
+def __getattr__(name: str):
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def main() -> None:
+    """The ``pbr`` entry point. ``pbr --version`` alone prints what the app's own
+    ``--version`` prints (``cli/app.py``) without importing the app, numpy or the
+    commands; everything else runs the Typer app."""
+    if sys.argv[1:] == ["--version"]:
+        from .._version import __version__
+        sys.stdout.write(f"pbr-model {__version__}\n")
+        return
+    _app()()

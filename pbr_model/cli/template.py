@@ -10,7 +10,6 @@ import typer
 from ..errors import InputError, PbrError
 from ..files import check_output
 from ..spec import DEFAULT_CONTRACT, load_spec
-from ..spec.template import write_template
 from .app import app, err, handles_errors
 from .options import SetOpt
 
@@ -51,5 +50,6 @@ def template_cmd(
         problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    from ..spec.template import write_template  # openpyxl: only when a workbook is written
     write_template(loaded, file, force=force)
     err.print(f"Wrote {file}", markup=False, soft_wrap=True)

@@ -7,6 +7,10 @@ row per simulation, see :meth:`Sheet.stream`) never holds a Python object per ce
 This is also the one place cell values are converted: numpy and pandas scalars become
 plain numbers and dates, NaN becomes an empty cell, and every string is written as
 text, so a spec's ``=HYPERLINK(...)`` is never a formula.
+
+openpyxl is imported when a workbook is saved (and charts are made by the writers'
+functions), never when this module is: a command that writes no workbook does not
+load it. A cell's look is a :class:`FontStyle`, made an openpyxl ``Font`` on saving.
 """
 
 from __future__ import annotations
@@ -14,20 +18,26 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
-import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.worksheet.filters import AutoFilter
-from openpyxl.worksheet.table import Table, TableStyleInfo
 
-BOLD = Font(bold=True)
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class FontStyle:
+    """A cell's font: bold, and a size in points (None: the default)."""
+
+    bold: bool = False
+    size: float | None = None
+
+
+BOLD = FontStyle(bold=True)
 
 
 def plain(value: Any) -> Any:
@@ -42,11 +52,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, pd.Timestamp):
+    pd = sys.modules.get("pandas")  # a pandas value exists only if pandas was imported
+    if pd is not None and isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.to_pydatetime()
     if isinstance(value, (list, tuple, dict)):
         return str(value)
-    if value is pd.NaT:
+    if pd is not None and value is pd.NaT:
         return None
     return value
 
@@ -57,7 +68,7 @@ class SheetCell:
 
     value: Any = None
     number_format: str | None = None
-    font: Font | None = None
+    font: FontStyle | None = None
 
 
 @dataclass
@@ -104,6 +115,7 @@ class Sheet:
         The header's cells must be unique text."""
         if n_rows < 1 or n_columns < 1:
             return  # Excel refuses a table with no data rows
+        from openpyxl.utils import get_column_letter
         ref = (f"{get_column_letter(first_col)}{first_row}:"
                f"{get_column_letter(first_col + n_columns - 1)}{first_row + n_rows}")
         self.tables.append((_table_name(name), ref))
@@ -143,6 +155,7 @@ class Book:
 
     def save(self, filename) -> None:
         """Write the workbook to ``filename`` (openpyxl write-only mode)."""
+        from openpyxl import Workbook
         wb = Workbook(write_only=True)
         names: set[str] = set()
         try:
@@ -154,7 +167,7 @@ class Book:
             raise
 
 
-def _abandon(wb: Workbook) -> None:
+def _abandon(wb) -> None:
     """Close the sheets' row streams and scratch files after a failed save, so nothing
     is left open (or complains when collected)."""
     for ws in wb.worksheets:
@@ -172,6 +185,9 @@ def _abandon(wb: Workbook) -> None:
 
 
 def _render(ws, sheet: Sheet, table_names: set[str]) -> None:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.table import Table, TableStyleInfo
     for j, width in enumerate(sheet.widths, 1):
         ws.column_dimensions[get_column_letter(j)].width = width
     if sheet.freeze_panes:
@@ -207,6 +223,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _name_table_columns(ws, sheet: Sheet) -> None:
     """Excel needs each table column named as its header cell."""
+    from openpyxl.utils import range_boundaries
     for table in ws.tables.values():
         min_col, row, _, _ = range_boundaries(table.ref)
         for i, col in enumerate(table.tableColumns):
@@ -223,21 +240,35 @@ def _header_text(sheet: Sheet, row: int, column: int) -> str:
     return f"Column{column}"
 
 
-def _cell(ws, value: Any, number_format: str | None = None, font: Font | None = None):
-    value = plain(value)
-    if value is None and number_format is None and font is None:
-        return None
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # text, never a formula
-    if number_format:
-        cell.number_format = number_format
-    if font is not None:
-        cell.font = font
-    return cell
+class _Cells:
+    """Makes the write-only cells of one sheet (openpyxl's classes looked up once)."""
+
+    def __init__(self, ws) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        self.ws, self.make, self.font_of = ws, WriteOnlyCell, Font
+        self.fonts: dict[FontStyle, Any] = {}
+
+    def __call__(self, value: Any, number_format: str | None = None,
+                 font: FontStyle | None = None):
+        value = plain(value)
+        if value is None and number_format is None and font is None:
+            return None
+        cell = self.make(self.ws, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # text, never a formula
+        if number_format:
+            cell.number_format = number_format
+        if font is not None:
+            if font not in self.fonts:
+                self.fonts[font] = (self.font_of(bold=True, size=font.size) if font.bold
+                                    else self.font_of(size=font.size))
+            cell.font = self.fonts[font]
+        return cell
 
 
 def _rows(ws, sheet: Sheet) -> Iterator[list]:
+    _cell = _Cells(ws)
     by_row: dict[int, dict[int, SheetCell]] = {}
     for (r, c), cell in sheet.cells.items():
         by_row.setdefault(r, {})[c] = cell
@@ -245,13 +276,13 @@ def _rows(ws, sheet: Sheet) -> Iterator[list]:
     for r in range(1, last + 1):
         cols = by_row.get(r, {})
         width = max(cols, default=0)
-        yield [_cell(ws, cols[c].value, cols[c].number_format, cols[c].font) if c in cols
+        yield [_cell(cols[c].value, cols[c].number_format, cols[c].font) if c in cols
                else None for c in range(1, width + 1)]
     if sheet._stream is not None:
         header, rows, formats = sheet._stream
-        yield [_cell(ws, h, font=BOLD) for h in header]
+        yield [_cell(h, font=BOLD) for h in header]
         for values in rows:
-            yield [_cell(ws, v, f) for v, f in zip(values, formats)]
+            yield [_cell(v, f) for v, f in zip(values, formats)]
 
 
 def frame_rows(frame: pd.DataFrame) -> Iterator[list]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from openpyxl.chart import Reference, ScatterChart, Series
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -162,6 +161,7 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
     """``pbr breakeven``'s workbook: Summary, Breakeven (every value tried, in order, with
     a chart of expected net against the value; for ``price``, the prices scaled) and
     Assumptions."""
+    from openpyxl.chart import Reference, ScatterChart, Series
     path = check_output(path, force=force, inputs=result.provenance.inputs)
     d = result.to_dict()
     money_fmt = money_format(d["currency"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
 from rich import box
 from rich.console import Group
 from rich.table import Table
@@ -225,6 +224,7 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
     Commissioner, Cohorts, Cashflow (the contract's), Distributions (each party's net
     after financing and peak funding need, each tranche's IRR), Assumptions, Parties'
     terms and (with ``sims_sheet``) Simulations."""
+    from openpyxl.utils import get_column_letter  # (openpyxl only when a workbook is made)
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     book = Book()

@@ -37,10 +37,9 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import OutputError
 from ..files import atomic_write, check_not_input, folder_problems
@@ -50,8 +49,11 @@ FORMATS = ("csv", "parquet")
 METADATA = "metadata.json"
 PARQUET_HINT = "parquet output needs pyarrow: pip install 'pbr-model[parquet]' (or use --csv)"
 
-#: A table: one frame, or a callable yielding chunks (same columns) for big tables.
-Table = pd.DataFrame | Callable[[], Iterable[pd.DataFrame]]
+if TYPE_CHECKING:  # pandas is imported when tables are written, not before
+    import pandas as pd
+
+    #: A table: one frame, or a callable yielding chunks (same columns) for big tables.
+    Table = pd.DataFrame | Callable[[], Iterable[pd.DataFrame]]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -192,6 +194,7 @@ def _defuse(value: Any) -> Any:
 
 
 def _is_text(dtype) -> bool:
+    import pandas as pd
     return pd.api.types.is_object_dtype(dtype) or isinstance(
         dtype, (pd.StringDtype, pd.CategoricalDtype))
 
@@ -217,6 +220,7 @@ def _have_pyarrow() -> bool:
 def _chunks(table: Table) -> Iterator[pd.DataFrame]:
     """The table as frames ready to write: a named index becomes columns; an unnamed
     one is dropped (the writers pass ``index=False``)."""
+    import pandas as pd
     frames = [table] if isinstance(table, pd.DataFrame) else table()
     columns = None
     for frame in frames:
@@ -284,7 +288,7 @@ def _plain(obj: Any) -> Any:
         return _plain(obj.tolist())
     if isinstance(obj, np.generic):
         return _plain(obj.item())
-    if isinstance(obj, (dt.date, dt.datetime, pd.Timestamp)):
+    if isinstance(obj, (dt.date, dt.datetime)):  # a pandas Timestamp is a datetime
         return obj.isoformat()
     if isinstance(obj, Path):
         return str(obj)

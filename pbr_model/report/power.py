@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl.chart import LineChart, Reference
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -42,14 +41,14 @@ def power_table(p) -> Group:
     rate = d["effect_stated_as"] == "offending_rate"
     # the payment columns follow what the mechanisms can do (see PowerResult.table)
     paid = [(c, label) for c, label in (("prob_paid", "P(any payment)"),
-                                        ("prob_repaid", "P(repayment)")) if c in p.table]
+                                        ("prob_repaid", "P(repayment)")) if c in p.curve]
     trig = "P(target met)" if trigger_label(p.spec) == "target met" else "P(triggered)"
     for col in ("True effect" + (" (offending rate)" if rate else ""), "Binary cut (points)",
                 "Per-reoffender cut", trig, "Cohorts triggered",
                 *(label for _, label in paid), "Outcome mean", "Outcome P5", "Outcome P95",
                 "Net mean", "P(loss)"):
         t.add_column(col, justify="right")
-    for effect, r in p.table.iterrows():
+    for effect, r in p.rows():
         t.add_row(pct(effect), f"{pct(r['binary_cut'])} ({number(r['binary_points'], 2)})",
                   pct(r["frequency_cut"]), pct(r["prob_triggered"]),
                   pct(r["cohorts_triggered"]), *(pct(r[c]) for c, _ in paid),
@@ -135,6 +134,7 @@ def power_reading(d: dict, target: bool = False) -> list[str]:
 def write_power_workbook(result, path: str | Path, *, force: bool = False) -> Path:
     """``pbr power``'s workbook: Summary, Power (the curve, with charts of the chance of
     being paid and of the expected payments and net by true effect) and Assumptions."""
+    from openpyxl.chart import LineChart, Reference
     path = check_output(path, force=force, inputs=result.provenance.inputs)
     d = result.to_dict()
     money_fmt = money_format(d["currency"])

@@ -6,14 +6,11 @@ chart of the cumulative-cash fan and a marker at the peak funding need) and
 from __future__ import annotations
 
 import numpy as np
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from ..analyses.simulate import SimulationResult
 from ..payments import pays_only_back
 from ..stats import stats
-from .book import Book, Sheet
+from .book import Book, FontStyle, Sheet
 from .format import money, number, pct
 from .sheets import (COUNT_FORMAT, PCT_FORMAT, RATIO_FORMAT, STATS, data_table, money_format, put,
                      stat_label, widths)
@@ -79,6 +76,7 @@ CASH_SERIES = [("cash_in", "Cash in"), ("cash_out", "Cash out"), ("net_flow", "N
 
 
 def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = None) -> Sheet:
+    from openpyxl.utils import get_column_letter  # (openpyxl only when a workbook is made)
     """``Cashflow``: monthly mean and percentiles of cash in, cash out, net flow and
     cumulative cash, with a line chart of the cumulative-cash fan and a marker at the
     median peak funding need (in its median month). ``summary``: the run's
@@ -117,9 +115,10 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
 
 
 def cash_chart(ws: Sheet, title: str, currency: str, columns: list[int], n_rows: int,
-               anchor: str) -> LineChart:
+               anchor: str):
     """A native line chart of cumulative cash by month: one series per column of ``ws``
     (a header in row 1, ``n_rows`` months below; months in column 1), at ``anchor``."""
+    from openpyxl.chart import LineChart, Reference
     chart = LineChart()
     chart.title = title
     chart.y_axis.title = f"Cumulative cash ({currency})"
@@ -133,8 +132,9 @@ def cash_chart(ws: Sheet, title: str, currency: str, columns: list[int], n_rows:
     return chart
 
 
-def peak_marker(chart: LineChart, ws: Sheet, column: int, n_rows: int) -> None:
+def peak_marker(chart, ws: Sheet, column: int, n_rows: int) -> None:
     """Add ``column`` (empty but for one month) to ``chart`` as a marker with no line."""
+    from openpyxl.chart import Reference
     chart.add_data(Reference(ws, min_col=column, min_row=1, max_row=n_rows + 1),
                    titles_from_data=True)
     series = chart.series[-1]
@@ -164,6 +164,7 @@ def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
     and percentiles, a histogram table (from, to, simulations, share, cumulative share)
     and a native bar chart beside it. NaN values (e.g. an IRR that does not exist) are
     left out and counted."""
+    from openpyxl.chart import BarChart, Reference
     ws = book.sheet("Distributions")
     row = 1
     if note:
@@ -173,7 +174,7 @@ def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
         v = np.asarray(values, dtype=np.float64)
         s = stats(v)
         missing = int(np.isnan(v).sum())
-        put(ws, row, 1, title).font = Font(bold=True, size=12)
+        put(ws, row, 1, title).font = FontStyle(bold=True, size=12)
         line = "   ".join(f"{stat_label(k)} {_show(s[k], fmt)}" for k in STATS)
         if missing:
             line += f"   ({missing:,} of {v.size:,} simulations have none)"

@@ -33,7 +33,7 @@ def settlement_table(s) -> Group:
     t.add_column("Paid on\n(date)", justify="right")
     fmt = {"points": lambda v: number(v, 2), "percent": lambda v: number(v, 1) + "%",
            "absolute": lambda v: number(v, 3)}
-    for cohort, r in s.cohorts[s.cohorts["observed"]].iterrows():
+    for cohort, r in s.observed_rows():
         cells = [str(cohort), number(r["n"])]
         for m, c in s.measures:
             cells.append(f"{_value(m, r[f'{m}:treated'])} vs {_value(m, r[f'{m}:comparison'])}")

@@ -16,13 +16,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterable
 
-from openpyxl.styles import Font
 
 from ..files import atomic_write, check_output, in_memory  # noqa: F401  (the writers' one import)
 from ..analyses.base import PROVENANCE_KEYS
 from ..stats import PERCENTILES
 from ..spec.fields import flatten
-from .book import BOLD, Book, Sheet, frame_rows
+from .book import BOLD, Book, FontStyle, Sheet, frame_rows
 from .format import SYMBOLS, number, pct
 
 STATS = ["mean", *PERCENTILES]
@@ -63,7 +62,7 @@ def widths(ws: Sheet, columns: list[int]) -> None:
 
 def title_and_meta(ws: Sheet, title: str, meta: list[tuple[str, Any]]) -> int:
     """A bold title, then label/value rows from row 3; returns the first free row after a gap."""
-    put(ws, 1, 1, title).font = Font(bold=True, size=14)
+    put(ws, 1, 1, title).font = FontStyle(bold=True, size=14)
     for i, (label, value) in enumerate(meta, 3):
         put(ws, i, 1, label).font = BOLD
         put(ws, i, 2, value)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pbr_model import load_spec, simulate
+from pbr_model import load_spec, memory, simulate
 from pbr_model.analyses import portfolio_stream, stream
 from pbr_model.analyses.portfolio import run_portfolio
 from pbr_model.errors import InputError
@@ -100,7 +100,7 @@ def test_what_only_detail_keeps_is_a_clear_error(pair):
 def test_the_size_decides_unless_told(monkeypatch):
     spec = load_spec("peterborough-sib")
     assert simulate(spec, 100, seed=1).detail
-    monkeypatch.setattr(stream, "DETAIL_BYTES", 1_000)
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)
     assert not simulate(spec, 100, seed=1).detail
     assert simulate(spec, 100, seed=1, detail=True).detail
     with pytest.raises(InputError, match="detail: True, False or None"):
@@ -108,7 +108,7 @@ def test_the_size_decides_unless_told(monkeypatch):
 
 
 def test_a_streamed_run_writes_its_workbook_and_csv_forces_detail(cli, monkeypatch, tmp_path):
-    monkeypatch.setattr(stream, "DETAIL_BYTES", 1_000)
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)
     cli.ok(cli.run("simulate", "--sims", "1500", "--xlsx", str(tmp_path / "run.xlsx")))
     cli.ok(cli.run("simulate", "--sims", "1500", "--csv", str(tmp_path / "t")))
     cohorts = pd.read_csv(tmp_path / "t" / "cohorts.csv")
