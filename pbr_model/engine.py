@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .approx import sampler_for
 from .errors import InputError
 from .finance import cash_figures, monthly_costs
 from .measure import Measurement, evaluate
@@ -91,15 +92,16 @@ def resolve_shocks(volume_shock=0.0, paid_volume_shock=None, caseload_shock=None
 def run_blocks(spec: ContractSpec, timeline: Timeline,
                blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None,
                                   Shared | None]],
-               keep: int) -> dict:
+               keep: int, draws: str = "exact") -> dict:
     """One chunk drawn from given generators: block ``i`` (``BLOCK`` simulations) from
     ``blocks[i] = (rng, trend, shared)``, with that national trend (``None``: drawn from
     ``rng`` as :func:`simulate` does) and those shared normals (``None``: none); the blocks are joined and cut to the first ``keep``
     simulations, then measured, paid and costed. A chunk record for
-    :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`)."""
-    draws = [simulate_outcomes(spec, Sampler(rng), BLOCK, trend=trend, shared=shared)
+    :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`).
+    ``draws``: ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`)."""
+    parts = [simulate_outcomes(spec, sampler_for(draws, rng), BLOCK, trend=trend, shared=shared)
              for rng, trend, shared in blocks]
-    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
+    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *parts)
     return finish(spec, timeline, outcomes)
 
 

@@ -15,7 +15,7 @@ PACKAGE = ROOT / "pbr_model"
 
 #: Layers, left to right; a module may import its own layer and those to its left.
 LAYERS = [
-    {"_version", "errors", "text", "stats", "files", "csvread", "rng", "sampling", "search"},
+    {"_version", "errors", "text", "stats", "files", "csvread", "rng", "sampling", "approx", "search"},
     {"spec"},
     {"timeline"},
     {"outcomes", "trend", "effects", "areas", "attrition", "designs", "measure"},

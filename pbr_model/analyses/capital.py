@@ -44,7 +44,8 @@ def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAUL
     and ``seed``). Its outcome income per participant is the expected value of the PbR
     risk a seat does not carry; a volume shock does not move it."""
     if result is None or result.shocked:
-        result = simulate(spec, sims, seed)
+        result = simulate(spec, sims, seed,
+                          draws="exact" if result is None else result.provenance.draws)
     s = result.sim_columns
     entrants = result.cohort_columns["entrants"]
     return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
@@ -236,13 +237,13 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
 
 def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.0,
               chunk_size: int = DEFAULT_CHUNK, paid_volume_shock: float | None = None,
-              caseload_shock: float | None = None) -> dict:
+              caseload_shock: float | None = None, draws: str = "exact") -> dict:
     """:func:`~pbr_model.finance.commissioner.paid_for_noise` of the contract run with a known
     true effect of zero on every outcome, on the same seed: at no volume shock exactly the
     figure ``pbr power`` reports at effect 0."""
     s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
                  volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
-                 caseload_shock=caseload_shock).sim_columns
+                 caseload_shock=caseload_shock, draws=draws).sim_columns
     noise = paid_for_noise(s["triggered"], s["outcome"])
     payers = {name: paid_for_noise(s[f"triggered_for:{name}"],
                                    s[f"outcome_paid_by:{name}"])
@@ -330,6 +331,7 @@ def capital(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     commissioner: bool = True,
+    draws: str = "exact",
 ) -> CapitalResult:
     """The contract through each party's eyes.
 
@@ -345,6 +347,7 @@ def capital(
         (as :func:`pbr_model.simulate`); per-participant prices stay at the plan
     commissioner : compute the commissioner's view (False skips it and the zero-effect run
         its paid-for-noise figures need, for callers that read only the parties)
+    draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
 
     Returns
     -------
@@ -363,7 +366,7 @@ def capital(
         seats, mode = chain_seats(loaded.spec), "chain"
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                      progress=progress)
+                      progress=progress, draws=draws)
     contract_plan = plan(loaded, sims, seed, result)
     sib_spec = loaded.spec.sib if mode == "chain" else None
     # Row chunks bound the memory of the parties' monthly arrays; every figure is per
@@ -397,7 +400,8 @@ def capital(
     view = {}
     if commissioner:
         view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
-                                                   chunk_size, paid_volume_shock, caseload_shock))
+                                                   chunk_size, paid_volume_shock, caseload_shock,
+                                                   draws))
     return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..approx import check_draws
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks, run_blocks
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
@@ -155,6 +156,7 @@ def run_portfolio(
     caseload_shock: float | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
+    draws: str = "exact",
 ) -> PortfolioResult:
     """Simulate every area of a portfolio with one shared national trend, and read the
     owner's capital figures, combined and area by area.
@@ -173,6 +175,7 @@ def run_portfolio(
     chunk_size : simulations processed at once (rounded up to a multiple of 1,024); bounds
         memory and changes no result
     progress : called as ``progress(done, total)`` after each chunk
+    draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
 
     Returns
     -------
@@ -181,6 +184,7 @@ def run_portfolio(
     if not isinstance(portfolio, LoadedPortfolio):
         portfolio = load_portfolio(portfolio)
     check_run_args(sims, seed, chunk_size)
+    check_draws(draws)
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     models = [shock_volumes(a.spec.spec, *shocks) for a in portfolio.areas]
     timelines = [Timeline.from_spec(m) for m in models]
@@ -194,11 +198,12 @@ def run_portfolio(
             owner = portfolio.areas[k].owner
             given = [(block_rng(seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared[owner])
                      for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
-            parts[k].append(run_blocks(model, timeline, given, keep))
+            parts[k].append(run_blocks(model, timeline, given, keep, draws))
         if progress:
             progress(blocks[0] * BLOCK + keep, sims)
 
-    results = [build_result(p, provenance=contract_provenance(a.spec, seed, sims, shocks),
+    results = [build_result(p, provenance=contract_provenance(a.spec, seed, sims, shocks,
+                                                              draws=draws),
                             spec=a.spec.spec, sampling="random", timeline=t)
                for a, p, t in zip(portfolio.areas, parts, timelines)]
     profiles = [portfolio.owners[a.owner].profile for a in portfolio.areas]
@@ -212,7 +217,7 @@ def run_portfolio(
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
                             currency=portfolio.currency, paid_volume_shock=shocks[0],
                             caseload_shock=shocks[1],
-                            inputs=portfolio.inputs)
+                            inputs=portfolio.inputs, draws=draws)
     return PortfolioResult(provenance, portfolio, areas, owners)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, PAYER_COLUMNS, POOLED_COLUMNS,  # noqa: F401
                       change_column, check_run_args, finish, resolve_shocks, run_blocks)
+from ..approx import check_draws
 from ..effects import implied_cuts
 from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
@@ -356,6 +357,7 @@ def simulate(
     paid_volume_shock: float | None = None,
     caseload_shock: float | None = None,
     progress: Progress | None = None,
+    draws: Literal["exact", "approx"] = "exact",
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
 
@@ -376,6 +378,8 @@ def simulate(
     caseload_shock : the planned caseload (who is supervised, costs money and is measured)
         falls by this share instead of ``volume_shock`` (negative: a rise)
     progress : called as ``progress(done, total)`` after each chunk
+    draws : ``"exact"`` (the default) draws every count from its exact law; ``"approx"``
+        draws large cells from their normal approximation (:mod:`pbr_model.approx`)
 
     Returns
     -------
@@ -383,6 +387,7 @@ def simulate(
     """
     loaded = LoadedSpec.of(spec)
     check_run_args(sims, seed, chunk_size)
+    check_draws(draws)
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     model = shock_volumes(loaded.spec, *shocks)
     timeline = Timeline.from_spec(model)
@@ -394,12 +399,13 @@ def simulate(
         parts = []
         for blocks, keep in chunks(sims, chunk_size):
             parts.append(run_blocks(model, timeline, [(block_rng(seed, b), None, None) for b in blocks],
-                                    keep))
+                                    keep, draws))
             if progress:
                 progress(blocks[0] * BLOCK + keep, sims)
     else:
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
-    return build_result(parts, provenance=contract_provenance(loaded, seed, sims, shocks),
+    return build_result(parts, provenance=contract_provenance(
+                            loaded, seed, sims, shocks, draws=draws if sampling == "random" else "exact"),
                         spec=loaded.spec, sampling=sampling, timeline=timeline)
 
 

@@ -17,7 +17,7 @@ from ..spec import DEFAULT_CONTRACT
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
-from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
                       CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg, XlsxOpt,
                       emit, load_checked, run_problems)
 from .progress import LazyProgress
@@ -70,6 +70,7 @@ def breakeven_cmd(
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
+    draws: DrawsOpt = "exact",
 ) -> None:
     """Break-even: the value of one parameter at which the provider's target is just met,
     found by root-finding on simulations that share one seed (so the answer is stable).
@@ -90,7 +91,7 @@ def breakeven_cmd(
     problems = run_problems(sims, seed, volume_shock=volume_shock,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
-                            tables=BREAKEVEN_TABLES, inputs=[spec, provider])
+                            tables=BREAKEVEN_TABLES, inputs=[spec, provider], draws=draws)
     name = goal = profile = None
     if solve is None:
         problems.append(f"--solve: required; one of {', '.join(SOLVES)}")
@@ -127,6 +128,6 @@ def breakeven_cmd(
                            volume_shock=volume_shock, fees=fees, share=share,
                            fee_share=fee_share, pbr_share=pbr_share,
                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                           progress=bar)
+                           progress=bar, draws=draws)
     emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
          lambda path, force: write_breakeven_workbook(result, path, force=force))

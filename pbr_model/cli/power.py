@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..report.power import power_table, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg,
+from .options import (SIMS_LIMIT, CsvOpt, DrawsOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg,
                       XlsxOpt, emit, load_checked, run_problems)
 from .progress import LazyProgress
 
@@ -36,6 +36,7 @@ def power_cmd(
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
+    draws: DrawsOpt = "exact",
 ) -> None:
     """Payment power: for each true effect, the chance outcome payments are triggered, the
     expected outcome payment and the chance of a loss; the break-even effect, the effect
@@ -49,7 +50,8 @@ def power_cmd(
       pbr power --xlsx power.xlsx
     """
     outputs = Outputs(xlsx, csv, parquet, force)
-    problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec])
+    problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec],
+                            draws=draws)
     grid = None
     try:
         grid = parse_effects(effects)
@@ -57,6 +59,6 @@ def power_cmd(
         problems.extend(exc.problems)
     loaded = load_checked(spec, overrides, problems, "power", sims)
     with LazyProgress("Effects") as bar:
-        result = power(loaded, grid, sims=sims, seed=seed, progress=bar)
+        result = power(loaded, grid, sims=sims, seed=seed, progress=bar, draws=draws)
     emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,
          lambda path, force: write_power_workbook(result, path, force=force))

@@ -11,7 +11,7 @@ from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..report.simulate import simulation_summary, write_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
                       XlsxOpt, XlsxSimsOpt, emit, load_checked, run_problems,
                       sims_sheet_note)
@@ -37,6 +37,7 @@ def simulate_cmd(
     volume_shock: ShockOpt = 0.0,
     paid_volume_shock: PaidShockOpt = None,
     caseload_shock: CaseloadShockOpt = None,
+    draws: DrawsOpt = "exact",
 ) -> None:
     """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.
 
@@ -47,17 +48,18 @@ def simulate_cmd(
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
       pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
       pbr simulate --csv tables/                         # per-simulation tables for pandas
+      pbr simulate tr-crc-example --sims 100000 --draws approx   # faster, approximate counts
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
     problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                            inputs=[spec])
+                            inputs=[spec], draws=draws)
     loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size)
     sims_sheet_note(outputs, sims)
     with LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock,
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                          progress=bar)
+                          progress=bar, draws=draws)
     emit(result, as_json, result.summary, lambda: simulation_summary(result), outputs,
          lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims))
