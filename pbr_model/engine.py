@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .approx import sampler_for
 from .errors import InputError
 from .finance import cash_figures, monthly_costs
 from .measure import Measurement, evaluate
-from .outcomes import Counts, Outcomes, Sampler, Shared, simulate_outcomes, tree_map
+from .outcomes import Counts, Outcomes, Shared, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures, termination
 from .payments.base import PaymentFlows
 from .payments.renegotiation import renegotiate
@@ -99,25 +100,27 @@ def resolve_shocks(volume_shock=0.0, paid_volume_shock=None, caseload_shock=None
 def run_blocks(spec: ContractSpec, timeline: Timeline,
                blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None,
                                   Shared | None]],
-               keep: int) -> dict:
+               keep: int, draws: str = "exact") -> dict:
     """One chunk drawn from given generators: block ``i`` (``BLOCK`` simulations) from
     ``blocks[i] = (rng, trend, shared)``, with that national trend (``None``: drawn from
     ``rng`` as :func:`simulate` does) and those shared normals (``None``: none); the blocks are joined and cut to the first ``keep``
     simulations, then measured, paid and costed. A chunk record for
-    :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`)."""
-    draws = [simulate_outcomes(spec, Sampler(rng), BLOCK, trend=trend, shared=shared)
+    :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`).
+    ``draws``: ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`)."""
+    parts = [simulate_outcomes(spec, sampler_for(draws, rng), BLOCK, trend=trend, shared=shared)
              for rng, trend, shared in blocks]
-    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *draws)
+    outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *parts)
     return finish(spec, timeline, outcomes)
 
 
 def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: range, keep: int,
-                   reduce=None) -> dict:
+                   reduce=None, draws: str = "exact") -> dict:
     """One task of a single contract's run (:mod:`pbr_model.parallel`): the chunk of
     ``blocks`` (their generators made here from ``seed``, so only numbers cross to a
     worker), cut to ``keep`` simulations, then ``reduce(record)`` (a picklable callable)
     before it is sent back."""
-    record = run_blocks(spec, timeline, [(block_rng(seed, b), None, None) for b in blocks], keep)
+    record = run_blocks(spec, timeline, [(block_rng(seed, b), None, None) for b in blocks], keep,
+                        draws)
     return record if reduce is None else reduce(record)
 
 

@@ -53,6 +53,9 @@ class Provenance:
         the planned caseload cut by these shares (0.3 = 30% fewer, -0.2 = 20% more; 0 = none)
     inputs : the files the run read (spec, observed results, profiles, areas' specs), which
         no output may replace; not in the JSON object
+    draws : how the counts were drawn, ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`);
+        in the JSON object (key ``draws``, after the provenance keys) only when approximate,
+        so an exact run's output is as it always was
     version, numpy_version, platform : the package, numpy and the platform that ran it
     created : when the run finished (UTC); not in the JSON object, so that the same run
         gives the same bytes
@@ -68,6 +71,7 @@ class Provenance:
     paid_volume_shock: float = 0.0
     caseload_shock: float = 0.0
     inputs: tuple[str, ...] = ()
+    draws: str = "exact"
     version: str = __version__
     numpy_version: str = field(default_factory=lambda: np.__version__)
     platform: str = field(default_factory=platform_label)
@@ -89,13 +93,15 @@ class Provenance:
     def to_dict(self) -> dict[str, Any]:
         """The provenance keys of a ``--json`` object (:data:`PROVENANCE_KEYS`):
         ``volume_shock`` is the shock both volumes took, or None when they differ, and
-        ``paid_volume_shock`` and ``caseload_shock`` each one's."""
+        ``paid_volume_shock`` and ``caseload_shock`` each one's; then ``draws`` when the
+        counts were drawn approximately."""
         return {"contract": self.name, "spec_kind": self.kind, "source": self.source,
                 "spec_sha256": self.sha256, "seed": self.seed, "sims": self.sims,
                 "version": self.version, "numpy_version": self.numpy_version,
                 "platform": self.platform, "volume_shock": self.volume_shock,
                 "paid_volume_shock": self.paid_volume_shock,
-                "caseload_shock": self.caseload_shock, "currency": self.currency}
+                "caseload_shock": self.caseload_shock, "currency": self.currency,
+                **({} if self.draws == "exact" else {"draws": self.draws})}
 
 
 @runtime_checkable
@@ -178,17 +184,17 @@ def frame(columns: dict, *, index: Any = None, index_name: str | None = None,
 
 def contract_provenance(loaded, seed: int | None = None, sims: int | None = None,
                         shocks: tuple[float, float] = (0.0, 0.0),
-                        inputs: tuple = ()) -> Provenance:
+                        inputs: tuple = (), draws: str = "exact") -> Provenance:
     """The provenance of a run of one contract (a :class:`~pbr_model.spec.LoadedSpec`);
     ``shocks``: the paid-volume and caseload shocks; ``inputs``: files read besides the
-    spec."""
+    spec; ``draws``: how the counts were drawn."""
     files = (loaded.source, *(str(i) for i in inputs))
     return Provenance(
         name=loaded.spec.contract.name, kind="contract", source=loaded.source,
         sha256=loaded.sha256, seed=None if seed is None else int(seed),
         sims=None if sims is None else int(sims), currency=loaded.spec.contract.currency,
         paid_volume_shock=float(shocks[0]), caseload_shock=float(shocks[1]),
-        inputs=tuple(dict.fromkeys(f for f in files if Path(f).is_file())))
+        inputs=tuple(dict.fromkeys(f for f in files if Path(f).is_file())), draws=draws)
 
 
 #: The month figures a summary gives a date for: ``{month key: date key}``.

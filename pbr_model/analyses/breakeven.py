@@ -75,6 +75,7 @@ from typing import Callable
 import numpy as np
 
 from ..effects import implied_cuts
+from ..approx import check_draws
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..errors import InputError
 from ..scenarios import scale_fees, scale_prices, with_terms
@@ -233,6 +234,7 @@ def breakeven(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    draws: str = "exact",
 ) -> BreakevenResult:
     """Solve for the value of ``solve`` at which ``target`` is just met.
 
@@ -256,6 +258,7 @@ def breakeven(
     progress : called as ``progress(done, total)`` in simulations after each trial; the
         total is the search's worst case, so a search usually ends early
     executor : where each trial's chunks run (as :func:`pbr_model.simulate`)
+    draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
 
     Returns
     -------
@@ -274,7 +277,9 @@ def breakeven(
     goal = parse_target(target)
     check_run_args(sims, seed, chunk_size)
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
-    shock = {"paid_volume_shock": shocks[0], "caseload_shock": shocks[1]}
+    # every run of the search: the shocks and how counts are drawn
+    shock = {"paid_volume_shock": shocks[0], "caseload_shock": shocks[1],
+             "draws": check_draws(draws)}
     parts = check_fees(fees)
     if parts != "both" and name != "fee":
         raise InputError(f"fees: only with solve='fee' (got fees={fees!r} with solve={name!r})")
@@ -392,7 +397,8 @@ def breakeven(
         prices = [{"path": path, "current": v, "at_answer": None if value is None else v * value}
                   for path, v in fields if v != 0]
     return BreakevenResult(
-        provenance=contract_provenance(loaded, seed, sims, shocks), spec=model, solve=name,
+        provenance=contract_provenance(loaded, seed, sims, shocks, draws=draws), spec=model,
+        solve=name,
         parameter=problem.label, unit=problem.unit, target=goal, provider=profile,
         status=found.status, value=value,
         answer=found.answer, bracket=found.bracket, standard_error=se, slope=slope, step=step,

@@ -45,7 +45,8 @@ def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAUL
     and ``seed``). Its outcome income per participant is the expected value of the PbR
     risk a seat does not carry; a volume shock does not move it."""
     if result is None or result.shocked:
-        result = simulate(spec, sims, seed, executor=executor, detail=True)
+        result = simulate(spec, sims, seed, executor=executor, detail=True,
+                          draws="exact" if result is None else result.provenance.draws)
     s = result.sim_columns
     entrants = result.cohort_columns["entrants"]
     return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
@@ -248,13 +249,14 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
 
 def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.0,
               chunk_size: int = DEFAULT_CHUNK, paid_volume_shock: float | None = None,
-              caseload_shock: float | None = None, executor: Executor | None = None) -> dict:
+              caseload_shock: float | None = None, executor: Executor | None = None,
+              draws: str = "exact") -> dict:
     """:func:`~pbr_model.finance.commissioner.paid_for_noise` of the contract run with a known
     true effect of zero on every outcome, on the same seed: at no volume shock exactly the
     figure ``pbr power`` reports at effect 0."""
     s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
                  volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
-                 caseload_shock=caseload_shock, executor=executor).sim_columns
+                 caseload_shock=caseload_shock, executor=executor, draws=draws).sim_columns
     noise = paid_for_noise(s["triggered"], s["outcome"])
     payers = {name: paid_for_noise(s[f"triggered_for:{name}"],
                                    s[f"outcome_paid_by:{name}"])
@@ -343,6 +345,7 @@ def capital(
     progress: Progress | None = None,
     commissioner: bool = True,
     executor: Executor | None = None,
+    draws: str = "exact",
 ) -> CapitalResult:
     """The contract through each party's eyes.
 
@@ -361,6 +364,7 @@ def capital(
     executor : where the simulation's chunks run (as :func:`pbr_model.simulate`); the
         parties' figures are read here from the kept monthly arrays (a capital run always
         keeps them, so its size is bounded by memory: ``pbr capital`` checks it first)
+    draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
 
     Returns
     -------
@@ -379,7 +383,7 @@ def capital(
         seats, mode = chain_seats(loaded.spec), "chain"
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                      progress=progress, executor=executor, detail=True)
+                      progress=progress, executor=executor, detail=True, draws=draws)
     contract_plan = plan(loaded, sims, seed, result, executor)
     sib_spec = loaded.spec.sib if mode == "chain" else None
     # Row chunks bound the memory of the parties' monthly arrays; every figure is per
@@ -414,7 +418,7 @@ def capital(
     if commissioner:
         view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
                                                    chunk_size, paid_volume_shock, caseload_shock,
-                                                   executor))
+                                                   executor, draws))
     return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..approx import check_draws
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
@@ -161,6 +162,7 @@ def run_portfolio(
     progress: Progress | None = None,
     executor: Executor | None = None,
     detail: bool | None = None,
+    draws: str = "exact",
 ) -> PortfolioResult:
     """Simulate every area of a portfolio with one shared national trend, and read the
     owner's capital figures, combined and area by area.
@@ -182,6 +184,7 @@ def run_portfolio(
     executor, detail : where the chunks run and whether every area keeps its monthly arrays
         (as :func:`pbr_model.simulate`); a portfolio too large to keep them is streamed
         into its owners' figures (:mod:`~pbr_model.analyses.portfolio_stream`)
+    draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
 
     Returns
     -------
@@ -190,11 +193,12 @@ def run_portfolio(
     if not isinstance(portfolio, LoadedPortfolio):
         portfolio = load_portfolio(portfolio)
     check_run_args(sims, seed, chunk_size)
+    check_draws(draws)
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     models = [shock_volumes(a.spec.spec, *shocks) for a in portfolio.areas]
     timelines = [Timeline.from_spec(m) for m in models]
 
-    job = Job(portfolio, models, timelines, seed)
+    job = Job(portfolio, models, timelines, seed, draws=draws)
     tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, chunk_size)]
 
     def report(done):
@@ -203,7 +207,8 @@ def run_portfolio(
                 progress(blocks[0] * BLOCK + keep, sims)
             yield part
 
-    provenances = [contract_provenance(a.spec, seed, sims, shocks) for a in portfolio.areas]
+    provenances = [contract_provenance(a.spec, seed, sims, shocks, draws=draws)
+                   for a in portfolio.areas]
     if keeps_detail(timelines, sims, detail):
         parts: list[list[dict]] = [[] for _ in models]
         for records in report(ordered_results(detail_task, tasks, executor)):
@@ -221,7 +226,8 @@ def run_portfolio(
                   for o in portfolio.owners]
     else:
         plan_job = Job(portfolio, [a.spec.spec for a in portfolio.areas],
-                       [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], seed)
+                       [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], seed,
+                       draws=draws)
         job = replace(job, seats=[owner_seats(a, portfolio.owners[a.owner].profile)
                                   for a in portfolio.areas],
                       plans=plans(plan_job, sims, chunk_size, executor))
@@ -232,7 +238,7 @@ def run_portfolio(
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
                             currency=portfolio.currency, paid_volume_shock=shocks[0],
                             caseload_shock=shocks[1],
-                            inputs=portfolio.inputs)
+                            inputs=portfolio.inputs, draws=draws)
     return PortfolioResult(provenance, portfolio, areas, owners)
 
 

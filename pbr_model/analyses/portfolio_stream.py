@@ -75,6 +75,7 @@ class Job:
     seed: int
     seats: list[list[Seat]] | None = None     # per area: the owner's seat, then the chain
     plans: list[Plan] | None = None
+    draws: str = "exact"
 
 
 def draw_areas(job: Job, blocks: range, keep: int):
@@ -87,7 +88,7 @@ def draw_areas(job: Job, blocks: range, keep: int):
         owner = job.portfolio.areas[k].owner
         given = [(block_rng(job.seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared[owner])
                  for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
-        yield run_blocks(model, timeline, given, keep)
+        yield run_blocks(model, timeline, given, keep, job.draws)
 
 
 def plan_task(job: Job, blocks: range, keep: int) -> list[dict]:

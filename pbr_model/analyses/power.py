@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from ..approx import check_draws
 from ..effects import implied_cuts
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args
 from ..errors import InputError
@@ -212,7 +213,7 @@ def crossing(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float | None, 
 def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_000,
           seed: int = DEFAULT_SEED, *,
           progress: Callable[[int, int], None] | None = None,
-          executor: Executor | None = None) -> PowerResult:
+          executor: Executor | None = None, draws: str = "exact") -> PowerResult:
     """Simulate the contract at each known true effect (plus 0, for paid-for-noise).
 
     Parameters
@@ -222,6 +223,7 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     seed : one seed for every effect (common random numbers)
     progress : called as ``progress(done, total)`` after each effect
     executor : where each effect's chunks run (as :func:`pbr_model.simulate`)
+    draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
 
     Returns
     -------
@@ -230,11 +232,13 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     loaded = LoadedSpec.of(spec)
     model = loaded.spec
     check_run_args(sims, seed, DEFAULT_CHUNK)
+    check_draws(draws)
     grid = check_effects(sorted(set(effects) | {0.0}))
     rows = {}
     noise: dict = {}
     for i, effect in enumerate(grid):
-        run = simulate(with_effect(model, effect), sims=sims, seed=seed, executor=executor)
+        run = simulate(with_effect(model, effect), sims=sims, seed=seed, executor=executor,
+                       draws=draws)
         s = run.sim_columns
         if effect == 0.0:
             noise = paid_for_noise(s["triggered"], s["outcome"])
@@ -267,7 +271,8 @@ def power(spec: ContractSpec | LoadedSpec, effects: list[float], sims: int = 2_0
     be_grid, be = crossing(x, curve["net_mean"], 0.0)
     p90_grid, p90 = crossing(x, curve["prob_triggered"], PAID_TARGET)
     return PowerResult(
-        provenance=contract_provenance(loaded, seed, sims), spec=model, curve=curve, break_even_effect=be,
+        provenance=contract_provenance(loaded, seed, sims, draws=draws), spec=model, curve=curve,
+        break_even_effect=be,
         effect_for_90pct_paid=p90, paid_for_noise=noise["paid_for_noise"],
         break_even_on_grid=be_grid, paid_90_on_grid=p90_grid, noise=noise,
     )

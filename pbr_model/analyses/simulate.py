@@ -17,6 +17,7 @@ import numpy as np
 
 from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, PAYER_COLUMNS, POOLED_COLUMNS,  # noqa: F401
                       change_column, check_run_args, contract_chunk, finish, resolve_shocks)
+from ..approx import check_draws
 from ..effects import implied_cuts
 from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
@@ -422,6 +423,7 @@ def simulate(
     progress: Progress | None = None,
     executor: Executor | None = None,
     detail: bool | None = None,
+    draws: Literal["exact", "approx"] = "exact",
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
 
@@ -448,6 +450,8 @@ def simulate(
     detail : keep every simulation's monthly and per-cohort arrays (True), stream them into
         means and sketched percentiles (False), or decide by size (None, the default: see
         :mod:`pbr_model.analyses.stream`)
+    draws : ``"exact"`` (the default) draws every count from its exact law; ``"approx"``
+        draws large cells from their normal approximation (:mod:`pbr_model.approx`)
 
     Returns
     -------
@@ -455,6 +459,7 @@ def simulate(
     """
     loaded = LoadedSpec.of(spec)
     check_run_args(sims, seed, chunk_size)
+    check_draws(draws)
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     model = shock_volumes(loaded.spec, *shocks)
     timeline = Timeline.from_spec(model)
@@ -465,16 +470,17 @@ def simulate(
             progress(sims, sims)
     elif sampling == "random":
         parts = Parts()
-        tasks = [(model, timeline, seed, blocks, keep, reduce)
+        tasks = [(model, timeline, seed, blocks, keep, reduce, draws)
                  for blocks, keep in chunks(sims, chunk_size)]
-        for (*_, blocks, keep, _r), part in zip(tasks, ordered_results(contract_chunk, tasks,
-                                                                        executor)):
+        for (*_, blocks, keep, _r, _d), part in zip(tasks, ordered_results(contract_chunk, tasks,
+                                                                            executor)):
             parts.append(part)
             if progress:
                 progress(blocks[0] * BLOCK + keep, sims)
     else:
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
-    return build_result(parts, provenance=contract_provenance(loaded, seed, sims, shocks),
+    return build_result(parts, provenance=contract_provenance(
+                            loaded, seed, sims, shocks, draws=draws if sampling == "random" else "exact"),
                         spec=loaded.spec, sampling=sampling, timeline=timeline)
 
 

@@ -17,7 +17,7 @@ from ..spec import DEFAULT_CONTRACT
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
-from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
                       CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
                       WorkersOpt, XlsxOpt, emit, executor_for, load_checked, run_problems)
 from .progress import LazyProgress
@@ -72,6 +72,7 @@ def breakeven_cmd(
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    draws: DrawsOpt = "exact",
 ) -> None:
     """Break-even: the value of one parameter at which the provider's target is just met,
     found by root-finding on simulations that share one seed (so the answer is stable).
@@ -93,7 +94,7 @@ def breakeven_cmd(
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
                             tables=BREAKEVEN_TABLES, inputs=[spec, provider], workers=workers,
-                            dask=dask)
+                            dask=dask, draws=draws)
     name = goal = profile = None
     if solve is None:
         problems.append(f"--solve: required; one of {', '.join(SOLVES)}")
@@ -130,6 +131,6 @@ def breakeven_cmd(
                            volume_shock=volume_shock, fees=fees, share=share,
                            fee_share=fee_share, pbr_share=pbr_share,
                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                           progress=bar, executor=executor)
+                           progress=bar, executor=executor, draws=draws)
     emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
          lambda path, force: write_breakeven_workbook(result, path, force=force))

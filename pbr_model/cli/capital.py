@@ -19,7 +19,7 @@ from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
-from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt,
                       SpecArg, WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
                       run_problems, sims_sheet_note, tables_detail)
@@ -66,6 +66,7 @@ def capital_cmd(
     chunk_size: ChunkOpt = DEFAULT_CHUNK,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    draws: DrawsOpt = "exact",
 ) -> None:
     """Who can carry the risk: the contract through each party's eyes, side by side. Peak
     funding need and its month, the chance of running out of cash, the capital that keeps
@@ -81,6 +82,7 @@ def capital_cmd(
       pbr capital tr-crc-example -p small-charity --volume-shock 0.3 --json
       pbr capital nyc-able-sib --xlsx able.xlsx
       pbr capital working-links-like                # a portfolio of three areas
+      pbr capital tr-national --draws approx        # faster, approximate counts
       pbr capital -p small-charity --csv tables/    # per-simulation tables for pandas
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
@@ -88,7 +90,8 @@ def capital_cmd(
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
                             tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES,
-                            inputs=[spec, *(providers or [])], workers=workers, dask=dask)
+                            inputs=[spec, *(providers or [])], workers=workers, dask=dask,
+                            draws=draws)
     profiles = []
     for name in providers or []:
         try:
@@ -122,7 +125,7 @@ def capital_cmd(
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                                    chunk_size=chunk_size, progress=bar, executor=executor,
-                                   detail=detail)
+                                   detail=detail, draws=draws)
         emit(result, as_json, result.to_dict, lambda: portfolio_table(result), outputs,
              lambda path, force: write_portfolio_workbook(result, path, force=force,
                                                           sims_sheet=xlsx_sims))
@@ -134,7 +137,7 @@ def capital_cmd(
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                         chunk_size=chunk_size, progress=bar, executor=executor)
+                         chunk_size=chunk_size, progress=bar, executor=executor, draws=draws)
     emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
          lambda path, force: write_capital_workbook(result, path, force=force,
                                                     sims_sheet=xlsx_sims))

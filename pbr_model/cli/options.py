@@ -11,6 +11,7 @@ from typing import Annotated, Callable, Iterable, Optional
 
 import typer
 
+from ..approx import DRAWS, MAX_SKEW, MIN_VARIANCE, check_draws
 from ..engine import DEFAULT_CHUNK, MAX_SIMS, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
 from ..memory import check_memory
@@ -65,6 +66,16 @@ CaseloadShockOpt = Annotated[Optional[float], typer.Option(
 #: The volume shocks' flags, for their messages.
 SHOCK_FLAGS = {"volume_shock": "--volume-shock", "paid_volume_shock": "--paid-volume-shock",
                "caseload_shock": "--caseload-shock"}
+
+
+DrawsOpt = Annotated[str, typer.Option(
+    "--draws", metavar="|".join(DRAWS),
+    help=f"How counts are drawn. exact (the default): every count (entrants, reoffenders, "
+         f"reoffences, takers...) from its exact law. approx: a faster mode that draws each "
+         f"large count (variance {MIN_VARIANCE:g} or more, skewness {MAX_SKEW:g} or less) from "
+         f"its normal approximation, rounded, with the exact mean and variance, so results "
+         f"move within Monte Carlo error; effects and volume factors stay as in exact mode. "
+         f"See docs/methodology.md.")]
 
 
 ChunkOpt = Annotated[int, typer.Option(
@@ -242,11 +253,12 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
                  tables: Iterable[str] = (), inputs: Iterable[str | Path] = (),
                  paid_volume_shock: float | None = None,
                  caseload_shock: float | None = None, workers: int = 1,
-                 dask: str | None = None) -> list[str]:
+                 dask: str | None = None, draws: str = "exact") -> list[str]:
     """Every problem with the run options shared by the commands, as ``Error:`` lines."""
     problems = []
     checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS),
-              lambda: check_executor(workers, dask, EXECUTOR_FLAGS)]
+              lambda: check_executor(workers, dask, EXECUTOR_FLAGS),
+              lambda: check_draws(draws, "--draws")]
     if volume_shock is not None:
         checks.append(lambda: resolve_shocks(volume_shock, paid_volume_shock, caseload_shock,
                                              SHOCK_FLAGS))

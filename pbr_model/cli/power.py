@@ -12,8 +12,8 @@ from ..errors import InputError
 from ..report.power import power_table, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt,
-                      SpecArg, WorkersOpt, XlsxOpt, emit, executor_for, load_checked,
+from .options import (SIMS_LIMIT, CsvOpt, DaskOpt, DrawsOpt, ForceOpt, Outputs, ParquetOpt,
+                      SetOpt, SpecArg, WorkersOpt, XlsxOpt, emit, executor_for, load_checked,
                       run_problems)
 from .progress import LazyProgress
 
@@ -39,6 +39,7 @@ def power_cmd(
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    draws: DrawsOpt = "exact",
 ) -> None:
     """Payment power: for each true effect, the chance outcome payments are triggered, the
     expected outcome payment and the chance of a loss; the break-even effect, the effect
@@ -53,7 +54,7 @@ def power_cmd(
     """
     outputs = Outputs(xlsx, csv, parquet, force)
     problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec],
-                            workers=workers, dask=dask)
+                            workers=workers, dask=dask, draws=draws)
     grid = None
     try:
         grid = parse_effects(effects)
@@ -61,6 +62,7 @@ def power_cmd(
         problems.extend(exc.problems)
     loaded = load_checked(spec, overrides, problems, "power", sims, workers=workers)
     with executor_for(workers, dask) as executor, LazyProgress("Effects") as bar:
-        result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor)
+        result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor,
+                       draws=draws)
     emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,
          lambda path, force: write_power_workbook(result, path, force=force))

@@ -11,7 +11,7 @@ from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..report.simulate import simulation_summary, write_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, CaseloadShockOpt, PaidShockOpt,
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
                       ChunkOpt, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt,
                       SpecArg, WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
                       run_problems, sims_sheet_note, tables_detail)
@@ -39,6 +39,7 @@ def simulate_cmd(
     caseload_shock: CaseloadShockOpt = None,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    draws: DrawsOpt = "exact",
 ) -> None:
     """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.
 
@@ -50,11 +51,12 @@ def simulate_cmd(
       pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
       pbr simulate --csv tables/                         # per-simulation tables for pandas
       pbr simulate --sims 1000000 --workers 2            # every core; same numbers
+      pbr simulate tr-crc-example --sims 100000 --draws approx   # faster, approximate counts
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
     problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                            inputs=[spec], workers=workers, dask=dask)
+                            inputs=[spec], workers=workers, dask=dask, draws=draws)
     detail = tables_detail(outputs)
     loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size, detail,
                           workers)
@@ -63,6 +65,6 @@ def simulate_cmd(
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock,
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                          progress=bar, executor=executor, detail=detail)
+                          progress=bar, executor=executor, detail=detail, draws=draws)
     emit(result, as_json, result.summary, lambda: simulation_summary(result), outputs,
          lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims))

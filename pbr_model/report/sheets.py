@@ -32,9 +32,10 @@ RATIO_FORMAT = "0.00"
 #: past this, writing takes minutes and the sheet is unusable: use --csv or --parquet).
 MAX_SHEET_SIMS = 100_000
 #: The keys of a JSON object that say how the run was made: the provenance every command
-#: shares, then a command's own (settle's observed file, simulate's sampling). Shown at the
+#: shares, ``draws`` when approximate, then a command's own (settle's observed file,
+#: simulate's sampling). Shown at the
 #: top of Summary, not as figures, and copied into metadata.json.
-RECORD_KEYS = (*PROVENANCE_KEYS, "observed", "observed_sha256", "sampling")
+RECORD_KEYS = (*PROVENANCE_KEYS, "draws", "observed", "observed_sha256", "sampling")
 
 
 def money_format(currency: str) -> str:
@@ -175,11 +176,14 @@ def provenance(result, **extra: Any) -> list[tuple[str, Any]]:
     """The Summary's provenance rows for a run (from ``result.provenance``: source, spec
     hash, seed, simulations, package and numpy versions, platform, run date, currency),
     with ``extra`` rows after them. Seed and simulations are left out where nothing was
-    drawn."""
+    drawn; ``Draws`` follows them when the counts were drawn approximately
+    (``--draws approx``)."""
     p = result.provenance
     rows = [("Source", p.source), ("Spec kind", p.kind), ("Spec SHA-256", p.sha256)]
     if p.seed is not None:
         rows += [("Seed", p.seed), ("Simulations", p.sims)]
+    if p.draws != "exact":
+        rows.append(("Draws", p.draws))
     if getattr(result, "sampling", None):
         rows.append(("Sampling", result.sampling))
     rows += [("Volume shock", p.volume_shock),
