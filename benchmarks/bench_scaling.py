@@ -58,7 +58,7 @@ def _tree_rss(pid: int) -> int:
 
 
 def run(cmd: list[str]) -> tuple[float, float, dict]:
-    """Wall seconds, peak summed RSS of the process tree [MiB], and the parsed JSON."""
+    """Wall seconds, peak summed RSS of the process tree in MiB, and the parsed JSON."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)

@@ -8,8 +8,7 @@ A run too large to keep its monthly (or per-cohort) arrays folds each chunk's ro
   simulations summed in row order from zero), added block after block in block order: a
   fixed order of additions, so the mean is the same bit for bit however the blocks were
   grouped into chunks or spread over workers;
-* a **histogram on logarithmic buckets** (relative-error buckets as in DDSketch, Masson,
-  Rim and Lee, VLDB 2019), cut from the bits of the float64 itself: a positive value's
+* a **histogram on logarithmic buckets** (relative-error buckets as in DDSketch [MRL19]), cut from the bits of the float64 itself: a positive value's
   bucket is its bit pattern with all but the top :data:`MANTISSA_BITS` bits of the
   mantissa dropped, so each power of two is split into 1,024 buckets of equal width; a
   negative value goes in the mirror bucket and every ``|x| <= ZERO`` in bucket 0. No
