@@ -17,6 +17,7 @@ from pbr_model.analyses.simulate import simulate
 from pbr_model.approx import MIN_VARIANCE, ApproxSampler, sampler_for
 from pbr_model.errors import InputError
 from pbr_model.outcomes import simulate_outcomes
+from pbr_model.report.sheets import provenance
 from pbr_model.rng import block_rng
 from pbr_model.sampling import Sampler
 from pbr_model.spec import load_spec
@@ -175,6 +176,14 @@ def test_an_exact_run_says_nothing_new_and_an_approx_run_says_so(cli, tmp_path):
     assert exact["entrants"] != approx["entrants"]
     cli.ok(cli.run("simulate", "--sims", "1024", "--draws", "approx", "--csv", str(tmp_path)))
     assert json.loads((tmp_path / "metadata.json").read_text())["draws"] == "approx"
+
+
+def test_the_workbook_summary_shows_approx_draws_and_exact_runs_as_before():
+    spec = load_spec("tr-crc-example")
+    exact, approx = (provenance(simulate(spec, 10, draws=d)) for d in ("exact", "approx"))
+    assert ("Draws", "approx") in approx
+    assert [r for r in approx if r[0] not in ("Draws", "Run date (UTC)")] \
+        == [r for r in exact if r[0] != "Run date (UTC)"]
 
 
 @pytest.mark.parametrize("command", [["simulate"], ["capital"], ["capital", "working-links-like"],
