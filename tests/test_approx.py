@@ -186,6 +186,19 @@ def test_the_workbook_summary_shows_approx_draws_and_exact_runs_as_before():
         == [r for r in exact if r[0] != "Run date (UTC)"]
 
 
+@pytest.mark.parametrize("command", [["simulate", "--sims", "1024"],
+                                     ["capital", "--sims", "1024"],
+                                     ["capital", "working-links-like", "--sims", "1024"],
+                                     ["power", "--sims", "100", "--effects", "0.05"],
+                                     ["breakeven", "--solve", "fee", "--sims", "100"]])
+def test_the_terminal_says_when_draws_were_approximate(cli, command):
+    approx, exact = (cli.run(*command, "--draws", d) for d in ("approx", "exact"))
+    cli.ok(approx)
+    cli.ok(exact)
+    assert "simulations" in exact.stdout and "approximate draws" not in exact.stdout
+    assert "approximate draws" in approx.stdout
+
+
 @pytest.mark.parametrize("command", [["simulate"], ["capital"], ["capital", "working-links-like"],
                                      ["power"], ["breakeven", "--solve", "effect"]])
 def test_every_simulating_command_checks_draws(cli, command):

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..analyses.breakeven import BreakevenResult
 from .book import Book
-from .format import SYMBOLS, cuts_text, money, number, pct, shock_label
+from .format import SYMBOLS, cuts_text, money, number, pct, shock_label, draws_label
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
                      provenance, save_atomic, summary_sheet, widths)
 
@@ -105,7 +105,8 @@ def breakeven_view(r: BreakevenResult) -> Group:
                       "-" if p["at_answer"] is None else money(p["at_answer"], cur))
         parts.append(t)
     parts.append(Text(
-        f"{r.sims:,} simulations per value · seed {r.seed} · spec {r.spec_sha256[:12]} · "
+        f"{r.sims:,} simulations per value{draws_label(r.provenance.to_dict())} · "
+        f"seed {r.seed} · spec {r.spec_sha256[:12]} · "
         f"pbr-model {r.version}" + (f" · {shock_label(r.provenance.to_dict())}"
                                     if r.shocked else ""), style="dim"))
     parts.append(Text("The answer is where the simulated objective, with this seed, crosses the "

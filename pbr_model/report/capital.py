@@ -17,7 +17,7 @@ from .run_sheets import cash_chart, cashflow_sheet, cohorts_sheet, distributions
 from .sheets import (PCT_FORMAT, STATS, assumptions_sheet, bold_header, check_output, data_table,
                      figure_columns, money_format, number_format_for, provenance, put,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet, widths)
-from .format import money, month_when, number, pct, shock_label
+from .format import money, month_when, number, pct, shock_label, draws_label
 from .power import noise_text
 
 
@@ -99,7 +99,7 @@ def capital_table(result) -> Group:
     cur = d["currency"]
     shock = f" · {shock_label(d)}" if shock_label(d) else ""
     t = Table(title=f"{d['contract']}: who can carry the risk", title_justify="left",
-              caption=f"{d['sims']:,} simulations · seed {d['seed']} · spec "
+              caption=f"{d['sims']:,} simulations{draws_label(d)} · seed {d['seed']} · spec "
                       f"{d['spec_sha256'][:12]} · pbr-model {d['version']}{shock}",
               caption_justify="left")
     t.add_column("Per party")

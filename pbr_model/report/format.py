@@ -42,6 +42,12 @@ def shock_label(d: dict) -> str:
     return f"paid volume {-100 * paid + 0.0:+.0f}%, caseload {-100 * caseload + 0.0:+.0f}%"
 
 
+def draws_label(d: dict) -> str:
+    """`` · approximate draws`` when a run's counts were drawn approximately (its JSON
+    object has ``draws``: ``--draws approx``), else ''."""
+    return " · approximate draws" if d.get("draws", "exact") != "exact" else ""
+
+
 def cuts_text(cuts: dict, prefix: str = "") -> str:
     """What a stated effect implies for each measure (:func:`pbr_model.effects.implied_cuts`,
     its keys read after ``prefix``), e.g. ``binary rate -5.7% (-2.39 pts at 42.0%), per

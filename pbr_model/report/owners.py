@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .format import money, pct, shock_label
+from .format import money, pct, shock_label, draws_label
 from .sheets import PCT_FORMAT, bold_header, put, widths
 
 #: (header, value-of-summary-dict, kind) columns of the owners' and areas' tables.
@@ -34,7 +34,7 @@ def owners_table(d: dict) -> Group:
     owner's seat in it alone) and the national totals."""
     cur = d["currency"]
     shock = f" · {shock_label(d)}" if shock_label(d) else ""
-    caption = (f"{d['sims']:,} simulations · seed {d['seed']} · portfolio "
+    caption = (f"{d['sims']:,} simulations{draws_label(d)} · seed {d['seed']} · portfolio "
                f"{d['spec_sha256'][:12]} · pbr-model {d['version']}{shock}")
     owners = Table(title=f"{d['contract']}: capital for each owner on its own areas",
                    title_justify="left", caption=caption, caption_justify="left")

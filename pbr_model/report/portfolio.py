@@ -14,7 +14,7 @@ from .run_sheets import cash_chart, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, figure_columns,
                      money_format, provenance, put, save_atomic, simulations_sheet,
                      sims_sheet_row, summary_sheet, widths)
-from .format import money, pct, shock_label
+from .format import money, pct, shock_label, draws_label
 from .owners import owners_reading, owners_sheet, owners_table
 
 
@@ -34,7 +34,7 @@ def portfolio_table(result) -> Group:
     shock = f" · {shock_label(d)}" if shock_label(d) else ""
     t = Table(title=f"{d['contract']}: capital for the owner and per area",
               title_justify="left",
-              caption=f"{d['sims']:,} simulations · seed {d['seed']} · portfolio "
+              caption=f"{d['sims']:,} simulations{draws_label(d)} · seed {d['seed']} · portfolio "
                       f"{d['spec_sha256'][:12]} · pbr-model {d['version']}{shock}",
               caption_justify="left")
     t.add_column(f"Owner: {d['owner']['name']}")

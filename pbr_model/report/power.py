@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..payments import trigger_label
 from .book import Book
-from .format import Fmt, cuts_text, money, number, pct
+from .format import Fmt, cuts_text, money, number, pct, draws_label
 from .sheets import (PCT_FORMAT, RATIO_FORMAT, assumptions_sheet, check_output, data_table,
                      money_format, provenance, save_atomic, summary_sheet, widths)
 
@@ -35,7 +35,8 @@ def power_table(p) -> Group:
     cur = p.currency
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
     t = Table(title=f"{p.spec.contract.name}: payment power", title_justify="left",
-              caption=f"{p.sims:,} simulations per effect · seed {p.seed} · spec "
+              caption=f"{p.sims:,} simulations per effect{draws_label(p.provenance.to_dict())} · "
+                      f"seed {p.seed} · spec "
                       f"{p.spec_sha256[:12]} · pbr-model {p.version}", caption_justify="left")
     d = p.to_dict()
     rate = d["effect_stated_as"] == "offending_rate"

@@ -13,7 +13,8 @@ from ..analyses.simulate import SimulationResult, change_column, sib_investors
 from .book import Book
 from ..designs import describe as describe_design
 from ..payments import trigger_label
-from .format import Fmt, cuts_text, measure_label, money, month_when, number, pct, shock_label
+from .format import (Fmt, cuts_text, draws_label, measure_label, money, month_when, number, pct,
+                     shock_label)
 from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
@@ -29,7 +30,8 @@ def simulation_summary(result: SimulationResult) -> Group:
     cur = result.currency
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
     t = Table(title=s["contract"], title_justify="left",
-              caption=f"{s['sims']:,} simulations · seed {s['seed']} · spec {s['spec_sha256'][:12]}"
+              caption=f"{s['sims']:,} simulations{draws_label(s)} · seed {s['seed']} · "
+                      f"spec {s['spec_sha256'][:12]}"
                       f" · pbr-model {s['version']}"
                       + (f" · {shock_label(s)}" if shock_label(s) else ""),
               caption_justify="left")
