@@ -21,9 +21,10 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from typing import Any
 
 from .errors import InputError
@@ -50,12 +51,34 @@ def ordered_results(fn: Callable[..., Any], tasks: Iterable[tuple], executor: Ex
         for task in tasks:
             pending.append(executor.submit(fn, *task))
             if len(pending) >= window:
-                yield pending.popleft().result()
+                yield _result(pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield _result(pending.popleft())
     finally:
         for future in pending:
             future.cancel()
+
+
+def _result(future):
+    """A task's result; a worker process that died (killed by the system, most often for
+    want of memory) is said as such, not as a bug."""
+    try:
+        return future.result()
+    except BrokenExecutor:
+        raise InputError("--workers: a worker process died before its chunk was done (the "
+                         "system stops a process that runs out of memory): use fewer "
+                         "--workers, a smaller --chunk-size or fewer --sims") from None
+
+
+def chunk_for(executor: Executor | None, sims: int, chunk_size: int) -> int:
+    """The chunk size a run uses: ``chunk_size``, or with an executor at most a share of the
+    run that gives every worker two chunks (so a run of one default chunk still spreads
+    over the workers). Chunking changes no number."""
+    if executor is None:
+        return chunk_size
+    from .rng import BLOCK
+    share = -(-sims // (2 * workers_of(executor)))
+    return max(BLOCK, min(chunk_size, -(-share // BLOCK) * BLOCK))
 
 
 def workers_of(executor: Executor) -> int:
@@ -139,6 +162,27 @@ def _context():
                                        else "spawn")
 
 
+def _reachable(address: str, name: str, timeout: float = 5.0) -> None:
+    """Raise ``InputError`` unless ``address`` is ``SCHEME://HOST:PORT`` with a TCP scheme and
+    something answers there within ``timeout`` seconds (so a typo is said at once, not
+    after the Dask client's own retries)."""
+    from urllib.parse import urlsplit
+    example = "e.g. tcp://10.0.0.5:8786"
+    parts = urlsplit(address.strip() if "://" in address else f"tcp://{address.strip()}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        raise InputError(f"{name}: the address of a Dask scheduler as tcp://HOST:PORT, "
+                         f"{example} (got {address!r})")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot reach a Dask scheduler at {address!r} "
+                         f"({exc.strerror or exc})") from None
+
+
 @contextlib.contextmanager
 def _dask_executor(address: str, name: str) -> Iterator[Executor]:
     try:
@@ -146,6 +190,7 @@ def _dask_executor(address: str, name: str) -> Iterator[Executor]:
     except ImportError:
         raise InputError(f"{name}: Dask is not installed; install the extra with "
                          f"pip install 'pbr-model[dask]'") from None
+    _reachable(address, name)
     try:
         client = Client(address, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

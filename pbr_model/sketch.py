@@ -24,7 +24,9 @@ So
 
 where ``x_(j), x_(j+1)`` are the two order statistics the exact percentile interpolates
 between (tested in tests/test_sketch.py). A percentile of a cash balance of about
-1,000,000 is thus within about 500; :data:`ZERO` is one hundredth of a currency unit.
+1,000,000 is thus within about 500. Each column's exact least and greatest values are kept
+too (they merge exactly) and a percentile is clamped to them, so a constant column (a fixed
+monthly fee) reads exactly and no percentile falls outside the values seen.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ import numpy as np
 MANTISSA_BITS = 10
 #: Relative accuracy of a sketched percentile: half a bucket's relative width.
 ALPHA = 2.0 ** -(MANTISSA_BITS + 1)
-#: Values at or below this in absolute value count as zero [currency].
-ZERO = 0.01
+#: Values at or below this in absolute value count as zero (far below a penny or a
+#: percentage point's millionth, so it serves money and rates alike).
+ZERO = 1e-9
 
 _SHIFT = 52 - MANTISSA_BITS
 #: Bucket indexes lie in (-2**21, 2**21): a key is column << 23 | (bucket + 2**22).
@@ -80,6 +83,8 @@ class ColumnSketch:
         self.block = block or BLOCK
         self.n = 0
         self.valid = np.zeros(k, dtype=np.int64)     # rows that are a number, per column
+        self.low = np.full(k, np.inf)                 # exact least and greatest numbers
+        self.high = np.full(k, -np.inf)
         self.sums: list[np.ndarray] = []
         self.keys = np.zeros(0, dtype=np.int64)
         self.counts = np.zeros(0, dtype=np.int64)
@@ -100,6 +105,10 @@ class ColumnSketch:
                              else np.cumsum(part, axis=0)[-1])
         self.n += len(rows)
         self.valid += len(rows) - (nan.sum(axis=0) if missing else 0)
+        if len(rows):
+            with np.errstate(invalid="ignore"):
+                self.low = np.fmin(self.low, np.nanmin(np.where(nan, np.inf, rows), axis=0))
+                self.high = np.fmax(self.high, np.nanmax(np.where(nan, -np.inf, rows), axis=0))
         if len(rows) and self.histogram:
             b = bucket_of(clean)
             if missing:
@@ -123,16 +132,22 @@ class ColumnSketch:
         self.sums.extend(later.sums)
         self.n += later.n
         self.valid += later.valid
+        self.low = np.fmin(self.low, later.low)
+        self.high = np.fmax(self.high, later.high)
         self._fold(later.keys, later.counts)
 
-    def mean(self) -> np.ndarray:
-        """The column means ``(k,)`` of the values that are numbers (NaN where none is):
-        block sums added in block order, over the count."""
+    def total(self) -> np.ndarray:
+        """The column sums ``(k,)`` of the values that are numbers: block sums added in
+        block order."""
         total = np.zeros(self.k)
         for s in self.sums:
             total = total + s
+        return total
+
+    def mean(self) -> np.ndarray:
+        """The column means ``(k,)`` of the values that are numbers (NaN where none is)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.valid > 0, total / self.valid, np.nan)
+            return np.where(self.valid > 0, self.total() / self.valid, np.nan)
 
     def percentiles(self, qs) -> np.ndarray:
         """Percentiles ``qs`` (0-100) of each column, ``(len(qs), k)``, read as described
@@ -149,9 +164,13 @@ class ColumnSketch:
         for row, q in enumerate(qs):
             pos = q / 100 * last
             j = np.floor(pos).astype(np.int64)
-            lo = self._order_stat(cum, before, j)
-            hi = self._order_stat(cum, before, np.minimum(j + 1, last))
-            out[row, has] = (lo + (pos - j) * (hi - lo))[has]
+            up = np.minimum(j + 1, last)
+            lo, hi = self._order_stat(cum, before, j), self._order_stat(cum, before, up)
+            # the first and last order statistics are known exactly: the least and greatest
+            lo = np.where(j == 0, self.low, np.where(j == last, self.high, lo))
+            hi = np.where(up == 0, self.low, np.where(up == last, self.high, hi))
+            with np.errstate(invalid="ignore"):   # columns with no number: inf - inf, masked
+                out[row, has] = np.clip(lo + (pos - j) * (hi - lo), self.low, self.high)[has]
         return out
 
     def _order_stat(self, cum: np.ndarray, before: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -232,3 +232,33 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def _dies(i):
+    if i == 1:
+        os._exit(9)      # as the system's out-of-memory killer would end it
+    return i
+
+
+def test_a_worker_that_dies_is_one_clear_error():
+    with open_executor(2) as ex:
+        with pytest.raises(InputError, match="a worker process died before its chunk was done"):
+            list(ordered_results(_dies, [(i,) for i in range(4)], ex))
+
+
+def test_with_workers_a_run_is_cut_so_every_worker_has_chunks(two_processes):
+    from pbr_model.parallel import chunk_for
+    assert chunk_for(None, 2_000, 8192) == 8192
+    assert chunk_for(two_processes, 2_000, 8192) == 1024
+    assert chunk_for(two_processes, 100_000, 8192) == 8192
+    assert chunk_for(two_processes, 20_000, 8192) == 5120
+
+
+@pytest.mark.parametrize("address", ["notanaddress", "http://127.0.0.1:8786", "tcp://127.0.0.1"])
+def test_a_malformed_dask_address_is_said_at_once(cli, address):
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    result = cli.run("simulate", "--sims", "10", "--dask", address)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--dask: the address of a Dask scheduler as tcp://HOST:PORT" in result.stderr
+    assert time.monotonic() - start < 5

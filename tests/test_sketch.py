@@ -109,3 +109,22 @@ def test_a_bucket_stands_for_every_value_in_it_within_alpha():
     rep = representative(bucket_of(x))
     assert np.all(np.abs(rep - x) <= ALPHA * np.abs(x) * (1 + 1e-9))
     assert np.all(representative(bucket_of(np.array([0.0, ZERO, -ZERO / 2]))) == 0)
+
+
+def test_a_constant_column_reads_exactly_and_no_percentile_leaves_the_range():
+    """A fixed monthly fee is the same in every simulation: its percentiles are that fee, not
+    its bucket's midpoint; and every percentile lies within the values seen."""
+    x = _columns(3_000)
+    x[:, 3] = 4_200_000.0
+    sketch = _fed(x, 1024)
+    q = sketch.percentiles(QS)
+    assert np.all(q[:, 3] == 4_200_000.0)
+    assert np.all((q >= x.min(axis=0)) & (q <= x.max(axis=0)))
+    np.testing.assert_array_equal(q[0], x.min(axis=0))
+    np.testing.assert_array_equal(q[-1], x.max(axis=0))
+
+
+def test_small_rates_are_not_read_as_zero():
+    rates = np.random.default_rng(5).uniform(0.001, 0.009, (4_000, 2))
+    q = _fed(rates, 1024).percentiles([50])
+    assert np.all(np.abs(q[0] - np.percentile(rates, 50, axis=0)) <= ALPHA * 0.009 + ZERO)

@@ -41,7 +41,7 @@ from ..approx import check_draws
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
-from ..parallel import ordered_results
+from ..parallel import chunk_for, ordered_results
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
 from ..spec.parties import ProviderProfile
@@ -52,7 +52,9 @@ from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
                       party_result, plan)
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
-from .portfolio_stream import Job, area_run, draw_areas, join_figures, plans, stream_task
+from . import portfolio_stream
+from .portfolio_stream import (Job, area_run, draw_areas, facility_on_first, join_figures,
+                               plan_of, plans, stream_task)
 from .simulate import Progress, SimulationResult, build_result
 from .stream import Reduce, keeps_detail
 
@@ -199,6 +201,7 @@ def run_portfolio(
     timelines = [Timeline.from_spec(m) for m in models]
 
     job = Job(portfolio, models, timelines, seed, draws=draws)
+    chunk_size = chunk_for(executor, sims, chunk_size)
     tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, chunk_size)]
 
     def report(done):
@@ -209,6 +212,12 @@ def run_portfolio(
 
     provenances = [contract_provenance(a.spec, seed, sims, shocks, draws=draws)
                    for a in portfolio.areas]
+    # the plan (what prices the work a seat does not carry) of every area: from the first
+    # min(sims, PLAN_SIMS) simulations of the portfolio without a shock, kept or streamed
+    plan_job = Job(portfolio, [a.spec.spec for a in portfolio.areas],
+                   [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], seed, draws=draws)
+    seats = [owner_seats(a, portfolio.owners[a.owner].profile) for a in portfolio.areas]
+    shocked = shocks != (0.0, 0.0)
     if keeps_detail(timelines, sims, detail):
         parts: list[list[dict]] = [[] for _ in models]
         for records in report(ordered_results(detail_task, tasks, executor)):
@@ -217,20 +226,18 @@ def run_portfolio(
         results = [build_result(p, provenance=v, spec=a.spec.spec, sampling="random",
                                 timeline=t)
                    for a, p, v, t in zip(portfolio.areas, parts, provenances, timelines)]
-        profiles = [portfolio.owners[a.owner].profile for a in portfolio.areas]
-        area_flows = [owner_flows(a, r, o) for a, r, o in zip(portfolio.areas, results, profiles)]
+        area_plans = (plans(plan_job, sims, chunk_size, executor) if shocked
+                      else [plan_of(r, min(sims, portfolio_stream.PLAN_SIMS)) for r in results])
+        area_flows = [party_flows(r, s, "chain", p)[0]
+                      for r, s, p in zip(results, seats, area_plans)]
         areas = [AreaResult(a.name, r, party_result(f, r))
                  for a, r, f in zip(portfolio.areas, results, area_flows)]
-        owners = [owner_result(o, [areas[i] for i in o.areas], [area_flows[i] for i in o.areas],
-                               several=portfolio.several_owners)
+        owners = [facility_on_first(owner_result(
+                      o, [areas[i] for i in o.areas], [area_flows[i] for i in o.areas],
+                      several=portfolio.several_owners), portfolio_stream.PLAN_SIMS)
                   for o in portfolio.owners]
     else:
-        plan_job = Job(portfolio, [a.spec.spec for a in portfolio.areas],
-                       [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], seed,
-                       draws=draws)
-        job = replace(job, seats=[owner_seats(a, portfolio.owners[a.owner].profile)
-                                  for a in portfolio.areas],
-                      plans=plans(plan_job, sims, chunk_size, executor))
+        job = replace(job, seats=seats, plans=plans(plan_job, sims, chunk_size, executor))
         tasks = [(job, blocks, keep) for _, blocks, keep in tasks]
         areas, owners = streamed(job, report(ordered_results(stream_task, tasks, executor)),
                                  provenances)

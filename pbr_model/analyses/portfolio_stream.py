@@ -20,7 +20,7 @@ detail reads from its own simulations, so both give the same figures per simulat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..outcomes import Sampler
 from ..parallel import ordered_results
 from ..rng import BLOCK, block_rng, chunks
 from ..sketch import ColumnSketch
+from ..stats import leading_sum
 from ..spec.portfolio import LoadedPortfolio
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
@@ -121,6 +122,24 @@ def plans(job: Job, sims: int, chunk_size: int, executor=None) -> list[Plan]:
                  entrants=float(np.concatenate(a["entrants"]).mean()),
                  fee_by_month=a["fee_by_month"] / n, starters_by_month=a["starters"] / n)
             for a in per_area]
+
+
+def plan_of(result, n: int) -> Plan:
+    """An area's plan from the first ``n`` simulations of a kept run without a shock: the
+    same numbers :func:`plans` reads from a first pass."""
+    s = result.sim_columns
+    entrants = result.cohort_columns["entrants"][:n]
+    return Plan(fee=float(s["fee"][:n].mean()), outcome=float(s["outcome"][:n].mean()),
+                entrants=float(s["entrants"][:n].mean()),
+                fee_by_month=leading_sum(result.cash_in[:n] - result.outcome_in[:n]) / n,
+                starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / n)
+
+
+def facility_on_first(owner, n: int):
+    """An owner whose facility is sized on its first ``n`` simulations' net flows (as a
+    streamed portfolio sizes it)."""
+    party = replace(owner.party, net_flow=owner.party.net_flow[:n])
+    return replace(owner, party=party)
 
 
 def _balance_sketch(balance: np.ndarray, histogram: bool = True) -> ColumnSketch:

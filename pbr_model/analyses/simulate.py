@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
 from ..payments import outcome_directions, pays_only_back
-from ..parallel import ordered_results
+from ..parallel import chunk_for, ordered_results
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
 from ..spec import LoadedSpec
@@ -142,7 +142,8 @@ class SimulationResult(HasProvenance):
         """The mean of a per-cohort column over every simulation and cohort."""
         if self.detail:
             return float(self.cohort_columns[column].mean())
-        return float(np.mean(self.sketches[f"cohort:{column}"].mean()))
+        sketch = self.sketches[f"cohort:{column}"]     # all cells' total over their count:
+        return float(sketch.total().sum() / sketch.valid.sum())   # exact for 0/1 columns
 
     def cohort_stats(self, column: str) -> list[dict]:
         """Per cohort, ``{"mean", "p5", "p50", "p95"}`` across simulations of a column of
@@ -471,7 +472,7 @@ def simulate(
     elif sampling == "random":
         parts = Parts()
         tasks = [(model, timeline, seed, blocks, keep, reduce, draws)
-                 for blocks, keep in chunks(sims, chunk_size)]
+                 for blocks, keep in chunks(sims, chunk_for(executor, sims, chunk_size))]
         for (*_, blocks, keep, _r, _d), part in zip(tasks, ordered_results(contract_chunk, tasks,
                                                                             executor)):
             parts.append(part)

@@ -125,7 +125,9 @@ def breakeven_cmd(
     except InputError as exc:
         if provider is None or profile is not None:  # a bad --provider is said already
             problems.extend(exc.problems)
-    loaded = load_checked(spec, overrides, problems, "breakeven", sims, workers=workers)
+    # with --provider each trial is a capital run, which keeps every simulation's months
+    loaded = load_checked(spec, overrides, problems,
+                          "breakeven" if provider is None else "capital", sims, workers=workers)
     with executor_for(workers, dask) as executor, LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, fees=fees, share=share,

@@ -167,3 +167,13 @@ def test_a_run_that_runs_out_of_memory_ends_cleanly():
                          timeout=600, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]
     assert res.stderr.strip().startswith("Error: out of memory")
+
+
+def test_breakeven_for_a_provider_is_checked_as_the_capital_runs_it_makes(cli, machine):
+    """With --provider each trial is a capital run, which keeps every simulation's months:
+    a million simulations do not fit in 4 GiB, though a streamed breakeven of them would."""
+    spec = load_spec("tr-crc-example").spec
+    assert memory.estimate([spec], 1_000_000, "breakeven") < 4 * GIB
+    machine(4)
+    cli.error(cli.run("breakeven", "--solve", "price", "-p", "small-charity", "--sims",
+                      "1000000"), "--sims: 1,000,000 simulations need about ", lines=1)
