@@ -17,10 +17,18 @@ whole random-number blocks, results are folded in block order
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..engine import COHORT_COLUMNS
+from ..spec.schema import ContractSpec
+from ..stats import PERCENTILES, percentile_rows
+from ..timeline import Timeline
+from .base import Provenance
+
+if TYPE_CHECKING:
+    from .simulate import SimulationResult
 from ..errors import InputError
 from ..memory import DETAIL_BYTES, detail_bytes, keeps_detail  # noqa: F401  (the decision)
 from ..sketch import ColumnSketch
@@ -111,3 +119,88 @@ def needs_detail(what: str, sims: int) -> InputError:
         f"{what}: this run of {sims:,} simulations was streamed (its monthly and per-cohort "
         f"arrays did not fit in {memory.DETAIL_BYTES // 2**20} MiB), so it kept their means and "
         f"percentiles only; run fewer simulations for {what}")
+
+
+def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpec,
+                 sampling: str, timeline: Timeline) -> SimulationResult:
+    """Assemble the tables from the chunk records (in simulation order), each made by
+    :class:`~pbr_model.analyses.stream.Reduce` (kept or streamed)."""
+    from .simulate import POOLED_COLUMNS, SimulationResult, _payer_unit  # (it imports this)
+    sketches = fold_sketches(parts)
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([p.pop(name) for p in parts])  # pop: free chunks as we go
+
+    totals = {name: cat(name) for name in ROW_TOTALS}
+    fig = {name.removeprefix("fig_"): cat(name) for name in list(parts[0]) if name.startswith("fig_")}
+    sim_columns = {
+        "entrants": totals["row_entrants"],
+        "paid_volume": totals["row_paid_volume"],
+        "reoffenders": totals["row_reoffenders"],
+        "reoffences": totals["row_reoffences"],
+        **{name: cat(f"pool_{name}") for name in POOLED_COLUMNS},
+        "reoffences_avoided": totals["row_counterfactual_reoffences"] - totals["row_reoffences"],
+        "effect_binary": cat("effect_binary"),
+        "effect_frequency": cat("effect_frequency"),
+        "volume_factor": cat("volume_factor"),
+        "paid_volume_factor": cat("paid_volume_factor"),
+        "fee": cat("fee"),
+        "outcome": cat("outcome"),
+        "pooled_payment": cat("pooled_payment"),
+        "renegotiation": cat("renegotiation"),
+        "renegotiated": cat("renegotiated"),
+        "triggered": cat("any_triggered"),
+        **{name.removeprefix("mc_"): cat(name) for name in list(parts[0])
+           if name.startswith("mc_")},
+        **{name: cat(name) for name in list(parts[0]) if _payer_unit(name)},
+        "revenue": fig["revenue"],
+        "cost": fig["cost"],
+        "net": fig["net"],
+        "npv": fig["npv"],
+        "min_cash": fig["min_cash"],
+        "peak_funding": fig["peak_funding"],
+        "peak_month": fig["peak_month"],
+        "peak_funding_before_financing": fig["peak_funding_before_financing"],
+        "insolvent": fig["insolvent"],
+        "first_shortfall_month": fig["first_shortfall_month"],
+        "financing_cost": fig["financing_cost"],
+        # with a [termination]: whether and when (the first month not served; -1 if not)
+        **({name: cat(name) for name in ("terminated", "termination_month")}
+           if "terminated" in parts[0] else {}),
+    }
+    if sketches is not None:
+        return SimulationResult(
+            provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
+            sim_columns=sim_columns, cohort_columns=None, cash_in=None, outcome_in=None,
+            cash_out=None, sketches=sketches)
+    per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
+    cash_in, outcome_in, cash_out = cat("cash_in"), cat("outcome_in"), cat("cash_out")
+    for a in (cash_in, outcome_in, cash_out):
+        a.setflags(write=False)
+    return SimulationResult(
+        provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
+        sim_columns=sim_columns, cohort_columns=per_cohort,
+        cash_in=cash_in, outcome_in=outcome_in, cash_out=cash_out,
+    )
+
+
+def _month_columns(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray) -> dict:
+    net = cash_in - cash_out
+    series = {"cash_in": cash_in, "cash_out": cash_out, "net_flow": net,
+              "cumulative": np.cumsum(net, axis=1)}
+    cols: dict[str, object] = {"date": timeline.dates()}
+    for name, arr in series.items():
+        cols[f"{name}_mean"] = arr.mean(axis=0)
+        cols.update({f"{name}_{label}": q for label, q in percentile_rows(arr).items()})
+    return cols
+
+
+def _sketched_months(timeline: Timeline, sketches: dict) -> dict:
+    """The ``months`` columns of a streamed run, read from its sketches."""
+    cols: dict[str, object] = {"date": timeline.dates()}
+    for name in ("cash_in", "cash_out", "net_flow", "cumulative"):
+        sketch = sketches[f"month:{name}"]
+        cols[f"{name}_mean"] = sketch.mean()
+        q = sketch.percentiles(list(PERCENTILES.values()))
+        cols.update({f"{name}_{label}": q[i] for i, label in enumerate(PERCENTILES)})
+    return cols
