@@ -58,6 +58,10 @@ from .portfolio_stream import (Job, area_run, draw_areas, facility_on_first, joi
 from .simulate import Progress, SimulationResult, build_result
 from .stream import Reduce, keeps_detail
 
+#: The most simulations a streamed portfolio's task takes (its areas' chunks and its owners'
+#: combined monthly flows are held at once).
+STREAMED_CHUNK = 4096
+
 __all__ = ["AreaResult", "OwnerResult", "PortfolioResult", "combine", "diversification", "bundled_portfolios", "load_portfolio",
            "run_portfolio"]
 
@@ -238,7 +242,10 @@ def run_portfolio(
                   for o in portfolio.owners]
     else:
         job = replace(job, seats=seats, plans=plans(plan_job, sims, chunk_size, executor))
-        tasks = [(job, blocks, keep) for _, blocks, keep in tasks]
+        # a task holds every area's chunk and each owner's combined months: smaller chunks
+        # bound a worker's memory (chunking changes no number)
+        tasks = [(job, blocks, keep)
+                 for blocks, keep in chunks(sims, min(chunk_size, STREAMED_CHUNK))]
         areas, owners = streamed(job, report(ordered_results(stream_task, tasks, executor)),
                                  provenances)
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
