@@ -25,7 +25,10 @@ How it measures
 ``pbr`` is looked up on PATH as seen by this Python (under pyenv that is the interpreter's own
 ``bin/pbr`` entry-point script; a pyenv *shim* typed in a shell adds a few tens of
 milliseconds); the resolved path is printed to stderr. A start-up row
-(``pbr --help``: imports and CLI only, no simulation) is included for reference.
+(``pbr --help``: imports and CLI only, no simulation) is included for reference, with
+``pbr --version`` and numpy's own import (``python -c "import numpy"`` with the interpreter
+that runs ``pbr``) beside it: the start-up floor is ``pbr --version`` within 2x numpy's
+import (issue 15), printed as a PASS/FAIL line (informational: it does not set the exit code).
 
 The requirement checked (a floor): ``pbr simulate --sims 10000`` under 3 s wall and under
 1 GB peak memory on the 2-core benchmark machine. The median decides PASS/FAIL.
@@ -46,6 +49,8 @@ import time
 from _provenance import describe
 
 WALL_LIMIT_S = 3.0
+#: ``pbr --version`` within this multiple of numpy's import (the start-up floor).
+VERSION_OVER_NUMPY = 2.0
 RSS_LIMIT_MB = 1024.0
 REQUIREMENT_SIMS = 10_000
 
@@ -81,13 +86,24 @@ def bench(cmd: list[str], repeats: int, check_json: int | None = None) -> dict:
             "walls": walls, "rsss": rss}
 
 
+def _interpreter(exe: str) -> str:
+    """The Python that runs the ``pbr`` script (its ``#!`` line), else this one."""
+    try:
+        with open(exe, "rb") as f:
+            first = f.readline().decode(errors="replace").strip()
+    except OSError:
+        return sys.executable
+    path = first[2:].strip().split()[0] if first.startswith("#!") else ""
+    return path if path and os.path.isfile(path) else sys.executable
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sims", nargs="*", type=int, default=[10_000, 100_000],
                     help="simulation counts (default: 10000 100000)")
     ap.add_argument("--repeats", type=int, default=5, help="runs per count (default 5)")
     ap.add_argument("--pbr", default=None, help="the pbr executable (default: pbr on PATH)")
-    ap.add_argument("--no-startup", action="store_true", help="skip the `pbr --help` row")
+    ap.add_argument("--no-startup", action="store_true", help="skip the start-up rows (numpy import, `pbr --version`, `pbr --help`)")
     args = ap.parse_args(argv)
 
     exe = args.pbr or shutil.which("pbr")
@@ -100,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Measured: {describe()}; {os.cpu_count()} CPUs; {args.repeats} runs each.\n")
     rows = []
     if not args.no_startup:
+        rows.append(("numpy import", bench([_interpreter(exe), "-c", "import numpy"],
+                                           args.repeats)))
+        rows.append(("`pbr --version`", bench([exe, "--version"], args.repeats)))
         rows.append(("start-up (`pbr --help`)", bench([exe, "--help"], args.repeats)))
     for n in args.sims:
         res = bench([exe, "simulate", "--sims", str(n), "--json"], args.repeats, check_json=n)
@@ -115,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['rss_median']:.0f} | {r['cpu']:.2f} |")
 
     status = 0
+    times = {label: r["median"] for label, r in rows}
+    if "`pbr --version`" in times:
+        ratio = times["`pbr --version`"] / times["numpy import"]
+        print(f"\nStart-up (`pbr --version` within {VERSION_OVER_NUMPY:g}x numpy's import): "
+              f"{'PASS' if ratio <= VERSION_OVER_NUMPY else 'FAIL'} ({ratio:.2f}x: "
+              f"{times['`pbr --version`']:.3f} s against {times['numpy import']:.3f} s)")
     for label, r in rows:
         if label == f"{REQUIREMENT_SIMS:,}":
             ok = r["median"] < WALL_LIMIT_S and r["rss"] < RSS_LIMIT_MB

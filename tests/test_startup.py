@@ -172,3 +172,63 @@ def test_version_within_twice_numpys_import():
     numpy_import = _best_wall([sys.executable, "-c", "import numpy"])
     version = _best_wall([_pbr(), "--version"])
     assert version <= 2.5 * numpy_import + 0.05, (version, numpy_import)
+
+
+def test_the_command_table_names_each_commands_module():
+    """``pbr COMMAND`` imports only ``cli.COMMANDS[COMMAND]``: the table must name the
+    module that registers each command, and every command."""
+    import typer.main
+
+    from pbr_model.cli import COMMANDS, app
+    registered = typer.main.get_command(app).commands
+    assert set(COMMANDS) == set(registered)
+    for name, command in registered.items():
+        assert command.callback.__module__ == f"pbr_model.cli.{COMMANDS[name]}", name
+
+
+#: ``pbr NAME --help`` for each name (argv[1]) through the entry point (argv[2] "main") or
+#: through the whole app ("app"), recording the output and which command modules the first
+#: one imported.
+HELP_RUNNER = """
+import contextlib, io, json, sys
+names, how = json.loads(sys.argv[1]), sys.argv[2]
+if how == "main":
+    from pbr_model.cli import main as run
+else:
+    from pbr_model.cli import app as run
+out, first = {}, None
+for name in names:
+    sys.argv = ["pbr", name, "--help"]
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        try:
+            run()
+        except SystemExit:
+            pass
+    out[name] = buf.getvalue()
+    if first is None:
+        first = sorted(m for m in sys.modules if m.startswith("pbr_model.cli."))
+print(json.dumps({"help": out, "first": first}))
+"""
+
+
+@pytest.mark.slow
+def test_a_command_run_alone_reads_as_in_the_whole_app():
+    from pbr_model.cli import COMMANDS
+    names = ["simulate", *sorted(set(COMMANDS) - {"simulate"})]
+
+    def run(how: str) -> dict:
+        proc = subprocess.run([sys.executable, "-c", HELP_RUNNER, json.dumps(names), how],
+                              capture_output=True, text=True, check=True, timeout=300,
+                              env={**os.environ, "COLUMNS": "100"})
+        return json.loads(proc.stdout)
+
+    alone, whole = run("main"), run("app")
+    # `pbr simulate` imported its own module and none of the other commands'
+    modules = set(COMMANDS.values())
+    assert [m for m in alone["first"] if m.rsplit(".", 1)[1] in modules] == \
+        ["pbr_model.cli.simulate"]
+    assert len([m for m in whole["first"] if m.rsplit(".", 1)[1] in modules]) == len(modules)
+    for name in names:
+        assert alone["help"][name].startswith(f"Usage: pbr {name} "), name
+        assert alone["help"][name] == whole["help"][name], name

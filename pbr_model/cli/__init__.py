@@ -6,11 +6,14 @@ library call and renders the result. Library errors (``PbrError``) become one
 and keeps its traceback.
 
 ``pbr --version`` is answered before the app is built (:func:`main`), so it costs the
-interpreter's start-up and no more; ``app`` is built on first use.
+interpreter's start-up and no more; ``pbr COMMAND ...`` imports the one module that
+registers COMMAND (:data:`COMMANDS`), not every command's; ``app`` (every command) is built
+on first use.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 
@@ -31,8 +34,19 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
-def _app():
+#: Each command and the module of this package that registers it on ``app``.
+COMMANDS = {"breakeven": "breakeven", "capital": "capital", "providers": "capital",
+            "power": "power", "settle": "settle", "show": "show", "simulate": "simulate",
+            "list": "specs", "validate": "specs", "schema": "specs", "template": "template"}
+
+
+def _app(command: str | None = None):
+    """The Typer app with every command, or (``command`` named in :data:`COMMANDS`) with
+    at least that one."""
     from .app import app
+    if command in COMMANDS:
+        importlib.import_module(f".{COMMANDS[command]}", __name__)
+        return app
     from . import breakeven, capital, power, settle, show, simulate, specs, template  # noqa: F401  (each registers its commands on `app`)
     globals()["app"] = app
     return app
@@ -47,9 +61,12 @@ def __getattr__(name: str):
 def main() -> None:
     """The ``pbr`` entry point. ``pbr --version`` alone prints what the app's own
     ``--version`` prints (``cli/app.py``) without importing the app, numpy or the
-    commands; everything else runs the Typer app."""
-    if sys.argv[1:] == ["--version"]:
+    commands; ``pbr COMMAND ...`` runs the app with that command's module alone (the root
+    takes no option but ``--help`` and ``--version``, so the first argument names the
+    command); anything else (``pbr``, ``pbr --help``, a misspelt command) every command."""
+    args = sys.argv[1:]
+    if args == ["--version"]:
         from .._version import __version__
         sys.stdout.write(f"pbr-model {__version__}\n")
         return
-    _app()()
+    _app(args[0] if args else None)()

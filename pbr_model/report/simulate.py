@@ -151,15 +151,15 @@ def simulation_book(result: SimulationResult, *, sims_sheet: bool = False) -> Bo
     cohorts_sheet(book, result)
     cashflow_sheet(book, result, summary)
     money_fmt = money_format(result.currency)
-    s = result.simulations
+    s = result.sim_columns
     irrs = [(f"{f.name}: IRR", f.irr, PCT_FORMAT) for f in sib_investors(result)
             if not f.grant]  # a grant has no return
-    distributions_sheet(book, [("Net result", s["net"].to_numpy(), money_fmt),
-                               ("Peak funding need", s["peak_funding"].to_numpy(), money_fmt),
-                               ("Outcome payments", s["outcome"].to_numpy(), money_fmt),
+    distributions_sheet(book, [("Net result", s["net"], money_fmt),
+                               ("Peak funding need", s["peak_funding"], money_fmt),
+                               ("Outcome payments", s["outcome"], money_fmt),
                                *irrs])
     if sims_sheet:
-        simulations_sheet(book, s, result.currency)
+        simulations_sheet(book, result.simulations, result.currency)
     return book
 
 
