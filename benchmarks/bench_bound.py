@@ -1,0 +1,282 @@
+"""How far a run is from its random-number bound: the time its exact draws take.
+
+For one contract (``pbr simulate``) or portfolio (``pbr capital``) and a number of
+simulations, measures
+
+(a) ``python -c "import numpy"``, wall time of a subprocess;
+(b) the draws: one run in this process records every call the engine makes on its
+    random-number generators (method, arguments, and which generator: its seed
+    sequence), then only those calls are replayed, generator by generator in the order
+    made, on fresh generators seeded the same way. The replay gives the same numbers
+    (checked, call by call); its time is the least any run with these exact draws could
+    take. Not timed: converting counts to floats, or anything else the engine does
+    with the draws;
+(c) the engine in this process (the command's work after imports: load, simulate,
+    summarise, write the JSON to nowhere) and the CLI end to end (a subprocess of the
+    installed ``pbr``, start-up included, JSON to a file);
+
+and prints a markdown table with the ratio end to end / (numpy import + draws). A
+portfolio's areas and blocks can be drawn on both cores at once, so its bound is numpy
+import + draws / 2 (the two-core bound); a single contract's is numpy import + draws.
+
+Usage::
+
+    python benchmarks/bench_bound.py                              # tr-crc-example, 10,000
+    python benchmarks/bench_bound.py tr-national --sims 2000      # a portfolio (capital)
+    python benchmarks/bench_bound.py peterborough-sib --command capital --repeats 3
+    python benchmarks/bench_bound.py --sims 10000 --extra=--workers=2  # flags for the run
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from _provenance import describe
+
+import pbr_model.rng as rng_module
+from pbr_model.spec.kinds import file_kind
+
+#: Generator methods the engine draws with (anything else is forwarded unrecorded).
+DRAWS = ("standard_normal", "normal", "poisson", "multinomial", "binomial", "gamma",
+         "negative_binomial", "random", "uniform", "integers", "exponential", "choice",
+         "beta", "hypergeometric", "multivariate_hypergeometric", "lognormal")
+
+
+@dataclass
+class Draw:
+    """One call on a generator: its method, arguments and a fingerprint of its result."""
+    key: tuple
+    method: str
+    args: tuple
+    kwargs: dict
+    fingerprint: tuple
+
+    def shape(self) -> str:
+        shapes = [str(np.shape(a)) for a in self.args if np.ndim(a)]
+        return f"{self.method}{'(' + ', '.join(shapes) + ')' if shapes else ''}"
+
+
+def _fingerprint(out) -> tuple:
+    a = np.asarray(out)
+    return a.shape, str(a.dtype), a.tobytes().__hash__()
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+@dataclass
+class Recorder:
+    """Every draw made on the generators :mod:`pbr_model.rng` makes while it records,
+    and each generator's seed sequence (entropy, spawn key, pool size) as its key."""
+    draws: list[Draw] = field(default_factory=list)
+    seeds: dict[tuple, np.random.SeedSequence] = field(default_factory=dict)
+
+    def generator(self, bit_generator) -> "RecordingGenerator":
+        seq = bit_generator.seed_seq
+        key = (seq.entropy, tuple(seq.spawn_key), seq.pool_size)
+        self.seeds.setdefault(key, seq)
+        return RecordingGenerator(np.random.Generator(bit_generator), key, self)
+
+
+class RecordingGenerator:
+    """A :class:`numpy.random.Generator` that notes each draw (see :class:`Recorder`)."""
+
+    def __init__(self, gen: np.random.Generator, key: tuple, recorder: Recorder):
+        self._gen, self._key, self._recorder = gen, key, recorder
+
+    def __getattr__(self, name):
+        attr = getattr(self._gen, name)
+        if name not in DRAWS:
+            return attr
+
+        def draw(*args, **kwargs):
+            out = attr(*args, **kwargs)
+            self._recorder.draws.append(Draw(self._key, name, tuple(map(_copy, args)),
+                                             {k: _copy(v) for k, v in kwargs.items()},
+                                             _fingerprint(out)))
+            return out
+        return draw
+
+
+class _Numpy:
+    """numpy as :mod:`pbr_model.rng` sees it while recording: its generators record."""
+
+    def __init__(self, recorder: Recorder):
+        self.random = _Random(recorder)
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+class _Random:
+    def __init__(self, recorder: Recorder):
+        self._recorder = recorder
+
+    def Generator(self, bit_generator):  # noqa: N802 (numpy's name)
+        return self._recorder.generator(bit_generator)
+
+    def __getattr__(self, name):
+        return getattr(np.random, name)
+
+
+@contextlib.contextmanager
+def recording():
+    """Record the draws of everything run inside (generators made by pbr_model.rng)."""
+    recorder = Recorder()
+    saved = rng_module.np
+    rng_module.np = _Numpy(recorder)
+    try:
+        yield recorder
+    finally:
+        rng_module.np = saved
+
+
+def replay(recorder: Recorder, check: bool = False) -> float:
+    """Seconds to make the recorded draws again on fresh generators (made inside the
+    timing, as a run makes them); with ``check``, raise unless every draw is the same."""
+    by_generator: dict[tuple, list[Draw]] = {}
+    for d in recorder.draws:
+        by_generator.setdefault(d.key, []).append(d)
+    outputs = []
+    t0 = time.perf_counter()
+    for key, draws in by_generator.items():
+        seq = recorder.seeds[key]
+        gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+            seq.entropy, spawn_key=seq.spawn_key, pool_size=seq.pool_size)))
+        for d in draws:
+            out = getattr(gen, d.method)(*d.args, **d.kwargs)
+            if check:
+                outputs.append((d, out))
+    seconds = time.perf_counter() - t0
+    for d, out in outputs:
+        if _fingerprint(out) != d.fingerprint:
+            raise AssertionError(f"replayed {d.shape()} differs from the run's draw")
+    return seconds
+
+
+def run_in_process(argv: list[str]) -> float:
+    """Seconds for the CLI's work in this process (imports already done), output dropped."""
+    from pbr_model.cli import main
+    saved = sys.argv
+    sys.argv = ["pbr", *argv]
+    sink = io.StringIO()
+    t0 = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(sink):
+            main()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise SystemExit(f"pbr {' '.join(argv)} failed ({exc.code})") from None
+    finally:
+        sys.argv = saved
+    return time.perf_counter() - t0
+
+
+def wall(cmd: list[str]) -> float:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        code = subprocess.call(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        seconds = time.perf_counter() - t0
+        if code != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read().decode()}")
+    return seconds
+
+
+def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | None,
+            extra: list[str], seed: int | None = None) -> dict:
+    """Every figure of the table for one run (see the module docstring)."""
+    portfolio = file_kind(spec) == "portfolio"
+    command = command or ("capital" if portfolio else "simulate")
+    argv = [command, spec, "--sims", str(sims), "--json", *extra]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    with recording() as rec:
+        run_in_process(argv)
+    if not rec.draws:
+        raise SystemExit(f"pbr {' '.join(argv)} made no recorded draw")
+    replay(rec, check=True)
+    draws = [replay(rec) for _ in range(repeats)]
+    engine = [run_in_process(argv) for _ in range(repeats)]
+    numpy_import = [wall([sys.executable, "-c", "import numpy"]) for _ in range(repeats)]
+    exe = pbr or shutil.which("pbr", path=os.pathsep.join(
+        [os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+    cli = [wall([exe, *argv]) for _ in range(repeats)] if exe else []
+    cores = 2 if portfolio else 1
+    med = statistics.median
+    bound = med(numpy_import) + med(draws) / cores
+    return {"spec": spec, "command": command, "sims": sims, "portfolio": portfolio,
+            "calls": len(rec.draws), "generators": len(rec.seeds),
+            "numpy_import": med(numpy_import), "draws": med(draws), "draws_min": min(draws),
+            "cores": cores, "bound": bound, "engine": med(engine),
+            "cli": med(cli) if cli else float("nan"), "extra": extra,
+            "shapes": _shape_counts(rec)}
+
+
+def _shape_counts(rec: Recorder) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for d in rec.draws:
+        counts[d.method] = counts.get(d.method, 0) + 1
+    return counts
+
+
+def table(r: dict) -> str:
+    ratio = r["cli"] / r["bound"]
+    draws_label = "draws" if r["cores"] == 1 else "draws / 2 (two-core bound)"
+    lines = [
+        f"`pbr {r['command']} {r['spec']} --sims {r['sims']:,}{' ' + ' '.join(r['extra']) if r['extra'] else ''}`: "
+        f"{r['calls']:,} draw calls on {r['generators']:,} generators "
+        f"({', '.join(f'{k} {v:,}' for k, v in sorted(r['shapes'].items()))})",
+        "",
+        "| what | seconds |",
+        "|---|---:|",
+        f"| (a) `python -c \"import numpy\"` | {r['numpy_import']:.3f} |",
+        f"| (b) the exact draws, replayed (min {r['draws_min']:.3f}) | {r['draws']:.3f} |",
+        f"| bound: (a) + {draws_label} | {r['bound']:.3f} |",
+        f"| (c) engine in process (after imports) | {r['engine']:.3f} |",
+        f"| (c) CLI end to end | {r['cli']:.3f} |",
+        f"| **ratio end to end / bound** | **{ratio:.1f}x** |",
+        f"| ratio engine / {draws_label} | {r['engine'] / (r['draws'] / r['cores']):.1f}x |",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("spec", nargs="?", default="tr-crc-example",
+                    help="bundled contract or portfolio, or a TOML file (default tr-crc-example)")
+    ap.add_argument("--sims", type=int, default=10_000, help="simulations (default 10000)")
+    ap.add_argument("--command", choices=["simulate", "capital"], default=None,
+                    help="default: simulate for a contract, capital for a portfolio")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs of each (default 3)")
+    ap.add_argument("--seed", type=int, default=None, help="seed (default: pbr's)")
+    ap.add_argument("--pbr", default=None,
+                    help="the pbr executable (default: the one beside this Python, else on PATH)")
+    ap.add_argument("--extra", action="append", default=[],
+                    help="a further flag for the run, e.g. --extra=--workers=2 (repeatable)")
+    args = ap.parse_args(argv)
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+          file=sys.stderr)
+    r = measure(args.spec, args.sims, args.command, args.repeats, args.pbr, args.extra,
+                args.seed)
+    print(f"Measured: {describe()}; {os.cpu_count()} CPUs; medians of {args.repeats} runs; "
+          f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.\n")
+    print(table(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
