@@ -209,21 +209,19 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
     fees = [(k, s.size, s.commitment_fee / 12) for k, s in enumerate(sources) if s.commitment_fee]
     upfront = [(k, s.size * s.upfront_fee) for k, s in enumerate(sources) if s.upfront_fee]
     economic = [(k, e, np.zeros(n), np.zeros(n)) for k, e in enumerate(econ) if e is not None]
+    with_fees = {k for k, _, _ in fees} | {k for k, _ in upfront}  # paid is not interest alone
     drawn = np.zeros((k_src + 1, n))
     paid_sum = np.zeros((k_src + 1, n))  # cash paid to each source so far
     lender = np.zeros((months, n)) if track is not None else None
     balance = np.empty((months, n))
     b = np.zeros(n)
     for t in range(months):  # a loop over months, vectorised over simulations
-        interest = drawn * rate_col
-        paid = interest
-        if fees or (t == 0 and upfront):
-            paid = interest.copy()
-            for k, size, fee in fees:
-                paid[k] = interest[k] + (size - drawn[k]) * fee
-            if t == 0:
-                for k, amount in upfront:
-                    paid[k] = paid[k] + amount
+        paid = drawn * rate_col  # interest, then each source's fees added to its row
+        for k, size, fee in fees:
+            paid[k] += (size - drawn[k]) * fee
+        if t == 0:
+            for k, amount in upfront:
+                paid[k] += amount
         charge = paid[0] + 0.0  # 0 + paid, as the sum starts from 0
         for row in paid[1:]:
             charge += row
@@ -239,7 +237,7 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
                 cost = (d + np.where(some, accrued, 0.0)) * rate
             else:  # nothing drawn: d + 0 is d
                 cost = d * rate
-            accrued += cost - interest[k]
+            accrued += cost - (paid[k] if k not in with_fees else drawn[k] * rates[k])
             cost_sum += cost
         if tracked is not None:
             lender[t] = paid[tracked] + drawn[tracked]
