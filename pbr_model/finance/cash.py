@@ -155,6 +155,14 @@ class FinancedCash:
         return total
 
 
+# numpy's clip ufunc itself: what ``np.clip`` calls after a few Python checks (run once a
+# month in financed_balance, where those checks cost more than the clip of a few rows)
+try:
+    from numpy._core.umath import clip as _clip
+except ImportError:  # numpy < 2
+    from numpy.core.umath import clip as _clip
+
+
 def financed_balance(net_flow: np.ndarray, financing: Financing,
                      track: str | None = None) -> FinancedCash:
     """Carry financing in the cash balance month by month.
@@ -231,9 +239,10 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
             # already forgone (a positive balance earns nothing); includes the cash part
             d = drawn[k]
             some = d > 0
-            if some.all():
+            count = np.count_nonzero(some)
+            if count == n:
                 cost = (d + accrued) * rate
-            elif some.any():
+            elif count:
                 cost = (d + np.where(some, accrued, 0.0)) * rate
             else:  # nothing drawn: d + 0 is d
                 cost = d * rate
@@ -246,7 +255,7 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
         np.subtract(row, charge, out=row)
         b = row
         need = np.maximum(-b, 0.0)
-        np.clip(need - below_col, 0.0, size_col, out=drawn[:k_src])
+        _clip(need - below_col, 0.0, size_col, out=drawn[:k_src])
         drawn[k_src] = np.maximum(need - below, 0.0)
         if tracked is not None:
             lender[t] -= drawn[tracked]
