@@ -144,14 +144,15 @@ def recording():
         rng_module.np = saved
 
 
-def replay(recorder: Recorder, check: bool = False) -> float:
-    """Seconds to make the recorded draws again on fresh generators (made inside the
-    timing, as a run makes them); with ``check``, raise unless every draw is the same."""
+def replay(recorder: Recorder, check: bool = False) -> tuple[float, float]:
+    """Seconds (wall, CPU) to make the recorded draws again on fresh generators (made
+    inside the timing, as a run makes them); with ``check``, raise unless every draw is
+    the same."""
     by_generator: dict[tuple, list[Draw]] = {}
     for d in recorder.draws:
         by_generator.setdefault(d.key, []).append(d)
     outputs = []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for key, draws in by_generator.items():
         seq = recorder.seeds[key]
         gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
@@ -160,20 +161,21 @@ def replay(recorder: Recorder, check: bool = False) -> float:
             out = getattr(gen, d.method)(*d.args, **d.kwargs)
             if check:
                 outputs.append((d, out))
-    seconds = time.perf_counter() - t0
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
     for d, out in outputs:
         if _fingerprint(out) != d.fingerprint:
             raise AssertionError(f"replayed {d.shape()} differs from the run's draw")
     return seconds
 
 
-def run_in_process(argv: list[str]) -> float:
-    """Seconds for the CLI's work in this process (imports already done), output dropped."""
+def run_in_process(argv: list[str]) -> tuple[float, float]:
+    """Seconds (wall, CPU of this process) for the CLI's work here (imports already
+    done), output dropped."""
     from pbr_model.cli import main
     saved = sys.argv
     sys.argv = ["pbr", *argv]
     sink = io.StringIO()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         with contextlib.redirect_stdout(sink):
             main()
@@ -182,18 +184,22 @@ def run_in_process(argv: list[str]) -> float:
             raise SystemExit(f"pbr {' '.join(argv)} failed ({exc.code})") from None
     finally:
         sys.argv = saved
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def wall(cmd: list[str]) -> float:
+def wall(cmd: list[str]) -> tuple[float, float]:
+    """Seconds (wall, CPU) of a subprocess: CPU is user + system of the child and of the
+    processes it waited for (its workers), from ``os.wait4``."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        code = subprocess.call(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
+        proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped: tell Popen
         if code != 0:
             err.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read().decode()}")
-    return seconds
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
 def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | None,
@@ -216,14 +222,16 @@ def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | 
         [os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
     cli = [wall([exe, *argv]) for _ in range(repeats)] if exe else []
     cores = 2 if portfolio else 1
-    med = statistics.median
-    bound = med(numpy_import) + med(draws) / cores
-    return {"spec": spec, "command": command, "sims": sims, "portfolio": portfolio,
-            "calls": len(rec.draws), "generators": len(rec.seeds),
-            "numpy_import": med(numpy_import), "draws": med(draws), "draws_min": min(draws),
-            "cores": cores, "bound": bound, "engine": med(engine),
-            "cli": med(cli) if cli else float("nan"), "extra": extra,
-            "shapes": _shape_counts(rec)}
+    out = {"spec": spec, "command": command, "sims": sims, "portfolio": portfolio,
+           "calls": len(rec.draws), "generators": len(rec.seeds), "cores": cores,
+           "extra": extra, "shapes": _shape_counts(rec)}
+    for i, kind in enumerate(("wall", "cpu")):  # medians, wall and CPU seconds
+        med = lambda runs: statistics.median(r[i] for r in runs)  # noqa: E731
+        figures = {"numpy_import": med(numpy_import), "draws": med(draws),
+                   "engine": med(engine), "cli": med(cli) if cli else float("nan")}
+        figures["bound"] = figures["numpy_import"] + figures["draws"] / cores
+        out[kind] = figures
+    return out
 
 
 def _shape_counts(rec: Recorder) -> dict[str, int]:
@@ -234,23 +242,23 @@ def _shape_counts(rec: Recorder) -> dict[str, int]:
 
 
 def table(r: dict) -> str:
-    ratio = r["cli"] / r["bound"]
+    w, c = r["wall"], r["cpu"]
     draws_label = "draws" if r["cores"] == 1 else "draws / 2 (two-core bound)"
-    lines = [
-        f"`pbr {r['command']} {r['spec']} --sims {r['sims']:,}{' ' + ' '.join(r['extra']) if r['extra'] else ''}`: "
-        f"{r['calls']:,} draw calls on {r['generators']:,} generators "
-        f"({', '.join(f'{k} {v:,}' for k, v in sorted(r['shapes'].items()))})",
-        "",
-        "| what | seconds |",
-        "|---|---:|",
-        f"| (a) `python -c \"import numpy\"` | {r['numpy_import']:.3f} |",
-        f"| (b) the exact draws, replayed (min {r['draws_min']:.3f}) | {r['draws']:.3f} |",
-        f"| bound: (a) + {draws_label} | {r['bound']:.3f} |",
-        f"| (c) engine in process (after imports) | {r['engine']:.3f} |",
-        f"| (c) CLI end to end | {r['cli']:.3f} |",
-        f"| **ratio end to end / bound** | **{ratio:.1f}x** |",
-        f"| ratio engine / {draws_label} | {r['engine'] / (r['draws'] / r['cores']):.1f}x |",
-    ]
+    run = f"pbr {r['command']} {r['spec']} --sims {r['sims']:,}" + \
+        (" " + " ".join(r["extra"]) if r["extra"] else "")
+    rows = [("(a) `python -c \"import numpy\"`", "numpy_import"),
+            ("(b) the exact draws, replayed", "draws"),
+            (f"bound: (a) + {draws_label}", "bound"),
+            ("(c) engine in process (after imports)", "engine"),
+            ("(c) CLI end to end", "cli")]
+    lines = [f"`{run}`: {r['calls']:,} draw calls on {r['generators']:,} generators "
+             f"({', '.join(f'{k} {v:,}' for k, v in sorted(r['shapes'].items()))})",
+             "", "| what | wall s | CPU s |", "|---|---:|---:|"]
+    lines += [f"| {label} | {w[key]:.3f} | {c[key]:.3f} |" for label, key in rows]
+    lines += [f"| **ratio end to end / bound** | **{w['cli'] / w['bound']:.1f}x** | "
+              f"{c['cli'] / c['bound']:.1f}x |",
+              f"| ratio engine / {draws_label} | {w['engine'] / (w['draws'] / r['cores']):.1f}x | "
+              f"{c['engine'] / (c['draws'] / r['cores']):.1f}x |"]
     return "\n".join(lines)
 
 
@@ -273,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     r = measure(args.spec, args.sims, args.command, args.repeats, args.pbr, args.extra,
                 args.seed)
     print(f"Measured: {describe()}; {os.cpu_count()} CPUs; medians of {args.repeats} runs; "
-          f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.\n")
+          f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}. The target "
+          f"is wall time; CPU seconds (user + system) are less moved by other work on the "
+          f"machine.\n")
     print(table(r))
     return 0
 
