@@ -13,7 +13,9 @@ simulations, measures
     with the draws;
 (c) the engine in this process (the command's work after imports: load, simulate,
     summarise, write the JSON to nowhere) and the CLI end to end (a subprocess of the
-    installed ``pbr``, start-up included, JSON to a file);
+    installed ``pbr``, start-up included, JSON to a file), both with any ``--extra`` flags
+    (e.g. ``--workers=2``; the draws are recorded from a serial run, which makes the same;
+    the engine's CPU seconds are then this process's alone, not its workers');
 
 and prints a markdown table with the ratio end to end / (numpy import + draws). A
 portfolio's areas and blocks can be drawn on both cores at once, so its bound is numpy
@@ -202,6 +204,24 @@ def wall(cmd: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_utime + usage.ru_stime
 
 
+#: Flags that send a run's chunks to other processes (its numbers are the same without).
+EXECUTOR_FLAGS = ("--workers", "--dask")
+
+
+def serial(argv: list[str]) -> list[str]:
+    """``argv`` without ``--workers``/``--dask`` (and their values): the same draws, all
+    made in this process, where they can be recorded."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in EXECUTOR_FLAGS:
+            skip = True
+        elif not a.startswith(tuple(f + "=" for f in EXECUTOR_FLAGS)):
+            out.append(a)
+    return out
+
+
 def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | None,
             extra: list[str], seed: int | None = None) -> dict:
     """Every figure of the table for one run (see the module docstring)."""
@@ -210,8 +230,8 @@ def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | 
     argv = [command, spec, "--sims", str(sims), "--json", *extra]
     if seed is not None:
         argv += ["--seed", str(seed)]
-    with recording() as rec:
-        run_in_process(argv)
+    with recording() as rec:  # serially: with --workers the draws would be made elsewhere
+        run_in_process(serial(argv))
     if not rec.draws:
         raise SystemExit(f"pbr {' '.join(argv)} made no recorded draw")
     replay(rec, check=True)

@@ -42,6 +42,11 @@ def test_a_run_s_draws_are_recorded_and_replay_to_the_same_numbers(bench_bound):
         bench_bound.replay(rec, check=True)
 
 
+def test_the_draws_are_recorded_from_a_serial_run(bench_bound):
+    argv = ["capital", "x", "--workers=2", "--json", "--workers", "2", "--dask", "tcp://h:1"]
+    assert bench_bound.serial(argv) == ["capital", "x", "--json"]
+
+
 @pytest.mark.slow  # three subprocesses with their start-up: about 5-8 s
 def test_the_script_prints_the_bound_table_on_a_tiny_run():
     out = subprocess.run([sys.executable, str(BENCHMARKS / "bench_bound.py"), "--sims", "5",
