@@ -81,15 +81,18 @@ def _copy(value):
 
 @dataclass
 class Recorder:
-    """Every draw made on the generators :mod:`pbr_model.rng` makes while it records,
-    and each generator's seed sequence (entropy, spawn key, pool size) as its key."""
+    """Every draw made on the generators :mod:`pbr_model.rng` makes while it records, and
+    each generator's seed sequence, by a key of its own (the order it was made in and its
+    spawn key)."""
     draws: list[Draw] = field(default_factory=list)
     seeds: dict[tuple, np.random.SeedSequence] = field(default_factory=dict)
 
     def generator(self, bit_generator) -> "RecordingGenerator":
+        # one key per generator made: a run may make the same seed's generator twice
+        # (capital's second run at effect 0), each drawing from the start of its stream
         seq = bit_generator.seed_seq
-        key = (seq.entropy, tuple(seq.spawn_key), seq.pool_size)
-        self.seeds.setdefault(key, seq)
+        key = (len(self.seeds), tuple(seq.spawn_key))
+        self.seeds[key] = seq
         return RecordingGenerator(np.random.Generator(bit_generator), key, self)
 
 

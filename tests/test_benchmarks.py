@@ -42,6 +42,15 @@ def test_a_run_s_draws_are_recorded_and_replay_to_the_same_numbers(bench_bound):
         bench_bound.replay(rec, check=True)
 
 
+def test_a_seed_s_generator_made_twice_replays_from_its_start_each_time(bench_bound):
+    """capital runs the contract twice on one seed (the second at effect 0)."""
+    with bench_bound.recording() as rec:
+        bench_bound.run_in_process(["capital", "tr-crc-example", "--sims", "30", "--json"])
+    spawn_keys = [key[1] for key in rec.seeds]
+    assert spawn_keys.count((0,)) >= 2
+    bench_bound.replay(rec, check=True)
+
+
 def test_the_draws_are_recorded_from_a_serial_run(bench_bound):
     argv = ["capital", "x", "--workers=2", "--json", "--workers", "2", "--dask", "tcp://h:1"]
     assert bench_bound.serial(argv) == ["capital", "x", "--json"]
