@@ -33,7 +33,7 @@ sys.meta_path.insert(0, Watch())
 """
 
 COMMAND = """
-sys.argv = ["pbr", "list"]
+sys.argv = ["pbr", "simulate", "--sims", "1", "--json"]
 from pbr_model.cli import main
 try:
     main()
