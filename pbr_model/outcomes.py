@@ -220,8 +220,9 @@ def expit(x):
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den``, NaN where ``den`` is 0: a ratio of counts, e.g. reoffences per
     reoffender."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    some = den > 0
+    with np.errstate(invalid="ignore", divide="ignore"):  # where den <= 0: replaced below
+        return np.where(some, np.true_divide(num, den), np.nan)
 
 
 def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,

@@ -67,9 +67,27 @@ class Timeline:
         entry months, giving ``(n_sims, n_months)``."""
         out = np.zeros((per_cohort.shape[0], self.n_months))
         share = per_cohort / self.cohort_months
+        first, span = self._entry_block()
+        if span:  # periods back to back (as from a spec): each month gets 0 + one share
+            block = out[:, first:first + span].reshape(len(out), -1, self.cohort_months)
+            block += share[:, :, None]
+            return out
         for j in range(self.cohort_months):  # a handful of months, not simulations
             out[:, self.entry_month + j] += share
         return out
+
+    def _entry_block(self) -> tuple[int, int]:
+        """``(first month, months)`` of the entry periods when they follow one another
+        without gap or overlap inside the timeline; ``(0, 0)`` otherwise."""
+        entry, m = np.asarray(self.entry_month), self.cohort_months
+        if entry.ndim != 1 or entry.size == 0 or m < 1:
+            return 0, 0
+        first = int(entry[0])
+        span = entry.size * m
+        if first < 0 or first + span > self.n_months or \
+                not np.array_equal(entry, first + np.arange(entry.size) * m):
+            return 0, 0
+        return first, span
 
     def in_arrears(self, per_cohort: np.ndarray) -> np.ndarray:
         """Spread per-cohort amounts over the entry months, each paid one month later."""
@@ -80,8 +98,24 @@ class Timeline:
     def at_payment_months(self, per_cohort: np.ndarray) -> np.ndarray:
         """Place per-cohort payments ``(n_sims, n_cohorts)`` in their payment months."""
         out = np.zeros((per_cohort.shape[0], self.n_months))
-        np.add.at(out, (slice(None), self.payment_month), per_cohort)
+        # cohorts paid in the same month are added in cohort order, as np.add.at adds
+        for months, cohorts in self._payment_rounds():
+            out[:, months] += per_cohort[:, cohorts]
         return out
+
+    def _payment_rounds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The cohorts in rounds, ``(payment months, cohorts)`` each: round ``r`` holds the
+        ``r``-th cohort paid in each month, so no month appears twice in a round."""
+        month = np.asarray(self.payment_month)
+        rounds: list[list[int]] = []
+        seen: dict[int, int] = {}
+        for c, m in enumerate(month.tolist()):
+            r = seen.get(m, 0)
+            seen[m] = r + 1
+            if r == len(rounds):
+                rounds.append([])
+            rounds[r].append(c)
+        return [(month[np.array(r)], np.array(r)) for r in rounds]
 
     def annual_index(self, uplift: float) -> np.ndarray:
         """The factor on money in each month under an annual uplift, ``(n_months,)``:

@@ -15,8 +15,8 @@ PACKAGE = ROOT / "pbr_model"
 
 #: Layers, left to right; a module may import its own layer and those to its left.
 LAYERS = [
-    {"_version", "errors", "text", "stats", "files", "csvread", "rng", "sampling", "approx",
-     "search", "sketch", "parallel"},
+    {"_version", "_threads", "errors", "text", "stats", "files", "csvread", "rng", "sampling",
+     "approx", "search", "sketch", "parallel"},
     {"spec"},
     {"timeline"},
     {"outcomes", "trend", "effects", "areas", "attrition", "designs", "measure"},

@@ -172,3 +172,35 @@ def test_pbr_validate_names_a_bad_date_and_one_beyond_the_cap(cli, tmp_path):
     cli.error(cli.run("simulate", "peterborough-sib", "--sims", "10",
                       "--set", "contract.payment_dates=[2014-08-01,2199-06-01]"),
               "payment_dates[1] is 2199-06-01", lines=1)
+
+
+def _spread_plain(tl: Timeline, per_cohort):
+    """Each entry month in turn, as the calendar spread amounts before 0.9."""
+    out = np.zeros((per_cohort.shape[0], tl.n_months))
+    for j in range(tl.cohort_months):
+        out[:, tl.entry_month + j] += per_cohort / tl.cohort_months
+    return out
+
+
+def _paid_plain(tl: Timeline, per_cohort):
+    out = np.zeros((per_cohort.shape[0], tl.n_months))
+    np.add.at(out, (slice(None), tl.payment_month), per_cohort)
+    return out
+
+
+@pytest.mark.parametrize("entry, payment", [
+    ([2, 5, 8, 11], [30, 33, 36, 39]),     # back to back, as from a spec
+    ([0, 3, 6, 9], [30, 30, 31, 30]),      # three cohorts paid in one month
+    ([0, 2, 5, 5], [12, 12, 12, 12]),      # periods that overlap, all paid at once
+])
+def test_spreading_and_placing_are_the_plain_loops_bit_for_bit(entry, payment):
+    """The calendar's fast paths (a block of back-to-back periods; cohorts paid in one
+    month added in rounds) give exactly what adding one month or cohort at a time gives,
+    with -0.0, huge and tiny amounts among them."""
+    rng = np.random.default_rng(4)
+    per_cohort = rng.normal(0, 1e6, (50, 4)) * rng.choice([1e-300, 1.0, 1e300], (50, 4))
+    per_cohort[0] = -0.0
+    tl = Timeline(42, 12, 3, np.array(entry), np.array(payment), dt.date(2020, 1, 1))
+    assert tl.spread_over_entry_months(per_cohort).tobytes() == \
+        _spread_plain(tl, per_cohort).tobytes()
+    assert tl.at_payment_months(per_cohort).tobytes() == _paid_plain(tl, per_cohort).tobytes()

@@ -63,7 +63,11 @@ def main() -> None:
     ``--version`` prints (``cli/app.py``) without importing the app, numpy or the
     commands; ``pbr COMMAND ...`` runs the app with that command's module alone (the root
     takes no option but ``--help`` and ``--version``, so the first argument names the
-    command); anything else (``pbr``, ``pbr --help``, a misspelt command) every command."""
+    command); anything else (``pbr``, ``pbr --help``, a misspelt command) every command.
+    BLAS gets one thread unless the user set one (:mod:`pbr_model._threads`), before
+    anything imports numpy."""
+    from .._threads import for_the_command
+    for_the_command()
     args = sys.argv[1:]
     if args == ["--version"]:
         from .._version import __version__

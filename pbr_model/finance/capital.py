@@ -70,17 +70,22 @@ def capital_required(peak_funding: np.ndarray) -> dict[str, float]:
             for k, q in CAPITAL_LEVELS.items()}
 
 
-def _facility(profile: ProviderProfile, size: float) -> Source:
-    return Source("facility", float(size), profile.facility_rate,
+def _facility(profile: ProviderProfile, size) -> Source:
+    size = float(size) if np.ndim(size) == 0 else np.asarray(size, dtype=np.float64)
+    return Source("facility", size, profile.facility_rate,
                   profile.facility_commitment_fee, profile.facility_arrangement_fee)
 
 
-def runs_out(net_flow: np.ndarray, profile: ProviderProfile, size: float) -> np.ndarray:
+def runs_out(net_flow: np.ndarray, profile: ProviderProfile, size) -> np.ndarray:
     """Whether each simulation's balance falls below reserves, credit and a facility of
-    ``size`` [currency] on the profile's terms (its fees included), ``(n_sims,)`` [bool]."""
+    ``size`` [currency] on the profile's terms (its fees included), ``(n_sims,)`` [bool].
+    ``size`` may be ``(n_sims,)``, one per simulation: each row is computed as it would be
+    alone with its own size."""
+    financing = financing_of(profile, (_facility(profile, 0),))
+    available = sum(s.size for s in financing.sources[:-1]) + np.asarray(size, np.float64)
     financing = financing_of(profile, (_facility(profile, size),))
     low = financed_balance(net_flow, financing).balance.min(axis=1)
-    return -low > financing.available + ROUNDING
+    return -low > available + ROUNDING
 
 
 def runs_out_count(net_flow: np.ndarray, profile: ProviderProfile, size: float) -> int:
@@ -89,7 +94,63 @@ def runs_out_count(net_flow: np.ndarray, profile: ProviderProfile, size: float) 
     return int(np.count_nonzero(runs_out(net_flow, profile, size)))
 
 
-def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) -> int | None:
+#: Most simulation rows one step of :func:`facility_size` puts in a trial: several
+#: sizes the search may ask for next are tried at once on the rows it will ask them of
+#: (the cost of a trial is mostly per month, not per row, while few rows are undecided).
+TRIAL_ROWS = 256
+
+
+class _Trials:
+    """``out_at(size, rows)`` for :func:`facility_size`'s search: whether each simulation
+    runs out with a facility of ``size`` (computed for the rows in the mask ``rows``,
+    False elsewhere). A trial also tries the sizes the search may ask next (``ahead``), on
+    the same rows, in one :func:`financed_balance` with a size per row; a later question
+    whose rows are among those is answered from it. Each row's answer is the one it gets
+    alone, so the search and its result are exactly those of asking one size at a time."""
+
+    def __init__(self, net_flow: np.ndarray, profile: ProviderProfile):
+        self.net_flow, self.profile = net_flow, profile
+        self.known: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # size -> (rows, out)
+
+    def out_at(self, size: int, rows: np.ndarray, ahead) -> np.ndarray:
+        if size in self.known:
+            done, out = self.known[size]
+            if not np.any(rows & ~done):
+                return out & rows
+        index = np.flatnonzero(rows)
+        sizes = [size]
+        if index.size:
+            for more in ahead(max(1, TRIAL_ROWS // index.size)):
+                if more not in sizes:
+                    sizes.append(more)
+        per_row = np.repeat(np.array(sizes, dtype=np.float64), index.size)
+        flows = np.tile(self.net_flow[index], (len(sizes), 1))
+        result = runs_out(flows, self.profile, per_row).reshape(len(sizes), index.size)
+        self.known = {}
+        for s, r in zip(sizes, result):
+            out = np.zeros(self.net_flow.shape[0], dtype=bool)
+            out[index] = r
+            self.known[s] = (rows, out)
+        return self.known[size][1] & rows
+
+
+def _halvings(lo: int, hi: int, count: int) -> list[int]:
+    """The midpoints bisection of ``[lo, hi]`` may try, level by level, at most
+    ``count`` of them (the first is the midpoint itself)."""
+    out, level = [], [(lo, hi)]
+    while level and len(out) < count:
+        nxt = []
+        for a, b in level:
+            if b - a > 1 and len(out) < count:
+                m = (a + b) // 2
+                out.append(m)
+                nxt += [(a, m), (m, b)]
+        level = nxt
+    return out
+
+
+def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float,
+                  no_facility: np.ndarray | None = None) -> int | None:
     """The smallest facility, in whole currency units, with which the party runs out of
     cash in at most ``1 - level`` of the simulations (0 if it needs none); None if no
     size does (its fees, compounding at its rate over a long contract, outgrow it: none
@@ -105,38 +166,43 @@ def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float) 
     larger one. The search uses that: it starts from the need beyond reserves and credit
     with no facility, and each trial recomputes only the simulations whose answer is not
     yet settled by the bracket (those running out at its low end but not at its high end).
+    While those are few, one trial also tries the sizes the next steps may ask for (see
+    :class:`_Trials`): fewer passes over the months, the same steps and the same answer.
 
     Parameters
     ----------
     net_flow : ``(n_sims, n_months)`` [currency], money into the party positive
     level : 0.95 or 0.99, say
+    no_facility : the lowest balance of each simulation with a facility of size 0,
+        ``(n_sims,)`` [currency], if already known (:func:`facility_summary` reads it once
+        for both levels)
     """
     allowed = math.floor((1 - level) * net_flow.shape[0] + 1e-9)
-    lo_out = runs_out(net_flow, profile, 0)
+    financing = financing_of(profile, (_facility(profile, 0),))
+    if no_facility is None:
+        no_facility = financed_balance(net_flow, financing).balance.min(axis=1)
+    lo_out = -no_facility > financing.available + ROUNDING
     if np.count_nonzero(lo_out) <= allowed:
         return 0
-    financing = financing_of(profile, (_facility(profile, 0),))
-    beyond = -financed_balance(net_flow, financing).balance.min(axis=1) - financing.available
+    beyond = -no_facility - financing.available
     guess = max(1, math.ceil(float(np.quantile(beyond, level, method="inverted_cdf"))))
-
-    def out_at(size: int, rows: np.ndarray) -> np.ndarray:
-        """Runs out at ``size``: computed for ``rows``, False elsewhere."""
-        out = np.zeros(net_flow.shape[0], dtype=bool)
-        out[rows] = runs_out(net_flow[rows], profile, size)
-        return out
+    limit = max(1e15, guess * 2**20)
+    trials = _Trials(net_flow, profile)
 
     lo, hi = 0, guess
-    hi_out = out_at(hi, lo_out)
+    hi_out = trials.out_at(hi, lo_out, lambda k: [hi * 2**j for j in range(1, k)
+                                                  if hi * 2**j <= limit])
     while np.count_nonzero(hi_out) > allowed:
         lo, lo_out = hi, hi_out
         hi = hi * 2
-        if hi > max(1e15, guess * 2**20):  # fees above the facility itself: no size will do
+        if hi > limit:  # fees above the facility itself: no size will do
             return None
-        hi_out = out_at(hi, lo_out)
+        hi_out = trials.out_at(hi, lo_out, lambda k: [hi * 2**j for j in range(1, k)
+                                                      if hi * 2**j <= limit])
     while hi - lo > 1:
         mid = (lo + hi) // 2
         undecided = lo_out & ~hi_out
-        mid_out = hi_out | out_at(mid, undecided)
+        mid_out = hi_out | trials.out_at(mid, undecided, lambda k: _halvings(lo, hi, k))
         if np.count_nonzero(mid_out) <= allowed:
             hi, hi_out = mid, mid_out
         else:
@@ -161,13 +227,18 @@ def facility_summary(net_flow: np.ndarray, profile: ProviderProfile) -> dict:
     out = {"rate": profile.facility_rate,
            "arrangement_fee": profile.facility_arrangement_fee,
            "commitment_fee": profile.facility_commitment_fee}
+    no_facility = financed_balance(
+        net_flow, financing_of(profile, (_facility(profile, 0),))).balance.min(axis=1)
+    tracked: dict[int, object] = {}  # size -> its financed balance (both levels may share one)
     for key, level in CAPITAL_LEVELS.items():
-        size = facility_size(net_flow, profile, level)
+        size = facility_size(net_flow, profile, level, no_facility)
         if size is None:  # no facility will do: its figures are undefined (null in JSON)
             out[key] = dict.fromkeys(FACILITY_KEYS, NAN)
             continue
         financing = financing_of(profile, (_facility(profile, size),))
-        f = financed_balance(net_flow, financing, track="facility")
+        if size not in tracked:
+            tracked[size] = financed_balance(net_flow, financing, track="facility")
+        f = tracked[size]
         low = f.balance.min(axis=1)
         years = net_flow.shape[1] / 12
         income, lost = f.costs["facility"].mean(), f.outstanding.mean()

@@ -62,7 +62,8 @@ class Source:
     Attributes
     ----------
     name : key in reports (``reserves``, ``credit``, ``facility``)
-    size : most that can be drawn [currency]
+    size : most that can be drawn [currency]; may be ``(n_sims,)``, one per simulation
+        (:func:`financed_balance` accepts that; :attr:`Financing.available` does not)
     rate : its cost on what is drawn, compounded monthly [fraction per year]
     cash_rate : the part of that cost paid in cash, carried in the balance [fraction
         per year]; None: all of it (credit, a facility). Reserves: the deposit interest
@@ -154,6 +155,14 @@ class FinancedCash:
         return total
 
 
+# numpy's clip ufunc itself: what ``np.clip`` calls after a few Python checks (run once a
+# month in financed_balance, where those checks cost more than the clip of a few rows)
+try:
+    from numpy._core.umath import clip as _clip
+except ImportError:  # numpy < 2
+    from numpy.core.umath import clip as _clip
+
+
 def financed_balance(net_flow: np.ndarray, financing: Financing,
                      track: str | None = None) -> FinancedCash:
     """Carry financing in the cash balance month by month.
@@ -185,49 +194,76 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
     """
     n, months = net_flow.shape
     sources = financing.sources
+    k_src = len(sources)
     rates = [monthly_rate(s.balance_rate) for s in sources] + [monthly_rate(financing.beyond_rate)]
     # Economic cost beyond the cash one: per source, its monthly rate, or None
     econ = [monthly_rate(s.rate) if s.rate != s.balance_rate else None for s in sources]
-    accrued = [np.zeros(n) if r is not None else None for r in econ]  # not in the balance
     names = [s.name for s in sources] + [BEYOND]
     tracked = names.index(track) if track is not None else None
-    lender = np.zeros((n, months)) if track is not None else None
-    drawn = [np.zeros(n) for _ in rates]
-    costs = {name: np.zeros(n) for name in names}
-    balance = np.empty((n, months))
+    # Every source's state is one row of a (sources + 1, n) array, so a month is a few
+    # whole-array operations, each element computed as it would be alone; months run
+    # first in memory, so each month's flows and balance are contiguous.
+    flows = np.ascontiguousarray(net_flow.T)
+    rate_col = np.array(rates)[:, None]
+    # a size is one number, or one per simulation (a search trying several at once)
+    size_col = np.empty((k_src, n))
+    below_col, below = np.empty((k_src, n)), 0.0
+    for k, s in enumerate(sources):
+        size_col[k] = s.size
+        below_col[k] = below  # what the sources before it hold, added in the order drawn
+        below = below + s.size
+    if all(np.ndim(s.size) == 0 for s in sources):  # the same for every simulation
+        size_col, below_col = size_col[:, :1], below_col[:, :1]
+    fees = [(k, s.size, s.commitment_fee / 12) for k, s in enumerate(sources) if s.commitment_fee]
+    upfront = [(k, s.size * s.upfront_fee) for k, s in enumerate(sources) if s.upfront_fee]
+    economic = [(k, e, np.zeros(n), np.zeros(n)) for k, e in enumerate(econ) if e is not None]
+    with_fees = {k for k, _, _ in fees} | {k for k, _ in upfront}  # paid is not interest alone
+    drawn = np.zeros((k_src + 1, n))
+    paid_sum = np.zeros((k_src + 1, n))  # cash paid to each source so far
+    lender = np.zeros((months, n)) if track is not None else None
+    balance = np.empty((months, n))
     b = np.zeros(n)
     for t in range(months):  # a loop over months, vectorised over simulations
-        charge = np.zeros(n)
-        for k, name in enumerate(names):
-            paid = drawn[k] * rates[k]
-            if k < len(sources):
-                s = sources[k]
-                if s.commitment_fee:
-                    paid = paid + (s.size - drawn[k]) * (s.commitment_fee / 12)
-                if t == 0 and s.upfront_fee:
-                    paid = paid + s.size * s.upfront_fee
-            charge = charge + paid
-            if k < len(sources) and econ[k] is not None:
-                # the return forgone on what is drawn and, while any is, on the return
-                # already forgone (a positive balance earns nothing); includes the cash part
-                cost = (drawn[k] + np.where(drawn[k] > 0, accrued[k], 0.0)) * econ[k]
-                accrued[k] = accrued[k] + (cost - drawn[k] * rates[k])
-                costs[name] += cost
-            else:
-                costs[name] += paid
-            if k == tracked:
-                lender[:, t] = paid + drawn[k]
-        b = b + net_flow[:, t] - charge
-        balance[:, t] = b
-        need, below = np.maximum(-b, 0.0), 0.0
-        for k, s in enumerate(sources):
-            drawn[k] = np.clip(need - below, 0.0, s.size)
-            below += s.size
-        drawn[-1] = np.maximum(need - below, 0.0)
+        paid = drawn * rate_col  # interest, then each source's fees added to its row
+        for k, size, fee in fees:
+            paid[k] += (size - drawn[k]) * fee
+        if t == 0:
+            for k, amount in upfront:
+                paid[k] += amount
+        charge = paid[0] + 0.0  # 0 + paid, as the sum starts from 0
+        for row in paid[1:]:
+            charge += row
+        paid_sum += paid
+        for k, rate, accrued, cost_sum in economic:
+            # the return forgone on what is drawn and, while any is, on the return
+            # already forgone (a positive balance earns nothing); includes the cash part
+            d = drawn[k]
+            some = d > 0
+            count = np.count_nonzero(some)
+            if count == n:
+                cost = (d + accrued) * rate
+            elif count:
+                cost = (d + np.where(some, accrued, 0.0)) * rate
+            else:  # nothing drawn: d + 0 is d
+                cost = d * rate
+            accrued += cost - (paid[k] if k not in with_fees else drawn[k] * rates[k])
+            cost_sum += cost
         if tracked is not None:
-            lender[:, t] -= drawn[tracked]
-    return FinancedCash(balance, costs, lender,
-                        drawn[tracked] if tracked is not None else None)
+            lender[t] = paid[tracked] + drawn[tracked]
+        row = balance[t]
+        np.add(b, flows[t], out=row)
+        np.subtract(row, charge, out=row)
+        b = row
+        need = np.maximum(-b, 0.0)
+        _clip(need - below_col, 0.0, size_col, out=drawn[:k_src])
+        drawn[k_src] = np.maximum(need - below, 0.0)
+        if tracked is not None:
+            lender[t] -= drawn[tracked]
+    costs = {name: paid_sum[k] for k, name in enumerate(names)}
+    costs.update({names[k]: cost_sum for k, _, _, cost_sum in economic})
+    return FinancedCash(np.ascontiguousarray(balance.T), costs,
+                        None if lender is None else np.ascontiguousarray(lender.T),
+                        drawn[tracked].copy() if tracked is not None else None)
 
 
 def lowest(cumulative: np.ndarray, rounding: float) -> tuple[np.ndarray, np.ndarray]:

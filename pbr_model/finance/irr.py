@@ -123,30 +123,57 @@ def _npv(f: np.ndarray, first: np.ndarray, last: np.ndarray, u: np.ndarray):
     return row_sum(fw), -row_dot(fw, t)
 
 
-def _grid_npv(f: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Sign-faithful net present value of each row at every :data:`_GRID` rate,
-    ``(n_rows, n_grid)``, one grid rate at a time by :func:`~pbr_model.stats.row_dot`
-    (a matrix product would round each row differently as the number of rows changes).
+class _GridNPV:
+    """Sign-faithful net present value of rows at :data:`_GRID` rates, one grid rate at a
+    time by :func:`~pbr_model.stats.row_dot` (a matrix product would round each row
+    differently as the number of rows changes), for the rows asked: each row's value is
+    the one it has alone, so a search may ask only the rows it still needs.
 
     Rows are shifted so that every discount factor is at most 1 (no overflow) and the
     flow that dominates is weighted 1 (no underflow of the sign): to start at their
     first flow for rates >= 0, to end at their last flow for rates < 0.
     """
-    n, m = f.shape
-    t = np.arange(m)
-    take = first[:, None] + t
-    from_first = np.take_along_axis(f, np.minimum(take, m - 1), axis=1) * (take < m)
-    take = last[:, None] - (m - 1) + t
-    to_last = np.take_along_axis(f, np.maximum(take, 0), axis=1) * (take >= 0)
-    u = np.log1p(_GRID)
-    neg = u < 0
-    out = np.empty((n, u.size))
-    for g, ug in enumerate(u):
-        if neg[g]:
-            out[:, g] = row_dot(to_last, np.exp((m - 1 - t) * ug))
-        else:
-            out[:, g] = row_dot(from_first, np.exp(-t * ug))
-    return out
+
+    def __init__(self, f: np.ndarray, first: np.ndarray, last: np.ndarray):
+        n, m = f.shape
+        self.t = t = np.arange(m)
+        take = first[:, None] + t
+        self.from_first = np.take_along_axis(f, np.minimum(take, m - 1), axis=1) * (take < m)
+        take = last[:, None] - (m - 1) + t
+        self.to_last = np.take_along_axis(f, np.maximum(take, 0), axis=1) * (take >= 0)
+        self.u = np.log1p(_GRID)
+
+    def sign(self, g: int, rows: np.ndarray) -> np.ndarray:
+        """Sign of the net present value of ``rows`` at grid rate ``g``."""
+        ug, m = self.u[g], self.t.size
+        if ug < 0:
+            return np.sign(row_dot(self.to_last[rows], np.exp((m - 1 - self.t) * ug)))
+        return np.sign(row_dot(self.from_first[rows], np.exp(-self.t * ug)))
+
+
+def _nearest_change(grid: _GridNPV, at_zero: np.ndarray, zero: int, step: int):
+    """For each row, the grid interval nearest rate 0 on one side (``step`` 1: above,
+    -1: below) where the net present value changes sign (or is 0 at an end): the index
+    of its lower grid rate, whether there is one, and the sign at its lower rate. Walks
+    outwards from rate 0 and stops for each row at its first change, so the grid rates
+    beyond are never valued."""
+    n = at_zero.size
+    found = np.zeros(n, dtype=bool)
+    interval = np.zeros(n, dtype=np.int64)
+    lower_sign = np.zeros(n)
+    pending = np.arange(n)
+    near = at_zero  # the sign at the interval's end on rate 0's side
+    g = zero
+    while pending.size and 0 <= g + step < _GRID.size:
+        far = grid.sign(g + step, pending)
+        change = near * far <= 0
+        rows = pending[change]
+        found[rows] = True
+        interval[rows] = min(g, g + step)
+        lower_sign[rows] = (near if step > 0 else far)[change]
+        pending, near = pending[~change], far[~change]
+        g += step
+    return interval, found, lower_sign
 
 
 def _solve(f: np.ndarray) -> np.ndarray:
@@ -155,20 +182,18 @@ def _solve(f: np.ndarray) -> np.ndarray:
     nonzero = f != 0
     first = nonzero.argmax(axis=1)
     last = m - 1 - nonzero[:, ::-1].argmax(axis=1)
-    sign = np.sign(_grid_npv(f, first, last))
-    change = sign[:, :-1] * sign[:, 1:] <= 0  # (n, n_grid - 1): a root in each such interval
     zero = int(np.flatnonzero(_GRID == 0)[0])
+    grid = _GridNPV(f, first, last)
+    at_zero = grid.sign(zero, np.arange(n))
     # the sign change nearest rate 0 on each side; the nearer root of the two is kept
-    below = change[:, :zero]
-    above = change[:, zero:]
-    has_below, has_above = below.any(axis=1), above.any(axis=1)
-    i_below = zero - 1 - below[:, ::-1].argmax(axis=1)
-    i_above = zero + above.argmax(axis=1)
+    i_below, has_below, sign_below = _nearest_change(grid, at_zero, zero, -1)
+    i_above, has_above, sign_above = _nearest_change(grid, at_zero, zero, 1)
     rows = np.concatenate([np.flatnonzero(has_below), np.flatnonzero(has_above)])
     interval = np.concatenate([i_below[has_below], i_above[has_above]])
-    u_grid = np.log1p(_GRID)
+    sign_lo = np.concatenate([sign_below[has_below], sign_above[has_above]])
+    u_grid = grid.u
     roots = _polish(f[rows], first[rows], last[rows], u_grid[interval], u_grid[interval + 1],
-                    sign[rows, interval])
+                    sign_lo)
     out = np.full(n, np.nan)
     # fill the farther candidates first so that the nearer one wins
     order = np.argsort(-np.abs(np.expm1(roots)), kind="stable")

@@ -1,0 +1,67 @@
+"""benchmarks/bench_bound.py: the draws of a run are recorded and replayed exactly, and
+the script runs end to end on a tiny size."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pbr_model.rng as rng_module
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench_bound():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("bench_bound")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_a_run_s_draws_are_recorded_and_replay_to_the_same_numbers(bench_bound):
+    with bench_bound.recording() as rec:
+        bench_bound.run_in_process(["simulate", "tr-crc-example", "--sims", "30", "--json"])
+    assert rng_module.np is np  # numpy given back to the rng module
+    assert len(rec.draws) > 0
+    methods = {d.method for d in rec.draws}
+    assert {"standard_normal", "poisson", "multinomial", "binomial"} <= methods
+    # one block: its normals and its counts come from two generators of their own
+    assert {key[1] for key in rec.seeds} >= {(0,), (0, rng_module.COUNTS)}
+    wall, cpu = bench_bound.replay(rec, check=True)
+    assert wall > 0 and cpu > 0
+    # a changed draw is caught
+    rec.draws[0].fingerprint = ((), "float64", 0)
+    with pytest.raises(AssertionError, match="differs"):
+        bench_bound.replay(rec, check=True)
+
+
+def test_a_seed_s_generator_made_twice_replays_from_its_start_each_time(bench_bound):
+    """capital runs the contract twice on one seed (the second at effect 0)."""
+    with bench_bound.recording() as rec:
+        bench_bound.run_in_process(["capital", "tr-crc-example", "--sims", "30", "--json"])
+    spawn_keys = [key[1] for key in rec.seeds]
+    assert spawn_keys.count((0,)) >= 2
+    bench_bound.replay(rec, check=True)
+
+
+def test_the_draws_are_recorded_from_a_serial_run(bench_bound):
+    argv = ["capital", "x", "--workers=2", "--json", "--workers", "2", "--dask", "tcp://h:1"]
+    assert bench_bound.serial(argv) == ["capital", "x", "--json"]
+
+
+@pytest.mark.slow  # three subprocesses with their start-up: about 5-8 s
+def test_the_script_prints_the_bound_table_on_a_tiny_run():
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "bench_bound.py"), "--sims", "5",
+                          "--repeats", "1"], capture_output=True, text=True, timeout=300,
+                         cwd=BENCHMARKS)
+    assert out.returncode == 0, out.stderr
+    assert "draw calls on" in out.stdout
+    assert "ratio end to end / bound" in out.stdout
+    assert "| nan |" not in out.stdout  # the CLI was found and timed
