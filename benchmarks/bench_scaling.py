@@ -1,8 +1,9 @@
 """Scaling benchmark: wall time and peak memory of whole CLI runs at 1 and 2 workers.
 
 Runs each case as a subprocess (the installed ``pbr``) and samples, every 0.1 s, the
-resident memory of the process **and all its children** summed (``/proc/PID/statm`` of
-the tree), so worker processes count; prints a markdown table.
+memory of the process **and all its children** summed (proportional set size from
+``/proc/PID/smaps_rollup``, so pages a forked worker shares with the parent count once);
+prints a markdown table.
 
 Usage::
 
@@ -45,12 +46,12 @@ def _tree_rss(pid: int) -> int:
                 continue
             children.setdefault(ppid, []).append(int(entry))
     total, stack = 0, [pid]
-    page = os.sysconf("SC_PAGE_SIZE")
     while stack:
         p = stack.pop()
-        try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * page
+        try:   # proportional set size: pages shared by parent and workers counted once
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += sum(int(line.split()[1]) * 1024 for line in f
+                             if line.startswith("Pss:"))
         except (OSError, ValueError, IndexError):
             pass
         stack.extend(children.get(p, []))
@@ -58,7 +59,7 @@ def _tree_rss(pid: int) -> int:
 
 
 def run(cmd: list[str]) -> tuple[float, float, dict]:
-    """Wall seconds, peak summed RSS of the process tree in MiB, and the parsed JSON."""
+    """Wall seconds, peak summed PSS of the process tree in MiB, and the parsed JSON."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
