@@ -53,9 +53,9 @@ from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
 from . import portfolio_stream
-from .portfolio_stream import (Job, area_run, draw_areas, facility_on_first, join_figures,
+from .portfolio_stream import (Job, area_run, draw_areas, facility_on_first,
                                plan_of, plans, stream_task)
-from .simulate import Progress, SimulationResult, build_result
+from .simulate import Progress, SimulationResult, build_result, join_parts
 from .stream import Reduce, keeps_detail
 
 #: The most simulations a streamed portfolio's task takes (its areas' chunks and its owners'
@@ -208,7 +208,8 @@ def run_portfolio(
     chunk_size = chunk_for(executor, sims, chunk_size)
     tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, chunk_size)]
 
-    def report(done):
+    def report(tasks, done):
+        """``done``'s results in order, saying the progress of each task's chunk."""
         for (_, blocks, keep), part in zip(tasks, done):
             if progress:
                 progress(blocks[0] * BLOCK + keep, sims)
@@ -224,7 +225,7 @@ def run_portfolio(
     shocked = shocks != (0.0, 0.0)
     if keeps_detail(timelines, sims, detail):
         parts: list[list[dict]] = [[] for _ in models]
-        for records in report(ordered_results(detail_task, tasks, executor)):
+        for records in report(tasks, ordered_results(detail_task, tasks, executor)):
             for k, record in enumerate(records):
                 parts[k].append(record)
         results = [build_result(p, provenance=v, spec=a.spec.spec, sampling="random",
@@ -246,7 +247,7 @@ def run_portfolio(
         # bound a worker's memory (chunking changes no number)
         tasks = [(job, blocks, keep)
                  for blocks, keep in chunks(sims, min(chunk_size, STREAMED_CHUNK))]
-        areas, owners = streamed(job, report(ordered_results(stream_task, tasks, executor)),
+        areas, owners = streamed(job, report(tasks, ordered_results(stream_task, tasks, executor)),
                                  provenances)
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
@@ -314,14 +315,14 @@ def streamed(job: Job, parts, provenances) -> tuple[list[AreaResult], list[Owner
     areas = []
     for k, a in enumerate(portfolio.areas):
         result = area_run(records[k], provenances[k], a.spec.spec, job.timelines[k])
-        party = party_from(job.seats[k][0], join_figures(figures[k]), balances[k], None, result)
+        party = party_from(job.seats[k][0], join_parts(figures[k]), balances[k], None, result)
         areas.append(AreaResult(a.name, result, party))
     owners = []
     for o, acc in zip(portfolio.owners, owner_parts):
         mine = [areas[i] for i in o.areas]
         longest = max((a.result for a in mine), key=lambda r: r.timeline.n_months)
         role = f"{o.name} (combined)" if portfolio.several_owners else "owner (combined)"
-        party = party_from(Seat(o.profile, role=role), join_figures(acc["figures"]),
+        party = party_from(Seat(o.profile, role=role), join_parts(acc["figures"]),
                            acc["balance"], np.concatenate(acc["net_flow"]), longest)
         owners.append(OwnerResult(o.name, o.profile, mine, None, party,
                                   diversification(mine, party)))

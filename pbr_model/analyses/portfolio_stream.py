@@ -26,17 +26,17 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import run_blocks
-from ..finance.capital import CapitalFigures, capital_read
+from ..finance.capital import capital_read
 from ..finance.parties import ContractFlows, Plan, Seat, chain_flows
 from ..outcomes import Sampler
 from ..parallel import ordered_results
 from ..rng import BLOCK, block_rng, chunks
-from ..sketch import ColumnSketch
 from ..stats import leading_sum
 from ..spec.portfolio import LoadedPortfolio
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, frame
+from .stream import sketch_of
 
 #: Simulations the plan of a streamed portfolio is read from (the first ones, unshocked),
 #: and on which each owner's facility is sized (its first ones).
@@ -142,12 +142,6 @@ def facility_on_first(owner, n: int):
     return replace(owner, party=party)
 
 
-def _balance_sketch(balance: np.ndarray, histogram: bool = True) -> ColumnSketch:
-    s = ColumnSketch(balance.shape[1], histogram=histogram)
-    s.add(balance)
-    return s
-
-
 def stream_task(job: Job, blocks: range, keep: int) -> dict:
     """One chunk of a streamed portfolio, reduced (see the module)."""
     owners = job.portfolio.owners
@@ -165,8 +159,10 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
                                         seats[0].profile)
         # an area's monthly balance: its mean only (no report shows an area's percentiles)
         areas.append({"record": {c: record[c] for c in AREA_COLUMNS}, "figures": figures,
-                      "balance": _balance_sketch(balance, histogram=False)})
+                      "balance": sketch_of(balance, histogram=False)})
         o = job.portfolio.areas[k].owner
+        # the owner's flows summed area by area in area order, as owners.combine sums them
+        # (here as they come, so a chunk holds one sum per owner, not every area's flows)
         if combined[o] is None:
             combined[o] = {name: np.zeros((keep, n_months[o]))
                            for name in ("income", "direct_cost", "overheads")}
@@ -178,7 +174,7 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
         income, cost = c["income"], c["direct_cost"] + c["overheads"]
         figures, balance = capital_read(income, cost, owner.profile)
         first = max(0, min(keep, PLAN_SIMS - blocks[0] * BLOCK))   # the facility's rows
-        out_owners.append({"figures": figures, "balance": _balance_sketch(balance),
+        out_owners.append({"figures": figures, "balance": sketch_of(balance),
                            "net_flow": (income - cost)[:first]})
     return {"areas": areas, "owners": out_owners}
 
@@ -190,7 +186,3 @@ def area_run(records: list[dict], provenance: Provenance, spec: ContractSpec,
                    {c: np.concatenate([r[c] for r in records]) for c in AREA_COLUMNS})
 
 
-def join_figures(parts: list[CapitalFigures]) -> CapitalFigures:
-    """One :class:`CapitalFigures` from its chunks, in order."""
-    from .simulate import join_parts
-    return join_parts(parts)

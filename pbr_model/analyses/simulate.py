@@ -387,10 +387,9 @@ def simulate(
             progress(sims, sims)
     elif sampling == "random":
         parts = Parts()
-        tasks = [(model, timeline, seed, blocks, keep, reduce, draws)
-                 for blocks, keep in chunks(sims, chunk_for(executor, sims, chunk_size))]
-        for (*_, blocks, keep, _r, _d), part in zip(tasks, ordered_results(contract_chunk, tasks,
-                                                                            executor)):
+        cut = list(chunks(sims, chunk_for(executor, sims, chunk_size)))
+        tasks = [(model, timeline, seed, blocks, keep, reduce, draws) for blocks, keep in cut]
+        for (blocks, keep), part in zip(cut, ordered_results(contract_chunk, tasks, executor)):
             parts.append(part)
             if progress:
                 progress(blocks[0] * BLOCK + keep, sims)

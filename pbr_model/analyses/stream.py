@@ -65,21 +65,22 @@ class Reduce:
             record[total] = record[column].sum(1)
         if self.detail:
             return record
-        sketches = {f"cohort:{name}": _sketch(test(record), histogram=False)
+        sketches = {f"cohort:{name}": sketch_of(test(record), histogram=False)
                     for name, test in COHORT_SHARES.items()}
         for name in COHORT_COLUMNS:
-            sketches[f"cohort:{name}"] = _sketch(record.pop(name),
+            sketches[f"cohort:{name}"] = sketch_of(record.pop(name),
                                                  histogram=name in COHORT_PERCENTILES)
         cash_in, cash_out = record.pop("cash_in"), record.pop("cash_out")
         record.pop("outcome_in")
         net = cash_in - cash_out
         for name, values in zip(MONTH_SERIES, (cash_in, cash_out, net, np.cumsum(net, axis=1))):
-            sketches[f"month:{name}"] = _sketch(values)
+            sketches[f"month:{name}"] = sketch_of(values)
         record["sketches"] = sketches
         return record
 
 
-def _sketch(values: np.ndarray, histogram: bool = True) -> ColumnSketch:
+def sketch_of(values: np.ndarray, histogram: bool = True) -> ColumnSketch:
+    """A sketch of the columns of ``values`` ``(n, k)`` (rows from a block's edge)."""
     s = ColumnSketch(values.shape[1], histogram=histogram)
     s.add(values.astype(np.float64, copy=False))
     return s
