@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ptyread import read_to_end
 
 from pbr_model import files
 from pbr_model.files import TEMP
@@ -177,14 +178,7 @@ def test_the_cursor_comes_back_on_sigterm():
 
     assert wait_for(read), seen
     os.kill(pid, signal.SIGTERM)
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
+    seen = read_to_end(fd, seen)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 143, seen
     after = seen[seen.index(b"\x1b[?25l"):]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ptyread import read_to_end
 from rich.control import strip_control_codes
 from rich.text import Text
 
@@ -182,15 +183,7 @@ def test_the_installed_pbr_prints_no_escape_sequence_to_a_terminal(minimal_toml,
     if pid == 0:  # the child: run pbr on the terminal
         os.environ["COLUMNS"] = "200"
         os.execv(str(PBR), [str(PBR), "show", str(spec)])
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
+    out = read_to_end(fd)
     _, status = os.waitpid(pid, 0)
     text = out.decode()
     assert os.waitstatus_to_exitcode(status) == 0, text
