@@ -102,3 +102,28 @@ def test_contract_spec_skeleton_validates():
     text = (ROOT / "docs" / "contract-spec.md").read_text()
     skeleton = re.search(r"## Skeleton\n\n```toml\n(.*?)```", text, re.S).group(1)
     validate(tomllib.loads(skeleton), "docs/contract-spec.md skeleton")
+
+
+def test_validation_cites_current_spec_hashes():
+    """Each contract section of docs/validation.md names its bundled spec's hash (a stale
+    hash means the figures may be of another spec); commands' own hashes are checked by
+    tests/test_docs_run.py."""
+    from pbr_model import load_spec
+
+    text = (ROOT / "docs" / "validation.md").read_text()
+    cited = re.findall(r"\(`([a-z0-9-]+)`, spec ([0-9a-f]{12})\)", text)
+    assert len(cited) >= 6
+    stale = [(name, h, load_spec(name).sha256[:12]) for name, h in cited
+             if load_spec(name).sha256[:12] != h]
+    assert not stale, stale
+
+
+def test_validation_names_the_current_version():
+    """docs/validation.md says which version its figures hold for: the current one."""
+    from pbr_model import __version__
+
+    text = (ROOT / "docs" / "validation.md").read_text()
+    section = text.split("## How the figures were made", 1)[1].split("\n\n", 2)[1]
+    assert __version__ in section, (
+        f"docs/validation.md does not say its figures hold for {__version__}: re-run the "
+        "golden comparison and say so")

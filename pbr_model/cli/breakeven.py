@@ -17,11 +17,13 @@ from ..spec import DEFAULT_CONTRACT
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
-from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
-                      CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt, SpecArg,
-                      WorkersOpt, XlsxOpt, emit, executor_for, load_checked, run_problems)
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, DaskOpt, ForceOpt,
+                      Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt, emit, executor_for,
+                      load_checked, run_problems, table_options)
 from .progress import LazyProgress
 
+
+CsvOpt, ParquetOpt = table_options("trials (every value tried) and, for --solve price, prices")
 
 @app.command("breakeven")
 @handles_errors

@@ -19,15 +19,19 @@ from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
-from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
-                      ChunkOpt, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt,
-                      SpecArg, WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
-                      run_problems, sims_sheet_note, tables_detail)
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
+                      ForceOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
+                      XlsxSimsOpt, emit, executor_for, load_checked, run_problems, sims_sheet_note,
+                      tables_detail, table_options)
 from .progress import LazyProgress
 
 #: The library's argument names as the command's flags, for its messages.
 SEAT_FLAGS = {"share": "--share", "fee_share": "--fee-share", "pbr_share": "--pbr-share",
               "providers": "--provider"}
+
+CsvOpt, ParquetOpt = table_options(
+    "simulations, cohorts, months, cashflows, parties and, with a [sib], investors; for a "
+    "portfolio: owner, areas and owner_months")
 
 @app.command("capital")
 @handles_errors

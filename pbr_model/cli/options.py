@@ -134,15 +134,17 @@ XlsxSimsOpt = Annotated[bool, typer.Option(
          f"{MAX_SHEET_SIMS:,}; use --csv or --parquet for more).")]
 
 
-CsvOpt = Annotated[Optional[Path], typer.Option(
-    "--csv", metavar="DIR", parser=_path,
-    help="Also write the result tables (per simulation, cohort and month) as CSV files, with "
-         "metadata.json, into DIR (created if missing).")]
-
-
-ParquetOpt = Annotated[Optional[Path], typer.Option(
-    "--parquet", metavar="DIR", parser=_path,
-    help="As --csv, as Parquet files (needs pyarrow: pip install 'pbr-model[parquet]').")]
+def table_options(tables: str):
+    """The ``--csv`` and ``--parquet`` options of a command that writes ``tables`` (named in
+    its help, so it promises only the tables it writes)."""
+    csv = Annotated[Optional[Path], typer.Option(
+        "--csv", metavar="DIR", parser=_path,
+        help=f"Also write CSV files, one per table ({tables}), with metadata.json, into DIR "
+             "(created if missing); docs/data.md describes their columns.")]
+    parquet = Annotated[Optional[Path], typer.Option(
+        "--parquet", metavar="DIR", parser=_path,
+        help="As --csv, as Parquet files (needs pyarrow: pip install 'pbr-model[parquet]').")]
+    return csv, parquet
 
 
 ForceOpt = Annotated[bool, typer.Option(

@@ -12,11 +12,13 @@ from ..errors import InputError
 from ..report.power import power_table, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, CsvOpt, DaskOpt, DrawsOpt, ForceOpt, Outputs, ParquetOpt,
-                      SetOpt, SpecArg, WorkersOpt, XlsxOpt, emit, executor_for, load_checked,
-                      run_problems)
+from .options import (SIMS_LIMIT, DaskOpt, DrawsOpt, ForceOpt, Outputs, SetOpt, SpecArg,
+                      WorkersOpt, XlsxOpt, emit, executor_for, load_checked, run_problems,
+                      table_options)
 from .progress import LazyProgress
 
+
+CsvOpt, ParquetOpt = table_options("power (one row per true effect)")
 
 @app.command("power")
 @handles_errors

@@ -10,9 +10,11 @@ import typer
 from ..analyses.settle import SETTLEMENT_TABLES, settle
 from ..report.settle import settlement_table, write_settlement_workbook
 from .app import app, handles_errors
-from .options import (CsvOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, SpecArg, XlsxOpt, emit,
-                      load_checked)
+from .options import (ForceOpt, Outputs, SetOpt, SpecArg, XlsxOpt, emit, load_checked,
+                      table_options)
 
+
+CsvOpt, ParquetOpt = table_options("cohorts and mechanisms")
 
 @app.command("settle")
 @handles_errors

@@ -28,7 +28,7 @@ def show_cmd(
     \b
     Examples:
       pbr show
-      pbr show contracts/tr_crc_example.toml --set payments.1.frequency_price=900
+      pbr show contracts/tr_crc_example.toml --set payments.1.rates.1.price=900
       pbr show peterborough-sib --json
     """
     result = show(load_spec(spec, overrides or []))

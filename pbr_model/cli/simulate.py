@@ -11,11 +11,13 @@ from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..report.simulate import simulation_summary, write_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt,
-                      ChunkOpt, CsvOpt, DaskOpt, ForceOpt, Outputs, ParquetOpt, SetOpt, ShockOpt,
-                      SpecArg, WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
-                      run_problems, sims_sheet_note, tables_detail)
+from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
+                      ForceOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
+                      XlsxSimsOpt, emit, executor_for, load_checked, run_problems, sims_sheet_note,
+                      tables_detail, table_options)
 from .progress import LazyProgress
+
+CsvOpt, ParquetOpt = table_options("simulations, cohorts, months and cashflows")
 
 @app.command("simulate")
 @handles_errors
