@@ -166,6 +166,31 @@ class HasProvenance:
     def created(self) -> dt.datetime:
         return self.provenance.created
 
+    def _repr_html_(self) -> str | None:
+        """What Jupyter shows for a result: its headline table and one chart, as HTML
+        (None for a result with no such display). Drawn by the report layer
+        (:mod:`pbr_model.report.notebook`), which is found by name when a notebook asks,
+        so the analyses import nothing of it and a script never loads it."""
+        import importlib
+        return importlib.import_module("pbr_model.report.notebook").card(self)
+
+
+def xarray_module():
+    """xarray, for ``to_xarray()``; an ``ImportError`` saying how to install it if it is
+    missing (it is optional: ``pip install 'pbr-model[xarray]'``)."""
+    try:
+        import xarray
+    except ImportError:
+        raise ImportError("to_xarray() needs xarray, which is not installed: pip install "
+                          "xarray (or pip install 'pbr-model[xarray]'); to_frame() needs "
+                          "only pandas") from None
+    return xarray
+
+
+def xarray_attrs(provenance: Provenance) -> dict[str, Any]:
+    """A run's provenance as a Dataset's attributes (None left out, as netCDF has none)."""
+    return {k: v for k, v in provenance.to_dict().items() if v is not None}
+
 
 def frame(columns: dict, *, index: Any = None, index_name: str | None = None,
           units: dict | None = None, copy: bool = True):

@@ -198,6 +198,11 @@ class BreakevenResult(HasProvenance):
                       for r in self.trace],
         }
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per value tried, in order (index ``trial``, from 1): the ``trials``
+        table."""
+        return self.tables()["trials"]
+
     def tables(self) -> dict[str, object]:
         """``trials``: every value tried, in order; ``prices`` (for ``price``): each scaled
         field now and at the answer (also for ``fee``) (``--csv``/``--parquet``)."""

@@ -145,6 +145,19 @@ class CapitalResult(HasProvenance):
             "commissioner": self.commissioner,
         }
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per simulation and party: each party's figures (the ``parties`` table)."""
+        import pandas as pd
+        table = pd.concat([party_frame(p) for p in self.parties], ignore_index=True)
+        table.attrs["units"] = PARTY_UNITS
+        return table
+
+    def to_xarray(self):
+        """The parties' figures by party and simulation and their monthly net flows, as an
+        ``xarray.Dataset`` (see :func:`pbr_model.analyses.labelled.party_dataset`)."""
+        from .labelled import party_dataset
+        return party_dataset(self)
+
     def tables(self) -> dict[str, object]:
         """The contract's tables (see :meth:`SimulationResult.tables`), plus ``parties``
         (one row per simulation and party) and, with a ``[sib]``, ``investors`` (one row

@@ -110,6 +110,11 @@ class PortfolioResult(HasProvenance):
         """The one owner's diversification figures (``[owner]`` portfolios)."""
         return self._sole().diversification
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per simulation (and owner, with several): the owner's combined figures
+        (the ``owner`` table)."""
+        return self.tables()["owner"]
+
     def tables(self) -> dict[str, object]:
         """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
         and in each area alone) and ``owner_months`` (the owner's monthly cumulative cash

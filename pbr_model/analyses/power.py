@@ -146,6 +146,18 @@ class PowerResult(HasProvenance):
         columns = {c: v for c, v in self.curve.items() if c != "effect"}
         return pd.DataFrame(columns, index=pd.Index(self.curve["effect"], name="effect"))
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per true effect (index ``effect``): a copy of :attr:`table`."""
+        return self.table.copy()
+
+    def to_xarray(self):
+        """The curve as an ``xarray.Dataset`` on the ``effect`` dimension."""
+        from .base import xarray_attrs, xarray_module
+        xr = xarray_module()
+        return xr.Dataset({c: ("effect", v) for c, v in self.curve.items() if c != "effect"},
+                          {"effect": self.curve["effect"]},
+                          attrs=xarray_attrs(self.provenance))
+
     def rows(self) -> list[tuple[float, dict[str, float]]]:
         """``(effect, {column: value})`` for each effect, in order."""
         effects = self.curve["effect"]

@@ -82,6 +82,10 @@ class SettlementResult(HasProvenance):
         n = len(self.columns["observed"])
         return frame(self.columns, index=pd.RangeIndex(1, n + 1, name="cohort"))
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per cohort (index ``cohort``): a copy of :attr:`cohorts`."""
+        return self.cohorts.copy()
+
     def observed_rows(self) -> Iterator[tuple[int, dict]]:
         """``(cohort, {column: value})`` for each cohort with a result (cohorts from 1;
         values as Python scalars)."""

@@ -252,6 +252,16 @@ class SimulationResult(HasProvenance):
 
     to_dict = summary
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per simulation (index ``sim``; a copy of :attr:`simulations`)."""
+        return self.simulations.copy()
+
+    def to_xarray(self):
+        """Every simulation's figures by simulation, cohort and month, as an
+        ``xarray.Dataset`` (see :func:`pbr_model.analyses.labelled.simulation_dataset`)."""
+        from .labelled import simulation_dataset
+        return simulation_dataset(self)
+
     def tables(self) -> dict[str, object]:
         """The run's tables for researchers (``--csv``/``--parquet``): ``simulations``
         (one row per simulation), ``cohorts`` (per simulation and cohort), ``months``

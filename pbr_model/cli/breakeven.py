@@ -12,14 +12,14 @@ from ..analyses.capital import check_seats
 from ..scenarios import FEE_PARTS
 from ..engine import DEFAULT_SEED
 from ..errors import InputError, PbrError
-from ..report.breakeven import breakeven_view, write_breakeven_workbook
+from ..report.breakeven import breakeven_view, write_breakeven_html, write_breakeven_workbook
 from ..spec import DEFAULT_CONTRACT
 from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, DaskOpt, ForceOpt,
-                      Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt, emit, executor_for,
-                      load_checked, run_problems, table_options)
+                      HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt, emit,
+                      executor_for, load_checked, run_problems, table_options)
 from .progress import LazyProgress
 
 
@@ -69,6 +69,7 @@ def breakeven_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")]
         = False,
     xlsx: XlsxOpt = None,
+    html: HtmlOpt = None,
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
@@ -91,7 +92,7 @@ def breakeven_cmd(
       pbr breakeven peterborough-sib --solve effect --volume-shock 0.3 --json
       pbr breakeven --solve effect --xlsx breakeven.xlsx
     """
-    outputs = Outputs(xlsx, csv, parquet, force)
+    outputs = Outputs(xlsx, csv, parquet, force, html=html)
     problems = run_problems(sims, seed, volume_shock=volume_shock,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
@@ -137,4 +138,5 @@ def breakeven_cmd(
                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                            progress=bar, executor=executor, draws=draws)
     emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
-         lambda path, force: write_breakeven_workbook(result, path, force=force))
+         lambda path, force: write_breakeven_workbook(result, path, force=force),
+         lambda path, force: write_breakeven_html(result, path, force=force))

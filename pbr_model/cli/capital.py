@@ -12,15 +12,16 @@ from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
 from ..memory import check_memory
-from ..report.capital import capital_table, providers_table, write_capital_workbook
-from ..report.portfolio import portfolio_table, write_portfolio_workbook
+from ..report.capital import (capital_table, providers_table, write_capital_html,
+                              write_capital_workbook)
+from ..report.portfolio import portfolio_table, write_portfolio_html, write_portfolio_workbook
 from ..spec import DEFAULT_CONTRACT
 from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
-                      ForceOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
+                      ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
                       XlsxSimsOpt, emit, executor_for, load_checked, run_problems, sims_sheet_note,
                       tables_detail, table_options)
 from .progress import LazyProgress
@@ -64,6 +65,7 @@ def capital_cmd(
         = False,
     xlsx: XlsxOpt = None,
     xlsx_sims: XlsxSimsOpt = False,
+    html: HtmlOpt = None,
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
@@ -85,11 +87,12 @@ def capital_cmd(
       pbr capital tr-crc-example -p national-prime -p small-charity -p social-investor-backed
       pbr capital tr-crc-example -p small-charity --volume-shock 0.3 --json
       pbr capital nyc-able-sib --xlsx able.xlsx
+      pbr capital nyc-able-sib --html able.html      # one page: parties side by side
       pbr capital working-links-like                # a portfolio of three areas
       pbr capital tr-national --draws approx        # faster, approximate counts
       pbr capital -p small-charity --csv tables/    # per-simulation tables for pandas
     """
-    outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
+    outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims, html)
     problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
@@ -132,7 +135,8 @@ def capital_cmd(
                                    detail=detail, draws=draws)
         emit(result, as_json, result.to_dict, lambda: portfolio_table(result), outputs,
              lambda path, force: write_portfolio_workbook(result, path, force=force,
-                                                          sims_sheet=xlsx_sims))
+                                                          sims_sheet=xlsx_sims),
+             lambda path, force: write_portfolio_html(result, path, force=force))
         return
     loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size,
                           workers=workers)
@@ -144,7 +148,8 @@ def capital_cmd(
                          chunk_size=chunk_size, progress=bar, executor=executor, draws=draws)
     emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
          lambda path, force: write_capital_workbook(result, path, force=force,
-                                                    sims_sheet=xlsx_sims))
+                                                    sims_sheet=xlsx_sims),
+         lambda path, force: write_capital_html(result, path, force=force))
 
 
 def is_portfolio(spec: str) -> bool:

@@ -134,6 +134,13 @@ XlsxSimsOpt = Annotated[bool, typer.Option(
          f"{MAX_SHEET_SIMS:,}; use --csv or --parquet for more).")]
 
 
+HtmlOpt = Annotated[Optional[Path], typer.Option(
+    "--html", metavar="FILE", parser=_path,
+    help="Also write a one-page HTML report: the headline figures, a plain-English reading, "
+         "charts and the provenance, in one self-contained file (opens with no network; see "
+         "docs/html.md).")]
+
+
 def table_options(tables: str):
     """The ``--csv`` and ``--parquet`` options of a command that writes ``tables`` (named in
     its help, so it promises only the tables it writes)."""
@@ -148,8 +155,8 @@ def table_options(tables: str):
 
 
 ForceOpt = Annotated[bool, typer.Option(
-    "--force", help="Replace existing output files (--xlsx, and the tables --csv or --parquet "
-                    "would write).")]
+    "--force", help="Replace existing output files (--xlsx, --html, and the tables --csv or "
+                    "--parquet would write).")]
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ class Outputs:
     parquet: Path | None = None
     force: bool = False
     xlsx_sims: bool = False
+    html: Path | None = None
 
     def problems(self, tables: Iterable[str] = (), inputs: Iterable[str | Path] = ()) -> list[str]:
         """Every problem with the output paths, checked before the run starts: unusable
@@ -176,6 +184,12 @@ class Outputs:
                 check_output(self.xlsx, force=self.force)
             except OutputError as exc:
                 problems.extend(f"--xlsx {p}" for p in exc.problems)
+        if self.html is not None and str(Path(self.html)) not in taken:
+            from ..report.html import check_html
+            try:
+                check_html(self.html, force=self.force)
+            except OutputError as exc:
+                problems.extend(f"--html {p}" for p in exc.problems)
         if self.xlsx_sims and self.xlsx is None:
             problems.append("--xlsx-sims: adds a sheet to the --xlsx workbook; give --xlsx FILE")
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
@@ -219,20 +233,29 @@ class Outputs:
     def files(self, tables: Iterable[str] = ()) -> list[tuple[str, Path]]:
         """Every file the outputs would write, as ``(flag, path)``."""
         files = [] if self.xlsx is None else [("--xlsx", Path(self.xlsx))]
+        if self.html is not None:
+            files.append(("--html", Path(self.html)))
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
             if folder is not None:
                 files += [(f"--{fmt}", Path(folder) / table_file(t, fmt)) for t in tables]
                 files.append((f"--{fmt}", Path(folder) / METADATA))
         return files
 
-    def write(self, result, figures: dict, workbook: Callable[..., Path]) -> list[str]:
-        """Write what was asked for: ``workbook(path, force=)`` for --xlsx, ``result.tables()``
-        with ``figures`` (the command's JSON object) as provenance for --csv/--parquet.
-        Returns what was written, for the closing message."""
+    def write(self, result, figures: dict, workbook: Callable[..., Path],
+              page: Callable[..., Path] | None = None) -> list[str]:
+        """Write what was asked for: ``workbook(path, force=)`` for --xlsx, ``page(path,
+        force=)`` for --html, ``result.tables()`` with ``figures`` (the command's JSON
+        object) as provenance for --csv/--parquet. Returns what was written, for the
+        closing message."""
         written = []
         if self.xlsx is not None:
             workbook(self.xlsx, force=self.force)
             written.append(str(self.xlsx))
+        if self.html is not None:
+            if page is None:  # a command that offers --html passes its page writer
+                raise TypeError("--html given but no page writer")
+            page(self.html, force=self.force)
+            written.append(str(self.html))
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
             if folder is not None:
                 paths = write_tables(folder, fmt, result.tables(), run_metadata(result, figures),
@@ -295,11 +318,13 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
 
 
 def emit(result, as_json: bool, figures: Callable[[], dict], view: Callable[[], object],
-         outputs: Outputs, workbook: Callable[..., Path]) -> None:
-    """Write the files ``outputs`` asks for, then print the JSON object ``figures()`` or the
-    view, then say what was written (on stderr, so stdout stays one JSON object)."""
+         outputs: Outputs, workbook: Callable[..., Path],
+         page: Callable[..., Path] | None = None) -> None:
+    """Write the files ``outputs`` asks for (``page(path, force=)`` writes --html), then
+    print the JSON object ``figures()`` or the view, then say what was written (on stderr,
+    so stdout stays one JSON object)."""
     d = figures() if as_json or outputs.csv or outputs.parquet else None
-    written = outputs.write(result, d, workbook)
+    written = outputs.write(result, d, workbook, page)
     if as_json:
         typer.echo(dumps(d))
     else:

@@ -9,10 +9,10 @@ import typer
 from ..analyses.power import MAX_EFFECTS, POWER_TABLES, parse_effects, power
 from ..engine import DEFAULT_SEED
 from ..errors import InputError
-from ..report.power import power_table, write_power_workbook
+from ..report.power import power_table, write_power_html, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
-from .options import (SIMS_LIMIT, DaskOpt, DrawsOpt, ForceOpt, Outputs, SetOpt, SpecArg,
+from .options import (SIMS_LIMIT, DaskOpt, DrawsOpt, ForceOpt, HtmlOpt, Outputs, SetOpt, SpecArg,
                       WorkersOpt, XlsxOpt, emit, executor_for, load_checked, run_problems,
                       table_options)
 from .progress import LazyProgress
@@ -36,6 +36,7 @@ def power_cmd(
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")] = False,
     xlsx: XlsxOpt = None,
+    html: HtmlOpt = None,
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
@@ -53,8 +54,9 @@ def power_cmd(
       pbr power tr-crc-example --effects 0:0.08:0.005 --sims 5000
       pbr power tr-crc-example --set cohorts.entrants_per_period=600 --json
       pbr power --xlsx power.xlsx
+      pbr power --html power.html              # the curves on one page
     """
-    outputs = Outputs(xlsx, csv, parquet, force)
+    outputs = Outputs(xlsx, csv, parquet, force, html=html)
     problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec],
                             workers=workers, dask=dask, draws=draws)
     grid = None
@@ -67,4 +69,5 @@ def power_cmd(
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor,
                        draws=draws)
     emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,
-         lambda path, force: write_power_workbook(result, path, force=force))
+         lambda path, force: write_power_workbook(result, path, force=force),
+         lambda path, force: write_power_html(result, path, force=force))

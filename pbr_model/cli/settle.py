@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from ..analyses.settle import SETTLEMENT_TABLES, settle
-from ..report.settle import settlement_table, write_settlement_workbook
+from ..report.settle import settlement_table, write_settlement_html, write_settlement_workbook
 from .app import app, handles_errors
-from .options import (ForceOpt, Outputs, SetOpt, SpecArg, XlsxOpt, emit, load_checked,
+from .options import (ForceOpt, HtmlOpt, Outputs, SetOpt, SpecArg, XlsxOpt, emit, load_checked,
                       table_options)
 
 
@@ -28,6 +28,7 @@ def settle_cmd(
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")] = False,
     xlsx: XlsxOpt = None,
+    html: HtmlOpt = None,
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
@@ -40,9 +41,10 @@ def settle_cmd(
       pbr settle peterborough-sib --observed examples/observed/peterborough.csv
       pbr settle doncaster-pbr --observed examples/observed/doncaster.csv --json
     """
-    outputs = Outputs(xlsx, csv, parquet, force)
+    outputs = Outputs(xlsx, csv, parquet, force, html=html)
     problems = outputs.problems(SETTLEMENT_TABLES, inputs=[spec, observed])
     loaded = load_checked(spec, overrides, problems)
     result = settle(loaded, observed)
     emit(result, as_json, result.to_dict, lambda: settlement_table(result), outputs,
-         lambda path, force: write_settlement_workbook(result, path, force=force))
+         lambda path, force: write_settlement_workbook(result, path, force=force),
+         lambda path, force: write_settlement_html(result, path, force=force))

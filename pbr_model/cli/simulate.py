@@ -8,11 +8,11 @@ import typer
 
 from ..analyses.simulate import SIMULATION_TABLES, simulate
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
-from ..report.simulate import simulation_summary, write_workbook
+from ..report.simulate import simulation_summary, write_simulation_html, write_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
-                      ForceOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
+                      ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
                       XlsxSimsOpt, emit, executor_for, load_checked, run_problems, sims_sheet_note,
                       tables_detail, table_options)
 from .progress import LazyProgress
@@ -32,6 +32,7 @@ def simulate_cmd(
                                           "instead of the table.")] = False,
     xlsx: XlsxOpt = None,
     xlsx_sims: XlsxSimsOpt = False,
+    html: HtmlOpt = None,
     csv: CsvOpt = None,
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
@@ -49,13 +50,14 @@ def simulate_cmd(
     Examples:
       pbr simulate
       pbr simulate tr-crc-example --sims 50000 --seed 7 --xlsx run.xlsx
+      pbr simulate tr-crc-example --html report.html     # one page with charts
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
       pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
       pbr simulate --csv tables/                         # per-simulation tables for pandas
       pbr simulate --sims 1000000 --workers 2            # every core; same numbers
       pbr simulate tr-crc-example --sims 100000 --draws approx   # faster, approximate counts
     """
-    outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims)
+    outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims, html)
     problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             inputs=[spec], workers=workers, dask=dask, draws=draws)
@@ -69,4 +71,5 @@ def simulate_cmd(
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                           progress=bar, executor=executor, detail=detail, draws=draws)
     emit(result, as_json, result.summary, lambda: simulation_summary(result), outputs,
-         lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims))
+         lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims),
+         lambda path, force: write_simulation_html(result, path, force=force))

@@ -203,3 +203,47 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
     return path
 
 
+
+
+# -- the HTML page (--html) and the notebook card ------------------------------------------------
+
+def trials_figure(r: BreakevenResult) -> tuple[str, str, str]:
+    """Every value tried: expected net and P(loss) against the value, answer marked."""
+    import numpy as np
+
+    from .charts import trials_chart
+    d = r.to_dict()
+    trace = d["trace"]
+    values = np.array([t["value"] for t in trace], dtype=float)
+    nets = np.array([t["expected_net"] for t in trace], dtype=float)
+    losses = np.array([t["prob_loss"] for t in trace], dtype=float)
+    show = lambda x: show_value(d["solve"], x, d["step"], d["currency"])  # noqa: E731
+    answer = None if d["status"] == "not_reached" else d["shown"]
+    svg = trials_chart(values, nets, losses, d["currency"], d["parameter"], show,
+                       answer=answer, current=d["current"]["value"])
+    return (f"Every {d['parameter']} tried", svg,
+            "Each point a value the search tried (numbered in order), on the same random "
+            f"numbers; dashed, the answer; dotted, the spec as it stands. Target: "
+            f"{d['target']['label']}.")
+
+
+def breakeven_page(result: BreakevenResult):
+    """``pbr breakeven``'s HTML page."""
+    from .html import Page
+    d = result.to_dict()
+    return Page(d["contract"], "pbr breakeven", breakeven_view(result), breakeven_reading(d),
+                [trials_figure(result)], d, provenance(result), skip=("trace",))
+
+
+def write_breakeven_html(result: BreakevenResult, path: str | Path, *,
+                         force: bool = False) -> Path:
+    """Write ``pbr breakeven``'s one-page HTML report to ``path``."""
+    from .html import write_page
+    return write_page(breakeven_page(result), path, force=force,
+                      inputs=result.provenance.inputs)
+
+
+def breakeven_card(result: BreakevenResult) -> str:
+    """What a notebook shows for ``breakeven(...)``: the answer and the values tried."""
+    from .html import card
+    return card(result.spec.contract.name, breakeven_view(result), trials_figure(result))

@@ -379,3 +379,63 @@ def providers_table(profiles: dict) -> Group:
         "at the rate under 'at'; 'Capital' is the cost of capital a year; 'PbR' the share of "
         "the PbR risk on its work it carries. Use a profile with `pbr capital --provider "
         "NAME`, or copy its file from contracts/providers/ and change it.", style="dim"))
+
+
+# -- the HTML page (--html) and the notebook card ------------------------------------------------
+
+def party_chart(names: list[str], parties: list, available: list[float | None], currency: str,
+                title: str, key: str = "parties") -> tuple[str, str, str]:
+    """The parties side by side, one panel each on its own scale: each one's balance after
+    financing by month (P5 to P95, P50, mean) and its reserves and credit."""
+    import numpy as np
+
+    from .charts import party_panels
+    panels = []
+    for name, party, avail in zip(names, parties, available):
+        band = {s: np.asarray(party.month_columns[s]) for s in ("mean", "p5", "p50", "p95")}
+        panels.append((name, np.arange(len(band["p50"])), band, avail))
+    return (title, party_panels(panels, currency, key=key),
+            "Each panel on its own scale: the balance after financing by month, P5 to P95 "
+            "across simulations, the median and the mean; dotted, minus the party's reserves "
+            f"and credit (below it, the party has run out). Money in {currency}.")
+
+
+def capital_page(result):
+    """``pbr capital``'s HTML page: the parties side by side, the contract's cash fan and
+    each party's distributions."""
+    from .charts import histograms
+    from .html import Page
+    from .simulate import cash_fan_chart
+    d = result.to_dict()
+    cur = d["currency"]
+    charts = [party_chart([p["name"] for p in d["providers"]], result.parties,
+                          [p["available"] for p in d["providers"]], cur,
+                          "Cash by party, after financing")]
+    charts.append(cash_fan_chart(result.result))
+    series = []
+    for p in result.parties:
+        series.append((f"{p.seat.name}: net after financing", p.figures.net_after_financing,
+                       "money"))
+        series.append((f"{p.seat.name}: peak funding need", p.figures.peak_funding, "money"))
+    series += [(f"{f.name}: IRR", f.irr, "pct") for f in result.tranche_figures if not f.grant]
+    charts.append(("Distributions across simulations", histograms(series, cur),
+                   "The share of simulations in each of 25 equal bars."))
+    rows = provenance(result.result) + [("Sign convention", "money into each party is positive")]
+    return Page(d["contract"], "pbr capital", capital_table(result), capital_reading(d), charts,
+                d, rows)
+
+
+def write_capital_html(result, path: str | Path, *, force: bool = False) -> Path:
+    """Write ``pbr capital``'s one-page HTML report to ``path``."""
+    from .html import write_page
+    return write_page(capital_page(result), path, force=force, inputs=result.provenance.inputs)
+
+
+def capital_card(result) -> str:
+    """What a notebook shows for ``capital(...)``: the table and the parties' cash."""
+    from .html import card
+    d = result.to_dict()
+    return card(d["contract"], capital_table(result),
+                party_chart([p["name"] for p in d["providers"]], result.parties,
+                            [p["available"] for p in d["providers"]], d["currency"],
+                            "Cash by party, after financing"))

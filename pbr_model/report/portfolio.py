@@ -153,3 +153,55 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
         simulations_sheet(book, owner, d["currency"])
     save_atomic(book, path)
     return path
+
+
+# -- the HTML page (--html) and the notebook card ------------------------------------------------
+
+def _party_chart(result, d: dict) -> tuple[str, str, str]:
+    """Each owner's combined balance (or, with one owner, each area alone and the owner
+    combined), side by side, each on its own scale."""
+    from .capital import party_chart
+    cur = d["currency"]
+    if "owners" in d:
+        return party_chart([o.name for o in result.owners], [o.party for o in result.owners],
+                           [o.party.summary.get("available") for o in result.owners], cur,
+                           "Each owner's cash, after financing")
+    names = [*(a["name"] for a in d["areas"]), f"{d['owner']['name']} (combined)"]
+    parties = [*(a.party for a in result.areas), result.owner]
+    available = [*(a.get("available") for a in d["areas"]), d["owner"].get("available")]
+    return party_chart(names, parties, available, cur,
+                       "Cash by area alone and the owner combined, after financing")
+
+
+def portfolio_page(result):
+    """A portfolio's HTML page: the side-by-side table, each party's cash and the owner's
+    distributions."""
+    from .charts import histograms
+    from .html import Page
+    d = result.to_dict()
+    several = "owners" in d
+    series = [(f"{o.name}: {what}", values, "money") for o in result.owners
+              for what, values in (("net after financing", o.party.figures.net_after_financing),
+                                   ("peak funding need", o.party.figures.peak_funding))]
+    charts = [_party_chart(result, d),
+              ("Distributions across simulations", histograms(series, d["currency"]),
+               "The share of simulations in each of 25 equal bars.")]
+    owner = f"{len(d['owners'])} owners" if several else d["owner"]["name"]
+    rows = provenance(result) + [("Owner", owner),
+                                 ("Sign convention", "money into the owner is positive")]
+    return Page(d["contract"], "pbr capital (portfolio)", portfolio_table(result),
+                owners_reading(d) if several else portfolio_reading(d), charts, d, rows)
+
+
+def write_portfolio_html(result, path, *, force: bool = False):
+    """Write a portfolio's one-page HTML report to ``path``."""
+    from .html import write_page
+    return write_page(portfolio_page(result), path, force=force,
+                      inputs=result.provenance.inputs)
+
+
+def portfolio_card(result) -> str:
+    """What a notebook shows for ``portfolio(...)``: the table and each party's cash."""
+    from .html import card
+    d = result.to_dict()
+    return card(d["contract"], portfolio_table(result), _party_chart(result, d))

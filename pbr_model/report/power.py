@@ -173,3 +173,46 @@ def write_power_workbook(result, path: str | Path, *, force: bool = False) -> Pa
     return path
 
 
+
+
+# -- the HTML page (--html) and the notebook card ------------------------------------------------
+
+def power_chart(result) -> tuple[str, str, str]:
+    """The power curves: the chance of being paid and the expected payments and net, by
+    true effect, with the break-even effect and the effect for a 90% chance marked."""
+    from .charts import power_curves
+    c = result.curve
+    trig = "P(target met)" if trigger_label(result.spec) == "target met" else "P(triggered)"
+    probs = [(label, c[col]) for col, label in (("prob_triggered", trig),
+                                                ("prob_paid", "P(any outcome payment)"),
+                                                ("prob_repaid", "P(repayment)")) if col in c]
+    lines = [("Outcome payments (mean)", c["outcome_mean"]), ("Net (mean)", c["net_mean"])]
+    svg = power_curves(c["effect"], probs, lines, result.currency,
+                       break_even=result.break_even_effect,
+                       for_90=result.effect_for_90pct_paid)
+    return ("Power curves", svg,
+            f"{result.sims:,} simulations per true effect. Dashed: the effect for a 90% chance "
+            f"of {goal(result.spec)} (left) and the break-even effect, where expected net "
+            "reaches zero (right), both interpolated.")
+
+
+def power_page(result):
+    """``pbr power``'s HTML page."""
+    from .html import Page
+    from .sheets import provenance
+    d = result.to_dict()
+    target = goal(result.spec) == "meeting the target"
+    return Page(d["contract"], "pbr power", power_table(result), power_reading(d, target),
+                [power_chart(result)], d, provenance(result), skip=("effects",))
+
+
+def write_power_html(result, path: str | Path, *, force: bool = False) -> Path:
+    """Write ``pbr power``'s one-page HTML report to ``path``."""
+    from .html import write_page
+    return write_page(power_page(result), path, force=force, inputs=result.provenance.inputs)
+
+
+def power_card(result) -> str:
+    """What a notebook shows for ``power(...)``: the table and the curves."""
+    from .html import card
+    return card(result.spec.contract.name, power_table(result), power_chart(result))

@@ -133,3 +133,45 @@ def write_settlement_workbook(settlement, path: str | Path, *, force: bool = Fal
     return path
 
 
+
+
+# -- the HTML page (--html) and the notebook card ------------------------------------------------
+
+def cohort_figure(s) -> tuple[str, str, str]:
+    """Per observed cohort: each mechanism's payment and each measure's change."""
+    from .charts import cohort_bars
+    rows = list(s.observed_rows())
+    cohorts = np.array([c for c, _ in rows], dtype=float)
+    payments = [(m["name"], np.array([r[f"{m['name']}:payment"] for _, r in rows], dtype=float))
+                for m in s.mechanisms]
+    changes = [(f"{measure_label(m)} ({c})",
+                np.array([np.nan if r[f"{m}:change"] is None else r[f"{m}:change"]
+                          for _, r in rows], dtype=float)) for m, c in s.measures]
+    return ("Settlement by cohort", cohort_bars(cohorts, payments, changes, s.currency),
+            "Each cohort with a result: what each mechanism pays it (negative = repaid), and "
+            "each measure's change, treated minus comparison (negative is fewer).")
+
+
+def settlement_page(settlement):
+    """``pbr settle``'s HTML page."""
+    from .html import Page
+    d = settlement.to_dict()
+    rows = provenance(settlement, observed_results=settlement.observed,
+                      observed_sha256=settlement.observed_sha256) + [
+        ("Sign convention", "money into the provider is positive; negative = repaid")]
+    return Page(d["contract"], "pbr settle", settlement_table(settlement),
+                settlement_reading(d), [cohort_figure(settlement)], d, rows, skip=("cohorts",))
+
+
+def write_settlement_html(settlement, path: str | Path, *, force: bool = False) -> Path:
+    """Write ``pbr settle``'s one-page HTML report to ``path``."""
+    from .html import write_page
+    return write_page(settlement_page(settlement), path, force=force,
+                      inputs=settlement.provenance.inputs)
+
+
+def settlement_card(settlement) -> str:
+    """What a notebook shows for ``settle(...)``: the table and the per-cohort chart."""
+    from .html import card
+    return card(settlement.spec.contract.name, settlement_table(settlement),
+                cohort_figure(settlement))

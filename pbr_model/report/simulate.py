@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -177,3 +179,68 @@ def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = 
     return path
 
 
+
+
+# -- the HTML page (--html) and the notebook card ------------------------------------------------
+
+def cash_fan_chart(result: SimulationResult, summary: dict | None = None,
+                   key: str = "cash") -> tuple[str, str, str]:
+    """The cumulative-cash fan of a run (the Cashflow sheet's chart) with the median peak
+    funding need marked, as ``(title, svg, caption)``."""
+    from .charts import cash_fan
+    prov = (summary or result.summary())["provider"]
+    cols = result.month_columns
+    band = {s: cols[f"cumulative_{s}"] for s in ("mean", "p5", "p50", "p95")}
+    months = np.arange(len(band["p50"]))
+    cur = result.currency
+    need, month = prov["peak_funding"]["p50"], prov["peak_month"]["p50"]
+    peak = None
+    if need > 0 and month == month:
+        peak = (round(month), -need, f"peak funding need P50 {money(need, cur)} "
+                                     f"({month_when(month, prov['peak_date'])})")
+    facility = result.spec.provider.reserves + result.spec.provider.credit_limit
+    svg = cash_fan(months, band, cur, peak=peak, key=key,
+                   limit=(-facility, f"-(reserves + credit), {money(facility, cur)}")
+                   if facility > 0 else None)
+    return ("Cumulative cash, before financing",
+            svg, "P5 to P95 across simulations, the median and the mean, by month; the diamond "
+                 "is the median peak funding need after financing, in its median month. "
+                 f"Money in {cur}; money into the provider is positive.")
+
+
+def simulation_charts(result: SimulationResult, summary: dict) -> list[tuple[str, str, str]]:
+    """The page's charts: the cash fan and the Distributions sheet's histograms."""
+    from .charts import histograms
+    s = result.sim_columns
+    series = [("Net result (before financing)", s["net"], "money"),
+              ("Peak funding need (after financing)", s["peak_funding"], "money"),
+              ("Outcome payments", s["outcome"], "money"),
+              ("Total payments (fees and outcomes)", s["fee"] + s["outcome"], "money")]
+    series += [(f"{f.name}: IRR", f.irr, "pct") for f in sib_investors(result) if not f.grant]
+    return [cash_fan_chart(result, summary),
+            ("Distributions across simulations", histograms(series, result.currency),
+             "The share of simulations in each of 25 equal bars (the workbook's Distributions "
+             "sheet).")]
+
+
+def simulation_page(result: SimulationResult):
+    """``pbr simulate``'s HTML page (:class:`~pbr_model.report.html.Page`)."""
+    from .html import Page
+    s = result.summary()
+    rows = provenance(result) + [("Sign convention", "money into the provider is positive")]
+    return Page(s["contract"], "pbr simulate", simulation_summary(result),
+                simulation_reading(s), simulation_charts(result, s), s, rows)
+
+
+def write_simulation_html(result: SimulationResult, path: str | Path, *,
+                          force: bool = False) -> Path:
+    """Write the run's one-page HTML report to ``path`` (see :mod:`pbr_model.report.html`)."""
+    from .html import write_page
+    return write_page(simulation_page(result), path, force=force,
+                      inputs=result.provenance.inputs)
+
+
+def simulation_card(result: SimulationResult) -> str:
+    """What a notebook shows for a run: the headline table and the cash fan."""
+    from .html import card
+    return card(result.provenance.name, simulation_summary(result), cash_fan_chart(result))

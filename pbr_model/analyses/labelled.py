@@ -1,0 +1,69 @@
+"""Results as labelled arrays for researchers: ``to_xarray()`` of a run (every simulation's
+figures by simulation, cohort and month) and of ``pbr capital``'s parties, built from the
+arrays the results already hold (no figure is computed here). xarray is optional
+(``pip install 'pbr-model[xarray]'``); it is imported only when asked for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .base import xarray_attrs, xarray_module
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from .capital import CapitalResult
+    from .simulate import SimulationResult
+
+
+def simulation_dataset(result: SimulationResult) -> xr.Dataset:
+    """A run as an ``xarray.Dataset``: each per-simulation column on ``sim``, each
+    per-cohort column on ``(sim, cohort)``, the monthly flows ``cash_in``, ``cash_out``,
+    ``outcome_in`` and ``cumulative_cash`` on ``(sim, month)`` [currency, into the provider
+    positive]; coordinates ``date`` (each month's first day) and ``payment_month`` (each
+    cohort's); units in each variable's ``attrs["units"]``, the provenance in the
+    Dataset's ``attrs``. Needs the run's detail (not a streamed run)."""
+    from .simulate import UNITS, _change_unit, _payer_unit
+    xr = xarray_module()
+    result.needs_detail("to_xarray()")
+    tl = result.timeline
+    n_months = result.cash_in.shape[1]
+
+    def unit(column: str) -> dict:
+        found = UNITS.get(column) or _payer_unit(column) or _change_unit(column)
+        return {"units": found} if found else {}
+
+    data = {c: ("sim", v, unit(c)) for c, v in result.sim_columns.items()}
+    data.update({c: (("sim", "cohort"), v, unit(c)) for c, v in result.cohort_columns.items()})
+    money = {"units": "currency"}
+    data.update(cash_in=(("sim", "month"), result.cash_in, money),
+                cash_out=(("sim", "month"), result.cash_out, money),
+                outcome_in=(("sim", "month"), result.outcome_in, money),
+                cumulative_cash=(("sim", "month"), result.cumulative_cash(), money))
+    coords = {"sim": np.arange(result.sims), "month": np.arange(n_months),
+              "date": ("month", np.array(tl.dates()[:n_months], dtype="datetime64[D]")),
+              "cohort": np.arange(tl.n_cohorts),
+              "payment_month": ("cohort", np.asarray(tl.payment_month))}
+    return xr.Dataset(data, coords, attrs=xarray_attrs(result.provenance))
+
+
+def party_dataset(result: CapitalResult) -> xr.Dataset:
+    """``pbr capital``'s parties as an ``xarray.Dataset``: each party's per-simulation
+    figures on ``(party, sim)`` and its monthly net flow on ``(party, sim, month)``
+    [currency, into the party positive]; ``role`` on ``party``. The contract's own arrays:
+    ``result.result.to_xarray()``."""
+    from .capital import PARTY_UNITS
+    xr = xarray_module()
+    keys = [k for k in PARTY_UNITS if k not in ("sim", "party", "role")]
+    data = {k: (("party", "sim"), np.stack([getattr(p.figures, k) for p in result.parties]),
+                {"units": PARTY_UNITS[k]}) for k in keys}
+    if all(p.net_flow is not None for p in result.parties):
+        data["net_flow"] = (("party", "sim", "month"),
+                            np.stack([p.net_flow for p in result.parties]),
+                            {"units": "currency"})
+    coords = {"party": [p.seat.name for p in result.parties],
+              "role": ("party", [p.seat.role for p in result.parties]),
+              "sim": np.arange(result.result.sims)}
+    return xr.Dataset(data, coords, attrs=xarray_attrs(result.provenance))
