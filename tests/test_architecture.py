@@ -125,7 +125,7 @@ def test_every_result_follows_the_protocol():
 # -- start-up: pandas, openpyxl and pyarrow only where a table or workbook is written --------
 
 #: Libraries only a command that writes a table or workbook may load (issue 15: start-up).
-HEAVY = {"pandas", "openpyxl", "pyarrow"}
+HEAVY = {"pandas", "openpyxl", "pyarrow", "matplotlib", "xarray"}
 #: Modules that exist to write or read a workbook, so may import them at the top; every
 #: other module imports them (and these modules) inside the function that needs them, or
 #: under ``if TYPE_CHECKING:`` for annotations (tests/test_startup.py runs the commands).

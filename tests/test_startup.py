@@ -1,10 +1,12 @@
 """Start-up (issue 15): ``pbr --version`` costs about an interpreter's start, and a command
-that writes no table or workbook never imports pandas, openpyxl or pyarrow.
+that writes no table, workbook or page never imports pandas, openpyxl, pyarrow or
+matplotlib (nor xarray).
 
 Each check runs a fresh interpreter, so what is in ``sys.modules`` is what the command
 itself imported. The commands run one after another in one interpreter (modules only
 accumulate, so the first command that pulls one in is the one named), ending with the
-positive controls: ``--csv`` imports pandas and ``--xlsx`` openpyxl, so the check can fail.
+positive controls: ``--html`` imports matplotlib, ``--csv`` pandas and ``--xlsx`` openpyxl,
+so the check can fail.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 OBSERVED = ROOT / "examples" / "observed" / "peterborough.csv"
-HEAVY = ("openpyxl", "pandas", "pyarrow")
+HEAVY = ("openpyxl", "pandas", "pyarrow", "matplotlib", "xarray")
 
 #: Run each argv (a JSON list of lists in argv[1]) through ``pbr``'s entry point in this
 #: interpreter, recording after each the exit code and which of HEAVY are imported.
@@ -87,8 +89,9 @@ LIGHT = [
 
 @pytest.mark.slow
 def test_no_command_without_tables_imports_pandas_openpyxl_or_pyarrow(tmp_path):
-    csv, xlsx = tmp_path / "tables", tmp_path / "run.xlsx"
-    controls = [["simulate", "--sims", "300", "--csv", str(csv)],
+    csv, xlsx, page = tmp_path / "tables", tmp_path / "run.xlsx", tmp_path / "run.html"
+    controls = [["simulate", "--sims", "300", "--html", str(page)],
+                ["simulate", "--sims", "300", "--csv", str(csv)],
                 ["simulate", "--sims", "300", "--xlsx", str(xlsx)]]
     results = run_commands(LIGHT + controls, tmp_path)
     assert [args for args, _, _ in results] == LIGHT + controls
@@ -96,7 +99,9 @@ def test_no_command_without_tables_imports_pandas_openpyxl_or_pyarrow(tmp_path):
         assert code == 0, args
     heavy = {" ".join(args): mods for args, _, mods in results[:len(LIGHT)] if mods}
     assert heavy == {}, f"imported by (the first of) these commands: {heavy}"
-    # the positive controls: writing tables imports pandas, a workbook openpyxl
+    # the positive controls: a page imports matplotlib (and no table library), writing
+    # tables pandas, a workbook openpyxl
+    assert results[-3][2] == ["matplotlib"] and page.is_file()
     assert "pandas" in results[-2][2] and "openpyxl" not in results[-2][2]
     assert "openpyxl" in results[-1][2]
     assert (csv / "simulations.csv").is_file() and xlsx.is_file()

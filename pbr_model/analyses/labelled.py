@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def simulation_dataset(result: SimulationResult) -> xr.Dataset:
     """A run as an ``xarray.Dataset``: each per-simulation column on ``sim``, each
-    per-cohort column on ``(sim, cohort)``, the monthly flows ``cash_in``, ``cash_out``,
+    per-cohort column on ``(sim, cohort)`` as ``cohort_<column>``, the monthly flows ``cash_in``, ``cash_out``,
     ``outcome_in`` and ``cumulative_cash`` on ``(sim, month)`` [currency, into the provider
     positive]; coordinates ``date`` (each month's first day) and ``payment_month`` (each
     cohort's); units in each variable's ``attrs["units"]``, the provenance in the
@@ -36,7 +36,9 @@ def simulation_dataset(result: SimulationResult) -> xr.Dataset:
         return {"units": found} if found else {}
 
     data = {c: ("sim", v, unit(c)) for c, v in result.sim_columns.items()}
-    data.update({c: (("sim", "cohort"), v, unit(c)) for c, v in result.cohort_columns.items()})
+    # per cohort under its own name: several (binary_rate, entrants...) are also per run
+    data.update({f"cohort_{c}": (("sim", "cohort"), v, unit(c))
+                 for c, v in result.cohort_columns.items()})
     money = {"units": "currency"}
     data.update(cash_in=(("sim", "month"), result.cash_in, money),
                 cash_out=(("sim", "month"), result.cash_out, money),

@@ -1,0 +1,137 @@
+"""``--html FILE``: one self-contained page per computing command, escaped, the same bytes
+for the same run (but its date), checked like the other outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from htmlcheck import check_page
+
+ROOT = Path(__file__).resolve().parents[2]
+OBSERVED = ROOT / "examples" / "observed" / "peterborough.csv"
+
+#: Each computing command, small, with the charts its page must hold.
+COMMANDS = {
+    "simulate": (["simulate", "--sims", "300"], 2),
+    "capital": (["capital", "--sims", "300"], 3),
+    "portfolio": (["capital", "working-links-like", "--sims", "200"], 2),
+    "power": (["power", "--sims", "200", "--effects", "0:0.1:0.05"], 1),
+    "breakeven": (["breakeven", "--solve", "effect", "--sims", "200"], 1),
+    "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED)], 1),
+}
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """Each command run once with --html (and --json, to compare)."""
+    from typer.testing import CliRunner
+
+    from pbr_model.cli import app
+    folder = tmp_path_factory.mktemp("pages")
+    out = {}
+    for name, (args, _) in COMMANDS.items():
+        path = folder / f"{name}.html"
+        result = CliRunner().invoke(app, [*args, "--html", str(path), "--json"])
+        assert result.exit_code == 0, (name, result.stderr, result.exception)
+        assert f"Wrote {path}" in result.stderr
+        out[name] = (path.read_text(encoding="utf-8"), json.loads(result.stdout))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_computing_command_writes_a_self_contained_page(pages, name):
+    text, d = pages[name]
+    page = check_page(text)
+    # the sections, in order
+    ids = [m for m in re.findall(r'<section id="(\w+)"', text)]
+    assert ids[:2] == ["headline", "reading"] and ids[-2:] == ["figures", "provenance"]
+    assert text.count("<svg") == COMMANDS[name][1]
+    for svg in re.findall(r"<svg .*?</svg>", text, flags=re.S):
+        assert re.search(r'width="[1-9][\d.]*pt"', svg[:300]), svg[:300]
+        assert "<path" in svg
+    plain = "".join(page.text)
+    assert d["contract"] in plain
+    assert d["spec_sha256"] in plain           # the provenance
+    assert "Run date (UTC)" in plain
+
+
+@pytest.mark.slow
+def test_the_page_shows_the_runs_own_figures(pages):
+    """The headline and the reading are the terminal view's and workbook's: the page's
+    figures are the --json figures, formatted."""
+    from pbr_model.report.format import money, pct
+    text, d = pages["simulate"]
+    cur = d["currency"]
+    assert money(d["payments"]["total"]["p50"], cur) in text
+    assert money(d["provider"]["peak_funding"]["p50"], cur) in text     # the peak, marked
+    assert f"peak funding need P50 {money(d['provider']['peak_funding']['p50'], cur)}" in text
+    assert pct(d["provider"]["prob_loss"]) in text
+    text, d = pages["capital"]
+    for party in d["providers"]:
+        assert f">{party['name']}<" in text               # a column and a panel each
+    text, d = pages["power"]
+    assert f"break-even at {100 * d['break_even_effect']:.1f}%" in text
+
+
+def _page(cli, tmp_path, *args) -> str:
+    path = tmp_path / "p.html"
+    cli.ok(cli.run(*args, "--html", str(path), "--force"))
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_user_text_is_escaped(cli, tmp_path):
+    name = '<script>alert("x")</script> & <b>bold</b>'
+    text = _page(cli, tmp_path, "simulate", "--sims", "50", "--set", f"contract.name={name}")
+    page = check_page(text)                       # no script element: the name is text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" \
+        in text
+    assert "<b>" not in text
+    assert name in "".join(page.text)
+
+
+@pytest.mark.slow
+def test_the_same_run_gives_the_same_page_but_its_date(cli, tmp_path):
+    first = _page(cli, tmp_path, "simulate", "--sims", "200")
+    second = _page(cli, tmp_path, "simulate", "--sims", "200")
+    date = re.compile(r"(Run date \(UTC\)</th><td>)[^<]*")
+    assert first != second or date.search(first)
+    assert date.sub(r"\1", first) == date.sub(r"\1", second)
+    other = _page(cli, tmp_path, "simulate", "--sims", "200", "--seed", "7")
+    assert date.sub(r"\1", other) != date.sub(r"\1", first)
+
+
+def test_html_is_checked_like_the_other_outputs(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = lambda *a: cli.run("simulate", "--sims", "10", *a)  # noqa: E731
+    cli.error(run("--html", "page.htm"), "--html page.htm: an HTML page must end in .html")
+    cli.error(run("--html", "none/page.html"), "--html none/page.html: folder none does not")
+    empty = run("--html", "")   # as --xlsx "": typer's usage error
+    assert empty.exit_code == 2 and "Invalid value for '--html': an empty path" in empty.stderr
+    Path("old.html").write_text("mine")
+    cli.error(run("--html", "old.html"), "--html old.html: file exists; use --force")
+    assert Path("old.html").read_text() == "mine"
+    cli.error(run("--html", "o.html", "--xlsx", "o.html"), "--xlsx")
+    cli.error(run("--html", "o.html", "--csv", "o.html"),
+              "--csv o.html: --html writes the file o.html there")
+    spec = tmp_path / "spec.html"   # an input is never replaced, --force or not
+    spec.write_text((ROOT / "contracts" / "doncaster_pbr.toml").read_text())
+    result = cli.run("simulate", str(spec), "--sims", "10", "--html", str(spec), "--force")
+    assert result.exit_code == 2 and "--html" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.html", "spec.html"]
+
+
+def test_the_installed_pbr_refuses_a_bad_html_path(tmp_path):
+    import subprocess
+    import sys
+    pbr = str(Path(sys.executable).with_name("pbr"))
+    proc = subprocess.run([pbr, "simulate", "--sims", "10", "--html", str(tmp_path / "x.txt")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"Error: --html {tmp_path / 'x.txt'}: an HTML page must end "
+                                  "in .html")
+    assert not (tmp_path / "x.txt").exists()
