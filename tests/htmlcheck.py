@@ -3,8 +3,38 @@ fetch, its text (shared by the --html and notebook tests)."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
+
+OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed" / "peterborough.csv"
+
+#: Each computing command, small, and how many charts its page holds.
+PAGES = {
+    "simulate": (["simulate", "--sims", "300"], 2),
+    "capital": (["capital", "--sims", "300"], 3),
+    "portfolio": (["capital", "working-links-like", "--sims", "200"], 2),
+    "power": (["power", "--sims", "200", "--effects", "0:0.1:0.05"], 1),
+    "breakeven": (["breakeven", "--solve", "effect", "--sims", "200"], 1),
+    "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED)], 1),
+}
+
+
+def write_pages(folder: Path) -> dict[str, tuple[Path, dict]]:
+    """Run each of :data:`PAGES` in process with ``--html`` and ``--json``: its page and
+    its JSON object, by name."""
+    from typer.testing import CliRunner
+
+    from pbr_model.cli import app
+    out = {}
+    for name, (args, _) in PAGES.items():
+        path = folder / f"{name}.html"
+        result = CliRunner().invoke(app, [*args, "--html", str(path), "--json"])
+        assert result.exit_code == 0, (name, result.stderr, result.exception)
+        assert f"Wrote {path}" in result.stderr
+        out[name] = (path, json.loads(result.stdout))
+    return out
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def simulation_dataset(result: SimulationResult) -> xr.Dataset:
     """A run as an ``xarray.Dataset``: each per-simulation column on ``sim``, each
-    per-cohort column on ``(sim, cohort)`` as ``cohort_<column>``, the monthly flows ``cash_in``, ``cash_out``,
-    ``outcome_in`` and ``cumulative_cash`` on ``(sim, month)`` [currency, into the provider
+    per-cohort column on ``(sim, cohort)`` as ``cohort_<column>``, the monthly flows
+    ``cash_in``, ``cash_out``, ``outcome_in`` and ``cumulative_cash`` on ``(sim, month)`` [currency, into the provider
     positive]; coordinates ``date`` (each month's first day) and ``payment_month`` (each
     cohort's); units in each variable's ``attrs["units"]``, the provenance in the
     Dataset's ``attrs``. Needs the run's detail (not a streamed run)."""

@@ -3,53 +3,32 @@ for the same run (but its date), checked like the other outputs."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from htmlcheck import check_page
+from htmlcheck import PAGES, check_page, write_pages
 
 ROOT = Path(__file__).resolve().parents[2]
-OBSERVED = ROOT / "examples" / "observed" / "peterborough.csv"
 
-#: Each computing command, small, with the charts its page must hold.
-COMMANDS = {
-    "simulate": (["simulate", "--sims", "300"], 2),
-    "capital": (["capital", "--sims", "300"], 3),
-    "portfolio": (["capital", "working-links-like", "--sims", "200"], 2),
-    "power": (["power", "--sims", "200", "--effects", "0:0.1:0.05"], 1),
-    "breakeven": (["breakeven", "--solve", "effect", "--sims", "200"], 1),
-    "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED)], 1),
-}
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     """Each command run once with --html (and --json, to compare)."""
-    from typer.testing import CliRunner
-
-    from pbr_model.cli import app
-    folder = tmp_path_factory.mktemp("pages")
-    out = {}
-    for name, (args, _) in COMMANDS.items():
-        path = folder / f"{name}.html"
-        result = CliRunner().invoke(app, [*args, "--html", str(path), "--json"])
-        assert result.exit_code == 0, (name, result.stderr, result.exception)
-        assert f"Wrote {path}" in result.stderr
-        out[name] = (path.read_text(encoding="utf-8"), json.loads(result.stdout))
-    return out
+    return {name: (path.read_text(encoding="utf-8"), d) for name, (path, d)
+            in write_pages(tmp_path_factory.mktemp("pages")).items()}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("name", PAGES)
 def test_every_computing_command_writes_a_self_contained_page(pages, name):
     text, d = pages[name]
     page = check_page(text)
     # the sections, in order
     ids = [m for m in re.findall(r'<section id="(\w+)"', text)]
     assert ids[:2] == ["headline", "reading"] and ids[-2:] == ["figures", "provenance"]
-    assert text.count("<svg") == COMMANDS[name][1]
+    assert text.count("<svg") == PAGES[name][1]
     for svg in re.findall(r"<svg .*?</svg>", text, flags=re.S):
         assert re.search(r'width="[1-9][\d.]*pt"', svg[:300]), svg[:300]
         assert "<path" in svg

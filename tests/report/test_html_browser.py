@@ -7,23 +7,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 
 from apps import CHROMIUM_FLAGS, chromium
-
-ROOT = Path(__file__).resolve().parents[2]
-OBSERVED = ROOT / "examples" / "observed" / "peterborough.csv"
-
-PAGES = {
-    "simulate": (["simulate", "--sims", "300"], 2),
-    "capital": (["capital", "--sims", "300"], 3),
-    "portfolio": (["capital", "working-links-like", "--sims", "200"], 2),
-    "power": (["power", "--sims", "200", "--effects", "0:0.1:0.05"], 1),
-    "breakeven": (["breakeven", "--solve", "effect", "--sims", "200"], 1),
-    "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED)], 1),
-}
+from htmlcheck import PAGES, write_pages
 
 pytestmark = pytest.mark.slow
 
@@ -49,17 +37,8 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from pbr_model.cli import app
-    folder = tmp_path_factory.mktemp("pages")
-    out = {}
-    for name, (args, _) in PAGES.items():
-        path = folder / f"{name}.html"
-        result = CliRunner().invoke(app, [*args, "--html", str(path)])
-        assert result.exit_code == 0, (name, result.stderr, result.exception)
-        out[name] = path
-    return out
+    return {name: path for name, (path, _) in
+            write_pages(tmp_path_factory.mktemp("pages")).items()}
 
 
 def png_size_and_colours(data: bytes) -> tuple[int, int, int]:
