@@ -45,6 +45,8 @@ th, td { padding: .25rem .6rem; border-bottom: 1px solid #eaeef2; vertical-align
 th { background: #f6f8fa; text-align: left; }
 td.r, th.r { text-align: right; white-space: nowrap; }
 td:first-child, th:first-child { white-space: pre-wrap; }
+table.pairs th { background: none; font-weight: 600; }
+table.pairs th, table.pairs td { border: 0; padding: .1rem .8rem .1rem 0; }
 td.k { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 .scroll { overflow-x: auto; }
 figure { margin: 1rem 0 1.5rem; }
@@ -171,9 +173,47 @@ def view_html(renderable: Any) -> str:
     if isinstance(renderable, Table):
         return table_html(renderable)
     if isinstance(renderable, Text):
-        cls = "note" if "dim" in str(renderable.style) else "lines"
-        return f'<p class="{cls}">{text_html(renderable)}</p>'
+        if "dim" in str(renderable.style):
+            return f'<p class="note">{text_html(renderable)}</p>'
+        return lines_html(renderable)
     return f'<p class="lines">{esc(renderable)}</p>'
+
+
+def _pair(line: Text) -> tuple[Text, Text] | None:
+    """A line laid out as a bold label padded to a column, then its value (the views'
+    ``Text.assemble((label.ljust(width), "bold"), value)``), split in two; else None."""
+    plain = line.plain
+    label = next((s for s in line.spans if s.start == 0 and "bold" in str(s.style)), None)
+    if label is None or label.end >= len(plain) or not plain[:label.end].endswith("  "):
+        return None
+    return line[:label.end], line[label.end:]
+
+
+def lines_html(text: Text) -> str:
+    """A view's lines: runs of label-and-value lines as a two-column table (a terminal lines
+    them up with spaces, a page with a table), the other lines as text."""
+    out, pairs, plain = [], [], []
+
+    def flush() -> None:
+        if pairs:
+            rows = "".join(f"<tr><th>{text_html(k.plain.rstrip())}</th><td>{text_html(v)}"
+                           "</td></tr>" for k, v in pairs)
+            out.append(f'<table class="pairs"><tbody>{rows}</tbody></table>')
+            pairs.clear()
+        if plain:
+            out.append(f'<p class="lines">{"<br>".join(text_html(t) for t in plain)}</p>')
+            plain.clear()
+
+    for line in text.split("\n"):
+        pair = _pair(line)
+        if (pair is None and pairs) or (pair is not None and plain):  # the kind changes
+            flush()
+        if pair is None:
+            plain.append(line)
+        else:
+            pairs.append(pair)
+    flush()
+    return "\n".join(out)
 
 
 def text_html(text: Text | str) -> str:

@@ -114,3 +114,22 @@ def test_the_installed_pbr_refuses_a_bad_html_path(tmp_path):
     assert proc.stderr.startswith(f"Error: --html {tmp_path / 'x.txt'}: an HTML page must end "
                                   "in .html")
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_a_views_label_and_value_lines_become_a_table_and_other_lines_text():
+    from rich.console import Group
+    from rich.text import Text
+
+    from pbr_model.report.html import view_html
+    lines = Text("\n").join([Text("Heading <1>", style="bold"),
+                             Text.assemble(("P(loss)".ljust(14), "bold"), "43.8%"),
+                             Text.assemble(("  first <m>".ljust(14), "bold"), "Jun 2017"),
+                             Text("a closing line & more")])
+    shown = view_html(Group(lines, Text("a note", style="dim")))
+    page = check_page("<!DOCTYPE html>" + shown)
+    assert page.stack == []
+    assert ('<table class="pairs"><tbody><tr><th>P(loss)</th><td>43.8%</td></tr>'
+            "<tr><th>  first &lt;m&gt;</th><td>Jun 2017</td></tr></tbody></table>") in shown
+    assert '<p class="lines"><strong>Heading &lt;1&gt;</strong></p>' in shown
+    assert '<p class="lines">a closing line &amp; more</p>' in shown
+    assert '<p class="note">a note</p>' in shown
