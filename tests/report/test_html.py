@@ -3,6 +3,7 @@ for the same run (but its date), checked like the other outputs."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -133,3 +134,15 @@ def test_a_views_label_and_value_lines_become_a_table_and_other_lines_text():
     assert '<p class="lines"><strong>Heading &lt;1&gt;</strong></p>' in shown
     assert '<p class="lines">a closing line &amp; more</p>' in shown
     assert '<p class="note">a note</p>' in shown
+
+
+@pytest.mark.slow
+def test_a_portfolio_of_several_owners_has_a_panel_per_owner(cli, tmp_path):
+    d = cli.json("capital", "tr-national", "--sims", "50")
+    text = _page(cli, tmp_path, "capital", "tr-national", "--sims", "50")
+    check_page(text)
+    charts = re.findall(r"<svg .*?</svg>", text, flags=re.S)
+    assert len(charts) == 2
+    assert len(d["owners"]) > 1
+    for owner in d["owners"]:          # a panel each, titled with the owner's name
+        assert f">{html.escape(owner['name'], quote=False)}<" in charts[0], owner["name"]
