@@ -154,9 +154,9 @@ class CapitalResult(HasProvenance):
 
     def to_xarray(self):
         """The parties' figures by party and simulation and their monthly net flows, as an
-        ``xarray.Dataset`` (see :func:`pbr_model.analyses.labelled.party_dataset`)."""
-        from .labelled import party_dataset
-        return party_dataset(self)
+        ``xarray.Dataset`` (see :func:`pbr_model.analyses.labelled.capital_dataset`)."""
+        from .labelled import capital_dataset
+        return capital_dataset(self)
 
     def tables(self) -> dict[str, object]:
         """The contract's tables (see :meth:`SimulationResult.tables`), plus ``parties``

@@ -1,5 +1,6 @@
 """Results as labelled arrays for researchers: ``to_xarray()`` of a run (every simulation's
-figures by simulation, cohort and month) and of ``pbr capital``'s parties, built from the
+figures by simulation, cohort and month) and of ``pbr capital``'s parties and a
+portfolio's areas and owners, built from the
 arrays the results already hold (no figure is computed here). xarray is optional
 (``pip install 'pbr-model[xarray]'``); it is imported only when asked for."""
 
@@ -9,12 +10,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import xarray_attrs, xarray_module
+from .base import Provenance, xarray_attrs, xarray_module
 
 if TYPE_CHECKING:
     import xarray as xr
 
-    from .capital import CapitalResult
+    from .capital import CapitalResult, PartyResult
+    from .portfolio import PortfolioResult
     from .simulate import SimulationResult
 
 
@@ -51,21 +53,38 @@ def simulation_dataset(result: SimulationResult) -> xr.Dataset:
     return xr.Dataset(data, coords, attrs=xarray_attrs(result.provenance))
 
 
-def party_dataset(result: CapitalResult) -> xr.Dataset:
-    """``pbr capital``'s parties as an ``xarray.Dataset``: each party's per-simulation
-    figures on ``(party, sim)`` and its monthly net flow on ``(party, sim, month)``
-    [currency, into the party positive]; ``role`` on ``party``. The contract's own arrays:
-    ``result.result.to_xarray()``."""
+def capital_dataset(result: CapitalResult) -> xr.Dataset:
+    """``pbr capital``'s parties as an ``xarray.Dataset`` (see :func:`party_dataset`), each
+    by its seat's name and role. The contract's own arrays: ``result.result.to_xarray()``."""
+    return party_dataset(result.parties, [p.seat.name for p in result.parties],
+                         [p.seat.role for p in result.parties], result.provenance)
+
+
+def portfolio_dataset(result: PortfolioResult) -> xr.Dataset:
+    """A portfolio as an ``xarray.Dataset`` (see :func:`party_dataset`): each area alone on
+    its owner's finances (role ``area``), then each owner's combined figures (role
+    ``owner``)."""
+    parties = [*(a.party for a in result.areas), *(o.party for o in result.owners)]
+    names = [*(a.name for a in result.areas), *(o.name for o in result.owners)]
+    roles = ["area"] * len(result.areas) + ["owner"] * len(result.owners)
+    return party_dataset(parties, names, roles, result.provenance)
+
+
+def party_dataset(parties: list[PartyResult], names: list[str], roles: list[str],
+                  provenance: Provenance) -> xr.Dataset:
+    """Parties' figures as an ``xarray.Dataset``: each one's per-simulation figures on
+    ``(party, sim)`` (the ``parties`` table's columns, units in ``attrs["units"]``) and,
+    where every party kept them, its monthly net flows on ``(party, sim, month)``
+    [currency, into the party positive]; ``names`` label ``party``, ``roles`` are a
+    coordinate on it."""
     from .capital import PARTY_UNITS
     xr = xarray_module()
     keys = [k for k in PARTY_UNITS if k not in ("sim", "party", "role")]
-    data = {k: (("party", "sim"), np.stack([getattr(p.figures, k) for p in result.parties]),
+    data = {k: (("party", "sim"), np.stack([getattr(p.figures, k) for p in parties]),
                 {"units": PARTY_UNITS[k]}) for k in keys}
-    if all(p.net_flow is not None for p in result.parties):
-        data["net_flow"] = (("party", "sim", "month"),
-                            np.stack([p.net_flow for p in result.parties]),
+    if all(p.net_flow is not None for p in parties):
+        data["net_flow"] = (("party", "sim", "month"), np.stack([p.net_flow for p in parties]),
                             {"units": "currency"})
-    coords = {"party": [p.seat.name for p in result.parties],
-              "role": ("party", [p.seat.role for p in result.parties]),
-              "sim": np.arange(result.result.sims)}
-    return xr.Dataset(data, coords, attrs=xarray_attrs(result.provenance))
+    coords = {"party": names, "role": ("party", roles),
+              "sim": np.arange(len(parties[0].figures.net))}
+    return xr.Dataset(data, coords, attrs=xarray_attrs(provenance))

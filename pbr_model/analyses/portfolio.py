@@ -115,6 +115,13 @@ class PortfolioResult(HasProvenance):
         (the ``owner`` table)."""
         return self.tables()["owner"]
 
+    def to_xarray(self):
+        """Each area alone and each owner combined, their figures by simulation and monthly
+        net flows, as an ``xarray.Dataset`` (see
+        :func:`pbr_model.analyses.labelled.portfolio_dataset`)."""
+        from .labelled import portfolio_dataset
+        return portfolio_dataset(self)
+
     def tables(self) -> dict[str, object]:
         """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
         and in each area alone) and ``owner_months`` (the owner's monthly cumulative cash

@@ -121,6 +121,13 @@ def test_to_xarray_of_parties_and_a_power_curve(results):
     assert list(ds["party"].to_numpy()) == [p.seat.name for p in c.parties]
     np.testing.assert_array_equal(ds["net_flow"].sel(party=c.parties[0].seat.name).to_numpy(),
                                   c.parties[0].net_flow)
+    portfolio = results["portfolio"]
+    ds = portfolio.to_xarray()
+    assert list(ds["party"].to_numpy()) == [*(a.name for a in portfolio.areas),
+                                             *(o.name for o in portfolio.owners)]
+    assert list(ds["role"].to_numpy()) == ["area"] * len(portfolio.areas) + ["owner"]
+    np.testing.assert_array_equal(ds["peak_funding"].sel(party=portfolio.owners[0].name),
+                                  portfolio.owner.figures.peak_funding)
     p = results["power"]
     curve = p.to_xarray()
     np.testing.assert_array_equal(curve["prob_triggered"].to_numpy(),
