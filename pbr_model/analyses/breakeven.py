@@ -70,7 +70,7 @@ from concurrent.futures import Executor
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -91,6 +91,9 @@ from .breakeven_problem import (EFFECT_RANGE, FEE_RANGE, PRICE_RANGE, SOLVES,  #
 from .breakeven_answer import (PROBE, TARGET_FORMS, Target, Trial, answer_error, parse_target,  # noqa: F401
                                precision, round_up, rounded)
 from .simulate import simulate
+
+if TYPE_CHECKING:  # pandas is imported only when a table is asked for
+    import pandas as pd
 
 # -- the result -----------------------------------------------------------------------------------
 

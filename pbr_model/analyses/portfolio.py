@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,6 +58,9 @@ from .portfolio_stream import (Job, area_run, draw_areas, facility_on_first,
                                plan_of, plans, stream_task)
 from .simulate import Progress, SimulationResult, build_result, join_parts
 from .stream import Reduce, keeps_detail
+
+if TYPE_CHECKING:  # pandas is imported only when a table is asked for
+    import pandas as pd
 
 #: The most simulations a streamed portfolio's task takes (its areas' chunks and its owners'
 #: combined monthly flows are held at once).
