@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from . import designs
-from .csvread import MAX_ROWS, read_table, short
+from .csvread import MAX_ROWS, Table, read_table, short
 from .designs import Columns, Groups
 from .errors import InputError
 from .measure import Measurement, compare, counts_read
@@ -74,12 +74,20 @@ class Observed:
     present : which cohorts have a row, ``(n_cohorts,)`` [bool]
     source : the file read
     sha256 : SHA-256 of the file's bytes
+    counts : the columns as read (``{column: (n_cohorts,)}``, NaN where a cell was empty or
+        a cohort has no row), for writing them out again (``pbr indigo``)
+    actual_payments : outcome payments the source says were made (an INDIGO project's
+        'Actual' outcome payments, :mod:`pbr_model.observed_indigo`), each
+        ``{"month": month index, "amount": currency, "fields": [field paths]}``; empty
+        for a CSV
     """
 
     evaluation: Measurement
     present: np.ndarray
     source: str
     sha256: str
+    counts: dict[str, np.ndarray] | None = None
+    actual_payments: tuple = ()
 
     @property
     def complete(self) -> bool:
@@ -108,6 +116,14 @@ def columns(spec: ContractSpec) -> tuple[list[str], list[str]]:
     optional = [g + c for g in cols.prefixes for c in counts]
     optional += [g + c for g in cols.pre for c in ("n", "reoffenders", "reoffences")]
     return required, optional + list(cols.own)
+
+
+def needed_columns(spec: ContractSpec) -> list[str]:
+    """Every count observed results must give a value of for this contract: each group's
+    ``n`` and each count a payment rule reads, for every group the design compares."""
+    cols = designs.columns(spec.evaluation)
+    read = [g + count for count in _readers(spec) for g in cols.prefixes]
+    return list(dict.fromkeys([g + "n" for g in cols.groups] + read))
 
 
 def _unread(path: Path, header: list[str], required: list[str], prefixes: tuple[str, ...],
@@ -139,6 +155,16 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
     """
     path = Path(path)
     table = read_table(path, max_rows=MAX_ROWS)
+    return observed_from_table(table, spec, str(path), lambda i: f"{path}: row {i}")
+
+
+def observed_from_table(table: Table, spec: ContractSpec, source: str, where_row,
+                        actual_payments: tuple = ()) -> Observed:
+    """Check a table of observed results (a CSV file's, or one built from another format,
+    :mod:`pbr_model.observed_indigo`) against the contract: the checks and messages of
+    :func:`read_observed`. ``source`` names the file in messages; ``where_row(i)`` names
+    row ``i`` (its line number in a CSV)."""
+    path = source
     header = table.header
     required, optional = columns(spec)
     problems = []
@@ -170,7 +196,7 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
     columns_ = {col: np.full(n_cohorts, np.nan) for col in header if col != "cohort"}
     present = np.zeros(n_cohorts, dtype=bool)
     for i, raw in table.rows:
-        where = f"{path}: row {i}"
+        where = where_row(i)
         if len(raw) != len(header):
             problems.append(f"{where}: {len(raw)} cells, but the header has {len(header)}")
             continue
@@ -207,8 +233,8 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
             columns_[col][c] = v
     if problems:
         raise InputError(problems)
-    return Observed(_measurement(spec, columns_, design), present, str(path),
-                    hashlib.sha256(table.raw).hexdigest())
+    return Observed(_measurement(spec, columns_, design), present, source,
+                    hashlib.sha256(table.raw).hexdigest(), columns_, tuple(actual_payments))
 
 
 def _delimiter_hint(header: list[str]) -> str:

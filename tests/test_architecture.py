@@ -22,7 +22,7 @@ LAYERS = [
     {"outcomes", "trend", "effects", "areas", "attrition", "designs", "measure"},
     {"payments"},
     {"finance"},
-    {"engine", "scenarios", "observed", "memory"},
+    {"engine", "scenarios", "observed", "observed_indigo", "memory"},
     {"analyses"},
     {"report"},
     {"cli"},
@@ -32,7 +32,7 @@ LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 FACADES = {"__init__", "__main__", "_moved"}
 
 #: The commands that compute, each with its analysis, view and command modules.
-COMMANDS = ["simulate", "capital", "portfolio", "power", "breakeven", "settle", "show"]
+COMMANDS = ["simulate", "capital", "portfolio", "power", "breakeven", "settle", "show", "indigo"]
 
 
 def top(module: Path) -> str:

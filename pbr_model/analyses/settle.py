@@ -12,7 +12,7 @@ cohorts (costs at their sizes; a cohort without a result counts as no entrants).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -21,7 +21,9 @@ import numpy as np
 
 from ..finance import monthly_costs
 from ..finance.sib import guarantee_summaries, investor_summaries, run_sib
+from ..errors import InputError
 from ..observed import Observed, read_observed
+from ..observed_indigo import read_indigo
 from ..payments import PaymentInputs, pay_all, rule_measures
 from ..payments.renegotiation import renegotiate
 from ..payments.base import unique_labels
@@ -60,6 +62,10 @@ class SettlementResult(HasProvenance):
     calibrated : the spec's calibrated figures these payments (or, with investors, the
         bond) use: ``mechanism`` (None for the bond), ``field``, ``to`` and ``note`` (that
         reproducing the result they were calibrated to checks arithmetic, not the model)
+    actual_payments : with results read from an INDIGO project that gives 'Actual' outcome
+        payments, one row per month the contract pays in: ``date`` (YYYY-MM), ``cohorts``
+        paid then, ``actual`` (the project's, None where it gives none), ``settled`` (this
+        settlement's) and ``difference`` (actual - settled) [currency]; else None
     """
 
     provenance: Provenance
@@ -74,6 +80,7 @@ class SettlementResult(HasProvenance):
     investors: list[dict] | None = None
     guarantees: list[dict] | None = None
     calibrated: list[dict] = field(default_factory=list)
+    actual_payments: list[dict] | None = None
 
     @cached_property
     def cohorts(self) -> pd.DataFrame:
@@ -129,7 +136,26 @@ class SettlementResult(HasProvenance):
             "guarantees": self.guarantees,
             # only where there are some, so a contract without any reads as before
             **({"calibrated": self.calibrated} if self.calibrated else {}),
+            **({"actual_payments": self.actual_payments}
+               if self.actual_payments is not None else {}),
         }
+
+    def payments_by_date(self) -> list[dict]:
+        """What this settlement pays, by payment month: ``date`` (the payment date, ISO),
+        ``cohorts`` (those with a result paid then, from 1) and ``amount`` (their payments,
+        with any pooled payment met in the last cohort's month) [currency]. Months with no
+        cohort result are left out."""
+        dates = list(self.columns["payment_date"])
+        pooled = sum(m["pooled"] for m in self.mechanisms if m["pooled_status"] == "met")
+        out: dict[str, dict] = {}
+        for cohort, r in self.observed_rows():
+            row = out.setdefault(r["payment_date"], {"date": r["payment_date"], "cohorts": [],
+                                                     "amount": 0.0})
+            row["cohorts"].append(cohort)
+            row["amount"] += float(r["payment"])
+        if pooled and dates[-1] in out:
+            out[dates[-1]]["amount"] += float(pooled)
+        return list(out.values())
 
 
     def tables(self) -> dict[str, object]:
@@ -152,13 +178,17 @@ def _num(v) -> float | None:
     return None if np.isnan(v) else v
 
 
-def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> SettlementResult:
+def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | None = None, *,
+           indigo: str | Path | None = None) -> SettlementResult:
     """Apply the contract's outcome rules to observed results.
 
     Parameters
     ----------
     spec : a validated spec (``load_spec(...)`` or a ``ContractSpec``)
     observed : a CSV path (see :mod:`pbr_model.observed`) or an :class:`Observed`
+    indigo : instead of ``observed``, an INDIGO project (JSON) whose results and actual
+        outcome payments are read (see :mod:`pbr_model.observed_indigo`); its actual
+        payments are set beside the settlement's (``actual_payments``)
 
     Returns
     -------
@@ -166,7 +196,13 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
     """
     loaded = LoadedSpec.of(spec)
     model = loaded.spec
-    obs = observed if isinstance(observed, Observed) else read_observed(observed, model)
+    if (observed is None) == (indigo is None):
+        raise InputError("give the observed results once: a CSV file (--observed FILE.csv) "
+                         "or an INDIGO project (--indigo FILE.json)")
+    if indigo is not None:
+        obs = read_indigo(indigo, model)
+    else:
+        obs = observed if isinstance(observed, Observed) else read_observed(observed, model)
     ev = obs.evaluation
     timeline = Timeline.from_spec(model)
     inputs = PaymentInputs(timeline, ev.n, ev)
@@ -227,7 +263,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         investors, guarantees = _investors(model, inputs, paid_monthly, fees)
         calibrated += [{"mechanism": None, "field": c.field, "to": c.to, "note": c.note()}
                        for c in model.contract.calibrated if c.field.startswith("sib.")]
-    return SettlementResult(
+    result = SettlementResult(
         provenance=contract_provenance(loaded, inputs=(obs.source,)),
         spec=model,
         observed=obs.source,
@@ -241,6 +277,32 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed) -> 
         guarantees=guarantees,
         calibrated=calibrated,
     )
+    if indigo is None:
+        return result
+    return replace(result, actual_payments=_beside(result, obs.actual_payments, timeline))
+
+
+def _beside(result: SettlementResult, actual: tuple, timeline: Timeline) -> list[dict]:
+    """The project's actual outcome payments beside the settlement's, by payment month."""
+    dates = timeline.dates()
+    months = np.asarray(timeline.payment_month).tolist()
+    settled = {row["date"]: row for row in result.payments_by_date()}
+    given: dict[str, float] = {}
+    for p in actual:
+        key = dates[p["month"]].isoformat()
+        given[key] = given.get(key, 0.0) + p["amount"]
+    rows = []
+    for key in dict.fromkeys(dates[m].isoformat() for m in months):
+        if key not in settled and key not in given:
+            continue
+        paid = settled.get(key, {}).get("amount", 0.0)
+        act = given.get(key)
+        rows.append({"date": key[:7],
+                     "cohorts": [c + 1 for c, m in enumerate(months)
+                                 if dates[m].isoformat() == key],
+                     "actual": act, "settled": paid,
+                     "difference": None if act is None else act - paid})
+    return rows
 
 
 def _investors(spec: ContractSpec, inputs: PaymentInputs, outcome_monthly: np.ndarray,

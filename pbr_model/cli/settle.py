@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -20,11 +20,16 @@ CsvOpt, ParquetOpt = table_options("cohorts and mechanisms")
 @handles_errors
 def settle_cmd(
     spec: SpecArg,
-    observed: Annotated[Path, typer.Option(
+    observed: Annotated[Optional[Path], typer.Option(
         "--observed", metavar="FILE.csv",
         help="Observed results: a header and one row per cohort with cohort, n, reoffenders, "
              "reoffences (and comparison_n, comparison_reoffenders, comparison_reoffences with "
-             "a comparison group). See docs/settlement.md.")],
+             "a comparison group). See docs/settlement.md.")] = None,
+    indigo: Annotated[Optional[Path], typer.Option(
+        "--indigo", metavar="FILE.json",
+        help="Instead of --observed: an INDIGO project (4.1.0 JSON, e.g. written by pbr "
+             "indigo) whose results are settled and whose actual outcome payments are set "
+             "beside the settlement's. See docs/indigo.md.")] = None,
     overrides: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout.")] = False,
     xlsx: XlsxOpt = None,
@@ -40,11 +45,25 @@ def settle_cmd(
     Examples:
       pbr settle peterborough-sib --observed examples/observed/peterborough.csv
       pbr settle doncaster-pbr --observed examples/observed/doncaster.csv --json
+      pbr settle peterborough-sib --indigo examples/observed/peterborough_indigo.json
     """
     outputs = Outputs(xlsx, csv, parquet, force, html=html)
-    problems = outputs.problems(SETTLEMENT_TABLES, inputs=[spec, observed])
+    given = [f for f in (observed, indigo) if f is not None]
+    problems = outputs.problems(SETTLEMENT_TABLES, inputs=[spec, *given])
+    if len(given) != 1:
+        problems.append("give the observed results once: --observed FILE.csv or --indigo "
+                        "FILE.json" + (" (not both)" if given else ""))
     loaded = load_checked(spec, overrides, problems)
-    result = settle(loaded, observed)
-    emit(result, as_json, result.to_dict, lambda: settlement_table(result), outputs,
+    result = settle(loaded, observed, indigo=indigo)
+    emit(result, as_json, result.to_dict, lambda: _view(result), outputs,
          lambda path, force: write_settlement_workbook(result, path, force=force),
          lambda path, force: write_settlement_html(result, path, force=force))
+
+
+def _view(result):
+    """The settlement table, and with --indigo the project's actual payments beside it."""
+    if result.actual_payments is None:
+        return settlement_table(result)
+    from rich.console import Group
+    from ..report.indigo import actual_payments_table
+    return Group(settlement_table(result), actual_payments_table(result))
