@@ -84,6 +84,10 @@ LIGHT = [
     ["breakeven", "--solve", "effect", "--sims", "200", "--json"],
     ["settle", "peterborough-sib", "--observed", str(OBSERVED)],
     ["settle", "peterborough-sib", "--observed", str(OBSERVED), "--json"],
+    ["indigo", "peterborough-sib", "--sims", "300", "--observed", str(OBSERVED), "--out",
+     "indigo.json"],
+    ["settle", "peterborough-sib", "--indigo", "indigo.json"],
+    ["settle", "peterborough-sib", "--indigo", "indigo.json", "--json"],
 ]
 
 

@@ -36,7 +36,7 @@ sys.modules[__name__].__class__ = _Package
 
 #: Each command and the module of this package that registers it on ``app``.
 COMMANDS = {"breakeven": "breakeven", "capital": "capital", "providers": "capital",
-            "power": "power", "settle": "settle", "show": "show", "simulate": "simulate",
+            "power": "power", "settle": "settle", "indigo": "indigo", "show": "show", "simulate": "simulate",
             "list": "specs", "validate": "specs", "schema": "specs", "template": "template"}
 
 
@@ -47,7 +47,7 @@ def _app(command: str | None = None):
     if command in COMMANDS:
         importlib.import_module(f".{COMMANDS[command]}", __name__)
         return app
-    from . import breakeven, capital, power, settle, show, simulate, specs, template  # noqa: F401  (each registers its commands on `app`)
+    from . import breakeven, capital, indigo, power, settle, show, simulate, specs, template  # noqa: F401  (each registers its commands on `app`)
     globals()["app"] = app
     return app
 

@@ -30,6 +30,8 @@ COMMANDS = {
     "settle": (["settle", "doncaster-pbr", "--observed", str(OBSERVED / "doncaster.csv")],
                "contract", None),
     "show": (["show", "doncaster-pbr"], "contract", None),
+    "indigo": (["indigo", "doncaster-pbr", "--sims", "200", "--out", "{tmp}/indigo.json"],
+               "contract", 200),
 }
 
 
@@ -40,9 +42,9 @@ def run_json(args: list[str]) -> dict:
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_every_json_object_opens_with_the_same_provenance_keys(name):
+def test_every_json_object_opens_with_the_same_provenance_keys(name, tmp_path):
     args, kind, sims = COMMANDS[name]
-    d = run_json(args)
+    d = run_json([a.format(tmp=tmp_path) for a in args])
     assert list(d)[:len(PROVENANCE_KEYS)] == list(PROVENANCE_KEYS)
     assert d["spec_kind"] == kind and d["sims"] == sims
     assert (d["seed"] is None) == (sims is None)

@@ -57,7 +57,7 @@ def _command_names() -> list[str]:
 def test_the_commands():
     assert _command_names() == sorted(["simulate", "list", "validate", "show", "schema", "settle",
                                        "power", "capital", "providers", "breakeven",
-                                       "template"])
+                                       "template", "indigo"])
 
 
 @pytest.mark.parametrize("args", [[], *[[name] for name in _command_names()]])

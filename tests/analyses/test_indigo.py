@@ -1,0 +1,351 @@
+"""``pbr indigo`` (a contract and a run as an INDIGO 4.1.0 project) and ``pbr settle
+--indigo`` (an INDIGO project's results and actual outcome payments as observed data).
+
+The export is checked against ``tests/indigo_schema.py``, a draft-07 schema written from
+the standard's documentation for the parts pbr writes (fields, nesting, types, dates,
+codelists), and against figures the bundled contracts state."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from indigo_schema import SCHEMA
+from pbr_model.analyses.indigo import indigo_export
+from pbr_model.analyses.settle import settle
+from pbr_model.analyses.simulate import simulate
+from pbr_model.errors import InputError
+from pbr_model.report.json import dumps
+from pbr_model.spec import load_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS = sorted(p.stem.replace("_", "-") for p in (ROOT / "contracts").glob("*.toml"))
+OBSERVED = ROOT / "examples" / "observed"
+#: The example observed results, with the --set each needs (as docs/settlement.md runs them).
+EXAMPLES = [("peterborough-sib", "peterborough.csv", []),
+            ("peterborough-sib", "peterborough_pooled.csv", []),
+            ("doncaster-pbr", "doncaster.csv", []),
+            ("nyc-able-sib", "able_no_effect.csv", ["contract.length_months=36"])]
+SIMS = 200
+
+
+def check(project: dict) -> None:
+    """The project fits the schema, and every reference inside it names something there."""
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+    errors = sorted(jsonschema.Draft7Validator(SCHEMA).iter_errors(project), key=str)
+    assert not errors, [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:5]]
+    metrics = {m["id"] for m in project["outcome_metrics"]}
+    sources = {s["id"] for s in project["sources"]}
+    for section in ("outcome_pricings", "results"):
+        for record in project.get(section, []):
+            assert record["outcome_metric_id"]["value"] in metrics, (section, record)
+
+    def ids(node):
+        if isinstance(node, dict):
+            for k, x in node.items():
+                if k == "source_ids":
+                    yield from x.split(",")
+                else:
+                    yield from ids(x)
+        elif isinstance(node, list):
+            for x in node:
+                yield from ids(x)
+    assert set(ids(project)) <= sources
+
+
+@pytest.fixture(scope="module")
+def exports():
+    return {name: indigo_export(load_spec(name), sims=SIMS) for name in CONTRACTS}
+
+
+@pytest.mark.parametrize("name", CONTRACTS)
+def test_every_bundled_contract_exports_a_valid_project(exports, name):
+    result = exports[name]
+    check(result.project)
+    spec = load_spec(name).spec
+    assert ("investments" in result.project) == (spec.sib is not None)
+    assert result.project["name"]["value"] == spec.contract.name
+    assert json.loads(dumps(result.to_dict()))["project"] == result.project
+
+
+def test_the_schema_refuses_what_the_standard_does_not_allow(exports):
+    """The checker can fail: a codelist value, a type, a date and a misspelt field."""
+    good = exports["peterborough-sib"].project
+    for path, bad in [(("outcome_payments", 0, "type", "value"), "Expected"),
+                      (("investments", 0, "investment_type", "value"), "Loan"),
+                      (("outcome_pricings", 0, "maximum_price_if_all_targets_achieved",
+                        "amount", "value"), 6255751),
+                      (("dates", "start_date_of_service_provision", "value"), "01/09/2010"),
+                      (("investments", 0, "maximum_potential_loss", "value"), 100),
+                      (("outcome_pricings", 0, "currency", "value"), "£")]:
+        project = copy.deepcopy(good)
+        node = project
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = bad
+        with pytest.raises(AssertionError):
+            check(project)
+    project = copy.deepcopy(good)
+    project["outcome_metric"] = project.pop("outcome_metrics")
+    with pytest.raises(AssertionError):
+        check(project)
+
+
+def test_the_contracts_terms_are_where_indigo_puts_them(exports):
+    pb = exports["peterborough-sib"].project
+    assert pb["outcome_metrics"][0]["id"] == "reconviction_events"
+    assert pb["outcome_pricings"][0]["price_per_unit"]["amount"]["value"] == 20_850
+    (c,) = pb["outcome_payment_commitments"]
+    assert c["maximum_potential_outcome_payment"]["amount"]["value"] == 6_255_751  # [BLF]
+    (inv,) = pb["investments"]
+    assert inv["investment_commitment"]["amount"]["exact"]["value"] == 5_000_000
+    assert inv["investment_type"]["value"] == "Equity"
+    assert inv["maximum_potential_return"]["value"] == 13  # the 13% a year cap [SEpl]
+    # ABLE: a $7.2m guarantee on a $9.6m loan, so at most 25% of principal is lost
+    (able,) = exports["nyc-able-sib"].project["investments"]
+    assert able["maximum_potential_loss"]["value"] == "25"  # text, as the standard types it
+    assert able["investment_type"]["value"] == "Debt"
+    # Roca: two payers with their own maxima ($15m state + $12m DoL), five tranches
+    roca = exports["ma-roca-pfs"].project
+    tops = [x["maximum_potential_outcome_payment"]["amount"]["value"]
+            for x in roca["outcome_payment_commitments"]]
+    # (the spec's shares are 0.5555555556 and 0.4444444444 of the $27m cap)
+    assert sorted(tops) == pytest.approx([12_000_000, 15_000_000], abs=0.01)
+    assert roca["overall_project_finance"]["maximum_potential_outcome_payment_v2"][
+        "amount"]["value"] == pytest.approx(27_000_000, abs=0.01)
+    assert len(roca["investments"]) == 5
+    assert "investment_type" not in roca["investments"][4]  # a grant is neither debt nor equity
+    assert roca["overall_project_finance"]["total_investment_commitment"]["amount"]["exact"][
+        "value"] == 21_760_000  # [Urb-Roca]
+    # NYS CEO: one outcome mechanism read on two measures: two metrics, two pricings
+    ceo = exports["nys-ceo-pfs"].project
+    assert [m["id"] for m in ceo["outcome_metrics"]] == ["bed_days", "employment"]
+    assert len(ceo["outcome_pricings"]) == 2
+
+
+def test_planned_payments_are_the_mean_of_the_run_by_month():
+    spec = load_spec("tr-crc-example")
+    result = indigo_export(spec, sims=SIMS, seed=7)
+    run = simulate(spec, sims=SIMS, seed=7, detail=True)
+    mean = run.outcome_in.mean(axis=0)
+    planned = [p for p in result.project["outcome_payments"] if p["type"]["value"] == "Planned"]
+    assert len(planned) == int((np.abs(mean) >= 0.005).sum()) > 0
+    dates = [d.isoformat() for d in run.timeline.dates()]
+    for p in planned:
+        month = dates.index(p["period"]["start_date"]["value"])
+        assert p["money"]["amount"]["value"] == pytest.approx(mean[month], abs=0.006)
+        assert p["notes"].startswith(f"mean over {SIMS} simulations (seed 7)")
+    assert result.to_dict()["planned_statistic"] == "mean"
+
+
+def _settle_json(cli, *args: str) -> dict:
+    result = cli.run("settle", *args, "--json")
+    cli.ok(result)
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("name, csv, sets", EXAMPLES)
+def test_a_settled_run_read_back_settles_the_same(cli, tmp_path, name, csv, sets):
+    out = tmp_path / "project.json"
+    set_args = [a for s in sets for a in ("--set", s)]
+    cli.ok(cli.run("indigo", name, "--observed", str(OBSERVED / csv), "--out", str(out),
+                   "--sims", str(SIMS), *set_args))
+    project = json.loads(out.read_text())
+    check(project)
+    direct = _settle_json(cli, name, "--observed", str(OBSERVED / csv), *set_args)
+    back = _settle_json(cli, name, "--indigo", str(out), *set_args)
+    actual = back.pop("actual_payments")
+    for d in (direct, back):
+        d.pop("observed"), d.pop("observed_sha256")
+    assert back == direct
+    assert sum(r["actual"] for r in actual) == pytest.approx(direct["total_payment"])
+    assert all(r["difference"] == 0 for r in actual)
+    paid = [p for p in project["outcome_payments"] if p["type"]["value"] == "Actual"]
+    assert sum(p["money"]["amount"]["value"] for p in paid) == \
+        pytest.approx(direct["total_payment"])
+
+
+def test_results_carry_the_counts_in_standard_fields(tmp_path):
+    result = indigo_export(load_spec("doncaster-pbr"), sims=SIMS,
+                           observed=OBSERVED / "doncaster.csv")
+    first = result.project["results"][0]
+    assert first["number_engaged_in_impact_bond"]["value"] == 1000
+    assert first["number_with_positive_social_outcomes"]["value"] == 1000 - 523
+    assert first["period"] == {"start_date": {"value": "2011-10-01"},
+                               "end_date": {"value": "2012-09-30"}}
+    assert first["result_type"]["value"] == "Interim"  # 2 of the spec's 4 cohorts observed
+    pooled = indigo_export(load_spec("peterborough-sib"), sims=SIMS,
+                           observed=OBSERVED / "peterborough_pooled.csv").project
+    assert {r["result_type"]["value"] for r in pooled["results"]} == {"Final"}  # 2 of 2
+    actual = [p for p in result.project["outcome_payments"] if p["type"]["value"] == "Actual"]
+    assert [p["money"]["amount"]["value"] for p in actual] == [0, -2_400_000]  # [MoJpr14][CJA]
+
+
+def test_a_project_with_standard_fields_only_settles(tmp_path):
+    """No extension: INDIGO's own fields carry n and (for binary) the reoffenders."""
+    spec = load_spec("doncaster-pbr")
+    project = indigo_export(spec, sims=SIMS, observed=OBSERVED / "doncaster.csv").project
+    for r in project["results"]:
+        del r["pbr_counts"]
+    path = tmp_path / "plain.json"
+    path.write_text(json.dumps({"project": {"id": "x", "data": project}}))  # the API envelope
+    csv = tmp_path / "plain.csv"
+    csv.write_text("cohort,n,reoffenders,reoffences\n1,1000,523,\n2,1000,547,\n")
+    a, b = settle(spec, csv).to_dict(), settle(spec, indigo=path).to_dict()
+    for d in (a, b):
+        d.pop("observed"), d.pop("observed_sha256")
+    b.pop("actual_payments")
+    assert dumps(a) == dumps(b)
+
+
+def test_the_bundled_example_settles_as_its_csv():
+    spec = load_spec("peterborough-sib")
+    a = settle(spec, OBSERVED / "peterborough.csv").to_dict()
+    b = settle(spec, indigo=OBSERVED / "peterborough_indigo.json").to_dict()
+    assert b["cohorts"] == a["cohorts"] and b["total_payment"] == a["total_payment"] == 0
+    assert b["actual_payments"] == [{"date": "2014-08", "cohorts": [1], "actual": 0.0,
+                                     "settled": 0.0, "difference": 0.0}]
+
+
+# -- bad input: a clear Error naming the file, the field path, the value and what is allowed --
+
+def _project(tmp_path) -> dict:
+    path = tmp_path / "good.json"
+    result = indigo_export(load_spec("peterborough-sib"), sims=SIMS,
+                           observed=OBSERVED / "peterborough_pooled.csv")
+    return copy.deepcopy(result.project)
+
+
+def _edit(project: dict, how: str) -> dict | str:
+    r0 = project["results"][0]
+    if how == "period":
+        r0["period"]["start_date"]["value"] = "2011-01"
+    elif how == "metric":
+        r0["outcome_metric_id"]["value"] = "outcomemetric1"
+    elif how == "negative":
+        r0["pbr_counts"]["events"] = -5
+    elif how == "text":
+        r0["pbr_counts"]["events"] = "1420"
+    elif how == "unknown":
+        r0["pbr_counts"]["event"] = 3
+    elif how == "disagree":
+        r0["pbr_counts"]["n"] = 999
+    elif how == "currency":
+        project["outcome_payments"][-1]["money"]["currency"]["value"] = "USD"
+    elif how == "month":
+        project["outcome_payments"][-1]["period"]["start_date"]["value"] = "2016-01-01"
+    elif how == "comparison":
+        for r in project["results"]:
+            r["pbr_counts"].pop("comparison_events")
+    elif how == "date":
+        r0["period"]["end_date"]["value"] = "31/08/2012"
+    elif how == "twice":
+        project["results"].append(copy.deepcopy(r0))
+        project["results"][-1]["pbr_counts"]["events"] = 1
+    elif how == "huge":
+        project["outcome_payments"][-1]["money"]["amount"]["value"] = 10**400
+    elif how == "not json":
+        return "{'name': 1}"
+    elif how == "list":
+        return "[]"
+    elif how == "nan":
+        return '{"results": [NaN]}'
+    return project
+
+
+BAD = {
+    "period": ["results[0].period: 2011-01 to 2012-08 is not a cohort's entry period",
+               "1 = 2010-09 to 2012-08; 2 = 2012-09 to 2014-08"],
+    "metric": ["results[0].outcome_metric_id.value: 'outcomemetric1' is not the id"],
+    "negative": ["results[0]", "column events: must be a whole number from 0", "(got '-5')"],
+    "text": ["results[0].pbr_counts.events: must be a number (got text '1420')"],
+    "unknown": ["results[0].pbr_counts: unknown count 'event'; allowed: n, reoffenders"],
+    "disagree": ["results[0].pbr_counts.n: 999 disagrees with "
+                 "results[0].number_engaged_in_impact_bond.value (1000)"],
+    "currency": ["money.currency.value: 'USD', but the contract's money is in GBP"],
+    "month": ["period.start_date.value: 2016-01 is not a month the contract pays outcomes in",
+              "2014-08 (cohort 1), 2017-06 (cohort 2)"],
+    "comparison": ["no result gives 'comparison_events'",
+                   "give it in results[].pbr_counts.comparison_events"],
+    "date": ["results[0].period.end_date.value: must be a date YYYY-MM or YYYY-MM-DD "
+             "(got '31/08/2012')"],
+    "twice": ["results[2].pbr_counts.events: 1 disagrees with results[0] (1420) for the same "
+              "cohort 1"],
+    "huge": ["outcome_payments[3].money.amount.value: must be a number in GBP"],
+    "not json": ["not valid JSON (line 1, column 2"],
+    "list": ["must be a JSON object (an INDIGO project), not a list"],
+    "nan": ["NaN is not a number JSON allows"],
+}
+
+
+@pytest.mark.parametrize("how", BAD)
+def test_bad_indigo_input_is_a_clear_error(cli, tmp_path, how):
+    edited = _edit(_project(tmp_path), how)
+    path = tmp_path / "bad.json"
+    path.write_text(edited if isinstance(edited, str) else json.dumps(edited))
+    lines = cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(path)), *BAD[how])
+    assert all(str(path) in line for line in lines)
+    with pytest.raises(InputError):  # the library refuses what the command refuses
+        settle(load_spec("peterborough-sib"), indigo=path)
+
+
+def test_settle_takes_one_source_of_results(cli, tmp_path):
+    cli.error(cli.run("settle", "peterborough-sib"), "give the observed results once")
+    cli.error(cli.run("settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv"),
+                      "--indigo", str(OBSERVED / "peterborough_indigo.json")), "(not both)")
+    cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(tmp_path / "missing.json")),
+              "missing.json")
+
+
+def test_indigo_output_is_checked_before_the_run(cli, tmp_path):
+    out = tmp_path / "p.json"
+    out.write_text("{}")
+    cli.error(cli.run("indigo", "doncaster-pbr", "--out", str(out)),
+              f"--out {out}: file exists; use --force to replace it")
+    cli.error(cli.run("indigo", "doncaster-pbr", "--out", str(tmp_path / "p.txt")),
+              "an INDIGO project (JSON) must end in .json")
+    obs = tmp_path / "obs.json"
+    obs.write_text("cohort,n,reoffenders,reoffences\n")
+    cli.error(cli.run("indigo", "doncaster-pbr", "--observed", str(obs), "--out", str(obs)),
+              str(obs))
+    cli.error(cli.run("indigo", "doncaster-pbr", "--out", str(tmp_path / "q.json"), "--sims",
+                      "0"), "--sims")
+    assert out.read_text() == "{}" and not (tmp_path / "q.json").exists()
+    cli.ok(cli.run("indigo", "doncaster-pbr", "--out", str(out), "--sims", str(SIMS), "--force"))
+    check(json.loads(out.read_text()))
+
+
+def test_the_same_run_writes_the_same_bytes(cli, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        cli.ok(cli.run("indigo", "nys-ceo-pfs", "--out", str(path), "--sims", str(SIMS)))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_the_installed_pbr_exports_and_settles(tmp_path):
+    pbr = str(Path(sys.executable).parent / "pbr")
+    out = tmp_path / "roca.json"
+    run = subprocess.run([pbr, "indigo", "peterborough-sib", "--observed",
+                          str(OBSERVED / "peterborough_pooled.csv"), "--out", str(out),
+                          "--sims", str(SIMS)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert f"Wrote {out}" in run.stderr and "outcome_payments: Actual" in run.stdout
+    check(json.loads(out.read_text()))
+    run = subprocess.run([pbr, "settle", "peterborough-sib", "--indigo", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "Actual outcome payments (INDIGO)" in run.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"results": 3}')
+    run = subprocess.run([pbr, "settle", "peterborough-sib", "--indigo", str(bad)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"Error: {bad}: results: must be a list of records (got a "
+                                 "number)")
