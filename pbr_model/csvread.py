@@ -59,18 +59,20 @@ def short(value: str, limit: int = 40) -> str:
     return f"{value[:limit]!r}... ({len(value):,} characters)"
 
 
-def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``; ``InputError`` otherwise."""
+def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES, kind: str = "a CSV file",
+               too_big: str = "an observed-results CSV has one short row per cohort") -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; ``InputError`` otherwise
+    (``kind`` names what to give, ``too_big`` why the limit is enough)."""
     path = Path(path)
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{path}: is a folder; give a CSV file")
+            raise InputError(f"{path}: is a folder; give {kind}")
         if not stat.S_ISREG(st.st_mode):
             raise InputError(f"{path}: is not a regular file (a pipe, device or socket); "
-                             "give a CSV file")
+                             f"give {kind}")
         if st.st_size > max_bytes:
-            raise InputError(_too_big(path, max_bytes))
+            raise InputError(_too_big(path, max_bytes, too_big))
         with open(path, "rb") as f:
             raw = f.read(max_bytes + 1)
     except (FileNotFoundError, NotADirectoryError):
@@ -80,13 +82,12 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if len(raw) > max_bytes:  # it grew, or its size was not known (/proc)
-        raise InputError(_too_big(path, max_bytes))
+        raise InputError(_too_big(path, max_bytes, too_big))
     return raw
 
 
-def _too_big(path: Path, max_bytes: int) -> str:
-    return (f"{path}: larger than {max_bytes:,} bytes, the most read; an observed-results "
-            "CSV has one short row per cohort")
+def _too_big(path: Path, max_bytes: int, why: str) -> str:
+    return f"{path}: larger than {max_bytes:,} bytes, the most read; {why}"
 
 
 def decode(path: str | Path, raw: bytes) -> str:

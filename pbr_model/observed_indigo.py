@@ -86,7 +86,8 @@ def read_indigo(path: str | Path, spec: ContractSpec) -> Observed:
         the value given and what is allowed.
     """
     path = Path(path)
-    raw = read_bytes(path)
+    raw = read_bytes(path, kind="an INDIGO project (a JSON file)",
+                     too_big="an INDIGO project's results and payments are far smaller")
     project = _project(path, raw)
     timeline = Timeline.from_spec(spec)
     problems: list[str] = []

@@ -13,8 +13,8 @@ from ..errors import OutputError
 from ..files import check_output
 from ..report.indigo import indigo_view, write_indigo
 from .app import app, err, handles_errors
-from .options import (SIMS_LIMIT, ForceOpt, Outputs, SetOpt, SpecArg, _path, emit,
-                      load_checked, run_problems)
+from .options import (SIMS_LIMIT, Outputs, SetOpt, SpecArg, _path, emit, load_checked,
+                      run_problems)
 
 
 @app.command("indigo")
@@ -37,7 +37,7 @@ def indigo_cmd(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object to stdout (the provenance, the sections' sizes "
                        "and the project) instead of the summary.")] = False,
-    force: ForceOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Export a contract and a run to the INDIGO impact-bond data standard (4.1.0): outcome
     metrics, pricings, commitments per payer, investments, planned outcome payments (the

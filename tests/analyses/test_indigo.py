@@ -302,6 +302,14 @@ def test_settle_takes_one_source_of_results(cli, tmp_path):
                       "--indigo", str(OBSERVED / "peterborough_indigo.json")), "(not both)")
     cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(tmp_path / "missing.json")),
               "missing.json")
+    cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(tmp_path)),
+              f"{tmp_path}: is a folder; give an INDIGO project (a JSON file)")
+    cli.error(cli.run("settle", "peterborough-sib", "--indigo", "/dev/zero"),
+              "/dev/zero: is not a regular file")
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 50 + "1" + "}" * 50)
+    cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(deep)),
+              "nested more than 20 levels deep")
 
 
 def test_indigo_output_is_checked_before_the_run(cli, tmp_path):
