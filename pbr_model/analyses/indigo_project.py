@@ -94,7 +94,8 @@ def pricings(spec: ContractSpec) -> list[dict]:
                 if r.per == "unit":
                     p["price_per_unit"] = {"amount": v(number(r.price))}
                 if len(mech.rates) == 1 and mech.cap_total is not None:
-                    p["maximum_price_if_all_targets_achieved"] = {"amount": v(plain(mech.cap_total))}
+                    p["maximum_price_if_all_targets_achieved"] = {
+                        "amount": v(plain(mech.cap_total))}
                 p["price_description"] = v(_rate_text(spec, mech, i))
                 p["source_ids"] = "pbr-spec"
                 out.append(p)
@@ -125,6 +126,13 @@ def _rate_text(spec: ContractSpec, mech, i: int) -> str:
                  f"{r.threshold_rule})")
     if r.pooled_threshold is not None:
         text += f"; all cohorts pooled from {r.pooled_threshold:g} ({unit})"
+    if r.hurdle is not None:
+        text += (f"; paid only if {r.hurdle.measure} improves by at least {r.hurdle.min:g} "
+                 f"({r.hurdle.change})")
+    if r.significance_level is not None:
+        sides = r.significance_test.replace("_", "-")
+        text += (f"; only statistically significant changes count ({sides} test at "
+                 f"{r.significance_level:g})")
     if r.deduction_price:
         text += f"; {cur} {plain(r.deduction_price)} deducted per unit of worsening beyond " \
                 f"{r.deduction_threshold:g}"

@@ -47,7 +47,8 @@ def indigo_cmd(
     \b
     Examples:
       pbr indigo peterborough-sib --out peterborough.json --sims 1000
-      pbr indigo peterborough-sib --observed examples/observed/peterborough_pooled.csv --out settled.json --sims 1000
+      pbr indigo doncaster-pbr --observed examples/observed/doncaster.csv --out d.json --sims 1000
+      pbr settle doncaster-pbr --indigo d.json
     """
     outputs = Outputs(force=force)
     inputs = [spec, *([observed] if observed is not None else [])]

@@ -298,8 +298,9 @@ def test_bad_indigo_input_is_a_clear_error(cli, tmp_path, how):
 
 def test_settle_takes_one_source_of_results(cli, tmp_path):
     cli.error(cli.run("settle", "peterborough-sib"), "give the observed results once")
-    cli.error(cli.run("settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv"),
-                      "--indigo", str(OBSERVED / "peterborough_indigo.json")), "(not both)")
+    cli.error(cli.run("settle", "peterborough-sib", "--observed",
+                      str(OBSERVED / "peterborough.csv"), "--indigo",
+                      str(OBSERVED / "peterborough_indigo.json")), "(not both)")
     cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(tmp_path / "missing.json")),
               "missing.json")
     cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(tmp_path)),
