@@ -6,9 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..errors import SpecError
+from ..report.fit import FitTable
 from ..spec import bundled_contracts, load_spec, read_toml
 from ..spec.kinds import file_kind
 from ..spec.load import load_profile
@@ -27,7 +27,7 @@ def list_cmd() -> None:
     Example:
       pbr list
     """
-    table = Table(title="Bundled contracts", title_justify="left")
+    table = FitTable(title="Bundled contracts", title_justify="left")
     table.add_column("Name")
     table.add_column("Contract")
     table.add_column("File")

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from ..analyses.breakeven import BreakevenResult
@@ -95,7 +95,7 @@ def breakeven_view(r: BreakevenResult) -> Group:
     lines.append(Text(pay + "."))
     parts: list = [Text("\n").join(lines)]
     if r.prices:
-        t = Table(title=("Fees" if r.solve == "fee" else "Prices") + " at the answer",
+        t = FitTable(title=("Fees" if r.solve == "fee" else "Prices") + " at the answer",
                   title_justify="left")
         for col, justify in (("Field (--set path)", "left"), ("Now", "right"),
                              ("At the answer", "right")):

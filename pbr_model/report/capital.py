@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from ..spec.fields import flatten
@@ -98,7 +98,7 @@ def capital_table(result) -> Group:
     d = result.to_dict()
     cur = d["currency"]
     shock = f" · {shock_label(d)}" if shock_label(d) else ""
-    t = Table(title=f"{d['contract']}: who can carry the risk", title_justify="left",
+    t = FitTable(title=f"{d['contract']}: who can carry the risk", title_justify="left",
               caption=f"{d['sims']:,} simulations{draws_label(d)} · seed {d['seed']} · spec "
                       f"{d['spec_sha256'][:12]} · pbr-model {d['version']}{shock}",
               caption_justify="left")
@@ -126,7 +126,7 @@ def investor_table(investors: list[dict], guarantees: list[dict], cur: str,
     nothing did (P(total loss)); a grant shows what it funded and no return or loss."""
     title = ("Social investors on these results (IRR a year)" if observed else
              "Social investors (mean drawn and received; IRR a year where not a total loss)")
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+    t = FitTable(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
               collapse_padding=True)
     t.add_column("Tranche", min_width=18)
     cols = ["Drawn", "Received", *([] if observed else ["P(total loss)"]),
@@ -361,7 +361,7 @@ def write_capital_workbook(result, path: str | Path, *, force: bool = False,
 
 def providers_table(profiles: dict) -> Group:
     """``pbr providers``: each profile's finances and seat terms, then its description."""
-    t = Table(title="Bundled provider profiles", title_justify="left", box=box.SIMPLE_HEAD,
+    t = FitTable(title="Bundled provider profiles", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, collapse_padding=True)
     t.add_column("Name", no_wrap=True)
     for col in ("Reserves", "Credit", "at", "Capital", "Overheads", "Share", "PbR"):

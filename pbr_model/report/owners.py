@@ -5,7 +5,7 @@ the commissioner's national totals. Reads the portfolio's JSON dict; computes no
 from __future__ import annotations
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from .format import money, pct, shock_label, draws_label
@@ -36,11 +36,11 @@ def owners_table(d: dict) -> Group:
     shock = f" · {shock_label(d)}" if shock_label(d) else ""
     caption = (f"{d['sims']:,} simulations{draws_label(d)} · seed {d['seed']} · portfolio "
                f"{d['spec_sha256'][:12]} · pbr-model {d['version']}{shock}")
-    owners = Table(title=f"{d['contract']}: capital for each owner on its own areas",
+    owners = FitTable(title=f"{d['contract']}: capital for each owner on its own areas",
                    title_justify="left", caption=caption, caption_justify="left")
     owners.add_column("Owner")
     owners.add_column("Areas", justify="right")
-    areas = Table(title="Each area alone on its owner's finances", title_justify="left")
+    areas = FitTable(title="Each area alone on its owner's finances", title_justify="left")
     areas.add_column("Area")
     areas.add_column("Owner")
     for header, _, _ in COLUMNS:

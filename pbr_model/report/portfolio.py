@@ -5,7 +5,7 @@ and what holding the areas together saves. Reads
 from __future__ import annotations
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from .capital import funding_rows
@@ -32,7 +32,7 @@ def portfolio_table(result) -> Group:
         return owners_table(d)
     cur = d["currency"]
     shock = f" · {shock_label(d)}" if shock_label(d) else ""
-    t = Table(title=f"{d['contract']}: capital for the owner and per area",
+    t = FitTable(title=f"{d['contract']}: capital for the owner and per area",
               title_justify="left",
               caption=f"{d['sims']:,} simulations{draws_label(d)} · seed {d['seed']} · portfolio "
                       f"{d['spec_sha256'][:12]} · pbr-model {d['version']}{shock}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from ..payments import trigger_label
@@ -34,7 +34,7 @@ def power_table(p) -> Group:
     """``pbr power``: payment probability and expected payments by true effect."""
     cur = p.currency
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
-    t = Table(title=f"{p.spec.contract.name}: payment power", title_justify="left",
+    t = FitTable(title=f"{p.spec.contract.name}: payment power", title_justify="left",
               caption=f"{p.sims:,} simulations per effect{draws_label(p.provenance.to_dict())} · "
                       f"seed {p.seed} · spec "
                       f"{p.spec_sha256[:12]} · pbr-model {p.version}", caption_justify="left")
@@ -44,13 +44,13 @@ def power_table(p) -> Group:
     paid = [(c, label) for c, label in (("prob_paid", "P(any payment)"),
                                         ("prob_repaid", "P(repayment)")) if c in p.curve]
     trig = "P(target met)" if trigger_label(p.spec) == "target met" else "P(triggered)"
-    for col in ("True effect" + (" (offending rate)" if rate else ""), "Binary cut (points)",
+    for col in ("True effect" + (" (offending rate)" if rate else ""), "Binary cut", "in points",
                 "Per-reoffender cut", trig, "Cohorts triggered",
                 *(label for _, label in paid), "Outcome mean", "Outcome P5", "Outcome P95",
                 "Net mean", "P(loss)"):
         t.add_column(col, justify="right")
     for effect, r in p.rows():
-        t.add_row(pct(effect), f"{pct(r['binary_cut'])} ({number(r['binary_points'], 2)})",
+        t.add_row(pct(effect), pct(r["binary_cut"]), number(r["binary_points"], 2),
                   pct(r["frequency_cut"]), pct(r["prob_triggered"]),
                   pct(r["cohorts_triggered"]), *(pct(r[c]) for c, _ in paid),
                   m(r["outcome_mean"]), m(r["outcome_p5"]), m(r["outcome_p95"]),

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from ..spec.schema import MEASURES
@@ -20,7 +20,7 @@ from .sheets import (assumptions_sheet, bold_header, check_output, data_table, m
 def settlement_table(s) -> Group:
     """``pbr settle``: each cohort's measured change, the triggers and the payments."""
     cur = s.currency
-    t = Table(title=f"{s.spec.contract.name}: settlement on {s.observed}", title_justify="left",
+    t = FitTable(title=f"{s.spec.contract.name}: settlement on {s.observed}", title_justify="left",
               caption=f"spec {s.spec_sha256[:12]} · observed {s.observed_sha256[:12]} · "
                       f"pbr-model {s.version}", caption_justify="left")
     t.add_column("Cohort", justify="right")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 
 from ..payments import describe
 from ..payments.base import change_text
@@ -20,7 +20,7 @@ def contract_overview(result: ShowResult) -> Group:
     cur = spec.contract.currency
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
     c = spec.contract
-    terms = Table(title=c.name, title_justify="left", show_header=False)
+    terms = FitTable(title=c.name, title_justify="left", show_header=False)
     terms.add_column(style="bold")
     terms.add_column()
     terms.add_row("Source", f"{loaded.source}  (sha256 {loaded.sha256[:12]})")
@@ -72,7 +72,7 @@ def contract_overview(result: ShowResult) -> Group:
     terms.add_row("Provider", f"reserves {m(p.reserves)}, credit {m(p.credit_limit)}, "
                   f"discount rate {pct(p.cost_of_capital)}")
 
-    at = Table(title="At the expected effect, without noise", title_justify="left")
+    at = FitTable(title="At the expected effect, without noise", title_justify="left")
     at.add_column("Figure")
     at.add_column("Value", justify="right")
     at.add_row("Fee income", m(derived["fee_revenue"]))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from ..analyses.simulate import SimulationResult, change_column, sib_investors
@@ -22,7 +22,7 @@ from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, 
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
 
 
-def _row(table: Table, label: str, fig: dict, fmt: Fmt) -> None:
+def _row(table: FitTable, label: str, fig: dict, fmt: Fmt) -> None:
     table.add_row(label, *(fmt(fig[k]) for k in ("mean", "p5", "p50", "p95")))
 
 
@@ -31,7 +31,7 @@ def simulation_summary(result: SimulationResult) -> Group:
     s = result.summary()
     cur = result.currency
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
-    t = Table(title=s["contract"], title_justify="left",
+    t = FitTable(title=s["contract"], title_justify="left",
               caption=f"{s['sims']:,} simulations{draws_label(s)} · seed {s['seed']} · "
                       f"spec {s['spec_sha256'][:12]}"
                       f" · pbr-model {s['version']}"
