@@ -9,9 +9,9 @@ import typer
 
 from ..errors import SpecError
 from ..report.fit import FitTable
-from ..spec import bundled_contracts, load_spec, read_toml
-from ..spec.kinds import file_kind
-from ..spec.load import load_profile
+from ..spec import load_spec, read_toml
+from ..spec.kinds import bundled_files, file_kind
+from ..spec.load import bundled_dir, load_profile
 from ..spec.portfolio import load_portfolio
 from ..spec.reference import markdown_reference
 from ..spec.schema import ContractSpec
@@ -21,20 +21,29 @@ from .app import app, deprecations, fail, handles_errors, out
 @app.command("list")
 @handles_errors
 def list_cmd() -> None:
-    """List the bundled contracts (use a name wherever a SPEC is asked for).
+    """List the bundled contracts, portfolios and provider profiles, and where each file
+    lives (use a name wherever a SPEC, portfolio or --provider is asked for).
 
     \b
-    Example:
+    Examples:
       pbr list
+      pbr show tr-crc-example --toml > my_contract.toml
     """
-    table = FitTable(title="Bundled contracts", title_justify="left")
-    table.add_column("Name")
-    table.add_column("Contract")
-    table.add_column("File")
-    for name, path in bundled_contracts().items():
-        contract = read_toml(path).get("contract", {})
-        table.add_row(name, str(contract.get("name", "")), path.name)
-    out.print(table)
+    folder = bundled_dir()
+    titles = {"contract": "Bundled contracts", "portfolio": "Bundled portfolios",
+              "profile": "Bundled provider profiles"}
+    for kind, files in bundled_files().items():
+        table = FitTable(title=titles[kind], title_justify="left")
+        table.add_column("Name")
+        if kind != "profile":  # a profile's name is its file's
+            table.add_column("Called")
+        table.add_column("File (in the folder below)")
+        for name, path in files.items():
+            called = [] if kind == "profile" else [str(read_toml(path)[kind].get("name", ""))]
+            table.add_row(name, *called, path.relative_to(folder).as_posix())
+        out.print(table)
+    out.print(f"Folder: {folder}", soft_wrap=True)
+    out.print("Copy one to edit it: pbr show NAME --toml > my.toml", soft_wrap=True)
 
 
 @app.command("validate")

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from ..errors import SpecError, shown
 from ..files import is_file
 from .load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
-                   read_toml)
+                   read_toml, resolve)
+from .reading import read_capped
 from .portfolio import bundled_portfolios
 
 Kind = Literal["contract", "portfolio", "profile"]
@@ -38,3 +40,29 @@ def file_kind(spec: str | Path) -> Kind:
     if "portfolio" in data:
         return "portfolio"
     return "profile" if set(data) == {"provider"} else "contract"
+
+
+def bundled_files() -> dict[Kind, dict[str, Path]]:
+    """Every bundled file by kind: name -> path (contracts, portfolios, provider profiles)."""
+    return {"contract": bundled_contracts(), "portfolio": bundled_portfolios(),
+            "profile": bundled_providers()}
+
+
+def toml_text(spec: str | Path) -> str:
+    """The text of the TOML file a SPEC argument names (a file, or a bundled contract,
+    portfolio or provider profile), exactly as written, comments and all: to copy and edit.
+
+    Raises
+    ------
+    SpecError
+        When it names no file, names a workbook, or the file is not valid TOML.
+    """
+    kind = file_kind(spec)
+    bundled = bundled_files()[kind]
+    path = resolve(spec, bundled, "contract, portfolio or provider profile" if kind == "contract"
+                   else {"portfolio": "portfolio", "profile": "provider profile"}[kind])
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        raise SpecError(f"{shown(str(spec))}: is a workbook, not a TOML file: only a TOML file's "
+                        "text can be printed (its figures: `pbr show SPEC --json`)")
+    read_toml(path)  # valid TOML (so UTF-8 text with no control characters), or why not
+    return read_capped(path).decode("utf-8")
