@@ -94,7 +94,8 @@ class FitTable:
     def widths(self, width: int, sizes: list[tuple[int, int]], part: list[int]) -> list[int]:
         """Each column's width in ``part``: as wide as its longest line, then the widest
         wrapping columns narrowed one character at a time, never below their longest word
-        (unless a word is wider than the screen: then the widest column is narrowed and folds)."""
+        (unless a word is wider than the room left: then the widest column that may wrap is
+        narrowed and that word folds)."""
         have = max(width - self._overhead(len(part)), len(part))
         w = {j: sizes[j][1] for j in part}
         excess = sum(w.values()) - have
@@ -105,8 +106,9 @@ class FitTable:
             widest = max(slack, key=lambda j: w[j])
             w[widest] -= 1
             excess -= 1
-        while excess > 0 and max(w.values()) > 1:  # a word wider than the screen: it folds
-            w[max(part, key=lambda j: w[j])] -= 1
+        while excess > 0 and max(w.values()) > 1:  # a word wider than the room: it folds,
+            folds = [j for j in part if w[j] > 1 and not self.columns[j][1].get("no_wrap")]
+            w[max(folds or part, key=lambda j: w[j])] -= 1  # in a column that may wrap
             excess -= 1
         return [w[j] for j in part]
 

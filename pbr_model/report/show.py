@@ -21,7 +21,7 @@ def contract_overview(result: ShowResult) -> Group:
     m: Fmt = lambda v: money(v, cur)  # noqa: E731
     c = spec.contract
     terms = FitTable(title=c.name, title_justify="left", show_header=False)
-    terms.add_column(style="bold")
+    terms.add_column(style="bold", no_wrap=True)  # a long field path folds beside it instead
     terms.add_column()
     terms.add_row("Source", f"{loaded.source}  (sha256 {loaded.sha256[:12]})")
     terms.add_row("Starts", f"{c.start_date.isoformat()}, {c.length_months} months")
