@@ -17,7 +17,7 @@ from ..errors import InputError, OutputError, PbrError
 from ..memory import check_memory
 from ..parallel import check_executor, open_executor
 from ..files import check_not_input, check_output, same_file
-from ..report.export import METADATA, check_export, table_file, write_tables
+from ..report.export import DESCRIPTIONS, METADATA, check_export, table_file, write_tables
 from ..report.json import dumps
 from ..report.sheets import MAX_SHEET_SIMS, RECORD_KEYS, run_date
 from ..spec import LoadedSpec, load_spec
@@ -217,7 +217,7 @@ class Outputs:
         files = self.files(tables)
         for i, (flag_a, a) in enumerate(files):
             for flag_b, b in files[i + 1:]:
-                if same_folder and a.name == b.name == METADATA:
+                if same_folder and a.name == b.name and a.name in DESCRIPTIONS:
                     continue
                 if same_file(a, b):
                     problems.append(f"{flag_a} {a} and {flag_b} {b}: both would write one "
@@ -238,7 +238,7 @@ class Outputs:
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
             if folder is not None:
                 files += [(f"--{fmt}", Path(folder) / table_file(t, fmt)) for t in tables]
-                files.append((f"--{fmt}", Path(folder) / METADATA))
+                files += [(f"--{fmt}", Path(folder) / d) for d in DESCRIPTIONS]
         return files
 
     def write(self, result, figures: dict, workbook: Callable[..., Path],

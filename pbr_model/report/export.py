@@ -1,8 +1,9 @@
 """Data output for researchers: the result tables as CSV or Parquet files.
 
 ``--csv DIR`` and ``--parquet DIR`` write one file per table (``{name}.csv`` or
-``{name}.parquet``) and a ``metadata.json`` describing the run (spec hash, seed,
-version, command line, ...) and every table written: its file, its number of
+``{name}.parquet``), a ``datapackage.json`` (a Frictionless Data Package describing
+every table: :mod:`.datapackage`) and a ``metadata.json`` describing the run (spec hash,
+seed, version, command line, ...) and every table written: its file, its number of
 rows and the unit of each column (from ``DataFrame.attrs["units"]``; ``null``
 when there is none).
 
@@ -20,13 +21,18 @@ Rules
   columns are never touched (``-5.0`` stays ``-5.0``), and Parquet keeps every
   value as it is.
 * Parquet needs pyarrow, the optional extra ``pip install 'pbr-model[parquet]'``.
+  A Parquet file carries its own units and provenance in its Arrow schema metadata:
+  each field with a unit has ``unit`` in its field metadata, and the schema has
+  ``pbr.table`` (the table's name), ``pbr.units`` (JSON: column -> unit or null) and
+  ``pbr.provenance`` (JSON: the run's provenance, as in ``metadata.json``).
 * Big tables may be given as a callable yielding chunks with the same columns:
   CSV writes the header once and appends each chunk; Parquet writes one row
   group per chunk, so memory stays bounded.
 * Every file is written under a temporary name in the folder and renamed into
   place, so a failed or interrupted write never leaves a half-written file under
-  a final name. An old ``metadata.json`` is removed first and the new one written
-  last: while a ``metadata.json`` exists, it describes the tables beside it.
+  a final name. An old ``datapackage.json`` and ``metadata.json`` are removed first and
+  the new ones written last (``metadata.json`` very last): while a ``metadata.json``
+  exists, it and ``datapackage.json`` describe the tables beside it.
 """
 
 from __future__ import annotations
@@ -43,10 +49,16 @@ import numpy as np
 
 from ..errors import OutputError
 from ..files import atomic_write, check_not_input, folder_problems
+from .datapackage import DATAPACKAGE, data_package, field_types
 from .json import clean
 
 FORMATS = ("csv", "parquet")
 METADATA = "metadata.json"
+#: The files beside the tables that describe them, in the order written (after the tables).
+DESCRIPTIONS = (DATAPACKAGE, METADATA)
+#: Parquet schema metadata keys (bytes, as Arrow keeps them).
+PARQUET_KEYS = {"table": b"pbr.table", "units": b"pbr.units", "provenance": b"pbr.provenance",
+                "unit": b"unit"}
 PARQUET_HINT = "parquet output needs pyarrow: pip install 'pbr-model[parquet]' (or use --csv)"
 
 if TYPE_CHECKING:  # pandas is imported when tables are written, not before
@@ -72,7 +84,7 @@ def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
     ----------
     folder : the folder to write into; created by :func:`write_tables` if missing
     fmt : one of :data:`FORMATS`
-    names : the tables to write (file ``{name}.{fmt}`` each, plus ``metadata.json``)
+    names : the tables to write (file ``{name}.{fmt}`` each, plus :data:`DESCRIPTIONS`)
     force : replace files that already exist
 
     Returns
@@ -95,7 +107,7 @@ def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
     found = folder_problems(folder)
     problems += found
     if fmt in FORMATS and not found and folder.is_dir() and not force:
-        files = [table_file(n, fmt) for n in names] + [METADATA]
+        files = [table_file(n, fmt) for n in names] + list(DESCRIPTIONS)
         problems += [f"{folder / f}: file exists; use --force to replace it"
                      for f in files if (folder / f).exists()]
     if fmt == "parquet" and not _have_pyarrow():
@@ -107,7 +119,7 @@ def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
 
 def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadata: dict, *,
                  force: bool = False, inputs: Iterable[str | Path] = ()) -> list[Path]:
-    """Write each table, then ``metadata.json``, into ``folder``.
+    """Write each table, then ``datapackage.json`` and ``metadata.json``, into ``folder``.
 
     Parameters
     ----------
@@ -123,7 +135,8 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     Returns
     -------
     list of Path
-        The files written, tables in the given order, then ``metadata.json``.
+        The files written, tables in the given order, then ``datapackage.json`` and
+        ``metadata.json``.
 
     Raises
     ------
@@ -133,35 +146,45 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
         place before the failure stay, without a ``metadata.json``.
     """
     folder = check_export(folder, fmt, tables, force=force)
-    files = [folder / table_file(n, fmt) for n in tables] + [folder / METADATA]
+    described_by = [folder / d for d in DESCRIPTIONS]
+    files = [folder / table_file(n, fmt) for n in tables] + described_by
     clash = check_not_input([("", f) for f in files], inputs)
     if clash:
         raise OutputError([c.lstrip() for c in clash])
     _prepare(folder)
-    writer = _write_csv if fmt == "csv" else _write_parquet
-    written, described = [], {}
+    written, described, types = [], {}, {}
     for name, table in tables.items():
         path = folder / table_file(name, fmt)
-        rows, units = atomic_write(path, lambda tmp, t=table: writer(tmp, _chunks(t)))
+        if fmt == "csv":
+            rows, units, types[name] = atomic_write(
+                path, lambda tmp, t=table: _write_csv(tmp, _chunks(t)))
+        else:
+            rows, units, types[name] = atomic_write(
+                path, lambda tmp, t=table, n=name: _write_parquet(tmp, _chunks(t), n, metadata))
         described[name] = {"file": path.name, "rows": rows, "columns": units}
         written.append(path)
+    package = data_package(_plain(metadata), fmt, {n: {**d, "types": types[n]}
+                                                   for n, d in described.items()}, folder)
     meta = {**metadata, "format": fmt, "tables": described}
-    text = metadata_json(meta) + "\n"
-    atomic_write(folder / METADATA, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return [*written, folder / METADATA]
+    for path, obj in zip(described_by, (package, meta)):
+        text = metadata_json(obj) + "\n"
+        atomic_write(path, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
+    return [*written, *described_by]
 
 
 def _prepare(folder: Path) -> None:
-    """Create the folder, and remove an old ``metadata.json``: it is written back only when
-    every table is, so while it exists it describes the tables beside it."""
+    """Create the folder, and remove an old ``datapackage.json`` and ``metadata.json``: they
+    are written back only when every table is, so while they exist they describe the tables
+    beside them."""
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create folder ({exc.strerror or exc})") from None
-    try:
-        (folder / METADATA).unlink(missing_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{folder / METADATA}: cannot replace ({exc.strerror or exc})") from None
+    for name in (METADATA, DATAPACKAGE):  # metadata.json first: it says the rest is whole
+        try:
+            (folder / name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{folder / name}: cannot replace ({exc.strerror or exc})") from None
 
 
 def metadata_json(meta: dict) -> str:
@@ -238,39 +261,65 @@ def _units(frame: pd.DataFrame) -> dict[str, str | None]:
     return {str(c): units.get(c) for c in frame.columns}
 
 
-def _write_csv(tmp: str, chunks: Iterator[pd.DataFrame]) -> tuple[int, dict]:
-    """Header once, then every chunk; returns (rows, units of the first chunk)."""
-    rows, units = 0, {}
+def _write_csv(tmp: str, chunks: Iterator[pd.DataFrame]) -> tuple[int, dict, dict]:
+    """Header once, then every chunk; returns (rows, units and Table Schema types of the
+    first chunk's columns)."""
+    rows, units, types = 0, {}, {}
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         for i, frame in enumerate(chunks):
             if i == 0:  # as the header is written (a name may be defused)
                 units = {_defuse(c): u for c, u in _units(frame).items()}
+                types = {_defuse(c): t for c, t in field_types(frame).items()}
             csv_safe(frame).to_csv(f, index=False, header=(i == 0))
             rows += len(frame)
-    return rows, units
+    return rows, units, types
 
 
-def _write_parquet(tmp: str, chunks: Iterator[pd.DataFrame]) -> tuple[int, dict]:
-    """One frame via ``to_parquet``; several as one row group each."""
+def _write_parquet(tmp: str, chunks: Iterator[pd.DataFrame], name: str,
+                   provenance: dict) -> tuple[int, dict, dict]:
+    """One row group per chunk (a single frame: one row group), with the units and the
+    run's provenance in the schema metadata (see the module notes); returns (rows, units,
+    Table Schema types)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     first = next(chunks, None)
     if first is None:
-        pq.write_table(pa.table({}), tmp)
-        return 0, {}
-    second = next(chunks, None)
-    if second is None:
-        first.to_parquet(tmp, engine="pyarrow", index=False)
-        return len(first), _units(first)
-    schema = pa.Schema.from_pandas(first, preserve_index=False)
+        pq.write_table(pa.table({}, metadata=_schema_metadata(name, {}, provenance)), tmp)
+        return 0, {}, {}
+    units = _units(first)
+    schema = _described(pa.Schema.from_pandas(first, preserve_index=False), name, units,
+                        provenance, first.attrs)
     rows = 0
     with pq.ParquetWriter(tmp, schema) as writer:
-        for frame in _prepend([first, second], chunks):
-            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False),
-                               row_group_size=max(len(frame), 1))
+        for frame in _prepend([first], chunks):
+            table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            writer.write_table(table, row_group_size=max(len(frame), 1))
             rows += len(frame)
-    return rows, _units(first)
+    return rows, units, field_types(first)
+
+
+def _schema_metadata(name: str, units: dict, provenance: dict) -> dict[bytes, bytes]:
+    return {PARQUET_KEYS["table"]: name.encode(),
+            PARQUET_KEYS["units"]: _compact(units), PARQUET_KEYS["provenance"]: _compact(provenance)}
+
+
+def _compact(obj: Any) -> bytes:
+    """Strict one-line JSON (as :func:`metadata_json`), as bytes for Arrow metadata."""
+    return json.dumps(clean(_plain(obj)), allow_nan=False, default=str,
+                      separators=(",", ":")).encode()
+
+
+def _described(schema, name: str, units: dict, provenance: dict, attrs: dict):
+    """``schema`` with each field's unit in its metadata and the table's name, units and
+    the run's provenance in the schema's (pandas' own metadata kept)."""
+    import pyarrow as pa
+    fields = [f.with_metadata({**(f.metadata or {}), PARQUET_KEYS["unit"]: units[f.name].encode()})
+              if units.get(f.name) else f for f in schema]
+    meta = {**(schema.metadata or {}), **_schema_metadata(name, units, provenance)}
+    if attrs:  # as pandas' to_parquet keeps them, so read_parquet gives them back
+        meta[b"PANDAS_ATTRS"] = _compact(attrs)
+    return pa.schema(fields, metadata=meta)
 
 
 def _prepend(head: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

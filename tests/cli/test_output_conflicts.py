@@ -36,6 +36,10 @@ def here(tmp_path, monkeypatch):
      "--csv writes the file d/simulations.csv there"),
     (["--csv", "d", "--parquet", "d/metadata.json"],
      "--csv writes the file d/metadata.json there"),
+    (["--csv", "d", "--xlsx", "d/datapackage.json"],
+     "--xlsx d/datapackage.json and --csv d/datapackage.json: both would write one file"),
+    (["--parquet", "d", "--xlsx", "d/datapackage.json"],
+     "--xlsx d/datapackage.json and --parquet d/datapackage.json: both would write one file"),
 ])
 def test_outputs_that_collide_are_refused_before_the_run(cli, here, outputs, fragment, force):
     (here / "sub").mkdir()

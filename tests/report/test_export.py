@@ -77,7 +77,8 @@ def leftovers(folder: Path) -> list[str]:
 def test_frame_round_trips_with_named_index_as_column(tmp_path, fmt):
     frame = sims_frame()
     paths = write_tables(tmp_path / "out", fmt, {"simulations": frame}, {"seed": 1})
-    assert paths == [tmp_path / "out" / f"simulations.{fmt}", tmp_path / "out" / "metadata.json"]
+    assert paths == [tmp_path / "out" / f"simulations.{fmt}", tmp_path / "out" / "datapackage.json",
+                     tmp_path / "out" / "metadata.json"]
     back = read(paths[0])
     assert list(back.columns) == ["sim", "net", "rate", "entrants", "insolvent"]
     assert_frame_equal(back, frame.reset_index(), check_exact=True)
@@ -392,4 +393,5 @@ def test_written_files_get_ordinary_permissions(tmp_path):
 
 def test_folder_is_created(tmp_path):
     write_tables(tmp_path / "new", "csv", {"t": sims_frame()}, {})
-    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["metadata.json", "t.csv"]
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [
+        "datapackage.json", "metadata.json", "t.csv"]

@@ -45,14 +45,15 @@ def ran(request, tmp_path_factory):
         mp.setattr("sys.argv", ["pbr", *args, "--json", "--csv", str(folder)])
         res = run_cli(*args, "--json", "--csv", str(folder))
     assert res.exit_code == 0, res.output
-    assert f"Wrote {len(COMMANDS[name][1]) + 1} files to {folder}" in res.stderr
+    assert f"Wrote {len(COMMANDS[name][1]) + 2} files to {folder}" in res.stderr
     return name, json.loads(res.stdout), folder
 
 
 def test_the_tables_and_their_metadata(ran):
     name, d, folder = ran
     tables = COMMANDS[name][1]
-    assert {p.name for p in folder.iterdir()} == {f"{t}.csv" for t in tables} | {"metadata.json"}
+    assert {p.name for p in folder.iterdir()} == ({f"{t}.csv" for t in tables}
+                                                  | {"datapackage.json", "metadata.json"})
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["version"] == d["version"]
     assert meta.get("spec_sha256", meta.get("sha256")) == d.get("spec_sha256", d.get("sha256"))
@@ -65,6 +66,19 @@ def test_the_tables_and_their_metadata(ran):
     for t, info in meta["tables"].items():
         frame = pd.read_csv(folder / info["file"])
         assert len(frame) == info["rows"] and list(frame.columns) == list(info["columns"])
+
+
+def test_a_data_package_describes_every_table(ran):
+    from datapackage_spec import problems
+    name, d, folder = ran
+    package = json.loads((folder / "datapackage.json").read_text())
+    assert problems(package, folder) == []
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert [r["path"] for r in package["resources"]] == [t["file"] for t in meta["tables"].values()]
+    for r in package["resources"]:
+        units = meta["tables"][r["name"]]["columns"]
+        assert {f["name"]: f.get("unit") for f in r["schema"]["fields"]} == units
+    assert package["pbr"] == {k: v for k, v in meta.items() if k not in ("format", "tables")}
 
 
 def test_the_tables_agree_with_the_json(ran):
