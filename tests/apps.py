@@ -4,6 +4,9 @@ why a test that needs one is skipped. One place, so every such test says the sam
 from __future__ import annotations
 
 import shutil
+import subprocess
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +29,33 @@ def chromium() -> tuple[str, str]:
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+#: Mark a test that needs LibreOffice: skipped, saying why, where it is not installed.
+needs_soffice = pytest.mark.skipif(
+    SOFFICE is None, reason="LibreOffice (soffice) is not installed: apt-get install "
+                            "libreoffice-calc-nogui")
+
+
+def soffice_convert(files: list[Path], to: str, outdir: Path, timeout: float = 300) -> list[Path]:
+    """Convert ``files`` with LibreOffice headless in ONE call (start-up dominates), with a
+    profile of its own (two LibreOffice processes cannot share one); ``to`` is a
+    ``--convert-to`` filter such as ``xlsx`` or ``pdf``. Returns the converted files, in
+    order; fails the test if any is missing."""
+    assert SOFFICE is not None
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = Path("/tmp") / f"lo-test-{uuid.uuid4().hex}"
+    try:
+        done = subprocess.run(
+            [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+             "--convert-to", to, "--outdir", str(outdir), *map(str, files)],
+            capture_output=True, text=True, timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    ext = to.split(":", 1)[0]
+    out = [outdir / f"{Path(f).stem}.{ext}" for f in files]
+    missing = [p.name for p in out if not p.is_file()]
+    assert not missing, (missing, done.stdout, done.stderr)
+    return out

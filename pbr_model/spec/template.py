@@ -260,7 +260,8 @@ def _section_sheet(ws, rows: list[TemplateRow]) -> None:
         cell.fill = VALUE_FILL
         _put(ws, i, 3, fields.unit(row.info))
         _put(ws, i, 4, allowed(row))
-        _put(ws, i, 5, row.description)
+        _put(ws, i, 5, row.description if _kept_exactly(row.value)
+             else f"{row.description} {KEPT_AS_TEXT}".strip())
         _add_validation(ws, rules, row, cell.coordinate)
     ws.freeze_panes = "B2"
     for j, width in enumerate(WIDTHS, 1):
@@ -285,9 +286,27 @@ def _add_validation(ws, rules: dict[tuple, DataValidation], row: TemplateRow,
     rules[key] = dv
 
 
+#: Significant digits a spreadsheet keeps of a number: LibreOffice Calc saves 15.
+SPREADSHEET_DIGITS = 15
+KEPT_AS_TEXT = ("Written as text to keep all its digits (a spreadsheet keeps 15 significant "
+                "digits of a number); type a number to change it.")
+
+
 def _cell_value(value: Any) -> Any:
-    """What to put in a value cell: lists as TOML literal text, the rest as is."""
-    return _toml_literal(value) if isinstance(value, list) else value
+    """What to put in a value cell: lists as TOML literal text; a number a spreadsheet
+    would round on saving (more than 15 significant digits: ``0.8333333333333334``) as its
+    exact TOML text too, so a workbook saved by LibreOffice reads back to the same spec and
+    hash (text is read as a TOML value); the rest as is."""
+    if isinstance(value, list) or not _kept_exactly(value):
+        return _toml_literal(value)
+    return value
+
+
+def _kept_exactly(value: Any) -> bool:
+    """Whether a spreadsheet keeps ``value`` as it is when it saves it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    return float(f"{value:.{SPREADSHEET_DIGITS}g}") == value and abs(value) < 2 ** 53
 
 
 def _toml_literal(value: Any) -> str:
