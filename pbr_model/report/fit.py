@@ -25,6 +25,7 @@ from rich import box as boxes
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 
 class FitTable:
@@ -35,7 +36,8 @@ class FitTable:
     keys : how many leading columns label a row; repeated in each part when the table is
         split across widths
     **table : ``rich.table.Table`` keywords (``title``, ``caption``, ``box``, ...); the
-        title opens the first part, the caption closes the last
+        title opens each part (``(continued)`` after the first) and the caption closes the
+        last, each across the screen and left-aligned
     """
 
     def __init__(self, *, keys: int = 1, **table: Any) -> None:
@@ -116,12 +118,15 @@ class FitTable:
         width = options.max_width
         sizes = self._sizes(console, options)
         parts = self.parts(width, sizes)
+        # The title and caption span the screen, not a part's width (a narrow part would
+        # wrap them mid-phrase).
+        kw = dict(self.table)
+        title, caption = kw.pop("title", None), kw.pop("caption", None)
+        for key in ("title_justify", "caption_justify", "title_style", "caption_style"):
+            kw.pop(key, None)
         for n, part in enumerate(parts):
-            kw = dict(self.table)
-            if n and kw.get("title"):
-                kw["title"] = f"{kw['title']} (continued)"
-            if n < len(parts) - 1:
-                kw.pop("caption", None)
+            if title:
+                yield Text(f"{title} (continued)" if n else str(title), style="table.title")
             table = Table(**kw)
             for j, w in zip(part, self.widths(width, sizes, part)):
                 header, ckw = self.columns[j]
@@ -129,6 +134,8 @@ class FitTable:
             for cells, rkw in self.rows:
                 table.add_row(*(cells[j] if j < len(cells) else "" for j in part), **rkw)
             yield table
+        if caption:
+            yield Text(str(caption), style="table.caption")
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         sizes = self._sizes(console, options)
