@@ -213,7 +213,7 @@ def contract_provenance(loaded, seed: int | None = None, sims: int | None = None
     """The provenance of a run of one contract (a :class:`~pbr_model.spec.LoadedSpec`);
     ``shocks``: the paid-volume and caseload shocks; ``inputs``: files read besides the
     spec; ``draws``: how the counts were drawn."""
-    files = (loaded.source, *(str(i) for i in inputs))
+    files = (loaded.source, *loaded.profile_files, *(str(i) for i in inputs))
     return Provenance(
         name=loaded.spec.contract.name, kind="contract", source=loaded.source,
         sha256=loaded.sha256, seed=None if seed is None else int(seed),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
 from ..finance.sib import summary as sib_summary
 from ..scenarios import with_effect, with_terms
 from ..spec import LoadedSpec
-from ..spec.load import load_profile
+from ..spec.load import load_profile, locate_profile, spec_folder
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, leading_sum, percentile_rows
@@ -55,11 +56,12 @@ def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAUL
                 starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / result.sims)
 
 
-def chain_seats(spec: ContractSpec) -> list[Seat]:
-    """The spec's parties: the prime (``[provider]``) and each ``[[supply_chain]]`` entry."""
+def chain_seats(spec: ContractSpec, folder: Path | None = None) -> list[Seat]:
+    """The spec's parties: the prime (``[provider]``) and each ``[[supply_chain]]`` entry,
+    its profile a bundled name or a file relative to ``folder`` (the spec's)."""
     seats = [Seat(prime_profile(spec), role="prime")]
     for sub in spec.supply_chain:
-        base = load_profile(sub.profile)
+        base = load_profile(locate_profile(sub.profile, folder))
         profile = base.model_copy(update=dict(name=sub.name, share=sub.share,
                                               fee_share=sub.fee_share, pbr_share=sub.pbr_share,
                                               fee_basis=sub.fee_basis))
@@ -393,7 +395,7 @@ def capital(
         seats = [Seat(with_terms(p, share, pbr_share, fee_share)) for p in profiles]
         mode = "providers"
     else:
-        seats, mode = chain_seats(loaded.spec), "chain"
+        seats, mode = chain_seats(loaded.spec, spec_folder(loaded.source)), "chain"
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                       progress=progress, executor=executor, detail=True, draws=draws)

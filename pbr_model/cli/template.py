@@ -1,4 +1,4 @@
-"""``pbr template``: write an Excel input workbook for a contract spec."""
+"""``pbr template``: write an Excel input workbook for a contract spec or a provider profile."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import typer
 from ..errors import InputError, PbrError
 from ..files import check_output
 from ..spec import DEFAULT_CONTRACT, load_spec
+from ..spec.kinds import file_kind
+from ..spec.load import load_profile
 from .app import app, err, handles_errors
 from .options import SetOpt
 
@@ -29,7 +31,10 @@ def template_cmd(
     """Write an Excel input workbook for a contract: one sheet per section of the spec, one
     row per field with its unit, what is allowed and a description, and data validation on
     the values. Edit the Value column, then use the workbook wherever a SPEC is asked for.
-    Without --from it starts from the bundled tr-crc-example contract.
+    Without --from it starts from the bundled tr-crc-example contract. From a provider
+    profile (a bundled one, see `pbr providers`, or your own file) it writes a workbook of
+    the organisation's own finances and seat terms (one sheet, `provider`), for
+    `pbr capital SPEC --provider FILE.xlsx` or a supply chain entry's `profile`.
 
     \b
     Examples:
@@ -37,6 +42,7 @@ def template_cmd(
       pbr template able.xlsx --from nyc-able-sib
       pbr template big.xlsx --from my_contract.toml --set cohorts.entrants_per_period=3500
       pbr validate my_contract.xlsx                     # after editing it
+      pbr template charity.xlsx --from small-charity    # a provider profile
       pbr simulate my_contract.xlsx --sims 20000
     """
     problems = []
@@ -44,12 +50,25 @@ def template_cmd(
         check_output(file, force=force, inputs=[source])
     except PbrError as exc:
         problems.extend(exc.problems)
+    profile = _is_profile(source)
     try:
-        loaded = load_spec(source, overrides or [])
+        loaded = (load_profile(source, overrides or []) if profile
+                  else load_spec(source, overrides or []))
     except PbrError as exc:  # keep collecting: every problem at once
         problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    from ..spec.template import write_template  # openpyxl: only when a workbook is written
-    write_template(loaded, file, force=force)
+    from ..spec.template import write_profile_template, write_template  # openpyxl: only here
+    if profile:
+        write_profile_template(loaded, file, source, force=force)
+    else:
+        write_template(loaded, file, force=force)
     err.print(f"Wrote {file}", markup=False, soft_wrap=True)
+
+
+def _is_profile(source: str) -> bool:
+    """A provider profile (bundled name, TOML or workbook file), not a contract spec."""
+    try:
+        return file_kind(source) == "profile"
+    except PbrError:
+        return False  # the spec loader says what is wrong with it

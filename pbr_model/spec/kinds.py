@@ -18,8 +18,8 @@ Kind = Literal["contract", "portfolio", "profile"]
 
 def file_kind(spec: str | Path) -> Kind:
     """``"portfolio"`` for a TOML file with a ``[portfolio]`` table or a bundled portfolio's
-    name; ``"profile"`` for a TOML file with only a ``[provider]`` table or a bundled
-    profile's name; ``"contract"`` for anything else (a workbook, a bundled contract's name,
+    name; ``"profile"`` for a TOML file with only a ``[provider]`` table, a workbook whose
+    only sheet (but ``Read me``) is ``provider``, or a bundled profile's name; ``"contract"`` for anything else (a workbook, a bundled contract's name,
     a name that is nothing: the contract loader says what is wrong with it).
 
     Raises
@@ -35,11 +35,25 @@ def file_kind(spec: str | Path) -> Kind:
         return ("portfolio" if name in bundled_portfolios()
                 else "profile" if name in bundled_providers() else "contract")
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return "contract"
+        return "profile" if _sheets(path) == ["provider"] else "contract"
     data = read_toml(path)
     if "portfolio" in data:
         return "portfolio"
     return "profile" if set(data) == {"provider"} else "contract"
+
+
+def _sheets(path: Path) -> list[str]:
+    """A workbook's sheets but the ``Read me``, read from its index (no spreadsheet library:
+    this runs on every SPEC argument); [] when it cannot be read (the loader says why)."""
+    import re
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            index = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return []
+    names = re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', index)
+    return [n for n in names if n != "Read me"]
 
 
 def bundled_files() -> dict[Kind, dict[str, Path]]:

@@ -91,15 +91,60 @@ def resolve(spec: str | Path, bundled: dict[str, Path] | None = None,
     )
 
 
-def load_profile(profile: str | Path) -> ProviderProfile:
+def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> ProviderProfile:
     """Find, read and validate a provider profile (path or bundled name).
 
     The file has one ``[provider]`` table with the fields of
-    :class:`~pbr_model.spec.parties.ProviderProfile`.
+    :class:`~pbr_model.spec.parties.ProviderProfile`: a TOML file, or a workbook written
+    by ``pbr template FILE.xlsx --from PROFILE`` (its ``provider`` sheet). ``overrides``
+    are ``PATH=VALUE`` strings (``provider.reserves=250000``) applied before validation.
     """
     path = resolve(profile, bundled_providers(), "provider profile", "pbr providers")
     source = str(profile) if not Path(profile).is_file() else str(path)
-    return validate_as(ProfileFile, read_toml(path), source).provider
+    where: dict[str, str] = {}
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        from .workbook import read_workbook  # openpyxl only to read a workbook
+        data, where = read_workbook(path, ProfileFile)
+        where.update({o.partition("=")[0].strip(): "--set" for o in overrides})
+    else:
+        data = read_toml(path)
+    data = apply_overrides(data, overrides) if overrides else data
+    return validate_as(ProfileFile, data, source, where).provider
+
+
+def spec_folder(source: str | Path) -> Path | None:
+    """The folder a spec's relative file names are read from: its file's, or None (the
+    working folder) for a bundled name or a spec with no file."""
+    path = Path(source)
+    return path.resolve().parent if path.is_file() and path.suffix != "" else None
+
+
+def locate_profile(profile: str, base: Path | None) -> str | Path:
+    """A ``[[supply_chain]]`` entry's ``profile``: a file relative to ``base`` (the spec's
+    folder) if there is one, else a bundled profile's name as given, else the path it
+    would be (which :func:`load_profile` reports as missing)."""
+    candidate = (base / profile) if base is not None else Path(profile)
+    if candidate.is_file() or bundled_name(profile) in bundled_providers():
+        return candidate if candidate.is_file() else profile
+    return candidate
+
+
+def chain_profiles(spec: ContractSpec, base: Path | None
+                   ) -> tuple[dict[str, ProviderProfile], list[tuple[str, str, object]]]:
+    """The supply chain's profiles read from files (``{profile as written: profile}``; a
+    bundled name is not in it) and the problems, ``(field path, message, None)``: a file
+    missing or not a valid profile, each of its problems under the entry's path."""
+    read, problems = {}, []
+    for i, sub in enumerate(spec.supply_chain):
+        located = locate_profile(sub.profile, base)
+        try:
+            profile = load_profile(located)
+        except SpecError as exc:
+            problems += [(f"supply_chain.{i}.profile", line, None) for line in exc.problems]
+            continue
+        if not isinstance(located, str):
+            read[sub.profile] = profile
+    return read, problems
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
@@ -196,6 +241,8 @@ class LoadedSpec:
     spec: ContractSpec
     source: str
     sha256: str
+    #: The supply chain's profile files (read relative to the spec's folder), to be inputs.
+    profile_files: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, spec: "ContractSpec | LoadedSpec | str | Path") -> "LoadedSpec":
@@ -206,13 +253,21 @@ class LoadedSpec:
         return spec if isinstance(spec, LoadedSpec) else cls(spec, "<spec>", spec_sha256(spec))
 
 
-def spec_sha256(spec: ContractSpec) -> str:
+def spec_sha256(spec: ContractSpec, profiles: Mapping[str, ProviderProfile] | None = None
+                ) -> str:
     """SHA-256 of the validated spec's canonical JSON.
 
     Computed on the effective spec (after defaults and overrides), so comments
-    and key order do not change it but any change to a figure does.
+    and key order do not change it but any change to a figure does. With ``profiles``
+    (the supply chain's profiles read from files), the hash is of the spec and those
+    profiles together, so changing a figure in such a file changes it too; a spec whose
+    chain names only bundled profiles hashes as before.
     """
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    data: Any = spec.model_dump(mode="json")
+    if profiles:
+        data = {"spec": data, "supply_chain_profiles": {
+            k: p.model_dump(mode="json") for k, p in sorted(profiles.items())}}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -268,12 +323,10 @@ def _validated(data: dict[str, Any], source: str, where: Mapping[str, str] | Non
         later = _beyond_field_errors(data, found, source, where) if second else []
         raise SpecError([*lines(renamed), *first, *later]) from None
     problems = renamed + cross_check(spec)
-    known = bundled_providers()
-    problems += [(f"supply_chain.{i}.profile", "no bundled provider profile of that name; "
-                  f"bundled: {', '.join(known)}", s.profile)
-                 for i, s in enumerate(spec.supply_chain) if bundled_name(s.profile) not in known]
-    if problems:
-        raise SpecError(lines(problems))
+    chain = [str(placed(Problem(source, path, message, None, False), where))
+             for path, message, _ in chain_profiles(spec, spec_folder(source))[1]]
+    if problems or chain:
+        raise SpecError([*lines(problems), *chain])
     return spec
 
 
@@ -385,4 +438,8 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
         raise (SpecError([*bad, *exc.problems]) if bad else exc) from None
     if bad:
         raise OverrideError(bad)
-    return LoadedSpec(spec=model, source=source, sha256=spec_sha256(model))
+    base = spec_folder(source)
+    profiles = chain_profiles(model, base)[0]
+    files = tuple(str(locate_profile(name, base)) for name in profiles)
+    return LoadedSpec(spec=model, source=source, sha256=spec_sha256(model, profiles),
+                      profile_files=files)

@@ -141,8 +141,11 @@ class Subcontract(_Model):
     """One subcontractor in the prime's supply chain."""
 
     name: str = _f("Name shown in reports.", "text", min_length=1, max_length=60)
-    profile: str = _f("Bundled provider profile whose finances it has (see `pbr providers`).",
-                      "text", min_length=1, max_length=60)
+    profile: str = _f("Provider profile whose finances it has: a bundled one's name (see "
+                      "`pbr providers`), or a profile file (TOML, or a workbook from `pbr "
+                      "template FILE.xlsx --from PROFILE`), its path relative to the spec's "
+                      "file, so an organisation keeps its own finances where it works.",
+                      "text", min_length=1, max_length=260)
     share: float = _f("Share of the contract's work and direct costs passed to it.", "fraction",
                       gt=0, lt=1)
     fee_share: float = _f("Share of the fee on its work passed to it; the prime keeps the rest "

@@ -30,6 +30,7 @@ from .._version import __version__
 from ..files import atomic_write, check_output, in_memory
 from . import fields
 from .load import LoadedSpec
+from .parties import ProfileFile, ProviderProfile
 from .schema import ContractSpec
 
 README = "Read me"
@@ -238,11 +239,30 @@ def write_template(spec: LoadedSpec | ContractSpec | str | Path, path: str | Pat
         ``force`` is false, or cannot be written.
     """
     loaded = LoadedSpec.of(spec)
-    path = check_output(path, force=force, inputs=[loaded.source])
-    rows = list(template_rows(loaded.spec))
+    meta = [("Contract", loaded.spec.contract.name), ("Source spec", loaded.source),
+            ("Spec SHA-256", loaded.sha256)]
+    return _write(path, force, loaded.source, meta, ContractSpec,
+                  list(template_rows(loaded.spec)))
+
+
+def write_profile_template(profile: ProviderProfile, path: str | Path, source: str = "", *,
+                           force: bool = False) -> Path:
+    """Write an input workbook for a provider profile (an organisation's own finances and
+    seat terms): a ``Read me`` sheet and one ``provider`` sheet, a row per field, read back
+    by :func:`pbr_model.spec.load.load_profile` to the same profile. ``source`` is the
+    profile it came from (a bundled name or file), never replaced. Raises as
+    :func:`write_template`."""
+    meta = [("Provider profile", profile.name), ("Source profile", source)]
+    return _write(path, force, source, meta, ProfileFile,
+                  list(_rows(ProfileFile, ProfileFile(provider=profile), "")))
+
+
+def _write(path, force: bool, source: str, meta: list, root: type[BaseModel],
+           rows: list[TemplateRow]) -> Path:
+    path = check_output(path, force=force, inputs=[source] if source else [])
     wb = Workbook()
-    _readme_sheet(wb.active, loaded)
-    for section in ContractSpec.model_fields:
+    _readme_sheet(wb.active, meta)
+    for section in root.model_fields:
         _section_sheet(wb.create_sheet(section),
                        [r for r in rows if r.path.split(".", 1)[0] == section])
     atomic_write(path, in_memory(wb.save), "write workbook")
@@ -321,11 +341,10 @@ def _toml_literal(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def _readme_sheet(ws, loaded: LoadedSpec) -> None:
+def _readme_sheet(ws, meta: list[tuple[str, str]]) -> None:
     ws.title = README
     _put(ws, 1, 1, "pbr-model input workbook").font = Font(bold=True, size=14)
-    meta = [("Contract", loaded.spec.contract.name), ("Source spec", loaded.source),
-            ("Spec SHA-256", loaded.sha256), ("pbr-model version", __version__),
+    meta = [*meta, ("pbr-model version", __version__),
             ("Written (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"))]
     for i, (label, value) in enumerate(meta, 3):
         _put(ws, i, 1, label).font = Font(bold=True)
@@ -339,8 +358,8 @@ def _readme_sheet(ws, loaded: LoadedSpec) -> None:
 
 
 HOW_TO = [
-    "This workbook is a pbr-model contract spec: each sheet after this one is a section of "
-    "the spec, each row one field. Field is the dotted path from the top of the spec (as for "
+    "This workbook is a pbr-model contract spec (or provider profile): each sheet after this "
+    "one is a section of it, each row one field. Field is the dotted path from the top (as for "
     "--set).",
     "Change only the Value column (yellow). Unit, Allowed and Description are for reading; "
     "they are ignored, as is this sheet.",
@@ -358,5 +377,6 @@ HOW_TO = [
     "Formulas count only through the result Excel saved with them (pbr never calculates): "
     "typed values are safest.",
     "Run it: pbr simulate THIS.xlsx (or any command that takes a SPEC); check it: pbr validate "
-    "THIS.xlsx. Problems name the sheet, the cell and the field.",
+    "THIS.xlsx. Problems name the sheet, the cell and the field. A provider profile: pbr "
+    "capital SPEC --provider THIS.xlsx, or name it as a supply chain entry's profile.",
 ]

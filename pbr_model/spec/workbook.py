@@ -22,6 +22,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
+from pydantic import BaseModel
 
 from ..errors import MAX_ECHO, SpecError, clip, short
 from ._base import MAX_LIST_ITEMS
@@ -73,12 +74,15 @@ class _Problems(list):
         self.append(f"{self.source}: {where}: {message}")
 
 
-def read_workbook(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
+def read_workbook(path: str | Path, root: type[BaseModel] = ContractSpec
+                  ) -> tuple[dict[str, Any], dict[str, str]]:
     """Read an input workbook into plain spec data and the cell of every field.
 
     Parameters
     ----------
     path : an ``.xlsx`` file written by :func:`write_template` (and edited)
+    root : what it holds: a contract spec (a sheet per section), or a provider profile
+        (:class:`~pbr_model.spec.parties.ProfileFile`: one ``provider`` sheet)
 
     Returns
     -------
@@ -100,8 +104,8 @@ def read_workbook(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
     books = _open(path)
     problems = _Problems(str(path))
     cells = [c for name in books[0].sheetnames if name != README
-             for c in _sheet_cells(books, name, problems)]
-    data, where = _assemble(cells, problems)
+             for c in _sheet_cells(books, name, problems, root)]
+    data, where = _assemble(cells, problems, root)
     if problems:
         raise SpecError(list(problems))
     return data, where
@@ -146,13 +150,13 @@ def _check_size(path: Path) -> None:
 
 
 def _sheet_cells(books: tuple[Workbook, Workbook | None], name: str,
-                 problems: _Problems) -> list[_Cell]:
+                 problems: _Problems, root: type[BaseModel]) -> list[_Cell]:
     """The Field/Value pairs of one section sheet (blank rows skipped)."""
     book, values = books
     ws = book[name]
-    if name not in ContractSpec.model_fields or not hasattr(ws, "iter_rows"):
+    if name not in root.model_fields or not hasattr(ws, "iter_rows"):
         problems.add(_at(name), f"unknown sheet; a template has '{README}' and one sheet per "
-                     "section: " + ", ".join(ContractSpec.model_fields))
+                     "section: " + ", ".join(root.model_fields))
         return []
     header = [_text(ws.cell(row=1, column=j).value).lower() for j in (1, 2)]
     if header != ["field", "value"]:
@@ -160,13 +164,14 @@ def _sheet_cells(books: tuple[Workbook, Workbook | None], name: str,
         return []
     out = []
     for field, value in ws.iter_rows(min_row=2, max_col=2):
-        cell = _read_row(field, value, values[name] if values else None, name, problems)
+        cell = _read_row(field, value, values[name] if values else None, name, problems, root)
         if cell is not None:
             out.append(cell)
     return out
 
 
-def _read_row(field, value, cached_ws, sheet: str, problems: _Problems) -> _Cell | None:
+def _read_row(field, value, cached_ws, sheet: str, problems: _Problems,
+              root: type[BaseModel]) -> _Cell | None:
     """One row's path and value; None for a blank row or a problem (recorded)."""
     content = _value(value, cached_ws, sheet, problems)
     path = field.value
@@ -180,7 +185,7 @@ def _read_row(field, value, cached_ws, sheet: str, problems: _Problems) -> _Cell
                      f"as text, e.g. {sheet}.name (got {short(path)})")
         return None
     path = path.strip()
-    problem = _path_problem(path, sheet)
+    problem = _path_problem(path, sheet, root)
     if problem:
         problems.add(_at(sheet, field.coordinate), problem)
         return None
@@ -192,7 +197,7 @@ def _read_row(field, value, cached_ws, sheet: str, problems: _Problems) -> _Cell
     return _Cell(sheet, field.row, new or path, None if _empty(content) else content, path)
 
 
-def _path_problem(path: str, sheet: str) -> str | None:
+def _path_problem(path: str, sheet: str, root: type[BaseModel]) -> str | None:
     parts = path.split(".")
     if len(path) > MAX_ECHO or len(parts) > MAX_DEPTH:
         return (f"{clip(path)} is too long to be a field path (at most {MAX_ECHO} characters "
@@ -208,7 +213,7 @@ def _path_problem(path: str, sheet: str) -> str | None:
     if parts[0] == sheet and len(parts) == 1:
         return f"{path}: is the section itself; give each of its fields a row of its own"
     if parts[0] != sheet:
-        home = (f"belongs on sheet '{parts[0]}'" if parts[0] in ContractSpec.model_fields
+        home = (f"belongs on sheet '{parts[0]}'" if parts[0] in root.model_fields
                 else "names no section")
         return f"{path}: paths on this sheet start with '{sheet}.'; this one {home}"
     return None
@@ -242,7 +247,8 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _assemble(cells: list[_Cell], problems: _Problems) -> tuple[dict, dict[str, str]]:
+def _assemble(cells: list[_Cell], problems: _Problems,
+              root: type[BaseModel]) -> tuple[dict, dict[str, str]]:
     """Nested data from the cells (values typed by the schema) and every path's location."""
     where: dict[str, str] = {}
     seen: dict[str, _Cell] = {}
@@ -264,7 +270,7 @@ def _assemble(cells: list[_Cell], problems: _Problems) -> tuple[dict, dict[str, 
         if cell.value is not None and _insert(tree, cell, problems):
             placed.append(cell)
     for cell in placed:  # after all rows: a payment's fields are typed by its `type` row
-        _type(tree, cell.path)
+        _type(tree, cell.path, root)
     _containers(cells, where)
     return _lists(tree, "", where, problems), where
 
@@ -292,13 +298,13 @@ def _insert(tree: dict, cell: _Cell, problems: _Problems) -> bool:
     return True
 
 
-def _type(tree: dict, path: str) -> None:
+def _type(tree: dict, path: str, root: type[BaseModel]) -> None:
     """Give a value in ``tree`` the type its field takes."""
     keys = _keys(path)
     node = tree
     for key in keys[:-1]:
         node = node[key]
-    node[keys[-1]] = _coerce(node[keys[-1]], kinds(field_type(keys, tree, ContractSpec)))
+    node[keys[-1]] = _coerce(node[keys[-1]], kinds(field_type(keys, tree, root)))
 
 
 def _coerce(value: Any, kinds: set[str]) -> Any:

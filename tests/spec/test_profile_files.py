@@ -1,0 +1,110 @@
+"""A provider profile as a workbook (``pbr template FILE --from PROFILE``), and a supply
+chain naming a profile file (TOML or workbook) relative to its spec."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pbr_model.analyses.capital import capital
+from pbr_model.spec import load_spec
+from pbr_model.spec.kinds import file_kind
+from pbr_model.spec.load import bundled_dir, bundled_providers, load_profile
+
+CONTRACT = bundled_dir() / "tr_crc_example.toml"
+CHARITY = bundled_dir() / "providers" / "small_charity.toml"
+
+
+@pytest.mark.parametrize("name", sorted(bundled_providers()))
+def test_a_profile_workbook_reads_back_to_the_same_profile(cli, tmp_path, name):
+    book = tmp_path / f"{name}.xlsx"
+    cli.ok(cli.run("template", str(book), "--from", name))
+    assert file_kind(book) == "profile"
+    assert load_profile(book) == load_profile(name)
+    result = cli.run("validate", str(book))
+    cli.ok(result)
+    assert f"(provider profile {load_profile(name).name!r})" in result.stdout
+
+
+def test_a_profile_workbook_with_set_and_its_problems(cli, tmp_path):
+    book = tmp_path / "charity.xlsx"
+    cli.ok(cli.run("template", str(book), "--from", str(CHARITY),
+                   "--set", "provider.reserves=400000"))
+    assert load_profile(book).reserves == 400_000
+    import openpyxl
+    wb = openpyxl.load_workbook(book)
+    ws = wb["provider"]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "provider.reserves")
+    row[1].value = -5
+    wb.save(book)
+    cli.error(cli.run("validate", str(book)),
+              f"{book}: sheet 'provider', cell {row[1].coordinate}: provider.reserves: Input "
+              "should be greater than or equal to 0", lines=1)
+
+
+def chain_spec(folder: Path, profile: str) -> Path:
+    """tr-crc-example with its Tier 2 charity's profile named ``profile``."""
+    text = CONTRACT.read_text().replace('profile = "small-charity"', f'profile = "{profile}"')
+    assert f'profile = "{profile}"' in text
+    (folder / "spec.toml").write_text(text)
+    return folder / "spec.toml"
+
+
+def own_finances(folder: Path, reserves: int) -> Path:
+    (folder / "finances").mkdir(exist_ok=True)
+    path = folder / "finances" / "charity.toml"
+    text = CHARITY.read_text()
+    path.write_text(_with_reserves(text, reserves))
+    return path
+
+
+def _with_reserves(text: str, reserves: int) -> str:
+    lines = [f"reserves = {reserves}" if line.startswith("reserves") else line
+             for line in text.splitlines()]
+    assert any(line == f"reserves = {reserves}" for line in lines)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("kind", ["toml", "xlsx"])
+def test_a_supply_chain_names_a_profile_file_beside_its_spec(cli, tmp_path, monkeypatch, kind):
+    profile = own_finances(tmp_path, 400_000)
+    if kind == "xlsx":
+        cli.ok(cli.run("template", str(tmp_path / "finances" / "charity.xlsx"),
+                       "--from", str(profile)))
+    spec = chain_spec(tmp_path, f"finances/charity.{kind}")
+    monkeypatch.chdir(tmp_path / "finances")  # read relative to the spec, not the folder run in
+    loaded = load_spec(spec)
+    bundled = load_spec("tr-crc-example")
+    assert loaded.spec.supply_chain[0].profile == f"finances/charity.{kind}"
+    assert loaded.sha256 != bundled.sha256  # the file's figures are in the hash
+    result = capital(loaded, sims=20)
+    charity = next(p for p in result.parties if p.seat.name == "Tier 2 charity")
+    assert charity.seat.profile.reserves == 400_000
+    assert str(tmp_path / "finances" / f"charity.{kind}") in result.provenance.inputs
+
+
+def test_the_hash_follows_the_profile_file_and_bundled_chains_keep_theirs(tmp_path):
+    profile = own_finances(tmp_path, 400_000)
+    spec = chain_spec(tmp_path, "finances/charity.toml")
+    first = load_spec(spec).sha256
+    profile.write_text(_with_reserves(profile.read_text(), 500_000))
+    assert load_spec(spec).sha256 != first
+    copy = tmp_path / "bundled.toml"
+    shutil.copyfile(CONTRACT, copy)  # names bundled profiles only: the hash as before
+    assert load_spec(copy).sha256 == load_spec("tr-crc-example").sha256
+    assert load_spec("tr-crc-example").sha256.startswith("911488a749b7")
+
+
+def test_a_missing_or_bad_profile_file_names_the_file_and_the_field(cli, tmp_path):
+    spec = chain_spec(tmp_path, "finances/charity.toml")
+    cli.error(cli.run("validate", str(spec)),
+              f"{spec}: supply_chain.0.profile: {tmp_path / 'finances' / 'charity.toml'}: no "
+              "such file, and no bundled provider profile of that name", lines=1)
+    profile = own_finances(tmp_path, 0)
+    profile.write_text(_with_reserves(profile.read_text(), 0).replace("reserves = 0",
+                                                                       "reserves = -5"))
+    cli.error(cli.run("simulate", str(spec), "--sims", "10"),
+              f"{spec}: supply_chain.0.profile: {profile}: provider.reserves: Input should be "
+              "greater than or equal to 0 (got -5)", lines=1)
