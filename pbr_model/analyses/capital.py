@@ -28,7 +28,8 @@ from ..finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
 from ..finance.sib import summary as sib_summary
 from ..scenarios import with_effect, with_terms
 from ..spec import LoadedSpec
-from ..spec.load import load_profile, locate_profile, spec_folder
+from ..spec.load import load_profile
+from ..spec.profiles import locate_profile, spec_folder
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, leading_sum, percentile_rows

@@ -45,7 +45,7 @@ from ..outcomes import Sampler, Shared, draw_trend
 from ..parallel import chunk_for, ordered_results
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
-from ..spec.load import spec_folder
+from ..spec.profiles import spec_folder
 from ..spec.parties import ProviderProfile
 from ..spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
 from ..timeline import Timeline

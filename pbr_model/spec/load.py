@@ -112,41 +112,6 @@ def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> Provider
     return validate_as(ProfileFile, data, source, where).provider
 
 
-def spec_folder(source: str | Path) -> Path | None:
-    """The folder a spec's relative file names are read from: its file's, or None (the
-    working folder) for a bundled name or a spec with no file."""
-    path = Path(source)
-    return path.resolve().parent if path.is_file() and path.suffix != "" else None
-
-
-def locate_profile(profile: str, base: Path | None) -> str | Path:
-    """A ``[[supply_chain]]`` entry's ``profile``: a file relative to ``base`` (the spec's
-    folder) if there is one, else a bundled profile's name as given, else the path it
-    would be (which :func:`load_profile` reports as missing)."""
-    candidate = (base / profile) if base is not None else Path(profile)
-    if candidate.is_file() or bundled_name(profile) in bundled_providers():
-        return candidate if candidate.is_file() else profile
-    return candidate
-
-
-def chain_profiles(spec: ContractSpec, base: Path | None
-                   ) -> tuple[dict[str, ProviderProfile], list[tuple[str, str, object]]]:
-    """The supply chain's profiles read from files (``{profile as written: profile}``; a
-    bundled name is not in it) and the problems, ``(field path, message, None)``: a file
-    missing or not a valid profile, each of its problems under the entry's path."""
-    read, problems = {}, []
-    for i, sub in enumerate(spec.supply_chain):
-        located = locate_profile(sub.profile, base)
-        try:
-            profile = load_profile(located)
-        except SpecError as exc:
-            problems += [(f"supply_chain.{i}.profile", line, None) for line in exc.problems]
-            continue
-        if not isinstance(located, str):
-            read[sub.profile] = profile
-    return read, problems
-
-
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Return a copy of ``data`` with each ``PATH=VALUE`` applied.
 
@@ -322,6 +287,7 @@ def _validated(data: dict[str, Any], source: str, where: Mapping[str, str] | Non
         first = [str(placed(p, where)) for p in found]
         later = _beyond_field_errors(data, found, source, where) if second else []
         raise SpecError([*lines(renamed), *first, *later]) from None
+    from .profiles import chain_profiles, spec_folder  # (it reads profiles with this module)
     problems = renamed + cross_check(spec)
     chain = [str(placed(Problem(source, path, message, None, False), where))
              for path, message, _ in chain_profiles(spec, spec_folder(source))[1]]
@@ -438,6 +404,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
         raise (SpecError([*bad, *exc.problems]) if bad else exc) from None
     if bad:
         raise OverrideError(bad)
+    from .profiles import chain_profiles, locate_profile, spec_folder
     base = spec_folder(source)
     profiles = chain_profiles(model, base)[0]
     files = tuple(str(locate_profile(name, base)) for name in profiles)

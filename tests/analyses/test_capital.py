@@ -192,7 +192,8 @@ def test_a_spec_supply_chain_is_checked():
     data["supply_chain"][1]["share"] = 0.1
     with pytest.raises(SpecError) as exc:
         validate(data, "x.toml")
-    assert "x.toml: supply_chain.0.profile: no bundled provider profile" in str(exc.value)
+    assert ("x.toml: supply_chain.0.profile: no-such: no such file, and no bundled provider "
+            "profile of that name") in str(exc.value)
 
 
 # -- volume risk ---------------------------------------------------------------------------
