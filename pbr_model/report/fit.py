@@ -54,6 +54,16 @@ class FitTable:
         """As ``Table.add_row``."""
         self.rows.append((cells, kwargs))
 
+    def whole(self) -> Table:
+        """The table as one ``rich.table.Table``, every column, title and caption (for
+        views that are not a terminal's: the HTML page)."""
+        table = Table(**self.table)
+        for header, kw in self.columns:
+            table.add_column(header, **kw)
+        for cells, kw in self.rows:
+            table.add_row(*cells, **kw)
+        return table
+
     def _sizes(self, console: Console, options: ConsoleOptions) -> list[tuple[int, int]]:
         """Each column's (narrowest, widest) content width: its longest word, its longest line."""
         sizes = []

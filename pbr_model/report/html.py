@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..files import atomic_write, check_output
+from .fit import FitTable
 from .format import money, number, pct
 from .terminal import visible
 
@@ -170,8 +171,8 @@ def view_html(renderable: Any) -> str:
     table (title, header, rows, caption), each ``Text`` as lines, bold kept."""
     if isinstance(renderable, Group):
         return "\n".join(view_html(r) for r in renderable.renderables)
-    if isinstance(renderable, Table):
-        return table_html(renderable)
+    if isinstance(renderable, (Table, FitTable)):
+        return table_html(renderable if isinstance(renderable, Table) else renderable.whole())
     if isinstance(renderable, Text):
         if "dim" in str(renderable.style):
             return f'<p class="note">{text_html(renderable)}</p>'

@@ -63,3 +63,14 @@ def test_text_wraps_at_words_and_an_overlong_word_folds():
     text = printed(t, 50)
     assert "…" not in text and "£29.82m" in text and "£1.00m" in text
     assert text.count("x") == 70
+
+
+def test_an_html_page_gets_the_whole_table():
+    from rich.console import Group
+
+    from pbr_model.report.html import view_html
+    t, rows = wide_table()
+    page = view_html(Group(t))
+    assert page.count("<th") == 10 and page.count("<tr>") == 1 + len(rows)
+    assert "<caption>Money by effect</caption>" in page and "a caption" in page
+    assert all(cell in page for row in rows for cell in row)
