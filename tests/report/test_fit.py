@@ -71,6 +71,6 @@ def test_an_html_page_gets_the_whole_table():
     from pbr_model.report.html import view_html
     t, rows = wide_table()
     page = view_html(Group(t))
-    assert page.count("<th") == 10 and page.count("<tr>") == 1 + len(rows)
+    assert page.count("</th>") == 10 and page.count("<tr>") == 1 + len(rows)
     assert "<caption>Money by effect</caption>" in page and "a caption" in page
     assert all(cell in page for row in rows for cell in row)
