@@ -57,7 +57,7 @@ def markdown_commands(path: Path) -> list[DocCommand]:
     lines = path.read_text(encoding="utf-8").splitlines()
     name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
     found, block, fence = [], [], None
-    previous_blank = True
+    previous_blank, in_block = True, False
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
         if fence is None and stripped.startswith("```"):
@@ -71,7 +71,9 @@ def markdown_commands(path: Path) -> list[DocCommand]:
             else:
                 block.append((number, line))
             continue
-        if line.startswith("    ") and previous_blank is not None and COMMAND.match(stripped):
+        # an indented block starts after a blank line (else it continues a paragraph)
+        in_block = line.startswith("    ") and (previous_blank or in_block) and bool(stripped)
+        if in_block and COMMAND.match(stripped):
             found.append((number, stripped))
         previous_blank = not stripped
     commands = []

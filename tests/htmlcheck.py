@@ -13,11 +13,13 @@ OBSERVED = Path(__file__).resolve().parents[1] / "examples" / "observed" / "pete
 #: Each computing command, small, and how many charts its page holds.
 PAGES = {
     "simulate": (["simulate", "--sims", "300"], 2),
-    "capital": (["capital", "--sims", "300"], 3),
+    "capital": (["capital", "--sims", "300"], 2),
     "portfolio": (["capital", "working-links-like", "--sims", "200"], 2),
     "power": (["power", "--sims", "200", "--effects", "0:0.1:0.05"], 1),
     "breakeven": (["breakeven", "--solve", "effect", "--sims", "200"], 1),
     "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED)], 1),
+    "settle-indigo": (["settle", "peterborough-sib", "--indigo",
+                       str(OBSERVED.with_name("peterborough_indigo.json"))], 1),
 }
 
 

@@ -121,14 +121,15 @@ def test_finder_sees_blocks_templates_and_continuations(tmp_path):
     page = tmp_path / "probe.md"
     page.write_text("Text\n\n```bash\n$ pbr show tr-crc-example  # a comment\npip install x\n"
                     "OPENBLAS_NUM_THREADS=1 pbr list\npbr power --json \\\n  --sims 5\n```\n\n"
-                    "```text\npbr show NAME\n```\n\n    pbr simulate --sims 10\n\n"
+                    "```text\npbr show NAME\n```\n\n    pbr simulate --sims 10\n    pbr list\n\n"
+                    "A paragraph\n    pbr show wrapped-prose\n\n"
                     "```bash\npbr settle NAME --observed FILE.csv [--json]\n```\n")
     found = markdown_commands(page)
     assert [c.text for c in found] == [
         "pbr show tr-crc-example  # a comment", "OPENBLAS_NUM_THREADS=1 pbr list",
-        "pbr power --json --sims 5", "pbr simulate --sims 10",
+        "pbr power --json --sims 5", "pbr simulate --sims 10", "pbr list",
         "pbr settle NAME --observed FILE.csv [--json]"]
-    assert [c.template() for c in found] == [False, False, False, False, True]
+    assert [c.template() for c in found] == [False, False, False, False, False, True]
     assert capped("pbr power --json --sims 5000") == f"pbr power --json --sims {SIMS_CAP}"
     assert capped("pbr capital tr-national  # 5 s") == (f"pbr capital --sims {SIMS_CAP} "
                                                         "tr-national  # 5 s")

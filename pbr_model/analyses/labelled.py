@@ -75,16 +75,23 @@ def party_dataset(parties: list[PartyResult], names: list[str], roles: list[str]
     """Parties' figures as an ``xarray.Dataset``: each one's per-simulation figures on
     ``(party, sim)`` (the ``parties`` table's columns, units in ``attrs["units"]``) and,
     where every party kept them, its monthly net flows on ``(party, sim, month)``
-    [currency, into the party positive]; ``names`` label ``party``, ``roles`` are a
+    [currency, into the party positive], months counted from the common start date (0s
+    after a shorter contract's last month); ``names`` label ``party``, ``roles`` are a
     coordinate on it."""
     from .capital import PARTY_UNITS
     xr = xarray_module()
     keys = [k for k in PARTY_UNITS if k not in ("sim", "party", "role")]
     data = {k: (("party", "sim"), np.stack([getattr(p.figures, k) for p in parties]),
                 {"units": PARTY_UNITS[k]}) for k in keys}
-    if all(p.net_flow is not None for p in parties):
-        data["net_flow"] = (("party", "sim", "month"), np.stack([p.net_flow for p in parties]),
-                            {"units": "currency"})
     coords = {"party": names, "role": ("party", roles),
               "sim": np.arange(len(parties[0].figures.net))}
+    if all(p.net_flow is not None for p in parties):
+        # months from the common start date; a party whose contract ends earlier has no
+        # flow after its last month (as an owner's combined flows count it)
+        n_months = max(p.net_flow.shape[1] for p in parties)
+        flows = np.zeros((len(parties), len(coords["sim"]), n_months))
+        for i, p in enumerate(parties):
+            flows[i, :, : p.net_flow.shape[1]] = p.net_flow
+        data["net_flow"] = (("party", "sim", "month"), flows, {"units": "currency"})
+        coords["month"] = np.arange(n_months)
     return xr.Dataset(data, coords, attrs=xarray_attrs(provenance))

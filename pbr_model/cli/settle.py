@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..analyses.settle import SETTLEMENT_TABLES, settle
-from ..report.settle import settlement_table, write_settlement_html, write_settlement_workbook
+from ..report.settle import settlement_view, write_settlement_html, write_settlement_workbook
 from .app import app, handles_errors
 from .options import (ForceOpt, HtmlOpt, Outputs, SetOpt, SpecArg, XlsxOpt, emit, load_checked,
                       table_options)
@@ -55,15 +55,7 @@ def settle_cmd(
                         "FILE.json" + (" (not both)" if given else ""))
     loaded = load_checked(spec, overrides, problems)
     result = settle(loaded, observed, indigo=indigo)
-    emit(result, as_json, result.to_dict, lambda: _view(result), outputs,
+    emit(result, as_json, result.to_dict, lambda: settlement_view(result), outputs,
          lambda path, force: write_settlement_workbook(result, path, force=force),
          lambda path, force: write_settlement_html(result, path, force=force))
 
-
-def _view(result):
-    """The settlement table, and with --indigo the project's actual payments beside it."""
-    if result.actual_payments is None:
-        return settlement_table(result)
-    from rich.console import Group
-    from ..report.indigo import actual_payments_table
-    return Group(settlement_table(result), actual_payments_table(result))

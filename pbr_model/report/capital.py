@@ -401,17 +401,16 @@ def party_chart(names: list[str], parties: list, available: list[float | None], 
 
 
 def capital_page(result):
-    """``pbr capital``'s HTML page: the parties side by side, the contract's cash fan and
-    each party's distributions."""
+    """``pbr capital``'s HTML page: the parties side by side and each party's
+    distributions (the contract's own cash fan is ``pbr simulate``'s: its provider is the
+    spec's, not a party on this page)."""
     from .charts import histograms
     from .html import Page
-    from .simulate import cash_fan_chart
     d = result.to_dict()
     cur = d["currency"]
     charts = [party_chart([p["name"] for p in d["providers"]], result.parties,
                           [p["available"] for p in d["providers"]], cur,
                           "Cash by party, after financing")]
-    charts.append(cash_fan_chart(result.result))
     series = []
     for p in result.parties:
         series.append((f"{p.seat.name}: net after financing", p.figures.net_after_financing,

@@ -17,6 +17,7 @@ share an id.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import math
 import re
@@ -72,7 +73,19 @@ def to_svg(fig, key: str) -> str:
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
     svg = re.sub(r"^\s*<!--.*?-->\s*$", "", svg, flags=re.M)
+    svg = _unique_ids(svg)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{key}" ', 1).strip()
+
+
+def _unique_ids(svg: str) -> str:
+    """Every id in ``svg`` (and every reference to one) prefixed by a digest of the chart:
+    matplotlib names each chart's parts ``figure_1``, ``axes_1``... and its clip paths from
+    ``svg.hashsalt``, so two charts on one page (or two results' cards in one notebook)
+    would share ids, and one chart could clip to another's path. Same chart, same bytes."""
+    tag = "c" + hashlib.sha256(svg.encode()).hexdigest()[:10] + "-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{tag}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{tag}{m.group(1)})", svg)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{tag}{m.group(1)}"', svg)
 
 
 def _money_axis(ax, currency: str, axis: str = "y") -> None:
@@ -101,18 +114,19 @@ def _fan(ax, months: np.ndarray, band: dict, colour: str, label: str = "") -> No
 
 @styled
 def cash_fan(months: np.ndarray, band: dict, currency: str, *,
-             peak: tuple[float, float, str] | None = None,
+             need: tuple[float, str] | None = None,
              limit: tuple[float, str] | None = None, key: str = "cash") -> str:
     """Cumulative cash by month: the P5 to P95 band, P50 and mean (``band``: arrays by
-    those keys), with the peak funding need marked (``peak``: month, cash level, label)
-    and an available-funds line (``limit``: a level below zero and its label)."""
+    those keys), with the median peak funding need marked as a level (``need``: the cash
+    level, below zero, and its label) and an available-funds line (``limit``: a level below
+    zero and its label)."""
     fig, axes = new_figure()
     ax = axes[0][0]
     _fan(ax, months, band, BLUE)
     if limit is not None and limit[0] < 0:
         ax.axhline(limit[0], color=RED, lw=1, ls=":", label=limit[1])
-    if peak is not None:
-        ax.plot([peak[0]], [peak[1]], marker="D", ms=8, color=RED, ls="none", label=peak[2])
+    if need is not None and need[0] < 0:
+        ax.axhline(need[0], color=RED, lw=1.2, ls="--", label=need[1])
     ax.set_xlabel("Month from contract start")
     ax.set_ylabel(f"Cumulative cash ({currency})")
     _money_axis(ax, currency)

@@ -56,7 +56,11 @@ figcaption { color: #57606a; font-size: .9rem; }
 ol.reading li { margin: .3rem 0; }
 details summary { cursor: pointer; color: #0b5cad; }
 footer { margin-top: 2.5rem; color: #57606a; font-size: .85rem; }
-@media print { main { max-width: none; } details { display: block; } }
+@page { size: A4 landscape; margin: 10mm; }
+@media print { main { max-width: none; padding: 0; } .scroll { overflow: visible; }
+  table { font-size: 7.5pt; } th, td { padding: .1rem .3rem; }
+  td.r, th.r { white-space: normal; } figure { break-inside: avoid; }
+  details::details-content { content-visibility: visible; display: block; } }
 """
 
 

@@ -152,6 +152,15 @@ def cohort_figure(s) -> tuple[str, str, str]:
             "each measure's change, treated minus comparison (negative is fewer).")
 
 
+def settlement_view(settlement) -> Group:
+    """The settlement table and, settled from an INDIGO project, the project's actual
+    outcome payments beside it (the terminal view and the page's headline)."""
+    if settlement.actual_payments is None:
+        return settlement_table(settlement)
+    from .indigo import actual_payments_table
+    return Group(settlement_table(settlement), actual_payments_table(settlement))
+
+
 def settlement_page(settlement):
     """``pbr settle``'s HTML page."""
     from .html import Page
@@ -159,7 +168,7 @@ def settlement_page(settlement):
     rows = provenance(settlement, observed_results=settlement.observed,
                       observed_sha256=settlement.observed_sha256) + [
         ("Sign convention", "money into the provider is positive; negative = repaid")]
-    return Page(d["contract"], "pbr settle", settlement_table(settlement),
+    return Page(d["contract"], "pbr settle", settlement_view(settlement),
                 settlement_reading(d), [cohort_figure(settlement)], d, rows, skip=("cohorts",))
 
 

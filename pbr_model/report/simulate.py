@@ -185,27 +185,27 @@ def write_workbook(result: SimulationResult, path: str | Path, *, force: bool = 
 
 def cash_fan_chart(result: SimulationResult, summary: dict | None = None,
                    key: str = "cash") -> tuple[str, str, str]:
-    """The cumulative-cash fan of a run (the Cashflow sheet's chart) with the median peak
-    funding need marked, as ``(title, svg, caption)``."""
+    """The cumulative-cash fan of a run (the Cashflow sheet's chart, before financing) with
+    the median peak funding need before financing marked as a level, as
+    ``(title, svg, caption)``."""
     from .charts import cash_fan
     prov = (summary or result.summary())["provider"]
     cols = result.month_columns
     band = {s: cols[f"cumulative_{s}"] for s in ("mean", "p5", "p50", "p95")}
     months = np.arange(len(band["p50"]))
     cur = result.currency
-    need, month = prov["peak_funding"]["p50"], prov["peak_month"]["p50"]
-    peak = None
-    if need > 0 and month == month:
-        peak = (round(month), -need, f"peak funding need P50 {money(need, cur)} "
-                                     f"({month_when(month, prov['peak_date'])})")
+    need = prov["peak_funding_before_financing"]["p50"]
+    level = ((-need, f"peak funding need before financing, P50 {money(need, cur)}")
+             if need > 0 else None)
     facility = result.spec.provider.reserves + result.spec.provider.credit_limit
-    svg = cash_fan(months, band, cur, peak=peak, key=key,
+    svg = cash_fan(months, band, cur, need=level, key=key,
                    limit=(-facility, f"-(reserves + credit), {money(facility, cur)}")
                    if facility > 0 else None)
     return ("Cumulative cash, before financing",
-            svg, "P5 to P95 across simulations, the median and the mean, by month; the diamond "
-                 "is the median peak funding need after financing, in its median month. "
-                 f"Money in {cur}; money into the provider is positive.")
+            svg, "P5 to P95 across simulations, the median and the mean, by month; dashed, the "
+                 "median over simulations of each one's peak funding need before financing "
+                 "(each simulation's deepest point, so below the median curve's). Money in "
+                 f"{cur}; money into the provider is positive.")
 
 
 def simulation_charts(result: SimulationResult, summary: dict) -> list[tuple[str, str, str]]:

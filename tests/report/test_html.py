@@ -33,6 +33,10 @@ def test_every_computing_command_writes_a_self_contained_page(pages, name):
     for svg in re.findall(r"<svg .*?</svg>", text, flags=re.S):
         assert re.search(r'width="[1-9][\d.]*pt"', svg[:300]), svg[:300]
         assert "<path" in svg
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert len(ids) == len(set(ids)), "an id used twice on one page"
+    for ref in re.findall(r'(?:url\(#|href="#)([^)"]+)', text):
+        assert ref in ids, ref                   # every reference has its element
     plain = "".join(page.text)
     assert d["contract"] in plain
     assert d["spec_sha256"] in plain           # the provenance
@@ -47,12 +51,15 @@ def test_the_page_shows_the_runs_own_figures(pages):
     text, d = pages["simulate"]
     cur = d["currency"]
     assert money(d["payments"]["total"]["p50"], cur) in text
-    assert money(d["provider"]["peak_funding"]["p50"], cur) in text     # the peak, marked
-    assert f"peak funding need P50 {money(d['provider']['peak_funding']['p50'], cur)}" in text
+    before = money(d["provider"]["peak_funding_before_financing"]["p50"], cur)
+    assert f"peak funding need before financing, P50 {before}" in text   # on the fan
+    assert money(d["provider"]["peak_funding"]["p50"], cur) in text     # in the table
     assert pct(d["provider"]["prob_loss"]) in text
     text, d = pages["capital"]
     for party in d["providers"]:
         assert f">{party['name']}<" in text               # a column and a panel each
+    text, d = pages["settle-indigo"]
+    assert "Actual outcome payments (INDIGO) beside this settlement" in text   # as on screen
     text, d = pages["power"]
     assert f"break-even at {100 * d['break_even_effect']:.1f}%" in text
 

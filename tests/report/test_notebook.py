@@ -134,6 +134,25 @@ def test_to_xarray_of_parties_and_a_power_curve(results):
                                   p.curve["prob_triggered"])
 
 
+def test_to_xarray_of_a_portfolio_whose_areas_end_apart(tmp_path):
+    """Areas of different lengths share the start date: each area's monthly flows on the
+    longest's months, nothing after its own last month (as its owner's sum counts it)."""
+    pytest.importorskip("xarray")
+    (tmp_path / "pf.toml").write_text(
+        '[portfolio]\nname = "two"\n[owner]\nprofile = "national-prime"\n'
+        '[[areas]]\nname = "long"\nspec = "tr-crc-example"\n'
+        '[[areas]]\nname = "short"\nspec = "tr-crc-example"\n'
+        'set = ["contract.length_months=60"]\n')
+    result = run_portfolio(load_portfolio(str(tmp_path / "pf.toml")), sims=20)
+    ds = result.to_xarray()
+    long, short = (a.party.net_flow for a in result.areas)
+    assert short.shape[1] < long.shape[1] == ds.sizes["month"]
+    np.testing.assert_array_equal(ds["net_flow"].sel(party="long"), long)
+    np.testing.assert_array_equal(ds["net_flow"].sel(party="short")[:, : short.shape[1]], short)
+    assert not ds["net_flow"].sel(party="short")[:, short.shape[1]:].any()
+    np.testing.assert_array_equal(ds["month"], np.arange(long.shape[1]))
+
+
 def test_to_xarray_without_xarray_says_how_to_install_it(run, monkeypatch):
     monkeypatch.setitem(sys.modules, "xarray", None)      # import xarray fails
     with pytest.raises(ImportError, match=r"pip install xarray"):
