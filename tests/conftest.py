@@ -84,3 +84,23 @@ def find_header_row(ws, first: str) -> int:
 def header_row():
     """``header_row(ws, first)``: the row of the table whose header starts with ``first``."""
     return find_header_row
+
+
+def read_summary(ws) -> dict[str, dict]:
+    """The Summary sheet's figures: dotted key (its ``Key`` column) -> the row's cells by
+    heading, lower-cased: ``figure``, ``unit``, ``mean``, ``p5``, ``p50``, ``p95``,
+    ``value``, ``key``."""
+    top = find_header_row(ws, "Figure")
+    names = [c.value.lower() for c in ws[top] if c.value is not None]
+    rows = {}
+    for row in ws.iter_rows(min_row=top + 1, max_col=len(names)):
+        cells = dict(zip(names, row))
+        if cells["key"].value is not None:
+            rows[cells["key"].value] = cells
+    return rows
+
+
+@pytest.fixture
+def summary_rows():
+    """``summary_rows(ws)``: the Summary's figures by key (see :func:`read_summary`)."""
+    return read_summary

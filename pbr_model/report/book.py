@@ -29,6 +29,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+#: A chart's size on the ``Charts`` sheet (width, height) [cm], and the rows each chart's
+#: page takes there: a chart and its note fit one landscape page, A4 or US letter.
+CHART_SIZE = (24.0, 13.5)
+CHART_ROWS = 30
+
+
 @dataclass(frozen=True)
 class FontStyle:
     """A cell's font: bold, and a size in points (None: the default)."""
@@ -62,13 +68,26 @@ def plain(value: Any) -> Any:
     return value
 
 
+#: How a true/false cell shows: Excel shows a boolean as TRUE/FALSE whatever its format,
+#: LibreOffice shows it through the format (as 1/0 under General).
+BOOL_FORMAT = '"TRUE";"TRUE";"FALSE"'
+#: Every printed page's header (sheet name, page of pages) and footer (the file's name).
+PAGE_HEADER = "&A · page &P of &N"
+PAGE_FOOTER = "&F"
+#: Height of one line of text in a row [points] (openpyxl's default row height).
+LINE_HEIGHT = 15.0
+
+
 @dataclass
 class SheetCell:
-    """One cell's value and look (the attributes report writers set)."""
+    """One cell's value and look (the attributes report writers set); ``wrap``: the
+    text wraps within the column's width (the row grows to hold it)."""
 
     value: Any = None
     number_format: str | None = None
     font: FontStyle | None = None
+    wrap: bool = False
+    span: int = 1  # columns the cell is merged across, from its own (wrapped text there)
 
 
 @dataclass
@@ -83,7 +102,12 @@ class Sheet:
     widths : column widths, from column A
     charts : (chart, anchor cell) pairs
     tables : Excel tables (filterable ranges) as (display name, range) pairs
-    print_fit : fit to one page wide, landscape, no gridlines (for Summary)
+    print_header : the row printed again at the top of every page (a table's header);
+        by default the row above the frozen panes
+    row_breaks : rows after which a printed page ends (so a chart is never cut)
+
+    Every sheet prints landscape, its columns fitted to one page wide, with the sheet's
+    name and the page number at the top of each page.
     """
 
     title: str
@@ -92,7 +116,8 @@ class Sheet:
     widths: list[float] = field(default_factory=list)
     charts: list[tuple[Any, str]] = field(default_factory=list)
     tables: list[tuple[str, str]] = field(default_factory=list)
-    print_fit: bool = False
+    print_header: int | None = None
+    row_breaks: list[int] = field(default_factory=list)
     _stream: tuple[list[str], Iterable[list], list[str | None]] | None = None
 
     def cell(self, row: int, column: int, value: Any = None) -> SheetCell:
@@ -149,6 +174,24 @@ class Book:
         self.sheets.append(ws)
         return ws
 
+    def chart(self, chart, note: str = "") -> None:
+        """Put ``chart`` on the ``Charts`` sheet (made on first use, after ``Summary``),
+        below the charts already there: each chart its own printed page, at
+        :data:`CHART_SIZE`, with ``note`` (where its data is) above it."""
+        charts = next((s for s in self.sheets if s.title == "Charts"), None)
+        if charts is None:
+            charts = Sheet("Charts")
+            charts.widths = [12] * 14
+            at = 1 if self.sheets and self.sheets[0].title == "Summary" else len(self.sheets)
+            self.sheets.insert(at, charts)
+        top = len(charts.charts) * CHART_ROWS + 1
+        if charts.charts:
+            charts.row_breaks.append(top - 1)
+        if note:
+            charts.cell(top, 1, note)
+        chart.width, chart.height = CHART_SIZE
+        charts.add_chart(chart, f"A{top + 1}")
+
     @property
     def sheetnames(self) -> list[str]:
         return [s.title for s in self.sheets]
@@ -192,12 +235,12 @@ def _render(ws, sheet: Sheet, table_names: set[str]) -> None:
         ws.column_dimensions[get_column_letter(j)].width = width
     if sheet.freeze_panes:
         ws.freeze_panes = sheet.freeze_panes
-    if sheet.print_fit:
-        ws.print_options.gridLines = False
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_setup(ws, sheet)  # before the first row: write-only mode writes it first
+    for row, height in _row_heights(sheet).items():
+        ws.row_dimensions[row].height = height
+    for (r, c), cell in sheet.cells.items():
+        if cell.span > 1:
+            ws.merged_cells.add(f"{get_column_letter(c)}{r}:{get_column_letter(c + cell.span - 1)}{r}")
     for name, ref in sheet.tables:
         table = Table(displayName=_unique(name, table_names), ref=ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
@@ -211,6 +254,61 @@ def _render(ws, sheet: Sheet, table_names: set[str]) -> None:
     _name_table_columns(ws, sheet)
     for chart, anchor in sheet.charts:
         ws.add_chart(chart, anchor)
+
+
+def _print_setup(ws, sheet: Sheet) -> None:
+    """Landscape, one page wide (as many pages down as it takes), the header row on every
+    page, the sheet's name and page number at the top, the manual page breaks."""
+    from openpyxl.worksheet.pagebreak import Break
+    ws.print_options.gridLines = False
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.center.text = PAGE_HEADER
+    ws.oddFooter.center.text = PAGE_FOOTER
+    row = sheet.print_header or _frozen_row(sheet.freeze_panes)
+    if row:
+        ws.print_title_rows = f"{row}:{row}"
+    for r in sheet.row_breaks:
+        ws.row_breaks.append(Break(id=r))
+
+
+def _frozen_row(freeze: str | None) -> int | None:
+    """The last frozen row of a freeze cell such as ``"B25"`` (24), None if none."""
+    digits = re.sub(r"\D", "", freeze or "")
+    return int(digits) - 1 if digits and int(digits) > 1 else None
+
+
+def _row_heights(sheet: Sheet) -> dict[int, float]:
+    """The height of each row holding wrapped text [points]: enough lines for its longest
+    text at its column's width (openpyxl writes no height of its own, and a spreadsheet
+    does not grow a row on opening)."""
+    heights: dict[int, float] = {}
+    for (r, c), cell in sheet.cells.items():
+        if not cell.wrap or cell.value is None:
+            continue
+        width = sum(sheet.widths[k - 1] if k <= len(sheet.widths) else 8.43
+                    for k in range(c, c + cell.span))
+        lines = _lines(str(cell.value), max(width, 1) * (0.92 if cell.font else 1.0))
+        heights[r] = max(heights.get(r, LINE_HEIGHT), LINE_HEIGHT * lines)
+    return heights
+
+
+def _lines(text: str, chars: float) -> int:
+    """Lines ``text`` takes wrapped at word boundaries within ``chars`` characters."""
+    lines = 0
+    for para in text.split("\n"):
+        n, used = 1, 0
+        for word in para.split():
+            if used and used + 1 + len(word) > chars:
+                n, used = n + 1, len(word)
+            else:
+                used += len(word) + (1 if used else 0)
+            while used > chars:  # a word longer than the column breaks anywhere
+                n, used = n + 1, used - int(chars)
+        lines += n
+    return lines
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -245,20 +343,25 @@ class _Cells:
 
     def __init__(self, ws) -> None:
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
+        from openpyxl.styles import Alignment, Font
         self.ws, self.make, self.font_of = ws, WriteOnlyCell, Font
         self.fonts: dict[FontStyle, Any] = {}
+        self.wrapped = Alignment(wrap_text=True, vertical="top")
 
     def __call__(self, value: Any, number_format: str | None = None,
-                 font: FontStyle | None = None):
+                 font: FontStyle | None = None, wrap: bool = False):
         value = plain(value)
         if value is None and number_format is None and font is None:
             return None
         cell = self.make(self.ws, value=value)
         if isinstance(value, str):
             cell.data_type = "s"  # text, never a formula
+        if isinstance(value, bool) and number_format is None:
+            number_format = BOOL_FORMAT
         if number_format:
             cell.number_format = number_format
+        if wrap:
+            cell.alignment = self.wrapped
         if font is not None:
             if font not in self.fonts:
                 self.fonts[font] = (self.font_of(bold=True, size=font.size) if font.bold
@@ -276,7 +379,8 @@ def _rows(ws, sheet: Sheet) -> Iterator[list]:
     for r in range(1, last + 1):
         cols = by_row.get(r, {})
         width = max(cols, default=0)
-        yield [_cell(cols[c].value, cols[c].number_format, cols[c].font) if c in cols
+        yield [_cell(cols[c].value, cols[c].number_format, cols[c].font, cols[c].wrap)
+               if c in cols
                else None for c in range(1, width + 1)]
     if sheet._stream is not None:
         header, rows, formats = sheet._stream

@@ -13,9 +13,10 @@ from rich.text import Text
 
 from ..analyses.breakeven import BreakevenResult
 from .book import Book
-from .format import SYMBOLS, cuts_text, money, number, pct, shock_label, draws_label
+from .format import percent, SYMBOLS, cuts_text, money, number, pct, shock_label, draws_label
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, money_format,
                      provenance, save_atomic, summary_sheet, widths)
+from .xlcharts import DARK, axes, marker
 
 
 def show_value(solve: str, x: float, step: float, currency: str) -> str:
@@ -115,6 +116,10 @@ def breakeven_view(r: BreakevenResult) -> Group:
     return Group(*parts)
 
 
+#: The Breakeven sheet's table of prices (for ``--solve price`` and ``fee``).
+PRICE_HEADER = ["Field (--set path)", "Now", "At the answer"]
+
+
 def _value_format(solve: str, money_fmt: str) -> str:
     return {"effect": PCT_FORMAT, "personal_budget": money_fmt}.get(solve, "0.0000")
 
@@ -143,7 +148,7 @@ def breakeven_reading(d: dict) -> list[str]:
     a = d["at_answer"]
     if d["target"]["kind"] == "expected-net":
         se = f" (Monte Carlo standard error {money(a['se'], cur)})"
-        loss = f"the chance of a loss {pct(a['prob_loss'], 0)}"
+        loss = f"the chance of a loss {percent(a['prob_loss'])}"
     else:
         se = ""
         loss = (f"the chance of a loss {pct(a['prob_loss'], 1)} (Monte Carlo standard error "
@@ -183,21 +188,24 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
                  [None, fmt, money_fmt, PCT_FORMAT], "Trials")
     chart = ScatterChart()
     chart.title = f"Expected net by {d['parameter']} (every value tried)"
-    chart.style, chart.height, chart.width = 13, 10, 20
-    chart.x_axis.title, chart.y_axis.title = d["parameter"], f"Expected net ({d['currency']})"
+    chart.style = 13
     series = Series(Reference(ws, min_col=3, min_row=2, max_row=len(rows) + 1),
                     Reference(ws, min_col=2, min_row=2, max_row=len(rows) + 1),
                     title="Expected net")
-    series.marker.symbol = "circle"
-    series.graphicalProperties.line.noFill = True
     chart.series.append(series)
-    ws.add_chart(chart, "G2")
+    marker(series, DARK, "circle", 8)
+    axes(chart, d["parameter"], f"Expected net ({d['currency']})", y_format=money_fmt)
+    chart.x_axis.number_format = fmt
+    chart.x_axis.numFmt.sourceLinked = False
+    chart.legend = None
+    book.chart(chart, "Data: the Breakeven sheet (each trial's value and expected net)")
     if d["prices"]:
-        keys = list(d["prices"][0])
-        data_table(ws, keys, [[p[k] for k in keys] for p in d["prices"]],
-               [None] + [money_fmt] * (len(keys) - 1), "Prices", end + 1)
+        data_table(ws, PRICE_HEADER, [[p["path"], p["current"], p["at_answer"]]
+                                      for p in d["prices"]],
+                   [None, money_fmt, money_fmt], "Prices", end + 1)
     ws.freeze_panes = "A2"
-    widths(ws, [8, 36, 18, 10])
+    widths(ws, [max(8, *(len(p["path"]) + 2 for p in d["prices"])) if d["prices"] else 8,
+                22, 16, 10])
     assumptions_sheet(book, result)
     save_atomic(book, path)
     return path

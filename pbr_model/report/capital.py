@@ -17,7 +17,7 @@ from .run_sheets import cash_chart, cashflow_sheet, cohorts_sheet, distributions
 from .sheets import (PCT_FORMAT, STATS, assumptions_sheet, bold_header, check_output, data_table,
                      figure_columns, money_format, number_format_for, provenance, put,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet, widths)
-from .format import money, month_when, number, pct, shock_label, draws_label
+from .format import percent, money, month_when, number, pct, shock_label, draws_label
 from .power import noise_text
 
 
@@ -200,20 +200,20 @@ def capital_reading(d: dict) -> list[str]:
             f"the worst 5% ({m(p['peak_funding_before_financing']['p95'])} before financing), "
             f"peaking around {month_when(p['peak_month']['p50'], p.get('peak_date'))}, against "
             f"{m(p['available'])} of reserves and credit; it runs out of cash in "
-            f"{pct(p['prob_insolvent'], 0)} of simulations, and needs "
+            f"{percent(p['prob_insolvent'])} of simulations, and needs "
             f"{m(p['additional_capital']['p95'])} more to keep that chance to 5%"
             + _facility_words(p, m) +
             f". Expected net after financing: {m(p['net_after_financing'])} "
-            f"({pct(p['prob_loss_after_financing'], 0)} chance of a loss).")
+            f"({percent(p['prob_loss_after_financing'])} chance of a loss).")
     for t in d["investors"]:
         if t.get("grant"):
             lines.append(f"Grant {t['name']}: funds {m(t['drawn']['mean'])} of costs on "
                          "average and is not repaid (no return, no loss).")
             continue
         lines.append(
-            f"Investor {t['name']} ({t['kind']}): {pct(t['prob_total_loss'], 0)} chance of "
+            f"Investor {t['name']} ({t['kind']}): {percent(t['prob_total_loss'])} chance of "
             f"losing everything; otherwise a median IRR of "
-            f"{pct(t['irr_given_not_total_loss']['p50'])}; {pct(t['prob_loss'], 0)} chance "
+            f"{pct(t['irr_given_not_total_loss']['p50'])}; {percent(t['prob_loss'])} chance "
             f"of losing money, expected loss {m(t['expected_loss'])}.")
     return lines
 
@@ -248,10 +248,15 @@ def capital_book(result, *, sims_sheet: bool = False) -> Book:
             for month, date in dates.items()]
     data_table(cash, names, rows, [None, "yyyy-mm", *[money_fmt] * (len(names) - 2)], "Cash_by_party")
     cash.freeze_panes = "C2"
-    widths(cash, [8, 10] + [18] * (3 * len(result.parties)))
-    n = len(result.parties)
-    cash_chart(cash, "Cash balance after financing by party (median across simulations)", d["currency"],
-               [4 + 3 * k for k in range(n)], len(dates), f"{get_column_letter(4 + 3 * n)}2")
+    widths(cash, [7, 8] + [13] * (3 * len(result.parties)))
+    # one chart per party, each on its own scale: a charity's line beside a prime's a
+    # hundred times larger would be flat on one axis
+    for k, p in enumerate(result.parties):
+        first = 3 + 3 * k
+        cash_chart(book, cash, f"{p.seat.name}: cash balance after financing (P5, P50 and P95 "
+                   "across simulations)", d["currency"], [first, first + 1, first + 2],
+                   len(dates), f"Data: the Cash by party sheet, columns "
+                   f"{get_column_letter(first)} to {get_column_letter(first + 2)}")
 
     if d["investors"]:
         investor_sheet(book, d["investors"], d["guarantees"], money_fmt)

@@ -29,6 +29,21 @@ def pct(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def percent(value: float) -> str:
+    """A chance or share in words: a whole percentage, with as many decimals (up to two)
+    as it takes never to read 0% or 100% for a value that is not exactly that: ``42%``,
+    ``0.3%``, ``99.7%``, ``<0.01%``; ``-`` when missing."""
+    if value is None or math.isnan(value):
+        return "-"
+    if value == 0 or value == 1 or abs(value) >= 10:
+        return f"{100 * value:.0f}%"
+    for digits in (0, 1, 2):
+        text = f"{100 * value:.{digits}f}"
+        if float(text) not in (0.0, 100.0, -0.0):
+            return text + "%"
+    return "<0.01%" if 0 < value < 0.5 else ">99.99%" if value < 1 else f"{100 * value:.2f}%"
+
+
 def shock_label(d: dict) -> str:
     """The volume shocks of a run (its provenance keys) in a few words, '' if none:
     ``volume shock 30%`` when both volumes took the same shock, else e.g.

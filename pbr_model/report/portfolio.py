@@ -14,7 +14,7 @@ from .run_sheets import cash_chart, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, figure_columns,
                      money_format, provenance, put, save_atomic, simulations_sheet,
                      sims_sheet_row, summary_sheet, widths)
-from .format import money, pct, shock_label, draws_label
+from .format import percent, money, pct, shock_label, draws_label
 from .owners import owners_reading, owners_sheet, owners_table
 
 
@@ -76,11 +76,11 @@ def portfolio_reading(d: dict) -> list[str]:
     return [
         f"The owner ({o['name']}) needs to fund up to {money(o['peak_funding']['p50'], cur)} at "
         f"the median and {money(o['peak_funding']['p95'], cur)} in the worst 5% across its "
-        f"{len(d['areas'])} areas; it runs out of cash in {pct(o['prob_insolvent'], 0)} of "
+        f"{len(d['areas'])} areas; it runs out of cash in {percent(o['prob_insolvent'])} of "
         "simulations.",
         f"Held together, the areas' P95 peak funding need is {money(f['combined'], cur)} against "
         f"{money(f['standalone_sum'], cur)} for the areas alone: a saving of "
-        f"{money(f['saving'], cur)} ({pct(f['saving_share'], 0)}).",
+        f"{money(f['saving'], cur)} ({percent(f['saving_share'])}).",
     ]
 
 
@@ -126,8 +126,8 @@ def write_portfolio_workbook(result, path, *, force: bool = False, sims_sheet: b
                [*([None] if several else []), None, "yyyy-mm", *[money_fmt] * 4], "Owner_cash")
     cash.freeze_panes = "D2" if several else "C2"
     if not several:  # one chart for one owner; with several the table holds them all
-        cash_chart(cash, "Owner's cumulative cash: P5, P50 and P95", d["currency"], [4, 5, 6],
-                   len(rows), "H2")
+        cash_chart(book, cash, "Owner's cumulative cash: P5, P50 and P95", d["currency"],
+                   [4, 5, 6], len(rows), "Data: the Owner cash sheet")
     widths(cash, [*([40] if several else []), 8, 10, 18, 18, 18, 18])
     distributions_sheet(book, [
         (f"{o.name}: {what}", values, money_fmt) for o in result.owners

@@ -10,9 +10,10 @@ from rich.text import Text
 
 from ..payments import trigger_label
 from .book import Book
-from .format import Fmt, cuts_text, money, number, pct, draws_label
+from .format import percent, Fmt, cuts_text, money, number, pct, draws_label
 from .sheets import (PCT_FORMAT, RATIO_FORMAT, assumptions_sheet, check_output, data_table,
                      money_format, provenance, save_atomic, summary_sheet, widths)
+from .xlcharts import DARK, SECOND, axes, line, marker_on_line
 
 def noise_text(n: dict, currency: str) -> str:
     """The paid-for-noise figures (:func:`pbr_model.finance.commissioner.paid_for_noise`) in
@@ -121,10 +122,10 @@ def power_reading(d: dict, target: bool = False) -> list[str]:
            else "has a 90% chance of outcome payments at ")
         + f"{effect(d['effect_for_90pct_paid'])}.",
         (f"With no true effect at all, the target is still met in "
-         f"{pct(d['paid_for_noise'], 0)} of simulations (Monte Carlo standard error "
+         f"{percent(d['paid_for_noise'])} of simulations (Monte Carlo standard error "
          f"{pct(d['paid_for_noise_se'], 1)}): the chance of meeting it by noise." if target else
          f"With no true effect at all, payments are still triggered in "
-         f"{pct(d['paid_for_noise'], 0)} of simulations (Monte Carlo standard error "
+         f"{percent(d['paid_for_noise'])} of simulations (Monte Carlo standard error "
          f"{pct(d['paid_for_noise_se'], 1)}): the chance of being paid for noise."),
         f"At the largest true effect tried, {pct(top['effect'])}, expected outcome payments are "
         f"{money(top['outcome_mean'], d['currency'])} and expected net "
@@ -152,22 +153,24 @@ def write_power_workbook(result, path: str | Path, *, force: bool = False) -> Pa
                              else RATIO_FORMAT for _, _, is_money in columns)]
     data_table(ws, header, rows, formats, "Power")
     ws.freeze_panes = "B2"
-    widths(ws, [12] + [18] * len(columns))
+    widths(ws, [10] + [13] * len(columns))
     n = len(rows)
-    for title, cols, axis, anchor, fmt in (
-            ("Chance of being paid, by true effect", [2, 4], "Probability", "L2", "0%"),
-            ("Expected outcome payments and net, by true effect", [5, 8], d["currency"], "L24",
-             None)):
+    for title, cols, axis, fmt, bounds in (
+            ("Chance of being paid, by true effect", [2, 4], "Probability", "0%", (0, 1)),
+            ("Expected outcome payments and net, by true effect", [5, 8], d["currency"],
+             money_fmt, (None, None))):
         chart = LineChart()
-        chart.title, chart.height, chart.width = title, 10, 20
-        chart.y_axis.title, chart.x_axis.title = axis, "True effect (relative reduction)"
-        if fmt:
-            chart.y_axis.number_format = fmt
+        chart.title = title
         for col in cols:
             chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=n + 1),
                            titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-        ws.add_chart(chart, anchor)
+        axes(chart, "True effect (relative reduction)", axis, y_format=fmt,
+             y_min=bounds[0], y_max=bounds[1])
+        for series, color in zip(chart.series, (DARK, SECOND)):
+            line(series, color, 2.0)
+            marker_on_line(series, color)
+        book.chart(chart, "Data: the Power sheet")
     assumptions_sheet(book, result)
     save_atomic(book, path)
     return path

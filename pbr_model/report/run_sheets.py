@@ -14,6 +14,7 @@ from .book import Book, FontStyle, Sheet
 from .format import money, number, pct
 from .sheets import (COUNT_FORMAT, PCT_FORMAT, RATIO_FORMAT, STATS, data_table, money_format, put,
                      stat_label, widths)
+from .xlcharts import ACCENT, DARK, axes, fan, marker
 
 #: Bars in each histogram of the ``Distributions`` sheet.
 BINS = 25
@@ -67,7 +68,7 @@ def cohorts_sheet(book: Book, result: SimulationResult) -> Sheet:
     header, rows, formats = cohort_table(result)
     data_table(ws, header, rows, formats, "Cohorts")
     ws.freeze_panes = "B2"
-    widths(ws, [8, 10, 11, 10, 11] + [15] * (len(header) - 5))
+    widths(ws, [7, 8, 8, 8, 8] + [12] * (len(header) - 5))
     return ws
 
 
@@ -76,10 +77,9 @@ CASH_SERIES = [("cash_in", "Cash in"), ("cash_out", "Cash out"), ("net_flow", "N
 
 
 def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = None) -> Sheet:
-    from openpyxl.utils import get_column_letter  # (openpyxl only when a workbook is made)
     """``Cashflow``: monthly mean and percentiles of cash in, cash out, net flow and
-    cumulative cash, with a line chart of the cumulative-cash fan and a marker at the
-    median peak funding need (in its median month). ``summary``: the run's
+    cumulative cash; on ``Charts``, a line chart of the cumulative-cash fan with a
+    diamond at the median peak funding need (in its median month). ``summary``: the run's
     :meth:`~SimulationResult.summary` if already at hand."""
     ws = book.sheet("Cashflow")
     money_fmt = money_format(result.currency)
@@ -100,47 +100,47 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
                      -need if m == marker else None])
     data_table(ws, header, rows, [None, "yyyy-mm", *([money_fmt] * (len(cols) + 1))], "Cashflow")
     ws.freeze_panes = "C2"
-    widths(ws, [8, 10] + [16] * (len(header) - 2))
+    widths(ws, [7, 8] + [12.5] * (len(header) - 2))
     first = 3 + 3 * len(STATS)  # the cumulative-cash columns
     title = "Cumulative cash before financing: P5, P50 and P95 across simulations"
     if marker is not None:
         date = months.loc[marker, "date"]
         title += (f"; peak funding need P50 after financing {money(need, result.currency)} in "
                   f"{date:%b %Y} (month {marker})")
-    chart = cash_chart(ws, title, result.currency, [first + 1, first + 2, first + 3],
-                       len(months), f"{get_column_letter(len(header) + 2)}2")
+    chart = cash_chart(book, ws, title, result.currency, [first + 1, first + 2, first + 3],
+                       len(months), "Data: the Cashflow sheet (cumulative cash P5, P50, P95)")
     if marker is not None:
         peak_marker(chart, ws, len(header), len(months))
     return ws
 
 
-def cash_chart(ws: Sheet, title: str, currency: str, columns: list[int], n_rows: int,
-               anchor: str):
-    """A native line chart of cumulative cash by month: one series per column of ``ws``
-    (a header in row 1, ``n_rows`` months below; months in column 1), at ``anchor``."""
+def cash_chart(book: Book, ws: Sheet, title: str, currency: str, columns: list[int],
+               n_rows: int, note: str = ""):
+    """A native line chart of cumulative cash by month on the ``Charts`` sheet: one
+    series per column of ``ws`` (a header in row 1, ``n_rows`` months below; months in
+    column 1); three columns (P5, P50, P95) are drawn as a fan."""
     from openpyxl.chart import LineChart, Reference
     chart = LineChart()
     chart.title = title
-    chart.y_axis.title = f"Cumulative cash ({currency})"
-    chart.x_axis.title = "Month from contract start"
-    chart.height, chart.width = 10, 24
     for col in columns:
         chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=n_rows + 1),
                        titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n_rows + 1))
-    ws.add_chart(chart, anchor)
+    axes(chart, "Month from contract start", f"Cumulative cash ({currency})",
+         y_format=money_format(currency))
+    chart.x_axis.tickLblSkip = chart.x_axis.tickMarkSkip = 12 if n_rows > 36 else 1
+    if len(columns) == 3:
+        fan(chart)
+    book.chart(chart, note)
     return chart
 
 
 def peak_marker(chart, ws: Sheet, column: int, n_rows: int) -> None:
-    """Add ``column`` (empty but for one month) to ``chart`` as a marker with no line."""
+    """Add ``column`` (empty but for one month) to ``chart`` as a filled diamond, no line."""
     from openpyxl.chart import Reference
     chart.add_data(Reference(ws, min_col=column, min_row=1, max_row=n_rows + 1),
                    titles_from_data=True)
-    series = chart.series[-1]
-    series.marker.symbol = "diamond"
-    series.marker.size = 11
-    series.graphicalProperties.line.noFill = True
+    marker(chart.series[-1], ACCENT, "diamond", 11)
     chart.display_blanks = "gap"
 
 
@@ -171,6 +171,8 @@ def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
         put(ws, row, 1, note)
         row += 2
     for title, values, fmt in series:
+        if row > 3:  # each distribution (table and chart) on a printed page of its own
+            ws.row_breaks.append(row - 1)
         v = np.asarray(values, dtype=np.float64)
         s = stats(v)
         missing = int(np.isnan(v).sum())
@@ -191,15 +193,17 @@ def distributions_sheet(book: Book, series: list[tuple[str, np.ndarray, str]],
             chart = BarChart()
             chart.type, chart.gapWidth, chart.legend = "col", 10, None
             chart.title = title
-            chart.y_axis.title = "Share of simulations"
-            chart.x_axis.title = "From"
-            chart.height, chart.width = 7.5, 18
+            chart.height, chart.width = 11, 18
             chart.add_data(Reference(ws, min_col=4, min_row=top, max_row=top + len(rows)),
                            titles_from_data=True)
+            axes(chart, "Lower edge of the bar", "Share of simulations", y_format="0%",
+                 y_min=0)
+            chart.series[0].graphicalProperties.solidFill = DARK
+            chart.series[0].graphicalProperties.line.solidFill = DARK
             chart.set_categories(Reference(ws, min_col=1, min_row=top + 1,
                                            max_row=top + len(rows)))
             ws.add_chart(chart, f"G{row}")
-        row = max(end, row + 16) + 2
+        row = max(end, row + 23) + 2
     widths(ws, [18, 18, 13, 10, 16])
     return ws
 

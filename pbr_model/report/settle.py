@@ -115,7 +115,7 @@ def write_settlement_workbook(settlement, path: str | Path, *, force: bool = Fal
             put(ws, i, j, v, fmt)
     ws.add_table("Settlement", 1, len(table.columns) + 1, len(table))
     ws.freeze_panes = "B2"
-    widths(ws, [8] + [22] * len(table.columns))
+    widths(ws, [8] + [14] * len(table.columns))
 
     tot = wb.sheet("Totals")
     rows = [[m["name"], m["type"], m["cohort_total"], m["pooled"], m["pooled_status"] or "",

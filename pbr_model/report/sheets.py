@@ -52,8 +52,10 @@ def put(ws: Sheet, row: int, col: int, value: Any, number_format: str | None = N
 
 
 def bold_header(ws: Sheet, row: int, names: list[str], col: int = 1) -> None:
+    """A bold header row whose names wrap within their columns (never cut off)."""
     for j, name in enumerate(names, col):
-        put(ws, row, j, name).font = BOLD
+        cell = put(ws, row, j, name)
+        cell.font, cell.wrap = BOLD, True
 
 
 def widths(ws: Sheet, columns: list[int]) -> None:
@@ -136,39 +138,49 @@ def number_format_for(key: str, money_fmt: str) -> str | None:
     return money_fmt
 
 
+#: The Summary's table of figures: a readable name, its unit, the statistics of a
+#: distribution or the value of a single number, and the figure's key in ``--json``.
+SUMMARY_HEADER = ["Figure", "Unit", "Mean", "P5", "P50", "P95", "Value", "Key"]
+
+
 def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
                   reading: list[str], figures: dict, money_fmt: str, *,
                   skip: Iterable[str] = (), formats: dict[str, str] | None = None) -> Sheet:
     """``Summary``: title, provenance, a plain-English reading, then every figure of the
     JSON object ``figures`` (less ``skip`` and the provenance keys) as a filterable table
-    with Mean/P5/P50/P95 columns for a distribution and Value for a single number.
-    ``formats`` maps a dotted key to a cell format where the default reading of the key
-    (:func:`number_format_for`) would be wrong. Set up to print on one page wide."""
+    (:data:`SUMMARY_HEADER`): each figure's readable name and unit
+    (:mod:`pbr_model.report.labels`), Mean/P5/P50/P95 for a distribution and Value for a
+    single number, and its dotted key. ``formats`` maps a dotted key to a cell format
+    where the default reading of the key (:func:`number_format_for`) would be wrong."""
+    from .labels import label, unit
     ws = book.sheet("Summary")
     top = title_and_meta(ws, title, provenance)
     if reading:
         put(ws, top, 1, "Reading").font = BOLD
-        for i, line in enumerate(reading, top + 1):
-            put(ws, i, 1, line)
+        for i, line in enumerate(reading, top + 1):  # across the table's width, wrapped
+            cell = put(ws, i, 1, line)
+            cell.wrap, cell.span = True, len(SUMMARY_HEADER)
         top += len(reading) + 2
-    bold_header(ws, top, ["Figure", "Mean", "P5", "P50", "P95", "Value"])
+    bold_header(ws, top, SUMMARY_HEADER)
     row = top + 1
     formats = formats or {}
+    currency = figures.get("currency", "")
     for key, value in figure_rows(figures, skip=(*RECORD_KEYS, *skip)):
         fmt = formats.get(key) or number_format_for(key, money_fmt)
         if isinstance(value, (str, bool)) or value is None:
             fmt = None
-        put(ws, row, 1, key)
+        put(ws, row, 1, label(key)).wrap = True
+        put(ws, row, 2, unit(fmt, value, currency))
         if isinstance(value, dict):
-            for j, s in enumerate(STATS, 2):
+            for j, s in enumerate(STATS, 3):
                 put(ws, row, j, value[s], fmt)
         else:
-            put(ws, row, 6, value, fmt)
+            put(ws, row, 7, value, fmt).wrap = isinstance(value, str)
+        put(ws, row, 8, key)
         row += 1
-    ws.add_table("Figures", top, 6, row - top - 1)
+    ws.add_table("Figures", top, len(SUMMARY_HEADER), row - top - 1)
     ws.freeze_panes = f"B{top + 1}"
-    widths(ws, [44, 16, 16, 16, 16, 16])
-    ws.print_fit = True
+    widths(ws, [46, 9, 14, 14, 14, 14, 24, 40])
     return ws
 
 
@@ -214,15 +226,24 @@ def assumptions_sheet(book: Book, result, models: list[tuple[str, Any]] | None =
     models = models if models is not None else [("", result.spec)]
     rows = [f for prefix, model in models for f in flatten(model, prefix)]
     for i, f in enumerate(rows, 2):
-        value = f.value.isoformat() if isinstance(f.value, dt.date) else f.value
-        put(ws, i, 1, f.path)
-        put(ws, i, 2, value)
-        put(ws, i, 3, f.unit)
-        put(ws, i, 4, f.description)
+        put(ws, i, 1, f.path).wrap = True
+        put(ws, i, 2, _field_value(f.value)).wrap = isinstance(f.value, (list, tuple, str))
+        put(ws, i, 3, f.unit).wrap = True
+        put(ws, i, 4, f.description).wrap = True
     ws.add_table("Assumptions", 1, 4, len(rows))
     ws.freeze_panes = "A2"
-    widths(ws, [44, 22, 22, 100])
+    widths(ws, [40, 20, 16, 72])
     return ws
+
+
+def _field_value(value: Any) -> Any:
+    """A spec field's value as a cell shows it: a date as ``YYYY-MM-DD``, a list as its
+    items joined by commas (``2014-08-01, 2017-06-01``), not Python's repr."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_field_value(v)) for v in value)
+    return value
 
 
 

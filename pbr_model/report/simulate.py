@@ -16,7 +16,7 @@ from .book import Book
 from ..designs import describe as describe_design
 from ..payments import trigger_label
 from .format import (Fmt, cuts_text, draws_label, measure_label, money, month_when, number, pct,
-                     shock_label)
+                     percent, shock_label)
 from .run_sheets import cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, money_format, provenance,
                      save_atomic, simulations_sheet, sims_sheet_row, summary_sheet)
@@ -115,12 +115,12 @@ def simulation_reading(s: dict) -> list[str]:
         f"(median; 90% of simulations between {m(pay['total']['p5'])} and "
         f"{m(pay['total']['p95'])}), of which {m(pay['outcome']['p50'])} for results.",
         f"The provider's net result is {m(prov['net']['p50'])} at the median "
-        f"({m(prov['net']['p5'])} in the worst 5%), with a {pct(prov['prob_loss'], 0)} chance "
+        f"({m(prov['net']['p5'])} in the worst 5%), with a {percent(prov['prob_loss'])} chance "
         "of a loss.",
         f"It needs to fund up to {m(prov['peak_funding']['p50'])} at the median and "
         f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}, financing "
         f"included ({m(prov['peak_funding_before_financing']['p95'])} before financing); it "
-        f"runs out of cash beyond its reserves and credit in {pct(prov['prob_insolvent'], 0)} "
+        f"runs out of cash beyond its reserves and credit in {percent(prov['prob_insolvent'])} "
         f"of them{first_when}.",
         results_sentence(pay),
     ]
@@ -130,11 +130,11 @@ def results_sentence(pay: dict) -> str:
     """How often results pay (and, where the mechanisms can take money back, repay)."""
     parts = []
     if "prob_any_outcome_payment" in pay:
-        parts.append(f"Outcome payments are made in {pct(pay['prob_any_outcome_payment'], 0)} "
+        parts.append(f"Outcome payments are made in {percent(pay['prob_any_outcome_payment'])} "
                      "of simulations")
     if "prob_repayment" in pay:
         parts.append(f"{'the provider repays' if parts else 'The provider repays'} for results "
-                     f"in {pct(pay['prob_repayment'], 0)} of simulations")
+                     f"in {percent(pay['prob_repayment'])} of simulations")
     return "; ".join(parts) + "."
 
 

@@ -58,13 +58,12 @@ def test_no_paid_volume_row_where_it_is_the_caseload(tmp_path, minimal_toml):
     assert "Caseload (entrants)" in screen and "Paid volume" not in screen
 
 
-def test_the_workbook_counts_the_paid_volume(shocked, tmp_path, header_row):
+def test_the_workbook_counts_the_paid_volume(shocked, tmp_path, summary_rows):
     wb = openpyxl.load_workbook(write_workbook(shocked, tmp_path / "run.xlsx"))
-    ws = wb["Summary"]
-    top = header_row(ws, "Figure")
-    rows = {r[0].value: r[1:5] for r in ws.iter_rows(min_row=top + 1, max_col=5)}
+    row = summary_rows(wb["Summary"])["paid_volume"]
     s = shocked.summary()
-    for cell, key in zip(rows["paid_volume"], ("mean", "p5", "p50", "p95")):
+    for key in ("mean", "p5", "p50", "p95"):
+        cell = row[key]
         assert cell.value == pytest.approx(s["paid_volume"][key])
         assert cell.number_format == "#,##0"  # a count, not a percentage
     # Cohorts sheet: the paid volume per cohort beside the caseload

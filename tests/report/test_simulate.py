@@ -23,9 +23,9 @@ from pbr_model.spec import DEFAULT_CONTRACT, load_spec
 SIMS = 300
 SEED = 11
 STATS = ["mean", "p5", "p50", "p95"]
-SUMMARY_HEADER = ["Figure", "Mean", "P5", "P50", "P95", "Value"]
+SUMMARY_HEADER = ["Figure", "Unit", "Mean", "P5", "P50", "P95", "Value", "Key"]
 ASSUMPTIONS_HEADER = ["Field", "Value", "Unit", "Description"]
-SHEETS = ["Summary", "Assumptions", "Cohorts", "Cashflow", "Distributions"]
+SHEETS = ["Summary", "Charts", "Assumptions", "Cohorts", "Cashflow", "Distributions"]
 CASHFLOW_HEADER = ["Month", "Date", *(f"{what} {s}" for what in (
     "Cash in", "Cash out", "Net flow", "Cumulative cash") for s in ("mean", "P5", "P50", "P95")),
     "Peak funding need P50"]
@@ -59,21 +59,16 @@ def flatten(summary: dict, prefix: str = "") -> dict[str, object]:
     return rows
 
 
-def summary_cells(header_row, ws) -> dict[str, dict]:
+def summary_cells(read, ws) -> dict[str, dict]:
     """Summary sheet figure rows: dotted key -> {"mean", "p5", "p50", "p95", "value"} cells."""
-    top = header_row(ws, "Figure")
-    rows = {}
-    for row in ws.iter_rows(min_row=top + 1, max_col=6):
-        if row[0].value is None:
-            continue
-        rows[row[0].value] = dict(zip([*STATS, "value"], row[1:]))
-    return rows
+    return {key: {k: cells[k] for k in (*STATS, "value")}
+            for key, cells in read(ws).items()}
 
 
-def summary_values(header_row, ws) -> dict[str, object]:
+def summary_values(read, ws) -> dict[str, object]:
     """Summary sheet figures in the JSON's shape: stats dict, or the Value column."""
     out = {}
-    for key, cells in summary_cells(header_row, ws).items():
+    for key, cells in summary_cells(read, ws).items():
         value = cells.pop("value").value
         stats = {k: c.value for k, c in cells.items()}
         out[key] = value if all(v is None for v in stats.values()) and value is not None else stats
@@ -133,15 +128,15 @@ def test_summary_provenance(header_row, book, result):
     assert "positive" in info["Sign convention"]
 
 
-def test_summary_equals_the_json(header_row, book, result):
+def test_summary_equals_the_json(header_row, summary_rows, book, result):
     expected = flatten(json.loads(dumps(result.summary())))
     for key in (*PROVENANCE_KEYS, "sampling"):
         expected.pop(key)
-    assert_same_figures(summary_values(header_row, book["Summary"]), expected)
+    assert_same_figures(summary_values(summary_rows, book["Summary"]), expected)
 
 
-def test_summary_lists_the_required_figures(header_row, book):
-    rows = summary_cells(header_row, book["Summary"])
+def test_summary_lists_the_required_figures(header_row, summary_rows, book):
+    rows = summary_cells(summary_rows, book["Summary"])
     for key in ("entrants", "outcomes.binary_rate", "outcomes.frequency", "payments.total",
                 "payments.fee", "payments.outcome", "provider.net", "provider.npv",
                 "provider.peak_funding"):
@@ -152,8 +147,8 @@ def test_summary_lists_the_required_figures(header_row, book):
         assert all(rows[key][s].value is None for s in STATS), key
 
 
-def test_summary_number_formats(header_row, book):
-    rows = summary_cells(header_row, book["Summary"])
+def test_summary_number_formats(header_row, summary_rows, book):
+    rows = summary_cells(summary_rows, book["Summary"])
     for key in ("payments.total", "payments.fee", "payments.outcome", "provider.net",
                 "provider.npv", "provider.peak_funding"):
         assert all("£" in rows[key][s].number_format for s in STATS), key
@@ -167,11 +162,11 @@ def test_summary_number_formats(header_row, book):
 
 
 @pytest.mark.parametrize("currency, symbol", [("USD", "$"), ("EUR", "€"), ("NOK", "NOK ")])
-def test_money_format_follows_the_currency(header_row, tmp_path, currency, symbol):
+def test_money_format_follows_the_currency(header_row, summary_rows, tmp_path, currency, symbol):
     loaded = load_spec(DEFAULT_CONTRACT, [f"contract.currency={currency}"])
     path = write_workbook(simulate(loaded, sims=50, seed=1), tmp_path / "run.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert f'"{symbol}"' in summary_cells(header_row, wb["Summary"])["provider.net"]["mean"].number_format
+    assert f'"{symbol}"' in summary_cells(summary_rows, wb["Summary"])["provider.net"]["mean"].number_format
     assert f'"{symbol}"' in wb["Cashflow"]["R2"].number_format
 
 
@@ -206,8 +201,8 @@ def test_cashflow_rows_are_the_monthly_percentiles(book, result):
 
 
 def test_cashflow_has_a_native_line_chart(book, result):
-    charts = book["Cashflow"]._charts
-    assert len(charts) == 1
+    charts = book["Charts"]._charts  # the Cashflow sheet's chart, on a page of its own
+    assert len(charts) == 1 and not book["Cashflow"]._charts
     (chart,) = charts
     assert isinstance(chart, LineChart)
     assert len(chart.series) == 4  # P5, P50, P95 of cumulative cash, and the peak marker
@@ -216,6 +211,7 @@ def test_cashflow_has_a_native_line_chart(book, result):
     assert refs == [f"'Cashflow'!${col}$2:${col}${n + 1}" for col in "PQRS"]
     assert chart.series[3].marker.symbol == "diamond"
     assert chart.series[3].spPr.ln.noFill  # a marker, no line
+    assert chart.series[3].marker.spPr.solidFill is not None  # ...that is filled: visible
 
 
 # -- formulas and text --------------------------------------------------------------------------
@@ -240,19 +236,19 @@ def test_text_starting_with_equals_is_not_a_formula(tmp_path):
         assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row), ws.title
 
 
-def test_undefined_figures_are_blank_like_json_null(header_row, tmp_path):
+def test_undefined_figures_are_blank_like_json_null(header_row, summary_rows, tmp_path):
     # no payment mechanism: the outcome share of revenue is 0/0
     loaded = load_spec(DEFAULT_CONTRACT, ["payments=[]"])
     res = simulate(loaded, sims=50, seed=1)
     wb = openpyxl.load_workbook(write_workbook(res, tmp_path / "run.xlsx"))
-    values = summary_values(header_row, wb["Summary"])
+    values = summary_values(summary_rows, wb["Summary"])
     assert json.loads(dumps(res.summary()))["payments"]["outcome_share"] == dict.fromkeys(STATS)
     assert values["payments.outcome_share"] == dict.fromkeys(STATS)
 
 
 # -- via the CLI --------------------------------------------------------------------------------
 
-def test_cli_workbook_equals_the_cli_json(header_row, tmp_path):
+def test_cli_workbook_equals_the_cli_json(header_row, summary_rows, tmp_path):
     path = tmp_path / "run.xlsx"
     out = run_cli("simulate", "--sims", str(SIMS), "--seed", "5", "--json", "--xlsx", str(path))
     assert out.exit_code == 0, out.output
@@ -262,10 +258,10 @@ def test_cli_workbook_equals_the_cli_json(header_row, tmp_path):
     info = meta(header_row, wb["Summary"])
     assert (info["Seed"], info["Simulations"], info["Spec SHA-256"]) == (
         expected["seed"], expected["sims"], expected["spec_sha256"])
-    figures = summary_values(header_row, wb["Summary"])
+    figures = summary_values(summary_rows, wb["Summary"])
     assert {k for k, v in expected.items() if isinstance(v, dict)} <= set(figures)
     assert_same_figures(figures, {k: v for k, v in expected.items() if k in figures})
-    assert wb["Cashflow"]._charts
+    assert wb["Charts"]._charts
 
 
 def test_cli_existing_file_without_force(tmp_path):

@@ -29,21 +29,21 @@ PROVENANCE = {*PROVENANCE_KEYS, "sampling", "observed", "observed_sha256"}
 # command line (after `pbr`), sheets, top-level JSON keys left off Summary (on their own sheet)
 COMMANDS = {
     "simulate": (["simulate", "--sims", "300"],
-                 ["Summary", "Assumptions", "Cohorts", "Cashflow", "Distributions"], ()),
+                 ["Summary", "Charts", "Assumptions", "Cohorts", "Cashflow", "Distributions"], ()),
     "capital": (["capital", "-p", "small-charity", "-p", "national-prime", "--sims", "300"],
-                ["Summary", "Capital", "Cash by party", "Commissioner", "Cohorts", "Cashflow",
+                ["Summary", "Charts", "Capital", "Cash by party", "Commissioner", "Cohorts", "Cashflow",
                  "Distributions", "Assumptions", "Parties' terms"], ()),
     "capital-sib": (["capital", "nyc-able-sib", "--sims", "300"],
-                    ["Summary", "Capital", "Cash by party", "Investors", "Commissioner",
+                    ["Summary", "Charts", "Capital", "Cash by party", "Investors", "Commissioner",
                      "Cohorts", "Cashflow", "Distributions", "Assumptions", "Parties' terms"],
                     ()),
     "portfolio": (["capital", "working-links-like", "--sims", "200"],
-                  ["Summary", "Portfolio", "Owner cash", "Distributions", "Areas",
+                  ["Summary", "Charts", "Portfolio", "Owner cash", "Distributions", "Areas",
                    "Assumptions"], ()),
     "power": (["power", "--sims", "200", "--effects", "0:0.1:0.025"],
-              ["Summary", "Power", "Assumptions"], ("effects",)),
+              ["Summary", "Charts", "Power", "Assumptions"], ("effects",)),
     "breakeven": (["breakeven", "--solve", "price", "--sims", "200"],
-                  ["Summary", "Breakeven", "Assumptions"], ("trace",)),
+                  ["Summary", "Charts", "Breakeven", "Assumptions"], ("trace",)),
     "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv")],
                ["Summary", "Settlement", "Totals", "Assumptions"], ("cohorts",)),
 }
@@ -92,14 +92,12 @@ def expected_figures(obj: dict, skip=()) -> dict[str, object]:
     return out
 
 
-def summary_figures(header_row, ws) -> dict[str, object]:
-    top = header_row(ws, "Figure")
+def summary_figures(read, ws) -> dict[str, object]:
     out = {}
-    for row in ws.iter_rows(min_row=top + 1, max_col=6, values_only=True):
-        key, *stats, value = row
-        if key is None:
-            continue
-        out[key] = dict(zip(STATS, stats)) if any(s is not None for s in stats) else value
+    for key, cells in read(ws).items():
+        stats = [cells[s].value for s in STATS]
+        out[key] = (dict(zip(STATS, stats)) if any(s is not None for s in stats)
+                    else cells["value"].value)
     return out
 
 
@@ -118,10 +116,10 @@ def test_sheet_names(ran):
     assert wb.sheetnames == COMMANDS[name][1]
 
 
-def test_summary_equals_the_json(header_row, ran):
+def test_summary_equals_the_json(summary_rows, ran):
     name, d, wb = ran
     expected = expected_figures(d, COMMANDS[name][2])
-    got = summary_figures(header_row, wb["Summary"])
+    got = summary_figures(summary_rows, wb["Summary"])
     assert got.keys() == expected.keys()
     for key, want in expected.items():
         if isinstance(want, dict):
@@ -154,14 +152,11 @@ def test_summary_provenance_reading_and_print_setup(header_row, ran):
     assert ws.freeze_panes == f"B{top + 1}"
 
 
-def test_summary_number_formats(header_row, ran):
+def test_summary_number_formats(summary_rows, ran):
     name, d, wb = ran
-    ws = wb["Summary"]
-    top = header_row(ws, "Figure")
-    formats = {row[0].value: row for row in ws.iter_rows(min_row=top + 1, max_col=6)}
-    for key, cells in formats.items():
+    for key, cells in summary_rows(wb["Summary"]).items():
         leaf = key.rsplit(".", 1)[-1]
-        cell = cells[5] if cells[5].value is not None else cells[3]
+        cell = cells["value"] if cells["value"].value is not None else cells["p50"]
         if not isinstance(cell.value, (int, float)) or isinstance(cell.value, bool):
             continue
         if leaf.startswith("prob_"):
@@ -179,7 +174,7 @@ def test_every_table_has_its_header_and_every_data_sheet_is_frozen(ran):
             assert [c.value for c in cells[0]] == [c.name for c in table.tableColumns], ws.title
             assert table.autoFilter is not None and table.autoFilter.ref == table.ref
             assert len({c.name for c in table.tableColumns}) == len(table.tableColumns)
-        if ws.title not in ("Distributions",):
+        if ws.title not in ("Distributions", "Charts"):
             assert ws.freeze_panes, ws.title
     names = [t for ws in wb.worksheets for t in ws.tables]
     assert len({n.lower() for n in names}) == len(names)
@@ -195,14 +190,20 @@ def test_nothing_is_a_formula(ran):
 def test_charts(ran):
     name, d, wb = ran
     kinds = {ws.title: [type(c) for c in ws._charts] for ws in wb.worksheets}
+    # line and scatter charts have a printed page each on Charts; histograms sit beside
+    # their tables
+    assert all(not charts for sheet, charts in kinds.items()
+               if sheet not in ("Charts", "Distributions"))
     if "Cashflow" in kinds:
-        assert kinds["Cashflow"] == [LineChart]
+        assert kinds["Charts"][-1] == LineChart
     if "Distributions" in kinds:
         assert kinds["Distributions"] and set(kinds["Distributions"]) == {BarChart}
     if name == "power":
-        assert kinds["Power"] == [LineChart, LineChart]
+        assert kinds["Charts"] == [LineChart, LineChart]
     if name == "breakeven":
-        assert kinds["Breakeven"] == [ScatterChart]
+        assert kinds["Charts"] == [ScatterChart]
+    if name.startswith("capital"):  # a chart per party, each on its own scale
+        assert kinds["Charts"] == [LineChart] * (len(d["providers"]) + 1)
     if name == "capital-sib":
         assert any(n.endswith("IRR") for n in wb["Distributions"].tables)
 
@@ -249,7 +250,7 @@ def test_cashflow_marker_sits_at_the_median_peak(book, result):
     marks = [(r[0], r[-1]) for r in ws.iter_rows(min_row=2, values_only=True)
              if r[-1] is not None]
     assert marks == [(round(s["peak_month"]["p50"]), pytest.approx(-s["peak_funding"]["p50"]))]
-    assert "peak funding need" in ws._charts[0].title.tx.rich.p[0].r[0].t
+    assert "peak funding need" in book["Charts"]._charts[0].title.tx.rich.p[0].r[0].t
 
 
 def test_distributions_histograms(book, result):
@@ -422,13 +423,10 @@ def test_simulate_on_a_sib_shows_each_tranches_irr(tmp_path):
 
 # -- from the review: formats by key, names, paths ----------------------------------------------------
 
-def _summary_format(header_row, wb, key: str) -> str:
-    ws = wb["Summary"]
-    for row in ws.iter_rows(min_row=header_row(ws, "Figure") + 1, max_col=6):
-        if row[0].value == key:
-            cell = row[5] if row[5].value is not None else row[3]
-            return cell.number_format
-    raise AssertionError(key)
+def _summary_format(read, wb, key: str) -> str:
+    cells = read(wb["Summary"])[key]
+    cell = cells["value"] if cells["value"].value is not None else cells["p50"]
+    return cell.number_format
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -451,12 +449,12 @@ def _summary_format(header_row, wb, key: str) -> str:
     (["breakeven", "--solve", "personal_budget", "--sims", "100"],
      {"value": '"£"#,##0;-"£"#,##0', "at_answer.se": '"£"#,##0;-"£"#,##0'}),
 ])
-def test_summary_formats_by_key(header_row, args, expected, tmp_path):
+def test_summary_formats_by_key(summary_rows, args, expected, tmp_path):
     path = tmp_path / "out.xlsx"
     res = run_cli(*args, "--xlsx", str(path))
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(path)
-    assert {k: _summary_format(header_row, wb, k) for k in expected} == expected
+    assert {k: _summary_format(summary_rows, wb, k) for k in expected} == expected
 
 
 def test_simulations_sheet_formats_follow_the_units(book):
