@@ -59,3 +59,25 @@ def soffice_convert(files: list[Path], to: str, outdir: Path, timeout: float = 3
     missing = [p.name for p in out if not p.is_file()]
     assert not missing, (missing, done.stdout, done.stderr)
     return out
+
+
+#: Command-line programs -> (the commands that run it, the Debian package that installs it).
+PROGRAMS = {
+    "soffice": (("soffice", "libreoffice"), "libreoffice-calc-nogui"),
+    "pdftotext": (("pdftotext",), "poppler-utils"),
+    "pdftoppm": (("pdftoppm",), "poppler-utils"),
+}
+
+
+def find(program: str) -> str | None:
+    """The path of ``program`` (one of :data:`PROGRAMS`), or None when it is not installed."""
+    return next((path for name in PROGRAMS[program][0] if (path := shutil.which(name))), None)
+
+
+def needs(*programs: str):
+    """A mark that skips a test, naming the package to install, unless every program (of
+    :data:`PROGRAMS`: LibreOffice, poppler's pdftotext) is on the PATH."""
+    missing = [p for p in programs if find(p) is None]
+    packages = sorted({PROGRAMS[p][1] for p in missing})
+    return pytest.mark.skipif(bool(missing), reason=(
+        f"{', '.join(missing)} not installed (apt-get install {' '.join(packages)})"))

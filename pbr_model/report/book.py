@@ -347,9 +347,12 @@ class _Cells:
         self.ws, self.make, self.font_of = ws, WriteOnlyCell, Font
         self.fonts: dict[FontStyle, Any] = {}
         self.wrapped = Alignment(wrap_text=True, vertical="top")
+        self.top = Alignment(vertical="top")
 
     def __call__(self, value: Any, number_format: str | None = None,
-                 font: FontStyle | None = None, wrap: bool = False):
+                 font: FontStyle | None = None, wrap: bool = False, top: bool = False):
+        """A cell; ``wrap``: its text wraps; ``top``: it sits at the top of a row made
+        tall by a wrapped neighbour (as the wrapped text does)."""
         value = plain(value)
         if value is None and number_format is None and font is None:
             return None
@@ -360,8 +363,8 @@ class _Cells:
             number_format = BOOL_FORMAT
         if number_format:
             cell.number_format = number_format
-        if wrap:
-            cell.alignment = self.wrapped
+        if wrap or top:
+            cell.alignment = self.wrapped if wrap else self.top
         if font is not None:
             if font not in self.fonts:
                 self.fonts[font] = (self.font_of(bold=True, size=font.size) if font.bold
@@ -379,7 +382,8 @@ def _rows(ws, sheet: Sheet) -> Iterator[list]:
     for r in range(1, last + 1):
         cols = by_row.get(r, {})
         width = max(cols, default=0)
-        yield [_cell(cols[c].value, cols[c].number_format, cols[c].font, cols[c].wrap)
+        tall = any(cell.wrap for cell in cols.values())
+        yield [_cell(cols[c].value, cols[c].number_format, cols[c].font, cols[c].wrap, tall)
                if c in cols
                else None for c in range(1, width + 1)]
     if sheet._stream is not None:

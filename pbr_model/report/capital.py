@@ -16,7 +16,8 @@ from .book import Book
 from .run_sheets import cash_chart, cashflow_sheet, cohorts_sheet, distributions_sheet
 from .sheets import (PCT_FORMAT, STATS, assumptions_sheet, bold_header, check_output, data_table,
                      figure_columns, money_format, number_format_for, provenance, put,
-                     save_atomic, simulations_sheet, sims_sheet_row, summary_sheet, widths)
+                     save_atomic, simulations_sheet, sims_sheet_row, stat_label, summary_sheet,
+                     widths)
 from .format import percent, money, month_when, number, pct, shock_label, draws_label
 from .power import noise_text
 
@@ -300,8 +301,11 @@ def investor_sheet(book: Book, investors: list[dict], guarantees: list[dict],
         # the IRR among simulations that are not a total loss, beside P(total loss); the
         # IRR over all simulations (-100% included) last, for completeness
         cols = ["drawn", "received", "irr_given_not_total_loss", "multiple", "irr"]
+        names = {"drawn": "Drawn", "received": "Received", "multiple": "Multiple",
+                 "irr_given_not_total_loss": "IRR where not a total loss",
+                 "irr": "IRR, all simulations"}
         header = (["Tranche", "Kind", "P(total loss)"]
-                  + [f"{c} {s}" for c in cols for s in STATS]
+                  + [f"{names[c]} {stat_label(s)}" for c in cols for s in STATS]
                   + ["P(loss)", "Expected loss", "P(payback)"])
         formats = [None, None, PCT_FORMAT] + [
             PCT_FORMAT if c.startswith("irr") else ("0.00" if c == "multiple" else money_fmt)
@@ -310,20 +314,21 @@ def investor_sheet(book: Book, investors: list[dict], guarantees: list[dict],
                  t["prob_total_loss"], *(t[c][s] for c in cols for s in STATS),
                  t["prob_loss"], t["expected_loss"], t["prob_payback"]] for t in investors]
     row = data_table(inv, header, rows, formats, "Investors") + 1
+    n_columns = len(header)
     if guarantees:
         if observed:
             header = ["Guarantee", "Covers", "Paid"]
             rows = [[g["name"], g["covers"], g["expected_paid"]] for g in guarantees]
             formats = [None, None, money_fmt]
         else:
-            header = ["Guarantee", "Covers", *(f"paid {s}" for s in STATS), "P(called)",
-                      "Expected paid"]
+            header = ["Guarantee", "Covers", *(f"Paid {stat_label(s)}" for s in STATS),
+                      "P(called)", "Expected paid"]
             rows = [[g["name"], g["covers"], *(g["paid"][s] for s in STATS), g["prob_called"],
                      g["expected_paid"]] for g in guarantees]
             formats = [None, None, *[money_fmt] * 4, PCT_FORMAT, money_fmt]
         data_table(inv, header, rows, formats, "Guarantees", row)
     inv.freeze_panes = "B2"
-    widths(inv, [30, 14] + [14] * 19)
+    widths(inv, [30, 14] + [12.5] * (n_columns - 2))
 
 
 def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:

@@ -180,7 +180,7 @@ def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
         row += 1
     ws.add_table("Figures", top, len(SUMMARY_HEADER), row - top - 1)
     ws.freeze_panes = f"B{top + 1}"
-    widths(ws, [46, 9, 14, 14, 14, 14, 24, 40])
+    widths(ws, [48, 9, 14, 14, 14, 14, 26, 44])
     return ws
 
 

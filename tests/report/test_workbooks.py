@@ -6,6 +6,7 @@ against the result they came from."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -496,3 +497,96 @@ def test_settled_investors_are_one_outcome_not_a_distribution(tmp_path):
     # ABLE as it happened: $7.2m drawn, $6m back from the guarantee, $1.2m lost
     assert (row["Drawn"], row["Received"], row["Loss"]) == (7_200_000, 6_000_000, 1_200_000)
     assert row["IRR"] == pytest.approx(loan["irr"]["mean"]) and row["Paid back"] is False
+
+
+# -- rendering right: labels, booleans, print setup, charts a spreadsheet can draw ------------------
+
+def test_every_summary_figure_has_a_readable_label_and_unit(summary_rows, ran):
+    from pbr_model.report.labels import missing_words
+    _, _, wb = ran
+    rows = summary_rows(wb["Summary"])
+    assert rows
+    for key, cells in rows.items():
+        assert not missing_words(key), (key, "add its words to report/labels.py WORDS")
+        assert cells["figure"].value and cells["figure"].value != key, key
+        number = cells["value"].value if cells["value"].value is not None else cells["p50"].value
+        if isinstance(number, (int, float)) and not isinstance(number, bool):
+            assert cells["unit"].value, key
+
+
+def test_a_figure_with_no_words_is_caught():
+    from pbr_model.report.labels import label, missing_words
+    assert missing_words("provider.brand_new_figure") == ["brand_new_figure"]
+    assert label("providers[small-charity].facility.p95.size") == \
+        "small-charity: social investment facility: P95 (5% risk): size"
+    assert label("prices.0.path") == "Price: #1: field"
+
+
+def test_every_sheet_prints_one_page_wide_with_its_header_row(ran):
+    _, _, wb = ran
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert "&A" in ws.oddHeader.center.text and "&P" in ws.oddHeader.center.text
+        if ws.freeze_panes:  # a table: its header row printed on every page
+            row = int(re.sub(r"\D", "", ws.freeze_panes)) - 1
+            assert ws.print_title_rows == f"${row}:${row}", ws.title
+
+
+def _refs(chart):
+    for series in chart.series:
+        ref = series.val if series.val is not None else series.yVal
+        yield series, ref.numRef.f
+
+
+def test_chart_series_hold_numbers_and_show_their_markers(ran):
+    name, _, wb = ran
+    for ws in wb.worksheets:
+        for chart in ws._charts:
+            assert chart.x_axis.tickLblPos == chart.y_axis.tickLblPos == "low", ws.title
+            for series, ref in _refs(chart):
+                sheet, cells = ref.rsplit("!", 1)
+                values = [c.value for row in wb[sheet.strip("'")][cells.replace("$", "")]
+                          for c in row]
+                assert any(isinstance(v, (int, float)) for v in values), (name, ref)
+                symbol = series.marker.symbol if series.marker is not None else None
+                if symbol not in (None, "none"):  # a marker must be filled to be seen
+                    assert series.marker.spPr.solidFill is not None, (name, ref)
+                else:  # else a line, coloured
+                    assert not series.spPr.ln.noFill, (name, ref)
+    if name == "power":  # a probability never runs past 100%
+        chance = wb["Charts"]._charts[0]
+        assert (chance.y_axis.scaling.min, chance.y_axis.scaling.max) == (0, 1)
+
+
+def test_cash_by_party_has_a_chart_per_party_on_its_own_columns(ran):
+    name, d, wb = ran
+    if not name.startswith("capital"):
+        return
+    charts = wb["Charts"]._charts[:len(d["providers"])]
+    header = [c.value for c in wb["Cash by party"][1]]
+    for p, chart in zip(d["providers"], charts):
+        columns = {header[openpyxl.utils.column_index_from_string(
+            re.search(r"\$([A-Z]+)\$", ref).group(1)) - 1] for _, ref in _refs(chart)}
+        assert columns == {f"{p['name']} P5", f"{p['name']} P50", f"{p['name']} P95"}
+
+
+def test_booleans_show_as_true_or_false(tmp_path):
+    from pbr_model.report.book import BOOL_FORMAT
+    book = Book()
+    book.sheet("S").cell(1, 1, np.bool_(False))
+    book.save(tmp_path / "s.xlsx")
+    cell = openpyxl.load_workbook(tmp_path / "s.xlsx")["S"]["A1"]
+    assert cell.value is False and cell.number_format == BOOL_FORMAT == '"TRUE";"TRUE";"FALSE"'
+
+
+def test_the_reading_says_a_small_risk_is_not_nothing(result):
+    from pbr_model.report.format import percent
+    from pbr_model.report.simulate import simulation_reading
+    assert [percent(v) for v in (0, 0.003, 0.42, 0.9996, 1)] == ["0%", "0.3%", "42%",
+                                                                  "99.96%", "100%"]
+    s = result.summary()
+    s["provider"]["prob_insolvent"], s["provider"]["prob_loss"] = 0.003, 0.0004
+    text = " ".join(simulation_reading(s))
+    assert "in 0.3% of them" in text and "a 0.04% chance of a loss" in text
