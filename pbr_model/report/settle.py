@@ -12,7 +12,8 @@ from rich.text import Text
 
 from ..spec.schema import MEASURES
 from .book import BOLD, Book
-from .capital import investor_sheet, investor_table
+from .capital import investor_table
+from .party_sheets import investor_sheet
 from .format import measure_label, money, number, pct
 from .sheets import (assumptions_sheet, bold_header, check_output, data_table, money_format, put,
                      provenance, save_atomic, summary_sheet, widths)
