@@ -40,11 +40,13 @@ COMMANDS: dict[str, list[str]] = {
     "breakeven": ["breakeven", "--solve", "effect"],
     "breakeven-price": ["breakeven", "--solve", "price"],
     "settle": ["settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv")],
+    "settle-indigo": ["settle", "peterborough-sib", "--indigo",
+                      str(OBSERVED / "peterborough_indigo.json")],
     "settle-sib": ["settle", "nyc-able-sib", "--observed", str(OBSERVED / "able_no_effect.csv"),
                    "--set", "contract.length_months=36"],
 }
 #: Commands that take no --sims (they draw nothing).
-NO_SIMS = {"settle", "settle-sib"}
+NO_SIMS = {"settle", "settle-indigo", "settle-sib"}
 
 
 def arguments(name: str, sims: int) -> list[str]:

@@ -130,6 +130,8 @@ WORDS = {
     # settle
     "cohort_total": "cohorts' total", "pooled": "pooled", "pooled_status": "pooled trigger",
     "total_payment": "total outcome payments", "field": "field", "to": "to", "note": "note",
+    "actual_payments": "actual payment (INDIGO)", "date": "date",
+    "actual": "paid, as recorded", "settled": "as settled here", "difference": "difference",
 }
 
 _PART = re.compile(r"([^.\[]+)(?:\[([^\]]*)\])?")

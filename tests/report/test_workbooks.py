@@ -47,6 +47,9 @@ COMMANDS = {
                   ["Summary", "Charts", "Breakeven", "Assumptions"], ("trace",)),
     "settle": (["settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv")],
                ["Summary", "Settlement", "Totals", "Assumptions"], ("cohorts",)),
+    "settle-indigo": (["settle", "peterborough-sib", "--indigo",
+                       str(OBSERVED / "peterborough_indigo.json")],
+                      ["Summary", "Settlement", "Totals", "Assumptions"], ("cohorts",)),
 }
 
 
