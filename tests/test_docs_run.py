@@ -29,7 +29,7 @@ from doccommands import ROOT, DocCommand, doc_files, help_commands, markdown_com
 
 PBR = Path(sys.executable).with_name("pbr")
 SIMS_CAP = 300
-SIMULATING = {"simulate", "capital", "power", "breakeven"}
+SIMULATING = {"simulate", "capital", "power", "breakeven", "indigo"}
 HASH = re.compile(r"#.*\bspec ([0-9a-f]{12})\b")
 
 pytestmark = pytest.mark.slow
