@@ -288,6 +288,7 @@ def figures_html(d: dict, skip: Iterable[str] = ()) -> str:
     """Every figure of the JSON object ``d`` (less its provenance keys and ``skip``), one
     row each: Mean/P5/P50/P95 for a distribution, Value for one number; formats as the
     workbook's Summary reads its keys."""
+    from .labels import label, unit
     from .sheets import RECORD_KEYS, STATS, figure_rows, money_format, number_format_for
     cur = d.get("currency") or ""
     money_fmt = money_format(cur)
@@ -297,13 +298,17 @@ def figures_html(d: dict, skip: Iterable[str] = ()) -> str:
         if isinstance(value, dict):
             cells = "".join(f'<td class="r">{_show(value[s], fmt, cur)}</td>' for s in STATS)
             cells += '<td class="r"></td>'
+            sample = value[STATS[0]]
         else:
             cells = '<td class="r"></td>' * len(STATS)
             cells += f'<td class="r">{_show(value, fmt, cur)}</td>'
-        rows.append(f'<tr><td class="k">{esc(key)}</td>{cells}</tr>')
+            sample = value
+        rows.append(f"<tr><td>{esc(label(key))}</td><td>{esc(unit(fmt, sample, cur))}</td>"
+                    f'{cells}<td class="k">{esc(key)}</td></tr>')
     head = "".join(f'<th class="r">{h}</th>' for h in ("Mean", "P5", "P50", "P95", "Value"))
-    return (f'<div class="scroll"><table><thead><tr><th>Figure</th>{head}</tr></thead>'
-            f'<tbody>{chr(10).join(rows)}</tbody></table></div>')
+    return (f'<div class="scroll"><table><thead><tr><th>Figure</th><th>Unit</th>{head}'
+            f'<th>Key (--json)</th></tr></thead><tbody>{chr(10).join(rows)}</tbody></table>'
+            "</div>")
 
 
 def rows_html(rows: list[tuple[str, Any]]) -> str:

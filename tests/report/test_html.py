@@ -55,6 +55,10 @@ def test_the_page_shows_the_runs_own_figures(pages):
     assert f"peak funding need before financing, P50 {before}" in text   # on the fan
     assert money(d["provider"]["peak_funding"]["p50"], cur) in text     # in the table
     assert pct(d["provider"]["prob_loss"]) in text
+    from pbr_model.report.labels import label      # every figure by its readable name, as
+    row = re.search(r"<tr><td>([^<]*)</td><td>([^<]*)</td>(?:<td[^>]*>[^<]*</td>){5}"
+                    r'<td class="k">provider\.prob_loss</td></tr>', text)   # on the Summary
+    assert row and row.groups() == (html.escape(label("provider.prob_loss")), "%"), row
     text, d = pages["capital"]
     for party in d["providers"]:
         assert f">{party['name']}<" in text               # a column and a panel each
