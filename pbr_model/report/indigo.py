@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from rich.console import Group
-from rich.table import Table
+from .fit import FitTable
 from rich.text import Text
 
 from ..files import atomic_write, check_output
@@ -34,7 +34,7 @@ def indigo_view(result, out: Path | None = None) -> Group:
     """What the project holds, section by section, with the payments' totals."""
     p = result.project
     cur = result.currency
-    t = Table(title=f"{p['name']['value']}: INDIGO 4.1.0 project", title_justify="left",
+    t = FitTable(title=f"{p['name']['value']}: INDIGO 4.1.0 project", title_justify="left",
               caption=f"spec {result.spec_sha256[:12]} · {result.sims:,} simulations, seed "
                       f"{result.seed} · pbr-model {result.version}", caption_justify="left")
     t.add_column("INDIGO section")
@@ -69,11 +69,11 @@ def indigo_view(result, out: Path | None = None) -> Group:
     return Group(*parts)
 
 
-def actual_payments_table(s) -> Table:
+def actual_payments_table(s) -> FitTable:
     """``pbr settle --indigo``: the project's actual outcome payments beside the
     settlement's, by payment month."""
     cur = s.currency
-    t = Table(title="Actual outcome payments (INDIGO) beside this settlement",
+    t = FitTable(title="Actual outcome payments (INDIGO) beside this settlement",
               title_justify="left")
     for name in ("Paid in", "Cohorts", "Actual", "Settled", "Difference"):
         t.add_column(name, justify="left" if name == "Paid in" else "right")

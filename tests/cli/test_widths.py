@@ -97,3 +97,11 @@ def test_installed_pbr_in_a_pipe_keeps_every_figure(tmp_path):
                                   check=True, cwd=tmp_path).stdout)
     whole(text, 80)
     check_power_figures(text, d)
+
+
+def test_indigo_keeps_every_cell_at_60_columns(cli, tmp_path):
+    out = tmp_path / "p.json"
+    result = cli.runner.invoke(cli_app(), ["indigo", "peterborough-sib", "--out", str(out),
+                                           "--sims", "20"], env={"COLUMNS": "60"})
+    cli.ok(result)
+    whole(result.stdout, 60)
