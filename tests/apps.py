@@ -3,9 +3,9 @@ why a test that needs one is skipped. One place, so every such test says the sam
 
 from __future__ import annotations
 
+import importlib
 import shutil
-import subprocess
-import uuid
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,36 +31,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-#: Mark a test that needs LibreOffice: skipped, saying why, where it is not installed.
-needs_soffice = pytest.mark.skipif(
-    SOFFICE is None, reason="LibreOffice (soffice) is not installed: apt-get install "
-                            "libreoffice-calc-nogui")
-
-
-def soffice_convert(files: list[Path], to: str, outdir: Path, timeout: float = 300) -> list[Path]:
-    """Convert ``files`` with LibreOffice headless in ONE call (start-up dominates), with a
-    profile of its own (two LibreOffice processes cannot share one); ``to`` is a
-    ``--convert-to`` filter such as ``xlsx`` or ``pdf``. Returns the converted files, in
-    order; fails the test if any is missing."""
-    assert SOFFICE is not None
-    outdir.mkdir(parents=True, exist_ok=True)
-    profile = Path("/tmp") / f"lo-test-{uuid.uuid4().hex}"
-    try:
-        done = subprocess.run(
-            [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-             "--convert-to", to, "--outdir", str(outdir), *map(str, files)],
-            capture_output=True, text=True, timeout=timeout)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    ext = to.split(":", 1)[0]
-    out = [outdir / f"{Path(f).stem}.{ext}" for f in files]
-    missing = [p.name for p in out if not p.is_file()]
-    assert not missing, (missing, done.stdout, done.stderr)
-    return out
-
-
 #: Command-line programs -> (the commands that run it, the Debian package that installs it).
 PROGRAMS = {
     "soffice": (("soffice", "libreoffice"), "libreoffice-calc-nogui"),
@@ -81,3 +51,22 @@ def needs(*programs: str):
     packages = sorted({PROGRAMS[p][1] for p in missing})
     return pytest.mark.skipif(bool(missing), reason=(
         f"{', '.join(missing)} not installed (apt-get install {' '.join(packages)})"))
+
+
+SOFFICE = find("soffice")
+
+#: Mark a test that needs LibreOffice: skipped, saying why, where it is not installed.
+needs_soffice = needs("soffice")
+
+
+def soffice_convert(files: list[Path], to: str, outdir: Path) -> list[Path]:
+    """Convert ``files`` with LibreOffice headless in ONE call (start-up dominates), with a
+    profile of its own: tools/render_workbooks.py's ``convert``, the one way the project
+    drives LibreOffice; ``to`` is ``xlsx`` or ``pdf``. Returns the converted files, in
+    order."""
+    tools = str(Path(__file__).resolve().parents[1] / "tools")
+    sys.path.insert(0, tools)
+    try:
+        return importlib.import_module("render_workbooks").convert(files, outdir, to=to)
+    finally:
+        sys.path.remove(tools)
