@@ -163,14 +163,10 @@ def breakeven_reading(d: dict) -> list[str]:
     ]
 
 
-def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -> Path:
-    """``pbr breakeven``'s workbook: Summary, Breakeven (every value tried, in order, with
-    a chart of expected net against the value; for ``price``, the prices scaled) and
-    Assumptions."""
-    from openpyxl.chart import Reference, ScatterChart, Series
-    path = check_output(path, force=force, inputs=result.provenance.inputs)
-    d = result.to_dict()
-    money_fmt = money_format(d["currency"])
+def figure_formats(d: dict, money_fmt: str) -> dict[str, str]:
+    """The formats of the figures whose unit is the solved-for value's (an effect, a factor
+    or money) or the target metric's, where a key alone cannot tell (the Summary's and the
+    page's)."""
     fmt = _value_format(d["solve"], money_fmt)
     formats = {k: fmt for k in ("value", "bracket.0", "bracket.1", "search_range.0",
                                 "search_range.1", "tolerance", "at_answer.value",
@@ -179,6 +175,18 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
     if d["target"]["kind"] != "expected-net":  # the metric is P(loss), in its own unit
         formats.update(dict.fromkeys(("at_answer.metric", "current.metric", "at_answer.se",
                                       "current.se"), PCT_FORMAT))
+    return formats
+
+
+def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -> Path:
+    """``pbr breakeven``'s workbook: Summary, Breakeven (every value tried, in order, with
+    a chart of expected net against the value; for ``price``, the prices scaled) and
+    Assumptions."""
+    from openpyxl.chart import Reference, ScatterChart, Series
+    path = check_output(path, force=force, inputs=result.provenance.inputs)
+    d = result.to_dict()
+    money_fmt = money_format(d["currency"])
+    formats = figure_formats(d, money_fmt)
     book = Book()
     summary_sheet(book, d["contract"], provenance(result), breakeven_reading(d), d,
                   money_fmt, skip=("trace",), formats=formats)
@@ -240,7 +248,8 @@ def breakeven_page(result: BreakevenResult):
     from .html import Page
     d = result.to_dict()
     return Page(d["contract"], "pbr breakeven", breakeven_view(result), breakeven_reading(d),
-                [trials_figure(result)], d, provenance(result), skip=("trace",))
+                [trials_figure(result)], d, provenance(result), skip=("trace",),
+                formats=figure_formats(d, money_format(d["currency"])))
 
 
 def write_breakeven_html(result: BreakevenResult, path: str | Path, *,

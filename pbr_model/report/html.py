@@ -83,6 +83,7 @@ class Page:
     charts : ``(title, svg, caption)`` for each chart, in order
     figures : the ``--json`` object, every figure listed under "All figures"
     skip : top-level keys of ``figures`` left out of that list (long lists shown elsewhere)
+    formats : cell formats by key where the key alone cannot tell (as the workbook's Summary)
     provenance : ``(label, value)`` rows: how the run was made
     extra : further ``(heading, html)`` sections after the charts (html already escaped)
     """
@@ -95,6 +96,7 @@ class Page:
     figures: dict
     provenance: list[tuple[str, Any]]
     skip: tuple[str, ...] = ()
+    formats: dict = field(default_factory=dict)
     extra: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -126,7 +128,7 @@ def render(page: Page) -> str:
         parts.append(f"<section><h2>{esc(heading)}</h2>{body}</section>")
     parts += ['<section id="figures"><h2>All figures</h2>',
               "<details><summary>Every figure of <code>--json</code>, by key</summary>",
-              figures_html(page.figures, page.skip), "</details></section>",
+              figures_html(page.figures, page.skip, page.formats), "</details></section>",
               '<section id="provenance"><h2>Provenance</h2>',
               rows_html(page.provenance), "</section>",
               "<footer>Made by pbr-model: the same spec, seed and version give the same "
@@ -284,7 +286,7 @@ def _show(value: Any, fmt: str | None, currency: str) -> str:
     return esc(money(value, currency))
 
 
-def figures_html(d: dict, skip: Iterable[str] = ()) -> str:
+def figures_html(d: dict, skip: Iterable[str] = (), formats: dict | None = None) -> str:
     """Every figure of the JSON object ``d`` (less its provenance keys and ``skip``), one
     row each: Mean/P5/P50/P95 for a distribution, Value for one number; formats as the
     workbook's Summary reads its keys."""
@@ -294,7 +296,7 @@ def figures_html(d: dict, skip: Iterable[str] = ()) -> str:
     money_fmt = money_format(cur)
     rows = []
     for key, value in figure_rows(d, skip=(*RECORD_KEYS, *skip)):
-        fmt = number_format_for(key, money_fmt)
+        fmt = (formats or {}).get(key) or number_format_for(key, money_fmt)
         if isinstance(value, dict):
             cells = "".join(f'<td class="r">{_show(value[s], fmt, cur)}</td>' for s in STATS)
             cells += '<td class="r"></td>'

@@ -107,7 +107,9 @@ def _figure_rows(path: str, value: Any) -> list[tuple[str, Any]]:
 _PCT_LEAVES = ("prob_", "paid_", "pct_")
 _PCT_ENDINGS = ("_rate", "_share", "irr", "volume_shock", "caseload_shock", "cover",
                 "saving_share", "_cut")
-_PCT_NAMES = {"share", "cost_of_capital", "overheads", "outcome_share", "cohorts_triggered"}
+_PCT_NAMES = {"share", "cost_of_capital", "overheads", "outcome_share", "cohorts_triggered",
+              "rate", "arrangement_fee", "commitment_fee", "investor_prob_loss",
+              "investor_return", "irr_given_not_total_loss"}
 _COUNT_LEAVES = {"entrants", "paid_volume", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",
                  "steps", "trials", "cohorts", "expected_budget_takers", "takers"}
 _RATIO_LEAVES = {"frequency", "comparison_frequency", "binary_reduction_points", "multiple",
@@ -124,6 +126,8 @@ def number_format_for(key: str, money_fmt: str) -> str | None:
         return "0" if parent.endswith("cohorts") else number_format_for(parent, money_fmt)
     if leaf in _COUNT_LEAVES:  # before the percentages: paid_volume is a count, not paid_x
         return COUNT_FORMAT
+    if leaf.endswith("_correlation"):  # before "effect": effect_correlation is not an effect
+        return RATIO_FORMAT
     if (leaf.startswith(_PCT_LEAVES) or leaf.endswith(_PCT_ENDINGS) or leaf in _PCT_NAMES
             or "effect" in leaf):
         return PCT_FORMAT

@@ -62,6 +62,9 @@ def test_the_page_shows_the_runs_own_figures(pages):
     text, d = pages["capital"]
     for party in d["providers"]:
         assert f">{party['name']}<" in text               # a column and a panel each
+    text, d = pages["breakeven"]                # the answer in its own unit (an effect)
+    row = re.search(r'<td class="r">([^<]*)</td><td class="k">value</td>', text)
+    assert row and row.group(1) == html.escape(pct(d["value"])), row
     text, d = pages["settle-indigo"]
     assert "Actual outcome payments (INDIGO) beside this settlement" in text   # as on screen
     text, d = pages["power"]
