@@ -187,6 +187,7 @@ def write_breakeven_workbook(result, path: str | Path, *, force: bool = False) -
     d = result.to_dict()
     money_fmt = money_format(d["currency"])
     formats = figure_formats(d, money_fmt)
+    fmt = formats["value"]
     book = Book()
     summary_sheet(book, d["contract"], provenance(result), breakeven_reading(d), d,
                   money_fmt, skip=("trace",), formats=formats)
