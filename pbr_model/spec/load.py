@@ -87,8 +87,27 @@ def resolve(spec: str | Path, bundled: dict[str, Path] | None = None,
     names = ", ".join(bundled) or "none"
     raise SpecError(
         f"{name}: no such file, and no bundled {what} of that name "
-        f"(bundled: {names}; see `{listing}`)"
+        f"(bundled: {names}; see `{listing}`)" + _other_kind(bundled_name(spec), what)
     )
+
+
+def _other_kind(name: str, what: str) -> str:
+    """What a name that is not a bundled ``what`` is bundled as, and where it goes."""
+    folder = bundled_dir()
+    kinds = [("portfolio", folder / "portfolios",
+              f"run it with `pbr capital {name}`"),
+             ("provider profile", folder / "providers",
+              f"seat it in a contract with `pbr capital SPEC --provider {name}`"),
+             ("contract", folder, f"use it wherever a SPEC is asked for, e.g. `pbr simulate "
+                                  f"{name}`")]
+    for kind, where, use in kinds:
+        try:
+            found = kind != what and (where / f"{name.replace('-', '_')}.toml").is_file()
+        except (OSError, ValueError):  # a name no file can have
+            found = False
+        if found:
+            return f"; {name} is a bundled {kind}: {use}"
+    return ""
 
 
 def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> ProviderProfile:

@@ -105,6 +105,27 @@ def test_missing_file_names_the_file(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("name, said", [
+    ("tr-national", "; tr-national is a bundled portfolio: run it with `pbr capital "
+                    "tr-national`"),
+    ("small-charity", "; small-charity is a bundled provider profile: seat it in a contract "
+                      "with `pbr capital SPEC --provider small-charity`"),
+])
+def test_a_bundled_name_of_another_kind_says_what_it_is(name, said):
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(name)
+    assert problems_of(excinfo)[0].endswith(said)
+
+
+def test_a_contract_given_as_a_profile_says_what_it_is():
+    from pbr_model.spec.load import load_profile
+    with pytest.raises(SpecError) as excinfo:
+        load_profile("tr-crc-example")
+    assert problems_of(excinfo)[0].endswith(
+        "; tr-crc-example is a bundled contract: use it wherever a SPEC is asked for, e.g. "
+        "`pbr simulate tr-crc-example`")
+
+
 def test_directory_is_not_a_spec(tmp_path):
     with pytest.raises(SpecError, match="is a directory"):
         load_spec(tmp_path)
