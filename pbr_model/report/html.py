@@ -305,7 +305,7 @@ def figures_html(d: dict, skip: Iterable[str] = (), formats: dict | None = None)
             cells = '<td class="r"></td>' * len(STATS)
             cells += f'<td class="r">{_show(value, fmt, cur)}</td>'
             sample = value
-        rows.append(f"<tr><td>{esc(label(key))}</td><td>{esc(unit(fmt, sample, cur))}</td>"
+        rows.append(f"<tr><td>{esc(label(key))}</td><td>{esc(unit(fmt, sample, cur, key))}</td>"
                     f'{cells}<td class="k">{esc(key)}</td></tr>')
     head = "".join(f'<th class="r">{h}</th>' for h in ("Mean", "P5", "P50", "P95", "Value"))
     return (f'<div class="scroll"><table><thead><tr><th>Figure</th><th>Unit</th>{head}'

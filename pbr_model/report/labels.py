@@ -166,9 +166,12 @@ def missing_words(key: str) -> list[str]:
     return [part for part, _ in _parts(key) if not part.isdigit() and part not in WORDS]
 
 
-def unit(number_format: str | None, value, currency: str) -> str:
-    """A figure's unit from its cell format (:func:`pbr_model.report.sheets.number_format_for`)
-    and value: the currency, ``%``, ``month``, ``count``, ``ratio``, ``yes/no`` or ``text``."""
+def unit(number_format: str | None, value, currency: str, key: str = "") -> str:
+    """A figure's unit from its cell format (:func:`pbr_model.report.sheets.number_format_for`),
+    value and key: the currency, ``%``, ``percentage points``, ``month``, ``count``, ``ratio``,
+    ``yes/no`` or ``text``."""
+    if key.rsplit(".", 1)[-1].endswith("_points"):  # a change in a rate, e.g. -4.5 points
+        return "percentage points"
     if isinstance(value, bool):
         return "yes/no"
     if isinstance(value, str):

@@ -174,7 +174,7 @@ def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
         if isinstance(value, (str, bool)) or value is None:
             fmt = None
         put(ws, row, 1, label(key)).wrap = True
-        put(ws, row, 2, unit(fmt, value, currency))
+        put(ws, row, 2, unit(fmt, value, currency, key))
         if isinstance(value, dict):
             for j, s in enumerate(STATS, 3):
                 put(ws, row, j, value[s], fmt)

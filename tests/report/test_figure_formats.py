@@ -36,3 +36,11 @@ def test_the_formats_of_keys_that_were_money():
         assert number_format_for(key, MONEY) == pct, key
     assert number_format_for("shared.volume_correlation", MONEY) == "0.00"
     assert number_format_for("shared.effect_correlation", MONEY) == "0.00"
+
+
+def test_a_change_in_points_is_in_percentage_points():
+    from pbr_model.report.labels import unit
+    for key in ("true_effect.binary_points", "outcomes.binary_reduction_points",
+                "break_even_implied.binary_points"):
+        assert unit(number_format_for(key, MONEY), 1.2, "GBP", key) == "percentage points"
+    assert unit(number_format_for("x.multiple", MONEY), 1.2, "GBP", "x.multiple") == "ratio"
