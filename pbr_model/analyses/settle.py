@@ -87,7 +87,8 @@ class SettlementResult(HasProvenance):
         """One row per cohort (index ``cohort``, from 1), the columns of ``columns``."""
         import pandas as pd
         n = len(self.columns["observed"])
-        return frame(self.columns, index=pd.RangeIndex(1, n + 1, name="cohort"))
+        return frame(self.columns, index=pd.RangeIndex(1, n + 1, name="cohort"),
+                     units={c: _cohort_unit(c) for c in self.columns})
 
     def to_frame(self) -> pd.DataFrame:
         """One row per cohort (index ``cohort``): a copy of :attr:`cohorts`."""
@@ -163,6 +164,8 @@ class SettlementResult(HasProvenance):
         outcome mechanism), for ``--csv``/``--parquet``."""
         import pandas as pd
         mechanisms = pd.DataFrame(self.to_dict()["mechanisms"])
+        mechanisms.attrs["units"] = {c: "currency" if c in ("cohort_total", "pooled", "total")
+                                     else None for c in mechanisms.columns}
         return {"cohorts": self.cohorts, "mechanisms": mechanisms}
 
 
@@ -315,3 +318,13 @@ def _investors(spec: ContractSpec, inputs: PaymentInputs, outcome_monthly: np.nd
     costs = monthly_costs(spec, inputs.timeline, n, n * spec.intervention.personal_budget.take_up)
     sib = run_sib(spec.sib, income, costs)
     return investor_summaries(sib), guarantee_summaries(sib)
+
+
+def _cohort_unit(column: str) -> str | None:
+    """The unit of a column of the settlement's ``cohorts`` table."""
+    part = column.rsplit(":", 1)[-1]
+    return {"observed": "yes/no", "triggered": "yes/no", "n": "people",
+            "payment": "currency", "payment_date": "date",
+            "treated": "measure units", "comparison": "measure units",
+            "change": "the rule's change units (points or percent)"}.get(part)
+

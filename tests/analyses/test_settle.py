@@ -344,3 +344,15 @@ def test_mechanisms_with_the_same_name_are_reported_apart(tmp_path):
     assert s.cohorts.loc[1, "Outcome payment (2):payment"] == pytest.approx(57_000)
     assert s.cohorts.loc[1, "Outcome payment (3):payment"] == 500
     assert s.total_payment == pytest.approx(57_500)
+
+
+def test_the_settlement_tables_carry_units():
+    """--csv/--parquet (metadata, datapackage.json, Parquet field metadata) read units
+    from the tables; the settlement's said none."""
+    from pbr_model.analyses.settle import settle as settle_
+    s = settle_(load_spec("peterborough-sib"), str(EXAMPLES / "peterborough.csv"))
+    tables = s.tables()
+    units = tables["cohorts"].attrs["units"]
+    assert units["payment"] == units["Peterborough outcome payment:payment"] == "currency"
+    assert units["triggered"] == units["observed"] == "yes/no" and units["n"] == "people"
+    assert tables["mechanisms"].attrs["units"]["total"] == "currency"
