@@ -49,11 +49,7 @@ def line(series, color: str, width_pt: float = 1.75, dashed: bool = False) -> No
 
 def marker(series, color: str, symbol: str = "circle", size: int = 7) -> None:
     """A series drawn as markers only: filled and outlined in ``color``, no line."""
-    from openpyxl.chart.shapes import GraphicalProperties
-    series.marker.symbol = symbol
-    series.marker.size = size
-    series.marker.graphicalProperties = GraphicalProperties(solidFill=color)
-    series.marker.graphicalProperties.line.solidFill = color
+    marker_on_line(series, color, symbol, size)
     series.graphicalProperties.line.noFill = True
     series.smooth = False
 
