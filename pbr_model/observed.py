@@ -80,6 +80,9 @@ class Observed:
         'Actual' outcome payments, :mod:`pbr_model.observed_indigo`), each
         ``{"month": month index, "amount": currency, "fields": [field paths]}``; empty
         for a CSV
+    skipped : records of the source that no payment rule reads and were left out (an
+        INDIGO project's project-level results or results for other metrics), each
+        ``{"field": field path, "reason": text}``; empty for a CSV
     """
 
     evaluation: Measurement
@@ -88,6 +91,7 @@ class Observed:
     sha256: str
     counts: dict[str, np.ndarray] | None = None
     actual_payments: tuple = ()
+    skipped: tuple = ()
 
     @property
     def complete(self) -> bool:

@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -94,11 +95,19 @@ def read_indigo(path: str | Path, spec: ContractSpec) -> Observed:
     metrics = _metric_ids(path, project, spec, problems)
     cells: dict[int, dict[str, tuple[str, str]]] = {}  # cohort -> column -> (text, field)
     results = _list(path, project, "results", problems)
+    skipped: list[dict] = []
     for i, record in enumerate(results):
-        _result(path, f"results[{i}]", record, spec, timeline, metrics, cells, problems)
+        _result(path, f"results[{i}]", record, spec, timeline, metrics, cells, problems,
+                skipped)
     if not results and not problems:
         problems.append(f"{path}: results: no results to settle on; an INDIGO project gives "
                         "each cohort's results as records in 'results'")
+    elif results and not cells and not problems:
+        measures = ", ".join(dict.fromkeys(m for m, _ in rule_measures(spec)))
+        problems.append(f"{path}: results: none of the {len(results)} results is a cohort's "
+                        f"result for a measure this contract's payment rules read ({measures}); "
+                        "skipped: " + _cut("; ".join(f"{s['field']} ({s['reason']})"
+                                                     for s in skipped)))
     payments = _actual_payments(path, project, spec, timeline, problems)
     if problems:
         raise InputError(problems)
@@ -122,7 +131,8 @@ def read_indigo(path: str | Path, spec: ContractSpec) -> Observed:
                          + ("give number_engaged_in_impact_bond" if missing[0] == "n" else
                             f"INDIGO has no field for it: give it in "
                             f"results[].{EXTENSION}.{missing[0]}"))
-    return observed_from_table(table, spec, str(path), lambda i: where[i], payments)
+    obs = observed_from_table(table, spec, str(path), lambda i: where[i], payments)
+    return replace(obs, skipped=tuple(skipped))
 
 
 def _project(path: Path, raw: bytes) -> dict:
@@ -203,6 +213,45 @@ def _metric_ids(path: Path, project: dict, spec: ContractSpec, problems: list[st
     return ids
 
 
+#: The wrapped fields (``{"value": ...}``) read from a result and from an outcome payment.
+RESULT_FIELDS = (("outcome_metric_id",), ("result_level",), ("number_engaged_in_impact_bond",),
+                 ("number_with_positive_social_outcomes",), ("period", "start_date"),
+                 ("period", "end_date"))
+PAYMENT_FIELDS = (("type",), ("money", "amount"), ("money", "currency"),
+                  ("period", "start_date"), ("period", "end_date"))
+
+
+def _unwrapped(path, where, record: dict, fields, problems: list[str]) -> bool:
+    """Whether each of ``fields`` that ``record`` gives is written as INDIGO writes it (an
+    object holding its ``value``; ``period`` and ``money`` objects holding such fields);
+    one problem per field given bare (``"outcome_metric_id": "binary"``)."""
+    ok, seen = True, set()
+    for keys in fields:
+        node = record
+        for depth, key in enumerate(keys):
+            if not isinstance(node, dict) or node.get(key) is None:
+                break
+            node = node[key]
+            if isinstance(node, dict):
+                continue
+            ok = False
+            name = f"{where}." + ".".join(keys[:depth + 1])
+            if name in seen:
+                break
+            seen.add(name)
+            given = _cut(json.dumps(node, ensure_ascii=False), 60)
+            if depth == len(keys) - 1:
+                problems.append(f"{path}: {name}: INDIGO writes a field as an object holding "
+                                f"its value: write it as {{\"value\": {given}}} (got "
+                                f"{_kind(node)} {given})")
+            else:
+                problems.append(f"{path}: {name}: must be an object holding "
+                                f"{keys[depth + 1]}, each as {{\"value\": ...}} (got "
+                                f"{_kind(node)} {given})")
+            break
+    return ok
+
+
 def _text_of(v) -> str | None:
     """A JSON number as the text a CSV cell would hold (so the CSV's checks apply)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -212,10 +261,19 @@ def _text_of(v) -> str | None:
     return str(v) if isinstance(v, int) else repr(v)
 
 
-def _result(path, where, record, spec, timeline, metrics, cells, problems) -> None:
-    """Map one ``results[i]`` record to its cohort and counts (into ``cells``)."""
+def _result(path, where, record, spec, timeline, metrics, cells, problems, skipped) -> None:
+    """Map one ``results[i]`` record to its cohort and counts (into ``cells``); a result no
+    payment rule reads (project level, or another metric) goes to ``skipped``."""
     measures = list(dict.fromkeys(m for m, _ in rule_measures(spec)))
     metric = value(record, "outcome_metric_id")
+    level = value(record, "result_level")
+    if not _unwrapped(path, where, record, RESULT_FIELDS, problems):
+        return
+    if metric is None:
+        skipped.append({"field": where, "reason": (
+            "a project-level result" if level == "Project level" else
+            "names no outcome metric") + ", which no payment rule reads"})
+        return
     if not isinstance(metric, str):
         problems.append(f"{path}: {where}.outcome_metric_id.value: must name an outcome "
                         f"metric, one of {', '.join(measures)} (got {_kind(metric)})")
@@ -225,9 +283,9 @@ def _result(path, where, record, spec, timeline, metrics, cells, problems) -> No
                         "id of any of the project's outcome_metrics")
         return
     if metric not in measures:
-        problems.append(f"{path}: {where}.outcome_metric_id.value: {short(metric)} is not a "
-                        f"measure this contract's payment rules read; allowed: "
-                        f"{', '.join(measures)} (use the measure's name as the metric's id)")
+        skipped.append({"field": where, "reason": (
+            f"outcome metric {short(metric)}, which no payment rule of this contract reads "
+            f"(they read {', '.join(measures)}; a metric's id must be the measure's name)")})
         return
     cohort = _cohort(path, where, record, timeline, problems)
     if cohort is None:
@@ -333,6 +391,8 @@ def _actual_payments(path, project, spec, timeline: Timeline, problems) -> list[
     out = []
     for i, p in enumerate(_list(path, project, "outcome_payments", problems)):
         where = f"outcome_payments[{i}]"
+        if not _unwrapped(path, where, p, PAYMENT_FIELDS, problems):
+            continue
         if value(p, "type") != "Actual":
             continue
         amount = value(p, "money", "amount")

@@ -66,6 +66,9 @@ class SettlementResult(HasProvenance):
         payments, one row per month the contract pays in: ``date`` (YYYY-MM), ``cohorts``
         paid then, ``actual`` (the project's, None where it gives none), ``settled`` (this
         settlement's) and ``difference`` (actual - settled) [currency]; else None
+    skipped_results : with results read from an INDIGO project, the results left out
+        because no payment rule reads them (project-level results, other outcome
+        metrics): ``field`` (``results[2]``) and ``reason``; else None
     """
 
     provenance: Provenance
@@ -81,6 +84,7 @@ class SettlementResult(HasProvenance):
     guarantees: list[dict] | None = None
     calibrated: list[dict] = field(default_factory=list)
     actual_payments: list[dict] | None = None
+    skipped_results: list[dict] | None = None
 
     @cached_property
     def cohorts(self) -> pd.DataFrame:
@@ -139,6 +143,8 @@ class SettlementResult(HasProvenance):
             **({"calibrated": self.calibrated} if self.calibrated else {}),
             **({"actual_payments": self.actual_payments}
                if self.actual_payments is not None else {}),
+            **({"skipped_results": self.skipped_results}
+               if self.skipped_results is not None else {}),
         }
 
     def payments_by_date(self) -> list[dict]:
@@ -282,7 +288,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
     )
     if indigo is None:
         return result
-    return replace(result, actual_payments=_beside(result, obs.actual_payments, timeline))
+    return replace(result, actual_payments=_beside(result, obs.actual_payments, timeline),
+                   skipped_results=[dict(s) for s in obs.skipped])
 
 
 def _beside(result: SettlementResult, actual: tuple, timeline: Timeline) -> list[dict]:

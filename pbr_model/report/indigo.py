@@ -83,3 +83,13 @@ def actual_payments_table(s) -> FitTable:
                   money(r["settled"], cur),
                   "-" if r["difference"] is None else money(r["difference"], cur))
     return t
+
+
+def skipped_note(s) -> Text | None:
+    """``pbr settle --indigo``: the project's results left out (no payment rule reads
+    them), or None when every result was read."""
+    if not s.skipped_results:
+        return None
+    n = len(s.skipped_results)
+    return Text(f"Skipped {n} INDIGO result{'s' if n > 1 else ''} no payment rule reads: "
+                + "; ".join(f"{r['field']}: {r['reason']}" for r in s.skipped_results))

@@ -158,8 +158,10 @@ def settlement_view(settlement) -> Group:
     outcome payments beside it (the terminal view and the page's headline)."""
     if settlement.actual_payments is None:
         return settlement_table(settlement)
-    from .indigo import actual_payments_table
-    return Group(settlement_table(settlement), actual_payments_table(settlement))
+    from .indigo import actual_payments_table, skipped_note
+    note = skipped_note(settlement)
+    return Group(settlement_table(settlement), actual_payments_table(settlement),
+                 *([note] if note is not None else []))
 
 
 def settlement_page(settlement):

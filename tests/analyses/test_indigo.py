@@ -162,6 +162,7 @@ def test_a_settled_run_read_back_settles_the_same(cli, tmp_path, name, csv, sets
     direct = _settle_json(cli, name, "--observed", str(OBSERVED / csv), *set_args)
     back = _settle_json(cli, name, "--indigo", str(out), *set_args)
     actual = back.pop("actual_payments")
+    assert back.pop("skipped_results") == []
     for d in (direct, back):
         d.pop("observed"), d.pop("observed_sha256")
     assert back == direct
@@ -201,7 +202,7 @@ def test_a_project_with_standard_fields_only_settles(tmp_path):
     a, b = settle(spec, csv).to_dict(), settle(spec, indigo=path).to_dict()
     for d in (a, b):
         d.pop("observed"), d.pop("observed_sha256")
-    b.pop("actual_payments")
+    b.pop("actual_payments"), b.pop("skipped_results")
     assert dumps(a) == dumps(b)
 
 
@@ -358,3 +359,48 @@ def test_the_installed_pbr_exports_and_settles(tmp_path):
     assert run.returncode == 2
     assert run.stderr.startswith(f"Error: {bad}: results: must be a list of records (got a "
                                  "number)")
+
+
+def _write(tmp_path, project: dict, name: str = "p.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(project))
+    return path
+
+
+def test_results_no_rule_reads_are_skipped_and_named(cli, tmp_path):
+    """INDIGO puts the numbers engaged at project level (no outcome metric), and a real
+    project reports metrics the contract does not pay on: both are left out, and said."""
+    project = _project(tmp_path)
+    period = copy.deepcopy(project["results"][0]["period"])
+    project["results"].append({"result_level": {"value": "Project level"},
+                               "outcome_metric_id": {"value": None}, "period": period,
+                               "number_engaged_in_impact_bond": {"value": 2000}})
+    project["outcome_metrics"].append({"id": "employment", "definition": {"value": "Jobs"}})
+    project["results"].append({"outcome_metric_id": {"value": "employment"},
+                               "result_level": {"value": "Outcome level"}, "period": period,
+                               "number_engaged_in_impact_bond": {"value": 1000},
+                               "number_with_positive_social_outcomes": {"value": 400}})
+    path = _write(tmp_path, project)
+    direct = _settle_json(cli, "peterborough-sib", "--observed",
+                          str(OBSERVED / "peterborough_pooled.csv"))
+    back = _settle_json(cli, "peterborough-sib", "--indigo", str(path))
+    assert back["total_payment"] == direct["total_payment"]
+    assert back["cohorts"] == direct["cohorts"]
+    skipped = back["skipped_results"]
+    assert [s["field"] for s in skipped] == ["results[2]", "results[3]"]
+    assert "project-level result" in skipped[0]["reason"]
+    assert "'employment'" in skipped[1]["reason"] and "reconviction_events" in skipped[1]["reason"]
+    shown = cli.run("settle", "peterborough-sib", "--indigo", str(path))
+    cli.ok(shown)
+    assert "Skipped 2 INDIGO results no payment rule reads" in " ".join(shown.stdout.split())
+    plain = _settle_json(cli, "peterborough-sib", "--indigo",
+                         str(_write(tmp_path, _project(tmp_path), "plain.json")))
+    assert plain["skipped_results"] == []
+    # a measure the rules read still has to be there
+    only = _project(tmp_path)
+    only["results"] = project["results"][2:]
+    only["outcome_metrics"] = project["outcome_metrics"]
+    cli.error(cli.run("settle", "peterborough-sib", "--indigo",
+                      str(_write(tmp_path, only, "o.json"))),
+              "results: none of the 2 results is a cohort's result for a measure this "
+              "contract's payment rules read (reconviction_events)", "results[0] (a project-level")
