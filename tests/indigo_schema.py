@@ -115,7 +115,7 @@ SCHEMA = {
             "currency": val({"type": "string", "pattern": CURRENCY}),
             "price_per_unit": obj({"amount": val(COUNT)}, ["amount"]),
             "maximum_price_if_all_targets_achieved": obj(
-                {"amount": val({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"})},
+                {"amount": val({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{2})?$"})},
                 ["amount"]),
             "price_description": val(TEXT),
             "source_ids": SOURCE_IDS}, ["outcome_metric_id", "currency"])},

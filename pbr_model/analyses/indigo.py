@@ -27,7 +27,7 @@ from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance
-from .indigo_project import (POLICY_SECTOR, number, commitments, investments, metrics,
+from .indigo_project import (POLICY_SECTOR, cents, number, commitments, investments, metrics,
                              money, payers, pricings, repayment_code, v)
 from .settle import SettlementResult, settle
 from .simulate import simulate
@@ -156,7 +156,7 @@ def _finance(spec: ContractSpec, settled: SettlementResult | None) -> dict:
     if spec.sib is not None:
         total = sum(t.amount for t in spec.sib.tranches)
         out["total_investment_commitment"] = {"currency": v(cur),
-                                              "amount": {"exact": v(number(total))}}
+                                              "amount": {"exact": v(cents(total))}}
     tops = [top for _, top in payers(spec)]
     if tops and all(t is not None for t in tops):
         out["maximum_potential_outcome_payment_v2"] = money(cur, sum(tops))

@@ -39,7 +39,13 @@ def v(x) -> dict:
 
 def money(currency: str, amount: float) -> dict:
     """``{currency, amount}`` as INDIGO writes money."""
-    return {"currency": v(currency), "amount": v(number(amount))}
+    return {"currency": v(currency), "amount": v(cents(amount))}
+
+
+def cents(x: float) -> float | int:
+    """A currency amount rounded to the cent (no float noise such as 11999999.9988), as a
+    JSON number: whole amounts as integers."""
+    return number(round(float(x), 2))
 
 
 def number(x: float) -> float | int:
@@ -50,7 +56,8 @@ def number(x: float) -> float | int:
 
 def plain(x: float) -> str:
     """A number as plain text: digits, no separators (INDIGO's formatting rule)."""
-    return format(number(x), "") if float(x).is_integer() else f"{x:.2f}"
+    x = round(float(x), 2)
+    return str(number(x)) if x.is_integer() else f"{x:.2f}"
 
 
 def metrics(spec: ContractSpec, planned: float) -> list[dict]:
@@ -92,7 +99,7 @@ def pricings(spec: ContractSpec) -> list[dict]:
             for i, r in enumerate(mech.rates):
                 p = {"outcome_metric_id": v(r.measure), "currency": v(cur)}
                 if r.per == "unit":
-                    p["price_per_unit"] = {"amount": v(number(r.price))}
+                    p["price_per_unit"] = {"amount": v(cents(r.price))}
                 if len(mech.rates) == 1 and mech.cap_total is not None:
                     p["maximum_price_if_all_targets_achieved"] = {
                         "amount": v(plain(mech.cap_total))}
@@ -214,7 +221,7 @@ def investments(spec: ContractSpec, repaid: dict[str, str] | None) -> list[dict]
     for i, t in enumerate(spec.sib.tranches):
         inv = {"id": f"investment{i + 1}",
                "investment_commitment": {"currency": v(cur),
-                                         "amount": {"exact": v(number(t.amount))}}}
+                                         "amount": {"exact": v(cents(t.amount))}}}
         if t.kind in INVESTMENT_TYPE:
             inv["investment_type"] = v(INVESTMENT_TYPE[t.kind])
         if t.repaid:

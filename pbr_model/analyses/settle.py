@@ -311,7 +311,8 @@ def _beside(result: SettlementResult, actual: tuple, timeline: Timeline) -> list
                      "cohorts": [c + 1 for c, m in enumerate(months)
                                  if dates[m].isoformat() == key],
                      "actual": act, "settled": paid,
-                     "difference": None if act is None else act - paid})
+                     # to the cent: an INDIGO file's money is in cents
+                     "difference": None if act is None else round(act - paid, 2) + 0.0})
     return rows
 
 

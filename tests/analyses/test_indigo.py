@@ -58,6 +58,25 @@ def check(project: dict) -> None:
             for x in node:
                 yield from ids(x)
     assert set(ids(project)) <= sources
+    for where, amount in _amounts(project):
+        assert isinstance(amount, (int, float)) and round(amount, 2) == amount \
+            and len(repr(float(amount)).split(".")[1]) <= 2, (where, amount)
+
+
+def _amounts(node, where: str = ""):
+    """Every currency amount a project holds as a number (``amount.value``,
+    ``amount.exact.value``; not the one the standard types as text)."""
+    if isinstance(node, dict):
+        for k, x in node.items():
+            here = f"{where}.{k}"
+            if k in ("amount", "exact") and isinstance(x, dict) and "value" in x \
+                    and "maximum_price_if_all_targets_achieved" not in where:
+                yield here, x["value"]
+            else:
+                yield from _amounts(x, here)
+    elif isinstance(node, list):
+        for i, x in enumerate(node):
+            yield from _amounts(x, f"{where}[{i}]")
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +92,21 @@ def test_every_bundled_contract_exports_a_valid_project(exports, name):
     assert ("investments" in result.project) == (spec.sib is not None)
     assert result.project["name"]["value"] == spec.contract.name
     assert json.loads(dumps(result.to_dict()))["project"] == result.project
+
+
+def test_money_is_in_cents_and_typed_as_the_standard_types_it(exports):
+    """A payer's share of a maximum (Roca: 26,999,999.9988 before rounding) is written in
+    cents; the one amount INDIGO 4.1.0 types as text is plain digits."""
+    p = exports["ma-roca-pfs"].project
+    assert p["overall_project_finance"]["maximum_potential_outcome_payment_v2"]["amount"] \
+        == {"value": 27_000_000}
+    assert {c["maximum_potential_outcome_payment"]["amount"]["value"]
+            for c in p["outcome_payment_commitments"]} >= {12_000_000}
+    texts = [x["maximum_price_if_all_targets_achieved"]["amount"]["value"]
+             for name in CONTRACTS for x in exports[name].project["outcome_pricings"]
+             if "maximum_price_if_all_targets_achieved" in x]
+    assert texts and all(isinstance(t, str) for t in texts)
+    assert "6255751" in texts  # Peterborough's tiered maximum, as plain digits
 
 
 def test_the_schema_refuses_what_the_standard_does_not_allow(exports):
