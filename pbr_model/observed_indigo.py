@@ -405,16 +405,42 @@ def _actual_payments(path, project, spec, timeline: Timeline, problems) -> list[
             problems.append(f"{path}: {where}.money.currency.value: {short(str(currency))}, but "
                             f"the contract's money is in {spec.contract.currency}")
             continue
-        month = _month(path, f"{where}.period.start_date.value",
-                       value(p, "period", "start_date"), timeline, problems)
+        month = _paid_month(path, where, p, timeline, paid_in, problems)
         if month is None:
-            continue
-        if month not in paid_in:
-            months = ", ".join(f"{month_start(timeline, m):%Y-%m} (cohort {c + 1})"
-                               for c, m in enumerate(paid_in))
-            problems.append(f"{path}: {where}.period.start_date.value: "
-                            f"{month_start(timeline, month):%Y-%m} is not a month the contract "
-                            f"pays outcomes in; its payment months: {_cut(months)}")
             continue
         out.append({"month": month, "amount": float(amount), "field": where})
     return out
+
+
+def _paid_month(path, where, payment, timeline: Timeline, paid_in: list[int],
+                problems) -> int | None:
+    """The payment month of an actual outcome payment: INDIGO's ``period`` is the claim
+    period, so the one month in it (from ``start_date`` to ``end_date``, or the start's
+    month alone) in which the contract pays a cohort's outcomes."""
+    start = _month(path, f"{where}.period.start_date.value",
+                   value(payment, "period", "start_date"), timeline, problems)
+    given = value(payment, "period", "end_date")
+    end = start if given is None else _month(path, f"{where}.period.end_date.value", given,
+                                             timeline, problems)
+    if start is None or end is None:
+        return None
+    label = lambda m: f"{month_start(timeline, m):%Y-%m}"  # noqa: E731
+    span = label(start) if end == start else f"{label(start)} to {label(end)}"
+    if end < start:
+        problems.append(f"{path}: {where}.period: {span} ends before it starts")
+        return None
+    months = ", ".join(f"{label(m)} (cohort {c + 1})" for c, m in enumerate(paid_in))
+    inside = sorted({m for m in paid_in if start <= m <= end})
+    if len(inside) == 1:
+        return inside[0]
+    if not inside:
+        field = "period.start_date.value" if end == start else "period"
+        problems.append(f"{path}: {where}.{field}: {span} is not a month the contract pays "
+                        f"outcomes in, nor does it hold one; its payment months: "
+                        f"{_cut(months)}")
+    else:
+        problems.append(f"{path}: {where}.period: {span} holds {len(inside)} of the "
+                        f"contract's payment months ({', '.join(map(label, inside))}); an "
+                        "actual payment is read as one month's: give one record per payment "
+                        f"month (the contract's: {_cut(months)})")
+    return None

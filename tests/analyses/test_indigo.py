@@ -275,7 +275,12 @@ def _edit(project: dict, how: str) -> dict | str:
     elif how == "currency":
         project["outcome_payments"][-1]["money"]["currency"]["value"] = "USD"
     elif how == "month":
-        project["outcome_payments"][-1]["period"]["start_date"]["value"] = "2016-01-01"
+        project["outcome_payments"][-1]["period"] = {"start_date": {"value": "2016-01-01"},
+                                                     "end_date": {"value": "2016-01-31"}}
+    elif how == "span":
+        project["outcome_payments"][-1]["period"]["start_date"]["value"] = "2014-08-01"
+    elif how == "backwards":
+        project["outcome_payments"][-1]["period"]["end_date"]["value"] = "2016-01-31"
     elif how == "comparison":
         for r in project["results"]:
             r["pbr_counts"].pop("comparison_events")
@@ -305,8 +310,13 @@ BAD = {
     "disagree": ["results[0].pbr_counts.n: 999 disagrees with "
                  "results[0].number_engaged_in_impact_bond.value (1000)"],
     "currency": ["money.currency.value: 'USD', but the contract's money is in GBP"],
-    "month": ["period.start_date.value: 2016-01 is not a month the contract pays outcomes in",
+    "month": ["outcome_payments[3].period.start_date.value: 2016-01 is not a month the "
+              "contract pays outcomes in",
               "2014-08 (cohort 1), 2017-06 (cohort 2)"],
+    "span": ["outcome_payments[3].period: 2014-08 to 2017-06 holds 2 of the contract's "
+             "payment months (2014-08, 2017-06); an actual payment is read as one month's: "
+             "give one record per payment month"],
+    "backwards": ["outcome_payments[3].period: 2017-06 to 2016-01 ends before it starts"],
     "comparison": ["no result gives 'comparison_events'",
                    "give it in results[].pbr_counts.comparison_events"],
     "date": ["results[0].period.end_date.value: must be a date YYYY-MM or YYYY-MM-DD "
@@ -438,3 +448,22 @@ def test_results_no_rule_reads_are_skipped_and_named(cli, tmp_path):
                       str(_write(tmp_path, only, "o.json"))),
               "results: none of the 2 results is a cohort's result for a measure this "
               "contract's payment rules read (reconviction_events)", "results[0] (a project-level")
+
+
+def test_an_actual_payment_is_the_payment_month_its_claim_period_holds(cli, tmp_path):
+    """INDIGO's outcome payment period is a claim period: a quarter holding the payment
+    month is that month's payment; 14 months from it too (one payment month inside)."""
+    spec = load_spec("peterborough-sib")
+    base = settle(spec, OBSERVED / "peterborough_pooled.csv").payments_by_date()
+    for start, end in [("2017-05-01", "2017-07-31"), ("2017-06-01", "2018-07-31"),
+                       ("2017-06", None)]:
+        project = _project(tmp_path)
+        period = project["outcome_payments"][-1]["period"]
+        period["start_date"]["value"] = start
+        if end is None:
+            del period["end_date"]
+        else:
+            period["end_date"]["value"] = end
+        got = settle(spec, indigo=_write(tmp_path, project)).actual_payments
+        assert [r["date"] for r in got] == ["2014-08", "2017-06"], (start, end)
+        assert got[-1]["actual"] == pytest.approx(base[-1]["amount"], abs=0.005)
