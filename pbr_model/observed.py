@@ -163,11 +163,18 @@ def read_observed(path: str | Path, spec: ContractSpec) -> Observed:
 
 
 def observed_from_table(table: Table, spec: ContractSpec, source: str, where_row,
-                        actual_payments: tuple = ()) -> Observed:
+                        actual_payments: tuple = (), names=None) -> Observed:
     """Check a table of observed results (a CSV file's, or one built from another format,
     :mod:`pbr_model.observed_indigo`) against the contract: the checks and messages of
     :func:`read_observed`. ``source`` names the file in messages; ``where_row(i)`` names
-    row ``i`` (its line number in a CSV)."""
+    row ``i`` (its line number in a CSV); ``names(i, col)``, where the table was built from
+    JSON numbers, names the field row ``i``'s ``col`` came from (else ``column col``, and
+    the rules speak of a CSV's digits)."""
+    label = names or (lambda i, col: f"column {col}")
+    rules = {True: WHOLE_RULE, False: DECIMAL_RULE} if names is None else \
+        {True: f"a whole number from 0 to {MAX_COUNT:,}",
+         False: f"a number from 0 to {MAX_COUNT:,}"}
+    got = short if names is None else str
     path = source
     header = table.header
     required, optional = columns(spec)
@@ -222,17 +229,17 @@ def observed_from_table(table: Table, spec: ContractSpec, source: str, where_row
             base = col.removeprefix("comparison_").removeprefix("pre_")
             if text == "":
                 if base in needed or base == "n":
-                    problems.append(f"{where}, column {col}: empty, but the contract's "
+                    problems.append(f"{where}, {label(i, col)}: empty, but the contract's "
                                     f"{needed.get(base, 'rules')} measure needs it")
                 continue
             whole = base != "bed_days" and col not in design.own
             v = _number(text, whole)
             if v is None:
-                kind = WHOLE_RULE if whole else DECIMAL_RULE
-                problems.append(f"{where}, column {col}: must be {kind} (got {short(text)})")
+                problems.append(f"{where}, {label(i, col)}: must be {rules[whole]} (got "
+                                f"{got(text)})")
                 continue
             values[col] = v
-        problems += _row_checks(where, values, design, spec)
+        problems += _row_checks(where, values, design, spec, lambda col: label(i, col))
         for col, v in values.items():
             columns_[col][c] = v
     if problems:
@@ -250,22 +257,23 @@ def _delimiter_hint(header: list[str]) -> str:
     return ""
 
 
-def _row_checks(where: str, v: dict, design: Columns, spec: ContractSpec) -> list[str]:
+def _row_checks(where: str, v: dict, design: Columns, spec: ContractSpec,
+                label=lambda col: f"column {col}") -> list[str]:
     problems = []
     for g in design.prefixes:
         n = v.get(g + "n")
         for col in (g + "reoffenders", *(g + o.name for o in spec.outcomes.other)):
             if n is not None and col in v and v[col] > n:
-                problems.append(f"{where}, column {col}: {v[col]:g} is more than {g}n ({n:g})")
+                problems.append(f"{where}, {label(col)}: {v[col]:g} is more than {g}n ({n:g})")
         k, r = v.get(g + "reoffenders"), v.get(g + "reoffences")
         if k is not None and r is not None and (r < k or (k == 0 and r > 0)):
-            problems.append(f"{where}, column {g}reoffences: {r:g} does not fit {k:g} reoffenders "
+            problems.append(f"{where}, {label(g + 'reoffences')}: {r:g} does not fit {k:g} reoffenders "
                             "(each reoffender has at least one reoffence, and no reoffenders "
                             "means none)")
     for col, check in design.own.items():
         problem = check(v[col]) if col in v else None
         if problem:
-            problems.append(f"{where}, column {col}: {problem} (got {v[col]:g})")
+            problems.append(f"{where}, {label(col)}: {problem} (got {v[col]:g})")
     return problems
 
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
-import math
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -32,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from .csvread import Table, read_bytes, short
+from .indigo_json import (PAYMENT_FIELDS, RESULT_FIELDS, _cut, _finite, _json, _kind, _list,
+                          _project, _text_of, _unwrapped, value)
 from .errors import InputError
-from .measure import counts_read
 from .observed import Observed, columns, needed_columns, observed_from_table
 from .payments import rule_measures
 from .spec.schema import ContractSpec
@@ -45,8 +44,6 @@ INDIGO_VERSION = "4.1.0"
 EXTENSION = "pbr_counts"
 #: A date as INDIGO writes it: YYYY, YYYY-MM or YYYY-MM-DD (the standard's date pattern).
 DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
-#: Deepest nesting read (a project is a few levels deep).
-MAX_DEPTH = 20
 
 
 def month_start(timeline: Timeline, month: int) -> dt.date:
@@ -65,16 +62,6 @@ def cohort_period(timeline: Timeline, cohort: int) -> tuple[int, int]:
     """``(first, last)`` entry month of cohort ``cohort`` (from 0) [month index]."""
     first = int(timeline.entry_month[cohort])
     return first, first + timeline.cohort_months - 1
-
-
-def value(record: dict, *keys: str):
-    """``record[k1][k2]...["value"]``, or None where any part is missing."""
-    node = record
-    for key in (*keys, "value"):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def read_indigo(path: str | Path, spec: ContractSpec) -> Observed:
@@ -121,8 +108,13 @@ def read_indigo(path: str | Path, spec: ContractSpec) -> Observed:
         rows.append((cohort + 1, [str(cohort + 1)] + [row.get(c, ("", ""))[0]
                                                       for c in header[1:]]))
     table = Table(raw, 1, header, rows)
-    where = {c + 1: f"{path}: cohort {c + 1} ({', '.join(sorted({f for _, f in row.values()}))})"
-             for c, row in cells.items()}
+    where = {c + 1: f"{path}: cohort {c + 1}" for c in cells}
+
+    def name(i: int, col: str) -> str:
+        """The field a cohort's count came from (or where to give it)."""
+        given = cells[i - 1].get(col)
+        return f"{col} ({given[1]})" if given else \
+            f"{col} (no result gives it; give it in results[].{EXTENSION}.{col})"
     needed = needed_columns(spec)
     missing = [c for c in needed if c not in given]
     if missing:
@@ -131,74 +123,9 @@ def read_indigo(path: str | Path, spec: ContractSpec) -> Observed:
                          + ("give number_engaged_in_impact_bond" if missing[0] == "n" else
                             f"INDIGO has no field for it: give it in "
                             f"results[].{EXTENSION}.{missing[0]}"))
-    obs = observed_from_table(table, spec, str(path), lambda i: where[i], payments)
+    obs = observed_from_table(table, spec, str(path), lambda i: where[i], payments,
+                              names=name)
     return replace(obs, skipped=tuple(skipped))
-
-
-def _project(path: Path, raw: bytes) -> dict:
-    """The project object of the file (unwrapping the GO Lab API's envelope)."""
-    def refuse(constant):
-        raise ValueError(f"{constant} is not a number JSON allows")
-
-    def no_dupes(pairs):
-        keys = [k for k, _ in pairs]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        if dupes:
-            raise ValueError(f"key {dupes[0]!r} appears twice in one object")
-        return dict(pairs)
-
-    try:
-        text = raw.decode("utf-8-sig")
-        data = json.loads(text, parse_constant=refuse, object_pairs_hook=no_dupes)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the INDIGO project "
-                         "as UTF-8 JSON") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                         f"{exc.msg})") from None
-    except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from None
-    except RecursionError:
-        raise InputError(f"{path}: nested too deeply to be an INDIGO project") from None
-    if _depth(data) > MAX_DEPTH:
-        raise InputError(f"{path}: nested more than {MAX_DEPTH} levels deep; an INDIGO "
-                         "project is a few levels deep")
-    if isinstance(data, dict) and isinstance(data.get("project"), dict) \
-            and isinstance(data["project"].get("data"), dict):
-        return data["project"]["data"]  # the GO Lab API: {"project": {"id", "data"}}
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: must be a JSON object (an INDIGO project), not "
-                         f"{_kind(data)}")
-    return data
-
-
-def _depth(node, level: int = 0) -> int:
-    if level > MAX_DEPTH:
-        return level
-    if isinstance(node, dict):
-        return max((_depth(v, level + 1) for v in node.values()), default=level)
-    if isinstance(node, list):
-        return max((_depth(v, level + 1) for v in node), default=level)
-    return level
-
-
-def _kind(v) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
-            type(None): "null"}.get(type(v), "a number")
-
-
-def _list(path: Path, project: dict, key: str, problems: list[str]) -> list[dict]:
-    items = project.get(key, [])
-    if not isinstance(items, list):
-        problems.append(f"{path}: {key}: must be a list of records (got {_kind(items)})")
-        return []
-    good = []
-    for i, item in enumerate(items):
-        if isinstance(item, dict):
-            good.append(item)
-        else:
-            problems.append(f"{path}: {key}[{i}]: must be an object (got {_kind(item)})")
-    return good if len(good) == len(items) else []
 
 
 def _metric_ids(path: Path, project: dict, spec: ContractSpec, problems: list[str]) -> set[str]:
@@ -211,54 +138,6 @@ def _metric_ids(path: Path, project: dict, spec: ContractSpec, problems: list[st
             problems.append(f"{path}: outcome_metrics[{i}].id: must be text (got "
                             f"{_kind(m['id'])})")
     return ids
-
-
-#: The wrapped fields (``{"value": ...}``) read from a result and from an outcome payment.
-RESULT_FIELDS = (("outcome_metric_id",), ("result_level",), ("number_engaged_in_impact_bond",),
-                 ("number_with_positive_social_outcomes",), ("period", "start_date"),
-                 ("period", "end_date"))
-PAYMENT_FIELDS = (("type",), ("money", "amount"), ("money", "currency"),
-                  ("period", "start_date"), ("period", "end_date"))
-
-
-def _unwrapped(path, where, record: dict, fields, problems: list[str]) -> bool:
-    """Whether each of ``fields`` that ``record`` gives is written as INDIGO writes it (an
-    object holding its ``value``; ``period`` and ``money`` objects holding such fields);
-    one problem per field given bare (``"outcome_metric_id": "binary"``)."""
-    ok, seen = True, set()
-    for keys in fields:
-        node = record
-        for depth, key in enumerate(keys):
-            if not isinstance(node, dict) or node.get(key) is None:
-                break
-            node = node[key]
-            if isinstance(node, dict):
-                continue
-            ok = False
-            name = f"{where}." + ".".join(keys[:depth + 1])
-            if name in seen:
-                break
-            seen.add(name)
-            given = _cut(json.dumps(node, ensure_ascii=False), 60)
-            if depth == len(keys) - 1:
-                problems.append(f"{path}: {name}: INDIGO writes a field as an object holding "
-                                f"its value: write it as {{\"value\": {given}}} (got "
-                                f"{_kind(node)} {given})")
-            else:
-                problems.append(f"{path}: {name}: must be an object holding "
-                                f"{keys[depth + 1]}, each as {{\"value\": ...}} (got "
-                                f"{_kind(node)} {given})")
-            break
-    return ok
-
-
-def _text_of(v) -> str | None:
-    """A JSON number as the text a CSV cell would hold (so the CSV's checks apply)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return str(v) if isinstance(v, int) else repr(v)
 
 
 def _result(path, where, record, spec, timeline, metrics, cells, problems, skipped) -> None:
@@ -293,18 +172,28 @@ def _result(path, where, record, spec, timeline, metrics, cells, problems, skipp
     row = cells.setdefault(cohort, {})
     counts: dict[str, tuple[object, str]] = {}
     n = value(record, "number_engaged_in_impact_bond")
+    positive = value(record, "number_with_positive_social_outcomes")
+    bad = False
+    for name, x in (("number_engaged_in_impact_bond", n),
+                    ("number_with_positive_social_outcomes", positive)):
+        if x is not None and _text_of(x) is None:
+            bad = True
+            problems.append(f"{path}: {where}.{name}.value: must be a number of people, a "
+                            f"JSON number such as 1000 (got {_json(x)})")
+    if bad:
+        return
     if n is not None:
         counts["n"] = (n, f"{where}.number_engaged_in_impact_bond.value")
-    positive = value(record, "number_with_positive_social_outcomes")
     if positive is not None:
         field = f"{where}.number_with_positive_social_outcomes.value"
         others = {o.name for o in spec.outcomes.other}
         if metric in others:
             counts[metric] = (positive, field)
         elif metric == "binary":
-            if _text_of(n) is None or _text_of(positive) is None:
-                problems.append(f"{path}: {field}: needs number_engaged_in_impact_bond and "
-                                "itself as numbers (reoffenders = engaged - positive)")
+            if n is None:
+                problems.append(f"{path}: {field}: for binary it needs "
+                                f"{where}.number_engaged_in_impact_bond too (reoffenders = "
+                                "engaged - positive)")
                 return
             counts["reoffenders"] = (n - positive, field + " (n minus it)")
     extra = record.get(EXTENSION)
@@ -321,6 +210,10 @@ def _result(path, where, record, spec, timeline, metrics, cells, problems, skipp
                                 f"allowed: {', '.join(allowed)}")
                 continue
             field = f"{where}.{EXTENSION}.{col}"
+            if _text_of(v) is None:
+                problems.append(f"{path}: {field}: must be a count, a JSON number such as "
+                                f"1200 (got {_json(v)})")
+                continue
             if col in counts and counts[col][0] != v:
                 problems.append(f"{path}: {field}: {v!r} disagrees with {counts[col][1]} "
                                 f"({counts[col][0]!r})")
@@ -328,15 +221,11 @@ def _result(path, where, record, spec, timeline, metrics, cells, problems, skipp
             counts[col] = (v, field)
     for col, (v, field) in counts.items():
         text = _text_of(v)
-        if text is None:
-            problems.append(f"{path}: {field}: must be a number (got {_kind(v)} "
-                            f"{short(str(v))})")
-            continue
         if col in row and row[col][0] != text:
             problems.append(f"{path}: {field}: {text} disagrees with {row[col][1]} ({row[col][0]}) "
                             f"for the same cohort {cohort + 1}")
             continue
-        row.setdefault(col, (text, field.split(".")[0]))
+        row.setdefault(col, (text, field))
 
 
 def _month(path, field, text, timeline: Timeline, problems) -> int | None:
@@ -370,19 +259,6 @@ def _cohort(path, where, record, timeline: Timeline, problems) -> int | None:
     problems.append(f"{path}: {where}.period: {label(start)} to {label(end)} is not a cohort's "
                     f"entry period; the contract's cohorts: {_cut(cohorts)}")
     return None
-
-
-def _finite(x: float | int) -> bool:
-    """Whether a JSON number is a finite float (an integer too large for one is not)."""
-    try:
-        return math.isfinite(float(x))
-    except OverflowError:
-        return False
-
-
-def _cut(text: str, limit: int = 300) -> str:
-    """Our own list of choices, cut to ``limit`` characters."""
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def _actual_payments(path, project, spec, timeline: Timeline, problems) -> list[dict]:

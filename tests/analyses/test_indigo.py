@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -272,6 +273,16 @@ def _edit(project: dict, how: str) -> dict | str:
         r0["pbr_counts"]["event"] = 3
     elif how == "disagree":
         r0["pbr_counts"]["n"] = 999
+    elif how == "bare metric":
+        r0["outcome_metric_id"] = "reconviction_events"
+    elif how == "bare date":
+        r0["period"]["start_date"] = "2010-09-01"
+    elif how == "bare period":
+        r0["period"] = "2010-09"
+    elif how == "bare type":
+        project["outcome_payments"][-1]["type"] = "Actual"
+    elif how == "text n":
+        r0["number_engaged_in_impact_bond"]["value"] = "1000"
     elif how == "currency":
         project["outcome_payments"][-1]["money"]["currency"]["value"] = "USD"
     elif how == "month":
@@ -304,8 +315,21 @@ BAD = {
     "period": ["results[0].period: 2011-01 to 2012-08 is not a cohort's entry period",
                "1 = 2010-09 to 2012-08; 2 = 2012-09 to 2014-08"],
     "metric": ["results[0].outcome_metric_id.value: 'outcomemetric1' is not the id"],
-    "negative": ["results[0]", "column events: must be a whole number from 0", "(got '-5')"],
-    "text": ["results[0].pbr_counts.events: must be a number (got text '1420')"],
+    "negative": ["cohort 1, events (results[0].pbr_counts.events): must be a whole number "
+                 "from 0 to 10,000,000,000 (got -5)"],
+    "text": ['results[0].pbr_counts.events: must be a count, a JSON number such as 1200 (got '
+             'text "1420")'],
+    "bare metric": ['results[0].outcome_metric_id: INDIGO writes a field as an object holding '
+                    'its value: write it as {"value": "reconviction_events"} (got text '
+                    '"reconviction_events")'],
+    "bare date": ['results[0].period.start_date: INDIGO writes a field as an object holding '
+                  'its value: write it as {"value": "2010-09-01"}'],
+    "bare period": ['results[0].period: must be an object holding start_date, each as '
+                    '{"value": ...} (got text "2010-09")'],
+    "bare type": ['outcome_payments[3].type: INDIGO writes a field as an object holding its '
+                  'value: write it as {"value": "Actual"}'],
+    "text n": ['results[0].number_engaged_in_impact_bond.value: must be a number of people, '
+               'a JSON number such as 1000 (got text "1000")'],
     "unknown": ["results[0].pbr_counts: unknown count 'event'; allowed: n, reoffenders"],
     "disagree": ["results[0].pbr_counts.n: 999 disagrees with "
                  "results[0].number_engaged_in_impact_bond.value (1000)"],
@@ -321,8 +345,8 @@ BAD = {
                    "give it in results[].pbr_counts.comparison_events"],
     "date": ["results[0].period.end_date.value: must be a date YYYY-MM or YYYY-MM-DD "
              "(got '31/08/2012')"],
-    "twice": ["results[2].pbr_counts.events: 1 disagrees with results[0] (1420) for the same "
-              "cohort 1"],
+    "twice": ["results[2].pbr_counts.events: 1 disagrees with results[0].pbr_counts.events "
+              "(1420) for the same cohort 1"],
     "huge": ["outcome_payments[3].money.amount.value: must be a number in GBP"],
     "not json": ["not valid JSON (line 1, column 2"],
     "list": ["must be a JSON object (an INDIGO project), not a list"],
@@ -337,6 +361,9 @@ def test_bad_indigo_input_is_a_clear_error(cli, tmp_path, how):
     path.write_text(edited if isinstance(edited, str) else json.dumps(edited))
     lines = cli.error(cli.run("settle", "peterborough-sib", "--indigo", str(path)), *BAD[how])
     assert all(str(path) in line for line in lines)
+    assert not any("plain digits" in line or re.search(r"column [a-z]", line) for line in lines)
+    if how.startswith(("bare", "text")):
+        assert len(lines) == 1, lines  # one clear error, nothing spurious
     with pytest.raises(InputError):  # the library refuses what the command refuses
         settle(load_spec("peterborough-sib"), indigo=path)
 
