@@ -27,7 +27,7 @@ from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance
-from .indigo_project import (POLICY_SECTOR, cents, number, commitments, investments, metrics,
+from .indigo_project import (POLICY_SECTOR, cents, number, plain, commitments, investments, metrics,
                              money, payers, pricings, repayment_code, v)
 from .settle import SettlementResult, settle
 from .simulate import simulate
@@ -225,11 +225,28 @@ def _actual(settled: SettlementResult | None, timeline: Timeline, cur: str) -> l
         month = dates.index(row["date"])
         out.append({"period": _period(timeline, month, month), "type": v("Actual"),
                     "money": money(cur, row["amount"]),
-                    "notes": "pbr settle on the observed results of cohort"
-                             f"{'s' if len(row['cohorts']) > 1 else ''} "
-                             f"{', '.join(map(str, row['cohorts']))}",
+                    "notes": "pbr settle on the observed results: " + _covers(row, cur),
                     "source_ids": "pbr-observed"})
     return out
+
+
+def _cohorts(cohorts: list[int]) -> str:
+    """``cohort 2``, ``cohorts 1 and 2``, ``cohorts 1, 2 and 3``."""
+    names = list(map(str, cohorts))
+    if len(names) == 1:
+        return f"cohort {names[0]}"
+    return f"cohorts {', '.join(names[:-1])} and {names[-1]}"
+
+
+def _covers(row: dict, cur: str) -> str:
+    """What an actual payment pays for: the cohorts paid that month and, in the last
+    cohort's month, the pooled payment on every cohort."""
+    text = f"the payment{'s' if len(row['cohorts']) > 1 else ''} of {_cohorts(row['cohorts'])}"
+    if row["pooled_cohorts"]:
+        text += (f" ({cur} {plain(row['amount'] - row['pooled'])}) and the pooled payment on "
+                 f"{_cohorts(row['pooled_cohorts'])} ({cur} {plain(row['pooled'])}), met when "
+                 "every cohort's result is in and paid in the last cohort's month")
+    return text
 
 
 def _paid_by(spec: ContractSpec, settled: SettlementResult | None) -> dict | None:

@@ -150,18 +150,23 @@ class SettlementResult(HasProvenance):
     def payments_by_date(self) -> list[dict]:
         """What this settlement pays, by payment month: ``date`` (the payment date, ISO),
         ``cohorts`` (those with a result paid then, from 1) and ``amount`` (their payments,
-        with any pooled payment met in the last cohort's month) [currency]. Months with no
-        cohort result are left out."""
+        with any pooled payment met in the last cohort's month) [currency], ``pooled`` (the
+        part of ``amount`` that is the pooled payment) and ``pooled_cohorts`` (the cohorts
+        it is paid on: every cohort; ``[]`` without one). Months with no cohort result are
+        left out."""
         dates = list(self.columns["payment_date"])
         pooled = sum(m["pooled"] for m in self.mechanisms if m["pooled_status"] == "met")
         out: dict[str, dict] = {}
         for cohort, r in self.observed_rows():
             row = out.setdefault(r["payment_date"], {"date": r["payment_date"], "cohorts": [],
-                                                     "amount": 0.0})
+                                                     "amount": 0.0, "pooled": 0.0,
+                                                     "pooled_cohorts": []})
             row["cohorts"].append(cohort)
             row["amount"] += float(r["payment"])
         if pooled and dates[-1] in out:
             out[dates[-1]]["amount"] += float(pooled)
+            out[dates[-1]]["pooled"] = float(pooled)
+            out[dates[-1]]["pooled_cohorts"] = list(range(1, len(dates) + 1))
         return list(out.values())
 
 

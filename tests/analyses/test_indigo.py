@@ -494,3 +494,15 @@ def test_an_actual_payment_is_the_payment_month_its_claim_period_holds(cli, tmp_
         got = settle(spec, indigo=_write(tmp_path, project)).actual_payments
         assert [r["date"] for r in got] == ["2014-08", "2017-06"], (start, end)
         assert got[-1]["actual"] == pytest.approx(base[-1]["amount"], abs=0.005)
+
+
+def test_an_actual_payment_names_the_cohorts_it_pays_for():
+    """Peterborough's pooled payment (met on both cohorts) is paid in cohort 2's month:
+    its note names both cohorts, not just cohort 2."""
+    project = indigo_export(load_spec("peterborough-sib"), sims=SIMS,
+                            observed=OBSERVED / "peterborough_pooled.csv").project
+    actual = [p for p in project["outcome_payments"] if p["type"]["value"] == "Actual"]
+    assert actual[0]["notes"] == "pbr settle on the observed results: the payment of cohort 1"
+    last = actual[-1]["notes"]
+    assert "the payment of cohort 2 (GBP " in last
+    assert "the pooled payment on cohorts 1 and 2 (GBP " in last
