@@ -148,27 +148,43 @@ def _result(path, where, record, spec, timeline, metrics, cells, problems, skipp
     level = value(record, "result_level")
     if not _unwrapped(path, where, record, RESULT_FIELDS, problems):
         return
-    if metric is None:
-        skipped.append({"field": where, "reason": (
-            "a project-level result" if level == "Project level" else
-            "names no outcome metric") + ", which no payment rule reads"})
-        return
-    if not isinstance(metric, str):
+    if metric is None:  # a project-level result: INDIGO's numbers for a cohort, if it is one
+        if value(record, "number_engaged_in_impact_bond") is None and \
+                value(record, "number_with_positive_social_outcomes") is None:
+            skipped.append({"field": where, "reason": (
+                "a project-level result" if level == "Project level" else
+                "a result naming no outcome metric") + " with no number_engaged_in_impact_bond "
+                "or number_with_positive_social_outcomes"})
+            return
+        mine: list[str] = []
+        cohort = _cohort(path, where, record, timeline, mine)
+        if cohort is None:
+            if any(".period: " not in m for m in mine):  # a date written wrong
+                problems.extend(mine)
+            else:
+                start, end = (value(record, "period", k) for k in ("start_date", "end_date"))
+                skipped.append({"field": where, "reason": (
+                    f"a project-level result for {str(start)[:7]} to {str(end)[:7]}, not one "
+                    "cohort's entry period")})
+            return
+        metric = "binary" if "binary" in measures else None
+    elif not isinstance(metric, str):
         problems.append(f"{path}: {where}.outcome_metric_id.value: must name an outcome "
                         f"metric, one of {', '.join(measures)} (got {_kind(metric)})")
         return
-    if metrics and metric not in metrics:
+    elif metrics and metric not in metrics:
         problems.append(f"{path}: {where}.outcome_metric_id.value: {short(metric)} is not the "
                         "id of any of the project's outcome_metrics")
         return
-    if metric not in measures:
+    elif metric not in measures:
         skipped.append({"field": where, "reason": (
             f"outcome metric {short(metric)}, which no payment rule of this contract reads "
             f"(they read {', '.join(measures)}; a metric's id must be the measure's name)")})
         return
-    cohort = _cohort(path, where, record, timeline, problems)
-    if cohort is None:
-        return
+    else:
+        cohort = _cohort(path, where, record, timeline, problems)
+        if cohort is None:
+            return
     row = cells.setdefault(cohort, {})
     counts: dict[str, tuple[object, str]] = {}
     n = value(record, "number_engaged_in_impact_bond")

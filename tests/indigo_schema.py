@@ -140,6 +140,7 @@ SCHEMA = {
             "notes": {"type": "string"},
             "source_ids": SOURCE_IDS}, ["id", "investment_commitment"])},
         "outcome_payments": {"type": "array", "items": obj({
+            "outcome_metric_id": val(TEXT),
             "period": PERIOD,
             "type": CODE(PAYMENT_TYPES),
             "money": MONEY,
@@ -154,7 +155,17 @@ SCHEMA = {
             "number_with_positive_social_outcomes": val(COUNT),
             "outcomes_achieved": val(TEXT),
             "pbr_counts": {"type": "object", "additionalProperties": COUNT},
-            "source_ids": SOURCE_IDS}, ["outcome_metric_id", "period"])},
+            "notes": {"type": "string"},
+            "source_ids": SOURCE_IDS}, ["result_level", "period"]) | {"allOf": [{
+                # the two numbers only at project level (consumers sum them); a metric's
+                # result names its metric and a project-level one names none
+                "if": {"properties": {"result_level": {"properties": {
+                    "value": {"const": "Outcome level"}}}}},
+                "then": {"required": ["outcome_metric_id"], "not": {"anyOf": [
+                    {"required": ["number_engaged_in_impact_bond"]},
+                    {"required": ["number_with_positive_social_outcomes"]}]}},
+                "else": {"not": {"anyOf": [{"required": ["outcome_metric_id"]},
+                                           {"required": ["pbr_counts"]}]}}}]}},
     }, ["name", "sources", "outcome_metrics", "outcome_pricings",
         "outcome_payment_commitments", "outcome_payments"]),
 }

@@ -120,7 +120,8 @@ def indigo_export(spec: ContractSpec | LoadedSpec, *, sims: int = 10_000,
         "outcome_payment_commitments": commitments(
             model, timeline, _paid_by(model, settled), obs is not None and obs.complete),
         "investments": investments(model, _repaid(settled)),
-        "outcome_payments": _planned(run, timeline, cur) + _actual(settled, timeline, cur),
+        "outcome_payments": _planned(run, timeline, cur, _one_metric(model))
+        + _actual(settled, timeline, cur, _one_metric(model)),
     }
     if settled is not None:
         project["results"] = _results(model, timeline, obs, settled)
@@ -198,7 +199,14 @@ def _paid_in(timeline: Timeline, month: int) -> list[int]:
             if m == month]
 
 
-def _planned(run, timeline: Timeline, cur: str) -> list[dict]:
+def _one_metric(spec: ContractSpec) -> dict:
+    """``outcome_metric_id`` for an outcome payment: the metric when the payment rules read
+    one measure (every payment is then for it), else nothing."""
+    measures = list(dict.fromkeys(m for m, _ in rule_measures(spec)))
+    return {"outcome_metric_id": v(measures[0])} if len(measures) == 1 else {}
+
+
+def _planned(run, timeline: Timeline, cur: str, metric: dict) -> list[dict]:
     """Planned outcome payments: each month's mean over the simulations."""
     mean = run.outcome_in.mean(axis=0)
     out = []
@@ -207,7 +215,7 @@ def _planned(run, timeline: Timeline, cur: str) -> list[dict]:
         what = (f"the results of cohort{'s' if len(cohorts) > 1 else ''} "
                 f"{', '.join(map(str, cohorts))}" if cohorts else
                 "advances or their reconciliation (no cohort's result is paid this month)")
-        out.append({"period": _period(timeline, month, month), "type": v("Planned"),
+        out.append({**metric, "period": _period(timeline, month, month), "type": v("Planned"),
                     "money": money(cur, round(float(mean[month]), 2)),
                     "notes": f"{PLANNED_STATISTIC} over {run.sims:,} simulations (seed "
                              f"{run.seed}) of the outcome payments in this month: {what}",
@@ -215,7 +223,8 @@ def _planned(run, timeline: Timeline, cur: str) -> list[dict]:
     return out
 
 
-def _actual(settled: SettlementResult | None, timeline: Timeline, cur: str) -> list[dict]:
+def _actual(settled: SettlementResult | None, timeline: Timeline, cur: str,
+            metric: dict) -> list[dict]:
     """Actual outcome payments: what ``pbr settle`` pays on the observed results, by month."""
     if settled is None:
         return []
@@ -223,7 +232,7 @@ def _actual(settled: SettlementResult | None, timeline: Timeline, cur: str) -> l
     out = []
     for row in settled.payments_by_date():
         month = dates.index(row["date"])
-        out.append({"period": _period(timeline, month, month), "type": v("Actual"),
+        out.append({**metric, "period": _period(timeline, month, month), "type": v("Actual"),
                     "money": money(cur, row["amount"]),
                     "notes": "pbr settle on the observed results: " + _covers(row, cur),
                     "source_ids": "pbr-observed"})
@@ -267,26 +276,35 @@ def _repaid(settled: SettlementResult | None) -> dict[str, str] | None:
 
 
 def _results(spec: ContractSpec, timeline: Timeline, obs, settled: SettlementResult) -> list:
-    """One result per observed cohort and outcome metric, with the counts its measure reads
-    (``pbr_counts``: INDIGO has no fields for comparison groups or counts of events)."""
+    """Per observed cohort, one result per outcome metric with the counts its measure reads (``pbr_counts``: INDIGO has no fields
+    for comparison groups or counts of events); then per observed cohort one project-level
+    result with INDIGO's two numbers (people engaged; with a binary rule, people with no
+    proven reoffence): only there, as the standard asks, so summing them counts each
+    person once."""
     design = design_columns(spec.evaluation)
     pairs = rule_measures(spec)
-    others = {o.name for o in spec.outcomes.other}
+    measures = list(dict.fromkeys(m for m, _ in pairs))
     rows = dict(settled.observed_rows())
-    out = []
+    kind = v("Final" if obs.complete else "Interim")
+    out, tops = [], []
     for cohort, r in rows.items():
         c = cohort - 1
         first, last = cohort_period(timeline, c)
         value_of = lambda col: obs.counts.get(col, np.full(c + 1, np.nan))[c]  # noqa: E731
-        for measure in dict.fromkeys(m for m, _ in pairs):
+        top = {"result_level": v("Project level"), "result_type": kind,
+               "period": _period(timeline, first, last),
+               "number_engaged_in_impact_bond": v(number(value_of("n")))}
+        positive = value_of("n") - value_of("reoffenders") if "binary" in measures else np.nan
+        if np.isfinite(positive):
+            top["number_with_positive_social_outcomes"] = v(number(positive))
+        top["notes"] = (f"Cohort {cohort}: the people who entered in its entry period"
+                        + ("; positive: no proven reoffence in the follow-up"
+                           if np.isfinite(positive) else ""))
+        top["source_ids"] = "pbr-observed"
+        tops.append(top)
+        for measure in measures:
             res = {"outcome_metric_id": v(measure), "result_level": v("Outcome level"),
-                   "result_type": v("Final" if obs.complete else "Interim"),
-                   "period": _period(timeline, first, last),
-                   "number_engaged_in_impact_bond": v(number(value_of("n")))}
-            positive = (value_of("n") - value_of("reoffenders") if measure == "binary"
-                        else value_of(measure) if measure in others else np.nan)
-            if np.isfinite(positive):
-                res["number_with_positive_social_outcomes"] = v(number(positive))
+                   "result_type": kind, "period": _period(timeline, first, last)}
             res["outcomes_achieved"] = v("; ".join(
                 f"{m}: treated {_fig(r[f'{m}:treated'])}, comparison "
                 f"{_fig(r[f'{m}:comparison'])}, change {_fig(r[f'{m}:change'])} ({ch})"
@@ -297,7 +315,7 @@ def _results(spec: ContractSpec, timeline: Timeline, obs, settled: SettlementRes
                               if col in obs.counts and np.isfinite(value_of(col))}
             res["source_ids"] = "pbr-observed"
             out.append(res)
-    return out
+    return out + tops
 
 
 def _fig(x) -> str:

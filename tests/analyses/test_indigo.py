@@ -23,6 +23,7 @@ from pbr_model.analyses.indigo import indigo_export
 from pbr_model.analyses.settle import settle
 from pbr_model.analyses.simulate import simulate
 from pbr_model.errors import InputError
+from pbr_model.payments import rule_measures
 from pbr_model.report.json import dumps
 from pbr_model.spec import load_spec
 
@@ -44,9 +45,11 @@ def check(project: dict) -> None:
     assert not errors, [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:5]]
     metrics = {m["id"] for m in project["outcome_metrics"]}
     sources = {s["id"] for s in project["sources"]}
-    for section in ("outcome_pricings", "results"):
+    for section in ("outcome_pricings", "results", "outcome_payments"):
         for record in project.get(section, []):
-            assert record["outcome_metric_id"]["value"] in metrics, (section, record)
+            if "outcome_metric_id" in record or section != "outcome_payments" and \
+                    record.get("result_level", {}).get("value") != "Project level":
+                assert record["outcome_metric_id"]["value"] in metrics, (section, record)
 
     def ids(node):
         if isinstance(node, dict):
@@ -211,7 +214,9 @@ def test_a_settled_run_read_back_settles_the_same(cli, tmp_path, name, csv, sets
 def test_results_carry_the_counts_in_standard_fields(tmp_path):
     result = indigo_export(load_spec("doncaster-pbr"), sims=SIMS,
                            observed=OBSERVED / "doncaster.csv")
-    first = result.project["results"][0]
+    tops = [r for r in result.project["results"] if r["result_level"]["value"] == "Project level"]
+    first = tops[0]  # the numbers only at project level, one result per cohort
+    assert len(tops) == 2 and first["notes"].startswith("Cohort 1:")
     assert first["number_engaged_in_impact_bond"]["value"] == 1000
     assert first["number_with_positive_social_outcomes"]["value"] == 1000 - 523
     assert first["period"] == {"start_date": {"value": "2011-10-01"},
@@ -229,7 +234,8 @@ def test_a_project_with_standard_fields_only_settles(tmp_path):
     spec = load_spec("doncaster-pbr")
     project = indigo_export(spec, sims=SIMS, observed=OBSERVED / "doncaster.csv").project
     for r in project["results"]:
-        del r["pbr_counts"]
+        r.pop("pbr_counts", None)
+    assert len(project["results"]) == 4  # binary's, and the project-level one, per cohort
     path = tmp_path / "plain.json"
     path.write_text(json.dumps({"project": {"id": "x", "data": project}}))  # the API envelope
     csv = tmp_path / "plain.csv"
@@ -282,7 +288,7 @@ def _edit(project: dict, how: str) -> dict | str:
     elif how == "bare type":
         project["outcome_payments"][-1]["type"] = "Actual"
     elif how == "text n":
-        r0["number_engaged_in_impact_bond"]["value"] = "1000"
+        r0["number_engaged_in_impact_bond"] = {"value": "1000"}
     elif how == "currency":
         project["outcome_payments"][-1]["money"]["currency"]["value"] = "USD"
     elif how == "month":
@@ -294,7 +300,7 @@ def _edit(project: dict, how: str) -> dict | str:
         project["outcome_payments"][-1]["period"]["end_date"]["value"] = "2016-01-31"
     elif how == "comparison":
         for r in project["results"]:
-            r["pbr_counts"].pop("comparison_events")
+            r.get("pbr_counts", {}).pop("comparison_events", None)
     elif how == "date":
         r0["period"]["end_date"]["value"] = "31/08/2012"
     elif how == "twice":
@@ -331,8 +337,8 @@ BAD = {
     "text n": ['results[0].number_engaged_in_impact_bond.value: must be a number of people, '
                'a JSON number such as 1000 (got text "1000")'],
     "unknown": ["results[0].pbr_counts: unknown count 'event'; allowed: n, reoffenders"],
-    "disagree": ["results[0].pbr_counts.n: 999 disagrees with "
-                 "results[0].number_engaged_in_impact_bond.value (1000)"],
+    "disagree": ["results[2].number_engaged_in_impact_bond.value: 1000 disagrees with "
+                 "results[0].pbr_counts.n (999) for the same cohort 1"],
     "currency": ["money.currency.value: 'USD', but the contract's money is in GBP"],
     "month": ["outcome_payments[3].period.start_date.value: 2016-01 is not a month the "
               "contract pays outcomes in",
@@ -345,7 +351,7 @@ BAD = {
                    "give it in results[].pbr_counts.comparison_events"],
     "date": ["results[0].period.end_date.value: must be a date YYYY-MM or YYYY-MM-DD "
              "(got '31/08/2012')"],
-    "twice": ["results[2].pbr_counts.events: 1 disagrees with results[0].pbr_counts.events "
+    "twice": ["results[4].pbr_counts.events: 1 disagrees with results[0].pbr_counts.events "
               "(1420) for the same cohort 1"],
     "huge": ["outcome_payments[3].money.amount.value: must be a number in GBP"],
     "not json": ["not valid JSON (line 1, column 2"],
@@ -439,18 +445,23 @@ def _write(tmp_path, project: dict, name: str = "p.json") -> Path:
 
 
 def test_results_no_rule_reads_are_skipped_and_named(cli, tmp_path):
-    """INDIGO puts the numbers engaged at project level (no outcome metric), and a real
-    project reports metrics the contract does not pay on: both are left out, and said."""
+    """A real GO Lab project gives project-level results for the whole project (not a
+    cohort's entry period) and metrics the contract does not pay on: both are left out,
+    and said."""
     project = _project(tmp_path)
+    whole = {"start_date": {"value": "2010-09-01"}, "end_date": {"value": "2014-08-31"}}
     period = copy.deepcopy(project["results"][0]["period"])
+    n = len(project["results"])
     project["results"].append({"result_level": {"value": "Project level"},
-                               "outcome_metric_id": {"value": None}, "period": period,
+                               "outcome_metric_id": {"value": None}, "period": whole,
                                "number_engaged_in_impact_bond": {"value": 2000}})
     project["outcome_metrics"].append({"id": "employment", "definition": {"value": "Jobs"}})
     project["results"].append({"outcome_metric_id": {"value": "employment"},
                                "result_level": {"value": "Outcome level"}, "period": period,
                                "number_engaged_in_impact_bond": {"value": 1000},
                                "number_with_positive_social_outcomes": {"value": 400}})
+    project["results"].append({"result_level": {"value": "Project level"}, "period": period,
+                               "outcomes_achieved": {"value": "a narrative"}})
     path = _write(tmp_path, project)
     direct = _settle_json(cli, "peterborough-sib", "--observed",
                           str(OBSERVED / "peterborough_pooled.csv"))
@@ -458,23 +469,26 @@ def test_results_no_rule_reads_are_skipped_and_named(cli, tmp_path):
     assert back["total_payment"] == direct["total_payment"]
     assert back["cohorts"] == direct["cohorts"]
     skipped = back["skipped_results"]
-    assert [s["field"] for s in skipped] == ["results[2]", "results[3]"]
-    assert "project-level result" in skipped[0]["reason"]
+    assert [s["field"] for s in skipped] == [f"results[{i}]" for i in (n, n + 1, n + 2)]
+    assert skipped[0]["reason"] == ("a project-level result for 2010-09 to 2014-08, not one "
+                                    "cohort's entry period")
     assert "'employment'" in skipped[1]["reason"] and "reconviction_events" in skipped[1]["reason"]
+    assert "with no number_engaged_in_impact_bond" in skipped[2]["reason"]
     shown = cli.run("settle", "peterborough-sib", "--indigo", str(path))
     cli.ok(shown)
-    assert "Skipped 2 INDIGO results no payment rule reads" in " ".join(shown.stdout.split())
+    assert "Skipped 3 INDIGO results no payment rule reads" in " ".join(shown.stdout.split())
     plain = _settle_json(cli, "peterborough-sib", "--indigo",
                          str(_write(tmp_path, _project(tmp_path), "plain.json")))
     assert plain["skipped_results"] == []
     # a measure the rules read still has to be there
     only = _project(tmp_path)
-    only["results"] = project["results"][2:]
+    only["results"] = project["results"][n:n + 2]
     only["outcome_metrics"] = project["outcome_metrics"]
     cli.error(cli.run("settle", "peterborough-sib", "--indigo",
                       str(_write(tmp_path, only, "o.json"))),
               "results: none of the 2 results is a cohort's result for a measure this "
-              "contract's payment rules read (reconviction_events)", "results[0] (a project-level")
+              "contract's payment rules read (reconviction_events)",
+              "results[0] (a project-level result for 2010-09 to 2014-08")
 
 
 def test_an_actual_payment_is_the_payment_month_its_claim_period_holds(cli, tmp_path):
@@ -506,3 +520,24 @@ def test_an_actual_payment_names_the_cohorts_it_pays_for():
     last = actual[-1]["notes"]
     assert "the payment of cohort 2 (GBP " in last
     assert "the pooled payment on cohorts 1 and 2 (GBP " in last
+
+
+def test_indigo_numbers_are_at_project_level_and_payments_name_their_metric():
+    """number_engaged / number_with_positive only on project-level results (one per
+    cohort, so a sum counts each person once); a contract paying on one measure names it
+    on every outcome payment, one paying on several names none."""
+    p = indigo_export(load_spec("doncaster-pbr"), sims=SIMS,
+                      observed=OBSERVED / "doncaster.csv").project
+    levels = {}
+    for r in p["results"]:
+        levels.setdefault(r["result_level"]["value"], []).append(r)
+    assert sum(r["number_engaged_in_impact_bond"]["value"] for r in levels["Project level"]) \
+        == 2000
+    assert not any("number_engaged_in_impact_bond" in r or
+                   "number_with_positive_social_outcomes" in r for r in levels["Outcome level"])
+    assert {x["outcome_metric_id"]["value"] for x in p["outcome_payments"]} == {"binary"}
+    several = [name for name in CONTRACTS if len({m for m, _ in rule_measures(
+        load_spec(name).spec)}) > 1]
+    for name in several[:1]:
+        q = indigo_export(load_spec(name), sims=SIMS).project
+        assert not any("outcome_metric_id" in x for x in q["outcome_payments"])
