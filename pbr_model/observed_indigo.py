@@ -5,16 +5,18 @@ An INDIGO project (a JSON object, or the GO Lab API's ``{"project": {"id": ..., 
 {...}}}``) carries a cohort's results in ``results``: one record per outcome metric and
 period. A record is mapped to one of the contract's cohorts by its ``period`` (the months
 of ``start_date`` and ``end_date`` must be the cohort's first and last entry months) and
-to a measure by ``outcome_metric_id`` (the id must name a measure the contract's payment
-rules read, e.g. ``binary`` or ``reconviction_events``). Its counts come from
+to a measure by ``outcome_metric_id`` (the name of a measure the contract's payment rules
+read, e.g. ``binary`` or ``reconviction_events``; a result for another metric, or a
+project-level one for another span, is skipped and named). A project-level result (no
+``outcome_metric_id``) for a cohort's period gives its numbers. Its counts come from
 ``number_engaged_in_impact_bond`` (the cohort's ``n``), ``number_with_positive_social_outcomes``
 (for ``binary``: ``n`` minus the reoffenders; for an ``[[outcomes.other]]`` outcome: its
 successes) and, for what INDIGO has no field for (comparison groups, reoffences, events,
 bed days, a baseline), the extension object ``pbr_counts`` (the observed-CSV columns by
 name). The counts are then checked exactly as a CSV's are (:mod:`pbr_model.observed`).
 
-``outcome_payments`` of type ``Actual`` are read too, each mapped to a month in which
-the contract pays a cohort's outcomes; ``pbr settle`` sets them beside what it settles.
+``outcome_payments`` of type ``Actual`` are read too, each mapped to the one month in
+its claim period (``period``) in which the contract pays a cohort's outcomes; ``pbr settle`` sets them beside what it settles.
 Anything that cannot be mapped is an error naming the file, the field path, the value
 and what is allowed. See docs/indigo.md.
 """
