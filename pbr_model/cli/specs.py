@@ -42,7 +42,8 @@ def list_cmd() -> None:
             called = [] if kind == "profile" else [str(read_toml(path)[kind].get("name", ""))]
             table.add_row(name, *called, path.relative_to(folder).as_posix())
         out.print(table)
-    out.print(f"Folder: {folder}", soft_wrap=True)
+    out.print("The folder they are in:")
+    out.print(str(folder), soft_wrap=True)  # whole, however long: it is there to be copied
     out.print("Copy one to edit it: pbr show NAME --toml > my.toml", soft_wrap=True)
 
 

@@ -71,7 +71,7 @@ def test_list_shows_every_bundled_file_and_its_folder(cli):
     result = cli.runner.invoke(cli_app(), ["list"], env={"COLUMNS": "200"})
     cli.ok(result)
     folder = bundled_dir()
-    assert f"Folder: {folder}" in result.stdout
+    assert f"The folder they are in:\n{folder}\n" in result.stdout
     for kind, files in bundled_files().items():
         for name, path in files.items():
             assert name in result.stdout
