@@ -259,7 +259,6 @@ def test_the_bundled_example_settles_as_its_csv():
 # -- bad input: a clear Error naming the file, the field path, the value and what is allowed --
 
 def _project(tmp_path) -> dict:
-    path = tmp_path / "good.json"
     result = indigo_export(load_spec("peterborough-sib"), sims=SIMS,
                            observed=OBSERVED / "peterborough_pooled.csv")
     return copy.deepcopy(result.project)
