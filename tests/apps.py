@@ -3,9 +3,7 @@ why a test that needs one is skipped. One place, so every such test says the sam
 
 from __future__ import annotations
 
-import importlib
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -64,9 +62,5 @@ def soffice_convert(files: list[Path], to: str, outdir: Path) -> list[Path]:
     profile of its own: tools/render_workbooks.py's ``convert``, the one way the project
     drives LibreOffice; ``to`` is ``xlsx`` or ``pdf``. Returns the converted files, in
     order."""
-    tools = str(Path(__file__).resolve().parents[1] / "tools")
-    sys.path.insert(0, tools)
-    try:
-        return importlib.import_module("render_workbooks").convert(files, outdir, to=to)
-    finally:
-        sys.path.remove(tools)
+    from scripts import script
+    return script("tools", "render_workbooks").convert(files, outdir, to=to)

@@ -3,7 +3,6 @@ the script runs end to end on a tiny size."""
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -12,17 +11,14 @@ import numpy as np
 import pytest
 
 import pbr_model.rng as rng_module
+from scripts import script
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def bench_bound():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("bench_bound")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    return script("benchmarks", "bench_bound")
 
 
 def test_a_run_s_draws_are_recorded_and_replay_to_the_same_numbers(bench_bound):

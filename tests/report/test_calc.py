@@ -7,9 +7,7 @@ Skipped, saying what to install, where LibreOffice or poppler-utils is absent.""
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -17,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from apps import needs
+from scripts import script
 from pbr_model.cli import app
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
 pytestmark = [pytest.mark.slow, needs("soffice", "pdftotext")]
 
 #: What a spreadsheet shows for a formula or value it cannot compute.
@@ -31,11 +29,7 @@ ROWS_A_PAGE = 15
 
 @pytest.fixture(scope="module")
 def tool():
-    sys.path.insert(0, str(TOOLS))
-    try:
-        yield importlib.import_module("render_workbooks")
-    finally:
-        sys.path.remove(str(TOOLS))
+    return script("tools", "render_workbooks")
 
 
 def _run(args: list[str]) -> None:
