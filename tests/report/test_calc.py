@@ -8,7 +8,6 @@ Skipped, saying what to install, where LibreOffice or poppler-utils is absent.""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import openpyxl
 import pytest
