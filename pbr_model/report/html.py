@@ -290,22 +290,17 @@ def figures_html(d: dict, skip: Iterable[str] = (), formats: dict | None = None)
     """Every figure of the JSON object ``d`` (less its provenance keys and ``skip``), one
     row each: Mean/P5/P50/P95 for a distribution, Value for one number; formats as the
     workbook's Summary reads its keys."""
-    from .labels import label, unit
-    from .sheets import RECORD_KEYS, STATS, figure_rows, money_format, number_format_for
+    from .sheets import STATS, money_format, summary_figures
     cur = d.get("currency") or ""
-    money_fmt = money_format(cur)
     rows = []
-    for key, value in figure_rows(d, skip=(*RECORD_KEYS, *skip)):
-        fmt = (formats or {}).get(key) or number_format_for(key, money_fmt)
+    for key, value, fmt, name, its_unit in summary_figures(d, money_format(cur), skip, formats):
         if isinstance(value, dict):
             cells = "".join(f'<td class="r">{_show(value[s], fmt, cur)}</td>' for s in STATS)
             cells += '<td class="r"></td>'
-            sample = value[STATS[0]]
         else:
             cells = '<td class="r"></td>' * len(STATS)
             cells += f'<td class="r">{_show(value, fmt, cur)}</td>'
-            sample = value
-        rows.append(f"<tr><td>{esc(label(key))}</td><td>{esc(unit(fmt, sample, cur, key))}</td>"
+        rows.append(f"<tr><td>{esc(name)}</td><td>{esc(its_unit)}</td>"
                     f'{cells}<td class="k">{esc(key)}</td></tr>')
     head = "".join(f'<th class="r">{h}</th>' for h in ("Mean", "P5", "P50", "P95", "Value"))
     return (f'<div class="scroll"><table><thead><tr><th>Figure</th><th>Unit</th>{head}'

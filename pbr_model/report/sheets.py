@@ -147,6 +147,21 @@ def number_format_for(key: str, money_fmt: str) -> str | None:
 SUMMARY_HEADER = ["Figure", "Unit", "Mean", "P5", "P50", "P95", "Value", "Key"]
 
 
+def summary_figures(figures: dict, money_fmt: str, skip: Iterable[str] = (),
+                    formats: dict[str, str] | None = None):
+    """Each figure of the JSON object ``figures`` (less ``skip`` and the provenance keys)
+    as the Summary and the HTML page show it: ``(key, value, cell format, readable name,
+    unit)``; ``formats`` overrides the format a key would be read as."""
+    from .labels import label, unit
+    formats = formats or {}
+    currency = figures.get("currency", "")
+    for key, value in figure_rows(figures, skip=(*RECORD_KEYS, *skip)):
+        fmt = formats.get(key) or number_format_for(key, money_fmt)
+        if isinstance(value, (str, bool)) or value is None:
+            fmt = None
+        yield key, value, fmt, label(key), unit(fmt, value, currency, key)
+
+
 def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
                   reading: list[str], figures: dict, money_fmt: str, *,
                   skip: Iterable[str] = (), formats: dict[str, str] | None = None) -> Sheet:
@@ -156,7 +171,6 @@ def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
     (:mod:`pbr_model.report.labels`), Mean/P5/P50/P95 for a distribution and Value for a
     single number, and its dotted key. ``formats`` maps a dotted key to a cell format
     where the default reading of the key (:func:`number_format_for`) would be wrong."""
-    from .labels import label, unit
     ws = book.sheet("Summary")
     top = title_and_meta(ws, title, provenance)
     if reading:
@@ -167,14 +181,9 @@ def summary_sheet(book: Book, title: str, provenance: list[tuple[str, Any]],
         top += len(reading) + 2
     bold_header(ws, top, SUMMARY_HEADER)
     row = top + 1
-    formats = formats or {}
-    currency = figures.get("currency", "")
-    for key, value in figure_rows(figures, skip=(*RECORD_KEYS, *skip)):
-        fmt = formats.get(key) or number_format_for(key, money_fmt)
-        if isinstance(value, (str, bool)) or value is None:
-            fmt = None
-        put(ws, row, 1, label(key)).wrap = True
-        put(ws, row, 2, unit(fmt, value, currency, key))
+    for key, value, fmt, name, its_unit in summary_figures(figures, money_fmt, skip, formats):
+        put(ws, row, 1, name).wrap = True
+        put(ws, row, 2, its_unit)
         if isinstance(value, dict):
             for j, s in enumerate(STATS, 3):
                 put(ws, row, j, value[s], fmt)
