@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from _provenance import describe
+from _provenance import compile_bytecode, describe
 
 import pbr_model.rng as rng_module
 from pbr_model.spec.kinds import file_kind
@@ -301,9 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
           file=sys.stderr)
+    bytecode = compile_bytecode()
     r = measure(args.spec, args.sims, args.command, args.repeats, args.pbr, args.extra,
                 args.seed)
-    print(f"Measured: {describe()}; {os.cpu_count()} CPUs; medians of {args.repeats} runs; "
+    print(f"Measured: {describe()}; {bytecode}; {os.cpu_count()} CPUs; medians of {args.repeats} runs; "
           f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}. The target "
           f"is wall time; CPU seconds (user + system) are less moved by other work on the "
           f"machine.\n")

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 
-from _provenance import describe
+from _provenance import compile_bytecode, describe
 
 WALL_LIMIT_S = 3.0
 #: ``pbr --version`` within this multiple of numpy's import (the start-up floor).
@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
           f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{args.repeats} runs each", file=sys.stderr)
 
-    print(f"Measured: {describe()}; {os.cpu_count()} CPUs; {args.repeats} runs each.\n")
+    bytecode = compile_bytecode()
+    print(f"Measured: {describe()}; {bytecode}; {os.cpu_count()} CPUs; {args.repeats} runs each.\n")
     rows = []
     if not args.no_startup:
         rows.append(("numpy import", bench([_interpreter(exe), "-c", "import numpy"],

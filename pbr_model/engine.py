@@ -100,17 +100,18 @@ def resolve_shocks(volume_shock=0.0, paid_volume_shock=None, caseload_shock=None
 def run_blocks(spec: ContractSpec, timeline: Timeline,
                blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None,
                                   Shared | None]],
-               keep: int, draws: str = "exact") -> dict:
+               keep: int, draws: str = "exact", light: bool = False) -> dict:
     """One chunk drawn from given generators: block ``i`` (``BLOCK`` simulations) from
     ``blocks[i] = (rng, trend, shared)``, with that national trend (``None``: drawn from
     ``rng`` as :func:`simulate` does) and those shared normals (``None``: none); the blocks are joined and cut to the first ``keep``
     simulations, then measured, paid and costed. A chunk record for
     :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`).
-    ``draws``: ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`)."""
+    ``draws``: ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`); ``light``: only the
+    money a streamed portfolio reads (:func:`finish`)."""
     parts = [simulate_outcomes(spec, sampler_for(draws, rng), BLOCK, trend=trend, shared=shared)
              for rng, trend, shared in blocks]
     outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *parts)
-    return finish(spec, timeline, outcomes)
+    return finish(spec, timeline, outcomes, light)
 
 
 def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: range, keep: int,
@@ -124,8 +125,16 @@ def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: ra
     return record if reduce is None else reduce(record)
 
 
-def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
-    """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`."""
+#: The columns of a light record (:func:`finish`): the money a streamed portfolio's area
+#: is split and planned from, each as in the full record.
+LIGHT_COLUMNS = ("entrants", "fee", "outcome", "cash_in", "outcome_in", "cash_out")
+
+
+def finish(spec: ContractSpec, timeline: Timeline, outcomes, light: bool = False) -> dict:
+    """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`,
+    or with ``light`` only its :data:`LIGHT_COLUMNS` (the same numbers; the provider's
+    cash figures, the measured rates and the payers' columns, which a streamed portfolio
+    never reads, are not computed)."""
     evaluation = evaluate(spec, outcomes)
     stop = termination.stop(spec, timeline, evaluation)   # None without [termination]
     takers = outcomes.budget_takers
@@ -156,6 +165,9 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes) -> dict:
     flows = [*changed.flows, *changed.lines]
     cash_in = sum((f.monthly for f in flows), zeros)
     outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
+    if light:
+        return {"entrants": people.n, **paid_totals(flows, len(people.n)), "cash_in": cash_in,
+                "outcome_in": outcome_in, "cash_out": cash_out}
     figures = cash_figures(cash_in, cash_out, spec.provider)
     record = chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
                           rule_measures(spec), people)
@@ -227,8 +239,7 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
         triggered=triggered,
         effect_binary=outcomes.effect_binary,
         effect_frequency=outcomes.effect_frequency,
-        fee=sum((f.total for f in flows if f.kind == "fee"), np.zeros(len(n))),
-        outcome=sum((f.total for f in outcome_flows), np.zeros(len(n))),
+        **paid_totals(flows, len(n)),
         pooled_payment=sum((f.pooled for f in outcome_flows if f.pooled is not None),
                            np.zeros(len(n))),
         any_triggered=triggered.any(axis=1) | pooled_triggered,
@@ -245,6 +256,13 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
     rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
     rec.update(payer_columns(flows, len(n)))
     return rec
+
+
+def paid_totals(flows: list[PaymentFlows], n_sims: int) -> dict[str, np.ndarray]:
+    """``fee`` and ``outcome``: each simulation's fees and outcome payments over the
+    contract, ``(n_sims,)`` [currency], added flow by flow in order."""
+    return {"fee": sum((f.total for f in flows if f.kind == "fee"), np.zeros(n_sims)),
+            "outcome": sum((f.total for f in flows if f.kind == "outcome"), np.zeros(n_sims))}
 
 
 #: Per-simulation columns of each outcome payer (see :func:`payer_columns`), ``{}``

@@ -79,8 +79,9 @@ class Job:
     draws: str = "exact"
 
 
-def draw_areas(job: Job, blocks: range, keep: int):
-    """Each area's chunk record for ``blocks`` (the national draws shared), in area order."""
+def draw_areas(job: Job, blocks: range, keep: int, light: bool = False):
+    """Each area's chunk record for ``blocks`` (the national draws shared), in area order;
+    ``light``: only the money (:data:`~pbr_model.engine.LIGHT_COLUMNS`)."""
     from .portfolio import draw_national
     national = [draw_national(Sampler(block_rng(job.seed, b, 0)), job.portfolio, BLOCK)
                 for b in blocks]
@@ -89,14 +90,14 @@ def draw_areas(job: Job, blocks: range, keep: int):
         owner = job.portfolio.areas[k].owner
         given = [(block_rng(job.seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared[owner])
                  for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
-        yield run_blocks(model, timeline, given, keep, job.draws)
+        yield run_blocks(model, timeline, given, keep, job.draws, light)
 
 
 def plan_task(job: Job, blocks: range, keep: int) -> list[dict]:
     """Per area, what its plan is read from: fee, outcome and entrants per simulation, and
     the monthly fee and starters per simulation ``(n, n_months)``."""
     out = []
-    for record, timeline in zip(draw_areas(job, blocks, keep), job.timelines):
+    for record, timeline in zip(draw_areas(job, blocks, keep, light=True), job.timelines):
         out.append({"fee": record["fee"], "outcome": record["outcome"],
                      "entrants": record["entrants"].sum(1),
                      "fee_by_month": record["cash_in"] - record["outcome_in"],
@@ -148,7 +149,7 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
     n_months = [max(job.timelines[i].n_months for i in o.areas) for o in owners]
     combined = [None] * len(owners)
     areas = []
-    for k, record in enumerate(draw_areas(job, blocks, keep)):
+    for k, record in enumerate(draw_areas(job, blocks, keep, light=True)):
         timeline = job.timelines[k]
         flows = ContractFlows(fee=record["cash_in"] - record["outcome_in"],
                               outcome=record["outcome_in"], cost=record["cash_out"],
