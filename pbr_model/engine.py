@@ -22,6 +22,7 @@ from .payments.base import PaymentFlows
 from .payments.renegotiation import renegotiate
 from .rng import BLOCK, block_rng
 from .spec.schema import ContractSpec
+from .stats import band_sum
 from .timeline import Timeline
 
 DEFAULT_CHUNK = 8192    # simulations per chunk of work (free: changes no number)
@@ -184,7 +185,7 @@ def served(counts: Counts, stop) -> Counts:
     """Everyone's people, reoffenders and reoffences per (sim, cohort), summed over bands,
     in the cohorts served (all of them without a stop)."""
     def total(a):
-        a = a.sum(axis=2)
+        a = band_sum(a)
         return a if stop is None else np.where(stop.served, a, 0).astype(a.dtype, copy=False)
     return Counts(total(counts.n), total(counts.reoffenders), total(counts.reoffences))
 
@@ -232,8 +233,8 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
                             else outcomes.paid_volume_factor),
         reoffenders=people.reoffenders,
         reoffences=people.reoffences,
-        counterfactual_reoffenders=outcomes.counterfactual_reoffenders.sum(axis=2),
-        counterfactual_reoffences=outcomes.counterfactual_reoffences.sum(axis=2),
+        counterfactual_reoffenders=band_sum(outcomes.counterfactual_reoffenders),
+        counterfactual_reoffences=band_sum(outcomes.counterfactual_reoffences),
         fee_payment=sum((f.by_cohort for f in flows if f.kind == "fee"), np.zeros(n.shape)),
         outcome_payment=sum((f.by_cohort for f in outcome_flows), np.zeros(n.shape)),
         triggered=triggered,

@@ -22,6 +22,7 @@ import numpy as np
 from .designs import DESIGNS, Groups
 from .outcomes import Counts, Outcomes, ratio, tree_map
 from .spec.schema import MEASURES, ContractSpec
+from .stats import band_sum
 
 #: Built-in measure -> the (numerator, denominator) counts it is a ratio of. An
 #: ``[[outcomes.other]]`` outcome is its successes over ``n``.
@@ -213,7 +214,7 @@ def compare(spec: ContractSpec, groups: Groups) -> Measurement:
 def evaluate(spec: ContractSpec, outcomes: Outcomes) -> Measurement:
     """What the evaluator measures for every (sim, cohort), under the spec's design: the
     treated people it can measure (all of them unless some are lost to data matching)."""
-    total = lambda c: tree_map(lambda a: a.sum(axis=2), c)  # noqa: E731
+    total = lambda c: tree_map(band_sum, c)  # noqa: E731
     seen = outcomes.treated if outcomes.measured is None else outcomes.measured
     return compare(spec, Groups(total(seen), seen.n,
                                 total(outcomes.comparison), total(outcomes.treated_pre),

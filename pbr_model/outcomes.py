@@ -222,7 +222,10 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     reoffender."""
     some = den > 0
     with np.errstate(invalid="ignore", divide="ignore"):  # where den <= 0: replaced below
-        return np.where(some, np.true_divide(num, den), np.nan)
+        q = np.true_divide(num, den)
+    if np.all(some):   # the usual case: the quotients as they are (np.where would copy them)
+        return np.asarray(q)
+    return np.where(some, q, np.nan)
 
 
 def simulate_outcomes(spec: ContractSpec, sampler: Sampler, n_sims: int, *,

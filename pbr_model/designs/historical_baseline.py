@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..outcomes import Counts, ratio
+from ..stats import band_sum
 from .base import Columns, Comparison, Design, DrawInputs, DrawnGroups, Groups
 
 if TYPE_CHECKING:
@@ -44,11 +45,11 @@ def baseline_counts(spec: ContractSpec, n_by_band: np.ndarray, measures: set[str
     bands = spec.population.bands
     p0 = np.array([b.binary_rate for b in bands])
     m0 = np.array([b.reoffences_per_reoffender for b in bands])
-    n = n_by_band.sum(axis=-1)
-    k = (n_by_band * p0).sum(axis=-1)
-    r = (n_by_band * p0 * m0).sum(axis=-1)
+    n = band_sum(n_by_band)
+    k = band_sum(n_by_band * p0)
+    r = band_sum(n_by_band * p0 * m0)
     q = spec.outcomes.events.extra_reoffence_share
-    events = (n_by_band * p0 * (1 + (m0 - 1) * q)).sum(axis=-1) \
+    events = band_sum(n_by_band * p0 * (1 + (m0 - 1) * q)) \
         if "reconviction_events" in measures else None
     custody = spec.outcomes.custody
     bed_days = r * custody.probability * custody.days_mean if "bed_days" in measures else None
@@ -66,9 +67,9 @@ def measured_counts(spec: ContractSpec, n_by_band: np.ndarray, year: Counts) -> 
         if count is None:
             return None
         rate = np.where(year.n > 0, ratio(count, year.n), fallback)
-        return (n_by_band * rate).sum(axis=-1)
+        return band_sum(n_by_band * rate)
 
-    return Counts(n_by_band.sum(axis=-1), at_rates(year.reoffenders, expected.reoffenders),
+    return Counts(band_sum(n_by_band), at_rates(year.reoffenders, expected.reoffenders),
                   at_rates(year.reoffences, expected.reoffences),
                   at_rates(year.events, expected.events),
                   at_rates(year.bed_days, expected.bed_days),
