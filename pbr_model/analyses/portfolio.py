@@ -55,7 +55,7 @@ from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
 from . import portfolio_stream
-from .portfolio_stream import (Job, area_run, draw_areas, facility_on_first,
+from .portfolio_stream import (Job, area_run, by_owner, draw_areas, facility_on_first,
                                plan_of, plans, stream_task)
 from .simulate import Progress, SimulationResult, build_result, join_parts
 from .stream import Reduce, keeps_detail
@@ -259,13 +259,18 @@ def run_portfolio(
                       several=portfolio.several_owners), portfolio_stream.PLAN_SIMS)
                   for o in portfolio.owners]
     else:
-        job = replace(job, seats=seats, plans=plans(plan_job, sims, chunk_size, executor))
         # a task holds every area's chunk and each owner's combined months: smaller chunks
         # bound a worker's memory (chunking changes no number)
-        tasks = [(job, blocks, keep)
-                 for blocks, keep in chunks(sims, min(chunk_size, STREAMED_CHUNK))]
-        areas, owners = streamed(job, report(tasks, ordered_results(stream_task, tasks, executor)),
-                                 provenances)
+        size = min(chunk_size, STREAMED_CHUNK)
+        if portfolio_stream.ONE_PASS and not shocked and sims <= portfolio_stream.PLAN_SIMS:
+            # the plan is read from these very simulations: one pass, owner by owner
+            parts = by_owner(replace(job, seats=seats), sims, size, executor, progress)
+            job = replace(job, seats=seats)
+        else:
+            job = replace(job, seats=seats, plans=plans(plan_job, sims, chunk_size, executor))
+            tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, size)]
+            parts = report(tasks, ordered_results(stream_task, tasks, executor))
+        areas, owners = streamed(job, parts, provenances)
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
                             currency=portfolio.currency, paid_volume_shock=shocks[0],

@@ -180,3 +180,20 @@ def test_a_large_streamed_portfolio_plans_and_sizes_facilities_on_its_first_simu
     for a, b in zip(first.areas, big.areas):
         np.testing.assert_array_equal(a.party.figures.peak_funding,
                                       b.party.figures.peak_funding[:1024])
+
+
+@pytest.mark.parametrize("name, sims, chunk", [("tr-national", 1_100, 1_024),
+                                               ("working-links-like", SIMS, 1_024)])
+def test_one_pass_owner_by_owner_is_the_plan_pass_and_stream_bit_for_bit(monkeypatch, name,
+                                                                        sims, chunk):
+    """A run of at most PLAN_SIMS without a shock reads its plan from its own simulations in
+    one pass (portfolio_stream.by_owner): every figure and table is the two passes' own."""
+    one = run_portfolio(name, sims, seed=5, detail=False, chunk_size=chunk)
+    monkeypatch.setattr(portfolio_stream, "ONE_PASS", False)
+    two = run_portfolio(name, sims, seed=5, detail=False, chunk_size=chunk)
+    assert json.dumps(one.to_dict(), sort_keys=True) == json.dumps(two.to_dict(), sort_keys=True)
+    for table in ("owner", "areas"):
+        pd.testing.assert_frame_equal(one.tables()[table], two.tables()[table], check_exact=True)
+    for a, b in zip(one.owners, two.owners):
+        assert a.party.net_flow.tobytes() == b.party.net_flow.tobytes()
+        pd.testing.assert_frame_equal(a.party.months, b.party.months, check_exact=True)
