@@ -40,6 +40,7 @@ import numpy as np
 
 from ..approx import check_draws
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
+from ..errors import InputError
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
 from ..parallel import chunk_for, ordered_results
@@ -262,7 +263,7 @@ def run_portfolio(
         # a task holds every area's chunk and each owner's combined months: smaller chunks
         # bound a worker's memory (chunking changes no number)
         size = min(chunk_size, STREAMED_CHUNK)
-        if portfolio_stream.ONE_PASS and not shocked and sims <= portfolio_stream.PLAN_SIMS:
+        if one_pass(sims, paid_volume_shock=shocks[0], caseload_shock=shocks[1]):
             # the plan is read from these very simulations: one pass, owner by owner
             parts = by_owner(replace(job, seats=seats), sims, size, executor, progress)
             job = replace(job, seats=seats)
@@ -277,6 +278,21 @@ def run_portfolio(
                             caseload_shock=shocks[1],
                             inputs=portfolio.inputs, draws=draws)
     return PortfolioResult(provenance, portfolio, areas, owners)
+
+
+def one_pass(sims: int, volume_shock: float = 0.0, paid_volume_shock: float | None = None,
+             caseload_shock: float | None = None) -> bool:
+    """Whether a streamed run of ``sims`` with these shocks reads its plan from its own
+    simulations in one pass (:func:`~pbr_model.analyses.portfolio_stream.by_owner`): at
+    most ``PLAN_SIMS`` of them and no volume shock. Such a run is then faster streamed
+    than kept, and its owners' and areas' figures are the same either way (what only a
+    kept run has: every area's own tables and monthly percentiles, and the owners' monthly
+    percentiles exactly rather than within the sketch's bound)."""
+    try:
+        shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
+    except InputError:   # said by the run itself
+        return False
+    return portfolio_stream.ONE_PASS and sims <= portfolio_stream.PLAN_SIMS and shocks == (0.0, 0.0)
 
 
 def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
-from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
+from ..analyses.portfolio import PORTFOLIO_TABLES, one_pass, run_portfolio
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
@@ -125,6 +125,9 @@ def capital_cmd(
         if problems:
             raise InputError(problems)
         detail = tables_detail(outputs)
+        if detail is None and outputs.xlsx is None and outputs.html is None and one_pass(
+                sims, volume_shock, paid_volume_shock, caseload_shock):
+            detail = False   # only figures the streamed run reads the same, in half the time
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
                      detail=detail, workers=workers)
         sims_sheet_note(outputs, sims)

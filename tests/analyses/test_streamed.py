@@ -197,3 +197,55 @@ def test_one_pass_owner_by_owner_is_the_plan_pass_and_stream_bit_for_bit(monkeyp
     for a, b in zip(one.owners, two.owners):
         assert a.party.net_flow.tobytes() == b.party.net_flow.tobytes()
         pd.testing.assert_frame_equal(a.party.months, b.party.months, check_exact=True)
+
+
+def _capital_detail(cli, monkeypatch, *args):
+    """``pbr capital ARGS``'s stdout and the ``detail`` it ran the portfolio with."""
+    from pbr_model.cli import capital as capital_cli
+    seen = []
+
+    def spy(*a, **kw):
+        seen.append(kw.get("detail"))
+        return run_portfolio(*a, **kw)
+
+    monkeypatch.setattr(capital_cli, "run_portfolio", spy)
+    result = cli.run("capital", *args)
+    cli.ok(result)
+    return result.stdout, seen[0]
+
+
+@pytest.mark.parametrize("name, sims", [("working-links-like", "1500"), ("tr-national", "600")])
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_portfolio_printing_only_figures_streams_in_one_pass_and_prints_the_same(
+        cli, monkeypatch, name, sims, json_flag):
+    """Printed figures (text or JSON) are the same streamed or kept, so a run that writes no
+    file streams in one pass (faster); forcing the kept run changes no character."""
+    args = [name, "--sims", sims, "--seed", "4", *json_flag]
+    streamed_out, detail = _capital_detail(cli, monkeypatch, *args)
+    assert detail is False
+    monkeypatch.setattr(portfolio_stream, "ONE_PASS", False)   # now decided by size: kept
+    kept_out, detail = _capital_detail(cli, monkeypatch, *args)
+    assert detail is None
+    assert streamed_out == kept_out
+
+
+@pytest.mark.parametrize("args, plan_sims", [(["--sims", "600", "--volume-shock", "0.2"], None),
+                                              (["--sims", "1500"], 1024)])
+def test_a_portfolio_run_that_needs_two_passes_is_left_to_its_size(cli, monkeypatch, args,
+                                                                   plan_sims):
+    """A shock (the plan is of the unshocked contract) or more than PLAN_SIMS simulations
+    (the plan is of the first PLAN_SIMS) would need a plan pass: kept if it fits."""
+    if plan_sims is not None:
+        monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", plan_sims)
+    _, detail = _capital_detail(cli, monkeypatch, "working-links-like", "--json", *args)
+    assert detail is None
+
+
+@pytest.mark.parametrize("flag", ["--xlsx", "--html"])
+def test_a_portfolio_writing_a_workbook_or_page_keeps_its_detail_when_it_fits(
+        cli, monkeypatch, tmp_path, flag):
+    """Workbooks and pages show areas' monthly percentiles, which only a kept run has."""
+    out = tmp_path / ("p.xlsx" if flag == "--xlsx" else "p.html")
+    _, detail = _capital_detail(cli, monkeypatch, "working-links-like", "--sims", "300",
+                                flag, str(out))
+    assert detail is None and out.exists()
