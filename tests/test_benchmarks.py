@@ -47,6 +47,20 @@ def test_a_seed_s_generator_made_twice_replays_from_its_start_each_time(bench_bo
     bench_bound.replay(rec, check=True)
 
 
+def test_a_generator_repeating_an_earlier_ones_draws_is_counted_once(bench_bound):
+    """tr-national's owners (8) each draw a block's national trend again in their own
+    task: the bound counts those numbers once."""
+    with bench_bound.recording() as rec:
+        bench_bound.run_in_process(["capital", "tr-national", "--sims", "30", "--json"])
+    kept = bench_bound.distinct_generators(rec)
+    national = [k for k in rec.seeds if k[1][:2] == (0, 0)]   # block 0, stream 0 (and child)
+    per_owner = len(national) // 8
+    assert per_owner >= 1 and len(national) == 8 * per_owner
+    assert len(rec.seeds) - len(kept) == 7 * per_owner
+    assert sum(k in kept for k in national) == per_owner
+    bench_bound.replay(rec, check=True)
+
+
 def test_the_draws_are_recorded_from_a_serial_run(bench_bound):
     argv = ["capital", "x", "--workers=2", "--json", "--workers", "2", "--dask", "tcp://h:1"]
     assert bench_bound.serial(argv) == ["capital", "x", "--json"]
