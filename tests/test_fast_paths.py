@@ -97,3 +97,29 @@ def test_a_light_record_under_termination_is_the_full_records_money(termination)
     assert full["terminated"].all()
     for name in LIGHT_COLUMNS:
         assert _same(light[name], full[name]), name
+
+
+def test_a_toml_text_read_again_is_a_fresh_copy_of_the_same_data(tmp_path):
+    """read_toml keeps what it parsed by the text's hash: a second read gives equal data
+    that the first reader's changes did not touch, and a changed file is parsed anew."""
+    from pbr_model.spec.reading import read_toml
+    path = tmp_path / "c.toml"
+    path.write_text('[contract]\nname = "x"\nrates = [0.1, 0.2]\n')
+    first = read_toml(path)
+    first["contract"]["rates"].append(9.0)
+    first["contract"]["name"] = "changed"
+    again = read_toml(path)
+    assert again == {"contract": {"name": "x", "rates": [0.1, 0.2]}}
+    assert again is not read_toml(path)
+    path.write_text('[contract]\nname = "y"\n')
+    assert read_toml(path) == {"contract": {"name": "y"}}
+
+
+def test_a_bad_toml_text_is_refused_every_time_it_is_read(tmp_path):
+    from pbr_model.errors import SpecError
+    from pbr_model.spec.reading import read_toml
+    path = tmp_path / "bad.toml"
+    path.write_text("[contract\n")
+    for _ in range(2):
+        with pytest.raises(SpecError, match="not valid TOML"):
+            read_toml(path)

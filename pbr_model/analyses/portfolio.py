@@ -265,13 +265,13 @@ def run_portfolio(
         size = min(chunk_size, STREAMED_CHUNK)
         if one_pass(sims, paid_volume_shock=shocks[0], caseload_shock=shocks[1]):
             # the plan is read from these very simulations: one pass, owner by owner
-            parts = by_owner(replace(job, seats=seats), sims, size, executor, progress)
             job = replace(job, seats=seats)
+            parts, facilities = by_owner(job, sims, size, executor, progress)
         else:
             job = replace(job, seats=seats, plans=plans(plan_job, sims, chunk_size, executor))
             tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, size)]
-            parts = report(tasks, ordered_results(stream_task, tasks, executor))
-        areas, owners = streamed(job, parts, provenances)
+            parts, facilities = report(tasks, ordered_results(stream_task, tasks, executor)), None
+        areas, owners = streamed(job, parts, provenances, facilities)
     provenance = Provenance(name=portfolio.name, kind="portfolio", source=portfolio.source,
                             sha256=portfolio.sha256, seed=int(seed), sims=int(sims),
                             currency=portfolio.currency, paid_volume_shock=shocks[0],
@@ -333,8 +333,10 @@ def detail_task(job: Job, blocks: range, keep: int) -> list[dict]:
     return [reduce(record) for record in draw_areas(job, blocks, keep)]
 
 
-def streamed(job: Job, parts, provenances) -> tuple[list[AreaResult], list[OwnerResult]]:
-    """Areas and owners from the reduced chunks of :func:`stream_task`, in order."""
+def streamed(job: Job, parts, provenances,
+             facilities: list[dict] | None = None) -> tuple[list[AreaResult], list[OwnerResult]]:
+    """Areas and owners from the reduced chunks of :func:`stream_task`, in order; each
+    owner's facility as given (sized where its flows were), else sized when asked for."""
     portfolio = job.portfolio
     records: list[list[dict]] = [[] for _ in job.models]
     figures: list[list] = [[] for _ in job.models]
@@ -356,12 +358,14 @@ def streamed(job: Job, parts, provenances) -> tuple[list[AreaResult], list[Owner
         party = party_from(job.seats[k][0], join_parts(figures[k]), balances[k], None, result)
         areas.append(AreaResult(a.name, result, party))
     owners = []
-    for o, acc in zip(portfolio.owners, owner_parts):
+    for j, (o, acc) in enumerate(zip(portfolio.owners, owner_parts)):
         mine = [areas[i] for i in o.areas]
         longest = max((a.result for a in mine), key=lambda r: r.timeline.n_months)
         role = f"{o.name} (combined)" if portfolio.several_owners else "owner (combined)"
         party = party_from(Seat(o.profile, role=role), join_parts(acc["figures"]),
                            acc["balance"], np.concatenate(acc["net_flow"]), longest)
+        if facilities is not None:   # PartyResult.facility's value, already known
+            party.__dict__["facility"] = facilities[j]
         owners.append(OwnerResult(o.name, o.profile, mine, None, party,
                                   diversification(mine, party)))
     return areas, owners

@@ -26,7 +26,7 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import run_blocks
-from ..finance.capital import capital_read
+from ..finance.capital import capital_read, facility_summary
 from ..finance.parties import ContractFlows, Plan, Seat, chain_flows
 from ..outcomes import Sampler
 from ..parallel import ordered_results
@@ -221,7 +221,9 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int) -> dict:
     volume shock, in one pass: each area drawn chunk by chunk, its plan read from its own
     simulations (the numbers :func:`plans` reads from a first pass), then each chunk split
     and reduced as :func:`stream_task` does. Returns per chunk, in order, each area's part
-    (``{"areas": {k: [part, ...]}}``) and the owner's (``"owner": [part, ...]``)."""
+    (``{"areas": {k: [part, ...]}}``) and the owner's (``"owner": [part, ...]``), and the
+    owner's facility, sized here on its net flows (``"facility"``) rather than after the
+    run in the parent."""
     owner = job.portfolio.owners[o]
     mine = sorted(owner.areas)
     runs = list(chunks(sims, chunk_size))
@@ -242,13 +244,15 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int) -> dict:
             areas[k].append(part)
             combined = add_flows(combined, owner_flows, keep, n_months)
         parts.append(owner_part(owner.profile, combined, blocks, keep))
-    return {"areas": areas, "owner": parts}
+    net_flow = np.concatenate([p["net_flow"] for p in parts])   # as streamed() joins them
+    return {"areas": areas, "owner": parts, "facility": facility_summary(net_flow, owner.profile)}
 
 
-def by_owner(job: Job, sims: int, chunk_size: int, executor=None, progress=None):
+def by_owner(job: Job, sims: int, chunk_size: int, executor=None,
+             progress=None) -> tuple[list[dict], list[dict]]:
     """The chunk parts of :func:`stream_task`, in order, made owner by owner
     (:func:`owner_task`; the owners with most areas first, so two workers finish
-    together)."""
+    together), and each owner's facility."""
     owners = job.portfolio.owners
     order = sorted(range(len(owners)), key=lambda o: -len(owners[o].areas))
     done: dict[int, dict] = {}
@@ -259,9 +263,10 @@ def by_owner(job: Job, sims: int, chunk_size: int, executor=None, progress=None)
         areas_done += len(owners[o].areas)
         if progress:
             progress(sims * areas_done // len(job.models), sims)
-    for c, (blocks, keep) in enumerate(chunks(sims, chunk_size)):
-        yield {"areas": [done[a.owner]["areas"][k][c] for k, a in enumerate(job.portfolio.areas)],
-               "owners": [done[o]["owner"][c] for o in range(len(owners))]}
+    parts = [{"areas": [done[a.owner]["areas"][k][c] for k, a in enumerate(job.portfolio.areas)],
+              "owners": [done[o]["owner"][c] for o in range(len(owners))]}
+             for c in range(len(done[0]["owner"]))]
+    return parts, [done[o]["facility"] for o in range(len(owners))]
 
 
 def area_run(records: list[dict], provenance: Provenance, spec: ContractSpec,

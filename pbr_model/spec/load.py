@@ -9,6 +9,7 @@ workbook each names the sheet and cell as well as the field.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -33,6 +34,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # read as a wor
 M = TypeVar("M", bound=BaseModel)
 
 
+@functools.cache
 def bundled_dir() -> Path:
     """Folder of the bundled contracts: inside the installed package, or the
     repository's ``contracts/`` when running from a source checkout."""

@@ -3,6 +3,8 @@ how deep tables and lists nest (see docs/contract-spec.md, "Limits")."""
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,23 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
 
 
+#: Valid TOML texts already parsed, by the SHA-256 of their bytes: their data, pickled (a
+#: copy is 50 times faster than parsing again, and the caller may change it). A portfolio
+#: reads its areas' contract and their supply chains' profiles once per area: tr-national
+#: parsed the same few files 114 times (0.17 s).
+_PARSED: dict[bytes, bytes] = {}
+MAX_PARSED = 256
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file into plain data (TOML cannot execute code).
 
     At most :data:`MAX_FILE_BYTES` are read, tables and lists may nest at most
     :data:`MAX_DEPTH` deep, and a list may hold at most ``MAX_LIST_ITEMS`` items."""
     raw = read_capped(path)
+    key = hashlib.sha256(raw).digest()
+    if key in _PARSED:   # the same text parsed before: a fresh copy of its data
+        return pickle.loads(_PARSED[key])
     if raw[:4] == b"PK\x03\x04":
         raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
                         "made by `pbr template` must be named .xlsx")
@@ -42,6 +55,8 @@ def read_toml(path: Path) -> dict[str, Any]:
     long = long_list(data)
     if long is not None:
         raise SpecError(f"{path}: {long}")
+    if len(_PARSED) < MAX_PARSED:
+        _PARSED[key] = pickle.dumps(data)
     return data
 
 
