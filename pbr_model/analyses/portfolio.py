@@ -43,7 +43,7 @@ from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..errors import InputError
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
-from ..parallel import chunk_for, ordered_results
+from ..parallel import chunk_for, ordered_results, workers_of
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
 from ..spec.profiles import spec_folder
@@ -263,7 +263,8 @@ def run_portfolio(
         # a task holds every area's chunk and each owner's combined months: smaller chunks
         # bound a worker's memory (chunking changes no number)
         size = min(chunk_size, STREAMED_CHUNK)
-        if one_pass(sims, paid_volume_shock=shocks[0], caseload_shock=shocks[1]):
+        if one_pass(sims, paid_volume_shock=shocks[0], caseload_shock=shocks[1]) and \
+                balanced(portfolio, workers_of(executor) if executor is not None else 1, 2):
             # the plan is read from these very simulations: one pass, owner by owner
             job = replace(job, seats=seats)
             parts, facilities = by_owner(job, sims, size, executor, progress)
@@ -293,6 +294,20 @@ def one_pass(sims: int, volume_shock: float = 0.0, paid_volume_shock: float | No
     except InputError:   # said by the run itself
         return False
     return portfolio_stream.ONE_PASS and sims <= portfolio_stream.PLAN_SIMS and shocks == (0.0, 0.0)
+
+
+def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
+    """Whether one task per owner keeps ``workers`` busy: the owner with most areas holds at
+    most ``slack`` times an even share of them. A one-pass run
+    (:func:`~pbr_model.analyses.portfolio_stream.by_owner`) takes as long as its largest
+    owner's task or an even share of the work, whichever is longer; a plan pass and a
+    stream take about two even shares (so ``slack=2`` compares with those); a kept run an
+    even share plus the owners' and areas' capital read after it in one process
+    (``slack=1``, conservatively). tr-national (largest owner 6 of 21 areas) is balanced
+    on up to 3 workers against a kept run and 7 against two passes; a one-owner portfolio
+    on 1 and 2."""
+    largest = max(len(o.areas) for o in portfolio.owners)
+    return largest * workers <= slack * len(portfolio.areas)
 
 
 def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,

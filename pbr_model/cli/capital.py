@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
-from ..analyses.portfolio import PORTFOLIO_TABLES, one_pass, run_portfolio
+from ..analyses.portfolio import PORTFOLIO_TABLES, balanced, one_pass, run_portfolio
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
@@ -125,9 +125,10 @@ def capital_cmd(
         if problems:
             raise InputError(problems)
         detail = tables_detail(outputs)
-        if detail is None and outputs.xlsx is None and outputs.html is None and one_pass(
-                sims, volume_shock, paid_volume_shock, caseload_shock):
-            detail = False   # only figures the streamed run reads the same, in half the time
+        if (detail is None and outputs.xlsx is None and outputs.html is None and dask is None
+                and one_pass(sims, volume_shock, paid_volume_shock, caseload_shock)
+                and balanced(portfolio, workers)):
+            detail = False   # only printed figures, the same streamed: one faster pass
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
                      detail=detail, workers=workers)
         sims_sheet_note(outputs, sims)

@@ -249,3 +249,24 @@ def test_a_portfolio_writing_a_workbook_or_page_keeps_its_detail_when_it_fits(
     _, detail = _capital_detail(cli, monkeypatch, "working-links-like", "--sims", "300",
                                 flag, str(out))
     assert detail is None and out.exists()
+
+
+def test_one_task_per_owner_is_chosen_only_where_it_keeps_the_workers_busy():
+    from pbr_model.analyses.portfolio import balanced
+    from pbr_model.spec.portfolio import load_portfolio
+    national, one_owner = load_portfolio("tr-national"), load_portfolio("working-links-like")
+    # tr-national's largest owner holds 6 of 21 areas
+    assert [balanced(national, w) for w in (1, 3, 4)] == [True, True, False]
+    assert [balanced(national, w, 2) for w in (7, 8)] == [True, False]
+    assert [balanced(one_owner, w) for w in (1, 2)] == [True, False]
+    assert [balanced(one_owner, w, 2) for w in (2, 3)] == [True, False]
+
+
+@pytest.mark.parametrize("name, workers, streams", [("tr-national", "2", True),
+                                                    ("working-links-like", "2", False)])
+def test_a_portfolio_printing_only_figures_streams_only_where_its_owners_balance(
+        cli, monkeypatch, name, workers, streams):
+    """With two workers a one-owner portfolio's single task would leave one idle: kept."""
+    _, detail = _capital_detail(cli, monkeypatch, name, "--sims", "300", "--json",
+                                "--workers", workers)
+    assert detail is (False if streams else None)
