@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import time
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
 from .app import err, signals_wait
 
 
@@ -20,7 +18,7 @@ class LazyProgress:
     def __init__(self, label: str, delay: float = 1.0, enabled: bool = True):
         self.label, self.delay, self.enabled = label, delay, enabled
         self.start = time.monotonic()
-        self.bar: Progress | None = None
+        self.bar = None   # a rich Progress, imported when first drawn (not on a pipe)
         self.task = None
 
     def __call__(self, done: int, total: int) -> None:
@@ -28,6 +26,7 @@ class LazyProgress:
             return
         with signals_wait():
             if self.bar is None and time.monotonic() - self.start >= self.delay and done < total:
+                from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
                 self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                                     TextColumn("{task.completed:,}/{task.total:,} sims"),
                                     TimeRemainingColumn(), console=err, transient=True)
