@@ -92,6 +92,23 @@ def streams(specs: list[ContractSpec], sims: int, command: str,
     return not keeps_detail([Timeline.from_spec(s) for s in specs], sims, detail)
 
 
+#: The most a streamed portfolio's one-pass tasks may hold at once (every area's light
+#: records until its plan is read, :func:`one_pass_bytes`); above it a run reads its plan in
+#: a pass of its own (:mod:`pbr_model.analyses.portfolio_stream`).
+ONE_PASS_BYTES = 512 * 2**20
+
+
+def one_pass_bytes(owner_timelines: list[list[Timeline]], sims: int, workers: int = 1) -> int:
+    """What the one-pass tasks running at once hold [bytes]: each owner's task keeps, per
+    simulation and area, its cash in, outcome in and cash out each month, its entrants per
+    cohort and its fee and outcome totals until the area's plan is read; ``workers`` tasks
+    run at once (the owners holding most, at worst). ``owner_timelines``: each owner's
+    areas' calendars."""
+    held = sorted((sims * sum(8 * (3 * t.n_months + t.n_cohorts + 2) for t in timelines)
+                   for timelines in owner_timelines), reverse=True)
+    return sum(held[:max(1, workers)])
+
+
 def _per_sim(specs: list[ContractSpec], command: str, streamed: bool = False,
              workers: int = 1) -> tuple[float, float, float]:
     """What each simulation keeps, summed over the areas; what a chunk's working memory
@@ -106,23 +123,25 @@ def _per_sim(specs: list[ContractSpec], command: str, streamed: bool = False,
 
 def estimate(specs: Iterable[ContractSpec], sims: int, command: str,
              chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-             workers: int = 1) -> int:
+             workers: int = 1, held: int = 0) -> int:
     """Estimated peak memory of ``command`` run on ``specs`` (a portfolio's areas, or one
-    spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes]."""
+    spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes]; ``held``: what a
+    one-pass portfolio's tasks hold besides (:func:`one_pass_bytes`)."""
     specs = list(specs)
     kept, work, fixed = _per_sim(specs, command, streams(specs, sims, command, detail), workers)
-    return int(BASE + fixed + sims * kept + min(chunk_size, sims) * work)
+    return int(BASE + fixed + held + sims * kept + min(chunk_size, sims) * work)
 
 
 def max_sims(specs: Iterable[ContractSpec], available: int, command: str,
              chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-             workers: int = 1) -> int:
-    """The most simulations whose estimate fits in ``available`` bytes (0 if none)."""
+             workers: int = 1, held: int = 0) -> int:
+    """The most simulations whose estimate fits in ``available`` bytes (0 if none); ``held``
+    counted as fixed (it is at most :data:`ONE_PASS_BYTES`)."""
     specs = list(specs)
     best = 0
     for streamed in ((False, True) if detail is not True and command != "capital" else (False,)):
         kept, work, fixed = _per_sim(specs, command, streamed, workers)
-        room = available - BASE - fixed
+        room = available - BASE - fixed - held
         fits = (room - chunk_size * work) / kept          # a full chunk at work
         if fits < chunk_size:                             # fewer simulations than a chunk
             fits = room / (kept + work)
@@ -178,16 +197,17 @@ def available_memory() -> int | None:
 
 def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
                  chunk_size: int = DEFAULT_CHUNK, flag: str = "--sims",
-                 detail: bool | None = None, workers: int = 1) -> None:
+                 detail: bool | None = None, workers: int = 1, held: int = 0) -> None:
     """Raise ``InputError`` if the run's estimated memory is more than is available,
     giving the estimate, what is available and the most simulations that fit."""
     specs = list(specs)
     available = available_memory()
     if available is None:
         return
-    need = estimate(specs, sims, command, chunk_size, detail, workers)
+    need = estimate(specs, sims, command, chunk_size, detail, workers, held)
     if need > available:
-        fits = min(max_sims(specs, available, command, chunk_size, detail, workers), MAX_SIMS)
+        fits = min(max_sims(specs, available, command, chunk_size, detail, workers, held),
+                   MAX_SIMS)
         raise InputError(
             f"{flag}: {sims:,} simulations need about {_size(need)} of memory (estimated "
             f"from the contract's months and cohorts); this machine has {_size(available)} "

@@ -136,6 +136,17 @@ def test_a_portfolio_is_byte_identical_on_two_processes(two_processes, detail):
         pd.testing.assert_frame_equal(table, b.tables()[name], check_exact=True)
 
 
+def test_a_multi_owner_portfolio_in_one_pass_is_byte_identical_on_two_processes(two_processes):
+    """tr-national streamed in one pass: its 8 owners' tasks shared between two processes
+    (largest first) give one process's bytes."""
+    a = run_portfolio("tr-national", 1_100, seed=9, detail=False)
+    b = run_portfolio("tr-national", 1_100, seed=9, detail=False, executor=two_processes,
+                      chunk_size=1024)
+    assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
+    for name, table in a.tables().items():
+        pd.testing.assert_frame_equal(table, b.tables()[name], check_exact=True)
+
+
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")

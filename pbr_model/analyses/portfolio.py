@@ -40,6 +40,7 @@ import numpy as np
 
 from ..approx import check_draws
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
+from .. import memory
 from ..errors import InputError
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
@@ -263,8 +264,9 @@ def run_portfolio(
         # a task holds every area's chunk and each owner's combined months: smaller chunks
         # bound a worker's memory (chunking changes no number)
         size = min(chunk_size, STREAMED_CHUNK)
+        workers = workers_of(executor) if executor is not None else 1
         if one_pass(sims, paid_volume_shock=shocks[0], caseload_shock=shocks[1]) and \
-                balanced(portfolio, workers_of(executor) if executor is not None else 1, 2):
+                balanced(portfolio, workers, 2) and one_pass_fits(portfolio, sims, workers):
             # the plan is read from these very simulations: one pass, owner by owner
             job = replace(job, seats=seats)
             parts, facilities = by_owner(job, sims, size, executor, progress)
@@ -308,6 +310,19 @@ def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
     on 1 and 2."""
     largest = max(len(o.areas) for o in portfolio.owners)
     return largest * workers <= slack * len(portfolio.areas)
+
+
+def one_pass_held(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> int:
+    """What a one-pass run of ``sims`` on ``workers`` holds at once [bytes]
+    (:func:`pbr_model.memory.one_pass_bytes`)."""
+    return memory.one_pass_bytes([[Timeline.from_spec(portfolio.areas[i].spec.spec)
+                                   for i in o.areas] for o in portfolio.owners], sims, workers)
+
+
+def one_pass_fits(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> bool:
+    """Whether that is within :data:`pbr_model.memory.ONE_PASS_BYTES` (else the run reads
+    its plan in a pass of its own, holding nothing between chunks)."""
+    return one_pass_held(portfolio, sims, workers) <= memory.ONE_PASS_BYTES
 
 
 def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,

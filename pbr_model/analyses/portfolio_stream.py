@@ -117,32 +117,40 @@ def plan_task(job: Job, blocks: range, keep: int) -> list[dict]:
             for record, timeline in zip(draw_areas(job, blocks, keep, light=True), job.timelines)]
 
 
-def plan_from(columns, n: int) -> Plan:
-    """An area's plan from the :func:`plan_columns` of its first ``n`` simulations' chunks,
-    in order: means over the simulations, the monthly sums added row by row in order."""
-    acc: dict = {}
-    for p in columns:
-        for name, value in p.items():
+class PlanFold:
+    """An area's plan read chunk by chunk (:meth:`add` each chunk's :func:`plan_columns`
+    in order, then :meth:`plan`): means over the simulations, the monthly sums added row
+    by row in order, so only one row of each is held between chunks."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[np.ndarray]] = {"fee": [], "outcome": [], "entrants": []}
+        self.sums: dict[str, np.ndarray] = {}
+
+    def add(self, columns: dict) -> None:
+        for name, value in columns.items():
             if name in ("fee_by_month", "starters"):   # added row by row, in order
-                start = acc.get(name, np.zeros(value.shape[1]))
-                acc[name] = np.cumsum(np.vstack([start[None], value]), axis=0)[-1]
+                start = self.sums.get(name, np.zeros(value.shape[1]))
+                self.sums[name] = np.cumsum(np.vstack([start[None], value]), axis=0)[-1]
             else:
-                acc.setdefault(name, []).append(value)
-    return Plan(fee=float(np.concatenate(acc["fee"]).mean()),
-                outcome=float(np.concatenate(acc["outcome"]).mean()),
-                entrants=float(np.concatenate(acc["entrants"]).mean()),
-                fee_by_month=acc["fee_by_month"] / n, starters_by_month=acc["starters"] / n)
+                self.columns[name].append(value)
+
+    def plan(self, n: int) -> Plan:
+        """The plan of the ``n`` simulations added."""
+        mean = {k: float(np.concatenate(v).mean()) for k, v in self.columns.items()}
+        return Plan(fee=mean["fee"], outcome=mean["outcome"], entrants=mean["entrants"],
+                    fee_by_month=self.sums["fee_by_month"] / n,
+                    starters_by_month=self.sums["starters"] / n)
 
 
 def plans(job: Job, sims: int, chunk_size: int, executor=None) -> list[Plan]:
     """Each area's plan from the first ``min(sims, PLAN_SIMS)`` simulations (see the module)."""
     n = min(sims, PLAN_SIMS)
     tasks = [(job, blocks, keep) for blocks, keep in chunks(n, chunk_size)]
-    per_area: list[list[dict]] = [[] for _ in job.models]
+    folds = [PlanFold() for _ in job.models]
     for part in ordered_results(plan_task, tasks, executor):
-        for acc, p in zip(per_area, part):
-            acc.append(p)
-    return [plan_from(columns, n) for columns in per_area]
+        for fold, p in zip(folds, part):
+            fold.add(p)
+    return [fold.plan(n) for fold in folds]
 
 
 def plan_of(result, n: int) -> Plan:
@@ -216,23 +224,32 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
                        for owner, c in zip(owners, combined)]}
 
 
-def owner_task(job: Job, o: int, sims: int, chunk_size: int) -> dict:
+def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None) -> dict:
     """Owner ``o``'s areas over a whole run of at most :data:`PLAN_SIMS` simulations with no
-    volume shock, in one pass: each area drawn chunk by chunk, its plan read from its own
+    volume shock, in one pass: each area drawn chunk by chunk (its light records held until
+    its plan is known: :func:`pbr_model.memory.one_pass_bytes`), its plan read from its own
     simulations (the numbers :func:`plans` reads from a first pass), then each chunk split
-    and reduced as :func:`stream_task` does. Returns per chunk, in order, each area's part
-    (``{"areas": {k: [part, ...]}}``) and the owner's (``"owner": [part, ...]``), and the
-    owner's facility, sized here on its net flows (``"facility"``) rather than after the
-    run in the parent."""
+    and reduced as :func:`stream_task` does and folded in chunk order, as :func:`streamed
+    <pbr_model.analyses.portfolio.streamed>` folds the parts of a stream. Returns each
+    area's and the owner's folded part (``{"areas": {k: part}, "owner": part}``) and the
+    owner's facility, sized here on its net flows (``"facility"``). ``tick()`` is called
+    after each area's chunk is drawn (progress, in one process)."""
+    from .simulate import join_parts
+    if sims > PLAN_SIMS:
+        raise ValueError(f"one pass reads the plan from the run's own simulations: at most "
+                         f"{PLAN_SIMS:,} (got {sims:,})")
     owner = job.portfolio.owners[o]
     mine = sorted(owner.areas)
     runs = list(chunks(sims, chunk_size))
     records: dict[int, list[dict]] = {k: [] for k in mine}
+    folds = {k: PlanFold() for k in mine}
     for blocks, keep in runs:
         for k, record in zip(mine, draw_areas(job, blocks, keep, light=True, only=mine)):
             records[k].append(record)
-    area_plans = {k: plan_from([plan_columns(r, job.timelines[k]) for r in records[k]], sims)
-                  for k in mine}
+            folds[k].add(plan_columns(record, job.timelines[k]))
+            if tick is not None:
+                tick()
+    area_plans = {k: folds[k].plan(sims) for k in mine}
     n_months = max(job.timelines[k].n_months for k in mine)
     areas: dict[int, list[dict]] = {k: [] for k in mine}
     parts = []
@@ -244,29 +261,53 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int) -> dict:
             areas[k].append(part)
             combined = add_flows(combined, owner_flows, keep, n_months)
         parts.append(owner_part(owner.profile, combined, blocks, keep))
-    net_flow = np.concatenate([p["net_flow"] for p in parts])   # as streamed() joins them
-    return {"areas": areas, "owner": parts, "facility": facility_summary(net_flow, owner.profile)}
+
+    def folded(chunk_parts: list[dict]) -> dict:
+        """One part of a run's chunk parts: columns and figures joined, sketches merged, in
+        chunk order (what streamed() would make of them one by one)."""
+        balance = chunk_parts[0]["balance"]
+        for later in chunk_parts[1:]:
+            balance.merge(later["balance"])
+        out = {"figures": join_parts([p["figures"] for p in chunk_parts]), "balance": balance}
+        if "record" in chunk_parts[0]:
+            out["record"] = {c: np.concatenate([p["record"][c] for p in chunk_parts])
+                             for c in AREA_COLUMNS}
+        if "net_flow" in chunk_parts[0]:
+            out["net_flow"] = np.concatenate([p["net_flow"] for p in chunk_parts])
+        return out
+
+    mine_folded = folded(parts)
+    return {"areas": {k: folded(areas[k]) for k in mine}, "owner": mine_folded,
+            "facility": facility_summary(mine_folded["net_flow"], owner.profile)}
 
 
 def by_owner(job: Job, sims: int, chunk_size: int, executor=None,
              progress=None) -> tuple[list[dict], list[dict]]:
-    """The chunk parts of :func:`stream_task`, in order, made owner by owner
+    """The parts :func:`~pbr_model.analyses.portfolio.streamed` folds (one, already folded:
+    the run's chunks were folded in each task, in order), made owner by owner
     (:func:`owner_task`; the owners with most areas first, so two workers finish
-    together), and each owner's facility."""
+    together), and each owner's facility. ``progress(done, total)`` after each area's
+    chunk in one process, after each owner's task with an executor."""
     owners = job.portfolio.owners
     order = sorted(range(len(owners)), key=lambda o: -len(owners[o].areas))
-    done: dict[int, dict] = {}
-    areas_done = 0
-    for o, result in zip(order, ordered_results(
-            owner_task, [(job, o, sims, chunk_size) for o in order], executor)):
-        done[o] = result
-        areas_done += len(owners[o].areas)
+    n_chunks = len(list(chunks(sims, chunk_size)))
+    total, done_units = len(job.models) * n_chunks, [0]
+
+    def advance(units: int) -> None:
+        done_units[0] += units
         if progress:
-            progress(sims * areas_done // len(job.models), sims)
-    parts = [{"areas": [done[a.owner]["areas"][k][c] for k, a in enumerate(job.portfolio.areas)],
-              "owners": [done[o]["owner"][c] for o in range(len(owners))]}
-             for c in range(len(done[0]["owner"]))]
-    return parts, [done[o]["facility"] for o in range(len(owners))]
+            progress(sims * done_units[0] // total, sims)
+
+    tick = (lambda: advance(1)) if executor is None and progress else None
+    done: dict[int, dict] = {}
+    for o, result in zip(order, ordered_results(
+            owner_task, [(job, o, sims, chunk_size, tick) for o in order], executor)):
+        done[o] = result
+        if tick is None:
+            advance(len(owners[o].areas) * n_chunks)
+    part = {"areas": [done[a.owner]["areas"][k] for k, a in enumerate(job.portfolio.areas)],
+            "owners": [done[o]["owner"] for o in range(len(owners))]}
+    return [part], [done[o]["facility"] for o in range(len(owners))]
 
 
 def area_run(records: list[dict], provenance: Provenance, spec: ContractSpec,

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
-from ..analyses.portfolio import PORTFOLIO_TABLES, balanced, one_pass, run_portfolio
+from ..analyses.portfolio import (PORTFOLIO_TABLES, balanced, one_pass, one_pass_fits,
+                                  one_pass_held, run_portfolio)
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
@@ -127,10 +128,14 @@ def capital_cmd(
         detail = tables_detail(outputs)
         if (detail is None and outputs.xlsx is None and outputs.html is None and dask is None
                 and one_pass(sims, volume_shock, paid_volume_shock, caseload_shock)
-                and balanced(portfolio, workers)):
+                and balanced(portfolio, workers) and one_pass_fits(portfolio, sims, workers)):
             detail = False   # only printed figures, the same streamed: one faster pass
+        held = (one_pass_held(portfolio, sims, workers)   # what a one-pass run holds
+                if detail is not True and one_pass(sims, volume_shock, paid_volume_shock,
+                                                   caseload_shock)
+                and one_pass_fits(portfolio, sims, workers) else 0)
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
-                     detail=detail, workers=workers)
+                     detail=detail, workers=workers, held=held)
         sims_sheet_note(outputs, sims)
         with executor_for(workers, dask) as executor, LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,

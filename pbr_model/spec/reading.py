@@ -26,7 +26,9 @@ MAX_DEPTH = 32
 #: reads its areas' contract and their supply chains' profiles once per area: tr-national
 #: parsed the same few files 114 times (0.17 s).
 _PARSED: dict[bytes, bytes] = {}
-MAX_PARSED = 256
+#: At most this many bytes of them are kept (the bundled files together are about 200 KB);
+#: past it, a text is parsed each time it is read.
+MAX_PARSED_BYTES = 16 * 2**20
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -55,8 +57,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     long = long_list(data)
     if long is not None:
         raise SpecError(f"{path}: {long}")
-    if len(_PARSED) < MAX_PARSED:
-        _PARSED[key] = pickle.dumps(data)
+    kept = pickle.dumps(data)
+    if sum(map(len, _PARSED.values())) + len(kept) <= MAX_PARSED_BYTES:
+        _PARSED[key] = kept
     return data
 
 

@@ -270,3 +270,53 @@ def test_a_portfolio_printing_only_figures_streams_only_where_its_owners_balance
     _, detail = _capital_detail(cli, monkeypatch, name, "--sims", "300", "--json",
                                 "--workers", workers)
     assert detail is (False if streams else None)
+
+
+def test_one_pass_in_one_process_says_its_progress_area_chunk_by_area_chunk():
+    calls = []
+    run_portfolio("working-links-like", 5_000, seed=2, detail=False, chunk_size=1024,
+                  progress=lambda done, total: calls.append((done, total)))
+    assert len(calls) == 3 * 5                          # 3 areas, 5 chunks of 1,024
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert calls[0][0] < 5_000 and calls[-1] == (5_000, 5_000)
+
+
+def test_one_pass_holding_more_than_its_budget_reads_the_plan_in_a_pass_of_its_own(
+        monkeypatch):
+    """An owner's task holds its areas' months until their plans are read: above
+    memory.ONE_PASS_BYTES the run takes two passes instead, with the same numbers."""
+    from pbr_model import memory
+    from pbr_model.analyses.portfolio import one_pass_held
+    from pbr_model.spec.portfolio import load_portfolio
+    calls = []
+    real = portfolio_stream.by_owner
+    monkeypatch.setattr("pbr_model.analyses.portfolio.by_owner",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    one = run_portfolio("working-links-like", 2_000, seed=6, detail=False)
+    assert calls == [1]
+    held = one_pass_held(load_portfolio("working-links-like"), 2_000)
+    monkeypatch.setattr(memory, "ONE_PASS_BYTES", held - 1)
+    two = run_portfolio("working-links-like", 2_000, seed=6, detail=False)
+    assert calls == [1]
+    assert json.dumps(one.to_dict(), sort_keys=True) == json.dumps(two.to_dict(), sort_keys=True)
+
+
+def test_what_one_pass_holds_is_in_the_memory_estimate():
+    """3 areas x 2,000 simulations x 8 bytes x (3 x months + cohorts + 2), counted once per
+    worker's task at once, and added to the estimate before the run."""
+    from pbr_model import memory
+    from pbr_model.analyses.portfolio import one_pass_held
+    from pbr_model.spec.portfolio import load_portfolio
+    from pbr_model.timeline import Timeline
+    p = load_portfolio("working-links-like")
+    timelines = [Timeline.from_spec(a.spec.spec) for a in p.areas]
+    expected = 2_000 * sum(8 * (3 * t.n_months + t.n_cohorts + 2) for t in timelines)
+    assert one_pass_held(p, 2_000) == one_pass_held(p, 2_000, workers=2) == expected
+    specs = [a.spec.spec for a in p.areas]
+    assert memory.estimate(specs, 2_000, "portfolio", held=expected) == \
+        memory.estimate(specs, 2_000, "portfolio") + expected
+
+
+def test_an_owner_task_refuses_more_simulations_than_its_plan_reads():
+    with pytest.raises(ValueError, match="at most 10,000"):
+        portfolio_stream.owner_task(None, 0, portfolio_stream.PLAN_SIMS + 1, 1024)
