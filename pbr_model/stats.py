@@ -70,15 +70,7 @@ def band_sum(a: np.ndarray) -> np.ndarray:
     numpy. ``tests/test_fast_paths.py`` checks the two agree bit for bit (on numpy 2.4 and
     1.26; the one difference found by a wider search is the sign bit of a NaN made from
     ``inf`` and ``-inf`` in one row of a reversed or strided array, which counts of people
-    never are).
-
-    Parameters
-    ----------
-    a : ``(..., n)``
-
-    Returns
-    -------
-    ``a.shape[:-1]``
+    never are). ``a`` is ``(..., n)``; the result ``a.shape[:-1]``.
     """
     a = np.asarray(a)
     n = a.shape[-1] if a.ndim else 0

@@ -40,8 +40,6 @@ import numpy as np
 
 from ..approx import check_draws
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
-from .. import memory
-from ..errors import InputError
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
 from ..parallel import chunk_for, ordered_results, workers_of
@@ -57,8 +55,9 @@ from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
 from . import portfolio_stream
-from .portfolio_stream import (Job, area_run, by_owner, draw_areas, facility_on_first,
-                               plan_of, plans, stream_task)
+from .portfolio_stream import (Job, area_run, balanced, by_owner, draw_areas,
+                               facility_on_first, one_pass, one_pass_fits, plan_of, plans,
+                               stream_task)
 from .simulate import Progress, SimulationResult, build_result, join_parts
 from .stream import Reduce, keeps_detail
 
@@ -281,48 +280,6 @@ def run_portfolio(
                             caseload_shock=shocks[1],
                             inputs=portfolio.inputs, draws=draws)
     return PortfolioResult(provenance, portfolio, areas, owners)
-
-
-def one_pass(sims: int, volume_shock: float = 0.0, paid_volume_shock: float | None = None,
-             caseload_shock: float | None = None) -> bool:
-    """Whether a streamed run of ``sims`` with these shocks reads its plan from its own
-    simulations in one pass (:func:`~pbr_model.analyses.portfolio_stream.by_owner`): at
-    most ``PLAN_SIMS`` of them and no volume shock. Such a run is then faster streamed
-    than kept, and its owners' and areas' figures are the same either way (what only a
-    kept run has: every area's own tables and monthly percentiles, and the owners' monthly
-    percentiles exactly rather than within the sketch's bound)."""
-    try:
-        shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
-    except InputError:   # said by the run itself
-        return False
-    return portfolio_stream.ONE_PASS and sims <= portfolio_stream.PLAN_SIMS and shocks == (0.0, 0.0)
-
-
-def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
-    """Whether one task per owner keeps ``workers`` busy: the owner with most areas holds at
-    most ``slack`` times an even share of them. A one-pass run
-    (:func:`~pbr_model.analyses.portfolio_stream.by_owner`) takes as long as its largest
-    owner's task or an even share of the work, whichever is longer; a plan pass and a
-    stream take about two even shares (so ``slack=2`` compares with those); a kept run an
-    even share plus the owners' and areas' capital read after it in one process
-    (``slack=1``, conservatively). tr-national (largest owner 6 of 21 areas) is balanced
-    on up to 3 workers against a kept run and 7 against two passes; a one-owner portfolio
-    on 1 and 2."""
-    largest = max(len(o.areas) for o in portfolio.owners)
-    return largest * workers <= slack * len(portfolio.areas)
-
-
-def one_pass_held(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> int:
-    """What a one-pass run of ``sims`` on ``workers`` holds at once [bytes]
-    (:func:`pbr_model.memory.one_pass_bytes`)."""
-    return memory.one_pass_bytes([[Timeline.from_spec(portfolio.areas[i].spec.spec)
-                                   for i in o.areas] for o in portfolio.owners], sims, workers)
-
-
-def one_pass_fits(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> bool:
-    """Whether that is within :data:`pbr_model.memory.ONE_PASS_BYTES` (else the run reads
-    its plan in a pass of its own, holding nothing between chunks)."""
-    return one_pass_held(portfolio, sims, workers) <= memory.ONE_PASS_BYTES
 
 
 def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,

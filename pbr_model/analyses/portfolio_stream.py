@@ -25,7 +25,9 @@ from functools import cached_property
 
 import numpy as np
 
-from ..engine import run_blocks
+from .. import memory
+from ..engine import resolve_shocks, run_blocks
+from ..errors import InputError
 from ..finance.capital import capital_read, facility_summary
 from ..finance.parties import ContractFlows, Plan, Seat, chain_flows
 from ..outcomes import Sampler
@@ -308,6 +310,48 @@ def by_owner(job: Job, sims: int, chunk_size: int, executor=None,
     part = {"areas": [done[a.owner]["areas"][k] for k, a in enumerate(job.portfolio.areas)],
             "owners": [done[o]["owner"] for o in range(len(owners))]}
     return [part], [done[o]["facility"] for o in range(len(owners))]
+
+
+def one_pass(sims: int, volume_shock: float = 0.0, paid_volume_shock: float | None = None,
+             caseload_shock: float | None = None) -> bool:
+    """Whether a streamed run of ``sims`` with these shocks reads its plan from its own
+    simulations in one pass (:func:`by_owner`): at
+    most ``PLAN_SIMS`` of them and no volume shock. Such a run is then faster streamed
+    than kept, and its owners' and areas' figures are the same either way (what only a
+    kept run has: every area's own tables and monthly percentiles, and the owners' monthly
+    percentiles exactly rather than within the sketch's bound)."""
+    try:
+        shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
+    except InputError:   # said by the run itself
+        return False
+    return ONE_PASS and sims <= PLAN_SIMS and shocks == (0.0, 0.0)
+
+
+def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
+    """Whether one task per owner keeps ``workers`` busy: the owner with most areas holds at
+    most ``slack`` times an even share of them. A one-pass run
+    (:func:`by_owner`) takes as long as its largest
+    owner's task or an even share of the work, whichever is longer; a plan pass and a
+    stream take about two even shares (so ``slack=2`` compares with those); a kept run an
+    even share plus the owners' and areas' capital read after it in one process
+    (``slack=1``, conservatively). tr-national (largest owner 6 of 21 areas) is balanced
+    on up to 3 workers against a kept run and 7 against two passes; a one-owner portfolio
+    on 1 and 2."""
+    largest = max(len(o.areas) for o in portfolio.owners)
+    return largest * workers <= slack * len(portfolio.areas)
+
+
+def one_pass_held(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> int:
+    """What a one-pass run of ``sims`` on ``workers`` holds at once [bytes]
+    (:func:`pbr_model.memory.one_pass_bytes`)."""
+    return memory.one_pass_bytes([[Timeline.from_spec(portfolio.areas[i].spec.spec)
+                                   for i in o.areas] for o in portfolio.owners], sims, workers)
+
+
+def one_pass_fits(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> bool:
+    """Whether that is within :data:`pbr_model.memory.ONE_PASS_BYTES` (else the run reads
+    its plan in a pass of its own, holding nothing between chunks)."""
+    return one_pass_held(portfolio, sims, workers) <= memory.ONE_PASS_BYTES
 
 
 def area_run(records: list[dict], provenance: Provenance, spec: ContractSpec,

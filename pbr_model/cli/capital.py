@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
-from ..analyses.portfolio import (PORTFOLIO_TABLES, balanced, one_pass, one_pass_fits,
-                                  one_pass_held, run_portfolio)
+from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
+from ..analyses.portfolio_stream import balanced, one_pass, one_pass_fits, one_pass_held
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input

@@ -252,7 +252,7 @@ def test_a_portfolio_writing_a_workbook_or_page_keeps_its_detail_when_it_fits(
 
 
 def test_one_task_per_owner_is_chosen_only_where_it_keeps_the_workers_busy():
-    from pbr_model.analyses.portfolio import balanced
+    from pbr_model.analyses.portfolio_stream import balanced
     from pbr_model.spec.portfolio import load_portfolio
     national, one_owner = load_portfolio("tr-national"), load_portfolio("working-links-like")
     # tr-national's largest owner holds 6 of 21 areas
@@ -286,7 +286,7 @@ def test_one_pass_holding_more_than_its_budget_reads_the_plan_in_a_pass_of_its_o
     """An owner's task holds its areas' months until their plans are read: above
     memory.ONE_PASS_BYTES the run takes two passes instead, with the same numbers."""
     from pbr_model import memory
-    from pbr_model.analyses.portfolio import one_pass_held
+    from pbr_model.analyses.portfolio_stream import one_pass_held
     from pbr_model.spec.portfolio import load_portfolio
     calls = []
     real = portfolio_stream.by_owner
@@ -305,7 +305,7 @@ def test_what_one_pass_holds_is_in_the_memory_estimate():
     """3 areas x 2,000 simulations x 8 bytes x (3 x months + cohorts + 2), counted once per
     worker's task at once, and added to the estimate before the run."""
     from pbr_model import memory
-    from pbr_model.analyses.portfolio import one_pass_held
+    from pbr_model.analyses.portfolio_stream import one_pass_held
     from pbr_model.spec.portfolio import load_portfolio
     from pbr_model.timeline import Timeline
     p = load_portfolio("working-links-like")
