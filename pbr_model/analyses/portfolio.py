@@ -55,9 +55,8 @@ from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
 from . import portfolio_stream
-from .portfolio_stream import (Job, area_run, balanced, by_owner, draw_areas,
-                               facility_on_first, one_pass, one_pass_fits, plan_of, plans,
-                               stream_task)
+from .portfolio_stream import (Job, area_run, by_owner, draw_areas, facility_on_first,
+                               plan_of, plans, stream_task, takes_one_pass)
 from .simulate import Progress, SimulationResult, build_result, join_parts
 from .stream import Reduce, keeps_detail
 
@@ -264,8 +263,8 @@ def run_portfolio(
         # bound a worker's memory (chunking changes no number)
         size = min(chunk_size, STREAMED_CHUNK)
         workers = workers_of(executor) if executor is not None else 1
-        if one_pass(sims, paid_volume_shock=shocks[0], caseload_shock=shocks[1]) and \
-                balanced(portfolio, workers, 2) and one_pass_fits(portfolio, sims, workers):
+        if takes_one_pass(portfolio, sims, workers, paid_volume_shock=shocks[0],
+                          caseload_shock=shocks[1]):
             # the plan is read from these very simulations: one pass, owner by owner
             job = replace(job, seats=seats)
             parts, facilities = by_owner(job, sims, size, executor, progress)

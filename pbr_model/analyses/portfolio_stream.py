@@ -341,6 +341,16 @@ def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
     return largest * workers <= slack * len(portfolio.areas)
 
 
+def takes_one_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
+                   volume_shock: float = 0.0, paid_volume_shock: float | None = None,
+                   caseload_shock: float | None = None) -> bool:
+    """Whether a streamed run of ``sims`` on ``workers`` with these shocks runs in one pass:
+    :func:`one_pass` applies, the owners' tasks are :func:`balanced` against two passes, and
+    what they hold fits (:func:`one_pass_fits`)."""
+    return (one_pass(sims, volume_shock, paid_volume_shock, caseload_shock)
+            and balanced(portfolio, workers, 2) and one_pass_fits(portfolio, sims, workers))
+
+
 def one_pass_held(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> int:
     """What a one-pass run of ``sims`` on ``workers`` holds at once [bytes]
     (:func:`pbr_model.memory.one_pass_bytes`)."""

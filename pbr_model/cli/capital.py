@@ -8,11 +8,12 @@ import typer
 
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
 from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
-from ..analyses.portfolio_stream import balanced, one_pass, one_pass_fits, one_pass_held
+from ..analyses.portfolio_stream import (balanced, one_pass, one_pass_fits, one_pass_held,
+                                         takes_one_pass)
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
-from ..memory import check_memory
+from ..memory import check_memory, keeps_detail
 from ..report.capital import (capital_table, providers_table, write_capital_html,
                               write_capital_workbook)
 from ..report.portfolio import portfolio_table, write_portfolio_html, write_portfolio_workbook
@@ -20,6 +21,7 @@ from ..spec import DEFAULT_CONTRACT
 from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
+from ..timeline import Timeline
 from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
@@ -130,10 +132,13 @@ def capital_cmd(
                 and one_pass(sims, volume_shock, paid_volume_shock, caseload_shock)
                 and balanced(portfolio, workers) and one_pass_fits(portfolio, sims, workers)):
             detail = False   # only printed figures, the same streamed: one faster pass
-        held = (one_pass_held(portfolio, sims, workers)   # what a one-pass run holds
-                if detail is not True and one_pass(sims, volume_shock, paid_volume_shock,
-                                                   caseload_shock)
-                and one_pass_fits(portfolio, sims, workers) else 0)
+        # what a one-pass run holds, where run_portfolio will take one (streamed, locally)
+        streamed = detail is False or (detail is None and not keeps_detail(
+            [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], sims, None))
+        held = (one_pass_held(portfolio, sims, workers)
+                if dask is None and streamed and takes_one_pass(
+                    portfolio, sims, workers, volume_shock, paid_volume_shock, caseload_shock)
+                else 0)
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
                      detail=detail, workers=workers, held=held)
         sims_sheet_note(outputs, sims)

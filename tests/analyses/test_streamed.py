@@ -320,3 +320,27 @@ def test_what_one_pass_holds_is_in_the_memory_estimate():
 def test_an_owner_task_refuses_more_simulations_than_its_plan_reads():
     with pytest.raises(ValueError, match="at most 10,000"):
         portfolio_stream.owner_task(None, 0, portfolio_stream.PLAN_SIMS + 1, 1024)
+
+
+@pytest.mark.parametrize("name, sims, workers, held", [
+    ("working-links-like", "10000", "2", False),   # not balanced on 2 workers: kept
+    ("working-links-like", "600", "1", True),      # print-only: one pass
+    ("tr-national", "1500", "4", False),           # 4 workers: kept, as it fits
+    ("tr-national", "10000", "2", True)])
+def test_the_memory_check_counts_what_one_pass_holds_only_when_the_run_takes_one(
+        cli, monkeypatch, name, sims, workers, held):
+    """A kept or two-pass run holds nothing of one pass's: its memory check must not add it
+    (near the limit that would refuse a run that fits)."""
+    from pbr_model.cli import capital as capital_cli
+    seen = []
+    monkeypatch.setattr(capital_cli, "check_memory", lambda *a, **k: seen.append(k["held"]))
+    reached = []
+
+    def stop(*a, **k):   # the run itself is not needed: only the check before it
+        reached.append(k["detail"])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(capital_cli, "run_portfolio", stop)
+    cli.run("capital", name, "--sims", sims, "--workers", workers, "--json")
+    assert len(reached) == 1, "the check did not let the run start"
+    assert len(seen) == 1 and (seen[0] > 0) is held
