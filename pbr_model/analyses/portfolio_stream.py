@@ -293,12 +293,13 @@ def by_owner(job: Job, sims: int, chunk_size: int, executor=None,
     owners = job.portfolio.owners
     order = sorted(range(len(owners)), key=lambda o: -len(owners[o].areas))
     n_chunks = len(list(chunks(sims, chunk_size)))
-    total, done_units = len(job.models) * n_chunks, [0]
+    total, done_units = len(job.models) * n_chunks, 0
 
     def advance(units: int) -> None:
-        done_units[0] += units
+        nonlocal done_units
+        done_units += units
         if progress:
-            progress(sims * done_units[0] // total, sims)
+            progress(sims * done_units // total, sims)
 
     tick = (lambda: advance(1)) if executor is None and progress else None
     done: dict[int, dict] = {}

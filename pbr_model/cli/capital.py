@@ -8,8 +8,7 @@ import typer
 
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
 from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
-from ..analyses.portfolio_stream import (balanced, one_pass, one_pass_fits, one_pass_held,
-                                         takes_one_pass)
+from ..analyses.portfolio_stream import balanced, one_pass_held, takes_one_pass
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
@@ -128,17 +127,16 @@ def capital_cmd(
         if problems:
             raise InputError(problems)
         detail = tables_detail(outputs)
-        if (detail is None and outputs.xlsx is None and outputs.html is None and dask is None
-                and one_pass(sims, volume_shock, paid_volume_shock, caseload_shock)
-                and balanced(portfolio, workers) and one_pass_fits(portfolio, sims, workers)):
+        # a one pass is taken locally only (a Dask cluster's workers are not counted here)
+        one = dask is None and takes_one_pass(portfolio, sims, workers, volume_shock,
+                                              paid_volume_shock, caseload_shock)
+        if one and detail is None and outputs.xlsx is None and outputs.html is None \
+                and balanced(portfolio, workers):
             detail = False   # only printed figures, the same streamed: one faster pass
-        # what a one-pass run holds, where run_portfolio will take one (streamed, locally)
+        # what a one-pass run holds, where run_portfolio will take one (streamed)
         streamed = detail is False or (detail is None and not keeps_detail(
             [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], sims, None))
-        held = (one_pass_held(portfolio, sims, workers)
-                if dask is None and streamed and takes_one_pass(
-                    portfolio, sims, workers, volume_shock, paid_volume_shock, caseload_shock)
-                else 0)
+        held = one_pass_held(portfolio, sims, workers) if one and streamed else 0
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
                      detail=detail, workers=workers, held=held)
         sims_sheet_note(outputs, sims)
