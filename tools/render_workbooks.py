@@ -25,6 +25,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable
 
+from pbr_model.report.pagesetup import PAGE_HEADER
+
 ROOT = Path(__file__).resolve().parents[1]
 OBSERVED = ROOT / "examples" / "observed"
 
@@ -45,14 +47,11 @@ COMMANDS: dict[str, list[str]] = {
     "settle-sib": ["settle", "nyc-able-sib", "--observed", str(OBSERVED / "able_no_effect.csv"),
                    "--set", "contract.length_months=36"],
 }
-#: Commands that take no --sims (they draw nothing).
-NO_SIMS = {"settle", "settle-indigo", "settle-sib"}
-
-
 def arguments(name: str, sims: int) -> list[str]:
-    """``pbr`` arguments of workbook ``name`` at ``sims`` simulations (per value tried)."""
+    """``pbr`` arguments of workbook ``name`` at ``sims`` simulations (``settle`` draws
+    nothing, so takes no --sims)."""
     args = list(COMMANDS[name])
-    return args if name in NO_SIMS else [*args, "--sims", str(sims)]
+    return args if args[0] == "settle" else [*args, "--sims", str(sims)]
 
 
 def run_pbr(args: list[str]) -> None:
@@ -108,8 +107,17 @@ def page_texts(pdf: Path) -> list[str]:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-#: The header every printed page carries (see pbr_model.report.book): "SHEET · page N of M"
-_HEADER = re.compile(r"^\s*(.+?) · page (\d+) of (\d+)\s*$", re.M)
+def _header_pattern(header: str) -> re.Pattern:
+    """A page's header as printed, from the code LibreOffice fills in (``&A`` the sheet,
+    ``&P`` the page, ``&N`` the pages)."""
+    fields = {"&A": r"(.+?)", "&P": r"(\d+)", "&N": r"(\d+)"}
+    parts = re.split(r"(&[APN])", header)
+    return re.compile(r"^\s*" + "".join(fields.get(p, re.escape(p)) for p in parts) + r"\s*$",
+                      re.M)
+
+
+#: The header every printed page carries (pbr_model.report.pagesetup): "SHEET · page N of M"
+_HEADER = _header_pattern(PAGE_HEADER)
 
 
 def sheet_pages(pdf: Path) -> Counter:
@@ -131,25 +139,36 @@ def render_png(pdf: Path, outdir: Path, dpi: int = 60) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("outdir", type=Path)
+    parser.add_argument("outdir", type=Path,
+                        help="folder for the workbooks, their PDFs (pdf/) and PNGs (png/)")
     parser.add_argument("--sims", type=int, default=1000, help="simulations (default 1000)")
     parser.add_argument("--only", action="append", choices=list(COMMANDS),
                         help="this workbook only (repeat for more)")
     parser.add_argument("--no-png", action="store_true", help="stop at the PDFs")
     parser.add_argument("--dpi", type=int, default=60, help="PNG resolution (default 60)")
     a = parser.parse_args(argv)
-    if soffice() is None:
-        print("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui",
-              file=sys.stderr)
+    needed = ["pdftotext"] + ([] if a.no_png else ["pdftoppm"])
+    missing = [t for t in needed if shutil.which(t) is None]
+    if soffice() is None or missing:
+        print(f"Error: {', '.join(['soffice'] * (soffice() is None) + missing)} not installed: "
+              "apt-get install libreoffice-calc-nogui poppler-utils", file=sys.stderr)
         return 2
-    books = write_workbooks(a.outdir, a.sims, a.only)
-    pdfs = convert(books, a.outdir / "pdf")
-    for pdf in pdfs:
-        per_sheet = sheet_pages(pdf)
-        pngs = [] if a.no_png else render_png(pdf, a.outdir / "png", a.dpi)
-        print(f"{pdf.stem}: {sum(per_sheet.values())} pages ("
-              + ", ".join(f"{s} {n}" for s, n in per_sheet.items()) + ")"
-              + (f"; {len(pngs)} PNG in {a.outdir / 'png'}" if pngs else ""))
+    try:
+        books = write_workbooks(a.outdir, a.sims, a.only)
+        pdfs = convert(books, a.outdir / "pdf")
+        for pdf in pdfs:
+            per_sheet = sheet_pages(pdf)
+            pngs = [] if a.no_png else render_png(pdf, a.outdir / "png", a.dpi)
+            print(f"{pdf.stem}: {sum(per_sheet.values())} pages ("
+                  + ", ".join(f"{s} {n}" for s, n in per_sheet.items()) + ")"
+                  + (f"; {len(pngs)} PNG in {a.outdir / 'png'}" if pngs else ""))
+    except subprocess.CalledProcessError as exc:   # pbr refused its arguments, or a tool failed
+        print(f"Error: {' '.join(map(str, exc.cmd))} failed (exit {exc.returncode})"
+              + (f":\n{exc.stderr.strip()}" if exc.stderr else ""), file=sys.stderr)
+        return 1
+    except (subprocess.TimeoutExpired, RuntimeError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

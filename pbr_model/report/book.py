@@ -97,8 +97,6 @@ class Sheet:
     widths : column widths, from column A
     charts : (chart, anchor cell) pairs
     tables : Excel tables (filterable ranges) as (display name, range) pairs
-    print_header : the row printed again at the top of every page (a table's header);
-        by default the row above the frozen panes
     row_breaks : rows after which a printed page ends (so a chart is never cut)
 
     Every sheet prints landscape, its columns fitted to one page wide, with the sheet's
@@ -111,7 +109,6 @@ class Sheet:
     widths: list[float] = field(default_factory=list)
     charts: list[tuple[Any, str]] = field(default_factory=list)
     tables: list[tuple[str, str]] = field(default_factory=list)
-    print_header: int | None = None
     row_breaks: list[int] = field(default_factory=list)
     _stream: tuple[list[str], Iterable[list], list[str | None]] | None = None
 

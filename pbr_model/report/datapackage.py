@@ -63,8 +63,13 @@ def package_name(meta: dict) -> str:
     """A Data Package ``name``: lower case letters, digits, ``-``, ``_`` and ``.`` only."""
     command = str(meta.get("command", "pbr")).split()
     words = command[:2] + [Path(str(meta.get("source", ""))).stem]
-    name = re.sub(r"[^a-z0-9._-]+", "-", "-".join(w for w in words if w).lower()).strip("-._")
-    return name or "pbr-tables"
+    return _slug("-".join(w for w in words if w), "pbr-tables", strip="-._")
+
+
+def _slug(text: str, default: str, strip: str = "-") -> str:
+    """``text`` in lower case with every run of other characters than letters, digits,
+    ``.``, ``_`` and ``-`` as one ``-`` (a Data Package name); ``default`` if none is left."""
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip(strip) or default
 
 
 def file_facts(path: Path) -> dict[str, Any]:
@@ -116,4 +121,4 @@ def data_package(meta: dict, fmt: str, tables: dict[str, dict], folder: Path) ->
 
 
 def _resource_name(name: str) -> str:
-    return re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "table"
+    return _slug(name, "table")

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -292,7 +293,7 @@ def _write_parquet(tmp: str, chunks: Iterator[pd.DataFrame], name: str,
                         provenance, first.attrs)
     rows = 0
     with pq.ParquetWriter(tmp, schema) as writer:
-        for frame in _prepend([first], chunks):
+        for frame in itertools.chain([first], chunks):
             table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
             writer.write_table(table, row_group_size=max(len(frame), 1))
             rows += len(frame)
@@ -320,11 +321,6 @@ def _described(schema, name: str, units: dict, provenance: dict, attrs: dict):
     if attrs:  # as pandas' to_parquet keeps them, so read_parquet gives them back
         meta[b"PANDAS_ATTRS"] = _compact(attrs)
     return pa.schema(fields, metadata=meta)
-
-
-def _prepend(head: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    yield from head
-    yield from rest
 
 
 def _plain(obj: Any) -> Any:

@@ -32,7 +32,7 @@ def pct(value: float, digits: int = 1) -> str:
 def percent(value: float) -> str:
     """A chance or share in words: a whole percentage, with as many decimals (up to two)
     as it takes never to read 0% or 100% for a value that is not exactly that: ``42%``,
-    ``0.3%``, ``99.7%``, ``<0.01%``; ``-`` when missing."""
+    ``0.3%``, ``99.7%``, ``<0.01%``, ``-<0.01%``; ``-`` when missing."""
     if value is None or math.isnan(value):
         return "-"
     if value == 0 or value == 1 or abs(value) >= 10:
@@ -41,6 +41,8 @@ def percent(value: float) -> str:
         text = f"{100 * value:.{digits}f}"
         if float(text) not in (0.0, 100.0, -0.0):
             return text + "%"
+    if -0.5 < value < 0:   # a hair below zero (a saving that is a tiny cost)
+        return "-<0.01%"
     return "<0.01%" if 0 < value < 0.5 else ">99.99%" if value < 1 else f"{100 * value:.2f}%"
 
 

@@ -168,8 +168,8 @@ def missing_words(key: str) -> list[str]:
 
 def unit(number_format: str | None, value, currency: str, key: str = "") -> str:
     """A figure's unit from its cell format (:func:`pbr_model.report.sheets.number_format_for`),
-    value and key: the currency, ``%``, ``percentage points``, ``month``, ``count``, ``ratio``,
-    ``yes/no`` or ``text``."""
+    value and key: the currency, ``%``, ``percentage points``, ``month``, ``cohort``, ``count``,
+    ``ratio``, ``yes/no`` or ``text``."""
     if key.rsplit(".", 1)[-1].endswith("_points"):  # a change in a rate, e.g. -4.5 points
         return "percentage points"
     if isinstance(value, bool):
@@ -178,6 +178,9 @@ def unit(number_format: str | None, value, currency: str, key: str = "") -> str:
         return "year-month" if re.fullmatch(r"\d{4}-\d{2}", value) else "text"
     if number_format is None:
         return ""
+    parts = key.split(".")
+    if len(parts) > 1 and parts[-1].isdigit() and parts[-2].endswith("cohorts"):
+        return "cohort"   # a list of cohorts (number_format_for gives them "0", as months)
     if "%" in number_format:
         return "%"
     if '"' in number_format:  # a money format: the currency's symbol in quotes

@@ -31,7 +31,7 @@ def print_setup(ws, sheet: Sheet) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.oddHeader.center.text = PAGE_HEADER
     ws.oddFooter.center.text = PAGE_FOOTER
-    row = sheet.print_header or _frozen_row(sheet.freeze_panes)
+    row = _frozen_row(sheet.freeze_panes)   # a table's header: the row above the panes
     if row:
         ws.print_title_rows = f"{row}:{row}"
     for r in sheet.row_breaks:

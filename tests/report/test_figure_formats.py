@@ -44,3 +44,17 @@ def test_a_change_in_points_is_in_percentage_points():
                 "break_even_implied.binary_points"):
         assert unit(number_format_for(key, MONEY), 1.2, "GBP", key) == "percentage points"
     assert unit(number_format_for("x.multiple", MONEY), 1.2, "GBP", "x.multiple") == "ratio"
+
+
+def test_a_listed_cohort_is_a_cohort_not_a_month():
+    from pbr_model.report.labels import unit
+    key = "missing_cohorts.0"
+    assert number_format_for(key, MONEY) == "0"
+    assert unit(number_format_for(key, MONEY), 3, "GBP", key) == "cohort"
+    assert unit("0", 14, "GBP", "peak_month") == "month"
+
+
+def test_a_share_a_hair_below_zero_does_not_read_as_nearly_all():
+    from pbr_model.report.format import percent
+    assert [percent(v) for v in (-0.00001, 0.00001, 0.99999, -0.25)] == \
+        ["-<0.01%", "<0.01%", ">99.99%", "-25%"]
