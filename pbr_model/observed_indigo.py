@@ -90,7 +90,8 @@ def read_indigo(path: str | Path, spec: ContractSpec) -> Observed:
                 skipped)
     if not results and not problems:
         problems.append(f"{path}: results: no results to settle on; an INDIGO project gives "
-                        "each cohort's results as records in 'results'")
+                        "each cohort's results as records in 'results' (`pbr indigo` writes "
+                        "them only with --observed)")
     elif results and not cells and not problems:
         measures = ", ".join(dict.fromkeys(m for m, _ in rule_measures(spec)))
         problems.append(f"{path}: results: none of the {len(results)} results is a cohort's "
@@ -291,8 +292,9 @@ def _actual_payments(path, project, spec, timeline: Timeline, problems) -> list[
             continue
         amount = value(p, "money", "amount")
         if _text_of(amount) is None or not _finite(amount):
+            got = _kind(amount) if _text_of(amount) is None else "a number too large to be finite"
             problems.append(f"{path}: {where}.money.amount.value: must be a number in "
-                            f"{spec.contract.currency} (got {_kind(amount)})")
+                            f"{spec.contract.currency} (got {got})")
             continue
         currency = value(p, "money", "currency")
         if currency is not None and currency != spec.contract.currency:

@@ -290,7 +290,7 @@ def _results(spec: ContractSpec, timeline: Timeline, obs, settled: SettlementRes
     for cohort, r in rows.items():
         c = cohort - 1
         first, last = cohort_period(timeline, c)
-        value_of = lambda col: obs.counts.get(col, np.full(c + 1, np.nan))[c]  # noqa: E731
+        value_of = lambda col: obs.counts[col][c] if col in obs.counts else np.nan  # noqa: E731
         top = {"result_level": v("Project level"), "result_type": kind,
                "period": _period(timeline, first, last),
                "number_engaged_in_impact_bond": v(number(value_of("n")))}

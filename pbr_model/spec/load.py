@@ -408,6 +408,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
         from .workbook import read_workbook  # here: openpyxl is imported only to read a workbook
 
         data, where = read_workbook(path)
+        _not_a_contract(data, spec)
         for item in overrides:  # a value set on the command line is not in its cell
             key = item.partition("=")[0].strip()
             key = new_path(key) or key  # an old field name sets the new field

@@ -24,9 +24,9 @@ def locate_profile(profile: str, base: Path | None) -> str | Path:
     folder) if there is one, else a bundled profile's name as given, else the path it
     would be (which :func:`load_profile` reports as missing)."""
     candidate = (base / profile) if base is not None else Path(profile)
-    if candidate.is_file() or bundled_name(profile) in bundled_providers():
-        return candidate if candidate.is_file() else profile
-    return candidate
+    if candidate.is_file():
+        return candidate
+    return profile if bundled_name(profile) in bundled_providers() else candidate
 
 
 def chain_profiles(spec: ContractSpec, base: Path | None

@@ -108,3 +108,12 @@ def test_a_missing_or_bad_profile_file_names_the_file_and_the_field(cli, tmp_pat
     cli.error(cli.run("simulate", str(spec), "--sims", "10"),
               f"{spec}: supply_chain.0.profile: {profile}: provider.reserves: Input should be "
               "greater than or equal to 0 (got -5)", lines=1)
+
+
+def test_a_profile_workbook_given_as_a_contract_says_what_it_is(cli, tmp_path):
+    """As a profile's TOML file does: one line naming it and where it goes, not a line for
+    each contract field it lacks."""
+    book = tmp_path / "charity.xlsx"
+    cli.ok(cli.run("template", str(book), "--from", "small-charity"))
+    lines = cli.error(cli.run("simulate", str(book)), "is a provider profile", "--provider")
+    assert len(lines) == 1
