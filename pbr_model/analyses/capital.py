@@ -231,16 +231,20 @@ def _party(seat: Seat, figures: CapitalFigures, balance: np.ndarray, net_flow: n
 
 
 def party_from(seat: Seat, figures: CapitalFigures, months, net_flow: np.ndarray | None,
-               result) -> PartyResult:
+               result, facility: dict | None = None) -> PartyResult:
     """A party's result from its figures and its monthly balance: its month columns, or a
-    :class:`~pbr_model.sketch.ColumnSketch` of the balance (a streamed run)."""
+    :class:`~pbr_model.sketch.ColumnSketch` of the balance (a streamed run); ``facility``:
+    :attr:`PartyResult.facility` if already sized on ``net_flow`` (where the flows were)."""
     if not isinstance(months, dict):
         q = months.percentiles(list(PERCENTILES.values()))
         months = {"date": result.timeline.dates(), "mean": months.mean(),
                   **{label: q[i] for i, label in enumerate(PERCENTILES)}}
     summary = capital_summary(figures, seat.profile)
     summary.update(month_dates(summary, result.timeline.dates()))
-    return PartyResult(seat, figures, months, summary, net_flow)
+    party = PartyResult(seat, figures, months, summary, net_flow)
+    if facility is not None:   # the cached property's value, known: not sized again
+        party.__dict__["facility"] = facility
+    return party
 
 
 def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:

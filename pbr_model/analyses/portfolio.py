@@ -349,9 +349,8 @@ def streamed(job: Job, parts, provenances,
         longest = max((a.result for a in mine), key=lambda r: r.timeline.n_months)
         role = f"{o.name} (combined)" if portfolio.several_owners else "owner (combined)"
         party = party_from(Seat(o.profile, role=role), join_parts(acc["figures"]),
-                           acc["balance"], np.concatenate(acc["net_flow"]), longest)
-        if facilities is not None:   # PartyResult.facility's value, already known
-            party.__dict__["facility"] = facilities[j]
+                           acc["balance"], np.concatenate(acc["net_flow"]), longest,
+                           None if facilities is None else facilities[j])
         owners.append(OwnerResult(o.name, o.profile, mine, None, party,
                                   diversification(mine, party)))
     return areas, owners

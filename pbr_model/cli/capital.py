@@ -12,7 +12,7 @@ from ..analyses.portfolio_stream import balanced, one_pass_held, takes_one_pass
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
-from ..memory import check_memory, keeps_detail
+from ..memory import check_memory, streams
 from ..report.capital import (capital_table, providers_table, write_capital_html,
                               write_capital_workbook)
 from ..report.portfolio import portfolio_table, write_portfolio_html, write_portfolio_workbook
@@ -20,7 +20,6 @@ from ..spec import DEFAULT_CONTRACT
 from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
-from ..timeline import Timeline
 from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
@@ -134,8 +133,7 @@ def capital_cmd(
                 and balanced(portfolio, workers):
             detail = False   # only printed figures, the same streamed: one faster pass
         # what a one-pass run holds, where run_portfolio will take one (streamed)
-        streamed = detail is False or (detail is None and not keeps_detail(
-            [Timeline.from_spec(a.spec.spec) for a in portfolio.areas], sims, None))
+        streamed = streams([a.spec.spec for a in portfolio.areas], sims, "portfolio", detail)
         held = one_pass_held(portfolio, sims, workers) if one and streamed else 0
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
                      detail=detail, workers=workers, held=held)
