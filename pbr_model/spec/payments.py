@@ -5,6 +5,8 @@ up. Improvement is measured in ``change`` units against the evaluation's compari
 
 from __future__ import annotations
 
+import math
+
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
@@ -223,7 +225,8 @@ class Tier(_Model):
 
 class TieredPayment(_Model):
     """A tiered schedule on one measure (ABLE, Roca): stepped, or interpolated between tiers.
-    Tiers must rise strictly in `at`."""
+    Tiers must rise strictly in `at`; interpolated, no two may be so close that the line
+    between them is steeper than a number can hold."""
 
     type: Literal["tiered"] = _f("Mechanism: tiered schedule.", "text")
     name: str = _f("Label in reports.", "text", default="Tiered outcome payment", max_length=60)
@@ -247,6 +250,20 @@ class TieredPayment(_Model):
         if any(b <= a for a, b in zip(at, at[1:])):
             raise ValueError(f"tiers must rise strictly in `at` (got {at})")
         return tiers
+
+    @model_validator(mode="after")
+    def _interpolable(self) -> "TieredPayment":
+        """Interpolated, each step's line (amount over `at`) must be a finite slope: tiers a
+        few hundred orders of magnitude apart in amount per unit of `at` would pay infinity."""
+        if self.interpolate:
+            for i, (a, b) in enumerate(zip(self.tiers, self.tiers[1:])):
+                if not math.isfinite((b.amount - a.amount) / (b.at - a.at)):
+                    raise ValueError(
+                        f"tiers {i} and {i + 1} (at {a.at!r} and {b.at!r}) are too close to "
+                        f"interpolate between: {b.amount - a.amount:g} over {b.at - a.at!r} is "
+                        "steeper than a number can hold; move them apart or set "
+                        "interpolate = false")
+        return self
 
 
 class RevenueAtRiskPayment(_Model):

@@ -559,6 +559,9 @@ def test_comparison_ratio_defaults_by_design():
 @pytest.mark.parametrize("payment, fragment", [
     ({"type": "tiered", "tiers": [{"at": 10, "amount": 1}, {"at": 5, "amount": 2}]},
      "tiers must rise strictly"),
+    ({"type": "tiered", "interpolate": True,     # a slope above any float: it paid infinity
+      "tiers": [{"at": -2.2e-309, "amount": 0}, {"at": 2.2e-309, "amount": 1}]},
+     "tiers 0 and 1 (at -2.2e-309 and 2.2e-309) are too close to interpolate between"),
     ({"type": "outcome", "rates": []}, "payments.2.rates"),
     ({"type": "revenue_at_risk", "amount": 5}, "payments.2.target: required field is missing"),
     ({"type": "outcome", "rates": [{"price": 1, "significance_level": 0.5}]},
