@@ -6,12 +6,20 @@ imports another; hypothesis strategies and the smallest spec's text live in
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from pbr_model.cli import app
 from strategies import MINIMAL
+
+# Property tests try the same cases on every run (CI never fails on a case no earlier run
+# met); PBR_HYPOTHESIS=explore draws new ones each run, keeping failures in .hypothesis/.
+settings.register_profile("fixed", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("explore" if os.environ.get("PBR_HYPOTHESIS") == "explore" else "fixed")
 
 
 

@@ -10,10 +10,11 @@ import pytest
 from pbr_model.engine import LIGHT_COLUMNS, run_blocks
 from pbr_model.outcomes import ratio
 from pbr_model.rng import BLOCK, block_rng
-from pbr_model.spec import load_spec
+from pbr_model.spec import load_spec, validate
+from pbr_model.spec.load import bundled_dir
+from pbr_model.spec.reading import read_toml
 from pbr_model.stats import band_sum
 from pbr_model.timeline import Timeline
-from test_termination import spec as stopping_spec
 
 AWKWARD = np.array([0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e308, -1e308, 5e-324,
                     0.1, 1 / 3, 2.0**53, 1e-17])
@@ -90,7 +91,8 @@ def test_a_light_record_is_the_full_records_money(contract):
 def test_a_light_record_under_termination_is_the_full_records_money(termination):
     """A contract stopped early keeps the same money light: its lapsed payments and
     compensation are in it, the cohorts not served out of it."""
-    spec = stopping_spec(termination)
+    data = read_toml(bundled_dir() / "tr_crc_example.toml")
+    spec = validate({**data, "termination": termination})
     timeline = Timeline.from_spec(spec)
     full = run_blocks(spec, timeline, [(block_rng(3, 0), None, None)], 300)
     light = run_blocks(spec, timeline, [(block_rng(3, 0), None, None)], 300, light=True)
