@@ -86,8 +86,10 @@ class ColumnSketch:
         self.low = np.full(k, np.inf)                 # exact least and greatest numbers
         self.high = np.full(k, -np.inf)
         self.sums: list[np.ndarray] = []
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.counts = np.zeros(0, dtype=np.int64)
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._queued: list[tuple[np.ndarray, np.ndarray]] = []
+        self._queued_n = 0
 
     def add(self, rows: np.ndarray) -> None:
         """Fold in ``(m, k)`` rows starting at a block's edge (after every row added before)."""
@@ -117,13 +119,47 @@ class ColumnSketch:
                 self._fold(*_counted(b, np.broadcast_to(np.arange(self.k), b.shape)))
 
     def _fold(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        if not len(self.keys):
-            self.keys, self.counts = keys, counts.astype(np.int64)
+        """Queue sorted unique ``keys`` and their ``counts``; they are added in when the queue
+        holds as many keys as the sketch (or when the sketch is read), so a run of many small
+        merges costs a few passes over the keys rather than one each."""
+        self._queued.append((keys, counts.astype(np.int64, copy=False)))
+        self._queued_n += len(keys)
+        if self._queued_n > max(len(self._keys), 1 << 16):
+            self._settle()
+
+    def _settle(self) -> None:
+        """Add the queued keys and counts in: one stable sort of the sorted runs (timsort
+        merges them in a pass each), then equal keys' counts summed. Counts are whole
+        numbers, so the result is the same whatever was queued when."""
+        if not self._queued:
             return
-        merged, where = np.unique(np.concatenate([self.keys, keys]), return_inverse=True)
-        weights = np.concatenate([self.counts, counts]).astype(np.float64)  # exact < 2**53
-        total = np.bincount(where.ravel(), weights=weights, minlength=len(merged))
-        self.keys, self.counts = merged, total.astype(np.int64)
+        keys = np.concatenate([self._keys, *(k for k, _ in self._queued)])
+        counts = np.concatenate([self._counts, *(c for _, c in self._queued)])
+        self._queued, self._queued_n = [], 0
+        order = np.argsort(keys, kind="stable")
+        keys, counts = keys[order], counts[order]
+        first = np.empty(len(keys), dtype=bool)
+        first[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        self._keys = keys[starts]
+        self._counts = np.add.reduceat(counts, starts) if len(keys) else counts
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted occupied (column, bucket) keys."""
+        self._settle()
+        return self._keys
+
+    @property
+    def counts(self) -> np.ndarray:
+        """The count of each key of :attr:`keys`."""
+        self._settle()
+        return self._counts
+
+    def __getstate__(self) -> dict:
+        self._settle()      # a sketch sent to another process travels settled
+        return self.__dict__.copy()
 
     def merge(self, later: ColumnSketch) -> None:
         """Add a sketch of the rows after this one's (its block sums follow this one's)."""
@@ -134,7 +170,8 @@ class ColumnSketch:
         self.valid += later.valid
         self.low = np.fmin(self.low, later.low)
         self.high = np.fmax(self.high, later.high)
-        self._fold(later.keys, later.counts)
+        if len(later.keys):
+            self._fold(later.keys, later.counts)
 
     def total(self) -> np.ndarray:
         """The column sums ``(k,)`` of the values that are numbers: block sums added in

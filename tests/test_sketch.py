@@ -128,3 +128,38 @@ def test_small_rates_are_not_read_as_zero():
     rates = np.random.default_rng(5).uniform(0.001, 0.009, (4_000, 2))
     q = _fed(rates, 1024).percentiles([50])
     assert np.all(np.abs(q[0] - np.percentile(rates, 50, axis=0)) <= ALPHA * 0.009 + ZERO)
+
+
+def test_queued_merges_settle_to_the_counts_of_every_value_seen():
+    """Merges are queued and settled in batches (a stable sort of sorted runs): whatever
+    was queued when, the occupied buckets and their counts are those of all the values
+    at once, a sketch sent to another process travels settled, and reading settles."""
+    import pickle
+
+    rng = np.random.default_rng(11)
+    k = 40
+    parts = []
+    for _ in range(30):  # enough keys that the queue settles several times on the way
+        rows = rng.lognormal(10, 3, size=(1024, k)) * rng.choice([-1.0, 0.0, 1.0], (1024, k))
+        part = ColumnSketch(k)
+        part.add(rows)
+        parts.append(part)
+    merged = ColumnSketch(k)
+    settles = 0
+    for part in parts:
+        before = len(merged._queued)
+        merged.merge(part)
+        settles += len(merged._queued) < before + 1
+    assert settles > 1        # the queue did settle part way, not only when read
+    keys = np.concatenate([p.keys for p in parts])
+    counts = np.concatenate([p.counts for p in parts])
+    ref_keys, where = np.unique(keys, return_inverse=True)
+    ref_counts = np.bincount(where.ravel(), weights=counts, minlength=len(ref_keys))
+    sent = pickle.loads(pickle.dumps(merged))
+    assert not sent._queued
+    np.testing.assert_array_equal(sent.keys, ref_keys)
+    np.testing.assert_array_equal(merged.keys, ref_keys)
+    np.testing.assert_array_equal(merged.counts, ref_counts.astype(np.int64))
+    assert merged.counts.dtype == np.int64
+    assert merged.n == 30 * 1024
+    np.testing.assert_array_equal(sent.percentiles([5, 50, 95]), merged.percentiles([5, 50, 95]))
