@@ -229,6 +229,9 @@ class LoadedSpec:
     sha256: str
     #: The supply chain's profile files (read relative to the spec's folder), to be inputs.
     profile_files: tuple[str, ...] = ()
+    #: The profiles read from those files, ``(profile as written, profile)`` each: in the
+    #: hash of anything built on this spec (a portfolio's, a spec with another trend).
+    profiles: tuple[tuple[str, ProviderProfile], ...] = ()
 
     @classmethod
     def of(cls, spec: "ContractSpec | LoadedSpec | str | Path") -> "LoadedSpec":
@@ -431,4 +434,4 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
     profiles = chain_profiles(model, base)[0]
     files = tuple(str(locate_profile(name, base)) for name in profiles)
     return LoadedSpec(spec=model, source=source, sha256=spec_sha256(model, profiles),
-                      profile_files=files)
+                      profile_files=files, profiles=tuple(profiles.items()))

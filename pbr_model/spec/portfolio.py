@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -218,10 +218,12 @@ class LoadedPortfolio:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        """The files this portfolio was read from: its own file, the owner's profile file
-        and each area's spec file (bundled names are not files and are left out)."""
+        """The files this portfolio was read from: its own file, the owner's profile file,
+        each area's spec file and the profile files its supply chain names (bundled names
+        are not files and are left out)."""
         base = Path(self.source).parent
-        named = [self.source, *(a.spec.source for a in self.areas)]
+        named = [self.source, *(f for a in self.areas
+                                for f in (a.spec.source, *a.spec.profile_files))]
         named += [str(_locate(o.profile, base)) for o in _owner_entries(self.file)
                   if o.profile is not None]
         return tuple(dict.fromkeys(n for n in named if Path(n).is_file()))
@@ -256,7 +258,10 @@ def portfolio_sha256(file: PortfolioFile, owners: tuple[LoadedOwner, ...], trend
         "trend": trend.model_dump(mode="json"),
         "shared": file.shared.model_dump(mode="json"),
         "areas": [{"name": a.name, "spec": a.spec.spec.model_dump(mode="json"),
-                   **({"owner": owners[a.owner].name} if several else {})} for a in areas],
+                   **({"owner": owners[a.owner].name} if several else {}),
+                   **({"supply_chain_profiles": {k: p.model_dump(mode="json")
+                                                 for k, p in sorted(a.spec.profiles)}}
+                      if a.spec.profiles else {})} for a in areas],
     }
     if several:
         data["owners"] = [o.profile.model_dump(mode="json") for o in owners]
@@ -406,8 +411,10 @@ def _locate(name: str, base: Path) -> str | Path:
 
 
 def _with_trend(loaded: LoadedSpec, trend: Trend) -> LoadedSpec:
+    """The area's spec under the portfolio's trend; its hash still covers its supply
+    chain's profile files, which are still its inputs."""
     if loaded.spec.trend == trend:
         return loaded
     spec = loaded.spec.model_copy(update={"trend": trend})
-    return LoadedSpec(spec=spec, source=loaded.source, sha256=spec_sha256(spec))
+    return replace(loaded, spec=spec, sha256=spec_sha256(spec, dict(loaded.profiles)))
 

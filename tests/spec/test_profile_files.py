@@ -117,3 +117,28 @@ def test_a_profile_workbook_given_as_a_contract_says_what_it_is(cli, tmp_path):
     cli.ok(cli.run("template", str(book), "--from", "small-charity"))
     lines = cli.error(cli.run("simulate", str(book)), "is a provider profile", "--provider")
     assert len(lines) == 1
+
+
+def test_a_portfolio_hash_and_inputs_follow_its_areas_profile_files(tmp_path):
+    """An area whose supply chain reads a profile file: the portfolio's hash and the area's
+    (under the portfolio's own trend) change with a figure in that file, and the file is
+    one of the portfolio's inputs; an area naming bundled profiles keeps its hash."""
+    from pbr_model.spec.portfolio import load_portfolio
+
+    profile = own_finances(tmp_path, 400_000)
+    chain_spec(tmp_path, "finances/charity.toml")
+    portfolio = tmp_path / "portfolio.toml"
+    portfolio.write_text('[portfolio]\nname = "p"\n[owner]\nprofile = "national-prime"\n'
+                         '[trend]\nbinary_logit_drift = -0.001\n'
+                         '[[areas]]\nname = "A"\nspec = "spec.toml"\n'
+                         '[[areas]]\nname = "B"\nspec = "tr-crc-example"\n')
+    first = load_portfolio(portfolio)
+    own = load_spec(tmp_path / "spec.toml")
+    assert first.areas[0].spec.spec.trend != own.spec.trend      # the portfolio's trend
+    assert first.areas[0].spec.profile_files == own.profile_files
+    assert str(profile) in first.inputs
+    profile.write_text(_with_reserves(profile.read_text(), 500_000))
+    second = load_portfolio(portfolio)
+    assert second.sha256 != first.sha256
+    assert second.areas[0].spec.sha256 != first.areas[0].spec.sha256
+    assert second.areas[1].spec.sha256 == first.areas[1].spec.sha256
