@@ -32,6 +32,7 @@ Sign convention: money into the owner is positive; flows are ``(n_sims, n_months
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -55,8 +56,8 @@ from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
 from . import portfolio_stream
-from .portfolio_stream import (Job, area_run, by_owner, draw_areas, facility_on_first,
-                               plan_of, plans, stream_task, takes_one_pass)
+from .portfolio_stream import (Job, area_run, by_owner, chunks_after, draw_areas,
+                               facility_on_first, owner_pass, plan_of, plans, stream_task)
 from .simulate import Progress, SimulationResult, build_result, join_parts
 from .stream import Reduce, keeps_detail
 
@@ -263,11 +264,19 @@ def run_portfolio(
         # bound a worker's memory (chunking changes no number)
         size = min(chunk_size, STREAMED_CHUNK)
         workers = workers_of(executor) if executor is not None else 1
-        if takes_one_pass(portfolio, sims, workers, paid_volume_shock=shocks[0],
-                          caseload_shock=shocks[1]):
-            # the plan is read from these very simulations: one pass, owner by owner
+        head = owner_pass(portfolio, sims, workers, paid_volume_shock=shocks[0],
+                          caseload_shock=shocks[1])
+        if head:
+            # the plan is read from these very simulations: their first PLAN_SIMS drawn owner
+            # by owner, then (above PLAN_SIMS) the rest streamed with those plans
             job = replace(job, seats=seats)
-            parts, facilities = by_owner(job, sims, size, executor, progress)
+            told = (lambda done, _: progress(done, sims)) if progress else None
+            parts, facilities, area_plans = by_owner(job, head, size, executor, told,
+                                                     min(sims, portfolio_stream.PLAN_SIMS))
+            job = replace(job, plans=area_plans)
+            tasks = [(job, blocks, keep) for blocks, keep in chunks_after(head, sims, size)]
+            parts = itertools.chain(parts, report(tasks, ordered_results(stream_task, tasks,
+                                                                         executor)))
         else:
             job = replace(job, seats=seats, plans=plans(plan_job, sims, chunk_size, executor))
             tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, size)]

@@ -226,32 +226,39 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
                        for owner, c in zip(owners, combined)]}
 
 
-def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None) -> dict:
-    """Owner ``o``'s areas over a whole run of at most :data:`PLAN_SIMS` simulations with no
-    volume shock, in one pass: each area drawn chunk by chunk (its light records held until
-    its plan is known: :func:`pbr_model.memory.one_pass_bytes`), its plan read from its own
-    simulations (the numbers :func:`plans` reads from a first pass), then each chunk split
-    and reduced as :func:`stream_task` does and folded in chunk order, as :func:`streamed
+def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
+               plan_sims: int | None = None) -> dict:
+    """Owner ``o``'s areas over the first ``sims`` simulations of a run with no volume
+    shock, in one pass: each area drawn chunk by chunk (its light records held until its
+    plan is known: :func:`pbr_model.memory.one_pass_bytes`), its plan read from its first
+    ``plan_sims`` simulations (default ``sims``; at most :data:`PLAN_SIMS`: the numbers
+    :func:`plans` reads from a first pass), then each chunk split and reduced as
+    :func:`stream_task` does and folded in chunk order, as :func:`streamed
     <pbr_model.analyses.portfolio.streamed>` folds the parts of a stream. Returns each
-    area's and the owner's folded part (``{"areas": {k: part}, "owner": part}``) and the
-    owner's facility, sized here on its net flows (``"facility"``). ``tick()`` is called
+    area's and the owner's folded part (``{"areas": {k: part}, "owner": part}``), the
+    owner's facility, sized here on its net flows (``"facility"``), and its areas' plans
+    (``"plans"``, for the simulations a stream draws after these). ``tick()`` is called
     after each area's chunk is drawn (progress, in one process)."""
     from .simulate import join_parts
-    if sims > PLAN_SIMS:
+    plan_sims = sims if plan_sims is None else plan_sims
+    if not 0 < plan_sims <= min(sims, PLAN_SIMS):
         raise ValueError(f"one pass reads the plan from the run's own simulations: at most "
-                         f"{PLAN_SIMS:,} (got {sims:,})")
+                         f"{PLAN_SIMS:,} of its {sims:,} (got {plan_sims:,})")
     owner = job.portfolio.owners[o]
     mine = sorted(owner.areas)
     runs = list(chunks(sims, chunk_size))
     records: dict[int, list[dict]] = {k: [] for k in mine}
     folds = {k: PlanFold() for k in mine}
     for blocks, keep in runs:
+        planned = max(0, min(keep, plan_sims - blocks[0] * BLOCK))   # rows the plan reads
         for k, record in zip(mine, draw_areas(job, blocks, keep, light=True, only=mine)):
             records[k].append(record)
-            folds[k].add(plan_columns(record, job.timelines[k]))
+            if planned:
+                columns = plan_columns(record, job.timelines[k])
+                folds[k].add({name: v[:planned] for name, v in columns.items()})
             if tick is not None:
                 tick()
-    area_plans = {k: folds[k].plan(sims) for k in mine}
+    area_plans = {k: folds[k].plan(plan_sims) for k in mine}
     n_months = max(job.timelines[k].n_months for k in mine)
     areas: dict[int, list[dict]] = {k: [] for k in mine}
     parts = []
@@ -280,16 +287,18 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None) -> dict:
 
     mine_folded = folded(parts)
     return {"areas": {k: folded(areas[k]) for k in mine}, "owner": mine_folded,
-            "facility": facility_summary(mine_folded["net_flow"], owner.profile)}
+            "facility": facility_summary(mine_folded["net_flow"], owner.profile),
+            "plans": area_plans}
 
 
-def by_owner(job: Job, sims: int, chunk_size: int, executor=None,
-             progress=None) -> tuple[list[dict], list[dict]]:
-    """The parts :func:`~pbr_model.analyses.portfolio.streamed` folds (one, already folded:
-    the run's chunks were folded in each task, in order), made owner by owner
-    (:func:`owner_task`; the owners with most areas first, so two workers finish
-    together), and each owner's facility. ``progress(done, total)`` after each area's
-    chunk in one process, after each owner's task with an executor."""
+def by_owner(job: Job, sims: int, chunk_size: int, executor=None, progress=None,
+             plan_sims: int | None = None) -> tuple[list[dict], list[dict], list[Plan]]:
+    """The parts :func:`~pbr_model.analyses.portfolio.streamed` folds for the first ``sims``
+    simulations (one, already folded: the chunks were folded in each task, in order), made
+    owner by owner (:func:`owner_task`, plans read from the first ``plan_sims``; the owners
+    with most areas first, so two workers finish together), each owner's facility and each
+    area's plan. ``progress(done, total)`` after each area's chunk in one process, after
+    each owner's task with an executor."""
     owners = job.portfolio.owners
     order = sorted(range(len(owners)), key=lambda o: -len(owners[o].areas))
     n_chunks = len(list(chunks(sims, chunk_size)))
@@ -304,13 +313,31 @@ def by_owner(job: Job, sims: int, chunk_size: int, executor=None,
     tick = (lambda: advance(1)) if executor is None and progress else None
     done: dict[int, dict] = {}
     for o, result in zip(order, ordered_results(
-            owner_task, [(job, o, sims, chunk_size, tick) for o in order], executor)):
+            owner_task, [(job, o, sims, chunk_size, tick, plan_sims) for o in order],
+            executor)):
         done[o] = result
         if tick is None:
             advance(len(owners[o].areas) * n_chunks)
     part = {"areas": [done[a.owner]["areas"][k] for k, a in enumerate(job.portfolio.areas)],
             "owners": [done[o]["owner"] for o in range(len(owners))]}
-    return [part], [done[o]["facility"] for o in range(len(owners))]
+    return ([part], [done[o]["facility"] for o in range(len(owners))],
+            [done[a.owner]["plans"][k] for k, a in enumerate(job.portfolio.areas)])
+
+
+def head_sims(sims: int) -> int:
+    """How many of a run's first simulations an owner-by-owner pass draws (:func:`by_owner`):
+    all of them up to :data:`PLAN_SIMS`; above it the whole random-number blocks that hold
+    the first ``PLAN_SIMS`` (10,240), the rest streamed after with the plans read there."""
+    return min(sims, -(-PLAN_SIMS // BLOCK) * BLOCK)
+
+
+def chunks_after(head: int, sims: int, chunk_size: int):
+    """The chunks of simulations ``head`` (a whole number of blocks) to ``sims``: as
+    :func:`pbr_model.rng.chunks` makes them for a run of ``sims - head``, moved on by
+    ``head``'s blocks."""
+    shift = head // BLOCK
+    for blocks, keep in chunks(sims - head, chunk_size):
+        yield range(blocks.start + shift, blocks.stop + shift), keep
 
 
 def one_pass(sims: int, volume_shock: float = 0.0, paid_volume_shock: float | None = None,
@@ -321,11 +348,34 @@ def one_pass(sims: int, volume_shock: float = 0.0, paid_volume_shock: float | No
     than kept, and its owners' and areas' figures are the same either way (what only a
     kept run has: every area's own tables and monthly percentiles, and the owners' monthly
     percentiles exactly rather than within the sketch's bound)."""
+    return sims <= PLAN_SIMS and unshocked(volume_shock, paid_volume_shock, caseload_shock)
+
+
+def unshocked(volume_shock: float = 0.0, paid_volume_shock: float | None = None,
+              caseload_shock: float | None = None) -> bool:
+    """Whether a run with these shocks may read its plan from its own simulations (none
+    is asked for and :data:`ONE_PASS` is on)."""
     try:
         shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     except InputError:   # said by the run itself
         return False
-    return ONE_PASS and sims <= PLAN_SIMS and shocks == (0.0, 0.0)
+    return ONE_PASS and shocks == (0.0, 0.0)
+
+
+def owner_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
+               volume_shock: float = 0.0, paid_volume_shock: float | None = None,
+               caseload_shock: float | None = None) -> int:
+    """How many of a streamed run's first simulations are drawn owner by owner
+    (:func:`by_owner`), their plans read from them, rather than in a plan pass of their own
+    and the stream: :func:`head_sims` where there is no shock, the owners' tasks are
+    :func:`balanced` against two passes and what they hold fits (:func:`one_pass_fits`);
+    else 0. Above :data:`PLAN_SIMS` the rest of the run is streamed after them with those
+    plans: the plan pass (a tenth of a 100,000-simulation run) is not drawn."""
+    if not (unshocked(volume_shock, paid_volume_shock, caseload_shock)
+            and balanced(portfolio, workers, 2)):
+        return 0
+    head = head_sims(sims)
+    return head if one_pass_fits(portfolio, head, workers) else 0
 
 
 def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
@@ -345,11 +395,11 @@ def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
 def takes_one_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
                    volume_shock: float = 0.0, paid_volume_shock: float | None = None,
                    caseload_shock: float | None = None) -> bool:
-    """Whether a streamed run of ``sims`` on ``workers`` with these shocks runs in one pass:
-    :func:`one_pass` applies, the owners' tasks are :func:`balanced` against two passes, and
-    what they hold fits (:func:`one_pass_fits`)."""
-    return (one_pass(sims, volume_shock, paid_volume_shock, caseload_shock)
-            and balanced(portfolio, workers, 2) and one_pass_fits(portfolio, sims, workers))
+    """Whether a streamed run of ``sims`` on ``workers`` with these shocks runs wholly in one
+    pass, owner by owner: at most :data:`PLAN_SIMS` simulations, all drawn so
+    (:func:`owner_pass`)."""
+    return sims <= PLAN_SIMS and owner_pass(portfolio, sims, workers, volume_shock,
+                                            paid_volume_shock, caseload_shock) == sims
 
 
 def one_pass_held(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> int:

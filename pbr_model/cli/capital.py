@@ -8,7 +8,8 @@ import typer
 
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
 from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
-from ..analyses.portfolio_stream import balanced, one_pass_held, takes_one_pass
+from ..analyses import portfolio_stream
+from ..analyses.portfolio_stream import balanced, one_pass_held, owner_pass
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
@@ -126,15 +127,16 @@ def capital_cmd(
         if problems:
             raise InputError(problems)
         detail = tables_detail(outputs)
-        # a one pass is taken locally only (a Dask cluster's workers are not counted here)
-        one = dask is None and takes_one_pass(portfolio, sims, workers, volume_shock,
-                                              paid_volume_shock, caseload_shock)
-        if one and detail is None and outputs.xlsx is None and outputs.html is None \
-                and balanced(portfolio, workers):
+        # the first simulations a streamed run draws owner by owner (all of them: one pass),
+        # locally only (a Dask cluster's workers are not counted here)
+        head = 0 if dask is not None else owner_pass(portfolio, sims, workers, volume_shock,
+                                                     paid_volume_shock, caseload_shock)
+        if head == sims <= portfolio_stream.PLAN_SIMS and detail is None and outputs.xlsx is None \
+                and outputs.html is None and balanced(portfolio, workers):
             detail = False   # only printed figures, the same streamed: one faster pass
-        # what a one-pass run holds, where run_portfolio will take one (streamed)
+        # what the owners' tasks hold, where run_portfolio will run them (streamed)
         streamed = streams([a.spec.spec for a in portfolio.areas], sims, "portfolio", detail)
-        held = one_pass_held(portfolio, sims, workers) if one and streamed else 0
+        held = one_pass_held(portfolio, head, workers) if head and streamed else 0
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
                      detail=detail, workers=workers, held=held)
         sims_sheet_note(outputs, sims)

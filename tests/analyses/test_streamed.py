@@ -14,6 +14,7 @@ import pytest
 from pbr_model import load_spec, memory, simulate
 from pbr_model.analyses import portfolio_stream, stream
 from pbr_model.analyses.portfolio import run_portfolio
+from pbr_model.spec.portfolio import load_portfolio
 from pbr_model.errors import InputError
 from pbr_model.finance.capital import facility_summary
 from pbr_model.sketch import ALPHA, ZERO
@@ -199,6 +200,37 @@ def test_one_pass_owner_by_owner_is_the_plan_pass_and_stream_bit_for_bit(monkeyp
         pd.testing.assert_frame_equal(a.party.months, b.party.months, check_exact=True)
 
 
+@pytest.mark.parametrize("name, plan_sims, sims", [("working-links-like", 1_500, 3_500),
+                                                   ("tr-national", 1_000, 2_100)])
+def test_above_plan_sims_the_owner_pass_and_stream_are_the_two_passes_bit_for_bit(
+        monkeypatch, name, plan_sims, sims):
+    """Above PLAN_SIMS the blocks holding the first PLAN_SIMS simulations are drawn owner by
+    owner, the plans read from their first PLAN_SIMS rows (here part way into a block), and
+    the rest streamed after with those plans: every figure and table is what a plan pass
+    and a stream of the whole run give, and nothing is drawn twice."""
+    monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", plan_sims)
+    head = portfolio_stream.head_sims(sims)
+    assert head == -(-plan_sims // 1024) * 1024 < sims
+    drawn = []
+    real = portfolio_stream.draw_areas
+    monkeypatch.setattr(portfolio_stream, "draw_areas", lambda job, blocks, *a, **k: (
+        drawn.append(tuple(blocks)) or real(job, blocks, *a, **k)))
+    one = run_portfolio(name, sims, seed=8, detail=False, chunk_size=1024)
+    owners = len(load_portfolio(name).owners)
+    blocks = [b for run in drawn for b in run]
+    assert sorted(set(blocks)) == list(range(-(-sims // 1024)))
+    assert len(blocks) == owners * (head // 1024) + (-(-sims // 1024) - head // 1024)
+    monkeypatch.setattr(portfolio_stream, "ONE_PASS", False)
+    two = run_portfolio(name, sims, seed=8, detail=False, chunk_size=1024)
+    assert json.dumps(one.to_dict(), sort_keys=True) == json.dumps(two.to_dict(), sort_keys=True)
+    for table in ("owner", "areas"):
+        pd.testing.assert_frame_equal(one.tables()[table], two.tables()[table], check_exact=True)
+    for a, b in zip(one.owners, two.owners):
+        assert a.party.net_flow.tobytes() == b.party.net_flow.tobytes()
+        assert len(a.party.net_flow) == plan_sims      # the facility's rows
+        pd.testing.assert_frame_equal(a.party.months, b.party.months, check_exact=True)
+
+
 def _capital_detail(cli, monkeypatch, *args):
     """``pbr capital ARGS``'s stdout and the ``detail`` it ran the portfolio with."""
     from pbr_model.cli import capital as capital_cli
@@ -253,7 +285,6 @@ def test_a_portfolio_writing_a_workbook_or_page_keeps_its_detail_when_it_fits(
 
 def test_one_task_per_owner_is_chosen_only_where_it_keeps_the_workers_busy():
     from pbr_model.analyses.portfolio_stream import balanced
-    from pbr_model.spec.portfolio import load_portfolio
     national, one_owner = load_portfolio("tr-national"), load_portfolio("working-links-like")
     # tr-national's largest owner holds 6 of 21 areas
     assert [balanced(national, w) for w in (1, 3, 4)] == [True, True, False]
@@ -287,7 +318,6 @@ def test_one_pass_holding_more_than_its_budget_reads_the_plan_in_a_pass_of_its_o
     memory.ONE_PASS_BYTES the run takes two passes instead, with the same numbers."""
     from pbr_model import memory
     from pbr_model.analyses.portfolio_stream import one_pass_held
-    from pbr_model.spec.portfolio import load_portfolio
     calls = []
     real = portfolio_stream.by_owner
     monkeypatch.setattr("pbr_model.analyses.portfolio.by_owner",
@@ -306,7 +336,6 @@ def test_what_one_pass_holds_is_in_the_memory_estimate():
     worker's task at once, and added to the estimate before the run."""
     from pbr_model import memory
     from pbr_model.analyses.portfolio_stream import one_pass_held
-    from pbr_model.spec.portfolio import load_portfolio
     from pbr_model.timeline import Timeline
     p = load_portfolio("working-links-like")
     timelines = [Timeline.from_spec(a.spec.spec) for a in p.areas]
