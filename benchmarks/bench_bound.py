@@ -284,13 +284,21 @@ def _shape_counts(by_generator: dict[tuple, list[Draw]]) -> dict[str, int]:
     return counts
 
 
+def approximate(extra: list[str]) -> bool:
+    """Whether the run's flags ask for ``--draws approx`` (its bound is then the draws
+    approximate mode makes: normals where cells are large)."""
+    flags = " ".join(extra).replace("=", " ").split()
+    return any(a == "--draws" and b == "approx" for a, b in zip(flags, flags[1:]))
+
+
 def table(r: dict) -> str:
     w, c = r["wall"], r["cpu"]
     draws_label = "draws" if r["cores"] == 1 else "draws / 2 (two-core bound)"
     run = f"pbr {r['command']} {r['spec']} --sims {r['sims']:,}" + \
         (" " + " ".join(r["extra"]) if r["extra"] else "")
     rows = [("(a) `python -c \"import numpy\"`", "numpy_import"),
-            ("(b) the exact draws, replayed", "draws"),
+            (f"(b) the {'approximate' if approximate(r['extra']) else 'exact'} draws, replayed",
+             "draws"),
             (f"bound: (a) + {draws_label}", "bound"),
             ("(c) engine in process (after imports)", "engine"),
             ("(c) CLI end to end", "cli")]
