@@ -355,7 +355,9 @@ def test_an_owner_task_refuses_more_simulations_than_its_plan_reads():
     ("working-links-like", "10000", "2", False),   # not balanced on 2 workers: kept
     ("working-links-like", "600", "1", True),      # print-only: one pass
     ("tr-national", "1500", "4", False),           # 4 workers: kept, as it fits
-    ("tr-national", "10000", "2", True)])
+    ("tr-national", "10000", "2", True),
+    ("tr-national", "30000", "1", True),           # streamed: its first 10,240 owner by owner
+    ("tr-national", "30000", "8", False)])         # not balanced on 8: plan pass and stream
 def test_the_memory_check_counts_what_one_pass_holds_only_when_the_run_takes_one(
         cli, monkeypatch, name, sims, workers, held):
     """A kept or two-pass run holds nothing of one pass's: its memory check must not add it
@@ -373,3 +375,7 @@ def test_the_memory_check_counts_what_one_pass_holds_only_when_the_run_takes_one
     cli.run("capital", name, "--sims", sims, "--workers", workers, "--json")
     assert len(reached) == 1, "the check did not let the run start"
     assert len(seen) == 1 and (seen[0] > 0) is held
+    if held:   # what the owners' tasks hold over the simulations they draw
+        p = load_portfolio(name)
+        assert seen[0] == portfolio_stream.one_pass_held(
+            p, portfolio_stream.head_sims(int(sims)), int(workers))
