@@ -56,8 +56,9 @@ from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
 from . import portfolio_stream
+from .passes import owner_pass
 from .portfolio_stream import (Job, area_run, by_owner, chunks_after, draw_areas,
-                               facility_on_first, owner_pass, plan_of, plans, stream_task)
+                               facility_on_first, plan_of, plans, stream_task)
 from .simulate import Progress, SimulationResult, build_result, join_parts
 from .stream import Reduce, keeps_detail
 

@@ -11,11 +11,16 @@ and area, not by the monthly arrays.
 
 **The plan** (each area's expected fee and outcome income, :func:`~pbr_model.analyses.capital.plan`)
 prices what a seat does not carry, so it is needed before the first chunk is split. It is
-read from a first pass over the first ``min(sims, PLAN_SIMS)`` simulations of the
-portfolio *without* a volume shock, on the same seed, keeping only the plan's sums (the
-monthly sums added row by row in simulation order, as :func:`~pbr_model.stats.leading_sum`
-does). With at most :data:`PLAN_SIMS` simulations and no shock this is the plan a run with
+read from the first ``min(sims, PLAN_SIMS)`` simulations of the portfolio *without* a
+volume shock, on the same seed, keeping only the plan's sums (the monthly sums added row by
+row in simulation order, as :func:`~pbr_model.stats.leading_sum` does): the plan a run with
 detail reads from its own simulations, so both give the same figures per simulation.
+Without a shock those simulations are the run's own, and the blocks holding them are drawn
+owner by owner (:func:`by_owner`), each task reading its areas' plans from them before it
+splits their chunks; the rest of a longer run is then streamed with those plans
+(:func:`chunks_after`). Under a shock, or where one task per owner would not keep the
+workers busy or would hold too much (:mod:`~pbr_model.analyses.passes`), the plan is read
+in a pass of its own (:func:`plans`) and the whole run streamed after it.
 """
 
 from __future__ import annotations
@@ -25,9 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .. import memory
-from ..engine import resolve_shocks, run_blocks
-from ..errors import InputError
+from ..engine import run_blocks
 from ..finance.capital import capital_read, facility_summary
 from ..finance.parties import ContractFlows, Plan, Seat, chain_flows
 from ..outcomes import Sampler
@@ -43,11 +46,6 @@ from .stream import sketch_of
 #: Simulations the plan of a streamed portfolio is read from (the first ones, unshocked),
 #: and on which each owner's facility is sized (its first ones).
 PLAN_SIMS = 10_000
-
-#: Whether a streamed run of at most :data:`PLAN_SIMS` simulations without a volume shock
-#: is run in one pass, owner by owner (:func:`by_owner`), rather than a plan pass and then
-#: the stream: the same numbers (tested), about half the work.
-ONE_PASS = True
 
 #: What a streamed portfolio keeps of each area's own simulation, per simulation.
 AREA_COLUMNS = ("fee", "outcome")
@@ -324,13 +322,6 @@ def by_owner(job: Job, sims: int, chunk_size: int, executor=None, progress=None,
             [done[a.owner]["plans"][k] for k, a in enumerate(job.portfolio.areas)])
 
 
-def head_sims(sims: int) -> int:
-    """How many of a run's first simulations an owner-by-owner pass draws (:func:`by_owner`):
-    all of them up to :data:`PLAN_SIMS`; above it the whole random-number blocks that hold
-    the first ``PLAN_SIMS`` (10,240), the rest streamed after with the plans read there."""
-    return min(sims, -(-PLAN_SIMS // BLOCK) * BLOCK)
-
-
 def chunks_after(head: int, sims: int, chunk_size: int):
     """The chunks of simulations ``head`` (a whole number of blocks) to ``sims``: as
     :func:`pbr_model.rng.chunks` makes them for a run of ``sims - head``, moved on by
@@ -338,81 +329,6 @@ def chunks_after(head: int, sims: int, chunk_size: int):
     shift = head // BLOCK
     for blocks, keep in chunks(sims - head, chunk_size):
         yield range(blocks.start + shift, blocks.stop + shift), keep
-
-
-def one_pass(sims: int, volume_shock: float = 0.0, paid_volume_shock: float | None = None,
-             caseload_shock: float | None = None) -> bool:
-    """Whether a streamed run of ``sims`` with these shocks reads its plan from its own
-    simulations in one pass (:func:`by_owner`): at
-    most ``PLAN_SIMS`` of them and no volume shock. Such a run is then faster streamed
-    than kept, and its owners' and areas' figures are the same either way (what only a
-    kept run has: every area's own tables and monthly percentiles, and the owners' monthly
-    percentiles exactly rather than within the sketch's bound)."""
-    return sims <= PLAN_SIMS and unshocked(volume_shock, paid_volume_shock, caseload_shock)
-
-
-def unshocked(volume_shock: float = 0.0, paid_volume_shock: float | None = None,
-              caseload_shock: float | None = None) -> bool:
-    """Whether a run with these shocks may read its plan from its own simulations (none
-    is asked for and :data:`ONE_PASS` is on)."""
-    try:
-        shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
-    except InputError:   # said by the run itself
-        return False
-    return ONE_PASS and shocks == (0.0, 0.0)
-
-
-def owner_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
-               volume_shock: float = 0.0, paid_volume_shock: float | None = None,
-               caseload_shock: float | None = None) -> int:
-    """How many of a streamed run's first simulations are drawn owner by owner
-    (:func:`by_owner`), their plans read from them, rather than in a plan pass of their own
-    and the stream: :func:`head_sims` where there is no shock, the owners' tasks are
-    :func:`balanced` against two passes and what they hold fits (:func:`one_pass_fits`);
-    else 0. Above :data:`PLAN_SIMS` the rest of the run is streamed after them with those
-    plans: the plan pass (a tenth of a 100,000-simulation run) is not drawn."""
-    if not (unshocked(volume_shock, paid_volume_shock, caseload_shock)
-            and balanced(portfolio, workers, 2)):
-        return 0
-    head = head_sims(sims)
-    return head if one_pass_fits(portfolio, head, workers) else 0
-
-
-def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
-    """Whether one task per owner keeps ``workers`` busy: the owner with most areas holds at
-    most ``slack`` times an even share of them. A one-pass run
-    (:func:`by_owner`) takes as long as its largest
-    owner's task or an even share of the work, whichever is longer; a plan pass and a
-    stream take about two even shares (so ``slack=2`` compares with those); a kept run an
-    even share plus the owners' and areas' capital read after it in one process
-    (``slack=1``, conservatively). tr-national (largest owner 6 of 21 areas) is balanced
-    on up to 3 workers against a kept run and 7 against two passes; a one-owner portfolio
-    on 1 and 2."""
-    largest = max(len(o.areas) for o in portfolio.owners)
-    return largest * workers <= slack * len(portfolio.areas)
-
-
-def takes_one_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
-                   volume_shock: float = 0.0, paid_volume_shock: float | None = None,
-                   caseload_shock: float | None = None) -> bool:
-    """Whether a streamed run of ``sims`` on ``workers`` with these shocks runs wholly in one
-    pass, owner by owner: at most :data:`PLAN_SIMS` simulations, all drawn so
-    (:func:`owner_pass`)."""
-    return sims <= PLAN_SIMS and owner_pass(portfolio, sims, workers, volume_shock,
-                                            paid_volume_shock, caseload_shock) == sims
-
-
-def one_pass_held(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> int:
-    """What a one-pass run of ``sims`` on ``workers`` holds at once [bytes]
-    (:func:`pbr_model.memory.one_pass_bytes`)."""
-    return memory.one_pass_bytes([[Timeline.from_spec(portfolio.areas[i].spec.spec)
-                                   for i in o.areas] for o in portfolio.owners], sims, workers)
-
-
-def one_pass_fits(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> bool:
-    """Whether that is within :data:`pbr_model.memory.ONE_PASS_BYTES` (else the run reads
-    its plan in a pass of its own, holding nothing between chunks)."""
-    return one_pass_held(portfolio, sims, workers) <= memory.ONE_PASS_BYTES
 
 
 def area_run(records: list[dict], provenance: Provenance, spec: ContractSpec,

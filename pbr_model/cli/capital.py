@@ -9,7 +9,7 @@ import typer
 from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
 from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
 from ..analyses import portfolio_stream
-from ..analyses.portfolio_stream import balanced, one_pass_held, owner_pass
+from ..analyses.passes import balanced, one_pass_held, owner_pass
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input

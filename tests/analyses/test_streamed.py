@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pbr_model import load_spec, memory, simulate
-from pbr_model.analyses import portfolio_stream, stream
+from pbr_model.analyses import passes, portfolio_stream, stream
 from pbr_model.analyses.portfolio import run_portfolio
 from pbr_model.spec.portfolio import load_portfolio
 from pbr_model.errors import InputError
@@ -190,7 +190,7 @@ def test_one_pass_owner_by_owner_is_the_plan_pass_and_stream_bit_for_bit(monkeyp
     """A run of at most PLAN_SIMS without a shock reads its plan from its own simulations in
     one pass (portfolio_stream.by_owner): every figure and table is the two passes' own."""
     one = run_portfolio(name, sims, seed=5, detail=False, chunk_size=chunk)
-    monkeypatch.setattr(portfolio_stream, "ONE_PASS", False)
+    monkeypatch.setattr(passes, "ONE_PASS", False)
     two = run_portfolio(name, sims, seed=5, detail=False, chunk_size=chunk)
     assert json.dumps(one.to_dict(), sort_keys=True) == json.dumps(two.to_dict(), sort_keys=True)
     for table in ("owner", "areas"):
@@ -209,7 +209,7 @@ def test_above_plan_sims_the_owner_pass_and_stream_are_the_two_passes_bit_for_bi
     the rest streamed after with those plans: every figure and table is what a plan pass
     and a stream of the whole run give, and nothing is drawn twice."""
     monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", plan_sims)
-    head = portfolio_stream.head_sims(sims)
+    head = passes.head_sims(sims)
     assert head == -(-plan_sims // 1024) * 1024 < sims
     drawn = []
     real = portfolio_stream.draw_areas
@@ -220,8 +220,11 @@ def test_above_plan_sims_the_owner_pass_and_stream_are_the_two_passes_bit_for_bi
     blocks = [b for run in drawn for b in run]
     assert sorted(set(blocks)) == list(range(-(-sims // 1024)))
     assert len(blocks) == owners * (head // 1024) + (-(-sims // 1024) - head // 1024)
-    monkeypatch.setattr(portfolio_stream, "ONE_PASS", False)
+    monkeypatch.setattr(passes, "ONE_PASS", False)
+    drawn.clear()
     two = run_portfolio(name, sims, seed=8, detail=False, chunk_size=1024)
+    # the plan pass draws the blocks of the first PLAN_SIMS once more, all areas at once
+    assert len([b for run in drawn for b in run]) == -(-plan_sims // 1024) + -(-sims // 1024)
     assert json.dumps(one.to_dict(), sort_keys=True) == json.dumps(two.to_dict(), sort_keys=True)
     for table in ("owner", "areas"):
         pd.testing.assert_frame_equal(one.tables()[table], two.tables()[table], check_exact=True)
@@ -255,7 +258,7 @@ def test_a_portfolio_printing_only_figures_streams_in_one_pass_and_prints_the_sa
     args = [name, "--sims", sims, "--seed", "4", *json_flag]
     streamed_out, detail = _capital_detail(cli, monkeypatch, *args)
     assert detail is False
-    monkeypatch.setattr(portfolio_stream, "ONE_PASS", False)   # now decided by size: kept
+    monkeypatch.setattr(passes, "ONE_PASS", False)   # now decided by size: kept
     kept_out, detail = _capital_detail(cli, monkeypatch, *args)
     assert detail is None
     assert streamed_out == kept_out
@@ -284,7 +287,7 @@ def test_a_portfolio_writing_a_workbook_or_page_keeps_its_detail_when_it_fits(
 
 
 def test_one_task_per_owner_is_chosen_only_where_it_keeps_the_workers_busy():
-    from pbr_model.analyses.portfolio_stream import balanced
+    from pbr_model.analyses.passes import balanced
     national, one_owner = load_portfolio("tr-national"), load_portfolio("working-links-like")
     # tr-national's largest owner holds 6 of 21 areas
     assert [balanced(national, w) for w in (1, 3, 4)] == [True, True, False]
@@ -317,7 +320,7 @@ def test_one_pass_holding_more_than_its_budget_reads_the_plan_in_a_pass_of_its_o
     """An owner's task holds its areas' months until their plans are read: above
     memory.ONE_PASS_BYTES the run takes two passes instead, with the same numbers."""
     from pbr_model import memory
-    from pbr_model.analyses.portfolio_stream import one_pass_held
+    from pbr_model.analyses.passes import one_pass_held
     calls = []
     real = portfolio_stream.by_owner
     monkeypatch.setattr("pbr_model.analyses.portfolio.by_owner",
@@ -335,7 +338,7 @@ def test_what_one_pass_holds_is_in_the_memory_estimate():
     """3 areas x 2,000 simulations x 8 bytes x (3 x months + cohorts + 2), counted once per
     worker's task at once, and added to the estimate before the run."""
     from pbr_model import memory
-    from pbr_model.analyses.portfolio_stream import one_pass_held
+    from pbr_model.analyses.passes import one_pass_held
     from pbr_model.timeline import Timeline
     p = load_portfolio("working-links-like")
     timelines = [Timeline.from_spec(a.spec.spec) for a in p.areas]
@@ -377,5 +380,5 @@ def test_the_memory_check_counts_what_one_pass_holds_only_when_the_run_takes_one
     assert len(seen) == 1 and (seen[0] > 0) is held
     if held:   # what the owners' tasks hold over the simulations they draw
         p = load_portfolio(name)
-        assert seen[0] == portfolio_stream.one_pass_held(
-            p, portfolio_stream.head_sims(int(sims)), int(workers))
+        assert seen[0] == passes.one_pass_held(
+            p, passes.head_sims(int(sims)), int(workers))
