@@ -42,11 +42,12 @@ def owner_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
                volume_shock: float = 0.0, paid_volume_shock: float | None = None,
                caseload_shock: float | None = None) -> int:
     """How many of a streamed run's first simulations are drawn owner by owner
-    (:func:`by_owner`), their plans read from them, rather than in a plan pass of their own
-    and the stream: :func:`head_sims` where there is no shock, the owners' tasks are
-    :func:`balanced` against two passes and what they hold fits (:func:`one_pass_fits`);
-    else 0. Above :data:`PLAN_SIMS` the rest of the run is streamed after them with those
-    plans: the plan pass (a tenth of a 100,000-simulation run) is not drawn."""
+    (:func:`~pbr_model.analyses.portfolio_stream.by_owner`), their plans read from them,
+    rather than in a plan pass of their own and the stream: :func:`head_sims` where there
+    is no shock, the owners' tasks are :func:`balanced` against two passes and what they
+    hold fits (:func:`one_pass_fits`); else 0. Above ``PLAN_SIMS`` the rest of the run is
+    streamed after them with those plans: the plan pass (a tenth of a 100,000-simulation
+    run) is not drawn."""
     if not (unshocked(volume_shock, paid_volume_shock, caseload_shock)
             and balanced(portfolio, workers, 2)):
         return 0
@@ -57,7 +58,7 @@ def owner_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
 def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
     """Whether one task per owner keeps ``workers`` busy: the owner with most areas holds at
     most ``slack`` times an even share of them. A one-pass run
-    (:func:`by_owner`) takes as long as its largest
+    (:func:`~pbr_model.analyses.portfolio_stream.by_owner`) takes as long as its largest
     owner's task or an even share of the work, whichever is longer; a plan pass and a
     stream take about two even shares (so ``slack=2`` compares with those); a kept run an
     even share plus the owners' and areas' capital read after it in one process
@@ -66,16 +67,6 @@ def balanced(portfolio: LoadedPortfolio, workers: int, slack: int = 1) -> bool:
     on 1 and 2."""
     largest = max(len(o.areas) for o in portfolio.owners)
     return largest * workers <= slack * len(portfolio.areas)
-
-
-def takes_one_pass(portfolio: LoadedPortfolio, sims: int, workers: int = 1,
-                   volume_shock: float = 0.0, paid_volume_shock: float | None = None,
-                   caseload_shock: float | None = None) -> bool:
-    """Whether a streamed run of ``sims`` on ``workers`` with these shocks runs wholly in one
-    pass, owner by owner: at most :data:`PLAN_SIMS` simulations, all drawn so
-    (:func:`owner_pass`)."""
-    return sims <= portfolio_stream.PLAN_SIMS and owner_pass(portfolio, sims, workers, volume_shock,
-                                            paid_volume_shock, caseload_shock) == sims
 
 
 def one_pass_held(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> int:
@@ -92,7 +83,8 @@ def one_pass_fits(portfolio: LoadedPortfolio, sims: int, workers: int = 1) -> bo
 
 
 def head_sims(sims: int) -> int:
-    """How many of a run's first simulations an owner-by-owner pass draws (:func:`by_owner`):
-    all of them up to :data:`PLAN_SIMS`; above it the whole random-number blocks that hold
-    the first ``PLAN_SIMS`` (10,240), the rest streamed after with the plans read there."""
+    """How many of a run's first simulations an owner-by-owner pass draws: all of them up to
+    ``PLAN_SIMS`` (:mod:`~pbr_model.analyses.portfolio_stream`); above it the whole
+    random-number blocks that hold the first ``PLAN_SIMS`` (10,240), the rest streamed after
+    with the plans read there."""
     return min(sims, -(-portfolio_stream.PLAN_SIMS // BLOCK) * BLOCK)

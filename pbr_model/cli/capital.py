@@ -131,8 +131,8 @@ def capital_cmd(
         # locally only (a Dask cluster's workers are not counted here)
         head = 0 if dask is not None else owner_pass(portfolio, sims, workers, volume_shock,
                                                      paid_volume_shock, caseload_shock)
-        if head == sims <= portfolio_stream.PLAN_SIMS and detail is None and outputs.xlsx is None \
-                and outputs.html is None and balanced(portfolio, workers):
+        if head == sims <= portfolio_stream.PLAN_SIMS and detail is None \
+                and outputs.xlsx is None and outputs.html is None and balanced(portfolio, workers):
             detail = False   # only printed figures, the same streamed: one faster pass
         # what the owners' tasks hold, where run_portfolio will run them (streamed)
         streamed = streams([a.spec.spec for a in portfolio.areas], sims, "portfolio", detail)
