@@ -133,17 +133,21 @@ class ColumnSketch:
         numbers, so the result is the same whatever was queued when."""
         if not self._queued:
             return
-        keys = np.concatenate([self._keys, *(k for k, _ in self._queued)])
-        counts = np.concatenate([self._counts, *(c for _, c in self._queued)])
+        if not len(self._keys) and len(self._queued) == 1:   # one run, sorted and unique
+            (self._keys, self._counts), = self._queued
+        else:
+            keys = np.concatenate([self._keys, *(k for k, _ in self._queued)])
+            counts = np.concatenate([self._counts, *(c for _, c in self._queued)])
+            order = np.argsort(keys, kind="stable")
+            keys, counts = keys[order], counts[order]
+            first = np.empty(len(keys), dtype=bool)
+            first[:1] = True
+            np.not_equal(keys[1:], keys[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            self._keys = keys[starts]
+            self._counts = np.add.reduceat(counts, starts) if len(keys) else counts
+        # emptied only once the counts are in (an interruption above loses nothing)
         self._queued, self._queued_n = [], 0
-        order = np.argsort(keys, kind="stable")
-        keys, counts = keys[order], counts[order]
-        first = np.empty(len(keys), dtype=bool)
-        first[:1] = True
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        self._keys = keys[starts]
-        self._counts = np.add.reduceat(counts, starts) if len(keys) else counts
 
     @property
     def keys(self) -> np.ndarray:

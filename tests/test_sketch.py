@@ -155,6 +155,10 @@ def test_queued_merges_settle_to_the_counts_of_every_value_seen():
     counts = np.concatenate([p.counts for p in parts])
     ref_keys, where = np.unique(keys, return_inverse=True)
     ref_counts = np.bincount(where.ravel(), weights=counts, minlength=len(ref_keys))
+    single = ColumnSketch(k)    # one queued run is taken as it is: sorted and unique
+    single.merge(parts[0])
+    np.testing.assert_array_equal(single.keys, parts[0].keys)
+    np.testing.assert_array_equal(single.counts, parts[0].counts)
     sent = pickle.loads(pickle.dumps(merged))
     assert not sent._queued
     np.testing.assert_array_equal(sent.keys, ref_keys)

@@ -134,7 +134,9 @@ def capital_cmd(
         if head == sims <= portfolio_stream.PLAN_SIMS and detail is None \
                 and outputs.xlsx is None and outputs.html is None and balanced(portfolio, workers):
             detail = False   # only printed figures, the same streamed: one faster pass
-        # what the owners' tasks hold, where run_portfolio will run them (streamed)
+        # what the owners' tasks hold, where run_portfolio will run them (streamed); added to
+        # the whole run's estimate although they finish before the stream starts: a
+        # deliberate over-count (at most ONE_PASS_BYTES), so the check errs towards refusing
         streamed = streams([a.spec.spec for a in portfolio.areas], sims, "portfolio", detail)
         held = one_pass_held(portfolio, head, workers) if head and streamed else 0
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,

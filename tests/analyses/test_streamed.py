@@ -201,6 +201,7 @@ def test_one_pass_owner_by_owner_is_the_plan_pass_and_stream_bit_for_bit(monkeyp
 
 
 @pytest.mark.parametrize("name, plan_sims, sims", [("working-links-like", 1_500, 3_500),
+                                                   ("working-links-like", 1_500, 1_800),
                                                    ("tr-national", 1_000, 2_100)])
 def test_above_plan_sims_the_owner_pass_and_stream_are_the_two_passes_bit_for_bit(
         monkeypatch, name, plan_sims, sims):
@@ -209,8 +210,8 @@ def test_above_plan_sims_the_owner_pass_and_stream_are_the_two_passes_bit_for_bi
     the rest streamed after with those plans: every figure and table is what a plan pass
     and a stream of the whole run give, and nothing is drawn twice."""
     monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", plan_sims)
-    head = passes.head_sims(sims)
-    assert head == -(-plan_sims // 1024) * 1024 < sims
+    head = passes.head_sims(sims)   # 1,800: every simulation, the plan from 1,500; no stream
+    assert head == min(sims, -(-plan_sims // 1024) * 1024) and plan_sims < sims
     drawn = []
     real = portfolio_stream.draw_areas
     monkeypatch.setattr(portfolio_stream, "draw_areas", lambda job, blocks, *a, **k: (
@@ -219,7 +220,8 @@ def test_above_plan_sims_the_owner_pass_and_stream_are_the_two_passes_bit_for_bi
     owners = len(load_portfolio(name).owners)
     blocks = [b for run in drawn for b in run]
     assert sorted(set(blocks)) == list(range(-(-sims // 1024)))
-    assert len(blocks) == owners * (head // 1024) + (-(-sims // 1024) - head // 1024)
+    head_blocks, all_blocks = -(-head // 1024), -(-sims // 1024)
+    assert len(blocks) == owners * head_blocks + (all_blocks - head_blocks)
     monkeypatch.setattr(passes, "ONE_PASS", False)
     drawn.clear()
     two = run_portfolio(name, sims, seed=8, detail=False, chunk_size=1024)
@@ -266,10 +268,11 @@ def test_a_portfolio_printing_only_figures_streams_in_one_pass_and_prints_the_sa
 
 @pytest.mark.parametrize("args, plan_sims", [(["--sims", "600", "--volume-shock", "0.2"], None),
                                               (["--sims", "1500"], 1024)])
-def test_a_portfolio_run_that_needs_two_passes_is_left_to_its_size(cli, monkeypatch, args,
-                                                                   plan_sims):
-    """A shock (the plan is of the unshocked contract) or more than PLAN_SIMS simulations
-    (the plan is of the first PLAN_SIMS) would need a plan pass: kept if it fits."""
+def test_a_portfolio_run_streamed_differently_from_kept_is_left_to_its_size(
+        cli, monkeypatch, args, plan_sims):
+    """A shock (the plan is of the unshocked contract, read in a pass of its own) or more
+    than PLAN_SIMS simulations (where only a kept run's owners' percentiles are exact, not
+    within the sketch's bound) is not streamed to print faster: kept if it fits."""
     if plan_sims is not None:
         monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", plan_sims)
     _, detail = _capital_detail(cli, monkeypatch, "working-links-like", "--json", *args)
@@ -349,9 +352,13 @@ def test_what_one_pass_holds_is_in_the_memory_estimate():
         memory.estimate(specs, 2_000, "portfolio") + expected
 
 
-def test_an_owner_task_refuses_more_simulations_than_its_plan_reads():
+@pytest.mark.parametrize("sims, plan_sims", [(10_001, None), (20_000, 10_001), (500, 600),
+                                              (500, 0)])
+def test_an_owner_task_reads_its_plan_from_at_most_plan_sims_of_its_own(sims, plan_sims):
+    """The plan is read from the task's own first simulations: at most PLAN_SIMS of them,
+    and no more than it draws (by default all it draws)."""
     with pytest.raises(ValueError, match="at most 10,000"):
-        portfolio_stream.owner_task(None, 0, portfolio_stream.PLAN_SIMS + 1, 1024)
+        portfolio_stream.owner_task(None, 0, sims, 1024, None, plan_sims)
 
 
 @pytest.mark.parametrize("name, sims, workers, held", [
