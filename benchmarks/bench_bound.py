@@ -17,7 +17,10 @@ simulations, measures
     (e.g. ``--workers=2``; the draws are recorded from a serial run, which makes the same;
     the engine's CPU seconds are then this process's alone, not its workers');
 
-and prints a markdown table with the ratio end to end / (numpy import + draws). A
+and prints a markdown table with the ratio end to end / (numpy import + draws): medians of
+``--repeats`` rounds, each round measuring (b), (c) in process, (a) and (c) end to end in
+turn (so a machine whose speed drifts moves a round's bound and run alike), then each
+round's own ratio. A
 portfolio's areas and blocks can be drawn on both cores at once, so its bound is numpy
 import + draws / 2 (the two-core bound); a single contract's is numpy import + draws.
 
@@ -255,12 +258,17 @@ def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | 
     if not rec.draws:
         raise SystemExit(f"pbr {' '.join(argv)} made no recorded draw")
     replay(rec, check=True)
-    draws = [replay(rec) for _ in range(repeats)]
-    engine = [run_in_process(argv) for _ in range(repeats)]
-    numpy_import = [wall([sys.executable, "-c", "import numpy"]) for _ in range(repeats)]
     exe = pbr or shutil.which("pbr", path=os.pathsep.join(
         [os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
-    cli = [wall([exe, *argv]) for _ in range(repeats)] if exe else []
+    # the repeats are interleaved, a round of each measure at a time, so a machine that
+    # speeds up or slows down during the benchmark moves the bound and the run alike
+    draws, engine, numpy_import, cli = [], [], [], []
+    for _ in range(repeats):
+        draws.append(replay(rec))
+        engine.append(run_in_process(argv))
+        numpy_import.append(wall([sys.executable, "-c", "import numpy"]))
+        if exe:
+            cli.append(wall([exe, *argv]))
     cores = 2 if portfolio else 1
     kept = distinct_generators(rec)
     out = {"spec": spec, "command": command, "sims": sims, "portfolio": portfolio,
@@ -273,6 +281,9 @@ def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | 
                    "engine": med(engine), "cli": med(cli) if cli else float("nan")}
         figures["bound"] = figures["numpy_import"] + figures["draws"] / cores
         out[kind] = figures
+        # each round's own ratio, end to end / bound: its spread says how steady the machine was
+        out[f"{kind}_rounds"] = [c[i] / (n[i] + d[i] / cores)
+                                 for c, n, d in zip(cli, numpy_import, draws)]
     return out
 
 
@@ -312,6 +323,10 @@ def table(r: dict) -> str:
               f"{c['cli'] / c['bound']:.1f}x |",
               f"| ratio engine / {draws_label} | {w['engine'] / (w['draws'] / r['cores']):.1f}x | "
               f"{c['engine'] / (c['draws'] / r['cores']):.1f}x |"]
+    if r.get("wall_rounds"):
+        lines += ["", "Each round's own ratio (its bound and run measured together): "
+                  + ", ".join(f"{x:.1f}x" for x in r["wall_rounds"]) + " wall; "
+                  + ", ".join(f"{x:.1f}x" for x in r["cpu_rounds"]) + " CPU."]
     return "\n".join(lines)
 
 
@@ -334,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     bytecode = compile_bytecode()
     r = measure(args.spec, args.sims, args.command, args.repeats, args.pbr, args.extra,
                 args.seed)
-    print(f"Measured: {describe()}; {bytecode}; {os.cpu_count()} CPUs; medians of {args.repeats} runs; "
+    print(f"Measured: {describe()}; {bytecode}; {os.cpu_count()} CPUs; medians of {args.repeats} interleaved rounds; "
           f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}. The target "
           f"is wall time; CPU seconds (user + system) are less moved by other work on the "
           f"machine.\n")
