@@ -20,9 +20,9 @@ simulations, measures
 and prints a markdown table with the ratio end to end / (numpy import + draws): medians of
 ``--repeats`` rounds, each round measuring (b), (c) in process, (a) and (c) end to end in
 turn (so a machine whose speed drifts moves a round's bound and run alike), then each
-round's own ratio. A
-portfolio's areas and blocks can be drawn on both cores at once, so its bound is numpy
-import + draws / 2 (the two-core bound); a single contract's is numpy import + draws.
+round's own ratio. A portfolio's areas and blocks can be drawn on both cores at once, so
+its bound is numpy import + draws / 2 (the two-core bound); a single contract's is numpy
+import + draws.
 
 Usage::
 
