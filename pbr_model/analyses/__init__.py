@@ -12,6 +12,11 @@ settle         what do the rules pay on observed results   ``SettlementResult``
 show           the contract's terms at the expected effect ``ShowResult``
 =============  ==========================================  =======================
 
+Beside them, the parts several questions share: ``parties`` (each party's seat, cash split
+and figures: ``PartyResult``), ``owners`` (an owner's areas combined), ``stream`` and
+``portfolio_stream`` (runs too large to keep their months), ``passes`` (which way a streamed
+portfolio runs).
+
 Every result carries one :class:`~pbr_model.analyses.base.Provenance` and follows
 :class:`~pbr_model.analyses.base.Result` (``to_dict``, ``tables``).
 """

@@ -85,7 +85,8 @@ from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance, contract_provenance
-from .capital import capital, check_seats
+from .capital import capital
+from .parties import check_seats
 from .breakeven_problem import (EFFECT_RANGE, FEE_RANGE, PRICE_RANGE, SOLVES,  # noqa: F401
                                 TOLERANCE, Problem, check_fees, check_solve, problem_for)
 from .breakeven_answer import (PROBE, TARGET_FORMS, Target, Trial, answer_error, parse_target,  # noqa: F401

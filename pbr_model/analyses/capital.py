@@ -12,93 +12,30 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
-from ..finance.capital import CapitalFigures, capital_read, capital_summary, facility_summary
+from ..finance.capital import CapitalFigures, capital_read
 from ..finance.commissioner import commissioner_summary, paid_for_noise, payer_summary
-from ..finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flows, prime_profile,
-                               seat_flows)
+from ..finance.parties import PartyFlows, Plan, Seat
 from ..finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
 from ..finance.sib import summary as sib_summary
 from ..scenarios import with_effect, with_terms
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
-from ..spec.profiles import locate_profile, spec_folder
+from ..spec.profiles import spec_folder
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
-from ..stats import PERCENTILES, leading_sum, percentile_rows
-from .base import HasProvenance, Provenance, frame, month_dates
+from .base import HasProvenance, Provenance
+from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_flows,
+                      party_frame, plan, read_party, terms)
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd
-
-
-def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
-         result: SimulationResult | None = None, executor: Executor | None = None) -> Plan:
-    """The contract as planned: mean fee and outcome income and entrants over the
-    simulations of the unshocked contract (``result`` if given, else a run with ``sims``
-    and ``seed``). Its outcome income per participant is the expected value of the PbR
-    risk a seat does not carry; a volume shock does not move it."""
-    if result is None or result.shocked:
-        result = simulate(spec, sims, seed, executor=executor, detail=True,
-                          draws="exact" if result is None else result.provenance.draws)
-    s = result.sim_columns
-    entrants = result.cohort_columns["entrants"]
-    return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
-                entrants=float(s["entrants"].mean()),
-                fee_by_month=leading_sum(result.cash_in - result.outcome_in) / result.sims,
-                starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / result.sims)
-
-
-def chain_seats(spec: ContractSpec, folder: Path | None = None) -> list[Seat]:
-    """The spec's parties: the prime (``[provider]``) and each ``[[supply_chain]]`` entry,
-    its profile a bundled name or a file relative to ``folder`` (the spec's)."""
-    seats = [Seat(prime_profile(spec), role="prime")]
-    for sub in spec.supply_chain:
-        base = load_profile(locate_profile(sub.profile, folder))
-        profile = base.model_copy(update=dict(name=sub.name, share=sub.share,
-                                              fee_share=sub.fee_share, pbr_share=sub.pbr_share,
-                                              fee_basis=sub.fee_basis))
-        seats.append(Seat(profile, role=f"subcontractor ({base.name})"))
-    return seats
-
-
-@dataclass(frozen=True)
-class PartyResult:
-    """One party's figures: its seat, per-simulation figures, the monthly percentiles of
-    its balance after financing (``month_columns``: ``date``, ``mean``, ``p5``... one
-    value per month; ``months``: the same as a table, built on first use), the headline
-    ``summary`` and its monthly net flows ``(n_sims, n_months)`` [currency], from which
-    :attr:`facility` is sized."""
-
-    seat: Seat
-    figures: CapitalFigures
-    month_columns: dict = field(repr=False)
-    summary: dict
-    net_flow: np.ndarray = field(default=None, repr=False)
-
-    @cached_property
-    def months(self) -> pd.DataFrame:
-        """The monthly percentiles of the balance, one row per month (index ``month``)."""
-        return frame(self.month_columns, index_name="month")
-
-    @cached_property
-    def facility(self) -> dict:
-        """A social investment facility sized for the party (see
-        :func:`~pbr_model.finance.capital.facility_summary`); sized when first asked for,
-        as it reruns the balance for each trial size."""
-        return facility_summary(self.net_flow, self.seat.profile)
-
-    def to_dict(self) -> dict:
-        """The summary with the facility and dates of the peak and first shortfall."""
-        return {**self.summary, "facility": self.facility}
 
 
 @dataclass(frozen=True)
@@ -142,7 +79,7 @@ class CapitalResult(HasProvenance):
             **self.provenance.to_dict(), "mode": self.mode,
             "plan": {"fee": self.plan.fee, "outcome": self.plan.outcome},
             "providers": [{"name": p.seat.name, "role": p.seat.role,
-                           "terms": _terms(p.seat), **p.to_dict()} for p in self.parties],
+                           "terms": terms(p.seat), **p.to_dict()} for p in self.parties],
             "investors": self.investors,
             "guarantees": self.guarantees,
             "commissioner": self.commissioner,
@@ -177,14 +114,6 @@ class CapitalResult(HasProvenance):
         return tables
 
 
-#: Units of the ``parties`` table's columns.
-PARTY_UNITS = {"sim": None, "party": None, "role": None, "revenue": "currency",
-               "cost": "currency", "net": "currency", "npv": "currency",
-               "peak_funding": "currency", "peak_month": "month index",
-               "peak_funding_before_financing": "currency",
-               "peak_month_before_financing": "month index", "insolvent": "bool",
-               "first_shortfall_month": "month index",
-               "financing_cost": "currency", "net_after_financing": "currency"}
 #: Units of the ``investors`` table's columns.
 INVESTOR_UNITS = {"sim": None, "tranche": None, "kind": None, "drawn": "currency",
                   "received": "currency", "multiple": "ratio", "irr": "fraction per year",
@@ -193,78 +122,12 @@ INVESTOR_UNITS = {"sim": None, "tranche": None, "kind": None, "drawn": "currency
 CAPITAL_TABLES = (*SIMULATION_TABLES, "parties", "investors")
 
 
-def party_frame(p: PartyResult) -> pd.DataFrame:
-    """One party's per-simulation figures as a table (columns :data:`PARTY_UNITS`)."""
-    import pandas as pd
-    f = p.figures
-    n = len(f.net)
-    return pd.DataFrame({"sim": np.arange(n), "party": p.seat.name, "role": p.seat.role,
-                         **{k: getattr(f, k) for k in PARTY_UNITS if k not in
-                            ("sim", "party", "role")}})
-
-
 def _tranche_frame(f: InvestorFigures) -> pd.DataFrame:
     import pandas as pd
     n = len(f.drawn)
     return pd.DataFrame({"sim": np.arange(n), "tranche": f.name, "kind": f.kind,
                          **{k: getattr(f, k) for k in INVESTOR_UNITS if k not in
                             ("sim", "tranche", "kind")}})
-
-
-def _terms(seat: Seat) -> dict:
-    p = seat.profile
-    return {"share": p.share, "fee_share": p.fee_share, "pbr_share": p.pbr_share,
-            "fee_basis": p.fee_basis, "reserves": p.reserves,
-            "credit_limit": p.credit_limit, "credit_rate": p.credit_cost,
-            "commitment_fee": p.commitment_fee, "reserves_rate": p.reserves_rate,
-            "cost_of_capital": p.cost_of_capital, "overheads": p.overheads}
-
-
-def _month_columns(result: SimulationResult, cumulative: np.ndarray) -> dict:
-    return {"date": result.timeline.dates(), "mean": cumulative.mean(axis=0),
-            **percentile_rows(cumulative)}
-
-
-def _party(seat: Seat, figures: CapitalFigures, balance: np.ndarray, net_flow: np.ndarray,
-           result: SimulationResult) -> PartyResult:
-    return party_from(seat, figures, _month_columns(result, balance), net_flow, result)
-
-
-def party_from(seat: Seat, figures: CapitalFigures, months, net_flow: np.ndarray | None,
-               result, facility: dict | None = None) -> PartyResult:
-    """A party's result from its figures and its monthly balance: its month columns, or a
-    :class:`~pbr_model.sketch.ColumnSketch` of the balance (a streamed run); ``facility``:
-    :attr:`PartyResult.facility` if already sized on ``net_flow`` (where the flows were)."""
-    if not isinstance(months, dict):
-        q = months.percentiles(list(PERCENTILES.values()))
-        months = {"date": result.timeline.dates(), "mean": months.mean(),
-                  **{label: q[i] for i, label in enumerate(PERCENTILES)}}
-    summary = capital_summary(figures, seat.profile)
-    summary.update(month_dates(summary, result.timeline.dates()))
-    party = PartyResult(seat, figures, months, summary, net_flow)
-    if facility is not None:   # the cached property's value, known: not sized again
-        party.__dict__["facility"] = facility
-    return party
-
-
-def party_result(flows: PartyFlows, result: SimulationResult) -> PartyResult:
-    """One party's figures from its whole flows (all simulations at once)."""
-    figures, balance = capital_read(flows.income, flows.cash_out, flows.seat.profile)
-    return _party(flows.seat, figures, balance, flows.income - flows.cash_out, result)
-
-
-def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract_plan: Plan,
-                rows: slice = slice(None)) -> list[PartyFlows]:
-    """Split a simulation's cash (the simulations in ``rows``) between the seats (see
-    :mod:`pbr_model.finance.parties`)."""
-    entrants = result.cohort_columns["entrants"][rows]
-    outcome = result.outcome_in[rows]
-    flows = ContractFlows(fee=result.cash_in[rows] - outcome, outcome=outcome,
-                          cost=result.cash_out[rows],
-                          starters=result.timeline.in_arrears(entrants))
-    if mode == "chain":
-        return chain_flows(seats[0], seats[1:], flows, contract_plan)
-    return [seat_flows(s, flows, contract_plan) for s in seats]
 
 
 def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.0,
@@ -314,39 +177,6 @@ def commissioner_view(result: SimulationResult, noise: dict | None = None) -> di
                           s[f"cap_binds:{name}"], payer_noise.get(name))
             for name, pays_for in terms.items()]
     return view
-
-
-def check_seats(profiles: list[ProviderProfile], share=None, pbr_share=None,
-                names: dict[str, str] | None = None, fee_share=None) -> None:
-    """Raise ``InputError`` listing every problem with the seats asked for: ``share`` must
-    be above 0 and at most 1, ``fee_share`` and ``pbr_share`` from 0 to 1, each only with
-    ``profiles``, and
-    each party named once. ``names`` renames the arguments in the messages (the CLI passes
-    its flags)."""
-    label = (names or {}).get
-    problems = []
-    terms = (("share", share, "above 0"), ("fee_share", fee_share, "from 0"),
-             ("pbr_share", pbr_share, "from 0"))
-    for arg, value, low in terms:
-        if value is None:
-            continue
-        ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
-            and 0 <= value <= 1 and not (arg == "share" and value == 0)
-        if not ok:
-            problems.append(f"{label(arg, arg)}: must be a share {low} to 1 (got {value!r})")
-    given = [arg for arg, value, _ in terms if value is not None]
-    if given and not profiles:
-        problems.append(f"{'/'.join(label(a, a) for a in given)}: apply "
-                        f"to {label('providers', 'providers')} seats; give at least one "
-                        f"{label('providers', 'provider')} (the spec's supply chain sets its "
-                        f"own shares)")
-    seen = [p.name for p in profiles]
-    repeated = sorted({n for n in seen if seen.count(n) > 1})
-    if repeated:  # each party is reported (and named in the workbook) once
-        problems.append(f"{label('providers', 'providers')}: each party once; more than one "
-                        f"profile named {', '.join(repeated)}")
-    if problems:
-        raise InputError(problems)
 
 
 def capital(
@@ -428,7 +258,7 @@ def capital(
             figures[k].append(fig)
             net_flow[k][rows] = f.income - f.cash_out
         del flows
-    parties = [_party(seat, join_parts(parts), bal, net, result)
+    parties = [read_party(seat, join_parts(parts), bal, net, result)
                for seat, parts, bal, net in zip(seats, figures, balance, net_flow)]
     tranche_figures = [join_parts(parts) for parts in tranches]
     investors = [sib_summary(f) for f in tranche_figures]

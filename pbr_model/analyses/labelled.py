@@ -15,7 +15,8 @@ from .base import Provenance, xarray_attrs, xarray_module
 if TYPE_CHECKING:
     import xarray as xr
 
-    from .capital import CapitalResult, PartyResult
+    from .capital import CapitalResult
+    from .parties import PartyResult
     from .portfolio import PortfolioResult
     from .simulate import SimulationResult
 
@@ -78,7 +79,7 @@ def party_dataset(parties: list[PartyResult], names: list[str], roles: list[str]
     [currency, into the party positive], months counted from the common start date (0s
     after a shorter contract's last month); ``names`` label ``party``, ``roles`` are a
     coordinate on it."""
-    from .capital import PARTY_UNITS
+    from .parties import PARTY_UNITS
     xr = xarray_module()
     keys = [k for k in PARTY_UNITS if k not in ("sim", "party", "role")]
     data = {k: (("party", "sim"), np.stack([getattr(p.figures, k) for p in parties]),

@@ -23,7 +23,7 @@ from ..outcomes import Sampler, Shared
 from ..spec.parties import ProviderProfile
 from ..spec.portfolio import LoadedOwner
 from ..stats import stats
-from .capital import PartyResult, party_result
+from .parties import PartyResult, party_result
 from .simulate import SimulationResult
 
 
@@ -61,7 +61,7 @@ class OwnerResult:
     areas : its areas, in file order
     flows : its combined monthly cash (income, direct cost, overheads), the sum of its
         flows in its areas, ``(sims, n_months)`` [currency], positive
-    party : its combined figures (:class:`~pbr_model.analyses.capital.PartyResult`)
+    party : its combined figures (:class:`~pbr_model.analyses.parties.PartyResult`)
     diversification : its areas' standalone peak funding P95 and P99 summed against its
         combined ones (:func:`diversification`) [currency]
     """

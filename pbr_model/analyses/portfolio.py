@@ -51,7 +51,7 @@ from ..spec.parties import ProviderProfile
 from ..spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance
-from .capital import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_frame, party_from,
+from .parties import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_frame, party_from,
                       party_result, plan)
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)

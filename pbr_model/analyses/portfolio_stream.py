@@ -9,7 +9,7 @@ only per-simulation figures, sketches of the owners' monthly balances (of each a
 its mean) and the owners' net flows (the facility is sized on them). Memory then grows by a few hundred bytes per simulation
 and area, not by the monthly arrays.
 
-**The plan** (each area's expected fee and outcome income, :func:`~pbr_model.analyses.capital.plan`)
+**The plan** (each area's expected fee and outcome income, :func:`~pbr_model.analyses.parties.plan`)
 prices what a seat does not carry, so it is needed before the first chunk is split. It is
 read from the first ``min(sims, PLAN_SIMS)`` simulations of the portfolio *without* a
 volume shock, on the same seed, keeping only the plan's sums (the monthly sums added row by

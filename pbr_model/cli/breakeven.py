@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from ..analyses.breakeven import (BREAKEVEN_TABLES, SOLVES, breakeven, check_fees, check_solve,
                                   parse_target)
-from ..analyses.capital import check_seats
+from ..analyses.parties import check_seats
 from ..scenarios import FEE_PARTS
 from ..engine import DEFAULT_SEED
 from ..errors import InputError, PbrError

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..analyses.capital import CAPITAL_TABLES, capital, check_seats
+from ..analyses.capital import CAPITAL_TABLES, capital
+from ..analyses.parties import check_seats
 from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
 from ..analyses import portfolio_stream
 from ..analyses.passes import balanced, one_pass_held, owner_pass
