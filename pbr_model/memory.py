@@ -92,9 +92,9 @@ def streams(specs: list[ContractSpec], sims: int, command: str,
     return not keeps_detail([Timeline.from_spec(s) for s in specs], sims, detail)
 
 
-#: The most a streamed portfolio's one-pass tasks may hold at once (every area's light
+#: The most a streamed portfolio's owner-by-owner tasks may hold at once (every area's light
 #: records until its plan is read, :func:`one_pass_bytes`); above it a run reads its plan in
-#: a pass of its own (:mod:`pbr_model.analyses.portfolio_stream`).
+#: a pass of its own (:func:`pbr_model.analyses.passes.owner_pass`).
 ONE_PASS_BYTES = 512 * 2**20
 
 
