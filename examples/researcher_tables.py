@@ -143,7 +143,8 @@ def summary_from_table(s: pd.DataFrame) -> dict:
         "provider": {
             **{c: stats(s[c]) for c in ("revenue", "cost", "net", "npv", "peak_funding",
                                         "peak_funding_before_financing", "financing_cost")},
-            "peak_month": stats(s["peak_month"].where(s["peak_month"] >= 0)),
+            **{c: stats(s[c].where(s[c] >= 0))
+               for c in ("peak_month", "peak_month_before_financing")},
             "first_shortfall_month": stats(s["first_shortfall_month"].where(
                 s["first_shortfall_month"] >= 0)),
             "prob_loss": (s["net"] < 0).mean(),
@@ -175,7 +176,7 @@ def reproduce_summary(data: dict, summary: dict) -> None:
     # the *_date figures are the calendar months of the month medians: not recomputed here
     theirs = {k: summary[k] for k in mine}
     theirs["provider"] = {k: v for k, v in theirs["provider"].items()
-                          if not k.endswith("_date")}
+                          if "_date" not in k}
     n = compare(mine, theirs)
     print(f"\n{n} Summary figures recomputed from simulations.csv: all equal the --json ones")
     rows = [("payments.total", mine["payments"]["total"]),

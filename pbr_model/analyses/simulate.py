@@ -61,7 +61,8 @@ UNITS: dict[str, str] = {
     "revenue": "currency", "cost": "currency", "net": "currency", "npv": "currency",
     "min_cash": "currency", "peak_funding": "currency", "peak_month": "month index",
     "insolvent": "bool", "payment_month": "month index",
-    "peak_funding_before_financing": "currency", "first_shortfall_month": "month index",
+    "peak_funding_before_financing": "currency", "peak_month_before_financing": "month index",
+    "first_shortfall_month": "month index",
     "financing_cost": "currency",
     "cash_in": "currency", "cash_out": "currency", "net_flow": "currency",
     "cumulative": "currency", "terminated": "bool", "termination_month": "month index",
@@ -94,7 +95,8 @@ class SimulationResult(HasProvenance):
         financing), min_cash, peak_funding, peak_month, insolvent, first_shortfall_month
         (-1: never), financing_cost (read from the balance with financing carried in it,
         see :func:`~pbr_model.finance.cash.financed_balance`),
-        peak_funding_before_financing (of the flows alone); with a ``[termination]``,
+        peak_funding_before_financing and peak_month_before_financing (of the flows alone,
+        the month -1 where they never dip below 0); with a ``[termination]``,
         terminated and termination_month (the first month not served, -1 where it ran its
         length). Money in the contract
         currency, into the provider positive.
@@ -237,6 +239,8 @@ class SimulationResult(HasProvenance):
                 "peak_funding": stats(s["peak_funding"]),
                 "peak_month": stats(where(s["peak_month"], s["peak_month"] >= 0)),
                 "peak_funding_before_financing": stats(s["peak_funding_before_financing"]),
+                "peak_month_before_financing": stats(where(
+                    s["peak_month_before_financing"], s["peak_month_before_financing"] >= 0)),
                 "prob_loss": float((s["net"] < 0).mean()),
                 "prob_insolvent": float(s["insolvent"].mean()),
                 "first_shortfall_month": stats(where(

@@ -162,6 +162,7 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         "peak_funding": fig["peak_funding"],
         "peak_month": fig["peak_month"],
         "peak_funding_before_financing": fig["peak_funding_before_financing"],
+        "peak_month_before_financing": fig["peak_month_before_financing"],
         "insolvent": fig["insolvent"],
         "first_shortfall_month": fig["first_shortfall_month"],
         "financing_cost": fig["financing_cost"],

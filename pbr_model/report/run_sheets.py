@@ -78,8 +78,9 @@ CASH_SERIES = [("cash_in", "Cash in"), ("cash_out", "Cash out"), ("net_flow", "N
 
 def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = None) -> Sheet:
     """``Cashflow``: monthly mean and percentiles of cash in, cash out, net flow and
-    cumulative cash; on ``Charts``, a line chart of the cumulative-cash fan with a
-    diamond at the median peak funding need (in its median month). ``summary``: the run's
+    cumulative cash; on ``Charts``, a line chart of the cumulative-cash fan (before
+    financing) with a diamond at the median peak funding need before financing, in the
+    median month of that peak. ``summary``: the run's
     :meth:`~SimulationResult.summary` if already at hand."""
     ws = book.sheet("Cashflow")
     money_fmt = money_format(result.currency)
@@ -90,10 +91,12 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
         for s in STATS:
             header.append(f"{label} {stat_label(s)}")
             cols.append(f"{key}_{s}")
+    # the fan is of cash before financing, so its marker is the need before financing
     peak = (summary or result.summary())["provider"]
-    need, month = peak["peak_funding"]["p50"], peak["peak_month"]["p50"]
+    need = peak["peak_funding_before_financing"]["p50"]
+    month = peak["peak_month_before_financing"]["p50"]
     marker = round(month) if need > 0 and month == month else None
-    header.append("Peak funding need P50")
+    header.append("Peak funding need before financing P50")
     rows = []
     for m, rec in months.iterrows():
         rows.append([int(m), rec["date"], *(float(rec[c]) for c in cols),
@@ -105,8 +108,8 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
     title = "Cumulative cash before financing: P5, P50 and P95 across simulations"
     if marker is not None:
         date = months.loc[marker, "date"]
-        title += (f"; peak funding need P50 after financing {money(need, result.currency)} in "
-                  f"{date:%b %Y} (month {marker})")
+        title += (f"; peak funding need before financing P50 {money(need, result.currency)}, "
+                  f"median month {date:%b %Y} (month {marker})")
     chart = cash_chart(book, ws, title, result.currency, [first + 1, first + 2, first + 3],
                        len(months), "Data: the Cashflow sheet (cumulative cash P5, P50, P95)")
     if marker is not None:

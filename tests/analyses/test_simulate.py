@@ -19,7 +19,8 @@ SIM_COLUMNS = [
     "effect_binary", "effect_frequency", "volume_factor", "paid_volume_factor", "fee", "outcome",
     "pooled_payment", "renegotiation", "renegotiated", "triggered",
     "binary_change_points", "frequency_per_reoffender_change_absolute", "revenue", "cost", "net", "npv", "min_cash",
-    "peak_funding", "peak_month", "peak_funding_before_financing", "insolvent",
+    "peak_funding", "peak_month", "peak_funding_before_financing",
+    "peak_month_before_financing", "insolvent",
     "first_shortfall_month", "financing_cost",
 ]
 COHORT_COLUMNS = [
@@ -99,6 +100,12 @@ def test_figures_read_off_the_cash(run):
                                np.maximum(-run.cumulative_cash().min(axis=1), 0), rtol=ROUNDING)
     np.testing.assert_array_equal(s["peak_funding"], np.maximum(-s["min_cash"], 0))
     assert s["peak_month"].between(-1, run.timeline.n_months - 1).all()
+    # the month of the need before financing: where the flows' own cumulative cash is lowest
+    before = s["peak_funding_before_financing"].to_numpy()
+    month = s["peak_month_before_financing"].to_numpy()
+    low = run.cumulative_cash().argmin(axis=1)
+    np.testing.assert_array_equal(month, np.where(before > 0, low, -1))
+    assert (before > 0).any() and (month != s["peak_month"].to_numpy()).any()
     facility = run.spec.provider.reserves + run.spec.provider.credit_limit
     np.testing.assert_array_equal(s["insolvent"], s["min_cash"] < -facility)
 

@@ -16,6 +16,7 @@ import pytest
 import typer
 
 from pbr_model import __version__
+from pbr_model.analyses.base import MONTH_DATES
 from pbr_model.cli import app
 from pbr_model.spec import DEFAULT_CONTRACT, bundled_contracts, load_spec, read_toml
 from pbr_model.spec.schema import ContractSpec
@@ -218,7 +219,7 @@ def test_simulate_json_every_figure_is_stats_or_probability(cli):
         for key, value in s[section].items():
             if key.startswith("prob_"):
                 assert isinstance(value, float) and 0 <= value <= 1, key
-            elif key.endswith("_date"):
+            elif key in MONTH_DATES.values():
                 assert value is None or re.fullmatch(r"\d{4}-\d{2}", value), key
             else:
                 assert isinstance(value, dict) and set(value) == STATS, (section, key)

@@ -28,7 +28,7 @@ ASSUMPTIONS_HEADER = ["Field", "Value", "Unit", "Description"]
 SHEETS = ["Summary", "Charts", "Assumptions", "Cohorts", "Cashflow", "Distributions"]
 CASHFLOW_HEADER = ["Month", "Date", *(f"{what} {s}" for what in (
     "Cash in", "Cash out", "Net flow", "Cumulative cash") for s in ("mean", "P5", "P50", "P95")),
-    "Peak funding need P50"]
+    "Peak funding need before financing P50"]
 
 
 @pytest.fixture(scope="module")

@@ -248,13 +248,18 @@ def test_cohorts_are_percentiles_across_simulations(book, result):
     assert ws.cell(2, header.index("Outcome payment P50") + 1).number_format.startswith('"£"')
 
 
-def test_cashflow_marker_sits_at_the_median_peak(book, result):
+def test_cashflow_marker_sits_at_the_median_peak_before_financing(book, result):
+    # the fan is cumulative cash before financing, so the diamond is the need before
+    # financing, in that need's median month (0.12.0 put the need after financing there)
     ws = book["Cashflow"]
     s = result.summary()["provider"]
     marks = [(r[0], r[-1]) for r in ws.iter_rows(min_row=2, values_only=True)
              if r[-1] is not None]
-    assert marks == [(round(s["peak_month"]["p50"]), pytest.approx(-s["peak_funding"]["p50"]))]
-    assert "peak funding need" in book["Charts"]._charts[0].title.tx.rich.p[0].r[0].t
+    assert marks == [(round(s["peak_month_before_financing"]["p50"]),
+                      pytest.approx(-s["peak_funding_before_financing"]["p50"]))]
+    assert s["peak_funding_before_financing"]["p50"] != s["peak_funding"]["p50"]
+    title = book["Charts"]._charts[0].title.tx.rich.p[0].r[0].t
+    assert "peak funding need before financing" in title and "after financing" not in title
 
 
 def test_distributions_histograms(book, result):
