@@ -10,7 +10,7 @@ from ..errors import SpecError, shown
 from ..files import is_file
 from .load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
                    read_toml, resolve)
-from .reading import read_capped
+from .reading import read_capped, workbook_sheets
 from .portfolio import bundled_portfolios
 
 Kind = Literal["contract", "portfolio", "profile"]
@@ -35,25 +35,11 @@ def file_kind(spec: str | Path) -> Kind:
         return ("portfolio" if name in bundled_portfolios()
                 else "profile" if name in bundled_providers() else "contract")
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return "profile" if _sheets(path) == ["provider"] else "contract"
+        return "profile" if workbook_sheets(path) == ["provider"] else "contract"
     data = read_toml(path)
     if "portfolio" in data:
         return "portfolio"
     return "profile" if set(data) == {"provider"} else "contract"
-
-
-def _sheets(path: Path) -> list[str]:
-    """A workbook's sheets but the ``Read me``, read from its index (no spreadsheet library:
-    this runs on every SPEC argument); [] when it cannot be read (the loader says why)."""
-    import re
-    import zipfile
-    try:
-        with zipfile.ZipFile(path) as archive:
-            index = archive.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return []
-    names = re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', index)
-    return [n for n in names if n != "Read me"]
 
 
 def bundled_files() -> dict[Kind, dict[str, Path]]:

@@ -28,6 +28,7 @@ from .reading import (MAX_DEPTH, MAX_FILE_BYTES, _too_deep, depth, parse_value, 
 from .parties import ProfileFile, ProviderProfile
 from .renames import new_path, upgrade, warn_renamed
 from .schema import ContractSpec, cross_check
+from .wrong_kind import not_a_contract, not_a_profile
 
 DEFAULT_CONTRACT = "tr-crc-example"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # read as a workbook, not TOML
@@ -124,11 +125,13 @@ def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> Provider
     source = str(profile) if not Path(profile).is_file() else str(path)
     where: dict[str, str] = {}
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        not_a_profile(None, path, source)
         from .workbook import read_workbook  # openpyxl only to read a workbook
         data, where = read_workbook(path, ProfileFile)
         where.update({o.partition("=")[0].strip(): "--set" for o in overrides})
     else:
         data = read_toml(path)
+        not_a_profile(data, path, source)
     data = apply_overrides(data, overrides) if overrides else data
     return validate_as(ProfileFile, data, source, where).provider
 
@@ -378,18 +381,6 @@ def _node(data: Any, keys: list[Any]) -> Any:
     return data
 
 
-def _not_a_contract(data: dict, spec: str | Path) -> None:
-    """Refuse a portfolio or a provider profile given where a contract spec is asked for,
-    saying what it is and where it goes (rather than listing the contract fields it lacks)."""
-    if "portfolio" in data:
-        raise SpecError(f"{spec}: is a portfolio (it has a [portfolio] table), not a contract "
-                        f"spec; run it with `pbr capital {spec}`, check it with `pbr validate`")
-    if data and set(data) == {"provider"}:
-        raise SpecError(f"{spec}: is a provider profile (only a [provider] table), not a "
-                        f"contract spec; give it to `pbr capital` or `pbr breakeven` with "
-                        f"--provider {spec}, check it with `pbr validate`")
-
-
 def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
     """Find, read, override and validate a spec.
 
@@ -411,7 +402,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
         from .workbook import read_workbook  # here: openpyxl is imported only to read a workbook
 
         data, where = read_workbook(path)
-        _not_a_contract(data, spec)
+        not_a_contract(data, spec)
         for item in overrides:  # a value set on the command line is not in its cell
             key = item.partition("=")[0].strip()
             key = new_path(key) or key  # an old field name sets the new field
@@ -419,7 +410,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
             where[key] = "--set"
     else:
         data = read_toml(path)
-        _not_a_contract(data, spec)
+        not_a_contract(data, spec)
     source = str(spec) if not Path(spec).is_file() else str(path)
     data, renamed = upgrade(data, source)  # before overrides, which may give a new name
     data, bad = _overridden(data, overrides)

@@ -126,3 +126,17 @@ def parse_value(text: str) -> Any:
     if long is not None:
         raise OverrideError(long)
     return value
+
+
+def workbook_sheets(path: Path) -> list[str]:
+    """A workbook's sheets but the ``Read me``, read from its index (no spreadsheet library:
+    this runs on every SPEC argument); [] when it cannot be read (the loader says why)."""
+    import re
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            index = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return []
+    names = re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', index)
+    return [n for n in names if n != "Read me"]

@@ -119,6 +119,30 @@ def test_a_profile_workbook_given_as_a_contract_says_what_it_is(cli, tmp_path):
     assert len(lines) == 1
 
 
+@pytest.mark.parametrize("kind", ["contract workbook", "contract TOML", "portfolio"])
+def test_a_contract_or_portfolio_given_as_a_profile_says_what_it_is(cli, tmp_path, kind):
+    """The reverse: a contract spec (workbook or TOML) or a portfolio given to --provider or
+    as a supply chain entry's profile gets one line saying what it is, not a line for each
+    table a profile does not have (0.12.0 gave 15 for a contract workbook)."""
+    if kind == "contract workbook":
+        given = tmp_path / "contract.xlsx"
+        cli.ok(cli.run("template", str(given)))
+        said = "is a contract spec workbook (it has a contract sheet)"
+    elif kind == "contract TOML":
+        given, said = CONTRACT, "is a contract spec (it has a [contract] table)"
+    else:
+        given = bundled_dir() / "portfolios" / "tr_national.toml"
+        said = "is a portfolio (it has a [portfolio] table)"
+    lines = cli.error(cli.run("capital", "tr-crc-example", "--provider", str(given),
+                              "--sims", "10"),
+                      f"--provider {given}: {said}, not a provider profile", "pbr providers")
+    assert len(lines) == 1
+    spec = chain_spec(tmp_path, str(given))
+    lines = cli.error(cli.run("validate", str(spec)),
+                      f"{spec}: supply_chain.0.profile: {given}: {said}")
+    assert len(lines) == 1
+
+
 def test_a_portfolio_hash_and_inputs_follow_its_areas_profile_files(tmp_path):
     """An area whose supply chain reads a profile file: the portfolio's hash and the area's
     (under the portfolio's own trend) change with a figure in that file, and the file is
