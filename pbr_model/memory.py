@@ -18,8 +18,9 @@ its own: the chunk term counts N times, plus ``WORKER`` for each worker's own in
 about three quarters as much again while it is worked on (in a portfolio, one area's chunk
 at a time, so the largest area's). The constants were calibrated by measuring the peak resident
 memory of runs on the bundled contracts (``/usr/bin/time``-style ``ru_maxrss``, version
-0.7.0 and 0.8.0, 2,000 to 200,000 simulations; docs/methodology.md gives them) and rounded up, so the
-estimate is above every measured run. The available memory is the least of the
+0.7.0 and 0.8.0, 2,000 to 200,000 simulations) and rounded up, so the estimate is above every
+measured run; measured again at 0.13.0 it is 6-104% above them (docs/methodology.md,
+section 10, gives the runs). The available memory is the least of the
 kernel's ``MemAvailable``, the process's address-space limit (``ulimit -v``) and its
 control group's limit, where they are known.
 """
