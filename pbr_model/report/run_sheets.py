@@ -95,7 +95,8 @@ def cashflow_sheet(book: Book, result: SimulationResult, summary: dict | None = 
     peak = (summary or result.summary())["provider"]
     need = peak["peak_funding_before_financing"]["p50"]
     month = peak["peak_month_before_financing"]["p50"]
-    marker = round(month) if need > 0 and month == month else None
+    # a half month rounds down, as the summary's date does (analyses/base.month_dates)
+    marker = int(month) if need > 0 and month == month else None
     header.append("Peak funding need before financing P50")
     rows = []
     for m, rec in months.iterrows():

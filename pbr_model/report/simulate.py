@@ -68,7 +68,7 @@ def simulation_summary(result: SimulationResult) -> Group:
     _row(t, "Financing cost", v["financing_cost"], m)
     _row(t, "Peak funding need (after financing)", v["peak_funding"], m)
     _row(t, "  before financing", v["peak_funding_before_financing"], m)
-    _row(t, "  month of peak", v["peak_month"], number)
+    _row(t, "  month of peak (after financing)", v["peak_month"], number)
     if "termination" in s:
         _row(t, "Stop month (where stopped early)", s["termination"]["month"], number)
     facility = result.spec.provider.reserves + result.spec.provider.credit_limit

@@ -5,6 +5,7 @@ against the result they came from."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -255,11 +256,28 @@ def test_cashflow_marker_sits_at_the_median_peak_before_financing(book, result):
     s = result.summary()["provider"]
     marks = [(r[0], r[-1]) for r in ws.iter_rows(min_row=2, values_only=True)
              if r[-1] is not None]
-    assert marks == [(round(s["peak_month_before_financing"]["p50"]),
+    assert marks == [(int(s["peak_month_before_financing"]["p50"]),
                       pytest.approx(-s["peak_funding_before_financing"]["p50"]))]
     assert s["peak_funding_before_financing"]["p50"] != s["peak_funding"]["p50"]
     title = book["Charts"]._charts[0].title.tx.rich.p[0].r[0].t
     assert "peak funding need before financing" in title and "after financing" not in title
+
+
+def test_cashflow_marker_month_agrees_with_the_summary_date_on_a_half_month(tmp_path):
+    # four simulations whose median month is a half (33.5): the diamond and the title's
+    # month round down, as the summary's date does, not to the even month
+    result = simulate(load_spec("tr-crc-example"), sims=4, seed=5)
+    s = result.summary()["provider"]
+    month = s["peak_month_before_financing"]["p50"]
+    assert month % 1 == 0.5
+    book = openpyxl.load_workbook(write_workbook(result, tmp_path / "run.xlsx"))
+    marks = [r[0] for r in book["Cashflow"].iter_rows(min_row=2, values_only=True)
+             if r[-1] is not None]
+    assert marks == [int(month)]
+    date = s["peak_date_before_financing"]        # "YYYY-MM"
+    title = book["Charts"]._charts[0].title.tx.rich.p[0].r[0].t
+    assert f"(month {int(month)})" in title
+    assert dt.date.fromisoformat(date + "-01").strftime("%b %Y") in title
 
 
 def test_distributions_histograms(book, result):
