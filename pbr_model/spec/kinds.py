@@ -4,16 +4,14 @@ profile, told by its tables (or by which bundled list a name is in)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from ..errors import SpecError, shown
 from ..files import is_file
 from .load import (WORKBOOK_SUFFIXES, bundled_contracts, bundled_name, bundled_providers,
                    read_toml, resolve)
 from .reading import read_capped, workbook_sheets
+from .wrong_kind import Kind, kind_of
 from .portfolio import bundled_portfolios
-
-Kind = Literal["contract", "portfolio", "profile"]
 
 
 def file_kind(spec: str | Path) -> Kind:
@@ -34,12 +32,9 @@ def file_kind(spec: str | Path) -> Kind:
             return "contract"
         return ("portfolio" if name in bundled_portfolios()
                 else "profile" if name in bundled_providers() else "contract")
-    if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return "profile" if workbook_sheets(path) == ["provider"] else "contract"
-    data = read_toml(path)
-    if "portfolio" in data:
-        return "portfolio"
-    return "profile" if set(data) == {"provider"} else "contract"
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:   # a workbook is a profile or a contract
+        return "profile" if kind_of(workbook_sheets(path)) == "profile" else "contract"
+    return kind_of(read_toml(path)) or "contract"
 
 
 def bundled_files() -> dict[Kind, dict[str, Path]]:
