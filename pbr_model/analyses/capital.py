@@ -26,7 +26,6 @@ from ..finance.sib import summary as sib_summary
 from ..scenarios import with_effect, with_terms
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
-from ..spec.profiles import spec_folder
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance
@@ -230,7 +229,7 @@ def capital(
         seats = [Seat(with_terms(p, share, pbr_share, fee_share)) for p in profiles]
         mode = "providers"
     else:
-        seats, mode = chain_seats(loaded.spec, spec_folder(loaded.source)), "chain"
+        seats, mode = chain_seats(loaded), "chain"
     result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
                       paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                       progress=progress, executor=executor, detail=True, draws=draws)

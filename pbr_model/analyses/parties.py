@@ -25,7 +25,7 @@ from ..finance.parties import (ContractFlows, PartyFlows, Plan, Seat, chain_flow
                                seat_flows)
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
-from ..spec.profiles import locate_profile
+from ..spec.profiles import locate_profile, spec_folder
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, leading_sum, percentile_rows
@@ -44,6 +44,8 @@ PARTY_UNITS = {"sim": None, "party": None, "role": None, "revenue": "currency",
                "peak_month_before_financing": "month index", "insolvent": "bool",
                "first_shortfall_month": "month index",
                "financing_cost": "currency", "net_after_financing": "currency"}
+
+
 def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
          result: SimulationResult | None = None, executor: Executor | None = None) -> Plan:
     """The contract as planned: mean fee and outcome income and entrants over the
@@ -61,12 +63,18 @@ def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAUL
                 starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / result.sims)
 
 
-def chain_seats(spec: ContractSpec, folder: Path | None = None) -> list[Seat]:
+def chain_seats(spec: ContractSpec | LoadedSpec, folder: Path | None = None) -> list[Seat]:
     """The spec's parties: the prime (``[provider]``) and each ``[[supply_chain]]`` entry,
-    its profile a bundled name or a file relative to ``folder`` (the spec's)."""
+    its profile a bundled name or a file relative to ``folder`` (the spec's). A loaded spec
+    gives the profile files it read when it was loaded (those its hash covers), and its
+    own folder."""
+    read: dict[str, ProviderProfile] = {}
+    if isinstance(spec, LoadedSpec):
+        read, folder, spec = dict(spec.profiles), spec_folder(spec.source), spec.spec
     seats = [Seat(prime_profile(spec), role="prime")]
     for sub in spec.supply_chain:
-        base = load_profile(locate_profile(sub.profile, folder))
+        base = (read[sub.profile] if sub.profile in read
+                else load_profile(locate_profile(sub.profile, folder)))
         profile = base.model_copy(update=dict(name=sub.name, share=sub.share,
                                               fee_share=sub.fee_share, pbr_share=sub.pbr_share,
                                               fee_basis=sub.fee_basis))

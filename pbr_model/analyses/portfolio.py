@@ -46,7 +46,6 @@ from ..outcomes import Sampler, Shared, draw_trend
 from ..parallel import chunk_for, ordered_results, workers_of
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
-from ..spec.profiles import spec_folder
 from ..spec.parties import ProviderProfile
 from ..spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
 from ..timeline import Timeline
@@ -309,7 +308,7 @@ def draw_national(sampler: Sampler, portfolio: LoadedPortfolio,
 def owner_seats(area: LoadedArea, owner: ProviderProfile) -> list[Seat]:
     """The seats of an area's chain with the owner in the prime's: the whole area less any
     ``[[supply_chain]]`` work, on the owner's finances."""
-    seats = chain_seats(area.spec.spec, spec_folder(area.spec.source))
+    seats = chain_seats(area.spec)
     prime = Seat(owner.model_copy(update={"share": seats[0].profile.share}),
                  role=f"owner in {area.name}")
     return [prime, *seats[1:]]

@@ -119,6 +119,19 @@ def test_a_profile_workbook_given_as_a_contract_says_what_it_is(cli, tmp_path):
     assert len(lines) == 1
 
 
+def test_a_loaded_spec_seats_the_profiles_it_read_and_hashed(tmp_path):
+    """The supply chain's seats come from the profile files as the spec read (and hashed)
+    them when it was loaded, not from a second read: a file changed after loading changes
+    neither the seats nor the hash."""
+    from pbr_model.analyses.parties import chain_seats
+    profile = own_finances(tmp_path, 400_000)
+    loaded = load_spec(chain_spec(tmp_path, "finances/charity.toml"))
+    profile.write_text(_with_reserves(profile.read_text(), 900_000))
+    assert chain_seats(loaded)[1].profile.reserves == 400_000
+    assert chain_seats(loaded.spec, tmp_path)[1].profile.reserves == 900_000  # read afresh
+    assert load_spec(tmp_path / "spec.toml").sha256 != loaded.sha256
+
+
 @pytest.mark.parametrize("kind", ["contract workbook", "contract TOML", "portfolio"])
 def test_a_contract_or_portfolio_given_as_a_profile_says_what_it_is(cli, tmp_path, kind):
     """The reverse: a contract spec (workbook or TOML) or a portfolio given to --provider or
