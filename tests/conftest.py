@@ -22,7 +22,6 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile("explore" if os.environ.get("PBR_HYPOTHESIS") == "explore" else "fixed")
 
 
-
 class Cli:
     """The ``pbr`` command line run in process (typer's ``CliRunner``), and the checks every
     CLI test makes of what it printed."""

@@ -47,6 +47,8 @@ COMMANDS: dict[str, list[str]] = {
     "settle-sib": ["settle", "nyc-able-sib", "--observed", str(OBSERVED / "able_no_effect.csv"),
                    "--set", "contract.length_months=36"],
 }
+
+
 def arguments(name: str, sims: int) -> list[str]:
     """``pbr`` arguments of workbook ``name`` at ``sims`` simulations (``settle`` draws
     nothing, so takes no --sims)."""

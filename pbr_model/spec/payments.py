@@ -6,7 +6,6 @@ up. Improvement is measured in ``change`` units against the evaluation's compari
 from __future__ import annotations
 
 import math
-
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator

@@ -673,5 +673,4 @@ def test_tiers_a_hair_apart_stepped_pay_what_they_say():
     interpolated (tests/spec/test_load.py), and stepped it pays the tier reached, not
     infinity."""
     at, amount = [-1.0, -2.225073858507203e-309, 2.225073858507203e-309, 1.0], [0, 0, 1, 1]
-    from pbr_model.payments.rules import tier_amount
     assert list(tier_amount(np.array([0.0, 0.5, 2.0]), at, amount, False)) == [0.0, 1.0, 1.0]
