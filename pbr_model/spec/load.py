@@ -28,7 +28,7 @@ from .reading import (MAX_DEPTH, MAX_FILE_BYTES, _too_deep, depth, parse_value, 
 from .parties import ProfileFile, ProviderProfile
 from .renames import new_path, upgrade, warn_renamed
 from .schema import ContractSpec, cross_check
-from .wrong_kind import not_a_contract, not_a_profile
+from .wrong_kind import not_a_contract, not_a_profile, not_results
 
 DEFAULT_CONTRACT = "tr-crc-example"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # read as a workbook, not TOML
@@ -126,6 +126,7 @@ def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> Provider
     where: dict[str, str] = {}
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         not_a_profile(None, path, source)
+        not_results(path, source, "provider profile")
         from .workbook import read_workbook  # openpyxl only to read a workbook
         data, where = read_workbook(path, ProfileFile)
         where.update({o.partition("=")[0].strip(): "--set" for o in overrides})
@@ -401,6 +402,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         from .workbook import read_workbook  # here: openpyxl is imported only to read a workbook
 
+        not_results(path, str(spec) if not Path(spec).is_file() else str(path), "contract spec")
         data, where = read_workbook(path)
         not_a_contract(data, spec)
         for item in overrides:  # a value set on the command line is not in its cell

@@ -1,7 +1,8 @@
 """What kind of file a spec file is, told by its tables (a workbook: its sheets), and a file
 of the wrong kind said in one line: a portfolio or a provider profile given where a contract
-spec is asked for, or a contract spec or a portfolio where a provider profile is (rather than
-every field the other kind lacks)."""
+spec is asked for, a contract spec or a portfolio where a provider profile is, or a results
+workbook where either is (rather than every field the other kind lacks, or every sheet a
+spec workbook does not have)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from .reading import workbook_sheets
 
 Kind = Literal["contract", "portfolio", "profile"]
@@ -60,3 +61,51 @@ def not_a_profile(data: dict | None, path: Path, source: str) -> None:
                 else "a contract spec (it has a [contract] table)")
         raise SpecError(f"{source}: is {what}, not a provider profile; use it as a SPEC, e.g. "
                         f"`pbr capital {source}`; {PROFILE_IS}")
+
+
+#: The sheet every results workbook opens with (what ``--xlsx`` writes, from any command);
+#: a spec workbook's sheets are its sections, in lower case.
+RESULTS_SHEET = "Summary"
+
+
+def not_results(path: Path, source: str, asked: str) -> None:
+    """Refuse a results workbook (a :data:`RESULTS_SHEET` sheet and no spec section) given
+    where a spec workbook is asked for (``asked``: ``"contract spec"`` or ``"provider
+    profile"``), in one line naming the spec it was made from when it says, rather than one
+    line per sheet a spec workbook does not have. ``source``: the file as given."""
+    sheets = workbook_sheets(path)
+    if RESULTS_SHEET not in sheets or kind_of(sheets) is not None:
+        return
+    what = (f"{source}: is a results workbook (its {RESULTS_SHEET} sheet is what a command's "
+            f"--xlsx writes), not a {asked}")
+    if asked != "contract spec":
+        raise SpecError(f"{what}; {PROFILE_IS}")
+    made, kind = made_from(path)
+    if made is None:
+        raise SpecError(f"{what}; give the spec it was made from, or edit one written by "
+                        "`pbr template FILE.xlsx --from SPEC`")
+    if kind == "portfolio":
+        raise SpecError(f"{what}; it was made from the portfolio {made}: run it with "
+                        f"`pbr capital {made}`")
+    raise SpecError(f"{what}; it was made from {made}: give that as the SPEC, or edit a copy "
+                    f"written by `pbr template FILE.xlsx --from {made}`")
+
+
+def made_from(path: Path) -> tuple[str | None, str | None]:
+    """The spec a results workbook says it was made from (its Summary's ``Source`` row, as
+    shown) and that spec's kind (``Spec kind``); None for what it does not say or when it
+    cannot be read."""
+    try:
+        from openpyxl import load_workbook  # only on this error's path
+        book = load_workbook(path, read_only=True)
+        try:
+            rows = book[RESULTS_SHEET].iter_rows(max_row=20, max_col=2, values_only=True)
+            meta = {r[0]: r[1] for r in rows if len(r) == 2 and isinstance(r[0], str)}
+        finally:
+            book.close()
+    except Exception:  # a damaged workbook: said without its source  # noqa: BLE001
+        return None, None
+    found, kind = meta.get("Source"), meta.get("Spec kind")
+    if not isinstance(found, str) or not found.strip():
+        return None, None
+    return shown(found), kind if isinstance(kind, str) else None

@@ -156,6 +156,48 @@ def test_a_contract_or_portfolio_given_as_a_profile_says_what_it_is(cli, tmp_pat
     assert len(lines) == 1
 
 
+@pytest.mark.parametrize("command, spec, made", [
+    ("simulate", "tr-crc-example", "it was made from tr-crc-example: give that as the SPEC, or "
+     "edit a copy written by `pbr template FILE.xlsx --from tr-crc-example`"),
+    ("capital", "tr-national", "it was made from the portfolio tr-national: run it with "
+     "`pbr capital tr-national`")])
+def test_a_results_workbook_given_as_a_spec_says_what_it_is(cli, tmp_path, command, spec, made):
+    """A workbook a command's --xlsx wrote, given as a SPEC, as --provider or as a supply
+    chain's profile: one line saying it is results and what it was made from (its Summary's
+    Source), not a line for each sheet a spec workbook does not have (0.13.0 gave 6)."""
+    results = tmp_path / "results.xlsx"
+    cli.ok(cli.run(command, spec, "--sims", "20", "--xlsx", str(results)))
+    what = (f"{results}: is a results workbook (its Summary sheet is what a command's --xlsx "
+            "writes), not a")
+    for args in (["simulate", str(results)], ["validate", str(results)],
+                 ["template", str(tmp_path / "copy.xlsx"), "--from", str(results)]):
+        lines = cli.error(cli.run(*args), f"{what} contract spec; {made}")
+        assert len(lines) == 1
+    assert not (tmp_path / "copy.xlsx").exists()
+    lines = cli.error(cli.run("capital", "tr-crc-example", "--provider", str(results),
+                              "--sims", "10"),
+                      f"--provider {what} provider profile", "pbr providers")
+    assert len(lines) == 1
+    chain = chain_spec(tmp_path, str(results))
+    lines = cli.error(cli.run("validate", str(chain)),
+                      f"{chain}: supply_chain.0.profile: {what} provider profile")
+    assert len(lines) == 1
+
+
+def test_a_results_workbook_that_does_not_say_its_source_still_gets_one_line(cli, tmp_path):
+    """Without a Source row (cut out by hand), the line says how to find or make a spec."""
+    from openpyxl import load_workbook
+    results = tmp_path / "results.xlsx"
+    cli.ok(cli.run("simulate", "--sims", "20", "--xlsx", str(results)))
+    book = load_workbook(results)
+    book["Summary"]["A3"] = None
+    book.save(results)
+    lines = cli.error(cli.run("simulate", str(results)), "is a results workbook",
+                      "give the spec it was made from, or edit one written by "
+                      "`pbr template FILE.xlsx --from SPEC`")
+    assert len(lines) == 1
+
+
 def test_a_portfolio_hash_and_inputs_follow_its_areas_profile_files(tmp_path):
     """An area whose supply chain reads a profile file: the portfolio's hash and the area's
     (under the portfolio's own trend) change with a figure in that file, and the file is
