@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 
 from ..effects import implied_cuts
+from ..payments import first_result_month
 from ..scenarios import with_effect
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
@@ -48,7 +49,8 @@ class ShowResult(HasProvenance):
         """``figures``: one row per derived figure (``--csv``/``--parquet``)."""
         import pandas as pd
         frame = pd.DataFrame({"figure": list(self.figures),
-                              "value": [str(v) for v in self.figures.values()]})
+                              "value": ["" if v is None else str(v)
+                                         for v in self.figures.values()]})
         return {"figures": frame}
 
 
@@ -69,6 +71,7 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
     s = {name: values[0] for name, values in run.sim_columns.items()}  # the one simulation
     tl = run.timeline
     dates = tl.dates()
+    first = first_result_month(run.spec, tl)
     return {
         "cohorts": tl.n_cohorts,
         "expected_entrants": float(s["entrants"]),
@@ -76,7 +79,9 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         "comparison_binary_rate": float(s["comparison_binary_rate"]),
         "comparison_frequency": float(run.cohort_columns["comparison_frequency"][0, 0]),
         "timeline_months": tl.n_months,
-        "first_outcome_payment": dates[int(tl.payment_month[0])].isoformat(),
+        # when the rules can first pay for results (a pooled schedule: at the end), or None
+        "first_outcome_payment": None if first is None else dates[first].isoformat(),
+        "first_outcome_payment_month": first,
         "last_cash_flow": dates[-1].isoformat(),
         "fee_revenue": float(s["fee"]),
         "outcome_revenue": float(s["outcome"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..spec.schema import ContractSpec
+from ..timeline import Timeline
 from . import at_risk, fee, outcome, prices, tiered
 from .adjust import index_prices
 from .base import Fmt, Mechanism, PaymentFlows, PaymentInputs
@@ -77,6 +78,16 @@ def outcome_directions(spec: ContractSpec) -> frozenset[str]:
     return frozenset(ways)
 
 
+def first_result_month(spec: ContractSpec, timeline: Timeline) -> int | None:
+    """The first month a payment for results can fall due [month index]: cohort 1's payment
+    month where a mechanism pays per cohort (rates, per-cohort tiers, revenue at risk), the
+    last cohort's where tiers pay once on the pooled result (NYC ABLE, Massachusetts Roca);
+    None when nothing is paid for results (fees only)."""
+    months = [int(timeline.payment_month[-1] if m.type == "tiered" and m.basis == "pooled"
+                  else timeline.payment_month[0]) for m in spec.payments if m.type != "fee"]
+    return min(months, default=None)
+
+
 def pays_only_back(spec: ContractSpec) -> bool:
     """Whether results can only take money back (Doncaster: revenue at risk repaid on a
     missed target), so "P(any outcome payment)" means nothing and is not shown."""
@@ -91,5 +102,5 @@ def trigger_label(spec: ContractSpec) -> str:
 
 
 __all__ = ["MECHANISMS", "Mechanism", "PaymentFlows", "PaymentInputs", "describe",
-           "outcome_directions", "pay_all", "pays_only_back", "price_fields", "rule_measures",
+           "first_result_month", "outcome_directions", "pay_all", "pays_only_back", "price_fields", "rule_measures",
            "scale_prices", "trigger_label"]

@@ -29,7 +29,10 @@ def contract_overview(result: ShowResult) -> Group:
              f"(month {c.first_cohort_month})" if c.first_cohort_month else "")
     terms.add_row("Cohorts", f"{derived['cohorts']} of {c.cohort_months} months{first}")
     terms.add_row("Measurement", _measurement(c))
-    terms.add_row("First outcome payment", derived["first_outcome_payment"])
+    first_paid = derived["first_outcome_payment"]
+    terms.add_row("First outcome payment",
+                  "none: nothing is paid for results" if first_paid is None else
+                  f"{first_paid} (month {derived['first_outcome_payment_month']}), if earned")
     terms.add_row("Last cash flow", f"{derived['last_cash_flow']} (month {derived['timeline_months'] - 1})")
     terms.add_row("Expected caseload (entrants)", number(derived["expected_entrants"]))
     if derived["expected_paid_volume"] != derived["expected_entrants"]:

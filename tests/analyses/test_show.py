@@ -3,13 +3,20 @@ Carlo; the figures are the engine's noise-free run."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 
+import numpy as np
 import pytest
+from rich.console import Console
 
 from pbr_model.analyses.show import derived_figures, show
 from pbr_model.analyses.simulate import simulate
+from pbr_model.payments import first_result_month
+from pbr_model.report.show import contract_overview
 from pbr_model.spec import bundled_contracts, load_spec
+from pbr_model.timeline import Timeline
 
 
 @pytest.mark.parametrize("name", sorted(bundled_contracts()))
@@ -27,6 +34,42 @@ def test_figures_are_the_noise_free_run(name):
     assert 0 <= d["revenue_at_risk_share"] <= 1
     first = dt.date.fromisoformat(d["first_outcome_payment"])
     assert loaded.spec.contract.start_date < first <= dt.date.fromisoformat(d["last_cash_flow"])
+
+
+@pytest.mark.parametrize("name", sorted(bundled_contracts()))
+def test_the_first_outcome_payment_is_when_the_rules_can_first_pay(name):
+    """No result money comes before it in the noise-free run, and a contract paid once on
+    its pooled result (ABLE, Roca) is first paid in the last cohort's payment month, where
+    that run pays it (0.13.0 gave cohort 1's month, three years early for Roca)."""
+    loaded = load_spec(name)
+    d = derived_figures(loaded)
+    run = simulate(loaded, sims=1, sampling="expected")
+    month, tl = d["first_outcome_payment_month"], run.timeline
+    assert d["first_outcome_payment"] == tl.dates()[month].isoformat()
+    paid = np.flatnonzero(np.asarray(run.outcome_in)[0])
+    assert paid.size == 0 or paid[0] >= month
+    pooled_only = all(m.type == "tiered" and m.basis == "pooled"
+                      for m in loaded.spec.payments if m.type != "fee")
+    assert month == tl.payment_month[-1 if pooled_only else 0]
+    if name in ("nyc-able-sib", "ma-roca-pfs"):
+        assert pooled_only and list(paid) == [month]
+
+
+def test_a_contract_of_fees_alone_has_no_first_outcome_payment():
+    """A spec that pays only fees: no month, and the view says nothing is paid for results."""
+    spec = load_spec("tr-crc-example").spec
+    fees = [m for m in spec.payments if m.type == "fee"]
+    assert fees and len(fees) < len(spec.payments)
+    alone = spec.model_copy(update={"payments": fees})
+    assert first_result_month(alone, Timeline.from_spec(alone)) is None
+    assert first_result_month(spec, Timeline.from_spec(spec)) == 33
+    result = show("tr-crc-example")
+    result = dataclasses.replace(result, figures={**result.figures, "first_outcome_payment": None,
+                                                  "first_outcome_payment_month": None})
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(contract_overview(result))
+    row = [line for line in console.export_text().splitlines() if "First outcome payment" in line]
+    assert len(row) == 1 and "none: nothing is paid for results" in row[0]
 
 
 def test_the_result_carries_provenance_and_the_validated_spec():
