@@ -13,6 +13,9 @@ bundled effect and with no effect (the trend and noise alone), in two modes:
   drifts (the path as it happened, known after the event: all CRCs 45.6% against 47.5% in
   Oct-Dec 2015 [GTD17]). This is the comparison that tests the areas' spread: in the prior
   mode the trend's uncertainty moves all 21 areas together.
+  Given the path, read the no-effect columns: the path was fitted to the all-CRC change read
+  as trend alone, so the bundled effect counts any average effect a second time (an all-CRC
+  cut of about 4.2 points against the published 1.9); those columns are an upper reference.
 
 The areas' own deviations ([area], tr_national.toml) are CALIBRATED, given the path, to the
 per-CRC spread of the first contract year (-7 to +3 points [GTD18]) and Oct-Dec 2015's best
