@@ -91,8 +91,15 @@ def simulation_summary(result: SimulationResult) -> Group:
     lines = Text("\n").join(Text.assemble((label.ljust(width), "bold"), value)
                             for label, value in probs)
     effect = Text.assemble(("True effect (mean): ", "bold"), cuts_text(s["true_effect"]))
-    footer = Text(f"Money in {cur}; money into the provider is positive.", style="dim")
+    footer = Text(f"Money in {cur}; money into the provider is positive."
+                  + (f" {WITHOUT_BOND}" if v.get("without_bond") else ""), style="dim")
     return Group(t, lines, effect, footer)
+
+
+#: Said wherever a [sib] spec's provider cash is shown by ``pbr simulate``.
+WITHOUT_BOND = ("This spec has a [sib]: the provider's cash here leaves out the bond (no "
+                "investors' draws or repayments: only the [provider]'s reserves and credit, at "
+                "its rates); `pbr capital SPEC` runs the bond's waterfall.")
 
 
 def simulation_reading(s: dict) -> list[str]:
@@ -121,7 +128,7 @@ def simulation_reading(s: dict) -> list[str]:
         f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}, financing "
         f"included ({m(prov['peak_funding_before_financing']['p95'])} before financing); it "
         f"runs out of cash beyond its reserves and credit in {percent(prov['prob_insolvent'])} "
-        f"of them{first_when}.",
+        f"of them{first_when}." + (f" {WITHOUT_BOND}" if prov.get("without_bond") else ""),
         results_sentence(pay),
     ]
 
