@@ -110,11 +110,14 @@ def trend_at_first_cohort(run: SimulationResult) -> dict[str, float]:
     share = sum(b.share for b in bands)
     p0 = sum(b.share * b.binary_rate for b in bands) / share
     m0 = sum(b.share * b.binary_rate * b.reoffences_per_reoffender for b in bands) / share / p0
-    c = {name: values[0, 0] for name, values in run.cohort_columns.items()}  # the first cohort
+    c = {name: float(values[0, 0]) for name, values in run.cohort_columns.items()}  # cohort 1
+    reoffenders = c["counterfactual_reoffenders"]
+    # rates of a cohort with no one in it (a volume of 0) are undefined: NaN, shown as "-"
     return {"trend_binary_points_cohort_1":
-            100 * (float(c["counterfactual_reoffenders"] / c["entrants"]) - p0),
+            100 * (reoffenders / c["entrants"] - p0) if c["entrants"] > 0 else float("nan"),
             "trend_frequency_change_cohort_1":
-            float(c["counterfactual_reoffences"] / c["counterfactual_reoffenders"]) / m0 - 1}
+            c["counterfactual_reoffences"] / reoffenders / m0 - 1 if reoffenders > 0
+            else float("nan")}
 
 
 def _at_risk(run: SimulationResult, s) -> float:

@@ -216,3 +216,22 @@ def test_the_trend_row_says_when_the_trend_was_calibrated():
 
     assert "calibrated to the published record" in text()
     assert "calibrated" not in text(["contract.calibrated=[]"])
+
+
+@pytest.mark.parametrize("name", sorted(bundled_contracts()))
+def test_a_volume_of_zero_shows_undefined_rates_as_dashes_without_warnings(cli, name):
+    """0 entrants is allowed: the rates of an empty cohort are undefined (NaN, JSON null,
+    "-" in the view), with no numpy warning on the way (0.13.0 printed two)."""
+    import warnings
+
+    from pbr_model.spec import load_spec as load
+    loaded = load(name, ["cohorts.entrants_per_period=0"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figures = derived_figures(loaded)
+    assert np.isnan(figures["trend_binary_points_cohort_1"])
+    out = cli.run("show", name, "--set", "cohorts.entrants_per_period=0")
+    cli.ok(out)
+    assert "nan" not in out.output.lower().replace("financ", "")
+    row = [line for line in out.output.splitlines() if "Comparison" in line]
+    assert len(row) == 1 and "- binary, - reoffences" in row[0]
