@@ -43,8 +43,11 @@ def read_toml(path: Path) -> dict[str, Any]:
     if raw[:4] == b"PK\x03\x04":
         raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
                         "made by `pbr template` must be named .xlsx")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise SpecError(f"{path}: is UTF-16 text (it starts with a UTF-16 byte-order mark); "
+                        "TOML must be UTF-8: save it as UTF-8")
+    try:  # a UTF-8 byte-order mark (Notepad, Excel) is not TOML, but means no harm
+        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not a text file (TOML must be UTF-8): byte {exc.start + 1} "
                         "is not UTF-8") from None

@@ -382,3 +382,20 @@ def test_the_installed_pbr_refuses_hostile_input_in_bounded_memory(cli, tmp_path
 def test_markup_and_ordinary_text_are_allowed(cli, name):
     toml = '"' + name.replace("\t", "\\t").replace("\n", "\\n") + '"'
     cli.ok(cli.run("show", str(TR), "--set", f"contract.name={toml}", "--json"))
+
+
+def test_a_utf8_byte_order_mark_is_read_and_utf16_is_named(cli, tmp_path):
+    """Notepad and Excel may start UTF-8 text with a byte-order mark: the spec reads as
+    without it (the same hash); UTF-16 text is named as such, not as a bad byte."""
+    from pbr_model.spec import load_spec
+    from pbr_model.spec.load import bundled_dir
+    text = (bundled_dir() / "tr_crc_example.toml").read_text()
+    marked = tmp_path / "marked.toml"
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_spec(marked).sha256 == load_spec("tr-crc-example").sha256
+    cli.ok(cli.run("validate", str(marked)))
+    wide = tmp_path / "wide.toml"
+    wide.write_bytes(text.encode("utf-16"))
+    cli.error(cli.run("validate", str(wide)),
+              f"{wide}: is UTF-16 text (it starts with a UTF-16 byte-order mark); TOML must be "
+              "UTF-8: save it as UTF-8", lines=1)
