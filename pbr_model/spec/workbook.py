@@ -162,6 +162,13 @@ def _sheet_cells(books: tuple[Workbook, Workbook | None], name: str,
     if header != ["field", "value"]:
         problems.add(_at(name, "A1"), "the first row must be the header: " + ", ".join(COLUMNS))
         return []
+    merged = [r for r in ws.merged_cells.ranges if r.min_col <= 2]
+    for cells in sorted(merged, key=lambda r: (r.min_row, r.min_col)):
+        # only a merge's first cell holds its value: the other rows would read as empty
+        problems.add(f"{_at(name)}, cells {cells.coord}", "merged: each field needs its own "
+                     "Field and Value cells; unmerge them")
+    if merged:
+        return []
     out = []
     for field, value in ws.iter_rows(min_row=2, max_col=2):
         cell = _read_row(field, value, values[name] if values else None, name, problems, root)

@@ -352,6 +352,23 @@ def test_text_in_a_number_cell(book_path):
         "cohorts.volume_factor_sd: Input should be a valid number (got 'abc')"]
 
 
+def test_merged_field_or_value_cells_are_refused(book_path):
+    """A merge keeps only its first cell's value, so the rows under it would read as empty
+    and take their defaults without a word (0.13.0 did): a merge over the Field or Value
+    column is refused, naming its cells; a merge in the notes' columns is harmless."""
+    wb = openpyxl.load_workbook(book_path)
+    row = row_of(wb["cohorts"], "cohorts.volume_factor_sd")
+    wb["cohorts"].merge_cells(f"B{row}:B{row + 1}")
+    wb["contract"].merge_cells("A3:B3")
+    wb["contract"].merge_cells("C4:D4")
+    wb.save(book_path)
+    assert problems(book_path) == [
+        f"{book_path}: sheet 'contract', cells A3:B3: merged: each field needs its own Field "
+        "and Value cells; unmerge them",
+        f"{book_path}: sheet 'cohorts', cells B{row}:B{row + 1}: merged: each field needs its "
+        "own Field and Value cells; unmerge them"]
+
+
 def test_an_unknown_field_and_a_missing_one(book_path):
     edit(book_path, contract__name=None)
     [row] = append_rows(book_path, "contract", [("contract.colour", "red")])
