@@ -177,10 +177,44 @@ def _reachable(address: str, name: str, timeout: float = 5.0) -> None:
         raise InputError(f"{name}: the address of a Dask scheduler as tcp://HOST:PORT, "
                          f"{example} (got {address!r})")
     try:
-        socket.create_connection((host, port), timeout=timeout).close()
+        conn = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         raise InputError(f"{name}: cannot reach a Dask scheduler at {address!r} "
                          f"({exc.strerror or exc})") from None
+    with conn:
+        if parts.scheme == "tcp":  # a TLS handshake cannot be read here: the client says
+            _greets_as_dask(conn, address, name)
+
+
+#: The largest first word a Dask scheduler's greeting may lead with [bytes]: its handshake
+#: is a small message (under a kilobyte), led by its size (2026 versions) or frame count.
+MAX_GREETING = 2**20
+
+
+def _greets_as_dask(conn: socket.socket, address: str, name: str) -> None:
+    """Raise ``InputError`` unless what answers on ``conn`` greets as a Dask scheduler does:
+    on a new TCP connection it sends its handshake at once, led by an unsigned 64-bit
+    little-endian integer, the message's size (``distributed.comm.tcp``; older versions:
+    its frame count), small either way. Something else (a web server, the dashboard's
+    port) says nothing or something else, and the Dask client would wait on it without
+    end or fail in its own words."""
+    not_dask = (f"{name}: something answers at {address!r} but not as a Dask scheduler "
+                "does ({}); give the scheduler's address (its port is 8786 by default; "
+                "8787 is its dashboard)")
+    got = b""
+    try:
+        while len(got) < 8:
+            part = conn.recv(8 - len(got))
+            if not part:
+                raise InputError(not_dask.format("it closed the connection"))
+            got += part
+    except (TimeoutError, socket.timeout):
+        raise InputError(not_dask.format(f"no greeting within {conn.gettimeout():g} s")) \
+            from None
+    except OSError as exc:
+        raise InputError(not_dask.format(exc.strerror or exc)) from None
+    if not 1 <= int.from_bytes(got, "little") <= MAX_GREETING:
+        raise InputError(not_dask.format(f"its first bytes are {got!r}"))
 
 
 @contextlib.contextmanager
@@ -193,8 +227,10 @@ def _dask_executor(address: str, name: str) -> Iterator[Executor]:
     _reachable(address, name)
     try:
         client = Client(address, timeout="10s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"{name}: cannot reach a Dask scheduler at {address!r} ({exc})") from None
+    except (OSError, TimeoutError, ValueError, MemoryError) as exc:
+        # MemoryError: a peer's garbled frame sizes, not this machine's memory
+        raise InputError(f"{name}: cannot reach a Dask scheduler at {address!r} "
+                         f"({type(exc).__name__}: {exc})") from None
     try:
         yield client.get_executor(pure=False)
     finally:

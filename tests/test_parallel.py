@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -273,3 +276,60 @@ def test_a_malformed_dask_address_is_said_at_once(cli, address):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "--dask: the address of a Dask scheduler as tcp://HOST:PORT" in result.stderr
     assert time.monotonic() - start < 5
+
+
+@contextlib.contextmanager
+def _listener(reply: bytes | None):
+    """A TCP port on this machine whose server accepts and then sends ``reply`` (None:
+    says nothing, as a stuck or foreign service would), held open until the block ends."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+
+    def serve():
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                held.append(conn)
+                if reply is not None:
+                    conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+def test_something_that_answers_but_is_not_dask_is_said_in_one_line(cli):
+    """A web server (e.g. the dashboard's port) answers at once but not as a scheduler:
+    one line, exit code 2, no "out of memory" (0.13.0's reading of the client's garbled
+    frame sizes) and no traceback."""
+    pytest.importorskip("distributed")
+    with _listener(b"HTTP/1.0 400 Bad Request\r\n\r\n" + b"\xff" * 64) as address:
+        start = time.monotonic()
+        result = cli.run("simulate", "--sims", "10", "--dask", address)
+        assert time.monotonic() - start < 5
+    lines = cli.error(result, f"--dask: something answers at '{address}' but not as a Dask "
+                      "scheduler does (its first bytes are b'HTTP/1.0')", "8786", lines=1)
+    assert "memory" not in lines[0]
+
+
+def test_something_that_answers_and_says_nothing_is_bounded():
+    """A listener that never speaks (0.13.0's client waited on it without end): refused
+    after the probe's timeout, however long the service would keep quiet."""
+    from pbr_model.parallel import _reachable
+    with _listener(None) as address:
+        start = time.monotonic()
+        with pytest.raises(InputError, match="no greeting within 0.5 s"):
+            _reachable(address, "--dask", timeout=0.5)
+        assert time.monotonic() - start < 3
+
+
+@pytest.mark.slow
+def test_a_real_scheduler_passes_the_greeting_check(cluster):
+    from pbr_model.parallel import _reachable
+    _reachable(cluster.scheduler_address, "--dask")
