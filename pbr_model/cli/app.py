@@ -16,7 +16,7 @@ import typer.exceptions
 
 from .. import files
 from .._version import __version__
-from ..errors import PbrDeprecationWarning, PbrError
+from ..errors import OutputError, PbrDeprecationWarning, PbrError
 from ..report.terminal import LiteralConsole
 
 # Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
@@ -110,6 +110,18 @@ def interrupted(how: str, code: int) -> None:
     raise typer.Exit(code=code)
 
 
+def _left_by(exc: PbrError) -> list[str]:
+    """After an output that could not be written, what the run had already written (each
+    file whole: written under a temporary name, then renamed), so no one takes the outputs
+    beside it for the whole set."""
+    done = [str(p) for p in files.written]
+    if not isinstance(exc, OutputError) or not done:
+        return []
+    more = f" and {len(done) - 3} more" if len(done) > 3 else ""
+    return [f"written before that, each whole: {', '.join(done[:3])}{more}; nothing else "
+            "was written"]
+
+
 def bug(exc: BaseException) -> None:
     """A last resort for an exception that is not an input problem: say plainly it is a
     bug in pbr and how to report it; ``PBR_TRACEBACK=1`` shows the traceback."""
@@ -155,7 +167,7 @@ def handles_errors(fn: Callable) -> Callable:
             try:
                 return fn(*args, **kwargs)
             except PbrError as exc:
-                fail(exc.problems)
+                fail(exc.problems + _left_by(exc))
             except KeyboardInterrupt:
                 interrupted("Ctrl-C", EXIT_INTERRUPT)
             except Terminated:

@@ -37,6 +37,7 @@ Rules
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import itertools
@@ -50,6 +51,7 @@ import numpy as np
 
 from ..errors import OutputError
 from ..files import atomic_write, check_not_input, folder_problems
+from ..files import written as written_here
 from .datapackage import DATAPACKAGE, data_package, field_types
 from .json import clean
 
@@ -143,8 +145,9 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     ------
     OutputError
         If the folder or a file is unusable (see :func:`check_export`) or cannot be
-        written. Temporary files are removed on any failure; tables renamed into
-        place before the failure stay, without a ``metadata.json``.
+        written. On any failure nothing of this set is left: temporary files are
+        removed, and so are the tables this call renamed into place before the failure
+        (and the folder, if this call made it and it is empty again).
     """
     folder = check_export(folder, fmt, tables, force=force)
     described_by = [folder / d for d in DESCRIPTIONS]
@@ -152,8 +155,20 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     clash = check_not_input([("", f) for f in files], inputs)
     if clash:
         raise OutputError([c.lstrip() for c in clash])
+    made = not folder.exists()
     _prepare(folder)
-    written, described, types = [], {}, {}
+    written: list[Path] = []
+    try:
+        return _write_set(folder, fmt, tables, metadata, described_by, written)
+    except BaseException:
+        _undo(written, folder if made else None)
+        raise
+
+
+def _write_set(folder: Path, fmt: str, tables: dict[str, Table], metadata: dict,
+               described_by: list[Path], written: list[Path]) -> list[Path]:
+    """:func:`write_tables`' writing, each file appended to ``written`` once in place."""
+    described, types = {}, {}
     for name, table in tables.items():
         path = folder / table_file(name, fmt)
         if fmt == "csv":
@@ -170,7 +185,21 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     for path, obj in zip(described_by, (package, meta)):
         text = metadata_json(obj) + "\n"
         atomic_write(path, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
-    return [*written, *described_by]
+        written.append(path)
+    return list(written)
+
+
+def _undo(paths: list[Path], made: Path | None) -> None:
+    """Remove the files a failed :func:`write_tables` put in place (and from the list of
+    files this process wrote), and the folder ``made`` if it is empty again."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        with contextlib.suppress(ValueError):
+            written_here.remove(path)
+    if made is not None:
+        with contextlib.suppress(OSError):
+            made.rmdir()
 
 
 def _prepare(folder: Path) -> None:

@@ -347,8 +347,9 @@ def test_failure_mid_table_leaves_no_partial_file(tmp_path, fmt, error):
     assert not (tmp_path / f"cohorts.{fmt}").exists()
     assert not (tmp_path / f"months.{fmt}").exists()
     assert not (tmp_path / "metadata.json").exists()
-    # written before the failure: complete, under its final name
-    assert_frame_equal(read(tmp_path / f"simulations.{fmt}"), sims_frame().reset_index())
+    # written before the failure, then removed: nothing of a set that is not whole is left
+    assert not (tmp_path / f"simulations.{fmt}").exists()
+    assert not set(files.written) & {tmp_path / f"simulations.{fmt}"}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -369,7 +370,7 @@ def test_failed_rewrite_leaves_no_stale_metadata(tmp_path):
     with pytest.raises(RuntimeError):
         write_tables(tmp_path, "csv", tables, {"seed": 2}, force=True)
     assert not (tmp_path / "metadata.json").exists()
-    assert len(read(tmp_path / "simulations.csv")) == 7
+    assert not (tmp_path / "simulations.csv").exists()  # the new one, taken back
 
 
 def test_os_error_is_an_output_error_naming_the_file(tmp_path):
@@ -395,3 +396,30 @@ def test_folder_is_created(tmp_path):
     write_tables(tmp_path / "new", "csv", {"t": sims_frame()}, {})
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [
         "datapackage.json", "metadata.json", "t.csv"]
+
+
+def test_a_failed_set_takes_back_the_folder_it_made(tmp_path):
+    with pytest.raises(RuntimeError):
+        write_tables(tmp_path / "new", "csv", {"simulations": sims_frame(),
+                                               "cohorts": cohort_chunks(fail_after=1)}, {})
+    assert not (tmp_path / "new").exists()
+
+
+def test_an_output_that_fails_says_what_was_written_before_it(cli, tmp_path, monkeypatch):
+    """--xlsx is written, then a table fails (a full disk): the error names the table, a
+    second line names the workbook written before it, and no table of the set is left."""
+    real, calls = export._write_csv, []
+
+    def full_disk(tmp, chunks):
+        calls.append(tmp)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(tmp, chunks)
+
+    monkeypatch.setattr(export, "_write_csv", full_disk)
+    book, folder = tmp_path / "r.xlsx", tmp_path / "tables"
+    result = cli.run("simulate", "--sims", "20", "--xlsx", str(book), "--csv", str(folder))
+    lines = cli.error(result, "cannot write (No space left on device)")
+    assert lines[-1] == (f"Error: written before that, each whole: {book}; nothing else was "
+                         "written")
+    assert book.exists() and not folder.exists()
