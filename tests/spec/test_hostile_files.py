@@ -217,7 +217,7 @@ def _xlsx_named_toml(tmp_path, cli) -> Path:
     (lambda d, cli: d.joinpath("b.toml").write_bytes(b"\xff\xfe\0garbage") and d / "b.toml",
      "b.toml: not a text file (TOML must be UTF-8): byte 1 is not UTF-8"),
     (lambda d, cli: d.joinpath("l.toml").write_bytes(
-        TR.read_text().encode("utf-16")) and d / "l.toml", "l.toml: not a text file"),
+        TR.read_text().encode("utf-16")) and d / "l.toml", "l.toml: is UTF-16 text"),
     (_xlsx_named_toml, "wb.toml: is a zip archive (an Excel workbook?), not TOML"),
     (lambda d, cli: d.joinpath("t.xlsx").write_text(TR.read_text()) and d / "t.xlsx",
      "t.xlsx: not a readable Excel workbook (.xlsx)"),
