@@ -73,13 +73,24 @@ def test_a_stopped_write_leaves_nothing(cli, monkeypatch, tmp_path, kind, stop, 
 
 
 def test_a_stop_after_some_files_names_them(cli, monkeypatch, tmp_path):
+    """Stopped while writing the tables: the workbook written before them stays (whole) and
+    is named; the tables already in place are taken back, and the folder the run made, so
+    no part of a table set is left (0.13.0 left the tables written so far)."""
+    stop_at_replace(monkeypatch, sigterm, at=3)  # the workbook, the first table, then stop
+    result = cli.run("simulate", "--sims", "50", "--xlsx", str(tmp_path / "r.xlsx"),
+                     "--csv", str(tmp_path / "t"))
+    assert result.exit_code == 143
+    assert leftovers(tmp_path) == ["r.xlsx"]
+    assert result.stderr.splitlines() == [
+        f"Interrupted (SIGTERM) after writing {tmp_path / 'r.xlsx'}; nothing else was written."]
+
+
+def test_a_stop_in_a_table_set_leaves_none_of_it(cli, monkeypatch, tmp_path):
     stop_at_replace(monkeypatch, sigterm, at=2)
     result = cli.run("simulate", "--sims", "50", "--csv", str(tmp_path / "t"))
     assert result.exit_code == 143
-    done = leftovers(tmp_path)
-    assert done == [str(Path("t") / "simulations.csv")]
-    assert result.stderr.splitlines() == [
-        f"Interrupted (SIGTERM) after writing {tmp_path / done[0]}; nothing else was written."]
+    assert leftovers(tmp_path) == [] and not (tmp_path / "t").exists()
+    assert result.stderr.splitlines() == ["Interrupted (SIGTERM): no file was written."]
 
 
 def test_a_bug_is_named_as_one(cli, monkeypatch):
