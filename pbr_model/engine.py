@@ -169,7 +169,7 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, light: bool = False
     if light:
         return {"entrants": people.n, **paid_totals(flows, len(people.n)), "cash_in": cash_in,
                 "outcome_in": outcome_in, "cash_out": cash_out}
-    figures = cash_figures(cash_in, cash_out, spec.provider)
+    figures = cash_figures(cash_in, cash_out, spec.provider, bond_funded(spec, cash_in, cash_out))
     record = chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
                           rule_measures(spec), people)
     record.update(renegotiation=changed.lump_sums, renegotiated=changed.met.any(axis=1))
@@ -179,6 +179,18 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, light: bool = False
         record.update(terminated=stop.terminated,
                       termination_month=np.where(stop.terminated, stop.month, -1))
     return record
+
+
+def bond_funded(spec: ContractSpec, cash_in: np.ndarray, cash_out: np.ndarray
+                ) -> np.ndarray | None:
+    """With a ``[sib]``, the provider's income with the bond's cash through it (the
+    investors' draws in, what the waterfall pays them out: the bond's vehicle, as ``pbr
+    capital``'s prime), ``(n_sims, n_months)`` [currency]; None without one."""
+    if spec.sib is None:
+        return None
+    from .finance.sib import bond_cash, run_sib  # only a bond's contract runs the waterfall
+    draws, paid_out = bond_cash(run_sib(spec.sib, cash_in, cash_out))
+    return cash_in + draws - paid_out
 
 
 def served(counts: Counts, stop) -> Counts:

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..finance.capital import CapitalFigures, capital_read
 from ..finance.commissioner import commissioner_summary, paid_for_noise, payer_summary
 from ..finance.parties import PartyFlows, Plan, Seat
-from ..finance.sib import InvestorFigures, SibFlows, guarantee_summary, run_sib
+from ..finance.sib import InvestorFigures, SibFlows, bond_cash, guarantee_summary, run_sib
 from ..finance.sib import summary as sib_summary
 from ..scenarios import with_effect, with_terms
 from ..spec import LoadedSpec
@@ -275,9 +275,5 @@ def capital(
 def funded_prime(prime: PartyFlows, sib: SibFlows) -> PartyFlows:
     """The prime as the bond's vehicle: investors' draws come in and what the waterfall
     pays them goes out (guarantees are paid by third parties, not by the prime)."""
-    draws = sum(t.draws for t in sib.tranches)
-    paid_out = sum(t.receipts for t in sib.tranches)
-    guaranteed = sum((g.paid for g in sib.guarantees), np.zeros(len(draws)))
-    paid_out = paid_out.copy()
-    paid_out[:, -1] -= guaranteed  # guarantee payments are in the last month's receipts
+    draws, paid_out = bond_cash(sib)
     return replace(prime, income=prime.income + draws - paid_out)

@@ -246,8 +246,8 @@ class SimulationResult(HasProvenance):
                 "first_shortfall_month": stats(where(
                     s["first_shortfall_month"], s["first_shortfall_month"] >= 0)),
                 "financing_cost": stats(s["financing_cost"]),
-                # a [sib]'s draws and waterfall are not run here (pbr capital runs them)
-                "without_bond": self.spec.sib is not None,
+                # with a [sib], the figures after financing carry the bond (engine.bond_funded)
+                "with_bond": self.spec.sib is not None,
             },
             **({"termination": termination_summary(s)} if "terminated" in s else {}),
         }

@@ -322,26 +322,42 @@ ROUNDING = 0.005
 
 
 def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
-              financing: Financing | float, rounding: float = 0.0
-              ) -> tuple[CashFigures, FinancedCash]:
+              financing: Financing | float, rounding: float = 0.0,
+              funded_in: np.ndarray | None = None) -> tuple[CashFigures, FinancedCash]:
     """The per-simulation figures of monthly flows ``(n_sims, n_months)`` for a party
     funded by ``financing`` (a number: that much available at no cost, as before
     financing was carried), discounting at ``discount_rate`` [fraction per year],
     counting a deficit of ``rounding`` or less [currency] as none; and the financed
-    balance they were read from."""
+    balance they were read from.
+
+    ``funded_in``: the party's income with a social impact bond's cash through it
+    (``cash_in`` plus the investors' draws less what the waterfall pays them,
+    :func:`~pbr_model.finance.sib.bond_cash`). Given, the balance is carried on it, so the
+    bond is financing: the figures before financing (revenue, cost, net, NPV, the need
+    before financing) stay the contract's, while the need after financing, running out,
+    and the net after financing are the party's once the investors have funded it and
+    been paid; the financing cost is then what the investors took beyond their draws
+    plus ``financing``'s own cost."""
     if not isinstance(financing, Financing):
         financing = Financing((Source("reserves", float(financing), 0.0),), 0.0)
     net_flow = cash_in - cash_out
     before, before_month = lowest(np.cumsum(net_flow, axis=1), rounding)
-    financed = financed_balance(net_flow, financing)
+    carried = net_flow if funded_in is None else funded_in - cash_out
+    financed = financed_balance(carried, financing)
     peak, month = lowest(financed.balance, rounding)
     available = financing.available
     discount = monthly_discount_factors(discount_rate, net_flow.shape[1])
-    cost = financed.total_cost
+    net = net_flow.sum(axis=1)
+    if funded_in is None:
+        cost = financed.total_cost
+        after = net - cost
+    else:
+        after = carried.sum(axis=1) - financed.total_cost
+        cost = net - after
     figures = CashFigures(
         revenue=cash_in.sum(axis=1),
         cost=cash_out.sum(axis=1),
-        net=net_flow.sum(axis=1),
+        net=net,
         npv=row_dot(net_flow, discount),
         min_cash=financed.balance.min(axis=1),
         peak_funding=peak,
@@ -350,14 +366,19 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
         peak_month_before_financing=before_month,
         insolvent=peak > available,
         first_shortfall_month=np.where(peak > available,
-                                       first_below(financed.balance, available), -1),
+                                       first_below(financed.balance, available + rounding), -1),
         financing_cost=cost,
-        net_after_financing=net_flow.sum(axis=1) - cost,
+        net_after_financing=after,
     )
     return figures, financed
 
 
-def cash_figures(cash_in: np.ndarray, cash_out: np.ndarray, provider: Provider) -> CashFigures:
+def cash_figures(cash_in: np.ndarray, cash_out: np.ndarray, provider: Provider,
+                 funded_in: np.ndarray | None = None) -> CashFigures:
     """Read the per-simulation figures off monthly flows ``(n_sims, n_months)``, with the
-    provider's financing carried in its balance (see :func:`financed_balance`)."""
-    return read_cash(cash_in, cash_out, provider.cost_of_capital, financing_of(provider))[0]
+    provider's financing carried in its balance (see :func:`financed_balance`) and, given
+    ``funded_in``, a social impact bond's (see :func:`read_cash`)."""
+    # a bond's draws meet costs to the cent: what they leave is rounding (ROUNDING), as
+    # for pbr capital's parties
+    return read_cash(cash_in, cash_out, provider.cost_of_capital, financing_of(provider),
+                     0.0 if funded_in is None else ROUNDING, funded_in)[0]

@@ -172,6 +172,18 @@ def _scheduled(sib: SocialImpactBond, n_months: int, amount: np.ndarray) -> np.n
     return out
 
 
+def bond_cash(sib: SibFlows) -> tuple[np.ndarray, np.ndarray]:
+    """The bond's cash through its vehicle, each ``(n_sims, n_months)`` [currency]: what
+    the investors draw in, and what the waterfall pays them (a guarantee's payment, in the
+    last month's receipts, is a third party's, so not the vehicle's)."""
+    draws = sum(t.draws for t in sib.tranches)
+    paid_out = sum(t.receipts for t in sib.tranches)
+    guaranteed = sum((g.paid for g in sib.guarantees), np.zeros(len(draws)))
+    paid_out = paid_out.copy()
+    paid_out[:, -1] -= guaranteed
+    return draws, paid_out
+
+
 def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> SibFlows:
     """Run a social impact bond's draws, waterfall and guarantees (rules in the module
     docstring).

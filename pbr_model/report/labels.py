@@ -58,7 +58,7 @@ WORDS = {
     "peak_month_before_financing": "month of peak need before financing",
     "peak_date_before_financing": "month of peak need before financing (date)",
     "first_shortfall_month": "first month out of cash",
-    "without_bond": "without the [sib]'s waterfall (pbr capital runs it)",
+    "with_bond": "with the [sib]'s draws and waterfall after financing",
     "first_shortfall_date": "first month out of cash (date)",
     "prob_loss": "P(loss)", "prob_insolvent": "P(runs out of cash)",
     "prob_runs_out": "P(runs out of cash)", "prob_loss_after_financing":

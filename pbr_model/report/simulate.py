@@ -92,14 +92,16 @@ def simulation_summary(result: SimulationResult) -> Group:
                             for label, value in probs)
     effect = Text.assemble(("True effect (mean): ", "bold"), cuts_text(s["true_effect"]))
     footer = Text(f"Money in {cur}; money into the provider is positive."
-                  + (f" {WITHOUT_BOND}" if v.get("without_bond") else ""), style="dim")
+                  + (f" {WITH_BOND}" if v.get("with_bond") else ""), style="dim")
     return Group(t, lines, effect, footer)
 
 
 #: Said wherever a [sib] spec's provider cash is shown by ``pbr simulate``.
-WITHOUT_BOND = ("This spec has a [sib]: the provider's cash here leaves out the bond (no "
-                "investors' draws or repayments: only the [provider]'s reserves and credit, at "
-                "its rates); `pbr capital SPEC` runs the bond's waterfall.")
+WITH_BOND = ("With the spec's [sib], the provider is the bond's vehicle: after financing, "
+             "its cash has the investors' draws in and what the waterfall pays them out (as "
+             "`pbr capital`'s prime), and reserves + credit are its own money beyond them; the "
+             "financing cost is what the investors took beyond their draws (negative where "
+             "they lost money or gave grants) plus its own.")
 
 
 def simulation_reading(s: dict) -> list[str]:
@@ -128,7 +130,7 @@ def simulation_reading(s: dict) -> list[str]:
         f"{m(prov['peak_funding']['p95'])} in the worst 5% of simulations{when}, financing "
         f"included ({m(prov['peak_funding_before_financing']['p95'])} before financing); it "
         f"runs out of cash beyond its reserves and credit in {percent(prov['prob_insolvent'])} "
-        f"of them{first_when}." + (f" {WITHOUT_BOND}" if prov.get("without_bond") else ""),
+        f"of them{first_when}." + (f" {WITH_BOND}" if prov.get("with_bond") else ""),
         results_sentence(pay),
     ]
 

@@ -206,8 +206,9 @@ def test_simulate_json_has_the_documented_keys(cli):
 
 
 def test_simulate_json_every_figure_is_stats_or_probability(cli):
-    # each figure is {mean,p5,p50,p95} except probabilities and the calendar month
-    # ("YYYY-MM", or null if it never happened) of a month figure's median
+    # each figure is {mean,p5,p50,p95} except probabilities, the calendar month ("YYYY-MM",
+    # or null if it never happened) of a month figure's median and the provider's
+    # with_bond flag
     s = simulate_json(cli)
     changes = s["outcomes"].pop("measured_change")
     assert set(changes) == {"binary_change_points", "frequency_per_reoffender_change_absolute"}
@@ -221,6 +222,8 @@ def test_simulate_json_every_figure_is_stats_or_probability(cli):
                 assert isinstance(value, float) and 0 <= value <= 1, key
             elif key in MONTH_DATES.values():
                 assert value is None or re.fullmatch(r"\d{4}-\d{2}", value), key
+            elif (section, key) == ("provider", "with_bond"):  # what the figures include
+                assert value is False
             else:
                 assert isinstance(value, dict) and set(value) == STATS, (section, key)
 
