@@ -92,6 +92,9 @@ def _too_big(path: Path, max_bytes: int, why: str) -> str:
 
 def decode(path: str | Path, raw: bytes) -> str:
     """UTF-8 text (a byte-order mark dropped); ``InputError`` naming the line otherwise."""
+    if raw[:4] == b"PK\x03\x04":  # a zip archive: what an Excel workbook is
+        raise InputError(f"{path}: is a zip archive (an Excel workbook?), not CSV text; "
+                         f"{SAVE_AS}")
     for bom, name in OTHER_BOMS.items():
         if raw.startswith(bom):
             raise InputError(f"{path}: is {name} text; {SAVE_AS}")

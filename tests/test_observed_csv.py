@@ -125,6 +125,9 @@ def _fifo(tmp_path):
     (lambda tmp: write(tmp, GOOD + "#" + "x" * csvread.MAX_BYTES), "larger than 4,194,304 bytes"),
     (lambda tmp: write(tmp, GOOD.encode("utf-16")), "is UTF-16 text; save it as UTF-8"),
     (lambda tmp: write(tmp, GOOD.encode("utf-16-be")), "looks like UTF-16 text"),  # no BOM
+    (lambda tmp: write(tmp, b"PK\x03\x04" + bytes(60)),  # a workbook given as the CSV
+     "is a zip archive (an Excel workbook?), not CSV text; save it as UTF-8 (in Excel: "
+     "'CSV UTF-8')"),
     (lambda tmp: write(tmp, (GOOD + "3,9\xe9,1,,0.5\n").encode("latin-1")),
      "line 4: byte 0xe9 is not UTF-8 text"),
     (lambda tmp: write(tmp, HEADER.replace(",", ";") + "\n1;1000;523;;0.58\n"),

@@ -68,6 +68,9 @@ def resolve(spec: str | Path, bundled: dict[str, Path] | None = None,
             what: str = "contract", listing: str = "pbr list") -> Path:
     """Return the file a SPEC argument names: an existing path, else a bundled one."""
     path, name = Path(spec), shown(str(spec))
+    if not str(spec).strip():  # Path("") is the current folder
+        raise SpecError(f"{str(spec)!r}: an empty name; give a {what} file or a bundled "
+                        f"{what}'s name (see `{listing}`)")
     if "\0" in str(spec):
         raise SpecError(f"{name}: not a file name (it contains a NUL character)")
     try:

@@ -39,6 +39,13 @@ def not_a_contract(data: dict, spec: str | Path) -> None:
         raise SpecError(f"{spec}: is a provider profile (only a [provider] table), not a "
                         f"contract spec; give it to `pbr capital` or `pbr breakeven` with "
                         f"--provider {spec}, check it with `pbr validate`")
+    from .schema import ContractSpec  # here: the schema imports what imports this module
+    if kind is None and not set(data) & set(ContractSpec.model_fields):
+        has = (f"its tables are {', '.join(f'[{shown(k)}]' for k in list(data)[:5])}"
+               f"{', ...' if len(data) > 5 else ''}" if data else "it has no table at all")
+        raise SpecError(f"{spec}: has none of a contract spec's tables ({has}); a contract "
+                        "spec has [contract], [cohorts], [population], [payments] and the "
+                        "rest, as `pbr show --toml tr-crc-example` prints")
 
 
 #: What a provider profile is, said after a file that is not one.

@@ -224,7 +224,7 @@ def _xlsx_named_toml(tmp_path, cli) -> Path:
     (lambda d, cli: d.joinpath("z.xlsx").write_bytes(b"PK\x03\x04broken") and d / "z.xlsx",
      "z.xlsx: not a readable Excel workbook (.xlsx)"),
     (lambda d, cli: d.joinpath("e.toml").write_text("") or d / "e.toml",
-     "e.toml: contract: required field is missing"),
+     "e.toml: has none of a contract spec's tables (it has no table at all)"),
     (lambda d, cli: d.joinpath("k.toml").write_text("[contract]\nname = 'a'\nname = 'b'\n")
      and d / "k.toml", "k.toml: not valid TOML: Cannot overwrite a value"),
 ], ids=["binary", "utf-16", "xlsx-as-toml", "text-as-xlsx", "broken-zip", "empty",
@@ -399,3 +399,24 @@ def test_a_utf8_byte_order_mark_is_read_and_utf16_is_named(cli, tmp_path):
     cli.error(cli.run("validate", str(wide)),
               f"{wide}: is UTF-16 text (it starts with a UTF-16 byte-order mark); TOML must be "
               "UTF-8: save it as UTF-8", lines=1)
+
+
+@pytest.mark.parametrize("text, has", [
+    ("# only a comment\n", "it has no table at all"),
+    ("[build-system]\nrequires = []\n[project]\nname = 'x'\n",
+     "its tables are [build-system], [project]"),
+    ("[provder]\nreserves = 1\n", "its tables are [provder]")])
+def test_a_toml_file_with_no_spec_table_gets_one_line(cli, tmp_path, text, has):
+    """An empty file, another tool's TOML (pyproject.toml) or a misspelt profile: one line
+    naming its tables, not a line per missing section (0.13.0 gave 3 to 6)."""
+    path = tmp_path / "x.toml"
+    path.write_text(text)
+    cli.error(cli.run("validate", str(path)), f"{path}: has none of a contract spec's tables "
+              f"({has}); a contract spec has [contract]", lines=1)
+
+
+def test_an_empty_name_is_said_as_such(cli):
+    cli.error(cli.run("show", ""), "'': an empty name; give a contract file or a bundled "
+              "contract's name (see `pbr list`)", lines=1)
+    cli.error(cli.run("capital", "--provider", " ", "--sims", "10"), "--provider ' ': an "
+              "empty name; give a provider profile file", lines=1)
