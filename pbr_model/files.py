@@ -38,6 +38,41 @@ OLD_TEMP_AGE = 3600.0
 written: list[Path] = []
 
 
+def stage(path: Path, write: Callable[[str], Any], what: str = "write") -> tuple[str, Any]:
+    """``write(tmp)`` to a temporary file next to ``path``, left there for :func:`commit`
+    to rename into place: ``(tmp, what write returned)``. As :func:`atomic_write`, the
+    temporary file is removed on any failure and an ``OSError`` is an ``OutputError``."""
+    tmp = None
+    try:
+        sweep(path.parent)
+        tmp = _temp_name(path)
+        while not _create(tmp):
+            tmp = _temp_name(path)
+        return tmp, write(tmp)
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(f"{path}: cannot {what} ({exc.strerror or exc})") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def commit(staged: list[tuple[str, Path]], what: str = "write") -> None:
+    """Rename each staged ``(tmp, path)`` into place, in order, each then counted as
+    written; on any failure the ones not yet renamed are removed (the caller takes back
+    the ones that were, if the set must be whole)."""
+    for i, (tmp, path) in enumerate(staged):
+        try:
+            os.replace(tmp, path)
+        except BaseException as exc:
+            for rest, _ in staged[i:]:
+                _remove(rest)
+            if isinstance(exc, OSError):
+                raise OutputError(f"{path}: cannot {what} ({exc.strerror or exc})") from None
+            raise
+        written.append(path)
+
+
 def atomic_write(path: Path, write: Callable[[str], Any], what: str = "write") -> Any:
     """``write(tmp)`` to a temporary file next to ``path``, then rename it onto ``path``.
 

@@ -82,7 +82,8 @@ def file_facts(path: Path) -> dict[str, Any]:
     return {"bytes": size, "hash": f"sha256:{digest.hexdigest()}"}
 
 
-def data_package(meta: dict, fmt: str, tables: dict[str, dict], folder: Path) -> dict:
+def data_package(meta: dict, fmt: str, tables: dict[str, dict], folder: Path,
+                 staged: dict[str, str] | None = None) -> dict:
     """The ``datapackage.json`` object of an export.
 
     Parameters
@@ -92,6 +93,7 @@ def data_package(meta: dict, fmt: str, tables: dict[str, dict], folder: Path) ->
     tables : name -> ``{"file", "rows", "columns": {column: unit or None},
         "types": {column: Table Schema type}}``, in the order written
     folder : where the files are (read for their size and hash)
+    staged : file name -> the temporary file it is still written under, read instead
     """
     resources = []
     for name, t in tables.items():
@@ -106,7 +108,7 @@ def data_package(meta: dict, fmt: str, tables: dict[str, dict], folder: Path) ->
                     "format": fmt, "mediatype": MEDIATYPES[fmt]}
         if fmt == "csv":
             resource["encoding"] = "utf-8"
-        resource.update(file_facts(folder / t["file"]))
+        resource.update(file_facts(Path((staged or {}).get(t["file"], folder / t["file"]))))
         resource.update(rows=t["rows"], schema={"fields": fields})
         resources.append(resource)
     package = {"profile": "tabular-data-package" if fmt == "csv" else "data-package",

@@ -42,6 +42,7 @@ import datetime as dt
 import importlib
 import itertools
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -50,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import OutputError
-from ..files import atomic_write, check_not_input, folder_problems
+from ..files import check_not_input, commit, folder_problems, stage
 from ..files import written as written_here
 from .datapackage import DATAPACKAGE, data_package, field_types
 from .json import clean
@@ -145,9 +146,12 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     ------
     OutputError
         If the folder or a file is unusable (see :func:`check_export`) or cannot be
-        written. On any failure nothing of this set is left: temporary files are
-        removed, and so are the tables this call renamed into place before the failure
-        (and the folder, if this call made it and it is empty again).
+        written. Every file is written under a temporary name first and renamed into
+        place only when all are written, so a failure while writing (a full disk) leaves
+        the folder as it was, an older set and its ``metadata.json`` included; a failure
+        while renaming takes back what this call renamed (an older ``metadata.json`` is
+        then gone: the folder is not a whole set). Temporary files are removed either way,
+        and the folder too if this call made it and it is empty again.
     """
     folder = check_export(folder, fmt, tables, force=force)
     described_by = [folder / d for d in DESCRIPTIONS]
@@ -156,43 +160,52 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     if clash:
         raise OutputError([c.lstrip() for c in clash])
     made = not folder.exists()
-    _prepare(folder)
-    written: list[Path] = []
+    _make(folder)
+    staged: list[tuple[str, Path]] = []
+    committed = len(written_here)
     try:
-        return _write_set(folder, fmt, tables, metadata, described_by, written)
+        _stage_set(folder, fmt, tables, metadata, described_by, staged)
+        _forget_old_description(folder)  # from here the old set is being replaced
+        commit(staged)
     except BaseException:
-        _undo(written, folder if made else None)
+        for tmp, _ in staged:  # those not renamed into place (commit removes its own)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        _undo(written_here[committed:], folder if made else None)
         raise
+    return [path for _, path in staged]
 
 
-def _write_set(folder: Path, fmt: str, tables: dict[str, Table], metadata: dict,
-               described_by: list[Path], written: list[Path]) -> list[Path]:
-    """:func:`write_tables`' writing, each file appended to ``written`` once in place."""
+def _stage_set(folder: Path, fmt: str, tables: dict[str, Table], metadata: dict,
+               described_by: list[Path], staged: list[tuple[str, Path]]) -> None:
+    """Write every table, then ``datapackage.json`` and ``metadata.json``, each to a
+    temporary file in ``folder`` (appended to ``staged`` as ``(tmp, path)``): nothing is
+    renamed into place until all are written."""
     described, types = {}, {}
     for name, table in tables.items():
         path = folder / table_file(name, fmt)
         if fmt == "csv":
-            rows, units, types[name] = atomic_write(
+            tmp, (rows, units, types[name]) = stage(
                 path, lambda tmp, t=table: _write_csv(tmp, _chunks(t)))
         else:
-            rows, units, types[name] = atomic_write(
+            tmp, (rows, units, types[name]) = stage(
                 path, lambda tmp, t=table, n=name: _write_parquet(tmp, _chunks(t), n, metadata))
+        staged.append((tmp, path))
         described[name] = {"file": path.name, "rows": rows, "columns": units}
-        written.append(path)
     package = data_package(_plain(metadata), fmt, {n: {**d, "types": types[n]}
-                                                   for n, d in described.items()}, folder)
+                                                   for n, d in described.items()}, folder,
+                           {path.name: tmp for tmp, path in staged})
     meta = {**metadata, "format": fmt, "tables": described}
-    for path, obj in zip(described_by, (package, meta)):
+    for path, obj in zip(described_by, (package, meta)):  # metadata.json last
         text = metadata_json(obj) + "\n"
-        atomic_write(path, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
-        written.append(path)
-    return list(written)
+        tmp, _ = stage(path, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
+        staged.append((tmp, path))
 
 
 def _undo(paths: list[Path], made: Path | None) -> None:
-    """Remove the files a failed :func:`write_tables` put in place (and from the list of
-    files this process wrote), and the folder ``made`` if it is empty again."""
-    for path in paths:
+    """Remove the files of a set that were renamed into place before it failed (and from
+    the list of files this process wrote), and the folder ``made`` if it is empty again."""
+    for path in list(paths):
         with contextlib.suppress(OSError):
             path.unlink()
         with contextlib.suppress(ValueError):
@@ -202,14 +215,18 @@ def _undo(paths: list[Path], made: Path | None) -> None:
             made.rmdir()
 
 
-def _prepare(folder: Path) -> None:
-    """Create the folder, and remove an old ``datapackage.json`` and ``metadata.json``: they
-    are written back only when every table is, so while they exist they describe the tables
-    beside them."""
+def _make(folder: Path) -> None:
+    """Create the folder if it is missing."""
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create folder ({exc.strerror or exc})") from None
+
+
+def _forget_old_description(folder: Path) -> None:
+    """Remove an old ``datapackage.json`` and ``metadata.json`` before the new tables are
+    renamed into place: they come back last, so while they exist they describe the tables
+    beside them, whole."""
     for name in (METADATA, DATAPACKAGE):  # metadata.json first: it says the rest is whole
         try:
             (folder / name).unlink(missing_ok=True)

@@ -362,15 +362,37 @@ def test_failure_keeps_the_old_file_intact(tmp_path, fmt):
     assert leftovers(tmp_path) == []
 
 
-def test_failed_rewrite_leaves_no_stale_metadata(tmp_path):
-    """metadata.json, when present, always describes the tables beside it."""
+def test_a_failed_rewrite_leaves_the_old_set_whole(tmp_path):
+    """Every file is written under a temporary name before any is renamed into place, so a
+    rewrite (--force) that fails while writing leaves the old set as it was, its
+    metadata.json describing the tables beside it (0.13.0 had replaced some tables and
+    removed the metadata)."""
     write_tables(tmp_path, "csv", {"simulations": sims_frame(), "cohorts": cohort_chunks()},
                  {"seed": 1})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     tables = {"simulations": sims_frame(7, seed=2), "cohorts": cohort_chunks(fail_after=1)}
     with pytest.raises(RuntimeError):
         write_tables(tmp_path, "csv", tables, {"seed": 2}, force=True)
-    assert not (tmp_path / "metadata.json").exists()
-    assert not (tmp_path / "simulations.csv").exists()  # the new one, taken back
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert json.loads((tmp_path / "metadata.json").read_text())["seed"] == 1
+
+
+def test_a_failure_while_renaming_takes_back_what_was_renamed(tmp_path, monkeypatch):
+    """The renames come last; if one fails, the set's files already renamed are taken back
+    and the rest removed: no part of the new set, and no metadata.json, is left."""
+    real, calls = os.replace, []
+
+    def failing(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", failing)
+    with pytest.raises(OutputError, match="cannot write"):
+        write_tables(tmp_path / "t", "csv", {"simulations": sims_frame(),
+                                             "cohorts": cohort_chunks()}, {})
+    assert not (tmp_path / "t").exists()
 
 
 def test_os_error_is_an_output_error_naming_the_file(tmp_path):
