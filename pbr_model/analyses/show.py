@@ -95,6 +95,9 @@ def derived_figures(spec: ContractSpec | LoadedSpec) -> dict[str, float | int | 
         "npv": float(s["npv"]),
         "peak_funding": float(s["peak_funding"]),
         "peak_month": int(s["peak_month"]),
+        # the contract's own need (with a [sib], what the bond funds): before any financing
+        "peak_funding_before_financing": float(s["peak_funding_before_financing"]),
+        "peak_month_before_financing": int(s["peak_month_before_financing"]),
         **trend_at_first_cohort(run),
         # the expected effect in each measure's terms (at the baseline mix), beside it
         **{f"implied_{k}": v for k, v in implied_cuts(run.spec).items()},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Group
 from .fit import FitTable
 
-from ..payments import describe
+from ..payments import describe, pays_only_back
 from ..payments.base import change_text
 from ..analyses.show import ShowResult
 from ..designs import describe as describe_design
@@ -30,9 +30,12 @@ def contract_overview(result: ShowResult) -> Group:
     terms.add_row("Cohorts", f"{derived['cohorts']} of {c.cohort_months} months{first}")
     terms.add_row("Measurement", _measurement(c))
     first_paid = derived["first_outcome_payment"]
+    first_month = derived["first_outcome_payment_month"]
     terms.add_row("First outcome payment",
                   "none: nothing is paid for results" if first_paid is None else
-                  f"{first_paid} (month {derived['first_outcome_payment_month']}), if earned")
+                  f"none: results can only take money back, first due {first_paid} (month "
+                  f"{first_month}) if a target is missed" if pays_only_back(spec) else
+                  f"{first_paid} (month {first_month}), if earned")
     terms.add_row("Last cash flow", f"{derived['last_cash_flow']} (month {derived['timeline_months'] - 1})")
     terms.add_row("Expected caseload (entrants)", number(derived["expected_entrants"]))
     if derived["expected_paid_volume"] != derived["expected_entrants"]:
@@ -72,7 +75,9 @@ def contract_overview(result: ShowResult) -> Group:
     if spec.termination is not None:
         terms.add_row("Termination", _termination(spec.termination, m, pct))
     p = spec.provider
-    terms.add_row("Provider", f"reserves {m(p.reserves)}, credit {m(p.credit_limit)}, "
+    bond = ("" if spec.sib is None else
+            f", beyond the bond's {m(sum(t.amount for t in spec.sib.tranches))}")
+    terms.add_row("Provider", f"reserves {m(p.reserves)}, credit {m(p.credit_limit)}{bond}, "
                   f"discount rate {pct(p.cost_of_capital)}")
 
     at = FitTable(title="At the expected effect, without noise", title_justify="left")
@@ -85,8 +90,14 @@ def contract_overview(result: ShowResult) -> Group:
     at.add_row("Costs", m(derived["cost"]))
     at.add_row("Net result", m(derived["net"]))
     at.add_row("NPV", m(derived["npv"]))
+    before = derived["peak_month_before_financing"]
+    at.add_row("Peak funding need, before financing",
+               f"{m(derived['peak_funding_before_financing'])} (month {before})" if before >= 0
+               else "none: cash never below zero")
     peak = derived["peak_month"]
-    at.add_row("Peak funding need", f"{m(derived['peak_funding'])} (month {peak})" if peak >= 0
+    at.add_row("  after the bond and financing" if spec.sib is not None else
+               "  after financing",
+               f"{m(derived['peak_funding'])} (month {peak})" if peak >= 0
                else "none: cash never below zero")
     return Group(terms, at)
 

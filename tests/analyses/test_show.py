@@ -235,3 +235,30 @@ def test_a_volume_of_zero_shows_undefined_rates_as_dashes_without_warnings(cli, 
     assert "nan" not in out.output.lower().replace("financ", "")
     row = [line for line in out.output.splitlines() if "Comparison" in line]
     assert len(row) == 1 and "- binary, - reoffences" in row[0]
+
+
+@pytest.mark.parametrize("name", sorted(bundled_contracts()))
+def test_the_need_is_shown_before_and_after_financing(cli, name):
+    """Both needs of the noise-free run; with a [sib] the second is after the bond (a bond's
+    vehicle, funded by its investors, may need nothing: 0.14.0's first cut showed only
+    that, so a bond looked as if it needed no money)."""
+    loaded = load_spec(name)
+    d = derived_figures(loaded)
+    s = simulate(loaded, sims=1, sampling="expected").simulations.iloc[0]
+    assert d["peak_funding_before_financing"] == float(s["peak_funding_before_financing"])
+    text = " ".join(cli.run("show", name).output.replace("│", " ").split())  # cells unwrapped
+    assert "Peak funding need, before financing" in text
+    bond = loaded.spec.sib is not None
+    assert ("after the bond and financing" in text) is bond
+    assert ("beyond the bond's" in text) is bond
+    if bond:
+        assert d["peak_funding_before_financing"] > 0
+
+
+def test_a_contract_that_only_takes_money_back_says_so():
+    """Doncaster: revenue at risk repaid on a missed target, so no payment for results."""
+    result = show("doncaster-pbr")
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(contract_overview(result))
+    row = [line for line in console.export_text().splitlines() if "First outcome payment" in line]
+    assert len(row) == 1 and "none: results can only take money back, first due" in row[0]
