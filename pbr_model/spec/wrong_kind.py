@@ -83,11 +83,14 @@ def not_results(path: Path, source: str, asked: str) -> None:
     sheets = workbook_sheets(path)
     if RESULTS_SHEET not in sheets or kind_of(sheets) is not None:
         return
+    meta = results_meta(path)
+    if meta is None:  # not ours (no pbr-model version in its Summary): the loader says why
+        return
+    made, kind = meta
     what = (f"{source}: is a results workbook (its {RESULTS_SHEET} sheet is what a command's "
             f"--xlsx writes), not a {asked}")
     if asked != "contract spec":
         raise SpecError(f"{what}; {PROFILE_IS}")
-    made, kind = made_from(path)
     if made is None:
         raise SpecError(f"{what}; give the spec it was made from, or edit one written by "
                         "`pbr template FILE.xlsx --from SPEC`")
@@ -98,21 +101,26 @@ def not_results(path: Path, source: str, asked: str) -> None:
                     f"written by `pbr template FILE.xlsx --from {made}`")
 
 
-def made_from(path: Path) -> tuple[str | None, str | None]:
-    """The spec a results workbook says it was made from (its Summary's ``Source`` row, as
-    shown) and that spec's kind (``Spec kind``); None for what it does not say or when it
-    cannot be read."""
+def results_meta(path: Path) -> tuple[str | None, str | None] | None:
+    """For a results workbook of pbr's (its Summary carries a ``pbr-model version`` row):
+    the spec it says it was made from (its ``Source`` row, as shown; None if it does not
+    say) and that spec's kind (``Spec kind``). None for any other workbook, one too large
+    for an input workbook, or one that cannot be read."""
     try:
         from openpyxl import load_workbook  # only on this error's path
+
+        from .workbook import _check_size
+        _check_size(path)
         book = load_workbook(path, read_only=True)
         try:
             rows = book[RESULTS_SHEET].iter_rows(max_row=20, max_col=2, values_only=True)
             meta = {r[0]: r[1] for r in rows if len(r) == 2 and isinstance(r[0], str)}
         finally:
             book.close()
-    except Exception:  # a damaged workbook: said without its source  # noqa: BLE001
-        return None, None
+    except Exception:  # a damaged workbook: the loader says what is wrong  # noqa: BLE001
+        return None
+    if "pbr-model version" not in meta:
+        return None
     found, kind = meta.get("Source"), meta.get("Spec kind")
-    if not isinstance(found, str) or not found.strip():
-        return None, None
-    return shown(found), kind if isinstance(kind, str) else None
+    return (shown(found) if isinstance(found, str) and found.strip() else None,
+            kind if isinstance(kind, str) else None)

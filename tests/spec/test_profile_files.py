@@ -221,3 +221,17 @@ def test_a_portfolio_hash_and_inputs_follow_its_areas_profile_files(tmp_path):
     assert second.sha256 != first.sha256
     assert second.areas[0].spec.sha256 != first.areas[0].spec.sha256
     assert second.areas[1].spec.sha256 == first.areas[1].spec.sha256
+
+
+def test_another_workbook_with_a_summary_sheet_is_not_called_results(cli, tmp_path):
+    """Only a workbook whose Summary carries pbr's provenance (a pbr-model version row) is
+    said to be pbr's results; another with a Summary and a Source row gets the loader's
+    own words, not "it was made from" someone else's text."""
+    from openpyxl import Workbook
+    book = Workbook()
+    book.active.title = "Summary"
+    book.active["A3"], book.active["B3"] = "Source", "the board's paper"
+    path = tmp_path / "board.xlsx"
+    book.save(path)
+    lines = cli.error(cli.run("validate", str(path)), "sheet 'Summary': unknown sheet")
+    assert not any("results workbook" in line or "made from" in line for line in lines)
