@@ -200,7 +200,7 @@ def _greets_as_dask(conn: socket.socket, address: str, name: str) -> None:
     end or fail in its own words."""
     not_dask = (f"{name}: something answers at {address!r} but not as a Dask scheduler "
                 "does ({}); give the scheduler's address (its port is 8786 by default; "
-                "8787 is its dashboard)")
+                "8787 is its dashboard), as tls:// if it speaks TLS")
     got = b""
     try:
         while len(got) < 8:
@@ -209,8 +209,8 @@ def _greets_as_dask(conn: socket.socket, address: str, name: str) -> None:
                 raise InputError(not_dask.format("it closed the connection"))
             got += part
     except (TimeoutError, socket.timeout):
-        raise InputError(not_dask.format(f"no greeting within {conn.gettimeout():g} s")) \
-            from None
+        raise InputError(not_dask.format(f"no greeting within {conn.gettimeout():g} s; a "
+                                         "scheduler greets at once")) from None
     except OSError as exc:
         raise InputError(not_dask.format(exc.strerror or exc)) from None
     if not 1 <= int.from_bytes(got, "little") <= MAX_GREETING:

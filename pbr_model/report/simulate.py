@@ -99,7 +99,8 @@ def simulation_summary(result: SimulationResult) -> Group:
 #: Said wherever a [sib] spec's provider cash is shown by ``pbr simulate``.
 WITH_BOND = ("With the spec's [sib], the provider is the bond's vehicle: after financing, "
              "its cash has the investors' draws in and what the waterfall pays them out (as "
-             "`pbr capital`'s prime), and reserves + credit are its own money beyond them; the "
+             "`pbr capital`'s prime, before the overheads that adds), and reserves + credit "
+             "are its own money beyond them; the "
              "financing cost is what the investors took beyond their draws (negative where "
              "they lost money or gave grants) plus its own.")
 

@@ -43,6 +43,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     if raw[:4] == b"PK\x03\x04":
         raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
                         "made by `pbr template` must be named .xlsx")
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        raise SpecError(f"{path}: is UTF-32 text (it starts with a UTF-32 byte-order mark); "
+                        "TOML must be UTF-8: save it as UTF-8")
     if _utf16(raw):
         raise SpecError(f"{path}: is UTF-16 text (it starts with a UTF-16 byte-order mark); "
                         "TOML must be UTF-8: save it as UTF-8")

@@ -158,16 +158,19 @@ def _sheet_cells(books: tuple[Workbook, Workbook | None], name: str,
         problems.add(_at(name), f"unknown sheet; a template has '{README}' and one sheet per "
                      "section: " + ", ".join(root.model_fields))
         return []
-    header = [_text(ws.cell(row=1, column=j).value).lower() for j in (1, 2)]
-    if header != ["field", "value"]:
-        problems.add(_at(name, "A1"), "the first row must be the header: " + ", ".join(COLUMNS))
-        return []
-    merged = [r for r in ws.merged_cells.ranges if r.min_col <= 2]
+    # a merge keeps only its first cell's value: one over rows of the Field or Value column,
+    # or joining a Field to its Value, would leave cells that read as empty (a Value merged
+    # with the Unit beside it keeps its value, so it is harmless)
+    merged = [r for r in ws.merged_cells.ranges
+              if r.min_col <= 2 and (r.max_row > r.min_row or r.min_col == 1 < r.max_col)]
     for cells in sorted(merged, key=lambda r: (r.min_row, r.min_col)):
-        # only a merge's first cell holds its value: the other rows would read as empty
         problems.add(f"{_at(name)}, cells {cells.coord}", "merged: each field needs its own "
                      "Field and Value cells; unmerge them")
     if merged:
+        return []
+    header = [_text(ws.cell(row=1, column=j).value).lower() for j in (1, 2)]
+    if header != ["field", "value"]:
+        problems.add(_at(name, "A1"), "the first row must be the header: " + ", ".join(COLUMNS))
         return []
     out = []
     for field, value in ws.iter_rows(min_row=2, max_col=2):

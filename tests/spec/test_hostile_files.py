@@ -394,11 +394,13 @@ def test_a_utf8_byte_order_mark_is_read_and_utf16_is_named(cli, tmp_path):
     marked.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert load_spec(marked).sha256 == load_spec("tr-crc-example").sha256
     cli.ok(cli.run("validate", str(marked)))
-    wide = tmp_path / "wide.toml"
-    wide.write_bytes(text.encode("utf-16"))
-    cli.error(cli.run("validate", str(wide)),
-              f"{wide}: is UTF-16 text (it starts with a UTF-16 byte-order mark); TOML must be "
-              "UTF-8: save it as UTF-8", lines=1)
+    for encoding in ("utf-16", "utf-32"):
+        wide = tmp_path / f"{encoding}.toml"
+        wide.write_bytes(text.encode(encoding))
+        name = encoding.upper()
+        cli.error(cli.run("validate", str(wide)),
+                  f"{wide}: is {name} text (it starts with a {name} byte-order mark); TOML "
+                  "must be UTF-8: save it as UTF-8", lines=1)
 
 
 @pytest.mark.parametrize("text, has", [

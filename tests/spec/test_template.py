@@ -369,6 +369,22 @@ def test_merged_field_or_value_cells_are_refused(book_path):
         "own Field and Value cells; unmerge them"]
 
 
+def test_a_value_merged_with_its_unit_is_read_and_a_merged_header_is_named(book_path):
+    """A Value merged with the Unit cell beside it keeps its value: read as it is. A merge
+    over the header row is said to be a merge, not a wrong header."""
+    wb = openpyxl.load_workbook(book_path)
+    row = row_of(wb["cohorts"], "cohorts.volume_factor_sd")
+    wb["cohorts"].cell(row=row, column=2).value = 0.25
+    wb["cohorts"].merge_cells(f"B{row}:C{row}")
+    wb.save(book_path)
+    assert read_workbook(book_path)[0]["cohorts"]["volume_factor_sd"] == 0.25
+    wb["contract"].merge_cells("A1:B1")
+    wb.save(book_path)
+    assert problems(book_path) == [
+        f"{book_path}: sheet 'contract', cells A1:B1: merged: each field needs its own Field "
+        "and Value cells; unmerge them"]
+
+
 def test_an_unknown_field_and_a_missing_one(book_path):
     edit(book_path, contract__name=None)
     [row] = append_rows(book_path, "contract", [("contract.colour", "red")])
