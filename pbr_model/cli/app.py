@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 import signal
+import sys
 import threading
 import traceback
 import warnings
@@ -51,13 +52,40 @@ class Terminated(BaseException):
 
 
 class _Stops:
-    """Ctrl-C or SIGTERM held back while a :func:`signals_wait` block runs."""
+    """Ctrl-C or SIGTERM held back while a :func:`signals_wait` block runs; the first stop
+    of the run, once its watchdog is started."""
     waiting = 0
     pending: type[BaseException] | None = None
+    watched: threading.Event | None = None  # set when the stopped run has unwound
+
+
+#: Seconds a stopped run may take to unwind (temporary files removed, worker processes
+#: shut down) before it ends without waiting further: a process pool whose workers died
+#: can leave its shutdown waiting on a lock or pipe that nothing will free.
+UNWIND_SECONDS = 20.0
+
+
+def _watchdog(how: str, code: int, done: threading.Event) -> None:
+    """End the process with ``code`` if the run has not unwound (``done`` is set when it
+    has) ``UNWIND_SECONDS`` after a stop, saying so in one line."""
+    def end() -> None:
+        if done.wait(UNWIND_SECONDS):
+            return
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"Interrupted ({how}): stopping took more than "
+                             f"{UNWIND_SECONDS:g} s; ended without waiting further.\n")
+            sys.stderr.flush()
+        os._exit(code)
+
+    threading.Thread(target=end, name="pbr-stop-watchdog", daemon=True).start()
 
 
 def _stop(signum, frame) -> None:
     stop = Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    if _Stops.watched is None:
+        _Stops.watched = threading.Event()
+        _watchdog(*(("SIGTERM", EXIT_SIGTERM) if stop is Terminated
+                    else ("Ctrl-C", EXIT_INTERRUPT)), _Stops.watched)
     if signum == signal.SIGTERM:  # a second SIGTERM while unwinding ends the process
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if _Stops.waiting:
@@ -73,13 +101,15 @@ def signals_unwind() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can be set in the main thread only
         return
-    _Stops.waiting, _Stops.pending = 0, None
+    _Stops.waiting, _Stops.pending, _Stops.watched = 0, None, None
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        if _Stops.watched is not None:  # unwound in time: the watchdog stands down
+            _Stops.watched.set()
 
 
 @contextlib.contextmanager
