@@ -45,6 +45,7 @@ def stage(path: Path, write: Callable[[str], Any], what: str = "write") -> tuple
     tmp = None
     try:
         sweep(path.parent)
+        # named before it is created, so an interruption at any point removes it
         tmp = _temp_name(path)
         while not _create(tmp):
             tmp = _temp_name(path)
@@ -74,30 +75,17 @@ def commit(staged: list[tuple[str, Path]], what: str = "write") -> None:
 
 
 def atomic_write(path: Path, write: Callable[[str], Any], what: str = "write") -> Any:
-    """``write(tmp)`` to a temporary file next to ``path``, then rename it onto ``path``.
+    """``write(tmp)`` to a temporary file next to ``path``, then rename it onto ``path``
+    (:func:`stage`, then :func:`commit`).
 
     Stale temporary files of ours in the folder are swept first (:func:`sweep`). The
     temporary file is removed on any failure, including KeyboardInterrupt (and SIGTERM,
     which the command line turns into an exception); an ``OSError`` becomes
     ``OutputError("{path}: cannot {what} (...)")``.
     """
-    tmp = None
-    try:
-        sweep(path.parent)
-        # named before it is created, so an interruption at any point removes it
-        tmp = _temp_name(path)
-        while not _create(tmp):
-            tmp = _temp_name(path)
-        out = write(tmp)
-        os.replace(tmp, path)
-        written.append(path)
-        return out
-    except OSError as exc:
-        _remove(tmp)
-        raise OutputError(f"{path}: cannot {what} ({exc.strerror or exc})") from None
-    except BaseException:
-        _remove(tmp)
-        raise
+    tmp, out = stage(path, write, what)
+    commit([(tmp, path)], what)
+    return out
 
 
 def in_memory(save: Callable[[IO[bytes]], Any]) -> Callable[[str], Any]:

@@ -380,15 +380,8 @@ def test_a_failed_rewrite_leaves_the_old_set_whole(tmp_path):
 def test_a_failure_while_renaming_takes_back_what_was_renamed(tmp_path, monkeypatch):
     """The renames come last; if one fails, the set's files already renamed are taken back
     and the rest removed: no part of the new set, and no metadata.json, is left."""
-    real, calls = os.replace, []
-
-    def failing(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(5, "Input/output error")
-        return real(src, dst)
-
-    monkeypatch.setattr(files.os, "replace", failing)
+    monkeypatch.setattr(files.os, "replace",
+                        failing_at(2, os.replace, OSError(5, "Input/output error")))
     with pytest.raises(OutputError, match="cannot write"):
         write_tables(tmp_path / "t", "csv", {"simulations": sims_frame(),
                                              "cohorts": cohort_chunks()}, {})
@@ -430,18 +423,24 @@ def test_a_failed_set_takes_back_the_folder_it_made(tmp_path):
 def test_an_output_that_fails_says_what_was_written_before_it(cli, tmp_path, monkeypatch):
     """--xlsx is written, then a table fails (a full disk): the error names the table, a
     second line names the workbook written before it, and no table of the set is left."""
-    real, calls = export._write_csv, []
-
-    def full_disk(tmp, chunks):
-        calls.append(tmp)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        return real(tmp, chunks)
-
-    monkeypatch.setattr(export, "_write_csv", full_disk)
+    monkeypatch.setattr(export, "_write_csv",
+                        failing_at(2, export._write_csv, OSError(28, "No space left on device")))
     book, folder = tmp_path / "r.xlsx", tmp_path / "tables"
     result = cli.run("simulate", "--sims", "20", "--xlsx", str(book), "--csv", str(folder))
     lines = cli.error(result, "cannot write (No space left on device)")
     assert lines[-1] == (f"Error: written before that, each whole: {book}; nothing else was "
                          "written")
     assert book.exists() and not folder.exists()
+
+
+def failing_at(n: int, real, error: BaseException):
+    """``real``, except that its ``n``-th call raises ``error`` instead."""
+    calls = []
+
+    def call(*args):
+        calls.append(args)
+        if len(calls) == n:
+            raise error
+        return real(*args)
+
+    return call
