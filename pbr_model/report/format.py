@@ -79,10 +79,12 @@ def cuts_text(cuts: dict, prefix: str = "") -> str:
     return text
 
 
-def number(value: float, digits: int = 0) -> str:
+def number(value: float, digits: int = 0, sign: bool = False) -> str:
+    """``value`` with thousands separators and ``digits`` decimals (a ``+`` before a
+    positive one with ``sign``); "-" where it is undefined (None or NaN)."""
     if value is None or math.isnan(value):
         return "-"
-    return f"{value:,.{digits}f}"
+    return f"{value:{'+' if sign else ''},.{digits}f}"
 
 
 #: How a measure is named on screen.

@@ -45,7 +45,7 @@ def contract_overview(result: ShowResult) -> Group:
         terms.add_row("Attrition", f"{pct(spec.evaluation.attrition)} of each cohort lost to "
                       "data matching: measured on the rest; fees and costs on everyone")
     terms.add_row("Comparison", f"{pct(derived['comparison_binary_rate'])} binary, "
-                  f"{_fixed(derived['comparison_frequency'], '.2f')} reoffences per reoffender")
+                  f"{number(derived['comparison_frequency'], 2)} reoffences per reoffender")
     eff = spec.intervention.effect
     if eff.states_rate:
         rate = eff.offending_rate
@@ -112,20 +112,14 @@ def _zero_effect(derived: dict, m: Fmt) -> str:
     return m(zero) + share
 
 
-def _fixed(value: float, spec: str) -> str:
-    """``value`` in the format ``spec``, or "-" where it is undefined (NaN: a rate of a
-    cohort with no one in it)."""
-    return "-" if value != value else format(value, spec)
-
-
 def _trend(spec, derived: dict) -> str:
     """The national trend's expected move by the first cohort, pre-contract periods included,
     and whether the measured change carries it (a historical comparison does)."""
     t, ev = spec.trend, spec.evaluation
     historical = ev.design == "historical_baseline" or ev.comparison_period == "historical"
-    text = (f"expected by cohort 1: {_fixed(derived['trend_binary_points_cohort_1'], '+.1f')} "
+    text = (f"expected by cohort 1: {number(derived['trend_binary_points_cohort_1'], 1, sign=True)} "
             "points binary, "
-            f"{_fixed(100 * derived['trend_frequency_change_cohort_1'], '+.1f')}% reoffences per "
+            f"{number(100 * derived['trend_frequency_change_cohort_1'], 1, sign=True)}% reoffences per "
             "reoffender")
     if t.before:
         text += (f", after {t.periods_before} periods of {spec.contract.cohort_months} months "
