@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .text import SEPARATORS, unsafe
+from .text import SEPARATORS, other_encoding, unsafe
 
 #: Largest file read [bytes]: an observed-results CSV has one short row per cohort.
 MAX_BYTES = 4 * 2**20
@@ -35,9 +35,6 @@ MAX_ROWS = 10_000
 #: A character no cell may hold: a control character but tab (line breaks are said apart),
 #: a bidirectional-text control, a Unicode line or paragraph separator.
 UNSAFE = unsafe("\x00-\x08\x0a-\x1f", SEPARATORS)
-#: Byte-order marks of encodings that are not UTF-8.
-OTHER_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
-              b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
 SAVE_AS = "save it as UTF-8 (in Excel: 'CSV UTF-8')"
 
 
@@ -95,9 +92,9 @@ def decode(path: str | Path, raw: bytes) -> str:
     if raw[:4] == b"PK\x03\x04":  # a zip archive: what an Excel workbook is
         raise InputError(f"{path}: is a zip archive (an Excel workbook?), not CSV text; "
                          f"{SAVE_AS}")
-    for bom, name in OTHER_BOMS.items():
-        if raw.startswith(bom):
-            raise InputError(f"{path}: is {name} text; {SAVE_AS}")
+    name = other_encoding(raw)
+    if name is not None:
+        raise InputError(f"{path}: is {name} text; {SAVE_AS}")
     if b"\x00" in raw[:2]:
         raise InputError(f"{path}: looks like UTF-16 text (a NUL byte at the start); {SAVE_AS}")
     try:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OverrideError, SpecError, clip
+from ..text import other_encoding
 from ._base import MAX_LIST_ITEMS
 
 #: The largest spec, profile or portfolio file read [bytes]: the largest bundled file is
@@ -43,12 +44,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     if raw[:4] == b"PK\x03\x04":
         raise SpecError(f"{path}: is a zip archive (an Excel workbook?), not TOML; a workbook "
                         "made by `pbr template` must be named .xlsx")
-    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
-        raise SpecError(f"{path}: is UTF-32 text (it starts with a UTF-32 byte-order mark); "
-                        "TOML must be UTF-8: save it as UTF-8")
-    if _utf16(raw):
-        raise SpecError(f"{path}: is UTF-16 text (it starts with a UTF-16 byte-order mark); "
-                        "TOML must be UTF-8: save it as UTF-8")
+    encoding = other_encoding(raw)
+    if encoding is not None:
+        raise SpecError(f"{path}: is {encoding} text (it starts with a {encoding} byte-order "
+                        "mark); TOML must be UTF-8: save it as UTF-8")
     try:  # a UTF-8 byte-order mark (Notepad, Excel) is not TOML, but means no harm
         data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
@@ -114,19 +113,6 @@ def long_list(data: Any) -> str | None:
 
 def _too_deep(what: str) -> str:
     return f"{what} nest more than {MAX_DEPTH} deep, deeper than any field of a spec"
-
-
-def _utf16(raw: bytes) -> bool:
-    """Whether ``raw`` is UTF-16 text: a UTF-16 byte-order mark, then text that decodes and
-    is mostly ASCII, as a spec is (binary bytes that happen to start with the mark decode
-    to CJK characters, or not at all)."""
-    if raw[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-        return False
-    try:
-        text = raw.decode("utf-16")
-    except UnicodeDecodeError:
-        return False
-    return bool(text) and sum(c < "\x80" for c in text) >= 0.9 * len(text)
 
 
 def parse_value(text: str) -> Any:
