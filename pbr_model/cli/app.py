@@ -129,13 +129,9 @@ def signals_wait() -> Iterator[None]:
 
 def interrupted(how: str, code: int) -> None:
     """One line on stderr saying the run stopped and what it left, then exit ``code``."""
-    done = [str(p) for p in files.written]
-    if not done:
-        left = ": no file was written."
-    else:
-        more = f" and {len(done) - 3} more" if len(done) > 3 else ""
-        left = (f" after writing {', '.join(done[:3])}{more}; "
-                "nothing else was written.")
+    done = _written()
+    left = (": no file was written." if done is None
+            else f" after writing {done}; nothing else was written.")
     err.print(f"Interrupted ({how}){left}", markup=False, soft_wrap=True)
     raise typer.Exit(code=code)
 
@@ -144,12 +140,19 @@ def _left_by(exc: PbrError) -> list[str]:
     """After an output that could not be written, what the run had already written (each
     file whole: written under a temporary name, then renamed), so no one takes the outputs
     beside it for the whole set."""
-    done = [str(p) for p in files.written]
-    if not isinstance(exc, OutputError) or not done:
+    done = _written()
+    if not isinstance(exc, OutputError) or done is None:
         return []
-    more = f" and {len(done) - 3} more" if len(done) > 3 else ""
-    return [f"written before that, each whole: {', '.join(done[:3])}{more}; nothing else "
-            "was written"]
+    return [f"written before that, each whole: {done}; nothing else was written"]
+
+
+def _written() -> str | None:
+    """The files this run renamed into place, the first three by name ("a, b, c and 2
+    more"), or None if there are none."""
+    done = [str(p) for p in files.written]
+    if not done:
+        return None
+    return ", ".join(done[:3]) + (f" and {len(done) - 3} more" if len(done) > 3 else "")
 
 
 def bug(exc: BaseException) -> None:
