@@ -129,7 +129,6 @@ def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> Provider
     where: dict[str, str] = {}
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         not_a_profile(None, path, source)
-        not_results(path, source, "provider profile")
         from .workbook import read_workbook  # openpyxl only to read a workbook
         data, where = read_workbook(path, ProfileFile)
         where.update({o.partition("=")[0].strip(): "--set" for o in overrides})

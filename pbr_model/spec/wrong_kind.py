@@ -57,9 +57,10 @@ PROFILE_IS = ("a provider profile has only a [provider] table (a workbook: only 
 def not_a_profile(data: dict | None, path: Path, source: str) -> None:
     """Refuse a contract spec or a portfolio given where a provider profile is asked for
     (``--provider``, a supply chain entry's ``profile``), saying what it is. ``data``: the
-    TOML file's tables, or None for a workbook (told by its sheets); ``source``: the file
-    as given."""
-    kind = kind_of(workbook_sheets(path) if data is None else data)
+    TOML file's tables, or None for a workbook (told by its sheets, and refused too if it
+    is a results workbook); ``source``: the file as given."""
+    sheets = workbook_sheets(path) if data is None else None
+    kind = kind_of(data if sheets is None else sheets)
     if kind == "portfolio":
         raise SpecError(f"{source}: is a portfolio (it has a [portfolio] table), not a provider "
                         f"profile; run it with `pbr capital {source}`; {PROFILE_IS}")
@@ -68,6 +69,8 @@ def not_a_profile(data: dict | None, path: Path, source: str) -> None:
                 else "a contract spec (it has a [contract] table)")
         raise SpecError(f"{source}: is {what}, not a provider profile; use it as a SPEC, e.g. "
                         f"`pbr capital {source}`; {PROFILE_IS}")
+    if sheets is not None:
+        not_results(path, source, "provider profile", sheets)
 
 
 #: The sheet every results workbook opens with (what ``--xlsx`` writes, from any command);
@@ -75,12 +78,13 @@ def not_a_profile(data: dict | None, path: Path, source: str) -> None:
 RESULTS_SHEET = "Summary"
 
 
-def not_results(path: Path, source: str, asked: str) -> None:
+def not_results(path: Path, source: str, asked: str, sheets: list[str] | None = None) -> None:
     """Refuse a results workbook (a :data:`RESULTS_SHEET` sheet and no spec section) given
     where a spec workbook is asked for (``asked``: ``"contract spec"`` or ``"provider
     profile"``), in one line naming the spec it was made from when it says, rather than one
-    line per sheet a spec workbook does not have. ``source``: the file as given."""
-    sheets = workbook_sheets(path)
+    line per sheet a spec workbook does not have. ``source``: the file as given; ``sheets``:
+    its sheets, if already read."""
+    sheets = workbook_sheets(path) if sheets is None else sheets
     if RESULTS_SHEET not in sheets or kind_of(sheets) is not None:
         return
     meta = results_meta(path)
