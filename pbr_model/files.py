@@ -66,12 +66,21 @@ def commit(staged: list[tuple[str, Path]], what: str = "write") -> None:
         try:
             os.replace(tmp, path)
         except BaseException as exc:
-            for rest, _ in staged[i:]:
-                _remove(rest)
+            discard(staged[i:])
             if isinstance(exc, OSError):
                 raise OutputError(f"{path}: cannot {what} ({exc.strerror or exc})") from None
             raise
         written.append(path)
+
+
+def discard(staged: Iterable[tuple[str, Path]]) -> None:
+    """Remove the temporary files of staged ``(tmp, path)`` pairs (any already renamed into
+    place are gone from their temporary names: nothing to do)."""
+    for tmp, _ in staged:
+        try:
+            _remove(tmp)
+        except OSError:  # cleaning up after a failure: the failure is what is said
+            pass
 
 
 def atomic_write(path: Path, write: Callable[[str], Any], what: str = "write") -> Any:

@@ -42,7 +42,6 @@ import datetime as dt
 import importlib
 import itertools
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -51,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import OutputError
-from ..files import check_not_input, commit, folder_problems, stage
+from ..files import check_not_input, commit, discard, folder_problems, stage
 from ..files import written as written_here
 from .datapackage import DATAPACKAGE, data_package, field_types
 from .json import clean
@@ -168,9 +167,7 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
         _forget_old_description(folder)  # from here the old set is being replaced
         commit(staged)
     except BaseException:
-        for tmp, _ in staged:  # those not renamed into place (commit removes its own)
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        discard(staged)  # those staged but not renamed into place
         _undo(written_here[committed:], folder if made else None)
         raise
     return [path for _, path in staged]
@@ -205,7 +202,7 @@ def _stage_set(folder: Path, fmt: str, tables: dict[str, Table], metadata: dict,
 def _undo(paths: list[Path], made: Path | None) -> None:
     """Remove the files of a set that were renamed into place before it failed (and from
     the list of files this process wrote), and the folder ``made`` if it is empty again."""
-    for path in list(paths):
+    for path in paths:
         with contextlib.suppress(OSError):
             path.unlink()
         with contextlib.suppress(ValueError):
