@@ -102,5 +102,6 @@ def trigger_label(spec: ContractSpec) -> str:
 
 
 __all__ = ["MECHANISMS", "Mechanism", "PaymentFlows", "PaymentInputs", "describe",
-           "first_result_month", "outcome_directions", "pay_all", "pays_only_back", "price_fields", "rule_measures",
+           "first_result_month", "outcome_directions", "pay_all", "pays_only_back",
+           "price_fields", "rule_measures",
            "scale_prices", "trigger_label"]
