@@ -12,6 +12,7 @@ from typing import Literal
 
 from ..errors import SpecError, shown
 from .reading import workbook_sheets
+from .schema import ContractSpec
 
 Kind = Literal["contract", "portfolio", "profile"]
 
@@ -39,7 +40,6 @@ def not_a_contract(data: dict, spec: str | Path) -> None:
         raise SpecError(f"{spec}: is a provider profile (only a [provider] table), not a "
                         f"contract spec; give it to `pbr capital` or `pbr breakeven` with "
                         f"--provider {spec}, check it with `pbr validate`")
-    from .schema import ContractSpec  # here: the schema imports what imports this module
     if kind is None and not set(data) & set(ContractSpec.model_fields):
         has = (f"its tables are {', '.join(f'[{shown(k)}]' for k in list(data)[:5])}"
                f"{', ...' if len(data) > 5 else ''}" if data else "it has no table at all")
