@@ -167,3 +167,28 @@ def test_queued_merges_settle_to_the_counts_of_every_value_seen():
     assert merged.counts.dtype == np.int64
     assert merged.n == 30 * 1024
     np.testing.assert_array_equal(sent.percentiles([5, 50, 95]), merged.percentiles([5, 50, 95]))
+
+
+@pytest.mark.parametrize("k", [1, 7, 511, 512, 700])
+def test_counting_keys_gives_what_numpys_unique_gives(k):
+    """The keys are counted with a sort of 32-bit numbers where they fit (fewer than 512
+    columns) and of 64-bit ones where not; either way the distinct keys, their order and
+    their counts are numpy's ``unique(..., return_counts=True)``, with and without
+    missing values left out, and so are the bucket indexes."""
+    from pbr_model.sketch import _counted, _keys
+    rng = np.random.default_rng(k)
+    x = _columns(40, seed=k)[:, rng.integers(0, 7, k)] * rng.choice([-1.0, 1.0], k)
+    x[rng.random(x.shape) < 0.1] = rng.choice([0.0, -0.0, ZERO, -ZERO / 2, 1e300, -5e-300])
+    mag = np.abs(x).view(np.int64) >> (52 - 10)
+    expected_buckets = np.where(np.abs(x) <= ZERO, 0, np.where(x > 0, mag, -mag))
+    buckets = bucket_of(x)
+    assert buckets.dtype == np.int64 and np.array_equal(buckets, expected_buckets)
+    keys = _keys(buckets)
+    assert np.array_equal(keys, (np.arange(k) << 23) + buckets + 2**22)
+    for kept in (np.ones(x.shape, dtype=bool), rng.random(x.shape) < 0.7):
+        got = _counted(keys[kept])
+        want = np.unique(keys[kept], return_counts=True)
+        assert [a.dtype for a in got] == [a.dtype for a in want]
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    empty = _counted(keys[:0].ravel())
+    assert [len(a) for a in empty] == [0, 0] and [a.dtype for a in empty] == [np.int64] * 2

@@ -84,7 +84,7 @@ def runs_out(net_flow: np.ndarray, profile: ProviderProfile, size) -> np.ndarray
     financing = financing_of(profile, (_facility(profile, 0),))
     available = sum(s.size for s in financing.sources[:-1]) + np.asarray(size, np.float64)
     financing = financing_of(profile, (_facility(profile, size),))
-    low = financed_balance(net_flow, financing).balance.min(axis=1)
+    low = financed_balance(net_flow, financing).low
     return -low > available + ROUNDING
 
 
@@ -180,7 +180,7 @@ def facility_size(net_flow: np.ndarray, profile: ProviderProfile, level: float,
     allowed = math.floor((1 - level) * net_flow.shape[0] + 1e-9)
     financing = financing_of(profile, (_facility(profile, 0),))
     if no_facility is None:
-        no_facility = financed_balance(net_flow, financing).balance.min(axis=1)
+        no_facility = financed_balance(net_flow, financing).low
     lo_out = -no_facility > financing.available + ROUNDING
     if np.count_nonzero(lo_out) <= allowed:
         return 0
@@ -228,7 +228,7 @@ def facility_summary(net_flow: np.ndarray, profile: ProviderProfile) -> dict:
            "arrangement_fee": profile.facility_arrangement_fee,
            "commitment_fee": profile.facility_commitment_fee}
     no_facility = financed_balance(
-        net_flow, financing_of(profile, (_facility(profile, 0),))).balance.min(axis=1)
+        net_flow, financing_of(profile, (_facility(profile, 0),))).low
     tracked: dict[int, object] = {}  # size -> its financed balance (both levels may share one)
     for key, level in CAPITAL_LEVELS.items():
         size = facility_size(net_flow, profile, level, no_facility)
@@ -239,7 +239,7 @@ def facility_summary(net_flow: np.ndarray, profile: ProviderProfile) -> dict:
         if size not in tracked:
             tracked[size] = financed_balance(net_flow, financing, track="facility")
         f = tracked[size]
-        low = f.balance.min(axis=1)
+        low = f.low
         years = net_flow.shape[1] / 12
         income, lost = f.costs["facility"].mean(), f.outstanding.mean()
         out[key] = {

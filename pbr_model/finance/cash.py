@@ -9,6 +9,7 @@ months (month 0 undiscounted).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy_financial as npf
@@ -127,9 +128,8 @@ class FinancedCash:
 
     Attributes
     ----------
-    balance : ``(n_sims, n_months)`` [currency]: cumulative net flow less every
-        financing charge paid in cash so far (negative = funded); the opportunity cost
-        of reserves beyond their deposit interest is not in it
+    by_month : ``(n_months, n_sims)`` [currency]: the balance, month by month, as it is
+        carried (:attr:`balance` is the same numbers simulation by simulation)
     costs : financing costs by source, each ``(n_sims,)`` [currency]: each source's
         interest and fees (``reserves``: the return they forgo at the cost of capital,
         an economic cost, compounded monthly; ``credit``, any ``facility``), then
@@ -141,15 +141,29 @@ class FinancedCash:
         [currency]
     """
 
-    balance: np.ndarray
+    by_month: np.ndarray
     costs: dict[str, np.ndarray]
     lender: np.ndarray | None = None
     outstanding: np.ndarray | None = None
 
+    @cached_property
+    def balance(self) -> np.ndarray:
+        """``(n_sims, n_months)`` [currency]: cumulative net flow less every financing
+        charge paid in cash so far (negative = funded); the opportunity cost of reserves
+        beyond their deposit interest is not in it. Laid out simulation by simulation when
+        first read (a search that reads only :attr:`low` never pays for the copy)."""
+        return np.ascontiguousarray(self.by_month.T)
+
+    @property
+    def low(self) -> np.ndarray:
+        """The lowest balance of each simulation, ``(n_sims,)`` [currency]: the least of
+        its months, which does not depend on the layout."""
+        return self.by_month.min(axis=0)
+
     @property
     def total_cost(self) -> np.ndarray:
         """All financing charges, ``(n_sims,)`` [currency]."""
-        total = np.zeros(self.balance.shape[0])
+        total = np.zeros(self.by_month.shape[1])
         for v in self.costs.values():  # a fixed order, element by element
             total = total + v
         return total
@@ -261,23 +275,26 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
             lender[t] -= drawn[tracked]
     costs = {name: paid_sum[k] for k, name in enumerate(names)}
     costs.update({names[k]: cost_sum for k, _, _, cost_sum in economic})
-    return FinancedCash(np.ascontiguousarray(balance.T), costs,
+    return FinancedCash(balance, costs,
                         None if lender is None else np.ascontiguousarray(lender.T),
                         drawn[tracked].copy() if tracked is not None else None)
 
 
-def lowest(cumulative: np.ndarray, rounding: float) -> tuple[np.ndarray, np.ndarray]:
+def lowest(cumulative: np.ndarray, rounding: float,
+           axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """The largest deficit of each row, ``max(0, -min)`` (a deficit of ``rounding`` or
-    less counts as none) [currency], and its month (-1 where there is none)."""
-    low = cumulative.min(axis=1)
+    less counts as none) [currency], and its month (-1 where there is none); months run
+    along ``axis`` (0: a :attr:`FinancedCash.by_month` array, one column a simulation)."""
+    low = cumulative.min(axis=axis)
     peak = np.where(-low > rounding, -low, 0.0)
-    return peak, np.where(peak > 0, cumulative.argmin(axis=1), -1)
+    return peak, np.where(peak > 0, cumulative.argmin(axis=axis), -1)
 
 
-def first_below(balance: np.ndarray, floor: float) -> np.ndarray:
-    """First month each row's balance is below ``-floor``; -1 where it never is."""
+def first_below(balance: np.ndarray, floor: float, axis: int = 1) -> np.ndarray:
+    """First month each row's balance is below ``-floor``; -1 where it never is; months
+    run along ``axis``, as in :func:`lowest`."""
     under = balance < -floor
-    return np.where(under.any(axis=1), under.argmax(axis=1), -1)
+    return np.where(under.any(axis=axis), under.argmax(axis=axis), -1)
 
 
 @dataclass(frozen=True)
@@ -344,7 +361,7 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
     before, before_month = lowest(np.cumsum(net_flow, axis=1), rounding)
     carried = net_flow if funded_in is None else funded_in - cash_out
     financed = financed_balance(carried, financing)
-    peak, month = lowest(financed.balance, rounding)
+    peak, month = lowest(financed.by_month, rounding, axis=0)
     available = financing.available
     discount = monthly_discount_factors(discount_rate, net_flow.shape[1])
     net = net_flow.sum(axis=1)
@@ -359,14 +376,15 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
         cost=cash_out.sum(axis=1),
         net=net,
         npv=row_dot(net_flow, discount),
-        min_cash=financed.balance.min(axis=1),
+        min_cash=financed.low,
         peak_funding=peak,
         peak_month=month,
         peak_funding_before_financing=before,
         peak_month_before_financing=before_month,
         insolvent=peak > available + rounding,
         first_shortfall_month=np.where(peak > available + rounding,
-                                       first_below(financed.balance, available + rounding), -1),
+                                       first_below(financed.by_month, available + rounding,
+                                                   axis=0), -1),
         financing_cost=cost,
         net_after_financing=after,
     )
