@@ -237,14 +237,17 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
     lender = np.zeros((months, n)) if track is not None else None
     balance = np.empty((months, n))
     b = np.zeros(n)
+    # each month's working arrays, written in place (the same operations as on fresh ones)
+    paid, charge, need = np.empty((k_src + 1, n)), np.empty(n), np.empty(n)
+    short = np.empty((k_src, n))
     for t in range(months):  # a loop over months, vectorised over simulations
-        paid = drawn * rate_col  # interest, then each source's fees added to its row
+        np.multiply(drawn, rate_col, out=paid)  # interest, then each source's fees added
         for k, size, fee in fees:
             paid[k] += (size - drawn[k]) * fee
         if t == 0:
             for k, amount in upfront:
                 paid[k] += amount
-        charge = paid[0] + 0.0  # 0 + paid, as the sum starts from 0
+        np.add(paid[0], 0.0, out=charge)  # 0 + paid, as the sum starts from 0
         for row in paid[1:]:
             charge += row
         paid_sum += paid
@@ -268,9 +271,12 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
         np.add(b, flows[t], out=row)
         np.subtract(row, charge, out=row)
         b = row
-        need = np.maximum(-b, 0.0)
-        _clip(need - below_col, 0.0, size_col, out=drawn[:k_src])
-        drawn[k_src] = np.maximum(need - below, 0.0)
+        np.negative(b, out=need)
+        np.maximum(need, 0.0, out=need)
+        np.subtract(need, below_col, out=short)
+        _clip(short, 0.0, size_col, out=drawn[:k_src])
+        np.subtract(need, below, out=drawn[k_src])
+        np.maximum(drawn[k_src], 0.0, out=drawn[k_src])
         if tracked is not None:
             lender[t] -= drawn[tracked]
     costs = {name: paid_sum[k] for k, name in enumerate(names)}
@@ -280,21 +286,18 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
                         drawn[tracked].copy() if tracked is not None else None)
 
 
-def lowest(cumulative: np.ndarray, rounding: float,
-           axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def lowest(cumulative: np.ndarray, rounding: float) -> tuple[np.ndarray, np.ndarray]:
     """The largest deficit of each row, ``max(0, -min)`` (a deficit of ``rounding`` or
-    less counts as none) [currency], and its month (-1 where there is none); months run
-    along ``axis`` (0: a :attr:`FinancedCash.by_month` array, one column a simulation)."""
-    low = cumulative.min(axis=axis)
+    less counts as none) [currency], and its month (-1 where there is none)."""
+    low = cumulative.min(axis=1)
     peak = np.where(-low > rounding, -low, 0.0)
-    return peak, np.where(peak > 0, cumulative.argmin(axis=axis), -1)
+    return peak, np.where(peak > 0, cumulative.argmin(axis=1), -1)
 
 
-def first_below(balance: np.ndarray, floor: float, axis: int = 1) -> np.ndarray:
-    """First month each row's balance is below ``-floor``; -1 where it never is; months
-    run along ``axis``, as in :func:`lowest`."""
+def first_below(balance: np.ndarray, floor: float) -> np.ndarray:
+    """First month each row's balance is below ``-floor``; -1 where it never is."""
     under = balance < -floor
-    return np.where(under.any(axis=axis), under.argmax(axis=axis), -1)
+    return np.where(under.any(axis=1), under.argmax(axis=1), -1)
 
 
 @dataclass(frozen=True)
@@ -361,7 +364,7 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
     before, before_month = lowest(np.cumsum(net_flow, axis=1), rounding)
     carried = net_flow if funded_in is None else funded_in - cash_out
     financed = financed_balance(carried, financing)
-    peak, month = lowest(financed.by_month, rounding, axis=0)
+    peak, month = lowest(financed.balance, rounding)
     available = financing.available
     discount = monthly_discount_factors(discount_rate, net_flow.shape[1])
     net = net_flow.sum(axis=1)
@@ -376,15 +379,14 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
         cost=cash_out.sum(axis=1),
         net=net,
         npv=row_dot(net_flow, discount),
-        min_cash=financed.low,
+        min_cash=financed.balance.min(axis=1),
         peak_funding=peak,
         peak_month=month,
         peak_funding_before_financing=before,
         peak_month_before_financing=before_month,
         insolvent=peak > available + rounding,
         first_shortfall_month=np.where(peak > available + rounding,
-                                       first_below(financed.by_month, available + rounding,
-                                                   axis=0), -1),
+                                       first_below(financed.balance, available + rounding), -1),
         financing_cost=cost,
         net_after_financing=after,
     )
