@@ -30,14 +30,18 @@ def pay_all(spec: ContractSpec, inputs: PaymentInputs) -> list[PaymentFlows]:
     return split_all(spec, index_prices(spec, flows, inputs.timeline), inputs.timeline)
 
 
-def describe(mech: BaseModel, money: Fmt, pct: Fmt) -> str:
+def describe(mech: BaseModel, money: Fmt, pct: Fmt, shared: frozenset[str] = frozenset()) -> str:
     """One mechanism's terms in plain text (``pbr show``), e.g. ``"fee £12.00m a year +
-    £600 per entrant"``; ``money`` formats an amount [currency], ``pct`` a fraction."""
+    £600 per entrant"``; ``money`` formats an amount [currency], ``pct`` a fraction;
+    ``shared``: the payers whose cap other mechanisms share (:func:`.payers.shared_caps`),
+    whose cap is said to be over all of them."""
     text = MECHANISMS[mech.type].describe(mech, money, pct)
     payers = getattr(mech, "payers", ())
     if payers:
         text += "; paid by " + ", ".join(
-            f"{p.name} {pct(p.share)}" + (f" up to {money(p.cap)}" if p.cap is not None else "")
+            f"{p.name} {pct(p.share)}"
+            + (f" up to {money(p.cap)}" + (" over all it pays" if p.name in shared else "")
+               if p.cap is not None else "")
             for p in payers)
     return text
 

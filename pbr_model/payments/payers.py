@@ -8,6 +8,14 @@ binds on the running total in payment order, as ``cap_total`` does over cohorts
 (:func:`~pbr_model.payments.rules.cap_cumulative`): a repayment (negative payment) is
 shared by the same shares and frees room under a cap. The mechanism's per-cohort figures
 are cut by the month's factor, as indexation scales them (:func:`.adjust.scale_flows`).
+
+A payer named by several mechanisms (NYS CEO: the state and the Department of Labor pay
+both the transitional-jobs payments and the outcome payments) has **one** cap, its maximum
+over the contract, as published maximum payments are: the running total of what it owes
+under all of them is capped month by month, and a month's cut falls on the payments it
+owes that month (not on repayments), in proportion to each. The spec must give such a
+payer the same cap wherever it names it
+(:func:`pbr_model.spec.payments.shared_cap_problems`).
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ class PayerFlows:
     cap: float | None
     monthly: np.ndarray
     due: np.ndarray
+    #: A cap shared with other mechanisms: what the payer paid under all of them,
+    #: ``(n_sims,)`` [currency]; None where the cap is this mechanism's alone
+    paid_under_cap: np.ndarray | None = None
 
     @property
     def paid(self) -> np.ndarray:
@@ -55,26 +66,36 @@ class PayerFlows:
 
     @property
     def cap_binds(self) -> np.ndarray:
-        """Where its cap was reached (paid within :data:`BIND_TOLERANCE` of it) or stopped
-        more than that, ``(n_sims,)`` [bool]; never without a cap."""
+        """Where its cap was reached (paid within :data:`BIND_TOLERANCE` of it, under every
+        mechanism that shares the cap) or stopped more than that here, ``(n_sims,)``
+        [bool]; never without a cap."""
         if self.cap is None:
             return np.zeros(self.due.shape, dtype=bool)
         paid = self.paid
-        return (self.due - paid > BIND_TOLERANCE) | (paid >= self.cap - BIND_TOLERANCE)
+        under = paid if self.paid_under_cap is None else self.paid_under_cap
+        return (self.due - paid > BIND_TOLERANCE) | (under >= self.cap - BIND_TOLERANCE)
 
 
-def split_payers(mech: BaseModel, flows: PaymentFlows, timeline: Timeline) -> PaymentFlows:
+def split_payers(mech: BaseModel, flows: PaymentFlows, timeline: Timeline,
+                 shared: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> PaymentFlows:
     """``flows`` of ``mech`` split between its payers, each capped (rules in the module
-    docstring); a mechanism without payers comes back as it was."""
+    docstring); a mechanism without payers comes back as it was. ``shared``: for a payer
+    whose cap other mechanisms share, ``(cut share, paid under the cap)`` from
+    :func:`shared_cuts`."""
     payers = getattr(mech, "payers", ())
     if not payers:
         return flows
     out, cut = [], np.zeros_like(flows.monthly)
     for p in payers:
         due = p.share * flows.monthly
-        paid = cap_cumulative(due, p.cap)
+        if shared and p.name in shared:
+            fraction, paid_under_cap = shared[p.name]
+            paid = due - np.maximum(due, 0.0) * fraction
+        else:
+            paid, paid_under_cap = cap_cumulative(due, p.cap), None
         cut += due - paid
-        out.append(PayerFlows(p.name, flows.name, p.share, p.cap, paid, due.sum(axis=1)))
+        out.append(PayerFlows(p.name, flows.name, p.share, p.cap, paid, due.sum(axis=1),
+                              paid_under_cap))
     if cut.any():
         # each month's payment cut by what the caps stopped; exactly 1 where none binds
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -85,6 +106,42 @@ def split_payers(mech: BaseModel, flows: PaymentFlows, timeline: Timeline) -> Pa
     return replace(flows, payers=tuple(out))
 
 
+def shared_caps(payments) -> dict[str, float]:
+    """The caps that several mechanisms share: ``{payer: cap}`` for each capped payer that
+    more than one of ``payments`` names (the spec gives it the same cap in each)."""
+    named: dict[str, list[float | None]] = {}
+    for m in payments:
+        for p in getattr(m, "payers", ()):
+            named.setdefault(p.name, []).append(p.cap)
+    return {name: caps[0] for name, caps in named.items()
+            if len(caps) > 1 and caps[0] is not None}
+
+
+def shared_cuts(spec, flows: list[PaymentFlows]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each cap several mechanisms share (:func:`shared_caps`): what the payer owes under
+    all of them is capped on its running total, month by month, and the month's cut is
+    taken from what it owes that month, in proportion (repayments are not cut). Returns
+    ``{payer: (fraction of each month's payments cut, (n_sims, n_months); paid under the
+    cap, (n_sims,))}``."""
+    out = {}
+    for name, cap in shared_caps(spec.payments).items():
+        owed, owed_out = 0.0, 0.0   # all it owes, and the payments among it, by month
+        for m, f in zip(spec.payments, flows):
+            for p in getattr(m, "payers", ()):
+                if p.name == name:
+                    due = p.share * f.monthly
+                    owed = owed + due
+                    owed_out = owed_out + np.maximum(due, 0.0)
+        paid = cap_cumulative(owed, cap)
+        cut = owed - paid                     # >= 0; 0 exactly where the cap does not bind
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fraction = np.where(cut > 0, cut / np.where(owed_out > 0, owed_out, 1.0), 0.0)
+        out[name] = (fraction, paid.sum(axis=1))
+    return out
+
+
 def split_all(spec, flows: list[PaymentFlows], timeline: Timeline) -> list[PaymentFlows]:
-    """Every mechanism's flows split between its payers (``flows`` in spec order)."""
-    return [split_payers(m, f, timeline) for m, f in zip(spec.payments, flows)]
+    """Every mechanism's flows split between its payers (``flows`` in spec order), a cap
+    that several mechanisms share applied to them together (:func:`shared_cuts`)."""
+    shared = shared_cuts(spec, flows)
+    return [split_payers(m, f, timeline, shared) for m, f in zip(spec.payments, flows)]

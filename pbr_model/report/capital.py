@@ -177,9 +177,14 @@ def commissioner_lines(c: dict, cur: str) -> Text:
     else:
         lines.append(("Net savings", "give commissioner.cost_per_reoffence to see them"))
     for p in c.get("payers", []):
-        what = "; ".join(f"{pct(t['share'])} of {t['mechanism']}"
-                         + (f" up to {m(t['cap'])}" if t["cap"] is not None else "")
-                         for t in p["pays_for"])
+        terms = p["pays_for"]
+        if len(terms) > 1 and terms[0]["cap"] is not None:   # one cap over every mechanism
+            what = (" and ".join(f"{pct(t['share'])} of {t['mechanism']}" for t in terms)
+                    + f", up to {m(terms[0]['cap'])} over all of them")
+        else:
+            what = "; ".join(f"{pct(t['share'])} of {t['mechanism']}"
+                             + (f" up to {m(t['cap'])}" if t["cap"] is not None else "")
+                             for t in terms)
         lines.append((f"Payer: {p['name']}",
                       f"pays {what}: {m(p['expected_paid'])} on average; its cap reached in "
                       f"{pct(p['prob_cap_binds'])} of simulations; paid for noise "

@@ -6,6 +6,7 @@ from rich.console import Group
 from .fit import FitTable
 
 from ..payments import describe, pays_only_back
+from ..payments.payers import shared_caps
 from ..payments.base import change_text
 from ..analyses.show import ShowResult
 from ..designs import describe as describe_design
@@ -60,8 +61,9 @@ def contract_overview(result: ShowResult) -> Group:
     terms.add_row("Implied at the mean", cuts_text(derived, "implied_"))
     if spec.trend.before or spec.trend.correlation:
         terms.add_row("National trend", _trend(spec, derived))
+    shared = frozenset(shared_caps(spec.payments))
     for mech in spec.payments:
-        terms.add_row(f"Payment: {mech.name}", describe(mech, m, pct))
+        terms.add_row(f"Payment: {mech.name}", describe(mech, m, pct, shared))
     for cal in c.calibrated:
         terms.add_row("Calibrated", cal.note())
     ix = spec.indexation

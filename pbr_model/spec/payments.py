@@ -39,13 +39,15 @@ class VolumeBand(_Model):
 class Payer(_Model):
     """One of several outcome payers sharing a mechanism's payments (NYS CEO: New York State
     and the US Department of Labor), each paying its share of every payment until its own
-    maximum is reached."""
+    maximum is reached: one maximum over the contract, shared by every mechanism that names
+    the payer."""
 
     name: str = _f("Payer shown in reports.", "text", min_length=1, max_length=60)
     share: float = _f("Share of each of the mechanism's payments it pays; the payers' shares "
                       "sum to 1.", "fraction", gt=0, le=1)
-    cap: float | None = _f("Most it pays under this mechanism over the contract, in payment "
-                           "order; what its cap stops is not paid by anyone. Omit for no cap.",
+    cap: float | None = _f("Most it pays over the contract, in payment order, under every "
+                           "mechanism that names it (one cap, the same in each); what its cap "
+                           "stops is not paid by anyone. Omit for no cap.",
                            "currency", default=None, ge=0)
 
 
@@ -62,8 +64,33 @@ def _check_payers(payers: list[Payer]) -> list[Payer]:
     return payers
 
 
+def shared_cap_problems(payments) -> list[str]:
+    """What is wrong with payers named by several mechanisms: one payer has one maximum
+    over the contract, so each must be given the same ``cap`` (or none) wherever named."""
+    seen: dict[str, tuple[int, int, float | None]] = {}
+    problems = []
+    for i, m in enumerate(payments):
+        for j, p in enumerate(getattr(m, "payers", ())):
+            if p.name not in seen:
+                seen[p.name] = (i, j, p.cap)
+                continue
+            i0, j0, cap = seen[p.name]
+            if p.cap != cap:
+                problems.append(
+                    f"payments.{i}.payers.{j}.cap is {_cap_text(p.cap)} but payments.{i0}."
+                    f"payers.{j0}.cap is {_cap_text(cap)}: {p.name!r} is one payer with one "
+                    "maximum over the contract, shared by every mechanism that names it; give "
+                    "it the same cap in each (or none)")
+    return problems
+
+
+def _cap_text(cap: float | None) -> str:
+    return "none" if cap is None else f"{cap:,.2f}"
+
+
 PAYERS_HELP = ("Outcome payers sharing this mechanism's payments, each with its `share` and its "
-               "own `cap`; omit for one commissioner.")
+               "`cap` (one cap per payer over every mechanism that names it); omit for one "
+               "commissioner.")
 Payers = Annotated[list[Payer], AfterValidator(_check_payers)]
 
 

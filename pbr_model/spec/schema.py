@@ -38,7 +38,7 @@ from .intervention import Costs, Effect, EffectDistribution, Intervention, Perso
 from .parties import Commissioner, Provider, SocialImpactBond, Subcontract
 from .payments import (CHANGE_HELP, PAYMENT_TYPES, Change, FeePayment, Foundation, Hurdle,
                        OutcomePayment, Payment, Rate, RevenueAtRiskPayment, Tier, TieredPayment,
-                       VolumeBand, rules)
+                       VolumeBand, rules, shared_cap_problems)
 from .termination import StoppingRule, Termination
 from .trend import Trend, TrendSegment
 
@@ -124,6 +124,7 @@ class ContractSpec(_Model):
                      "its payers or the renegotiation's payment"
                      for i, r in enumerate(self.renegotiation)
                      if r.payment is not None and r.payment in split]
+        problems += shared_cap_problems(self.payments)
         if problems:
             raise ValueError("; ".join(problems))
         self._termination_fits()

@@ -4,6 +4,7 @@ with its own cap; the commissioner's view per payer; and bad payer or waterfall 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from pbr_model import load_spec
 from pbr_model.analyses.capital import capital
 from pbr_model.payments import PaymentFlows
-from pbr_model.payments.payers import split_payers
+from pbr_model.payments.payers import shared_caps, split_all, split_payers
 from pbr_model.spec.payments import TieredPayment
 from pbr_model.timeline import Timeline
 
@@ -89,13 +90,19 @@ def test_a_repayment_is_shared_and_frees_room_under_a_cap(timeline):
 
 @pytest.mark.parametrize("name", ["nys-ceo-pfs", "ma-roca-pfs"])
 def test_the_two_payer_contracts_name_their_published_maxima(name):
-    mech = next(m for m in load_spec(name).spec.payments if m.payers)
+    payments = load_spec(name).spec.payments
+    mech = next(m for m in payments if m.payers and m.type != "fee")
     caps = {p.name: p.cap for p in mech.payers}
     assert caps == {"nys-ceo-pfs": {"New York State": 10_448_853,            # [LI][PFS-NYS][IND]
                                     "US Department of Labor": 11_095_000},
                     "ma-roca-pfs": {"Commonwealth of Massachusetts": 15_000_000,  # [IND]
                                     "US Department of Labor": 12_000_000}}[name]
     assert sum(caps.values()) == mech.cap_total
+    # every mechanism a payer pays under names it with its one maximum (NYS CEO: the
+    # transitional jobs payments too)
+    for m in payments:
+        assert {p.name: p.cap for p in m.payers} in ({}, caps)
+    assert shared_caps(payments) == ({} if name == "ma-roca-pfs" else caps)
 
 
 def test_the_commissioner_view_reports_each_payer():
@@ -103,12 +110,13 @@ def test_the_commissioner_view_reports_each_payer():
     c = r.commissioner
     state, dol = c["payers"]
     assert (state["name"], dol["name"]) == ("New York State", "US Department of Labor")
-    assert state["pays_for"] == [{"mechanism": "CEO outcome payments", "share": 0.4850039127,
-                                  "cap": 10_448_853}]
+    assert state["pays_for"] == [
+        {"mechanism": name, "share": 0.4850039127, "cap": 10_448_853}
+        for name in ("Transitional jobs engagement", "CEO outcome payments")]
     s = r.result.simulations
-    # the payers pay the outcome mechanism they share (the transitional jobs fee has none)
+    # the payers pay both mechanisms; their outcome payments stay within the outcome cap
     split = s["outcome_paid_by:New York State"] + s["outcome_paid_by:US Department of Labor"]
-    capped = [m for m in r.result.spec.payments if m.payers][0]
+    capped = [m for m in r.result.spec.payments if m.payers and m.type != "fee"][0]
     assert (split <= capped.cap_total + 0.01).all()
     assert (s["paid_by:New York State"] <= 10_448_853 + 0.005).all()
     assert (s["paid_by:US Department of Labor"] <= 11_095_000 + 0.005).all()
@@ -129,11 +137,16 @@ def test_the_payers_show_on_screen_and_in_the_workbook(cli, tmp_path):
     out = tmp_path / "nys.xlsx"
     res = cli.run("capital", "nys-ceo-pfs", "--sims", "1024", "--xlsx", str(out))
     cli.ok(res)
-    assert "Payer: New York State" in res.stdout and "Payer: US Department of Labor" in res.stdout
+    text = " ".join(res.stdout.split())
+    assert ("Payer: New York State pays 48.5% of Transitional jobs engagement and 48.5% of CEO "
+            "outcome payments, up to $10.45m over all of them") in text
+    assert "Payer: US Department of Labor" in text
     ws = openpyxl.load_workbook(out)["Commissioner"]
     assert "Payers" in ws.tables
     rows = [[c.value for c in r] for r in ws[ws.tables["Payers"].ref]]
-    assert [r[0] for r in rows[1:]] == ["New York State", "US Department of Labor"]
+    assert [r[:2] for r in rows[1:]] == [
+        [payer, mechanism] for payer in ("New York State", "US Department of Labor")
+        for mechanism in ("Transitional jobs engagement", "CEO outcome payments")]
 
 
 def _spec_with(tmp_path, name, old, new) -> Path:
@@ -142,6 +155,78 @@ def _spec_with(tmp_path, name, old, new) -> Path:
     path = tmp_path / "bad.toml"
     path.write_text(text.replace(old, new))
     return path
+
+
+def _two(timeline, first: dict[int, float], second: dict[int, float], payers):
+    """Two tiered mechanisms named T1 and T2, both split between ``payers``, paying
+    ``first`` and ``second`` (``{month: amount}``, one simulation)."""
+    out = []
+    for name, paid in (("T1", first), ("T2", second)):
+        monthly = np.zeros((1, timeline.n_months))
+        for month, amount in paid.items():
+            monthly[0, month] = amount
+        by_cohort = monthly[:, timeline.payment_month]
+        out.append((tiered(payers).model_copy(update={"name": name}),
+                    PaymentFlows(name, "outcome", monthly, by_cohort, parts={"x": by_cohort})))
+    return SimpleNamespace(payments=[m for m, _ in out]), [f for _, f in out]
+
+
+def test_a_payer_named_by_two_mechanisms_has_one_cap_over_both(timeline):
+    """A owes 120 + 60 = 180 in the first month against its cap of 90 over both mechanisms:
+    half of what it owes there is cut, from each mechanism alike (60 and 30 paid). A later
+    repayment under T2 is not cut (it is money back); the cap is read on the running total
+    owed, as ``cap_total`` is (``rules.cap_cumulative``), which still stands above it, so a
+    payment after that is not paid either. B, uncapped, pays its share of everything.
+    Capped mechanism by mechanism, A would have paid 90 under each."""
+    m1, m2 = timeline.payment_month
+    spec, flows_ = _two(timeline, {m1: 240}, {m1: 120, m2 - 1: -40, m2: 100},
+                        [{"name": "A", "share": 0.5, "cap": 90}, {"name": "B", "share": 0.5}])
+    t1, t2 = split_all(spec, flows_, timeline)
+    (a1, b1), (a2, b2) = t1.payers, t2.payers
+    assert (a1.monthly[0, m1], a2.monthly[0, m1]) == (60, 30)
+    assert (a2.monthly[0, m2 - 1], a2.monthly[0, m2]) == (-20, 0)
+    assert a1.paid[0] + a2.paid[0] == 70 and a1.due[0] + a2.due[0] == 210
+    assert a1.cap_binds[0] and a2.cap_binds[0]
+    np.testing.assert_array_equal(a1.paid_under_cap, [70])
+    assert (b1.paid[0], b2.paid[0]) == (120, 90) and not (b1.cap_binds | b2.cap_binds).any()
+    # the provider gets what the payers paid, mechanism by mechanism
+    assert (t1.monthly[0, m1], t2.monthly[0, m1], t2.monthly[0, m2]) == (180, 90, 50)
+    # each mechanism alone, with the same cap, would have let A pay 90 under each
+    alone = [split_payers(m, f, timeline) for m, f in zip(spec.payments, flows_)]
+    assert [f.payers[0].paid[0] for f in alone] == [90, 90]
+
+
+def test_a_cap_shared_by_mechanisms_that_never_reach_it_changes_nothing(timeline):
+    m1, m2 = timeline.payment_month
+    spec, flows_ = _two(timeline, {m1: 1_234.5}, {m2: 987.25},
+                        [{"name": "A", "share": 0.4, "cap": 1e6}, {"name": "B", "share": 0.6}])
+    for split, alone in zip(split_all(spec, flows_, timeline),
+                            [split_payers(m, f, timeline) for m, f in zip(spec.payments, flows_)]):
+        assert split.monthly.tobytes() == alone.monthly.tobytes()
+        for p, q in zip(split.payers, alone.payers):
+            assert p.monthly.tobytes() == q.monthly.tobytes() and not p.cap_binds.any()
+
+
+def test_nys_ceo_never_pays_above_its_published_maxima():
+    """The transitional jobs payments count against the payers' maxima too: in no
+    simulation do New York State and the DoL pay more than USD 21,543,853 between them."""
+    r = capital("nys-ceo-pfs", sims=4096, seed=11)
+    s = r.result.simulations
+    state, dol = s["paid_by:New York State"], s["paid_by:US Department of Labor"]
+    assert (state <= 10_448_853 + 0.005).all() and (dol <= 11_095_000 + 0.005).all()
+    assert ((state + dol) <= 21_543_853 + 0.01).all()
+    # and the cap is reached in some simulations, or the test would not test it
+    assert ((state + dol) >= 21_543_853 - 0.01).any()
+
+
+def test_one_payer_given_two_caps_is_a_spec_error(cli, tmp_path):
+    text = (ROOT / "contracts" / "nys_ceo_pfs.toml").read_text()
+    first = '{ name = "New York State", share = 0.4850039127, cap = 10_448_853 }'
+    assert text.count(first) == 2
+    path = tmp_path / "two_caps.toml"
+    path.write_text(text.replace(first, first.replace("10_448_853", "9_000_000"), 1))
+    cli.error(cli.run("simulate", str(path)), "payments.1.payers.0.cap is 10,448,853.00",
+              "payments.0.payers.0.cap is 9,000,000.00", "New York State", "same cap")
 
 
 def test_payer_shares_that_do_not_sum_to_one_are_a_spec_error(cli, tmp_path):
