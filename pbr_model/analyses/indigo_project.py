@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..designs import describe as design_label
 from ..observed_indigo import month_end, month_start
 from ..payments import MECHANISMS, rule_measures
+from ..payments.payers import shared_caps
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 
@@ -185,6 +186,10 @@ def payers(spec: ContractSpec) -> list[tuple[str, float | None]]:
                 mine = cap if mine is None else min(mine, cap)
             before = out.get(name, 0.0)
             out[name] = None if (mine is None or before is None) else before + mine
+    # a payer's cap is one maximum over every mechanism that names it, not one each
+    for name, cap in shared_caps(spec.payments).items():
+        if name in out:
+            out[name] = cap if out[name] is None else min(out[name], cap)
     return list(out.items())
 
 

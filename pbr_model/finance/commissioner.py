@@ -126,10 +126,11 @@ def payer_summary(name: str, pays_for: list[dict], paid: np.ndarray, outcome: np
 
     Returns
     -------
-    dict: ``name``, ``pays_for``, ``paid`` and ``outcome_paid`` ``{mean, p5, p50, p95}``,
-    ``expected_paid`` [currency], ``prob_cap_binds`` [probability] and the paid-for-noise
-    figures under their usual names
+    dict: ``name``, ``pays_for``, ``cap`` (its one maximum over everything it pays, the same
+    in every mechanism that names it [currency]; None: none), ``paid`` and ``outcome_paid``
+    ``{mean, p5, p50, p95}``, ``expected_paid`` [currency], ``prob_cap_binds``
+    [probability] and the paid-for-noise figures under their usual names
     """
-    return {"name": name, "pays_for": pays_for, "paid": stats(paid),
+    return {"name": name, "pays_for": pays_for, "cap": pays_for[0]["cap"], "paid": stats(paid),
             "outcome_paid": stats(outcome), "expected_paid": float(np.mean(paid)),
             "prob_cap_binds": float(np.mean(cap_binds)), **(noise or {})}

@@ -5,15 +5,18 @@ The convention: each payer pays its ``share`` of every payment the mechanism mak
 the mechanism's own caps and indexation), month by month, until its ``cap`` is reached;
 what a payer's cap stops is not paid by the other payers, so the provider gets less. A cap
 binds on the running total in payment order, as ``cap_total`` does over cohorts
-(:func:`~pbr_model.payments.rules.cap_cumulative`): a repayment (negative payment) is
-shared by the same shares and frees room under a cap. The mechanism's per-cohort figures
+(:func:`~pbr_model.payments.rules.cap_cumulative`: what is paid so far is the cap or the
+total owed so far, net of repayments, whichever is less): a repayment (negative payment) is
+shared by the same shares; within the cap it frees room under it, and while the cap holds
+back more than it, it is waived. The mechanism's per-cohort figures
 are cut by the month's factor, as indexation scales them (:func:`.adjust.scale_flows`).
 
 A payer named by several mechanisms (NYS CEO: the state and the Department of Labor pay
 both the transitional-jobs payments and the outcome payments) has **one** cap, its maximum
 over the contract, as published maximum payments are: the running total of what it owes
-under all of them is capped month by month, and a month's cut falls on the payments it
-owes that month (not on repayments), in proportion to each. The spec must give such a
+under all of them is capped month by month (:func:`~pbr_model.payments.rules.cap_cumulative`),
+and a month's cut falls on the payments it owes that month, in proportion to each (or, where
+the cap waives part of a repayment, on its repayments). The spec must give such a
 payer the same cap wherever it names it
 (:func:`pbr_model.spec.payments.shared_cap_problems`).
 """
@@ -90,7 +93,11 @@ def split_payers(mech: BaseModel, flows: PaymentFlows, timeline: Timeline,
         due = p.share * flows.monthly
         if shared and p.name in shared:
             fraction, paid_under_cap = shared[p.name]
-            paid = due - np.maximum(due, 0.0) * fraction
+            # the cut comes off payments (fraction > 0: the cap stops some) or off repayments
+            # (fraction < 0: it waives some); the other kind is paid as owed
+            cut_from = np.where(fraction > 0, np.maximum(due, 0.0),
+                                np.where(fraction < 0, np.minimum(due, 0.0), 0.0))
+            paid = due - cut_from * np.abs(fraction)
         else:
             paid, paid_under_cap = cap_cumulative(due, p.cap), None
         cut += due - paid
@@ -119,23 +126,29 @@ def shared_caps(payments) -> dict[str, float]:
 
 def shared_cuts(spec, flows: list[PaymentFlows]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """For each cap several mechanisms share (:func:`shared_caps`): what the payer owes under
-    all of them is capped on its running total, month by month, and the month's cut is
-    taken from what it owes that month, in proportion (repayments are not cut). Returns
-    ``{payer: (fraction of each month's payments cut, (n_sims, n_months); paid under the
-    cap, (n_sims,))}``."""
+    all of them is capped on its running total, month by month (:func:`.rules.cap_cumulative`),
+    and the month's cut is taken from the payments it owes that month in proportion (or, where
+    the cap waives part of a repayment, from its repayments). Returns
+    ``{payer: (fraction of each month's payments cut, or minus the fraction of its
+    repayments waived, (n_sims, n_months); paid under the cap, (n_sims,))}``."""
     out = {}
     for name, cap in shared_caps(spec.payments).items():
-        owed, owed_out = 0.0, 0.0   # all it owes, and the payments among it, by month
+        owed, owed_out, owed_back = 0.0, 0.0, 0.0   # all it owes; its payments; repayments
         for m, f in zip(spec.payments, flows):
             for p in getattr(m, "payers", ()):
                 if p.name == name:
                     due = p.share * f.monthly
                     owed = owed + due
                     owed_out = owed_out + np.maximum(due, 0.0)
+                    owed_back = owed_back + np.minimum(due, 0.0)
         paid = cap_cumulative(owed, cap)
-        cut = owed - paid                     # >= 0; 0 exactly where the cap does not bind
+        # what the cap stops: > 0 comes off the month's payments, < 0 (a repayment the cap
+        # waives) off its repayments; exactly 0 where the cap does not bind
+        cut = owed - paid
         with np.errstate(invalid="ignore", divide="ignore"):
-            fraction = np.where(cut > 0, cut / np.where(owed_out > 0, owed_out, 1.0), 0.0)
+            fraction = np.where(cut > 0, cut / np.where(owed_out > 0, owed_out, 1.0),
+                                np.where(cut < 0, -cut / np.where(owed_back < 0, owed_back, -1.0),
+                                         0.0))
         out[name] = (fraction, paid.sum(axis=1))
     return out
 

@@ -67,17 +67,26 @@ def cap_each(amount: np.ndarray, cap: float | None) -> np.ndarray:
 
 
 def cap_cumulative(amount: np.ndarray, cap: float | None) -> np.ndarray:
-    """Cap the running total over cohorts (last axis), paying cohorts in order until
-    the cap is reached; a deduction frees room under the cap."""
+    """Cap the running total over cohorts (or months: the last axis), in order: after each,
+    the total paid is ``min(cap, the total owed so far)``, deductions (negative amounts)
+    netted. So cohorts are paid in order until the cap is reached; a deduction while the
+    total owed is within the cap is repaid and frees room under it, and one while the cap
+    holds back more than the deduction is waived (it comes off what the cap held back;
+    beyond that, only the rest is repaid)."""
     if cap is None:
         return amount
     # Each cohort gets the lesser of its amount and what the cap leaves, rather than the
     # differences of a capped running total: differencing a cumsum changes amounts by
     # rounding even where the cap does not bind, and can push a payment above its
-    # per-cohort cap.
+    # per-cohort cap. Only a deduction after the total owed passed the cap is read off the
+    # capped running total.
     cumulative = np.cumsum(amount, axis=-1)
     before = np.concatenate([np.zeros_like(cumulative[..., :1]), cumulative[..., :-1]], axis=-1)
-    return np.minimum(amount, np.maximum(cap - before, 0.0))
+    paid = np.minimum(amount, np.maximum(cap - before, 0.0))
+    held_back = (amount < 0) & (before > cap)
+    if held_back.any():
+        paid = np.where(held_back, np.minimum(cumulative, cap) - cap, paid)
+    return paid
 
 
 def tier_amount(change: np.ndarray, at: list[float], amount: list[float],

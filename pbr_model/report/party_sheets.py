@@ -72,15 +72,17 @@ def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
             put(com, i, 2 + len(STATS), value, fmt)
     com.add_table("Commissioner", 1, 2 + len(STATS), len(figures))
     if c.get("payers"):
-        # one row per payer and mechanism it pays a share of, then its figures
-        header = ["Payer", "Mechanism", "Share", "Cap", *(f"paid {s}" for s in STATS),
-                  "P(cap reached)", "Paid for noise", "Paid for noise s.e.",
-                  "Expected paid for noise"]
-        rows = [[p["name"], t["mechanism"], t["share"], t["cap"],
-                 *(p["paid"][s] for s in STATS), p["prob_cap_binds"], p.get("paid_for_noise"),
-                 p.get("paid_for_noise_se"), p.get("expected_paid_for_noise")]
-                for p in c["payers"] for t in p["pays_for"]]
-        formats = [None, None, PCT_FORMAT, money_fmt, *[money_fmt] * len(STATS), PCT_FORMAT,
+        # one row per payer: what it pays a share of, its one cap over all of it, its figures
+        header = ["Payer", "Pays", "Cap (over all it pays)", *(f"paid {s}" for s in STATS),
+                  "outcome paid mean", "P(cap reached)", "Paid for noise",
+                  "Paid for noise s.e.", "Expected paid for noise"]
+        rows = [[p["name"], "; ".join(f"{t['share']:.1%} of {t['mechanism']}"
+                                      for t in p["pays_for"]), p["cap"],
+                 *(p["paid"][s] for s in STATS), p["outcome_paid"]["mean"],
+                 p["prob_cap_binds"], p.get("paid_for_noise"), p.get("paid_for_noise_se"),
+                 p.get("expected_paid_for_noise")]
+                for p in c["payers"]]
+        formats = [None, None, money_fmt, *[money_fmt] * len(STATS), money_fmt, PCT_FORMAT,
                    PCT_FORMAT, PCT_FORMAT, money_fmt]
         data_table(com, header, rows, formats, "Payers", len(figures) + 3)
     com.freeze_panes = "B2"

@@ -168,6 +168,20 @@ def test_the_contracts_terms_are_where_indigo_puts_them(exports):
     assert len(ceo["outcome_pricings"]) == 2
 
 
+def test_a_payer_named_by_two_mechanisms_has_one_maximum_in_the_export():
+    """Roca's tiered schedule twice, both naming the same two payers: each payer's maximum is
+    still its one cap (USD 15m and 12m), not one per mechanism (30m and 24m)."""
+    from pbr_model.analyses.indigo_project import payers
+    spec = load_spec("ma-roca-pfs").spec
+    tiered = next(m for m in spec.payments if m.type == "tiered")
+    twice = spec.model_copy(update={"payments": [
+        *spec.payments, tiered.model_copy(update={"name": "Again"})]})
+    got = dict(payers(twice))
+    assert got == pytest.approx({"Commonwealth of Massachusetts": 15_000_000,
+                                 "US Department of Labor": 12_000_000}, abs=0.01)
+    assert dict(payers(spec)) == pytest.approx(got, abs=0.01)
+
+
 def test_planned_payments_are_the_mean_of_the_run_by_month():
     spec = load_spec("tr-crc-example")
     result = indigo_export(spec, sims=SIMS, seed=7)

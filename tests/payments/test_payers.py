@@ -88,6 +88,24 @@ def test_a_repayment_is_shared_and_frees_room_under_a_cap(timeline):
     assert a.paid[0] == 80 and a.cap_binds[0]
 
 
+def test_a_repayment_while_a_cap_holds_back_more_is_waived(timeline):
+    """One mechanism: A (half, cap 80) owes 100 (pays 80, 20 held back), then a repayment of
+    30 (A's 15): A still owes 85, above its cap, so it repays nothing; a second repayment of
+    30 takes it to 70, so it gets back 10. What A has paid is always the lesser of its cap
+    and all it owes."""
+    m1, m2 = timeline.payment_month
+    monthly = np.zeros((1, timeline.n_months))
+    monthly[0, m1], monthly[0, m1 + 1], monthly[0, m2] = 200, -30, -30
+    out = split_payers(tiered([{"name": "A", "share": 0.5, "cap": 80},
+                               {"name": "B", "share": 0.5}]), flows(timeline, monthly),
+                       timeline)
+    a, b = out.payers
+    assert (a.monthly[0, m1], a.monthly[0, m1 + 1], a.monthly[0, m2]) == (80, 0, -10)
+    assert (b.monthly[0, m1], b.monthly[0, m1 + 1], b.monthly[0, m2]) == (100, -15, -15)
+    assert np.array_equal(np.cumsum(a.monthly[0]),
+                          np.minimum(80, np.cumsum(0.5 * monthly[0])))
+
+
 @pytest.mark.parametrize("name", ["nys-ceo-pfs", "ma-roca-pfs"])
 def test_the_two_payer_contracts_name_their_published_maxima(name):
     payments = load_spec(name).spec.payments
@@ -101,8 +119,9 @@ def test_the_two_payer_contracts_name_their_published_maxima(name):
     # every mechanism a payer pays under names it with its one maximum (NYS CEO: the
     # transitional jobs payments too)
     for m in payments:
-        assert {p.name: p.cap for p in m.payers} in ({}, caps)
-    assert shared_caps(payments) == ({} if name == "ma-roca-pfs" else caps)
+        assert all(caps[p.name] == p.cap for p in m.payers)
+    assert shared_caps(payments) == ({} if name == "ma-roca-pfs"
+                                     else {"New York State": 10_448_853})
 
 
 def test_the_commissioner_view_reports_each_payer():
@@ -111,8 +130,11 @@ def test_the_commissioner_view_reports_each_payer():
     state, dol = c["payers"]
     assert (state["name"], dol["name"]) == ("New York State", "US Department of Labor")
     assert state["pays_for"] == [
-        {"mechanism": name, "share": 0.4850039127, "cap": 10_448_853}
-        for name in ("Transitional jobs engagement", "CEO outcome payments")]
+        {"mechanism": "Transitional jobs engagement", "share": 1.0, "cap": 10_448_853},
+        {"mechanism": "CEO outcome payments", "share": 0.4850039127, "cap": 10_448_853}]
+    assert state["cap"] == 10_448_853 and dol["cap"] == 11_095_000
+    assert dol["pays_for"] == [{"mechanism": "CEO outcome payments", "share": 0.5149960873,
+                                "cap": 11_095_000}]
     s = r.result.simulations
     # the payers pay both mechanisms; their outcome payments stay within the outcome cap
     split = s["outcome_paid_by:New York State"] + s["outcome_paid_by:US Department of Labor"]
@@ -138,15 +160,17 @@ def test_the_payers_show_on_screen_and_in_the_workbook(cli, tmp_path):
     res = cli.run("capital", "nys-ceo-pfs", "--sims", "1024", "--xlsx", str(out))
     cli.ok(res)
     text = " ".join(res.stdout.split())
-    assert ("Payer: New York State pays 48.5% of Transitional jobs engagement and 48.5% of CEO "
-            "outcome payments, up to $10.45m over all of them") in text
+    assert ("Payer: New York State pays 100.0% of Transitional jobs engagement and 48.5% of "
+            "CEO outcome payments, up to $10.45m over all of them") in text
     assert "Payer: US Department of Labor" in text
     ws = openpyxl.load_workbook(out)["Commissioner"]
     assert "Payers" in ws.tables
     rows = [[c.value for c in r] for r in ws[ws.tables["Payers"].ref]]
-    assert [r[:2] for r in rows[1:]] == [
-        [payer, mechanism] for payer in ("New York State", "US Department of Labor")
-        for mechanism in ("Transitional jobs engagement", "CEO outcome payments")]
+    # one row per payer, its one cap over all it pays
+    assert [r[:3] for r in rows[1:]] == [
+        ["New York State", "100.0% of Transitional jobs engagement; 48.5% of CEO outcome "
+         "payments", 10_448_853],
+        ["US Department of Labor", "51.5% of CEO outcome payments", 11_095_000]]
 
 
 def _spec_with(tmp_path, name, old, new) -> Path:
@@ -174,26 +198,43 @@ def _two(timeline, first: dict[int, float], second: dict[int, float], payers):
 def test_a_payer_named_by_two_mechanisms_has_one_cap_over_both(timeline):
     """A owes 120 + 60 = 180 in the first month against its cap of 90 over both mechanisms:
     half of what it owes there is cut, from each mechanism alike (60 and 30 paid). A later
-    repayment under T2 is not cut (it is money back); the cap is read on the running total
-    owed, as ``cap_total`` is (``rules.cap_cumulative``), which still stands above it, so a
-    payment after that is not paid either. B, uncapped, pays its share of everything.
-    Capped mechanism by mechanism, A would have paid 90 under each."""
+    repayment of 20 under T2 is waived: the cap held back 90, and what A has paid (90)
+    stays the lesser of the cap and all it owes (160); so is a payment after it (owed 210,
+    paid 90). B, uncapped, pays its share of everything. Capped mechanism by mechanism, A
+    would have paid 90 under each."""
     m1, m2 = timeline.payment_month
     spec, flows_ = _two(timeline, {m1: 240}, {m1: 120, m2 - 1: -40, m2: 100},
                         [{"name": "A", "share": 0.5, "cap": 90}, {"name": "B", "share": 0.5}])
     t1, t2 = split_all(spec, flows_, timeline)
     (a1, b1), (a2, b2) = t1.payers, t2.payers
     assert (a1.monthly[0, m1], a2.monthly[0, m1]) == (60, 30)
-    assert (a2.monthly[0, m2 - 1], a2.monthly[0, m2]) == (-20, 0)
-    assert a1.paid[0] + a2.paid[0] == 70 and a1.due[0] + a2.due[0] == 210
+    assert (a2.monthly[0, m2 - 1], a2.monthly[0, m2]) == (0, 0)
+    assert a1.paid[0] + a2.paid[0] == 90 and a1.due[0] + a2.due[0] == 210
     assert a1.cap_binds[0] and a2.cap_binds[0]
-    np.testing.assert_array_equal(a1.paid_under_cap, [70])
+    np.testing.assert_array_equal(a1.paid_under_cap, [90])
     assert (b1.paid[0], b2.paid[0]) == (120, 90) and not (b1.cap_binds | b2.cap_binds).any()
-    # the provider gets what the payers paid, mechanism by mechanism
-    assert (t1.monthly[0, m1], t2.monthly[0, m1], t2.monthly[0, m2]) == (180, 90, 50)
+    # the provider gets what the payers paid, mechanism by mechanism: B's repayment stands
+    assert (t1.monthly[0, m1], t2.monthly[0, m1]) == (180, 90)
+    assert (t2.monthly[0, m2 - 1], t2.monthly[0, m2]) == (-20, 50)
     # each mechanism alone, with the same cap, would have let A pay 90 under each
     alone = [split_payers(m, f, timeline) for m, f in zip(spec.payments, flows_)]
     assert [f.payers[0].paid[0] for f in alone] == [90, 90]
+
+
+def test_a_repayment_beyond_what_a_shared_cap_held_back_is_repaid_in_part(timeline):
+    """A (half of everything, cap 100 over both) owes 150 under T1 then 50 under T2: it pays
+    100, then nothing (100 held back). Then T1 takes back 240 and T2 80 in one month (A's
+    half: 120 and 40, 160 in all): A now owes 40 in all, so it has paid 60 too much and gets
+    back 60, not 160, shared by the two repayments in proportion (45 and 15)."""
+    m1, m2 = timeline.payment_month
+    spec, flows_ = _two(timeline, {m1: 300, m2 - 1: -240}, {m1 + 1: 100, m2 - 1: -80},
+                        [{"name": "A", "share": 0.5, "cap": 100}, {"name": "B", "share": 0.5}])
+    t1, t2 = split_all(spec, flows_, timeline)
+    (a1, b1), (a2, b2) = t1.payers, t2.payers
+    assert (a1.monthly[0, m1], a2.monthly[0, m1 + 1]) == (100, 0)
+    assert (a1.monthly[0, m2 - 1], a2.monthly[0, m2 - 1]) == (-45, -15)
+    assert a1.paid[0] + a2.paid[0] == 40 == min(100, a1.due[0] + a2.due[0])
+    assert (b1.monthly[0, m2 - 1], b2.monthly[0, m2 - 1]) == (-120, -40)
 
 
 def test_a_cap_shared_by_mechanisms_that_never_reach_it_changes_nothing(timeline):
@@ -221,10 +262,10 @@ def test_nys_ceo_never_pays_above_its_published_maxima():
 
 def test_one_payer_given_two_caps_is_a_spec_error(cli, tmp_path):
     text = (ROOT / "contracts" / "nys_ceo_pfs.toml").read_text()
-    first = '{ name = "New York State", share = 0.4850039127, cap = 10_448_853 }'
-    assert text.count(first) == 2
+    first = '{ name = "New York State", share = 1.0, cap = 10_448_853 }'
+    assert text.count(first) == 1
     path = tmp_path / "two_caps.toml"
-    path.write_text(text.replace(first, first.replace("10_448_853", "9_000_000"), 1))
+    path.write_text(text.replace(first, first.replace("10_448_853", "9_000_000")))
     cli.error(cli.run("simulate", str(path)), "payments.1.payers.0.cap is 10,448,853.00",
               "payments.0.payers.0.cap is 9,000,000.00", "New York State", "same cap")
 

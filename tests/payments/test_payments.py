@@ -129,6 +129,30 @@ def test_a_deduction_frees_room_under_the_total_cap():
                                   [[30, -10, 20]])
 
 
+def test_a_deduction_while_the_total_cap_holds_back_more_is_waived():
+    # 50 owed against a cap of 40 (10 held back): a deduction of 5 is waived (still 45 owed,
+    # above the cap), one of 15 more takes what is owed to 30, so 10 of it is repaid
+    np.testing.assert_array_equal(cap_cumulative(np.array([[50.0, -5.0, -15.0, 8.0]]), 40.0),
+                                  [[40, 0, -10, 8]])
+
+
+def test_what_a_total_cap_has_paid_is_the_lesser_of_the_cap_and_all_owed():
+    """After every cohort, whatever the signs: paid so far = min(cap, owed so far, deductions
+    netted), up to rounding; and with no deduction the payments are the lesser of each
+    amount and what the cap leaves, number for number (the form used before deductions past
+    the cap were netted)."""
+    rng = np.random.default_rng(5)
+    amount = rng.normal(5.0, 10.0, (2000, 12)).round(2)
+    for cap in (0.0, 10.0, 30.0, 1e6):
+        paid = cap_cumulative(amount, cap)
+        np.testing.assert_allclose(np.cumsum(paid, axis=1),
+                                   np.minimum(cap, np.cumsum(amount, axis=1)), atol=1e-9)
+        plus = np.abs(amount)
+        before = np.concatenate([np.zeros((len(plus), 1)), np.cumsum(plus, axis=1)[:, :-1]], 1)
+        assert cap_cumulative(plus, cap).tobytes() == np.minimum(
+            plus, np.maximum(cap - before, 0.0)).tobytes()
+
+
 def test_a_total_cap_that_does_not_bind_changes_no_payment():
     # Regression: differencing a capped running total moved every payment by rounding
     # and put cohorts at their per-cohort cap up to 4e-9 above it.

@@ -216,13 +216,11 @@ SHOWN = {
                     "up to $15.00m, US Department of Labor 44.4% up to $12.00m"],
     "nyc-able-sib": ["bed_days tiers (stepped, pooled): 8.5%: $4.80m, 10%: $9.60m, "
                      "11%: $10.07m, 12%: $10.19m, 13%: $10.35m, 16%: $10.93m, 20%: $11.71m"],
-    "nys-ceo-pfs": ["fee $0 a year + $820 per paid unit; paid by New York State 48.5% up to "
-                    "$10.45m over all it pays, US Department of Labor 51.5% up to $11.10m "
-                    "over all it pays",
+    "nys-ceo-pfs": ["fee $0 a year + $820 per paid unit; paid by New York State 100.0% up "
+                    "to $10.45m over all it pays",
                     "bed_days $1,386 per unit from 8%; employment $49,230 per unit from "
                     "5 points; cap $21.54m in all; paid by New York State 48.5% up to "
-                    "$10.45m over all it pays, US Department of Labor 51.5% up to $11.10m "
-                    "over all it pays"],
+                    "$10.45m over all it pays, US Department of Labor 51.5% up to $11.10m"],
     "peterborough-sib": ["reconviction_events £20,850 per unit from 10%, or 7.5% pooled; "
                          "cap £6.26m in all"],
     # TR's rules: significant binary cuts paid, significant rises deducted [MoJ21a]
