@@ -11,8 +11,8 @@ shared by the same shares; within the cap it frees room under it, and while the 
 back more than it, it is waived. The mechanism's per-cohort figures
 are cut by the month's factor, as indexation scales them (:func:`.adjust.scale_flows`).
 
-A payer named by several mechanisms (NYS CEO: the state and the Department of Labor pay
-both the transitional-jobs payments and the outcome payments) has **one** cap, its maximum
+A payer named by several mechanisms (NYS CEO: New York State pays the transitional-jobs
+payments and a share of the outcome payments) has **one** cap, its maximum
 over the contract, as published maximum payments are: the running total of what it owes
 under all of them is capped month by month (:func:`~pbr_model.payments.rules.cap_cumulative`),
 and a month's cut falls on the payments it owes that month, in proportion to each (or, where

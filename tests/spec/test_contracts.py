@@ -40,6 +40,8 @@ SOURCE_KEYS = {
 SOURCE_KEYS |= {"MoJ22", "PM17", "RW-crc18", "RW-prov14"}
 # and in its reading of the NAO's March 2019 figure and why frequency rose (docs/sources.md)
 SOURCE_KEYS |= {"Collett19", "MoJ-CRCv", "PAC16"}
+# and in its reading of who paid NYS CEO's transitional jobs payments (0.15.0)
+SOURCE_KEYS |= {"DOL22"}
 # A citation: a bracketed token starting with a capital (table names in comments, such as
 # [intervention.costs] or [[payments]], are lower case).
 CITATION = re.compile(r"\[([A-Z][A-Za-z0-9-]*)\]")
