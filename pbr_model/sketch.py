@@ -48,7 +48,8 @@ _COLUMN_SHIFT = 23
 
 
 def bucket_of(x: np.ndarray) -> np.ndarray:
-    """The signed bucket index of each value (0 for ``|x| <= ZERO``), ``int64``."""
+    """The signed bucket index of each value (0 for ``|x| <= ZERO``), ``int64``; ``x`` holds
+    no NaN (:meth:`ColumnSketch.add` counts only numbers)."""
     x = np.asarray(x, dtype=np.float64)
     a = np.abs(x)
     i = a.view(np.int64) >> _SHIFT            # a new array: the magnitude's bucket
@@ -108,9 +109,9 @@ class ColumnSketch:
                              else np.cumsum(part, axis=0)[-1])
         self.n += len(rows)
         self.valid += len(rows) - (nan.sum(axis=0) if missing else 0)
-        if len(rows) and not missing:   # no NaN: min and max are nanmin and nanmax
-            self.low = np.fmin(self.low, rows.min(axis=0))
-            self.high = np.fmax(self.high, rows.max(axis=0))
+        if len(rows) and not missing:   # no NaN: what nanmin and nanmax run, without a copy
+            self.low = np.fmin(self.low, np.fmin.reduce(rows, axis=0))
+            self.high = np.fmax(self.high, np.fmax.reduce(rows, axis=0))
         elif len(rows):
             with np.errstate(invalid="ignore"):
                 self.low = np.fmin(self.low, np.nanmin(np.where(nan, np.inf, rows), axis=0))
@@ -229,7 +230,7 @@ def _keys(buckets: np.ndarray) -> np.ndarray:
     return buckets + ((np.arange(k, dtype=np.int64) << _COLUMN_SHIFT) + _SPAN)
 
 
-#: Keys below this fit 32 bits (fewer than 512 columns), which sort in half the time.
+#: Keys below this fit 32 bits (at most 512 columns), which sort in half the time.
 _NARROW = 2**32
 
 

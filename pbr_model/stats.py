@@ -51,6 +51,8 @@ def percentiles(values: np.ndarray, qs) -> list[float]:
     ``numpy.ma`` (a twentieth of a second, more than the percentiles of a run); the same
     order statistics come from one ``np.partition``, and the interpolation below is numpy's:
     ``a + (b - a) g`` below ``g = 1/2``, ``b - (b - a)(1 - g)`` from it."""
+    if any(not 0 <= q <= 100 for q in qs):
+        raise ValueError(f"percentiles must be from 0 to 100 (got {list(qs)})")
     v = np.asarray(values, dtype=np.float64)
     n = len(v)
     last = n - 1

@@ -147,3 +147,12 @@ def test_percentiles_are_numpys_bit_for_bit(kind):
             v = rng.integers(-5, 5, n) * 0.1
         qs = [5, 50, 95] if t % 2 else [*rng.uniform(0, 100, 3), 0, 100]
         assert _same(np.array(percentiles(v, qs)), np.percentile(v, qs)), (n, qs)
+
+
+def test_percentiles_outside_0_to_100_are_refused_as_numpy_refuses_them():
+    from pbr_model.stats import percentiles
+    for q in (-5, 101):
+        with pytest.raises(ValueError, match="from 0 to 100"):
+            percentiles(np.arange(10.0), [50, q])
+        with pytest.raises(ValueError):
+            np.percentile(np.arange(10.0), [50, q])

@@ -120,7 +120,7 @@ def payer_summary(name: str, pays_for: list[dict], paid: np.ndarray, outcome: np
     pays_for : per mechanism it pays a share of: ``{"mechanism", "share", "cap"}``
     paid, outcome : what it paid per simulation, in all and for results ``(n_sims,)``
         [currency]
-    cap_binds : where one of its caps was reached ``(n_sims,)`` [bool]
+    cap_binds : where its cap (one over everything it pays) was reached ``(n_sims,)`` [bool]
     noise : :func:`paid_for_noise` of its own triggers and outcome payments in the run at a
         known zero effect: the same quantity as the commissioner's, for this payer
 

@@ -50,6 +50,8 @@ class PayerFlows:
     monthly : paid by month, ``(n_sims, n_months)`` [currency]
     due : its share of what the mechanism would have paid without the payers' caps,
         ``(n_sims,)`` [currency]
+    paid_under_cap : where other mechanisms share its cap, what it paid under all of them,
+        ``(n_sims,)`` [currency]; None where the cap is this mechanism's alone
     """
 
     name: str

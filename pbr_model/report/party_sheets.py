@@ -84,6 +84,11 @@ def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
                 for p in c["payers"]]
         formats = [None, None, money_fmt, *[money_fmt] * len(STATS), money_fmt, PCT_FORMAT,
                    PCT_FORMAT, PCT_FORMAT, money_fmt]
-        data_table(com, header, rows, formats, "Payers", len(figures) + 3)
+        below = data_table(com, header, rows, formats, "Payers", len(figures) + 3)
+        # and each share as a number, one row per payer and mechanism, to reconcile from
+        shares = [[p["name"], t["mechanism"], t["share"]] for p in c["payers"]
+                  for t in p["pays_for"]]
+        data_table(com, ["Payer", "Mechanism", "Share"], shares, [None, None, PCT_FORMAT],
+                   "PayerShares", below + 2)
     com.freeze_panes = "B2"
     widths(com, [40] + [18] * (len(STATS) + 9))

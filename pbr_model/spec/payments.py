@@ -37,10 +37,10 @@ class VolumeBand(_Model):
 
 
 class Payer(_Model):
-    """One of several outcome payers sharing a mechanism's payments (NYS CEO: New York State
-    and the US Department of Labor), each paying its share of every payment until its own
-    maximum is reached: one maximum over the contract, shared by every mechanism that names
-    the payer."""
+    """One of the payers (commissioners) sharing a mechanism's payments (NYS CEO: New York
+    State and the US Department of Labor), each paying its share of every payment until its
+    own maximum is reached: one maximum over the contract, shared by every mechanism that
+    names the payer (a fee's payments count against it too)."""
 
     name: str = _f("Payer shown in reports.", "text", min_length=1, max_length=60)
     share: float = _f("Share of each of the mechanism's payments it pays; the payers' shares "
@@ -88,9 +88,9 @@ def _cap_text(cap: float | None) -> str:
     return "none" if cap is None else f"{cap:,.2f}"
 
 
-PAYERS_HELP = ("Outcome payers sharing this mechanism's payments, each with its `share` and its "
-               "`cap` (one cap per payer over every mechanism that names it); omit for one "
-               "commissioner.")
+PAYERS_HELP = ("Payers (commissioners) sharing this mechanism's payments, each with its `share` "
+               "and its `cap` (one cap per payer over every mechanism that names it); omit for "
+               "one commissioner.")
 Payers = Annotated[list[Payer], AfterValidator(_check_payers)]
 
 
