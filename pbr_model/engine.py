@@ -286,9 +286,9 @@ PAYER_COLUMNS = {"paid_by:{}": "currency", "outcome_paid_by:{}": "currency",
 
 def payer_columns(flows: list[PaymentFlows], n_sims: int) -> dict[str, np.ndarray]:
     """Per simulation and payer (by name, over every mechanism it pays a share of, in the
-    order payers first appear): what it paid, in all and for results; whether its cap
-    (one over every mechanism that names it) bound; and whether a mechanism it pays for results was triggered. Empty when no
-    mechanism has payers."""
+    order payers first appear): what it paid, in all and for results; whether its cap (one
+    over every mechanism that names it) bound; and whether a mechanism it pays for results
+    was triggered. Empty when no mechanism has payers."""
     out: dict[str, np.ndarray] = {}
     names = list(dict.fromkeys(p.name for f in flows for p in f.payers))
     for name in names:

@@ -119,9 +119,9 @@ def _trend(spec, derived: dict) -> str:
     and whether the measured change carries it (a historical comparison does)."""
     t, ev = spec.trend, spec.evaluation
     historical = ev.design == "historical_baseline" or ev.comparison_period == "historical"
-    text = (f"expected by cohort 1: {number(derived['trend_binary_points_cohort_1'], 1, sign=True)} "
-            "points binary, "
-            f"{number(100 * derived['trend_frequency_change_cohort_1'], 1, sign=True)}% reoffences per "
+    binary = number(derived["trend_binary_points_cohort_1"], 1, sign=True)
+    frequency = number(100 * derived["trend_frequency_change_cohort_1"], 1, sign=True)
+    text = (f"expected by cohort 1: {binary} points binary, {frequency}% reoffences per "
             "reoffender")
     if t.before:
         text += (f", after {t.periods_before} periods of {spec.contract.cohort_months} months "
