@@ -178,9 +178,9 @@ def commissioner_lines(c: dict, cur: str) -> Text:
         lines.append(("Net savings", "give commissioner.cost_per_reoffence to see them"))
     for p in c.get("payers", []):
         terms = p["pays_for"]
-        if len(terms) > 1 and terms[0]["cap"] is not None:   # one cap over every mechanism
+        if len(terms) > 1 and p["cap"] is not None:   # one cap over every mechanism
             what = (" and ".join(f"{pct(t['share'])} of {t['mechanism']}" for t in terms)
-                    + f", up to {m(terms[0]['cap'])} over all of them")
+                    + f", up to {m(p['cap'])} over all of them")
         else:
             what = "; ".join(f"{pct(t['share'])} of {t['mechanism']}"
                              + (f" up to {m(t['cap'])}" if t["cap"] is not None else "")

@@ -5,6 +5,7 @@ shared by ``pbr capital`` and ``pbr settle``."""
 from __future__ import annotations
 
 from .book import Book
+from .format import pct
 from .sheets import (PCT_FORMAT, STATS, bold_header, data_table, number_format_for, put,
                      stat_label, widths)
 
@@ -76,7 +77,7 @@ def commissioner_sheet(book: Book, c: dict, money_fmt: str) -> None:
         header = ["Payer", "Pays", "Cap (over all it pays)", *(f"paid {s}" for s in STATS),
                   "outcome paid mean", "P(cap reached)", "Paid for noise",
                   "Paid for noise s.e.", "Expected paid for noise"]
-        rows = [[p["name"], "; ".join(f"{t['share']:.1%} of {t['mechanism']}"
+        rows = [[p["name"], "; ".join(f"{pct(t['share'])} of {t['mechanism']}"
                                       for t in p["pays_for"]), p["cap"],
                  *(p["paid"][s] for s in STATS), p["outcome_paid"]["mean"],
                  p["prob_cap_binds"], p.get("paid_for_noise"), p.get("paid_for_noise_se"),
