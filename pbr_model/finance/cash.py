@@ -8,7 +8,7 @@ months (month 0 undiscounted).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -145,6 +145,7 @@ class FinancedCash:
     costs: dict[str, np.ndarray]
     lender: np.ndarray | None = None
     outstanding: np.ndarray | None = None
+    low_at: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @cached_property
     def balance(self) -> np.ndarray:
@@ -158,7 +159,32 @@ class FinancedCash:
     def low(self) -> np.ndarray:
         """The lowest balance of each simulation, ``(n_sims,)`` [currency]: the least of
         its months, which does not depend on the layout."""
-        return self.by_month.min(axis=0)
+        return self.by_month.min(axis=0) if self.low_at is None else self.low_at[0]
+
+    @property
+    def low_month(self) -> np.ndarray:
+        """The first month of each simulation's lowest balance, ``(n_sims,)`` [month
+        index]: ``balance.argmin(axis=1)``, without laying the balance out by simulation
+        (kept as the months are carried; a NaN month, which numpy's argmin would pick,
+        is looked up here)."""
+        if self.low_at is None:
+            return self.balance.argmin(axis=1)
+        low, month = self.low_at
+        nan = np.isnan(low)
+        if nan.any():   # argmin's month is the first NaN's, which a running "<" skips
+            month = month.copy()
+            month[nan] = np.isnan(self.by_month[:, nan]).argmax(axis=0)
+        return month
+
+    def first_below(self, floor: float, rows: np.ndarray) -> np.ndarray:
+        """The first month the balance is below ``-floor`` in each of the simulations
+        ``rows`` (bool, ``(n_sims,)``), -1 where it never is and outside ``rows``: only
+        those simulations' months are read."""
+        out = np.full(self.by_month.shape[1], -1, dtype=np.int64)
+        if rows.any():
+            under = self.by_month[:, rows] < -floor
+            out[rows] = np.where(under.any(axis=0), under.argmax(axis=0), -1)
+        return out
 
     @property
     def total_cost(self) -> np.ndarray:
@@ -240,6 +266,10 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
     # each month's working arrays, written in place (the same operations as on fresh ones)
     paid, charge, need = np.empty((k_src + 1, n)), np.empty(n), np.empty(n)
     short = np.empty((k_src, n))
+    # the lowest balance so far and its first month: numpy's min and argmin of each
+    # simulation's months, kept as they are carried (reading them off the balance laid
+    # out by simulation would cost a transpose)
+    low, low_month, lower = np.empty(n), np.zeros(n, dtype=np.int64), np.empty(n, dtype=bool)
     for t in range(months):  # a loop over months, vectorised over simulations
         np.multiply(drawn, rate_col, out=paid)  # interest, then each source's fees added
         for k, size, fee in fees:
@@ -271,6 +301,12 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
         np.add(b, flows[t], out=row)
         np.subtract(row, charge, out=row)
         b = row
+        if t == 0:
+            low[:] = row
+        else:
+            np.less(row, low, out=lower)
+            low_month[lower] = t
+            np.minimum(low, row, out=low)
         np.negative(b, out=need)
         np.maximum(need, 0.0, out=need)
         np.subtract(need, below_col, out=short)
@@ -283,21 +319,20 @@ def financed_balance(net_flow: np.ndarray, financing: Financing,
     costs.update({names[k]: cost_sum for k, _, _, cost_sum in economic})
     return FinancedCash(balance, costs,
                         None if lender is None else np.ascontiguousarray(lender.T),
-                        drawn[tracked].copy() if tracked is not None else None)
+                        drawn[tracked].copy() if tracked is not None else None,
+                        (low, low_month) if months else None)
 
 
 def lowest(cumulative: np.ndarray, rounding: float) -> tuple[np.ndarray, np.ndarray]:
     """The largest deficit of each row, ``max(0, -min)`` (a deficit of ``rounding`` or
     less counts as none) [currency], and its month (-1 where there is none)."""
-    low = cumulative.min(axis=1)
+    return deficit(cumulative.min(axis=1), lambda: cumulative.argmin(axis=1), rounding)
+
+
+def deficit(low: np.ndarray, month, rounding: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`lowest` from each row's least value ``low`` and ``month()``, the month of it."""
     peak = np.where(-low > rounding, -low, 0.0)
-    return peak, np.where(peak > 0, cumulative.argmin(axis=1), -1)
-
-
-def first_below(balance: np.ndarray, floor: float) -> np.ndarray:
-    """First month each row's balance is below ``-floor``; -1 where it never is."""
-    under = balance < -floor
-    return np.where(under.any(axis=1), under.argmax(axis=1), -1)
+    return peak, np.where(peak > 0, month(), -1)
 
 
 @dataclass(frozen=True)
@@ -364,7 +399,9 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
     before, before_month = lowest(np.cumsum(net_flow, axis=1), rounding)
     carried = net_flow if funded_in is None else funded_in - cash_out
     financed = financed_balance(carried, financing)
-    peak, month = lowest(financed.balance, rounding)
+    # read month by month, as carried: the balance is laid out by simulation only if a
+    # caller reads it
+    peak, month = deficit(financed.low, lambda: financed.low_month, rounding)
     available = financing.available
     discount = monthly_discount_factors(discount_rate, net_flow.shape[1])
     net = net_flow.sum(axis=1)
@@ -379,14 +416,14 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
         cost=cash_out.sum(axis=1),
         net=net,
         npv=row_dot(net_flow, discount),
-        min_cash=financed.balance.min(axis=1),
+        min_cash=financed.low,
         peak_funding=peak,
         peak_month=month,
         peak_funding_before_financing=before,
         peak_month_before_financing=before_month,
         insolvent=peak > available + rounding,
-        first_shortfall_month=np.where(peak > available + rounding,
-                                       first_below(financed.balance, available + rounding), -1),
+        first_shortfall_month=financed.first_below(available + rounding,
+                                                   peak > available + rounding),
         financing_cost=cost,
         net_after_financing=after,
     )
