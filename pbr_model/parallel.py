@@ -12,7 +12,16 @@ At most ``window`` tasks are in flight at once (twice the workers by default), w
 bounds the memory of results waiting to be folded.
 
 ``executor=None`` runs the tasks here, one after another. :func:`open_executor` makes the
-executor the CLI's ``--workers N`` and ``--dask ADDRESS`` ask for.
+executor the CLI's ``--threads N``, ``--workers N`` and ``--dask ADDRESS`` ask for.
+
+**Threads.** A chunk spends most of its time inside numpy (its random-number generators and
+its whole-array arithmetic), which lets go of the interpreter's lock, so two chunks on two
+threads of one process run largely at once, with no process to start and nothing to copy
+between processes. Each task has its own generators and arrays and reads only the frozen
+spec, so which thread runs it changes nothing, and the results are folded in task order as
+for any executor. The CLI runs the chunks of a run in this process on one thread per core
+it may use (at most :data:`AUTO_THREADS`) unless ``--threads`` says otherwise; the library
+stays serial unless given an executor.
 """
 
 from __future__ import annotations
@@ -22,15 +31,46 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import (BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor,
+                                ThreadPoolExecutor)
 from typing import Any
 
 from .errors import InputError
 
-#: The most local worker processes ``--workers`` accepts.
+#: The most local worker processes ``--workers`` (or threads ``--threads``) accepts.
 MAX_WORKERS = 256
+
+#: The most threads a run uses when ``--threads`` is not given. Each thread still takes the
+#: interpreter's lock for the engine's Python between numpy calls, so beyond a few threads
+#: they mostly wait for it (two measured 1.4-1.5x on two cores): ``--workers`` (processes)
+#: scales further.
+AUTO_THREADS = 4
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else
+    the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_threads(threads: int | None, workers: int = 1, dask: str | None = None) -> int:
+    """The threads a run in this process uses: ``threads`` as given, else one per core up
+    to :data:`AUTO_THREADS`; 1 when the work goes to worker processes or to Dask."""
+    if workers != 1 or dask is not None:
+        return 1
+    return min(cores(), AUTO_THREADS) if threads is None else threads
+
+
+def concurrency(workers: int = 1, dask: str | None = None, threads: int | None = 1) -> int:
+    """How many chunks are worked on at once on this machine (for its memory): the worker
+    processes, else the threads (a Dask cluster's workers are not on this machine)."""
+    return workers if workers != 1 or dask is not None else resolve_threads(threads)
 
 
 def ordered_results(fn: Callable[..., Any], tasks: Iterable[tuple], executor: Executor | None = None,
@@ -103,14 +143,25 @@ def check_workers(workers, name: str = "workers") -> None:
                          f"(got {workers!r})")
 
 
-def check_executor(workers=1, dask=None, names: dict[str, str] | None = None) -> None:
-    """Raise ``InputError`` listing what is wrong with ``workers`` and ``dask``."""
+def check_executor(workers=1, dask=None, names: dict[str, str] | None = None,
+                   threads=1) -> None:
+    """Raise ``InputError`` listing what is wrong with ``workers``, ``dask`` and ``threads``
+    (``None``: as many as :func:`resolve_threads` gives)."""
     label = (names or {}).get
     problems = []
-    try:
-        check_workers(workers, label("workers", "workers"))
-    except InputError as exc:
-        problems.extend(exc.problems)
+    for value, name in ((workers, "workers"), (threads, "threads")):
+        if value is None and name == "threads":
+            continue
+        try:
+            check_workers(value, label(name, name))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    several = isinstance(threads, int) and not isinstance(threads, bool) and threads > 1
+    if several and (dask is not None or workers != 1):
+        other = "dask" if dask is not None else "workers"
+        problems.append(f"{label('threads', 'threads')} and {label(other, other)}: give one of "
+                        f"them (threads run the chunks in this process, {label(other, other)} "
+                        f"elsewhere)")
     if dask is not None:
         if not isinstance(dask, str) or not dask.strip():
             problems.append(f"{label('dask', 'dask')}: the address of a Dask scheduler, e.g. "
@@ -124,19 +175,35 @@ def check_executor(workers=1, dask=None, names: dict[str, str] | None = None) ->
 
 @contextlib.contextmanager
 def open_executor(workers: int = 1, dask: str | None = None,
-                  names: dict[str, str] | None = None) -> Iterator[Executor | None]:
-    """The executor a run asks for: ``None`` (this process) for one worker and no Dask,
-    local worker processes for ``workers`` > 1, or the workers of the Dask scheduler at
-    ``dask`` (``tcp://host:8786``; needs the optional extra ``pbr-model[dask]``). Closed
-    (workers shut down, the Dask client disconnected) on leaving the block."""
+                  names: dict[str, str] | None = None,
+                  threads: int | None = 1) -> Iterator[Executor | None]:
+    """The executor a run asks for: ``None`` (this process, one chunk after another) for
+    one worker, one thread and no Dask; ``threads`` threads of this process (``None``: one
+    per core, :func:`resolve_threads`); local worker processes for ``workers`` > 1; or the
+    workers of the Dask scheduler at ``dask`` (``tcp://host:8786``; needs the optional
+    extra ``pbr-model[dask]``). Closed (threads or workers shut down, the Dask client
+    disconnected) on leaving the block."""
     label = (names or {}).get
-    check_executor(workers, dask, names)
+    check_executor(workers, dask, names, threads)
     if dask is not None:
         with _dask_executor(dask, label("dask", "dask")) as executor:
             yield executor
         return
     if workers == 1:
-        yield None
+        n = resolve_threads(threads)
+        if n == 1:
+            yield None
+            return
+        stopped = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="pbr-chunk",
+                                  initializer=_bind_stop, initargs=(stopped,))
+        try:
+            yield pool
+        except BaseException:   # a stopped or failed run: long tasks give up (stop_point)
+            stopped.set()
+            raise
+        finally:   # then wait only for what is running to reach its next stop point
+            pool.shutdown(wait=True, cancel_futures=True)
         return
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                    initializer=_quiet_worker)
@@ -144,6 +211,25 @@ def open_executor(workers: int = 1, dask: str | None = None,
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+_thread = threading.local()
+
+
+def _bind_stop(stopped: threading.Event) -> None:
+    """A pool thread's start: it gives up its task at a :func:`stop_point` once ``stopped``
+    (its pool's run was stopped) is set."""
+    _thread.stopped = stopped
+
+
+def stop_point() -> None:
+    """Where a long task (a portfolio owner's areas, chunk by chunk) gives up when it runs
+    on a thread of a run that has been stopped (Ctrl-C, SIGTERM, an error): raises
+    ``CancelledError``, which nothing reads (the run is unwinding). Elsewhere (this
+    process's own thread, a worker process, Dask) it does nothing."""
+    stopped = getattr(_thread, "stopped", None)
+    if stopped is not None and stopped.is_set():
+        raise CancelledError
 
 
 def _quiet_worker() -> None:

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (CancelledError, Executor, Future, ProcessPoolExecutor,
+                                ThreadPoolExecutor)
 
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from pbr_model.analyses.capital import capital
 from pbr_model.analyses.portfolio import run_portfolio
 from pbr_model.analyses.power import power
 from pbr_model.errors import InputError
-from pbr_model.parallel import check_executor, open_executor, ordered_results, workers_of
+from pbr_model.parallel import (AUTO_THREADS, check_executor, concurrency, cores, open_executor,
+                                ordered_results, resolve_threads, stop_point, workers_of)
 
 SIMS = 3_000   # two whole blocks of 1,024 and a part block
 PBR = str(Path(sys.executable).with_name("pbr"))
@@ -92,6 +94,92 @@ def test_bad_executor_arguments_are_input_errors(workers, dask, message):
 def test_one_worker_is_this_process():
     with open_executor(1) as ex:
         assert ex is None
+    with open_executor(1, threads=1) as ex:
+        assert ex is None
+
+
+@pytest.mark.parametrize("workers, dask, threads, message", [
+    (1, None, 0, "threads: must be a whole number from 1 to 256 (got 0)"),
+    (1, None, True, "threads: must be a whole number"),
+    (1, None, 2.0, "threads: must be a whole number"),
+    (2, None, 2, "threads and workers: give one of them"),
+    (1, "tcp://x:1", 3, "threads and dask: give one of them"),
+])
+def test_bad_thread_counts_are_input_errors(workers, dask, threads, message):
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        check_executor(workers, dask, threads=threads)
+    assert len(info.value.problems) == 1   # a bad count is not also said to clash
+
+
+def test_threads_are_a_thread_pool_of_this_process_by_default_one_per_core():
+    with open_executor(1, threads=3) as ex:
+        assert isinstance(ex, ThreadPoolExecutor) and workers_of(ex) == 3
+    auto = min(cores(), AUTO_THREADS)
+    assert resolve_threads(None) == auto and concurrency(1, None, None) == auto
+    with open_executor(1, threads=None) as ex:
+        assert (ex is None) if auto == 1 else workers_of(ex) == auto
+    # threads are for this process: with worker processes or Dask there is one
+    assert resolve_threads(None, workers=2) == 1 and resolve_threads(None, dask="tcp://x:1") == 1
+    assert concurrency(3, None, None) == 3 and concurrency(1, "tcp://x:1", None) == 1
+
+
+def _long_task(started: threading.Event, seconds: float) -> float:
+    """Stop points every 10 ms for ``seconds``; returns how long it ran."""
+    t0 = time.monotonic()
+    started.set()
+    while time.monotonic() - t0 < seconds:
+        stop_point()
+        time.sleep(0.01)
+    return time.monotonic() - t0
+
+
+def test_a_stopped_run_on_threads_ends_its_running_tasks_at_their_next_stop_point():
+    started = threading.Event()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with open_executor(1, threads=2) as ex:
+            future = ex.submit(_long_task, started, 30.0)
+            assert started.wait(10)
+            raise KeyboardInterrupt
+    assert time.monotonic() - t0 < 5   # not the task's 30 s
+    with pytest.raises(CancelledError):
+        future.result()
+    # a run that was not stopped runs its tasks to the end; so does this thread
+    started.clear()
+    with open_executor(1, threads=2) as ex:
+        assert ex.submit(_long_task, started, 0.05).result() >= 0.05
+    assert _long_task(started, 0.05) >= 0.05
+
+
+@pytest.fixture(scope="module")
+def four_threads():
+    """More threads than this machine has cores, so chunks interleave on the interpreter's
+    lock as much as they ever will."""
+    with open_executor(1, threads=4) as ex:
+        yield ex
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_simulate_is_byte_identical_on_threads(four_threads, detail):
+    spec = load_spec("peterborough-sib")
+    serial = simulate(spec, SIMS, seed=11, detail=detail)
+    _same_run(serial, simulate(spec, SIMS, seed=11, detail=detail, executor=four_threads,
+                               chunk_size=1024))
+
+
+def test_capital_power_and_portfolios_are_byte_identical_on_threads(four_threads):
+    spec = load_spec("nyc-able-sib")   # a bond: the waterfall runs in every chunk
+    a = capital(spec, sims=2_000, seed=5)
+    b = capital(spec, sims=2_000, seed=5, executor=four_threads, chunk_size=1024)
+    assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
+    p, q = (power(spec, [0.0, 0.05], sims=1_500, seed=5, executor=ex)
+            for ex in (None, four_threads))
+    assert json.dumps(p.to_dict(), sort_keys=True) == json.dumps(q.to_dict(), sort_keys=True)
+    for name, sims in (("working-links-like", SIMS), ("tr-national", 1_100)):
+        a = run_portfolio(name, sims, seed=9, detail=False, draws="approx")
+        b = run_portfolio(name, sims, seed=9, detail=False, draws="approx",
+                          executor=four_threads, chunk_size=1024)
+        assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +270,17 @@ def test_the_cli_gives_the_same_json_for_any_workers_or_a_cluster(cli, cluster):
     assert cli.json(*port) == cli.json(*port, "--workers", "2")
 
 
+def test_the_cli_runs_on_threads_by_default_and_any_count_gives_the_same_json(cli):
+    args = ["simulate", "peterborough-sib", "--sims", str(SIMS)]
+    assert cli.json(*args) == cli.json(*args, "--threads", "1") \
+        == cli.json(*args, "--threads", "3", "--chunk-size", "1024")
+    port = ["capital", "working-links-like", "--sims", "1500"]
+    assert cli.json(*port) == cli.json(*port, "--threads", "1")
+
+
 @pytest.mark.parametrize("args, message", [
+    (["--threads", "0"], "Error: --threads: must be a whole number from 1 to 256 (got 0)"),
+    (["--threads", "2", "--workers", "2"], "Error: --threads and --workers: give one of them"),
     (["--workers", "0"], "Error: --workers: must be a whole number from 1 to 256 (got 0)"),
     (["--workers", "2", "--dask", "tcp://127.0.0.1:1"], "Error: --workers and --dask: give one"),
     (["--dask", ""], "Error: --dask: the address of a Dask scheduler"),

@@ -34,7 +34,7 @@ from ..engine import run_blocks
 from ..finance.capital import capital_read, facility_summary
 from ..finance.parties import ContractFlows, Plan, Seat, chain_flows
 from ..outcomes import Sampler
-from ..parallel import ordered_results
+from ..parallel import ordered_results, stop_point
 from ..rng import BLOCK, block_rng, chunks
 from ..stats import leading_sum
 from ..spec.portfolio import LoadedPortfolio
@@ -214,6 +214,7 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
     combined: list[dict | None] = [None] * len(owners)
     areas = []
     for k, record in enumerate(draw_areas(job, blocks, keep, light=True)):
+        stop_point()
         part, owner_flows = area_part(job, k, record, job.plans[k])
         areas.append(part)
         # here as they come, so a chunk holds one sum per owner, not every area's flows
@@ -250,6 +251,7 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     for blocks, keep in runs:
         planned = max(0, min(keep, plan_sims - blocks[0] * BLOCK))   # rows the plan reads
         for k, record in zip(mine, draw_areas(job, blocks, keep, light=True, only=mine)):
+            stop_point()
             records[k].append(record)
             if planned:
                 columns = plan_columns(record, job.timelines[k])
@@ -263,6 +265,7 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     for c, (blocks, keep) in enumerate(runs):
         combined = None
         for k in mine:
+            stop_point()
             part, owner_flows = area_part(job, k, records[k][c], area_plans[k])
             records[k][c] = None   # this chunk's months are done with
             areas[k].append(part)

@@ -18,8 +18,8 @@ from ..spec.load import load_profile
 from .app import app, handles_errors
 from .capital import SEAT_FLAGS
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, DaskOpt, ForceOpt,
-                      HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt, emit,
-                      executor_for, load_checked, run_problems, table_options)
+                      HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt, WorkersOpt, XlsxOpt,
+                      at_once, emit, executor_for, load_checked, run_problems, table_options)
 from .progress import LazyProgress
 
 
@@ -75,6 +75,7 @@ def breakeven_cmd(
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    threads: ThreadsOpt = None,
     draws: DrawsOpt = "exact",
 ) -> None:
     """Break-even: the value of one parameter at which the provider's target is just met,
@@ -97,7 +98,7 @@ def breakeven_cmd(
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
                             tables=BREAKEVEN_TABLES, inputs=[spec, provider], workers=workers,
-                            dask=dask, draws=draws)
+                            dask=dask, draws=draws, threads=threads)
     name = goal = profile = None
     if solve is None:
         problems.append(f"--solve: required; one of {', '.join(SOLVES)}")
@@ -130,8 +131,9 @@ def breakeven_cmd(
             problems.extend(exc.problems)
     # with --provider each trial is a capital run, which keeps every simulation's months
     loaded = load_checked(spec, overrides, problems,
-                          "breakeven" if provider is None else "capital", sims, workers=workers)
-    with executor_for(workers, dask) as executor, LazyProgress("Solving") as bar:
+                          "breakeven" if provider is None else "capital", sims,
+                          workers=at_once(workers, dask, threads))
+    with executor_for(workers, dask, threads) as executor, LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, fees=fees, share=share,
                            fee_share=fee_share, pbr_share=pbr_share,

@@ -24,8 +24,9 @@ from ..spec.load import bundled_providers, load_profile
 from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
-                      ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
-                      XlsxSimsOpt, emit, executor_for, load_checked, run_problems, sims_sheet_note,
+                      ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
+                      WorkersOpt, XlsxOpt, XlsxSimsOpt, at_once, emit, executor_for, load_checked,
+                      run_problems, sims_sheet_note,
                       tables_detail, table_options)
 from .progress import LazyProgress
 
@@ -75,6 +76,7 @@ def capital_cmd(
     chunk_size: ChunkOpt = DEFAULT_CHUNK,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    threads: ThreadsOpt = None,
     draws: DrawsOpt = "exact",
 ) -> None:
     """Who can carry the risk: the contract through each party's eyes, side by side. Peak
@@ -101,7 +103,8 @@ def capital_cmd(
                             outputs=outputs,
                             tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES,
                             inputs=[spec, *(providers or [])], workers=workers, dask=dask,
-                            draws=draws)
+                            draws=draws, threads=threads)
+    busy = at_once(workers, dask, threads)   # chunks worked on at once on this machine
     profiles = []
     for name in providers or []:
         try:
@@ -130,20 +133,21 @@ def capital_cmd(
         detail = tables_detail(outputs)
         # the first simulations a streamed run draws owner by owner (all of them: one pass),
         # locally only (a Dask cluster's workers are not counted here)
-        head = 0 if dask is not None else owner_pass(portfolio, sims, workers, volume_shock,
+        head = 0 if dask is not None else owner_pass(portfolio, sims, busy, volume_shock,
                                                      paid_volume_shock, caseload_shock)
         if head == sims <= portfolio_stream.PLAN_SIMS and detail is None \
-                and outputs.xlsx is None and outputs.html is None and balanced(portfolio, workers):
+                and outputs.xlsx is None and outputs.html is None and balanced(portfolio, busy):
             detail = False   # only printed figures, the same streamed: one faster pass
         # what the owners' tasks hold, where run_portfolio will run them (streamed); added to
         # the whole run's estimate although they finish before the stream starts: a
         # deliberate over-count (at most ONE_PASS_BYTES), so the check errs towards refusing
         streamed = streams([a.spec.spec for a in portfolio.areas], sims, "portfolio", detail)
-        held = one_pass_held(portfolio, head, workers) if head and streamed else 0
+        held = one_pass_held(portfolio, head, busy) if head and streamed else 0
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
-                     detail=detail, workers=workers, held=held)
+                     detail=detail, workers=busy, held=held)
         sims_sheet_note(outputs, sims)
-        with executor_for(workers, dask) as executor, LazyProgress("Simulating areas") as bar:
+        with executor_for(workers, dask, threads) as executor, \
+                LazyProgress("Simulating areas") as bar:
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                                    chunk_size=chunk_size, progress=bar, executor=executor,
@@ -154,9 +158,9 @@ def capital_cmd(
              lambda path, force: write_portfolio_html(result, path, force=force))
         return
     loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size,
-                          workers=workers)
+                          workers=busy)
     sims_sheet_note(outputs, sims)
-    with executor_for(workers, dask) as executor, LazyProgress("Simulating") as bar:
+    with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,

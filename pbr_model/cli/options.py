@@ -15,7 +15,7 @@ from ..approx import DRAWS, MAX_SKEW, MIN_VARIANCE, check_draws
 from ..engine import DEFAULT_CHUNK, MAX_SIMS, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
 from ..memory import check_memory
-from ..parallel import check_executor, open_executor
+from ..parallel import check_executor, concurrency, open_executor
 from ..files import check_not_input, check_output, same_file
 from ..report.export import DESCRIPTIONS, METADATA, check_export, table_file, write_tables
 from ..report.json import dumps
@@ -96,14 +96,33 @@ DaskOpt = Annotated[Optional[str], typer.Option(
          "same as in one process.")]
 
 
+ThreadsOpt = Annotated[Optional[int], typer.Option(
+    "--threads", metavar="N",
+    help="Run the chunks of simulations on N threads of this process (default: one per core, "
+         "at most 4; 1: one after another). Every number is the same for any N.",
+    show_default=False)]
+
+
 #: The executor's flags, for their messages.
-EXECUTOR_FLAGS = {"workers": "--workers", "dask": "--dask"}
+EXECUTOR_FLAGS = {"workers": "--workers", "dask": "--dask", "threads": "--threads"}
 
 
-def executor_for(workers: int, dask: str | None):
-    """The executor ``--workers``/``--dask`` ask for, as a context manager (``None``: this
-    process); see :func:`pbr_model.parallel.open_executor`."""
-    return open_executor(workers, dask, EXECUTOR_FLAGS)
+def executor_for(workers: int, dask: str | None, threads: int | None = None):
+    """The executor ``--workers``/``--dask``/``--threads`` ask for, as a context manager
+    (``None``: this process, one chunk after another); see
+    :func:`pbr_model.parallel.open_executor`."""
+    return open_executor(workers, dask, EXECUTOR_FLAGS, threads)
+
+
+def at_once(workers: int, dask: str | None, threads: int | None) -> int:
+    """How many chunks the run works on at once on this machine (what its memory holds):
+    :func:`pbr_model.parallel.concurrency`, or 1 when the flags are not valid (they are
+    said first)."""
+    try:
+        check_executor(workers, dask, None, threads)
+    except InputError:
+        return 1
+    return concurrency(workers, dask, threads)
 
 
 def tables_detail(outputs: Outputs) -> bool | None:
@@ -278,11 +297,12 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
                  tables: Iterable[str] = (), inputs: Iterable[str | Path] = (),
                  paid_volume_shock: float | None = None,
                  caseload_shock: float | None = None, workers: int = 1,
-                 dask: str | None = None, draws: str = "exact") -> list[str]:
+                 dask: str | None = None, draws: str = "exact",
+                 threads: int | None = None) -> list[str]:
     """Every problem with the run options shared by the commands, as ``Error:`` lines."""
     problems = []
     checks = [lambda: check_run_args(sims, seed, chunk_size, FLAGS),
-              lambda: check_executor(workers, dask, EXECUTOR_FLAGS),
+              lambda: check_executor(workers, dask, EXECUTOR_FLAGS, threads),
               lambda: check_draws(draws, "--draws")]
     if volume_shock is not None:
         checks.append(lambda: resolve_shocks(volume_shock, paid_volume_shock, caseload_shock,

@@ -13,8 +13,8 @@ from ..report.power import power_table, write_power_html, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, DaskOpt, DrawsOpt, ForceOpt, HtmlOpt, Outputs, SetOpt, SpecArg,
-                      WorkersOpt, XlsxOpt, emit, executor_for, load_checked, run_problems,
-                      table_options)
+                      ThreadsOpt, WorkersOpt, XlsxOpt, at_once, emit, executor_for, load_checked,
+                      run_problems, table_options)
 from .progress import LazyProgress
 
 
@@ -42,6 +42,7 @@ def power_cmd(
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    threads: ThreadsOpt = None,
     draws: DrawsOpt = "exact",
 ) -> None:
     """Payment power: for each true effect, the chance outcome payments are triggered, the
@@ -58,14 +59,15 @@ def power_cmd(
     """
     outputs = Outputs(xlsx, csv, parquet, force, html=html)
     problems = run_problems(sims, seed, outputs=outputs, tables=POWER_TABLES, inputs=[spec],
-                            workers=workers, dask=dask, draws=draws)
+                            workers=workers, dask=dask, draws=draws, threads=threads)
     grid = None
     try:
         grid = parse_effects(effects)
     except InputError as exc:
         problems.extend(exc.problems)
-    loaded = load_checked(spec, overrides, problems, "power", sims, workers=workers)
-    with executor_for(workers, dask) as executor, LazyProgress("Effects") as bar:
+    loaded = load_checked(spec, overrides, problems, "power", sims,
+                          workers=at_once(workers, dask, threads))
+    with executor_for(workers, dask, threads) as executor, LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor,
                        draws=draws)
     emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,

@@ -12,8 +12,9 @@ from ..report.simulate import simulation_summary, write_simulation_html, write_w
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
-                      ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, WorkersOpt, XlsxOpt,
-                      XlsxSimsOpt, emit, executor_for, load_checked, run_problems, sims_sheet_note,
+                      ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
+                      WorkersOpt, XlsxOpt, XlsxSimsOpt, at_once, emit, executor_for, load_checked,
+                      run_problems, sims_sheet_note,
                       tables_detail, table_options)
 from .progress import LazyProgress
 
@@ -42,6 +43,7 @@ def simulate_cmd(
     caseload_shock: CaseloadShockOpt = None,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    threads: ThreadsOpt = None,
     draws: DrawsOpt = "exact",
 ) -> None:
     """Simulate a contract: what it pays, how uncertain that is, and the cash it needs.
@@ -54,18 +56,19 @@ def simulate_cmd(
       pbr simulate my_contract.toml --set intervention.effect.binary.mean=0.1 --json
       pbr simulate tr-crc-example --volume-shock 0.3     # volumes 30% below plan
       pbr simulate --csv tables/                         # per-simulation tables for pandas
-      pbr simulate --sims 1000000 --workers 2            # every core; same numbers
+      pbr simulate --sims 1000000 --workers 2            # in 2 processes; same numbers
       pbr simulate tr-crc-example --sims 100000 --draws approx   # faster, approximate counts
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims, html)
     problems = run_problems(sims, seed, chunk_size, volume_shock, outputs, SIMULATION_TABLES,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                            inputs=[spec], workers=workers, dask=dask, draws=draws)
+                            inputs=[spec], workers=workers, dask=dask, draws=draws,
+                            threads=threads)
     detail = tables_detail(outputs)
     loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size, detail,
-                          workers)
+                          at_once(workers, dask, threads))
     sims_sheet_note(outputs, sims)
-    with executor_for(workers, dask) as executor, LazyProgress("Simulating") as bar:
+    with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock,
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
