@@ -241,3 +241,38 @@ def test_a_command_run_alone_reads_as_in_the_whole_app():
     for name in names:
         assert alone["help"][name].startswith(f"Usage: pbr {name} "), name
         assert alone["help"][name] == whole["help"][name], name
+
+
+#: Runs ``pbr ARGS`` (argv[1], JSON) through the entry point and prints whether rich was
+#: imported.
+RICH_PROBE = """
+import json, sys
+sys.argv = ["pbr", *json.loads(sys.argv[1])]
+from pbr_model.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nRICH " + json.dumps("rich" in sys.modules) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("args, rich", [
+    (["--version"], False),
+    (["simulate", "--sims", "300", "--json"], False),
+    (["capital", "--sims", "300", "--json"], False),
+    (["capital", "working-links-like", "--sims", "200", "--json"], False),
+    (["power", "--sims", "200", "--effects", "0:0.1:0.05", "--json"], False),
+    (["breakeven", "--solve", "effect", "--sims", "200", "--json"], False),
+    (["simulate", "--sims", "300"], True),   # the control: a table is printed with rich
+])
+def test_json_runs_do_not_import_rich(tmp_path, args, rich):
+    """rich lays out tables, progress bars and every line the terminal shows; a run that
+    prints JSON (or the version) and draws no bar (under a second, or not on a terminal)
+    never imports it."""
+    proc = subprocess.run([sys.executable, "-c", RICH_PROBE, json.dumps(args)], cwd=tmp_path,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=300)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("RICH ")]
+    assert lines, proc.stderr[-3000:]
+    assert json.loads(lines[-1].removeprefix("RICH ")) is rich

@@ -18,7 +18,6 @@ import typer.exceptions
 from .. import files
 from .._version import __version__
 from ..errors import OutputError, PbrDeprecationWarning, PbrError
-from ..report.terminal import LiteralConsole
 
 # Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
 app = typer.Typer(
@@ -30,10 +29,37 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+class LazyConsole:
+    """A :class:`~pbr_model.report.terminal.LiteralConsole` made when first used, so rich is
+    imported only by a run that prints through it (``--json`` and a run that only writes
+    files never do); every attribute is the console's."""
+
+    def __init__(self, **kwargs) -> None:
+        object.__setattr__(self, "_kwargs", kwargs)
+        object.__setattr__(self, "_console", None)
+
+    def unwrap(self):
+        """The console itself (made now if not yet)."""
+        if self._console is None:
+            from ..report.terminal import LiteralConsole
+            object.__setattr__(self, "_console", LiteralConsole(**self._kwargs))
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.unwrap(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self.unwrap(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self.unwrap(), name)
+
+
 # Everything printed is printed literally: user text is never markup and its control
 # characters are shown as escapes (report/terminal.py).
-out = LiteralConsole()
-err = LiteralConsole(stderr=True)
+out = LazyConsole()
+err = LazyConsole(stderr=True)
 
 #: Exit codes: bad input (and a write that fails), Ctrl-C, SIGTERM, a bug in pbr.
 EXIT_INPUT, EXIT_INTERRUPT, EXIT_SIGTERM, EXIT_BUG = 2, 130, 143, 1

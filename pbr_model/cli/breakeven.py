@@ -12,7 +12,6 @@ from ..analyses.parties import check_seats
 from ..scenarios import FEE_PARTS
 from ..engine import DEFAULT_SEED
 from ..errors import InputError, PbrError
-from ..report.breakeven import breakeven_view, write_breakeven_html, write_breakeven_workbook
 from ..spec import DEFAULT_CONTRACT
 from ..spec.load import load_profile
 from .app import app, handles_errors
@@ -139,6 +138,13 @@ def breakeven_cmd(
                            fee_share=fee_share, pbr_share=pbr_share,
                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                            progress=bar, executor=executor, draws=draws)
-    emit(result, as_json, result.to_dict, lambda: breakeven_view(result), outputs,
-         lambda path, force: write_breakeven_workbook(result, path, force=force),
-         lambda path, force: write_breakeven_html(result, path, force=force))
+    emit(result, as_json, result.to_dict, lambda: report().breakeven_view(result), outputs,
+         lambda path, force: report().write_breakeven_workbook(result, path, force=force),
+         lambda path, force: report().write_breakeven_html(result, path, force=force))
+
+
+def report():
+    """This command's views and writers (:mod:`pbr_model.report.breakeven`), imported when
+    first used (``--json`` needs none of them)."""
+    from ..report import breakeven as view
+    return view

@@ -15,9 +15,6 @@ from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
 from ..memory import check_memory, streams
-from ..report.capital import (capital_table, providers_table, write_capital_html,
-                              write_capital_workbook)
-from ..report.portfolio import portfolio_table, write_portfolio_html, write_portfolio_workbook
 from ..spec import DEFAULT_CONTRACT
 from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
@@ -152,10 +149,11 @@ def capital_cmd(
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                                    chunk_size=chunk_size, progress=bar, executor=executor,
                                    detail=detail, draws=draws)
-        emit(result, as_json, result.to_dict, lambda: portfolio_table(result), outputs,
-             lambda path, force: write_portfolio_workbook(result, path, force=force,
-                                                          sims_sheet=xlsx_sims),
-             lambda path, force: write_portfolio_html(result, path, force=force))
+        view = portfolio_report
+        emit(result, as_json, result.to_dict, lambda: view().portfolio_table(result), outputs,
+             lambda path, force: view().write_portfolio_workbook(result, path, force=force,
+                                                                 sims_sheet=xlsx_sims),
+             lambda path, force: view().write_portfolio_html(result, path, force=force))
         return
     loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size,
                           workers=busy)
@@ -165,10 +163,24 @@ def capital_cmd(
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                          chunk_size=chunk_size, progress=bar, executor=executor, draws=draws)
-    emit(result, as_json, result.to_dict, lambda: capital_table(result), outputs,
-         lambda path, force: write_capital_workbook(result, path, force=force,
-                                                    sims_sheet=xlsx_sims),
-         lambda path, force: write_capital_html(result, path, force=force))
+    emit(result, as_json, result.to_dict, lambda: report().capital_table(result), outputs,
+         lambda path, force: report().write_capital_workbook(result, path, force=force,
+                                                             sims_sheet=xlsx_sims),
+         lambda path, force: report().write_capital_html(result, path, force=force))
+
+
+def report():
+    """This command's views and writers (:mod:`pbr_model.report.capital`), imported when
+    first used (``--json`` needs none of them)."""
+    from ..report import capital as view
+    return view
+
+
+def portfolio_report():
+    """A portfolio's views and writers (:mod:`pbr_model.report.portfolio`), imported when
+    first used."""
+    from ..report import portfolio as view
+    return view
 
 
 def is_portfolio(spec: str) -> bool:
@@ -189,4 +201,5 @@ def providers_cmd() -> None:
     Examples:
       pbr providers
     """
-    out.print(providers_table({name: load_profile(name) for name in bundled_providers()}))
+    out.print(report().providers_table({name: load_profile(name)
+                                        for name in bundled_providers()}))

@@ -9,7 +9,6 @@ import typer
 from ..analyses.power import MAX_EFFECTS, POWER_TABLES, parse_effects, power
 from ..engine import DEFAULT_SEED
 from ..errors import InputError
-from ..report.power import power_table, write_power_html, write_power_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, DaskOpt, DrawsOpt, ForceOpt, HtmlOpt, Outputs, SetOpt, SpecArg,
@@ -70,6 +69,13 @@ def power_cmd(
     with executor_for(workers, dask, threads) as executor, LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor,
                        draws=draws)
-    emit(result, as_json, result.to_dict, lambda: power_table(result), outputs,
-         lambda path, force: write_power_workbook(result, path, force=force),
-         lambda path, force: write_power_html(result, path, force=force))
+    emit(result, as_json, result.to_dict, lambda: report().power_table(result), outputs,
+         lambda path, force: report().write_power_workbook(result, path, force=force),
+         lambda path, force: report().write_power_html(result, path, force=force))
+
+
+def report():
+    """This command's views and writers (:mod:`pbr_model.report.power`), imported when
+    first used (``--json`` needs none of them)."""
+    from ..report import power as view
+    return view

@@ -22,14 +22,17 @@ class LazyProgress:
         self.task = None
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or not err.is_terminal:
+        # the clock first: a run shorter than the delay never asks the terminal (nor
+        # imports rich to)
+        if not self.enabled or (self.bar is None and time.monotonic() - self.start < self.delay) \
+                or not err.is_terminal:
             return
         with signals_wait():
-            if self.bar is None and time.monotonic() - self.start >= self.delay and done < total:
+            if self.bar is None and done < total:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
                 self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                                     TextColumn("{task.completed:,}/{task.total:,} sims"),
-                                    TimeRemainingColumn(), console=err, transient=True)
+                                    TimeRemainingColumn(), console=err.unwrap(), transient=True)
                 self.bar.start()
                 self.task = self.bar.add_task(self.label, total=total)
             if self.bar is not None:

@@ -8,7 +8,6 @@ import typer
 
 from ..analyses.simulate import SIMULATION_TABLES, simulate
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
-from ..report.simulate import simulation_summary, write_simulation_html, write_workbook
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
@@ -73,6 +72,15 @@ def simulate_cmd(
                           volume_shock=volume_shock,
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                           progress=bar, executor=executor, detail=detail, draws=draws)
-    emit(result, as_json, result.summary, lambda: simulation_summary(result), outputs,
-         lambda path, force: write_workbook(result, path, force=force, sims_sheet=xlsx_sims),
-         lambda path, force: write_simulation_html(result, path, force=force))
+    # the views and writers (and rich) are imported when used: --json needs none of them
+    emit(result, as_json, result.summary, lambda: report().simulation_summary(result), outputs,
+         lambda path, force: report().write_workbook(result, path, force=force,
+                                                     sims_sheet=xlsx_sims),
+         lambda path, force: report().write_simulation_html(result, path, force=force))
+
+
+def report():
+    """This command's views and writers (:mod:`pbr_model.report.simulate`), imported when
+    first used."""
+    from ..report import simulate as view
+    return view

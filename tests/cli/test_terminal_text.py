@@ -35,8 +35,8 @@ FILE_NAMES = ["[bold]x", "[link=evil]Click here", "[", "]", "\x1b[2J", "a\u202eb
 @pytest.fixture(autouse=True)
 def wide(monkeypatch):
     """Consoles wide enough that no name is wrapped over two lines."""
-    for console in (OUT, ERR):
-        monkeypatch.setattr(console, "_width", 2000)
+    for console in (OUT, ERR):   # the consoles themselves, not their lazy stand-ins
+        monkeypatch.setattr(console.unwrap(), "_width", 2000)
 
 
 def shown(result) -> str:
