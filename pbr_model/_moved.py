@@ -11,8 +11,7 @@ as it always was (``from pbr_model import simulate``).
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.util
+import importlib.machinery
 import sys
 import types
 import warnings
@@ -31,9 +30,12 @@ MOVED = {
 }
 
 
-class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _Finder:
+    """A meta path finder and loader of the old paths (the protocols by their methods:
+    ``importlib.abc``'s base classes would import ``importlib.resources`` at start-up)."""
+
     def find_spec(self, fullname, path=None, target=None):
-        return importlib.util.spec_from_loader(fullname, self) if fullname in MOVED else None
+        return importlib.machinery.ModuleSpec(fullname, self) if fullname in MOVED else None
 
     def create_module(self, spec):
         return None  # a plain module, filled in below
