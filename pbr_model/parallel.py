@@ -27,6 +27,7 @@ stays serial unless given an executor.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import multiprocessing
 import os
 import signal
@@ -110,15 +111,32 @@ def _result(future):
                          "--workers, a smaller --chunk-size or fewer --sims") from None
 
 
+#: What starting a chunk costs, in blocks' work: a tie-break towards fewer, larger chunks.
+CHUNK_OVERHEAD = 0.05
+
+
 def chunk_for(executor: Executor | None, sims: int, chunk_size: int) -> int:
-    """The chunk size a run uses: ``chunk_size``, or with an executor at most a share of the
-    run that gives every worker two chunks (so a run of one default chunk still spreads
-    over the workers). Chunking changes no number."""
+    """The chunk size a run uses: ``chunk_size``, or with an executor the whole number of
+    blocks, at most ``chunk_size``, with which its workers finish first (each chunk to the
+    first worker free, as an executor hands them out; a chunk costing its blocks plus
+    :data:`CHUNK_OVERHEAD`): 10 blocks on two workers are two chunks of 5, not 3, 3, 3
+    and 1. Chunking changes no number."""
     if executor is None:
         return chunk_size
     from .rng import BLOCK
-    share = -(-sims // (2 * workers_of(executor)))
-    return max(BLOCK, min(chunk_size, -(-share // BLOCK) * BLOCK))
+    workers = workers_of(executor)
+    blocks = max(1, -(-sims // BLOCK))
+    most = max(1, min(-(-chunk_size // BLOCK), blocks))
+    best = (float("inf"), most)
+    for size in range(most, 0, -1):   # the largest of equally quick sizes
+        n, rest = divmod(blocks, size)
+        free = [0.0] * min(workers, n + (rest > 0))   # when each worker is next free
+        for cost in [size] * n + ([rest] if rest else []):
+            heapq.heapreplace(free, free[0] + cost + CHUNK_OVERHEAD)
+        finish = max(free)
+        if finish < best[0] - 1e-9:
+            best = (finish, size)
+    return best[1] * BLOCK
 
 
 def workers_of(executor: Executor) -> int:

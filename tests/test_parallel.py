@@ -358,12 +358,16 @@ def test_a_worker_that_dies_is_one_clear_error():
             list(ordered_results(_dies, [(i,) for i in range(4)], ex))
 
 
-def test_with_workers_a_run_is_cut_so_every_worker_has_chunks(two_processes):
+def test_with_workers_a_run_is_cut_so_the_workers_finish_together(two_processes):
     from pbr_model.parallel import chunk_for
     assert chunk_for(None, 2_000, 8192) == 8192
-    assert chunk_for(two_processes, 2_000, 8192) == 1024
-    assert chunk_for(two_processes, 100_000, 8192) == 8192
-    assert chunk_for(two_processes, 20_000, 8192) == 5120
+    assert chunk_for(two_processes, 2_000, 8192) == 1024      # 2 blocks: one each
+    assert chunk_for(two_processes, 10_000, 8192) == 5120     # 10 blocks: 5 each, not 6 and 4
+    assert chunk_for(two_processes, 20_000, 8192) == 5120     # 20 blocks: 4 chunks
+    assert chunk_for(two_processes, 100_000, 8192) == 7168    # 98 blocks: 14 chunks of 7, not
+    assert chunk_for(two_processes, 100_000, 4096) == 4096    # 13 of 8; never above the size
+    with ThreadPoolExecutor(3) as three:                     # 10 blocks: 4, 4, 2
+        assert chunk_for(three, 10_000, 8192) == 4096
 
 
 @pytest.mark.parametrize("address", ["notanaddress", "http://127.0.0.1:8786", "tcp://127.0.0.1"])
