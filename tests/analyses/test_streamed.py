@@ -256,8 +256,9 @@ def _capital_detail(cli, monkeypatch, *args):
 def test_a_portfolio_printing_only_figures_streams_in_one_pass_and_prints_the_same(
         cli, monkeypatch, name, sims, json_flag):
     """Printed figures (text or JSON) are the same streamed or kept, so a run that writes no
-    file streams in one pass (faster); forcing the kept run changes no character."""
-    args = [name, "--sims", sims, "--seed", "4", *json_flag]
+    file streams in one pass (faster); forcing the kept run changes no character. One
+    thread: on more, a one-owner portfolio's one task would leave the others idle."""
+    args = [name, "--sims", sims, "--seed", "4", "--threads", "1", *json_flag]
     streamed_out, detail = _capital_detail(cli, monkeypatch, *args)
     assert detail is False
     monkeypatch.setattr(passes, "ONE_PASS", False)   # now decided by size: kept
@@ -363,15 +364,18 @@ def test_an_owner_task_reads_its_plan_from_at_most_plan_sims_of_its_own(sims, pl
 
 @pytest.mark.parametrize("name, sims, workers, held", [
     ("working-links-like", "10000", "2", False),   # not balanced on 2 workers: kept
+    ("working-links-like", "10000", "t2", False),  # nor on 2 threads
     ("working-links-like", "600", "1", True),      # print-only: one pass
     ("tr-national", "1500", "4", False),           # 4 workers: kept, as it fits
     ("tr-national", "10000", "2", True),
+    ("tr-national", "10000", "t2", True),          # two threads hold what two workers do
     ("tr-national", "30000", "1", True),           # streamed: its first 10,240 owner by owner
     ("tr-national", "30000", "8", False)])         # not balanced on 8: plan pass and stream
 def test_the_memory_check_counts_what_one_pass_holds_only_when_the_run_takes_one(
         cli, monkeypatch, name, sims, workers, held):
     """A kept or two-pass run holds nothing of one pass's: its memory check must not add it
-    (near the limit that would refuse a run that fits)."""
+    (near the limit that would refuse a run that fits). ``tN``: N threads, one process;
+    ``N``: N worker processes (``1``: one thread)."""
     from pbr_model.cli import capital as capital_cli
     seen = []
     monkeypatch.setattr(capital_cli, "check_memory", lambda *a, **k: seen.append(k["held"]))
@@ -382,7 +386,10 @@ def test_the_memory_check_counts_what_one_pass_holds_only_when_the_run_takes_one
         raise KeyboardInterrupt
 
     monkeypatch.setattr(capital_cli, "run_portfolio", stop)
-    cli.run("capital", name, "--sims", sims, "--workers", workers, "--json")
+    flags = ["--threads", workers[1:]] if workers.startswith("t") \
+        else ["--workers", workers, "--threads", "1"]
+    workers = workers.removeprefix("t")
+    cli.run("capital", name, "--sims", sims, *flags, "--json")
     assert len(reached) == 1, "the check did not let the run start"
     assert len(seen) == 1 and (seen[0] > 0) is held
     if held:   # what the owners' tasks hold over the simulations they draw
