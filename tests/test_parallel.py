@@ -278,6 +278,17 @@ def test_the_cli_runs_on_threads_by_default_and_any_count_gives_the_same_json(cl
     assert cli.json(*port) == cli.json(*port, "--threads", "1")
 
 
+def test_a_portfolio_runs_on_one_thread_unless_asked(cli, monkeypatch):
+    from pbr_model.cli import capital as capital_cli
+    seen, real = [], capital_cli.executor_for
+    monkeypatch.setattr(capital_cli, "executor_for",
+                        lambda w, d, t=None: (seen.append(t), real(w, d, t))[1])
+    cli.json("capital", "working-links-like", "--sims", "300")
+    cli.json("capital", "working-links-like", "--sims", "300", "--threads", "2")
+    cli.json("capital", "--sims", "300")
+    assert seen == [1, 2, None]   # None: one per core, as every other run
+
+
 @pytest.mark.parametrize("args, message", [
     (["--threads", "0"], "Error: --threads: must be a whole number from 1 to 256 (got 0)"),
     (["--threads", "2", "--workers", "2"], "Error: --threads and --workers: give one of them"),

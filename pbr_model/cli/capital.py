@@ -95,6 +95,11 @@ def capital_cmd(
       pbr capital -p small-charity --csv tables/    # per-simulation tables for pandas
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims, html)
+    if threads is None and is_portfolio(spec):
+        # a portfolio's tasks hold every area's months and step through many small arrays
+        # (so hold the interpreter's lock more often): one thread unless asked, and
+        # --workers for every core (docs/scaling.md, "Threads")
+        threads = 1
     problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
