@@ -167,14 +167,20 @@ def test_simulate_is_byte_identical_on_threads(four_threads, detail):
                                chunk_size=1024))
 
 
-def test_capital_power_and_portfolios_are_byte_identical_on_threads(four_threads):
-    spec = load_spec("nyc-able-sib")   # a bond: the waterfall runs in every chunk
+def _same_capital_and_power(executor) -> None:
+    """A bond's capital (the waterfall runs in every chunk) and power: the same JSON in one
+    process and on ``executor``."""
+    spec = load_spec("nyc-able-sib")
     a = capital(spec, sims=2_000, seed=5)
-    b = capital(spec, sims=2_000, seed=5, executor=four_threads, chunk_size=1024)
+    b = capital(spec, sims=2_000, seed=5, executor=executor, chunk_size=1024)
     assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
     p, q = (power(spec, [0.0, 0.05], sims=1_500, seed=5, executor=ex)
-            for ex in (None, four_threads))
+            for ex in (None, executor))
     assert json.dumps(p.to_dict(), sort_keys=True) == json.dumps(q.to_dict(), sort_keys=True)
+
+
+def test_capital_power_and_portfolios_are_byte_identical_on_threads(four_threads):
+    _same_capital_and_power(four_threads)
     for name, sims in (("working-links-like", SIMS), ("tr-national", 1_100)):
         a = run_portfolio(name, sims, seed=9, detail=False, draws="approx")
         b = run_portfolio(name, sims, seed=9, detail=False, draws="approx",
@@ -208,13 +214,7 @@ def test_simulate_is_byte_identical_on_two_processes(two_processes, detail):
 
 
 def test_capital_and_power_are_byte_identical_on_two_processes(two_processes):
-    spec = load_spec("nyc-able-sib")
-    a = capital(spec, sims=2_000, seed=5)
-    b = capital(spec, sims=2_000, seed=5, executor=two_processes, chunk_size=1024)
-    assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
-    p, q = (power(spec, [0.0, 0.05], sims=1_500, seed=5, executor=ex)
-            for ex in (None, two_processes))
-    assert json.dumps(p.to_dict(), sort_keys=True) == json.dumps(q.to_dict(), sort_keys=True)
+    _same_capital_and_power(two_processes)
 
 
 @pytest.mark.parametrize("detail", [True, False])

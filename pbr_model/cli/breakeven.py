@@ -3,6 +3,7 @@ even."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Optional
 
 import typer
@@ -18,8 +19,12 @@ from .app import app, handles_errors
 from .capital import SEAT_FLAGS
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, DaskOpt, ForceOpt,
                       HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt, WorkersOpt, XlsxOpt,
-                      at_once, emit, executor_for, load_checked, run_problems, table_options)
+                      at_once, emit, executor_for, load_checked, report_of, run_problems,
+                      table_options)
 from .progress import LazyProgress
+
+#: This command's views and writers, imported when first used (``--json`` needs none).
+views = partial(report_of, "breakeven")
 
 
 CsvOpt, ParquetOpt = table_options("trials (every value tried) and, for --solve price, prices")
@@ -138,13 +143,7 @@ def breakeven_cmd(
                            fee_share=fee_share, pbr_share=pbr_share,
                            paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                            progress=bar, executor=executor, draws=draws)
-    emit(result, as_json, result.to_dict, lambda: report().breakeven_view(result), outputs,
-         lambda path, force: report().write_breakeven_workbook(result, path, force=force),
-         lambda path, force: report().write_breakeven_html(result, path, force=force))
+    emit(result, as_json, result.to_dict, lambda: views().breakeven_view(result), outputs,
+         lambda path, force: views().write_breakeven_workbook(result, path, force=force),
+         lambda path, force: views().write_breakeven_html(result, path, force=force))
 
-
-def report():
-    """This command's views and writers (:mod:`pbr_model.report.breakeven`), imported when
-    first used (``--json`` needs none of them)."""
-    from ..report import breakeven as view
-    return view

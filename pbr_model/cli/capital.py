@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Optional
 
 import typer
@@ -23,9 +24,11 @@ from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
                       WorkersOpt, XlsxOpt, XlsxSimsOpt, at_once, emit, executor_for, load_checked,
-                      run_problems, sims_sheet_note,
-                      tables_detail, table_options)
+                      report_of, run_problems, sims_sheet_note, tables_detail, table_options)
 from .progress import LazyProgress
+
+#: This command's views and writers, imported when first used (``--json`` needs none).
+views = partial(report_of, "capital")
 
 #: The library's argument names as the command's flags, for its messages.
 SEAT_FLAGS = {"share": "--share", "fee_share": "--fee-share", "pbr_share": "--pbr-share",
@@ -154,7 +157,7 @@ def capital_cmd(
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                                    chunk_size=chunk_size, progress=bar, executor=executor,
                                    detail=detail, draws=draws)
-        view = portfolio_report
+        view = partial(report_of, "portfolio")
         emit(result, as_json, result.to_dict, lambda: view().portfolio_table(result), outputs,
              lambda path, force: view().write_portfolio_workbook(result, path, force=force,
                                                                  sims_sheet=xlsx_sims),
@@ -168,24 +171,12 @@ def capital_cmd(
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                          chunk_size=chunk_size, progress=bar, executor=executor, draws=draws)
-    emit(result, as_json, result.to_dict, lambda: report().capital_table(result), outputs,
-         lambda path, force: report().write_capital_workbook(result, path, force=force,
-                                                             sims_sheet=xlsx_sims),
-         lambda path, force: report().write_capital_html(result, path, force=force))
+    emit(result, as_json, result.to_dict, lambda: views().capital_table(result), outputs,
+         lambda path, force: views().write_capital_workbook(result, path, force=force,
+                                                            sims_sheet=xlsx_sims),
+         lambda path, force: views().write_capital_html(result, path, force=force))
 
 
-def report():
-    """This command's views and writers (:mod:`pbr_model.report.capital`), imported when
-    first used (``--json`` needs none of them)."""
-    from ..report import capital as view
-    return view
-
-
-def portfolio_report():
-    """A portfolio's views and writers (:mod:`pbr_model.report.portfolio`), imported when
-    first used."""
-    from ..report import portfolio as view
-    return view
 
 
 def is_portfolio(spec: str) -> bool:
@@ -206,5 +197,5 @@ def providers_cmd() -> None:
     Examples:
       pbr providers
     """
-    out.print(report().providers_table({name: load_profile(name)
-                                        for name in bundled_providers()}))
+    out.print(views().providers_table({name: load_profile(name)
+                                       for name in bundled_providers()}))

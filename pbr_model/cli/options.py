@@ -115,6 +115,13 @@ def executor_for(workers: int, dask: str | None, threads: int | None = None):
     return open_executor(workers, dask, EXECUTOR_FLAGS, threads)
 
 
+def report_of(command: str):
+    """A command's views and writers, :mod:`pbr_model.report.<command>`, imported when first
+    used: a ``--json`` run needs none of them (nor rich, which they lay text out with)."""
+    import importlib
+    return importlib.import_module(f"pbr_model.report.{command}")
+
+
 def at_once(workers: int, dask: str | None, threads: int | None) -> int:
     """How many chunks the run works on at once on this machine (what its memory holds):
     :func:`pbr_model.parallel.concurrency`, or 1 when the flags are not valid (they are

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -13,8 +14,11 @@ from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, DaskOpt, DrawsOpt, ForceOpt, HtmlOpt, Outputs, SetOpt, SpecArg,
                       ThreadsOpt, WorkersOpt, XlsxOpt, at_once, emit, executor_for, load_checked,
-                      run_problems, table_options)
+                      report_of, run_problems, table_options)
 from .progress import LazyProgress
+
+#: This command's views and writers, imported when first used (``--json`` needs none).
+views = partial(report_of, "power")
 
 
 CsvOpt, ParquetOpt = table_options("power (one row per true effect)")
@@ -69,13 +73,7 @@ def power_cmd(
     with executor_for(workers, dask, threads) as executor, LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor,
                        draws=draws)
-    emit(result, as_json, result.to_dict, lambda: report().power_table(result), outputs,
-         lambda path, force: report().write_power_workbook(result, path, force=force),
-         lambda path, force: report().write_power_html(result, path, force=force))
+    emit(result, as_json, result.to_dict, lambda: views().power_table(result), outputs,
+         lambda path, force: views().write_power_workbook(result, path, force=force),
+         lambda path, force: views().write_power_html(result, path, force=force))
 
-
-def report():
-    """This command's views and writers (:mod:`pbr_model.report.power`), imported when
-    first used (``--json`` needs none of them)."""
-    from ..report import power as view
-    return view

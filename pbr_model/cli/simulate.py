@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -13,9 +14,11 @@ from .app import app, handles_errors
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
                       WorkersOpt, XlsxOpt, XlsxSimsOpt, at_once, emit, executor_for, load_checked,
-                      run_problems, sims_sheet_note,
-                      tables_detail, table_options)
+                      report_of, run_problems, sims_sheet_note, tables_detail, table_options)
 from .progress import LazyProgress
+
+#: This command's views and writers, imported when first used (``--json`` needs none).
+views = partial(report_of, "simulate")
 
 CsvOpt, ParquetOpt = table_options("simulations, cohorts, months and cashflows")
 
@@ -73,14 +76,8 @@ def simulate_cmd(
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                           progress=bar, executor=executor, detail=detail, draws=draws)
     # the views and writers (and rich) are imported when used: --json needs none of them
-    emit(result, as_json, result.summary, lambda: report().simulation_summary(result), outputs,
-         lambda path, force: report().write_workbook(result, path, force=force,
+    emit(result, as_json, result.summary, lambda: views().simulation_summary(result), outputs,
+         lambda path, force: views().write_workbook(result, path, force=force,
                                                      sims_sheet=xlsx_sims),
-         lambda path, force: report().write_simulation_html(result, path, force=force))
+         lambda path, force: views().write_simulation_html(result, path, force=force))
 
-
-def report():
-    """This command's views and writers (:mod:`pbr_model.report.simulate`), imported when
-    first used."""
-    from ..report import simulate as view
-    return view
