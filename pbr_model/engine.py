@@ -19,6 +19,7 @@ from .measure import Measurement, evaluate
 from .outcomes import Counts, Outcomes, Shared, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures, termination
 from .payments.base import PaymentFlows
+from .parallel import stop_point
 from .payments.renegotiation import renegotiate
 from .rng import BLOCK, block_rng
 from .spec.schema import ContractSpec
@@ -109,8 +110,11 @@ def run_blocks(spec: ContractSpec, timeline: Timeline,
     :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`).
     ``draws``: ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`); ``light``: only the
     money a streamed portfolio reads (:func:`finish`)."""
-    parts = [simulate_outcomes(spec, sampler_for(draws, rng), BLOCK, trend=trend, shared=shared)
-             for rng, trend, shared in blocks]
+    parts = []
+    for rng, trend, shared in blocks:
+        stop_point()   # a stopped run's thread gives up here (pbr_model.parallel)
+        parts.append(simulate_outcomes(spec, sampler_for(draws, rng), BLOCK, trend=trend,
+                                       shared=shared))
     outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *parts)
     return finish(spec, timeline, outcomes, light)
 

@@ -11,7 +11,8 @@ capital`` of one contract and by runs writing --csv/--parquet) grows with the si
 A streamed run keeps only per-simulation figures, ``STREAMED`` bytes a simulation and
 area, and sketches of fixed size (``SKETCHES``), so ``sims x sum(per_sim)`` becomes
 ``sims x STREAMED x areas + SKETCHES``. With ``--workers N`` each worker works on a chunk of
-its own: the chunk term counts N times, plus ``WORKER`` for each worker's own interpreter.
+its own: the chunk term counts N times, plus ``WORKER`` for each worker's own interpreter;
+with ``--threads N`` (one process) the chunk term counts N times and nothing more.
 
 ``months`` is the contract's timeline to its last cash flow and ``cohorts`` its cohorts;
 8 bytes is one float64; a chunk of simulations (``--chunk-size``, 8,192 by default) needs
@@ -111,37 +112,40 @@ def one_pass_bytes(owner_timelines: list[list[Timeline]], sims: int, workers: in
 
 
 def _per_sim(specs: list[ContractSpec], command: str, streamed: bool = False,
-             workers: int = 1) -> tuple[float, float, float]:
+             workers: int = 1, threads: int = 1) -> tuple[float, float, float]:
     """What each simulation keeps, summed over the areas; what a chunk's working memory
     needs per simulation (the largest area's, as a portfolio works on one area's chunk at a
-    time, once per worker); and the fixed part beyond ``BASE`` [bytes, after ``FACTOR``]."""
+    time, once per worker process or thread); and the fixed part beyond ``BASE`` (an
+    interpreter per worker process beyond this one) [bytes, after ``FACTOR``]."""
     per = [bytes_per_sim(s) for s in specs]
     f = FACTOR[command]
     kept = f * STREAMED * len(per) if streamed else f * sum(per)
     fixed = (SKETCHES if streamed else 0) + (workers - 1) * WORKER
-    return kept, f * PER_CHUNK * max(per) * workers, fixed
+    return kept, f * PER_CHUNK * max(per) * max(workers, threads), fixed
 
 
 def estimate(specs: Iterable[ContractSpec], sims: int, command: str,
              chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-             workers: int = 1, held: int = 0) -> int:
+             workers: int = 1, held: int = 0, threads: int = 1) -> int:
     """Estimated peak memory of ``command`` run on ``specs`` (a portfolio's areas, or one
-    spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes]; ``held``: what a
-    one-pass portfolio's tasks hold besides (:func:`one_pass_bytes`)."""
+    spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes], on ``workers``
+    processes or ``threads`` threads of this one; ``held``: what a one-pass portfolio's
+    tasks hold besides (:func:`one_pass_bytes`)."""
     specs = list(specs)
-    kept, work, fixed = _per_sim(specs, command, streams(specs, sims, command, detail), workers)
+    kept, work, fixed = _per_sim(specs, command, streams(specs, sims, command, detail), workers,
+                                 threads)
     return int(BASE + fixed + held + sims * kept + min(chunk_size, sims) * work)
 
 
 def max_sims(specs: Iterable[ContractSpec], available: int, command: str,
              chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-             workers: int = 1, held: int = 0) -> int:
+             workers: int = 1, held: int = 0, threads: int = 1) -> int:
     """The most simulations whose estimate fits in ``available`` bytes (0 if none); ``held``
     counted as fixed (it is at most :data:`ONE_PASS_BYTES`)."""
     specs = list(specs)
     best = 0
     for streamed in ((False, True) if detail is not True and command != "capital" else (False,)):
-        kept, work, fixed = _per_sim(specs, command, streamed, workers)
+        kept, work, fixed = _per_sim(specs, command, streamed, workers, threads)
         room = available - BASE - fixed - held
         fits = (room - chunk_size * work) / kept          # a full chunk at work
         if fits < chunk_size:                             # fewer simulations than a chunk
@@ -198,22 +202,26 @@ def available_memory() -> int | None:
 
 def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
                  chunk_size: int = DEFAULT_CHUNK, flag: str = "--sims",
-                 detail: bool | None = None, workers: int = 1, held: int = 0) -> None:
+                 detail: bool | None = None, workers: int = 1, held: int = 0,
+                 threads: int = 1) -> None:
     """Raise ``InputError`` if the run's estimated memory is more than is available,
-    giving the estimate, what is available and the most simulations that fit."""
+    giving the estimate, what is available and the most simulations that fit (and, on
+    several threads or workers, that fewer would need less)."""
     specs = list(specs)
     available = available_memory()
     if available is None:
         return
-    need = estimate(specs, sims, command, chunk_size, detail, workers, held)
+    need = estimate(specs, sims, command, chunk_size, detail, workers, held, threads)
     if need > available:
-        fits = min(max_sims(specs, available, command, chunk_size, detail, workers, held),
-                   MAX_SIMS)
+        fits = min(max_sims(specs, available, command, chunk_size, detail, workers, held,
+                            threads), MAX_SIMS)
         raise InputError(
             f"{flag}: {sims:,} simulations need about {_size(need)} of memory (estimated "
             f"from the contract's months and cohorts); this machine has {_size(available)} "
             f"available, enough for about {fits:,}: use --sims {fits:,} or fewer"
-            + (", or a smaller --chunk-size" if chunk_size > DEFAULT_CHUNK else ""))
+            + (", or a smaller --chunk-size" if chunk_size > DEFAULT_CHUNK else "")
+            + (", or fewer --workers" if workers > 1 else "")
+            + (", or --threads 1" if threads > 1 else ""))
 
 
 def _size(n: int) -> str:

@@ -174,8 +174,10 @@ def check_executor(workers=1, dask=None, names: dict[str, str] | None = None,
             check_workers(value, label(name, name))
         except InputError as exc:
             problems.extend(exc.problems)
-    several = isinstance(threads, int) and not isinstance(threads, bool) and threads > 1
-    if several and (dask is not None or workers != 1):
+    def several(n) -> bool:   # a valid count above 1 (a bad one is said above, alone)
+        return isinstance(n, int) and not isinstance(n, bool) and 1 < n <= MAX_WORKERS
+
+    if several(threads) and (dask is not None or several(workers)):
         other = "dask" if dask is not None else "workers"
         problems.append(f"{label('threads', 'threads')} and {label(other, other)}: give one of "
                         f"them (threads run the chunks in this process, {label(other, other)} "

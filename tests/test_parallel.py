@@ -104,6 +104,7 @@ def test_one_worker_is_this_process():
     (1, None, 2.0, "threads: must be a whole number"),
     (2, None, 2, "threads and workers: give one of them"),
     (1, "tcp://x:1", 3, "threads and dask: give one of them"),
+    (0, None, 2, "workers: must be a whole number from 1 to 256 (got 0)"),   # not a clash too
 ])
 def test_bad_thread_counts_are_input_errors(workers, dask, threads, message):
     with pytest.raises(InputError, match=re.escape(message)) as info:
@@ -149,6 +150,61 @@ def test_a_stopped_run_on_threads_ends_its_running_tasks_at_their_next_stop_poin
     with open_executor(1, threads=2) as ex:
         assert ex.submit(_long_task, started, 0.05).result() >= 0.05
     assert _long_task(started, 0.05) >= 0.05
+
+
+def _stopped_pool():
+    """A one-thread pool whose run has been stopped (its threads' stop event set)."""
+    from pbr_model.parallel import _bind_stop
+    stopped = threading.Event()
+    stopped.set()
+    return ThreadPoolExecutor(1, initializer=_bind_stop, initargs=(stopped,))
+
+
+def test_a_stopped_runs_threads_give_up_at_the_next_block_and_the_next_area(monkeypatch):
+    """The engine's and a portfolio owner's tasks reach a stop point before their first
+    block and area: a stopped run's pool thread draws nothing more. The same calls on a
+    running pool (the controls) finish."""
+    from pbr_model.analyses import portfolio_stream
+    from pbr_model.analyses.portfolio import owner_seats
+    from pbr_model.engine import contract_chunk
+    from pbr_model.spec.portfolio import load_portfolio
+    from pbr_model.timeline import Timeline
+    spec = load_spec("tr-crc-example").spec
+    timeline = Timeline.from_spec(spec)
+    p = load_portfolio("working-links-like")
+    job = portfolio_stream.Job(p, [a.spec.spec for a in p.areas],
+                               [Timeline.from_spec(a.spec.spec) for a in p.areas], 3,
+                               seats=[owner_seats(a, p.owners[a.owner].profile) for a in p.areas])
+    drawn = []
+    real = portfolio_stream.draw_areas
+    monkeypatch.setattr(portfolio_stream, "draw_areas",
+                        lambda *a, **k: (drawn.append(1) or r for r in real(*a, **k)))
+    with _stopped_pool() as pool:
+        with pytest.raises(CancelledError):
+            pool.submit(contract_chunk, spec, timeline, 7, range(0, 2), 2048).result()
+        with pytest.raises(CancelledError):
+            pool.submit(portfolio_stream.owner_task, job, 0, 1024, 1024).result()
+    assert drawn == []   # the owner's task gave up before its first area's chunk was drawn
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(contract_chunk, spec, timeline, 7, range(0, 2), 2048).result()
+        assert pool.submit(portfolio_stream.owner_task, job, 0, 1024, 1024).result()["owner"]
+    assert drawn
+    # stopped once the owner's areas are drawn, while they are split (nothing drawn there):
+    # the task gives up at the next area
+    from pbr_model.parallel import _bind_stop
+    stopped, split = threading.Event(), []
+    real_part = portfolio_stream.area_part
+
+    def part(*a, **k):
+        split.append(1)
+        stopped.set()
+        return real_part(*a, **k)
+
+    monkeypatch.setattr(portfolio_stream, "area_part", part)
+    with ThreadPoolExecutor(1, initializer=_bind_stop, initargs=(stopped,)) as pool:
+        with pytest.raises(CancelledError):
+            pool.submit(portfolio_stream.owner_task, job, 0, 1024, 1024).result()
+    assert split == [1] and len(p.areas) > 1
 
 
 @pytest.fixture(scope="module")

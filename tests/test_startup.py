@@ -276,3 +276,17 @@ def test_json_runs_do_not_import_rich(tmp_path, args, rich):
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("RICH ")]
     assert lines, proc.stderr[-3000:]
     assert json.loads(lines[-1].removeprefix("RICH ")) is rich
+
+
+@pytest.mark.parametrize("env, rich", [({}, False), ({"FORCE_COLOR": "1"}, True)])
+def test_a_progress_bar_past_its_delay_makes_no_console_where_stderr_is_no_terminal(env, rich):
+    """Past its delay the bar asks whether stderr is a terminal; on a pipe that is answered
+    without making the console, so rich is not imported; where rich could say yes
+    (``FORCE_COLOR``, the control), the console decides and draws."""
+    probe = ("import sys\nfrom pbr_model.cli.progress import LazyProgress\n"
+             "with LazyProgress('x', delay=0) as bar:\n    bar(1, 10)\n    bar(2, 10)\n"
+             "print('rich' in sys.modules)")
+    base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=120, env={**base, **env}).stdout
+    assert out.strip().splitlines()[-1] == str(rich)

@@ -214,7 +214,6 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
     combined: list[dict | None] = [None] * len(owners)
     areas = []
     for k, record in enumerate(draw_areas(job, blocks, keep, light=True)):
-        stop_point()
         part, owner_flows = area_part(job, k, record, job.plans[k])
         areas.append(part)
         # here as they come, so a chunk holds one sum per owner, not every area's flows
@@ -251,8 +250,7 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     for blocks, keep in runs:
         planned = max(0, min(keep, plan_sims - blocks[0] * BLOCK))   # rows the plan reads
         for k, record in zip(mine, draw_areas(job, blocks, keep, light=True, only=mine)):
-            stop_point()
-            records[k].append(record)
+            records[k].append(record)   # (each area's chunk is drawn past a stop point)
             if planned:
                 columns = plan_columns(record, job.timelines[k])
                 folds[k].add({name: v[:planned] for name, v in columns.items()})
@@ -265,7 +263,7 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     for c, (blocks, keep) in enumerate(runs):
         combined = None
         for k in mine:
-            stop_point()
+            stop_point()   # nothing is drawn here: a stopped run's thread gives up
             part, owner_flows = area_part(job, k, records[k][c], area_plans[k])
             records[k][c] = None   # this chunk's months are done with
             areas[k].append(part)

@@ -36,6 +36,13 @@ class LazyConsole:
     files never do); every attribute is the console's."""
 
     def __init__(self, **kwargs) -> None:
+        # rich reads COLUMNS and LINES once, when a console is made: read them now, when
+        # the console used to be made (at import), so the first print does not fix the
+        # width of every later one to whatever the environment holds then
+        for name, key in (("COLUMNS", "width"), ("LINES", "height")):
+            value = os.environ.get(name, "")
+            if key not in kwargs and value.isdigit():
+                kwargs[key] = int(value)
         object.__setattr__(self, "_kwargs", kwargs)
         object.__setattr__(self, "_console", None)
 
@@ -43,7 +50,13 @@ class LazyConsole:
         """The console itself (made now if not yet)."""
         if self._console is None:
             from ..report.terminal import LiteralConsole
-            object.__setattr__(self, "_console", LiteralConsole(**self._kwargs))
+            console = LiteralConsole(**self._kwargs)
+            # no size at import: read at each print, as a console made then would (not the
+            # COLUMNS or LINES of the moment of the first print, e.g. a test runner's)
+            for key in ("width", "height"):
+                if key not in self._kwargs:
+                    setattr(console, f"_{key}", None)
+            object.__setattr__(self, "_console", console)
         return self._console
 
     def __getattr__(self, name: str):

@@ -19,7 +19,7 @@ from .app import app, handles_errors
 from .capital import SEAT_FLAGS
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, DaskOpt, ForceOpt,
                       HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt, WorkersOpt, XlsxOpt,
-                      at_once, emit, executor_for, load_checked, report_of, run_problems,
+                      emit, executor_for, load_checked, on_this_machine, report_of, run_problems,
                       table_options)
 from .progress import LazyProgress
 
@@ -136,7 +136,7 @@ def breakeven_cmd(
     # with --provider each trial is a capital run, which keeps every simulation's months
     loaded = load_checked(spec, overrides, problems,
                           "breakeven" if provider is None else "capital", sims,
-                          workers=at_once(workers, dask, threads))
+                          **on_this_machine(workers, dask, threads))
     with executor_for(workers, dask, threads) as executor, LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, fees=fees, share=share,

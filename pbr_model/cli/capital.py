@@ -24,7 +24,8 @@ from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
                       WorkersOpt, XlsxOpt, XlsxSimsOpt, at_once, emit, executor_for, load_checked,
-                      report_of, run_problems, sims_sheet_note, tables_detail, table_options)
+                      on_this_machine, report_of, run_problems, sims_sheet_note, tables_detail,
+                      table_options)
 from .progress import LazyProgress
 
 #: This command's views and writers, imported when first used (``--json`` needs none).
@@ -109,6 +110,7 @@ def capital_cmd(
                             tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES,
                             inputs=[spec, *(providers or [])], workers=workers, dask=dask,
                             draws=draws, threads=threads)
+    machine = on_this_machine(workers, dask, threads)   # processes and threads here
     busy = at_once(workers, dask, threads)   # chunks worked on at once on this machine
     profiles = []
     for name in providers or []:
@@ -149,7 +151,7 @@ def capital_cmd(
         streamed = streams([a.spec.spec for a in portfolio.areas], sims, "portfolio", detail)
         held = one_pass_held(portfolio, head, busy) if head and streamed else 0
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
-                     detail=detail, workers=busy, held=held)
+                     detail=detail, held=held, **machine)
         sims_sheet_note(outputs, sims)
         with executor_for(workers, dask, threads) as executor, \
                 LazyProgress("Simulating areas") as bar:
@@ -163,8 +165,7 @@ def capital_cmd(
                                                                  sims_sheet=xlsx_sims),
              lambda path, force: view().write_portfolio_html(result, path, force=force))
         return
-    loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size,
-                          workers=busy)
+    loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size, **machine)
     sims_sheet_note(outputs, sims)
     with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,

@@ -15,7 +15,7 @@ from ..approx import DRAWS, MAX_SKEW, MIN_VARIANCE, check_draws
 from ..engine import DEFAULT_CHUNK, MAX_SIMS, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
 from ..memory import check_memory
-from ..parallel import check_executor, concurrency, open_executor
+from ..parallel import check_executor, open_executor, resolve_threads
 from ..files import check_not_input, check_output, same_file
 from ..report.export import DESCRIPTIONS, METADATA, check_export, table_file, write_tables
 from ..report.json import dumps
@@ -122,15 +122,24 @@ def report_of(command: str):
     return importlib.import_module(f"pbr_model.report.{command}")
 
 
-def at_once(workers: int, dask: str | None, threads: int | None) -> int:
-    """How many chunks the run works on at once on this machine (what its memory holds):
-    :func:`pbr_model.parallel.concurrency`, or 1 when the flags are not valid (they are
-    said first)."""
+def on_this_machine(workers: int, dask: str | None, threads: int | None) -> dict[str, int]:
+    """The worker processes and threads a run uses on this machine, as
+    :func:`~pbr_model.memory.check_memory`'s keywords (``workers``, ``threads``); one of
+    each with ``--dask`` (its workers are elsewhere) or when the flags are not valid (they
+    are said first)."""
     try:
         check_executor(workers, dask, None, threads)
     except InputError:
-        return 1
-    return concurrency(workers, dask, threads)
+        return {"workers": 1, "threads": 1}
+    if dask is not None:
+        return {"workers": 1, "threads": 1}
+    return {"workers": workers, "threads": resolve_threads(threads, workers, dask)}
+
+
+def at_once(workers: int, dask: str | None, threads: int | None) -> int:
+    """How many chunks the run works on at once on this machine: the larger of
+    :func:`on_this_machine`'s processes and threads."""
+    return max(on_this_machine(workers, dask, threads).values())
 
 
 def tables_detail(outputs: Outputs) -> bool | None:
@@ -328,7 +337,7 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
 def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
                  command: str | None = None, sims: int | None = None,
                  chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-                 workers: int = 1) -> LoadedSpec:
+                 workers: int = 1, threads: int = 1) -> LoadedSpec:
     """Load the spec and raise every problem at once: the flags' ``problems`` (said first)
     and the spec's, so a bad ``--sims`` never hides a bad spec; then, if both are good,
     whether ``sims`` simulations of ``command`` fit in the machine's memory
@@ -341,7 +350,8 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
     if problems:
         raise InputError(problems)
     if command is not None:
-        check_memory([loaded.spec], sims, command, chunk_size, detail=detail, workers=workers)
+        check_memory([loaded.spec], sims, command, chunk_size, detail=detail, workers=workers,
+                     threads=threads)
     return loaded
 
 

@@ -13,8 +13,8 @@ from ..errors import InputError
 from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, DaskOpt, DrawsOpt, ForceOpt, HtmlOpt, Outputs, SetOpt, SpecArg,
-                      ThreadsOpt, WorkersOpt, XlsxOpt, at_once, emit, executor_for, load_checked,
-                      report_of, run_problems, table_options)
+                      ThreadsOpt, WorkersOpt, XlsxOpt, emit, executor_for, load_checked,
+                      on_this_machine, report_of, run_problems, table_options)
 from .progress import LazyProgress
 
 #: This command's views and writers, imported when first used (``--json`` needs none).
@@ -69,7 +69,7 @@ def power_cmd(
     except InputError as exc:
         problems.extend(exc.problems)
     loaded = load_checked(spec, overrides, problems, "power", sims,
-                          workers=at_once(workers, dask, threads))
+                          **on_this_machine(workers, dask, threads))
     with executor_for(workers, dask, threads) as executor, LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor,
                        draws=draws)

@@ -7,9 +7,27 @@ the run ends however it ends: Ctrl-C and SIGTERM unwind through ``__exit__`` (se
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 from .app import err, signals_wait
+
+
+def surely_no_terminal() -> bool:
+    """Whether stderr is certainly not a terminal, as rich's ``Console.is_terminal`` would
+    also say, read without making the console (so without importing rich): not a tty, and
+    neither ``TTY_COMPATIBLE=1`` nor ``FORCE_COLOR`` says otherwise. False where it may be
+    one: then the console decides."""
+    if os.environ.get("TTY_COMPATIBLE") == "0":
+        return True
+    if os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ:
+        return False
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return not (isatty is not None and isatty())
+    except ValueError:   # a closed stream
+        return True
 
 
 class LazyProgress:
@@ -25,7 +43,7 @@ class LazyProgress:
         # the clock first: a run shorter than the delay never asks the terminal (nor
         # imports rich to)
         if not self.enabled or (self.bar is None and time.monotonic() - self.start < self.delay) \
-                or not err.is_terminal:
+                or surely_no_terminal() or not err.is_terminal:
             return
         with signals_wait():
             if self.bar is None and done < total:

@@ -13,8 +13,9 @@ from ..spec import DEFAULT_CONTRACT
 from .app import app, handles_errors
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
-                      WorkersOpt, XlsxOpt, XlsxSimsOpt, at_once, emit, executor_for, load_checked,
-                      report_of, run_problems, sims_sheet_note, tables_detail, table_options)
+                      WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
+                      on_this_machine, report_of, run_problems, sims_sheet_note, tables_detail,
+                      table_options)
 from .progress import LazyProgress
 
 #: This command's views and writers, imported when first used (``--json`` needs none).
@@ -68,7 +69,7 @@ def simulate_cmd(
                             threads=threads)
     detail = tables_detail(outputs)
     loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size, detail,
-                          at_once(workers, dask, threads))
+                          **on_this_machine(workers, dask, threads))
     sims_sheet_note(outputs, sims)
     with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,

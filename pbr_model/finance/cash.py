@@ -159,7 +159,14 @@ class FinancedCash:
     def low(self) -> np.ndarray:
         """The lowest balance of each simulation, ``(n_sims,)`` [currency]: the least of
         its months, which does not depend on the layout."""
-        return self.by_month.min(axis=0) if self.low_at is None else self.low_at[0]
+        if self.low_at is None:
+            return self.by_month.min(axis=0)
+        low = self.low_at[0]
+        nan = np.isnan(low)
+        if nan.any():   # which NaN (its sign) is numpy's min's over the months laid out
+            low = low.copy()
+            low[nan] = np.ascontiguousarray(self.by_month[:, nan].T).min(axis=1)
+        return low
 
     @property
     def low_month(self) -> np.ndarray:

@@ -68,6 +68,26 @@ def test_workers_each_hold_a_chunk():
                                       * memory.bytes_per_sim(spec), abs=2)
 
 
+def test_threads_each_hold_a_chunk_but_start_no_interpreter():
+    spec = load_spec("tr-crc-example").spec
+    one, threads, workers = (memory.estimate([spec], 50_000, "simulate", workers=w, threads=t)
+                             for w, t in ((1, 1), (1, 2), (2, 1)))
+    assert threads - one == pytest.approx(8192 * memory.PER_CHUNK * memory.bytes_per_sim(spec),
+                                          abs=2)
+    assert workers - threads == memory.WORKER
+
+
+def test_a_run_refused_on_several_threads_says_one_would_need_less(cli, machine):
+    """The check counts the chunks the CLI's threads work on at once (one per core by
+    default): the message names --threads 1 where that is what the run asked for."""
+    spec = load_spec("tr-crc-example").spec
+    need = {t: memory.estimate([spec], 20_000, "simulate", threads=t) for t in (1, 2)}
+    machine((need[1] + need[2]) / 2 / GIB)   # room for one thread's chunk, not two
+    errors = cli.error(cli.run("simulate", "--sims", "20000", "--threads", "2"), lines=1)
+    assert errors[0].endswith(", or --threads 1")
+    cli.ok(cli.run("simulate", "--sims", "20000", "--threads", "1", "--json"))
+
+
 def test_what_fits_is_run(cli, machine):
     machine(0.5)   # 200 MiB base + 2,000 x 15 kB
     cli.ok(cli.run("simulate", "--sims", "2000"))

@@ -49,6 +49,19 @@ def test_no_cell_is_cut(cli, args, width):
     whole(result.stdout, width)
 
 
+def test_each_run_reads_the_width_the_first_print_does_not_fix_it(cli):
+    """The consoles are made on first print (rich imported only then); the width is still
+    read at each run, as when they were made at import: 200 columns, then 60, then 200."""
+    longest = []
+    for width in (200, 60, 200):
+        result = cli.runner.invoke(cli_app(), ["show", "tr-crc-example"],
+                                   env={"COLUMNS": str(width)})
+        cli.ok(result)
+        whole(result.stdout, width)
+        longest.append(max(len(line) for line in result.stdout.splitlines()))
+    assert longest[0] == longest[2] > 100 and longest[1] <= 60
+
+
 def cli_app():
     from pbr_model.cli import app
     return app

@@ -205,3 +205,47 @@ def test_reserves_rate_at_the_cost_of_capital_carries_all_of_it():
     figures, balance = capital_read(income, cost, p)
     assert balance[:, -1] == pytest.approx(-1000.0 * 1.15 ** (23 / 12), abs=1e-6)
     assert figures.net_after_financing == pytest.approx(balance[:, -1], abs=1e-6)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).view(np.int64)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_lowest_balance_kept_while_carried_is_numpys_min_and_argmin_of_the_months(seed):
+    """0.16.0 keeps each simulation's lowest balance and its first month as the months are
+    carried; read_cash's figures must be what numpy's min, argmin and the first month below
+    the floor give on the balance laid out by simulation (0.15.0's reading), bit for bit:
+    ties (flat stretches: the first month), a balance that never dips, per-simulation
+    source sizes, and NaN from infinite flows (its sign as numpy's min gives it)."""
+    rng = np.random.default_rng(seed)
+    n, months = 300, 40
+    flows = np.round(rng.normal(0, 3, (n, months)), 0)      # whole numbers: many ties
+    flows[::7] = np.abs(flows[::7])                          # some never dip
+    flows[3, 5], flows[3, 6] = np.inf, -np.inf               # inf - inf: NaN from month 6
+    flows[4, 2] = -np.inf                                    # -inf from month 2
+    sizes = rng.uniform(0, 20, n) if seed % 2 else 10.0   # as a facility search tries them
+    searched = Financing((Source("reserves", sizes, 0.0), Source("credit", 15.0, 0.06)), 0.1)
+    financing = Financing((Source("reserves", 10.0, 0.0), Source("credit", 15.0, 0.06)), 0.1)
+    with np.errstate(invalid="ignore"):
+        carried = financed_balance(flows, searched)
+        figures, _ = read_cash(np.maximum(flows, 0), np.maximum(-flows, 0) + 0.0, 0.05,
+                               financing, 0.0)
+        again = financed_balance(np.maximum(flows, 0) - (np.maximum(-flows, 0) + 0.0), financing)
+    balance = carried.balance   # laid out by simulation, as 0.15.0 read it
+    with np.errstate(invalid="ignore"):
+        assert np.array_equal(_bits(carried.low), _bits(balance.min(axis=1)))
+        assert np.array_equal(carried.low_month, balance.argmin(axis=1))
+        assert np.isnan(carried.low[3]) and carried.low[4] == -np.inf
+        b = again.balance
+        low = b.min(axis=1)
+        peak = np.where(-low > 0.0, -low, 0.0)
+        assert np.array_equal(_bits(figures.min_cash), _bits(low))
+        assert np.array_equal(_bits(figures.peak_funding), _bits(peak))
+        assert np.array_equal(figures.peak_month, np.where(peak > 0, b.argmin(axis=1), -1))
+        floor = financing.available
+        under = b < -floor
+        shortfall = np.where(peak > floor, np.where(under.any(axis=1), under.argmax(axis=1), -1),
+                             -1)
+        assert np.array_equal(figures.first_shortfall_month, shortfall)
+        assert (figures.first_shortfall_month >= 0).any()   # the case is exercised
