@@ -19,11 +19,11 @@ from .measure import Measurement, evaluate
 from .outcomes import Counts, Outcomes, Shared, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures, termination
 from .payments.base import PaymentFlows
-from .parallel import stop_point
 from .payments.renegotiation import renegotiate
 from .rng import BLOCK, block_rng
 from .spec.schema import ContractSpec
 from .stats import band_sum
+from .stopping import stop_point
 from .timeline import Timeline
 
 DEFAULT_CHUNK = 8192    # simulations per chunk of work (free: changes no number)
@@ -112,10 +112,11 @@ def run_blocks(spec: ContractSpec, timeline: Timeline,
     money a streamed portfolio reads (:func:`finish`)."""
     parts = []
     for rng, trend, shared in blocks:
-        stop_point()   # a stopped run's thread gives up here (pbr_model.parallel)
+        stop_point()   # a stopped run's thread gives up here (pbr_model.stopping)
         parts.append(simulate_outcomes(spec, sampler_for(draws, rng), BLOCK, trend=trend,
                                        shared=shared))
     outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *parts)
+    stop_point()
     return finish(spec, timeline, outcomes, light)
 
 

@@ -221,7 +221,8 @@ def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
             f"available, enough for about {fits:,}: use --sims {fits:,} or fewer"
             + (", or a smaller --chunk-size" if chunk_size > DEFAULT_CHUNK else "")
             + (", or fewer --workers" if workers > 1 else "")
-            + (", or --threads 1" if threads > 1 else ""))
+            + (", or --threads 1" if threads > 1 and estimate(
+                specs, sims, command, chunk_size, detail, workers, held) <= available else ""))
 
 
 def _size(n: int) -> str:

@@ -35,11 +35,11 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import (BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor,
-                                ThreadPoolExecutor)
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from .errors import InputError
+from .stopping import bind
 
 #: The most local worker processes ``--workers`` (or threads ``--threads``) accepts.
 MAX_WORKERS = 256
@@ -66,12 +66,6 @@ def resolve_threads(threads: int | None, workers: int = 1, dask: str | None = No
     if workers != 1 or dask is not None:
         return 1
     return min(cores(), AUTO_THREADS) if threads is None else threads
-
-
-def concurrency(workers: int = 1, dask: str | None = None, threads: int | None = 1) -> int:
-    """How many chunks are worked on at once on this machine (for its memory): the worker
-    processes, else the threads (a Dask cluster's workers are not on this machine)."""
-    return workers if workers != 1 or dask is not None else resolve_threads(threads)
 
 
 def ordered_results(fn: Callable[..., Any], tasks: Iterable[tuple], executor: Executor | None = None,
@@ -216,7 +210,7 @@ def open_executor(workers: int = 1, dask: str | None = None,
             return
         stopped = threading.Event()
         pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="pbr-chunk",
-                                  initializer=_bind_stop, initargs=(stopped,))
+                                  initializer=bind, initargs=(stopped,))
         try:
             yield pool
         except BaseException:   # a stopped or failed run: long tasks give up (stop_point)
@@ -231,25 +225,6 @@ def open_executor(workers: int = 1, dask: str | None = None,
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-_thread = threading.local()
-
-
-def _bind_stop(stopped: threading.Event) -> None:
-    """A pool thread's start: it gives up its task at a :func:`stop_point` once ``stopped``
-    (its pool's run was stopped) is set."""
-    _thread.stopped = stopped
-
-
-def stop_point() -> None:
-    """Where a long task (a portfolio owner's areas, chunk by chunk) gives up when it runs
-    on a thread of a run that has been stopped (Ctrl-C, SIGTERM, an error): raises
-    ``CancelledError``, which nothing reads (the run is unwinding). Elsewhere (this
-    process's own thread, a worker process, Dask) it does nothing."""
-    stopped = getattr(_thread, "stopped", None)
-    if stopped is not None and stopped.is_set():
-        raise CancelledError
 
 
 def _quiet_worker() -> None:

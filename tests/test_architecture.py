@@ -16,7 +16,7 @@ PACKAGE = ROOT / "pbr_model"
 #: Layers, left to right; a module may import its own layer and those to its left.
 LAYERS = [
     {"_version", "_threads", "errors", "text", "stats", "files", "csvread", "rng", "sampling",
-     "approx", "search", "sketch", "parallel", "indigo_json"},
+     "approx", "search", "sketch", "parallel", "stopping", "indigo_json"},
     {"spec"},
     {"timeline"},
     {"outcomes", "trend", "effects", "areas", "attrition", "designs", "measure"},

@@ -26,8 +26,9 @@ from pbr_model.analyses.capital import capital
 from pbr_model.analyses.portfolio import run_portfolio
 from pbr_model.analyses.power import power
 from pbr_model.errors import InputError
-from pbr_model.parallel import (AUTO_THREADS, check_executor, concurrency, cores, open_executor,
-                                ordered_results, resolve_threads, stop_point, workers_of)
+from pbr_model.parallel import (AUTO_THREADS, check_executor, cores, open_executor,
+                                ordered_results, resolve_threads, workers_of)
+from pbr_model.stopping import bind, stop_point
 
 SIMS = 3_000   # two whole blocks of 1,024 and a part block
 PBR = str(Path(sys.executable).with_name("pbr"))
@@ -116,12 +117,11 @@ def test_threads_are_a_thread_pool_of_this_process_by_default_one_per_core():
     with open_executor(1, threads=3) as ex:
         assert isinstance(ex, ThreadPoolExecutor) and workers_of(ex) == 3
     auto = min(cores(), AUTO_THREADS)
-    assert resolve_threads(None) == auto and concurrency(1, None, None) == auto
+    assert resolve_threads(None) == auto
     with open_executor(1, threads=None) as ex:
         assert (ex is None) if auto == 1 else workers_of(ex) == auto
     # threads are for this process: with worker processes or Dask there is one
     assert resolve_threads(None, workers=2) == 1 and resolve_threads(None, dask="tcp://x:1") == 1
-    assert concurrency(3, None, None) == 3 and concurrency(1, "tcp://x:1", None) == 1
 
 
 def _long_task(started: threading.Event, seconds: float) -> float:
@@ -154,10 +154,9 @@ def test_a_stopped_run_on_threads_ends_its_running_tasks_at_their_next_stop_poin
 
 def _stopped_pool():
     """A one-thread pool whose run has been stopped (its threads' stop event set)."""
-    from pbr_model.parallel import _bind_stop
     stopped = threading.Event()
     stopped.set()
-    return ThreadPoolExecutor(1, initializer=_bind_stop, initargs=(stopped,))
+    return ThreadPoolExecutor(1, initializer=bind, initargs=(stopped,))
 
 
 def test_a_stopped_runs_threads_give_up_at_the_next_block_and_the_next_area(monkeypatch):
@@ -191,7 +190,6 @@ def test_a_stopped_runs_threads_give_up_at_the_next_block_and_the_next_area(monk
     assert drawn
     # stopped once the owner's areas are drawn, while they are split (nothing drawn there):
     # the task gives up at the next area
-    from pbr_model.parallel import _bind_stop
     stopped, split = threading.Event(), []
     real_part = portfolio_stream.area_part
 
@@ -201,10 +199,10 @@ def test_a_stopped_runs_threads_give_up_at_the_next_block_and_the_next_area(monk
         return real_part(*a, **k)
 
     monkeypatch.setattr(portfolio_stream, "area_part", part)
-    with ThreadPoolExecutor(1, initializer=_bind_stop, initargs=(stopped,)) as pool:
+    with ThreadPoolExecutor(1, initializer=bind, initargs=(stopped,)) as pool:
         with pytest.raises(CancelledError):
             pool.submit(portfolio_stream.owner_task, job, 0, 1024, 1024).result()
-    assert split == [1] and len(p.areas) > 1
+    assert split == [1] and len(p.owners[0].areas) > 1
 
 
 @pytest.fixture(scope="module")

@@ -278,7 +278,10 @@ def test_json_runs_do_not_import_rich(tmp_path, args, rich):
     assert json.loads(lines[-1].removeprefix("RICH ")) is rich
 
 
-@pytest.mark.parametrize("env, rich", [({}, False), ({"FORCE_COLOR": "1"}, True)])
+@pytest.mark.parametrize("env, rich", [({}, False), ({"FORCE_COLOR": ""}, False),
+                                       ({"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, False),
+                                       ({"FORCE_COLOR": "1"}, True),
+                                       ({"TTY_COMPATIBLE": "1"}, True)])
 def test_a_progress_bar_past_its_delay_makes_no_console_where_stderr_is_no_terminal(env, rich):
     """Past its delay the bar asks whether stderr is a terminal; on a pipe that is answered
     without making the console, so rich is not imported; where rich could say yes

@@ -34,7 +34,8 @@ from ..engine import run_blocks
 from ..finance.capital import capital_read, facility_summary
 from ..finance.parties import ContractFlows, Plan, Seat, chain_flows
 from ..outcomes import Sampler
-from ..parallel import ordered_results, stop_point
+from ..parallel import ordered_results
+from ..stopping import stop_point
 from ..rng import BLOCK, block_rng, chunks
 from ..stats import leading_sum
 from ..spec.portfolio import LoadedPortfolio

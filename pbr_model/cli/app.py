@@ -38,12 +38,11 @@ class LazyConsole:
     def __init__(self, **kwargs) -> None:
         # rich reads COLUMNS and LINES once, when a console is made: read them now, when
         # the console used to be made (at import), so the first print does not fix the
-        # width of every later one to whatever the environment holds then
-        for name, key in (("COLUMNS", "width"), ("LINES", "height")):
-            value = os.environ.get(name, "")
-            if key not in kwargs and value.isdigit():
-                kwargs[key] = int(value)
+        # size of every later one to whatever the environment holds then (a test runner's)
+        size = {key: os.environ.get(name) for name, key in (("COLUMNS", "width"),
+                                                            ("LINES", "height"))}
         object.__setattr__(self, "_kwargs", kwargs)
+        object.__setattr__(self, "_size", size)
         object.__setattr__(self, "_console", None)
 
     def unwrap(self):
@@ -51,11 +50,15 @@ class LazyConsole:
         if self._console is None:
             from ..report.terminal import LiteralConsole
             console = LiteralConsole(**self._kwargs)
-            # no size at import: read at each print, as a console made then would (not the
-            # COLUMNS or LINES of the moment of the first print, e.g. a test runner's)
-            for key in ("width", "height"):
-                if key not in self._kwargs:
-                    setattr(console, f"_{key}", None)
+            if not console.is_jupyter:   # (a notebook keeps rich's own size)
+                # as rich sets them when made: COLUMNS less a legacy Windows console's
+                # column, LINES; None (read at each print) where they were not set
+                for key, value in self._size.items():
+                    if key not in self._kwargs:
+                        number = int(value) if value is not None and value.isdigit() else None
+                        if number is not None and key == "width":
+                            number -= console.legacy_windows
+                        setattr(console, f"_{key}", number)
             object.__setattr__(self, "_console", console)
         return self._console
 

@@ -19,10 +19,12 @@ def surely_no_terminal() -> bool:
     also say, read without making the console (so without importing rich): not a tty, and
     neither ``TTY_COMPATIBLE=1`` nor ``FORCE_COLOR`` says otherwise. False where it may be
     one: then the console decides."""
-    if os.environ.get("TTY_COMPATIBLE") == "0":
-        return True
-    if os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ:
-        return False
+    compatible = os.environ.get("TTY_COMPATIBLE")
+    if compatible in ("0", "1"):
+        return compatible == "0"
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None:   # rich: set and not empty is a terminal, empty is not
+        return force == ""
     isatty = getattr(sys.stderr, "isatty", None)
     try:
         return not (isatty is not None and isatty())

@@ -1,0 +1,32 @@
+"""Where a task on a thread of a stopped run gives up.
+
+A run on threads of this process (:func:`pbr_model.parallel.open_executor`) that is stopped
+(Ctrl-C, SIGTERM, an error) waits for the tasks already running; each gives up at its next
+:func:`stop_point` (before each block it draws and before its chunk is measured and paid;
+a portfolio owner's task also before each area it splits) instead of running to its end.
+Each pool has its own event, bound to its threads when they start (:func:`bind`), so a
+stopped run never stops another's. A module of its own, so the engine can call it without
+importing the machinery of worker processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import CancelledError
+
+_thread = threading.local()
+
+
+def bind(stopped: threading.Event) -> None:
+    """A pool thread's start: it gives up its task at a :func:`stop_point` once ``stopped``
+    (its pool's run was stopped) is set."""
+    _thread.stopped = stopped
+
+
+def stop_point() -> None:
+    """Raise ``CancelledError`` if this is a thread of a run that has been stopped; nothing
+    reads it (the run is unwinding). Elsewhere (this process's own thread, a worker
+    process, Dask) it does nothing."""
+    stopped = getattr(_thread, "stopped", None)
+    if stopped is not None and stopped.is_set():
+        raise CancelledError
