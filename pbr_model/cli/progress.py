@@ -16,9 +16,9 @@ from .app import err, signals_wait
 
 def surely_no_terminal() -> bool:
     """Whether stderr is certainly not a terminal, as rich's ``Console.is_terminal`` would
-    also say, read without making the console (so without importing rich): not a tty, and
-    neither ``TTY_COMPATIBLE=1`` nor ``FORCE_COLOR`` says otherwise. False where it may be
-    one: then the console decides."""
+    also say, read without making the console (so without importing rich): ``TTY_COMPATIBLE``
+    or ``FORCE_COLOR`` says so as rich reads them, or neither is set and stderr is not a
+    tty. False where it may be one: then the console decides."""
     compatible = os.environ.get("TTY_COMPATIBLE")
     if compatible in ("0", "1"):
         return compatible == "0"
