@@ -161,17 +161,13 @@ def check_executor(workers=1, dask=None, names: dict[str, str] | None = None,
     (``None``: as many as :func:`resolve_threads` gives)."""
     label = (names or {}).get
     problems = []
-    for value, name in ((workers, "workers"), (threads, "threads")):
-        if value is None and name == "threads":
-            continue
+    counts = [(workers, "workers")] + ([(threads, "threads")] if threads is not None else [])
+    for value, name in counts:
         try:
             check_workers(value, label(name, name))
         except InputError as exc:
             problems.extend(exc.problems)
-    def several(n) -> bool:   # a valid count above 1 (a bad one is said above, alone)
-        return isinstance(n, int) and not isinstance(n, bool) and 1 < n <= MAX_WORKERS
-
-    if several(threads) and (dask is not None or several(workers)):
+    if _several(threads) and (dask is not None or _several(workers)):
         other = "dask" if dask is not None else "workers"
         problems.append(f"{label('threads', 'threads')} and {label(other, other)}: give one of "
                         f"them (threads run the chunks in this process, {label(other, other)} "
@@ -185,6 +181,11 @@ def check_executor(workers=1, dask=None, names: dict[str, str] | None = None,
                             f"one of them (the Dask scheduler's workers do the work)")
     if problems:
         raise InputError(problems)
+
+
+def _several(n) -> bool:
+    """A valid count above 1 (a bad one is said alone, not also as a clash)."""
+    return isinstance(n, int) and not isinstance(n, bool) and 1 < n <= MAX_WORKERS
 
 
 @contextlib.contextmanager

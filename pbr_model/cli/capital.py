@@ -23,13 +23,14 @@ from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
-                      WorkersOpt, XlsxOpt, XlsxSimsOpt, at_once, emit, executor_for, load_checked,
+                      WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
                       on_this_machine, report_of, run_problems, sims_sheet_note, tables_detail,
                       table_options)
 from .progress import LazyProgress
 
-#: This command's views and writers, imported when first used (``--json`` needs none).
-views = partial(report_of, "capital")
+#: This command's views and writers, and a portfolio's, imported when first used
+#: (``--json`` needs none).
+views, portfolio_views = partial(report_of, "capital"), partial(report_of, "portfolio")
 
 #: The library's argument names as the command's flags, for its messages.
 SEAT_FLAGS = {"share": "--share", "fee_share": "--fee-share", "pbr_share": "--pbr-share",
@@ -111,7 +112,7 @@ def capital_cmd(
                             inputs=[spec, *(providers or [])], workers=workers, dask=dask,
                             draws=draws, threads=threads)
     machine = on_this_machine(workers, dask, threads)   # processes and threads here
-    busy = at_once(workers, dask, threads)   # chunks worked on at once on this machine
+    busy = max(machine.values())   # chunks worked on at once on this machine
     profiles = []
     for name in providers or []:
         try:
@@ -159,11 +160,12 @@ def capital_cmd(
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                                    chunk_size=chunk_size, progress=bar, executor=executor,
                                    detail=detail, draws=draws)
-        view = partial(report_of, "portfolio")
-        emit(result, as_json, result.to_dict, lambda: view().portfolio_table(result), outputs,
-             lambda path, force: view().write_portfolio_workbook(result, path, force=force,
-                                                                 sims_sheet=xlsx_sims),
-             lambda path, force: view().write_portfolio_html(result, path, force=force))
+        emit(result, as_json, result.to_dict, lambda: portfolio_views().portfolio_table(result),
+             outputs,
+             lambda path, force: portfolio_views().write_portfolio_workbook(
+                 result, path, force=force, sims_sheet=xlsx_sims),
+             lambda path, force: portfolio_views().write_portfolio_html(result, path,
+                                                                        force=force))
         return
     loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size, **machine)
     sims_sheet_note(outputs, sims)

@@ -136,12 +136,6 @@ def on_this_machine(workers: int, dask: str | None, threads: int | None) -> dict
     return {"workers": workers, "threads": resolve_threads(threads, workers, dask)}
 
 
-def at_once(workers: int, dask: str | None, threads: int | None) -> int:
-    """How many chunks the run works on at once on this machine: the larger of
-    :func:`on_this_machine`'s processes and threads."""
-    return max(on_this_machine(workers, dask, threads).values())
-
-
 def tables_detail(outputs: Outputs) -> bool | None:
     """``detail=True`` when the command writes per-simulation tables (--csv/--parquet need
     every simulation's cohorts and months), else ``None`` (decided by size)."""

@@ -408,8 +408,10 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
     financed = financed_balance(carried, financing)
     # read month by month, as carried: the balance is laid out by simulation only if a
     # caller reads it
-    peak, month = deficit(financed.low, lambda: financed.low_month, rounding)
+    low = financed.low
+    peak, month = deficit(low, lambda: financed.low_month, rounding)
     available = financing.available
+    insolvent = peak > available + rounding
     discount = monthly_discount_factors(discount_rate, net_flow.shape[1])
     net = net_flow.sum(axis=1)
     if funded_in is None:
@@ -423,14 +425,13 @@ def read_cash(cash_in: np.ndarray, cash_out: np.ndarray, discount_rate: float,
         cost=cash_out.sum(axis=1),
         net=net,
         npv=row_dot(net_flow, discount),
-        min_cash=financed.low,
+        min_cash=low,
         peak_funding=peak,
         peak_month=month,
         peak_funding_before_financing=before,
         peak_month_before_financing=before_month,
-        insolvent=peak > available + rounding,
-        first_shortfall_month=financed.first_below(available + rounding,
-                                                   peak > available + rounding),
+        insolvent=insolvent,
+        first_shortfall_month=financed.first_below(available + rounding, insolvent),
         financing_cost=cost,
         net_after_financing=after,
     )
