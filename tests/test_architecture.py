@@ -15,7 +15,8 @@ PACKAGE = ROOT / "pbr_model"
 
 #: Layers, left to right; a module may import its own layer and those to its left.
 LAYERS = [
-    {"_version", "_threads", "errors", "text", "stats", "files", "csvread", "rng", "sampling",
+    {"_version", "_threads", "_malloc", "errors", "text", "stats", "files", "csvread", "rng",
+     "sampling",
      "approx", "search", "sketch", "parallel", "stopping", "indigo_json"},
     {"spec"},
     {"timeline"},

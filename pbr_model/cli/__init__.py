@@ -65,7 +65,8 @@ def main() -> None:
     takes no option but ``--help`` and ``--version``, so the first argument names the
     command); anything else (``pbr``, ``pbr --help``, a misspelt command) every command.
     BLAS gets one thread unless the user set one (:mod:`pbr_model._threads`), before
-    anything imports numpy."""
+    anything imports numpy; a command keeps freed memory for its next arrays
+    (:mod:`pbr_model._malloc`)."""
     from .._threads import for_the_command
     for_the_command()
     args = sys.argv[1:]
@@ -73,4 +74,6 @@ def main() -> None:
         from .._version import __version__
         sys.stdout.write(f"pbr-model {__version__}\n")
         return
+    from .._malloc import keep_freed_memory
+    keep_freed_memory()
     _app(args[0] if args else None)()
