@@ -116,6 +116,7 @@ def run_blocks(spec: ContractSpec, timeline: Timeline,
         parts.append(simulate_outcomes(spec, sampler_for(draws, rng), BLOCK, trend=trend,
                                        shared=shared))
     outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *parts)
+    del parts   # the blocks' own arrays, joined above: not held while the chunk is finished
     stop_point()
     return finish(spec, timeline, outcomes, light)
 
@@ -171,6 +172,7 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, light: bool = False
     flows = [*changed.flows, *changed.lines]
     cash_in = sum((f.monthly for f in flows), zeros)
     outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
+    del zeros
     if light:
         return {"entrants": people.n, **paid_totals(flows, len(people.n)), "cash_in": cash_in,
                 "outcome_in": outcome_in, "cash_out": cash_out}
