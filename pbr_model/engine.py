@@ -102,14 +102,14 @@ def resolve_shocks(volume_shock=0.0, paid_volume_shock=None, caseload_shock=None
 def run_blocks(spec: ContractSpec, timeline: Timeline,
                blocks: list[tuple[np.random.Generator, tuple[np.ndarray, np.ndarray] | None,
                                   Shared | None]],
-               keep: int, draws: str = "exact", light: bool = False) -> dict:
+               keep: int, draws: str = "exact", columns: str = "all") -> dict:
     """One chunk drawn from given generators: block ``i`` (``BLOCK`` simulations) from
     ``blocks[i] = (rng, trend, shared)``, with that national trend (``None``: drawn from
     ``rng`` as :func:`simulate` does) and those shared normals (``None``: none); the blocks are joined and cut to the first ``keep``
     simulations, then measured, paid and costed. A chunk record for
     :func:`~pbr_model.analyses.simulate.build_result` (used by :mod:`pbr_model.analyses.portfolio`).
-    ``draws``: ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`); ``light``: only the
-    money a streamed portfolio reads (:func:`finish`)."""
+    ``draws``: ``"exact"`` or ``"approx"`` (:mod:`pbr_model.approx`); ``columns``: the
+    whole record (``"all"``) or only part of it (``"light"``, ``"noise"``: :func:`finish`)."""
     parts = []
     for rng, trend, shared in blocks:
         stop_point()   # a stopped run's thread gives up here (pbr_model.stopping)
@@ -118,17 +118,17 @@ def run_blocks(spec: ContractSpec, timeline: Timeline,
     outcomes = tree_map(lambda *a: np.concatenate(a)[:keep], *parts)
     del parts   # the blocks' own arrays, joined above: not held while the chunk is finished
     stop_point()
-    return finish(spec, timeline, outcomes, light)
+    return finish(spec, timeline, outcomes, columns)
 
 
 def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: range, keep: int,
-                   reduce=None, draws: str = "exact") -> dict:
+                   reduce=None, draws: str = "exact", columns: str = "all") -> dict:
     """One task of a single contract's run (:mod:`pbr_model.parallel`): the chunk of
     ``blocks`` (their generators made here from ``seed``, so only numbers cross to a
-    worker), cut to ``keep`` simulations, then ``reduce(record)`` (a picklable callable)
-    before it is sent back."""
+    worker), cut to ``keep`` simulations, its ``columns`` (:func:`finish`), then
+    ``reduce(record)`` (a picklable callable) before it is sent back."""
     record = run_blocks(spec, timeline, [(block_rng(seed, b), None, None) for b in blocks], keep,
-                        draws)
+                        draws, columns)
     return record if reduce is None else reduce(record)
 
 
@@ -136,12 +136,21 @@ def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: ra
 #: is split and planned from, each as in the full record.
 LIGHT_COLUMNS = ("entrants", "fee", "outcome", "cash_in", "outcome_in", "cash_out")
 
+#: The columns of a noise record (:func:`finish`): what the commissioner's paid-for-noise
+#: figures read (:func:`pbr_model.finance.commissioner.paid_for_noise`), each as in the full
+#: record, and the payers' columns (:func:`payer_columns`).
+NOISE_COLUMNS = ("outcome", "any_triggered")
 
-def finish(spec: ContractSpec, timeline: Timeline, outcomes, light: bool = False) -> dict:
-    """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`,
-    or with ``light`` only its :data:`LIGHT_COLUMNS` (the same numbers; the provider's
-    cash figures, the measured rates and the payers' columns, which a streamed portfolio
-    never reads, are not computed)."""
+
+def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all") -> dict:
+    """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`
+    (``columns="all"``), or only part of it, the same numbers: ``"light"``, its
+    :data:`LIGHT_COLUMNS` (what a streamed portfolio reads: no provider's cash figures,
+    measured rates or payers' columns); ``"noise"``, its :data:`NOISE_COLUMNS` and payers'
+    columns (what a run at no effect is read for: no monthly cash in, cash figures or
+    measured rates)."""
+    if columns not in ("all", "light", "noise"):
+        raise ValueError(f"columns: 'all', 'light' or 'noise' (got {columns!r})")
     evaluation = evaluate(spec, outcomes)
     stop = termination.stop(spec, timeline, evaluation)   # None without [termination]
     takers = outcomes.budget_takers
@@ -165,15 +174,21 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, light: bool = False
         if spec.termination.in_flight == "unpaid":
             flows = [termination.lapse(f, stop, timeline) for f in flows]
         flows += [f for f in [termination.compensation(spec, timeline, stop)] if f is not None]
-    zeros = np.zeros((len(entrants), timeline.n_months))
     cash_out = monthly_costs(spec, timeline, entrants, takers,
                              None if stop is None else stop.month)
     changed = renegotiate(spec, flows, cash_out, inputs)
     flows = [*changed.flows, *changed.lines]
+    if columns == "noise":
+        n_sims = len(entrants)
+        triggered, pooled_triggered = triggers(flows, entrants.shape)
+        return {"outcome": paid_totals(flows, n_sims)["outcome"],
+                "any_triggered": triggered.any(axis=1) | pooled_triggered,
+                **payer_columns(flows, n_sims)}
+    zeros = np.zeros((len(entrants), timeline.n_months))
     cash_in = sum((f.monthly for f in flows), zeros)
     outcome_in = sum((f.monthly for f in flows if f.kind == "outcome"), zeros)
     del zeros
-    if light:
+    if columns == "light":
         return {"entrants": people.n, **paid_totals(flows, len(people.n)), "cash_in": cash_in,
                 "outcome_in": outcome_in, "cash_out": cash_out}
     figures = cash_figures(cash_in, cash_out, spec.provider, bond_funded(spec, cash_in, cash_out))
@@ -235,13 +250,7 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
     people = evaluation.treated if people is None else people
     n = people.n
     outcome_flows = [f for f in flows if f.kind == "outcome"]
-    triggered = np.zeros(n.shape, dtype=bool)
-    pooled_triggered = np.zeros(len(n), dtype=bool)
-    for f in outcome_flows:
-        if f.triggered is not None:
-            triggered |= f.triggered
-        if f.pooled_triggered is not None:
-            pooled_triggered |= f.pooled_triggered
+    triggered, pooled_triggered = triggers(flows, n.shape)
     rec = _descriptive(evaluation)
     ones = np.ones(len(n))
     rec.update(
@@ -276,6 +285,22 @@ def chunk_record(outcomes: Outcomes, evaluation: Measurement, flows: list[Paymen
     rec.update({f"fig_{k}": getattr(figures, k) for k in figures.__dataclass_fields__})
     rec.update(payer_columns(flows, len(n)))
     return rec
+
+
+def triggers(flows: list[PaymentFlows], shape: tuple[int, int]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Whether any outcome mechanism was triggered, per (simulation, cohort) and on pooled
+    results per simulation: ``(triggered (n_sims, n_cohorts), pooled (n_sims,))``."""
+    triggered = np.zeros(shape, dtype=bool)
+    pooled = np.zeros(shape[0], dtype=bool)
+    for f in flows:
+        if f.kind != "outcome":
+            continue
+        if f.triggered is not None:
+            triggered |= f.triggered
+        if f.pooled_triggered is not None:
+            pooled |= f.pooled_triggered
+    return triggered, pooled
 
 
 def paid_totals(flows: list[PaymentFlows], n_sims: int) -> dict[str, np.ndarray]:

@@ -79,7 +79,7 @@ def test_a_light_record_is_the_full_records_money(contract):
     blocks = [(block_rng(7, b), None, None) for b in range(2)]
     full = run_blocks(spec, timeline, blocks, BLOCK + 100)
     light = run_blocks(spec, timeline, [(block_rng(7, b), None, None) for b in range(2)],
-                       BLOCK + 100, light=True)
+                       BLOCK + 100, columns="light")
     assert set(light) == set(LIGHT_COLUMNS)
     for name in LIGHT_COLUMNS:
         assert _same(light[name], full[name]), name
@@ -95,7 +95,7 @@ def test_a_light_record_under_termination_is_the_full_records_money(termination)
     spec = validate({**data, "termination": termination})
     timeline = Timeline.from_spec(spec)
     full = run_blocks(spec, timeline, [(block_rng(3, 0), None, None)], 300)
-    light = run_blocks(spec, timeline, [(block_rng(3, 0), None, None)], 300, light=True)
+    light = run_blocks(spec, timeline, [(block_rng(3, 0), None, None)], 300, columns="light")
     assert full["terminated"].all()
     for name in LIGHT_COLUMNS:
         assert _same(light[name], full[name]), name
@@ -156,3 +156,81 @@ def test_percentiles_outside_0_to_100_are_refused_as_numpy_refuses_them():
             percentiles(np.arange(10.0), [50, q])
         with pytest.raises(ValueError):
             np.percentile(np.arange(10.0), [50, q])
+
+
+NOISE_READS = ("outcome", "triggered")   # and every payer's triggered_for and outcome_paid_by
+
+
+def _at_no_effect(spec, sims, seed, **kw):
+    """The columns a run at no effect is read for, both ways: in full and alone."""
+    from pbr_model.analyses.simulate import sim_columns_at_no_effect, simulate
+    from pbr_model.scenarios import with_effect
+    full = simulate(with_effect(spec, 0.0), sims, seed, **kw).sim_columns
+    alone = sim_columns_at_no_effect(spec, sims, seed, **kw)
+    return full, alone
+
+
+def _payer_names(columns) -> list[str]:
+    return [k.split(":", 1)[1] for k in columns if k.startswith("triggered_for:")]
+
+
+@pytest.mark.parametrize("contract", ["tr-crc-example", "tr-crc-any-cut", "peterborough-sib",
+                                      "doncaster-pbr", "nyc-able-sib", "nys-ceo-pfs",
+                                      "ma-roca-pfs"])
+def test_the_columns_at_no_effect_alone_are_the_full_runs(contract):
+    """Capital's run at no effect computes only what paid-for-noise reads: the same
+    numbers, bit for bit, as the full run's columns (payers' columns included: NYS CEO
+    and Roca split payments between payers; NYC ABLE stops early)."""
+    spec = load_spec(contract).spec
+    full, alone = _at_no_effect(spec, 1500, 11, chunk_size=1024)
+    payers = _payer_names(alone)
+    assert (len(payers) > 0) == (contract in ("nys-ceo-pfs", "ma-roca-pfs"))
+    assert set(alone) == {*NOISE_READS, *(f"{c}:{p}" for p in payers for c in
+                                          ("paid_by", "outcome_paid_by", "cap_binds",
+                                           "triggered_for"))}
+    for name in alone:
+        assert _same(alone[name], full[name]), name
+
+
+@pytest.mark.parametrize("kw", [
+    {"volume_shock": 0.3},
+    {"paid_volume_shock": 0.2, "caseload_shock": -0.1},
+    {"draws": "approx"},
+    {"chunk_size": 5000},
+])
+def test_the_columns_at_no_effect_alone_under_shocks_draws_and_chunks(kw):
+    spec = load_spec("nys-ceo-pfs").spec
+    full, alone = _at_no_effect(spec, 2100, 4, **kw)
+    for name in alone:
+        assert _same(alone[name], full[name]), name
+
+
+@pytest.mark.parametrize("extra", [
+    {"termination": {"break_month": 12, "in_flight": "unpaid", "compensation": 5_000}},
+    {"termination": {"break_month": 13, "in_flight": "paid"}},
+    {"renegotiation": [{"month": 20, "net_below": 0.0, "lump_sum": 40_000,
+                        "payment": "Results", "price_factor": 1.5}]},
+])
+def test_the_columns_at_no_effect_alone_when_stopped_or_renegotiated(extra):
+    """Lapsed payments, compensation and a renegotiated outcome price (triggered on net
+    cash, so read from the costs) move the outcome column the same way alone as in full."""
+    data = read_toml(bundled_dir() / "tr_crc_example.toml")
+    names = [m["name"] for m in data["payments"] if m["type"] == "outcome"]
+    if "renegotiation" in extra:
+        extra = {"renegotiation": [{**extra["renegotiation"][0], "payment": names[0]}]}
+    spec = validate({**data, **extra})
+    full, alone = _at_no_effect(spec, 1200, 9)
+    assert full["renegotiated"].any() if "renegotiation" in extra else full["terminated"].all()
+    for name in alone:
+        assert _same(alone[name], full[name]), name
+
+
+def test_the_columns_at_no_effect_alone_on_an_executor():
+    from concurrent.futures import ThreadPoolExecutor
+    spec = load_spec("ma-roca-pfs").spec
+    with ThreadPoolExecutor(2) as pool:
+        full, alone = _at_no_effect(spec, 2500, 6, chunk_size=1024, executor=pool)
+    serial, _ = _at_no_effect(spec, 2500, 6)
+    for name in alone:
+        assert _same(alone[name], full[name]), name
+        assert _same(alone[name], serial[name]), name

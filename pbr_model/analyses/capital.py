@@ -23,7 +23,7 @@ from ..finance.commissioner import commissioner_summary, paid_for_noise, payer_s
 from ..finance.parties import PartyFlows, Plan, Seat
 from ..finance.sib import InvestorFigures, SibFlows, bond_cash, guarantee_summary, run_sib
 from ..finance.sib import summary as sib_summary
-from ..scenarios import with_effect, with_terms
+from ..scenarios import with_terms
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
@@ -31,7 +31,8 @@ from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance
 from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_flows,
                       party_frame, plan, read_party, terms)
-from .simulate import SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate
+from .simulate import (SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate,
+                       sim_columns_at_no_effect)
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd
@@ -135,10 +136,10 @@ def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.
               draws: str = "exact") -> dict:
     """:func:`~pbr_model.finance.commissioner.paid_for_noise` of the contract run with a known
     true effect of zero on every outcome, on the same seed: at no volume shock exactly the
-    figure ``pbr power`` reports at effect 0."""
-    s = simulate(with_effect(spec, 0.0), sims, seed, chunk_size=chunk_size,
-                 volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
-                 caseload_shock=caseload_shock, executor=executor, draws=draws).sim_columns
+    figure ``pbr power`` reports at effect 0. Only the columns it reads are computed."""
+    s = sim_columns_at_no_effect(spec, sims, seed, chunk_size=chunk_size,
+                                 volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
+                                 caseload_shock=caseload_shock, executor=executor, draws=draws)
     noise = paid_for_noise(s["triggered"], s["outcome"])
     payers = {name: paid_for_noise(s[f"triggered_for:{name}"],
                                    s[f"outcome_paid_by:{name}"])

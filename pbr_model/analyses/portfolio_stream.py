@@ -100,7 +100,7 @@ def draw_areas(job: Job, blocks: range, keep: int, light: bool = False,
         owner = job.portfolio.areas[k].owner
         given = [(block_rng(job.seed, b, k + 1), (t_logit[:, :n], t_freq[:, :n]), shared[owner])
                  for b, ((t_logit, t_freq), shared) in zip(blocks, national)]
-        yield run_blocks(model, timeline, given, keep, job.draws, light)
+        yield run_blocks(model, timeline, given, keep, job.draws, "light" if light else "all")
 
 
 def plan_columns(record: dict, timeline: Timeline) -> dict:

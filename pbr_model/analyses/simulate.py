@@ -25,7 +25,7 @@ from ..outcomes import ExpectedSampler, simulate_outcomes
 from ..payments import outcome_directions, pays_only_back
 from ..parallel import chunk_for, ordered_results
 from ..rng import BLOCK, chunks
-from ..scenarios import shock_volumes
+from ..scenarios import shock_volumes, with_effect
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, stats
@@ -403,17 +403,54 @@ def simulate(
             progress(sims, sims)
     elif sampling == "random":
         parts = Parts()
-        cut = list(chunks(sims, chunk_for(executor, sims, chunk_size)))
-        tasks = [(model, timeline, seed, blocks, keep, reduce, draws) for blocks, keep in cut]
-        for (blocks, keep), part in zip(cut, ordered_results(contract_chunk, tasks, executor)):
+        for part in chunk_records(model, timeline, sims, seed, chunk_size=chunk_size,
+                                  executor=executor, draws=draws, reduce=reduce,
+                                  progress=progress):
             parts.append(part)
-            if progress:
-                progress(blocks[0] * BLOCK + keep, sims)
     else:
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
     return build_result(parts, provenance=contract_provenance(
                             loaded, seed, sims, shocks, draws=draws if sampling == "random" else "exact"),
                         spec=loaded.spec, sampling=sampling, timeline=timeline)
+
+
+def chunk_records(model: ContractSpec, timeline: Timeline, sims: int, seed: int, *,
+                  chunk_size: int = DEFAULT_CHUNK, executor: Executor | None = None,
+                  draws: str = "exact", reduce=None, columns: str = "all",
+                  progress: Progress | None = None) -> Iterator[dict]:
+    """Each chunk's record of a random run of ``model`` (volumes already shocked), in
+    order: its ``columns`` (:func:`pbr_model.engine.finish`), through ``reduce`` when given,
+    run on ``executor``; ``progress(done, sims)`` after each."""
+    cut = list(chunks(sims, chunk_for(executor, sims, chunk_size)))
+    tasks = [(model, timeline, seed, blocks, keep, reduce, draws, columns)
+             for blocks, keep in cut]
+    for (blocks, keep), part in zip(cut, ordered_results(contract_chunk, tasks, executor)):
+        yield part
+        if progress:
+            progress(blocks[0] * BLOCK + keep, sims)
+
+
+def sim_columns_at_no_effect(spec: ContractSpec, sims: int, seed: int, *,
+                             chunk_size: int = DEFAULT_CHUNK, volume_shock: float = 0.0,
+                             paid_volume_shock: float | None = None,
+                             caseload_shock: float | None = None,
+                             executor: Executor | None = None, draws: str = "exact"
+                             ) -> dict[str, np.ndarray]:
+    """The per-simulation columns a run at no effect is read for (``outcome``, ``triggered``
+    and the payers' columns), exactly those of ``simulate(with_effect(spec, 0.0), ...)``
+    on the same arguments, without the rest of its record (no monthly cash, cash figures
+    or measured rates are kept or computed)."""
+    model = with_effect(spec, 0.0)
+    check_run_args(sims, seed, chunk_size)
+    check_draws(draws)
+    model = shock_volumes(model, *resolve_shocks(volume_shock, paid_volume_shock,
+                                                 caseload_shock))
+    parts = list(chunk_records(model, Timeline.from_spec(model), sims, seed,
+                               chunk_size=chunk_size, executor=executor, draws=draws,
+                               columns="noise"))
+    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    joined["triggered"] = joined.pop("any_triggered")
+    return joined
 
 
 def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
