@@ -62,9 +62,11 @@ def date_problem(day: dt.date) -> str | None:
 
 
 class _Model(BaseModel):
-    # Unknown keys are errors: a typo must never pass silently.
+    # Unknown keys are errors: a typo must never pass silently. defer_build: each model's
+    # validator is built when first used, not when the class is made, so a command pays
+    # only for the models it validates (about 0.04 s of `pbr simulate`'s start-up).
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True,
-                              allow_inf_nan=False)
+                              allow_inf_nan=False, defer_build=True)
 
     @field_validator("*", mode="after")
     @classmethod
