@@ -45,4 +45,4 @@ def describe() -> str:
             if "PBR_BENCH_COMMIT" in os.environ else "")
     dirty = _git(root, "status", "--porcelain", "--", "pbr_model", "contracts")
     return text + f"; commit {commit}" + (
-        " + UNCOMMITTED changes to pbr_model/contracts" if dirty else " (clean)")
+        " + UNCOMMITTED changes to pbr_model/ or contracts/" if dirty else " (clean)")
