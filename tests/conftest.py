@@ -5,6 +5,7 @@ imports another; hypothesis strategies and the smallest spec's text live in
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 
@@ -65,6 +66,16 @@ class Cli:
             raise AssertionError(f"non-JSON constant {name} in --json output")
 
         return json.loads(result.stdout, parse_constant=no_nan)
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen():
+    """A test that runs ``pbr``'s entry point in this process (``cli.main``) leaves the
+    cycle collector as it found it: the command freezes what it imported (gc.freeze),
+    which the test process must not keep."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture

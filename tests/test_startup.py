@@ -293,3 +293,42 @@ def test_a_progress_bar_past_its_delay_makes_no_console_where_stderr_is_no_termi
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, timeout=120, env={**base, **env}).stdout
     assert out.strip().splitlines()[-1] == str(rich)
+
+
+FREEZE_PROBE = """
+import gc, json, sys
+from pbr_model.cli import main
+seen = {}
+sys.argv = ['pbr'] + json.loads(sys.argv[1])
+import pbr_model.cli as cli
+build = cli._app
+def app(command=None):
+    made = build(command)
+    def run():
+        seen['during'] = gc.get_freeze_count()   # after the freeze, inside the command
+        made()
+    return run
+cli._app = app
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write('\\nFROZEN ' + json.dumps([seen.get('during', 0), gc.get_freeze_count()]) + '\\n')
+"""
+
+
+@pytest.mark.parametrize("args, frozen", [(["list"], True), (["--version"], False)])
+def test_a_command_keeps_its_imports_out_of_the_cycle_collector(args, frozen):
+    """``pbr COMMAND`` freezes what it imported before it runs (gc.freeze), so neither the
+    run's collections nor the interpreter's last one at exit visit them; ``--version``
+    imports nothing to freeze. A fresh interpreter: the test process is left as it is."""
+    proc = subprocess.run([sys.executable, "-c", FREEZE_PROBE, json.dumps(args)],
+                          capture_output=True, text=True, timeout=120)
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("FROZEN ")]
+    assert line, proc.stderr[-2000:]
+    during, at_end = json.loads(line[-1].removeprefix("FROZEN "))
+    if frozen:
+        # the imports (numpy, pydantic, typer, the package) are tens of thousands of objects
+        assert during > 20_000 and at_end >= during
+    else:
+        assert during == at_end == 0
