@@ -67,8 +67,8 @@ def main() -> None:
     command); anything else (``pbr``, ``pbr --help``, a misspelt command) every command.
     BLAS gets one thread unless the user set one (:mod:`pbr_model._threads`), before
     anything imports numpy; a command keeps freed memory for its next arrays
-    (:mod:`pbr_model._malloc`) and keeps what it imported, and at the end everything, out of
-    the cycle collector (``gc.freeze``)."""
+    (:mod:`pbr_model._malloc`) and, as it ends, leaves its objects to the operating system
+    instead of the cycle collector (``gc.freeze``)."""
     from .._threads import for_the_command
     for_the_command()
     args = sys.argv[1:]
@@ -78,13 +78,11 @@ def main() -> None:
         return
     from .._malloc import keep_freed_memory
     keep_freed_memory()
-    command = _app(args[0] if args else None)
-    # The imports' objects (numpy's, pydantic's, the spec's models, typer's: several hundred
-    # thousand) live until the process ends: keep them out of the cycle collector's passes,
-    # during the run and at exit, where the interpreter's last full collection would visit
-    # every one of them again (about 0.1 s of a 0.8 s run). Only the command does this.
-    gc.freeze()
     try:
-        command()
+        _app(args[0] if args else None)()
     finally:
+        # At exit Python clears every module, and its cycle collector then frees what they
+        # held in reference cycles (classes, functions, pydantic's validators) one by one:
+        # about 0.1 s of a 0.8 s run. Frozen, they are left to the operating system, which
+        # takes the whole process back at once. Only the command does this.
         gc.freeze()
