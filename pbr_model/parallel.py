@@ -28,18 +28,19 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import multiprocessing
 import os
 import signal
-import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .stopping import bind
+
+if TYPE_CHECKING:  # multiprocessing and socket load only for --workers and --dask
+    import socket
 
 #: The most local worker processes ``--workers`` (or threads ``--threads``) accepts.
 MAX_WORKERS = 256
@@ -220,6 +221,7 @@ def open_executor(workers: int = 1, dask: str | None = None,
         finally:   # then wait only for what is running to reach its next stop point
             pool.shutdown(wait=True, cancel_futures=True)
         return
+    from concurrent.futures import ProcessPoolExecutor   # (and multiprocessing) for --workers
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                    initializer=_quiet_worker)
     try:
@@ -239,6 +241,7 @@ def _quiet_worker() -> None:
 def _context():
     """Fork where the platform has it (workers start in milliseconds, sharing the parent's
     imports), else spawn."""
+    import multiprocessing
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix"
                                        else "spawn")
@@ -248,6 +251,7 @@ def _reachable(address: str, name: str, timeout: float = 5.0) -> None:
     """Raise ``InputError`` unless ``address`` is ``SCHEME://HOST:PORT`` with a TCP scheme and
     something answers there within ``timeout`` seconds (so a typo is said at once, not
     after the Dask client's own retries)."""
+    import socket
     from urllib.parse import urlsplit
     example = "e.g. tcp://10.0.0.5:8786"
     parts = urlsplit(address.strip() if "://" in address else f"tcp://{address.strip()}")
@@ -283,6 +287,7 @@ def _greets_as_dask(conn: socket.socket, address: str, name: str) -> None:
     not_dask = (f"{name}: something answers at {address!r} but not as a Dask scheduler "
                 "does ({}); give the scheduler's address (its port is 8786 by default; "
                 "8787 is its dashboard), as tls:// if it speaks TLS")
+    import socket
     got = b""
     try:
         while len(got) < 8:
