@@ -174,6 +174,16 @@ def _payer_names(columns) -> list[str]:
     return [k.split(":", 1)[1] for k in columns if k.startswith("triggered_for:")]
 
 
+def _same_columns(alone, full) -> None:
+    """``alone`` holds what paid-for-noise reads, each bit for bit the full run's."""
+    payers = _payer_names(alone)
+    assert set(alone) == {*NOISE_READS, *(f"{c}:{p}" for p in payers for c in
+                                          ("paid_by", "outcome_paid_by", "cap_binds",
+                                           "triggered_for"))}
+    for name in alone:
+        assert _same(alone[name], full[name]), name
+
+
 @pytest.mark.parametrize("contract", ["tr-crc-example", "tr-crc-any-cut", "peterborough-sib",
                                       "doncaster-pbr", "nyc-able-sib", "nys-ceo-pfs",
                                       "ma-roca-pfs"])
@@ -183,13 +193,8 @@ def test_the_columns_at_no_effect_alone_are_the_full_runs(contract):
     and Roca split payments between payers; NYC ABLE stops early)."""
     spec = load_spec(contract).spec
     full, alone = _at_no_effect(spec, 1500, 11, chunk_size=1024)
-    payers = _payer_names(alone)
-    assert (len(payers) > 0) == (contract in ("nys-ceo-pfs", "ma-roca-pfs"))
-    assert set(alone) == {*NOISE_READS, *(f"{c}:{p}" for p in payers for c in
-                                          ("paid_by", "outcome_paid_by", "cap_binds",
-                                           "triggered_for"))}
-    for name in alone:
-        assert _same(alone[name], full[name]), name
+    assert (len(_payer_names(alone)) > 0) == (contract in ("nys-ceo-pfs", "ma-roca-pfs"))
+    _same_columns(alone, full)
 
 
 @pytest.mark.parametrize("kw", [
@@ -201,8 +206,8 @@ def test_the_columns_at_no_effect_alone_are_the_full_runs(contract):
 def test_the_columns_at_no_effect_alone_under_shocks_draws_and_chunks(kw):
     spec = load_spec("nys-ceo-pfs").spec
     full, alone = _at_no_effect(spec, 2100, 4, **kw)
-    for name in alone:
-        assert _same(alone[name], full[name]), name
+    assert _payer_names(alone)
+    _same_columns(alone, full)
 
 
 @pytest.mark.parametrize("extra", [
@@ -221,16 +226,20 @@ def test_the_columns_at_no_effect_alone_when_stopped_or_renegotiated(extra):
     spec = validate({**data, **extra})
     full, alone = _at_no_effect(spec, 1200, 9)
     assert full["renegotiated"].any() if "renegotiation" in extra else full["terminated"].all()
-    for name in alone:
-        assert _same(alone[name], full[name]), name
+    _same_columns(alone, full)
 
 
-def test_the_columns_at_no_effect_alone_on_an_executor():
-    from concurrent.futures import ThreadPoolExecutor
+@pytest.mark.parametrize("kind", ["threads", "processes"])
+def test_the_columns_at_no_effect_alone_on_an_executor(kind):
+    """On threads or worker processes, in chunks of 1,024: what one thread's full run
+    gives."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
     spec = load_spec("ma-roca-pfs").spec
-    with ThreadPoolExecutor(2) as pool:
+    pool = (ThreadPoolExecutor(2) if kind == "threads" else
+            ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")))
+    with pool:
         full, alone = _at_no_effect(spec, 2500, 6, chunk_size=1024, executor=pool)
-    serial, _ = _at_no_effect(spec, 2500, 6)
-    for name in alone:
-        assert _same(alone[name], full[name]), name
-        assert _same(alone[name], serial[name]), name
+    serial_full, _ = _at_no_effect(spec, 2500, 6)
+    _same_columns(alone, full)
+    _same_columns(alone, serial_full)

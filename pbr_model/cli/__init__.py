@@ -68,7 +68,11 @@ def main() -> None:
     BLAS gets one thread unless the user set one (:mod:`pbr_model._threads`), before
     anything imports numpy; a command keeps freed memory for its next arrays
     (:mod:`pbr_model._malloc`) and, as it ends, leaves its objects to the operating system
-    instead of the cycle collector (``gc.freeze``)."""
+    instead of the cycle collector (``gc.freeze``). These are settings of the process, made
+    for a command that ends it: a program that calls ``main`` and goes on keeps them (call
+    ``gc.unfreeze()`` after it to let the collector see those objects again), and one that
+    wants the command's numbers alone calls the library (``pbr_model.simulate`` and the
+    rest), which changes none of them."""
     from .._threads import for_the_command
     for_the_command()
     args = sys.argv[1:]

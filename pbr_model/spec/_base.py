@@ -62,11 +62,12 @@ def date_problem(day: dt.date) -> str | None:
 
 
 class _Model(BaseModel):
-    # Unknown keys are errors: a typo must never pass silently. defer_build: each model's
-    # validator is built when first used, not when the class is made, so a command pays
-    # only for the models it validates (about 0.04 s of `pbr simulate`'s start-up).
+    # Unknown keys are errors: a typo must never pass silently. Validators are built with
+    # the classes, at import: pydantic's defer_build would save about 0.04 s of start-up,
+    # but a model built on first use is not safe to use from several threads at once
+    # (pydantic issues 11849 and 13419), and the library's users validate in threads.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True,
-                              allow_inf_nan=False, defer_build=True)
+                              allow_inf_nan=False)
 
     @field_validator("*", mode="after")
     @classmethod
