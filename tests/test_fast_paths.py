@@ -163,7 +163,8 @@ NOISE_READS = ("outcome", "triggered")   # and every payer's triggered_for and o
 
 def _at_no_effect(spec, sims, seed, **kw):
     """The columns a run at no effect is read for, both ways: in full and alone."""
-    from pbr_model.analyses.simulate import sim_columns_at_no_effect, simulate
+    from pbr_model.analyses.runs import sim_columns_at_no_effect
+    from pbr_model.analyses.simulate import simulate
     from pbr_model.scenarios import with_effect
     full = simulate(with_effect(spec, 0.0), sims, seed, **kw).sim_columns
     alone = sim_columns_at_no_effect(spec, sims, seed, **kw)

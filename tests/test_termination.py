@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pbr_model import simulate
-from pbr_model.analyses.simulate import sib_investors
+from pbr_model.analyses.runs import sib_investors
 from pbr_model.spec import load_spec, validate
 
 #: Eight quarterly cohorts over 24 months; results known 3c + 9 (period 3, follow-up 6, no

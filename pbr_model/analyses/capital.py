@@ -31,8 +31,8 @@ from ..spec.schema import ContractSpec
 from .base import HasProvenance, Provenance
 from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_flows,
                       party_frame, plan, read_party, terms)
-from .simulate import (SIMULATION_TABLES, Progress, SimulationResult, join_parts, simulate,
-                       sim_columns_at_no_effect)
+from .runs import join_parts, sim_columns_at_no_effect
+from .simulate import SIMULATION_TABLES, Progress, SimulationResult, simulate
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .base import Provenance, xarray_attrs, xarray_module
+from .units import unit_of
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -28,14 +29,13 @@ def simulation_dataset(result: SimulationResult) -> xr.Dataset:
     positive]; coordinates ``date`` (each month's first day) and ``payment_month`` (each
     cohort's); units in each variable's ``attrs["units"]``, the provenance in the
     Dataset's ``attrs``. Needs the run's detail (not a streamed run)."""
-    from .simulate import UNITS, _change_unit, _payer_unit
     xr = xarray_module()
     result.needs_detail("to_xarray()")
     tl = result.timeline
     n_months = result.cash_in.shape[1]
 
     def unit(column: str) -> dict:
-        found = UNITS.get(column) or _payer_unit(column) or _change_unit(column)
+        found = unit_of(column)
         return {"units": found} if found else {}
 
     data = {c: ("sim", v, unit(c)) for c, v in result.sim_columns.items()}

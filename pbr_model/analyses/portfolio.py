@@ -58,7 +58,8 @@ from . import portfolio_stream
 from .passes import owner_pass
 from .portfolio_stream import (Job, area_run, by_owner, chunks_after, draw_areas,
                                facility_on_first, plan_of, plans, stream_task)
-from .simulate import Progress, SimulationResult, build_result, join_parts
+from .runs import join_parts
+from .simulate import Progress, SimulationResult, build_result
 from .stream import Reduce, keeps_detail
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for

@@ -238,7 +238,7 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     owner's facility, sized here on its net flows (``"facility"``), and its areas' plans
     (``"plans"``, for the simulations a stream draws after these). ``tick()`` is called
     after each area's chunk is drawn (progress, in one process)."""
-    from .simulate import join_parts
+    from .runs import join_parts
     plan_sims = sims if plan_sims is None else plan_sims
     if not 0 < plan_sims <= min(sims, PLAN_SIMS):
         raise ValueError(f"one pass reads the plan from the run's own simulations: at most "

@@ -11,62 +11,28 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterator, Literal, Mapping
+from typing import TYPE_CHECKING, Iterator, Literal, Mapping
 
 import numpy as np
 
-from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, PAYER_COLUMNS, POOLED_COLUMNS,  # noqa: F401
-                      change_column, check_run_args, contract_chunk, finish, resolve_shocks)
-from ..approx import check_draws
+from ..engine import (DEFAULT_CHUNK, DEFAULT_SEED, POOLED_COLUMNS,  # noqa: F401
+                      change_column, finish)
 from ..effects import implied_cuts
 from ..errors import InputError
-from ..finance.sib import InvestorFigures, run_sib
 from ..outcomes import ExpectedSampler, simulate_outcomes
 from ..payments import outcome_directions, pays_only_back
-from ..parallel import chunk_for, ordered_results
-from ..rng import BLOCK, chunks
-from ..scenarios import shock_volumes, with_effect
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, stats
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance, frame, month_dates
+from .runs import Progress, chunk_records, prepared
 from .stream import (COHORT_COLUMNS, Parts, Reduce, _month_columns, _sketched_months,
                      build_result, keeps_detail, needs_detail)
+from .units import UNITS, unit_of
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for (base.frame)
     import pandas as pd
-
-#: Called as ``progress(done, total)`` after each chunk of work.
-Progress = Callable[[int, int], None]
-
-
-#: Units of every column of the result tables (for docs, JSON and workbooks).
-UNITS: dict[str, str] = {
-    "entrants": "people", "paid_volume": "units that attract a fee",
-    "volume_factor": "factor (mean 1)", "paid_volume_factor": "factor (mean 1)",
-    "reoffenders": "people", "reoffences": "reoffences",
-    "binary_rate": "fraction", "comparison_binary_rate": "fraction",
-    "binary_reduction_points": "percentage points", "frequency": "reoffences per reoffender",
-    "comparison_frequency": "reoffences per reoffender", "triggered": "bool",
-    "pooled_payment": "currency",
-    "renegotiation": "currency", "renegotiated": "bool",
-    "frequency_reduction": "reoffences per reoffender",
-    "counterfactual_reoffenders": "people (expected)",
-    "counterfactual_reoffences": "reoffences (expected)",
-    "reoffences_avoided": "reoffences (vs expected counterfactual)",
-    "effect_binary": "fraction", "effect_frequency": "fraction",
-    "fee": "currency", "outcome": "currency", "fee_payment": "currency",
-    "outcome_payment": "currency",
-    "revenue": "currency", "cost": "currency", "net": "currency", "npv": "currency",
-    "min_cash": "currency", "peak_funding": "currency", "peak_month": "month index",
-    "insolvent": "bool", "payment_month": "month index",
-    "peak_funding_before_financing": "currency", "peak_month_before_financing": "month index",
-    "first_shortfall_month": "month index",
-    "financing_cost": "currency",
-    "cash_in": "currency", "cash_out": "currency", "net_flow": "currency",
-    "cumulative": "currency", "terminated": "bool", "termination_month": "month index",
-}
 
 
 @dataclass(frozen=True)
@@ -166,7 +132,7 @@ class SimulationResult(HasProvenance):
     def simulations(self) -> pd.DataFrame:
         """One row per simulation (index ``sim``), units in ``attrs["units"]``."""
         return frame(self.sim_columns, index_name="sim",
-                     units={c: UNITS.get(c) or _payer_unit(c) or _change_unit(c)
+                     units={c: unit_of(c)
                             for c in self.sim_columns})
 
     @cached_property
@@ -316,20 +282,6 @@ def where(values, keep) -> np.ndarray:
     return np.where(np.asarray(keep), np.asarray(values, dtype=np.float64), np.nan)
 
 
-def _change_unit(column: str) -> str:
-    kind = column.rsplit("_change_", 1)[1]
-    return {"points": "percentage points", "percent": "percent of the comparison"}.get(
-        kind, "measure units")
-
-
-def _payer_unit(column: str) -> str | None:
-    """The unit of an outcome payer's column (``paid_by:NYS``...), else None."""
-    for pattern, unit in PAYER_COLUMNS.items():
-        if column.startswith(pattern.format("")):
-            return unit
-    return None
-
-
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(whole > 0, part / whole, np.nan)
@@ -391,11 +343,8 @@ def simulate(
     SimulationResult
     """
     loaded = LoadedSpec.of(spec)
-    check_run_args(sims, seed, chunk_size)
-    check_draws(draws)
-    shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
-    model = shock_volumes(loaded.spec, *shocks)
-    timeline = Timeline.from_spec(model)
+    model, timeline, shocks = prepared(loaded.spec, sims, seed, chunk_size, draws,
+                                       volume_shock, paid_volume_shock, caseload_shock)
     reduce = Reduce(keeps_detail([timeline], sims, detail))
     if sampling == "expected":
         parts = [reduce(finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims)))]
@@ -412,75 +361,3 @@ def simulate(
     return build_result(parts, provenance=contract_provenance(
                             loaded, seed, sims, shocks, draws=draws if sampling == "random" else "exact"),
                         spec=loaded.spec, sampling=sampling, timeline=timeline)
-
-
-def chunk_records(model: ContractSpec, timeline: Timeline, sims: int, seed: int, *,
-                  chunk_size: int = DEFAULT_CHUNK, executor: Executor | None = None,
-                  draws: str = "exact", reduce=None, columns: str = "all",
-                  progress: Progress | None = None) -> Iterator[dict]:
-    """Each chunk's record of a random run of ``model`` (volumes already shocked), in
-    order: its ``columns`` (:func:`pbr_model.engine.finish`), through ``reduce`` when given,
-    run on ``executor``; ``progress(done, sims)`` after each."""
-    cut = list(chunks(sims, chunk_for(executor, sims, chunk_size)))
-    tasks = [(model, timeline, seed, blocks, keep, reduce, draws, columns)
-             for blocks, keep in cut]
-    for (blocks, keep), part in zip(cut, ordered_results(contract_chunk, tasks, executor)):
-        yield part
-        if progress:
-            progress(blocks[0] * BLOCK + keep, sims)
-
-
-def sim_columns_at_no_effect(spec: ContractSpec, sims: int, seed: int, *,
-                             chunk_size: int = DEFAULT_CHUNK, volume_shock: float = 0.0,
-                             paid_volume_shock: float | None = None,
-                             caseload_shock: float | None = None,
-                             executor: Executor | None = None, draws: str = "exact"
-                             ) -> dict[str, np.ndarray]:
-    """The per-simulation columns a run at no effect is read for (``outcome``, ``triggered``
-    and the payers' columns), exactly those of ``simulate(with_effect(spec, 0.0), ...)``
-    on the same arguments, without the rest of its record (no monthly cash, cash figures
-    or measured rates are kept or computed)."""
-    model = with_effect(spec, 0.0)
-    check_run_args(sims, seed, chunk_size)
-    check_draws(draws)
-    model = shock_volumes(model, *resolve_shocks(volume_shock, paid_volume_shock,
-                                                 caseload_shock))
-    parts = list(chunk_records(model, Timeline.from_spec(model), sims, seed,
-                               chunk_size=chunk_size, executor=executor, draws=draws,
-                               columns="noise"))
-    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    joined["triggered"] = joined.pop("any_triggered")
-    return joined
-
-
-def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
-                  ) -> list[InvestorFigures]:
-    """Each ``[sib]`` tranche's figures per simulation, the bond funding the contract's own
-    cash flows (as ``pbr capital`` does for the spec's prime), in row chunks; empty
-    without a ``[sib]``."""
-    sib_spec = result.spec.sib
-    if sib_spec is None:
-        return []
-    parts: list[list[InvestorFigures]] = [[] for _ in sib_spec.tranches]
-    for start in range(0, result.sims, chunk_size):
-        rows = slice(start, min(start + chunk_size, result.sims))
-        for k, f in enumerate(run_sib(sib_spec, result.cash_in[rows],
-                                      result.cash_out[rows]).figures()):
-            parts[k].append(f)
-    return [join_parts(p) for p in parts]
-
-
-def join_parts(parts: list):
-    """One dataclass of per-simulation arrays from its row chunks, in order."""
-    first = parts[0]
-    joined = {}
-    for name in first.__dataclass_fields__:
-        value = getattr(first, name)
-        if isinstance(value, np.ndarray):
-            joined[name] = np.concatenate([getattr(p, name) for p in parts])
-        elif isinstance(value, dict):
-            joined[name] = {k: np.concatenate([getattr(p, name)[k] for p in parts])
-                            for k in value}
-        else:
-            joined[name] = value
-    return type(first)(**joined)

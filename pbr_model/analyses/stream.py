@@ -26,6 +26,7 @@ from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, percentile_rows
 from ..timeline import Timeline
 from .base import Provenance
+from .units import payer_unit
 
 if TYPE_CHECKING:
     from .simulate import SimulationResult
@@ -126,7 +127,7 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
                  sampling: str, timeline: Timeline) -> SimulationResult:
     """Assemble the tables from the chunk records (in simulation order), each made by
     :class:`~pbr_model.analyses.stream.Reduce` (kept or streamed)."""
-    from .simulate import POOLED_COLUMNS, SimulationResult, _payer_unit  # (it imports this)
+    from .simulate import POOLED_COLUMNS, SimulationResult  # (it imports this)
     sketches = fold_sketches(parts)
 
     def cat(name: str) -> np.ndarray:
@@ -153,7 +154,7 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         "triggered": cat("any_triggered"),
         **{name.removeprefix("mc_"): cat(name) for name in list(parts[0])
            if name.startswith("mc_")},
-        **{name: cat(name) for name in list(parts[0]) if _payer_unit(name)},
+        **{name: cat(name) for name in list(parts[0]) if payer_unit(name)},
         "revenue": fig["revenue"],
         "cost": fig["cost"],
         "net": fig["net"],

@@ -11,7 +11,8 @@ from rich.console import Group
 from .fit import FitTable
 from rich.text import Text
 
-from ..analyses.simulate import SimulationResult, change_column, sib_investors
+from ..analyses.runs import sib_investors
+from ..analyses.simulate import SimulationResult, change_column
 from .book import Book
 from ..designs import describe as describe_design
 from ..payments import trigger_label
