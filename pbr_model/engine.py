@@ -136,19 +136,15 @@ def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: ra
 #: is split and planned from, each as in the full record.
 LIGHT_COLUMNS = ("entrants", "fee", "outcome", "cash_in", "outcome_in", "cash_out")
 
-#: The columns of a noise record (:func:`finish`): what the commissioner's paid-for-noise
-#: figures read (:func:`pbr_model.finance.commissioner.paid_for_noise`), each as in the full
-#: record, and the payers' columns (:func:`payer_columns`).
-NOISE_COLUMNS = ("outcome", "any_triggered")
-
 
 def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all") -> dict:
     """Measure, pay and cost drawn ``outcomes``; the chunk record of :func:`chunk_record`
     (``columns="all"``), or only part of it, the same numbers: ``"light"``, its
     :data:`LIGHT_COLUMNS` (what a streamed portfolio reads: no provider's cash figures,
-    measured rates or payers' columns); ``"noise"``, its :data:`NOISE_COLUMNS` and payers'
-    columns (what a run at no effect is read for: no monthly cash in, cash figures or
-    measured rates)."""
+    measured rates or payers' columns); ``"noise"``, its ``outcome``, ``any_triggered`` and
+    payers' columns (what paid for noise reads,
+    :func:`pbr_model.finance.commissioner.paid_for_noise`: no monthly cash in, cash
+    figures or measured rates)."""
     if columns not in ("all", "light", "noise"):
         raise ValueError(f"columns: 'all', 'light' or 'noise' (got {columns!r})")
     evaluation = evaluate(spec, outcomes)

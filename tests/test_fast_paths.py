@@ -158,7 +158,7 @@ def test_percentiles_outside_0_to_100_are_refused_as_numpy_refuses_them():
             np.percentile(np.arange(10.0), [50, q])
 
 
-NOISE_READS = ("outcome", "triggered")   # and every payer's triggered_for and outcome_paid_by
+NOISE_READS = ("outcome", "triggered")   # and each payer's four columns (engine.PAYER_COLUMNS)
 
 
 def _at_no_effect(spec, sims, seed, **kw):
@@ -215,15 +215,15 @@ def test_the_columns_at_no_effect_alone_under_shocks_draws_and_chunks(kw):
     {"termination": {"break_month": 12, "in_flight": "unpaid", "compensation": 5_000}},
     {"termination": {"break_month": 13, "in_flight": "paid"}},
     {"renegotiation": [{"month": 20, "net_below": 0.0, "lump_sum": 40_000,
-                        "payment": "Results", "price_factor": 1.5}]},
+                        "price_factor": 1.5}]},
 ])
 def test_the_columns_at_no_effect_alone_when_stopped_or_renegotiated(extra):
     """Lapsed payments, compensation and a renegotiated outcome price (triggered on net
     cash, so read from the costs) move the outcome column the same way alone as in full."""
     data = read_toml(bundled_dir() / "tr_crc_example.toml")
-    names = [m["name"] for m in data["payments"] if m["type"] == "outcome"]
-    if "renegotiation" in extra:
-        extra = {"renegotiation": [{**extra["renegotiation"][0], "payment": names[0]}]}
+    if "renegotiation" in extra:   # the price of the contract's outcome mechanism
+        outcome = next(m["name"] for m in data["payments"] if m["type"] == "outcome")
+        extra = {"renegotiation": [{**extra["renegotiation"][0], "payment": outcome}]}
     spec = validate({**data, **extra})
     full, alone = _at_no_effect(spec, 1200, 9)
     assert full["renegotiated"].any() if "renegotiation" in extra else full["terminated"].all()
