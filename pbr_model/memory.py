@@ -3,7 +3,9 @@ the machine has: ``--sims`` has a ceiling tied to memory.
 
 A run that keeps its detail (:mod:`pbr_model.analyses.stream`: every simulation's monthly
 cash flows and per-cohort results, kept while they fit in 256 MiB, and always by ``pbr
-capital`` of one contract and by runs writing --csv/--parquet) grows with the simulations:
+capital`` of one contract and by its runs writing --csv/--parquet; ``pbr simulate`` writing
+them spools a larger run's arrays to disk instead, :func:`check_spool_disk`) grows with the
+simulations:
 
     bytes ~ BASE + FACTOR[command] x (sims x sum(per_sim) + 0.75 x min(chunk, sims) x max(per_sim))
     per_sim = 8 x (12 x months + 24 x cohorts)      (for each of a portfolio's areas)
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -223,6 +226,25 @@ def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
             + (", or fewer --workers" if workers > 1 else "")
             + (", or --threads 1" if threads > 1 and estimate(
                 specs, sims, command, chunk_size, detail, workers, held) <= available else ""))
+
+
+def check_spool_disk(specs: Iterable[ContractSpec], sims: int, where, flag: str) -> None:
+    """Raise ``InputError`` if a streamed run's spool (:mod:`pbr_model.analyses.spool`:
+    its monthly and per-cohort arrays, :func:`detail_bytes`) would not fit in the free
+    space of the folder ``where``; nothing for a run that keeps its arrays in memory."""
+    timelines = [Timeline.from_spec(s) for s in specs]
+    if keeps_detail(timelines, sims, None):
+        return
+    need = detail_bytes(timelines, sims)
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return          # said when the tables are written, if it is a problem
+    if need > free:
+        raise InputError(
+            f"{flag}: {sims:,} simulations are written to disk as the run goes, about "
+            f"{_size(need)} of temporary files in {where} (the tables take more again); it "
+            f"has {_size(free)} free: free some space, or run fewer simulations")
 
 
 def _size(n: int) -> str:

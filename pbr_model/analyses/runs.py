@@ -79,16 +79,20 @@ def sim_columns_at_no_effect(spec: ContractSpec, sims: int, seed: int, *,
 def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
                   ) -> list[InvestorFigures]:
     """Each ``[sib]`` tranche's figures per simulation, the bond funding the contract's own
-    cash flows (as ``pbr capital`` does for the spec's prime), in row chunks; empty
-    without a ``[sib]``."""
+    cash flows (as ``pbr capital`` does for the spec's prime), in row chunks (of the
+    arrays kept in memory or spooled, or as a streamed run worked them out in its chunks:
+    ``simulate(..., investors=True)``); empty without a ``[sib]``."""
     sib_spec = result.spec.sib
     if sib_spec is None:
         return []
+    if result.investors is not None:     # worked out in the chunks of a streamed run
+        return result.investors
+    result.needs_tables("the investors' returns of each simulation")
     parts: list[list[InvestorFigures]] = [[] for _ in sib_spec.tranches]
     for start in range(0, result.sims, chunk_size):
-        rows = slice(start, min(start + chunk_size, result.sims))
-        for k, f in enumerate(run_sib(sib_spec, result.cash_in[rows],
-                                      result.cash_out[rows]).figures()):
+        stop = min(start + chunk_size, result.sims)
+        for k, f in enumerate(run_sib(sib_spec, result.rows("cash_in", start, stop),
+                                      result.rows("cash_out", start, stop)).figures()):
             parts[k].append(f)
     return [join_parts(p) for p in parts]
 

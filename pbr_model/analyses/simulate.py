@@ -11,7 +11,8 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Literal, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Mapping
 
 import numpy as np
 
@@ -26,17 +27,20 @@ from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, stats
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance, frame, month_dates
+from .run_tables import RunTables
 from .runs import Progress, chunk_records, prepared
+from .spool import Spool
 from .stream import (COHORT_COLUMNS, Parts, Reduce, _month_columns, _sketched_months,
-                     build_result, keeps_detail, needs_detail)
-from .units import UNITS, unit_of
+                     build_result, keeps_detail, needs_detail, spooled_cohort,
+                     spooled_months)
+from .units import unit_of
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for (base.frame)
     import pandas as pd
 
 
 @dataclass(frozen=True)
-class SimulationResult(HasProvenance):
+class SimulationResult(HasProvenance, RunTables):
     """Everything one run produced.
 
     Attributes
@@ -85,6 +89,8 @@ class SimulationResult(HasProvenance):
     cash_out: np.ndarray | None = field(repr=False)
     outcome_in: np.ndarray | None = field(repr=False)
     sketches: dict | None = field(default=None, repr=False)
+    spool: Spool | None = field(default=None, repr=False)
+    investors: list | None = field(default=None, repr=False)
 
     @property
     def detail(self) -> bool:
@@ -101,9 +107,11 @@ class SimulationResult(HasProvenance):
     def month_columns(self) -> dict[str, object]:
         """The ``months`` table as columns (one value per month), computed when first asked
         for (the summary does not read it): exact from the kept arrays, or from the sketches
-        of a streamed run."""
+        of a streamed run (exact again from its spool, when it has one)."""
         if self.detail:
             return _month_columns(self.timeline, self.cash_in, self.cash_out)
+        if self.spool is not None:
+            return spooled_months(self.timeline, self.spool)
         return _sketched_months(self.timeline, self.sketches)
 
     def cohort_mean(self, column: str) -> float:
@@ -123,6 +131,8 @@ class SimulationResult(HasProvenance):
             values = self.cohort_columns[column].astype(np.float64) \
                 if column in COHORT_COLUMNS else _share_column(self, column)
             return [stats(values[:, j]) for j in range(k)]
+        if self.spool is not None:     # one cohort's values at a time, from disk
+            return [stats(spooled_cohort(self.spool, column, j)) for j in range(k)]
         sketch = self.sketches[f"cohort:{column}"]
         mean, q = sketch.mean(), sketch.percentiles(list(PERCENTILES.values()))
         return [{"mean": float(mean[j]), **{label: float(q[i, j]) for i, label
@@ -139,13 +149,7 @@ class SimulationResult(HasProvenance):
     def cohorts(self) -> pd.DataFrame:
         """One row per (simulation, cohort) (index ``sim``, ``cohort``)."""
         self.needs_detail("the cohorts table")
-        import pandas as pd
-        n_cohorts = self.timeline.n_cohorts
-        index = pd.MultiIndex.from_product([range(self.sims), range(n_cohorts)],
-                                           names=["sim", "cohort"])
-        columns = {name: a.reshape(-1) for name, a in self.cohort_columns.items()}
-        columns["payment_month"] = np.tile(self.timeline.payment_month, self.sims)
-        return frame(columns, index=index, units={c: UNITS[c] for c in columns}, copy=False)
+        return self._cohort_rows(0, self.sims)
 
     @cached_property
     def months(self) -> pd.DataFrame:
@@ -220,8 +224,6 @@ class SimulationResult(HasProvenance):
         provider = summary["provider"]
         provider.update(month_dates(provider, self.timeline.dates()))
         return summary
-
-
     to_dict = summary
 
     def to_frame(self) -> pd.DataFrame:
@@ -233,35 +235,6 @@ class SimulationResult(HasProvenance):
         ``xarray.Dataset`` (see :func:`pbr_model.analyses.labelled.simulation_dataset`)."""
         from .labelled import simulation_dataset
         return simulation_dataset(self)
-
-    def tables(self) -> dict[str, object]:
-        """The run's tables for researchers (``--csv``/``--parquet``): ``simulations``
-        (one row per simulation), ``cohorts`` (per simulation and cohort), ``months``
-        (monthly percentiles) and ``cashflows`` (per simulation and month: cash_in,
-        outcome_in, cash_out; long, so produced in chunks). Units in ``attrs["units"]``."""
-        self.needs_detail("the cohorts and cashflows tables")
-        import pandas as pd
-        return {"simulations": self.simulations, "cohorts": self.cohorts,
-                "months": self.months.assign(date=pd.to_datetime(self.months["date"])),
-                "cashflows": self.cashflow_chunks}
-
-    def cashflow_chunks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
-        """Monthly flows per simulation in long form, ``rows`` simulations at a time."""
-        self.needs_detail("the cashflows table")
-        import pandas as pd
-        n_months = self.cash_in.shape[1]
-        for start in range(0, self.sims, rows):
-            stop = min(start + rows, self.sims)
-            chunk = pd.DataFrame({
-                "sim": np.repeat(np.arange(start, stop), n_months),
-                "month": np.tile(np.arange(n_months), stop - start),
-                "cash_in": self.cash_in[start:stop].reshape(-1),
-                "outcome_in": self.outcome_in[start:stop].reshape(-1),
-                "cash_out": self.cash_out[start:stop].reshape(-1),
-            })
-            chunk.attrs["units"] = {"sim": None, "month": "month index", "cash_in": "currency",
-                                    "outcome_in": "currency", "cash_out": "currency"}
-            yield chunk
 
 
 #: The tables :meth:`SimulationResult.tables` gives (``--csv``/``--parquet`` file names).
@@ -309,6 +282,8 @@ def simulate(
     executor: Executor | None = None,
     detail: bool | None = None,
     draws: Literal["exact", "approx"] = "exact",
+    spool: str | Path | None = None,
+    investors: bool = False,
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
 
@@ -337,6 +312,17 @@ def simulate(
         :mod:`pbr_model.analyses.stream`)
     draws : ``"exact"`` (the default) draws every count from its exact law; ``"approx"``
         draws large cells from their normal approximation (:mod:`pbr_model.approx`)
+    spool : a folder (it must exist) where a run that is streamed writes its per-cohort
+        and monthly arrays as they are made, in a temporary folder of its own
+        (:mod:`pbr_model.analyses.spool`), so its :meth:`~SimulationResult.tables` can be
+        written whatever its size; removed by :meth:`SimulationResult.close`, when the
+        result is garbage-collected, or at exit. ``None``: a streamed run keeps no
+        tables. A run that keeps its detail in memory ignores it
+    investors : a streamed run of a contract with a ``[sib]`` also works out each
+        tranche's figures per simulation in its chunks (what the workbook's and the page's
+        IRR distributions read: :func:`~pbr_model.analyses.runs.sib_investors`), since it
+        keeps no monthly cash to work them out from afterwards. A run that keeps its
+        arrays, in memory or spooled, works them out when asked, and ignores this
 
     Returns
     -------
@@ -345,19 +331,29 @@ def simulate(
     loaded = LoadedSpec.of(spec)
     model, timeline, shocks = prepared(loaded.spec, sims, seed, chunk_size, draws,
                                        volume_shock, paid_volume_shock, caseload_shock)
-    reduce = Reduce(keeps_detail([timeline], sims, detail))
-    if sampling == "expected":
-        parts = [reduce(finish(model, timeline, simulate_outcomes(model, ExpectedSampler(), sims)))]
-        if progress:
-            progress(sims, sims)
-    elif sampling == "random":
-        parts = Parts()
-        for part in chunk_records(model, timeline, sims, seed, chunk_size=chunk_size,
-                                  executor=executor, draws=draws, reduce=reduce,
-                                  progress=progress):
-            parts.append(part)
-    else:
+    if sampling not in ("random", "expected"):
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
+    kept = keeps_detail([timeline], sims, detail)
+    reduce = Reduce(kept, spool=not kept and spool is not None,
+                    sib=model.sib if investors and not kept and spool is None else None)
+    parts = Parts()
+    if reduce.spool:
+        parts.spool = Spool(spool, sims)
+    try:
+        if sampling == "expected":
+            parts.append(reduce(finish(model, timeline,
+                                       simulate_outcomes(model, ExpectedSampler(), sims))))
+            if progress:
+                progress(sims, sims)
+        else:
+            for part in chunk_records(model, timeline, sims, seed, chunk_size=chunk_size,
+                                      executor=executor, draws=draws, reduce=reduce,
+                                      progress=progress):
+                parts.append(part)
+    except BaseException:
+        if parts.spool is not None:
+            parts.spool.close()
+        raise
     return build_result(parts, provenance=contract_provenance(
                             loaded, seed, sims, shocks, draws=draws if sampling == "random" else "exact"),
                         spec=loaded.spec, sampling=sampling, timeline=timeline)

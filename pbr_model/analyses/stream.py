@@ -9,6 +9,12 @@ sums for means, logarithmic histograms for percentiles, relative error
 :data:`~pbr_model.sketch.ALPHA`) before it is sent back, so memory no longer grows with the
 monthly arrays. ``detail=True`` or ``False`` forces one or the other.
 
+A streamed run given a folder to **spool** into (``simulate(..., spool=FOLDER)``; ``pbr
+simulate --csv/--parquet``) also writes each chunk's monthly and per-cohort arrays to disk
+as they arrive (:mod:`~pbr_model.analyses.spool`): its tables, its ``months`` percentiles
+and its per-cohort figures are then read back from there, the same bytes as a run with
+detail gives, while memory holds a chunk.
+
 Both ways every number depends on the spec, seed and number of simulations only: chunks are
 whole random-number blocks, results are folded in block order
 (:func:`~pbr_model.parallel.ordered_results`), block sums are added in block order.
@@ -17,13 +23,13 @@ whole random-number blocks, results are folded in block order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine import COHORT_COLUMNS
 from ..spec.schema import ContractSpec
-from ..stats import PERCENTILES, percentile_rows
+from ..stats import PERCENTILES, percentile_rows, running_mean
 from ..timeline import Timeline
 from .base import Provenance
 from .units import payer_unit
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 from ..errors import InputError
 from ..memory import DETAIL_BYTES, detail_bytes, keeps_detail  # noqa: F401  (the decision)
 from ..sketch import ColumnSketch
+from .spool import Spool
 
 #: Per-cohort columns whose percentiles a streamed run keeps (the workbook's Cohorts sheet
 #: shows them); of the others it keeps the means.
@@ -47,6 +54,10 @@ COHORT_SHARES = {"outcome_paid": lambda r: r["outcome_payment"] > 0,
 #: Monthly series of the ``months`` table.
 MONTH_SERIES = ("cash_in", "cash_out", "net_flow", "cumulative")
 
+#: The monthly arrays of a chunk record (cash into the provider, the part of it paid for
+#: results, the provider's costs), each ``(n, n_months)``.
+CASH = ("cash_in", "outcome_in", "cash_out")
+
 #: Per-simulation totals over cohorts, computed in each chunk from its cohort columns.
 ROW_TOTALS = {"row_entrants": "entrants", "row_paid_volume": "paid_volume",
               "row_reoffenders": "reoffenders", "row_reoffences": "reoffences",
@@ -60,12 +71,23 @@ class Reduce:
     per-cohort arrays folded into sketches."""
 
     detail: bool
+    #: A streamed run's chunk also sends back its arrays, to be spooled (:mod:`.spool`).
+    spool: bool = False
+    #: A streamed run's chunk also sends back the figures of this bond's tranches
+    #: (:func:`~pbr_model.finance.sib.run_sib`) over its rows: they need the monthly cash.
+    sib: Any = None
 
     def __call__(self, record: dict) -> dict:
         for total, column in ROW_TOTALS.items():
             record[total] = record[column].sum(1)
         if self.detail:
             return record
+        if self.spool:
+            record["spooled"] = {name: record[name] for name in (*COHORT_COLUMNS, *CASH)}
+        if self.sib is not None:
+            from ..finance.sib import run_sib
+            record["investors"] = run_sib(self.sib, record["cash_in"],
+                                          record["cash_out"]).figures()
         sketches = {f"cohort:{name}": sketch_of(test(record), histogram=False)
                     for name, test in COHORT_SHARES.items()}
         for name in COHORT_COLUMNS:
@@ -80,6 +102,14 @@ class Reduce:
         return record
 
 
+def _joined_investors(chunks: list[list] | None) -> list | None:
+    """Each tranche's figures over the run, from each chunk's (None: none were computed)."""
+    if chunks is None:
+        return None
+    from .runs import join_parts
+    return [join_parts(list(tranche)) for tranche in zip(*chunks)]
+
+
 def sketch_of(values: np.ndarray, histogram: bool = True) -> ColumnSketch:
     """A sketch of the columns of ``values`` ``(n, k)`` (rows from a block's edge)."""
     s = ColumnSketch(values.shape[1], histogram=histogram)
@@ -92,8 +122,19 @@ class Parts(list):
     as it arrives (so they do not pile up: a chunk's sketches can be megabytes)."""
 
     sketches: dict[str, ColumnSketch] | None = None
+    #: Where a streamed run's arrays are written as they arrive (None: not kept).
+    spool: Spool | None = None
+
+    #: Each chunk's bond tranches' figures, in order (:attr:`Reduce.sib`).
+    investors: list | None = None
 
     def append(self, part: dict) -> None:
+        spooled = part.pop("spooled", None)
+        if spooled is not None and self.spool is not None:
+            self.spool.add(spooled)
+        investors = part.pop("investors", None)
+        if investors is not None:
+            self.investors = [*(self.investors or []), investors]
         sketches = part.pop("sketches", None)
         if sketches is not None:
             if self.sketches is None:
@@ -120,7 +161,8 @@ def needs_detail(what: str, sims: int) -> InputError:
     return InputError(
         f"{what}: this run of {sims:,} simulations was streamed (its monthly and per-cohort "
         f"arrays did not fit in {memory.DETAIL_BYTES // 2**20} MiB), so it kept their means and "
-        f"percentiles only; run fewer simulations for {what}")
+        f"percentiles only; run fewer simulations for {what}, or keep them on disk as the run "
+        f"goes (simulate(..., spool=FOLDER); pbr simulate --csv/--parquet does)")
 
 
 def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpec,
@@ -175,7 +217,8 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         return SimulationResult(
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
             sim_columns=sim_columns, cohort_columns=None, cash_in=None, outcome_in=None,
-            cash_out=None, sketches=sketches)
+            cash_out=None, sketches=sketches, spool=getattr(parts, "spool", None),
+            investors=_joined_investors(getattr(parts, "investors", None)))
     per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
     cash_in, outcome_in, cash_out = cat("cash_in"), cat("outcome_in"), cat("cash_out")
     for a in (cash_in, outcome_in, cash_out):
@@ -196,6 +239,36 @@ def _month_columns(timeline: Timeline, cash_in: np.ndarray, cash_out: np.ndarray
         cols[f"{name}_mean"] = arr.mean(axis=0)
         cols.update({f"{name}_{label}": q for label, q in percentile_rows(arr).items()})
     return cols
+
+
+def spooled_months(timeline: Timeline, spool: Spool) -> dict:
+    """The ``months`` columns from a spooled run's arrays, a month at a time: the numbers
+    :func:`_month_columns` gives on the whole arrays (each month's mean added simulation
+    after simulation from 0, as numpy's mean down the rows adds; the percentiles of the
+    month's values; the cumulative cash carried month to month, as ``np.cumsum`` along a
+    row carries it)."""
+    cols: dict[str, list] = {f"{name}_{stat}": [] for name in MONTH_SERIES
+                             for stat in ("mean", *PERCENTILES)}
+    cumulative = None
+    for m in range(timeline.n_months):
+        cash_in, cash_out = spool.column("cash_in", m), spool.column("cash_out", m)
+        net = cash_in - cash_out
+        cumulative = net if cumulative is None else cumulative + net
+        for name, values in zip(MONTH_SERIES, (cash_in, cash_out, net, cumulative)):
+            cols[f"{name}_mean"].append(running_mean(values))
+            for label, q in percentile_rows(values).items():
+                cols[f"{name}_{label}"].append(q)
+    return {"date": timeline.dates(), **{k: np.array(v) for k, v in cols.items()}}
+
+
+def spooled_cohort(spool: Spool, column: str, j: int) -> np.ndarray:
+    """Cohort ``j``'s values of a per-cohort column, or of ``outcome_paid`` /
+    ``outcome_repaid`` (1 where its outcome payment was above / below 0), from a spool, as
+    floats."""
+    if column in COHORT_SHARES:
+        paid = spool.column("outcome_payment", j)
+        return (paid > 0 if column == "outcome_paid" else paid < 0).astype(np.float64)
+    return spool.column(column, j).astype(np.float64)
 
 
 def _sketched_months(timeline: Timeline, sketches: dict) -> dict:

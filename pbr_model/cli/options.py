@@ -14,7 +14,7 @@ import typer
 from ..approx import DRAWS, MAX_SKEW, MIN_VARIANCE, check_draws
 from ..engine import DEFAULT_CHUNK, MAX_SIMS, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
-from ..memory import check_memory
+from ..memory import check_memory, check_spool_disk
 from ..parallel import check_executor, open_executor, resolve_threads
 from ..files import check_not_input, check_output, same_file
 from ..report.export import DESCRIPTIONS, METADATA, check_export, table_file, write_tables
@@ -138,8 +138,22 @@ def on_this_machine(workers: int, dask: str | None, threads: int | None) -> dict
 
 def tables_detail(outputs: Outputs) -> bool | None:
     """``detail=True`` when the command writes per-simulation tables (--csv/--parquet need
-    every simulation's cohorts and months), else ``None`` (decided by size)."""
+    every simulation's cohorts and months), else ``None`` (decided by size). ``pbr
+    simulate`` needs none of this: a run too large to keep its arrays spools them to disk
+    (:func:`spool_folder`)."""
     return True if outputs.csv is not None or outputs.parquet is not None else None
+
+
+def spool_folder(outputs: Outputs) -> tuple[str, Path] | None:
+    """The flag and the folder where a streamed run writing --csv or --parquet tables spools
+    its arrays (:mod:`pbr_model.analyses.spool`): the first table folder if it exists, else
+    its parent (which must: :func:`~pbr_model.report.export.check_export`), so the
+    temporary files are on the disk the tables go to; None without tables."""
+    for flag, folder in (("--csv", outputs.csv), ("--parquet", outputs.parquet)):
+        if folder is not None:
+            folder = Path(folder)
+            return flag, folder if folder.is_dir() else folder.parent
+    return None
 
 
 def _path(value: str) -> Path:
@@ -331,11 +345,14 @@ def run_problems(sims: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
 def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
                  command: str | None = None, sims: int | None = None,
                  chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-                 workers: int = 1, threads: int = 1) -> LoadedSpec:
+                 workers: int = 1, threads: int = 1,
+                 spool: tuple[str, Path] | None = None) -> LoadedSpec:
     """Load the spec and raise every problem at once: the flags' ``problems`` (said first)
     and the spec's, so a bad ``--sims`` never hides a bad spec; then, if both are good,
     whether ``sims`` simulations of ``command`` fit in the machine's memory
-    (:func:`pbr_model.memory.check_memory`), before any work."""
+    (:func:`pbr_model.memory.check_memory`) and, for a run that spools its arrays
+    (``spool``: the flag and folder, :func:`spool_folder`), in the folder's free disk
+    space, before any work."""
     loaded = None
     try:
         loaded = load_spec(spec, overrides or [])
@@ -346,6 +363,9 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
     if command is not None:
         check_memory([loaded.spec], sims, command, chunk_size, detail=detail, workers=workers,
                      threads=threads)
+        if spool is not None:
+            flag, folder = spool
+            check_spool_disk([loaded.spec], sims, folder, f"{flag} {folder}")
     return loaded
 
 

@@ -14,7 +14,7 @@ from .app import app, handles_errors
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
                       WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
-                      on_this_machine, report_of, run_problems, sims_sheet_note, tables_detail,
+                      on_this_machine, report_of, run_problems, sims_sheet_note, spool_folder,
                       table_options)
 from .progress import LazyProgress
 
@@ -67,18 +67,24 @@ def simulate_cmd(
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             inputs=[spec], workers=workers, dask=dask, draws=draws,
                             threads=threads)
-    detail = tables_detail(outputs)
-    loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size, detail,
-                          **on_this_machine(workers, dask, threads))
+    # --csv/--parquet: a run too large to keep its arrays in memory spools them to disk
+    spool = spool_folder(outputs)
+    loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size,
+                          spool=spool, **on_this_machine(workers, dask, threads))
     sims_sheet_note(outputs, sims)
     with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
                           volume_shock=volume_shock,
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                          progress=bar, executor=executor, detail=detail, draws=draws)
-    # the views and writers (and rich) are imported when used: --json needs none of them
-    emit(result, as_json, result.summary, lambda: views().simulation_summary(result), outputs,
-         lambda path, force: views().write_workbook(result, path, force=force,
-                                                     sims_sheet=xlsx_sims),
-         lambda path, force: views().write_simulation_html(result, path, force=force))
+                          progress=bar, executor=executor, draws=draws,
+                          spool=spool and spool[1],
+                          # the workbook's and page's investor returns need the monthly cash
+                          investors=xlsx is not None or html is not None)
+    try:   # the views and writers (and rich) are imported when used: --json needs none
+        emit(result, as_json, result.summary, lambda: views().simulation_summary(result),
+             outputs, lambda path, force: views().write_workbook(result, path, force=force,
+                                                                 sims_sheet=xlsx_sims),
+             lambda path, force: views().write_simulation_html(result, path, force=force))
+    finally:
+        result.close()   # a spooled run's temporary files
 

@@ -108,7 +108,7 @@ def test_the_size_decides_unless_told(monkeypatch):
         simulate(spec, 100, seed=1, detail="yes")
 
 
-def test_a_streamed_run_writes_its_workbook_and_csv_forces_detail(cli, monkeypatch, tmp_path):
+def test_a_streamed_run_writes_its_workbook_and_its_csv_from_a_spool(cli, monkeypatch, tmp_path):
     monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)
     cli.ok(cli.run("simulate", "--sims", "1500", "--xlsx", str(tmp_path / "run.xlsx")))
     cli.ok(cli.run("simulate", "--sims", "1500", "--csv", str(tmp_path / "t")))

@@ -1,0 +1,104 @@
+"""A streamed run's per-cohort and monthly arrays kept on disk, so its tables can be written.
+
+A run too large to keep every simulation's arrays in memory is streamed
+(:mod:`pbr_model.analyses.stream`): its chunks fold them into sketches. A run asked for its
+``cohorts``, ``cashflows`` and ``months`` tables (``--csv``, ``--parquet``) needs them whole,
+so a streamed run given a folder to spool into also writes each chunk's arrays there, in
+simulation order, as the chunk arrives; memory then holds a chunk, not the run. The tables
+are read back a few thousand simulations at a time, the ``months`` percentiles and the
+per-cohort figures one month or cohort at a time.
+
+On disk an array of ``(sims, k)`` (``k`` cohorts or months) is one file of ``k`` runs of
+``sims`` values, the run of column ``j`` at ``j * sims``: a month's (or a cohort's) values
+over every simulation are one read, and a chunk of simulations is ``k`` reads. The files
+are raw, native-endian and temporary: they live in a hidden folder (``.pbr-spool-*``)
+removed by :meth:`Spool.close`, when the spool is garbage-collected, or at exit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+#: Prefix of a spool's temporary folder.
+PREFIX = ".pbr-spool-"
+
+
+class Spool:
+    """Arrays ``(sims, k)`` written a chunk of rows at a time, in row order; read by column
+    (:meth:`column`) or by rows (:meth:`rows`)."""
+
+    def __init__(self, where: str | Path, sims: int):
+        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=where))
+        self.sims = int(sims)
+        self.filled = 0                                  # rows written so far
+        self._files: dict[str, tuple[BinaryIO, int, np.dtype]] = {}   # name: (file, k, dtype)
+        self._close = weakref.finalize(self, _remove, self.dir, self._files)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._files)
+
+    def add(self, arrays: dict[str, np.ndarray]) -> None:
+        """The next rows of each array (every array ``(rows, k)``, the same ``rows``; the
+        first chunk fixes each name's ``k`` and dtype)."""
+        rows = {np.shape(a)[0] for a in arrays.values()}
+        if len(rows) != 1:
+            raise ValueError(f"spool: arrays of different lengths {sorted(rows)}")
+        n = rows.pop()
+        if self.filled + n > self.sims:
+            raise ValueError(f"spool: {self.filled + n:,} rows for {self.sims:,} simulations")
+        for name, a in arrays.items():
+            a = np.asarray(a)
+            if name not in self._files:
+                f = open(self.dir / f"{len(self._files)}.bin", "x+b")  # noqa: SIM115 (closed by close())
+                self._files[name] = (f, a.shape[1], a.dtype)
+            f, k, dtype = self._files[name]
+            if a.shape[1:] != (k,) or a.dtype != dtype:
+                raise ValueError(f"spool: {name} is {a.dtype}{a.shape[1:]}, "
+                                 f"not {dtype}{(k,)} as before")
+            columns = np.ascontiguousarray(a.T)         # (k, rows): one write per column
+            for j in range(k):
+                f.seek((j * self.sims + self.filled) * dtype.itemsize)
+                f.write(columns[j].data)
+        self.filled += n
+
+    def column(self, name: str, j: int) -> np.ndarray:
+        """Column ``j`` of array ``name`` over every simulation, ``(sims,)``."""
+        f, k, dtype = self._files[name]
+        if not 0 <= j < k:
+            raise IndexError(f"spool: {name} has {k} columns (got {j})")
+        return self._read(f, dtype, j * self.sims, self.sims)
+
+    def rows(self, name: str, start: int, stop: int) -> np.ndarray:
+        """Rows ``start`` to ``stop`` of array ``name``, ``(stop - start, k)``."""
+        f, k, dtype = self._files[name]
+        out = np.empty((k, stop - start), dtype=dtype)
+        for j in range(k):
+            out[j] = self._read(f, dtype, j * self.sims + start, stop - start)
+        return out.T
+
+    def _read(self, f: BinaryIO, dtype: np.dtype, first: int, count: int) -> np.ndarray:
+        if self.filled != self.sims:
+            raise ValueError(f"spool: {self.filled:,} of {self.sims:,} rows written")
+        out = np.empty(count, dtype=dtype)
+        f.seek(first * dtype.itemsize)
+        if f.readinto(out.data.cast("B")) != out.nbytes:
+            raise OSError(f"spool: {self.dir} was cut short")
+        return out
+
+    def close(self) -> None:
+        """Remove the spool's files (idempotent)."""
+        self._close()
+
+
+def _remove(folder: Path, files: dict) -> None:
+    for f, _, _ in files.values():
+        f.close()
+    files.clear()
+    shutil.rmtree(folder, ignore_errors=True)
