@@ -192,3 +192,16 @@ def test_a_spool_that_would_not_fit_on_disk_is_refused_before_the_run(cli, monke
               f"--csv {tmp_path}: 2,100 simulations are written to disk", "free some space",
               lines=1)
     assert not (tmp_path / "t").exists() and spools(tmp_path) == []
+
+
+def test_a_streamed_bond_writes_its_workbook_and_page(cli, monkeypatch, tmp_path):
+    """0.17.0 stopped with an internal error here: the investors' returns were read from
+    monthly cash a streamed run does not keep."""
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)
+    cli.ok(cli.run("simulate", "ma-roca-pfs", "--sims", "1500", "--xlsx",
+                   str(tmp_path / "run.xlsx"), "--html", str(tmp_path / "run.html")))
+    import openpyxl
+    sheet = openpyxl.load_workbook(tmp_path / "run.xlsx", read_only=True)["Distributions"]
+    titles = [row[0] for row in sheet.iter_rows(values_only=True) if row and row[0]]
+    assert "Goldman Sachs senior loan: IRR" in titles, titles
+    assert "Goldman Sachs senior loan: IRR" in (tmp_path / "run.html").read_text()
