@@ -46,6 +46,7 @@ from ..outcomes import Sampler, Shared, draw_trend
 from ..parallel import chunk_for, ordered_results, workers_of
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes
+from ..sketch import ALPHA
 from ..spec.parties import ProviderProfile
 from ..spec.portfolio import LoadedArea, LoadedPortfolio, bundled_portfolios, load_portfolio
 from ..timeline import Timeline
@@ -147,6 +148,15 @@ class PortfolioResult(HasProvenance):
         months.attrs["units"] = {c: "date" if c == "date" else "text" if c == "owner"
                                  else "currency" for c in months}
         return {"owner": owner, "areas": areas, "owner_months": months}
+
+    def table_notes(self) -> dict:
+        """What ``metadata.json`` says of the tables beyond their columns: how the
+        ``owner_months`` percentiles were found (exact while every area's arrays were kept;
+        from the sketches of a streamed run above that, docs/scaling.md)."""
+        streamed = not self.areas[0].result.detail
+        return {"owner_months_percentiles": (
+            f"sketched: within {ALPHA:.2g} of the exact ones, relative (streamed run)"
+            if streamed else "exact")}
 
     def to_dict(self) -> dict:
         """The JSON object: how it was run, the owner's summary (``owners``: each owner's,

@@ -29,6 +29,12 @@ class RunTables:
         spooled to disk (:mod:`pbr_model.analyses.spool`)."""
         return self.detail or self.spool is not None
 
+    def table_rows(self) -> dict[str, int]:
+        """The rows of each of :meth:`tables` (for a progress bar while they are written)."""
+        t = self.timeline
+        return {"simulations": self.sims, "cohorts": self.sims * t.n_cohorts,
+                "months": t.n_months, "cashflows": self.sims * t.n_months}
+
     def close(self) -> None:
         """Remove the files of a spooled run (nothing otherwise); its tables are then gone."""
         if self.spool is not None:

@@ -24,8 +24,7 @@ from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
                       WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
-                      on_this_machine, report_of, run_problems, sims_sheet_note, tables_detail,
-                      table_options)
+                      on_this_machine, report_of, run_problems, sims_sheet_note, table_options)
 from .progress import LazyProgress
 
 #: This command's views and writers, and a portfolio's, imported when first used
@@ -138,12 +137,16 @@ def capital_cmd(
                                                        portfolio.inputs) if p not in problems)
         if problems:
             raise InputError(problems)
-        detail = tables_detail(outputs)
+        # a portfolio too large to keep every area's arrays streams, --csv or not: its owner
+        # and areas tables are the same per simulation; owner_months is then sketched
+        # (PortfolioResult.table_notes says so in metadata.json)
+        detail = None
+        tables = outputs.csv is not None or outputs.parquet is not None
         # the first simulations a streamed run draws owner by owner (all of them: one pass),
         # locally only (a Dask cluster's workers are not counted here)
         head = 0 if dask is not None else owner_pass(portfolio, sims, busy, volume_shock,
                                                      paid_volume_shock, caseload_shock)
-        if head == sims <= portfolio_stream.PLAN_SIMS and detail is None \
+        if head == sims <= portfolio_stream.PLAN_SIMS and not tables \
                 and outputs.xlsx is None and outputs.html is None and balanced(portfolio, busy):
             detail = False   # only printed figures, the same streamed: one faster pass
         # what the owners' tasks hold, where run_portfolio will run them (streamed); added to

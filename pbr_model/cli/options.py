@@ -3,6 +3,7 @@ and ``emit``, which writes the files, then prints the JSON object or the view.""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 from dataclasses import dataclass
@@ -134,14 +135,6 @@ def on_this_machine(workers: int, dask: str | None, threads: int | None) -> dict
     if dask is not None:
         return {"workers": 1, "threads": 1}
     return {"workers": workers, "threads": resolve_threads(threads, workers, dask)}
-
-
-def tables_detail(outputs: Outputs) -> bool | None:
-    """``detail=True`` when the command writes per-simulation tables (--csv/--parquet need
-    every simulation's cohorts and months), else ``None`` (decided by size). ``pbr
-    simulate`` needs none of this: a run too large to keep its arrays spools them to disk
-    (:func:`spool_folder`)."""
-    return True if outputs.csv is not None or outputs.parquet is not None else None
 
 
 def spool_folder(outputs: Outputs) -> tuple[str, Path] | None:
@@ -302,10 +295,32 @@ class Outputs:
             written.append(str(self.html))
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
             if folder is not None:
-                paths = write_tables(folder, fmt, result.tables(), run_metadata(result, figures),
-                                     force=self.force, inputs=result.provenance.inputs)
+                with table_progress(result, fmt) as tick:
+                    paths = write_tables(folder, fmt, result.tables(),
+                                         run_metadata(result, figures), force=self.force,
+                                         inputs=result.provenance.inputs, tick=tick)
                 written.append(f"{len(paths)} files to {folder}")
         return written
+
+
+@contextlib.contextmanager
+def table_progress(result, fmt: str):
+    """A ``tick(rows)`` for :func:`~pbr_model.report.export.write_tables` drawing a bar of
+    the rows written (a run's ``table_rows()`` gives the total; without it, no bar):
+    1,000,000 simulations' CSV tables take minutes to write."""
+    rows = getattr(result, "table_rows", None)
+    if rows is None:
+        yield None
+        return
+    from .progress import LazyProgress
+    total, done = sum(rows().values()), 0
+    with LazyProgress(f"Writing {fmt.upper() if fmt == 'csv' else fmt.title()} tables",
+                      unit="rows") as bar:
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            bar(done, total)
+        yield tick
 
 
 def run_metadata(result, figures: dict) -> dict:
@@ -314,6 +329,9 @@ def run_metadata(result, figures: dict) -> dict:
     meta = {"command": shlex.join(["pbr", *sys.argv[1:]])}
     meta.update({k: figures[k] for k in RECORD_KEYS if k in figures})
     meta["created_utc"] = run_date(result)
+    notes = getattr(result, "table_notes", None)   # how a table's figures were found
+    if notes is not None:
+        meta.update(notes())
     return meta
 
 

@@ -35,8 +35,9 @@ def surely_no_terminal() -> bool:
 class LazyProgress:
     """``progress(done, total)`` callback; draws on stderr once 1 s has passed."""
 
-    def __init__(self, label: str, delay: float = 1.0, enabled: bool = True):
-        self.label, self.delay, self.enabled = label, delay, enabled
+    def __init__(self, label: str, delay: float = 1.0, enabled: bool = True,
+                 unit: str = "sims"):
+        self.label, self.delay, self.enabled, self.unit = label, delay, enabled, unit
         self.start = time.monotonic()
         self.bar = None   # a rich Progress, imported when first drawn (not on a pipe)
         self.task = None
@@ -51,7 +52,7 @@ class LazyProgress:
             if self.bar is None and done < total:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
                 self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
-                                    TextColumn("{task.completed:,}/{task.total:,} sims"),
+                                    TextColumn("{task.completed:,}/{task.total:,} " + self.unit),
                                     TimeRemainingColumn(), console=err.unwrap(), transient=True)
                 self.bar.start()
                 self.task = self.bar.add_task(self.label, total=total)

@@ -121,7 +121,8 @@ def check_export(folder: str | Path, fmt: str, names: Iterable[str], *,
 
 
 def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadata: dict, *,
-                 force: bool = False, inputs: Iterable[str | Path] = ()) -> list[Path]:
+                 force: bool = False, inputs: Iterable[str | Path] = (),
+                 tick: Callable[[int], None] | None = None) -> list[Path]:
     """Write each table, then ``datapackage.json`` and ``metadata.json``, into ``folder``.
 
     Parameters
@@ -134,6 +135,7 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
         (``{name: {"file", "rows", "columns": {column: unit or null}}}``)
     force : replace files that already exist
     inputs : the files the run read; none may be replaced, ``force`` or not
+    tick : called with the number of rows of each chunk once it is written (progress)
 
     Returns
     -------
@@ -163,7 +165,7 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
     staged: list[tuple[str, Path]] = []
     committed = len(written_here)
     try:
-        _stage_set(folder, fmt, tables, metadata, described_by, staged)
+        _stage_set(folder, fmt, tables, metadata, described_by, staged, tick)
         _forget_old_description(folder)  # from here the old set is being replaced
         commit(staged)
     except BaseException:
@@ -174,7 +176,8 @@ def write_tables(folder: str | Path, fmt: str, tables: dict[str, Table], metadat
 
 
 def _stage_set(folder: Path, fmt: str, tables: dict[str, Table], metadata: dict,
-               described_by: list[Path], staged: list[tuple[str, Path]]) -> None:
+               described_by: list[Path], staged: list[tuple[str, Path]],
+               tick: Callable[[int], None] | None = None) -> None:
     """Write every table, then ``datapackage.json`` and ``metadata.json``, each to a
     temporary file in ``folder`` (appended to ``staged`` as ``(tmp, path)``): nothing is
     renamed into place until all are written."""
@@ -183,10 +186,11 @@ def _stage_set(folder: Path, fmt: str, tables: dict[str, Table], metadata: dict,
         path = folder / table_file(name, fmt)
         if fmt == "csv":
             tmp, (rows, units, types[name]) = stage(
-                path, lambda tmp, t=table: _write_csv(tmp, _chunks(t)))
+                path, lambda tmp, t=table: _write_csv(tmp, _chunks(t, tick)))
         else:
             tmp, (rows, units, types[name]) = stage(
-                path, lambda tmp, t=table, n=name: _write_parquet(tmp, _chunks(t), n, metadata))
+                path, lambda tmp, t=table, n=name: _write_parquet(tmp, _chunks(t, tick), n,
+                                                                  metadata))
         staged.append((tmp, path))
         described[name] = {"file": path.name, "rows": rows, "columns": units}
     package = data_package(_plain(metadata), fmt, {n: {**d, "types": types[n]}
@@ -284,9 +288,10 @@ def _have_pyarrow() -> bool:
     return True
 
 
-def _chunks(table: Table) -> Iterator[pd.DataFrame]:
+def _chunks(table: Table, tick: Callable[[int], None] | None = None) -> Iterator[pd.DataFrame]:
     """The table as frames ready to write: a named index becomes columns; an unnamed
-    one is dropped (the writers pass ``index=False``)."""
+    one is dropped (the writers pass ``index=False``). ``tick(rows)`` after each frame is
+    written (when the next is asked for, or the last is done)."""
     import pandas as pd
     frames = [table] if isinstance(table, pd.DataFrame) else table()
     columns = None
@@ -298,6 +303,8 @@ def _chunks(table: Table) -> Iterator[pd.DataFrame]:
         elif list(frame.columns) != columns:
             raise ValueError(f"chunk columns {list(frame.columns)} differ from {columns}")
         yield frame
+        if tick is not None:
+            tick(len(frame))
 
 
 def _units(frame: pd.DataFrame) -> dict[str, str | None]:

@@ -205,3 +205,36 @@ def test_a_streamed_bond_writes_its_workbook_and_page(cli, monkeypatch, tmp_path
     titles = [row[0] for row in sheet.iter_rows(values_only=True) if row and row[0]]
     assert "Goldman Sachs senior loan: IRR" in titles, titles
     assert "Goldman Sachs senior loan: IRR" in (tmp_path / "run.html").read_text()
+
+
+def test_writing_ticks_every_row_of_every_table(tmp_path):
+    from pbr_model.report.export import write_tables
+    result = simulate(load_spec("tr-crc-example"), SIMS, seed=1, detail=False,
+                      spool=tmp_path, chunk_size=1024)
+    ticks: list[int] = []
+    write_tables(tmp_path / "t", "csv", result.tables(), {}, tick=ticks.append)
+    result.close()
+    rows = result.table_rows()
+    assert sum(ticks) == sum(rows.values())
+    assert rows["cohorts"] == SIMS * result.timeline.n_cohorts
+    assert len(ticks) == 1 + 2 * -(-SIMS // 2_000) + 1   # simulations, chunks, months
+
+
+@pytest.mark.slow
+def test_a_bar_shows_the_tables_being_written_on_a_terminal(tmp_path):
+    """Writing 1,000,000 simulations' CSV tables takes minutes: on a terminal a bar counts
+    the rows written."""
+    import os
+    import sys
+    from pathlib import Path
+    pty = pytest.importorskip("pty")
+    from ptyread import read_to_end
+    pbr = Path(sys.executable).with_name("pbr")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(str(pbr), [str(pbr), "simulate", "--sims", "15000", "--csv",
+                            str(tmp_path / "t")])
+    seen = read_to_end(fd, b"")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen[-500:]
+    assert b"Writing CSV tables" in seen and b" rows" in seen, seen[-500:]

@@ -396,3 +396,27 @@ def test_the_memory_check_counts_what_one_pass_holds_only_when_the_run_takes_one
         p = load_portfolio(name)
         assert seen[0] == passes.one_pass_held(
             p, passes.head_sims(int(sims)), int(workers))
+
+
+def test_a_portfolio_too_large_to_keep_writes_its_tables_streamed(cli, monkeypatch, tmp_path,
+                                                                   portfolios):
+    """--csv no longer makes a portfolio keep every area's arrays (the national one at
+    100,000 simulations would need tens of GB): the per-simulation tables are the same
+    bytes; the owner's monthly percentiles are the streamed run's, from sketches (within
+    their bound: test_a_streamed_portfolio_gives_the_same_figures), and metadata.json says
+    so."""
+    args = ("capital", "working-links-like", "--sims", str(SIMS), "--seed", "8")
+    cli.ok(cli.run(*args, "--csv", str(tmp_path / "kept")))
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)
+    cli.ok(cli.run(*args, "--csv", str(tmp_path / "streamed")))
+    for table in ("owner", "areas"):
+        assert (tmp_path / "kept" / f"{table}.csv").read_bytes() == \
+            (tmp_path / "streamed" / f"{table}.csv").read_bytes(), table
+    for (folder, result) in zip(("kept", "streamed"), portfolios):
+        written = pd.read_csv(tmp_path / folder / "owner_months.csv")
+        months = result.owners[0].party.months
+        for column in ("mean", *(f"p{q}" for q in PERCENTILES.values())):
+            assert written[column].tolist() == months[column].tolist(), (folder, column)
+    notes = [json.loads((tmp_path / d / "metadata.json").read_text())["owner_months_percentiles"]
+             for d in ("kept", "streamed")]
+    assert notes[0] == "exact" and notes[1].startswith("sketched: within 0.00049")
