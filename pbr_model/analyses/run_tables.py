@@ -12,7 +12,7 @@ import numpy as np
 from ..engine import COHORT_COLUMNS
 from .base import frame
 from .stream import CASH, needs_detail
-from .units import UNITS
+from .units import UNITS, unit_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +39,16 @@ class RunTables:
         """Remove the files of a spooled run (nothing otherwise); its tables are then gone."""
         if self.spool is not None:
             self.spool.close()
+
+    def simulation_chunks(self, rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """The simulations table, ``rows`` simulations at a time (the text and values of
+        :attr:`simulations`, without a copy of every column at once)."""
+        import pandas as pd
+        units = {c: unit_of(c) for c in self.sim_columns}
+        for start in range(0, self.sims, rows):
+            stop = min(start + rows, self.sims)
+            yield frame({c: v[start:stop] for c, v in self.sim_columns.items()},
+                        index=pd.RangeIndex(start, stop), index_name="sim", units=units)
 
     def cohort_chunks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
         """The cohorts table, ``rows`` simulations at a time (from memory or the spool)."""
@@ -75,12 +85,14 @@ class RunTables:
         """The run's tables for researchers (``--csv``/``--parquet``): ``simulations``
         (one row per simulation), ``cohorts`` (per simulation and cohort), ``months``
         (monthly percentiles) and ``cashflows`` (per simulation and month: cash_in,
-        outcome_in, cash_out; long, so produced in chunks). Units in ``attrs["units"]``.
-        The cohorts and cashflows tables are produced in chunks, so a run spooled to disk
-        writes them without holding them."""
+        outcome_in, cash_out). Units in ``attrs["units"]``. Every table but ``months`` is
+        given as a callable yielding its frames a chunk of simulations at a time
+        (:func:`~pbr_model.report.export.write_tables` takes either), so a large run,
+        spooled to disk, writes them without holding them; :attr:`simulations` and
+        :attr:`cohorts` are the whole frames."""
         self.needs_tables("the cohorts and cashflows tables")
         import pandas as pd
-        return {"simulations": self.simulations, "cohorts": self.cohort_chunks,
+        return {"simulations": self.simulation_chunks, "cohorts": self.cohort_chunks,
                 "months": self.months.assign(date=pd.to_datetime(self.months["date"])),
                 "cashflows": self.cashflow_chunks}
 

@@ -238,3 +238,13 @@ def test_a_bar_shows_the_tables_being_written_on_a_terminal(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, seen[-500:]
     assert b"Writing CSV tables" in seen and b" rows" in seen, seen[-500:]
+
+
+def test_tables_in_chunks_are_the_text_of_the_whole_frames(pair):
+    kept, _, _ = pair
+    assert csv_text(kept.simulations) == csv_text(lambda: kept.simulation_chunks(700))
+    assert csv_text(kept.cohorts) == csv_text(lambda: kept.cohort_chunks(700))
+    first = next(kept.simulation_chunks(700))
+    assert first.attrs["units"] == kept.simulations.attrs["units"]
+    pd.testing.assert_frame_equal(pd.concat(list(kept.simulation_chunks(700))),
+                                  kept.simulations, check_exact=True)
