@@ -295,8 +295,10 @@ class Outputs:
             written.append(str(self.html))
         for fmt, folder in (("csv", self.csv), ("parquet", self.parquet)):
             if folder is not None:
+                # a result's tables as chunks when it offers them (a portfolio), else tables()
+                chunked = getattr(result, "table_chunks", result.tables)
                 with table_progress(result, fmt) as tick:
-                    paths = write_tables(folder, fmt, result.tables(),
+                    paths = write_tables(folder, fmt, chunked(),
                                          run_metadata(result, figures), force=self.force,
                                          inputs=result.provenance.inputs, tick=tick)
                 written.append(f"{len(paths)} files to {folder}")

@@ -6,7 +6,6 @@ writes --csv/--parquet of a run too large to keep in memory from the spool."""
 from __future__ import annotations
 
 import gc
-import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,22 +18,14 @@ from pbr_model.analyses.runs import sib_investors
 from pbr_model.analyses.spool import PREFIX, Spool
 from pbr_model.analyses.stream import COHORT_COLUMNS
 from pbr_model.errors import InputError
-from pbr_model.report.export import _chunks, csv_safe
 from pbr_model.stats import running_mean
+from tablestext import csv_text
 
 SIMS = 2_100   # three blocks, the last one short
 
 
 def spools(folder) -> list:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(PREFIX))
-
-
-def csv_text(table) -> str:
-    """The CSV text the exporter writes for a table (a frame or a chunk callable)."""
-    out = io.StringIO()
-    for i, frame in enumerate(_chunks(table)):
-        csv_safe(frame).to_csv(out, index=False, header=(i == 0))
-    return out.getvalue()
 
 
 # --- the spool itself ---------------------------------------------------------------

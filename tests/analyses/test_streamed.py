@@ -420,3 +420,12 @@ def test_a_portfolio_too_large_to_keep_writes_its_tables_streamed(cli, monkeypat
     notes = [json.loads((tmp_path / d / "metadata.json").read_text())["owner_months_percentiles"]
              for d in ("kept", "streamed")]
     assert notes[0] == "exact" and notes[1].startswith("sketched: within 0.00049")
+
+
+def test_a_portfolio_writes_its_party_tables_a_party_at_a_time(portfolios):
+    """What --csv writes (table_chunks) is the text of the whole frames (tables)."""
+    from tablestext import csv_text
+    for result in portfolios:
+        whole, chunks = result.tables(), result.table_chunks()
+        for name in whole:
+            assert csv_text(whole[name]) == csv_text(chunks[name]), name
