@@ -17,6 +17,7 @@ removed by :meth:`Spool.close`, when the spool is garbage-collected, or at exit.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import weakref
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from ..errors import OutputError
 
 #: Prefix of a spool's temporary folder.
 PREFIX = ".pbr-spool-"
@@ -34,7 +37,8 @@ class Spool:
     (:meth:`column`) or by rows (:meth:`rows`)."""
 
     def __init__(self, where: str | Path, sims: int):
-        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=where))
+        with _said(where, "make a temporary folder in"):
+            self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=where))
         self.sims = int(sims)
         self.filled = 0                                  # rows written so far
         self._files: dict[str, tuple[BinaryIO, int, np.dtype]] = {}   # name: (file, k, dtype)
@@ -56,16 +60,19 @@ class Spool:
         for name, a in arrays.items():
             a = np.asarray(a)
             if name not in self._files:
-                f = open(self.dir / f"{len(self._files)}.bin", "x+b")  # noqa: SIM115 (closed by close())
-                self._files[name] = (f, a.shape[1], a.dtype)
+                with _said(self.dir, "write the run's arrays in"):
+                    f = open(self.dir / f"{len(self._files)}.bin", "x+b")  # noqa: SIM115
+                self._files[name] = (f, a.shape[1], a.dtype)        # (closed by close())
             f, k, dtype = self._files[name]
             if a.shape[1:] != (k,) or a.dtype != dtype:
                 raise ValueError(f"spool: {name} is {a.dtype}{a.shape[1:]}, "
                                  f"not {dtype}{(k,)} as before")
             columns = np.ascontiguousarray(a.T)         # (k, rows): one write per column
-            for j in range(k):
-                f.seek((j * self.sims + self.filled) * dtype.itemsize)
-                f.write(columns[j].data)
+            with _said(self.dir, "write the run's arrays in"):
+                for j in range(k):
+                    f.seek((j * self.sims + self.filled) * dtype.itemsize)
+                    f.write(columns[j].data)
+                f.flush()          # a full disk is said here, not when the file is closed
         self.filled += n
 
     def column(self, name: str, j: int) -> np.ndarray:
@@ -87,9 +94,10 @@ class Spool:
         if self.filled != self.sims:
             raise ValueError(f"spool: {self.filled:,} of {self.sims:,} rows written")
         out = np.empty(count, dtype=dtype)
-        f.seek(first * dtype.itemsize)
-        if f.readinto(out.data.cast("B")) != out.nbytes:
-            raise OSError(f"spool: {self.dir} was cut short")
+        with _said(self.dir, "read the run's arrays from"):
+            f.seek(first * dtype.itemsize)
+            if f.readinto(out.data.cast("B")) != out.nbytes:
+                raise OSError(f"{self.dir}: a file of the run's arrays was cut short")
         return out
 
     def close(self) -> None:
@@ -97,8 +105,23 @@ class Spool:
         self._close()
 
 
+@contextlib.contextmanager
+def _said(folder, what: str):
+    """An ``OSError`` (a full disk) as the ``OutputError`` the command says in one line."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"{folder}: cannot {what} it ({exc.strerror or exc}); the tables of "
+                          "a run this large go through a temporary folder there") from None
+
+
 def _remove(folder: Path, files: dict) -> None:
     for f, _, _ in files.values():
-        f.close()
+        try:
+            f.close()
+        except OSError:        # what a full disk left in its buffer: the file goes anyway
+            pass
     files.clear()
     shutil.rmtree(folder, ignore_errors=True)

@@ -134,7 +134,9 @@ class Parts(list):
             self.spool.add(spooled)
         investors = part.pop("investors", None)
         if investors is not None:
-            self.investors = [*(self.investors or []), investors]
+            if self.investors is None:
+                self.investors = []
+            self.investors.append(investors)
         sketches = part.pop("sketches", None)
         if sketches is not None:
             if self.sketches is None:

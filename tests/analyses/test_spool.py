@@ -239,3 +239,27 @@ def test_tables_in_chunks_are_the_text_of_the_whole_frames(pair):
     assert first.attrs["units"] == kept.simulations.attrs["units"]
     pd.testing.assert_frame_equal(pd.concat(list(kept.simulation_chunks(700))),
                                   kept.simulations, check_exact=True)
+
+
+def test_a_full_disk_while_spooling_is_said_in_one_line(cli, monkeypatch, tmp_path):
+    import errno
+    from pbr_model.analyses import spool as spool_module
+
+    class Full:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_open = open
+    monkeypatch.setattr(spool_module, "open", lambda *a, **k: Full(real_open(*a, **k)),
+                        raising=False)
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)
+    errors = cli.error(cli.run("simulate", "--sims", str(SIMS), "--csv", str(tmp_path / "t")),
+                       "cannot write the run's arrays in it (No space left on device)", lines=1)
+    assert str(tmp_path / ".pbr-spool-") in errors[0]
+    assert spools(tmp_path) == [] and not (tmp_path / "t").exists()
