@@ -29,7 +29,6 @@ from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance, frame, month_dates
 from .run_tables import RunTables
 from .runs import Progress, chunk_records, prepared
-from .spool import Spool
 from .stream import (COHORT_COLUMNS, Parts, Reduce, _month_columns, _sketched_months,
                      build_result, keeps_detail, needs_detail, spooled_cohort,
                      spooled_months)
@@ -37,6 +36,8 @@ from .units import unit_of
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for (base.frame)
     import pandas as pd
+
+    from .spool import Spool
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,7 @@ def simulate(
                     sib=model.sib if investors and not kept and spool is None else None)
     parts = Parts()
     if reduce.spool:
+        from .spool import Spool   # (only a run that spools needs it)
         parts.spool = Spool(spool, sims)
     try:
         if sampling == "expected":

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 from ..errors import InputError
 from ..memory import DETAIL_BYTES, detail_bytes, keeps_detail  # noqa: F401  (the decision)
 from ..sketch import ColumnSketch
-from .spool import Spool
+
+if TYPE_CHECKING:
+    from .spool import Spool
 
 #: Per-cohort columns whose percentiles a streamed run keeps (the workbook's Cohorts sheet
 #: shows them); of the others it keeps the means.
