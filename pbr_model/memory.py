@@ -4,8 +4,8 @@ the machine has: ``--sims`` has a ceiling tied to memory.
 A run that keeps its detail (:mod:`pbr_model.analyses.stream`: every simulation's monthly
 cash flows and per-cohort results, kept while they fit in 256 MiB, and always by ``pbr
 capital`` of one contract and by its runs writing --csv/--parquet; ``pbr simulate`` writing
-them spools a larger run's arrays to disk instead, :func:`check_spool_disk`) grows with the
-simulations:
+them spools a larger run's arrays to disk instead, :func:`spool_held`,
+:func:`check_spool_disk`) grows with the simulations:
 
     bytes ~ BASE + FACTOR[command] x (sims x sum(per_sim) + 0.75 x min(chunk, sims) x max(per_sim))
     per_sim = 8 x (12 x months + 24 x cohorts)      (for each of a portfolio's areas)
@@ -59,6 +59,15 @@ STREAMED = 8 * 64
 SKETCHES = 64 * 2**20
 #: Each local worker process's own memory [bytes].
 WORKER = 120 * 2**20
+#: A spooled run (:mod:`pbr_model.analyses.spool`) holds, besides a streamed run's figures,
+#: the arrays of up to this many finished chunks per worker or thread (sent back, waiting
+#: their turn, and copied as they are written), and while its tables are written frames of
+#: up to ``TABLE_WRITING`` bytes. Calibrated, then rounded up, on ``pbr simulate --sims
+#: 1000000 --workers 2`` at 0.18.0: 1,432 MiB measured writing CSV and 1,521 MiB writing
+#: Parquet (all processes) against 1,048 MiB estimated for the streamed run alone; with
+#: these the estimate is 1,650 MiB.
+SPOOL_CHUNKS = 4
+TABLE_WRITING = 256 * 2**20
 
 
 #: A run keeps its per-simulation monthly and per-cohort arrays while they take at most
@@ -228,23 +237,56 @@ def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
                 specs, sims, command, chunk_size, detail, workers, held) <= available else ""))
 
 
-def check_spool_disk(specs: Iterable[ContractSpec], sims: int, where, flag: str) -> None:
-    """Raise ``InputError`` if a streamed run's spool (:mod:`pbr_model.analyses.spool`:
-    its monthly and per-cohort arrays, :func:`detail_bytes`) would not fit in the free
-    space of the folder ``where``; nothing for a run that keeps its arrays in memory."""
+def spool_held(specs: Iterable[ContractSpec], sims: int, chunk_size: int = DEFAULT_CHUNK,
+               workers: int = 1, threads: int = 1) -> int:
+    """What a spooled run holds besides a streamed run's figures [bytes]: see
+    :data:`SPOOL_CHUNKS` (0 for a run that keeps its arrays in memory and spools nothing)."""
     timelines = [Timeline.from_spec(s) for s in specs]
     if keeps_detail(timelines, sims, None):
+        return 0
+    chunk = min(chunk_size, sims)
+    return int(SPOOL_CHUNKS * max(workers, threads) * detail_bytes(timelines, chunk)
+               + TABLE_WRITING)
+
+
+#: Bytes of a table file per byte of the spooled arrays it is written from, by format: CSV
+#: text 2 (1,000,000 simulations of the default contract: 10.9 GB of CSV from 5.5 GB of
+#: arrays at 0.18.0), Parquet at most 1 (compressed binary).
+TABLE_BYTES = {"csv": 2.0, "parquet": 1.0}
+
+
+def check_spool_disk(specs: Iterable[ContractSpec], sims: int, where,
+                     tables: Iterable[tuple[str, Path]]) -> None:
+    """Raise ``InputError`` if a streamed run's spool (:mod:`pbr_model.analyses.spool`:
+    its monthly and per-cohort arrays, :func:`detail_bytes`, in the folder ``where``) and
+    the tables written while it is there (``tables``: ``(format, folder)``, estimated by
+    :data:`TABLE_BYTES`) would not fit in the free space of their disks; nothing for a run
+    that keeps its arrays in memory."""
+    tables = list(tables)
+    timelines = [Timeline.from_spec(s) for s in specs]
+    if not tables or keeps_detail(timelines, sims, None):
         return
-    need = detail_bytes(timelines, sims)
+    spool = detail_bytes(timelines, sims)
+    need: dict[int, list] = {}        # per disk: bytes, the folder to name, what goes there
     try:
-        free = shutil.disk_usage(where).free
+        for label, folder, size in (("the run's temporary files", Path(where), spool), *(
+                (f"the --{fmt} tables", Path(folder), int(TABLE_BYTES[fmt] * spool))
+                for fmt, folder in tables)):
+            at = folder if os.path.isdir(folder) else folder.parent
+            disk = need.setdefault(os.stat(at).st_dev, [0, at, []])
+            disk[0] += size
+            disk[2].append(f"{label} {_size(size)}")
+        room = [(n, at, labels, shutil.disk_usage(at).free) for n, at, labels in need.values()]
     except OSError:
-        return          # said when the tables are written, if it is a problem
-    if need > free:
-        raise InputError(
-            f"{flag}: {sims:,} simulations are written to disk as the run goes, about "
-            f"{_size(need)} of temporary files in {where} (the tables take more again); it "
-            f"has {_size(free)} free: free some space, or run fewer simulations")
+        return          # said when the files are written, if it is a problem
+    fmt, folder = tables[0]
+    for n, at, labels, free in room:
+        if n > free:
+            raise InputError(
+                f"--{fmt} {folder}: {sims:,} simulations are written to disk as the run goes, "
+                f"then their tables: about {_size(n)} in {at} ({', '.join(labels)}; "
+                f"estimated), which has {_size(free)} free: free some space, or run fewer "
+                "simulations")
 
 
 def _size(n: int) -> str:

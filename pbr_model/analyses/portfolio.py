@@ -177,7 +177,8 @@ class PortfolioResult(HasProvenance):
         from the sketches of a streamed run above that, docs/scaling.md)."""
         streamed = not self.areas[0].result.detail
         return {"owner_months_percentiles": (
-            f"sketched: within {ALPHA:.2g} of the exact ones, relative (streamed run)"
+            f"sketched (streamed run): each within {ALPHA:.2g} of the larger of the two order "
+            "statistics it interpolates between, relative, plus 1e-9"
             if streamed else "exact")}
 
     def to_dict(self) -> dict:

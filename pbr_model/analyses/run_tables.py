@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from ..engine import COHORT_COLUMNS
+from ..errors import InputError
 from .base import frame
 from .stream import CASH, needs_detail
 from .units import UNITS, unit_of
@@ -27,7 +28,7 @@ class RunTables:
     def has_tables(self) -> bool:
         """Whether :meth:`tables` can be written: the run kept its arrays, in memory or
         spooled to disk (:mod:`pbr_model.analyses.spool`)."""
-        return self.detail or self.spool is not None
+        return self.detail or (self.spool is not None and not self.spool.closed)
 
     def table_rows(self) -> dict[str, int]:
         """The rows of each of :meth:`tables` (for a progress bar while they are written)."""
@@ -78,6 +79,9 @@ class RunTables:
     def needs_tables(self, what: str) -> None:
         """Raise ``InputError`` when the run kept its arrays neither in memory nor on disk
         (``what`` names what needs them)."""
+        if self.spool is not None and self.spool.closed:
+            raise InputError(f"{what}: this run's arrays were on disk and close() removed "
+                             "them; run it again for its tables")
         if not self.has_tables:
             raise needs_detail(what, self.sims)
 

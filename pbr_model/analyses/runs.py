@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import numpy as np
 
 from ..approx import check_draws
+from ..errors import InputError
 from ..engine import DEFAULT_CHUNK, check_run_args, contract_chunk, resolve_shocks
 from ..finance.sib import InvestorFigures, run_sib
 from ..parallel import chunk_for, ordered_results
@@ -87,6 +88,12 @@ def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
         return []
     if result.investors is not None:     # worked out in the chunks of a streamed run
         return result.investors
+    if not result.has_tables and not (result.spool is not None and result.spool.closed):
+        raise InputError(
+            f"the investors' returns of each simulation: this run of {result.sims:,} "
+            "simulations was streamed and kept no monthly cash to work them out from; run "
+            "it with simulate(..., investors=True) (pbr simulate asks for it with --xlsx "
+            "or --html), or with spool=FOLDER")
     result.needs_tables("the investors' returns of each simulation")
     parts: list[list[InvestorFigures]] = [[] for _ in sib_spec.tranches]
     for start in range(0, result.sims, chunk_size):

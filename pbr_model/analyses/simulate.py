@@ -148,8 +148,10 @@ class SimulationResult(HasProvenance, RunTables):
 
     @cached_property
     def cohorts(self) -> pd.DataFrame:
-        """One row per (simulation, cohort) (index ``sim``, ``cohort``)."""
-        self.needs_detail("the cohorts table")
+        """One row per (simulation, cohort) (index ``sim``, ``cohort``): every row at once,
+        read from the spool of a spooled run (:meth:`cohort_chunks` reads a few thousand
+        simulations at a time)."""
+        self.needs_tables("the cohorts table")
         return self._cohort_rows(0, self.sims)
 
     @cached_property
@@ -352,10 +354,11 @@ def simulate(
                                       executor=executor, draws=draws, reduce=reduce,
                                       progress=progress):
                 parts.append(part)
+        return build_result(parts, provenance=contract_provenance(
+                                loaded, seed, sims, shocks,
+                                draws=draws if sampling == "random" else "exact"),
+                            spec=loaded.spec, sampling=sampling, timeline=timeline)
     except BaseException:
         if parts.spool is not None:
             parts.spool.close()
         raise
-    return build_result(parts, provenance=contract_provenance(
-                            loaded, seed, sims, shocks, draws=draws if sampling == "random" else "exact"),
-                        spec=loaded.spec, sampling=sampling, timeline=timeline)

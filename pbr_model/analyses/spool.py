@@ -11,13 +11,19 @@ per-cohort figures one month or cohort at a time.
 On disk an array of ``(sims, k)`` (``k`` cohorts or months) is one file of ``k`` runs of
 ``sims`` values, the run of column ``j`` at ``j * sims``: a month's (or a cohort's) values
 over every simulation are one read, and a chunk of simulations is ``k`` reads. The files
-are raw, native-endian and temporary: they live in a hidden folder (``.pbr-spool-*``)
-removed by :meth:`Spool.close`, when the spool is garbage-collected, or at exit.
+are raw, native-endian and temporary: they live in a hidden folder
+(``.pbr-spool-{pid}-*``) removed by :meth:`Spool.close`, when the spool is
+garbage-collected, or at exit. A process killed outright (SIGKILL) cannot remove it: the
+next spool made in the same folder removes every spool folder of ours whose process is no
+longer running (:func:`sweep_spools`, as :func:`pbr_model.files.sweep` does for temporary
+files; not on Windows, where a process cannot be asked whether it runs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -28,8 +34,10 @@ import numpy as np
 
 from ..errors import OutputError
 
-#: Prefix of a spool's temporary folder.
+#: Prefix of a spool's temporary folder; its name goes on with the process id.
 PREFIX = ".pbr-spool-"
+#: A spool folder's name: the prefix, the id of the process that made it, random letters.
+NAME = re.compile(re.escape(PREFIX) + r"(?P<pid>[1-9][0-9]{0,9})-[a-z0-9_]+")
 
 
 class Spool:
@@ -37,8 +45,9 @@ class Spool:
     (:meth:`column`) or by rows (:meth:`rows`)."""
 
     def __init__(self, where: str | Path, sims: int):
+        sweep_spools(Path(where))
         with _said(where, "make a temporary folder in"):
-            self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=where))
+            self.dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=where))
         self.sims = int(sims)
         self.filled = 0                                  # rows written so far
         self._files: dict[str, tuple[BinaryIO, int, np.dtype]] = {}   # name: (file, k, dtype)
@@ -47,6 +56,11 @@ class Spool:
     @property
     def names(self) -> list[str]:
         return list(self._files)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` removed the files."""
+        return not self._close.alive
 
     def add(self, arrays: dict[str, np.ndarray]) -> None:
         """The next rows of each array (every array ``(rows, k)``, the same ``rows``; the
@@ -91,6 +105,8 @@ class Spool:
         return out.T
 
     def _read(self, f: BinaryIO, dtype: np.dtype, first: int, count: int) -> np.ndarray:
+        if self.closed:
+            raise ValueError(f"spool: {self.dir} was closed: its arrays are gone")
         if self.filled != self.sims:
             raise ValueError(f"spool: {self.filled:,} of {self.sims:,} rows written")
         out = np.empty(count, dtype=dtype)
@@ -103,6 +119,31 @@ class Spool:
     def close(self) -> None:
         """Remove the spool's files (idempotent)."""
         self._close()
+
+
+def sweep_spools(folder: Path) -> list[Path]:
+    """Remove the spool folders in ``folder`` left by processes of this user that are no
+    longer running (killed outright); return them. Nothing on Windows."""
+    from ..files import _running
+    removed: list[Path] = []
+    if os.name == "nt":
+        return removed
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = NAME.fullmatch(entry.name)
+        try:
+            if match is None or not entry.is_dir(follow_symlinks=False) or \
+                    entry.stat(follow_symlinks=False).st_uid != os.getuid() or \
+                    _running(int(match["pid"])):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ and ``emit``, which writes the files, then prints the JSON object or the view.""
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 import sys
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import typer
 from ..approx import DRAWS, MAX_SKEW, MIN_VARIANCE, check_draws
 from ..engine import DEFAULT_CHUNK, MAX_SIMS, check_run_args, resolve_shocks
 from ..errors import InputError, OutputError, PbrError
-from ..memory import check_memory, check_spool_disk
+from ..memory import check_memory, check_spool_disk, spool_held
 from ..parallel import check_executor, open_executor, resolve_threads
 from ..files import check_not_input, check_output, same_file
 from ..report.export import DESCRIPTIONS, METADATA, check_export, table_file, write_tables
@@ -143,9 +144,9 @@ def spool_folder(outputs: Outputs) -> tuple[str, Path] | None:
     its parent (which must: :func:`~pbr_model.report.export.check_export`), so the
     temporary files are on the disk the tables go to; None without tables."""
     for flag, folder in (("--csv", outputs.csv), ("--parquet", outputs.parquet)):
-        if folder is not None:
+        if folder is not None:   # (os.path.isdir: an unusable path is said with the others)
             folder = Path(folder)
-            return flag, folder if folder.is_dir() else folder.parent
+            return flag, folder if os.path.isdir(folder) else folder.parent
     return None
 
 
@@ -267,6 +268,12 @@ class Outputs:
                                     "a folder cannot also be a file")
         return problems
 
+    def table_folders(self) -> list[tuple[str, Path]]:
+        """``(format, folder)`` of each table set asked for (--csv, --parquet)."""
+        return [(fmt, Path(folder)) for fmt, folder in (("csv", self.csv),
+                                                         ("parquet", self.parquet))
+                if folder is not None]
+
     def files(self, tables: Iterable[str] = ()) -> list[tuple[str, Path]]:
         """Every file the outputs would write, as ``(flag, path)``."""
         files = [] if self.xlsx is None else [("--xlsx", Path(self.xlsx))]
@@ -366,13 +373,14 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
                  command: str | None = None, sims: int | None = None,
                  chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
                  workers: int = 1, threads: int = 1,
-                 spool: tuple[str, Path] | None = None) -> LoadedSpec:
+                 spool: tuple[str, Path] | None = None,
+                 tables: Iterable[tuple[str, Path]] = ()) -> LoadedSpec:
     """Load the spec and raise every problem at once: the flags' ``problems`` (said first)
     and the spec's, so a bad ``--sims`` never hides a bad spec; then, if both are good,
     whether ``sims`` simulations of ``command`` fit in the machine's memory
     (:func:`pbr_model.memory.check_memory`) and, for a run that spools its arrays
-    (``spool``: the flag and folder, :func:`spool_folder`), in the folder's free disk
-    space, before any work."""
+    (``spool``: the flag and folder, :func:`spool_folder`), in the free disk space of its
+    folder and of the ``tables`` it writes (``(format, folder)``), before any work."""
     loaded = None
     try:
         loaded = load_spec(spec, overrides or [])
@@ -381,11 +389,12 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
     if problems:
         raise InputError(problems)
     if command is not None:
+        held = 0 if spool is None else spool_held([loaded.spec], sims, chunk_size, workers,
+                                                  threads)
         check_memory([loaded.spec], sims, command, chunk_size, detail=detail, workers=workers,
-                     threads=threads)
+                     threads=threads, held=held)
         if spool is not None:
-            flag, folder = spool
-            check_spool_disk([loaded.spec], sims, folder, f"{flag} {folder}")
+            check_spool_disk([loaded.spec], sims, spool[1], tables)
     return loaded
 
 

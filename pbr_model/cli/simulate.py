@@ -70,7 +70,8 @@ def simulate_cmd(
     # --csv/--parquet: a run too large to keep its arrays in memory spools them to disk
     spool = spool_folder(outputs)
     loaded = load_checked(spec, overrides, problems, "simulate", sims, chunk_size,
-                          spool=spool, **on_this_machine(workers, dask, threads))
+                          spool=spool, tables=outputs.table_folders(),
+                          **on_this_machine(workers, dask, threads))
     sims_sheet_note(outputs, sims)
     with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = simulate(loaded, sims=sims, seed=seed, chunk_size=chunk_size,
