@@ -91,24 +91,30 @@ class Spool:
 
     def column(self, name: str, j: int) -> np.ndarray:
         """Column ``j`` of array ``name`` over every simulation, ``(sims,)``."""
-        f, k, dtype = self._files[name]
+        f, k, dtype = self._file(name)
         if not 0 <= j < k:
             raise IndexError(f"spool: {name} has {k} columns (got {j})")
         return self._read(f, dtype, j * self.sims, self.sims)
 
     def rows(self, name: str, start: int, stop: int) -> np.ndarray:
         """Rows ``start`` to ``stop`` of array ``name``, ``(stop - start, k)``."""
-        f, k, dtype = self._files[name]
+        f, k, dtype = self._file(name)
         out = np.empty((k, stop - start), dtype=dtype)
         for j in range(k):
             out[j] = self._read(f, dtype, j * self.sims + start, stop - start)
         return out.T
 
-    def _read(self, f: BinaryIO, dtype: np.dtype, first: int, count: int) -> np.ndarray:
+    def _file(self, name: str) -> tuple[BinaryIO, int, np.dtype]:
+        """Array ``name``'s file, width and dtype, once every row is written."""
         if self.closed:
             raise ValueError(f"spool: {self.dir} was closed: its arrays are gone")
         if self.filled != self.sims:
             raise ValueError(f"spool: {self.filled:,} of {self.sims:,} rows written")
+        if name not in self._files:
+            raise KeyError(f"spool: no array {name!r} (it has {', '.join(self._files)})")
+        return self._files[name]
+
+    def _read(self, f: BinaryIO, dtype: np.dtype, first: int, count: int) -> np.ndarray:
         out = np.empty(count, dtype=dtype)
         with _said(self.dir, "read the run's arrays from"):
             f.seek(first * dtype.itemsize)

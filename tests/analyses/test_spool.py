@@ -45,9 +45,14 @@ def test_a_spool_gives_back_columns_and_rows_as_written(tmp_path):
         assert np.array_equal(spool.rows(name, 3, 8), v[3:8])
     with pytest.raises(IndexError, match="a has 3 columns"):
         spool.column("a", 3)
+    with pytest.raises(KeyError, match="no array 'd'"):
+        spool.column("d", 0)
     spool.close()
     spool.close()   # twice is fine
-    assert spools(tmp_path) == []
+    assert spools(tmp_path) == [] and spool.closed
+    for read in (lambda: spool.column("a", 0), lambda: spool.rows("a", 0, 1)):
+        with pytest.raises(ValueError, match="was closed: its arrays are gone"):
+            read()
 
 
 def test_a_spool_refuses_what_does_not_fit_and_reads_only_when_full(tmp_path):
