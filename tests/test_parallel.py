@@ -314,6 +314,28 @@ def test_a_dask_cluster_gives_the_same_bytes(cluster):
 
 
 @pytest.mark.slow
+def test_a_dask_cluster_spools_and_works_out_investors_as_one_process(cluster, tmp_path):
+    """A streamed run's arrays and a bond's investor figures come back from the cluster's
+    workers chunk by chunk and are spooled or joined in order: the tables and returns of
+    a run that keeps everything in one process."""
+    import numpy as np
+    from pbr_model.analyses.runs import sib_investors
+    from tablestext import csv_text
+    spec = load_spec("ma-roca-pfs")
+    kept = simulate(spec, SIMS, seed=5, detail=True)
+    with open_executor(dask=cluster.scheduler_address) as ex:
+        spooled = simulate(spec, SIMS, seed=5, detail=False, spool=tmp_path, chunk_size=1024,
+                           executor=ex)
+        chunked = simulate(spec, SIMS, seed=5, detail=False, investors=True, chunk_size=1024,
+                           executor=ex)
+    for name, table in kept.tables().items():
+        assert csv_text(table) == csv_text(spooled.tables()[name]), name
+    spooled.close()
+    for a, b in zip(sib_investors(kept), sib_investors(chunked), strict=True):
+        assert np.array_equal(a.irr, b.irr, equal_nan=True) and a.name == b.name
+
+
+@pytest.mark.slow
 def test_the_cli_gives_the_same_json_for_any_workers_or_a_cluster(cli, cluster):
     args = ["simulate", "peterborough-sib", "--sims", str(SIMS)]
     one = cli.json(*args)
