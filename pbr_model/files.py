@@ -21,6 +21,7 @@ import io
 import os
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -111,32 +112,41 @@ def in_memory(save: Callable[[IO[bytes]], Any]) -> Callable[[str], Any]:
     return write
 
 
-def sweep(folder: Path) -> list[Path]:
+def sweep(folder: Path, pattern: re.Pattern = TEMP, folders: bool = False) -> list[Path]:
     """Remove the stale temporary files of ours in ``folder`` (see the module notes);
     return them. Only regular files of exactly our naming, owned by this user, whose
     writing process is not running on this machine (or, of the older naming, unmodified
-    for :data:`OLD_TEMP_AGE`). Anything that cannot be read or removed is left."""
+    for :data:`OLD_TEMP_AGE`). Anything that cannot be read or removed is left.
+    ``pattern`` (with a ``pid`` group) and ``folders``: sweep folders of that naming instead
+    (a run's spool, :mod:`pbr_model.analyses.spool`), only by their process, never by age,
+    and not on Windows (a folder's time is not that of the files written in it)."""
     removed = []
+    if folders and os.name == "nt":
+        return removed
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     now = time.time()
     for entry in entries:
-        match = TEMP.fullmatch(entry.name)
+        match = pattern.fullmatch(entry.name)
         if match is None:
             continue
         try:
             st = entry.stat(follow_symlinks=False)
             mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
-            if not entry.is_file(follow_symlinks=False) or not mine:
+            kind = entry.is_dir if folders else entry.is_file
+            if not kind(follow_symlinks=False) or not mine:
                 continue
             if match["pid"] and os.name != "nt":  # (on Windows signal 0 would end a process)
                 stale = not _running(int(match["pid"]))
             else:
-                stale = now - st.st_mtime > OLD_TEMP_AGE
+                stale = not folders and now - st.st_mtime > OLD_TEMP_AGE
             if stale:
-                os.unlink(entry.path)
+                if folders:
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:
             continue

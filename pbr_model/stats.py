@@ -82,7 +82,7 @@ def running_mean(values: np.ndarray) -> float:
     """The mean of ``values`` (1-D) added one after another from 0, then divided by their
     number: what ``a.mean(axis=0)`` gives for each column of a C-ordered ``(n, k)`` array
     with ``k >= 2`` (numpy adds down the rows one row at a time), where numpy's own mean of
-    a 1-D array adds pairwise. ``tests/test_spool.py`` checks the two agree bit for bit."""
+    a 1-D array adds pairwise. ``tests/analyses/test_spool.py`` checks the two agree bit for bit."""
     v = np.asarray(values, dtype=np.float64)
     return float((np.cumsum(v)[-1] + 0.0) / len(v))   # + 0.0: a sum from 0 is never -0.0
 

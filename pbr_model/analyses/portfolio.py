@@ -133,16 +133,14 @@ class PortfolioResult(HasProvenance):
     def tables(self) -> dict[str, object]:
         """``owner`` and ``areas`` (one row per simulation: the owner's figures, combined
         and in each area alone) and ``owner_months`` (the owner's monthly cumulative cash
-        percentiles), for ``--csv``/``--parquet``."""
+        percentiles), for ``--csv``/``--parquet``: :meth:`table_chunks`, each party table's
+        frames joined into one."""
         import pandas as pd
-        several = self.portfolio.several_owners
-        owner = pd.concat([party_frame(o.party).assign(party=o.name) if several
-                           else party_frame(o.party) for o in self.owners], ignore_index=True)
-        owner.attrs["units"] = PARTY_UNITS
-        areas = pd.concat([party_frame(a.party).assign(party=a.name) for a in self.areas],
-                          ignore_index=True)
-        areas.attrs["units"] = PARTY_UNITS
-        return {"owner": owner, "areas": areas, "owner_months": self._owner_months()}
+        tables = self.table_chunks()
+        for name in ("owner", "areas"):   # each party's frames, one after another
+            tables[name] = pd.concat(list(tables[name]()), ignore_index=True)
+            tables[name].attrs["units"] = PARTY_UNITS
+        return tables
 
     def _owner_months(self) -> pd.DataFrame:
         """The ``owner_months`` table: each owner's monthly percentiles."""

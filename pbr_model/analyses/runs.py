@@ -88,7 +88,7 @@ def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
         return []
     if result.investors is not None:     # worked out in the chunks of a streamed run
         return result.investors
-    if not result.has_tables and not (result.spool is not None and result.spool.closed):
+    if not result.detail and result.spool is None:   # streamed, with neither
         raise InputError(
             f"the investors' returns of each simulation: this run of {result.sims:,} "
             "simulations was streamed and kept no monthly cash to work them out from; run "

@@ -30,8 +30,8 @@ from .base import HasProvenance, Provenance, contract_provenance, frame, month_d
 from .run_tables import RunTables
 from .runs import Progress, chunk_records, prepared
 from .stream import (COHORT_COLUMNS, Parts, Reduce, _month_columns, _sketched_months,
-                     build_result, keeps_detail, needs_detail, spooled_cohort,
-                     spooled_months)
+                     build_result, keeps_detail, needs_detail, share_values,
+                     spooled_cohort, spooled_months)
 from .units import unit_of
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for (base.frame)
@@ -130,7 +130,8 @@ class SimulationResult(HasProvenance, RunTables):
         k = self.timeline.n_cohorts
         if self.detail:
             values = self.cohort_columns[column].astype(np.float64) \
-                if column in COHORT_COLUMNS else _share_column(self, column)
+                if column in COHORT_COLUMNS \
+                else share_values(column, self.cohort_columns["outcome_payment"])
             return [stats(values[:, j]) for j in range(k)]
         if self.spool is not None:     # one cohort's values at a time, from disk
             return [stats(spooled_cohort(self.spool, column, j)) for j in range(k)]
@@ -261,14 +262,6 @@ def where(values, keep) -> np.ndarray:
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(whole > 0, part / whole, np.nan)
-
-
-
-
-
-def _share_column(result: SimulationResult, column: str) -> np.ndarray:
-    paid = result.cohort_columns["outcome_payment"]
-    return (paid > 0 if column == "outcome_paid" else paid < 0).astype(np.float64)
 
 
 def simulate(

@@ -15,8 +15,8 @@ are raw, native-endian and temporary: they live in a hidden folder
 (``.pbr-spool-{pid}-*``) removed by :meth:`Spool.close`, when the spool is
 garbage-collected, or at exit. A process killed outright (SIGKILL) cannot remove it: the
 next spool made in the same folder removes every spool folder of ours whose process is no
-longer running (:func:`sweep_spools`, as :func:`pbr_model.files.sweep` does for temporary
-files; not on Windows, where a process cannot be asked whether it runs).
+longer running (:func:`pbr_model.files.sweep`, as for temporary files; not on Windows,
+where a process cannot be asked whether it runs).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import OutputError
+from ..files import sweep
 
 #: Prefix of a spool's temporary folder; its name goes on with the process id.
 PREFIX = ".pbr-spool-"
@@ -45,17 +46,13 @@ class Spool:
     (:meth:`column`) or by rows (:meth:`rows`)."""
 
     def __init__(self, where: str | Path, sims: int):
-        sweep_spools(Path(where))
+        sweep(Path(where), NAME, folders=True)   # spools a killed process left
         with _said(where, "make a temporary folder in"):
             self.dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=where))
         self.sims = int(sims)
         self.filled = 0                                  # rows written so far
         self._files: dict[str, tuple[BinaryIO, int, np.dtype]] = {}   # name: (file, k, dtype)
         self._close = weakref.finalize(self, _remove, self.dir, self._files)
-
-    @property
-    def names(self) -> list[str]:
-        return list(self._files)
 
     @property
     def closed(self) -> bool:
@@ -125,31 +122,6 @@ class Spool:
     def close(self) -> None:
         """Remove the spool's files (idempotent)."""
         self._close()
-
-
-def sweep_spools(folder: Path) -> list[Path]:
-    """Remove the spool folders in ``folder`` left by processes of this user that are no
-    longer running (killed outright); return them. Nothing on Windows."""
-    from ..files import _running
-    removed: list[Path] = []
-    if os.name == "nt":
-        return removed
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        match = NAME.fullmatch(entry.name)
-        try:
-            if match is None or not entry.is_dir(follow_symlinks=False) or \
-                    entry.stat(follow_symlinks=False).st_uid != os.getuid() or \
-                    _running(int(match["pid"])):
-                continue
-        except OSError:
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-        removed.append(Path(entry.path))
-    return removed
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ whole random-number blocks, results are folded in block order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +41,7 @@ from ..memory import DETAIL_BYTES, detail_bytes, keeps_detail  # noqa: F401  (th
 from ..sketch import ColumnSketch
 
 if TYPE_CHECKING:
+    from ..spec.schema import SocialImpactBond
     from .spool import Spool
 
 #: Per-cohort columns whose percentiles a streamed run keeps (the workbook's Cohorts sheet
@@ -77,7 +78,7 @@ class Reduce:
     spool: bool = False
     #: A streamed run's chunk also sends back the figures of this bond's tranches
     #: (:func:`~pbr_model.finance.sib.run_sib`) over its rows: they need the monthly cash.
-    sib: Any = None
+    sib: SocialImpactBond | None = None
 
     def __call__(self, record: dict) -> dict:
         for total, column in ROW_TOTALS.items():
@@ -270,9 +271,14 @@ def spooled_cohort(spool: Spool, column: str, j: int) -> np.ndarray:
     ``outcome_repaid`` (1 where its outcome payment was above / below 0), from a spool, as
     floats."""
     if column in COHORT_SHARES:
-        paid = spool.column("outcome_payment", j)
-        return (paid > 0 if column == "outcome_paid" else paid < 0).astype(np.float64)
+        return share_values(column, spool.column("outcome_payment", j))
     return spool.column(column, j).astype(np.float64)
+
+
+def share_values(column: str, outcome_payment: np.ndarray) -> np.ndarray:
+    """A per-cohort share's values (:data:`COHORT_SHARES`: 1 where it holds, else 0) from
+    the outcome payments, as floats."""
+    return COHORT_SHARES[column]({"outcome_payment": outcome_payment}).astype(np.float64)
 
 
 def _sketched_months(timeline: Timeline, sketches: dict) -> dict:

@@ -138,15 +138,14 @@ def on_this_machine(workers: int, dask: str | None, threads: int | None) -> dict
     return {"workers": workers, "threads": resolve_threads(threads, workers, dask)}
 
 
-def spool_folder(outputs: Outputs) -> tuple[str, Path] | None:
-    """The flag and the folder where a streamed run writing --csv or --parquet tables spools
-    its arrays (:mod:`pbr_model.analyses.spool`): the first table folder if it exists, else
-    its parent (which must: :func:`~pbr_model.report.export.check_export`), so the
-    temporary files are on the disk the tables go to; None without tables."""
-    for flag, folder in (("--csv", outputs.csv), ("--parquet", outputs.parquet)):
-        if folder is not None:   # (os.path.isdir: an unusable path is said with the others)
-            folder = Path(folder)
-            return flag, folder if os.path.isdir(folder) else folder.parent
+def spool_folder(outputs: Outputs) -> Path | None:
+    """Where a streamed run writing --csv or --parquet tables spools its arrays
+    (:mod:`pbr_model.analyses.spool`): the first table folder if it exists, else its
+    parent (which must: :func:`~pbr_model.report.export.check_export`), so the temporary
+    files are on the disk the tables go to; None without tables."""
+    for _, folder in outputs.table_folders():
+        # (os.path.isdir, which never raises: an unusable path is said with the others)
+        return folder if os.path.isdir(folder) else folder.parent
     return None
 
 
@@ -373,14 +372,14 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
                  command: str | None = None, sims: int | None = None,
                  chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
                  workers: int = 1, threads: int = 1,
-                 spool: tuple[str, Path] | None = None,
+                 spool: Path | None = None,
                  tables: Iterable[tuple[str, Path]] = ()) -> LoadedSpec:
     """Load the spec and raise every problem at once: the flags' ``problems`` (said first)
     and the spec's, so a bad ``--sims`` never hides a bad spec; then, if both are good,
     whether ``sims`` simulations of ``command`` fit in the machine's memory
     (:func:`pbr_model.memory.check_memory`) and, for a run that spools its arrays
-    (``spool``: the flag and folder, :func:`spool_folder`), in the free disk space of its
-    folder and of the ``tables`` it writes (``(format, folder)``), before any work."""
+    (``spool``: the folder, :func:`spool_folder`), in the free disk space of its folder and
+    of the ``tables`` it writes (``(format, folder)``), before any work."""
     loaded = None
     try:
         loaded = load_spec(spec, overrides or [])
@@ -394,7 +393,7 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
         check_memory([loaded.spec], sims, command, chunk_size, detail=detail, workers=workers,
                      threads=threads, held=held)
         if spool is not None:
-            check_spool_disk([loaded.spec], sims, spool[1], tables)
+            check_spool_disk([loaded.spec], sims, spool, tables)
     return loaded
 
 

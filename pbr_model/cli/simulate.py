@@ -78,7 +78,7 @@ def simulate_cmd(
                           volume_shock=volume_shock,
                           paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                           progress=bar, executor=executor, draws=draws,
-                          spool=spool and spool[1],
+                          spool=spool,
                           # the workbook's and page's investor returns need the monthly cash
                           investors=xlsx is not None or html is not None)
     try:   # the views and writers (and rich) are imported when used: --json needs none
