@@ -45,22 +45,39 @@ PARTY_UNITS = {"sim": None, "party": None, "role": None, "revenue": "currency",
                "first_shortfall_month": "month index",
                "financing_cost": "currency", "net_after_financing": "currency"}
 
+#: Simulations a contract's plan is read from (its first ones, without a volume shock) and
+#: on which each party's facility is sized (its first ones), whatever the run's size: the
+#: same figures whether a run keeps its arrays or streams them (a streamed run cannot go
+#: back to simulations it has folded away). At 10,000 the plan's means are within about
+#: 1% of their expected values on the bundled contracts (their Monte Carlo error), and the
+#: facility's chance of running out is read from 10,000 trials (docs/finance.md).
+PLAN_SIMS = 10_000
+
 
 def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
          result: SimulationResult | None = None, executor: Executor | None = None) -> Plan:
-    """The contract as planned: mean fee and outcome income and entrants over the
-    simulations of the unshocked contract (``result`` if given, else a run with ``sims``
-    and ``seed``). Its outcome income per participant is the expected value of the PbR
-    risk a seat does not carry; a volume shock does not move it."""
-    if result is None or result.shocked:
-        result = simulate(spec, sims, seed, executor=executor, detail=True,
+    """The contract as planned: mean fee and outcome income and entrants over the first
+    ``min(sims, PLAN_SIMS)`` simulations of the unshocked contract (``result``'s own when
+    it is unshocked and kept its arrays, else a run of that many with ``seed``). Its
+    outcome income per participant is the expected value of the PbR risk a seat does not
+    carry; a volume shock does not move it."""
+    n = min(sims, PLAN_SIMS)
+    if result is None or result.shocked or result.cash_in is None:
+        result = simulate(spec, n, seed, executor=executor, detail=True,
                           draws="exact" if result is None else result.provenance.draws)
+    return plan_of(result, n)
+
+
+def plan_of(result: SimulationResult, n: int) -> Plan:
+    """The plan read from the first ``n`` simulations of a kept run without a shock (the
+    monthly sums added row by row in simulation order, :func:`~pbr_model.stats.leading_sum`,
+    so the plan does not depend on how the run was chunked)."""
     s = result.sim_columns
-    entrants = result.cohort_columns["entrants"]
-    return Plan(fee=float(s["fee"].mean()), outcome=float(s["outcome"].mean()),
-                entrants=float(s["entrants"].mean()),
-                fee_by_month=leading_sum(result.cash_in - result.outcome_in) / result.sims,
-                starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / result.sims)
+    entrants = result.cohort_columns["entrants"][:n]
+    return Plan(fee=float(s["fee"][:n].mean()), outcome=float(s["outcome"][:n].mean()),
+                entrants=float(s["entrants"][:n].mean()),
+                fee_by_month=leading_sum(result.cash_in[:n] - result.outcome_in[:n]) / n,
+                starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / n)
 
 
 def chain_seats(spec: ContractSpec | LoadedSpec, folder: Path | None = None) -> list[Seat]:
@@ -87,8 +104,9 @@ class PartyResult:
     """One party's figures: its seat, per-simulation figures, the monthly percentiles of
     its balance after financing (``month_columns``: ``date``, ``mean``, ``p5``... one
     value per month; ``months``: the same as a table, built on first use), the headline
-    ``summary`` and its monthly net flows ``(n_sims, n_months)`` [currency], from which
-    :attr:`facility` is sized."""
+    ``summary`` and its monthly net flows ``(n_sims, n_months)`` [currency] (None: a
+    streamed run, whose facility was sized as it went), from whose first
+    :data:`PLAN_SIMS` rows :attr:`facility` is sized."""
 
     seat: Seat
     figures: CapitalFigures
@@ -103,10 +121,11 @@ class PartyResult:
 
     @cached_property
     def facility(self) -> dict:
-        """A social investment facility sized for the party (see
+        """A social investment facility sized for the party on its first
+        :data:`PLAN_SIMS` simulations (see
         :func:`~pbr_model.finance.capital.facility_summary`); sized when first asked for,
         as it reruns the balance for each trial size."""
-        return facility_summary(self.net_flow, self.seat.profile)
+        return facility_summary(self.net_flow[:PLAN_SIMS], self.seat.profile)
 
     def to_dict(self) -> dict:
         """The summary with the facility and dates of the peak and first shortfall."""

@@ -18,11 +18,11 @@ from ..errors import InputError
 from ..rng import BLOCK
 from ..spec.portfolio import LoadedPortfolio
 from ..timeline import Timeline
-from . import portfolio_stream
+from . import parties as _parties
 
 #: Whether a streamed run without a volume shock draws its first simulations owner by owner
 #: (:func:`owner_pass`), rather than a plan pass and then the stream: the same numbers
-#: (tested); at most :data:`~pbr_model.analyses.portfolio_stream.PLAN_SIMS` simulations,
+#: (tested); at most :data:`~pbr_model.analyses._parties.PLAN_SIMS` simulations,
 #: about half the work; at 100,000, a tenth less.
 ONE_PASS = True
 
@@ -87,4 +87,4 @@ def head_sims(sims: int) -> int:
     ``PLAN_SIMS`` (:mod:`~pbr_model.analyses.portfolio_stream`); above it the whole
     random-number blocks that hold the first ``PLAN_SIMS`` (10,240), the rest streamed after
     with the plans read there."""
-    return min(sims, -(-portfolio_stream.PLAN_SIMS // BLOCK) * BLOCK)
+    return min(sims, -(-_parties.PLAN_SIMS // BLOCK) * BLOCK)

@@ -55,10 +55,10 @@ from .parties import (PARTY_UNITS, PartyResult, chain_seats, party_flows, party_
                       party_result, plan)
 from .owners import (AreaResult, OwnerResult, combine, diversification, national_totals,
                      owner_dict, owner_result, owner_shared)
-from . import portfolio_stream
+from . import parties as _parties
 from .passes import owner_pass
-from .portfolio_stream import (Job, area_run, by_owner, chunks_after, draw_areas,
-                               facility_on_first, plan_of, plans, stream_task)
+from .portfolio_stream import (Job, area_run, by_owner, chunks_after, draw_areas, plans,
+                               stream_task)
 from .runs import join_parts
 from .simulate import Progress, SimulationResult, build_result
 from .stream import Reduce, keeps_detail
@@ -282,14 +282,13 @@ def run_portfolio(
                                 timeline=t)
                    for a, p, v, t in zip(portfolio.areas, parts, provenances, timelines)]
         area_plans = (plans(plan_job, sims, chunk_size, executor) if shocked
-                      else [plan_of(r, min(sims, portfolio_stream.PLAN_SIMS)) for r in results])
+                      else [_parties.plan_of(r, min(sims, _parties.PLAN_SIMS)) for r in results])
         area_flows = [party_flows(r, s, "chain", p)[0]
                       for r, s, p in zip(results, seats, area_plans)]
         areas = [AreaResult(a.name, r, party_result(f, r))
                  for a, r, f in zip(portfolio.areas, results, area_flows)]
-        owners = [facility_on_first(owner_result(
-                      o, [areas[i] for i in o.areas], [area_flows[i] for i in o.areas],
-                      several=portfolio.several_owners), portfolio_stream.PLAN_SIMS)
+        owners = [owner_result(o, [areas[i] for i in o.areas], [area_flows[i] for i in o.areas],
+                               several=portfolio.several_owners)
                   for o in portfolio.owners]
     else:
         # a task holds every area's chunk and each owner's combined months: smaller chunks
@@ -304,7 +303,7 @@ def run_portfolio(
             job = replace(job, seats=seats)
             told = (lambda done, _: progress(done, sims)) if progress else None
             parts, facilities, area_plans = by_owner(job, head, size, executor, told,
-                                                     min(sims, portfolio_stream.PLAN_SIMS))
+                                                     min(sims, _parties.PLAN_SIMS))
             job = replace(job, plans=area_plans)
             tasks = [(job, blocks, keep) for blocks, keep in chunks_after(head, sims, size)]
             parts = itertools.chain(parts, report(tasks, ordered_results(stream_task, tasks,

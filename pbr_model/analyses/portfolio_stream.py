@@ -11,8 +11,8 @@ and area, not by the monthly arrays.
 
 **The plan** (each area's expected fee and outcome income, :func:`~pbr_model.analyses.parties.plan`)
 prices what a seat does not carry, so it is needed before the first chunk is split. It is
-read from the first ``min(sims, PLAN_SIMS)`` simulations of the portfolio *without* a
-volume shock, on the same seed, keeping only the plan's sums (the monthly sums added row by
+read from the first ``min(sims, PLAN_SIMS)`` simulations
+(:data:`~pbr_model.analyses._parties.PLAN_SIMS`) of the portfolio *without* a volume shock, on the same seed, keeping only the plan's sums (the monthly sums added row by
 row in simulation order, as :func:`~pbr_model.stats.leading_sum` does): the plan a run with
 detail reads from its own simulations, so both give the same figures per simulation.
 Without a shock those simulations are the run's own, and the blocks holding them are drawn
@@ -25,7 +25,7 @@ in a pass of its own (:func:`plans`) and the whole run streamed after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -37,16 +37,13 @@ from ..outcomes import Sampler
 from ..parallel import ordered_results
 from ..stopping import stop_point
 from ..rng import BLOCK, block_rng, chunks
-from ..stats import leading_sum
 from ..spec.portfolio import LoadedPortfolio
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, frame
+from . import parties as _parties
 from .stream import sketch_of
 
-#: Simulations the plan of a streamed portfolio is read from (the first ones, unshocked),
-#: and on which each owner's facility is sized (its first ones).
-PLAN_SIMS = 10_000
 
 #: What a streamed portfolio keeps of each area's own simulation, per simulation.
 AREA_COLUMNS = ("fee", "outcome")
@@ -145,31 +142,13 @@ class PlanFold:
 
 def plans(job: Job, sims: int, chunk_size: int, executor=None) -> list[Plan]:
     """Each area's plan from the first ``min(sims, PLAN_SIMS)`` simulations (see the module)."""
-    n = min(sims, PLAN_SIMS)
+    n = min(sims, _parties.PLAN_SIMS)
     tasks = [(job, blocks, keep) for blocks, keep in chunks(n, chunk_size)]
     folds = [PlanFold() for _ in job.models]
     for part in ordered_results(plan_task, tasks, executor):
         for fold, p in zip(folds, part):
             fold.add(p)
     return [fold.plan(n) for fold in folds]
-
-
-def plan_of(result, n: int) -> Plan:
-    """An area's plan from the first ``n`` simulations of a kept run without a shock: the
-    same numbers :func:`plans` reads from a first pass."""
-    s = result.sim_columns
-    entrants = result.cohort_columns["entrants"][:n]
-    return Plan(fee=float(s["fee"][:n].mean()), outcome=float(s["outcome"][:n].mean()),
-                entrants=float(s["entrants"][:n].mean()),
-                fee_by_month=leading_sum(result.cash_in[:n] - result.outcome_in[:n]) / n,
-                starters_by_month=leading_sum(result.timeline.in_arrears(entrants)) / n)
-
-
-def facility_on_first(owner, n: int):
-    """An owner whose facility is sized on its first ``n`` simulations' net flows (as a
-    streamed portfolio sizes it)."""
-    party = replace(owner.party, net_flow=owner.party.net_flow[:n])
-    return replace(owner, party=party)
 
 
 def area_part(job: Job, k: int, record: dict, plan: Plan):
@@ -204,7 +183,7 @@ def owner_part(profile, combined: dict, blocks: range, keep: int) -> dict:
     sketch and the net flows of the rows its facility is sized on."""
     income, cost = combined["income"], combined["direct_cost"] + combined["overheads"]
     figures, balance = capital_read(income, cost, profile)
-    first = max(0, min(keep, PLAN_SIMS - blocks[0] * BLOCK))   # the facility's rows
+    first = max(0, min(keep, _parties.PLAN_SIMS - blocks[0] * BLOCK))   # the facility's rows
     return {"figures": figures, "balance": sketch_of(balance), "net_flow": (income - cost)[:first]}
 
 
@@ -230,7 +209,7 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     """Owner ``o``'s areas over the first ``sims`` simulations of a run with no volume
     shock, in one pass: each area drawn chunk by chunk (its light records held until its
     plan is known: :func:`pbr_model.memory.one_pass_bytes`), its plan read from its first
-    ``plan_sims`` simulations (default ``sims``; at most :data:`PLAN_SIMS`: the numbers
+    ``plan_sims`` simulations (default ``sims``; at most :data:`~pbr_model.analyses._parties.PLAN_SIMS`: the numbers
     :func:`plans` reads from a first pass), then each chunk split and reduced as
     :func:`stream_task` does and folded in chunk order, as :func:`streamed
     <pbr_model.analyses.portfolio.streamed>` folds the parts of a stream. Returns each
@@ -240,9 +219,9 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     after each area's chunk is drawn (progress, in one process)."""
     from .runs import join_parts
     plan_sims = sims if plan_sims is None else plan_sims
-    if not 0 < plan_sims <= min(sims, PLAN_SIMS):
+    if not 0 < plan_sims <= min(sims, _parties.PLAN_SIMS):
         raise ValueError(f"one pass reads the plan from the run's own simulations: at most "
-                         f"{PLAN_SIMS:,} of its {sims:,} (got {plan_sims:,})")
+                         f"{_parties.PLAN_SIMS:,} of its {sims:,} (got {plan_sims:,})")
     owner = job.portfolio.owners[o]
     mine = sorted(owner.areas)
     runs = list(chunks(sims, chunk_size))

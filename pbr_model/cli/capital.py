@@ -10,7 +10,7 @@ import typer
 from ..analyses.capital import CAPITAL_TABLES, capital
 from ..analyses.parties import check_seats
 from ..analyses.portfolio import PORTFOLIO_TABLES, run_portfolio
-from ..analyses import portfolio_stream
+from ..analyses import parties as _parties
 from ..analyses.passes import balanced, one_pass_held, owner_pass
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
@@ -146,7 +146,7 @@ def capital_cmd(
         # locally only (a Dask cluster's workers are not counted here)
         head = 0 if dask is not None else owner_pass(portfolio, sims, busy, volume_shock,
                                                      paid_volume_shock, caseload_shock)
-        if head == sims <= portfolio_stream.PLAN_SIMS and not tables \
+        if head == sims <= _parties.PLAN_SIMS and not tables \
                 and outputs.xlsx is None and outputs.html is None and balanced(portfolio, busy):
             detail = False   # only printed figures, the same streamed: one faster pass
         # what the owners' tasks hold, where run_portfolio will run them (streamed); added to

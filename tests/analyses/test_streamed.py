@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from pbr_model import load_spec, memory, simulate
+from pbr_model.analyses import parties as parties_module
 from pbr_model.analyses import passes, portfolio_stream, stream
 from pbr_model.analyses.portfolio import run_portfolio
 from pbr_model.spec.portfolio import load_portfolio
@@ -160,7 +161,7 @@ def test_a_streamed_portfolio_reads_its_balances_within_the_bound(portfolios):
 def test_kept_and_streamed_portfolios_agree_above_the_plan_size(monkeypatch, shock):
     """Both plan on the first PLAN_SIMS simulations without a shock, and size the owners'
     facilities on the first PLAN_SIMS: writing --csv (which keeps) changes no figure."""
-    monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", 1024)
+    monkeypatch.setattr(parties_module, "PLAN_SIMS", 1024)
     kept, streamed = (run_portfolio("working-links-like", SIMS, seed=8, detail=d,
                                     volume_shock=shock) for d in (True, False))
     assert json.dumps(kept.to_dict(), sort_keys=True) == \
@@ -171,7 +172,7 @@ def test_a_large_streamed_portfolio_plans_and_sizes_facilities_on_its_first_simu
         monkeypatch):
     """Above PLAN_SIMS the plan and the facility come from the first PLAN_SIMS simulations:
     the same figures as a run of that many that keeps everything."""
-    monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", 1024)
+    monkeypatch.setattr(parties_module, "PLAN_SIMS", 1024)
     first = run_portfolio("working-links-like", 1024, seed=8, detail=True)
     big = run_portfolio("working-links-like", SIMS, seed=8, detail=False)
     owner = first.owners[0]
@@ -209,7 +210,7 @@ def test_above_plan_sims_the_owner_pass_and_stream_are_the_two_passes_bit_for_bi
     owner, the plans read from their first PLAN_SIMS rows (here part way into a block), and
     the rest streamed after with those plans: every figure and table is what a plan pass
     and a stream of the whole run give, and nothing is drawn twice."""
-    monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", plan_sims)
+    monkeypatch.setattr(parties_module, "PLAN_SIMS", plan_sims)
     head = passes.head_sims(sims)   # 1,800: every simulation, the plan from 1,500; no stream
     assert head == min(sims, -(-plan_sims // 1024) * 1024) and plan_sims < sims
     drawn = []
@@ -275,7 +276,7 @@ def test_a_portfolio_run_streamed_differently_from_kept_is_left_to_its_size(
     than PLAN_SIMS simulations (where only a kept run's owners' percentiles are exact, not
     within the sketch's bound) is not streamed to print faster: kept if it fits."""
     if plan_sims is not None:
-        monkeypatch.setattr(portfolio_stream, "PLAN_SIMS", plan_sims)
+        monkeypatch.setattr(parties_module, "PLAN_SIMS", plan_sims)
     _, detail = _capital_detail(cli, monkeypatch, "working-links-like", "--json", *args)
     assert detail is None
 
