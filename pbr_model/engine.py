@@ -126,10 +126,11 @@ def contract_chunk(spec: ContractSpec, timeline: Timeline, seed: int, blocks: ra
     """One task of a single contract's run (:mod:`pbr_model.parallel`): the chunk of
     ``blocks`` (their generators made here from ``seed``, so only numbers cross to a
     worker), cut to ``keep`` simulations, its ``columns`` (:func:`finish`), then
-    ``reduce(record)`` (a picklable callable) before it is sent back."""
+    ``reduce(record, first)`` (a picklable callable; ``first``: the index of the chunk's
+    first simulation in the run) before it is sent back."""
     record = run_blocks(spec, timeline, [(block_rng(seed, b), None, None) for b in blocks], keep,
                         draws, columns)
-    return record if reduce is None else reduce(record)
+    return record if reduce is None else reduce(record, blocks[0] * BLOCK)
 
 
 #: The columns of a light record (:func:`finish`): the money a streamed portfolio's area

@@ -2,10 +2,9 @@
 the machine has: ``--sims`` has a ceiling tied to memory.
 
 A run that keeps its detail (:mod:`pbr_model.analyses.stream`: every simulation's monthly
-cash flows and per-cohort results, kept while they fit in 256 MiB, and always by ``pbr
-capital`` of one contract and by its runs writing --csv/--parquet; ``pbr simulate`` writing
-them spools a larger run's arrays to disk instead, :func:`spool_held`,
-:func:`check_spool_disk`) grows with the simulations:
+cash flows and per-cohort results, kept while they fit in 256 MiB; above that a run is
+streamed, and ``pbr simulate`` or ``pbr capital`` writing --csv/--parquet spools its arrays
+to disk instead, :func:`spool_held`, :func:`check_spool_disk`) grows with the simulations:
 
     bytes ~ BASE + FACTOR[command] x (sims x sum(per_sim) + 0.75 x min(chunk, sims) x max(per_sim))
     per_sim = 8 x (12 x months + 24 x cohorts)      (for each of a portfolio's areas)
@@ -100,9 +99,7 @@ def bytes_per_sim(spec: ContractSpec) -> int:
 
 def streams(specs: list[ContractSpec], sims: int, command: str,
             detail: bool | None = None) -> bool:
-    """Whether the run is streamed (see the module): never ``capital`` of one contract."""
-    if command == "capital":
-        return False
+    """Whether the run is streamed (see the module)."""
     return not keeps_detail([Timeline.from_spec(s) for s in specs], sims, detail)
 
 
@@ -156,7 +153,7 @@ def max_sims(specs: Iterable[ContractSpec], available: int, command: str,
     counted as fixed (it is at most :data:`ONE_PASS_BYTES`)."""
     specs = list(specs)
     best = 0
-    for streamed in ((False, True) if detail is not True and command != "capital" else (False,)):
+    for streamed in ((False, True) if detail is not True else (False,)):
         kept, work, fixed = _per_sim(specs, command, streamed, workers, threads)
         room = available - BASE - fixed - held
         fits = (room - chunk_size * work) / kept          # a full chunk at work

@@ -11,28 +11,33 @@ commissioner's view.
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
-from ..finance.capital import CapitalFigures, capital_read
-from ..finance.commissioner import commissioner_summary, paid_for_noise, payer_summary
-from ..finance.parties import PartyFlows, Plan, Seat
-from ..finance.sib import InvestorFigures, SibFlows, bond_cash, guarantee_summary, run_sib
+from ..finance.capital import CapitalFigures
+from ..finance.commissioner import (commissioner_summary, paid_for_noise, payer_summary,
+                                    present_value)
+from ..finance.parties import Plan, Seat
+from ..finance.sib import InvestorFigures, guarantee_summary
 from ..finance.sib import summary as sib_summary
 from ..scenarios import with_terms
 from ..spec import LoadedSpec
 from ..spec.load import load_profile
 from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
+from ..timeline import Timeline
 from .base import HasProvenance, Provenance
-from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_flows,
-                      party_frame, plan, read_party, terms)
+from .capital_stream import Split, split_chunk
+from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_frame, plan,
+                      read_party, terms)
 from .runs import join_parts, sim_columns_at_no_effect
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, simulate
+from .stream import keeps_detail
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd
@@ -158,24 +163,29 @@ def payer_terms(spec: ContractSpec) -> dict[str, list[dict]]:
     return out
 
 
-def commissioner_view(result: SimulationResult, noise: dict | None = None) -> dict:
+def commissioner_view(result: SimulationResult, noise: dict | None = None,
+                      pv_paid: np.ndarray | None = None) -> dict:
     """The commissioner's figures (:func:`commissioner_summary`) and, when mechanisms are
     split between outcome payers, ``payers``: each payer's (:func:`payer_summary`), its
-    paid-for-noise figures from ``noise["payers"]``."""
+    paid-for-noise figures from ``noise["payers"]``. ``pv_paid``: what each simulation
+    paid, discounted (:func:`present_value`), if worked out as the run went (a streamed
+    run keeps no monthly cash); else from the result's."""
     s = result.sim_columns
     noise = dict(noise or {})
     payer_noise = noise.pop("payers", {})
     no_effect = (s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)
-    view = commissioner_summary(s["fee"], s["outcome"],
-                                s["reoffences_avoided"], no_effect,
-                                result.cash_in, result.spec.commissioner, noise or None)
-    terms = payer_terms(result.spec)
-    if terms:
+    terms = result.spec.commissioner
+    if pv_paid is None:
+        pv_paid = present_value(result.cash_in, terms)
+    view = commissioner_summary(s["fee"], s["outcome"], s["reoffences_avoided"], no_effect,
+                                pv_paid, terms, noise or None)
+    payers = payer_terms(result.spec)
+    if payers:
         view["payers"] = [
             payer_summary(name, pays_for, s[f"paid_by:{name}"],
                           s[f"outcome_paid_by:{name}"],
                           s[f"cap_binds:{name}"], payer_noise.get(name))
-            for name, pays_for in terms.items()]
+            for name, pays_for in payers.items()]
     return view
 
 
@@ -196,6 +206,8 @@ def capital(
     commissioner: bool = True,
     executor: Executor | None = None,
     draws: str = "exact",
+    detail: bool | None = None,
+    spool: str | Path | None = None,
 ) -> CapitalResult:
     """The contract through each party's eyes.
 
@@ -211,10 +223,15 @@ def capital(
         (as :func:`pbr_model.simulate`); per-participant prices stay at the plan
     commissioner : compute the commissioner's view (False skips it and the zero-effect run
         its paid-for-noise figures need, for callers that read only the parties)
-    executor : where the simulation's chunks run (as :func:`pbr_model.simulate`); the
-        parties' figures are read here from the kept monthly arrays (a capital run always
-        keeps them, so its size is bounded by memory: ``pbr capital`` checks it first)
+    executor : where the simulation's chunks run (as :func:`pbr_model.simulate`)
     draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
+    detail : keep every simulation's monthly arrays and each party's monthly balance
+        (True: exact monthly percentiles), split each chunk between the parties as it is
+        made and keep only per-simulation figures and sketches (False), or decide by size
+        (None: as :func:`pbr_model.simulate` decides); see
+        :mod:`~pbr_model.analyses.capital_stream`
+    spool : as :func:`pbr_model.simulate`: a folder where a streamed run writes its arrays,
+        so its contract tables can be written (``pbr capital --csv`` passes one)
 
     Returns
     -------
@@ -231,50 +248,65 @@ def capital(
         mode = "providers"
     else:
         seats, mode = chain_seats(loaded), "chain"
-    result = simulate(loaded, sims, seed, chunk_size=chunk_size, volume_shock=volume_shock,
-                      paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                      progress=progress, executor=executor, detail=True, draws=draws)
-    contract_plan = plan(loaded, sims, seed, result, executor)
     sib_spec = loaded.spec.sib if mode == "chain" else None
-    # Row chunks bound the memory of the parties' monthly arrays; every figure is per
-    # simulation, so the chunking changes no number.
-    figures: list[list[CapitalFigures]] = [[] for _ in seats]
-    balance = [np.empty((result.sims, result.timeline.n_months)) for _ in seats]
-    net_flow = [np.empty((result.sims, result.timeline.n_months)) for _ in seats]
-    tranches: list[list] = [[] for _ in (sib_spec.tranches if sib_spec else [])]
-    paid: list[list[np.ndarray]] = [[] for _ in (sib_spec.guarantees if sib_spec else [])]
-    for start in range(0, result.sims, chunk_size):
-        rows = slice(start, min(start + chunk_size, result.sims))
-        flows = party_flows(result, seats, mode, contract_plan, rows)
-        if sib_spec is not None:
-            sib = run_sib(sib_spec, result.cash_in[rows], result.cash_out[rows])
-            flows[0] = funded_prime(flows[0], sib)
-            for k, f in enumerate(sib.figures()):
-                tranches[k].append(f)
-            for k, g in enumerate(sib.guarantees):
-                paid[k].append(g.paid)
-        for k, f in enumerate(flows):
-            fig, balance[k][rows] = capital_read(f.income, f.cash_out, f.seat.profile)
-            figures[k].append(fig)
-            net_flow[k][rows] = f.income - f.cash_out
-        del flows
-    parties = [read_party(seat, join_parts(parts), bal, net, result)
-               for seat, parts, bal, net in zip(seats, figures, balance, net_flow)]
-    tranche_figures = [join_parts(parts) for parts in tranches]
+    run = dict(chunk_size=chunk_size, volume_shock=volume_shock,
+               paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
+               progress=progress, executor=executor, draws=draws)
+    if keeps_detail([Timeline.from_spec(loaded.spec)], sims, detail):
+        result = simulate(loaded, sims, seed, detail=True, **run)
+        contract_plan = plan(loaded, sims, seed, result, executor)
+        parties, tranche_figures, paid = _kept_parties(result, seats, mode, contract_plan,
+                                                       sib_spec, chunk_size)
+        pv_paid = None
+    else:
+        # the plan first (each chunk is split with it where it is made), from the first
+        # PLAN_SIMS simulations of the contract without a shock
+        contract_plan = plan(loaded, sims, seed, executor=executor, draws=draws)
+        split = Split(seats, mode, contract_plan, sib_spec, Timeline.from_spec(loaded.spec),
+                      loaded.spec.commissioner)
+        result = simulate(loaded, sims, seed, detail=False, spool=spool, split=split, **run)
+        parties = result.split.parties(seats, result)
+        tranche_figures, paid = result.split.tranches(), result.split.guarantees()
+        pv_paid = result.split.pv_paid()
     investors = [sib_summary(f) for f in tranche_figures]
-    guarantees = [guarantee_summary(g, np.concatenate(p))
+    guarantees = [guarantee_summary(g, p)
                   for g, p in zip(sib_spec.guarantees if sib_spec else [], paid)]
     view = {}
     if commissioner:
         view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
                                                    chunk_size, paid_volume_shock, caseload_shock,
-                                                   executor, draws))
+                                                   executor, draws), pv_paid)
     return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
 
 
-def funded_prime(prime: PartyFlows, sib: SibFlows) -> PartyFlows:
-    """The prime as the bond's vehicle: investors' draws come in and what the waterfall
-    pays them goes out (guarantees are paid by third parties, not by the prime)."""
-    draws, paid_out = bond_cash(sib)
-    return replace(prime, income=prime.income + draws - paid_out)
+def _kept_parties(result: SimulationResult, seats: list[Seat], mode: str, contract_plan: Plan,
+                  sib_spec, chunk_size: int) -> tuple[list[PartyResult], list, list]:
+    """Each party's result, each tranche's figures and what each guarantee paid, from a
+    run that kept its arrays, split in row chunks (:func:`split_chunk`; every figure is
+    per simulation, so the chunking changes no number); each party's whole monthly
+    balance kept, so its percentiles are exact."""
+    n_months = result.timeline.n_months
+    figures: list[list[CapitalFigures]] = [[] for _ in seats]
+    balance = [np.empty((result.sims, n_months)) for _ in seats]
+    net_flow = [np.empty((result.sims, n_months)) for _ in seats]
+    tranches: list[list] = [[] for _ in (sib_spec.tranches if sib_spec else [])]
+    paid: list[list[np.ndarray]] = [[] for _ in (sib_spec.guarantees if sib_spec else [])]
+    for start in range(0, result.sims, chunk_size):
+        rows = slice(start, min(start + chunk_size, result.sims))
+        chunk = split_chunk(seats, mode, contract_plan, sib_spec, result.cash_in[rows],
+                            result.outcome_in[rows], result.cash_out[rows],
+                            result.cohort_columns["entrants"][rows], result.timeline)
+        for k in range(len(seats)):
+            figures[k].append(chunk.figures[k])
+            balance[k][rows] = chunk.balance[k]
+            net_flow[k][rows] = chunk.net_flow[k]
+        for k, f in enumerate(chunk.tranches):
+            tranches[k].append(f)
+        for k, g in enumerate(chunk.guarantees):
+            paid[k].append(g)
+        del chunk
+    parties = [read_party(seat, join_parts(parts), bal, net, result)
+               for seat, parts, bal, net in zip(seats, figures, balance, net_flow)]
+    return (parties, [join_parts(parts) for parts in tranches],
+            [np.concatenate(p) for p in paid])

@@ -55,16 +55,17 @@ PLAN_SIMS = 10_000
 
 
 def plan(spec: ContractSpec | LoadedSpec, sims: int = 10_000, seed: int = DEFAULT_SEED,
-         result: SimulationResult | None = None, executor: Executor | None = None) -> Plan:
+         result: SimulationResult | None = None, executor: Executor | None = None,
+         draws: str = "exact") -> Plan:
     """The contract as planned: mean fee and outcome income and entrants over the first
     ``min(sims, PLAN_SIMS)`` simulations of the unshocked contract (``result``'s own when
-    it is unshocked and kept its arrays, else a run of that many with ``seed``). Its
-    outcome income per participant is the expected value of the PbR risk a seat does not
-    carry; a volume shock does not move it."""
+    it is unshocked and kept its arrays, else a run of that many with ``seed`` and
+    ``draws``, or ``result``'s draws). Its outcome income per participant is the expected
+    value of the PbR risk a seat does not carry; a volume shock does not move it."""
     n = min(sims, PLAN_SIMS)
     if result is None or result.shocked or result.cash_in is None:
         result = simulate(spec, n, seed, executor=executor, detail=True,
-                          draws="exact" if result is None else result.provenance.draws)
+                          draws=draws if result is None else result.provenance.draws)
     return plan_of(result, n)
 
 
@@ -191,11 +192,20 @@ def party_flows(result: SimulationResult, seats: list[Seat], mode: str, contract
                 rows: slice = slice(None)) -> list[PartyFlows]:
     """Split a simulation's cash (the simulations in ``rows``) between the seats (see
     :mod:`pbr_model.finance.parties`)."""
-    entrants = result.cohort_columns["entrants"][rows]
-    outcome = result.outcome_in[rows]
-    flows = ContractFlows(fee=result.cash_in[rows] - outcome, outcome=outcome,
-                          cost=result.cash_out[rows],
-                          starters=result.timeline.in_arrears(entrants))
+    return split_cash(seats, mode, contract_plan, result.cash_in[rows], result.outcome_in[rows],
+                      result.cash_out[rows], result.cohort_columns["entrants"][rows],
+                      result.timeline)
+
+
+def split_cash(seats: list[Seat], mode: str, contract_plan: Plan, cash_in: np.ndarray,
+               outcome_in: np.ndarray, cash_out: np.ndarray, entrants: np.ndarray,
+               timeline) -> list[PartyFlows]:
+    """Split monthly cash ``(n, n_months)`` (into the provider, the part paid for results,
+    the provider's costs; ``entrants`` per cohort ``(n, n_cohorts)``) between the seats:
+    the spec's prime and supply chain (``mode`` ``"chain"``) or each seat on its own terms
+    (``"providers"``), priced by ``contract_plan``."""
+    flows = ContractFlows(fee=cash_in - outcome_in, outcome=outcome_in, cost=cash_out,
+                          starters=timeline.in_arrears(entrants))
     if mode == "chain":
         return chain_flows(seats[0], seats[1:], flows, contract_plan)
     return [seat_flows(s, flows, contract_plan) for s in seats]

@@ -92,6 +92,9 @@ class SimulationResult(HasProvenance, RunTables):
     sketches: dict | None = field(default=None, repr=False)
     spool: Spool | None = field(default=None, repr=False)
     investors: list | None = field(default=None, repr=False)
+    #: A streamed capital run's split between its parties, folded from its chunks
+    #: (:class:`~pbr_model.analyses.capital_stream.Streamed`; None: not asked for).
+    split: object = field(default=None, repr=False)
 
     @property
     def detail(self) -> bool:
@@ -280,6 +283,7 @@ def simulate(
     draws: Literal["exact", "approx"] = "exact",
     spool: str | Path | None = None,
     investors: bool = False,
+    split=None,
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
 
@@ -319,6 +323,10 @@ def simulate(
         IRR distributions read: :func:`~pbr_model.analyses.runs.sib_investors`), since it
         keeps no monthly cash to work them out from afterwards. A run that keeps its
         arrays, in memory or spooled, works them out when asked, and ignores this
+    split : a streamed run also splits each chunk between a capital run's parties in the
+        chunk's task (a :class:`~pbr_model.analyses.capital_stream.Split`), folded into
+        ``result.split`` (:func:`pbr_model.capital` passes it); a run that keeps its arrays
+        ignores it
 
     Returns
     -------
@@ -331,8 +339,12 @@ def simulate(
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
     kept = keeps_detail([timeline], sims, detail)
     reduce = Reduce(kept, spool=not kept and spool is not None,
-                    sib=model.sib if investors and not kept and spool is None else None)
+                    sib=model.sib if investors and not kept and spool is None else None,
+                    split=None if kept else split)
     parts = Parts()
+    if reduce.split is not None:
+        from .capital_stream import Streamed   # (only a streamed capital run needs it)
+        parts.split = Streamed(sims)
     if reduce.spool:
         from .spool import Spool   # (only a run that spools needs it)
         parts.spool = Spool(spool, sims)

@@ -42,6 +42,7 @@ from ..sketch import ColumnSketch
 
 if TYPE_CHECKING:
     from ..spec.schema import SocialImpactBond
+    from .capital_stream import Split, Streamed
     from .spool import Spool
 
 #: Per-cohort columns whose percentiles a streamed run keeps (the workbook's Cohorts sheet
@@ -79,8 +80,12 @@ class Reduce:
     #: A streamed run's chunk also sends back the figures of this bond's tranches
     #: (:func:`~pbr_model.finance.sib.run_sib`) over its rows: they need the monthly cash.
     sib: SocialImpactBond | None = None
+    #: A streamed capital run's chunk also sends back its split between the parties
+    #: (:class:`~pbr_model.analyses.capital_stream.Split`), made from its monthly cash.
+    split: Split | None = None
 
-    def __call__(self, record: dict) -> dict:
+    def __call__(self, record: dict, first: int = 0) -> dict:
+        """``record`` reduced; ``first``: the index of its first simulation in the run."""
         for total, column in ROW_TOTALS.items():
             record[total] = record[column].sum(1)
         if self.detail:
@@ -91,6 +96,8 @@ class Reduce:
             from ..finance.sib import run_sib
             record["investors"] = run_sib(self.sib, record["cash_in"],
                                           record["cash_out"]).figures()
+        if self.split is not None:
+            record["split"] = self.split(record, first)
         sketches = {f"cohort:{name}": sketch_of(test(record), histogram=False)
                     for name, test in COHORT_SHARES.items()}
         for name in COHORT_COLUMNS:
@@ -130,8 +137,14 @@ class Parts(list):
 
     #: Each chunk's bond tranches' figures, in order (:attr:`Reduce.sib`).
     investors: list | None = None
+    #: A streamed capital run's split between its parties, folded as chunks arrive
+    #: (:attr:`Reduce.split`; None: not asked for).
+    split: Streamed | None = None
 
     def append(self, part: dict) -> None:
+        split = part.pop("split", None)
+        if split is not None and self.split is not None:
+            self.split.add(split)
         spooled = part.pop("spooled", None)
         if spooled is not None and self.spool is not None:
             self.spool.add(spooled)
@@ -223,7 +236,8 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
             sim_columns=sim_columns, cohort_columns=None, cash_in=None, outcome_in=None,
             cash_out=None, sketches=sketches, spool=getattr(parts, "spool", None),
-            investors=_joined_investors(getattr(parts, "investors", None)))
+            investors=_joined_investors(getattr(parts, "investors", None)),
+            split=getattr(parts, "split", None))
     per_cohort = {name: cat(name) for name in COHORT_COLUMNS}
     cash_in, outcome_in, cash_out = cat("cash_in"), cat("outcome_in"), cat("cash_out")
     for a in (cash_in, outcome_in, cash_out):

@@ -24,7 +24,8 @@ from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
                       WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
-                      on_this_machine, report_of, run_problems, sims_sheet_note, table_options)
+                      on_this_machine, report_of, run_problems, sims_sheet_note, spool_folder,
+                      table_options)
 from .progress import LazyProgress
 
 #: This command's views and writers, and a portfolio's, imported when first used
@@ -170,17 +171,25 @@ def capital_cmd(
              lambda path, force: portfolio_views().write_portfolio_html(result, path,
                                                                         force=force))
         return
-    loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size, **machine)
+    # a run too large to keep its arrays splits each chunk between the parties as it goes;
+    # with --csv/--parquet it spools the contract's arrays to disk for its tables
+    spool = spool_folder(outputs)
+    loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size, spool=spool,
+                          tables=outputs.table_folders(), **machine)
     sims_sheet_note(outputs, sims)
     with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-                         chunk_size=chunk_size, progress=bar, executor=executor, draws=draws)
-    emit(result, as_json, result.to_dict, lambda: views().capital_table(result), outputs,
-         lambda path, force: views().write_capital_workbook(result, path, force=force,
-                                                            sims_sheet=xlsx_sims),
-         lambda path, force: views().write_capital_html(result, path, force=force))
+                         chunk_size=chunk_size, progress=bar, executor=executor, draws=draws,
+                         spool=spool)
+    try:
+        emit(result, as_json, result.to_dict, lambda: views().capital_table(result), outputs,
+             lambda path, force: views().write_capital_workbook(result, path, force=force,
+                                                                sims_sheet=xlsx_sims),
+             lambda path, force: views().write_capital_html(result, path, force=force))
+    finally:
+        result.result.close()   # a spooled run's temporary files
 
 
 

@@ -57,8 +57,16 @@ def paid_for_noise(triggered: np.ndarray, outcome: np.ndarray) -> dict:
     }
 
 
+def present_value(paid_monthly: np.ndarray, terms: Commissioner) -> np.ndarray:
+    """What each simulation paid ``(n_sims, n_months)`` [currency], discounted to the
+    contract's start at the commissioner's rate, ``(n_sims,)`` [currency]: row by row, so
+    a chunk of simulations gives the same values as the whole run."""
+    return row_dot(paid_monthly, monthly_discount_factors(terms.discount_rate,
+                                                          paid_monthly.shape[1]))
+
+
 def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarray,
-                         no_effect: np.ndarray, paid_monthly: np.ndarray,
+                         no_effect: np.ndarray, pv_paid: np.ndarray,
                          terms: Commissioner, noise: dict | None = None) -> dict:
     """Headline figures for the commissioner.
 
@@ -67,7 +75,8 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
     fee, outcome : per simulation, what it paid in fees and for results ``(n_sims,)`` [currency]
     avoided : reoffences avoided against the expected counterfactual ``(n_sims,)`` [reoffences]
     no_effect : the service's true effect was nil or harmful on every measure ``(n_sims,)`` [bool]
-    paid_monthly : everything paid, ``(n_sims, n_months)`` [currency]
+    pv_paid : the present value of everything paid, at the commissioner's discount rate
+        ``(n_sims,)`` [currency] (:func:`present_value`)
     terms : the commissioner's cost of a reoffence and discount rate
     noise : :func:`paid_for_noise` of a run of the same contract at a known zero effect
         (the same seed and simulations); its figures are included as they are
@@ -83,13 +92,12 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
     were in fact avoided (noise or trend), P(paid and none avoided).
     """
     total = fee + outcome
-    discount = monthly_discount_factors(terms.discount_rate, paid_monthly.shape[1])
     paid = outcome > 0
     out = {
         "total_paid": stats(total),
         "fees_paid": stats(fee),
         "outcome_paid": stats(outcome),
-        "pv_paid": stats(row_dot(paid_monthly, discount)),
+        "pv_paid": stats(pv_paid),
         "discount_rate": terms.discount_rate,
         "reoffences_avoided": stats(avoided),
         "cost_per_reoffence_avoided": _ratio(total, avoided),

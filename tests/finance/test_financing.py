@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pbr_model.analyses.capital import capital, party_flows
+from pbr_model.analyses.capital import capital
+from pbr_model.analyses.parties import party_flows
 from pbr_model.finance.capital import capital_figures, capital_read, facility_size, runs_out_count
 from pbr_model.finance.cash import Financing, Source, financed_balance, read_cash
 from pbr_model.spec.parties import ProviderProfile
