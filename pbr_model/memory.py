@@ -52,7 +52,16 @@ PER_CHUNK = 0.75
 #: the parties' finances; power and breakeven hold a second run's figures while they
 #: compare; a portfolio is its areas').
 FACTOR = {"simulate": 1.0, "capital": 2.0, "power": 1.5, "breakeven": 1.5, "portfolio": 1.0}
+#: The same for what a streamed run keeps per simulation (``STREAMED``), where it differs:
+#: a streamed capital run of one contract (0.19.0) holds each party's figures and a sketch
+#: of its balance besides the contract's. Fitted at 0.19.0 to runs of the default contract
+#: (its three parties): see :data:`STREAMED`.
+STREAMED_FACTOR = {**FACTOR, "capital": 2.75}
 #: What a streamed run keeps per simulation and area [bytes]: about 60 float64 figures.
+#: (Times :data:`STREAMED_FACTOR`. A streamed ``pbr capital`` of the default contract,
+#: measured at 0.19.0: 844, 1,216 and 1,729 MiB at 250,000, 500,000 and 1,000,000
+#: simulations in one process with two threads, and 1,993 MiB at 1,000,000 with
+#: ``--workers 2``, all processes; estimated 951, 1,286, 1,958 and 2,078 MiB.)
 STREAMED = 8 * 64
 #: The sketches of a streamed run (months and cohorts of every area, and the owners') [bytes].
 SKETCHES = 64 * 2**20
@@ -128,7 +137,7 @@ def _per_sim(specs: list[ContractSpec], command: str, streamed: bool = False,
     interpreter per worker process beyond this one) [bytes, after ``FACTOR``]."""
     per = [bytes_per_sim(s) for s in specs]
     f = FACTOR[command]
-    kept = f * STREAMED * len(per) if streamed else f * sum(per)
+    kept = STREAMED_FACTOR[command] * STREAMED * len(per) if streamed else f * sum(per)
     fixed = (SKETCHES if streamed else 0) + (workers - 1) * WORKER
     return kept, f * PER_CHUNK * max(per) * max(workers, threads), fixed
 

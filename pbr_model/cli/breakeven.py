@@ -133,7 +133,7 @@ def breakeven_cmd(
     except InputError as exc:
         if provider is None or profile is not None:  # a bad --provider is said already
             problems.extend(exc.problems)
-    # with --provider each trial is a capital run, which keeps every simulation's months
+    # with --provider each trial is a capital run, which holds its parties' figures too
     loaded = load_checked(spec, overrides, problems,
                           "breakeven" if provider is None else "capital", sims,
                           **on_this_machine(workers, dask, threads))

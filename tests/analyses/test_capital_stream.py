@@ -102,12 +102,12 @@ def test_two_worker_processes_give_the_same_streamed_figures():
 def test_capital_of_a_million_simulations_is_estimated_as_a_streamed_run():
     """Capital of one contract streams above DETAIL_BYTES, like every other command: a
     million simulations of the default contract are estimated under 2 GiB, and each
-    further simulation adds STREAMED x FACTOR bytes, not its months."""
+    further simulation adds STREAMED x STREAMED_FACTOR bytes, not its months."""
     spec = load_spec("tr-crc-example").spec
     need = memory.estimate([spec], 1_000_000, "capital")
     assert need < 2 * 2**30
     more = memory.estimate([spec], 2_000_000, "capital") - need
-    assert more == pytest.approx(1_000_000 * memory.STREAMED * memory.FACTOR["capital"])
+    assert more == pytest.approx(1_000_000 * memory.STREAMED * memory.STREAMED_FACTOR["capital"])
 
 
 def test_pbr_capital_streams_and_spools_its_tables(cli, monkeypatch, tmp_path):
