@@ -336,6 +336,26 @@ def test_a_dask_cluster_spools_and_works_out_investors_as_one_process(cluster, t
 
 
 @pytest.mark.slow
+def test_a_dask_cluster_splits_a_streamed_capital_run_as_one_process(cluster):
+    """A streamed capital run's chunks are split between the parties on the cluster's
+    workers (the split travels with each task) and folded in order: the figures, the
+    parties' monthly percentiles and the bond's returns of a run in one process."""
+    import numpy as np
+    from pbr_model.analyses.capital import capital
+    serial = capital("nyc-able-sib", sims=SIMS, seed=6, detail=False)
+    with open_executor(dask=cluster.scheduler_address) as ex:
+        spread = capital("nyc-able-sib", sims=SIMS, seed=6, detail=False, chunk_size=1024,
+                         executor=ex)
+    assert json.dumps(serial.to_dict(), sort_keys=True) == \
+        json.dumps(spread.to_dict(), sort_keys=True)
+    for a, b in zip(serial.parties, spread.parties, strict=True):
+        for label, values in a.month_columns.items():
+            assert np.array_equal(values, b.month_columns[label]), label
+    for a, b in zip(serial.tranche_figures, spread.tranche_figures, strict=True):
+        assert np.array_equal(a.irr, b.irr, equal_nan=True)
+
+
+@pytest.mark.slow
 def test_the_cli_gives_the_same_json_for_any_workers_or_a_cluster(cli, cluster):
     args = ["simulate", "peterborough-sib", "--sims", str(SIMS)]
     one = cli.json(*args)
