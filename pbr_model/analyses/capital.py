@@ -138,13 +138,15 @@ def _tranche_frame(f: InvestorFigures) -> pd.DataFrame:
 def noise_run(spec: ContractSpec, sims: int, seed: int, volume_shock: float = 0.0,
               chunk_size: int = DEFAULT_CHUNK, paid_volume_shock: float | None = None,
               caseload_shock: float | None = None, executor: Executor | None = None,
-              draws: str = "exact") -> dict:
+              draws: str = "exact", progress: Progress | None = None) -> dict:
     """:func:`~pbr_model.finance.commissioner.paid_for_noise` of the contract run with a known
     true effect of zero on every outcome, on the same seed: at no volume shock exactly the
-    figure ``pbr power`` reports at effect 0. Only the columns it reads are computed."""
+    figure ``pbr power`` reports at effect 0. Only the columns it reads are computed;
+    ``progress(done, sims)`` after each chunk."""
     s = sim_columns_at_no_effect(spec, sims, seed, chunk_size=chunk_size,
                                  volume_shock=volume_shock, paid_volume_shock=paid_volume_shock,
-                                 caseload_shock=caseload_shock, executor=executor, draws=draws)
+                                 caseload_shock=caseload_shock, executor=executor, draws=draws,
+                                 progress=progress)
     noise = paid_for_noise(s["triggered"], s["outcome"])
     payers = {name: paid_for_noise(s[f"triggered_for:{name}"],
                                    s[f"outcome_paid_by:{name}"])
@@ -249,9 +251,12 @@ def capital(
     else:
         seats, mode = chain_seats(loaded), "chain"
     sib_spec = loaded.spec.sib if mode == "chain" else None
+    # one bar over both runs: the contract's, then the one at no effect the commissioner's
+    # paid-for-noise figures read
+    total = 2 * sims if commissioner else sims
     run = dict(chunk_size=chunk_size, volume_shock=volume_shock,
                paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
-               progress=progress, executor=executor, draws=draws)
+               progress=_shifted(progress, 0, total), executor=executor, draws=draws)
     if keeps_detail([Timeline.from_spec(loaded.spec)], sims, detail):
         result = simulate(loaded, sims, seed, detail=True, **run)
         contract_plan = plan(loaded, sims, seed, result, executor)
@@ -275,9 +280,17 @@ def capital(
     if commissioner:
         view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
                                                    chunk_size, paid_volume_shock, caseload_shock,
-                                                   executor, draws), pv_paid)
+                                                   executor, draws,
+                                                   _shifted(progress, sims, total)), pv_paid)
     return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
+
+
+def _shifted(progress: Progress | None, before: int, total: int) -> Progress | None:
+    """``progress`` for a part of the work that starts after ``before`` of ``total``."""
+    if progress is None:
+        return None
+    return lambda done, _: progress(before + done, total)
 
 
 def _kept_parties(result: SimulationResult, seats: list[Seat], mode: str, contract_plan: Plan,

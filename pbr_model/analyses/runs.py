@@ -61,17 +61,17 @@ def sim_columns_at_no_effect(spec: ContractSpec, sims: int, seed: int, *,
                              chunk_size: int = DEFAULT_CHUNK, volume_shock: float = 0.0,
                              paid_volume_shock: float | None = None,
                              caseload_shock: float | None = None,
-                             executor: Executor | None = None, draws: str = "exact"
-                             ) -> dict[str, np.ndarray]:
+                             executor: Executor | None = None, draws: str = "exact",
+                             progress: Progress | None = None) -> dict[str, np.ndarray]:
     """The per-simulation columns a run at no effect is read for (``outcome``, ``triggered``
     and the payers' columns), exactly those of ``simulate(with_effect(spec, 0.0), ...)``
     on the same arguments, without the rest of its record (no monthly cash, cash figures
-    or measured rates are kept or computed)."""
+    or measured rates are kept or computed); ``progress(done, sims)`` after each chunk."""
     model, timeline, _ = prepared(with_effect(spec, 0.0), sims, seed, chunk_size, draws,
                                   volume_shock, paid_volume_shock, caseload_shock)
     parts = list(chunk_records(model, timeline, sims, seed,
                                chunk_size=chunk_size, executor=executor, draws=draws,
-                               columns="noise"))
+                               columns="noise", progress=progress))
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     joined["triggered"] = joined.pop("any_triggered")
     return joined

@@ -125,3 +125,18 @@ def test_pbr_capital_streams_and_spools_its_tables(cli, monkeypatch, tmp_path):
     assert not list(streamed.glob(".pbr-spool-*")) and not list(tmp_path.glob(".pbr-spool-*"))
     parties = pd.read_csv(streamed / "parties.csv")
     assert len(parties) == 3000 * parties["party"].nunique()
+
+
+@pytest.mark.parametrize("commissioner", [True, False])
+def test_one_bar_covers_the_run_and_the_commissioner_s_run_at_no_effect(commissioner):
+    """``progress(done, total)`` climbs to its total once over the contract's run and, with
+    the commissioner's view, the run at no effect after it (a million simulations spend
+    about a third of their time there: no bar standing at 100% meanwhile)."""
+    calls = []
+    capital("tr-crc-example", sims=3000, seed=2, chunk_size=1024, commissioner=commissioner,
+            detail=False, progress=lambda done, total: calls.append((done, total)))
+    total = 6000 if commissioner else 3000
+    assert {t for _, t in calls} == {total}
+    done = [d for d, _ in calls]
+    # three chunks (1,024, 1,024 and 952 simulations) a run
+    assert done == sorted(done) and done[-1] == total and len(done) == 3 * total // 3000
