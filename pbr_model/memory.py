@@ -57,6 +57,20 @@ FACTOR = {"simulate": 1.0, "capital": 2.0, "power": 1.5, "breakeven": 1.5, "port
 #: of its balance besides the contract's. Fitted at 0.19.0 to runs of the default contract
 #: (its three parties): see :data:`STREAMED`.
 STREAMED_FACTOR = {**FACTOR, "capital": 2.75}
+#: The parties ``capital``'s factors were fitted with (the default contract's prime and
+#: two subcontractors). Each further party keeps, per simulation, its figures (16 numbers)
+#: and, in a run that keeps its arrays, its monthly balance and net flows (two numbers a
+#: month), or, streamed, :data:`EXTRA_PARTY_STREAMED` (its figures and the growth of its
+#: balance sketch: at 300,000 simulations of the default contract, eight named providers
+#: peaked at 1,765 MiB and its own three parties at 928 MiB, 585 bytes a simulation for
+#: each party more, measured at 0.19.0) [bytes].
+FIT_PARTIES = 3
+EXTRA_PARTY_STREAMED = 640
+#: What a capital run writing its tables holds per simulation and party while it builds
+#: the ``parties`` table (its 15 columns, and the copy joining the parties' frames makes)
+#: [bytes]: at 0.19.0 ``--parquet`` at 1,000,000 simulations of the default contract peaked
+#: within 0.5% of the estimate without it.
+PARTY_TABLE = 2 * 8 * 16
 #: What a streamed run keeps per simulation and area [bytes]: about 60 float64 figures.
 #: (Times :data:`STREAMED_FACTOR`. A streamed ``pbr capital`` of the default contract,
 #: measured at 0.19.0: 844, 1,216 and 1,729 MiB at 250,000, 500,000 and 1,000,000
@@ -130,40 +144,52 @@ def one_pass_bytes(owner_timelines: list[list[Timeline]], sims: int, workers: in
 
 
 def _per_sim(specs: list[ContractSpec], command: str, streamed: bool = False,
-             workers: int = 1, threads: int = 1) -> tuple[float, float, float]:
+             workers: int = 1, threads: int = 1, parties: int = FIT_PARTIES,
+             tables: bool = False) -> tuple[float, float, float]:
     """What each simulation keeps, summed over the areas; what a chunk's working memory
     needs per simulation (the largest area's, as a portfolio works on one area's chunk at a
     time, once per worker process or thread); and the fixed part beyond ``BASE`` (an
-    interpreter per worker process beyond this one) [bytes, after ``FACTOR``]."""
+    interpreter per worker process beyond this one) [bytes, after ``FACTOR``]. ``capital``
+    of one contract adds what its ``parties`` beyond :data:`FIT_PARTIES` keep and, writing
+    ``tables``, its ``parties`` table."""
     per = [bytes_per_sim(s) for s in specs]
     f = FACTOR[command]
     kept = STREAMED_FACTOR[command] * STREAMED * len(per) if streamed else f * sum(per)
+    if command == "capital":
+        months = Timeline.from_spec(specs[0]).n_months
+        kept += max(0, parties - FIT_PARTIES) * (EXTRA_PARTY_STREAMED if streamed
+                                                 else 8 * (2 * months + 16))
+        kept += parties * PARTY_TABLE if tables else 0
     fixed = (SKETCHES if streamed else 0) + (workers - 1) * WORKER
     return kept, f * PER_CHUNK * max(per) * max(workers, threads), fixed
 
 
 def estimate(specs: Iterable[ContractSpec], sims: int, command: str,
              chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-             workers: int = 1, held: int = 0, threads: int = 1) -> int:
+             workers: int = 1, held: int = 0, threads: int = 1, parties: int = FIT_PARTIES,
+             tables: bool = False) -> int:
     """Estimated peak memory of ``command`` run on ``specs`` (a portfolio's areas, or one
     spec) with ``sims`` simulations in chunks of ``chunk_size`` [bytes], on ``workers``
     processes or ``threads`` threads of this one; ``held``: what a one-pass portfolio's
-    tasks hold besides (:func:`one_pass_bytes`)."""
+    tasks hold besides (:func:`one_pass_bytes`); ``parties``, ``tables``: a capital run's
+    (:func:`_per_sim`)."""
     specs = list(specs)
     kept, work, fixed = _per_sim(specs, command, streams(specs, sims, command, detail), workers,
-                                 threads)
+                                 threads, parties, tables)
     return int(BASE + fixed + held + sims * kept + min(chunk_size, sims) * work)
 
 
 def max_sims(specs: Iterable[ContractSpec], available: int, command: str,
              chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
-             workers: int = 1, held: int = 0, threads: int = 1) -> int:
+             workers: int = 1, held: int = 0, threads: int = 1, parties: int = FIT_PARTIES,
+             tables: bool = False) -> int:
     """The most simulations whose estimate fits in ``available`` bytes (0 if none); ``held``
     counted as fixed (it is at most :data:`ONE_PASS_BYTES`)."""
     specs = list(specs)
     best = 0
     for streamed in ((False, True) if detail is not True else (False,)):
-        kept, work, fixed = _per_sim(specs, command, streamed, workers, threads)
+        kept, work, fixed = _per_sim(specs, command, streamed, workers, threads, parties,
+                                     tables)
         room = available - BASE - fixed - held
         fits = (room - chunk_size * work) / kept          # a full chunk at work
         if fits < chunk_size:                             # fewer simulations than a chunk
@@ -221,18 +247,20 @@ def available_memory() -> int | None:
 def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
                  chunk_size: int = DEFAULT_CHUNK, flag: str = "--sims",
                  detail: bool | None = None, workers: int = 1, held: int = 0,
-                 threads: int = 1) -> None:
+                 threads: int = 1, parties: int = FIT_PARTIES, tables: bool = False) -> None:
     """Raise ``InputError`` if the run's estimated memory is more than is available,
     giving the estimate, what is available and the most simulations that fit (and, on
-    several threads or workers, that fewer would need less)."""
+    several threads or workers, that fewer would need less); ``parties``, ``tables``: a
+    capital run's (:func:`_per_sim`)."""
     specs = list(specs)
     available = available_memory()
     if available is None:
         return
-    need = estimate(specs, sims, command, chunk_size, detail, workers, held, threads)
+    mine = {"parties": parties, "tables": tables}
+    need = estimate(specs, sims, command, chunk_size, detail, workers, held, threads, **mine)
     if need > available:
         fits = min(max_sims(specs, available, command, chunk_size, detail, workers, held,
-                            threads), MAX_SIMS)
+                            threads, **mine), MAX_SIMS)
         raise InputError(
             f"{flag}: {sims:,} simulations need about {_size(need)} of memory (estimated "
             f"from the contract's months and cohorts); this machine has {_size(available)} "
@@ -240,7 +268,8 @@ def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
             + (", or a smaller --chunk-size" if chunk_size > DEFAULT_CHUNK else "")
             + (", or fewer --workers" if workers > 1 else "")
             + (", or --threads 1" if threads > 1 and estimate(
-                specs, sims, command, chunk_size, detail, workers, held) <= available else ""))
+                specs, sims, command, chunk_size, detail, workers, held, **mine) <= available
+               else ""))
 
 
 def spool_held(specs: Iterable[ContractSpec], sims: int, chunk_size: int = DEFAULT_CHUNK,

@@ -35,7 +35,7 @@ from .base import HasProvenance, Provenance
 from .capital_stream import Split, split_chunk
 from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_frame, plan,
                       read_party, terms)
-from .runs import join_parts, sim_columns_at_no_effect
+from .runs import join_parts, prepared, sim_columns_at_no_effect
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, simulate
 from .stream import keeps_detail
 
@@ -98,7 +98,8 @@ class CapitalResult(HasProvenance):
         return table
 
     def to_xarray(self):
-        """The parties' figures by party and simulation and their monthly net flows, as an
+        """The parties' figures by party and simulation and their monthly net flows (a run
+        that kept its arrays; a streamed one kept no monthly flows), as an
         ``xarray.Dataset`` (see :func:`pbr_model.analyses.labelled.capital_dataset`)."""
         from .labelled import capital_dataset
         return capital_dataset(self)
@@ -251,6 +252,9 @@ def capital(
     else:
         seats, mode = chain_seats(loaded), "chain"
     sib_spec = loaded.spec.sib if mode == "chain" else None
+    # the run's arguments first: kept or streamed is read from the number of simulations
+    prepared(loaded.spec, sims, seed, chunk_size, draws, volume_shock, paid_volume_shock,
+             caseload_shock)
     # one bar over both runs: the contract's, then the one at no effect the commissioner's
     # paid-for-noise figures read
     total = 2 * sims if commissioner else sims

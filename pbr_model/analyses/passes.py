@@ -22,7 +22,7 @@ from . import parties as _parties
 
 #: Whether a streamed run without a volume shock draws its first simulations owner by owner
 #: (:func:`owner_pass`), rather than a plan pass and then the stream: the same numbers
-#: (tested); at most :data:`~pbr_model.analyses._parties.PLAN_SIMS` simulations,
+#: (tested); at most :data:`~pbr_model.analyses.parties.PLAN_SIMS` simulations,
 #: about half the work; at 100,000, a tenth less.
 ONE_PASS = True
 

@@ -12,7 +12,8 @@ and area, not by the monthly arrays.
 **The plan** (each area's expected fee and outcome income, :func:`~pbr_model.analyses.parties.plan`)
 prices what a seat does not carry, so it is needed before the first chunk is split. It is
 read from the first ``min(sims, PLAN_SIMS)`` simulations
-(:data:`~pbr_model.analyses._parties.PLAN_SIMS`) of the portfolio *without* a volume shock, on the same seed, keeping only the plan's sums (the monthly sums added row by
+(:data:`~pbr_model.analyses.parties.PLAN_SIMS`) of the portfolio *without* a volume shock,
+on the same seed, keeping only the plan's sums (the monthly sums added row by
 row in simulation order, as :func:`~pbr_model.stats.leading_sum` does): the plan a run with
 detail reads from its own simulations, so both give the same figures per simulation.
 Without a shock those simulations are the run's own, and the blocks holding them are drawn
@@ -209,7 +210,8 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
     """Owner ``o``'s areas over the first ``sims`` simulations of a run with no volume
     shock, in one pass: each area drawn chunk by chunk (its light records held until its
     plan is known: :func:`pbr_model.memory.one_pass_bytes`), its plan read from its first
-    ``plan_sims`` simulations (default ``sims``; at most :data:`~pbr_model.analyses._parties.PLAN_SIMS`: the numbers
+    ``plan_sims`` simulations (default ``sims``; at most
+    :data:`~pbr_model.analyses.parties.PLAN_SIMS`: the numbers
     :func:`plans` reads from a first pass), then each chunk split and reduced as
     :func:`stream_task` does and folded in chunk order, as :func:`streamed
     <pbr_model.analyses.portfolio.streamed>` folds the parts of a stream. Returns each

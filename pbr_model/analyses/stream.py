@@ -180,7 +180,8 @@ def needs_detail(what: str, sims: int) -> InputError:
         f"{what}: this run of {sims:,} simulations was streamed (its monthly and per-cohort "
         f"arrays did not fit in {memory.DETAIL_BYTES // 2**20} MiB), so it kept their means and "
         f"percentiles only; run fewer simulations for {what}, or keep them on disk as the run "
-        f"goes (simulate(..., spool=FOLDER); pbr simulate --csv/--parquet does)")
+        f"goes (simulate(..., spool=FOLDER) or capital(..., spool=FOLDER); pbr simulate and "
+        f"pbr capital do with --csv/--parquet)")
 
 
 def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpec,

@@ -136,7 +136,7 @@ def breakeven_cmd(
     # with --provider each trial is a capital run, which holds its parties' figures too
     loaded = load_checked(spec, overrides, problems,
                           "breakeven" if provider is None else "capital", sims,
-                          **on_this_machine(workers, dask, threads))
+                          parties=1, **on_this_machine(workers, dask, threads))
     with executor_for(workers, dask, threads) as executor, LazyProgress("Solving") as bar:
         result = breakeven(loaded, name, goal, profile, sims=sims, seed=seed,
                            volume_shock=volume_shock, fees=fees, share=share,

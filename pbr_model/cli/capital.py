@@ -175,7 +175,8 @@ def capital_cmd(
     # with --csv/--parquet it spools the contract's arrays to disk for its tables
     spool = spool_folder(outputs)
     loaded = load_checked(spec, overrides, problems, "capital", sims, chunk_size, spool=spool,
-                          tables=outputs.table_folders(), **machine)
+                          tables=outputs.table_folders(), parties=len(profiles) or None,
+                          **machine)
     sims_sheet_note(outputs, sims)
     with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,

@@ -373,13 +373,15 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
                  chunk_size: int = DEFAULT_CHUNK, detail: bool | None = None,
                  workers: int = 1, threads: int = 1,
                  spool: Path | None = None,
-                 tables: Iterable[tuple[str, Path]] = ()) -> LoadedSpec:
+                 tables: Iterable[tuple[str, Path]] = (),
+                 parties: int | None = None) -> LoadedSpec:
     """Load the spec and raise every problem at once: the flags' ``problems`` (said first)
     and the spec's, so a bad ``--sims`` never hides a bad spec; then, if both are good,
     whether ``sims`` simulations of ``command`` fit in the machine's memory
     (:func:`pbr_model.memory.check_memory`) and, for a run that spools its arrays
     (``spool``: the folder, :func:`spool_folder`), in the free disk space of its folder and
-    of the ``tables`` it writes (``(format, folder)``), before any work."""
+    of the ``tables`` it writes (``(format, folder)``), before any work. ``parties``: a
+    capital run's (None: the spec's prime and supply chain)."""
     loaded = None
     try:
         loaded = load_spec(spec, overrides or [])
@@ -390,8 +392,11 @@ def load_checked(spec: str, overrides: list[str] | None, problems: list[str],
     if command is not None:
         held = 0 if spool is None else spool_held([loaded.spec], sims, chunk_size, workers,
                                                   threads)
+        tables = list(tables)
+        if parties is None:
+            parties = 1 + len(loaded.spec.supply_chain)
         check_memory([loaded.spec], sims, command, chunk_size, detail=detail, workers=workers,
-                     threads=threads, held=held)
+                     threads=threads, held=held, parties=parties, tables=bool(tables))
         if spool is not None:
             check_spool_disk([loaded.spec], sims, spool, tables)
     return loaded

@@ -16,21 +16,44 @@ import pytest
 from pbr_model import load_spec, memory
 from pbr_model.analyses import parties as parties_module
 from pbr_model.analyses.capital import capital
+from pbr_model.analyses.capital_stream import split_chunk
 from pbr_model.finance.capital import facility_summary
-from pbr_model.sketch import ALPHA
 from pbr_model.stats import PERCENTILES
+from pbr_model.timeline import Timeline
+from sketchbound import within_sketch_bound
 
 
 def _json(result) -> str:
     return json.dumps(result.to_dict(), default=str, sort_keys=True)
 
 
+def _same_plan(*plans) -> None:
+    """The plans' means and monthly sums equal, bit for bit (``Plan``'s own ``==`` leaves
+    the monthly arrays out)."""
+    first = plans[0]
+    for other in plans[1:]:
+        assert (other.fee, other.outcome, other.entrants) == \
+            (first.fee, first.outcome, first.entrants)
+        np.testing.assert_array_equal(other.fee_by_month, first.fee_by_month)
+        np.testing.assert_array_equal(other.starters_by_month, first.starters_by_month)
+
+
+def _balances(kept) -> list[np.ndarray]:
+    """Each party's monthly balance after financing in a kept run ``(sims, months)``, split
+    again as the run split it."""
+    r = kept.result
+    sib = r.spec.sib if kept.mode == "chain" else None
+    return split_chunk([p.seat for p in kept.parties], kept.mode, kept.plan, sib, r.cash_in,
+                       r.outcome_in, r.cash_out, r.cohort_columns["entrants"],
+                       r.timeline).balance
+
+
 def _same_parties(kept, streamed) -> None:
     """Every party's per-simulation figures equal, bit for bit; its monthly mean equal to
-    rounding and its percentiles within the sketch's relative error ALPHA (plus the
-    interpolation between neighbouring simulations a kept run's percentile does)."""
+    rounding and its percentiles within the sketch's bound (docs/scaling.md: ALPHA of the
+    larger order statistic the exact percentile interpolates, plus ZERO)."""
     assert kept.result.detail and not streamed.result.detail
-    for a, b in zip(kept.parties, streamed.parties):
+    for a, b, balance in zip(kept.parties, streamed.parties, _balances(kept), strict=True):
         for name, value in vars(a.figures).items():
             other = getattr(b.figures, name)
             if isinstance(value, dict):
@@ -41,10 +64,10 @@ def _same_parties(kept, streamed) -> None:
         assert a.summary == b.summary and a.facility == b.facility
         np.testing.assert_allclose(b.month_columns["mean"], a.month_columns["mean"],
                                    rtol=1e-12, atol=1e-6)
-        for label in PERCENTILES:
-            x, y = a.month_columns[label], b.month_columns[label]
-            # the sketch reads a value of the sorted column within ALPHA of the true one
-            np.testing.assert_allclose(y, x, rtol=2 * ALPHA, atol=1e-6)
+        for label in PERCENTILES:    # the kept run's exact percentiles of that balance
+            np.testing.assert_array_equal(a.month_columns[label],
+                                          np.percentile(balance, PERCENTILES[label], axis=0))
+        within_sketch_bound(b.month_columns, balance, b.seat.name)
 
 
 @pytest.mark.parametrize("spec, kwargs", [
@@ -71,7 +94,7 @@ def test_the_plan_and_facility_come_from_the_first_plan_sims(monkeypatch):
     first = capital("tr-crc-example", sims=1024, seed=3, commissioner=False, detail=True)
     kept = capital("tr-crc-example", sims=3000, seed=3, commissioner=False, detail=True)
     streamed = capital("tr-crc-example", sims=3000, seed=3, commissioner=False, detail=False)
-    assert kept.plan == first.plan == streamed.plan
+    _same_plan(kept.plan, first.plan, streamed.plan)
     for k, party in enumerate(kept.parties):
         own = facility_summary(party.net_flow[:1024], party.seat.profile)
         assert party.facility == own == streamed.parties[k].facility
@@ -85,7 +108,7 @@ def test_a_shocked_run_plans_on_the_unshocked_contract():
     plain = capital("tr-crc-example", sims=1500, seed=4, commissioner=False)
     shocked = capital("tr-crc-example", sims=1500, seed=4, commissioner=False,
                       volume_shock=0.3, detail=False)
-    assert shocked.plan == plain.plan
+    _same_plan(shocked.plan, plain.plan)
 
 
 def test_two_worker_processes_give_the_same_streamed_figures():
@@ -99,15 +122,39 @@ def test_two_worker_processes_give_the_same_streamed_figures():
             np.testing.assert_array_equal(a.month_columns[label], b.month_columns[label])
 
 
-def test_capital_of_a_million_simulations_is_estimated_as_a_streamed_run():
-    """Capital of one contract streams above DETAIL_BYTES, like every other command: a
-    million simulations of the default contract are estimated under 2 GiB, and each
-    further simulation adds STREAMED x STREAMED_FACTOR bytes, not its months."""
+@pytest.mark.parametrize("sims", [20_000, 1_000_000])     # kept, streamed
+def test_further_parties_and_the_parties_table_are_counted_in_the_estimate(sims):
+    """Each party beyond the three the capital factors were fitted with adds its own
+    per-simulation bytes (kept: its figures and two numbers a month; streamed:
+    EXTRA_PARTY_STREAMED), and writing tables the parties' table; fewer parties take
+    nothing off, and no other command counts them."""
     spec = load_spec("tr-crc-example").spec
-    need = memory.estimate([spec], 1_000_000, "capital")
-    assert need < 2 * 2**30
-    more = memory.estimate([spec], 2_000_000, "capital") - need
-    assert more == pytest.approx(1_000_000 * memory.STREAMED * memory.STREAMED_FACTOR["capital"])
+    n_months = Timeline.from_spec(spec).n_months
+    base = memory.estimate([spec], sims, "capital")
+    per = (memory.EXTRA_PARTY_STREAMED if memory.streams([spec], sims, "capital")
+           else 8 * (2 * n_months + 16))
+    assert memory.estimate([spec], sims, "capital", parties=8) - base == \
+        pytest.approx(sims * 5 * per, abs=1)
+    assert memory.estimate([spec], sims, "capital", parties=1) == base
+    assert memory.estimate([spec], sims, "capital", tables=True) - base == \
+        pytest.approx(sims * 3 * memory.PARTY_TABLE, abs=1)
+    assert memory.estimate([spec], sims, "simulate", parties=8, tables=True) == \
+        memory.estimate([spec], sims, "simulate")
+
+
+def test_four_providers_are_checked_for_the_memory_they_need(cli, monkeypatch):
+    """``pbr capital -p ...`` counts the seats it is given: a machine with room for a
+    million simulations of three parties (the default contract's chain) but not of four
+    refuses four providers at once, naming the estimate."""
+    spec = load_spec("tr-crc-example").spec
+    three, four = (memory.estimate([spec], 1_000_000, "capital", threads=1, parties=n)
+                   for n in (3, 4))
+    assert three < four
+    monkeypatch.setattr(memory, "available_memory", lambda: (three + four) // 2)
+    names = ["small-charity", "national-prime", "social-investor-backed", "tier3-specialist"]
+    res = cli.run("capital", *[a for n in names for a in ("-p", n)], "--sims", "1000000",
+                  "--threads", "1", "--json")
+    cli.error(res, "--sims: 1,000,000 simulations need about ", lines=1)
 
 
 def test_pbr_capital_streams_and_spools_its_tables(cli, monkeypatch, tmp_path):
@@ -140,3 +187,34 @@ def test_one_bar_covers_the_run_and_the_commissioner_s_run_at_no_effect(commissi
     done = [d for d, _ in calls]
     # three chunks (1,024, 1,024 and 952 simulations) a run
     assert done == sorted(done) and done[-1] == total and len(done) == 3 * total // 3000
+
+
+def test_a_plan_read_from_a_shorter_run_is_that_run_s():
+    """``plan(spec, sims, result=r)`` with ``r`` shorter than ``sims`` reads ``r``'s own
+    simulations: its monthly sums are divided by their number, not by ``sims``."""
+    from pbr_model.analyses.parties import plan
+    from pbr_model import simulate
+    r = simulate("tr-crc-example", 3000, seed=1, detail=True)
+    _same_plan(plan("tr-crc-example", 10_000, 1, result=r),
+               plan("tr-crc-example", 3000, 1, result=r))
+
+
+@pytest.mark.parametrize("kwargs, said", [
+    ({"sims": "10"}, "sims: must be from 1"),
+    ({"sims": None}, "sims: must be from 1"),
+    ({"sims": 100_000, "chunk_size": 0}, "chunk_size: must be 1 or more"),
+    ({"sims": 100_000, "volume_shock": 2}, "volume_shock: must be a share"),
+    ({"sims": 100_000, "draws": "fast"}, "draws: must be one of"),
+])
+def test_bad_run_arguments_are_input_errors_before_any_run(kwargs, said, monkeypatch):
+    """Said at once (the plan's run is never started), as the library's other runs say
+    them, whether the run would have been kept or streamed."""
+    from pbr_model.analyses import capital as capital_module
+    from pbr_model.errors import InputError
+
+    def no_run(*args, **kw):
+        raise AssertionError("a run started before the arguments were checked")
+    monkeypatch.setattr(capital_module, "simulate", no_run)
+    monkeypatch.setattr(capital_module, "plan", no_run)
+    with pytest.raises(InputError, match=said):
+        capital("tr-crc-example", **kwargs)

@@ -18,24 +18,10 @@ from pbr_model.analyses.portfolio import run_portfolio
 from pbr_model.spec.portfolio import load_portfolio
 from pbr_model.errors import InputError
 from pbr_model.finance.capital import facility_summary
-from pbr_model.sketch import ALPHA, ZERO
 from pbr_model.stats import PERCENTILES
+from sketchbound import within_sketch_bound
 
 SIMS = 2_500
-
-
-def within_sketch_bound(estimate: np.ndarray, values: np.ndarray, label: str) -> None:
-    """Each column's sketched percentiles against the exact ones of ``values`` ``(n, k)``:
-    within ALPHA of the larger of the two order statistics they interpolate, plus ZERO."""
-    s = np.sort(values, axis=0)
-    n = len(values)
-    for q in PERCENTILES.values():
-        pos = q / 100 * (n - 1)
-        j = int(np.floor(pos))
-        bound = ALPHA * np.maximum(np.abs(s[j]), np.abs(s[min(j + 1, n - 1)])) + ZERO
-        exact = np.percentile(values, q, axis=0)
-        got = estimate[f"p{q}"] if isinstance(estimate, dict) else estimate(q)
-        assert np.all(np.abs(np.asarray(got) - exact) <= bound * (1 + 1e-9)), (label, q)
 
 
 @pytest.fixture(scope="module")
