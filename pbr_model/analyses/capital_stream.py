@@ -11,8 +11,9 @@ made, whether the run keeps them (read back in row chunks) or streams them:
 * **streamed** (larger runs): each chunk is split where it is made, in the worker
   (:class:`Split`, passed to :func:`~pbr_model.analyses.simulate.simulate` with the
   chunk's reduction), and sends back only per-simulation figures, a sketch of each party's
-  balance (:class:`~pbr_model.sketch.ColumnSketch`: exact means, percentiles within
-  :data:`~pbr_model.sketch.ALPHA`), the net flows of its rows among the first
+  balance (:class:`~pbr_model.sketch.ColumnSketch`: means equal to the exact ones up to
+  rounding, percentiles within :data:`~pbr_model.sketch.ALPHA` of the values they fall
+  between), the net flows of its rows among the first
   :data:`~pbr_model.analyses.parties.PLAN_SIMS` (each party's facility is sized on them)
   and what the commissioner paid, discounted. Memory then grows by a few hundred bytes a
   simulation and party, not by the months.
