@@ -178,7 +178,9 @@ def capital_cmd(
                           tables=outputs.table_folders(), parties=len(profiles) or None,
                           **machine)
     sims_sheet_note(outputs, sims)
-    with executor_for(workers, dask, threads) as executor, LazyProgress("Simulating") as bar:
+    # one bar over the contract's run and the commissioner's run at no effect after it
+    with executor_for(workers, dask, threads) as executor, \
+            LazyProgress("Simulating, then at no effect") as bar:
         result = capital(loaded, profiles, sims=sims, seed=seed, share=share,
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,

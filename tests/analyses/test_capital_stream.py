@@ -218,3 +218,23 @@ def test_bad_run_arguments_are_input_errors_before_any_run(kwargs, said, monkeyp
     monkeypatch.setattr(capital_module, "plan", no_run)
     with pytest.raises(InputError, match=said):
         capital("tr-crc-example", **kwargs)
+
+
+def test_a_terminal_shows_one_bar_over_both_runs():
+    """On a terminal the installed ``pbr capital`` shows one bar counting the contract's
+    run and the commissioner's run at no effect after it (twice the simulations), so a
+    large run's bar does not stand at its end while the second run goes on."""
+    import os
+    import sys
+    from pathlib import Path
+    pty = pytest.importorskip("pty")
+    from ptyread import read_to_end
+    pbr = Path(sys.executable).with_name("pbr")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(str(pbr), [str(pbr), "capital", "--sims", "60000", "--chunk-size", "2048",
+                            "--json"])
+    seen = read_to_end(fd, b"")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen[-500:]
+    assert b"Simulating, then at no effect" in seen and b"/120,000 sims" in seen, seen[-500:]
