@@ -66,6 +66,12 @@ STREAMED_FACTOR = {**FACTOR, "capital": 2.75}
 #: each party more, measured at 0.19.0) [bytes].
 FIT_PARTIES = 3
 EXTRA_PARTY_STREAMED = 640
+#: A streamed capital run's sketch of each party's monthly balance, and the copies made
+#: as it is merged, beyond :data:`SKETCHES` [bytes]: fitted at 0.19.0 to the peak of the
+#: default contract's runs at 100,000 and 200,000 simulations writing a workbook (756 and
+#: 991 MiB on two threads, 539 and 719 MiB on one), which the estimate without it
+#: undercut at 200,000 (884 and 708 MiB).
+PARTY_SKETCH = 48 * 2**20
 #: What a capital run writing its tables holds per simulation and party while it builds
 #: the ``parties`` table (its 15 columns, and the copy joining the parties' frames makes)
 #: [bytes]: at 0.19.0 ``--parquet`` at 1,000,000 simulations of the default contract peaked
@@ -75,7 +81,8 @@ PARTY_TABLE = 2 * 8 * 16
 #: (Times :data:`STREAMED_FACTOR`. A streamed ``pbr capital`` of the default contract,
 #: measured at 0.19.0: 844, 1,216 and 1,729 MiB at 250,000, 500,000 and 1,000,000
 #: simulations in one process with two threads, and 1,993 MiB at 1,000,000 with
-#: ``--workers 2``, all processes; estimated 951, 1,286, 1,958 and 2,078 MiB.)
+#: ``--workers 2``, all processes; estimated, with :data:`PARTY_SKETCH`, 1,095, 1,430,
+#: 2,102 and 2,222 MiB.)
 STREAMED = 8 * 64
 #: The sketches of a streamed run (months and cohorts of every area, and the owners') [bytes].
 SKETCHES = 64 * 2**20
@@ -150,17 +157,19 @@ def _per_sim(specs: list[ContractSpec], command: str, streamed: bool = False,
     needs per simulation (the largest area's, as a portfolio works on one area's chunk at a
     time, once per worker process or thread); and the fixed part beyond ``BASE`` (an
     interpreter per worker process beyond this one) [bytes, after ``FACTOR``]. ``capital``
-    of one contract adds what its ``parties`` beyond :data:`FIT_PARTIES` keep and, writing
-    ``tables``, its ``parties`` table."""
+    of one contract adds what its ``parties`` beyond :data:`FIT_PARTIES` keep, streamed a
+    sketch of each one's balance (:data:`PARTY_SKETCH`) and, writing ``tables``, its
+    ``parties`` table."""
     per = [bytes_per_sim(s) for s in specs]
     f = FACTOR[command]
     kept = STREAMED_FACTOR[command] * STREAMED * len(per) if streamed else f * sum(per)
+    fixed = (SKETCHES if streamed else 0) + (workers - 1) * WORKER
     if command == "capital":
+        fixed += parties * PARTY_SKETCH if streamed else 0
         months = Timeline.from_spec(specs[0]).n_months
         kept += max(0, parties - FIT_PARTIES) * (EXTRA_PARTY_STREAMED if streamed
                                                  else 8 * (2 * months + 16))
         kept += parties * PARTY_TABLE if tables else 0
-    fixed = (SKETCHES if streamed else 0) + (workers - 1) * WORKER
     return kept, f * PER_CHUNK * max(per) * max(workers, threads), fixed
 
 

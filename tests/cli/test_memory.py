@@ -16,6 +16,7 @@ import pytest
 
 from pbr_model import memory
 from pbr_model.spec import load_spec
+from peak import peak_of
 
 GIB = 2**30
 PBR = str(Path(sys.executable).with_name("pbr"))
@@ -142,18 +143,7 @@ def test_the_estimate_is_above_a_measured_run_and_not_far_above(command, name, s
     specs = _specs(name, key == "portfolio")
     argv = ["pbr", command, name, "--sims", str(sims), "--json", "--xlsx",
             str(tmp_path / "run.xlsx")]
-    # the run's own high-water mark: VmHWM starts afresh at exec, where ru_maxrss keeps the
-    # forking process's (a pytest process grown past 1 GB by earlier tests gave every run
-    # here a "peak" of 1.1 GB)
-    res = subprocess.run([sys.executable, "-c", "import re, sys; from pbr_model.cli "
-                          f"import app; sys.argv = {argv!r}\ntry: app()\n"
-                          "except SystemExit: pass\n"
-                          "status = open('/proc/self/status').read()\n"
-                          "print(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1), "
-                          "file=sys.stderr)"],
-                         capture_output=True, text=True, timeout=300)
-    assert (tmp_path / "run.xlsx").exists(), res.stderr
-    peak = int(res.stderr.strip().splitlines()[-1]) * 1024
+    peak = peak_of(argv, tmp_path / "run.xlsx")      # the run's own high-water mark
     assert peak < memory.estimate(specs, sims, key) < over * peak
 
 
