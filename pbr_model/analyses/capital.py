@@ -19,7 +19,6 @@ import numpy as np
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
-from ..finance.capital import CapitalFigures
 from ..finance.commissioner import (commissioner_summary, paid_for_noise, payer_summary,
                                     present_value)
 from ..finance.parties import Plan, Seat
@@ -32,10 +31,10 @@ from ..spec.parties import ProviderProfile
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance
-from .capital_stream import Split, split_chunk
+from .capital_stream import Collected, Split, split_chunk
 from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_frame, plan,
                       read_party, terms)
-from .runs import join_parts, prepared, sim_columns_at_no_effect
+from .runs import prepared, sim_columns_at_no_effect
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, simulate
 from .stream import keeps_detail
 
@@ -304,26 +303,19 @@ def _kept_parties(result: SimulationResult, seats: list[Seat], mode: str, contra
     per simulation, so the chunking changes no number); each party's whole monthly
     balance kept, so its percentiles are exact."""
     n_months = result.timeline.n_months
-    figures: list[list[CapitalFigures]] = [[] for _ in seats]
+    collected = Collected(result.sims)
     balance = [np.empty((result.sims, n_months)) for _ in seats]
     net_flow = [np.empty((result.sims, n_months)) for _ in seats]
-    tranches: list[list] = [[] for _ in (sib_spec.tranches if sib_spec else [])]
-    paid: list[list[np.ndarray]] = [[] for _ in (sib_spec.guarantees if sib_spec else [])]
     for start in range(0, result.sims, chunk_size):
         rows = slice(start, min(start + chunk_size, result.sims))
         chunk = split_chunk(seats, mode, contract_plan, sib_spec, result.cash_in[rows],
                             result.outcome_in[rows], result.cash_out[rows],
                             result.cohort_columns["entrants"][rows], result.timeline)
+        collected.put(chunk, rows)
         for k in range(len(seats)):
-            figures[k].append(chunk.figures[k])
             balance[k][rows] = chunk.balance[k]
             net_flow[k][rows] = chunk.net_flow[k]
-        for k, f in enumerate(chunk.tranches):
-            tranches[k].append(f)
-        for k, g in enumerate(chunk.guarantees):
-            paid[k].append(g)
-        del chunk
-    parties = [read_party(seat, join_parts(parts), bal, net, result)
-               for seat, parts, bal, net in zip(seats, figures, balance, net_flow)]
-    return (parties, [join_parts(parts) for parts in tranches],
-            [np.concatenate(p) for p in paid])
+    parties = [read_party(seat, figures, bal, net, result)
+               for seat, figures, bal, net in zip(seats, collected.party_figures(), balance,
+                                                  net_flow)]
+    return parties, collected.tranches(), collected.guarantees()

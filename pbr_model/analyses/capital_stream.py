@@ -102,11 +102,11 @@ class Split:
                             record["outcome_in"], record["cash_out"], record["entrants"],
                             self.timeline)
         head = max(0, min(len(record["fee"]), _parties.PLAN_SIMS - first))
-        return {"rows": slice(first, first + len(record["fee"])), "figures": chunk.figures,
-                "balance": [sketch_of(b) for b in chunk.balance],
-                # copies: a slice would hold the chunk's whole months
-                "net_flow": [n[:head].copy() for n in chunk.net_flow],
-                "tranches": chunk.tranches, "guarantees": chunk.guarantees,
+        # copies: a slice would hold the chunk's whole months
+        net_flow = [n[:head].copy() for n in chunk.net_flow]
+        return {"rows": slice(first, first + len(record["fee"])),
+                "chunk": replace(chunk, balance=[], net_flow=[]),   # the months stay here
+                "balance": [sketch_of(b) for b in chunk.balance], "net_flow": net_flow,
                 "pv_paid": present_value(record["cash_in"], self.terms)}
 
 
@@ -144,49 +144,31 @@ class Filled:
         return self.kind(**joined)
 
 
-class Streamed:
-    """What the chunks of a streamed capital run of ``sims`` simulations sent back, folded
-    as they arrive (:meth:`add` each chunk's :class:`Split` output, in chunk order: the
-    balance sketches are merged then, so they do not pile up, and the figures written
-    into the run's arrays)."""
+class Collected:
+    """A capital run's per-simulation figures of ``sims`` simulations, written in place as
+    each chunk's :class:`Chunk` is :meth:`put` (in any order: each chunk says its rows):
+    each party's figures, each bond tranche's and what each guarantee paid."""
 
     def __init__(self, sims: int) -> None:
         self.sims = sims
-        self.balance: list | None = None
-        self.figures: list[Filled] = []
+        self.figures: list[Filled] | None = None
         self.tranche_rows: list[Filled] = []
         self.paid: list[np.ndarray] = []
-        self.pv = np.empty(sims)
-        self.net_flow: list[list[np.ndarray]] = []
 
-    def add(self, part: dict) -> None:
-        rows = part["rows"]
-        if self.balance is None:
-            self.balance = part["balance"]
-            self.figures = [Filled(f, self.sims) for f in part["figures"]]
-            self.tranche_rows = [Filled(t, self.sims) for t in part["tranches"]]
-            self.paid = [np.empty(self.sims, dtype=g.dtype) for g in part["guarantees"]]
-            self.net_flow = [[] for _ in part["net_flow"]]
-        else:
-            for mine, sketch in zip(self.balance, part["balance"]):
-                mine.merge(sketch)
+    def put(self, chunk: Chunk, rows: slice) -> None:
+        if self.figures is None:
+            self.figures = [Filled(f, self.sims) for f in chunk.figures]
+            self.tranche_rows = [Filled(t, self.sims) for t in chunk.tranches]
+            self.paid = [np.empty(self.sims, dtype=g.dtype) for g in chunk.guarantees]
         for filled, f in zip((*self.figures, *self.tranche_rows),
-                             (*part["figures"], *part["tranches"])):
+                             (*chunk.figures, *chunk.tranches)):
             filled.put(f, rows)
-        for out, g in zip(self.paid, part["guarantees"]):
+        for out, g in zip(self.paid, chunk.guarantees):
             out[rows] = g
-        for kept, n in zip(self.net_flow, part["net_flow"]):
-            kept.append(n)
-        self.pv[rows] = part["pv_paid"]
 
-    def parties(self, seats: list[Seat], result) -> list:
-        """Each party's result: its figures, balance percentiles from its sketch, its
-        facility sized on its first ``PLAN_SIMS`` simulations' net flows."""
-        return [_parties.party_from(seat, figures.value(), sketch, None, result,
-                                    facility=facility_summary(np.concatenate(nets),
-                                                              seat.profile))
-                for seat, figures, sketch, nets in zip(seats, self.figures, self.balance,
-                                                       self.net_flow)]
+    def party_figures(self) -> list[CapitalFigures]:
+        """Each party's figures over the run."""
+        return [filled.value() for filled in self.figures]
 
     def tranches(self) -> list:
         """Each bond tranche's figures over the run."""
@@ -195,6 +177,40 @@ class Streamed:
     def guarantees(self) -> list[np.ndarray]:
         """What each guarantee paid, per simulation."""
         return self.paid
+
+
+class Streamed(Collected):
+    """What the chunks of a streamed capital run of ``sims`` simulations sent back, folded
+    as they arrive (:meth:`add` each chunk's :class:`Split` output, in chunk order: the
+    balance sketches are merged then, so they do not pile up, and the figures written
+    into the run's arrays)."""
+
+    def __init__(self, sims: int) -> None:
+        super().__init__(sims)
+        self.balance: list | None = None
+        self.pv = np.empty(sims)
+        self.net_flow: list[list[np.ndarray]] = []
+
+    def add(self, part: dict) -> None:
+        if self.balance is None:
+            self.balance = part["balance"]
+            self.net_flow = [[] for _ in part["net_flow"]]
+        else:
+            for mine, sketch in zip(self.balance, part["balance"]):
+                mine.merge(sketch)
+        self.put(part["chunk"], part["rows"])
+        for kept, n in zip(self.net_flow, part["net_flow"]):
+            kept.append(n)
+        self.pv[part["rows"]] = part["pv_paid"]
+
+    def parties(self, seats: list[Seat], result) -> list:
+        """Each party's result: its figures, balance percentiles from its sketch, its
+        facility sized on its first ``PLAN_SIMS`` simulations' net flows."""
+        return [_parties.party_from(seat, figures, sketch, None, result,
+                                    facility=facility_summary(np.concatenate(nets),
+                                                              seat.profile))
+                for seat, figures, sketch, nets in zip(seats, self.party_figures(),
+                                                       self.balance, self.net_flow)]
 
     def pv_paid(self) -> np.ndarray:
         """What the commissioner paid per simulation, discounted."""

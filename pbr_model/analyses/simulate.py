@@ -37,6 +37,7 @@ from .units import unit_of
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for (base.frame)
     import pandas as pd
 
+    from .capital_stream import Split, Streamed
     from .spool import Spool
 
 
@@ -94,7 +95,7 @@ class SimulationResult(HasProvenance, RunTables):
     investors: list | None = field(default=None, repr=False)
     #: A streamed capital run's split between its parties, folded from its chunks
     #: (:class:`~pbr_model.analyses.capital_stream.Streamed`; None: not asked for).
-    split: object = field(default=None, repr=False)
+    split: Streamed | None = field(default=None, repr=False)
 
     @property
     def detail(self) -> bool:
@@ -283,7 +284,7 @@ def simulate(
     draws: Literal["exact", "approx"] = "exact",
     spool: str | Path | None = None,
     investors: bool = False,
-    split=None,
+    split: Split | None = None,
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
 

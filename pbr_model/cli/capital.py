@@ -153,7 +153,7 @@ def capital_cmd(
         # what the owners' tasks hold, where run_portfolio will run them (streamed); added to
         # the whole run's estimate although they finish before the stream starts: a
         # deliberate over-count (at most ONE_PASS_BYTES), so the check errs towards refusing
-        streamed = streams([a.spec.spec for a in portfolio.areas], sims, "portfolio", detail)
+        streamed = streams([a.spec.spec for a in portfolio.areas], sims, detail)
         held = one_pass_held(portfolio, head, busy) if head and streamed else 0
         check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
                      detail=detail, held=held, **machine)

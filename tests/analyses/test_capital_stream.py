@@ -132,7 +132,7 @@ def test_further_parties_and_the_parties_table_are_counted_in_the_estimate(sims)
     spec = load_spec("tr-crc-example").spec
     n_months = Timeline.from_spec(spec).n_months
     base = memory.estimate([spec], sims, "capital")
-    streamed = memory.streams([spec], sims, "capital")
+    streamed = memory.streams([spec], sims)
     per = memory.EXTRA_PARTY_STREAMED if streamed else 8 * (2 * n_months + 16)
     sketch = memory.PARTY_SKETCH if streamed else 0
     assert memory.estimate([spec], sims, "capital", parties=8) - base == \
@@ -258,6 +258,6 @@ def test_a_streamed_capital_run_s_peak_is_below_its_estimate(tmp_path, threads):
             "--xlsx", str(tmp_path / "run.xlsx")]
     peak = peak_of(argv, tmp_path / "run.xlsx", timeout=600)
     spec = load_spec("tr-crc-example").spec
-    assert memory.streams([spec], 200_000, "capital")
+    assert memory.streams([spec], 200_000)
     need = memory.estimate([spec], 200_000, "capital", threads=threads)
     assert peak < need < 2.5 * peak
