@@ -83,7 +83,7 @@ class RunTables:
             raise InputError(f"{what}: this run's arrays were on disk and close() removed "
                              "them; run it again for its tables")
         if not self.has_tables:
-            raise needs_detail(what, self.sims)
+            raise needs_detail(what, self.sims, getattr(self, "summary_only", False))
 
     def tables(self) -> dict[str, object]:
         """The run's tables for researchers (``--csv``/``--parquet``): ``simulations``

@@ -88,6 +88,8 @@ def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
         return []
     if result.investors is not None:     # worked out in the chunks of a streamed run
         return result.investors
+    if result.summary_only:
+        result.needs_detail("the investors' returns of each simulation")
     if not result.detail and result.spool is None:   # streamed, with neither
         raise InputError(
             f"the investors' returns of each simulation: this run of {result.sims:,} "

@@ -96,23 +96,34 @@ class SimulationResult(HasProvenance, RunTables):
     #: A streamed capital run's split between its parties, folded from its chunks
     #: (:class:`~pbr_model.analyses.capital_stream.Streamed`; None: not asked for).
     split: Streamed | None = field(default=None, repr=False)
+    #: The run kept its per-simulation figures only (``simulate(..., summary_only=True)``):
+    #: its summary and simulations table, no monthly or per-cohort arrays or sketches.
+    summary_only: bool = False
 
     @property
     def detail(self) -> bool:
         """Whether the run kept every simulation's monthly and per-cohort arrays (else it
-        was streamed: see :mod:`pbr_model.analyses.stream`)."""
-        return self.sketches is None
+        was streamed, see :mod:`pbr_model.analyses.stream`, or kept its summary only)."""
+        return self.sketches is None and not self.summary_only
 
     def needs_detail(self, what: str) -> None:
-        """Raise ``InputError`` when the run was streamed (``what`` names what needs it)."""
+        """Raise ``InputError`` when the run was streamed or kept its summary only
+        (``what`` names what needs its arrays)."""
         if not self.detail:
-            raise needs_detail(what, self.sims)
+            raise needs_detail(what, self.sims, self.summary_only)
+
+    def _needs_months(self, what: str) -> None:
+        """Raise ``InputError`` for a run that kept its summary only (``what`` names what
+        needs its monthly or per-cohort figures, kept or sketched)."""
+        if self.summary_only:
+            raise needs_detail(what, self.sims, True)
 
     @cached_property
     def month_columns(self) -> dict[str, object]:
         """The ``months`` table as columns (one value per month), computed when first asked
         for (the summary does not read it): exact from the kept arrays, or from the sketches
         of a streamed run (exact again from its spool, when it has one)."""
+        self._needs_months("the months table")
         if self.detail:
             return _month_columns(self.timeline, self.cash_in, self.cash_out)
         if self.spool is not None:
@@ -121,6 +132,7 @@ class SimulationResult(HasProvenance, RunTables):
 
     def cohort_mean(self, column: str) -> float:
         """The mean of a per-cohort column over every simulation and cohort."""
+        self._needs_months(f"the mean of {column} over cohorts")
         if self.detail:
             return float(self.cohort_columns[column].mean())
         sketch = self.sketches[f"cohort:{column}"]     # all cells' total over their count:
@@ -131,6 +143,7 @@ class SimulationResult(HasProvenance, RunTables):
         :data:`COHORT_COLUMNS` (or ``outcome_paid``/``outcome_repaid``: the chance), exact
         with detail, from the sketch when streamed (which keeps percentiles of
         :data:`~pbr_model.analyses.stream.COHORT_PERCENTILES` only: NaN for the others)."""
+        self._needs_months(f"the figures of {column} by cohort")
         k = self.timeline.n_cohorts
         if self.detail:
             values = self.cohort_columns[column].astype(np.float64) \
@@ -285,6 +298,7 @@ def simulate(
     spool: str | Path | None = None,
     investors: bool = False,
     split: Split | None = None,
+    summary_only: bool = False,
 ) -> SimulationResult:
     """Monte Carlo simulate a contract.
 
@@ -328,6 +342,13 @@ def simulate(
         chunk's task (a :class:`~pbr_model.analyses.capital_stream.Split`), folded into
         ``result.split`` (:func:`pbr_model.capital` passes it); a run that keeps its arrays
         ignores it
+    summary_only : keep only the per-simulation figures (what :meth:`~SimulationResult.summary`,
+        the simulations table and ``pbr simulate``'s table and ``--json`` read): each chunk
+        drops its monthly and per-cohort arrays instead of keeping or sketching them, so a
+        large run takes less time and memory (``pbr simulate`` does this when it writes no
+        workbook, page or tables). The same numbers; the months and cohorts tables, the
+        per-cohort figures, the workbook and the page are then refused (``InputError``).
+        Not with ``detail=True``, ``spool``, ``investors`` or ``split``
 
     Returns
     -------
@@ -338,10 +359,20 @@ def simulate(
                                        volume_shock, paid_volume_shock, caseload_shock)
     if sampling not in ("random", "expected"):
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
-    kept = keeps_detail([timeline], sims, detail)
+    if not isinstance(summary_only, bool):
+        raise InputError(f"summary_only: must be True or False (got {summary_only!r})")
+    if summary_only:
+        asked = [name for name, given in (("detail=True", detail is True),
+                                          ("spool", spool is not None),
+                                          ("investors=True", bool(investors)),
+                                          ("split", split is not None)) if given]
+        if asked:
+            raise InputError(f"summary_only: a run that keeps its summary only keeps no "
+                             f"arrays, so it cannot be given {' or '.join(asked)}")
+    kept = not summary_only and keeps_detail([timeline], sims, detail)
     reduce = Reduce(kept, spool=not kept and spool is not None,
                     sib=model.sib if investors and not kept and spool is None else None,
-                    split=None if kept else split)
+                    split=None if kept else split, summary=summary_only)
     parts = Parts()
     if reduce.split is not None:
         from .capital_stream import Streamed   # (only a streamed capital run needs it)
@@ -363,7 +394,8 @@ def simulate(
         return build_result(parts, provenance=contract_provenance(
                                 loaded, seed, sims, shocks,
                                 draws=draws if sampling == "random" else "exact"),
-                            spec=loaded.spec, sampling=sampling, timeline=timeline)
+                            spec=loaded.spec, sampling=sampling, timeline=timeline,
+                            summary_only=summary_only)
     except BaseException:
         if parts.spool is not None:
             parts.spool.close()

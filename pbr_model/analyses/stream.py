@@ -83,12 +83,20 @@ class Reduce:
     #: A streamed capital run's chunk also sends back its split between the parties
     #: (:class:`~pbr_model.analyses.capital_stream.Split`), made from its monthly cash.
     split: Split | None = None
+    #: A run that keeps its summary only: the chunk sends back its per-simulation figures,
+    #: its monthly and per-cohort arrays dropped, not sketched (``simulate(...,
+    #: summary_only=True)``).
+    summary: bool = False
 
     def __call__(self, record: dict, first: int = 0) -> dict:
         """``record`` reduced; ``first``: the index of its first simulation in the run."""
         for total, column in ROW_TOTALS.items():
             record[total] = record[column].sum(1)
         if self.detail:
+            return record
+        if self.summary:
+            for name in (*COHORT_COLUMNS, *CASH):
+                del record[name]
             return record
         if self.spool:
             record["spooled"] = {name: record[name] for name in (*COHORT_COLUMNS, *CASH)}
@@ -173,8 +181,14 @@ def fold_sketches(parts: list[dict]) -> dict[str, ColumnSketch] | None:
     return folded.sketches
 
 
-def needs_detail(what: str, sims: int) -> InputError:
-    """The error for asking a streamed run for what only a run with detail keeps."""
+def needs_detail(what: str, sims: int, summary_only: bool = False) -> InputError:
+    """The error for asking a streamed run (or one that kept its summary only) for what
+    only a run with detail keeps."""
+    if summary_only:
+        return InputError(
+            f"{what}: this run kept its per-simulation figures only (summary_only=True: no "
+            f"monthly or per-cohort arrays, no percentiles by month or cohort); run it "
+            f"without summary_only for {what}")
     from .. import memory
     return InputError(
         f"{what}: this run of {sims:,} simulations was streamed (its monthly and per-cohort "
@@ -185,9 +199,11 @@ def needs_detail(what: str, sims: int) -> InputError:
 
 
 def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpec,
-                 sampling: str, timeline: Timeline) -> SimulationResult:
+                 sampling: str, timeline: Timeline,
+                 summary_only: bool = False) -> SimulationResult:
     """Assemble the tables from the chunk records (in simulation order), each made by
-    :class:`~pbr_model.analyses.stream.Reduce` (kept or streamed)."""
+    :class:`~pbr_model.analyses.stream.Reduce` (kept, streamed, or with ``summary_only``
+    its per-simulation figures alone)."""
     from .simulate import POOLED_COLUMNS, SimulationResult  # (it imports this)
     sketches = fold_sketches(parts)
 
@@ -232,6 +248,11 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         **({name: cat(name) for name in ("terminated", "termination_month")}
            if "terminated" in parts[0] else {}),
     }
+    if summary_only:
+        return SimulationResult(
+            provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
+            sim_columns=sim_columns, cohort_columns=None, cash_in=None, outcome_in=None,
+            cash_out=None, summary_only=True)
     if sketches is not None:
         return SimulationResult(
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,

@@ -80,7 +80,9 @@ def simulate_cmd(
                           progress=bar, executor=executor, draws=draws,
                           spool=spool,
                           # the workbook's and page's investor returns need the monthly cash
-                          investors=xlsx is not None or html is not None)
+                          investors=xlsx is not None or html is not None,
+                          # the table and --json read the per-simulation figures alone
+                          summary_only=all(path is None for path in (xlsx, html, csv, parquet)))
     try:   # the views and writers (and rich) are imported when used: --json needs none
         emit(result, as_json, result.summary, lambda: views().simulation_summary(result),
              outputs, lambda path, force: views().write_workbook(result, path, force=force,

@@ -1,0 +1,130 @@
+"""A run that keeps its summary only (``simulate(..., summary_only=True)``; ``pbr simulate``
+when it writes no workbook, page or tables): each chunk drops its monthly and per-cohort
+arrays, and every per-simulation figure, the summary and the ``--json`` object are the same
+bytes as a run that keeps its arrays or sketches them; what needs the arrays is a clear
+error."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+
+from pbr_model import load_spec, memory, simulate
+from pbr_model.analyses import stream
+from pbr_model.analyses import simulate as simulate_module
+from pbr_model.analyses.runs import sib_investors
+from pbr_model.errors import InputError
+
+SIMS = 2_100   # three blocks, the last one cut short
+
+
+def same(a, b) -> None:
+    """The same simulations table, bit for bit, and the same summary."""
+    pd.testing.assert_frame_equal(a.simulations, b.simulations, check_exact=True)
+    assert json.dumps(a.summary(), sort_keys=True) == json.dumps(b.summary(), sort_keys=True)
+
+
+# a bond, a termination clause, attrition or a matched group, the prime with its chain
+@pytest.mark.parametrize("name", ["tr-crc-example", "peterborough-sib", "nyc-able-sib",
+                                  "ma-roca-pfs", "doncaster-pbr"])
+def test_the_figures_are_those_of_a_kept_and_a_streamed_run(name):
+    spec = load_spec(name)
+    kept = simulate(spec, SIMS, seed=11, detail=True)
+    summary = simulate(spec, SIMS, seed=11, summary_only=True)
+    assert summary.summary_only and not summary.detail
+    assert summary.cohort_columns is None and summary.cash_in is None
+    assert summary.sketches is None
+    same(kept, summary)
+    same(simulate(spec, SIMS, seed=11, detail=False), summary)
+
+
+def test_approximate_draws_a_shock_and_no_noise_keep_their_figures():
+    spec = load_spec("tr-crc-example")
+    for kw in ({"draws": "approx"}, {"volume_shock": 0.3}, {"sampling": "expected"}):
+        same(simulate(spec, SIMS, seed=3, detail=True, **kw),
+             simulate(spec, SIMS, seed=3, summary_only=True, **kw))
+
+
+def test_chunks_threads_and_processes_give_the_same_bytes():
+    spec = load_spec("tr-crc-example")
+    one = simulate(spec, 3_000, seed=5, summary_only=True)
+    same(one, simulate(spec, 3_000, seed=5, summary_only=True, chunk_size=1024))
+    with ThreadPoolExecutor(2) as pool:
+        same(one, simulate(spec, 3_000, seed=5, summary_only=True, executor=pool))
+    with ProcessPoolExecutor(2) as pool:   # the chunk's Reduce travels with its task
+        same(one, simulate(spec, 3_000, seed=5, summary_only=True, executor=pool))
+
+
+def test_a_run_too_large_to_keep_its_arrays_gives_the_same_figures(monkeypatch):
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)   # every run streamed unless told
+    spec = load_spec("peterborough-sib")
+    same(simulate(spec, SIMS, seed=2), simulate(spec, SIMS, seed=2, summary_only=True))
+
+
+@pytest.fixture(scope="module")
+def bond_run():
+    return simulate(load_spec("nyc-able-sib"), 500, seed=1, summary_only=True)
+
+
+def test_what_needs_the_arrays_is_a_clear_error(bond_run):
+    run = bond_run
+    asks = {"months": lambda: run.months, "cohorts": lambda: run.cohorts,
+            "tables": run.tables, "cohort stats": lambda: run.cohort_stats("binary_rate"),
+            "cohort mean": lambda: run.cohort_mean("entrants"),
+            "cashflows": lambda: next(run.cashflow_chunks()),
+            "cumulative cash": run.cumulative_cash, "xarray": run.to_xarray,
+            "investors": lambda: sib_investors(run)}
+    for what, ask in asks.items():
+        with pytest.raises(InputError, match="kept its per-simulation figures only "
+                                             r"\(summary_only=True"):
+            ask()
+    assert not run.has_tables
+    assert len(run.simulations) == 500   # the simulations table is kept
+
+
+@pytest.mark.parametrize("kw, named", [({"detail": True}, "detail=True"),
+                                       ({"spool": "."}, "spool"),
+                                       ({"investors": True}, "investors=True")])
+def test_it_cannot_be_asked_to_keep_arrays_too(kw, named):
+    with pytest.raises(InputError, match=f"summary_only: .*cannot be given {named}"):
+        simulate(load_spec("tr-crc-example"), 100, seed=1, summary_only=True, **kw)
+
+
+def test_summary_only_must_be_a_bool():
+    with pytest.raises(InputError, match="summary_only: must be True or False"):
+        simulate(load_spec("tr-crc-example"), 100, seed=1, summary_only="yes")
+
+
+def test_a_chunk_sends_back_no_monthly_or_per_cohort_array():
+    record = {name: None for name in (*stream.COHORT_COLUMNS, *stream.CASH)}
+    import numpy as np
+    for total, column in stream.ROW_TOTALS.items():
+        record[column] = np.ones((4, 3))
+    record["fig_net"] = np.zeros(4)
+    out = stream.Reduce(False, summary=True)(record)
+    assert not set(out) & {*stream.COHORT_COLUMNS, *stream.CASH, "sketches"}
+    assert set(stream.ROW_TOTALS) <= set(out) and "fig_net" in out
+
+
+def test_pbr_simulate_keeps_its_summary_only_when_it_writes_no_file(cli, monkeypatch, tmp_path):
+    asked = []
+    real = simulate_module.simulate
+
+    def spy(*args, **kw):
+        asked.append(kw["summary_only"])
+        return real(*args, **kw)
+
+    import pbr_model.cli.simulate as command
+    monkeypatch.setattr(command, "simulate", spy)
+    printed = cli.json("simulate", "--sims", "1500", "--seed", "4")
+    kept = simulate(load_spec("tr-crc-example"), 1500, seed=4, detail=True).summary()
+    assert {k: v for k, v in printed.items() if k != "created_utc"} == \
+        {k: v for k, v in json.loads(json.dumps(kept)).items() if k != "created_utc"}
+    cli.ok(cli.run("simulate", "--sims", "300"))                   # the table
+    cli.ok(cli.run("simulate", "--sims", "300", "--xlsx", str(tmp_path / "r.xlsx")))
+    cli.ok(cli.run("simulate", "--sims", "300", "--csv", str(tmp_path / "t")))
+    assert asked == [True, True, False, False]
+    assert (tmp_path / "t" / "months.csv").exists()
