@@ -75,3 +75,46 @@ def test_the_script_prints_the_bound_table_on_a_tiny_run():
     assert "draw calls on" in out.stdout
     assert "ratio end to end / bound" in out.stdout
     assert "| nan |" not in out.stdout  # the CLI was found and timed
+
+
+@pytest.fixture(scope="module")
+def bench_free():
+    return script("benchmarks", "bench_free_draws")
+
+
+def test_free_counts_are_the_expected_counts_rounded(bench_free):
+    sampler = bench_free.free_counts_sampler()(np.random.default_rng(1))
+    n = np.array([[100.0, 7.0], [0.0, 1234.0]])
+    assert np.array_equal(sampler.binomial(n, 0.3), np.rint(n * 0.3))
+    assert np.array_equal(sampler.poisson(n * 0.5), np.rint(n * 0.5))
+    assert np.array_equal(sampler.negative_binomial_sum(n, 1.5, 2.25), np.rint(n * 2.25))
+    rows = sampler.multinomial(n, np.array([0.25, 0.35, 0.25, 0.15]))
+    assert rows.shape == (2, 2, 4)
+    assert np.array_equal(rows.sum(axis=-1), n)   # each row keeps its total
+    assert np.all(rows >= 0)
+    assert np.array_equal(sampler.gamma_sum(n, 12.0, 3.0), n * 12.0)
+
+
+def test_a_free_counts_run_draws_normals_and_no_counts(bench_free, bench_bound, monkeypatch):
+    import pbr_model.engine as engine
+    with bench_bound.recording() as rec:
+        monkeypatch.setattr(engine, "sampler_for", bench_free.free_sampler_for)
+        bench_bound.run_in_process(["capital", "tr-crc-example", "--sims", "30", "--json"])
+        monkeypatch.undo()
+    methods = {d.method for d in rec.draws}
+    assert "standard_normal" in methods    # effects, trend and volumes drawn as usual
+    assert not methods & {"binomial", "poisson", "multinomial", "gamma"}
+    with bench_bound.recording() as rec:   # the engine's own sampler back: counts drawn
+        bench_bound.run_in_process(["capital", "tr-crc-example", "--sims", "30", "--json"])
+    assert {"binomial", "poisson", "multinomial"} <= {d.method for d in rec.draws}
+
+
+def test_the_free_draws_script_prints_its_table_on_a_tiny_run():
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "bench_free_draws.py"), "--args",
+                          "simulate --sims 20 --workers 2"], capture_output=True, text=True,
+                         timeout=300, cwd=BENCHMARKS)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if line.startswith("| ")]
+    assert len(lines) == 4   # the header and the three runs
+    assert "free (their expected values)" in out.stdout
+    assert "Against a floor" not in out.stdout   # no floor for another run than the default
