@@ -210,6 +210,7 @@ def capital(
     draws: str = "exact",
     detail: bool | None = None,
     spool: str | Path | None = None,
+    summary_only: bool = False,
 ) -> CapitalResult:
     """The contract through each party's eyes.
 
@@ -234,6 +235,12 @@ def capital(
         :mod:`~pbr_model.analyses.capital_stream`
     spool : as :func:`pbr_model.simulate`: a folder where a streamed run writes its arrays,
         so its contract tables can be written (``pbr capital --csv`` passes one)
+    summary_only : a streamed run keeps its figures only: it sketches neither the contract's
+        months and cohorts nor any party's balance, so it takes less time and memory (``pbr
+        capital`` does this when it writes no workbook, page or tables). The same figures;
+        the parties' monthly balance, the contract's months and cohorts, the workbook, the
+        page and the tables are then refused (``InputError``). A run that keeps its arrays
+        (they give its plan and its parties) keeps them. Not with ``spool``
 
     Returns
     -------
@@ -254,6 +261,11 @@ def capital(
     # the run's arguments first: kept or streamed is read from the number of simulations
     prepared(loaded.spec, sims, seed, chunk_size, draws, volume_shock, paid_volume_shock,
              caseload_shock)
+    if not isinstance(summary_only, bool):
+        raise InputError(f"summary_only: must be True or False (got {summary_only!r})")
+    if summary_only and spool is not None:
+        raise InputError("summary_only: a run that keeps its figures only writes no tables, "
+                         "so it cannot be given spool")
     # one bar over both runs: the contract's, then the one at no effect the commissioner's
     # paid-for-noise figures read
     total = 2 * sims if commissioner else sims
@@ -271,8 +283,9 @@ def capital(
         # PLAN_SIMS simulations of the contract without a shock
         contract_plan = plan(loaded, sims, seed, executor=executor, draws=draws)
         split = Split(seats, mode, contract_plan, sib_spec, Timeline.from_spec(loaded.spec),
-                      loaded.spec.commissioner)
-        result = simulate(loaded, sims, seed, detail=False, spool=spool, split=split, **run)
+                      loaded.spec.commissioner, balances=not summary_only)
+        result = simulate(loaded, sims, seed, detail=False, spool=spool, split=split,
+                          summary_only=summary_only, **run)
         parties = result.split.parties(seats, result)
         tranche_figures, paid = result.split.tranches(), result.split.guarantees()
         pv_paid = result.split.pv_paid()

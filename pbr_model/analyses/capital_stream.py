@@ -94,6 +94,9 @@ class Split:
     sib: SocialImpactBond | None
     timeline: Timeline
     terms: Commissioner
+    #: Sketch each party's balance (False: a run that keeps its summary only, whose
+    #: parties' monthly percentiles nothing reads).
+    balances: bool = True
 
     def __call__(self, record: dict, first: int) -> dict:
         """``record``: a chunk's (its monthly arrays still in it); ``first``: the index of
@@ -106,7 +109,8 @@ class Split:
         net_flow = [n[:head].copy() for n in chunk.net_flow]
         return {"rows": slice(first, first + len(record["fee"])),
                 "chunk": replace(chunk, balance=[], net_flow=[]),   # the months stay here
-                "balance": [sketch_of(b) for b in chunk.balance], "net_flow": net_flow,
+                "balance": [sketch_of(b) for b in chunk.balance] if self.balances else None,
+                "net_flow": net_flow,
                 "pv_paid": present_value(record["cash_in"], self.terms)}
 
 
@@ -192,10 +196,10 @@ class Streamed(Collected):
         self.net_flow: list[list[np.ndarray]] = []
 
     def add(self, part: dict) -> None:
-        if self.balance is None:
+        if not self.net_flow:   # the first chunk
             self.balance = part["balance"]
             self.net_flow = [[] for _ in part["net_flow"]]
-        else:
+        elif self.balance is not None:
             for mine, sketch in zip(self.balance, part["balance"]):
                 mine.merge(sketch)
         self.put(part["chunk"], part["rows"])
@@ -204,13 +208,15 @@ class Streamed(Collected):
         self.pv[part["rows"]] = part["pv_paid"]
 
     def parties(self, seats: list[Seat], result) -> list:
-        """Each party's result: its figures, balance percentiles from its sketch, its
-        facility sized on its first ``PLAN_SIMS`` simulations' net flows."""
+        """Each party's result: its figures, balance percentiles from its sketch (none
+        where the balances were not sketched), its facility sized on its first
+        ``PLAN_SIMS`` simulations' net flows."""
+        sketches = self.balance if self.balance is not None else [None] * len(seats)
         return [_parties.party_from(seat, figures, sketch, None, result,
                                     facility=facility_summary(np.concatenate(nets),
                                                               seat.profile))
                 for seat, figures, sketch, nets in zip(seats, self.party_figures(),
-                                                       self.balance, self.net_flow)]
+                                                       sketches, self.net_flow)]
 
     def pv_paid(self) -> np.ndarray:
         """What the commissioner paid per simulation, discounted."""

@@ -111,13 +111,18 @@ class PartyResult:
 
     seat: Seat
     figures: CapitalFigures
-    month_columns: dict = field(repr=False)
+    month_columns: dict | None = field(repr=False)   # None: a run that kept its summary only
     summary: dict
     net_flow: np.ndarray = field(default=None, repr=False)
 
     @cached_property
     def months(self) -> pd.DataFrame:
         """The monthly percentiles of the balance, one row per month (index ``month``)."""
+        if self.month_columns is None:
+            raise InputError(
+                f"the monthly balance of {self.seat.name}: this run kept its per-simulation "
+                "figures only (summary_only=True: no percentiles by month); run it without "
+                "summary_only for them")
         return frame(self.month_columns, index_name="month")
 
     @cached_property
@@ -168,9 +173,10 @@ def read_party(seat: Seat, figures: CapitalFigures, balance: np.ndarray, net_flo
 def party_from(seat: Seat, figures: CapitalFigures, months, net_flow: np.ndarray | None,
                result, facility: dict | None = None) -> PartyResult:
     """A party's result from its figures and its monthly balance: its month columns, or a
-    :class:`~pbr_model.sketch.ColumnSketch` of the balance (a streamed run); ``facility``:
-    :attr:`PartyResult.facility` if already sized on ``net_flow`` (where the flows were)."""
-    if not isinstance(months, dict):
+    :class:`~pbr_model.sketch.ColumnSketch` of the balance (a streamed run), or None (a
+    run that kept its summary only); ``facility``: :attr:`PartyResult.facility` if already
+    sized on ``net_flow`` (where the flows were)."""
+    if months is not None and not isinstance(months, dict):
         q = months.percentiles(list(PERCENTILES.values()))
         months = {"date": result.timeline.dates(), "mean": months.mean(),
                   **{label: q[i] for i, label in enumerate(PERCENTILES)}}

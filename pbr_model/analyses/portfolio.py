@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..approx import check_draws
+from ..errors import InputError
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
@@ -219,6 +220,7 @@ def run_portfolio(
     executor: Executor | None = None,
     detail: bool | None = None,
     draws: str = "exact",
+    summary_only: bool = False,
 ) -> PortfolioResult:
     """Simulate every area of a portfolio with one shared national trend, and read the
     owner's capital figures, combined and area by area.
@@ -241,6 +243,11 @@ def run_portfolio(
         (as :func:`pbr_model.simulate`); a portfolio too large to keep them is streamed
         into its owners' figures (:mod:`~pbr_model.analyses.portfolio_stream`)
     draws : ``"exact"`` or ``"approx"``, as :func:`pbr_model.simulate`
+    summary_only : a streamed run sketches no area's or owner's monthly balance (what
+        ``pbr capital`` does when it writes no workbook, page or tables): the same figures,
+        less time; the owners' and areas' monthly balances (``months``), the workbook,
+        the page and the tables are then refused. A run that keeps its areas' arrays
+        ignores it
 
     Returns
     -------
@@ -250,11 +257,13 @@ def run_portfolio(
         portfolio = load_portfolio(portfolio)
     check_run_args(sims, seed, chunk_size)
     check_draws(draws)
+    if not isinstance(summary_only, bool):
+        raise InputError(f"summary_only: must be True or False (got {summary_only!r})")
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     models = [shock_volumes(a.spec.spec, *shocks) for a in portfolio.areas]
     timelines = [Timeline.from_spec(m) for m in models]
 
-    job = Job(portfolio, models, timelines, seed, draws=draws)
+    job = Job(portfolio, models, timelines, seed, draws=draws, summary_only=summary_only)
     chunk_size = chunk_for(executor, sims, chunk_size)
     tasks = [(job, blocks, keep) for blocks, keep in chunks(sims, chunk_size)]
 
@@ -397,7 +406,7 @@ def streamed(job: Job, parts, provenances,
 
 
 def _merged(sketch, later):
-    if sketch is None:
-        return later
+    if sketch is None or later is None:   # the first chunk's, or none (summary_only)
+        return later if sketch is None else sketch
     sketch.merge(later)
     return sketch

@@ -81,6 +81,9 @@ class Job:
     seats: list[list[Seat]] | None = None     # per area: the owner's seat, then the chain
     plans: list[Plan] | None = None
     draws: str = "exact"
+    #: Sketch no balance (a run that keeps its figures only: nothing reads the areas' and
+    #: owners' monthly balances).
+    summary_only: bool = False
 
 
 def draw_areas(job: Job, blocks: range, keep: int, light: bool = False,
@@ -164,7 +167,8 @@ def area_part(job: Job, k: int, record: dict, plan: Plan):
     figures, balance = capital_read(owner_flows.income, owner_flows.cash_out, seats[0].profile)
     # an area's monthly balance: its mean only (no report shows an area's percentiles)
     return ({"record": {c: record[c] for c in AREA_COLUMNS}, "figures": figures,
-             "balance": sketch_of(balance, histogram=False)}, owner_flows)
+             "balance": None if job.summary_only else sketch_of(balance, histogram=False)},
+            owner_flows)
 
 
 def add_flows(combined: dict | None, flows, keep: int, n_months: int) -> dict:
@@ -179,13 +183,15 @@ def add_flows(combined: dict | None, flows, keep: int, n_months: int) -> dict:
     return combined
 
 
-def owner_part(profile, combined: dict, blocks: range, keep: int) -> dict:
+def owner_part(profile, combined: dict, blocks: range, keep: int, sketch: bool = True) -> dict:
     """An owner's share of one chunk from its ``combined`` flows: its figures, its balance
-    sketch and the net flows of the rows its facility is sized on."""
+    sketch (None unless ``sketch``) and the net flows of the rows its facility is sized
+    on."""
     income, cost = combined["income"], combined["direct_cost"] + combined["overheads"]
     figures, balance = capital_read(income, cost, profile)
     first = max(0, min(keep, _parties.PLAN_SIMS - blocks[0] * BLOCK))   # the facility's rows
-    return {"figures": figures, "balance": sketch_of(balance), "net_flow": (income - cost)[:first]}
+    return {"figures": figures, "balance": sketch_of(balance) if sketch else None,
+            "net_flow": (income - cost)[:first]}
 
 
 def stream_task(job: Job, blocks: range, keep: int) -> dict:
@@ -201,7 +207,7 @@ def stream_task(job: Job, blocks: range, keep: int) -> dict:
         o = job.portfolio.areas[k].owner
         combined[o] = add_flows(combined[o], owner_flows, keep, n_months[o])
     return {"areas": areas,
-            "owners": [owner_part(owner.profile, c, blocks, keep)
+            "owners": [owner_part(owner.profile, c, blocks, keep, not job.summary_only)
                        for owner, c in zip(owners, combined)]}
 
 
@@ -250,13 +256,13 @@ def owner_task(job: Job, o: int, sims: int, chunk_size: int, tick=None,
             records[k][c] = None   # this chunk's months are done with
             areas[k].append(part)
             combined = add_flows(combined, owner_flows, keep, n_months)
-        parts.append(owner_part(owner.profile, combined, blocks, keep))
+        parts.append(owner_part(owner.profile, combined, blocks, keep, not job.summary_only))
 
     def folded(chunk_parts: list[dict]) -> dict:
         """One part of a run's chunk parts: columns and figures joined, sketches merged, in
         chunk order (what streamed() would make of them one by one)."""
         balance = chunk_parts[0]["balance"]
-        for later in chunk_parts[1:]:
+        for later in chunk_parts[1:] if balance is not None else ():
             balance.merge(later["balance"])
         out = {"figures": join_parts([p["figures"] for p in chunk_parts]), "balance": balance}
         if "record" in chunk_parts[0]:

@@ -348,7 +348,9 @@ def simulate(
         large run takes less time and memory (``pbr simulate`` does this when it writes no
         workbook, page or tables). The same numbers; the months and cohorts tables, the
         per-cohort figures, the workbook and the page are then refused (``InputError``).
-        Not with ``detail=True``, ``spool``, ``investors`` or ``split``
+        With ``split``, each chunk is split between the parties before its arrays are
+        dropped (:func:`pbr_model.capital` does this). Not with ``detail=True``, ``spool``
+        or ``investors``
 
     Returns
     -------
@@ -364,8 +366,8 @@ def simulate(
     if summary_only:
         asked = [name for name, given in (("detail=True", detail is True),
                                           ("spool", spool is not None),
-                                          ("investors=True", bool(investors)),
-                                          ("split", split is not None)) if given]
+                                          ("investors=True", bool(investors)))
+                 if given]
         if asked:
             raise InputError(f"summary_only: a run that keeps its summary only keeps no "
                              f"arrays, so it cannot be given {' or '.join(asked)}")

@@ -95,6 +95,8 @@ class Reduce:
         if self.detail:
             return record
         if self.summary:
+            if self.split is not None:   # (from the monthly cash, before it is dropped)
+                record["split"] = self.split(record, first)
             for name in (*COHORT_COLUMNS, *CASH):
                 del record[name]
             return record
@@ -252,7 +254,7 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         return SimulationResult(
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
             sim_columns=sim_columns, cohort_columns=None, cash_in=None, outcome_in=None,
-            cash_out=None, summary_only=True)
+            cash_out=None, summary_only=True, split=getattr(parts, "split", None))
     if sketches is not None:
         return SimulationResult(
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,

@@ -100,6 +100,8 @@ def capital_cmd(
       pbr capital -p small-charity --csv tables/    # per-simulation tables for pandas
     """
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims, html)
+    # the table and --json read figures only: a streamed run then sketches no monthly balance
+    prints_only = all(path is None for path in (xlsx, html, csv, parquet))
     if threads is None and is_portfolio(spec):
         # a portfolio's tasks hold every area's months and step through many small arrays
         # (so hold the interpreter's lock more often): one thread unless asked, and
@@ -163,7 +165,7 @@ def capital_cmd(
             result = run_portfolio(portfolio, sims=sims, seed=seed, volume_shock=volume_shock,
                                    paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                                    chunk_size=chunk_size, progress=bar, executor=executor,
-                                   detail=detail, draws=draws)
+                                   detail=detail, draws=draws, summary_only=prints_only)
         emit(result, as_json, result.to_dict, lambda: portfolio_views().portfolio_table(result),
              outputs,
              lambda path, force: portfolio_views().write_portfolio_workbook(
@@ -185,7 +187,7 @@ def capital_cmd(
                          pbr_share=pbr_share, fee_share=fee_share, volume_shock=volume_shock,
                          paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                          chunk_size=chunk_size, progress=bar, executor=executor, draws=draws,
-                         spool=spool)
+                         spool=spool, summary_only=prints_only)
     try:
         emit(result, as_json, result.to_dict, lambda: views().capital_table(result), outputs,
              lambda path, force: views().write_capital_workbook(result, path, force=force,

@@ -1,8 +1,9 @@
-"""A run that keeps its summary only (``simulate(..., summary_only=True)``; ``pbr simulate``
-when it writes no workbook, page or tables): each chunk drops its monthly and per-cohort
-arrays, and every per-simulation figure, the summary and the ``--json`` object are the same
-bytes as a run that keeps its arrays or sketches them; what needs the arrays is a clear
-error."""
+"""A run that keeps its summary only (``simulate(..., summary_only=True)``, and ``capital``
+and ``run_portfolio`` streamed; ``pbr simulate`` and ``pbr capital`` when they write no
+workbook, page or tables): each chunk drops its monthly and per-cohort arrays, and no
+party's balance is sketched; every per-simulation figure, the summary and the ``--json``
+object are the same bytes as a run that keeps its arrays or sketches them; what needs the
+arrays is a clear error."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import pytest
 from pbr_model import load_spec, memory, simulate
 from pbr_model.analyses import stream
 from pbr_model.analyses import simulate as simulate_module
+from pbr_model.analyses.capital import capital
+from pbr_model.analyses.parties import party_frame
+from pbr_model.analyses.portfolio import run_portfolio
 from pbr_model.analyses.runs import sib_investors
 from pbr_model.errors import InputError
 
@@ -128,3 +132,76 @@ def test_pbr_simulate_keeps_its_summary_only_when_it_writes_no_file(cli, monkeyp
     cli.ok(cli.run("simulate", "--sims", "300", "--csv", str(tmp_path / "t")))
     assert asked == [True, True, False, False]
     assert (tmp_path / "t" / "months.csv").exists()
+
+
+def dumped(result) -> str:
+    return json.dumps(result.to_dict(), sort_keys=True)
+
+
+@pytest.mark.parametrize("name, providers", [("tr-crc-example", []),        # prime and chain
+                                             ("nyc-able-sib", []),          # a bond
+                                             ("peterborough-sib", ["small-charity",
+                                                                   "national-prime"])])
+def test_a_streamed_capital_run_keeps_its_figures(monkeypatch, name, providers):
+    spec = load_spec(name)
+    kept = capital(spec, providers, 1_500, seed=6, detail=True)
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)   # streamed unless told
+    streamed = capital(spec, providers, 1_500, seed=6)
+    summary = capital(spec, providers, 1_500, seed=6, summary_only=True)
+    assert summary.result.summary_only and not streamed.result.summary_only
+    assert dumped(summary) == dumped(streamed) == dumped(kept)
+    for a, b in zip(summary.parties, kept.parties):
+        pd.testing.assert_frame_equal(party_frame(a), party_frame(b), check_exact=True)
+        with pytest.raises(InputError, match=r"monthly balance of .*summary_only=True"):
+            a.months
+    assert len(streamed.parties[0].months) == kept.result.timeline.n_months
+
+
+def test_a_capital_run_that_keeps_its_arrays_keeps_them():
+    run = capital(load_spec("tr-crc-example"), [], 500, seed=1, summary_only=True)
+    assert run.result.detail and len(run.parties[0].months) == run.result.timeline.n_months
+
+
+def test_capital_checks_summary_only(tmp_path):
+    spec = load_spec("tr-crc-example")
+    with pytest.raises(InputError, match="summary_only: must be True or False"):
+        capital(spec, [], 100, seed=1, summary_only=1)
+    with pytest.raises(InputError, match="summary_only: .*cannot be given spool"):
+        capital(spec, [], 100, seed=1, summary_only=True, spool=tmp_path)
+
+
+def test_a_streamed_portfolio_keeps_its_figures():
+    kept = run_portfolio("working-links-like", 1_500, seed=9, detail=True)
+    streamed = run_portfolio("working-links-like", 1_500, seed=9, detail=False)
+    summary = run_portfolio("working-links-like", 1_500, seed=9, detail=False,
+                            summary_only=True)
+    assert dumped(summary) == dumped(streamed) == dumped(kept)
+    for o in summary.owners:
+        with pytest.raises(InputError, match="summary_only=True"):
+            o.party.months
+    with pytest.raises(InputError, match="summary_only=True"):
+        summary.tables()
+    assert len(streamed.owners[0].party.months) > 0
+    # a portfolio that keeps its areas' arrays ignores it
+    assert len(run_portfolio("working-links-like", 300, seed=9, detail=True,
+                             summary_only=True).owners[0].party.months) > 0
+    with pytest.raises(InputError, match="summary_only: must be True or False"):
+        run_portfolio("working-links-like", 100, summary_only="no")
+
+
+def test_pbr_capital_keeps_its_figures_only_when_it_writes_no_file(cli, monkeypatch, tmp_path):
+    import pbr_model.cli.capital as command
+    asked = []
+    for name in ("capital", "run_portfolio"):
+        real = getattr(command, name)
+
+        def spy(*args, _real=real, **kw):
+            asked.append(kw["summary_only"])
+            return _real(*args, **kw)
+        monkeypatch.setattr(command, name, spy)
+    cli.json("capital", "--sims", "300")
+    cli.json("capital", "working-links-like", "--sims", "300")
+    cli.ok(cli.run("capital", "--sims", "300", "--xlsx", str(tmp_path / "c.xlsx")))
+    cli.ok(cli.run("capital", "working-links-like", "--sims", "300", "--csv",
+                   str(tmp_path / "t")))
+    assert asked == [True, True, False, False]
