@@ -301,13 +301,16 @@ def breakeven(
 
     def result_of(s: ContractSpec) -> np.ndarray:
         if profile is None:
-            run = simulate(s, sims, seed, chunk_size=chunk_size, executor=executor, **shock)
+            run = simulate(s, sims, seed, chunk_size=chunk_size, executor=executor,
+                           summary_only=True, **shock)
             return run.sim_columns["net"]
-        seat = capital(s, [profile], sims, seed, **shock,
-                       chunk_size=chunk_size, commissioner=False, executor=executor).parties[0]
+        seat = capital(s, [profile], sims, seed, **shock, chunk_size=chunk_size,
+                       commissioner=False, executor=executor, summary_only=True).parties[0]
         return seat.figures.net_after_financing
 
-    base = simulate(model, sims, seed, chunk_size=chunk_size, executor=executor, **shock)
+    # every run of the search is read for its per-simulation figures only
+    base = simulate(model, sims, seed, chunk_size=chunk_size, executor=executor,
+                    summary_only=True, **shock)
     s = base.sim_columns
     entrants = float(s["entrants"].mean())
     take_up = model.intervention.personal_budget.take_up
@@ -333,7 +336,7 @@ def breakeven(
     tol = TOLERANCE[name]
     def run_net(x: float) -> np.ndarray:
         return simulate(problem.at(x), sims, seed, chunk_size=chunk_size, executor=executor,
-                        **shock).sim_columns["net"]
+                        summary_only=True, **shock).sim_columns["net"]
 
     line = None
     if name == "fee" and profile is None:

@@ -205,3 +205,27 @@ def test_pbr_capital_keeps_its_figures_only_when_it_writes_no_file(cli, monkeypa
     cli.ok(cli.run("capital", "working-links-like", "--sims", "300", "--csv",
                    str(tmp_path / "t")))
     assert asked == [True, True, False, False]
+
+
+def test_a_break_even_search_keeps_only_figures_and_finds_the_same(monkeypatch):
+    from pbr_model.analyses import breakeven as module
+    spec = load_spec("tr-crc-example")
+    asked = []
+
+    def spies(summary_only):
+        for name, real in (("simulate", simulate), ("capital", capital)):
+            def spy(*args, _real=real, **kw):
+                asked.append(kw.get("summary_only"))
+                if summary_only is not None:
+                    kw["summary_only"] = summary_only
+                return _real(*args, **kw)
+            monkeypatch.setattr(module, name, spy)
+
+    spies(False)   # every run keeps what it would without summary_only
+    kept = [module.breakeven(spec, "price", sims=400, seed=2, **kw).to_dict()
+            for kw in ({}, {"provider": "small-charity"})]
+    asked.clear()
+    spies(None)    # as the search asks
+    assert [module.breakeven(spec, "price", sims=400, seed=2, **kw).to_dict()
+            for kw in ({}, {"provider": "small-charity"})] == kept
+    assert asked and all(asked)   # every run of both searches keeps its figures only
