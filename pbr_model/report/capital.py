@@ -368,10 +368,12 @@ def write_capital_html(result, path: str | Path, *, force: bool = False) -> Path
 
 
 def capital_card(result) -> str:
-    """What a notebook shows for ``capital(...)``: the table and the parties' cash."""
+    """What a notebook shows for ``capital(...)``: the table and the parties' cash (no
+    chart for a run that kept its figures only)."""
     from .html import card
     d = result.to_dict()
-    return card(d["contract"], capital_table(result),
-                party_chart([p["name"] for p in d["providers"]], result.parties,
-                            [p["available"] for p in d["providers"]], d["currency"],
-                            "Cash by party, after financing"))
+    chart = None if any(p.month_columns is None for p in result.parties) else \
+        party_chart([p["name"] for p in d["providers"]], result.parties,
+                    [p["available"] for p in d["providers"]], d["currency"],
+                    "Cash by party, after financing")
+    return card(d["contract"], capital_table(result), chart)

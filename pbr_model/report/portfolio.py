@@ -201,7 +201,9 @@ def write_portfolio_html(result, path, *, force: bool = False):
 
 
 def portfolio_card(result) -> str:
-    """What a notebook shows for ``portfolio(...)``: the table and each party's cash."""
+    """What a notebook shows for ``portfolio(...)``: the table and each party's cash (no
+    chart for a run that kept its figures only)."""
     from .html import card
     d = result.to_dict()
-    return card(d["contract"], portfolio_table(result), _party_chart(result, d))
+    kept = all(o.party.month_columns is not None for o in result.owners)
+    return card(d["contract"], portfolio_table(result), _party_chart(result, d) if kept else None)

@@ -252,6 +252,8 @@ def write_simulation_html(result: SimulationResult, path: str | Path, *,
 
 
 def simulation_card(result: SimulationResult) -> str:
-    """What a notebook shows for a run: the headline table and the cash fan."""
+    """What a notebook shows for a run: the headline table and the cash fan (none for a
+    run that kept its figures only)."""
     from .html import card
-    return card(result.provenance.name, simulation_summary(result), cash_fan_chart(result))
+    return card(result.provenance.name, simulation_summary(result),
+                None if result.summary_only else cash_fan_chart(result))

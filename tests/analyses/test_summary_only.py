@@ -229,3 +229,16 @@ def test_a_break_even_search_keeps_only_figures_and_finds_the_same(monkeypatch):
     assert [module.breakeven(spec, "price", sims=400, seed=2, **kw).to_dict()
             for kw in ({}, {"provider": "small-charity"})] == kept
     assert asked and all(asked)   # every run of both searches keeps its figures only
+
+
+def test_a_notebook_shows_the_table_of_a_run_that_kept_its_figures_only(monkeypatch):
+    spec = load_spec("tr-crc-example")
+    shown = simulate(spec, 300, seed=1, summary_only=True)._repr_html_()
+    assert "pbr-result" in shown and "<svg" not in shown
+    assert "<svg" in simulate(spec, 300, seed=1)._repr_html_()   # a kept run: its chart
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)   # streamed: its figures only
+    shown = capital(spec, [], 300, seed=1, summary_only=True)._repr_html_()
+    assert "pbr-result" in shown and "<svg" not in shown
+    shown = run_portfolio("working-links-like", 300, seed=1, detail=False,
+                          summary_only=True)._repr_html_()
+    assert "pbr-result" in shown and "<svg" not in shown
