@@ -36,7 +36,7 @@ from .parties import (PARTY_UNITS, PartyResult, chain_seats, check_seats, party_
                       read_party, terms)
 from .runs import prepared, sim_columns_at_no_effect
 from .simulate import SIMULATION_TABLES, Progress, SimulationResult, simulate
-from .stream import keeps_detail
+from .stream import check_summary_only, keeps_detail
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd
@@ -261,11 +261,7 @@ def capital(
     # the run's arguments first: kept or streamed is read from the number of simulations
     prepared(loaded.spec, sims, seed, chunk_size, draws, volume_shock, paid_volume_shock,
              caseload_shock)
-    if not isinstance(summary_only, bool):
-        raise InputError(f"summary_only: must be True or False (got {summary_only!r})")
-    if summary_only and spool is not None:
-        raise InputError("summary_only: a run that keeps its figures only writes no tables, "
-                         "so it cannot be given spool")
+    check_summary_only(summary_only, spool=spool is not None)
     # one bar over both runs: the contract's, then the one at no effect the commissioner's
     # paid-for-noise figures read
     total = 2 * sims if commissioner else sims

@@ -31,6 +31,7 @@ from ..spec.schema import ContractSpec
 from ..stats import PERCENTILES, leading_sum, percentile_rows
 from .base import frame, month_dates
 from .simulate import SimulationResult, simulate
+from .stream import figures_only
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd
@@ -119,10 +120,7 @@ class PartyResult:
     def months(self) -> pd.DataFrame:
         """The monthly percentiles of the balance, one row per month (index ``month``)."""
         if self.month_columns is None:
-            raise InputError(
-                f"the monthly balance of {self.seat.name}: this run kept its per-simulation "
-                "figures only (summary_only=True: no percentiles by month); run it without "
-                "summary_only for them")
+            raise figures_only(f"the monthly balance of {self.seat.name}")
         return frame(self.month_columns, index_name="month")
 
     @cached_property

@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..approx import check_draws
-from ..errors import InputError
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED, check_run_args, resolve_shocks
 from ..finance.parties import PartyFlows, Seat
 from ..outcomes import Sampler, Shared, draw_trend
@@ -62,7 +61,7 @@ from .portfolio_stream import (Job, area_run, by_owner, chunks_after, draw_areas
                                stream_task)
 from .runs import join_parts
 from .simulate import Progress, SimulationResult, build_result
-from .stream import Reduce, keeps_detail
+from .stream import Reduce, check_summary_only, keeps_detail
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd
@@ -257,8 +256,7 @@ def run_portfolio(
         portfolio = load_portfolio(portfolio)
     check_run_args(sims, seed, chunk_size)
     check_draws(draws)
-    if not isinstance(summary_only, bool):
-        raise InputError(f"summary_only: must be True or False (got {summary_only!r})")
+    check_summary_only(summary_only)
     shocks = resolve_shocks(volume_shock, paid_volume_shock, caseload_shock)
     models = [shock_volumes(a.spec.spec, *shocks) for a in portfolio.areas]
     timelines = [Timeline.from_spec(m) for m in models]
@@ -406,7 +404,9 @@ def streamed(job: Job, parts, provenances,
 
 
 def _merged(sketch, later):
-    if sketch is None or later is None:   # the first chunk's, or none (summary_only)
+    """``sketch`` with ``later`` merged into it; either None: the other (the first chunk's,
+    or none at all in a run that keeps its figures only)."""
+    if sketch is None or later is None:
         return later if sketch is None else sketch
     sketch.merge(later)
     return sketch

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 
 class RunTables:
-    """Tables of a run with ``sims``, ``timeline``, ``detail``, ``cohort_columns``, the
-    monthly arrays (``cash_in``, ``outcome_in``, ``cash_out``) or a ``spool``, and the
-    ``simulations`` and ``months`` frames."""
+    """Tables of a run with ``sims``, ``timeline``, ``detail``, ``summary_only``,
+    ``cohort_columns``, the monthly arrays (``cash_in``, ``outcome_in``, ``cash_out``) or a
+    ``spool``, and the ``simulations`` and ``months`` frames."""
 
     @property
     def has_tables(self) -> bool:
@@ -83,7 +83,7 @@ class RunTables:
             raise InputError(f"{what}: this run's arrays were on disk and close() removed "
                              "them; run it again for its tables")
         if not self.has_tables:
-            raise needs_detail(what, self.sims, getattr(self, "summary_only", False))
+            raise needs_detail(what, self.sims, self.summary_only)
 
     def tables(self) -> dict[str, object]:
         """The run's tables for researchers (``--csv``/``--parquet``): ``simulations``

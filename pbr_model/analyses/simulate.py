@@ -30,7 +30,8 @@ from .base import HasProvenance, Provenance, contract_provenance, frame, month_d
 from .run_tables import RunTables
 from .runs import Progress, chunk_records, prepared
 from .stream import (COHORT_COLUMNS, Parts, Reduce, _month_columns, _sketched_months,
-                     build_result, keeps_detail, needs_detail, share_values,
+                     build_result, check_summary_only, figures_only, keeps_detail,
+                     needs_detail, share_values,
                      spooled_cohort, spooled_months)
 from .units import unit_of
 
@@ -116,7 +117,7 @@ class SimulationResult(HasProvenance, RunTables):
         """Raise ``InputError`` for a run that kept its summary only (``what`` names what
         needs its monthly or per-cohort figures, kept or sketched)."""
         if self.summary_only:
-            raise needs_detail(what, self.sims, True)
+            raise figures_only(what)
 
     @cached_property
     def month_columns(self) -> dict[str, object]:
@@ -361,16 +362,9 @@ def simulate(
                                        volume_shock, paid_volume_shock, caseload_shock)
     if sampling not in ("random", "expected"):
         raise InputError(f"sampling: must be 'random' or 'expected' (got {sampling!r})")
-    if not isinstance(summary_only, bool):
-        raise InputError(f"summary_only: must be True or False (got {summary_only!r})")
-    if summary_only:
-        asked = [name for name, given in (("detail=True", detail is True),
-                                          ("spool", spool is not None),
-                                          ("investors=True", bool(investors)))
-                 if given]
-        if asked:
-            raise InputError(f"summary_only: a run that keeps its summary only keeps no "
-                             f"arrays, so it cannot be given {' or '.join(asked)}")
+    check_summary_only(summary_only, **{"detail=True": detail is True,
+                                        "spool": spool is not None,
+                                        "investors=True": bool(investors)})
     kept = not summary_only and keeps_detail([timeline], sims, detail)
     reduce = Reduce(kept, spool=not kept and spool is not None,
                     sib=model.sib if investors and not kept and spool is None else None,

@@ -183,14 +183,31 @@ def fold_sketches(parts: list[dict]) -> dict[str, ColumnSketch] | None:
     return folded.sketches
 
 
+def figures_only(what: str) -> InputError:
+    """The error for asking a run that kept its per-simulation figures only
+    (``summary_only=True``) for ``what``, which needs its months or cohorts."""
+    return InputError(
+        f"{what}: this run kept its per-simulation figures only (summary_only=True: no "
+        f"monthly or per-cohort arrays, no percentiles by month or cohort); run it "
+        f"without summary_only for {what}")
+
+
+def check_summary_only(summary_only, **given: bool) -> None:
+    """Raise ``InputError`` unless ``summary_only`` is a bool, and when it is True while
+    an argument that keeps arrays is ``given`` (name: whether it was)."""
+    if not isinstance(summary_only, bool):
+        raise InputError(f"summary_only: must be True or False (got {summary_only!r})")
+    asked = [name for name, was in given.items() if was]
+    if summary_only and asked:
+        raise InputError(f"summary_only: a run that keeps its figures only keeps no arrays, "
+                         f"so it cannot be given {' or '.join(asked)}")
+
+
 def needs_detail(what: str, sims: int, summary_only: bool = False) -> InputError:
     """The error for asking a streamed run (or one that kept its summary only) for what
     only a run with detail keeps."""
     if summary_only:
-        return InputError(
-            f"{what}: this run kept its per-simulation figures only (summary_only=True: no "
-            f"monthly or per-cohort arrays, no percentiles by month or cohort); run it "
-            f"without summary_only for {what}")
+        return figures_only(what)
     from .. import memory
     return InputError(
         f"{what}: this run of {sims:,} simulations was streamed (its monthly and per-cohort "
