@@ -100,6 +100,9 @@ class SimulationResult(HasProvenance, RunTables):
     #: The run kept its per-simulation figures only (``simulate(..., summary_only=True)``):
     #: its summary and simulations table, no monthly or per-cohort arrays or sketches.
     summary_only: bool = False
+    #: A run that kept its figures only: how many cohorts each simulation triggered an
+    #: outcome payment in, ``(sims,)`` [cohorts] (for :meth:`cohort_mean` of ``triggered``).
+    cohorts_triggered: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def detail(self) -> bool:
@@ -132,7 +135,12 @@ class SimulationResult(HasProvenance, RunTables):
         return _sketched_months(self.timeline, self.sketches)
 
     def cohort_mean(self, column: str) -> float:
-        """The mean of a per-cohort column over every simulation and cohort."""
+        """The mean of a per-cohort column over every simulation and cohort (of a run that
+        kept its figures only, ``triggered``'s alone: from its count of cohorts triggered,
+        the same number as with detail)."""
+        if self.cohorts_triggered is not None and column == "triggered":
+            count = self.cohorts_triggered.sum()     # whole numbers: exact in any order
+            return float(count / (len(self.cohorts_triggered) * self.timeline.n_cohorts))
         self._needs_months(f"the mean of {column} over cohorts")
         if self.detail:
             return float(self.cohort_columns[column].mean())

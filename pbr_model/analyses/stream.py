@@ -97,6 +97,9 @@ class Reduce:
         if self.summary:
             if self.split is not None:   # (from the monthly cash, before it is dropped)
                 record["split"] = self.split(record, first)
+            # how many cohorts each simulation triggered: the mean over cohorts of the 0/1
+            # column, a count, exact in any order (what power reads)
+            record["row_triggered"] = record["triggered"].sum(1)
             for name in (*COHORT_COLUMNS, *CASH):
                 del record[name]
             return record
@@ -271,7 +274,8 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         return SimulationResult(
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,
             sim_columns=sim_columns, cohort_columns=None, cash_in=None, outcome_in=None,
-            cash_out=None, summary_only=True, split=getattr(parts, "split", None))
+            cash_out=None, summary_only=True, split=getattr(parts, "split", None),
+            cohorts_triggered=cat("row_triggered"))
     if sketches is not None:
         return SimulationResult(
             provenance=provenance, spec=spec, sampling=sampling, timeline=timeline,

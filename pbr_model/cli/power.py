@@ -68,7 +68,8 @@ def power_cmd(
         grid = parse_effects(effects)
     except InputError as exc:
         problems.extend(exc.problems)
-    loaded = load_checked(spec, overrides, problems, "power", sims,
+    # each effect's run keeps its figures only, as a streamed run does (detail=False)
+    loaded = load_checked(spec, overrides, problems, "power", sims, detail=False,
                           **on_this_machine(workers, dask, threads))
     with executor_for(workers, dask, threads) as executor, LazyProgress("Effects") as bar:
         result = power(loaded, grid, sims=sims, seed=seed, progress=bar, executor=executor,

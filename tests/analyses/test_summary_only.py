@@ -107,10 +107,48 @@ def test_a_chunk_sends_back_no_monthly_or_per_cohort_array():
     import numpy as np
     for total, column in stream.ROW_TOTALS.items():
         record[column] = np.ones((4, 3))
+    record["triggered"] = np.array([[True, False, True]] * 4)
     record["fig_net"] = np.zeros(4)
     out = stream.Reduce(False, summary=True)(record)
     assert not set(out) & {*stream.COHORT_COLUMNS, *stream.CASH, "sketches"}
     assert set(stream.ROW_TOTALS) <= set(out) and "fig_net" in out
+    assert out["row_triggered"].tolist() == [2, 2, 2, 2]   # cohorts triggered, counted
+
+
+# a binary threshold per cohort, a bond's, a matched group's, pooled and per-cohort rules
+@pytest.mark.parametrize("name", ["tr-crc-example", "peterborough-sib", "nyc-able-sib",
+                                  "doncaster-pbr"])
+def test_the_share_of_cohorts_triggered_is_that_of_a_kept_and_a_streamed_run(
+        name, monkeypatch):
+    spec = load_spec(name)
+    kept = simulate(spec, SIMS, seed=4, detail=True).cohort_mean("triggered")
+    summary = simulate(spec, SIMS, seed=4, summary_only=True)
+    assert summary.cohort_mean("triggered") == kept   # the same float, bit for bit
+    if name in ("tr-crc-example", "peterborough-sib"):   # some cohorts triggered, some not
+        assert 0 < kept < 1
+    monkeypatch.setattr(memory, "DETAIL_BYTES", 1_000)   # streamed: from its sketch
+    assert simulate(spec, SIMS, seed=4).cohort_mean("triggered") == kept
+    with pytest.raises(InputError, match="kept its per-simulation figures only"):
+        summary.cohort_mean("outcome_payment")   # another column: not kept
+
+
+def test_power_keeps_each_effects_figures_only_and_finds_the_same(monkeypatch):
+    from pbr_model.analyses import power as module
+    spec = load_spec("tr-crc-example")
+    asked = []
+
+    def spy(*args, **kw):
+        asked.append(kw.pop("summary_only"))
+        return simulate(*args, **kw)       # the run as it was: arrays kept or sketched
+
+    curve = module.power(spec, [0.0, 0.04, 0.08], sims=600, seed=3)
+    monkeypatch.setattr(module, "simulate", spy)
+    kept = module.power(spec, [0.0, 0.04, 0.08], sims=600, seed=3)
+    assert asked == [True] * 3      # every effect's run kept its figures only
+    assert curve.to_dict() == kept.to_dict()
+    for column, values in kept.curve.items():
+        assert curve.curve[column].tobytes() == values.tobytes(), column
+    assert 0 < curve.curve["cohorts_triggered"][1] < 1
 
 
 def test_pbr_simulate_keeps_its_summary_only_when_it_writes_no_file(cli, monkeypatch, tmp_path):
