@@ -51,6 +51,13 @@ MAX_WORKERS = 256
 #: scales further.
 AUTO_THREADS = 4
 
+#: The most local worker processes ``pbr capital PORTFOLIO`` runs on when none of
+#: ``--workers``, ``--threads`` and ``--dask`` is given (one per core up to this, fewer if
+#: the memory check says so): a portfolio's owners and areas are many small array steps,
+#: which threads share the interpreter's lock for and processes do not (docs/scaling.md,
+#: "Threads"). The same cap as threads: each process holds a chunk and an interpreter.
+AUTO_WORKERS = 4
+
 
 def cores() -> int:
     """The cores this process may run on (its CPU affinity where the system says, else

@@ -374,15 +374,63 @@ def test_the_cli_runs_on_threads_by_default_and_any_count_gives_the_same_json(cl
     assert cli.json(*port) == cli.json(*port, "--threads", "1")
 
 
-def test_a_portfolio_runs_on_one_thread_unless_asked(cli, monkeypatch):
+@pytest.fixture
+def executors(monkeypatch):
+    """What each ``pbr capital`` run asked ``executor_for`` for: (workers, dask, threads)."""
     from pbr_model.cli import capital as capital_cli
     seen, real = [], capital_cli.executor_for
     monkeypatch.setattr(capital_cli, "executor_for",
-                        lambda w, d, t=None: (seen.append(t), real(w, d, t))[1])
+                        lambda w, d, t=None: (seen.append((w, d, t)), real(w, d, t))[1])
+    return seen
+
+
+def test_a_portfolio_runs_on_worker_processes_one_per_core_unless_asked(cli, executors,
+                                                                        monkeypatch):
+    from pbr_model.cli import capital as capital_cli
+    port = ["capital", "working-links-like", "--sims", "300"]
+    default = cli.json(*port)
+    assert cli.json(*port, "--threads", "1") == default   # the same bytes in this process
+    cli.json(*port, "--threads", "2")
+    cli.json(*port, "--workers", "1")
+    cli.json("capital", "--sims", "300")                  # a contract: threads, as ever
+    most = min(cores(), capital_cli.AUTO_WORKERS)
+    assert executors == [(most, None, 1), (1, None, 1), (1, None, 2), (1, None, 1),
+                         (1, None, None)]
+    monkeypatch.setattr(capital_cli, "cores", lambda: 3)   # a machine with 3 cores
+    cli.json(*port)
+    assert executors[-1] == (min(3, capital_cli.AUTO_WORKERS), None, 1)
+
+
+def test_fewer_workers_run_a_portfolio_when_the_memory_is_short(cli, executors,
+                                                               monkeypatch):
+    """Each process holds a chunk and an interpreter: the default takes the most workers
+    whose estimate fits, one if none does (and then the memory check says what fits)."""
+    from pbr_model import memory
+    from pbr_model.analyses.portfolio import load_portfolio
+    from pbr_model.cli import capital as capital_cli
+    from pbr_model.cli.options import Outputs
+    monkeypatch.setattr(capital_cli, "cores", lambda: 4)
+    outputs, shocks = Outputs(None, None, None, False), (0.0, None, None)
+
+    def need(name, sims, workers):   # the estimate the default compares with the memory
+        portfolio = load_portfolio(name)
+        machine = {"workers": workers, "threads": 1}
+        detail, held = capital_cli.portfolio_plan(portfolio, sims, machine, False, outputs,
+                                                  shocks)
+        return memory.estimate([a.spec.spec for a in portfolio.areas], sims, "portfolio",
+                               8192, detail, held=held, **machine)
+
+    national = load_portfolio("tr-national")
+    n = [None, *(need("tr-national", 20_000, w) for w in (1, 2, 3, 4))]
+    assert n[1] < n[2] < n[3] < n[4]
+    for available, workers in ((n[4], 4), (n[3], 3), (n[3] - 1, 2), (n[2] - 1, 1), (None, 4)):
+        monkeypatch.setattr(capital_cli, "available_memory", lambda a=available: a)
+        assert capital_cli.auto_workers(national, 20_000, 8192, outputs, shocks) == workers
+    short = need("working-links-like", 300, 2) - 1     # room for one process, not two
+    monkeypatch.setattr(capital_cli, "available_memory", lambda: short)
+    monkeypatch.setattr(memory, "available_memory", lambda: short)
     cli.json("capital", "working-links-like", "--sims", "300")
-    cli.json("capital", "working-links-like", "--sims", "300", "--threads", "2")
-    cli.json("capital", "--sims", "300")
-    assert seen == [1, 2, None]   # None: one per core, as every other run
+    assert executors[-1] == (1, None, 1)   # one process: its estimate fitted
 
 
 @pytest.mark.parametrize("args, message", [

@@ -15,7 +15,8 @@ from ..analyses.passes import balanced, one_pass_held, owner_pass
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
-from ..memory import check_memory, streams
+from ..memory import available_memory, check_memory, estimate, streams
+from ..parallel import AUTO_WORKERS, cores
 from ..spec import DEFAULT_CONTRACT
 from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
@@ -23,7 +24,7 @@ from ..spec.portfolio import load_portfolio
 from .app import app, handles_errors, out
 from .options import (SIMS_LIMIT, CaseloadShockOpt, DrawsOpt, PaidShockOpt, ChunkOpt, DaskOpt,
                       ForceOpt, HtmlOpt, Outputs, SetOpt, ShockOpt, SpecArg, ThreadsOpt,
-                      WorkersOpt, XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
+                      XlsxOpt, XlsxSimsOpt, emit, executor_for, load_checked,
                       on_this_machine, report_of, run_problems, sims_sheet_note, spool_folder,
                       table_options)
 from .progress import LazyProgress
@@ -35,6 +36,14 @@ views, portfolio_views = partial(report_of, "capital"), partial(report_of, "port
 #: The library's argument names as the command's flags, for its messages.
 SEAT_FLAGS = {"share": "--share", "fee_share": "--fee-share", "pbr_share": "--pbr-share",
               "providers": "--provider"}
+
+#: ``--workers`` of ``pbr capital``: unless given, a portfolio's run goes to local worker
+#: processes (see :func:`auto_workers`), a contract's stays in this process.
+CapitalWorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", metavar="N",
+    help="Run the chunks of simulations in N local worker processes (default: 1, in this "
+         "process; for a portfolio one per core, at most 4, unless --threads or --dask is "
+         "given). Every number is the same for any N.", show_default=False)]
 
 CsvOpt, ParquetOpt = table_options(
     "simulations, cohorts, months, cashflows, parties and, with a [sib], investors; for a "
@@ -76,7 +85,7 @@ def capital_cmd(
     parquet: ParquetOpt = None,
     force: ForceOpt = False,
     chunk_size: ChunkOpt = DEFAULT_CHUNK,
-    workers: WorkersOpt = 1,
+    workers: CapitalWorkersOpt = None,
     dask: DaskOpt = None,
     threads: ThreadsOpt = None,
     draws: DrawsOpt = "exact",
@@ -102,10 +111,13 @@ def capital_cmd(
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims, html)
     # the table and --json read figures only: a streamed run then sketches no monthly balance
     prints_only = all(path is None for path in (xlsx, html, csv, parquet))
+    # a portfolio with none of --workers, --threads, --dask: worker processes, one per core
+    auto = workers is None and threads is None and dask is None and is_portfolio(spec)
+    workers = 1 if workers is None else workers
     if threads is None and is_portfolio(spec):
         # a portfolio's tasks hold every area's months and step through many small arrays
-        # (so hold the interpreter's lock more often): one thread unless asked, and
-        # --workers for every core (docs/scaling.md, "Threads")
+        # (so hold the interpreter's lock more often): one thread unless asked, and worker
+        # processes for every core (docs/scaling.md, "Threads")
         threads = 1
     problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
@@ -114,7 +126,6 @@ def capital_cmd(
                             inputs=[spec, *(providers or [])], workers=workers, dask=dask,
                             draws=draws, threads=threads)
     machine = on_this_machine(workers, dask, threads)   # processes and threads here
-    busy = max(machine.values())   # chunks worked on at once on this machine
     profiles = []
     for name in providers or []:
         try:
@@ -140,25 +151,14 @@ def capital_cmd(
                                                        portfolio.inputs) if p not in problems)
         if problems:
             raise InputError(problems)
-        # a portfolio too large to keep every area's arrays streams, --csv or not: its owner
-        # and areas tables are the same per simulation; owner_months is then sketched
-        # (PortfolioResult.table_notes says so in metadata.json)
-        detail = None
-        tables = outputs.csv is not None or outputs.parquet is not None
-        # the first simulations a streamed run draws owner by owner (all of them: one pass),
-        # locally only (a Dask cluster's workers are not counted here)
-        head = 0 if dask is not None else owner_pass(portfolio, sims, busy, volume_shock,
-                                                     paid_volume_shock, caseload_shock)
-        if head == sims <= _parties.PLAN_SIMS and not tables \
-                and outputs.xlsx is None and outputs.html is None and balanced(portfolio, busy):
-            detail = False   # only printed figures, the same streamed: one faster pass
-        # what the owners' tasks hold, where run_portfolio will run them (streamed); added to
-        # the whole run's estimate although they finish before the stream starts: a
-        # deliberate over-count (at most ONE_PASS_BYTES), so the check errs towards refusing
-        streamed = streams([a.spec.spec for a in portfolio.areas], sims, detail)
-        held = one_pass_held(portfolio, head, busy) if head and streamed else 0
-        check_memory([a.spec.spec for a in portfolio.areas], sims, "portfolio", chunk_size,
-                     detail=detail, held=held, **machine)
+        shocks = (volume_shock, paid_volume_shock, caseload_shock)
+        specs = [a.spec.spec for a in portfolio.areas]
+        if auto:
+            workers = auto_workers(portfolio, sims, chunk_size, outputs, shocks)
+            machine = on_this_machine(workers, dask, threads)
+        detail, held = portfolio_plan(portfolio, sims, machine, dask is not None, outputs,
+                                      shocks)
+        check_memory(specs, sims, "portfolio", chunk_size, detail=detail, held=held, **machine)
         sims_sheet_note(outputs, sims)
         with executor_for(workers, dask, threads) as executor, \
                 LazyProgress("Simulating areas") as bar:
@@ -219,3 +219,47 @@ def providers_cmd() -> None:
     """
     out.print(views().providers_table({name: load_profile(name)
                                        for name in bundled_providers()}))
+
+
+def portfolio_plan(portfolio, sims: int, machine: dict[str, int], on_dask: bool,
+                   outputs: Outputs, shocks: tuple) -> tuple[bool | None, int]:
+    """How a portfolio's run goes with ``machine``'s processes and threads: whether it keeps
+    every area's arrays (``run_portfolio``'s ``detail``; None: as they fit) and what its
+    owner-by-owner tasks hold besides [bytes], for the memory check."""
+    busy = max(machine.values())   # chunks worked on at once on this machine
+    # a portfolio too large to keep every area's arrays streams, --csv or not: its owner
+    # and areas tables are the same per simulation; owner_months is then sketched
+    # (PortfolioResult.table_notes says so in metadata.json)
+    detail = None
+    tables = outputs.csv is not None or outputs.parquet is not None
+    # the first simulations a streamed run draws owner by owner (all of them: one pass),
+    # locally only (a Dask cluster's workers are not counted here)
+    head = 0 if on_dask else owner_pass(portfolio, sims, busy, *shocks)
+    if head == sims <= _parties.PLAN_SIMS and not tables \
+            and outputs.xlsx is None and outputs.html is None and balanced(portfolio, busy):
+        detail = False   # only printed figures, the same streamed: one faster pass
+    # what the owners' tasks hold, where run_portfolio will run them (streamed); added to
+    # the whole run's estimate although they finish before the stream starts: a
+    # deliberate over-count (at most ONE_PASS_BYTES), so the check errs towards refusing
+    streamed = streams([a.spec.spec for a in portfolio.areas], sims, detail)
+    held = one_pass_held(portfolio, head, busy) if head and streamed else 0
+    return detail, held
+
+
+def auto_workers(portfolio, sims: int, chunk_size: int, outputs: Outputs,
+                 shocks: tuple) -> int:
+    """The local worker processes a portfolio's run uses when none of ``--workers``,
+    ``--threads`` and ``--dask`` is given: one per core, at most
+    :data:`~pbr_model.parallel.AUTO_WORKERS`, and the most of those whose memory estimate
+    fits (each process holds a chunk and an interpreter); 1 if none does, so the memory
+    check says what would. Every number is the same for any count."""
+    specs = [a.spec.spec for a in portfolio.areas]
+    available = available_memory()
+    most = min(cores(), AUTO_WORKERS)
+    for n in range(most, 1, -1):
+        machine = {"workers": n, "threads": 1}
+        detail, held = portfolio_plan(portfolio, sims, machine, False, outputs, shocks)
+        if available is None or estimate(specs, sims, "portfolio", chunk_size, detail,
+                                         held=held, **machine) <= available:
+            return n
+    return 1

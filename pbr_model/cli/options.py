@@ -101,8 +101,8 @@ DaskOpt = Annotated[Optional[str], typer.Option(
 ThreadsOpt = Annotated[Optional[int], typer.Option(
     "--threads", metavar="N",
     help="Run the chunks of simulations on N threads of this process (default: one per core, "
-         "at most 4, but 1 for a portfolio; 1: one after another). Every number is the same "
-         "for any N.",
+         "at most 4, but a portfolio runs on worker processes; 1: one after another). Every "
+         "number is the same for any N.",
     show_default=False)]
 
 
