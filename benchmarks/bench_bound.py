@@ -232,8 +232,9 @@ EXECUTOR_FLAGS = ("--workers", "--dask")
 
 
 def serial(argv: list[str]) -> list[str]:
-    """``argv`` without ``--workers``/``--dask`` (and their values): the same draws, all
-    made in this process, where they can be recorded."""
+    """``argv`` without ``--workers``/``--dask`` (and their values) and with ``--workers 1``
+    (a portfolio's default is worker processes): the same draws, all made in this process,
+    where they can be recorded."""
     out, skip = [], False
     for a in argv:
         if skip:
@@ -242,7 +243,7 @@ def serial(argv: list[str]) -> list[str]:
             skip = True
         elif not a.startswith(tuple(f + "=" for f in EXECUTOR_FLAGS)):
             out.append(a)
-    return out
+    return [*out, "--workers", "1"]
 
 
 def measure(spec: str, sims: int, command: str | None, repeats: int, pbr: str | None,

@@ -34,6 +34,7 @@ import resource
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from types import EllipsisType
 
 from .engine import COHORT_COLUMNS, DEFAULT_CHUNK, MAX_SIMS
 from .errors import InputError
@@ -257,13 +258,16 @@ def available_memory() -> int | None:
 def check_memory(specs: Iterable[ContractSpec], sims: int, command: str,
                  chunk_size: int = DEFAULT_CHUNK, flag: str = "--sims",
                  detail: bool | None = None, workers: int = 1, held: int = 0,
-                 threads: int = 1, parties: int = FIT_PARTIES, tables: bool = False) -> None:
+                 threads: int = 1, parties: int = FIT_PARTIES, tables: bool = False,
+                 available: int | None | EllipsisType = ...) -> None:
     """Raise ``InputError`` if the run's estimated memory is more than is available,
     giving the estimate, what is available and the most simulations that fit (and, on
     several threads or workers, that fewer would need less); ``parties``, ``tables``: a
-    capital run's (:func:`_per_sim`)."""
+    capital run's (:func:`_per_sim`); ``available``: what :func:`available_memory` said
+    when the run was planned (``...``, the default: ask it now)."""
     specs = list(specs)
-    available = available_memory()
+    if available is ...:
+        available = available_memory()
     if available is None:
         return
     mine = {"parties": parties, "tables": tables}

@@ -245,6 +245,17 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def workers_can_start() -> bool:
+    """Whether local worker processes can start here: their pool's queues need the
+    system's semaphores (``/dev/shm`` on Linux), which some sandboxes and serverless
+    platforms lack; tried by making one lock."""
+    try:
+        _context().Lock()
+    except (OSError, ImportError, ValueError):
+        return False
+    return True
+
+
 def _context():
     """Fork where the platform has it (workers start in milliseconds, sharing the parent's
     imports), else spawn."""

@@ -51,7 +51,8 @@ def test_a_generator_repeating_an_earlier_ones_draws_is_counted_once(bench_bound
     """tr-national's owners (8) each draw a block's national trend again in their own
     task: the bound counts those numbers once."""
     with bench_bound.recording() as rec:
-        bench_bound.run_in_process(["capital", "tr-national", "--sims", "30", "--json"])
+        bench_bound.run_in_process(bench_bound.serial(["capital", "tr-national", "--sims", "30",
+                                                       "--json"]))
     kept = bench_bound.distinct_generators(rec)
     national = [k for k in rec.seeds if k[1][:2] == (0, 0)]   # block 0, stream 0 (and child)
     per_owner = len(national) // 8
@@ -63,7 +64,7 @@ def test_a_generator_repeating_an_earlier_ones_draws_is_counted_once(bench_bound
 
 def test_the_draws_are_recorded_from_a_serial_run(bench_bound):
     argv = ["capital", "x", "--workers=2", "--json", "--workers", "2", "--dask", "tcp://h:1"]
-    assert bench_bound.serial(argv) == ["capital", "x", "--json"]
+    assert bench_bound.serial(argv) == ["capital", "x", "--json", "--workers", "1"]
 
 
 @pytest.mark.slow  # three subprocesses with their start-up: about 5-8 s

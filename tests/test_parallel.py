@@ -401,6 +401,31 @@ def test_a_portfolio_runs_on_worker_processes_one_per_core_unless_asked(cli, exe
     assert executors[-1] == (min(3, capital_cli.AUTO_WORKERS), None, 1)
 
 
+def test_a_portfolio_stays_in_this_process_where_workers_cannot_start_or_dask_is_asked(
+        cli, monkeypatch):
+    """Where the system has no semaphores for a pool's queues (some sandboxes), the default
+    runs in this process; with --dask the cluster's workers do the work, as asked."""
+    import contextlib
+    from pbr_model import parallel
+    from pbr_model.cli import capital as capital_cli
+    seen = []
+    monkeypatch.setattr(capital_cli, "executor_for",   # records, then runs here
+                        lambda w, d, t=None: (seen.append((w, d, t)), contextlib.nullcontext())[1])
+    port = ["capital", "working-links-like", "--sims", "300"]
+    default = cli.json(*port)
+    monkeypatch.setattr(capital_cli, "cores", lambda: 2)
+
+    def no_semaphores():
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(parallel, "_context", lambda: type("C", (), {"Lock": no_semaphores}))
+    assert not parallel.workers_can_start()
+    assert cli.json(*port) == default
+    monkeypatch.setattr(parallel, "_reachable", lambda *a, **k: None)   # a scheduler there
+    assert cli.json(*port, "--dask", "tcp://127.0.0.1:8786") == default
+    assert seen[1:] == [(1, None, 1), (1, "tcp://127.0.0.1:8786", 1)]
+
+
 def test_fewer_workers_run_a_portfolio_when_the_memory_is_short(cli, executors,
                                                                monkeypatch):
     """Each process holds a chunk and an interpreter: the default takes the most workers
@@ -424,12 +449,13 @@ def test_fewer_workers_run_a_portfolio_when_the_memory_is_short(cli, executors,
     n = [None, *(need("tr-national", 20_000, w) for w in (1, 2, 3, 4))]
     assert n[1] < n[2] < n[3] < n[4]
     for available, workers in ((n[4], 4), (n[3], 3), (n[3] - 1, 2), (n[2] - 1, 1), (None, 4)):
-        monkeypatch.setattr(capital_cli, "available_memory", lambda a=available: a)
-        assert capital_cli.auto_workers(national, 20_000, 8192, outputs, shocks) == workers
+        assert capital_cli.auto_workers(national, 20_000, 8192, outputs, shocks,
+                                        available) == workers
     short = need("working-links-like", 300, 2) - 1     # room for one process, not two
-    monkeypatch.setattr(capital_cli, "available_memory", lambda: short)
-    monkeypatch.setattr(memory, "available_memory", lambda: short)
+    asked = []
+    monkeypatch.setattr(memory, "available_memory", lambda: asked.append(1) or short)
     cli.json("capital", "working-links-like", "--sims", "300")
+    assert asked == [1]   # read once: the choice and the check see the same memory
     assert executors[-1] == (1, None, 1)   # one process: its estimate fitted
 
 

@@ -80,6 +80,8 @@ class SimulationResult(HasProvenance, RunTables):
     cash_in, cash_out : monthly flows per simulation, ``(sims, n_months)`` [currency], positive
     outcome_in : the part of ``cash_in`` paid for results, ``(sims, n_months)`` [currency]
         (negative when a provider repays); the rest of ``cash_in`` is fees
+    cohorts_triggered : a run that kept its figures only: how many cohorts each simulation
+        triggered an outcome payment in, ``(sims,)`` [cohorts]
     """
 
     provenance: Provenance

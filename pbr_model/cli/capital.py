@@ -15,8 +15,9 @@ from ..analyses.passes import balanced, one_pass_held, owner_pass
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError, PbrError
 from ..files import check_not_input
-from ..memory import available_memory, check_memory, estimate, streams
-from ..parallel import AUTO_WORKERS, cores
+from .. import memory
+from ..memory import check_memory, estimate, streams
+from ..parallel import AUTO_WORKERS, cores, workers_can_start
 from ..spec import DEFAULT_CONTRACT
 from ..spec.kinds import file_kind
 from ..spec.load import bundled_providers, load_profile
@@ -42,8 +43,9 @@ SEAT_FLAGS = {"share": "--share", "fee_share": "--fee-share", "pbr_share": "--pb
 CapitalWorkersOpt = Annotated[Optional[int], typer.Option(
     "--workers", metavar="N",
     help="Run the chunks of simulations in N local worker processes (default: 1, in this "
-         "process; for a portfolio one per core, at most 4, unless --threads or --dask is "
-         "given). Every number is the same for any N.", show_default=False)]
+         "process; for a portfolio one per core, at most 4, fewer if memory is short, unless "
+         "--threads or --dask is given). Every number is the same for any N.",
+    show_default=False)]
 
 CsvOpt, ParquetOpt = table_options(
     "simulations, cohorts, months, cashflows, parties and, with a [sib], investors; for a "
@@ -153,12 +155,14 @@ def capital_cmd(
             raise InputError(problems)
         shocks = (volume_shock, paid_volume_shock, caseload_shock)
         specs = [a.spec.spec for a in portfolio.areas]
+        available = memory.available_memory()   # read once: the choice and the check agree
         if auto:
-            workers = auto_workers(portfolio, sims, chunk_size, outputs, shocks)
+            workers = auto_workers(portfolio, sims, chunk_size, outputs, shocks, available)
             machine = on_this_machine(workers, dask, threads)
         detail, held = portfolio_plan(portfolio, sims, machine, dask is not None, outputs,
                                       shocks)
-        check_memory(specs, sims, "portfolio", chunk_size, detail=detail, held=held, **machine)
+        check_memory(specs, sims, "portfolio", chunk_size, detail=detail, held=held,
+                     available=available, **machine)
         sims_sheet_note(outputs, sims)
         with executor_for(workers, dask, threads) as executor, \
                 LazyProgress("Simulating areas") as bar:
@@ -247,15 +251,18 @@ def portfolio_plan(portfolio, sims: int, machine: dict[str, int], on_dask: bool,
 
 
 def auto_workers(portfolio, sims: int, chunk_size: int, outputs: Outputs,
-                 shocks: tuple) -> int:
+                 shocks: tuple, available: int | None) -> int:
     """The local worker processes a portfolio's run uses when none of ``--workers``,
     ``--threads`` and ``--dask`` is given: one per core, at most
     :data:`~pbr_model.parallel.AUTO_WORKERS`, and the most of those whose memory estimate
-    fits (each process holds a chunk and an interpreter); 1 if none does, so the memory
-    check says what would. Every number is the same for any count."""
+    fits in ``available`` bytes (None: unknown; each process holds a chunk and an
+    interpreter); 1 if none does, so the memory check says what would, and 1 where worker
+    processes cannot start here (:func:`~pbr_model.parallel.workers_can_start`). Every
+    number is the same for any count."""
     specs = [a.spec.spec for a in portfolio.areas]
-    available = available_memory()
     most = min(cores(), AUTO_WORKERS)
+    if most > 1 and not workers_can_start():
+        return 1
     for n in range(most, 1, -1):
         machine = {"workers": n, "threads": 1}
         detail, held = portfolio_plan(portfolio, sims, machine, False, outputs, shocks)
