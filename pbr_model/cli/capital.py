@@ -113,10 +113,12 @@ def capital_cmd(
     outputs = Outputs(xlsx, csv, parquet, force, xlsx_sims, html)
     # the table and --json read figures only: a streamed run then sketches no monthly balance
     prints_only = all(path is None for path in (xlsx, html, csv, parquet))
+    # what the spec is, read once (a file is parsed to tell: a workbook opened)
+    portfolio_run = is_portfolio(spec)
     # a portfolio with none of --workers, --threads, --dask: worker processes, one per core
-    auto = workers is None and threads is None and dask is None and is_portfolio(spec)
+    auto = workers is None and threads is None and dask is None and portfolio_run
     workers = 1 if workers is None else workers
-    if threads is None and is_portfolio(spec):
+    if threads is None and portfolio_run:
         # a portfolio's tasks hold every area's months and step through many small arrays
         # (so hold the interpreter's lock more often): one thread unless asked, and worker
         # processes for every core (docs/scaling.md, "Threads")
@@ -124,7 +126,7 @@ def capital_cmd(
     problems = run_problems(sims, seed, chunk_size, volume_shock=volume_shock,
                             paid_volume_shock=paid_volume_shock, caseload_shock=caseload_shock,
                             outputs=outputs,
-                            tables=PORTFOLIO_TABLES if is_portfolio(spec) else CAPITAL_TABLES,
+                            tables=PORTFOLIO_TABLES if portfolio_run else CAPITAL_TABLES,
                             inputs=[spec, *(providers or [])], workers=workers, dask=dask,
                             draws=draws, threads=threads)
     machine = on_this_machine(workers, dask, threads)   # processes and threads here
@@ -138,7 +140,7 @@ def capital_cmd(
         check_seats(profiles, share, pbr_share, SEAT_FLAGS, fee_share=fee_share)
     except InputError as exc:
         problems.extend(exc.problems)
-    if is_portfolio(spec):
+    if portfolio_run:
         if profiles or any(t is not None for t in (share, fee_share, pbr_share)):
             problems.append(f"--provider/--share/--fee-share/--pbr-share: {spec} is a "
                             "portfolio; its owner is named in its [owner] table")
