@@ -99,9 +99,23 @@ class ApproxSampler(Sampler):
         if big.all():
             return self._normal(mean, var, upper)
         small = ~big
-        out = np.empty(big.shape)
-        out[small] = exact(small)
-        out[big] = self._normal(mean[big], var[big], None if upper is None else upper[big])
+        drawn = exact(small)
+        # The large cells' normals, in their order, placed among zeros: the rounding below
+        # then runs over whole arrays (each large cell's number is the one _normal gives;
+        # the small cells' are overwritten), which costs less than gathering each large
+        # cell's mean, variance and bound and scattering the result back.
+        out = np.zeros(big.shape)
+        out[big] = self.counts.standard_normal(np.count_nonzero(big))
+        sd = var - ROUNDING_VARIANCE
+        np.maximum(sd, 0.0, out=sd)   # a small cell's variance may be below 1/12
+        np.sqrt(sd, out=sd)
+        out *= sd
+        out += mean
+        np.rint(out, out=out)
+        np.maximum(out, 0.0, out=out)
+        if upper is not None:
+            np.minimum(out, upper, out=out)
+        out[small] = drawn
         return out
 
     def poisson(self, lam: np.ndarray) -> np.ndarray:

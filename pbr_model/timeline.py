@@ -70,7 +70,11 @@ class Timeline:
         first, span = self._entry_block()
         if span:  # periods back to back (as from a spec): each month gets 0 + one share
             block = out[:, first:first + span].reshape(len(out), -1, self.cohort_months)
-            block += share[:, :, None]
+            if self.cohort_months <= 6:   # month j of every period at once: for
+                for j in range(self.cohort_months):   # quarters a third of the time of
+                    block[:, :, j] += share           # the one add broadcast over months
+            else:   # (which is the faster for a year's months)
+                block += share[:, :, None]
             return out
         for j in range(self.cohort_months):  # a handful of months, not simulations
             out[:, self.entry_month + j] += share
