@@ -125,6 +125,43 @@ def test_large_cells_are_approximated_and_much_cheaper_in_random_numbers():
     assert np.array_equal(x, np.clip(np.rint(fresh * np.sqrt(var - 1 / 12) + mean), 0, 300))
 
 
+
+@pytest.mark.parametrize("method", ["binomial", "poisson"])
+def test_mixed_cells_are_the_exact_draws_then_one_normal_per_large_cell(method):
+    """A draw of small and large cells together, number for number: the small cells'
+    exact draws first (in cell order), then one standard normal per large cell (in cell
+    order), each rounded with its own cell's mean and Sheppard-corrected variance and
+    clipped to the law's support; the small cells' numbers are never touched by it."""
+    rng = np.random.default_rng(11)
+    shape = (300, 7)
+    if method == "binomial":
+        n = rng.integers(0, 400, shape).astype(float)
+        p = rng.uniform(0.0, 1.0, shape)
+        p[0, :3] = (0.0, 1.0, 0.5)
+        args, mean = (n, p), n * p
+        var, upper = mean - mean * p, n
+    else:
+        lam = rng.uniform(0.0, 60.0, shape)
+        args, mean, var, upper = (lam,), lam, lam, None
+    big = var >= MIN_VARIANCE
+    assert 0.2 < big.mean() < 0.8          # both kinds, interleaved
+    a = ApproxSampler(block_rng(5, 0))
+    x = getattr(a, method)(*args)
+    ref = ApproxSampler(block_rng(5, 0)).counts            # the same stream, drawn by hand
+    small = ~big
+    if method == "binomial":
+        exact = ref.binomial(n[small].astype(np.int64), p[small])
+    else:
+        exact = ref.poisson(lam[small])
+    z = ref.standard_normal(int(big.sum()))
+    approx = np.rint(mean[big] + np.sqrt(var[big] - 1 / 12) * z)
+    approx = np.maximum(approx, 0.0)
+    if upper is not None:
+        approx = np.minimum(approx, upper[big])
+    assert np.array_equal(x[small], exact)
+    assert np.array_equal(x[big], approx)
+    assert np.array_equal(a.counts.standard_normal(5), ref.standard_normal(5))   # in step
+
 #: Cohorts of 12 with 1.5 reoffences per reoffender: every cell small, the negative
 #: binomial's gamma-mixed Poisson step too.
 SMALL = MINIMAL.replace("entrants_per_period = 100", "entrants_per_period = 12") \

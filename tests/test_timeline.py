@@ -204,3 +204,20 @@ def test_spreading_and_placing_are_the_plain_loops_bit_for_bit(entry, payment):
     assert tl.spread_over_entry_months(per_cohort).tobytes() == \
         _spread_plain(tl, per_cohort).tobytes()
     assert tl.at_payment_months(per_cohort).tobytes() == _paid_plain(tl, per_cohort).tobytes()
+
+
+@pytest.mark.parametrize("months", [1, 2, 3, 6, 7, 12])
+def test_back_to_back_periods_of_any_length_spread_as_the_plain_loop(months):
+    """Periods of a few months are spread month by month, longer ones by one broadcast add
+    (whichever is faster): both give what the plain loop gives, bit for bit."""
+    rng = np.random.default_rng(months)
+    per_cohort = rng.normal(0, 1e6, (40, 5)) * rng.choice([1e-300, 1.0, 1e300], (40, 5))
+    per_cohort[0] = -0.0
+    entry = 1 + np.arange(5) * months
+    tl = Timeline(int(entry[-1]) + months + 16, int(entry[-1]) + months, months, entry,
+                  entry + months + 12, dt.date(2020, 1, 1))
+    assert tl._entry_block() == (1, 5 * months)    # the fast path, not the loop
+    assert tl.spread_over_entry_months(per_cohort).tobytes() == \
+        _spread_plain(tl, per_cohort).tobytes()
+    assert tl.in_arrears(per_cohort)[:, 1:].tobytes() == \
+        _spread_plain(tl, per_cohort)[:, :-1].tobytes()
