@@ -119,3 +119,54 @@ def test_the_free_draws_script_prints_its_table_on_a_tiny_run():
     assert len(lines) == 4   # the header and the three runs
     assert "free (their expected values)" in out.stdout
     assert "Against a floor" not in out.stdout   # no floor for another run than the default
+
+
+# -- bench_compiled_financing.py: a compiled kernel's feasibility ------------------------------
+
+@pytest.fixture(scope="module")
+def compiled_financing():
+    return script("benchmarks", "bench_compiled_financing")
+
+
+def _financings():
+    from pbr_model.finance.cash import Financing, Source
+    yield Financing((Source("reserves", 3e5, 0.08, cash_rate=0.02),
+                     Source("credit", 5e5, 0.10, 0.01)), 0.12)       # a provider's usual
+    yield Financing((Source("credit", 2e5, 0.05, 0.02),
+                     Source("reserves", 1e5, 0.08, cash_rate=0.0)), 0.12)  # credit first
+    yield Financing((Source("reserves", 0.0, 0.08),
+                     Source("credit", 0.0, 0.08)), 0.10)             # none: new capital only
+    yield Financing((Source("facility", 4e5, 0.09, 0.015, cash_rate=0.03),
+                     Source("credit", 3e5, 0.11, 0.01, cash_rate=0.07)), 0.14)  # fees and costs
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_the_kernel_in_plain_python_gives_numpy_s_bytes(compiled_financing, k):
+    """The kernel (uncompiled here: CI has no Numba) carries a balance as financed_balance
+    does, bit for bit: months of no flow (a balance of exactly 0, whose -0.0 numpy's maximum
+    makes 0.0), balances that reach a source's bound exactly, NaN and the sources in either
+    order."""
+    from pbr_model.finance.cash import financed_balance
+    financing = list(_financings())[k]
+    rng = np.random.default_rng(k)
+    net = rng.normal(-3e4, 8e4, (200, 40))             # every source drawn, and beyond
+    net[:, :3] = 0.0                                   # nothing in the first months
+    net[:5, 3] = -financing.sources[0].size            # exactly the first source's size
+    net[5, 4:] = np.nan
+    reference = financed_balance(net, financing)
+    mine = compiled_financing.compiled_balance(compiled_financing.balance_kernel, net, financing)
+    assert compiled_financing.same_bytes(reference, mine) == []
+    # and the check notices a difference
+    mine[0][7, 11] += 1.0
+    assert compiled_financing.same_bytes(reference, mine) == ["balance"]
+
+
+def test_without_numba_the_script_says_what_it_needs(tmp_path):
+    """pbr-model does not depend on Numba: where it is not installed the script says so and
+    exits 2 (a stand-in module that fails to import plays its absence where it is)."""
+    (tmp_path / "numba.py").write_text("raise ImportError('no numba here')\n")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "bench_compiled_financing.py")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "pip install numba" in proc.stderr and "does not depend" in proc.stderr
