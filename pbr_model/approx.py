@@ -74,6 +74,24 @@ def large(var: np.ndarray) -> np.ndarray:
     return var >= MIN_VARIANCE
 
 
+
+def _rounded(z: np.ndarray, mean: np.ndarray, var: np.ndarray,
+             upper: np.ndarray | None) -> np.ndarray:
+    """Standard normals ``z`` (written over) as whole numbers of mean ``mean`` and variance
+    ``var``: ``rint(mean + sqrt(var - 1/12) z)`` (Sheppard's correction), clipped to ``[0,
+    upper]`` (``upper`` None: no upper bound). A variance below 1/12 (a small cell's, whose
+    number is not used) is read as 1/12, so no square root of a negative is taken."""
+    sd = var - ROUNDING_VARIANCE
+    np.maximum(sd, 0.0, out=sd)
+    np.sqrt(sd, out=sd)
+    z *= sd
+    z += mean
+    np.rint(z, out=z)
+    np.maximum(z, 0.0, out=z)
+    if upper is not None:
+        np.minimum(z, upper, out=z)
+    return z
+
 class ApproxSampler(Sampler):
     """A :class:`~pbr_model.sampling.Sampler` whose large count cells are drawn from
     their normal approximation (see the module's text); normals as exact mode."""
@@ -81,16 +99,7 @@ class ApproxSampler(Sampler):
     def _normal(self, mean: np.ndarray, var: np.ndarray, upper: np.ndarray | None) -> np.ndarray:
         """Whole numbers with mean ``mean`` and variance ``var`` (rounded normals,
         Sheppard-corrected), clipped to ``[0, upper]`` (``upper`` None: no upper bound)."""
-        sd = var - ROUNDING_VARIANCE
-        np.sqrt(sd, out=sd)
-        out = self.counts.standard_normal(np.shape(mean))
-        out *= sd
-        out += mean
-        np.rint(out, out=out)
-        np.maximum(out, 0.0, out=out)
-        if upper is not None:
-            np.minimum(out, upper, out=out)
-        return out
+        return _rounded(self.counts.standard_normal(np.shape(mean)), mean, var, upper)
 
     def _cells(self, big: np.ndarray, exact: Callable[[np.ndarray], np.ndarray],
                mean: np.ndarray, var: np.ndarray, upper: np.ndarray | None) -> np.ndarray:
@@ -100,21 +109,13 @@ class ApproxSampler(Sampler):
             return self._normal(mean, var, upper)
         small = ~big
         drawn = exact(small)
-        # The large cells' normals, in their order, placed among zeros: the rounding below
-        # then runs over whole arrays (each large cell's number is the one _normal gives;
-        # the small cells' are overwritten), which costs less than gathering each large
-        # cell's mean, variance and bound and scattering the result back.
+        # The large cells' normals, in their order, placed among zeros: the rounding then
+        # runs over whole arrays (each large cell's number is the one _normal gives; the
+        # small cells' are overwritten), which costs less than gathering each large cell's
+        # mean, variance and bound and scattering the result back.
         out = np.zeros(big.shape)
         out[big] = self.counts.standard_normal(np.count_nonzero(big))
-        sd = var - ROUNDING_VARIANCE
-        np.maximum(sd, 0.0, out=sd)   # a small cell's variance may be below 1/12
-        np.sqrt(sd, out=sd)
-        out *= sd
-        out += mean
-        np.rint(out, out=out)
-        np.maximum(out, 0.0, out=out)
-        if upper is not None:
-            np.minimum(out, upper, out=out)
+        out = _rounded(out, mean, var, upper)
         out[small] = drawn
         return out
 
