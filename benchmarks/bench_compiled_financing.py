@@ -116,14 +116,14 @@ def balance_kernel(flows, rate0, rate1, rate_beyond, size0, size1, fee0, fee1,
                 else:                       # and of two equal numbers (0 and -0) the second
                     low[i] = lo if lo < v else v
             # numpy's maximum(x, 0.0) keeps x only if it is greater (or NaN): -0.0 gives 0.0;
-            # its clip with bounds the same for every simulation keeps x at the lower bound
+            # so does financed_balance's clip to [0, size] (its sizes a (sources, 1) array)
             need = -v
             need = need if need > 0.0 or need != need else 0.0
             s = need - 0.0
-            s = s if s >= 0.0 or s != s else 0.0
+            s = s if s > 0.0 or s != s else 0.0
             drawn0[i] = s if s <= size0 or s != s else size0
             s = need - below1
-            s = s if s >= 0.0 or s != s else 0.0
+            s = s if s > 0.0 or s != s else 0.0
             drawn1[i] = s if s <= size1 or s != s else size1
             s = need - total
             beyond[i] = s if s > 0.0 or s != s else 0.0
@@ -137,7 +137,7 @@ def compiled_balance(kernel, net_flow: np.ndarray, financing):
     from pbr_model.finance.cash import BEYOND, monthly_rate
     s = financing.sources
     if len(s) != 2 or any(x.upfront_fee for x in s) or any(np.ndim(x.size) for x in s):
-        raise SystemExit("the kernel covers two sources of one size each and no upfront fee")
+        raise ValueError("the kernel covers two sources of one size each and no upfront fee")
     flows = np.ascontiguousarray(net_flow.T)
     months, n = flows.shape
     z = [np.zeros(n) for _ in range(11)]
@@ -176,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sims", type=int, nargs="+", default=[4096, 16384])
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args(argv)
+    if args.repeats < 1 or min(args.sims) < 1:
+        ap.error("--repeats and --sims must be at least 1")
     try:
         import numba
     except ImportError:
@@ -183,10 +185,16 @@ def main(argv: list[str] | None = None) -> int:
               "pip install numba", file=sys.stderr)
         return 2
     from pbr_model.analyses.simulate import simulate
+    from pbr_model.errors import PbrError
     from pbr_model.finance.cash import financed_balance, financing_of
     from pbr_model.spec import load_spec
 
-    spec = load_spec(args.contract)
+    try:
+        spec = load_spec(args.contract)
+    except PbrError as e:   # a portfolio, too: the kernel carries one provider's financing
+        print(f"Error: {e}\n(bench_compiled_financing.py takes one contract, not a "
+              "portfolio)", file=sys.stderr)
+        return 2
     financing = financing_of(spec.spec.provider)
     t0 = time.perf_counter()
     kernel = numba.njit(balance_kernel)

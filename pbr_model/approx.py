@@ -74,7 +74,6 @@ def large(var: np.ndarray) -> np.ndarray:
     return var >= MIN_VARIANCE
 
 
-
 def _rounded(z: np.ndarray, mean: np.ndarray, var: np.ndarray,
              upper: np.ndarray | None) -> np.ndarray:
     """Standard normals ``z`` (written over) as whole numbers of mean ``mean`` and variance
@@ -91,6 +90,7 @@ def _rounded(z: np.ndarray, mean: np.ndarray, var: np.ndarray,
     if upper is not None:
         np.minimum(z, upper, out=z)
     return z
+
 
 class ApproxSampler(Sampler):
     """A :class:`~pbr_model.sampling.Sampler` whose large count cells are drawn from

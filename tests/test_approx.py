@@ -125,7 +125,7 @@ def test_large_cells_are_approximated_and_much_cheaper_in_random_numbers():
     assert np.array_equal(x, np.clip(np.rint(fresh * np.sqrt(var - 1 / 12) + mean), 0, 300))
 
 
-
+@pytest.mark.filterwarnings("error")    # small cells' variances below 1/12 warn nothing
 @pytest.mark.parametrize("method", ["binomial", "poisson"])
 def test_mixed_cells_are_the_exact_draws_then_one_normal_per_large_cell(method):
     """A draw of small and large cells together, number for number: the small cells'
