@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import OutputError, shown
+from .stopping import stop_point
 
 #: Our temporary files: ``.{name}.{pid}-{hex}.tmp``, and before 0.8 ``.{name}.{hex}.tmp``.
 TEMP = re.compile(r"\.(?P<name>.+)\.(?:(?P<pid>[1-9][0-9]{0,9})-)?[0-9a-f]{8}\.tmp")
@@ -44,6 +45,7 @@ def stage(path: Path, write: Callable[[str], Any], what: str = "write") -> tuple
     to rename into place: ``(tmp, what write returned)``. As :func:`atomic_write`, the
     temporary file is removed on any failure and an ``OSError`` is an ``OutputError``."""
     tmp = None
+    stop_point()   # a stop that was lost where it arrived is acted on before a file is begun
     try:
         sweep(path.parent)
         # named before it is created, so an interruption at any point removes it
@@ -65,6 +67,7 @@ def commit(staged: list[tuple[str, Path]], what: str = "write") -> None:
     the ones that were, if the set must be whole)."""
     for i, (tmp, path) in enumerate(staged):
         try:
+            stop_point()   # (as in stage: before each file is put in place)
             os.replace(tmp, path)
         except BaseException as exc:
             discard(staged[i:])

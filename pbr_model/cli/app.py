@@ -15,7 +15,7 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 import typer.exceptions
 
-from .. import files
+from .. import files, stopping
 from .._version import __version__
 from ..errors import OutputError, PbrDeprecationWarning, PbrError
 
@@ -144,10 +144,25 @@ def signals_unwind() -> Iterator[None]:
         yield  # signal handlers can be set in the main thread only
         return
     _Stops.waiting, _Stops.pending, _Stops.watched = 0, None, None
+    stopping.forget_lost()
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    hook = sys.unraisablehook
+
+    def unraisable(info) -> None:
+        """A stop raised where Python reports it and goes on (a weakref callback during an
+        import, a ``__del__``) is kept to be raised again (stopping.lose), not reported."""
+        if info.exc_type is not None and issubclass(info.exc_type, (Terminated,
+                                                                    KeyboardInterrupt)):
+            stopping.lose(info.exc_type)
+        else:
+            hook(info)
+
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = hook
+        stopping.forget_lost()
         for s, handler in previous.items():
             signal.signal(s, handler)
         if _Stops.watched is not None:  # unwound in time: the watchdog stands down
@@ -240,7 +255,9 @@ def handles_errors(fn: Callable) -> Callable:
         files.written.clear()
         with deprecations(), signals_unwind():
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                stopping.raise_lost()   # a stop lost where it arrived ends the run here
+                return result
             except PbrError as exc:
                 fail(exc.problems + _left_by(exc))
             except KeyboardInterrupt:

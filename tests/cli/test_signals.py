@@ -255,3 +255,51 @@ def test_a_stop_that_cannot_unwind_ends_after_the_watchdog_s_wait(tmp_path):
     assert proc.returncode == 143
     assert err.strip().splitlines()[-1] == ("Interrupted (SIGTERM): stopping took more than "
                                             "0.5 s; ended without waiting further.")
+
+
+LOST_STOP = """
+import gc, importlib, os, signal, sys, time, weakref
+app = importlib.import_module("pbr_model.cli.app")  # the module, not the Typer app
+from pbr_model import files
+from pathlib import Path
+
+class Thing:
+    pass
+
+@app.handles_errors
+def run(folder, write_after):
+    # SIGTERM arrives while a weakref callback runs (as during an import): the handler's
+    # Terminated is raised there, where Python reports it and goes on
+    thing = Thing()
+    ref = weakref.ref(thing, lambda _: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(1)))
+    del thing
+    gc.collect()
+    print("carried on", flush=True)
+    if write_after:
+        files.atomic_write(Path(folder) / "out.txt", lambda tmp: Path(tmp).write_text("x"))
+    print("returned", flush=True)
+
+try:
+    run(sys.argv[1], sys.argv[2] == "write")
+except app.typer.Exit as e:   # what the command line makes of it
+    sys.exit(e.exit_code)
+"""
+
+
+@pytest.mark.parametrize("then", ["write", "return"])
+def test_a_stop_raised_where_python_cannot_pass_it_on_still_stops_the_run(tmp_path, then):
+    """Seen once in CI: SIGTERM arrived while an import ran a weakref callback, so the
+    handler's exception was reported ("Exception ignored in ...") and the run went on to
+    exit 0. The stop is kept instead, unreported, and acted on before the next file is
+    begun, or when the command returns: exit 143, one line, nothing half-written."""
+    script = tmp_path / "lost.py"
+    script.write_text(LOST_STOP)
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path), then],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.splitlines() == ["Interrupted (SIGTERM): no file was written."]
+    # the run went on past the callback (nothing can stop it there), but no further than
+    # the next place a stop is acted on
+    assert proc.stdout.splitlines() == (["carried on"] if then == "write"
+                                        else ["carried on", "returned"])
+    assert leftovers(tmp_path) == ["lost.py"]
