@@ -4,6 +4,8 @@ A run on threads of this process (:func:`pbr_model.parallel.open_executor`) that
 (Ctrl-C, SIGTERM, an error) waits for the tasks already running; each gives up at its next
 :func:`stop_point` (before each block it draws and before its chunk is measured and paid;
 a portfolio owner's task also before each area it splits) instead of running to its end.
+The main thread raises there, and before each file it writes, a Ctrl-C or SIGTERM that was
+lost where it arrived (:func:`lose`).
 Each pool has its own event, bound to its threads when they start (:func:`bind`), so a
 stopped run never stops another's. A module of its own, so the engine can call it without
 importing the machinery of worker processes.
