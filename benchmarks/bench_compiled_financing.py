@@ -51,19 +51,16 @@ def balance_kernel(flows, rate0, rate1, rate_beyond, size0, size1, fee0, fee1,
     months, n = flows.shape
     below1 = size0 + 0.0            # what the first source holds, added as it adds it
     total = below1 + size1
-    count0 = 0                      # how many simulations have drawn on each source
-    count1 = 0
     for t in range(months):
-        # economic cost: numpy's branch for the month depends on how many have drawn
-        c0 = 0
-        c1 = 0
+        # economic cost: numpy's branch for the month depends on how many simulations have
+        # drawn on each source
+        count0 = 0
+        count1 = 0
         for i in range(n):
             if drawn0[i] > 0:
-                c0 += 1
+                count0 += 1
             if drawn1[i] > 0:
-                c1 += 1
-        count0 = c0
-        count1 = c1
+                count1 += 1
         for i in range(n):
             d0 = drawn0[i]
             d1 = drawn1[i]
@@ -127,7 +124,6 @@ def balance_kernel(flows, rate0, rate1, rate_beyond, size0, size1, fee0, fee1,
             drawn1[i] = s if s <= size1 or s != s else size1
             s = need - total
             beyond[i] = s if s > 0.0 or s != s else 0.0
-    return count0 + count1
 
 
 def compiled_balance(kernel, net_flow: np.ndarray, financing):
@@ -140,20 +136,18 @@ def compiled_balance(kernel, net_flow: np.ndarray, financing):
         raise ValueError("the kernel covers two sources of one size each and no upfront fee")
     flows = np.ascontiguousarray(net_flow.T)
     months, n = flows.shape
-    z = [np.zeros(n) for _ in range(11)]
+    # drawn0, drawn1, beyond, paid0, paid1, paid_beyond, accrued0, accrued1, cost0, cost1, b
+    state = [np.zeros(n) for _ in range(11)]
     balance, low, low_month = np.empty((months, n)), np.empty(n), np.zeros(n, dtype=np.int64)
-    econ = [monthly_rate(x.rate) if x.rate != x.balance_rate else 0.0 for x in s]
+    has_econ = [x.rate != x.balance_rate for x in s]   # a cost beyond the cash one
+    econ = [monthly_rate(x.rate) if e else 0.0 for x, e in zip(s, has_econ)]
     kernel(flows, monthly_rate(s[0].balance_rate), monthly_rate(s[1].balance_rate),
            monthly_rate(financing.beyond_rate), float(s[0].size), float(s[1].size),
-           s[0].commitment_fee / 12, s[1].commitment_fee / 12, econ[0], econ[1],
-           s[0].rate != s[0].balance_rate, s[1].rate != s[1].balance_rate, balance, *z,
-           low, low_month)
-    drawn0, drawn1, beyond, paid0, paid1, paid_beyond, acc0, acc1, cost0, cost1, _ = z
-    costs = {s[0].name: paid0, s[1].name: paid1, BEYOND: paid_beyond}
-    if s[0].rate != s[0].balance_rate:
-        costs[s[0].name] = cost0
-    if s[1].rate != s[1].balance_rate:
-        costs[s[1].name] = cost1
+           s[0].commitment_fee / 12, s[1].commitment_fee / 12, *econ, *has_econ, balance,
+           *state, low, low_month)
+    paid, cost = state[3:6], state[8:10]
+    costs = {s[0].name: paid[0], s[1].name: paid[1], BEYOND: paid[2]}
+    costs.update({x.name: c for x, c, e in zip(s, cost, has_econ) if e})
     return balance, costs, low, low_month
 
 
