@@ -188,7 +188,10 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all
     if columns == "light":
         return {"entrants": people.n, **paid_totals(flows, len(people.n)), "cash_in": cash_in,
                 "outcome_in": outcome_in, "cash_out": cash_out}
-    figures = cash_figures(cash_in, cash_out, spec.provider, bond_funded(spec, cash_in, cash_out))
+    figures = cash_figures(cash_in, cash_out, spec.provider,
+                           bond_funded(spec, cash_in, cash_out,
+                                       None if stop is None
+                                       else np.where(stop.terminated, stop.month, -1)))
     record = chunk_record(outcomes, evaluation, flows, cash_in, outcome_in, cash_out, figures,
                           rule_measures(spec), people)
     record.update(renegotiation=changed.lump_sums, renegotiated=changed.met.any(axis=1))
@@ -200,15 +203,19 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all
     return record
 
 
-def bond_funded(spec: ContractSpec, cash_in: np.ndarray, cash_out: np.ndarray
-                ) -> np.ndarray | None:
+def bond_funded(spec: ContractSpec, cash_in: np.ndarray, cash_out: np.ndarray,
+                termination_month: np.ndarray | None = None) -> np.ndarray | None:
     """With a ``[sib]``, the provider's income with the bond's cash through it (the
     investors' draws in, what the waterfall pays them out: the bond's vehicle, as ``pbr
-    capital``'s prime), ``(n_sims, n_months)`` [currency]; None without one."""
+    capital``'s prime), ``(n_sims, n_months)`` [currency]; None without one.
+    ``termination_month``: where each simulation stopped (-1: it ran its term), so a bond
+    is settled when its contract ends (:func:`~pbr_model.finance.sib.settled_early`)."""
     if spec.sib is None:
         return None
-    from .finance.sib import bond_cash, run_sib  # only a bond's contract runs the waterfall
-    draws, paid_out = bond_cash(run_sib(spec.sib, cash_in, cash_out))
+    # only a bond's contract runs the waterfall
+    from .finance.sib import bond_cash, run_sib, settled_early
+    draws, paid_out = bond_cash(run_sib(spec.sib, cash_in, cash_out,
+                                        settled_early(spec.termination, termination_month)))
     return cash_in + draws - paid_out
 
 

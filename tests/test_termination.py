@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import numpy_financial as npf
 import pytest
 
 from pbr_model import simulate
 from pbr_model.analyses.runs import sib_investors
+from pbr_model.finance.irr import annualise
 from pbr_model.spec import load_spec, validate
 
 #: Eight quarterly cohorts over 24 months; results known 3c + 9 (period 3, follow-up 6, no
@@ -162,6 +164,16 @@ def test_able_stops_on_its_interim_finding_and_the_lender_loses_what_the_guarant
     assert np.abs(drawn / 7_200_000 - 1).max() < 0.02
     assert loan.received[stopped] == pytest.approx(drawn * 5 / 6, rel=1e-9)
     assert (loan.drawn[~stopped] > 8_000_000).all()
+    # ... and is settled then, in month 36, not at the end of the term the city no longer
+    # ran (month 66): each stopped simulation's return is that of its own monthly draws
+    # (its costs: nothing was paid in) with the guarantee back in month 36, about -11.5% a
+    # year (-4.4% had it waited for month 66)
+    flows = -r.cash_out[stopped]
+    assert (flows[:, 36:] == 0).all()
+    flows[:, 36] += loan.received[stopped]
+    own = np.array([annualise(npf.irr(row[:37])) for row in flows])
+    np.testing.assert_allclose(loan.irr[stopped], own, rtol=0, atol=1e-9)
+    assert (own < -0.11).all()
 
 
 @pytest.mark.parametrize("setting, fragments", [

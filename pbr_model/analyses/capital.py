@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..finance.commissioner import (commissioner_summary, paid_for_noise, payer_summary,
                                     present_value)
 from ..finance.parties import Plan, Seat
-from ..finance.sib import InvestorFigures, guarantee_summary
+from ..finance.sib import InvestorFigures, guarantee_summary, settled_early
 from ..finance.sib import summary as sib_summary
 from ..scenarios import with_terms
 from ..spec import LoadedSpec
@@ -279,7 +279,8 @@ def capital(
         # PLAN_SIMS simulations of the contract without a shock
         contract_plan = plan(loaded, sims, seed, executor=executor, draws=draws)
         split = Split(seats, mode, contract_plan, sib_spec, Timeline.from_spec(loaded.spec),
-                      loaded.spec.commissioner, balances=not summary_only)
+                      loaded.spec.commissioner, balances=not summary_only,
+                      termination=loaded.spec.termination)
         result = simulate(loaded, sims, seed, detail=False, spool=spool, split=split,
                           summary_only=summary_only, **run)
         parties = result.split.parties(seats, result)
@@ -313,13 +314,16 @@ def _kept_parties(result: SimulationResult, seats: list[Seat], mode: str, contra
     balance kept, so its percentiles are exact."""
     n_months = result.timeline.n_months
     collected = Collected(result.sims)
+    stopped = settled_early(result.spec.termination,
+                            result.sim_columns.get("termination_month"))
     balance = [np.empty((result.sims, n_months)) for _ in seats]
     net_flow = [np.empty((result.sims, n_months)) for _ in seats]
     for start in range(0, result.sims, chunk_size):
         rows = slice(start, min(start + chunk_size, result.sims))
         chunk = split_chunk(seats, mode, contract_plan, sib_spec, result.cash_in[rows],
                             result.outcome_in[rows], result.cash_out[rows],
-                            result.cohort_columns["entrants"][rows], result.timeline)
+                            result.cohort_columns["entrants"][rows], result.timeline,
+                            None if stopped is None else stopped[rows])
         collected.put(chunk, rows)
         for k in range(len(seats)):
             balance[k][rows] = chunk.balance[k]

@@ -31,8 +31,9 @@ import numpy as np
 from ..finance.capital import CapitalFigures, capital_read, facility_summary
 from ..finance.commissioner import present_value
 from ..finance.parties import PartyFlows, Plan, Seat
-from ..finance.sib import SibFlows, bond_cash, run_sib
+from ..finance.sib import SibFlows, bond_cash, run_sib, settled_early
 from ..spec.schema import Commissioner, SocialImpactBond
+from ..spec.termination import Termination
 from ..timeline import Timeline
 from . import parties as _parties
 from .parties import split_cash
@@ -61,14 +62,16 @@ class Chunk:
 
 def split_chunk(seats: list[Seat], mode: str, plan: Plan, sib: SocialImpactBond | None,
                 cash_in: np.ndarray, outcome_in: np.ndarray, cash_out: np.ndarray,
-                entrants: np.ndarray, timeline: Timeline) -> Chunk:
+                entrants: np.ndarray, timeline: Timeline,
+                stopped: np.ndarray | None = None) -> Chunk:
     """A chunk of simulations' cash split between ``seats`` (``mode`` ``"chain"`` or
     ``"providers"``, priced by ``plan``), the prime funded by the bond ``sib`` (None:
-    none), and each party's capital read after financing."""
+    none; settled early where ``stopped`` says, :func:`~pbr_model.finance.sib.run_sib`),
+    and each party's capital read after financing."""
     flows = split_cash(seats, mode, plan, cash_in, outcome_in, cash_out, entrants, timeline)
     tranches, guarantees = [], []
     if sib is not None:
-        bond = run_sib(sib, cash_in, cash_out)
+        bond = run_sib(sib, cash_in, cash_out, stopped)
         flows[0] = funded_prime(flows[0], bond)
         tranches = bond.figures()
         guarantees = [g.paid for g in bond.guarantees]
@@ -97,13 +100,16 @@ class Split:
     #: Sketch each party's balance (False: a run that keeps its summary only, whose
     #: parties' monthly percentiles nothing reads).
     balances: bool = True
+    #: The contract's ``[termination]``: a bond whose contract stopped is settled then.
+    termination: Termination | None = None
 
     def __call__(self, record: dict, first: int) -> dict:
         """``record``: a chunk's (its monthly arrays still in it); ``first``: the index of
         its first simulation in the run."""
         chunk = split_chunk(self.seats, self.mode, self.plan, self.sib, record["cash_in"],
                             record["outcome_in"], record["cash_out"], record["entrants"],
-                            self.timeline)
+                            self.timeline,
+                            settled_early(self.termination, record.get("termination_month")))
         head = max(0, min(len(record["fee"]), _parties.PLAN_SIMS - first))
         # copies: a slice would hold the chunk's whole months
         net_flow = [n[:head].copy() for n in chunk.net_flow]

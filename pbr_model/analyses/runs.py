@@ -15,7 +15,7 @@ import numpy as np
 from ..approx import check_draws
 from ..errors import InputError
 from ..engine import DEFAULT_CHUNK, check_run_args, contract_chunk, resolve_shocks
-from ..finance.sib import InvestorFigures, run_sib
+from ..finance.sib import InvestorFigures, run_sib, settled_early
 from ..parallel import chunk_for, ordered_results
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes, with_effect
@@ -98,10 +98,13 @@ def sib_investors(result: SimulationResult, chunk_size: int = DEFAULT_CHUNK
             "or --html), or with spool=FOLDER")
     result.needs_tables("the investors' returns of each simulation")
     parts: list[list[InvestorFigures]] = [[] for _ in sib_spec.tranches]
+    stopped = settled_early(result.spec.termination, result.sim_columns.get("termination_month"))
     for start in range(0, result.sims, chunk_size):
         stop = min(start + chunk_size, result.sims)
         for k, f in enumerate(run_sib(sib_spec, result.rows("cash_in", start, stop),
-                                      result.rows("cash_out", start, stop)).figures()):
+                                      result.rows("cash_out", start, stop),
+                                      None if stopped is None else stopped[start:stop]
+                                      ).figures()):
             parts[k].append(f)
     return [join_parts(p) for p in parts]
 

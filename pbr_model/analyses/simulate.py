@@ -378,6 +378,7 @@ def simulate(
     kept = not summary_only and keeps_detail([timeline], sims, detail)
     reduce = Reduce(kept, spool=not kept and spool is not None,
                     sib=model.sib if investors and not kept and spool is None else None,
+                    termination=model.termination,
                     split=None if kept else split, summary=summary_only)
     parts = Parts()
     if reduce.split is not None:

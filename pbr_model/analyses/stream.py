@@ -42,6 +42,7 @@ from ..sketch import ColumnSketch
 
 if TYPE_CHECKING:
     from ..spec.schema import SocialImpactBond
+    from ..spec.termination import Termination
     from .capital_stream import Split, Streamed
     from .spool import Spool
 
@@ -80,6 +81,9 @@ class Reduce:
     #: A streamed run's chunk also sends back the figures of this bond's tranches
     #: (:func:`~pbr_model.finance.sib.run_sib`) over its rows: they need the monthly cash.
     sib: SocialImpactBond | None = None
+    #: The contract's ``[termination]``, with ``sib``: a bond whose contract stopped is
+    #: settled then (:func:`~pbr_model.finance.sib.settled_early`).
+    termination: Termination | None = None
     #: A streamed capital run's chunk also sends back its split between the parties
     #: (:class:`~pbr_model.analyses.capital_stream.Split`), made from its monthly cash.
     split: Split | None = None
@@ -106,9 +110,10 @@ class Reduce:
         if self.spool:
             record["spooled"] = {name: record[name] for name in (*COHORT_COLUMNS, *CASH)}
         if self.sib is not None:
-            from ..finance.sib import run_sib
-            record["investors"] = run_sib(self.sib, record["cash_in"],
-                                          record["cash_out"]).figures()
+            from ..finance.sib import run_sib, settled_early
+            record["investors"] = run_sib(
+                self.sib, record["cash_in"], record["cash_out"],
+                settled_early(self.termination, record.get("termination_month"))).figures()
         if self.split is not None:
             record["split"] = self.split(record, first)
         sketches = {f"cohort:{name}": sketch_of(test(record), histogram=False)

@@ -28,14 +28,22 @@ simulations):
    ``"capital_first"``: (a) capital outstanding of every rank, by rank, then (b) the
    accrued return, by rank. Then (c) each tranche's ``surplus_share`` of the rest;
    (d) the rest is the vehicle's ``residual``. Cash drawn on the schedule
-   and still held in the last month goes down the waterfall then, so that nothing
-   is left held and investors get their unspent capital back first.
+   and still held in the bond's last month (below) goes down the waterfall then, so that
+   nothing is left held and investors get their unspent capital back first.
 5. Tranches that are not repaid (grants, unless ``recoverable``) receive nothing
    from the waterfall, surplus included; their surplus share stays with the vehicle.
-6. After the last month's waterfall, each guarantee pays its tranche, in the last
-   month, ``min(amount, cover * lost)`` where ``lost`` is capital drawn less
+6. After the last month's waterfall, each guarantee pays its tranche, in the bond's
+   last month, ``min(amount, cover * lost)`` where ``lost`` is capital drawn less
    capital repaid in (a); several guarantees on one tranche pay in spec order,
    never more in all than ``lost``.
+
+The bond's last month is the contract's last month, or, where the contract stopped early
+with nothing paid after its stop month (``[termination] in_flight = "unpaid"``: see
+:func:`settled_early`), that stop month, or the bond's last cash movement if any came later:
+the bond is settled when the contract it funds has ended, as ABLE's was when the city ended
+it after three of its four years and Bloomberg's guarantee paid [BB][PNY], not at the end
+of the term the contract no longer runs. In a simulation so stopped, nothing is drawn on
+the schedule after that month, and cash held goes down the waterfall in it.
 
 A capped tranche's receipts (before any surplus share) are thus worth at most its
 draws at its capped rate: their net present value at ``return_cap`` is at most 0.
@@ -50,6 +58,7 @@ import numpy as np
 from ..errors import InputError
 from ..stats import leading_sum, stats
 from ..spec.parties import SocialImpactBond
+from ..spec.termination import Termination
 from .cash import monthly_rate
 from .irr import annualise, irr
 
@@ -67,7 +76,7 @@ class TrancheFlows:
     name, kind : as in the spec
     draws : paid in by the tranche, ``(n_sims, n_months)`` [currency], >= 0
     receipts : paid to the tranche, ``(n_sims, n_months)`` [currency], >= 0: capital,
-        return, surplus and (in the last month) guarantees
+        return, surplus and (in the bond's last month) guarantees
     capital, capped_return, surplus, guaranteed : the parts of ``receipts`` summed over
         the months, each ``(n_sims,)`` [currency]
     repaid : False for a grant that is not repaid (it funds costs and gets nothing back)
@@ -87,12 +96,13 @@ class TrancheFlows:
 @dataclass(frozen=True)
 class GuaranteeFlows:
     """What one guarantee paid: ``paid`` ``(n_sims,)`` [currency], >= 0, to the tranche
-    named ``covers`` in ``month`` [month index] (the last); the guarantor's flow is ``-paid``."""
+    named ``covers`` in ``month`` ``(n_sims,)`` [month index] (the bond's last: see the
+    module's rule 6); the guarantor's flow is ``-paid``."""
 
     name: str
     covers: str
     paid: np.ndarray
-    month: int
+    month: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -108,7 +118,7 @@ class SibFlows:
     unfunded : costs (and repayments due, where income is negative) that neither
         income, cash held nor commitments met, >= 0
     held : scheduled draws held unspent at the end of each month, >= 0 (0 with
-        ``as_needed``, and 0 in the last month)
+        ``as_needed``, and 0 from the bond's last month on)
 
     Notes
     -----
@@ -175,16 +185,47 @@ def _scheduled(sib: SocialImpactBond, n_months: int, amount: np.ndarray) -> np.n
 def bond_cash(sib: SibFlows) -> tuple[np.ndarray, np.ndarray]:
     """The bond's cash through its vehicle, each ``(n_sims, n_months)`` [currency]: what
     the investors draw in, and what the waterfall pays them (a guarantee's payment, in the
-    last month's receipts, is a third party's, so not the vehicle's)."""
+    receipts of the bond's last month, is a third party's, so not the vehicle's)."""
     draws = sum(t.draws for t in sib.tranches)
-    paid_out = sum(t.receipts for t in sib.tranches)
-    guaranteed = sum((g.paid for g in sib.guarantees), np.zeros(len(draws)))
-    paid_out = paid_out.copy()
-    paid_out[:, -1] -= guaranteed
+    paid_out = sum(t.receipts for t in sib.tranches).copy()
+    if sib.guarantees:   # every guarantee pays in the bond's last month
+        guaranteed = sum((g.paid for g in sib.guarantees), np.zeros(len(draws)))
+        paid_out[np.arange(len(draws)), sib.guarantees[0].month] -= guaranteed
     return draws, paid_out
 
 
-def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> SibFlows:
+def settled_early(termination: Termination | None,
+                  termination_month: np.ndarray | None) -> np.ndarray | None:
+    """The month each simulation's bond is settled early, for :func:`run_sib`'s
+    ``stopped``: the contract's stop month (``termination_month``, its first month not
+    served, -1 where it ran its term) where ``termination`` pays nothing after it
+    (``in_flight = "unpaid"``); None where no simulation's bond is (no ``[termination]``,
+    no month given, or in-flight results still paid at their dates, which the bond waits
+    for)."""
+    if termination is None or termination_month is None or termination.in_flight != "unpaid":
+        return None
+    return np.asarray(termination_month)
+
+
+def _last_month(income: np.ndarray, costs: np.ndarray,
+                stopped: np.ndarray | None) -> np.ndarray:
+    """The bond's last month in each simulation, ``(n_sims,)`` [month index]: the last
+    month, or where ``stopped`` gives a stop month (>= 0), the later of it and the last
+    month with any income or cost (see the module's rule 6)."""
+    n, m = income.shape
+    if stopped is None:
+        return np.full(n, m - 1)
+    stopped = np.asarray(stopped)
+    if stopped.shape != (n,):
+        raise InputError(f"run_sib: stopped must be (n_sims,) = ({n},) (got {stopped.shape})")
+    moved = (income != 0) | (costs != 0)
+    last_moved = np.where(moved.any(axis=1), m - 1 - np.argmax(moved[:, ::-1], axis=1), 0)
+    early = (stopped >= 0) & (stopped < m)
+    return np.where(early, np.maximum(stopped, last_moved), m - 1)
+
+
+def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray,
+            stopped: np.ndarray | None = None) -> SibFlows:
     """Run a social impact bond's draws, waterfall and guarantees (rules in the module
     docstring).
 
@@ -194,6 +235,10 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
     income : paid to the bond's vehicle by the contract (fees and outcome payments),
         ``(n_sims, n_months)`` [currency]; negative for repayments
     costs : the service's costs as incurred, ``(n_sims, n_months)`` [currency], >= 0
+    stopped : the month each simulation's contract stopped with nothing paid after it,
+        -1 where it ran its term, ``(n_sims,)`` [month index] (:func:`settled_early`);
+        None: every simulation ran its term. Where it stopped, the bond is settled in that
+        month (the module's rule 6).
 
     Returns
     -------
@@ -206,6 +251,8 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
     """
     income, costs = _check(income, costs)
     n, m = income.shape
+    last = _last_month(income, costs, stopped)
+    ends_early = bool((last < m - 1).any())
     tr = sib.tranches
     amount = np.array([t.amount for t in tr])
     repaid = np.array([t.repaid for t in tr])
@@ -238,11 +285,18 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
         short = np.maximum(need, 0.0)
         if schedule is not None:
             draw = np.broadcast_to(schedule[t], (n, len(tr)))
-            held = held + schedule[t].sum()
+            if ends_early:   # a bond already settled draws nothing more
+                draw = np.where((t <= last)[:, None], draw, 0.0)
+                held = held + np.where(t <= last, schedule[t].sum(), 0.0)
+            else:
+                held = held + schedule[t].sum()
             used = np.minimum(short, held)
             held = held - used
             short = short - used
-            if t == m - 1:
+            if ends_early:
+                ending = last == t
+                cash, held = np.where(ending, cash + held, cash), np.where(ending, 0.0, held)
+            elif t == m - 1:
                 cash, held = cash + held, np.zeros(n)
         else:
             room = undrawn.sum(axis=1)
@@ -279,8 +333,11 @@ def run_sib(sib: SocialImpactBond, income: np.ndarray, costs: np.ndarray) -> Sib
         room = np.maximum(lost - guaranteed[:, k], 0.0)
         paid = np.maximum(np.minimum(np.minimum(g.amount, g.cover * lost), room), 0.0)
         guaranteed[:, k] += paid
-        guarantees.append(GuaranteeFlows(g.name, g.covers, paid, m - 1))
-    receipts_out[m - 1] += guaranteed
+        guarantees.append(GuaranteeFlows(g.name, g.covers, paid, last))
+    if ends_early:
+        receipts_out[last, np.arange(n)] += guaranteed
+    else:
+        receipts_out[m - 1] += guaranteed
 
     tranches = tuple(
         TrancheFlows(t.name, t.kind, np.ascontiguousarray(draws_out[:, :, k].T),

@@ -214,7 +214,8 @@ class SocialImpactBond(_Model):
     and then its capped return (``waterfall = "by_rank"``; or every rank's capital
     before any return, ``"capital_first"``), then the surplus shares; what no one
     claims stays with the vehicle (the provider or intermediary). Grants are not
-    repaid. Guarantees pay at the end.
+    repaid. Guarantees pay when the bond ends: in the contract's last month, or in
+    the month it stopped where ``[termination]`` pays nothing after its stop.
     """
 
     tranches: list[Tranche] = _f("The investment tranches.", "list",

@@ -134,8 +134,10 @@ def test_investors_returns_are_read_from_the_spool(pair):
         assert np.array_equal(x.received, y.received)
 
 
-def test_a_streamed_run_works_out_investors_returns_in_its_chunks():
-    spec = load_spec("ma-roca-pfs")
+@pytest.mark.parametrize("name", ["ma-roca-pfs",
+                                  "nyc-able-sib"])   # (a bond settled where its contract stops)
+def test_a_streamed_run_works_out_investors_returns_in_its_chunks(name):
+    spec = load_spec(name)
     kept = sib_investors(simulate(spec, SIMS, seed=2, detail=True))
     streamed = simulate(spec, SIMS, seed=2, detail=False, investors=True, chunk_size=1024)
     assert [x.name for x in kept] == [y.name for y in sib_investors(streamed)]

@@ -18,8 +18,9 @@ from hypothesis.extra import numpy as npst
 
 from pbr_model.errors import InputError
 from pbr_model.finance.irr import RATE_BRACKET, annualise, irr
-from pbr_model.finance.sib import investor_figures, run_sib, summary
+from pbr_model.finance.sib import bond_cash, investor_figures, run_sib, settled_early, summary
 from pbr_model.spec.parties import DrawStep, Guarantee, SocialImpactBond, Tranche
+from pbr_model.spec.termination import Termination
 
 ROUNDING = 1e-6  # [currency] on flows up to ~1e7 summed over tens of months
 
@@ -49,7 +50,8 @@ def assert_conserved(flows, income, costs):
     """Cash in = cash out, every simulation and month, and over the whole timeline."""
     draws = sum(t.draws for t in flows.tranches)
     paid = sum(t.receipts for t in flows.tranches)
-    paid[:, -1] -= sum(t.guaranteed for t in flows.tranches)
+    for g in flows.guarantees:   # a third party's cash, in the bond's last month
+        paid[np.arange(len(paid)), g.month] -= g.paid
     held_change = np.diff(flows.held, axis=1, prepend=0.0)
     np.testing.assert_allclose(
         income + draws, costs - flows.unfunded + paid + flows.residual + held_change,
@@ -325,6 +327,74 @@ def test_able_guarantee(n_months, guarantee, loss):
     assert summary(fig)["prob_loss"] == 1.0
     assert fig.loss[0] / ABLE_LOAN.amount == pytest.approx(0.25 if n_months == 48 else 0.125)
     assert_conserved(f, income, costs)
+
+
+def test_a_stopped_contracts_bond_is_settled_in_its_stop_month():
+    # ABLE: the city ended the contract after 3 of its 4 years and the guarantee paid then
+    # [BB][PNY]. Simulation 0 stopped at month 36 (its first month not served: no cost
+    # after it), simulation 1 ran its 48 months. The same draws and guarantee either way;
+    # only the stopped one's guarantee moves, from the term's last month to month 36.
+    costs = np.zeros((2, 48))
+    costs[0, :36], costs[1, :] = 200_000.0, 200_000.0
+    income = np.zeros((2, 48))
+    sib = bond(ABLE_LOAN, guarantees=[ABLE_GUARANTEE])
+    late, settled = run_sib(sib, income, costs), run_sib(sib, income, costs, np.array([36, -1]))
+    t, g = settled.tranches[0], settled.guarantees[0]
+    np.testing.assert_array_equal(t.draws, late.tranches[0].draws)
+    np.testing.assert_array_equal(g.paid, late.guarantees[0].paid)
+    assert g.paid[0] == pytest.approx(6_000_000) and g.paid[1] == pytest.approx(7_200_000)
+    np.testing.assert_array_equal(g.month, [36, 47])
+    assert t.receipts[0, 36] == g.paid[0] and t.receipts[0, 37:].sum() == 0
+    np.testing.assert_array_equal(t.receipts[1], late.tranches[0].receipts[1])
+    # the lender's return: 36 monthly draws of 200,000 and 6m back in month 36
+    flows = np.r_[np.full(36, -200_000.0), 6_000_000.0]
+    fig = settled.figures()[0]
+    assert fig.irr[0] == pytest.approx(annualise(npf.irr(flows)), abs=1e-9)
+    assert fig.irr[0] < -0.11 < late.figures()[0].irr[0]   # 30 months later: -4.3% a year
+    # the vehicle's own cash leaves the guarantor's payment out, in its month
+    draws, paid_out = bond_cash(settled)
+    assert paid_out[0, 36] == pytest.approx(0.0, abs=ROUNDING)
+    assert_conserved(settled, income, costs)
+
+
+def test_a_stopped_bond_waits_for_its_last_cash():
+    # costs still incurred after the stop month (people already served): the bond is
+    # settled in the last month it moved cash, not before it
+    costs = months(24, first=(20, 100.0))
+    f = run_sib(bond(tranche(amount=5000), guarantees=[
+        Guarantee(name="g", covers="T", amount=5000, cover=0.5)]), np.zeros((1, 24)), costs,
+        np.array([10]))
+    assert f.guarantees[0].month[0] == 19 and f.guarantees[0].paid[0] == pytest.approx(1000)
+    assert f.tranches[0].receipts[0, 19] == pytest.approx(1000)
+    assert_conserved(f, np.zeros((1, 24)), costs)
+
+
+def test_a_stopped_schedule_bond_draws_nothing_after_and_repays_what_it_held():
+    costs = months(24, first=(8, 50.0))
+    income = np.zeros((2, 24))
+    costs = np.repeat(costs, 2, axis=0)
+    sib = schedule_bond(steps=((0, 0.5), (12, 0.5)))
+    f = run_sib(sib, income, costs, np.array([8, -1]))
+    t = f.tranches[0]
+    np.testing.assert_array_equal(np.flatnonzero(t.draws[0]), [0])      # not month 12's step
+    np.testing.assert_array_equal(np.flatnonzero(t.draws[1]), [0, 12])
+    assert t.receipts[0, 8] == 200 and t.receipts[0].sum() == 200   # 600 drawn, 400 spent
+    assert (f.held[0, 8:] == 0).all() and f.held[0, 7] == 200
+    assert t.receipts[1, -1] == 800 and t.receipts[1, :-1].sum() == 0   # at the term's end
+    whole = run_sib(sib, income[1:], costs[1:])                     # as without a stop
+    np.testing.assert_array_equal(t.receipts[1], whole.tranches[0].receipts[0])
+    assert_conserved(f, income, costs)
+
+
+def test_only_a_contract_that_pays_nothing_after_its_stop_settles_its_bond_early():
+    month = np.array([36, -1])
+    np.testing.assert_array_equal(settled_early(Termination(break_month=36, in_flight="unpaid"),
+                                                month), month)
+    assert settled_early(Termination(break_month=36, in_flight="paid"), month) is None
+    assert settled_early(None, month) is None
+    assert settled_early(Termination(break_month=36, in_flight="unpaid"), None) is None
+    with pytest.raises(InputError, match="stopped"):
+        run_sib(bond(), np.zeros((2, 4)), np.zeros((2, 4)), np.array([1]))
 
 
 def test_several_guarantees_never_pay_more_than_the_capital_lost():
