@@ -17,6 +17,8 @@ should print it with one too.
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any, Iterable, Optional
 
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -64,6 +66,13 @@ class LiteralConsole(Console):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.update(markup=False, emoji=False, highlight=False)
         super().__init__(**kwargs)
+
+    def on_broken_pipe(self) -> None:
+        """Its reader closed standard output (``pbr ... | head``): raise the error, where
+        rich would end the process with exit code 1, so the command's error boundary ends
+        it as every other broken pipe (``pbr_model.cli.app.stdout_lost``)."""
+        if not self.quiet:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs.update(markup=False, emoji=False)

@@ -1,0 +1,51 @@
+"""Standard output that cannot be written, with the installed ``pbr``: a reader that went
+away (``pbr ... | head``) ends the command quietly with exit code 141, as SIGPIPE would; a
+full disk under ``> file`` is one ``Error:`` line and exit code 2. Neither is reported as a
+bug in pbr (until 0.22.0 both were "internal error ... exit 1", found by a user's test
+drive)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pbr_model.cli.app import EXIT_INPUT, EXIT_PIPE
+
+PBR = Path(sys.executable).with_name("pbr")
+
+# Each way a command prints: a rich table, rich text, JSON, TOML, a list.
+COMMANDS = [
+    ["simulate", "--sims", "200", "--json"],
+    ["simulate", "--sims", "200"],
+    ["capital", "--sims", "200"],
+    ["show", "tr-crc-example", "--toml"],
+    ["show"],
+    ["list"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)
+def test_a_closed_reader_ends_the_command_quietly(argv, tmp_path):
+    # the pipe's only reader is closed before pbr writes, so its first write fails (EPIPE)
+    proc = subprocess.Popen([str(PBR), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, cwd=tmp_path)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == EXIT_PIPE == 141, err
+    assert err == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)
+def test_a_full_disk_is_one_error_line(argv, tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([str(PBR), *argv], stdout=full, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == EXIT_INPUT, err
+    assert err.splitlines() == ["Error: cannot write to standard output: No space left on "
+                                "device"]
