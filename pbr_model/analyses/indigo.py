@@ -109,7 +109,8 @@ def indigo_export(spec: ContractSpec | LoadedSpec, *, sims: int = 10_000,
         "overall_project_finance": _finance(model, settled),
         "purpose_and_classifications": {"policy_sector": v(POLICY_SECTOR)},
         "service_and_beneficiaries": _beneficiaries(planned_people, obs),
-        "notes": v(f"Exported by pbr-model {run.provenance.version} (INDIGO data standard "
+        "notes": v(f"Exported by pbr-model {run.provenance.version} with numpy "
+                   f"{run.provenance.numpy_version} (INDIGO data standard "
                    f"{INDIGO_VERSION}) from the contract spec {loaded.source} (SHA-256 "
                    f"{loaded.sha256}). Money in {cur}; a negative outcome payment is money "
                    "the provider repaid. Organisation ids and role categories are not in a "
@@ -181,7 +182,8 @@ def _sources(loaded: LoadedSpec, run, obs) -> list[dict]:
     out = [{"id": "pbr-spec", "name": v(f"pbr contract spec {loaded.source}"),
             "notes": f"SHA-256 {loaded.sha256}; the spec cites its own sources"},
            {"id": "pbr-run", "name": v(f"pbr simulate, {run.sims:,} simulations, seed "
-                                       f"{run.seed}, pbr-model {run.provenance.version}"),
+                                       f"{run.seed}, pbr-model {run.provenance.version}, "
+                                       f"numpy {run.provenance.numpy_version}"),
             "notes": "the planned outcome payments are the mean over the simulations"}]
     if obs is not None:
         out.append({"id": "pbr-observed", "name": v(f"observed results {obs.source}"),

@@ -96,6 +96,13 @@ def test_every_bundled_contract_exports_a_valid_project(exports, name):
     assert ("investments" in result.project) == (spec.sib is not None)
     assert result.project["name"]["value"] == spec.contract.name
     assert json.loads(dumps(result.to_dict()))["project"] == result.project
+    # the file itself records what made it: the spec's hash, the seed, pbr-model and numpy
+    run = next(s for s in result.project["sources"] if s["id"] == "pbr-run")["name"]["value"]
+    assert f"seed {result.provenance.seed}" in run
+    assert f"pbr-model {result.provenance.version}" in run
+    assert f"numpy {np.__version__}" in run
+    assert load_spec(name).sha256 in result.project["notes"]["value"]
+    assert f"numpy {np.__version__}" in result.project["notes"]["value"]
 
 
 def test_money_is_in_cents_and_typed_as_the_standard_types_it(exports):
