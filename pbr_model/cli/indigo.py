@@ -42,7 +42,8 @@ def indigo_cmd(
     """Export a contract and a run to the INDIGO impact-bond data standard (4.1.0): outcome
     metrics, pricings, commitments per payer, investments, planned outcome payments (the
     mean over the simulations, by month) and, with --observed, results and actual outcome
-    payments. Read it back with pbr settle --indigo. See docs/indigo.md.
+    payments. Read it back with pbr settle --indigo. See docs/indigo.md. The observed file
+    below is in the repository's examples/observed/ (not installed by pip).
 
     \b
     Examples:

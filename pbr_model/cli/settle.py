@@ -39,7 +39,8 @@ def settle_cmd(
     force: ForceOpt = False,
 ) -> None:
     """Settle a contract on observed results: each cohort's measured change, the triggers
-    that fired and what each outcome mechanism pays.
+    that fired and what each outcome mechanism pays. The examples' observed files are in
+    the repository's examples/observed/ (not installed by pip).
 
     \b
     Examples:

@@ -34,7 +34,7 @@ def show_cmd(
     \b
     Examples:
       pbr show
-      pbr show contracts/tr_crc_example.toml --set payments.1.rates.1.price=900
+      pbr show tr-crc-example --set payments.1.rates.1.price=900
       pbr show peterborough-sib --json
       pbr show peterborough-sib --toml > my_contract.toml
     """

@@ -61,7 +61,7 @@ def validate_cmd(
 
     \b
     Examples:
-      pbr validate contracts/*.toml
+      pbr validate tr-crc-example peterborough-sib nyc-able-sib
       pbr validate my_contract.toml my_portfolio.toml my_profile.toml
       pbr validate working-links-like small-charity
     """
