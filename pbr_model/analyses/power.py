@@ -120,8 +120,11 @@ class PowerResult(HasProvenance):
         mix (:func:`implied_columns`): ``binary_cut`` [fraction], ``binary_points``
         [percentage points], ``frequency_cut`` [fraction]
     break_even_effect : smallest effect with expected net >= 0, interpolated; None if
-        none on the grid [fraction]
-    effect_for_90pct_paid : smallest effect with P(triggered) >= 0.9, interpolated [fraction]
+        none on the grid; the lowest effect tried where it is already met there (then
+        :attr:`break_even_below_grid`: the break-even is at or below it) [fraction]
+    effect_for_90pct_paid : smallest effect with P(triggered) >= 0.9, interpolated; as the
+        break-even where none is on the grid or it is met at the lowest effect tried
+        (:attr:`paid_90_below_grid`) [fraction]
     paid_for_noise : P(triggered) when the true effect is 0 (the same figure, from the
         same function, as the commissioner's in ``pbr capital``)
     noise : every paid-for-noise figure of
@@ -171,8 +174,11 @@ class PowerResult(HasProvenance):
             "effects": [{"effect": e, **row} for e, row in self.rows()],
             "break_even_effect": self.break_even_effect,
             "break_even_effect_on_grid": self.break_even_on_grid,
+            # already met at the lowest effect tried: the effect is at or below it
+            "break_even_effect_below_grid": self.break_even_below_grid,
             "effect_for_90pct_paid": self.effect_for_90pct_paid,
             "effect_for_90pct_paid_on_grid": self.paid_90_on_grid,
+            "effect_for_90pct_paid_below_grid": self.paid_90_below_grid,
             # what each effect above means for the measures (at the baseline mix)
             "effect_stated_as": implied_cuts(self.spec)["stated_as"],
             "break_even_implied": self._implied(self.break_even_effect),
@@ -180,6 +186,23 @@ class PowerResult(HasProvenance):
             **(self.noise or {"paid_for_noise": self.paid_for_noise}),
         }
 
+
+    def _below(self, on_grid: float | None) -> bool:
+        """Whether a crossing's first grid point is the lowest effect tried: the level is
+        already met there, so the crossing is at or below it, not interpolated."""
+        return on_grid is not None and on_grid == float(self.curve["effect"][0])
+
+    @property
+    def break_even_below_grid(self) -> bool:
+        """Expected net >= 0 already at the lowest effect tried: the break-even effect is
+        at or below it (the grid does not say where)."""
+        return self._below(self.break_even_on_grid)
+
+    @property
+    def paid_90_below_grid(self) -> bool:
+        """P(triggered) >= 0.9 already at the lowest effect tried (as
+        :attr:`break_even_below_grid`)."""
+        return self._below(self.paid_90_on_grid)
 
     def _implied(self, effect: float | None) -> dict | None:
         return None if effect is None else implied_cuts(self.spec, effect)

@@ -113,6 +113,8 @@ WORDS = {
     "break_even_effect_on_grid": "break-even effect, first grid point",
     "effect_for_90pct_paid": "effect for a 90% chance of payment",
     "effect_for_90pct_paid_on_grid": "effect for a 90% chance, first grid point",
+    "break_even_effect_below_grid": "break-even met at the lowest effect tried",
+    "effect_for_90pct_paid_below_grid": "90% chance met at the lowest effect tried",
     "baseline_binary_rate": "baseline binary rate", "binary_cut": "binary rate cut",
     "binary_points": "binary rate cut (points)", "frequency_cut": "per-reoffender cut",
     # breakeven

@@ -57,19 +57,22 @@ def power_table(p) -> Group:
                   m(r["outcome_mean"]), m(r["outcome_p5"]), m(r["outcome_p95"]),
                   m(r["net_mean"]), pct(r["prob_loss"]))
 
-    def effect(value, on_grid, implied):
+    def effect(value, on_grid, below, implied):
         if value is None:
             return "not reached on this grid"
+        if below:
+            return (f"at or below {pct(value)} (already met at the lowest effect tried; "
+                    f"add lower effects to place it): {cuts_text(implied)}")
         return (f"{pct(value)} (interpolated; first grid point {pct(on_grid)}): "
                 f"{cuts_text(implied)}")
 
     lines = Text("\n").join([
         Text.assemble(("Break-even effect (expected net >= 0): ", "bold"),
                       effect(p.break_even_effect, p.break_even_on_grid,
-                             d["break_even_implied"])),
+                             p.break_even_below_grid, d["break_even_implied"])),
         Text.assemble((f"Effect for a 90% chance of {goal(p.spec)}: ", "bold"),
                       effect(p.effect_for_90pct_paid, p.paid_90_on_grid,
-                             d["effect_for_90pct_paid_implied"])),
+                             p.paid_90_below_grid, d["effect_for_90pct_paid_implied"])),
         Text.assemble(("Met by noise (P(target met) at no true effect): "
                        if trig == "P(target met)" else
                        "Paid for noise (P(triggered) at no true effect): ", "bold"),
@@ -110,17 +113,20 @@ POWER_COLUMNS = [
 def power_reading(d: dict, target: bool = False) -> list[str]:
     """The Summary sheet's sentences; ``target``: the result mechanisms are revenue at risk,
     so 'triggered' means the target was met (no payment follows from it)."""
-    def effect(value):
-        return pct(value) if value is not None else "not reached on this grid"
+    def effect(value, below=False):
+        if value is None:
+            return "not reached on this grid"
+        return f"at or below {pct(value)} (the lowest effect tried)" if below else pct(value)
     top = d["effects"][-1]
     implied = d["break_even_implied"]
     return [
         f"With {d['sims']:,} simulations per true effect: the contract breaks even (expected "
-        f"net >= 0) at a true effect of {effect(d['break_even_effect'])}"
+        f"net >= 0) at a true effect of "
+        f"{effect(d['break_even_effect'], d.get('break_even_effect_below_grid', False))}"
         + (f" ({cuts_text(implied)})" if implied else "") + ", and the provider "
         + ("has a 90% chance of meeting the target at " if target
            else "has a 90% chance of outcome payments at ")
-        + f"{effect(d['effect_for_90pct_paid'])}.",
+        + f"{effect(d['effect_for_90pct_paid'], d.get('effect_for_90pct_paid_below_grid', False))}.",
         (f"With no true effect at all, the target is still met in "
          f"{percent(d['paid_for_noise'])} of simulations (Monte Carlo standard error "
          f"{pct(d['paid_for_noise_se'], 1)}): the chance of meeting it by noise." if target else

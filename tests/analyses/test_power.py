@@ -88,6 +88,30 @@ def test_break_even_is_where_expected_net_crosses_zero(result):
     assert 0.07 < result.break_even_effect < 0.09
 
 
+def test_a_crossing_already_met_at_the_lowest_effect_tried_is_only_a_bound(spec, result):
+    # break-even is near 8% and the expected net at 9% is over 20 standard errors above 0
+    # (above): a grid from 9% meets it at its first point, which bounds it from above only
+    import io
+
+    from rich.console import Console
+
+    from pbr_model.report.power import power_reading, power_table
+    above = power(spec, [0.09, 0.1], sims=SIMS, seed=11)
+    assert above.break_even_below_grid and above.break_even_effect == 0.09
+    d = above.to_dict()
+    assert d["break_even_effect_below_grid"] is True
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(power_table(above))
+    text = console.file.getvalue()
+    assert "Break-even effect (expected net >= 0): at or below 9.0% (already met" in text
+    assert "interpolated; first grid point 9.0%" not in text
+    assert "at or below 9.0% (the lowest effect tried)" in power_reading(d)[0]
+    # from 0, where the net is negative, it is interpolated as before
+    assert not result.break_even_below_grid
+    assert result.to_dict()["break_even_effect_below_grid"] is False
+    assert "at or below" not in power_reading(result.to_dict())[0]
+
+
 def test_crossing_rules():
     x = np.array([0.0, 0.1, 0.2])
     assert crossing(x, np.array([0.0, 0.5, 1.0]), 0.75) == (0.2, pytest.approx(0.15))
