@@ -131,10 +131,10 @@ def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> Provider
         not_a_profile(None, path, source)
         from .workbook import read_workbook  # openpyxl only to read a workbook
         data, where = read_workbook(path, ProfileFile)
-        where.update({o.partition("=")[0].strip(): "--set" for o in overrides})
     else:
         data = read_toml(path)
         not_a_profile(data, path, source)
+    where = set_places(where, data, overrides)
     data = apply_overrides(data, overrides) if overrides else data
     return validate_as(ProfileFile, data, source, where).provider
 
@@ -193,6 +193,30 @@ def _overridden(data: dict[str, Any], overrides: Iterable[str]) -> tuple[dict[st
         except OverrideError as exc:
             problems.extend(f"--set {short(item)}: {p}" for p in exc.problems)
     return data, problems
+
+
+def set_places(where: Mapping[str, str], data: Any, overrides: Iterable[str],
+               label: str = "--set") -> dict[str, str]:
+    """``where`` (a field path's place in its file, for :func:`placed`) with what
+    ``overrides`` set placed at ``label``: each override's path, in place of the cells
+    under it, and each part of that path the file did not have (a section or field that
+    only the override made), so a problem with a value given on the command line names
+    ``--set``, not the file, whose own value was not at fault. ``data``: the file's, before
+    the overrides."""
+    out = dict(where)
+    for item in overrides:
+        key = item.partition("=")[0].strip()
+        key = new_path(key) or key   # an old field name sets the new field
+        if not key:
+            continue
+        out = {p: w for p, w in out.items() if not p.startswith(key + ".")}
+        out[key] = label
+        keys = key.split(".")
+        for n in range(1, len(keys)):
+            if _node(data, [int(k) if k.isdigit() else k for k in keys[:n]]) is None:
+                out.update({".".join(keys[:m]): label for m in range(n, len(keys))})
+                break
+    return out
 
 
 def _deep_copy(obj: Any) -> Any:
@@ -384,13 +408,17 @@ def _node(data: Any, keys: list[Any]) -> Any:
     return data
 
 
-def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
+def load_spec(spec: str | Path, overrides: Iterable[str] = (), *,
+              set_label: str = "--set") -> LoadedSpec:
     """Find, read, override and validate a spec.
 
     Parameters
     ----------
     spec : path (TOML, or an ``.xlsx`` input workbook) or bundled contract name
     overrides : ``PATH=VALUE`` strings applied before validation
+    set_label : what a problem with an override's value names as its place (the file's own
+        value was not at fault): ``--set`` (the command line), or, for a portfolio's area,
+        its ``set`` list
 
     Raises
     ------
@@ -407,14 +435,11 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
         not_results(path, str(spec) if not Path(spec).is_file() else str(path), "contract spec")
         data, where = read_workbook(path)
         not_a_contract(data, spec)
-        for item in overrides:  # a value set on the command line is not in its cell
-            key = item.partition("=")[0].strip()
-            key = new_path(key) or key  # an old field name sets the new field
-            where = {p: w for p, w in where.items() if not p.startswith(key + ".")}
-            where[key] = "--set"
     else:
         data = read_toml(path)
         not_a_contract(data, spec)
+    # a value set on the command line is not in the file: its problems name --set
+    where = set_places(where, data, overrides, set_label)
     source = str(spec) if not Path(spec).is_file() else str(path)
     data, renamed = upgrade(data, source)  # before overrides, which may give a new name
     data, bad = _overridden(data, overrides)

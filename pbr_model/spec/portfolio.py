@@ -50,7 +50,7 @@ from ..errors import OverrideError, Problem, SpecError
 from ..files import is_file
 from ._base import _f, _Model
 from .load import (LoadedSpec, apply_overrides, bundled_dir, load_profile, load_spec, read_toml,
-                   resolve, spec_sha256, validate_as)
+                   resolve, set_places, spec_sha256, validate_as)
 from .owners import _raw_owners, owner_problems
 from .parties import ProviderProfile
 from .schema import ContractSpec, Trend
@@ -291,7 +291,9 @@ def load_portfolio(portfolio: str | Path, overrides: Iterable[str] = ()) -> Load
     path = resolve(portfolio, bundled_portfolios(), "portfolio", "pbr capital --help")
     source = str(portfolio) if not Path(portfolio).is_file() else str(path)
     base = path.parent
-    data = apply_overrides(read_toml(path), overrides)
+    raw = read_toml(path)
+    places = set_places({}, raw, overrides)   # an override's problem names --set, not the file
+    data = apply_overrides(raw, overrides)
     problems: list[str] = []
 
     def at(where: str, exc: SpecError) -> None:
@@ -312,7 +314,7 @@ def load_portfolio(portfolio: str | Path, overrides: Iterable[str] = ()) -> Load
                 data["owners"][int(where.split(".")[1])] = merged
 
     try:
-        file = validate_as(PortfolioFile, data, source)
+        file = validate_as(PortfolioFile, data, source, places)
     except SpecError as exc:
         problems.extend(exc.problems)
         file = None
@@ -333,7 +335,7 @@ def load_portfolio(portfolio: str | Path, overrides: Iterable[str] = ()) -> Load
             at(f"areas.{i}.spec", exc)
             continue
         try:
-            loaded[i] = load_spec(located, sets)
+            loaded[i] = load_spec(located, sets, set_label="set")
         except OverrideError as exc:
             at(f"areas.{i}.set", exc)
         except SpecError as exc:

@@ -495,7 +495,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
                 "trend.sd: unknown field",
                 f"{path}: areas.1.name: already the name of areas.0; area names must differ "
                 "(got 'A')",
-                f"{path}: areas.0: tr-crc-example: cohorts.nope: unknown field",
+                f"{path}: areas.0: tr-crc-example: set: cohorts.nope: unknown field",
                 f"{path}: areas.1.spec: nowhere.toml: no such file"]
     for want in expected:
         assert any(want in line for line in lines), (want, lines)

@@ -362,7 +362,7 @@ def test_out_of_range_value_in_file(minimal_toml, cli, tmp_path):
 def test_unknown_key_via_set(cli, key, allowed):
     result = cli.run("simulate", "--sims", SIMS, "--set", f"{key}=1")
     head = key if not key.startswith("costs") else "costs"
-    cli.error(result, f"Error: tr-crc-example: {head}: unknown field; {allowed}", lines=1)
+    cli.error(result, f"Error: tr-crc-example: --set: {head}: unknown field; {allowed}", lines=1)
 
 
 def test_unknown_key_in_file(minimal_toml, cli, tmp_path):
@@ -376,12 +376,13 @@ def test_unknown_key_in_file(minimal_toml, cli, tmp_path):
 
 @pytest.mark.parametrize("override, message", [
     ("contract.length_months=abc",
-     "Error: tr-crc-example: contract.length_months: Input should be a valid integer (got 'abc')"),
+     "Error: tr-crc-example: --set: contract.length_months: Input should be a valid integer "
+     "(got 'abc')"),
     ("provider.cost_of_capital=8",
-     "Error: tr-crc-example: provider.cost_of_capital: Input should be less than or equal to 1 "
-     "(got 8)"),
+     "Error: tr-crc-example: --set: provider.cost_of_capital: Input should be less than or equal "
+     "to 1 (got 8)"),
     ("contract.start_date=1st of May",
-     "Error: tr-crc-example: contract.start_date: Input should be a valid date"),
+     "Error: tr-crc-example: --set: contract.start_date: Input should be a valid date"),
     ("population.bands.9.share=0.3",
      "Error: --set 'population.bands.9.share=0.3': population.bands.9: '9' is not an index of "
      "this list (0 to 3)"),

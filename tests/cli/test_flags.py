@@ -46,7 +46,7 @@ def test_the_grid_keeps_its_size_check_in_the_library():
 
 
 BAD_SPEC = ("--set", "contract.n_cohorts=-1")
-SPEC_ERROR = "tr-crc-example: contract.n_cohorts: Input should be greater than or equal to 1"
+SPEC_ERROR = "tr-crc-example: --set: contract.n_cohorts: Input should be greater than or equal to 1"
 
 
 @pytest.mark.parametrize("args, flag_error", [
@@ -74,10 +74,10 @@ def test_a_bad_output_no_longer_hides_the_specs_errors(cli, tmp_path):
     obs.write_text("cohort,n,reoffenders,reoffences\n")
     cli.error(cli.run("settle", "doncaster-pbr", "--observed", str(obs), "--xlsx",
                       str(tmp_path / "run.xlsx"), "--set", "contract.n_cohorts=-1"),
-              "run.xlsx: file exists; use --force", "doncaster-pbr: contract.n_cohorts",
+              "run.xlsx: file exists; use --force", "doncaster-pbr: --set: contract.n_cohorts",
               lines=2)
 
 
 def test_a_portfolio_with_a_bad_flag_says_both(cli):
     cli.error(cli.run("capital", "working-links-like", "--sims", "0", "--set", "nosuch=1"),
-              "--sims: must be from 1 to", "working-links-like: nosuch: unknown field", lines=2)
+              "--sims: must be from 1 to", "working-links-like: --set: nosuch: unknown field", lines=2)

@@ -75,7 +75,7 @@ def test_a_bad_flag_does_not_hide_the_spec_problems(cli, args, flag_fragment):
 def test_a_bad_flag_does_not_hide_a_portfolio_problem(cli):
     cli.error(cli.run("capital", "working-links-like", "--sims", "0", "--set",
                       "portfolio.name=''"),
-              "--sims: must be from 1", "working-links-like: portfolio.name: String should "
+              "--sims: must be from 1", "working-links-like: --set: portfolio.name: String should "
               "have at least 1 character", lines=2)
 
 
@@ -114,8 +114,8 @@ def test_validate_reports_every_problem_of_a_portfolio(cli, tmp_path):
     cli.error(cli.run("validate", str(path), "tr-crc-example"),
               f"{path}: owner.profile: nope: no such file, and no bundled provider profile",
               f"{path}: portfolio.name: String should have at least 1 character",
-              f"{path}: areas.0: tr-crc-example: {SPEC_PROBLEM}",
-              f"{path}: areas.0: tr-crc-example: payments.1.rates.0.price: Input should be a "
+              f"{path}: areas.0: tr-crc-example: set: {SPEC_PROBLEM}",
+              f"{path}: areas.0: tr-crc-example: set: payments.1.rates.0.price: Input should be a "
               "valid number", f"{path}: areas.1.spec: missing.toml: no such file",
               f"{path}: areas.1.name: already the name of areas.0", lines=6)
 
@@ -134,3 +134,44 @@ def test_validate_reads_a_contract_with_a_provider_table_as_a_contract(cli, tmp_
     result = cli.run("validate", str(path))
     cli.ok(result)
     assert result.stdout.startswith(f"OK  {path}  (sha256 ")
+
+
+# -- a value given with --set is the command line's, not the file's ----------------------
+
+@pytest.mark.parametrize("spec, setting, line", [
+    # a field the file has: its value is not the file's fault
+    ("{tmp}/c.toml", "cohorts.volume_factor_sd=-6",
+     "{tmp}/c.toml: --set: cohorts.volume_factor_sd: Input should be greater than or equal "
+     "to 0 (got -6)"),
+    # a section only the override made
+    ("tr-crc-example", "nosuch.field=1", "tr-crc-example: --set: nosuch: unknown field"),
+    # a portfolio
+    ("{tmp}/p.toml", "cohorts.entrants_per_period=100",
+     "{tmp}/p.toml: --set: cohorts: unknown field"),
+])
+def test_a_bad_set_value_names_set_not_the_file(cli, tmp_path, spec, setting, line):
+    shutil.copy(TR, tmp_path / "c.toml")
+    shutil.copy(bundled_portfolios()["working-links-like"], tmp_path / "p.toml")
+    command = "capital" if spec.endswith("p.toml") else "simulate"
+    spec, line = (s.replace("{tmp}", str(tmp_path)) for s in (spec, line))
+    found = cli.error(cli.run(command, spec, "--sims", "10", "--set", setting))
+    assert any(f.startswith(f"Error: {line}") for f in found), found
+
+
+def test_a_problem_in_the_file_still_names_the_file(cli, tmp_path):
+    text = TR.read_text(encoding="utf-8").replace("volume_factor_sd = 0.15",
+                                                  "volume_factor_sd = -0.15")
+    assert text != TR.read_text(encoding="utf-8")
+    (tmp_path / "c.toml").write_text(text, encoding="utf-8")
+    found = cli.error(cli.run("simulate", str(tmp_path / "c.toml"), "--sims", "10",
+                              "--set", "contract.length_months=-1"))
+    assert any(f.startswith(f"Error: {tmp_path / 'c.toml'}: cohorts.volume_factor_sd:")
+               for f in found), found
+    assert any(f.startswith(f"Error: {tmp_path / 'c.toml'}: --set: contract.length_months:")
+               for f in found), found
+
+
+def test_an_areas_own_set_list_is_named_as_such(cli, tmp_path):
+    found = cli.error(cli.run("capital", "working-links-like", "--sims", "10", "--set",
+                              'areas.0.set=["cohorts.volume_factor_sd=-1"]'))
+    assert any(": areas.0: tr-crc-example: set: cohorts.volume_factor_sd:" in f for f in found)

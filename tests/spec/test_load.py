@@ -384,7 +384,8 @@ def test_override_wrong_type_names_the_field():
     with pytest.raises(SpecError) as excinfo:
         load_spec(DEFAULT_CONTRACT, ["contract.length_months=abc"])
     assert problems_of(excinfo) == [
-        "tr-crc-example: contract.length_months: Input should be a valid integer (got 'abc')"
+        "tr-crc-example: --set: contract.length_months: Input should be a valid integer "
+        "(got 'abc')"
     ]
 
 
@@ -392,8 +393,8 @@ def test_override_out_of_range_value_names_the_field():
     with pytest.raises(SpecError) as excinfo:
         load_spec(DEFAULT_CONTRACT, ["provider.cost_of_capital=1.5"])
     assert problems_of(excinfo) == [
-        "tr-crc-example: provider.cost_of_capital: Input should be less than or equal to 1 "
-        "(got 1.5)"
+        "tr-crc-example: --set: provider.cost_of_capital: Input should be less than or equal "
+        "to 1 (got 1.5)"
     ]
 
 
