@@ -29,6 +29,14 @@ def pct(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def change_pct(value: float, digits: int = 1) -> str:
+    """A relative change as a signed percentage (``+50.0%``, ``-6.0%``), so a rise is not
+    read as a level."""
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{100 * value + 0.0:+.{digits}f}%"
+
+
 def percent(value: float) -> str:
     """A chance or share in words: a whole percentage, with as many decimals (up to two)
     as it takes never to read 0% or 100% for a value that is not exactly that: ``42%``,
@@ -71,11 +79,11 @@ def cuts_text(cuts: dict, prefix: str = "") -> str:
     reoffender -4.6%`` (reoffences per reoffender), opening with the offending-rate cut when
     the effect is stated as one."""
     get = lambda key: cuts.get(prefix + key)  # noqa: E731
-    text = (f"binary rate {pct(-get('binary_cut') + 0.0)} "
+    text = (f"binary rate {change_pct(-get('binary_cut'))} "
             f"({-get('binary_points') + 0.0:+.2f} pts at {pct(get('baseline_binary_rate'))}), "
-            f"per reoffender {pct(-get('frequency_cut') + 0.0)}")
+            f"per reoffender {change_pct(-get('frequency_cut'))}")
     if get("stated_as") == "offending_rate":
-        text = f"offending rate {pct(-get('offending_rate') + 0.0)} = " + text
+        text = f"offending rate {change_pct(-get('offending_rate'))} = " + text
     return text
 
 
