@@ -214,6 +214,8 @@ def check_output(path: str | Path, *, force: bool = False, suffix: str = ".xlsx"
         raise OutputError(f"{path}: is a directory")
     if path.exists() and not force:
         raise OutputError(f"{path}: file exists; use --force to replace it")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise OutputError(f"{path}: {path.parent} is not a folder")
     if not path.parent.is_dir():
         raise OutputError(f"{path}: folder {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK | os.X_OK):
@@ -241,8 +243,11 @@ def folder_problems(folder: Path) -> list[str]:
             return [f"{folder}: folder cannot be written"]
         return []
     parent = folder.parent
+    if parent.exists() and not parent.is_dir():
+        return [f"{folder}: {parent} is not a folder"]
     if not parent.is_dir():
-        return [f"{folder}: folder {parent} does not exist"]
+        return [f"{folder}: folder {parent} does not exist (only the last folder of the path "
+                "is created)"]
     if not os.access(parent, os.W_OK | os.X_OK):
         return [f"{folder}: cannot create the folder in {parent}"]
     return []

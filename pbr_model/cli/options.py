@@ -184,7 +184,8 @@ def table_options(tables: str):
     csv = Annotated[Optional[Path], typer.Option(
         "--csv", metavar="DIR", parser=_path,
         help=f"Also write CSV files, one per table ({tables}), with metadata.json, into DIR "
-             "(created if missing); docs/data.md describes their columns.")]
+             "(created if missing, in a folder that exists); docs/data.md describes their "
+             "columns.")]
     parquet = Annotated[Optional[Path], typer.Option(
         "--parquet", metavar="DIR", parser=_path,
         help="As --csv, as Parquet files (needs pyarrow: pip install 'pbr-model[parquet]').")]

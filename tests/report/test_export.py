@@ -269,7 +269,8 @@ def test_missing_parent_is_refused(tmp_path):
     folder = tmp_path / "no" / "such"
     with pytest.raises(OutputError) as err:
         check_export(folder, "csv", ["simulations"])
-    assert err.value.problems == [f"{folder}: folder {tmp_path / 'no'} does not exist"]
+    assert err.value.problems == [f"{folder}: folder {tmp_path / 'no'} does not exist (only "
+                                  "the last folder of the path is created)"]
     with pytest.raises(OutputError):
         write_tables(folder, "csv", {"simulations": sims_frame()}, {})
     assert not (tmp_path / "no").exists()
@@ -444,3 +445,11 @@ def failing_at(n: int, real, error: BaseException):
         return real(*args)
 
     return call
+
+
+def test_a_file_where_a_folder_is_needed_is_named_as_such(tmp_path, cli):
+    (tmp_path / "run.json").write_text("mine")
+    for flag, target in (("--csv", "run.json/x"), ("--xlsx", "run.json/x.xlsx")):
+        cli.error(cli.run("simulate", "--sims", "10", flag, str(tmp_path / target)),
+                  f"{tmp_path / 'run.json'} is not a folder", lines=1)
+    assert (tmp_path / "run.json").read_text() == "mine"
