@@ -7,6 +7,7 @@ with code 2; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 #: The most characters of a value an error message echoes: a value of 500 KB must not
@@ -26,7 +27,10 @@ def shown(text: str, limit: int = MAX_ECHO) -> str:
 
 
 def short(value: object, limit: int = MAX_ECHO) -> str:
-    """``repr(value)``, cut to ``limit`` characters with ``...`` when longer."""
+    """``repr(value)``, cut to ``limit`` characters with ``...`` when longer; a date or time
+    as written in TOML (``2015-02-01T10:00:00``), not as Python shows it."""
+    if isinstance(value, (dt.date, dt.time)):
+        return clip(value.isoformat(), limit)
     return clip(repr(value), limit)
 
 

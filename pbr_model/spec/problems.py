@@ -41,10 +41,21 @@ def problems_of(exc: ValidationError, data: Any, source: str,
             has_value = False
         elif kind in ("bool_type", "int_type", "float_type") and isinstance(err.get("input"), bool):
             message = "must be a number, not true/false"
+        elif kind in DATE_ERRORS:
+            # pydantic's own words speak of datetimes and timestamps (5 is read as 5 s after
+            # 1970), which a spec never means
+            message = "must be a date written YYYY-MM-DD, with no time of day"
+        if kind.endswith("_type") and isinstance(err.get("input"), dict):
+            message += " (got a table)"   # a section where a value belongs: not echoed
         out.append(Problem(source, path, message, err.get("input"), has_value))
     # A value failing several members of a union (a number, or a list of numbers)
     # is reported at the deepest place only.
     return [p for p in out if not any(q.path.startswith(p.path + ".") for q in out)]
+
+
+#: Pydantic's error types for a value that is not a date.
+DATE_ERRORS = frozenset({"date_type", "date_parsing", "date_from_datetime_parsing",
+                         "date_from_datetime_inexact"})
 
 
 def _section(value: Any) -> bool:
@@ -68,6 +79,9 @@ def _clean_loc(loc: tuple, data: Any,
             continue
         if isinstance(item, str) and node is not None and not isinstance(node, dict):
             continue  # plain-union member tag ('float', 'list[float]'): a value has no keys
+        if isinstance(item, str) and isinstance(node, dict) and item not in node \
+                and model is None:
+            continue  # the same, where a table was given for the value: not one of its keys
         parts.append(str(item))
         parent_model = model
         if isinstance(node, (dict, list)):

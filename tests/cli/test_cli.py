@@ -382,7 +382,8 @@ def test_unknown_key_in_file(minimal_toml, cli, tmp_path):
      "Error: tr-crc-example: --set: provider.cost_of_capital: Input should be less than or equal "
      "to 1 (got 8)"),
     ("contract.start_date=1st of May",
-     "Error: tr-crc-example: --set: contract.start_date: Input should be a valid date"),
+     "Error: tr-crc-example: --set: contract.start_date: must be a date written YYYY-MM-DD, "
+     "with no time of day (got '1st of May')"),
     ("population.bands.9.share=0.3",
      "Error: --set 'population.bands.9.share=0.3': population.bands.9: '9' is not an index of "
      "this list (0 to 3)"),

@@ -710,3 +710,36 @@ def test_schema_still_exports_every_section():
     for name in schema.__all__:
         assert getattr(schema, name) is not None, name
     assert ContractSpec.model_fields["evaluation"].annotation is EvaluationDesign
+
+
+@pytest.mark.parametrize("value, got", [
+    ("2015-02-01T10:00:00", "(got 2015-02-01T10:00:00)"),   # a time of day: as written
+    ("12:00:00", "(got 12:00:00)"),
+    ("5", "(got 5)"),                  # not 5 s after 1970, as pydantic would read it
+    ('"soon"', "(got 'soon')"),
+    ("{ a = 1 }", "(got a table)"),
+])
+def test_a_date_that_is_not_one_says_how_to_write_it(tmp_path, value, got):
+    text = (Path(__file__).resolve().parents[2] / "contracts" / "tr_crc_example.toml").read_text(
+        encoding="utf-8")
+    path = tmp_path / "c.toml"
+    path.write_text(text.replace("start_date = 2015-02-01", f"start_date = {value}", 1),
+                    encoding="utf-8")
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    assert problems_of(excinfo) == [f"{path}: contract.start_date: must be a date written "
+                                    f"YYYY-MM-DD, with no time of day {got}"]
+
+
+def test_a_table_where_a_number_or_a_list_belongs_names_the_field_once(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "contracts" / "tr_crc_example.toml").read_text(
+        encoding="utf-8")
+    start = text.index("entrants_per_period = ")
+    end = text.index("\n", start)
+    path = tmp_path / "c.toml"
+    path.write_text(text[:start] + "entrants_per_period = { a = 1 }" + text[end:],
+                    encoding="utf-8")
+    with pytest.raises(SpecError) as excinfo:
+        load_spec(path)
+    assert problems_of(excinfo) == [f"{path}: cohorts.entrants_per_period: Input should be a "
+                                    "valid number (got a table)"]
