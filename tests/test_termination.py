@@ -229,3 +229,26 @@ def test_unpaid_in_flight_with_several_payers_is_refused(cli):
                       "--set", "termination.break_month=12",
                       "--set", "termination.in_flight=unpaid"),
               "several outcome payers")
+
+
+def test_the_providers_figures_carry_a_bond_settled_when_its_contract_stops():
+    # The provider of a bond's contract is its vehicle: its figures carry the investors'
+    # draws (engine.bond_funded). With a schedule, the bond of a contract stopped at month 36
+    # draws nothing more after it (the schedule's second half is due at month 40), so the
+    # vehicle's cash differs from a bond that ran on to the term's end in those simulations.
+    from pbr_model.engine import bond_funded
+    from pbr_model.finance.cash import cash_figures
+    loaded = load_spec("nyc-able-sib", ["sib.drawdown=schedule",
+                                        "sib.schedule=[{month=0,share=0.5},{month=40,share=0.5}]"])
+    r = simulate(loaded, sims=300, seed=3)
+    spec, stopped = loaded.spec, r.sim_columns["termination_month"]
+    assert 0 < (stopped >= 0).mean() < 1
+
+    def peak(termination_month):
+        funded = bond_funded(spec, r.cash_in, r.cash_out, termination_month)
+        return cash_figures(r.cash_in, r.cash_out, spec.provider, funded).peak_funding
+
+    np.testing.assert_array_equal(r.sim_columns["peak_funding"], peak(stopped))
+    late = peak(None)
+    assert (late[stopped < 0] == peak(stopped)[stopped < 0]).all()
+    assert (late[stopped >= 0] != peak(stopped)[stopped >= 0]).any()

@@ -66,7 +66,9 @@ def main() -> None:
     takes no option but ``--help`` and ``--version``, so the first argument names the
     command); anything else (``pbr``, ``pbr --help``, a misspelt command) every command.
     BLAS gets one thread unless the user set one (:mod:`pbr_model._threads`), before
-    anything imports numpy; a command keeps freed memory for its next arrays
+    anything imports numpy; standard output is guarded (:mod:`.stdout`: a reader that went
+    away ends the command quietly with exit code 141, a full disk with one ``Error:`` line
+    and exit code 2); a command keeps freed memory for its next arrays
     (:mod:`pbr_model._malloc`) and, as it ends, leaves its objects to the operating system
     instead of the cycle collector (``gc.freeze``). These are settings of the process, made
     for a command that ends it: a program that calls ``main`` and goes on keeps them (call
@@ -74,16 +76,34 @@ def main() -> None:
     wants the command's numbers alone calls the library (``pbr_model.simulate`` and the
     rest), which changes none of them."""
     from .._threads import for_the_command
+    from .stdout import StdoutLost, guard, lost
     for_the_command()
+    guard()   # standard output that cannot be written ends the command as cli/stdout.py says
     args = sys.argv[1:]
+
+    def end(exc: StdoutLost) -> None:   # where no command's boundary took it (--help too)
+        code, message = lost(exc.error)
+        if message is not None:
+            sys.stderr.write(f"Error: {message}\n")
+        sys.exit(code)
+
     if args == ["--version"]:
         from .._version import __version__
-        sys.stdout.write(f"pbr-model {__version__}\n")
+        try:
+            sys.stdout.write(f"pbr-model {__version__}\n")
+            sys.stdout.flush()
+        except StdoutLost as exc:
+            end(exc)
         return
     from .._malloc import keep_freed_memory
     keep_freed_memory()
     try:
-        _app(args[0] if args else None)()
+        try:
+            _app(args[0] if args else None)()
+        finally:
+            sys.stdout.flush()   # what is still buffered is written, or found unwritable, here
+    except StdoutLost as exc:
+        end(exc)
     finally:
         # At exit Python clears every module, and its cycle collector then frees what they
         # held in reference cycles (classes, functions, pydantic's validators) one by one:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import os
 import signal
@@ -19,6 +18,7 @@ import typer.exceptions
 from .. import files, stopping
 from .._version import __version__
 from ..errors import OutputError, PbrDeprecationWarning, PbrError
+from .stdout import EXIT_PIPE, StdoutLost, lost  # noqa: F401 (EXIT_PIPE: the exit codes' home)
 
 # Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
 app = typer.Typer(
@@ -80,9 +80,6 @@ err = LazyConsole(stderr=True)
 
 #: Exit codes: bad input (and a write that fails), Ctrl-C, SIGTERM, a bug in pbr.
 EXIT_INPUT, EXIT_INTERRUPT, EXIT_SIGTERM, EXIT_BUG = 2, 130, 143, 1
-#: Standard output closed by its reader (``pbr ... | head``): what a shell reports for a
-#: process ended by SIGPIPE (128 + 13), as a command that never caught the signal would end.
-EXIT_PIPE = 141
 
 
 def fail(problems: list[str]) -> None:
@@ -216,41 +213,6 @@ def _written() -> str | None:
     return ", ".join(done[:3]) + (f" and {len(done) - 3} more" if len(done) > 3 else "")
 
 
-#: What a write that cannot be done says (a full disk or quota, a file too large, a device
-#: error): every file a command writes reports these as its own ``OutputError``, so one that
-#: reaches the boundary came from standard output.
-STDOUT_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO")
-                          if hasattr(errno, name))
-
-
-def _stdout_fails() -> bool:
-    """Whether writing standard output fails: flushing what is buffered fails again."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        return True
-    return False
-
-
-def stdout_lost(exc: OSError) -> None:
-    """Standard output cannot be written. Its reader went away (a broken pipe: ``pbr ... |
-    head``): stop quietly, exit :data:`EXIT_PIPE`; anything else (a full disk under ``>
-    file``): one ``Error:`` line on stderr and exit code 2. Either way what is still
-    buffered goes nowhere, so Python's own flush at exit does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
-    if isinstance(exc, BrokenPipeError):
-        raise typer.Exit(code=EXIT_PIPE)
-    done = _written()
-    fail([f"cannot write to standard output: {exc.strerror or exc}"]
-         + ([] if done is None else
-            [f"written before that, each whole: {done}; nothing else was written"]))
-
-
 def bug(exc: BaseException) -> None:
     """A last resort for an exception that is not an input problem: say plainly it is a
     bug in pbr and how to report it; ``PBR_TRACEBACK=1`` shows the traceback."""
@@ -309,11 +271,15 @@ def handles_errors(fn: Callable) -> Callable:
                       "use fewer --sims (or a smaller --chunk-size)"])
             except (typer.Exit, typer.Abort, typer.exceptions.TyperException):  # click's own
                 raise
-            except OSError as exc:   # the command's own files report theirs as PbrError
-                if isinstance(exc, BrokenPipeError) or exc.errno in STDOUT_ERRNOS \
-                        or _stdout_fails():
-                    stdout_lost(exc)
-                bug(exc)
+            except StdoutLost as exc:   # what it prints could not be written (cli/stdout.py)
+                code, message = lost(exc.error)
+                if message is not None:
+                    done = _written()
+                    err.print(f"Error: {message}", markup=False, soft_wrap=True)
+                    if done is not None:
+                        err.print(f"Error: written before that, each whole: {done}; nothing "
+                                  "else was written", markup=False, soft_wrap=True)
+                raise typer.Exit(code=code)
             except Exception as exc:
                 bug(exc)
 

@@ -1,8 +1,8 @@
 """Standard output that cannot be written, with the installed ``pbr``: a reader that went
 away (``pbr ... | head``) ends the command quietly with exit code 141, as SIGPIPE would; a
 full disk under ``> file`` is one ``Error:`` line and exit code 2. Neither is reported as a
-bug in pbr (until 0.22.0 both were "internal error ... exit 1", found by a user's test
-drive)."""
+bug in pbr (until 0.22.0 both were "internal error ... exit 1", or a traceback, found by a
+user's test drive), and an ``OSError`` that is not standard output's still is one."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pbr_model.cli.app import EXIT_INPUT, EXIT_PIPE
+from pbr_model.cli.app import EXIT_BUG, EXIT_INPUT, EXIT_PIPE
 
 PBR = Path(sys.executable).with_name("pbr")
 
@@ -25,6 +25,11 @@ COMMANDS = [
     ["show", "tr-crc-example", "--toml"],
     ["show"],
     ["list"],
+    ["validate", "tr-crc-example"],
+    ["schema"],
+    ["--version"],
+    ["--help"],
+    ["settle", "--help"],
 ]
 
 
@@ -49,3 +54,18 @@ def test_a_full_disk_is_one_error_line(argv, tmp_path):
     assert proc.returncode == EXIT_INPUT, err
     assert err.splitlines() == ["Error: cannot write to standard output: No space left on "
                                 "device"]
+
+
+def test_another_full_disk_is_not_called_standard_outputs(cli, monkeypatch):
+    # a full /dev/shm under a worker pool, say: not standard output, so not said to be
+    import errno
+    from pbr_model.cli import show
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(show, "show", full)
+    result = cli.run("show", "tr-crc-example")
+    assert result.exit_code == EXIT_BUG, result.output
+    assert result.stderr.startswith("Error: internal error, a bug in pbr")
+    assert "standard output" not in result.stderr
