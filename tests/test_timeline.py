@@ -151,7 +151,7 @@ def test_a_payment_date_centuries_away_is_refused():
 def test_a_bad_date_set_on_the_command_line_is_named_by_position_and_value(cli, value, fragment):
     # TOML cannot read a list with a bad date, so --set passes it on as one string
     result = cli.run("show", "peterborough-sib", "--set", f"contract.payment_dates={value}")
-    cli.error(result, f"Error: peterborough-sib: contract.payment_dates: {fragment}", lines=1)
+    cli.error(result, f"Error: peterborough-sib: --set: contract.payment_dates: {fragment}", lines=1)
 
 
 def test_pbr_validate_names_a_bad_date_and_one_beyond_the_cap(cli, tmp_path):
