@@ -68,9 +68,10 @@ class LiteralConsole(Console):
         super().__init__(**kwargs)
 
     def on_broken_pipe(self) -> None:
-        """Its reader closed standard output (``pbr ... | head``): raise the error, where
-        rich would end the process with exit code 1, so the command's error boundary ends
-        it as every other broken pipe (``pbr_model.cli.app.stdout_lost``)."""
+        """Its reader closed the stream (``... | head``): raise the error, where rich would
+        end the whole process with exit code 1 (a program using this console decides what
+        a closed pipe means; the ``pbr`` command guards standard output itself, so there it
+        arrives as ``pbr_model.cli.stdout.StdoutLost`` and never reaches here)."""
         if not self.quiet:
             raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 

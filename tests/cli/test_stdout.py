@@ -69,3 +69,19 @@ def test_another_full_disk_is_not_called_standard_outputs(cli, monkeypatch):
     assert result.exit_code == EXIT_BUG, result.output
     assert result.stderr.startswith("Error: internal error, a bug in pbr")
     assert "standard output" not in result.stderr
+
+
+def test_the_library_console_raises_a_broken_pipe_instead_of_ending_the_process():
+    # rich's own Console ends the whole process (SystemExit 1) on a broken pipe; a program
+    # using pbr's console gets the error to decide on
+    import io
+
+    from pbr_model.report.terminal import LiteralConsole
+
+    class Closed(io.StringIO):
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    console = LiteralConsole(file=Closed())
+    with pytest.raises(BrokenPipeError):
+        console.print("a line")
