@@ -3,7 +3,6 @@
 from .load import (
     DEFAULT_CONTRACT,
     LoadedSpec,
-    apply_overrides,
     bundled_contracts,
     load_spec,
     read_toml,
@@ -11,6 +10,7 @@ from .load import (
     spec_sha256,
     validate,
 )
+from .overrides import apply_overrides
 from .schema import ContractSpec
 
 __all__ = [

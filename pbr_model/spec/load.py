@@ -1,4 +1,4 @@
-"""Finding, reading, overriding and validating contract specs.
+"""Finding, reading and validating contract specs (overrides: :mod:`.overrides`).
 
 A SPEC argument is a path to a TOML file, a path to an Excel input workbook
 (``.xlsx``, see :mod:`pbr_model.spec.workbook`) or the name of a bundled contract
@@ -20,13 +20,14 @@ from typing import Any, Iterable, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import MAX_ECHO, OverrideError, Problem, SpecError, clip, short, shown
+from ..errors import OverrideError, Problem, SpecError, shown
 from .fields import field_info, list_item, model_of
 from .problems import problems_of
 from .reading import (MAX_DEPTH, MAX_FILE_BYTES, _too_deep, depth, parse_value,  # noqa: F401
                       read_capped, read_toml)
+from .overrides import apply_overrides, deep_copy, overridden, set_places, value_at
 from .parties import ProfileFile, ProviderProfile
-from .renames import new_path, upgrade, warn_renamed
+from .renames import upgrade
 from .schema import ContractSpec, cross_check
 from .wrong_kind import not_a_contract, not_a_profile, not_results
 
@@ -137,117 +138,6 @@ def load_profile(profile: str | Path, overrides: Iterable[str] = ()) -> Provider
     where = set_places(where, data, overrides)
     data = apply_overrides(data, overrides) if overrides else data
     return validate_as(ProfileFile, data, source, where).provider
-
-
-def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
-    """Return a copy of ``data`` with each ``PATH=VALUE`` applied.
-
-    PATH is dotted; list items are addressed by 0-based index
-    (``payments.1.binary_price=2500``, ``population.bands.0.share=0.3``).
-    Paths that name no field are caught by validation, which lists the allowed
-    fields. A field's old name (see :mod:`.renames`) sets the field under its new name,
-    with a warning; setting both names of one field is an error.
-    """
-    data, problems = _overridden(data, overrides)
-    if problems:
-        raise OverrideError(problems)
-    return data
-
-
-def _overridden(data: dict[str, Any], overrides: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
-    """:func:`apply_overrides`, returning the problems (one line per bad override) with the
-    data the good overrides make, instead of raising them."""
-    data = _deep_copy(data)
-    problems = []
-    given: dict[str, str] = {}  # path set -> the path as given, to catch both names of one
-    for item in overrides:
-        path, sep, value = item.partition("=")
-        path = path.strip()
-        if not sep or not path:
-            problems.append(f"--set {short(item)}: expected PATH=VALUE, e.g. "
-                            "--set intervention.effect.binary.mean=0.08")
-            continue
-        new = new_path(path)
-        if new is not None:
-            warn_renamed(path, new, f"use --set {new}={value.strip()}")
-        target = new or path
-        if given.setdefault(target, path) != path:
-            problems.append(f"--set {short(item)}: {target} is set by both its names ({path} and "
-                            f"{given[target]}); set {target} only")
-            continue
-        path = target
-        keys = path.split(".")
-        if any(not k for k in keys):
-            problems.append(f"--set {short(item)}: empty part in path {short(path)}")
-            continue
-        if len(path) > MAX_ECHO:
-            problems.append(f"--set {short(item)}: the path is {len(path):,} characters long, "
-                            f"longer than any field's ({MAX_ECHO} at most)")
-            continue
-        if len(keys) > MAX_DEPTH:
-            problems.append(f"--set {short(item)}: the path has {len(keys)} parts; "
-                            f"{_too_deep('fields')}")
-            continue
-        try:
-            _set_path(data, keys, parse_value(value.strip()))
-        except OverrideError as exc:
-            problems.extend(f"--set {short(item)}: {p}" for p in exc.problems)
-    return data, problems
-
-
-def set_places(where: Mapping[str, str], data: Any, overrides: Iterable[str],
-               label: str = "--set") -> dict[str, str]:
-    """``where`` (a field path's place in its file, for :func:`placed`) with what
-    ``overrides`` set placed at ``label``: each override's path, in place of the cells
-    under it, and each part of that path the file did not have (a section or field that
-    only the override made), so a problem with a value given on the command line names
-    ``--set``, not the file, whose own value was not at fault. ``data``: the file's, before
-    the overrides."""
-    out = dict(where)
-    for item in overrides:
-        key = item.partition("=")[0].strip()
-        key = new_path(key) or key   # an old field name sets the new field
-        if not key:
-            continue
-        out = {p: w for p, w in out.items() if not p.startswith(key + ".")}
-        out[key] = label
-        keys = key.split(".")
-        for n in range(1, len(keys)):
-            if _node(data, [int(k) if k.isdigit() else k for k in keys[:n]]) is None:
-                out.update({".".join(keys[:m]): label for m in range(n, len(keys))})
-                break
-    return out
-
-
-def _deep_copy(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _deep_copy(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_deep_copy(v) for v in obj]
-    return obj
-
-
-def _set_path(node: Any, keys: list[str], value: Any) -> None:
-    for level, key in enumerate(keys):
-        last = level == len(keys) - 1
-        where = ".".join(keys[: level + 1])
-        if isinstance(node, list):
-            if not key.isdigit() or len(key) > 9 or int(key) >= len(node):
-                allowed = f"0 to {len(node) - 1}" if node else "the list is empty"
-                raise OverrideError(f"{clip(where)}: {short(key)} is not an index of this "
-                                    f"list ({allowed})")
-            if last:
-                node[int(key)] = value
-            else:
-                node = node[int(key)]
-        elif isinstance(node, dict):
-            if last:
-                node[key] = value
-            else:
-                node = node.setdefault(key, {})
-        else:
-            raise OverrideError(f"{clip(where)}: {clip('.'.join(keys[:level]))} is a value, "
-                                "not a section")
 
 
 @dataclass(frozen=True)
@@ -362,11 +252,11 @@ def _beyond_field_errors(data: dict[str, Any], found: list[Problem], source: str
     Nothing is returned when a problem cannot be mended so (a required field, or a problem
     of a whole section or list item, which may itself be a cross-field check).
     """
-    mended = _deep_copy(data)
+    mended = deep_copy(data)
     names = []
     for problem in found:
         keys: list[Any] = [int(k) if k.isdigit() else k for k in problem.path.split(".")]
-        parent = _node(mended, keys[:-1])
+        parent = value_at(mended, keys[:-1])
         if not problem.path or not isinstance(parent, dict) or keys[-1] not in parent:
             return []
         info = field_info(keys, data, ContractSpec)
@@ -396,16 +286,6 @@ def _about(line: str, keys: list[Any]) -> bool:
     in_section = f": {keys[0]}." in line or f": {keys[0]}:" in line
     return path in line or (in_section and re.search(rf"\b{re.escape(str(keys[-1]))}\b",
                                                      line) is not None)
-
-
-def _node(data: Any, keys: list[Any]) -> Any:
-    """The value at a path of keys in plain data, or None."""
-    for key in keys:
-        try:
-            data = data[key] if isinstance(data, (dict, list)) else None
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
 
 
 def load_spec(spec: str | Path, overrides: Iterable[str] = (), *,
@@ -442,7 +322,7 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = (), *,
     where = set_places(where, data, overrides, set_label)
     source = str(spec) if not Path(spec).is_file() else str(path)
     data, renamed = upgrade(data, source)  # before overrides, which may give a new name
-    data, bad = _overridden(data, overrides)
+    data, bad = overridden(data, overrides)
     try:  # the spec's problems with the good overrides, and the bad overrides, at once
         model = _validated(data, source, where, renamed)
     except SpecError as exc:

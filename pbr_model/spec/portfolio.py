@@ -49,8 +49,9 @@ from pydantic import model_validator
 from ..errors import OverrideError, Problem, SpecError
 from ..files import is_file
 from ._base import _f, _Model
-from .load import (LoadedSpec, apply_overrides, bundled_dir, load_profile, load_spec, read_toml,
-                   resolve, set_places, spec_sha256, validate_as)
+from .load import (LoadedSpec, bundled_dir, load_profile, load_spec, read_toml,
+                   resolve, spec_sha256, validate_as)
+from .overrides import apply_overrides, set_places
 from .owners import _raw_owners, owner_problems
 from .parties import ProviderProfile
 from .schema import ContractSpec, Trend

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from ..errors import MAX_ECHO, SpecError, clip, short
 from ._base import MAX_LIST_ITEMS
 from .fields import field_type, kinds
-from .load import parse_value
+from .reading import parse_value
 from .reading import MAX_DEPTH
 from .renames import new_path, warn_renamed
 from .schema import ContractSpec
