@@ -22,8 +22,9 @@ from ..errors import InputError
 from ..finance.commissioner import (commissioner_summary, paid_for_noise, payer_summary,
                                     present_value)
 from ..finance.parties import Plan, Seat
-from ..finance.sib import InvestorFigures, guarantee_summary, settled_early
-from ..finance.sib import summary as sib_summary
+from ..finance.investors import InvestorFigures, guarantee_summary
+from ..finance.investors import summary as sib_summary
+from ..finance.sib import settled_early
 from ..scenarios import with_terms
 from ..spec import LoadedSpec
 from ..spec.load import load_profile

@@ -15,7 +15,8 @@ import numpy as np
 from ..approx import check_draws
 from ..errors import InputError
 from ..engine import DEFAULT_CHUNK, check_run_args, contract_chunk, resolve_shocks
-from ..finance.sib import InvestorFigures, run_sib, settled_early
+from ..finance.investors import InvestorFigures
+from ..finance.sib import run_sib, settled_early
 from ..parallel import chunk_for, ordered_results
 from ..rng import BLOCK, chunks
 from ..scenarios import shock_volumes, with_effect

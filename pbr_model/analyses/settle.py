@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from ..finance import monthly_costs
-from ..finance.sib import guarantee_summaries, investor_summaries, run_sib
+from ..finance.investors import guarantee_summaries, investor_summaries
+from ..finance.sib import run_sib
 from ..errors import InputError
 from ..observed import Observed, read_observed
 from ..observed_indigo import read_indigo

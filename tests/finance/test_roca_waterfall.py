@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from pbr_model import load_spec, simulate
-from pbr_model.finance.sib import run_sib, summary
+from pbr_model.finance.investors import summary
+from pbr_model.finance.sib import run_sib
 from pbr_model.payments.rules import tier_amount
 
 

@@ -18,7 +18,8 @@ from hypothesis.extra import numpy as npst
 
 from pbr_model.errors import InputError
 from pbr_model.finance.irr import RATE_BRACKET, annualise, irr
-from pbr_model.finance.sib import bond_cash, investor_figures, run_sib, settled_early, summary
+from pbr_model.finance.investors import investor_figures, summary
+from pbr_model.finance.sib import bond_cash, run_sib, settled_early
 from pbr_model.spec.parties import DrawStep, Guarantee, SocialImpactBond, Tranche
 from pbr_model.spec.termination import Termination
 
