@@ -198,10 +198,14 @@ def _left_by(exc: PbrError) -> list[str]:
     """After an output that could not be written, what the run had already written (each
     file whole: written under a temporary name, then renamed), so no one takes the outputs
     beside it for the whole set."""
+    return _written_before() if isinstance(exc, OutputError) else []
+
+
+def _written_before() -> list[str]:
+    """The problem line saying what the run wrote before a write failed, if anything."""
     done = _written()
-    if not isinstance(exc, OutputError) or done is None:
-        return []
-    return [f"written before that, each whole: {done}; nothing else was written"]
+    return [] if done is None else [
+        f"written before that, each whole: {done}; nothing else was written"]
 
 
 def _written() -> str | None:
@@ -273,12 +277,8 @@ def handles_errors(fn: Callable) -> Callable:
                 raise
             except StdoutLost as exc:   # what it prints could not be written (cli/stdout.py)
                 code, message = lost(exc.error)
-                if message is not None:
-                    done = _written()
-                    err.print(f"Error: {message}", markup=False, soft_wrap=True)
-                    if done is not None:
-                        err.print(f"Error: written before that, each whole: {done}; nothing "
-                                  "else was written", markup=False, soft_wrap=True)
+                if message is not None:   # (exit code 2, as for any output not written)
+                    fail([message, *_written_before()])
                 raise typer.Exit(code=code)
             except Exception as exc:
                 bug(exc)

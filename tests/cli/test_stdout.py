@@ -85,3 +85,17 @@ def test_the_library_console_raises_a_broken_pipe_instead_of_ending_the_process(
     console = LiteralConsole(file=Closed())
     with pytest.raises(BrokenPipeError):
         console.print("a line")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_after_files_were_written_names_them(tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([str(PBR), "simulate", "--sims", "200", "--json", "--xlsx",
+                               str(tmp_path / "run.xlsx")], stdout=full, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=300)
+    lines = proc.stderr.decode().splitlines()
+    assert proc.returncode == EXIT_INPUT, lines
+    assert lines[0] == "Error: cannot write to standard output: No space left on device"
+    assert lines[1:] == [f"Error: written before that, each whole: {tmp_path / 'run.xlsx'}; "
+                         "nothing else was written"]
+    assert (tmp_path / "run.xlsx").stat().st_size > 0
