@@ -148,13 +148,11 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all
     figures or measured rates)."""
     if columns not in ("all", "light", "noise"):
         raise ValueError(f"columns: 'all', 'light' or 'noise' (got {columns!r})")
-    evaluation = evaluate(spec, outcomes)
-    stop = termination.stop(spec, timeline, evaluation)   # None without [termination]
+    # cohorts not served leave the measurement; in flight, as the rule says (stop is None
+    # without a [termination])
+    stop, evaluation, paid = termination.measured(spec, timeline, evaluate(spec, outcomes))
     takers = outcomes.budget_takers
-    paid = evaluation
-    if stop is not None:  # cohorts not served leave the measurement; in flight, as the rule says
-        evaluation = termination.keep_cohorts(evaluation, stop.served)
-        paid = termination.keep_cohorts(evaluation, stop.paid)
+    if stop is not None:
         takers = np.where(stop.served, takers, 0)
     # everyone served costs money and is in the counts; the evaluator measured only those
     # it could match when some were lost to data matching (evaluation.attrition)
@@ -166,11 +164,7 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all
     # fees follow the paid volume; costs, budgets and outcomes follow the caseload
     inputs = PaymentInputs(timeline, entrants, paid, paid_volume,
                            None if stop is None else stop.month)
-    flows = pay_all(spec, inputs)
-    if stop is not None:
-        if spec.termination.in_flight == "unpaid":
-            flows = [termination.lapse(f, stop, timeline) for f in flows]
-        flows += [f for f in [termination.compensation(spec, timeline, stop)] if f is not None]
+    flows = termination.stopped_flows(spec, timeline, pay_all(spec, inputs), stop)
     cash_out = monthly_costs(spec, timeline, entrants, takers,
                              None if stop is None else stop.month)
     changed = renegotiate(spec, flows, cash_out, inputs)

@@ -130,6 +130,25 @@ def test_the_stopping_rule_stops_only_the_simulations_it_should():
     assert s["prob_terminated"] == pytest.approx(terminated.mean())
 
 
+def test_a_contract_that_runs_its_length_pays_every_cohort_whatever_in_flight_says():
+    # "unpaid" lapses results in flight at a stop; a run the rule does not stop is the
+    # planned run, including cohorts 4-7, paid in months 24-33, after the contract's 24
+    # months (0.23.0 dropped those cohorts' results from every run that went on)
+    rule = {"decision_month": 15, "measure": "binary", "change": "points", "stop_below": 7}
+    effect = {"binary": {"mean": 0.2, "sd": 0.15}, "frequency": {"mean": 0.1}}
+    intervention = {**BASE["intervention"], "effect": effect}
+    plain = simulate(spec(intervention=intervention), sims=600, seed=11)
+    r = simulate(spec({"rule": rule, "in_flight": "unpaid"}, intervention=intervention),
+                 sims=600, seed=11)
+    go = ~r.simulations["terminated"].to_numpy()
+    assert 0.1 < go.mean() < 0.9
+    late = plain.cohorts["outcome_payment"].xs(7, level="cohort").to_numpy()[go]
+    assert (late > 0).any()   # the last cohort, paid in month 33, is paid in runs that went on
+    for col in ("revenue", "outcome", "net"):
+        np.testing.assert_array_equal(r.simulations[col][go], plain.simulations[col][go])
+    np.testing.assert_array_equal(r.outcome_in[go], plain.outcome_in[go])
+
+
 SIB = {"drawdown": "as_needed", "tranches": [
     {"name": "lender", "kind": "senior_loan", "amount": 200_000, "return_cap": 0.05,
      "surplus_share": 1.0}]}

@@ -44,8 +44,7 @@ COMMANDS: dict[str, list[str]] = {
     "settle": ["settle", "peterborough-sib", "--observed", str(OBSERVED / "peterborough.csv")],
     "settle-indigo": ["settle", "peterborough-sib", "--indigo",
                       str(OBSERVED / "peterborough_indigo.json")],
-    "settle-sib": ["settle", "nyc-able-sib", "--observed", str(OBSERVED / "able_no_effect.csv"),
-                   "--set", "contract.length_months=36"],
+    "settle-sib": ["settle", "nyc-able-sib", "--observed", str(OBSERVED / "able_no_effect.csv")],
 }
 
 

@@ -21,17 +21,18 @@ import numpy as np
 
 from ..finance import monthly_costs
 from ..finance.investors import guarantee_summaries, investor_summaries
-from ..finance.sib import run_sib
+from ..finance.sib import run_sib, settled_early
 from ..errors import InputError
 from ..observed import Observed, read_observed
 from ..observed_indigo import read_indigo
-from ..payments import PaymentInputs, pay_all, rule_measures
+from ..payments import PaymentInputs, pay_all, rule_measures, termination
 from ..payments.renegotiation import renegotiate
 from ..payments.base import unique_labels
 from ..spec import LoadedSpec
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 from .base import HasProvenance, Provenance, contract_provenance, frame
+from .settle_stop import stopped_summary
 
 if TYPE_CHECKING:  # pandas is imported only when the table is asked for
     import pandas as pd
@@ -70,6 +71,10 @@ class SettlementResult(HasProvenance):
     skipped_results : with results read from an INDIGO project, the results left out
         because no payment rule reads them (project-level results, other outcome
         metrics): ``field`` (``results[2]``) and ``reason``; else None
+    termination : with a ``[termination]``, whether and when the contract stopped on these
+        results, why, and the cohorts it left unserved or unpaid
+        (:func:`~pbr_model.analyses.settle_stop.stopped_summary`); else None. The
+        ``cohorts`` table then has ``served`` and ``lapsed`` columns
     """
 
     provenance: Provenance
@@ -86,6 +91,7 @@ class SettlementResult(HasProvenance):
     calibrated: list[dict] = field(default_factory=list)
     actual_payments: list[dict] | None = None
     skipped_results: list[dict] | None = None
+    termination: dict | None = None
 
     @cached_property
     def cohorts(self) -> pd.DataFrame:
@@ -146,6 +152,7 @@ class SettlementResult(HasProvenance):
                if self.actual_payments is not None else {}),
             **({"skipped_results": self.skipped_results}
                if self.skipped_results is not None else {}),
+            **({"termination": self.termination} if self.termination is not None else {}),
         }
 
     def payments_by_date(self) -> list[dict]:
@@ -220,13 +227,23 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
         obs = observed if isinstance(observed, Observed) else read_observed(observed, model)
     ev = obs.evaluation
     timeline = Timeline.from_spec(model)
-    inputs = PaymentInputs(timeline, ev.n, ev)
+    # a [termination] stops the contract as the simulation would, read on these results
+    stop, served, paid_ev = termination.measured(model, timeline, ev)
+    inputs = PaymentInputs(timeline, served.n, paid_ev, None,
+                           None if stop is None else stop.month)
     dates = timeline.dates()
     table: dict[str, object] = {
         "observed": obs.present,
         "n": ev.n[0],
         "payment_date": [dates[m].isoformat() for m in timeline.payment_month],
     }
+    if stop is not None:
+        table["served"] = stop.served[0]
+        table["lapsed"] = stop.served[0] & ~stop.paid[0]
+    # every result the contract can still pay is in: pooled triggers and investors are assessed
+    complete = bool(obs.present[stop.paid[0]].all()) if stop is not None else obs.complete
+    lapsed = termination.pooled_lapsed(model, timeline, stop)
+    lapsed = bool(lapsed[0]) if len(lapsed) else False
     pairs = rule_measures(model)
     for m, c in pairs:
         est = ev.estimate(m)
@@ -237,13 +254,14 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
     paid_monthly = np.zeros((1, timeline.n_months))
     triggered = np.zeros(timeline.n_cohorts, dtype=bool)
     payment = np.zeros(timeline.n_cohorts)
-    every = pay_all(model, inputs)  # at indexed prices, as the simulation pays
+    # at indexed prices, as the simulation pays; then the stop's lapse and compensation
+    every = termination.stopped_flows(model, timeline, pay_all(model, inputs), stop)
     lump_sums: list[np.ndarray] = []
     if model.renegotiation:  # assessed on the observed cohorts, as the simulation would
-        n = ev.n
-        costs = monthly_costs(model, timeline, n, n * model.intervention.personal_budget.take_up)
-        changed = renegotiate(model, every, costs, inputs)
+        changed = renegotiate(model, every, _costs(model, inputs), inputs)
         every, lump_sums = changed.flows, [line.monthly for line in changed.lines]
+    # the compensation (after the mechanisms' flows) is paid with the fees
+    lump_sums = [f.monthly for f in every[len(model.payments):]] + lump_sums
     settled = [(i, m, f) for i, (m, f) in enumerate(zip(model.payments, every))
                if m.type != "fee"]
     calibrated = []
@@ -257,7 +275,9 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
         paid = np.where(obs.present, flows.by_cohort[0], 0.0)
         status, pooled = None, 0.0
         if flows.pooled_triggered is not None:
-            if obs.complete:
+            if lapsed:
+                status = "lapsed"
+            elif complete:
                 status = "met" if flows.pooled_triggered[0] else "not met"
                 pooled = float(flows.pooled[0])
             else:
@@ -273,9 +293,9 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
     table["triggered"] = triggered
     table["payment"] = payment
     investors = guarantees = None
-    if model.sib is not None and obs.complete:
+    if model.sib is not None and complete:
         fees = [f.monthly for m, f in zip(model.payments, every) if m.type == "fee"] + lump_sums
-        investors, guarantees = _investors(model, inputs, paid_monthly, fees)
+        investors, guarantees = _investors(model, inputs, paid_monthly, fees, stop)
         calibrated += [{"mechanism": None, "field": c.field, "to": c.to, "note": c.note()}
                        for c in model.contract.calibrated if c.field.startswith("sib.")]
     result = SettlementResult(
@@ -291,6 +311,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
         investors=investors,
         guarantees=guarantees,
         calibrated=calibrated,
+        termination=stopped_summary(model, timeline, ev, obs.present, stop),
     )
     if indigo is None:
         return result
@@ -322,22 +343,32 @@ def _beside(result: SettlementResult, actual: tuple, timeline: Timeline) -> list
     return rows
 
 
-def _investors(spec: ContractSpec, inputs: PaymentInputs, outcome_monthly: np.ndarray,
-               fees: list[np.ndarray]) -> tuple[list[dict], list[dict]]:
-    """The social investors' returns on the observed results: the outcome payments and
-    the fees in their months, the costs at the observed cohort sizes (personal budgets
-    at the expected take-up), through the bond's drawdown and waterfall."""
-    income = outcome_monthly + sum(fees, np.zeros_like(outcome_monthly))
+def _costs(spec: ContractSpec, inputs: PaymentInputs) -> np.ndarray:
+    """The service's monthly costs at the observed sizes of the cohorts served (personal
+    budgets at the expected take-up), stopping with the contract where it stopped."""
     n = inputs.entrants
-    costs = monthly_costs(spec, inputs.timeline, n, n * spec.intervention.personal_budget.take_up)
-    sib = run_sib(spec.sib, income, costs)
+    return monthly_costs(spec, inputs.timeline, n, n * spec.intervention.personal_budget.take_up,
+                         inputs.stop_month)
+
+
+def _investors(spec: ContractSpec, inputs: PaymentInputs, outcome_monthly: np.ndarray,
+               fees: list[np.ndarray], stop) -> tuple[list[dict], list[dict]]:
+    """The social investors' returns on the observed results: the outcome payments and
+    the fees in their months, the costs (:func:`_costs`), through the bond's drawdown and
+    waterfall; where the contract stopped with nothing paid after it, the bond is settled
+    then (:func:`~pbr_model.finance.sib.settled_early`)."""
+    income = outcome_monthly + sum(fees, np.zeros_like(outcome_monthly))
+    early = None if stop is None else settled_early(
+        spec.termination, np.where(stop.terminated, stop.month, -1))
+    sib = run_sib(spec.sib, income, _costs(spec, inputs), early)
     return investor_summaries(sib), guarantee_summaries(sib)
 
 
 def _cohort_unit(column: str) -> str | None:
     """The unit of a column of the settlement's ``cohorts`` table."""
     part = column.rsplit(":", 1)[-1]
-    return {"observed": "yes/no", "triggered": "yes/no", "n": "people",
+    return {"observed": "yes/no", "triggered": "yes/no", "served": "yes/no",
+            "lapsed": "yes/no", "n": "people",
             "payment": "currency", "payment_date": "date",
             "treated": "measure units", "comparison": "measure units",
             "change": "the rule's change units (points or percent)"}.get(part)

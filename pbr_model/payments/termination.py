@@ -96,10 +96,13 @@ def stop(spec: ContractSpec, timeline: Timeline, evaluation: Measurement) -> Sto
             short = interim_change(spec, timeline, evaluation) < t.rule.stop_below  # NaN: no
         month = np.where(short, np.minimum(month, t.rule.decision_month), month)
     served = timeline.entry_month[None, :] < month[:, None]
+    terminated = month < end
     paid = served
-    if t.in_flight == "unpaid":
-        paid = served & (timeline.payment_month[None, :] <= month[:, None])
-    return Stop(month, month < end, served, paid)
+    if t.in_flight == "unpaid":   # only where it stopped: a contract that ran its length
+        # pays every cohort on its terms, after its last month too (0.23.0 dropped those)
+        paid = served & (~terminated[:, None]
+                         | (timeline.payment_month[None, :] <= month[:, None]))
+    return Stop(month, terminated, served, paid)
 
 
 def lapse(flows: PaymentFlows, s: Stop, timeline: Timeline) -> PaymentFlows:
@@ -138,3 +141,40 @@ def compensation(spec: ContractSpec, timeline: Timeline, s: Stop) -> PaymentFlow
     monthly[np.arange(n_sims), s.month] = amount
     return PaymentFlows(name="Termination compensation", kind="fee", monthly=monthly,
                         by_cohort=np.zeros((n_sims, timeline.n_cohorts)))
+
+
+def measured(spec: ContractSpec, timeline: Timeline, evaluation: Measurement
+             ) -> tuple[Stop | None, Measurement, Measurement]:
+    """Each simulation's :class:`Stop` (None without ``[termination]``), the measurement of
+    the cohorts served, and that of the cohorts whose results are paid: what the simulation
+    (:func:`pbr_model.engine.finish`) and a settlement of observed results
+    (:func:`pbr_model.analyses.settle.settle`) both pay on."""
+    s = stop(spec, timeline, evaluation)
+    if s is None:
+        return None, evaluation, evaluation
+    served = keep_cohorts(evaluation, s.served)
+    return s, served, keep_cohorts(served, s.paid)
+
+
+def stopped_flows(spec: ContractSpec, timeline: Timeline, flows: list[PaymentFlows],
+                  s: Stop | None) -> list[PaymentFlows]:
+    """The mechanisms' ``flows`` (spec order) where the contract stopped: with
+    ``in_flight = "unpaid"`` nothing is paid after the stop (:func:`lapse`); then the
+    compensation's flows, if the terms pay any, after the mechanisms'. Unchanged without a
+    stop."""
+    if s is None:
+        return list(flows)
+    if spec.termination.in_flight == "unpaid":
+        flows = [lapse(f, s, timeline) for f in flows]
+    return [*flows, *[f for f in [compensation(spec, timeline, s)] if f is not None]]
+
+
+def pooled_lapsed(spec: ContractSpec, timeline: Timeline, s: Stop | None) -> np.ndarray:
+    """Where a pooled assessment lapses, ``(n_sims,)`` [bool]: the contract stopped with
+    nothing paid after the stop (``in_flight = "unpaid"``) before the last cohort's payment
+    month, when a pooled payment is due (:func:`lapse`)."""
+    if s is None:
+        return np.zeros(0, dtype=bool)
+    if spec.termination.in_flight != "unpaid":
+        return np.zeros(len(s.month), dtype=bool)
+    return s.terminated & (timeline.payment_month[-1] > s.month)

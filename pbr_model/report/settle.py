@@ -42,7 +42,8 @@ def settlement_table(s) -> Group:
         for mech in s.mechanisms:
             cells.append(f"{'yes' if r[mech['name'] + ':triggered'] else 'no'} / "
                          f"{money(r[mech['name'] + ':payment'], cur)}")
-        cells.append(r["payment_date"])
+        cells.append("not served" if not r.get("served", True) else
+                     "lapsed" if r.get("lapsed", False) else r["payment_date"])
         t.add_row(*cells)
     lines = []
     for mech in s.mechanisms:
@@ -50,13 +51,18 @@ def settlement_table(s) -> Group:
             text = f"{mech['name']}: pooled trigger {mech['pooled_status']}"
             if mech["pooled_status"] == "not assessed":
                 text += " (needs every cohort's result)"
+            elif mech["pooled_status"] == "lapsed":
+                text += " (the contract stopped before it was due)"
             elif mech["pooled"]:
                 text += f", pays {money(mech['pooled'], cur)}"
             lines.append(text)
         lines.append(f"{mech['name']}: {money(mech['total'], cur)} in all")
         lines += [f"  {c['note']}" for c in s.calibrated if c["mechanism"] == mech["name"]]
-    if s.missing:
-        lines.append("No result yet for cohort(s) " + ", ".join(map(str, s.missing))
+    lines += stop_lines(s.termination, cur)
+    unserved = set(s.termination["not_served"]) if s.termination else set()
+    waiting = [c for c in s.missing if c not in unserved]
+    if waiting:
+        lines.append("No result yet for cohort(s) " + ", ".join(map(str, waiting))
                      + ": not paid, not counted.")
     lines.append(f"Total outcome payments: {money(s.total_payment, cur)} "
                  "(negative = repaid to the commissioner; fees are not settled)")
@@ -65,10 +71,56 @@ def settlement_table(s) -> Group:
         extra.append(investor_table(s.investors, s.guarantees or [], cur, observed=True))
         extra += [Text(c["note"]) for c in s.calibrated if c["mechanism"] is None]
     elif s.spec.sib is not None:
-        lines.append("Social investors: assessed once every cohort has a result.")
+        lines.append("Social investors: assessed once every cohort whose result can be paid "
+                     "has one.")
     return Group(t, Text("\n".join(lines)), *extra,
                  Text("Change = treated minus comparison; negative is fewer (better for "
                       "reoffending measures).", style="dim"))
+
+
+def _listed(cohorts: list[int]) -> str:
+    return ("cohort " if len(cohorts) == 1 else "cohorts ") + ", ".join(map(str, cohorts))
+
+
+def stop_lines(term: dict | None, cur: str) -> list[str]:
+    """What ``[termination]`` did on the observed results (the settlement's
+    ``termination``), a sentence a line; none without one."""
+    if term is None:
+        return []
+    rule, lines = term["rule"], []
+    if rule is not None:
+        unit = "%" if rule["change"] == "percent" else f" {rule['change']}"
+        label = measure_label(rule["measure"])
+        label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+        read = (f"the interim improvement in {label} read in month "
+                f"{rule['decision_month']} on {_listed(rule['read_on'])}")
+        if rule["interim_improvement"] is None:
+            rule_text = (f"its stopping rule could not be read: no cohort published by month "
+                         f"{rule['decision_month']} has a result")
+        else:
+            below = rule["interim_improvement"] < rule["stop_below"]
+            rule_text = (f"{read} was {number(rule['interim_improvement'], 1)}{unit}, "
+                         f"{'below' if below else 'not below'} the "
+                         f"{number(rule['stop_below'], 1)}{unit} its stopping rule needs")
+    if not term["stopped"]:
+        lines.append("The contract ran its length"
+                     + (f": {rule_text}." if rule is not None else "."))
+        return lines
+    why = (f"by its stopping rule: {rule_text}" if term["by"] == "rule"
+           else "at its scheduled break" + (f" ({rule_text})" if rule is not None else ""))
+    lines.append(f"The contract stopped in month {term['month']} ({term['date']}) {why}.")
+    if term["not_served"]:
+        lines.append(f"Not served after the stop: {_listed(term['not_served'])}.")
+    if term["observed_not_served"]:
+        lines.append(f"The results given for {_listed(term['observed_not_served'])} are not "
+                     "paid: the contract did not serve them.")
+    if term["lapsed"]:
+        lines.append(f"In flight at the stop, results not paid (in_flight = \"unpaid\"): "
+                     f"{_listed(term['lapsed'])}.")
+    if term["compensation"]:
+        lines.append(f"Compensation paid in the stop month: {money(term['compensation'], cur)} "
+                     "(with the fees, not in the outcome total).")
+    return lines
 
 
 def _value(measure: str, v: float) -> str:
@@ -83,6 +135,7 @@ def settlement_reading(d: dict) -> list[str]:
     for m in d["mechanisms"]:
         lines.append(f"{m['name']} ({m['type']}) pays {money(m['total'], cur)} on these "
                      "results.")
+    lines += stop_lines(d.get("termination"), cur)
     lines += [f"Calibrated: {c['note']}." for c in d.get("calibrated", [])]
     return lines
 

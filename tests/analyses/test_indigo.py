@@ -34,7 +34,7 @@ OBSERVED = ROOT / "examples" / "observed"
 EXAMPLES = [("peterborough-sib", "peterborough.csv", []),
             ("peterborough-sib", "peterborough_pooled.csv", []),
             ("doncaster-pbr", "doncaster.csv", []),
-            ("nyc-able-sib", "able_no_effect.csv", ["contract.length_months=36"])]
+            ("nyc-able-sib", "able_no_effect.csv", [])]
 SIMS = 200
 
 

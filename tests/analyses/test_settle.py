@@ -296,7 +296,7 @@ OBSERVED_EXAMPLES = {
     "peterborough.csv": ("peterborough-sib", []),
     "peterborough_pooled.csv": ("peterborough-sib", []),
     "doncaster.csv": ("doncaster-pbr", []),
-    "able_no_effect.csv": ("nyc-able-sib", ["--set", "contract.length_months=36"]),
+    "able_no_effect.csv": ("nyc-able-sib", []),
 }
 
 

@@ -19,7 +19,7 @@ FILES = {
     "doncaster.csv": ["doncaster-pbr"],
     "peterborough.csv": ["peterborough-sib"],
     "peterborough_pooled.csv": ["peterborough-sib"],
-    "able_no_effect.csv": ["nyc-able-sib", "--set", "contract.length_months=36"],
+    "able_no_effect.csv": ["nyc-able-sib"],
 }
 
 

@@ -512,7 +512,7 @@ def test_a_workbook_name_too_long_is_refused_before_the_run(tmp_path):
 def test_settled_investors_are_one_outcome_not_a_distribution(tmp_path):
     path = tmp_path / "s.xlsx"
     res = run_cli("settle", "nyc-able-sib", "--observed", str(OBSERVED / "able_no_effect.csv"),
-                  "--set", "contract.length_months=36", "--xlsx", str(path), "--json")
+                  "--xlsx", str(path), "--json")
     assert res.exit_code == 0, res.output
     (loan,) = json.loads(res.stdout)["investors"]
     ws = openpyxl.load_workbook(path)["Investors"]
