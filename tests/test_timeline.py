@@ -78,17 +78,18 @@ def test_payment_dates_land_each_payment_in_its_month():
 
 def test_peterborough_cohort_1_is_paid_when_its_result_was_published():
     # cohort 1's result was published on 7 Aug 2014 [SF14][CS14]; the pooled payment in
-    # June 2017 (ASSUMPTION, see the contract)
+    # August 2017, the month after the final result was published on 27 July 2017 [RW17]
+    # (ASSUMPTION, see the contract)
     tl = Timeline.from_spec(load_spec("peterborough-sib").spec)
     assert [tl.dates()[m] for m in tl.payment_month] == [dt.date(2014, 8, 1),
-                                                         dt.date(2017, 6, 1)]
+                                                         dt.date(2017, 8, 1)]
 
 
 def test_settle_reports_each_cohorts_own_payment_date():
     from pathlib import Path
     csv = Path(__file__).resolve().parents[1] / "examples" / "observed" / "peterborough_pooled.csv"
     result = settle("peterborough-sib", csv)
-    assert list(result.cohorts["payment_date"]) == ["2014-08-01", "2017-06-01"]
+    assert list(result.cohorts["payment_date"]) == ["2014-08-01", "2017-08-01"]
     assert result.mechanisms[0]["pooled_status"] == "met"
 
 
@@ -121,7 +122,7 @@ def test_bad_calendars_are_refused_clearly(update, fragment):
 
 def test_pbr_validate_refuses_dates_out_of_order(cli, tmp_path):
     text = resolve("peterborough-sib").read_text().replace(
-        "payment_dates = [2014-08-01, 2017-06-01]", "payment_dates = [2017-06-01, 2014-08-01]")
+        "payment_dates = [2014-08-01, 2017-08-01]", "payment_dates = [2017-08-01, 2014-08-01]")
     path = tmp_path / "bad.toml"
     path.write_text(text)
     cli.error(cli.run("validate", str(path)),
@@ -156,14 +157,14 @@ def test_a_bad_date_set_on_the_command_line_is_named_by_position_and_value(cli, 
 
 def test_pbr_validate_names_a_bad_date_and_one_beyond_the_cap(cli, tmp_path):
     text = resolve("peterborough-sib").read_text()
-    assert "payment_dates = [2014-08-01, 2017-06-01]" in text
+    assert "payment_dates = [2014-08-01, 2017-08-01]" in text
     path = tmp_path / "bad.toml"
-    path.write_text(text.replace("payment_dates = [2014-08-01, 2017-06-01]",
+    path.write_text(text.replace("payment_dates = [2014-08-01, 2017-08-01]",
                                  'payment_dates = ["2014-08-01", "2017-02-30"]'))
     cli.error(cli.run("validate", str(path)), f"Error: {path}: contract.payment_dates: "
               "payment_dates[1] is '2017-02-30': not a date; write each date as YYYY-MM-DD",
               lines=1)
-    path.write_text(text.replace("payment_dates = [2014-08-01, 2017-06-01]",
+    path.write_text(text.replace("payment_dates = [2014-08-01, 2017-08-01]",
                                  "payment_dates = [2014-08-01, 2199-06-01]"))
     cli.error(cli.run("validate", str(path)),
               f"Error: {path}: contract: payment_dates[1] is 2199-06-01 (month 2265), more than "

@@ -362,11 +362,11 @@ BAD = {
     "currency": ["money.currency.value: 'USD', but the contract's money is in GBP"],
     "month": ["outcome_payments[3].period.start_date.value: 2016-01 is not a month the "
               "contract pays outcomes in",
-              "2014-08 (cohort 1), 2017-06 (cohort 2)"],
-    "span": ["outcome_payments[3].period: 2014-08 to 2017-06 holds 2 of the contract's "
-             "payment months (2014-08, 2017-06); an actual payment is read as one month's: "
+              "2014-08 (cohort 1), 2017-08 (cohort 2)"],
+    "span": ["outcome_payments[3].period: 2014-08 to 2017-08 holds 2 of the contract's "
+             "payment months (2014-08, 2017-08); an actual payment is read as one month's: "
              "give one record per payment month"],
-    "backwards": ["outcome_payments[3].period: 2017-06 to 2016-01 ends before it starts"],
+    "backwards": ["outcome_payments[3].period: 2017-08 to 2016-01 ends before it starts"],
     "comparison": ["no result gives 'comparison_events'",
                    "give it in results[].pbr_counts.comparison_events"],
     "date": ["results[0].period.end_date.value: must be a date YYYY-MM or YYYY-MM-DD "
@@ -516,8 +516,8 @@ def test_an_actual_payment_is_the_payment_month_its_claim_period_holds(cli, tmp_
     month is that month's payment; 14 months from it too (one payment month inside)."""
     spec = load_spec("peterborough-sib")
     base = settle(spec, OBSERVED / "peterborough_pooled.csv").payments_by_date()
-    for start, end in [("2017-05-01", "2017-07-31"), ("2017-06-01", "2018-07-31"),
-                       ("2017-06", None)]:
+    for start, end in [("2017-07-01", "2017-09-30"), ("2017-08-01", "2018-09-30"),
+                       ("2017-08", None)]:
         project = _project(tmp_path)
         period = project["outcome_payments"][-1]["period"]
         period["start_date"]["value"] = start
@@ -526,7 +526,7 @@ def test_an_actual_payment_is_the_payment_month_its_claim_period_holds(cli, tmp_
         else:
             period["end_date"]["value"] = end
         got = settle(spec, indigo=_write(tmp_path, project)).actual_payments
-        assert [r["date"] for r in got] == ["2014-08", "2017-06"], (start, end)
+        assert [r["date"] for r in got] == ["2014-08", "2017-08"], (start, end)
         assert got[-1]["actual"] == pytest.approx(base[-1]["amount"], abs=0.005)
 
 
