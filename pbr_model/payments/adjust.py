@@ -21,6 +21,14 @@ Price indexation has two conventions (``[[indexation.prices]] basis``):
 
 A renegotiated price (:mod:`.renegotiation`) and a payer's cap (:mod:`.payers`) act on the
 cash as paid, with :func:`scale_flows`.
+
+A mechanism's ``cap_total`` is the most it pays in cash (Peterborough's GBP 6.26m was a fixed
+Big Lottery Fund commitment [BLF]; ABLE's and Roca's maxima are published in dollars
+[IND]). The mechanism applies it at the spec's prices, over cohorts; where indexation or a
+renegotiated price then raises the cash, :func:`cap_cash` applies it again to the running
+total of the cash in payment order (until 0.24.0 an indexed or renegotiated mechanism could
+pay more than its cap). ``cap_per_cohort`` stays at the spec's prices: it moves with the
+index and a renegotiated price, as the prices do.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import numpy as np
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
 from .base import PaymentFlows
+from .rules import cap_cumulative
 
 
 def scale_flows(flows: PaymentFlows, timeline: Timeline, factor: np.ndarray) -> PaymentFlows:
@@ -84,19 +93,39 @@ def index_by_service(flows: PaymentFlows, timeline: Timeline,
     )
 
 
+def cap_cash(flows: PaymentFlows, cap: float | None, timeline: Timeline) -> PaymentFlows:
+    """``flows`` with the running total of its cash, in payment order, held to ``cap``
+    [currency] (:func:`~pbr_model.payments.rules.cap_cumulative`: repayments net, and one
+    while the cap holds back more is waived); each month's per-cohort figures cut by the
+    month's factor (:func:`scale_flows`). Unchanged, the same bytes, where the cap does not
+    bind or is None."""
+    if cap is None:
+        return flows
+    paid = cap_cumulative(flows.monthly, cap)
+    binds = (paid != flows.monthly).any(axis=1)
+    if not binds.any():
+        return flows
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(binds[:, None] & (flows.monthly != 0),
+                          paid / np.where(flows.monthly != 0, flows.monthly, 1.0), 1.0)
+    return scale_flows(flows, timeline, factor)
+
+
 def index_prices(spec: ContractSpec, flows: list[PaymentFlows],
                  timeline: Timeline) -> list[PaymentFlows]:
     """Every mechanism's flows with its price indexation (``[[indexation.prices]]``, on its
-    ``basis``) applied; mechanisms not indexed come back as they were. ``flows`` in spec
-    order."""
+    ``basis``) applied, then its ``cap_total`` on the cash (:func:`cap_cash`); mechanisms
+    not indexed come back as they were. ``flows`` in spec order."""
     out = []
     for i, f in enumerate(flows):
         index = spec.price_index(i)
         uplift = 0.0 if index is None else spec.indexation.uplift(index)
         if uplift == 0:
             out.append(f)
-        elif index.basis == "payment":
-            out.append(scale_flows(f, timeline, timeline.annual_index(uplift)))
+            continue
+        if index.basis == "payment":
+            f = scale_flows(f, timeline, timeline.annual_index(uplift))
         else:
-            out.append(index_by_service(f, timeline, timeline.annual_index(uplift)))
+            f = index_by_service(f, timeline, timeline.annual_index(uplift))
+        out.append(cap_cash(f, getattr(spec.payments[i], "cap_total", None), timeline))
     return out

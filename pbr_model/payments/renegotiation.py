@@ -20,7 +20,7 @@ import numpy as np
 from ..outcomes import planned_paid_volume
 from ..spec.schema import ContractSpec
 from ..stats import row_sum
-from .adjust import scale_flows
+from .adjust import cap_cash, scale_flows
 from .base import PaymentFlows, PaymentInputs
 
 
@@ -82,6 +82,8 @@ def renegotiate(spec: ContractSpec, flows: list[PaymentFlows], costs: np.ndarray
             i = names.index(r.payment)
             factor = np.ones_like(costs)
             factor[:, month:] = np.where(met, r.price_factor, 1.0)[:, None]
-            flows[i] = scale_flows(flows[i], timeline, factor)
+            # a cash maximum stays one at the new price (.adjust.cap_cash)
+            flows[i] = cap_cash(scale_flows(flows[i], timeline, factor),
+                                getattr(spec.payments[i], "cap_total", None), timeline)
         met_all[:, k] = met
     return Renegotiated(flows, lines, met_all)

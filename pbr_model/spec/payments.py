@@ -234,7 +234,9 @@ class OutcomePayment(_Model):
                            max_length=20)
     cap_per_cohort: float | None = _f("Most this mechanism pays for one cohort; omit for no cap.",
                                       "currency", default=None, ge=0)
-    cap_total: float | None = _f("Most this mechanism pays over all cohorts, in cohort order; "
+    cap_total: float | None = _f("Most this mechanism pays over all cohorts, in cohort order, "
+                                 "in cash: an indexed or renegotiated price does not lift it "
+                                 "(cap_per_cohort is at the spec's prices and moves with them); "
                                  "omit for no cap.", "currency", default=None, ge=0)
     foundation: Foundation | None = _f("Advance payments reconciled against results; omit for "
                                        "none.", "section", default=None)
@@ -265,8 +267,9 @@ class TieredPayment(_Model):
     basis: Literal["cohort", "pooled"] = _f(
         "'cohort': each cohort is paid on its own result; 'pooled': one payment on the result of "
         "all cohorts together, with the last cohort's payment.", "text", default="cohort")
-    cap_total: float | None = _f("Most this mechanism pays in all; omit for no cap.", "currency",
-                                 default=None, ge=0)
+    cap_total: float | None = _f("Most this mechanism pays in all, in cash: an indexed or "
+                                 "renegotiated price does not lift it; omit for no cap.",
+                                 "currency", default=None, ge=0)
     payers: Payers = _payers()
 
     @field_validator("tiers")

@@ -232,14 +232,54 @@ def test_settle_pays_observed_results_at_indexed_prices():
     data = read_toml(resolve("peterborough-sib"))
     plain = settle("peterborough-sib", csv)
     assert plain.total_payment == pytest.approx(5_817_150, abs=1)  # the pooled payment alone
-    indexed = {}
+    indexed, capped = {}, {}
     for basis in ("service", "payment"):
         data["indexation"] = {"prices": [{"payment": "Peterborough outcome payment",
                                           "rate": 0.03, "basis": basis}]}
+        capped[basis] = settle(validate(data), csv).total_payment
+        data["payments"][0]["cap_total"] = None     # the indexation alone
         indexed[basis] = settle(validate(data), csv).total_payment
-    # payment basis: the pooled payment falls in June 2017, month 81: contract year 6
+        data["payments"][0]["cap_total"] = 6_255_751
+    # its cap, a fixed commitment [BLF], holds the indexed payment in cash
+    assert capped == {b: pytest.approx(min(v, 6_255_751), rel=1e-12) for b, v in indexed.items()}
+    assert capped["payment"] == 6_255_751
+    # payment basis: the pooled payment falls in August 2017, month 83: contract year 6
     assert indexed["payment"] == pytest.approx(plain.total_payment * 1.03**6, rel=1e-12)
     # service basis: two 24-month cohorts from Sep 2010, in years 0-1 and 2-3; the pooled
     # payment at the mean of their mean indexes, ((1 + 1.03) / 2 + (1.03^2 + 1.03^3) / 2) / 2
     # = (1.015 + 1.0768135) / 2 = 1.04590675
     assert indexed["service"] == pytest.approx(plain.total_payment * 1.04590675, rel=1e-12)
+
+
+@pytest.mark.parametrize("basis", ["service", "payment"])
+def test_an_indexed_mechanism_pays_no_more_than_its_cash_cap(basis):
+    # the straddling cohorts' 700 and 900 at indices above 1: capped at 1,600 in all, the
+    # second cohort's (and the pooled) payment is cut to what the cap leaves
+    s = spec(STRADDLING, prices=[{"payment": "Fee", "rate": 0.025, "basis": basis}])
+    tl = Timeline.from_spec(s)
+    by_cohort = np.array([[700.0, 900.0]])
+    flows = PaymentFlows("Results", "outcome", tl.at_payment_months(by_cohort), by_cohort,
+                         parts={"binary": by_cohort}, pooled=np.array([0.0]))
+    (free,) = index_prices(s, [flows], tl)
+    assert free.monthly.sum() > 1_600                       # indexation lifts the total
+    from pbr_model.payments.adjust import cap_cash
+    out = cap_cash(free, 1_600.0, tl)
+    assert out.monthly.sum() == pytest.approx(1_600, abs=1e-9)
+    assert out.monthly[0, 39] == free.monthly[0, 39]        # cohort 1 is paid in full
+    assert out.monthly[0, 51] == pytest.approx(1_600 - free.monthly[0, 39], abs=1e-9)
+    np.testing.assert_allclose(out.by_cohort.sum(), 1_600, rtol=1e-12)
+    assert cap_cash(free, 1e9, tl) is free                  # a cap that does not bind: as is
+
+
+def test_indexation_of_a_capped_mechanism_in_a_run_keeps_the_cap():
+    # Peterborough's outcome payments indexed at 3% a year on the payment basis: its GBP
+    # 6,255,751 [BLF] was a fixed commitment, so the cash stays within it
+    from pbr_model.analyses.simulate import simulate
+    from pbr_model.spec import load_spec
+    s = load_spec("peterborough-sib", overrides=[
+        "indexation.cost_inflation=0.03",
+        'indexation.prices=[{payment="Peterborough outcome payment", basis="payment"}]'])
+    r = simulate(s, sims=600, seed=3)
+    cap = 6_255_751
+    assert (r.outcome_in.sum(axis=1) <= cap * (1 + 1e-12)).all()
+    assert (r.outcome_in.sum(axis=1) > cap - 1).any()        # and it is reached

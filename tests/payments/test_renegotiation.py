@@ -202,5 +202,38 @@ def test_settle_pays_at_renegotiated_prices():
     data["renegotiation"] = [{"month": 60, "payment": "Peterborough outcome payment",
                               "price_factor": 1.1}]
     plain, changed = settle("peterborough-sib", csv), settle(validate(data), csv)
-    # the pooled payment (June 2017, month 81) comes after month 60: 10% more
-    assert changed.total_payment == pytest.approx(1.1 * plain.total_payment, rel=1e-12)
+    # the pooled payment (August 2017, month 83) comes after month 60, but 10% more than
+    # GBP 5.82m is above the mechanism's cap, a fixed GBP 6,255,751 [BLF]
+    assert changed.total_payment == pytest.approx(6_255_751, rel=1e-12)
+    data["payments"][0]["cap_total"] = None
+    assert settle(validate(data), csv).total_payment == pytest.approx(
+        1.1 * plain.total_payment, rel=1e-12)
+
+
+def capped(cap: float, *renegotiation: dict):
+    """The module's contract with its outcome mechanism capped at ``cap`` in all."""
+    data = tomllib.loads(SPEC)
+    data["payments"][1]["cap_total"] = cap
+    data["renegotiation"] = list(renegotiation)
+    return simulate(validate(data), sims=SIMS, seed=5)
+
+
+def test_a_renegotiated_price_does_not_lift_payments_above_the_mechanisms_cash_cap():
+    # cap where about half the simulations reach it at the spec's price
+    plain = capped(1e12)
+    total = plain.simulations["outcome"].to_numpy()
+    cap = float(np.median(total[total > 0]))
+    before = capped(cap)
+    after = capped(cap, {"month": 0, "payment": "Results", "price_factor": 2.0})
+    paid = after.outcome_in.sum(axis=1)
+    # the cap is the most paid in cash at any price (0.24.0; before, 2x the price gave up
+    # to 2x the cap)
+    assert paid.max() <= cap * (1 + 1e-12)
+    assert (paid > before.outcome_in.sum(axis=1) + 1).any()   # the new price pays more below it
+    # where the doubled price stays under the cap, the payment is exactly doubled
+    under = 2 * total < cap
+    assert under.any()
+    np.testing.assert_allclose(paid[under], 2 * total[under], rtol=1e-12)
+    # the running total of cash never passes the cap, month by month
+    assert (np.cumsum(after.outcome_in, axis=1) <= cap * (1 + 1e-12)).all()
+    np.testing.assert_allclose(after.simulations["outcome"], paid, rtol=1e-9, atol=1e-6)
