@@ -75,6 +75,11 @@ class SettlementResult(HasProvenance):
         results, why, and the cohorts it left unserved or unpaid
         (:func:`~pbr_model.analyses.settle_stop.stopped_summary`); else None. The
         ``cohorts`` table then has ``served`` and ``lapsed`` columns
+    renegotiations : with ``[[renegotiation]]``, each one read on these results: ``name``,
+        ``date`` (its month's first day), ``applied`` (its trigger met, or none), the
+        ``lump_sum`` it paid [currency] (paid with the fees: not in ``total_payment``) and the
+        ``payment`` whose price it changed with its ``price_factor`` (None where none);
+        else None
     """
 
     provenance: Provenance
@@ -92,6 +97,7 @@ class SettlementResult(HasProvenance):
     actual_payments: list[dict] | None = None
     skipped_results: list[dict] | None = None
     termination: dict | None = None
+    renegotiations: list[dict] | None = None
 
     @cached_property
     def cohorts(self) -> pd.DataFrame:
@@ -153,6 +159,8 @@ class SettlementResult(HasProvenance):
             **({"skipped_results": self.skipped_results}
                if self.skipped_results is not None else {}),
             **({"termination": self.termination} if self.termination is not None else {}),
+            **({"renegotiations": self.renegotiations}
+               if self.renegotiations is not None else {}),
         }
 
     def payments_by_date(self) -> list[dict]:
@@ -257,9 +265,11 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
     # at indexed prices, as the simulation pays; then the stop's lapse and compensation
     every = termination.stopped_flows(model, timeline, pay_all(model, inputs), stop)
     lump_sums: list[np.ndarray] = []
+    renegotiated = None
     if model.renegotiation:  # assessed on the observed cohorts, as the simulation would
         changed = renegotiate(model, every, _costs(model, inputs), inputs)
         every, lump_sums = changed.flows, [line.monthly for line in changed.lines]
+        renegotiated = _renegotiations(model, changed, dates)
     # the compensation (after the mechanisms' flows) is paid with the fees
     lump_sums = [f.monthly for f in every[len(model.payments):]] + lump_sums
     settled = [(i, m, f) for i, (m, f) in enumerate(zip(model.payments, every))
@@ -312,6 +322,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
         guarantees=guarantees,
         calibrated=calibrated,
         termination=stopped_summary(model, timeline, ev, obs.present, stop),
+        renegotiations=renegotiated,
     )
     if indigo is None:
         return result
@@ -341,6 +352,19 @@ def _beside(result: SettlementResult, actual: tuple, timeline: Timeline) -> list
                      # to the cent: an INDIGO file's money is in cents
                      "difference": None if act is None else round(act - paid, 2) + 0.0})
     return rows
+
+
+def _renegotiations(spec: ContractSpec, changed, dates) -> list[dict]:
+    """Each renegotiation as read on the observed results (``SettlementResult.renegotiations``)."""
+    out = []
+    for k, r in enumerate(spec.renegotiation):
+        applied = bool(changed.met[0, k])
+        out.append({"name": r.name, "date": dates[r.month_index(spec.contract.start_date)]
+                    .isoformat(), "applied": applied,
+                    "lump_sum": float(changed.lines[k].monthly.sum()),
+                    "payment": r.payment if r.price_factor != 1 else None,
+                    "price_factor": r.price_factor if r.payment is not None else None})
+    return out
 
 
 def _costs(spec: ContractSpec, inputs: PaymentInputs) -> np.ndarray:

@@ -66,6 +66,7 @@ def settlement_table(s) -> Group:
                      + ": not paid, not counted.")
     lines.append(f"Total outcome payments: {money(s.total_payment, cur)} "
                  "(negative = repaid to the commissioner; fees are not settled)")
+    lines += renegotiation_lines(s.renegotiations, cur)
     extra = []
     if s.investors:
         extra.append(investor_table(s.investors, s.guarantees or [], cur, observed=True))
@@ -76,6 +77,25 @@ def settlement_table(s) -> Group:
     return Group(t, Text("\n".join(lines)), *extra,
                  Text("Change = treated minus comparison; negative is fewer (better for "
                       "reoffending measures).", style="dim"))
+
+
+def renegotiation_lines(items: list[dict] | None, cur: str) -> list[str]:
+    """Each renegotiation as read on the observed results, a line each; none without."""
+    lines = []
+    for r in items or []:
+        if not r["applied"]:
+            lines.append(f"{r['name']} ({r['date']}): its trigger was not met on these "
+                         "results; nothing changed.")
+            continue
+        what = []
+        if r["lump_sum"]:
+            what.append(f"a lump sum of {money(r['lump_sum'], cur)}, paid with the fees "
+                        "(not in the outcome total)")
+        if r["payment"] is not None:
+            what.append(f"{r['payment']} at {number(r['price_factor'], 2)} times its price "
+                        "from then on (in the payments above)")
+        lines.append(f"{r['name']} ({r['date']}): " + ("; ".join(what) or "applied") + ".")
+    return lines
 
 
 def _listed(cohorts: list[int]) -> str:
@@ -136,6 +156,7 @@ def settlement_reading(d: dict) -> list[str]:
         lines.append(f"{m['name']} ({m['type']}) pays {money(m['total'], cur)} on these "
                      "results.")
     lines += stop_lines(d.get("termination"), cur)
+    lines += renegotiation_lines(d.get("renegotiations"), cur)
     lines += [f"Calibrated: {c['note']}." for c in d.get("calibrated", [])]
     return lines
 

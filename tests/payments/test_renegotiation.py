@@ -237,3 +237,52 @@ def test_a_renegotiated_price_does_not_lift_payments_above_the_mechanisms_cash_c
     # the running total of cash never passes the cap, month by month
     assert (np.cumsum(after.outcome_in, axis=1) <= cap * (1 + 1e-12)).all()
     np.testing.assert_allclose(after.simulations["outcome"], paid, rtol=1e-9, atol=1e-6)
+
+
+def test_settle_reports_each_renegotiation_and_its_lump_sum(cli, tmp_path):
+    from pathlib import Path
+
+    from pbr_model.analyses.settle import settle
+    from pbr_model.spec.load import read_toml, resolve
+
+    csv = Path(__file__).resolve().parents[2] / "examples" / "observed" / "peterborough_pooled.csv"
+    data = read_toml(resolve("peterborough-sib"))
+    plain = settle("peterborough-sib", csv)
+    data["renegotiation"] = [
+        {"name": "Top-up", "month": 40, "lump_sum": 1_000_000},
+        {"name": "Price rise", "month": 60, "payment": "Peterborough outcome payment",
+         "price_factor": 1.05, "net_below": -1e12}]      # a trigger no result meets
+    s = settle(validate(data), csv)
+    assert s.renegotiations == [
+        {"name": "Top-up", "date": "2014-01-01", "applied": True, "lump_sum": 1_000_000,
+         "payment": None, "price_factor": None},
+        {"name": "Price rise", "date": "2015-09-01", "applied": False, "lump_sum": 0,
+         "payment": "Peterborough outcome payment", "price_factor": 1.05}]
+    # the lump sum is paid with the fees: not an outcome payment, but the bond's income
+    assert s.total_payment == plain.total_payment
+    # (in month 40 it pays some of the costs, so less is drawn; the investors, who keep
+    # the vehicle's surplus, are GBP 1m better off net)
+    def net(x):
+        return x.investors[0]["received"]["mean"] - x.investors[0]["drawn"]["mean"]
+    assert s.investors[0]["drawn"]["mean"] < plain.investors[0]["drawn"]["mean"]
+    assert net(s) == pytest.approx(net(plain) + 1_000_000, abs=0.01)
+    assert "renegotiations" not in plain.to_dict() and s.to_dict()["renegotiations"]
+    path = tmp_path / "p.toml"
+    path.write_text(resolve("peterborough-sib").read_text() + """
+[[renegotiation]]
+name = "Top-up"
+month = 40
+lump_sum = 1_000_000
+
+[[renegotiation]]
+name = "Price rise"
+month = 60
+payment = "Peterborough outcome payment"
+price_factor = 1.05
+net_below = -1e12
+""")
+    res = cli.run("settle", str(path), "--observed", str(csv))
+    cli.ok(res)
+    text = " ".join(res.stdout.split())
+    assert "Top-up (2014-01-01): a lump sum of £1.00m, paid with the fees" in text
+    assert "Price rise (2015-09-01): its trigger was not met on these results" in text
