@@ -58,11 +58,14 @@ def paid_for_noise(triggered: np.ndarray, outcome: np.ndarray) -> dict:
 
 
 def present_value(paid_monthly: np.ndarray, terms: Commissioner) -> np.ndarray:
-    """What each simulation paid ``(n_sims, n_months)`` [currency], discounted to the
-    contract's start at the commissioner's rate, ``(n_sims,)`` [currency]: row by row, so
-    a chunk of simulations gives the same values as the whole run."""
-    return row_dot(paid_monthly, monthly_discount_factors(terms.discount_rate,
-                                                          paid_monthly.shape[1]))
+    """What each simulation paid ``(n_sims, n_months)`` [currency, as paid], deflated to the
+    prices of the contract's start at ``terms.inflation`` and discounted to its start at the
+    real ``terms.discount_rate``: at ``(1 + rate)(1 + inflation) - 1`` a year, ``(n_sims,)``
+    [currency of the contract's start]; row by row, so a chunk of simulations gives the same
+    values as the whole run. (The Green Book's 3.5% is a real rate: until 0.24.0 it was
+    applied to the cash as paid.)"""
+    nominal = (1 + terms.discount_rate) * (1 + terms.inflation) - 1
+    return row_dot(paid_monthly, monthly_discount_factors(nominal, paid_monthly.shape[1]))
 
 
 def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarray,
@@ -99,6 +102,7 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
         "outcome_paid": stats(outcome),
         "pv_paid": stats(pv_paid),
         "discount_rate": terms.discount_rate,
+        "inflation": terms.inflation,
         "reoffences_avoided": stats(avoided),
         "cost_per_reoffence_avoided": _ratio(total, avoided),
         "outcome_cost_per_reoffence_avoided": _ratio(outcome, avoided),

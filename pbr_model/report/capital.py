@@ -159,12 +159,14 @@ def commissioner_lines(c: dict, cur: str) -> Text:
     lines = [
         ("Commissioner pays (mean)", f"{m(c['total_paid']['mean'])} "
          f"(fees {m(c['fees_paid']['mean'])}, outcomes {m(c['outcome_paid']['mean'])}); "
-         f"PV at {pct(c['discount_rate'])} {m(c['pv_paid']['mean'])}"),
+         f"PV at {pct(c['discount_rate'])} real {m(c['pv_paid']['mean'])} (prices of the "
+         f"start: the cash deflated {pct(c.get('inflation', 0.0))} a year)"),
         ("Reoffences avoided (mean, P5-P95)", f"{number(c['reoffences_avoided']['mean'])} "
          f"({number(c['reoffences_avoided']['p5'])} to {number(c['reoffences_avoided']['p95'])})"),
         ("Paid per reoffence avoided", f"{m(c['cost_per_reoffence_avoided'])} in all, "
          f"{m(c['outcome_cost_per_reoffence_avoided'])} in outcome payments"),
-        ("Paid for noise (as pbr power at no effect)", noise_text(c, cur)),
+        ("Paid for noise: at no true effect, as pbr power (noise, and any trend the design "
+         "does not remove)", noise_text(c, cur)),
         ("P(pays | drawn effect nil or harmful)",
          f"{pct(c['paid_given_no_drawn_effect'])} (such an effect drawn in "
          f"{pct(c['prob_no_effect'])} of simulations)"),

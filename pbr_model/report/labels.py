@@ -75,7 +75,8 @@ WORDS = {
     "investor_prob_loss": "investor's P(loss)", "prob_drawn": "P(drawn)",
     # the commissioner
     "total_paid": "total paid", "fees_paid": "fees paid", "outcome_paid": "outcome payments paid",
-    "pv_paid": "present value of payments", "discount_rate": "discount rate",
+    "pv_paid": "present value of payments (real, prices of the contract's start)",
+    "discount_rate": "discount rate (real)", "inflation": "inflation deflating the cash",
     "cost_per_reoffence_avoided": "paid per reoffence avoided",
     "outcome_cost_per_reoffence_avoided": "outcome payments per reoffence avoided",
     "cost_per_reoffence": "cost of a reoffence", "value_of_avoided": "value of reoffences avoided",

@@ -75,7 +75,8 @@ def power_table(p) -> Group:
                              p.paid_90_below_grid, d["effect_for_90pct_paid_implied"])),
         Text.assemble(("Met by noise (P(target met) at no true effect): "
                        if trig == "P(target met)" else
-                       "Paid for noise (P(triggered) at no true effect): ", "bold"),
+                       "Paid for noise (P(triggered) at no true effect: noise, and any trend "
+                       "the design does not remove): ", "bold"),
                       noise_text(p.noise or {"paid_for_noise": p.paid_for_noise}, p.currency)),
     ])
     what = ("a known relative cut in the underlying offending rate (the binary and "

@@ -108,6 +108,7 @@ _PCT_LEAVES = ("prob_", "paid_", "pct_")
 _PCT_ENDINGS = ("_rate", "_share", "irr", "volume_shock", "caseload_shock", "cover",
                 "saving_share", "_cut")
 _PCT_NAMES = {"share", "cost_of_capital", "overheads", "outcome_share", "cohorts_triggered",
+              "inflation",
               "rate", "arrangement_fee", "commitment_fee", "investor_prob_loss",
               "investor_return", "irr_given_not_total_loss"}
 _COUNT_LEAVES = {"entrants", "paid_volume", "reoffenders", "reoffences", "reoffences_avoided", "seed", "sims",

@@ -262,5 +262,11 @@ class Commissioner(_Model):
     cost_per_reoffence: float | None = _f(
         "Cost to the state and victims of one proven reoffence, for net savings; omit to "
         "report no savings.", "currency", default=None, ge=0)
-    discount_rate: float = _f("Annual discount rate for present values.", "fraction per year",
-                              default=0.035, ge=0, le=1)
+    discount_rate: float = _f("Annual discount rate for present values, in real terms (the "
+                              "Green Book's 3.5%): the cash is deflated by `inflation` first.",
+                              "fraction per year", default=0.035, ge=0, le=1)
+    inflation: float = _f("General inflation a year (a GDP deflator) that deflates the cash as "
+                          "paid to the prices of the contract's start before it is discounted "
+                          "at `discount_rate`. ASSUMPTION 2%, the Bank of England's target; 0 "
+                          "discounts the cash as paid (nominal).", "fraction per year",
+                          default=0.02, ge=0, le=0.5)
