@@ -24,12 +24,12 @@ from ..errors import OverrideError, Problem, SpecError, shown
 from .fields import field_info, list_item, model_of
 from .problems import problems_of
 from .reading import (MAX_DEPTH, MAX_FILE_BYTES, _too_deep, depth, parse_value,  # noqa: F401
-                      read_capped, read_toml)
+                      read_capped, read_toml, workbook_sheets)
 from .overrides import apply_overrides, deep_copy, overridden, set_places, value_at
 from .parties import ProfileFile, ProviderProfile
 from .renames import upgrade
 from .schema import ContractSpec, cross_check
-from .wrong_kind import not_a_contract, not_a_profile, not_results
+from .wrong_kind import kind_of, not_a_contract, not_a_profile, not_results
 
 DEFAULT_CONTRACT = "tr-crc-example"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # read as a workbook, not TOML
@@ -313,6 +313,9 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = (), *,
         from .workbook import read_workbook  # here: openpyxl is imported only to read a workbook
 
         not_results(path, str(spec) if not Path(spec).is_file() else str(path), "contract spec")
+        sheets = workbook_sheets(path)   # a profile's or portfolio's workbook, said at once
+        if kind_of(sheets) in ("profile", "portfolio"):
+            not_a_contract(dict.fromkeys(sheets), spec)
         data, where = read_workbook(path)
         not_a_contract(data, spec)
     else:

@@ -105,6 +105,12 @@ def read_workbook(path: str | Path, root: type[BaseModel] = ContractSpec
     problems = _Problems(str(path))
     cells = [c for name in books[0].sheetnames if name != README
              for c in _sheet_cells(books, name, problems, root)]
+    for name in root.model_fields:   # a deleted sheet must not read as "all defaults"
+        if name not in books[0].sheetnames:
+            problems.add(_at(name), "missing: a template has a sheet for every section, even "
+                         "one left at its defaults, so a deleted sheet is never read as the "
+                         "defaults without notice; copy it back from a workbook `pbr template` "
+                         f"writes, or add an empty sheet named '{name}' to take its defaults")
     data, where = _assemble(cells, problems, root)
     if problems:
         raise SpecError(list(problems))
@@ -168,6 +174,8 @@ def _sheet_cells(books: tuple[Workbook, Workbook | None], name: str,
                      "Field and Value cells; unmerge them")
     if merged:
         return []
+    if ws.max_row == 1 and all(c.value is None for c in ws[1]):
+        return []   # a sheet with nothing on it: the section at its defaults
     header = [_text(ws.cell(row=1, column=j).value).lower() for j in (1, 2)]
     if header != ["field", "value"]:
         problems.add(_at(name, "A1"), "the first row must be the header: " + ", ".join(COLUMNS))

@@ -647,3 +647,31 @@ def test_a_bad_set_under_an_old_name_is_blamed_on_the_set(book_path):
         found = problems(book_path, ["provider.credit_line=-7"])
     assert found == [f"{book_path}: --set: provider.credit_limit: Input should be greater than "
                      "or equal to 0 (got -7)"]
+
+
+def test_a_deleted_section_sheet_is_an_error_not_the_defaults(book_path, cli):
+    # a new user's test drive: deleting the 'intervention' sheet read as costs of 0 (a net
+    # of +GBP 168.84m) and 'provider' as no reserves, with `pbr validate` saying OK
+    wb = openpyxl.load_workbook(book_path)
+    del wb["intervention"]
+    del wb["provider"]
+    wb.save(book_path)
+    found = problems(book_path)
+    assert len(found) == 2, found
+    for line, sheet in zip(sorted(found), ("intervention", "provider")):
+        assert line.startswith(f"{book_path}: sheet '{sheet}': missing: a template has a "
+                               "sheet for every section"), line
+        assert f"add an empty sheet named '{sheet}' to take its defaults" in line
+    cli.error(cli.run("validate", str(book_path)), "sheet 'intervention': missing", lines=2)
+
+
+def test_an_empty_section_sheet_takes_the_sections_defaults(book_path):
+    plain = load_spec(DEFAULT_CONTRACT).spec
+    wb = openpyxl.load_workbook(book_path)
+    del wb["intervention"]
+    wb.create_sheet("intervention")      # nothing on it at all
+    wb.save(book_path)
+    spec = load_spec(book_path).spec
+    defaults = type(plain.intervention)()
+    assert spec.intervention == defaults != plain.intervention
+    assert spec.cohorts == plain.cohorts
