@@ -74,8 +74,13 @@ def _facility_words(p: dict, m) -> str:
     if f["p95"]["size"] is None or math.isnan(f["p95"]["size"]):
         return (f" (no social investment facility at {pct(f['rate'])} does: its interest and "
                 "fees outgrow it)")
-    return (f" (a social investment facility of {m(f['p95']['size'])} at {pct(f['rate'])}, "
-            f"costing it {m(f['p95']['cost'])})")
+    words = (f" (a social investment facility of {m(f['p95']['size'])} at {pct(f['rate'])}, "
+             f"costing it {m(f['p95']['cost'])}")
+    if f["p95"].get("investor_loss") is not None and f["p95"].get("investor_return") is not None:
+        # what the investor would make of it: one no investor would offer reads as such
+        words += (f"; the investor's expected loss {m(f['p95']['investor_loss'])}, its return "
+                  f"{pct(f['p95']['investor_return'])} a year")
+    return words + ")"
 
 
 #: How a seat's fee is paid (``fee_basis``), on screen.
@@ -113,10 +118,13 @@ def capital_table(result) -> Group:
         parts.append(investor_table(d["investors"], d["guarantees"], cur))
     parts.append(commissioner_lines(d["commissioner"], cur))
     parts.append(Text(f"Money in {cur}; money into each party is positive. Financing is carried "
-                      "in the balance, compounding monthly: reserves and new capital at the cost "
-                      "of capital, credit at its rate. The facility is drawn after reserves and "
-                      "credit; its terms are profile fields (defaults are assumptions); what is "
-                      "still drawn at the end is the investor's loss.", style="dim"))
+                      "in the balance, compounding monthly: credit at its rate, new capital at "
+                      "the cost of capital, reserves at the interest they would have earned "
+                      "(reserves_rate, default 0); the rest of reserves' cost of capital is an "
+                      "economic cost in the net after financing, not cash. The facility is "
+                      "drawn after reserves and credit; its terms are profile fields (defaults "
+                      "are assumptions); what is still drawn at the end is the investor's "
+                      "loss.", style="dim"))
     return Group(*parts)
 
 
@@ -209,7 +217,9 @@ def capital_reading(d: dict) -> list[str]:
             f"peaking around {month_when(p['peak_month']['p50'], p.get('peak_date'))}, against "
             f"{m(p['available'])} of reserves and credit; it runs out of cash in "
             f"{percent(p['prob_insolvent'])} of simulations, and needs "
-            f"{m(p['additional_capital']['p95'])} more to keep that chance to 5%"
+            f"{m(p['additional_capital']['p95'])} more to keep that chance to 5% (as new "
+            "capital, its cost of capital paid in cash as it compounds; held as reserves, "
+            "less would do)"
             + _facility_words(p, m) +
             f". Expected net after financing: {m(p['net_after_financing'])} "
             f"({percent(p['prob_loss_after_financing'])} chance of a loss).")

@@ -57,8 +57,9 @@ def owners_table(d: dict) -> Group:
                       f"{d['shared']['volume_correlation']:g}); an owner's areas share its "
                       f"operating model (effect correlation "
                       f"{d['shared']['effect_correlation']:g}); different owners' effects are "
-                      "independent. Financing: reserves and new capital at the cost of "
-                      "capital, credit at its rate.", style="dim"))
+                      "independent. Financing: credit at its rate, new capital at the cost of "
+                      "capital, reserves at the interest they would have earned (reserves_rate, default 0; the rest of "
+                      "their cost of capital is an economic cost, not cash).", style="dim"))
 
 
 def national_lines(nat: dict, cur: str) -> Text:

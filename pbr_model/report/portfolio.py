@@ -49,8 +49,10 @@ def portfolio_table(result) -> Group:
                       "that area alone on the owner's finances; all areas share one national "
                       "trend, a national volume factor (correlation "
                       f"{d['shared']['volume_correlation']:g}) and the owner's operating model "
-                      f"(effect correlation {d['shared']['effect_correlation']:g}). Financing: "
-                      "reserves and new capital at the cost of capital, credit at its rate.",
+                      f"(effect correlation {d['shared']['effect_correlation']:g}). "
+                      "Financing: credit at its rate, new capital at the cost of capital, reserves at the "
+                      "interest they would have earned (reserves_rate, default 0; the rest of "
+                      "their cost of capital is an economic cost, not cash).",
                       style="dim"))
 
 

@@ -626,3 +626,24 @@ def test_one_profile_name_is_not_a_list_of_them():
     from pbr_model.errors import InputError
     with pytest.raises(InputError, match=r"providers: a list of profiles, e.g. \['small-charity'\]"):
         capital("tr-crc-example", "small-charity", sims=10)
+
+
+def test_the_reading_says_what_the_facility_costs_its_investor_and_how_reserves_are_carried(
+        cli):
+    # a new user's test drive: the reading offered a facility whose investor loses money in
+    # 90% of simulations without saying so, and the footer said reserves are carried at the
+    # cost of capital, which is not the default (reserves_rate 0)
+    from pbr_model.analyses.capital import capital
+    from pbr_model.report.capital import capital_reading
+    r = capital(load_spec("tr-crc-example"), providers=["small-charity"], sims=1000)
+    d = r.to_dict()
+    (p,) = d["providers"]
+    f = p["facility"]["p95"]
+    (line,) = [x for x in capital_reading(d) if x.startswith("small-charity")]
+    assert "the investor's expected loss" in line and "as new capital" in line
+    assert f["investor_loss"] > 0
+    res = cli.run("capital", "tr-crc-example", "-p", "small-charity", "--sims", "200")
+    cli.ok(res)
+    text = " ".join(res.stdout.split())
+    assert "reserves at the interest they would have earned" in text
+    assert "reserves and new capital at the cost of capital" not in text
