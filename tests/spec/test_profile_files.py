@@ -232,3 +232,23 @@ def test_another_workbook_with_a_summary_sheet_is_not_called_results(cli, tmp_pa
     book.save(path)
     lines = cli.error(cli.run("validate", str(path)), "sheet 'Summary': unknown sheet")
     assert not any("results workbook" in line or "made from" in line for line in lines)
+
+
+def test_a_template_written_elsewhere_still_finds_the_chains_profile_files(cli, tmp_path):
+    # a new user's test drive: `pbr template "Bids 2025/copy.xlsx" --from bid.xlsx` copied
+    # the profile file's name as written, relative to bid.xlsx's folder, so the copy named
+    # a file that is not beside it
+    own_finances(tmp_path, 400_000)
+    spec = chain_spec(tmp_path, "finances/charity.toml")
+    (tmp_path / "Bids 2025").mkdir()
+    copy = tmp_path / "Bids 2025" / "copy.xlsx"
+    cli.ok(cli.run("template", str(copy), "--from", str(spec)))
+    loaded = load_spec(copy)
+    assert loaded.spec.supply_chain[0].profile == "../finances/charity.toml"
+    charity = next(p for p in capital(loaded, sims=20).parties
+                   if p.seat.name == "Tier 2 charity")
+    assert charity.seat.profile.reserves == 400_000
+    # written beside the spec, the name stays as it was
+    beside = tmp_path / "beside.xlsx"
+    cli.ok(cli.run("template", str(beside), "--from", str(spec)))
+    assert load_spec(beside).spec.supply_chain[0].profile == "finances/charity.toml"
