@@ -64,6 +64,12 @@ class OutputError(PbrError, OSError):
     """An output file could not be written."""
 
 
+class PbrInputWarning(UserWarning):
+    """Input that is allowed but most likely a slip (a percent threshold typed as a
+    fraction, :mod:`pbr_model.spec.hints`): the command goes on, with one ``Warning:`` line
+    naming the file, the field and the value."""
+
+
 class PbrDeprecationWarning(FutureWarning):
     """Input written in a way that still works but will not for long (a field's old name).
 

@@ -17,7 +17,7 @@ import typer.exceptions
 
 from .. import files, stopping
 from .._version import __version__
-from ..errors import OutputError, PbrDeprecationWarning, PbrError
+from ..errors import OutputError, PbrDeprecationWarning, PbrError, PbrInputWarning
 from .stdout import EXIT_PIPE, StdoutLost, lost  # noqa: F401 (EXIT_PIPE: the exit codes' home)
 
 # Plain (non-rich) click errors: one "Error: ..." line, as for our own errors.
@@ -232,18 +232,20 @@ def bug(exc: BaseException) -> None:
 
 @contextlib.contextmanager
 def deprecations() -> Iterator[None]:
-    """Show the library's deprecation warnings (an old field name in a spec) as one
-    ``Warning:`` line each on stderr; other warnings are shown as Python shows them."""
+    """Show the library's deprecation warnings (an old field name in a spec) and input
+    warnings (a likely slip, :mod:`pbr_model.spec.hints`) as one ``Warning:`` line each on
+    stderr; other warnings are shown as Python shows them."""
     shown = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, PbrDeprecationWarning):
+        if issubclass(category, (PbrDeprecationWarning, PbrInputWarning)):
             err.print(f"Warning: {message}", markup=False, soft_wrap=True)
         else:
             shown(message, category, filename, lineno, file, line)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", PbrDeprecationWarning)
+        warnings.simplefilter("always", PbrInputWarning)
         warnings.showwarning = show
         yield
 

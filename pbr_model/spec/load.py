@@ -332,6 +332,8 @@ def load_spec(spec: str | Path, overrides: Iterable[str] = (), *,
         raise (SpecError([*bad, *exc.problems]) if bad else exc) from None
     if bad:
         raise OverrideError(bad)
+    from .hints import warn_small_percents
+    warn_small_percents(model, source, where)
     from .profiles import chain_profiles, locate_profile, spec_folder
     base = spec_folder(source)
     profiles = chain_profiles(model, base)[0]
