@@ -195,9 +195,12 @@ def commissioner_lines(c: dict, cur: str) -> Text:
             what = "; ".join(f"{pct(t['share'])} of {t['mechanism']}"
                              + (f" up to {m(t['cap'])}" if t["cap"] is not None else "")
                              for t in terms)
+        capped = p["cap"] is not None or any(t["cap"] is not None for t in terms)
         lines.append((f"Payer: {p['name']}",
-                      f"pays {what}: {m(p['expected_paid'])} on average; its cap reached in "
-                      f"{pct(p['prob_cap_binds'])} of simulations; paid for noise "
+                      f"pays {what}: {m(p['expected_paid'])} on average; "
+                      + (f"its cap reached in {pct(p['prob_cap_binds'])} of simulations; "
+                         if capped else "no cap; ")
+                      + "paid for noise "
                       f"{noise_text(p, cur) if 'paid_for_noise' in p else '-'}"))
     width = max(len(label) for label, _ in lines) + 2
     return Text("Commissioner\n", style="bold") + Text("\n").join(

@@ -80,7 +80,7 @@ def contract_overview(result: ShowResult) -> Group:
     bond = ("" if spec.sib is None else
             f", beyond the bond's {m(sum(t.amount for t in spec.sib.tranches))}")
     terms.add_row("Provider", f"reserves {m(p.reserves)}, credit {m(p.credit_limit)}{bond}, "
-                  f"discount rate {pct(p.cost_of_capital)}")
+                  f"cost of capital {pct(p.cost_of_capital)}")
 
     at = FitTable(title="At the expected effect, without noise", title_justify="left")
     at.add_column("Figure")
