@@ -4,6 +4,7 @@ TOML or workbook profile file relative to the spec) found, read and checked."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import SpecError
@@ -45,3 +46,26 @@ def chain_profiles(spec: ContractSpec, base: Path | None
         if not isinstance(located, str):
             read[sub.profile] = profile
     return read, problems
+
+
+def profiles_moved(loaded, path: Path) -> ContractSpec:
+    """``loaded``'s spec (a :class:`~pbr_model.spec.load.LoadedSpec`) with each supply chain
+    profile file named relative to a file written at ``path`` (a template workbook), not to
+    the spec it came from: that file reads its relative names from its own folder. A bundled
+    profile's name and an absolute path are kept."""
+    base = spec_folder(loaded.source)
+    if base is None or not loaded.spec.supply_chain:
+        return loaded.spec
+    target = path.resolve().parent
+    chain = []
+    for sub in loaded.spec.supply_chain:
+        located = locate_profile(sub.profile, base)
+        if not isinstance(located, str) and not Path(sub.profile).is_absolute():
+            found = Path(located).resolve()
+            try:
+                name = Path(os.path.relpath(found, target)).as_posix()
+            except ValueError:   # on another drive (Windows): no relative name reaches it
+                name = found.as_posix()
+            sub = sub.model_copy(update={"profile": name})
+        chain.append(sub)
+    return loaded.spec.model_copy(update={"supply_chain": chain})

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -239,30 +238,13 @@ def write_template(spec: LoadedSpec | ContractSpec | str | Path, path: str | Pat
         If ``path`` is the spec it starts from, does not end in ``.xlsx``, exists and
         ``force`` is false, or cannot be written.
     """
+    from .profiles import profiles_moved  # (it reads profiles with the loader)
     loaded = LoadedSpec.of(spec)
     meta = [("Contract", loaded.spec.contract.name), ("Source spec", loaded.source),
             ("Spec SHA-256", loaded.sha256)]
     return _write(path, force, loaded.source, meta, ContractSpec,
-                  list(template_rows(_profiles_from(loaded, Path(path)))))
+                  list(template_rows(profiles_moved(loaded, Path(path)))))
 
-
-def _profiles_from(loaded: LoadedSpec, path: Path) -> ContractSpec:
-    """The spec with each supply chain profile file named relative to the workbook written
-    at ``path``, not to the spec it came from: the workbook reads its relative file names
-    from its own folder (a bundled profile's name is kept)."""
-    from .profiles import locate_profile, spec_folder
-    base = spec_folder(loaded.source)
-    if base is None or not loaded.spec.supply_chain:
-        return loaded.spec
-    target = path.resolve().parent
-    chain = []
-    for sub in loaded.spec.supply_chain:
-        located = locate_profile(sub.profile, base)
-        if not isinstance(located, str) and not Path(sub.profile).is_absolute():
-            sub = sub.model_copy(update={"profile": Path(os.path.relpath(
-                Path(located).resolve(), target)).as_posix()})
-        chain.append(sub)
-    return loaded.spec.model_copy(update={"supply_chain": chain})
 
 
 def write_profile_template(profile: ProviderProfile, path: str | Path, source: str = "", *,
