@@ -77,8 +77,8 @@ class SettlementResult(HasProvenance):
         ``cohorts`` table then has ``served`` and ``lapsed`` columns
     renegotiations : with ``[[renegotiation]]``, each one read on these results: ``name``,
         ``date`` (its month's first day), ``applied`` (its trigger met, or none), the
-        ``lump_sum`` it paid [currency] (paid with the fees: not in ``total_payment``) and the
-        ``payment`` whose price it changed with its ``price_factor`` (None where none);
+        ``lump_sum`` it paid [currency] (paid with the fees: not in ``total_payment``), the
+        ``payment`` it names and its ``price_factor`` (both None where it names none);
         else None
     """
 
@@ -362,7 +362,7 @@ def _renegotiations(spec: ContractSpec, changed, dates) -> list[dict]:
         out.append({"name": r.name, "date": dates[r.month_index(spec.contract.start_date)]
                     .isoformat(), "applied": applied,
                     "lump_sum": float(changed.lines[k].monthly.sum()),
-                    "payment": r.payment if r.price_factor != 1 else None,
+                    "payment": r.payment,
                     "price_factor": r.price_factor if r.payment is not None else None})
     return out
 

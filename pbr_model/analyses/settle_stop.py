@@ -32,8 +32,9 @@ def stopped_summary(spec: ContractSpec, timeline: Timeline, evaluation: Measurem
     Keys: ``stopped`` (bool); ``month`` and ``date`` (the first month not served, its
     index and first day, ISO; None where it ran its length); ``by`` ('break', 'rule' or
     None); ``rule`` (None without one, else its ``decision_month``, ``measure``,
-    ``change``, ``stop_below``, ``read_on``: the cohorts published by the decision month
-    that have a result, and ``interim_improvement``, the measure's improvement pooled over
+    ``change``, ``stop_below``, ``read``: False where a break stopped the contract before
+    the decision month, ``read_on``: the cohorts published by the decision month that have
+    a result (none where it was not read), and ``interim_improvement``, the measure's improvement pooled over
     them in ``change`` units, positive where the treated did better, None where
     ``read_on`` is empty);
     ``in_flight``; ``not_served`` (cohorts starting at or after the stop);
@@ -47,11 +48,13 @@ def stopped_summary(spec: ContractSpec, timeline: Timeline, evaluation: Measurem
     stopped = bool(stop.terminated[0])
     rule = by = None
     if t.rule is not None:
+        # a break before the decision month stops the contract before the rule is read
+        read = not stopped or month >= t.rule.decision_month
         known = termination.result_month(spec, timeline) <= t.rule.decision_month
-        read_on = known & present
+        read_on = known & present & read
         change = float(termination.interim_change(spec, timeline, evaluation)[0])
         rule = {"decision_month": t.rule.decision_month, "measure": t.rule.measure,
-                "change": t.rule.change, "stop_below": t.rule.stop_below,
+                "change": t.rule.change, "stop_below": t.rule.stop_below, "read": read,
                 "read_on": _cohorts(read_on),
                 "interim_improvement": change if read_on.any() and np.isfinite(change) else None}
         if stopped and month == t.rule.decision_month and rule["interim_improvement"] is not None \

@@ -93,21 +93,32 @@ def index_by_service(flows: PaymentFlows, timeline: Timeline,
     )
 
 
-def cap_cash(flows: PaymentFlows, cap: float | None, timeline: Timeline) -> PaymentFlows:
-    """``flows`` with the running total of its cash, in payment order, held to ``cap``
-    [currency] (:func:`~pbr_model.payments.rules.cap_cumulative`: repayments net, and one
-    while the cap holds back more is waived); each month's per-cohort figures cut by the
-    month's factor (:func:`scale_flows`). Unchanged, the same bytes, where the cap does not
-    bind or is None."""
+#: The cash cap binds where the running total passes it by more than this share of it, so
+#: the rounding of an uplift of 1 (or of a running sum) never reads as a binding cap.
+CAP_TOLERANCE = 1e-12
+
+
+def cap_cash(flows: PaymentFlows, before: PaymentFlows, cap: float | None,
+             timeline: Timeline) -> PaymentFlows:
+    """``flows``, the cash of ``before`` raised by indexation or a renegotiated price, with
+    the running total of its cash, in payment order, held to ``cap`` [currency]
+    (:func:`~pbr_model.payments.rules.cap_cumulative`: repayments net, and one while the cap
+    holds back more is waived), or to the most ``before`` had paid by any month where that
+    is more; each month's per-cohort figures cut by the month's factor (:func:`scale_flows`).
+    Only the simulations where the running total passes that cap change: the others keep
+    their bytes, a simulation the raise did not reach among them."""
     if cap is None:
         return flows
-    paid = cap_cumulative(flows.monthly, cap)
-    binds = (paid != flows.monthly).any(axis=1)
+    ceiling = np.maximum(cap, np.cumsum(before.monthly, axis=1).max(axis=1, initial=0.0))
+    binds = (np.cumsum(flows.monthly, axis=1)
+             > ceiling[:, None] * (1 + CAP_TOLERANCE)).any(axis=1)
     if not binds.any():
         return flows
+    paid = cap_cumulative(flows.monthly[binds], ceiling[binds, None])
+    factor = np.ones_like(flows.monthly)
     with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(binds[:, None] & (flows.monthly != 0),
-                          paid / np.where(flows.monthly != 0, flows.monthly, 1.0), 1.0)
+        factor[binds] = np.where(flows.monthly[binds] != 0, paid / np.where(
+            flows.monthly[binds] != 0, flows.monthly[binds], 1.0), 1.0)
     return scale_flows(flows, timeline, factor)
 
 
@@ -124,8 +135,8 @@ def index_prices(spec: ContractSpec, flows: list[PaymentFlows],
             out.append(f)
             continue
         if index.basis == "payment":
-            f = scale_flows(f, timeline, timeline.annual_index(uplift))
+            raised = scale_flows(f, timeline, timeline.annual_index(uplift))
         else:
-            f = index_by_service(f, timeline, timeline.annual_index(uplift))
-        out.append(cap_cash(f, getattr(spec.payments[i], "cap_total", None), timeline))
+            raised = index_by_service(f, timeline, timeline.annual_index(uplift))
+        out.append(cap_cash(raised, f, getattr(spec.payments[i], "cap_total", None), timeline))
     return out

@@ -83,7 +83,7 @@ def renegotiate(spec: ContractSpec, flows: list[PaymentFlows], costs: np.ndarray
             factor = np.ones_like(costs)
             factor[:, month:] = np.where(met, r.price_factor, 1.0)[:, None]
             # a cash maximum stays one at the new price (.adjust.cap_cash)
-            flows[i] = cap_cash(scale_flows(flows[i], timeline, factor),
+            flows[i] = cap_cash(scale_flows(flows[i], timeline, factor), flows[i],
                                 getattr(spec.payments[i], "cap_total", None), timeline)
         met_all[:, k] = met
     return Renegotiated(flows, lines, met_all)

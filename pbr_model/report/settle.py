@@ -91,7 +91,7 @@ def renegotiation_lines(items: list[dict] | None, cur: str) -> list[str]:
         if r["lump_sum"]:
             what.append(f"a lump sum of {money(r['lump_sum'], cur)}, paid with the fees "
                         "(not in the outcome total)")
-        if r["payment"] is not None:
+        if r["payment"] is not None and r["price_factor"] != 1:
             what.append(f"{r['payment']} at {number(r['price_factor'], 2)} times its price "
                         "from then on (in the payments above)")
         lines.append(f"{r['name']} ({r['date']}): " + ("; ".join(what) or "applied") + ".")
@@ -114,7 +114,10 @@ def stop_lines(term: dict | None, cur: str) -> list[str]:
         label = label[:1].lower() + label[1:] if label[1:2].islower() else label
         read = (f"the interim improvement in {label} read in month "
                 f"{rule['decision_month']} on {_listed(rule['read_on'])}")
-        if rule["interim_improvement"] is None:
+        if not rule.get("read", True):
+            rule_text = (f"before its stopping rule's decision month, "
+                         f"{rule['decision_month']}")
+        elif rule["interim_improvement"] is None:
             rule_text = (f"its stopping rule could not be read: no cohort published by month "
                          f"{rule['decision_month']} has a result")
         else:

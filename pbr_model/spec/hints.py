@@ -35,6 +35,8 @@ def small_percents(spec: ContractSpec) -> Iterator[tuple[str, float]]:
             for j, t in enumerate(getattr(m, "tiers", ())):
                 if small(t.at):
                     yield f"payments.{i}.tiers.{j}.at", t.at
+            if small(getattr(m, "target", None)):    # revenue at risk's target
+                yield f"payments.{i}.target", m.target
     t = spec.termination
     if t is not None and t.rule is not None and t.rule.change == "percent" \
             and small(t.rule.stop_below):

@@ -124,6 +124,22 @@ class ContractSpec(_Model):
                      "its payers or the renegotiation's payment"
                      for i, r in enumerate(self.renegotiation)
                      if r.payment is not None and r.payment in split]
+        # a cap over cash raised by indexation or a new price (payments.adjust.cap_cash)
+        # cannot say which of a foundation's advances and reconciliations it cuts
+        advanced = {m.name for m in self.payments
+                    if isinstance(m, OutcomePayment) and m.foundation is not None
+                    and m.cap_total is not None}
+        problems += [f"indexation.prices.{i}.payment is {p.payment!r}, a mechanism with a "
+                     "foundation and a cap_total: indexing it is not modelled (the cap is a "
+                     "cash maximum, and which advance or reconciliation an uplift over it "
+                     "cuts is not known); remove the foundation, the cap or the indexation"
+                     for i, p in enumerate(self.indexation.prices) if p.payment in advanced]
+        problems += [f"renegotiation.{i}.payment is {r.payment!r}, a mechanism with a "
+                     "foundation and a cap_total: changing its price is not modelled (the cap "
+                     "is a cash maximum, and which advance or reconciliation a raise over it "
+                     "cuts is not known); remove the foundation, the cap or the price_factor"
+                     for i, r in enumerate(self.renegotiation)
+                     if r.payment in advanced and r.price_factor != 1]
         problems += shared_cap_problems(self.payments)
         if problems:
             raise ValueError("; ".join(problems))

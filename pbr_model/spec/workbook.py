@@ -105,8 +105,9 @@ def read_workbook(path: str | Path, root: type[BaseModel] = ContractSpec
     problems = _Problems(str(path))
     cells = [c for name in books[0].sheetnames if name != README
              for c in _sheet_cells(books, name, problems, root)]
-    for name in root.model_fields:   # a deleted sheet must not read as "all defaults"
-        if name not in books[0].sheetnames:
+    sections = [n for n in root.model_fields if n in books[0].sheetnames]
+    for name in root.model_fields if sections else ():   # (none: "unknown sheet" says it)
+        if name not in books[0].sheetnames:   # a deleted sheet must not read as its defaults
             problems.add(_at(name), "missing: a template has a sheet for every section, even "
                          "one left at its defaults, so a deleted sheet is never read as the "
                          "defaults without notice; copy it back from a workbook `pbr template` "
@@ -174,8 +175,8 @@ def _sheet_cells(books: tuple[Workbook, Workbook | None], name: str,
                      "Field and Value cells; unmerge them")
     if merged:
         return []
-    if ws.max_row == 1 and all(c.value is None for c in ws[1]):
-        return []   # a sheet with nothing on it: the section at its defaults
+    if all(c.value is None for row in ws.iter_rows(max_col=2) for c in row):
+        return []   # nothing in its Field or Value cells (cleared): the section's defaults
     header = [_text(ws.cell(row=1, column=j).value).lower() for j in (1, 2)]
     if header != ["field", "value"]:
         problems.add(_at(name, "A1"), "the first row must be the header: " + ", ".join(COLUMNS))

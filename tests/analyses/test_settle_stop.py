@@ -134,3 +134,19 @@ def test_the_workbook_marks_cohorts_served_and_lapsed(cli, tmp_path):
     rows = [dict(zip(header, [c.value for c in r])) for r in ws.iter_rows(min_row=2)]
     assert [r["served"] for r in rows] == [True, True, True, False]
     assert [r["lapsed"] for r in rows] == [False, True, True, False]
+
+
+def test_a_break_before_the_rules_decision_month_does_not_read_the_rule(tmp_path, cli):
+    spec = load_spec("nyc-able-sib", overrides=["termination.break_month=24"])
+    s = settle(spec, able(tmp_path, {1: 0, 2: 0}))
+    t = s.termination
+    assert (t["stopped"], t["month"], t["by"]) == (True, 24, "break")
+    assert t["rule"]["read"] is False and t["rule"]["read_on"] == []
+    assert t["rule"]["interim_improvement"] is None
+    res = cli.run("settle", "nyc-able-sib", "--observed", able(tmp_path, {1: 0, 2: 0}),
+                  "--set", "termination.break_month=24")
+    cli.ok(res)
+    text = " ".join(res.stdout.split())
+    assert ("stopped in month 24 (2014-09-01) at its scheduled break (before its stopping "
+            "rule's decision month, 36)") in text
+    assert "read in month 36" not in text

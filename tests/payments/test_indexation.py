@@ -263,12 +263,14 @@ def test_an_indexed_mechanism_pays_no_more_than_its_cash_cap(basis):
     (free,) = index_prices(s, [flows], tl)
     assert free.monthly.sum() > 1_600                       # indexation lifts the total
     from pbr_model.payments.adjust import cap_cash
-    out = cap_cash(free, 1_600.0, tl)
+    out = cap_cash(free, flows, 1_600.0, tl)
     assert out.monthly.sum() == pytest.approx(1_600, abs=1e-9)
     assert out.monthly[0, 39] == free.monthly[0, 39]        # cohort 1 is paid in full
     assert out.monthly[0, 51] == pytest.approx(1_600 - free.monthly[0, 39], abs=1e-9)
     np.testing.assert_allclose(out.by_cohort.sum(), 1_600, rtol=1e-12)
-    assert cap_cash(free, 1e9, tl) is free                  # a cap that does not bind: as is
+    assert cap_cash(free, flows, 1e9, tl) is free           # a cap that does not bind: as is
+    # the cap never cuts below what was paid before the uplift (here 1,600 itself)
+    assert cap_cash(free, flows, 1_000.0, tl).monthly.sum() == pytest.approx(1_600, abs=1e-9)
 
 
 def test_indexation_of_a_capped_mechanism_in_a_run_keeps_the_cap():

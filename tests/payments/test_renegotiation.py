@@ -236,7 +236,36 @@ def test_a_renegotiated_price_does_not_lift_payments_above_the_mechanisms_cash_c
     np.testing.assert_allclose(paid[under], 2 * total[under], rtol=1e-12)
     # the running total of cash never passes the cap, month by month
     assert (np.cumsum(after.outcome_in, axis=1) <= cap * (1 + 1e-12)).all()
-    np.testing.assert_allclose(after.simulations["outcome"], paid, rtol=1e-9, atol=1e-6)
+    # and the per-cohort figures are cut as the cash is: they still add up to it
+    by_cohort = after.cohorts["outcome_payment"].groupby(level="sim").sum().to_numpy()
+    np.testing.assert_allclose(by_cohort, paid, rtol=1e-9, atol=1e-6)
+
+
+def test_a_renegotiation_that_never_applies_leaves_a_capped_mechanism_as_it_was():
+    plain = capped(1e12)
+    total = plain.simulations["outcome"].to_numpy()
+    cap = float(np.median(total[total > 0]))
+    before = capped(cap)
+    never = capped(cap, {"month": 6, "payment": "Results", "price_factor": 1.5,
+                         "net_below": -1e12})
+    assert not never.simulations["renegotiated"].any()
+    np.testing.assert_array_equal(never.cash_in, before.cash_in)
+    np.testing.assert_array_equal(never.cohorts["outcome_payment"],
+                                  before.cohorts["outcome_payment"])
+
+
+@pytest.mark.parametrize("section", ["renegotiation", "indexation"])
+def test_a_capped_mechanism_with_a_foundation_cannot_be_repriced(section):
+    # which advance or reconciliation a cap over raised cash would cut is not known
+    data = tomllib.loads(SPEC)
+    data["payments"][1].update(cap_total=10_000, foundation={"per_participant": 5})
+    if section == "renegotiation":
+        data["renegotiation"] = [{"month": 3, "payment": "Results", "price_factor": 1.2}]
+    else:
+        data["indexation"] = {"prices": [{"payment": "Results", "rate": 0.02}]}
+    with pytest.raises(SpecError, match=f"{section}.*a mechanism with a foundation and a "
+                                        "cap_total"):
+        validate(data)
 
 
 def test_settle_reports_each_renegotiation_and_its_lump_sum(cli, tmp_path):

@@ -62,3 +62,11 @@ def test_the_cli_says_it_once_with_the_workbook_cell_and_runs_on(cli, tmp_path):
             "0.1 percent, that is 0.1%") in " ".join(res.stderr.split())
     res = cli.run("simulate", str(book), "--sims", "50", "--json")
     assert res.exit_code == 0 and "Warning:" in res.stderr
+
+
+def test_a_revenue_at_risk_target_in_percent_is_checked_too():
+    from pbr_model.spec.hints import small_percents
+    with pytest.warns(PbrInputWarning, match="payments.1.target is 0.05 percent"):
+        spec = load_spec("doncaster-pbr", ["payments.1.change=percent",
+                                           "payments.1.target=0.05"]).spec
+    assert ("payments.1.target", 0.05) in list(small_percents(spec))

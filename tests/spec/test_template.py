@@ -675,3 +675,27 @@ def test_an_empty_section_sheet_takes_the_sections_defaults(book_path):
     defaults = type(plain.intervention)()
     assert spec.intervention == defaults != plain.intervention
     assert spec.cohorts == plain.cohorts
+
+
+def test_a_sheet_cleared_in_excel_keeps_its_formatting_and_takes_the_defaults(book_path):
+    # select all, Delete: the values go, the cells' formats and the sheet's size stay
+    wb = openpyxl.load_workbook(book_path)
+    ws = wb["intervention"]
+    rows = ws.max_row
+    for row in ws.iter_rows():
+        for c in row:
+            c.value = None
+    wb.save(book_path)
+    assert openpyxl.load_workbook(book_path)["intervention"].max_row == rows > 1
+    spec = load_spec(book_path).spec
+    assert spec.intervention == type(spec.intervention)()
+
+
+def test_a_workbook_with_none_of_the_sections_gets_one_line(tmp_path, cli):
+    path = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Budget"
+    wb.active["A1"] = "something else"
+    wb.save(path)
+    lines = cli.error(cli.run("validate", str(path)), "sheet 'Budget': unknown sheet")
+    assert not any("missing" in line for line in lines)
