@@ -164,21 +164,28 @@ def investor_table(investors: list[dict], guarantees: list[dict], cur: str,
 
 def commissioner_lines(c: dict, cur: str) -> Text:
     m = lambda v: money(v, cur)  # noqa: E731
+    # revenue at risk in 'repay' mode: the outcome mechanism only ever takes money back
+    repays = c["outcome_paid"]["p95"] <= 0 and c["outcome_paid"]["p5"] < 0
+    outcomes = (f"outcomes {m(c['outcome_paid']['mean'])}"
+                + (", repaid by the provider where targets were missed" if repays else ""))
     lines = [
         ("Commissioner pays (mean)", f"{m(c['total_paid']['mean'])} "
-         f"(fees {m(c['fees_paid']['mean'])}, outcomes {m(c['outcome_paid']['mean'])}); "
+         f"(fees {m(c['fees_paid']['mean'])}, {outcomes}); "
          f"PV at {pct(c['discount_rate'])} real {m(c['pv_paid']['mean'])} (prices of the "
          f"start: the cash deflated {pct(c.get('inflation', 0.0))} a year)"),
         ("Reoffences avoided (mean, P5-P95)", f"{number(c['reoffences_avoided']['mean'])} "
          f"({number(c['reoffences_avoided']['p5'])} to {number(c['reoffences_avoided']['p95'])})"),
         ("Paid per reoffence avoided", f"{m(c['cost_per_reoffence_avoided'])} in all, "
-         f"{m(c['outcome_cost_per_reoffence_avoided'])} in outcome payments"),
+         f"{m(c['outcome_cost_per_reoffence_avoided'])} in outcome payments"
+         + (" (repayments: negative)" if repays else "")),
         ("Paid for noise: at no true effect, as pbr power (noise, and any trend the design "
          "does not remove)", noise_text(c, cur)),
         ("P(pays | drawn effect nil or harmful)",
          f"{pct(c['paid_given_no_drawn_effect'])} (such an effect drawn in "
          f"{pct(c['prob_no_effect'])} of simulations)"),
-        ("P(pays though no reoffences avoided)", pct(c["paid_without_avoided"])),
+        ("P(pays though no reoffences avoided)", pct(c["paid_without_avoided"])
+         + (" (its outcome mechanism only repays: read paid for noise, the chance the "
+            "target is met with no true effect)" if repays else "")),
     ]
     if c.get("cost_per_reoffence") is not None:
         lines.append((f"Net savings at {m(c['cost_per_reoffence'])} a reoffence (mean)",

@@ -647,3 +647,16 @@ def test_the_reading_says_what_the_facility_costs_its_investor_and_how_reserves_
     text = " ".join(res.stdout.split())
     assert "reserves at the interest they would have earned" in text
     assert "reserves and new capital at the cost of capital" not in text
+
+
+def test_the_commissioner_lines_say_when_outcome_payments_are_repayments(cli):
+    # Doncaster's revenue at risk only ever takes money back: its negative outcome figures
+    # are said to be repayments (a domain review found them unreadable as they were)
+    res = cli.run("capital", "doncaster-pbr", "--sims", "300")
+    cli.ok(res)
+    text = " ".join(res.stdout.split())
+    assert "repaid by the provider where targets were missed" in text
+    assert "in outcome payments (repayments: negative)" in text
+    res = cli.run("capital", "peterborough-sib", "--sims", "300")
+    cli.ok(res)
+    assert "repaid by the provider" not in " ".join(res.stdout.split())
