@@ -237,9 +237,13 @@ def deprecations() -> Iterator[None]:
     stderr; other warnings are shown as Python shows them."""
     shown = warnings.showwarning
 
+    said: set[str] = set()   # a portfolio reads one spec once per area: say each once
+
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, (PbrDeprecationWarning, PbrInputWarning)):
-            err.print(f"Warning: {message}", markup=False, soft_wrap=True)
+            if str(message) not in said:
+                said.add(str(message))
+                err.print(f"Warning: {message}", markup=False, soft_wrap=True)
         else:
             shown(message, category, filename, lineno, file, line)
 

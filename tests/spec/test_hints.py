@@ -70,3 +70,15 @@ def test_a_revenue_at_risk_target_in_percent_is_checked_too():
         spec = load_spec("doncaster-pbr", ["payments.1.change=percent",
                                            "payments.1.target=0.05"]).spec
     assert ("payments.1.target", 0.05) in list(small_percents(spec))
+
+
+def test_the_cli_says_a_warning_once_however_often_it_is_raised(capsys):
+    # a portfolio loads one spec once per area: the same slip is said once
+    from pbr_model.cli.app import deprecations
+    with deprecations():
+        for _ in range(3):
+            warnings.warn("x.toml: payments.0.rates.0.threshold is 0.1 percent",
+                          PbrInputWarning)
+        warnings.warn("y.toml: another one", PbrInputWarning)
+    err = capsys.readouterr().err
+    assert err.count("Warning: x.toml") == 1 and err.count("Warning: y.toml") == 1
