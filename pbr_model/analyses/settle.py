@@ -250,8 +250,7 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
         table["lapsed"] = stop.served[0] & ~stop.paid[0]
     # every result the contract can still pay is in: pooled triggers and investors are assessed
     complete = bool(obs.present[stop.paid[0]].all()) if stop is not None else obs.complete
-    lapsed = termination.pooled_lapsed(model, timeline, stop)
-    lapsed = bool(lapsed[0]) if len(lapsed) else False
+    lapsed = stop is not None and bool(termination.pooled_lapsed(model, timeline, stop)[0])
     pairs = rule_measures(model)
     for m, c in pairs:
         est = ev.estimate(m)
@@ -271,7 +270,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
         every, lump_sums = changed.flows, [line.monthly for line in changed.lines]
         renegotiated = _renegotiations(model, changed, dates)
     # the compensation (after the mechanisms' flows) is paid with the fees
-    lump_sums = [f.monthly for f in every[len(model.payments):]] + lump_sums
+    compensation = [f.monthly for f in every[len(model.payments):]]
+    lump_sums = compensation + lump_sums
     settled = [(i, m, f) for i, (m, f) in enumerate(zip(model.payments, every))
                if m.type != "fee"]
     calibrated = []
@@ -321,7 +321,8 @@ def settle(spec: ContractSpec | LoadedSpec, observed: str | Path | Observed | No
         investors=investors,
         guarantees=guarantees,
         calibrated=calibrated,
-        termination=stopped_summary(model, timeline, ev, obs.present, stop),
+        termination=stopped_summary(model, timeline, obs.present, stop,
+                                    float(sum(c.sum() for c in compensation))),
         renegotiations=renegotiated,
     )
     if indigo is None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..measure import Measurement
 from ..payments import termination
 from ..spec.schema import ContractSpec
 from ..timeline import Timeline
@@ -25,8 +24,8 @@ def _cohorts(mask: np.ndarray) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero(mask)]
 
 
-def stopped_summary(spec: ContractSpec, timeline: Timeline, evaluation: Measurement,
-                    present: np.ndarray, stop: termination.Stop | None) -> dict | None:
+def stopped_summary(spec: ContractSpec, timeline: Timeline, present: np.ndarray,
+                    stop: termination.Stop | None, compensation: float) -> dict | None:
     """The settlement's ``termination`` object; None without a ``[termination]``.
 
     Keys: ``stopped`` (bool); ``month`` and ``date`` (the first month not served, its
@@ -40,7 +39,7 @@ def stopped_summary(spec: ContractSpec, timeline: Timeline, evaluation: Measurem
     ``in_flight``; ``not_served`` (cohorts starting at or after the stop);
     ``observed_not_served`` (those of them the file gives a result for: not paid);
     ``lapsed`` (cohorts served whose results fall after the stop and are not paid);
-    ``compensation`` [currency]."""
+    ``compensation``, what the settlement's flows paid for the stop [currency]."""
     t = spec.termination
     if t is None or stop is None:
         return None
@@ -52,7 +51,7 @@ def stopped_summary(spec: ContractSpec, timeline: Timeline, evaluation: Measurem
         read = not stopped or month >= t.rule.decision_month
         known = termination.result_month(spec, timeline) <= t.rule.decision_month
         read_on = known & present & read
-        change = float(termination.interim_change(spec, timeline, evaluation)[0])
+        change = float(stop.interim[0])   # read as stop() read it
         rule = {"decision_month": t.rule.decision_month, "measure": t.rule.measure,
                 "change": t.rule.change, "stop_below": t.rule.stop_below, "read": read,
                 "read_on": _cohorts(read_on),
@@ -62,7 +61,6 @@ def stopped_summary(spec: ContractSpec, timeline: Timeline, evaluation: Measurem
             by = "rule"
     if stopped and by is None:
         by = "break"
-    comp = termination.compensation(spec, timeline, stop)
     not_served = ~stop.served[0]
     return {
         "stopped": stopped,
@@ -74,5 +72,5 @@ def stopped_summary(spec: ContractSpec, timeline: Timeline, evaluation: Measurem
         "not_served": _cohorts(not_served),
         "observed_not_served": _cohorts(not_served & present),
         "lapsed": _cohorts(stop.served[0] & ~stop.paid[0]),
-        "compensation": 0.0 if comp is None else float(comp.monthly.sum()),
+        "compensation": compensation,
     }

@@ -45,12 +45,20 @@ class Stop:
     terminated : stopped before ``contract_months``, ``(n_sims,)`` [bool]
     served : cohorts that started before the stop, ``(n_sims, n_cohorts)`` [bool]
     paid : cohorts whose results are paid, ``(n_sims, n_cohorts)`` [bool]
+    interim : the stopping rule's interim result (:func:`interim_change`), ``(n_sims,)``
+        [its ``change`` units]; None without a rule
     """
 
     month: np.ndarray
     terminated: np.ndarray
     served: np.ndarray
     paid: np.ndarray
+    interim: np.ndarray | None = None
+
+    def pooled_due_after(self, timeline: Timeline) -> np.ndarray:
+        """Where the contract stopped before the last cohort's payment month, when a pooled
+        payment is due, ``(n_sims,)`` [bool]."""
+        return self.terminated & (timeline.payment_month[-1] > self.month)
 
 
 def keep_cohorts(evaluation: Measurement, keep: np.ndarray) -> Measurement:
@@ -91,9 +99,11 @@ def stop(spec: ContractSpec, timeline: Timeline, evaluation: Measurement) -> Sto
     n_sims = evaluation.n.shape[0]
     end = timeline.contract_months
     month = np.full(n_sims, end if t.break_month is None else min(t.break_month, end))
+    interim = None
     if t.rule is not None:
+        interim = interim_change(spec, timeline, evaluation)
         with np.errstate(invalid="ignore"):
-            short = interim_change(spec, timeline, evaluation) < t.rule.stop_below  # NaN: no
+            short = interim < t.rule.stop_below  # NaN: no
         month = np.where(short, np.minimum(month, t.rule.decision_month), month)
     served = timeline.entry_month[None, :] < month[:, None]
     terminated = month < end
@@ -102,7 +112,7 @@ def stop(spec: ContractSpec, timeline: Timeline, evaluation: Measurement) -> Sto
         # pays every cohort on its terms, after its last month too (0.23.0 dropped those)
         paid = served & (~terminated[:, None]
                          | (timeline.payment_month[None, :] <= month[:, None]))
-    return Stop(month, terminated, served, paid)
+    return Stop(month, terminated, served, paid, interim)
 
 
 def lapse(flows: PaymentFlows, s: Stop, timeline: Timeline) -> PaymentFlows:
@@ -113,7 +123,7 @@ def lapse(flows: PaymentFlows, s: Stop, timeline: Timeline) -> PaymentFlows:
         return flows
     months = np.arange(flows.monthly.shape[1])
     after = s.terminated[:, None] & (months[None, :] > s.month[:, None])
-    lapsed = s.terminated & (timeline.payment_month[-1] > s.month)   # the pooled assessment
+    lapsed = s.pooled_due_after(timeline)   # the pooled assessment
     pooled, met = flows.pooled, flows.pooled_triggered
     if pooled is not None:
         pooled = np.where(lapsed, 0.0, pooled)
@@ -169,12 +179,10 @@ def stopped_flows(spec: ContractSpec, timeline: Timeline, flows: list[PaymentFlo
     return [*flows, *[f for f in [compensation(spec, timeline, s)] if f is not None]]
 
 
-def pooled_lapsed(spec: ContractSpec, timeline: Timeline, s: Stop | None) -> np.ndarray:
+def pooled_lapsed(spec: ContractSpec, timeline: Timeline, s: Stop) -> np.ndarray:
     """Where a pooled assessment lapses, ``(n_sims,)`` [bool]: the contract stopped with
-    nothing paid after the stop (``in_flight = "unpaid"``) before the last cohort's payment
-    month, when a pooled payment is due (:func:`lapse`)."""
-    if s is None:
-        return np.zeros(0, dtype=bool)
+    nothing paid after the stop (``in_flight = "unpaid"``) before the pooled payment was
+    due (:func:`lapse`)."""
     if spec.termination.in_flight != "unpaid":
         return np.zeros(len(s.month), dtype=bool)
-    return s.terminated & (timeline.payment_month[-1] > s.month)
+    return s.pooled_due_after(timeline)
