@@ -186,7 +186,6 @@ class PowerResult(HasProvenance):
             **(self.noise or {"paid_for_noise": self.paid_for_noise}),
         }
 
-
     def _below(self, on_grid: float | None) -> bool:
         """Whether a crossing's first grid point is the lowest effect tried: the level is
         already met there, so the crossing is at or below it, not interpolated."""

@@ -33,9 +33,9 @@ def stopped_summary(spec: ContractSpec, timeline: Timeline, present: np.ndarray,
     None); ``rule`` (None without one, else its ``decision_month``, ``measure``,
     ``change``, ``stop_below``, ``read``: False where a break stopped the contract before
     the decision month, ``read_on``: the cohorts published by the decision month that have
-    a result (none where it was not read), and ``interim_improvement``, the measure's improvement pooled over
-    them in ``change`` units, positive where the treated did better, None where
-    ``read_on`` is empty);
+    a result (none where it was not read), and ``interim_improvement``, the measure's
+    improvement pooled over them in ``change`` units, positive where the treated did
+    better, None where ``read_on`` is empty);
     ``in_flight``; ``not_served`` (cohorts starting at or after the stop);
     ``observed_not_served`` (those of them the file gives a result for: not paid);
     ``lapsed`` (cohorts served whose results fall after the stop and are not paid);

@@ -18,7 +18,7 @@ from .run_sheets import cash_chart, cashflow_sheet, cohorts_sheet, distributions
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, figure_columns,
                      money_format, provenance, save_atomic, simulations_sheet, sims_sheet_row,
                      summary_sheet, widths)
-from .format import percent, money, month_when, number, pct, shock_label, draws_label
+from .format import FINANCING_NOTE, percent, money, month_when, number, pct, shock_label, draws_label
 from .power import noise_text
 
 
@@ -117,14 +117,10 @@ def capital_table(result) -> Group:
     if d["investors"]:
         parts.append(investor_table(d["investors"], d["guarantees"], cur))
     parts.append(commissioner_lines(d["commissioner"], cur))
-    parts.append(Text(f"Money in {cur}; money into each party is positive. Financing is carried "
-                      "in the balance, compounding monthly: credit at its rate, new capital at "
-                      "the cost of capital, reserves at the interest they would have earned "
-                      "(reserves_rate, default 0); the rest of reserves' cost of capital is an "
-                      "economic cost in the net after financing, not cash. The facility is "
-                      "drawn after reserves and credit; its terms are profile fields (defaults "
-                      "are assumptions); what is still drawn at the end is the investor's "
-                      "loss.", style="dim"))
+    parts.append(Text(f"Money in {cur}; money into each party is positive. {FINANCING_NOTE} "
+                      "The facility is drawn after reserves and credit; its terms are profile "
+                      "fields (defaults are assumptions); what is still drawn at the end is "
+                      "the investor's loss.", style="dim"))
     return Group(*parts)
 
 

@@ -29,6 +29,13 @@ def pct(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+#: How every capital view carries financing (docs/finance.md section 3), said under it.
+FINANCING_NOTE = ("Financing is carried in the balance, compounding monthly: credit at its "
+                  "rate, new capital at the cost of capital, reserves at the interest they "
+                  "would have earned (reserves_rate, default 0); the rest of reserves' cost of "
+                  "capital is an economic cost in the net after financing, not cash.")
+
+
 def change_pct(value: float, digits: int = 1) -> str:
     """A relative change as a signed percentage (``+50.0%``, ``-6.0%``), so a rise is not
     read as a level."""

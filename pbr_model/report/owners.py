@@ -8,7 +8,7 @@ from rich.console import Group
 from .fit import FitTable
 from rich.text import Text
 
-from .format import money, pct, shock_label, draws_label
+from .format import FINANCING_NOTE, money, pct, shock_label, draws_label
 from .sheets import PCT_FORMAT, bold_header, put, widths
 
 #: (header, value-of-summary-dict, kind) columns of the owners' and areas' tables.
@@ -57,9 +57,7 @@ def owners_table(d: dict) -> Group:
                       f"{d['shared']['volume_correlation']:g}); an owner's areas share its "
                       f"operating model (effect correlation "
                       f"{d['shared']['effect_correlation']:g}); different owners' effects are "
-                      "independent. Financing: credit at its rate, new capital at the cost of "
-                      "capital, reserves at the interest they would have earned (reserves_rate, default 0; the rest of "
-                      "their cost of capital is an economic cost, not cash).", style="dim"))
+                      f"independent. {FINANCING_NOTE}", style="dim"))
 
 
 def national_lines(nat: dict, cur: str) -> Text:

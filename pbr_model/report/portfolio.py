@@ -14,7 +14,7 @@ from .run_sheets import cash_chart, distributions_sheet
 from .sheets import (PCT_FORMAT, assumptions_sheet, check_output, data_table, figure_columns,
                      money_format, provenance, put, save_atomic, simulations_sheet,
                      sims_sheet_row, summary_sheet, widths)
-from .format import percent, money, pct, shock_label, draws_label
+from .format import FINANCING_NOTE, percent, money, pct, shock_label, draws_label
 from .owners import owners_reading, owners_sheet, owners_table
 
 
@@ -50,10 +50,7 @@ def portfolio_table(result) -> Group:
                       "trend, a national volume factor (correlation "
                       f"{d['shared']['volume_correlation']:g}) and the owner's operating model "
                       f"(effect correlation {d['shared']['effect_correlation']:g}). "
-                      "Financing: credit at its rate, new capital at the cost of capital, reserves at the "
-                      "interest they would have earned (reserves_rate, default 0; the rest of "
-                      "their cost of capital is an economic cost, not cash).",
-                      style="dim"))
+                      f"{FINANCING_NOTE}", style="dim"))
 
 
 def diversification_lines(div: dict, cur: str) -> Text:

@@ -127,7 +127,8 @@ def power_reading(d: dict, target: bool = False) -> list[str]:
         + (f" ({cuts_text(implied)})" if implied else "") + ", and the provider "
         + ("has a 90% chance of meeting the target at " if target
            else "has a 90% chance of outcome payments at ")
-        + f"{effect(d['effect_for_90pct_paid'], d.get('effect_for_90pct_paid_below_grid', False))}.",
+        + effect(d["effect_for_90pct_paid"], d.get("effect_for_90pct_paid_below_grid", False))
+        + ".",
         (f"With no true effect at all, the target is still met in "
          f"{percent(d['paid_for_noise'])} of simulations (Monte Carlo standard error "
          f"{pct(d['paid_for_noise_se'], 1)}): the chance of meeting it by noise." if target else
