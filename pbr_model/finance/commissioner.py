@@ -57,6 +57,14 @@ def paid_for_noise(triggered: np.ndarray, outcome: np.ndarray) -> dict:
     }
 
 
+def repays_only(spec) -> bool:
+    """Whether every result mechanism is revenue at risk repaid when a target is missed
+    (Doncaster): its outcome payments are repayments, never payments."""
+    results = [p for p in spec.payments if p.type != "fee"]
+    return bool(results) and all(p.type == "revenue_at_risk" and p.settle == "repay"
+                                 for p in results)
+
+
 def present_value(paid_monthly: np.ndarray, terms: Commissioner) -> np.ndarray:
     """What each simulation paid ``(n_sims, n_months)`` [currency, as paid], deflated to the
     prices of the contract's start at ``terms.inflation`` and discounted to its start at the

@@ -11,6 +11,7 @@ from rich.console import Group
 from .fit import FitTable
 from rich.text import Text
 
+from ..finance.commissioner import repays_only
 from ..spec.fields import flatten
 from .book import Book
 from .party_sheets import commissioner_sheet, investor_sheet
@@ -116,7 +117,7 @@ def capital_table(result) -> Group:
     parts = [t]
     if d["investors"]:
         parts.append(investor_table(d["investors"], d["guarantees"], cur))
-    parts.append(commissioner_lines(d["commissioner"], cur))
+    parts.append(commissioner_lines(d["commissioner"], cur, repays_only(result.result.spec)))
     parts.append(Text(f"Money in {cur}; money into each party is positive. {FINANCING_NOTE} "
                       "The facility is drawn after reserves and credit; its terms are profile "
                       "fields (defaults are assumptions); what is still drawn at the end is "
@@ -158,10 +159,10 @@ def investor_table(investors: list[dict], guarantees: list[dict], cur: str,
     return Group(t, *lines)
 
 
-def commissioner_lines(c: dict, cur: str) -> Text:
+def commissioner_lines(c: dict, cur: str, repays: bool = False) -> Text:
+    """The commissioner's figures, a line each; ``repays``: the outcome payments are
+    repayments (:func:`repays_only`), and the lines say so."""
     m = lambda v: money(v, cur)  # noqa: E731
-    # revenue at risk in 'repay' mode: the outcome mechanism only ever takes money back
-    repays = c["outcome_paid"]["p95"] <= 0 and c["outcome_paid"]["p5"] < 0
     outcomes = (f"outcomes {m(c['outcome_paid']['mean'])}"
                 + (", repaid by the provider where targets were missed" if repays else ""))
     lines = [
