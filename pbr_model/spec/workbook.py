@@ -105,9 +105,12 @@ def read_workbook(path: str | Path, root: type[BaseModel] = ContractSpec
     problems = _Problems(str(path))
     cells = [c for name in books[0].sheetnames if name != README
              for c in _sheet_cells(books, name, problems, root)]
-    sections = [n for n in root.model_fields if n in books[0].sheetnames]
-    for name in root.model_fields if sections else ():   # (none: "unknown sheet" says it)
-        if name not in books[0].sheetnames:   # a deleted sheet must not read as its defaults
+    # a deleted sheet must not read as its section's defaults; a workbook with none of the
+    # sections is not a template at all, which its "unknown sheet" lines say
+    present = set(books[0].sheetnames)
+    missing = [n for n in root.model_fields if n not in present]
+    if len(missing) < len(root.model_fields):
+        for name in missing:
             problems.add(_at(name), "missing: a template has a sheet for every section, even "
                          "one left at its defaults, so a deleted sheet is never read as the "
                          "defaults without notice; copy it back from a workbook `pbr template` "
