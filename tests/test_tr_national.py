@@ -28,6 +28,26 @@ def test_tr_national_has_the_21_crcs_at_the_published_total_size():
     assert len(p.owners) == 8  # eight owners from Feb 2015 [PAC19]
 
 
+def test_tr_national_pays_the_published_contract_value():
+    """The 21 areas' expected payments are TR's published GBP 3.15bn over 7 years [RW-crc]:
+    CALIBRATED (tr_national.toml's money per person x 3.25), so this checks the arithmetic of
+    that calibration, not the model. Before 0.25.0 the areas, scaled from tr-crc-example by
+    caseload alone, drew about GBP 0.97bn: this test fails on that portfolio."""
+    sims = 400
+    result = run_portfolio("tr-national", sims=sims)
+    areas = result.areas
+    total = sum(a.result.sim_columns["fee"] + a.result.sim_columns["outcome"] for a in areas)
+    assert len(total) == sims
+    se = total.std(ddof=1) / np.sqrt(sims)
+    # within 3 standard errors of the mean, plus 0.5% for the factor's rounding to 3.25
+    assert abs(total.mean() - 3.15e9) < 3 * se + 0.005 * 3.15e9, (total.mean(), se)
+    # what the calibration scales: money per person, with the structure kept
+    north = next(a for a in result.portfolio.areas if a.name == "Northumbria").spec.spec
+    assert north.intervention.costs.per_participant == pytest.approx(450 * 3.25)
+    assert north.payments[0].per_participant == pytest.approx(600 * 3.25)
+    assert north.payments[1].rates[0].price == pytest.approx(3000 * 3.25)
+
+
 def test_tr_national_runs():
     result = run_portfolio("tr-national", sims=64)
     assert len(result.areas) == 21
