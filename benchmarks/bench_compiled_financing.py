@@ -1,167 +1,127 @@
-"""What a compiled kernel would gain: the financed balance, compiled, against numpy's.
+"""What a compiled kernel gains: the financed balance, compiled, against numpy's.
 
-A feasibility measurement for issue 15's unmet floor (``--draws approx`` on the national
-portfolio at 100,000 simulations in 15 s), not part of the model. The README and
-docs/scaling.md say that only compiled per-area kernels could reach that floor; this
-measures one such kernel on the piece of the work around the draws that is a loop by
-nature: :func:`pbr_model.finance.cash.financed_balance`, the month-by-month balance with
-its financing carried in it (13% of a free-counts national run).
+A measurement for issue 15's unmet floor (``--draws approx`` on the national portfolio at
+100,000 simulations in 15 s), not part of the model. The piece of the work around the
+draws that is a loop by nature is :func:`pbr_model.finance.cash.financed_balance`, the
+month-by-month balance with its financing carried in it. ``financing_kernel.py`` holds the
+same loop over scalars (:func:`financing_kernel.balance_kernel`: any financing the model
+makes, the same bytes); Numba (``pip install numba``, **not** a dependency of pbr-model)
+compiles it. Without Numba the script says so and exits 2.
 
-The kernel here is :func:`balance_kernel`, plain Python over scalars, in the order of
-:func:`~pbr_model.finance.cash.financed_balance`'s operations, month by month with every
-simulation of a month in one inner loop (so a compiler can run several simulations at
-once). It covers a provider's usual financing: two sources drawn in order (reserves and
-credit, either first), each with a cash rate, a size, any commitment fee and any economic
-cost beyond the cash one (the reserves' cost of capital), and new capital beyond them; no
-upfront fee. Numba (``pip install numba``, **not** a dependency of pbr-model) compiles it;
-without Numba the script says so and exits 2.
+Two measurements:
 
-The flows are a real run's: ``cash_in - cash_out`` of ``pbr simulate CONTRACT --sims N``,
-financed by the contract's own provider. For each N the script times numpy's function and
-the compiled kernel (the best of ``--repeats``, after one call that compiles it, whose
-time is reported apart), and checks that the kernel gives the same bytes: the balance
-month by month, each source's financing cost and the economic cost, the lowest balance
-and its month. It exits 1 if any differ.
+* **the balance alone** (default): the flows are a real run's, ``cash_in - cash_out`` of
+  ``pbr simulate CONTRACT --sims N``, financed by the contract's own provider. For each N
+  the script times numpy's function and the compiled kernel (the best of ``--repeats``,
+  after one call that compiles it, whose time is reported apart) and checks that the
+  kernel gives the same bytes: the balance month by month, each source's cost, the lowest
+  balance and its month. It exits 1 if any differ.
+* **end to end** (``--cli "ARGS"``, repeatable): ``pbr ARGS`` run as it is and with the
+  compiled kernel put in ``financed_balance``'s place (:func:`financing_kernel.patch`),
+  alternately, ``--repeats`` times each in a fresh process: the median wall time, the CPU
+  time of the process and its workers, and the largest resident size of any one of them.
+  Numba's import and its compiler (about 0.2 s and 100 MB in each process) count here.
 
 Usage::
 
     pip install numba
     python benchmarks/bench_compiled_financing.py
     python benchmarks/bench_compiled_financing.py --contract peterborough-sib --sims 1024 4096
+    python benchmarks/bench_compiled_financing.py --repeats 3 \\
+        --cli "capital tr-national --sims 100000 --draws approx --workers 2"
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
+import financing_kernel
 from _provenance import describe
 
+HERE = Path(__file__).resolve().parent
 
-def balance_kernel(flows, rate0, rate1, rate_beyond, size0, size1, fee0, fee1,
-                   econ0, econ1, has_econ0, has_econ1, balance, drawn0, drawn1, beyond,
-                   paid0, paid1, paid_beyond, accrued0, accrued1, cost0, cost1, b, low,
-                   low_month):
-    """The financed balance of ``flows`` ``(n_months, n_sims)`` into the given arrays (all
-    zero but ``balance``, ``low``), for two sources and new capital beyond; the same
-    operations, in the same order, as ``financed_balance`` carries out on whole rows."""
-    months, n = flows.shape
-    below1 = size0 + 0.0            # what the first source holds, added as it adds it
-    total = below1 + size1
-    for t in range(months):
-        # economic cost: numpy's branch for the month depends on how many simulations have
-        # drawn on each source
-        count0 = 0
-        count1 = 0
-        for i in range(n):
-            if drawn0[i] > 0:
-                count0 += 1
-            if drawn1[i] > 0:
-                count1 += 1
-        for i in range(n):
-            d0 = drawn0[i]
-            d1 = drawn1[i]
-            db = beyond[i]
-            p0 = d0 * rate0
-            if fee0 != 0.0:
-                p0 += (size0 - d0) * fee0
-            p1 = d1 * rate1
-            if fee1 != 0.0:
-                p1 += (size1 - d1) * fee1
-            pb = db * rate_beyond
-            charge = p0 + 0.0
-            charge += p1
-            charge += pb
-            paid0[i] += p0
-            paid1[i] += p1
-            paid_beyond[i] += pb
-            if has_econ0:
-                if count0 == n:
-                    c = (d0 + accrued0[i]) * econ0
-                elif count0:
-                    c = (d0 + (accrued0[i] if d0 > 0 else 0.0)) * econ0
-                else:
-                    c = d0 * econ0
-                accrued0[i] += c - (d0 * rate0 if fee0 != 0.0 else p0)
-                cost0[i] += c
-            if has_econ1:
-                if count1 == n:
-                    c = (d1 + accrued1[i]) * econ1
-                elif count1:
-                    c = (d1 + (accrued1[i] if d1 > 0 else 0.0)) * econ1
-                else:
-                    c = d1 * econ1
-                accrued1[i] += c - (d1 * rate1 if fee1 != 0.0 else p1)
-                cost1[i] += c
-            v = b[i] + flows[t, i]
-            v = v - charge
-            balance[t, i] = v
-            b[i] = v
-            if t == 0:
-                low[i] = v
-            else:
-                if v < low[i]:
-                    low_month[i] = t
-                lo = low[i]
-                if lo != lo or v != v:      # numpy's minimum keeps a NaN
-                    if lo == lo:            # and argmin's month is the first NaN's
-                        low_month[i] = t
-                    low[i] = lo if lo != lo else v
-                else:                       # and of two equal numbers (0 and -0) the second
-                    low[i] = lo if lo < v else v
-            # numpy's maximum(x, 0.0) keeps x only if it is greater (or NaN): -0.0 gives 0.0;
-            # so does financed_balance's clip to [0, size] (its sizes a (sources, 1) array)
-            need = -v
-            need = need if need > 0.0 or need != need else 0.0
-            s = need - 0.0
-            s = s if s > 0.0 or s != s else 0.0
-            drawn0[i] = s if s <= size0 or s != s else size0
-            s = need - below1
-            s = s if s > 0.0 or s != s else 0.0
-            drawn1[i] = s if s <= size1 or s != s else size1
-            s = need - total
-            beyond[i] = s if s > 0.0 or s != s else 0.0
+# one run of ``pbr ARGS`` in this process (compiled: with the kernel in place), then its
+# CPU time and largest resident size, its workers' included, written to the file named
+RUNNER = """
+import json, resource, sys, time
+sys.path.insert(0, {here!r})
+out, compiled, args = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+if compiled:
+    import numba, financing_kernel
+    financing_kernel.patch(financing_kernel.compile_kernel(numba))
+from pbr_model.cli import main
+sys.argv = ["pbr", *args]
+try:
+    main()
+except SystemExit as e:
+    code = e.code or 0
+else:
+    code = 0
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+json.dump({{"code": code, "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+            "rss_mib": max(me.ru_maxrss, kids.ru_maxrss) / 1024}}, open(out, "w"))
+"""
 
 
-def compiled_balance(kernel, net_flow: np.ndarray, financing):
-    """:func:`balance_kernel` (``kernel``: it, or it compiled) on ``net_flow`` ``(n_sims,
-    n_months)``, the arrays ``financed_balance`` returns: the balance month by month, the
-    costs by source name, and the lowest balance and its month."""
-    from pbr_model.finance.cash import BEYOND, monthly_rate
-    s = financing.sources
-    if len(s) != 2 or any(x.upfront_fee for x in s) or any(np.ndim(x.size) for x in s):
-        raise ValueError("the kernel covers two sources of one size each and no upfront fee")
-    flows = np.ascontiguousarray(net_flow.T)
-    months, n = flows.shape
-    # drawn0, drawn1, beyond, paid0, paid1, paid_beyond, accrued0, accrued1, cost0, cost1, b
-    state = [np.zeros(n) for _ in range(11)]
-    balance, low, low_month = np.empty((months, n)), np.empty(n), np.zeros(n, dtype=np.int64)
-    has_econ = [x.rate != x.balance_rate for x in s]   # a cost beyond the cash one
-    econ = [monthly_rate(x.rate) if e else 0.0 for x, e in zip(s, has_econ)]
-    kernel(flows, monthly_rate(s[0].balance_rate), monthly_rate(s[1].balance_rate),
-           monthly_rate(financing.beyond_rate), float(s[0].size), float(s[1].size),
-           s[0].commitment_fee / 12, s[1].commitment_fee / 12, *econ, *has_econ, balance,
-           *state, low, low_month)
-    paid, cost = state[3:6], state[8:10]
-    costs = {s[0].name: paid[0], s[1].name: paid[1], BEYOND: paid[2]}
-    costs.update({x.name: c for x, c, e in zip(s, cost, has_econ) if e})
-    return balance, costs, low, low_month
+def kernel_balance(fn, net_flow: np.ndarray, financing):
+    """``fn`` (the kernel, compiled or not) on ``net_flow`` ``(n_sims, n_months)``: a
+    :class:`~pbr_model.finance.cash.FinancedCash`, as ``financed_balance`` returns."""
+    return financing_kernel.financed(fn)(net_flow, financing)
 
 
 def same_bytes(reference, mine) -> list[str]:
-    """What differs between numpy's :class:`FinancedCash` and :func:`compiled_balance`'s."""
-    balance, costs, low, low_month = mine
-    bad = [] if reference.by_month.tobytes() == balance.tobytes() else ["balance"]
+    """What differs between two :class:`~pbr_model.finance.cash.FinancedCash`."""
+    bad = [] if reference.by_month.tobytes() == mine.by_month.tobytes() else ["balance"]
     bad += [f"cost of {k}" for k, v in reference.costs.items()
-            if k not in costs or v.tobytes() != costs[k].tobytes()]
-    if reference.low.tobytes() != low.tobytes():
-        bad.append("lowest balance")
-    if not np.array_equal(reference.low_month, low_month):
-        bad.append("its month")
+            if k not in mine.costs or v.tobytes() != mine.costs[k].tobytes()]
+    if list(reference.costs) != list(mine.costs):
+        bad.append("the costs' names")
+    for name in ("lender", "outstanding"):
+        a, b = getattr(reference, name), getattr(mine, name)
+        if (a is None) != (b is None) or (a is not None and a.tobytes() != b.tobytes()):
+            bad.append(name)
+    if reference.by_month.shape[0]:
+        if reference.low.tobytes() != mine.low.tobytes():
+            bad.append("lowest balance")
+        if not np.array_equal(reference.low_month, mine.low_month):
+            bad.append("its month")
     return bad
+
+
+def end_to_end(commands: list[str], repeats: int) -> None:
+    """Each ``pbr`` command as it is and compiled, alternately, ``repeats`` times each."""
+    print("| command | financing | wall (median) | CPU (median) | largest process |")
+    print("|---|---|---:|---:|---:|")
+    for command in commands:
+        args = shlex.split(command)
+        runs: dict[str, list[dict]] = {"numpy": [], "compiled": []}
+        for _ in range(repeats):
+            for label, flag in (("numpy", "0"), ("compiled", "1")):
+                with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                    t = time.perf_counter()
+                    done = subprocess.run(
+                        [sys.executable, "-c", RUNNER.format(here=str(HERE)), out.name, flag,
+                         *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                    wall = time.perf_counter() - t
+                    figures = json.loads(Path(out.name).read_text() or "{}")
+                if done.returncode or figures.get("code"):
+                    raise SystemExit(f"pbr {command} failed ({label}):\n{done.stderr[-2000:]}")
+                runs[label].append({"wall": wall, **figures})
+        for label, rs in runs.items():
+            print(f"| `pbr {command}` | {label} | "
+                  f"{statistics.median(r['wall'] for r in rs):.2f} s | "
+                  f"{statistics.median(r['cpu'] for r in rs):.2f} s | "
+                  f"{max(r['rss_mib'] for r in rs):,.0f} MiB |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contract", default="tr-crc-example", help="bundled contract or path")
     ap.add_argument("--sims", type=int, nargs="+", default=[4096, 16384])
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--cli", action="append", default=[], metavar="ARGS",
+                    help="time `pbr ARGS` end to end, as it is and compiled (repeatable)")
     args = ap.parse_args(argv)
     if args.repeats < 1 or min(args.sims) < 1:
         ap.error("--repeats and --sims must be at least 1")
@@ -178,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         print("bench_compiled_financing.py needs Numba, which pbr-model does not depend on: "
               "pip install numba", file=sys.stderr)
         return 2
+    print(f"Measured: {describe()}; numba {numba.__version__}")
+    if args.cli:
+        end_to_end(args.cli, args.repeats)
+        return 0
     from pbr_model.analyses.simulate import simulate
     from pbr_model.errors import PbrError
     from pbr_model.finance.cash import financed_balance, financing_of
@@ -191,13 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     financing = financing_of(spec.spec.provider)
     t0 = time.perf_counter()
-    kernel = numba.njit(balance_kernel)
-    compiled_balance(kernel, np.zeros((1, 2)), financing)
+    kernel = financing_kernel.compile_kernel(numba)
+    kernel_balance(kernel, np.zeros((1, 2)), financing)
     compile_s = time.perf_counter() - t0
-    print(f"Measured: {describe()}; numba {numba.__version__}")
     print(f"\n`{args.contract}`, its provider's financing "
           f"({', '.join(s.name for s in financing.sources)}, then new capital); "
-          f"compiling the kernel took {compile_s:.2f} s (once per process)\n")
+          f"compiling the kernel (or loading it from Numba's cache) took {compile_s:.2f} s "
+          "(once per process)\n")
     print("| simulations | months | numpy | compiled | speed-up | same bytes |")
     print("|---:|---:|---:|---:|---:|---|")
     failed = False
@@ -211,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             reference = financed_balance(net, financing)
             best_np = min(best_np, time.perf_counter() - t)
             t = time.perf_counter()
-            mine = compiled_balance(kernel, net, financing)
+            mine = kernel_balance(kernel, net, financing)
             best_nb = min(best_nb, time.perf_counter() - t)
         bad = same_bytes(reference, mine)
         failed |= bool(bad)
