@@ -15,6 +15,7 @@ import numpy as np
 from .approx import sampler_for
 from .errors import InputError
 from .finance import cash_figures, monthly_costs
+from .finance.commissioner import avoided_discount, present_value
 from .measure import Measurement, evaluate
 from .outcomes import Counts, Outcomes, Shared, simulate_outcomes, tree_map
 from .payments import PaymentInputs, pay_all, rule_measures, termination
@@ -194,6 +195,13 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all
             record[name] = np.where(stop.served, record[name], 0)
         record.update(terminated=stop.terminated,
                       termination_month=np.where(stop.terminated, stop.month, -1))
+    # the reoffences avoided, each discounted to the start from when it falls (the
+    # commissioner's present value of the savings: finance.commissioner.avoided_discount)
+    weights = avoided_discount(timeline.entry_month, timeline.cohort_months,
+                               spec.contract.followup_months, spec.commissioner.discount_rate)
+    record["pv_reoffences_avoided"] = (
+        (record["counterfactual_reoffences"] - record["reoffences"]) * weights).sum(1)
+    record["pv_outcome_paid"] = present_value(outcome_in, spec.commissioner)
     return record
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..stats import row_dot, stats
 from ..spec.parties import Commissioner
-from .cash import monthly_discount_factors
+from .cash import monthly_discount_factors, monthly_rate
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> float:
@@ -76,9 +76,27 @@ def present_value(paid_monthly: np.ndarray, terms: Commissioner) -> np.ndarray:
     return row_dot(paid_monthly, monthly_discount_factors(nominal, paid_monthly.shape[1]))
 
 
+def avoided_discount(entry_month: np.ndarray, cohort_months: int, followup_months: int,
+                     discount_rate: float) -> np.ndarray:
+    """The present value at the contract's start of one reoffence avoided in each cohort,
+    ``(n_cohorts,)`` [fraction]: the real discount factor ``(1 + r)^(-t / 12)`` at
+    ``discount_rate`` [fraction per year, real] averaged over the months ``t`` the cohort's
+    reoffences fall in. ASSUMPTION: entrants evenly over the cohort's entry months (as its
+    costs and fees are spread), and each entrant's reoffences evenly over the follow-up
+    months from its entry month (``followup_months``: proven reoffending counts offences
+    committed in that year); reoffending is front-loaded in fact, so this discounts them a
+    little more than their true timing would."""
+    v = 1 / (1 + monthly_rate(discount_rate))
+    months = (np.asarray(entry_month, dtype=np.float64)[:, None, None]
+              + np.arange(cohort_months)[None, :, None] + np.arange(followup_months)[None, None, :])
+    return (v ** months).mean(axis=(1, 2))
+
+
 def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarray,
                          no_effect: np.ndarray, pv_paid: np.ndarray,
-                         terms: Commissioner, noise: dict | None = None) -> dict:
+                         terms: Commissioner, noise: dict | None = None,
+                         pv_avoided: np.ndarray | None = None,
+                         pv_outcome: np.ndarray | None = None) -> dict:
     """Headline figures for the commissioner.
 
     Parameters
@@ -91,6 +109,11 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
     terms : the commissioner's cost of a reoffence and discount rate
     noise : :func:`paid_for_noise` of a run of the same contract at a known zero effect
         (the same seed and simulations); its figures are included as they are
+    pv_avoided : the reoffences avoided, each discounted to the contract's start at the
+        real ``terms.discount_rate`` from when it falls (:func:`avoided_discount`),
+        ``(n_sims,)`` [reoffences]; None: no present value of the savings
+    pv_outcome : the present value of the outcome payments alone, as ``pv_paid``
+        ``(n_sims,)`` [currency of the contract's start]; needed with ``pv_avoided``
 
     Returns
     -------
@@ -127,6 +150,15 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
         # against outcome payments: the fee buys a service the commissioner would buy anyway
         out["net_savings_vs_outcome"] = stats(value - outcome)
         out["net_savings_vs_total"] = stats(value - total)
+        if pv_avoided is not None:
+            # both sides in the prices of the contract's start, discounted to it at the real
+            # rate: the Green Book's comparison of costs and benefits [GB]
+            pv_value = terms.cost_per_reoffence * pv_avoided
+            out["pv_value_of_avoided"] = stats(pv_value)
+            for name, paid_pv in (("outcome", pv_outcome), ("total", pv_paid)):
+                npv = pv_value - paid_pv
+                out[f"npv_vs_{name}"] = stats(npv)
+                out[f"prob_npv_vs_{name}_negative"] = float(np.mean(npv < 0))
     return out
 
 

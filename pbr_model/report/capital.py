@@ -188,6 +188,13 @@ def commissioner_lines(c: dict, cur: str, repays: bool = False) -> Text:
         lines.append((f"Net savings at {m(c['cost_per_reoffence'])} a reoffence (mean)",
                       f"{m(c['net_savings_vs_outcome']['mean'])} against outcome payments, "
                       f"{m(c['net_savings_vs_total']['mean'])} against all payments"))
+        if "npv_vs_total" in c:
+            lines.append((f"Net present value at {pct(c['discount_rate'])} real (mean)",
+                          f"{m(c['npv_vs_outcome']['mean'])} against outcome payments "
+                          f"(P(below 0) {pct(c['prob_npv_vs_outcome_negative'])}), "
+                          f"{m(c['npv_vs_total']['mean'])} against all payments "
+                          f"(P(below 0) {pct(c['prob_npv_vs_total_negative'])}); reoffences "
+                          f"avoided valued when they fall, {m(c['pv_value_of_avoided']['mean'])}"))
     else:
         lines.append(("Net savings", "give commissioner.cost_per_reoffence to see them"))
     for p in c.get("payers", []):
