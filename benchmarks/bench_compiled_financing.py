@@ -19,8 +19,10 @@ Two measurements:
 * **end to end** (``--cli "ARGS"``, repeatable): ``pbr ARGS`` run as it is and with the
   compiled kernel put in ``financed_balance``'s place (:func:`financing_kernel.patch`),
   alternately, ``--repeats`` times each in a fresh process: the median wall time, the CPU
-  time of the process and its workers, and the largest resident size of any one of them.
-  Numba's import and its compiler (about 0.2 s and 100 MB in each process) count here.
+  time of the process and its workers, the largest resident size of any one of them, and
+  whether every run printed the same output (give ``--json``: the figures to the last
+  digit; it exits 1 if not). Numba's import and its compiler (about 0.2 s and 100 MB in
+  each process) count here.
 
 Usage::
 
@@ -28,7 +30,7 @@ Usage::
     python benchmarks/bench_compiled_financing.py
     python benchmarks/bench_compiled_financing.py --contract peterborough-sib --sims 1024 4096
     python benchmarks/bench_compiled_financing.py --repeats 3 \\
-        --cli "capital tr-national --sims 100000 --draws approx --workers 2"
+        --cli "capital tr-national --sims 100000 --draws approx --workers 2 --json"
 """
 
 from __future__ import annotations
@@ -98,30 +100,39 @@ def same_bytes(reference, mine) -> list[str]:
     return bad
 
 
-def end_to_end(commands: list[str], repeats: int) -> None:
-    """Each ``pbr`` command as it is and compiled, alternately, ``repeats`` times each."""
-    print("| command | financing | wall (median) | CPU (median) | largest process |")
-    print("|---|---|---:|---:|---:|")
+def end_to_end(commands: list[str], repeats: int) -> bool:
+    """Each ``pbr`` command as it is and compiled, alternately, ``repeats`` times each;
+    whether any printed output differed between the runs (use ``--json``: the figures to
+    the last digit)."""
+    print("| command | financing | wall (median) | CPU (median) | largest process | "
+          "same output |")
+    print("|---|---|---:|---:|---:|---|")
+    failed = False
     for command in commands:
         args = shlex.split(command)
         runs: dict[str, list[dict]] = {"numpy": [], "compiled": []}
+        outputs: set[str] = set()   # every run's printed output: one, if the bytes agree
         for _ in range(repeats):
             for label, flag in (("numpy", "0"), ("compiled", "1")):
                 with tempfile.NamedTemporaryFile(suffix=".json") as out:
                     t = time.perf_counter()
                     done = subprocess.run(
                         [sys.executable, "-c", RUNNER.format(here=str(HERE)), out.name, flag,
-                         *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                         *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                     wall = time.perf_counter() - t
                     figures = json.loads(Path(out.name).read_text() or "{}")
                 if done.returncode or figures.get("code"):
                     raise SystemExit(f"pbr {command} failed ({label}):\n{done.stderr[-2000:]}")
                 runs[label].append({"wall": wall, **figures})
+                outputs.add(done.stdout)
+        same = len(outputs) == 1
+        failed |= not same
         for label, rs in runs.items():
             print(f"| `pbr {command}` | {label} | "
                   f"{statistics.median(r['wall'] for r in rs):.2f} s | "
                   f"{statistics.median(r['cpu'] for r in rs):.2f} s | "
-                  f"{max(r['rss_mib'] for r in rs):,.0f} MiB |")
+                  f"{max(r['rss_mib'] for r in rs):,.0f} MiB | {'yes' if same else 'NO'} |")
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,8 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"Measured: {describe()}; numba {numba.__version__}")
     if args.cli:
-        end_to_end(args.cli, args.repeats)
-        return 0
+        return 1 if end_to_end(args.cli, args.repeats) else 0
     from pbr_model.analyses.simulate import simulate
     from pbr_model.errors import PbrError
     from pbr_model.finance.cash import financed_balance, financing_of

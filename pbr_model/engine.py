@@ -23,7 +23,7 @@ from .payments.base import PaymentFlows
 from .payments.renegotiation import renegotiate
 from .rng import BLOCK, block_rng
 from .spec.schema import ContractSpec
-from .stats import band_sum
+from .stats import band_sum, row_dot
 from .stopping import stop_point
 from .timeline import Timeline
 
@@ -199,8 +199,8 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all
     # commissioner's present value of the savings: finance.commissioner.avoided_discount)
     weights = avoided_discount(timeline.entry_month, timeline.cohort_months,
                                spec.contract.followup_months, spec.commissioner.discount_rate)
-    record["pv_reoffences_avoided"] = (
-        (record["counterfactual_reoffences"] - record["reoffences"]) * weights).sum(1)
+    record["pv_reoffences_avoided"] = row_dot(
+        record["counterfactual_reoffences"] - record["reoffences"], weights)
     record["pv_outcome_paid"] = present_value(outcome_in, spec.commissioner)
     return record
 

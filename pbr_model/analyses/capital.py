@@ -181,8 +181,8 @@ def commissioner_view(result: SimulationResult, noise: dict | None = None,
     if pv_paid is None:
         pv_paid = present_value(result.cash_in, terms)
     view = commissioner_summary(s["fee"], s["outcome"], s["reoffences_avoided"], no_effect,
-                                pv_paid, terms, noise or None, s.get("pv_reoffences_avoided"),
-                                s.get("pv_outcome_paid"))
+                                pv_paid, terms, noise or None, s["pv_reoffences_avoided"],
+                                s["pv_outcome_paid"])
     payers = payer_terms(result.spec)
     if payers:
         view["payers"] = [

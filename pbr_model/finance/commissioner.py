@@ -84,8 +84,10 @@ def avoided_discount(entry_month: np.ndarray, cohort_months: int, followup_month
     reoffences fall in. ASSUMPTION: entrants evenly over the cohort's entry months (as its
     costs and fees are spread), and each entrant's reoffences evenly over the follow-up
     months from its entry month (``followup_months``: proven reoffending counts offences
-    committed in that year); reoffending is front-loaded in fact, so this discounts them a
-    little more than their true timing would."""
+    committed in that year), each valued in the month it is committed. Two departures pull
+    opposite ways: reoffending is front-loaded (so they fall earlier), while much of their
+    cost to the state comes at conviction, some six months on, and over a sentence (later):
+    six months is a factor of ``(1 + r)^(-1/2)``, 1.7% at 3.5%."""
     v = 1 / (1 + monthly_rate(discount_rate))
     months = (np.asarray(entry_month, dtype=np.float64)[:, None, None]
               + np.arange(cohort_months)[None, :, None] + np.arange(followup_months)[None, None, :])
@@ -125,6 +127,9 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
     ``paid_without_avoided`` the chance of paying in a simulation where no reoffences
     were in fact avoided (noise or trend), P(paid and none avoided).
     """
+    if (pv_avoided is None) != (pv_outcome is None):
+        raise ValueError("pv_avoided and pv_outcome: give both (the present values of the "
+                         "savings and of the outcome payments) or neither")
     total = fee + outcome
     paid = outcome > 0
     out = {
@@ -152,7 +157,10 @@ def commissioner_summary(fee: np.ndarray, outcome: np.ndarray, avoided: np.ndarr
         out["net_savings_vs_total"] = stats(value - total)
         if pv_avoided is not None:
             # both sides in the prices of the contract's start, discounted to it at the real
-            # rate: the Green Book's comparison of costs and benefits [GB]
+            # rate: the Green Book's comparison of costs and benefits [GB]. Two bounds, not a
+            # verdict: against outcome payments every reoffence avoided is credited to them
+            # (the fee-funded service avoids some too); against all payments the whole
+            # service, which the commissioner would buy anyway, is charged to them
             pv_value = terms.cost_per_reoffence * pv_avoided
             out["pv_value_of_avoided"] = stats(pv_value)
             for name, paid_pv in (("outcome", pv_outcome), ("total", pv_paid)):

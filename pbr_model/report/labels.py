@@ -83,8 +83,10 @@ WORDS = {
     "net_savings_vs_outcome": "net savings against outcome payments",
     "net_savings_vs_total": "net savings against all payments",
     "pv_value_of_avoided": "present value of reoffences avoided (real, prices of the start)",
-    "npv_vs_outcome": "net present value against outcome payments",
-    "npv_vs_total": "net present value against all payments",
+    "npv_vs_outcome": "net present value against outcome payments (upper bound: every "
+                      "reoffence avoided credited to them)",
+    "npv_vs_total": "net present value against all payments (lower bound: the whole service "
+                    "charged to reoffending)",
     "prob_npv_vs_outcome_negative": "P(net present value against outcome payments below 0)",
     "prob_npv_vs_total_negative": "P(net present value against all payments below 0)",
     "paid_for_noise": "paid for noise: P(triggered) at no effect",

@@ -78,3 +78,37 @@ def test_without_a_cost_per_reoffence_no_npv_is_reported():
         update={"cost_per_reoffence": None})})
     c = capital(spec, sims=200).commissioner
     assert not any(k.startswith(("npv", "pv_value", "prob_npv")) for k in c)
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_undiscounted_they_are_the_reoffences_avoided_with_a_stop_and_attrition(detail):
+    """At a zero rate each simulation's discounted reoffences avoided are its reoffences
+    avoided: cohorts a stopping rule leaves unserved count as none in both (ABLE stops
+    about half its runs), and so do people lost to data matching. Kept and streamed."""
+    loaded = load_spec("nyc-able-sib", ["commissioner.discount_rate=0",
+                                        "evaluation.attrition=0.3"])
+    result = simulate(loaded, SIMS, detail=detail)
+    s = result.sim_columns
+    assert s["pv_reoffences_avoided"] == pytest.approx(s["reoffences_avoided"], rel=1e-9,
+                                                       abs=1e-6)
+    assert 0.2 < s["terminated"].mean() < 0.8   # the rule stops some runs, not all
+
+
+def test_the_two_present_values_are_given_together():
+    from pbr_model.finance.commissioner import commissioner_summary
+    spec = load_spec("tr-crc-example").spec
+    one = np.ones(3)
+    with pytest.raises(ValueError, match="give both"):
+        commissioner_summary(one, one, one, one > 0, one, spec.commissioner,
+                             pv_avoided=one)
+
+
+def test_a_contract_that_only_repays_says_its_repayments_count_as_a_gain(tmp_path):
+    from typer.testing import CliRunner
+    from pbr_model.cli import app
+    done = CliRunner().invoke(app, ["capital", "doncaster-pbr", "--sims", "300", "--set",
+                                    "commissioner.cost_per_reoffence=5000"])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "against outcome payments (upper bound)" in text
+    assert "repayments, which count as a gain" in text
