@@ -260,8 +260,9 @@ class Commissioner(_Model):
     """The commissioner's view: what reoffending costs and how it discounts."""
 
     cost_per_reoffence: float | None = _f(
-        "Cost to the state and victims of one proven reoffence, for net savings; omit to "
-        "report no savings.", "currency", default=None, ge=0)
+        "Cost to the state and victims of one proven reoffence, in the prices of the "
+        "contract's start, for net savings and net present value; omit to report neither.",
+        "currency", default=None, ge=0)
     discount_rate: float = _f("Annual discount rate for present values, in real terms (the "
                               "Green Book's 3.5%): the cash is deflated by `inflation` first.",
                               "fraction per year", default=0.035, ge=0, le=1)
