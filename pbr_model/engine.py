@@ -201,6 +201,8 @@ def finish(spec: ContractSpec, timeline: Timeline, outcomes, columns: str = "all
                                spec.contract.followup_months, spec.commissioner.discount_rate)
     record["pv_reoffences_avoided"] = row_dot(
         record["counterfactual_reoffences"] - record["reoffences"], weights)
+    # what the commissioner paid, in all and for results, at its prices and real rate
+    record["pv_paid"] = present_value(cash_in, spec.commissioner)
     record["pv_outcome_paid"] = present_value(outcome_in, spec.commissioner)
     return record
 

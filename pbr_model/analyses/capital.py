@@ -19,8 +19,7 @@ import numpy as np
 
 from ..engine import DEFAULT_CHUNK, DEFAULT_SEED
 from ..errors import InputError
-from ..finance.commissioner import (commissioner_summary, paid_for_noise, payer_summary,
-                                    present_value)
+from ..finance.commissioner import (commissioner_summary, paid_for_noise, payer_summary)
 from ..finance.parties import Plan, Seat
 from ..finance.investors import InvestorFigures, guarantee_summary
 from ..finance.investors import summary as sib_summary
@@ -166,22 +165,19 @@ def payer_terms(spec: ContractSpec) -> dict[str, list[dict]]:
     return out
 
 
-def commissioner_view(result: SimulationResult, noise: dict | None = None,
-                      pv_paid: np.ndarray | None = None) -> dict:
+def commissioner_view(result: SimulationResult, noise: dict | None = None) -> dict:
     """The commissioner's figures (:func:`commissioner_summary`) and, when mechanisms are
     split between outcome payers, ``payers``: each payer's (:func:`payer_summary`), its
-    paid-for-noise figures from ``noise["payers"]``. ``pv_paid``: what each simulation
-    paid, discounted (:func:`present_value`), if worked out as the run went (a streamed
-    run keeps no monthly cash); else from the result's."""
+    paid-for-noise figures from ``noise["payers"]``. The present values are the run's
+    per-simulation columns (``pv_paid``, ``pv_outcome_paid``, ``pv_reoffences_avoided``:
+    each chunk's, worked out where it was made, :func:`pbr_model.engine.finish`)."""
     s = result.sim_columns
     noise = dict(noise or {})
     payer_noise = noise.pop("payers", {})
     no_effect = (s["effect_binary"] <= 0) & (s["effect_frequency"] <= 0)
     terms = result.spec.commissioner
-    if pv_paid is None:
-        pv_paid = present_value(result.cash_in, terms)
     view = commissioner_summary(s["fee"], s["outcome"], s["reoffences_avoided"], no_effect,
-                                pv_paid, terms, noise or None, s["pv_reoffences_avoided"],
+                                s["pv_paid"], terms, noise or None, s["pv_reoffences_avoided"],
                                 s["pv_outcome_paid"])
     payers = payer_terms(result.spec)
     if payers:
@@ -275,19 +271,17 @@ def capital(
         contract_plan = plan(loaded, sims, seed, result, executor)
         parties, tranche_figures, paid = _kept_parties(result, seats, mode, contract_plan,
                                                        sib_spec, chunk_size)
-        pv_paid = None
     else:
         # the plan first (each chunk is split with it where it is made), from the first
         # PLAN_SIMS simulations of the contract without a shock
         contract_plan = plan(loaded, sims, seed, executor=executor, draws=draws)
         split = Split(seats, mode, contract_plan, sib_spec, Timeline.from_spec(loaded.spec),
-                      loaded.spec.commissioner, balances=not summary_only,
+                      balances=not summary_only,
                       termination=loaded.spec.termination)
         result = simulate(loaded, sims, seed, detail=False, spool=spool, split=split,
                           summary_only=summary_only, **run)
         parties = result.split.parties(seats, result)
         tranche_figures, paid = result.split.tranches(), result.split.guarantees()
-        pv_paid = result.split.pv_paid()
     investors = [sib_summary(f) for f in tranche_figures]
     guarantees = [guarantee_summary(g, p)
                   for g, p in zip(sib_spec.guarantees if sib_spec else [], paid)]
@@ -296,7 +290,7 @@ def capital(
         view = commissioner_view(result, noise_run(loaded.spec, sims, seed, volume_shock,
                                                    chunk_size, paid_volume_shock, caseload_shock,
                                                    executor, draws,
-                                                   _shifted(progress, sims, total)), pv_paid)
+                                                   _shifted(progress, sims, total)))
     return CapitalResult(result, mode, parties, contract_plan, view,
                          investors, guarantees, tranche_figures)
 

@@ -29,10 +29,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..finance.capital import CapitalFigures, capital_read, facility_summary
-from ..finance.commissioner import present_value
 from ..finance.parties import PartyFlows, Plan, Seat
 from ..finance.sib import SibFlows, bond_cash, run_sib, settled_early
-from ..spec.schema import Commissioner, SocialImpactBond
+from ..spec.schema import SocialImpactBond
 from ..spec.termination import Termination
 from ..timeline import Timeline
 from . import parties as _parties
@@ -88,15 +87,13 @@ def split_chunk(seats: list[Seat], mode: str, plan: Plan, sib: SocialImpactBond 
 class Split:
     """How a streamed capital run reduces each chunk (picklable: it travels with the task):
     :func:`split_chunk` of its arrays, each party's balance folded into a sketch and its net
-    flows kept only for the rows among the first ``PLAN_SIMS``, and what the commissioner
-    paid, discounted (``terms``)."""
+    flows kept only for the rows among the first ``PLAN_SIMS``."""
 
     seats: list[Seat]
     mode: str
     plan: Plan
     sib: SocialImpactBond | None
     timeline: Timeline
-    terms: Commissioner
     #: Sketch each party's balance (False: a run that keeps its summary only, whose
     #: parties' monthly percentiles nothing reads).
     balances: bool = True
@@ -116,8 +113,7 @@ class Split:
         return {"rows": slice(first, first + len(record["fee"])),
                 "chunk": replace(chunk, balance=[], net_flow=[]),   # the months stay here
                 "balance": [sketch_of(b) for b in chunk.balance] if self.balances else None,
-                "net_flow": net_flow,
-                "pv_paid": present_value(record["cash_in"], self.terms)}
+                "net_flow": net_flow}
 
 
 class Filled:
@@ -198,7 +194,6 @@ class Streamed(Collected):
     def __init__(self, sims: int) -> None:
         super().__init__(sims)
         self.balance: list | None = None
-        self.pv = np.empty(sims)
         self.net_flow: list[list[np.ndarray]] = []
 
     def add(self, part: dict) -> None:
@@ -211,7 +206,6 @@ class Streamed(Collected):
         self.put(part["chunk"], part["rows"])
         for kept, n in zip(self.net_flow, part["net_flow"]):
             kept.append(n)
-        self.pv[part["rows"]] = part["pv_paid"]
 
     def parties(self, seats: list[Seat], result) -> list:
         """Each party's result: its figures, balance percentiles from its sketch (none
@@ -223,7 +217,3 @@ class Streamed(Collected):
                                                               seat.profile))
                 for seat, figures, sketch, nets in zip(seats, self.party_figures(),
                                                        sketches, self.net_flow)]
-
-    def pv_paid(self) -> np.ndarray:
-        """What the commissioner paid per simulation, discounted."""
-        return self.pv

@@ -247,6 +247,7 @@ def build_result(parts: list[dict], *, provenance: Provenance, spec: ContractSpe
         **{name: cat(f"pool_{name}") for name in POOLED_COLUMNS},
         "reoffences_avoided": totals["row_counterfactual_reoffences"] - totals["row_reoffences"],
         "pv_reoffences_avoided": cat("pv_reoffences_avoided"),
+        "pv_paid": cat("pv_paid"),
         "pv_outcome_paid": cat("pv_outcome_paid"),
         "effect_binary": cat("effect_binary"),
         "effect_frequency": cat("effect_frequency"),

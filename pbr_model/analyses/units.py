@@ -22,6 +22,7 @@ UNITS: dict[str, str] = {
     "reoffences_avoided": "reoffences (vs expected counterfactual)",
     "pv_reoffences_avoided": "reoffences (each discounted to the start at the commissioner's "
                              "real rate from when it falls)",
+    "pv_paid": "currency (present value at the start, real)",
     "pv_outcome_paid": "currency (present value at the start, real)",
     "effect_binary": "fraction", "effect_frequency": "fraction",
     "fee": "currency", "outcome": "currency", "fee_payment": "currency",

@@ -129,17 +129,15 @@ class ContractSpec(_Model):
         advanced = {m.name for m in self.payments
                     if isinstance(m, OutcomePayment) and m.foundation is not None
                     and m.cap_total is not None}
-        problems += [f"indexation.prices.{i}.payment is {p.payment!r}, a mechanism with a "
-                     "foundation and a cap_total: indexing it is not modelled (the cap is a "
-                     "cash maximum, and which advance or reconciliation an uplift over it "
-                     "cuts is not known); remove the foundation, the cap or the indexation"
-                     for i, p in enumerate(self.indexation.prices) if p.payment in advanced]
-        problems += [f"renegotiation.{i}.payment is {r.payment!r}, a mechanism with a "
-                     "foundation and a cap_total: changing its price is not modelled (the cap "
-                     "is a cash maximum, and which advance or reconciliation a raise over it "
-                     "cuts is not known); remove the foundation, the cap or the price_factor"
-                     for i, r in enumerate(self.renegotiation)
-                     if r.payment in advanced and r.price_factor != 1]
+        raised = [(f"indexation.prices.{i}", p.payment, "indexing it", "the indexation")
+                  for i, p in enumerate(self.indexation.prices)]
+        raised += [(f"renegotiation.{i}", r.payment, "changing its price", "the price_factor")
+                   for i, r in enumerate(self.renegotiation) if r.price_factor != 1]
+        problems += [f"{where}.payment is {name!r}, a mechanism with a foundation and a "
+                     f"cap_total: {what} is not modelled (the cap is a cash maximum, and which "
+                     "advance or reconciliation a raise over it cuts is not known); remove "
+                     f"the foundation, the cap or {which}"
+                     for where, name, what, which in raised if name in advanced]
         problems += shared_cap_problems(self.payments)
         if problems:
             raise ValueError("; ".join(problems))

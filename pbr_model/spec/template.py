@@ -246,7 +246,6 @@ def write_template(spec: LoadedSpec | ContractSpec | str | Path, path: str | Pat
                   list(template_rows(profiles_moved(loaded, Path(path)))))
 
 
-
 def write_profile_template(profile: ProviderProfile, path: str | Path, source: str = "", *,
                            force: bool = False) -> Path:
     """Write an input workbook for a provider profile (an organisation's own finances and

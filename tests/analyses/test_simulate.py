@@ -16,7 +16,7 @@ ROUNDING = 1e-9
 SIM_COLUMNS = [
     "entrants", "paid_volume", "reoffenders", "reoffences", "binary_rate",
     "comparison_binary_rate", "binary_reduction_points", "frequency", "reoffences_avoided",
-    "pv_reoffences_avoided", "pv_outcome_paid", "effect_binary", "effect_frequency", "volume_factor", "paid_volume_factor", "fee", "outcome",
+    "pv_reoffences_avoided", "pv_paid", "pv_outcome_paid", "effect_binary", "effect_frequency", "volume_factor", "paid_volume_factor", "fee", "outcome",
     "pooled_payment", "renegotiation", "renegotiated", "triggered",
     "binary_change_points", "frequency_per_reoffender_change_absolute", "revenue", "cost", "net", "npv", "min_cash",
     "peak_funding", "peak_month", "peak_funding_before_financing",
